@@ -1,0 +1,69 @@
+"""Qode: the queue-ticket appliance server."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+__version__ = "0.1.0"
+
+SECURITY_HEADERS = {
+    # Ticket URLs are bearer capabilities: never leak them in a Referer, never frame the pages.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The app factory. `test_config` may override any `QODE_*` setting by name."""
+    from . import api, config, errors
+    from .auth import ensure_admin_token, hash_token
+    from .clock import Clock
+    from .db import Database
+    from .migrations import migrate
+
+    app = Flask(__name__)
+    settings = config.load(overrides=test_config)
+    app.config.update(settings)
+    app.config["VERSION"] = __version__
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY"]
+    app.json.sort_keys = False
+
+    data_dir = settings["DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token, _ = ensure_admin_token(data_dir, settings["ADMIN_TOKEN"])
+    app.config["ADMIN_TOKEN_HASH"] = hash_token(token)
+
+    db = Database(
+        data_dir / "qode.db",
+        settings["BUSY_TIMEOUT"],
+        Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]),
+    )
+    migrate(db)
+    app.extensions["qode_db"] = db
+
+    errors.init_app(app)
+    api.limiter.init_app(app)
+    app.register_blueprint(api.bp)
+
+    @app.before_request
+    def _limit_headers():
+        size = sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+        if size > app.config["MAX_HEADERS"]:
+            from werkzeug.exceptions import RequestHeaderFieldsTooLarge
+
+            raise RequestHeaderFieldsTooLarge()
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

@@ -1,0 +1,138 @@
+"""Credentials: admin, host and kiosk tokens, stored only as SHA-256 hashes.
+
+401 means no credential or one that matches nothing; 403 means a real
+credential for something else (another queue's host token, a kiosk token on a
+host endpoint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import request
+
+from .db import Database
+from .errors import Forbidden, Unauthorized
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "admin", "host" or "kiosk"
+    queue_id: str | None
+    credential: str  # the token's hash: the key for idempotency records
+
+    @property
+    def source(self) -> str:
+        return "kiosk" if self.kind == "kiosk" else "host"
+
+
+def bearer_hash(required: bool = True) -> str | None:
+    """The hash of the request's bearer token; None when absent and not required."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        if required:
+            raise Unauthorized("This needs a token: send 'Authorization: Bearer <token>'.")
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not _TOKEN_RE.match(token):
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.", "bad_credentials")
+    return hash_token(token)
+
+
+def _identify(db: Database, admin_hash: str, token_hash: str) -> Principal | None:
+    if same_hash(token_hash, admin_hash):
+        return Principal("admin", None, token_hash)
+    with db.read() as conn:
+        row = conn.execute("SELECT id FROM queues WHERE host_token_hash = ?", (token_hash,)).fetchone()
+        if row:
+            return Principal("host", row["id"], token_hash)
+        row = conn.execute(
+            "SELECT queue_id FROM devices WHERE token_hash = ? AND kind = 'kiosk'", (token_hash,)
+        ).fetchone()
+        if row:
+            return Principal("kiosk", row["queue_id"], token_hash)
+    return None
+
+
+def require_admin(db: Database, admin_hash: str) -> Principal:
+    principal = _identify(db, admin_hash, bearer_hash())
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind != "admin":
+        raise Forbidden("This needs the admin token.")
+    return principal
+
+
+def require_host(db: Database, admin_hash: str, queue_id: str) -> Principal:
+    """The host of `queue_id`, or the admin."""
+    principal = _identify(db, admin_hash, bearer_hash())
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id):
+        return principal
+    raise Forbidden("That token is for something else, not this queue's host.")
+
+
+def optional_issuer(db: Database, admin_hash: str, queue_id: str) -> Principal | None:
+    """For ticket issuance: None for an anonymous guest, else a kiosk, host or admin of the queue."""
+    token_hash = bearer_hash(required=False)
+    if token_hash is None:
+        return None
+    principal = _identify(db, admin_hash, token_hash)
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind == "admin" or principal.queue_id == queue_id:
+        return principal
+    raise Forbidden("That token belongs to another queue.")
+
+
+def ensure_admin_token(data_dir: Path, configured: str | None) -> tuple[str, bool]:
+    """The configured admin token, else `<data-dir>/admin_token`, generated on first start.
+
+    The file is written whole with mode 0600 before it appears. Returns (token, generated).
+    """
+    if configured:
+        return configured, False
+    path = Path(data_dir) / "admin_token"
+    try:
+        token = path.read_text().strip()
+        if token:
+            return token, False
+    except FileNotFoundError:
+        pass
+    token = new_token()
+    tmp = path.with_name(f".admin_token.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, token.encode() + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)  # fails if another process won the race: use its token
+    except FileExistsError:
+        token = path.read_text().strip()
+    finally:
+        tmp.unlink()
+    return token, True

@@ -1,0 +1,128 @@
+"""The `qode` command: `serve` runs the box's server, `bench` measures it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import __version__, config
+
+
+def _lan_address() -> str:
+    """The box's first LAN address, for links a phone can open; 127.0.0.1 if none."""
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=2).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "127.0.0.1"
+    for address in out.split():
+        if "." in address and not address.startswith("127."):
+            return address
+    return "127.0.0.1"
+
+
+def _public_url(settings: dict, host: str, port: int) -> str:
+    if settings["PUBLIC_URL"]:
+        return settings["PUBLIC_URL"]
+    address = host if host not in ("0.0.0.0", "::", "") else _lan_address()
+    return f"http://{address}:{port}"
+
+
+def _prepare(settings: dict, demo: bool, base: str) -> None:
+    """Create the data dir, token and schema before the worker starts, and say where to go."""
+    from .auth import ensure_admin_token
+    from .clock import Clock
+    from .db import Database
+    from .migrations import migrate
+
+    data_dir: Path = settings["DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token, generated = ensure_admin_token(data_dir, settings["ADMIN_TOKEN"])
+    db = Database(data_dir / "qode.db", settings["BUSY_TIMEOUT"],
+                  Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]))
+    try:
+        migrate(db)
+        if generated:
+            print(f"Qode {__version__}: first start in {data_dir.resolve()}")
+            print(f"  Admin token (saved in {data_dir / 'admin_token'}, mode 0600): {token}")
+            print(f"  Setup link: {base}/setup#token={token}")
+        else:
+            print(f"Qode {__version__}: data in {data_dir.resolve()}; admin token in "
+                  f"{'QODE_ADMIN_TOKEN' if settings['ADMIN_TOKEN'] else data_dir / 'admin_token'}")
+        if demo:
+            _demo_queue(db, data_dir, settings, base)
+    finally:
+        db.close()
+
+
+def _demo_queue(db, data_dir: Path, settings: dict, base: str) -> None:
+    """`make run`: a queue called "Front desk", made once, with links to click."""
+    from .queues import create_queue
+
+    path = data_dir / "demo.json"
+    if path.exists():
+        demo = json.loads(path.read_text())
+    else:
+        queue, token = create_queue(db, "Front desk", "A", settings["DEFAULT_CYCLE"])
+        demo = {"queue_id": queue["id"], "host_token": token}
+        # The demo keeps its host token so the links can be shown again on every `make run`.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(demo, fh)
+    print('  Demo queue "Front desk":')
+    print(f"    Host dashboard: {base}/host/{demo['queue_id']}#token={demo['host_token']}")
+    print(f"    Guest join:     {base}/join/{demo['queue_id']}")
+    print(f"    Public state:   {base}/api/queues/{demo['queue_id']}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.data_dir:
+        os.environ["QODE_DATA_DIR"] = args.data_dir
+    try:
+        settings = config.load()
+    except config.SettingError as err:
+        print(f"qode: {err}", file=sys.stderr)
+        return 2
+    base = _public_url(settings, args.host, args.port)
+    _prepare(settings, args.demo, base)
+    print(f"  Listening on {args.host}:{args.port}", flush=True)
+    from .serving import Server
+
+    Server(args.host, args.port).run()
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qode", description="Qode queue-ticket appliance")
+    parser.add_argument("--version", action="version", version=f"qode {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the server (gunicorn, one gevent worker)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
+    p.add_argument("--demo", action="store_true", help='create a "Front desk" queue on first run')
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("bench", help="benchmarks against a real server")
+    p.add_argument("what", choices=["issue"], help="issue: ticket issuance and status reads")
+    p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
+    p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
+    p.add_argument("--port", type=int, default=8765, help="port for the server under test")
+    p.set_defaults(func=bench)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Settings as data: every `QODE_*` variable with its default and help text.
+
+The README's settings table is checked against `SETTINGS` by a test, so a
+setting cannot exist without being documented.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: list[Setting] = [
+    Setting("QODE_DATA_DIR", "./instance", "Folder holding the database, the admin token file and backups."),
+    Setting(
+        "QODE_ADMIN_TOKEN",
+        "(generated)",
+        "Admin token. When unset, one is generated on first start into "
+        "`<data-dir>/admin_token` (mode 0600).",
+    ),
+    Setting(
+        "QODE_PUBLIC_URL",
+        "(auto)",
+        "Base URL printed in links and QR codes, e.g. `http://192.168.1.20:8000`. "
+        "Defaults to the box's LAN address and port.",
+    ),
+    Setting(
+        "QODE_TIMEZONE",
+        "(system)",
+        "IANA time zone of the venue, e.g. `Europe/Berlin`; decides the service day.",
+    ),
+    Setting(
+        "QODE_DAY_STARTS_AT",
+        "04:00",
+        "Local time (HH:MM) at which a new service day starts and numbers restart at 1.",
+    ),
+    Setting(
+        "QODE_DEFAULT_CYCLE",
+        "300",
+        "Seconds per guest at one counter assumed by a new queue before it has learned its pace.",
+    ),
+    Setting(
+        "QODE_JOIN_RATE_LIMIT",
+        "30/minute",
+        "Ticket creations allowed per device token and per IP address "
+        "(kiosks with a token are exempt). `off` disables it.",
+    ),
+    Setting(
+        "QODE_AUTH_RATE_LIMIT",
+        "20/minute",
+        "Failed credentials (401/403) allowed per IP before further authenticated "
+        "requests get 429. `off` disables it.",
+    ),
+    Setting("QODE_MAX_BODY", "16384", "Largest request body in bytes (413 above it). `off` disables it."),
+    Setting(
+        "QODE_MAX_HEADERS",
+        "8192",
+        "Largest total size of request headers in bytes (431 above it).",
+    ),
+    Setting("QODE_BUSY_TIMEOUT", "5000", "Milliseconds a database write waits for the lock."),
+]
+
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+_LIMIT_RE = re.compile(r"^\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*$", re.I)
+
+
+class SettingError(ValueError):
+    """A setting has a value Qode cannot use."""
+
+
+def _parse_limit(name: str, value: str) -> str | None:
+    if value.strip().lower() == "off":
+        return None
+    if not _LIMIT_RE.match(value):
+        raise SettingError(f"{name}={value!r}: expected e.g. '30/minute' or 'off'")
+    return value.strip()
+
+
+def _parse_int(name: str, value: str, *, allow_off: bool = False) -> int | None:
+    if allow_off and value.strip().lower() == "off":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingError(f"{name}={value!r}: expected a whole number") from None
+    if number <= 0:
+        raise SettingError(f"{name}={value!r}: must be positive")
+    return number
+
+
+def _system_timezone() -> str:
+    """The IANA name of the system zone, or UTC when it cannot be told."""
+    try:
+        name = Path("/etc/timezone").read_text().strip()
+        if name:
+            return name
+    except OSError:
+        pass
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        return "UTC"
+    marker = "zoneinfo/"
+    return target.split(marker, 1)[1] if marker in target else "UTC"
+
+
+def _parse_timezone(value: str) -> str:
+    name = _system_timezone() if value in ("", "(system)") else value
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"QODE_TIMEZONE={name!r}: not a known IANA time zone") from None
+    return name
+
+
+def _parse_day_start(value: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise SettingError(f"QODE_DAY_STARTS_AT={value!r}: expected HH:MM")
+    return time(int(match[1]), int(match[2]))
+
+
+def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> dict:
+    """Read `QODE_*` settings from `env` (default: os.environ) into a config dict."""
+    env = dict(os.environ if env is None else env)
+    raw = {name: env.get(name, default) for name, default in DEFAULTS.items()}
+    raw.update({k: str(v) for k, v in (overrides or {}).items() if k in DEFAULTS})
+    auto = {"(generated)", "(auto)", ""}
+    return {
+        "DATA_DIR": Path(raw["QODE_DATA_DIR"]),
+        "ADMIN_TOKEN": None if raw["QODE_ADMIN_TOKEN"] in auto else raw["QODE_ADMIN_TOKEN"],
+        "PUBLIC_URL": None if raw["QODE_PUBLIC_URL"] in auto else raw["QODE_PUBLIC_URL"].rstrip("/"),
+        "TIMEZONE": _parse_timezone(raw["QODE_TIMEZONE"]),
+        "DAY_STARTS_AT": _parse_day_start(raw["QODE_DAY_STARTS_AT"]),
+        "DEFAULT_CYCLE": _parse_int("QODE_DEFAULT_CYCLE", raw["QODE_DEFAULT_CYCLE"]),
+        "JOIN_RATE_LIMIT": _parse_limit("QODE_JOIN_RATE_LIMIT", raw["QODE_JOIN_RATE_LIMIT"]),
+        "AUTH_RATE_LIMIT": _parse_limit("QODE_AUTH_RATE_LIMIT", raw["QODE_AUTH_RATE_LIMIT"]),
+        "MAX_BODY": _parse_int("QODE_MAX_BODY", raw["QODE_MAX_BODY"], allow_off=True),
+        "MAX_HEADERS": _parse_int("QODE_MAX_HEADERS", raw["QODE_MAX_HEADERS"]),
+        "BUSY_TIMEOUT": _parse_int("QODE_BUSY_TIMEOUT", raw["QODE_BUSY_TIMEOUT"]),
+    }

@@ -1,0 +1,95 @@
+"""The database: one writer connection owned by the process, short-lived readers.
+
+Every write goes through `Database.write()`, which holds the process-wide
+writer lock and wraps the block in `BEGIN IMMEDIATE … COMMIT`, so a write
+never waits for a lock upgrade and never interleaves with another. Nested
+`write()` blocks become savepoints.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from .clock import Clock
+
+
+def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL: a ticket that was printed must survive a power cut.
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+class Database:
+    """Owns the writer connection; hands out readers."""
+
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000, clock: Clock | None = None):
+        self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.clock = clock or Clock()
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        _configure(self._conn, busy_timeout_ms)
+        self.utils = sqlite_utils.Database(self._conn)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._owner: int | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (`BEGIN IMMEDIATE`); nested blocks are savepoints."""
+        with self._lock:
+            conn = self._conn
+            if self._depth:
+                name = f"sp{self._depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                    raise
+                else:
+                    conn.execute(f"RELEASE {name}")
+                finally:
+                    self._depth -= 1
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            self._depth, self._owner = 1, threading.get_ident()
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                self._depth, self._owner = 0, None
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read. Inside a write it reads the writer's own view."""
+        if self._owner == threading.get_ident():
+            yield self._conn
+            return
+        conn = sqlite3.connect(
+            f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        try:
+            _configure(conn, self.busy_timeout_ms)
+            conn.execute("BEGIN")
+            yield conn
+        finally:
+            conn.close()

@@ -1,0 +1,48 @@
+"""The append-only event log: live updates, resume, sync and ETA replay read it.
+
+`append` must be called inside the write transaction of the change it records.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from .clock import Clock, iso
+
+
+def append(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    queue_id: str,
+    type_: str,
+    *,
+    ticket: dict | None = None,
+    data: dict | None = None,
+    service_day: str | None = None,
+) -> int:
+    """Append one event and return its `seq`."""
+    cur = conn.execute(
+        "INSERT INTO events (queue_id, type, ticket_id, ticket_number, data, service_day,"
+        " created_at, mono, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            queue_id,
+            type_,
+            ticket["id"] if ticket else None,
+            ticket["position_number"] if ticket else None,
+            json.dumps(data or {}, separators=(",", ":")),
+            service_day or (ticket["service_day"] if ticket else None),
+            iso(clock.now()),
+            clock.monotonic(),
+            clock.boot_id,
+        ),
+    )
+    return cur.lastrowid
+
+
+def for_queue(conn: sqlite3.Connection, queue_id: str, after: int = 0) -> list[dict]:
+    """The queue's events after `seq`, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM events WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue_id, after)
+    ).fetchall()
+    return [{**dict(row), "data": json.loads(row["data"])} for row in rows]

@@ -1,0 +1,130 @@
+"""Schema as append-only migrations, recorded in `_migrations`.
+
+Never edit a migration once it has shipped: add a new one below it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from .clock import iso
+from .db import Database
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
+
+
+def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it would commit the open transaction first.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+@migration
+def m001_core(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE queues (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            prefix TEXT NOT NULL DEFAULT '',
+            host_token_hash TEXT NOT NULL UNIQUE,
+            active INTEGER NOT NULL DEFAULT 1,
+            is_paused INTEGER NOT NULL DEFAULT 0,
+            current_position INTEGER NOT NULL DEFAULT 0,
+            last_number_issued INTEGER NOT NULL DEFAULT 0,
+            avg_wait_time INTEGER NOT NULL DEFAULT 300,
+            default_cycle INTEGER NOT NULL DEFAULT 300,
+            grace_period INTEGER,
+            service_day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            queue_id TEXT NOT NULL REFERENCES queues(id),
+            device_token TEXT,
+            position_number INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('WAITING','CALLED','SERVING','COMPLETED','NO_SHOW','CANCELLED')),
+            source TEXT NOT NULL CHECK (source IN ('web','kiosk','host')),
+            counter TEXT,
+            reason TEXT,
+            service_day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            called_at TEXT,
+            serving_at TEXT,
+            completed_at TEXT
+        );
+        CREATE INDEX idx_tickets_queue_id ON tickets(queue_id);
+        CREATE INDEX idx_tickets_device_token ON tickets(device_token);
+        CREATE INDEX idx_tickets_status ON tickets(status);
+        CREATE UNIQUE INDEX idx_tickets_number
+            ON tickets(queue_id, service_day, position_number);
+        CREATE TABLE counters (
+            queue_id TEXT NOT NULL REFERENCES queues(id),
+            name TEXT NOT NULL,
+            is_open INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (queue_id, name)
+        );
+        CREATE TABLE devices (
+            id TEXT PRIMARY KEY,
+            queue_id TEXT NOT NULL REFERENCES queues(id),
+            kind TEXT NOT NULL CHECK (kind IN ('kiosk','display')),
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            ticket_id TEXT,
+            ticket_number INTEGER,
+            data TEXT NOT NULL DEFAULT '{}',
+            service_day TEXT,
+            created_at TEXT NOT NULL,
+            mono REAL NOT NULL,
+            boot_id TEXT NOT NULL
+        );
+        CREATE INDEX idx_events_queue_seq ON events(queue_id, seq);
+        CREATE TABLE idempotency (
+            credential TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (credential, key)
+        );
+        CREATE INDEX idx_idempotency_created ON idempotency(created_at);
+        """
+    )
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return their names."""
+    with db.write() as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+    applied = []
+    for name, fn in MIGRATIONS:
+        with db.write() as conn:
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                continue
+            fn(conn)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                (name, iso(db.clock.now())),
+            )
+            applied.append(name)
+    return applied

@@ -1,0 +1,97 @@
+"""The OpenAPI 3.1 document, generated from the route table and the Pydantic models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import __version__, schemas
+
+_ERRORS = {
+    400: "Malformed request (bad JSON, bad header)",
+    401: "No credential, or one that matches nothing",
+    403: "A valid credential for something else",
+    404: "No such queue, ticket or path",
+    405: "Method not allowed",
+    409: "Not possible in the current state",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "Body or query failed validation",
+    429: "Rate limited; see Retry-After",
+    431: "Headers too large",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _build(operations: list) -> dict:
+    models = {schemas.Error}
+    for op in operations:
+        if op.body:
+            models.add(op.body)
+        models.update(m for m in op.responses.values() if m)
+    _, defs = models_json_schema(
+        [(m, "validation" if m.__name__.endswith(("Create", "Request", "Patch", "Update", "Body"))
+          else "serialization") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict = {}
+    for op in operations:
+        item: dict = {"summary": op.summary, "operationId": f"{op.method.lower()}{op.path}"}
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+            for name in ("queue_id", "ticket_id") if f"{{{name}}}" in op.path
+        ] + list(op.query)
+        if op.idempotent:
+            params.append({
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "description": "Retries with the same key get the first answer (host and kiosk).",
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"},
+            })
+        if params:
+            item["parameters"] = params
+        if op.auth in ("admin", "host"):
+            item["security"] = [{"bearer": []}]
+        elif op.auth in ("optional", "holder"):
+            item["security"] = [{}, {"bearer": []}]
+        if op.body:
+            item["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": _ref(op.body)}},
+            }
+        responses: dict = {}
+        for status, model in op.responses.items():
+            content = {"schema": _ref(model)} if model else {"schema": {"type": "object"}}
+            responses[str(status)] = {"description": "OK", "content": {"application/json": content}}
+        for status, text in _ERRORS.items():
+            responses[str(status)] = {
+                "description": text,
+                "content": {"application/json": {"schema": _ref(schemas.Error)}},
+            }
+        item["responses"] = responses
+        paths.setdefault(op.path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Qode",
+            "version": __version__,
+            "description": "Queue tickets, live status and host controls for one venue box.",
+        },
+        "components": {
+            "schemas": defs["$defs"],
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": paths,
+    }
+
+
+_built: dict[int, dict] = {}
+
+
+def document(operations: list) -> dict:
+    """The document for `operations`, built once (routes do not change after start)."""
+    if len(operations) not in _built:
+        _built[len(operations)] = _build(operations)
+    return _built[len(operations)]

@@ -1,0 +1,212 @@
+"""Queue rules: create, rename, pause and resume, open and close, counters, tokens, devices."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+from . import eta, events
+from .auth import hash_token, new_token
+from .clock import iso
+from .db import Database
+from .errors import NotFound
+
+
+def parse_id(value: str, what: str) -> str:
+    """A canonical UUID string, or NotFound: a malformed id names nothing."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise NotFound(f"No {what} with that id.", f"{what}_not_found") from None
+
+
+def display_number(prefix: str, number: int) -> str:
+    return f"{prefix}{number:03d}"
+
+
+def load(conn: sqlite3.Connection, queue_id: str) -> dict:
+    row = conn.execute("SELECT * FROM queues WHERE id = ?", (queue_id,)).fetchone()
+    if row is None:
+        raise NotFound("No queue with that id.", "queue_not_found")
+    return dict(row)
+
+
+def as_of(queue: dict, today: str) -> dict:
+    """The queue as a reader should see it today, before any rollover was written."""
+    if queue["service_day"] >= today:
+        return queue
+    return {**queue, "service_day": today, "last_number_issued": 0, "current_position": 0}
+
+
+def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
+    """Start a new service day if the clock has passed into one; call inside a write.
+
+    Numbers restart at 1 and yesterday's unfinished tickets are closed, each
+    with its event. The day never moves backwards when the wall clock does.
+    """
+    today = db.clock.service_day()
+    if queue["service_day"] >= today:
+        return queue
+    now = iso(db.clock.now())
+    leftovers = conn.execute(
+        "UPDATE tickets SET status = CASE status WHEN 'SERVING' THEN 'COMPLETED' ELSE 'CANCELLED' END,"
+        " reason = 'day_ended', completed_at = ? WHERE queue_id = ? AND service_day < ?"
+        " AND status IN ('WAITING','CALLED','SERVING') RETURNING *",
+        (now, queue["id"], today),
+    ).fetchall()
+    for ticket in leftovers:
+        events.append(
+            conn, db.clock, queue["id"], ticket["status"].lower(), ticket=dict(ticket),
+            data={"reason": "day_ended"},
+        )
+    conn.execute(
+        "UPDATE queues SET service_day = ?, last_number_issued = 0, current_position = 0,"
+        " updated_at = ? WHERE id = ?",
+        (today, now, queue["id"]),
+    )
+    events.append(
+        conn, db.clock, queue["id"], "day_started",
+        data={"previous_day": queue["service_day"], "closed": len(leftovers)}, service_day=today,
+    )
+    return {**queue, "service_day": today, "last_number_issued": 0, "current_position": 0}
+
+
+def load_for_write(db: Database, conn: sqlite3.Connection, queue_id: str) -> dict:
+    return roll_day(db, conn, load(conn, queue_id))
+
+
+def view(conn: sqlite3.Connection, queue: dict, today: str) -> dict:
+    """The public state of a queue: what the guest page, display and joiners see."""
+    queue = as_of(queue, today)
+    waiting = conn.execute(
+        "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'",
+        (queue["id"], queue["service_day"]),
+    ).fetchone()[0]
+    counters = conn.execute(
+        "SELECT name, is_open FROM counters WHERE queue_id = ? ORDER BY name", (queue["id"],)
+    ).fetchall()
+    return {
+        "id": queue["id"],
+        "name": queue["name"],
+        "prefix": queue["prefix"],
+        "active": bool(queue["active"]),
+        "is_paused": bool(queue["is_paused"]),
+        "service_day": queue["service_day"],
+        "current_position": queue["current_position"],
+        "last_number_issued": queue["last_number_issued"],
+        "now_serving": (
+            display_number(queue["prefix"], queue["current_position"])
+            if queue["current_position"]
+            else None
+        ),
+        "waiting_count": waiting,
+        "avg_wait_time": queue["avg_wait_time"],
+        "eta_seconds": eta.joiner_eta(queue),
+        "counters": [{"name": c["name"], "is_open": bool(c["is_open"])} for c in counters],
+        "created_at": queue["created_at"],
+    }
+
+
+def get(db: Database, queue_id: str) -> dict:
+    with db.read() as conn:
+        return view(conn, load(conn, queue_id), db.clock.service_day())
+
+
+def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int = 300) -> tuple[dict, str]:
+    """Create a queue; return its view and the host token (shown once, stored hashed)."""
+    token = new_token()
+    queue_id = str(uuid.uuid4())
+    now = iso(db.clock.now())
+    today = db.clock.service_day()
+    with db.write() as conn:
+        conn.execute(
+            "INSERT INTO queues (id, name, prefix, host_token_hash, avg_wait_time, default_cycle,"
+            " service_day, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (queue_id, name, prefix, hash_token(token), default_cycle, default_cycle, today, now, now),
+        )
+        events.append(
+            conn, db.clock, queue_id, "queue_created", data={"name": name, "prefix": prefix},
+            service_day=today,
+        )
+        return view(conn, load(conn, queue_id), today), token
+
+
+_PATCH_EVENTS = {
+    ("active", True): "queue_opened",
+    ("active", False): "queue_closed",
+    ("is_paused", True): "queue_paused",
+    ("is_paused", False): "queue_resumed",
+}
+
+
+def update_queue(db: Database, queue_id: str, changes: dict) -> dict:
+    """Rename, open or close, pause or resume. Each real change writes its event."""
+    with db.write() as conn:
+        queue = load_for_write(db, conn, queue_id)
+        now = iso(db.clock.now())
+        for field in ("name", "active", "is_paused"):
+            value = changes.get(field)
+            if value is None or queue[field] == value:
+                continue
+            conn.execute(
+                f"UPDATE queues SET {field} = ?, updated_at = ? WHERE id = ?", (value, now, queue_id)
+            )
+            type_ = _PATCH_EVENTS.get((field, value), "queue_renamed")
+            events.append(
+                conn, db.clock, queue_id, type_, data={field: value},
+                service_day=queue["service_day"],
+            )
+        return view(conn, load(conn, queue_id), queue["service_day"])
+
+
+def rotate_host_token(db: Database, queue_id: str) -> str:
+    """Replace the host token; the old one stops working at once."""
+    token = new_token()
+    with db.write() as conn:
+        queue = load(conn, queue_id)
+        conn.execute(
+            "UPDATE queues SET host_token_hash = ?, updated_at = ? WHERE id = ?",
+            (hash_token(token), iso(db.clock.now()), queue_id),
+        )
+        events.append(conn, db.clock, queue_id, "host_token_rotated", service_day=queue["service_day"])
+    return token
+
+
+def set_counter(db: Database, queue_id: str, name: str, is_open: bool) -> dict:
+    """Open or close a counter (a desk that calls guests); unknown counters are created."""
+    with db.write() as conn:
+        queue = load_for_write(db, conn, queue_id)
+        now = iso(db.clock.now())
+        row = conn.execute(
+            "SELECT is_open FROM counters WHERE queue_id = ? AND name = ?", (queue_id, name)
+        ).fetchone()
+        if row is None or bool(row["is_open"]) != is_open:
+            conn.execute(
+                "INSERT INTO counters (queue_id, name, is_open, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (queue_id, name) DO UPDATE SET is_open = excluded.is_open,"
+                " updated_at = excluded.updated_at",
+                (queue_id, name, is_open, now),
+            )
+            events.append(
+                conn, db.clock, queue_id, "counter_opened" if is_open else "counter_closed",
+                data={"counter": name}, service_day=queue["service_day"],
+            )
+        return view(conn, load(conn, queue_id), queue["service_day"])
+
+
+def add_device(db: Database, queue_id: str, kind: str, name: str) -> dict:
+    """Register a kiosk or display; its token is in the answer only."""
+    token = new_token()
+    device_id = str(uuid.uuid4())
+    with db.write() as conn:
+        queue = load(conn, queue_id)
+        conn.execute(
+            "INSERT INTO devices (id, queue_id, kind, name, token_hash, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (device_id, queue_id, kind, name, hash_token(token), iso(db.clock.now())),
+        )
+        events.append(
+            conn, db.clock, queue_id, "device_added", data={"device_id": device_id, "kind": kind},
+            service_day=queue["service_day"],
+        )
+    return {"id": device_id, "queue_id": queue_id, "kind": kind, "name": name, "token": token}

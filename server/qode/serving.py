@@ -1,0 +1,61 @@
+"""Runs the app under gunicorn: one gevent worker, no control socket.
+
+One worker because the process owns the only database writer and the live hub.
+Errors that gunicorn answers itself (a request line or header too long, a
+malformed request) are sent in the contract's JSON shape too.
+"""
+
+from __future__ import annotations
+
+import json
+
+from gunicorn import util
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
+
+
+def _write_json_error(sock, status_int, reason, mesg):
+    code = reason.lower().replace(" ", "_") or "bad_request"
+    body = json.dumps({"error": {"code": code, "message": mesg or reason}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("latin-1")
+    util.write_nonblock(sock, head + body)
+
+
+class Worker(GeventWorker):
+    """The gevent worker, answering gunicorn's own request errors as JSON."""
+
+    def init_process(self):
+        util.write_error = _write_json_error
+        super().init_process()
+
+
+class Server(BaseApplication):
+    def __init__(self, host: str, port: int, options: dict | None = None):
+        self.bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.extra = options or {}
+        super().__init__()
+
+    def load_config(self):
+        settings = {
+            "bind": [self.bind],
+            "workers": 1,
+            "worker_class": "qode.serving.Worker",
+            "worker_connections": 1000,
+            "control_socket_disable": True,
+            "graceful_timeout": 5,
+            "keepalive": 5,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            **self.extra,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from . import create_app
+
+        return create_app()
