@@ -1,0 +1,111 @@
+"""Shared test helpers: a fake clock and a real `qode serve` process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+from qode.clock import Clock
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+QODE = str(Path(sys.executable).with_name("qode"))
+
+
+class FakeClock(Clock):
+    """Wall and monotonic time that only move when a test moves them."""
+
+    def __init__(self, start: datetime, tz: str = "UTC", day_starts_at=None):
+        from datetime import time as dtime
+
+        super().__init__(tz, day_starts_at or dtime(4, 0))
+        self._now = start
+        self._mono = 1000.0
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, **delta) -> None:
+        step = timedelta(**delta)
+        self._now += step
+        self._mono += step.total_seconds()
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """A real `qode serve` on 127.0.0.1, stopped by its process group id."""
+
+    def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None):
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+            "QODE_JOIN_RATE_LIMIT": "off",
+            "QODE_AUTH_RATE_LIMIT": "off",
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen | None = None
+        self.log = self.data_dir / "server.log"
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [QODE, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"qode serve exited: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"qode serve did not answer in {timeout}s: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: master and worker die at once, like a power cut."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def admin(token: str = ADMIN_TOKEN) -> dict:
+    return {"Authorization": f"Bearer {token}"}

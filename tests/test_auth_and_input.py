@@ -1,0 +1,224 @@
+"""The auth matrix and bad input on every endpoint: 4xx JSON, and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from qode.api import OPERATIONS
+
+from helpers import admin
+
+DEVICE = "device-token-0000001"
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+# A valid body for each operation that takes one.
+VALID_BODIES = {
+    "/api/queues": {"name": "Second desk"},
+    "/api/queues/{queue_id}": {"is_paused": True},
+    "/api/queues/{queue_id}/tickets": {"device_token": "device-token-fresh001"},
+    "/api/queues/{queue_id}/call-next": {"counter": "1"},
+    "/api/queues/{queue_id}/counters": {"counter": "2", "open": True},
+    "/api/queues/{queue_id}/devices": {"name": "Kiosk", "kind": "kiosk"},
+}
+
+
+def snapshot(db) -> str:
+    with db.read() as conn:
+        return "\n".join(conn.iterdump())
+
+
+@pytest.fixture
+def world(client, queue):
+    """A queue with one called and one waiting ticket, and a second queue."""
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": DEVICE})
+    waiting = client.post(f"/api/queues/{queue['id']}/tickets",
+                          json={"device_token": "device-token-0000002"}).get_json()
+    client.post(f"/api/queues/{queue['id']}/call-next", headers=queue["headers"])
+    other = client.post("/api/queues", json={"name": "Other"}, headers=admin()).get_json()
+    return {"queue": queue, "ticket": waiting, "other": other}
+
+
+def url_for(op, world, queue_id=None, ticket_id=None) -> str:
+    return op.path.replace("{queue_id}", queue_id or world["queue"]["id"]).replace(
+        "{ticket_id}", ticket_id or world["ticket"]["id"])
+
+
+def protected():
+    return [op for op in OPERATIONS if op.auth in ("admin", "host")]
+
+
+@pytest.mark.parametrize("op", protected(), ids=lambda op: f"{op.method} {op.path}")
+@pytest.mark.parametrize("credential,status", [
+    (None, 401),
+    ("Basic dXNlcjpwYXNz", 401),
+    ("Bearer", 401),
+    ("Bearer short", 401),
+    ("Bearer has spaces in the token value", 401),
+    ("Bearer wrong-token-0123456789abcdefghij", 401),
+    ("other-queue", 403),
+])
+def test_auth_matrix(client, db, world, op, credential, status):
+    headers = {}
+    if credential == "other-queue":
+        headers["Authorization"] = f"Bearer {world['other']['host_token']}"
+    elif credential is not None:
+        headers["Authorization"] = credential
+    before = snapshot(db)
+    response = client.open(url_for(op, world), method=op.method,
+                           json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None,
+                           headers=headers)
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["error"]["code"] in ("unauthorized", "bad_credentials", "forbidden")
+    assert snapshot(db) == before
+
+
+def test_kiosk_token_is_not_a_host_token(client, db, world):
+    queue = world["queue"]
+    kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"},
+                        headers=queue["headers"]).get_json()["token"]
+    before = snapshot(db)
+    for op in protected():
+        response = client.open(url_for(op, world), method=op.method,
+                               json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None,
+                               headers={"Authorization": f"Bearer {kiosk}"})
+        assert response.status_code == 403, (op.path, response.get_json())
+    assert snapshot(db) == before
+
+
+def test_kiosk_of_another_queue_cannot_issue(client, db, world):
+    other = world["other"]
+    kiosk = client.post(f"/api/queues/{other['id']}/devices", json={"name": "K"},
+                        headers={"Authorization": f"Bearer {other['host_token']}"}).get_json()
+    before = snapshot(db)
+    response = client.post(f"/api/queues/{world['queue']['id']}/tickets", json={},
+                           headers={"Authorization": f"Bearer {kiosk['token']}"})
+    assert response.status_code == 403
+    assert snapshot(db) == before
+
+
+def body_ops():
+    return [op for op in OPERATIONS if op.body is not None]
+
+
+BAD_BODIES = {
+    "not an object": ([1, 2], 422),
+    "a string": ("name", 422),
+    "null": (None, 422),
+    "unknown field": ({"surprise": 1}, 422),
+}
+
+
+def headers_for(op, world):
+    if op.auth == "admin":
+        return admin()
+    if op.auth == "host":
+        return world["queue"]["headers"]
+    return {}
+
+
+@pytest.mark.parametrize("op", body_ops(), ids=lambda op: f"{op.method} {op.path}")
+def test_bad_bodies(client, db, world, op):
+    headers = headers_for(op, world)
+    url = url_for(op, world)
+    before = snapshot(db)
+    cases = [
+        (dict(data="{not json", content_type="application/json"), 400),
+        (dict(data=b"\xff\xfe\x00", content_type="application/json"), 400),
+        (dict(data="name=x", content_type="application/x-www-form-urlencoded"), 415),
+        (dict(data="<xml/>", content_type="text/xml"), 415),
+        (dict(json=[1, 2]), 422),
+        (dict(json="just a string"), 422),
+        (dict(json={**VALID_BODIES.get(op.path, {}), "unknown_field": 1}), 422),
+        (dict(data="x" * 20000, content_type="application/json"), 413),
+    ]
+    for kwargs, status in cases:
+        response = client.open(url, method=op.method, headers=headers, **kwargs)
+        assert response.status_code == status, (kwargs, response.get_json())
+        assert "error" in response.get_json()
+    assert snapshot(db) == before
+
+
+FIELD_CASES = {
+    "/api/queues": [
+        {},  # name missing
+        {"name": ""}, {"name": "   "}, {"name": "x" * 81}, {"name": 5}, {"name": None},
+        {"name": "bell\x07"}, {"name": "new\nline"}, {"name": "esc\x1b[2J"}, {"name": "zw\u200b"},
+        {"name": "ok", "prefix": "TOOLONG"}, {"name": "ok", "prefix": "A-"}, {"name": ["x"]},
+    ],
+    "/api/queues/{queue_id}": [
+        {}, {"name": ""}, {"name": "x" * 81}, {"active": "yes"}, {"is_paused": 1},
+        {"is_paused": "true"}, {"name": "tab\there"},
+    ],
+    "/api/queues/{queue_id}/tickets": [
+        {}, {"device_token": "short"}, {"device_token": "x" * 129},
+        {"device_token": "has space in token!"}, {"device_token": 1234567890123456789},
+        {"device_token": "ctrl\x00char-token-x"},
+    ],
+    "/api/queues/{queue_id}/call-next": [
+        {"counter": ""}, {"counter": "x" * 33}, {"counter": 2}, {"counter": "c\x7f"},
+    ],
+    "/api/queues/{queue_id}/counters": [
+        {}, {"counter": "1"}, {"open": True}, {"counter": "1", "open": "yes"},
+        {"counter": "x" * 33, "open": True}, {"counter": "\n", "open": False},
+    ],
+    "/api/queues/{queue_id}/devices": [
+        {}, {"name": ""}, {"name": "k", "kind": "printer"}, {"name": "x" * 81},
+    ],
+    "/api/tickets/{ticket_id}/recall": [{"counter": ""}, {"counter": 3}],
+    "/api/tickets/{ticket_id}/serve": [{"counter": "1"}],
+    "/api/tickets/{ticket_id}/cancel": [{"reason": "x"}],
+}
+
+
+@pytest.mark.parametrize("path", list(FIELD_CASES))
+def test_bad_fields(client, db, world, path):
+    op = next(op for op in OPERATIONS if op.path == path and op.body is not None)
+    before = snapshot(db)
+    for body in FIELD_CASES[path]:
+        response = client.open(url_for(op, world), method=op.method,
+                               headers=headers_for(op, world), json=body)
+        assert response.status_code == 422, (body, response.get_json())
+        assert response.get_json()["error"]["code"] == "invalid_body"
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if "{" in op.path],
+                         ids=lambda op: f"{op.method} {op.path}")
+def test_unknown_and_malformed_ids(client, db, world, op):
+    before = snapshot(db)
+    for bad in (MISSING, "not-a-uuid", "1", "%00", "' OR 1=1 --", "x" * 300):
+        url = op.path.replace("{queue_id}", bad).replace("{ticket_id}", bad)
+        response = client.open(url, method=op.method, headers=admin(),
+                               json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None)
+        assert response.status_code == 404, (url, response.get_json())
+        assert response.get_json()["error"]["code"].endswith("not_found")
+    assert snapshot(db) == before
+
+
+def test_huge_headers(client, db, world):
+    before = snapshot(db)
+    url = f"/api/queues/{world['queue']['id']}/tickets"
+    response = client.post(url, json={"device_token": "device-token-huge0001"},
+                           headers={"X-Padding": "p" * 9000})
+    assert response.status_code == 431
+    assert response.get_json()["error"]["code"] == "headers_too_large"
+    assert snapshot(db) == before
+
+
+def test_wrong_methods(client, world):
+    for method, url in [("DELETE", f"/api/queues/{world['queue']['id']}"),
+                        ("PUT", "/api/queues"), ("GET", f"/api/queues/{world['queue']['id']}/call-next")]:
+        response = client.open(url, method=method, headers=admin())
+        assert response.status_code == 405
+        assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_bad_idempotency_key(client, db, world):
+    queue = world["queue"]
+    before = snapshot(db)
+    for key in ("", "x" * 129, "has space", "ünïcode"):
+        response = client.post(f"/api/queues/{queue['id']}/call-next",
+                               headers={**queue["headers"], "Idempotency-Key": key})
+        assert response.status_code == 422, key
+        assert response.get_json()["error"]["code"] == "bad_idempotency_key"
+    assert snapshot(db) == before

@@ -1,0 +1,147 @@
+"""Idempotency-Key replays and the protective rate limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from qode import create_app
+
+from helpers import ADMIN_TOKEN, admin
+
+
+def test_same_call_next_five_times_calls_exactly_one(client, db, queue):
+    for n in range(3):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-idem{n:04d}"})
+    headers = {**queue["headers"], "Idempotency-Key": "call-7f3a"}
+    answers = [client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "1"},
+                           headers=headers) for _ in range(5)]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    assert [a.headers.get("Idempotent-Replayed") for a in answers] == [None] + ["true"] * 4
+    with db.read() as conn:
+        called = conn.execute("SELECT COUNT(*) FROM tickets WHERE status = 'CALLED'").fetchone()[0]
+        calls = conn.execute("SELECT COUNT(*) FROM events WHERE type = 'call'").fetchone()[0]
+    assert called == 1 and calls == 1
+    # A new key is a new request.
+    fresh = client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "1"},
+                        headers={**queue["headers"], "Idempotency-Key": "call-other"})
+    assert fresh.get_json()["position_number"] == 2
+
+
+def test_error_answers_are_replayed_too(client, queue):
+    headers = {**queue["headers"], "Idempotency-Key": "empty-call"}
+    first = client.post(f"/api/queues/{queue['id']}/call-next", headers=headers)
+    assert first.status_code == 409
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-late0001"})
+    again = client.post(f"/api/queues/{queue['id']}/call-next", headers=headers)
+    assert again.status_code == 409 and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_key_reused_for_another_request_is_refused(client, queue):
+    headers = {**queue["headers"], "Idempotency-Key": "reused"}
+    client.patch(f"/api/queues/{queue['id']}", json={"is_paused": True}, headers=headers)
+    response = client.patch(f"/api/queues/{queue['id']}", json={"is_paused": False}, headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_keys_are_per_credential(client, queue):
+    for n in range(2):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-cred{n:04d}"})
+    as_host = client.post(f"/api/queues/{queue['id']}/call-next",
+                          headers={**queue["headers"], "Idempotency-Key": "k"})
+    as_admin = client.post(f"/api/queues/{queue['id']}/call-next",
+                           headers={**admin(), "Idempotency-Key": "k"})
+    assert as_host.get_json()["id"] != as_admin.get_json()["id"]
+
+
+def test_kiosk_issuance_is_idempotent(client, db, queue):
+    kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "Door"},
+                        headers=queue["headers"]).get_json()["token"]
+    headers = {"Authorization": f"Bearer {kiosk}", "Idempotency-Key": "press-0001"}
+    answers = [client.post(f"/api/queues/{queue['id']}/tickets", json={}, headers=headers)
+               for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    with db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+
+
+def test_replays_expire_after_a_day(client, db, queue):
+    from helpers import FakeClock
+
+    clock = FakeClock(db.clock.now(), tz=db.clock.tz, day_starts_at=db.clock.day_starts_at)
+    db.clock = clock
+    headers = {**queue["headers"], "Idempotency-Key": "old"}
+    client.patch(f"/api/queues/{queue['id']}", json={"is_paused": True}, headers=headers)
+    clock.advance(hours=25)
+    with db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM idempotency").fetchone()[0] == 1
+    response = client.patch(f"/api/queues/{queue['id']}", json={"is_paused": False}, headers=headers)
+    assert response.status_code == 200 and "Idempotent-Replayed" not in response.headers
+    assert response.get_json()["is_paused"] is False
+
+
+@pytest.fixture
+def limited(tmp_path):
+    return create_app({
+        "QODE_DATA_DIR": str(tmp_path / "limited"),
+        "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "QODE_JOIN_RATE_LIMIT": "3/minute",
+        "QODE_AUTH_RATE_LIMIT": "2/minute",
+    }).test_client()
+
+
+def test_join_rate_limit_per_device(limited):
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    url = f"/api/queues/{queue['id']}/tickets"
+    codes = [limited.post(url, json={"device_token": "device-token-flood001"}).status_code
+             for _ in range(4)]
+    assert codes == [201, 200, 200, 429]
+    blocked = limited.post(url, json={"device_token": "device-token-flood001"})
+    assert blocked.get_json()["error"]["code"] == "rate_limited"
+    assert int(blocked.headers["Retry-After"]) > 0
+
+
+def test_join_rate_limit_per_ip(limited):
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    url = f"/api/queues/{queue['id']}/tickets"
+    codes = [limited.post(url, json={"device_token": f"device-token-many{n:04d}"}).status_code
+             for n in range(4)]
+    assert codes == [201, 201, 201, 429]
+
+
+def test_kiosk_is_exempt_from_join_limit(limited):
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    kiosk = limited.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"}, headers=host)
+    headers = {"Authorization": f"Bearer {kiosk.get_json()['token']}"}
+    codes = [limited.post(f"/api/queues/{queue['id']}/tickets", json={}, headers=headers).status_code
+             for _ in range(6)]
+    assert codes == [201] * 6
+
+
+def test_failed_auth_rate_limit(limited):
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    url = f"/api/queues/{queue['id']}/tickets"
+    bad = {"Authorization": "Bearer wrong-token-0123456789abcdef"}
+    codes = [limited.get(url, headers=bad).status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    blocked = limited.get(url, headers={"Authorization": f"Bearer {queue['host_token']}"})
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+
+
+def test_successful_auth_does_not_count(limited):
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    codes = [limited.get(f"/api/queues/{queue['id']}/tickets", headers=host).status_code
+             for _ in range(5)]
+    assert codes == [200] * 5
+
+
+def test_body_limit_setting(tmp_path):
+    small = create_app({"QODE_DATA_DIR": str(tmp_path / "s"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                        "QODE_MAX_BODY": "64"}).test_client()
+    response = small.post("/api/queues", json={"name": "x" * 70}, headers=admin())
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "body_too_large"
