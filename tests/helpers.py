@@ -69,6 +69,7 @@ class ServerProcess:
             **(env or {}),
         }
         self.proc: subprocess.Popen | None = None
+        self.extra_args: list[str] = []
         self.log = self.data_dir / "server.log"
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
@@ -76,7 +77,7 @@ class ServerProcess:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [QODE, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir)],
+                 "--data-dir", str(self.data_dir), *self.extra_args],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + timeout

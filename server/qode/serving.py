@@ -8,6 +8,7 @@ malformed request) are sent in the contract's JSON shape too.
 from __future__ import annotations
 
 import json
+import socket
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -22,6 +23,26 @@ def _write_json_error(sock, status_int, reason, mesg):
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode("latin-1")
     util.write_nonblock(sock, head + body)
+    _linger(sock)
+
+
+def _linger(sock, limit: int = 65536, seconds: float = 0.5) -> None:
+    """Half-close and drain what the client still sends, briefly.
+
+    Closing with unread input makes the kernel send a reset, which can destroy
+    the error answer before the client reads it (the usual "lingering close").
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(seconds)
+        drained = 0
+        while drained < limit:
+            chunk = sock.recv(8192)
+            if not chunk:
+                break
+            drained += len(chunk)
+    except OSError:
+        pass
 
 
 class Worker(GeventWorker):

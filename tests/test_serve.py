@@ -1,0 +1,84 @@
+"""`qode serve` as a real process: first start, demo queue, and gunicorn-level errors as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import stat
+
+import pytest
+import requests
+
+from helpers import ServerProcess
+
+pytestmark = pytest.mark.server
+
+
+def test_first_start_prints_token_and_demo_links(tmp_path):
+    env = {"QODE_ADMIN_TOKEN": "", "QODE_PUBLIC_URL": "http://127.0.0.1:1"}
+    proc = ServerProcess(tmp_path / "d", env=env)
+    proc.extra_args = ["--demo"]
+    proc.start()
+    try:
+        out = proc.log.read_text()
+        token_file = tmp_path / "d" / "admin_token"
+        token = token_file.read_text().strip()
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        assert f"Admin token (saved in {token_file}, mode 0600): {token}" in out
+        assert f"Setup link: http://127.0.0.1:1/setup#token={token}" in out
+        host = re.search(r"Host dashboard: \S+/host/([0-9a-f-]{36})#token=(\S+)", out)
+        join = re.search(r"Guest join:\s+\S+/join/([0-9a-f-]{36})", out)
+        assert host and join and host[1] == join[1]
+        # The printed links work: the host token calls, the queue is "Front desk".
+        queue = requests.get(f"{proc.url}/api/queues/{host[1]}", timeout=5).json()
+        assert queue["name"] == "Front desk"
+        listing = requests.get(f"{proc.url}/api/queues/{host[1]}/tickets", timeout=5,
+                               headers={"Authorization": f"Bearer {host[2]}"})
+        assert listing.status_code == 200
+        admin_call = requests.post(f"{proc.url}/api/queues", json={"name": "X"}, timeout=5,
+                                   headers={"Authorization": f"Bearer {token}"})
+        assert admin_call.status_code == 201
+    finally:
+        proc.stop()
+    # A second start keeps the token and the demo queue, and says so.
+    proc.log.write_text("")
+    proc.start()
+    try:
+        out = proc.log.read_text()
+        assert token not in out.split("Demo queue")[0]
+        assert f"Host dashboard: http://127.0.0.1:1/host/{host[1]}#token={host[2]}" in out
+    finally:
+        proc.stop()
+
+
+def raw(url: str, payload: bytes) -> tuple[str, bytes]:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(payload)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        assert data, "the server closed without an answer"
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def test_gunicorn_level_errors_are_json(server):
+    for payload, status in [
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", "431"),
+        (b"NOT A REQUEST\r\n\r\n", "400"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
+    ]:
+        head, body = raw(server.url, payload)
+        assert head.split()[1] == status, head
+        assert "application/json" in head
+        assert set(json.loads(body)["error"]) == {"code", "message"}
+
+
+def test_app_level_header_limit_on_real_server(server):
+    headers = {f"X-Pad-{n}": "p" * 1000 for n in range(9)}  # each field fine, 9 KB in all
+    response = requests.get(server.url + "/healthz", headers=headers, timeout=5)
+    assert response.status_code == 431
+    assert response.json()["error"]["code"] == "headers_too_large"
