@@ -110,6 +110,15 @@ def m001_core(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_waiting_index(conn: sqlite3.Connection) -> None:
+    # people_ahead and waiting_count run on every join and status read: count within one
+    # queue's day and status instead of scanning every ticket the queue ever had.
+    conn.execute(
+        "CREATE INDEX idx_tickets_day_status ON tickets(queue_id, service_day, status, position_number)"
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.write() as conn:
