@@ -88,7 +88,7 @@ def parse(model: type[BaseModel]) -> BaseModel:
             raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
             raise QodeError("The body is not valid JSON.", "invalid_json") from None
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", "invalid_body")
@@ -134,7 +134,10 @@ def _join_limit_exempt() -> bool:
 
 
 def _device_key() -> str:
-    data = request.get_json(silent=True, cache=True)
+    try:
+        data = request.get_json(silent=True, cache=True)
+    except RecursionError:  # nested too deep: `silent` covers only ValueError; parse() says 400
+        data = None
     token = data.get("device_token") if isinstance(data, dict) else None
     return f"device:{token}" if isinstance(token, str) else f"ip:{get_remote_address()}"
 
@@ -147,7 +150,8 @@ failed_auth_limit = limiter.shared_limit(
 
 # ---- routes ----------------------------------------------------------------
 
-@operation("GET", "/healthz", "Liveness and database check", responses={200: schemas.Health})
+@operation("GET", "/healthz", "Liveness and database check",
+           responses={200: schemas.Health, 503: schemas.Health})
 def healthz():
     try:
         with db().read() as conn:
