@@ -195,3 +195,39 @@ def test_write_rolls_back_whole(rdb, qid):
             conn.execute("UPDATE queues SET last_number_issued = 99 WHERE id = ?", (qid,))
             raise RuntimeError("boom")
     assert tickets.issue_ticket(rdb, qid, "device-token-after001")[0]["position_number"] == 1
+
+
+def test_waiting_count_matches_the_tickets_through_any_sequence(rdb, qid, clock):
+    """The trigger-kept waiting_count equals a real count after every rule, across days."""
+    import random
+
+    rng = random.Random(20261126)
+    other, _ = queues.create_queue(rdb, "Other")
+    queue_ids = [qid, other["id"]]
+    made: list[str] = []
+    for step in range(400):
+        queue_id = rng.choice(queue_ids)
+        action = rng.choice(["join", "join", "join", "call", "move", "recall", "day"])
+        try:
+            if action == "join":
+                made.append(tickets.issue_ticket(rdb, queue_id, f"device-token-{step:08d}")[0]["id"])
+            elif action == "call":
+                tickets.call_next(rdb, queue_id)
+            elif action == "move" and made:
+                tickets.move(rdb, rng.choice(made), rng.choice(list(tickets.MOVES)))
+            elif action == "recall" and made:
+                tickets.recall(rdb, rng.choice(made))
+            elif action == "day" and rng.random() < 0.1:
+                clock.advance(hours=24)
+        except Conflict:
+            pass
+        with rdb.read() as conn:
+            for queue_id in queue_ids:
+                kept = conn.execute("SELECT waiting_count FROM queues WHERE id = ?", (queue_id,)).fetchone()[0]
+                real = conn.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND status = 'WAITING'", (queue_id,)
+                ).fetchone()[0]
+                assert kept == real, (step, action)
+        for queue_id in queue_ids:
+            public = queues.get(rdb, queue_id)["waiting_count"]
+            assert public == len(tickets.list_tickets(rdb, queue_id, "WAITING"))

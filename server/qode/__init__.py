@@ -47,23 +47,34 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["qode_db"] = db
 
     errors.init_app(app)
-    api.limiter.init_app(app)
+    api.init_limits(app)
     app.register_blueprint(api.bp)
 
     @app.before_request
     def _limit_headers():
-        size = sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+        environ = request.environ
+        size = sum(len(k) + len(v) for k, v in environ.items() if k.startswith("HTTP_"))
         if size > app.config["MAX_HEADERS"]:
             from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
             raise RequestHeaderFieldsTooLarge()
 
-    @app.after_request
-    def _security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.wsgi_app = _with_security_headers(app.wsgi_app)
+    return app
+
+
+def _with_security_headers(wsgi_app):
+    """Add SECURITY_HEADERS (and no-store on the API) to every answer, at the WSGI level."""
+    extra = list(SECURITY_HEADERS.items())
+
+    def app(environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend(pair for pair in extra if pair[0].lower() not in present)
+            if environ.get("PATH_INFO", "").startswith("/api/") and "cache-control" not in present:
+                headers.append(("Cache-Control", "no-store"))
+            return start_response(status, headers, exc_info)
+
+        return wsgi_app(environ, start)
 
     return app

@@ -7,20 +7,24 @@ document, so the document cannot drift from what is served.
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem
+from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
 from . import auth, idempotency, queues, schemas, tickets
 from .db import Database
-from .errors import Invalid, QodeError, UnsupportedMediaType
+from .errors import Forbidden, Invalid, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
 
 bp = Blueprint("api", __name__)
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=True)
 
 
 @dataclass
@@ -116,36 +120,55 @@ def write(principal: auth.Principal | None, action: Callable[[], tuple[int, dict
     return response
 
 
-def _auth_limit() -> str:
-    return current_app.config["AUTH_RATE_LIMIT"] or "1000000/second"
+def init_limits(app) -> None:
+    """Bind a Flask-Limiter (memory storage: one worker) when any limit is on."""
+    enabled = any(app.config[name] for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT"))
+    app.config["RATELIMIT_ENABLED"] = enabled
+    app.extensions["qode_limiter"] = (
+        Limiter(get_remote_address, app=app, storage_uri="memory://") if enabled else None
+    )
 
 
-def _join_limit() -> str:
-    return current_app.config["JOIN_RATE_LIMIT"] or "1000000/second"
+@lru_cache(maxsize=16)
+def _item(text: str) -> RateLimitItem:
+    return parse_limit(text)
 
 
-def _auth_limit_off() -> bool:
-    return current_app.config["AUTH_RATE_LIMIT"] is None
+def _refuse(item: RateLimitItem, scope: str, key: str) -> RateLimited:
+    strategy = current_app.extensions["qode_limiter"].limiter
+    reset = strategy.get_window_stats(item, scope, key).reset_time
+    return RateLimited(max(1, math.ceil(reset - time.time())))
 
 
-def _join_limit_exempt() -> bool:
-    # Kiosks and hosts issue for many guests from one address; their tokens are checked instead.
-    return current_app.config["JOIN_RATE_LIMIT"] is None or "Authorization" in request.headers
+def spend(setting: str, scope: str, key: str) -> None:
+    """Count one request against the limit `setting` for `key`: 429 once it is used up."""
+    text = current_app.config[setting]
+    if text is None:
+        return
+    item = _item(text)
+    if not current_app.extensions["qode_limiter"].limiter.hit(item, scope, key):
+        raise _refuse(item, scope, key)
 
 
-def _device_key() -> str:
+def guarded(check: Callable[[], auth.Principal | None]) -> auth.Principal | None:
+    """Run a credential check; failures count per IP, and past the limit even valid ones wait."""
+    text = current_app.config["AUTH_RATE_LIMIT"]
+    if text is None:
+        return check()
+    item, ip = _item(text), get_remote_address()
+    strategy = current_app.extensions["qode_limiter"].limiter
+    if not strategy.test(item, "failed_auth", ip):
+        raise _refuse(item, "failed_auth", ip)
     try:
-        data = request.get_json(silent=True, cache=True)
-    except RecursionError:  # nested too deep: `silent` covers only ValueError; parse() says 400
-        data = None
-    token = data.get("device_token") if isinstance(data, dict) else None
-    return f"device:{token}" if isinstance(token, str) else f"ip:{get_remote_address()}"
+        return check()
+    except (Unauthorized, Forbidden):
+        strategy.hit(item, "failed_auth", ip)
+        raise
 
 
-failed_auth_limit = limiter.shared_limit(
-    _auth_limit, scope="failed_auth", exempt_when=_auth_limit_off,
-    deduct_when=lambda response: response.status_code in (401, 403),
-)
+def host_of_ticket(ticket_id: str) -> auth.Principal:
+    auth.bearer_hash()  # no or malformed credential: 401 before the ticket is looked up
+    return auth.require_host(db(), admin_hash(), tickets.queue_of(db(), ticket_id))
 
 
 # ---- routes ----------------------------------------------------------------
@@ -174,9 +197,8 @@ def openapi_document():
 
 @operation("POST", "/api/queues", "Create a queue (admin)", auth="admin", body=schemas.QueueCreate,
            responses={201: schemas.QueueCreated})
-@failed_auth_limit
 def create_queue():
-    auth.require_admin(db(), admin_hash())
+    guarded(lambda: auth.require_admin(db(), admin_hash()))
     req = parse(schemas.QueueCreate)
     queue, token = queues.create_queue(
         db(), req.name, req.prefix, current_app.config["DEFAULT_CYCLE"]
@@ -193,10 +215,9 @@ def get_queue(queue_id: str):
 
 @operation("PATCH", "/api/queues/{queue_id}", "Rename, pause or resume, open or close",
            auth="host", body=schemas.QueuePatch, responses={200: schemas.QueueOut}, idempotent=True)
-@failed_auth_limit
 def patch_queue(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = auth.require_host(db(), admin_hash(), queue_id)
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.QueuePatch)
     changes = req.model_dump(exclude_none=True)
     if not changes:
@@ -207,10 +228,9 @@ def patch_queue(queue_id: str):
 @operation("POST", "/api/queues/{queue_id}/rotate-token",
            "Replace the host token (the answer is the only copy)", auth="host",
            body=schemas.EmptyBody, responses={200: schemas.HostToken})
-@failed_auth_limit
 def rotate_token(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    auth.require_host(db(), admin_hash(), queue_id)
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     parse(schemas.EmptyBody)
     token = queues.rotate_host_token(db(), queue_id)
     # Not replayed by Idempotency-Key: that would store the token, which is never stored.
@@ -220,17 +240,16 @@ def rotate_token(queue_id: str):
 @operation("POST", "/api/queues/{queue_id}/tickets", "Take a ticket", auth="optional",
            body=schemas.JoinRequest, responses={201: schemas.TicketOut, 200: schemas.TicketOut},
            idempotent=True, conflicts=True)
-@failed_auth_limit
-@limiter.limit(_join_limit, key_func=get_remote_address, exempt_when=_join_limit_exempt,
-               scope="join_ip")
-@limiter.limit(_join_limit, key_func=_device_key, exempt_when=_join_limit_exempt,
-               scope="join_device")
 def join(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = auth.optional_issuer(db(), admin_hash(), queue_id)
+    principal = guarded(lambda: auth.optional_issuer(db(), admin_hash(), queue_id))
     req = parse(schemas.JoinRequest)
-    if principal is None and req.device_token is None:
-        raise Invalid("device_token: Field required", "invalid_body")
+    if principal is None:
+        if req.device_token is None:
+            raise Invalid("device_token: Field required", "invalid_body")
+        # Kiosks and hosts issue for many guests from one address; only guests are counted.
+        spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
+        spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
     source = principal.source if principal else "web"
 
     def action() -> tuple[int, dict]:
@@ -244,10 +263,9 @@ def join(queue_id: str):
            auth="host", responses={200: schemas.TicketList},
            query=[{"name": "status", "in": "query", "required": False,
                    "schema": {"type": "string", "enum": list(schemas.STATUSES)}}])
-@failed_auth_limit
 def list_tickets(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    auth.require_host(db(), admin_hash(), queue_id)
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     status = request.args.get("status")
     if status is not None and status not in schemas.STATUSES:
         raise Invalid(f"status must be one of {', '.join(schemas.STATUSES)}.", "invalid_query")
@@ -257,20 +275,18 @@ def list_tickets(queue_id: str):
 @operation("POST", "/api/queues/{queue_id}/call-next", "Call the next waiting guest",
            auth="host", body=schemas.CallNextRequest, responses={200: schemas.TicketOut},
            idempotent=True, conflicts=True)
-@failed_auth_limit
 def call_next(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = auth.require_host(db(), admin_hash(), queue_id)
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.CallNextRequest)
     return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter)))
 
 
 @operation("POST", "/api/queues/{queue_id}/counters", "Open or close a counter", auth="host",
            body=schemas.CounterUpdate, responses={200: schemas.QueueOut}, idempotent=True)
-@failed_auth_limit
 def set_counter(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = auth.require_host(db(), admin_hash(), queue_id)
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.CounterUpdate)
     return write(principal, lambda: (200, queues.set_counter(db(), queue_id, req.counter, req.open)))
 
@@ -278,10 +294,9 @@ def set_counter(queue_id: str):
 @operation("POST", "/api/queues/{queue_id}/devices",
            "Register a kiosk or display (the answer holds its only token copy)", auth="host",
            body=schemas.DeviceCreate, responses={201: schemas.DeviceCreated})
-@failed_auth_limit
 def add_device(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    auth.require_host(db(), admin_hash(), queue_id)
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.DeviceCreate)
     return answer(queues.add_device(db(), queue_id, req.kind, req.name), 201)
 
@@ -295,12 +310,11 @@ def get_ticket(ticket_id: str):
 @operation("POST", "/api/tickets/{ticket_id}/cancel", "Cancel (holder of the id, or host)",
            auth="holder", body=schemas.EmptyBody, responses={200: schemas.TicketOut},
            idempotent=True, conflicts=True)
-@failed_auth_limit
 def cancel_ticket(ticket_id: str):
     ticket_id = queues.parse_id(ticket_id, "ticket")
     principal = None
     if "Authorization" in request.headers:
-        principal = auth.require_host(db(), admin_hash(), tickets.queue_of(db(), ticket_id))
+        principal = guarded(lambda: host_of_ticket(ticket_id))
     parse(schemas.EmptyBody)
     by = "host" if principal else "guest"
     return write(principal, lambda: (200, tickets.move(db(), ticket_id, "cancel", by)))
@@ -309,8 +323,7 @@ def cancel_ticket(ticket_id: str):
 def _host_move(name: str, body: type[BaseModel]) -> None:
     def view(ticket_id: str):
         ticket_id = queues.parse_id(ticket_id, "ticket")
-        auth.bearer_hash()  # no or malformed credential: 401 before anything is looked up
-        principal = auth.require_host(db(), admin_hash(), tickets.queue_of(db(), ticket_id))
+        principal = guarded(lambda: host_of_ticket(ticket_id))
         req = parse(body)
         if name == "recall":
             return write(principal, lambda: (200, tickets.recall(db(), ticket_id, req.counter)))
@@ -319,7 +332,7 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"
     operation("POST", f"/api/tickets/{{ticket_id}}/{name}", f"Lifecycle move: {name}",
               auth="host", body=body, responses={200: schemas.TicketOut}, idempotent=True,
-              conflicts=True)(failed_auth_limit(view))
+              conflicts=True)(view)
 
 
 for _name in ("serve", "complete", "no-show", "requeue"):

@@ -18,6 +18,8 @@ import sqlite_utils
 
 from .clock import Clock
 
+READER_POOL = 4  # idle read-only connections kept; one gevent worker rarely needs more than one
+
 
 def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.row_factory = sqlite3.Row
@@ -41,10 +43,23 @@ class Database:
         self._lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
+        self._idle_readers: list[sqlite3.Connection] = []
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            while self._idle_readers:
+                self._idle_readers.pop().close()
+
+    def _reader(self) -> sqlite3.Connection:
+        try:
+            return self._idle_readers.pop()
+        except IndexError:
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+            _configure(conn, self.busy_timeout_ms)
+            return conn
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -80,16 +95,24 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read. Inside a write it reads the writer's own view."""
+        """A consistent read in a short transaction of its own; inside a write, the writer's view.
+
+        Read-only connections are kept for reuse (opening one costs about as much as a
+        small query), but no read transaction outlives its block.
+        """
         if self._owner == threading.get_ident():
             yield self._conn
             return
-        conn = sqlite3.connect(
-            f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-        )
+        conn = self._reader()
         try:
-            _configure(conn, self.busy_timeout_ms)
             conn.execute("BEGIN")
             yield conn
-        finally:
+        except BaseException:
             conn.close()
+            raise
+        else:
+            conn.execute("COMMIT")
+            if len(self._idle_readers) < READER_POOL:
+                self._idle_readers.append(conn)
+            else:
+                conn.close()

@@ -49,6 +49,15 @@ class NotFound(QodeError):
     code = "not_found"
 
 
+class RateLimited(QodeError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int):
+        super().__init__("Too many requests. Wait a moment and try again.",
+                         headers={"Retry-After": str(retry_after)})
+
+
 class Conflict(QodeError):
     status = 409
     code = "conflict"

@@ -119,6 +119,37 @@ def m002_waiting_index(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_device_index(conn: sqlite3.Connection) -> None:
+    # "does this device already hold an active ticket today?" runs on every join.
+    conn.execute("CREATE INDEX idx_tickets_day_device ON tickets(queue_id, service_day, device_token)")
+
+
+@migration
+def m004_waiting_count(conn: sqlite3.Connection) -> None:
+    # How many tickets of a queue are WAITING, kept by triggers in the same transaction as
+    # every status change, so joins and public state need no count over the line.
+    conn.execute("ALTER TABLE queues ADD COLUMN waiting_count INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "UPDATE queues SET waiting_count ="
+        " (SELECT COUNT(*) FROM tickets t WHERE t.queue_id = queues.id AND t.status = 'WAITING')"
+    )
+    conn.execute(
+        "CREATE TRIGGER tickets_waiting_insert AFTER INSERT ON tickets WHEN NEW.status = 'WAITING'"
+        " BEGIN UPDATE queues SET waiting_count = waiting_count + 1 WHERE id = NEW.queue_id; END"
+    )
+    conn.execute(
+        "CREATE TRIGGER tickets_waiting_update AFTER UPDATE OF status ON tickets"
+        " WHEN (OLD.status = 'WAITING') != (NEW.status = 'WAITING')"
+        " BEGIN UPDATE queues SET waiting_count = waiting_count"
+        " + (CASE WHEN NEW.status = 'WAITING' THEN 1 ELSE -1 END) WHERE id = NEW.queue_id; END"
+    )
+    conn.execute(
+        "CREATE TRIGGER tickets_waiting_delete AFTER DELETE ON tickets WHEN OLD.status = 'WAITING'"
+        " BEGIN UPDATE queues SET waiting_count = waiting_count - 1 WHERE id = OLD.queue_id; END"
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.write() as conn:

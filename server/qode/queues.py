@@ -35,7 +35,8 @@ def as_of(queue: dict, today: str) -> dict:
     """The queue as a reader should see it today, before any rollover was written."""
     if queue["service_day"] >= today:
         return queue
-    return {**queue, "service_day": today, "last_number_issued": 0, "current_position": 0}
+    return {**queue, "service_day": today, "last_number_issued": 0, "current_position": 0,
+            "waiting_count": 0}
 
 
 def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
@@ -68,7 +69,7 @@ def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
         conn, db.clock, queue["id"], "day_started",
         data={"previous_day": queue["service_day"], "closed": len(leftovers)}, service_day=today,
     )
-    return {**queue, "service_day": today, "last_number_issued": 0, "current_position": 0}
+    return load(conn, queue["id"])  # the triggers have recounted waiting_count
 
 
 def load_for_write(db: Database, conn: sqlite3.Connection, queue_id: str) -> dict:
@@ -78,10 +79,6 @@ def load_for_write(db: Database, conn: sqlite3.Connection, queue_id: str) -> dic
 def view(conn: sqlite3.Connection, queue: dict, today: str) -> dict:
     """The public state of a queue: what the guest page, display and joiners see."""
     queue = as_of(queue, today)
-    waiting = conn.execute(
-        "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'",
-        (queue["id"], queue["service_day"]),
-    ).fetchone()[0]
     counters = conn.execute(
         "SELECT name, is_open FROM counters WHERE queue_id = ? ORDER BY name", (queue["id"],)
     ).fetchall()
@@ -99,7 +96,7 @@ def view(conn: sqlite3.Connection, queue: dict, today: str) -> dict:
             if queue["current_position"]
             else None
         ),
-        "waiting_count": waiting,
+        "waiting_count": queue["waiting_count"],
         "avg_wait_time": queue["avg_wait_time"],
         "eta_seconds": eta.joiner_eta(queue),
         "counters": [{"name": c["name"], "is_open": bool(c["is_open"])} for c in counters],

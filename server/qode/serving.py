@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 
+import gevent
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
@@ -51,6 +52,14 @@ class Worker(GeventWorker):
     def init_process(self):
         util.write_error = _write_json_error
         super().init_process()
+
+    def handle_request(self, listener_name, req, sock, addr):
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            # Take turns: without this, a keep-alive client whose next request is already
+            # buffered is served again before anyone else, which stretches everyone's p99.
+            gevent.sleep(0)
 
 
 class Server(BaseApplication):

@@ -130,7 +130,8 @@ def issue_ticket(
             ticket,
         )
         events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
-        return view(conn, ticket, {**queue, "last_number_issued": number}), True
+        # Everyone waiting is ahead of the newest number: no need to count them.
+        return render(ticket, {**queue, "last_number_issued": number}, queue["waiting_count"]), True
 
 
 def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> str:
