@@ -231,3 +231,14 @@ def test_waiting_count_matches_the_tickets_through_any_sequence(rdb, qid, clock)
         for queue_id in queue_ids:
             public = queues.get(rdb, queue_id)["waiting_count"]
             assert public == len(tickets.list_tickets(rdb, queue_id, "WAITING"))
+        # people_ahead from the cached, bisected line equals a fresh count, after any write.
+        for ticket_id in made[-3:]:
+            seen = tickets.get(rdb, ticket_id)
+            with rdb.read() as conn:
+                row = tickets.load(conn, ticket_id)
+                ahead = conn.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND service_day = ?"
+                    " AND status = 'WAITING' AND position_number < ?",
+                    (row["queue_id"], row["service_day"], row["position_number"]),
+                ).fetchone()[0]
+            assert seen["people_ahead"] == (ahead if seen["status"] == "WAITING" else 0), step

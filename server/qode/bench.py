@@ -41,6 +41,7 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 HEALTHZ_CONCURRENCY = 32
+BARE_CONCURRENCY = 32  # the bare reference endpoint is measured at this level only
 STATUS_CONCURRENCY = 32
 MAX_RAW_TX = 2_000_000  # per raw measurement, besides the time bound
 MAX_REQUESTS = 2_000_000  # per HTTP measurement, split over its clients
@@ -303,14 +304,14 @@ def _other_cpu(busy0, busy1, ours: float | None, seconds: float) -> float | None
 class BenchServer:
     """A real `qode serve` on 127.0.0.1 in its own session, stopped by process group."""
 
-    def __init__(self, data_dir: Path, port: int, admin_token: str):
+    def __init__(self, data_dir: Path, port: int, admin_token: str, command: list[str] | None = None):
         self.data_dir = data_dir
         self.port = port
         self.admin_token = admin_token
         self.log = data_dir.parent / "server.log"
         self.proc: subprocess.Popen | None = None
         self.worker_pid: int | None = None
-        self.command = [
+        self.command = command or [
             sys.executable, "-m", "qode.cli", "serve",
             "--host", HOST, "--port", str(port), "--data-dir", str(data_dir),
         ]  # fmt: skip
@@ -376,6 +377,82 @@ class BenchServer:
             except ProcessLookupError:
                 pass
             self.proc.wait(timeout=10)
+
+
+# ---- the bare reference: a minimal Flask endpoint doing only the transaction ----
+
+
+def bare_app(data_dir: Path):
+    """A bare Flask app on the same stack and schema whose issuance is only the transaction.
+
+    The issue's reference point: the same gunicorn/gevent worker, the same SQLite file
+    settings and the same SQL as `raw_sql`, with no validation, auth, limits or view.
+    """
+    from flask import Flask, request
+
+    from .clock import iso
+
+    db, queue = _fresh_db(data_dir)
+    clock = db.clock
+    queue_id, day = queue["id"], queue["service_day"]
+    data = json.dumps({"source": "web"}, separators=(",", ":"))
+    app = Flask("qode_bare")
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/queue")
+    def the_queue():
+        return {"id": queue_id}
+
+    @app.post("/api/queues/<qid>/tickets")
+    def issue(qid):
+        token = request.get_json()["device_token"]
+        ticket_id = str(uuid.uuid4())
+        with db.write() as conn:
+            number = conn.execute(ISSUE_SQL_UPDATE, (qid,)).fetchone()[0]
+            now = iso(clock.now())
+            conn.execute(ISSUE_SQL_TICKET, {
+                "id": ticket_id, "queue_id": qid, "device_token": token, "position_number": number,
+                "status": "WAITING", "source": "web", "service_day": day, "created_at": now,
+            })  # fmt: skip
+            conn.execute(
+                ISSUE_SQL_EVENT,
+                (qid, "join", ticket_id, number, data, day, now, clock.monotonic(), clock.boot_id),
+            )
+        return {"id": ticket_id, "position_number": number}, 201
+
+    return app
+
+
+def _bare_main(port: str, data_dir: str) -> int:
+    """`python -m qode.bench --bare-server PORT DIR`: serve `bare_app` like `qode serve` does."""
+    from .serving import Server
+
+    class Bare(Server):
+        def load(self):
+            return bare_app(Path(data_dir))
+
+    Bare(HOST, int(port)).run()
+    return 0
+
+
+def measure_bare(base: Path, port: int, seconds: float, warmup: float, level: int) -> dict:
+    """Issuance through the bare endpoint at `level`, on a server of its own."""
+    data_dir = base / "bare"
+    command = [sys.executable, "-m", "qode.bench", "--bare-server", str(port), str(data_dir)]
+    server = BenchServer(data_dir, port, "unused", command)
+    server.start()
+    try:
+        _, queue = _http(port, "GET", "/queue")
+        row, _ = run_load(
+            server, "bare Flask endpoint, same tx", "issue", level, seconds, warmup,
+            queue_id=queue["id"], tag=f"bare{level}",
+        )  # fmt: skip
+        return row
+    finally:
+        server.stop()
 
 
 # ---- the load generator (runs in its own processes) -------------------------
@@ -880,7 +957,7 @@ def render_targets(checks: list[dict]) -> str:
     lines = [header, "-" * len(header)]
     for check in checks:
         value = "-" if check["value"] is None else check["fmt"].format(check["value"])
-        goal = f"{check['op']} {check['fmt'].format(check['target'])}"
+        goal = f"{check['op']} {check['fmt'].format(check['target'])}" if check["op"] else "-"
         lines.append(f"{check['what']:<42} {value:>8}  {goal:<8} {check['verdict']}")
     return "\n".join(lines)
 
@@ -960,6 +1037,12 @@ def main(args) -> int:
         _progress("starting qode serve")
         server.start()
         healthz_rows, issue_rows, status_row = measure_server(server, levels, seconds, warmup, rows)
+        server.stop()
+        server = None
+        level = BARE_CONCURRENCY
+        _progress(f"bare Flask endpoint doing only the transaction, c={level}")
+        bare = measure_bare(base, args.port, seconds, warmup, level)
+        rows.append(bare)
     except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as err:
         print(f"qode bench: {err}", file=sys.stderr)
         if rows:
@@ -971,6 +1054,14 @@ def main(args) -> int:
         shutil.rmtree(base, ignore_errors=True)
 
     checks = targets(raw, issue_rows, healthz_rows, status_row)
+    ours = next((r for r in issue_rows if r["concurrency"] == BARE_CONCURRENCY), None)
+    # Context, not targets: how far the bare stack gets here, and how close qode comes to it.
+    if bare.get("rate") and raw.get("rate"):
+        checks.append({"what": f"bare endpoint c={BARE_CONCURRENCY} / raw SQLite tx", "op": None,
+                       "value": bare["rate"] / raw["rate"], "fmt": "{:.2f}", "verdict": "reference"})
+    if ours and ours.get("rate") and bare.get("rate"):
+        checks.append({"what": f"issuance c={BARE_CONCURRENCY} / bare endpoint", "op": None,
+                       "value": ours["rate"] / bare["rate"], "fmt": "{:.2f}", "verdict": "reference"})
     print()
     print(render_table(rows))
     print()
@@ -995,6 +1086,8 @@ def main(args) -> int:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--load-child"]:
         sys.exit(_child_main())
+    if len(sys.argv) == 4 and sys.argv[1] == "--bare-server":
+        sys.exit(_bare_main(sys.argv[2], sys.argv[3]))
     print(
         "usage: qode bench issue  (this module's own entry point is for its load children)",
         file=sys.stderr,

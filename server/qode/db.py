@@ -44,6 +44,10 @@ class Database:
         self._depth = 0
         self._owner: int | None = None
         self._idle_readers: list[sqlite3.Connection] = []
+        # Counts commits. Read-side caches label entries with it: this process is the only
+        # writer, so an entry built at the current version is exactly what a reader would see.
+        self.version = 0
+        self.memo: dict = {}
 
     def close(self) -> None:
         with self._lock:
@@ -90,6 +94,7 @@ class Database:
                 raise
             else:
                 conn.execute("COMMIT")
+                self.version += 1
             finally:
                 self._depth, self._owner = 0, None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from bisect import bisect_left
 
 from . import eta, events, queues
 from .clock import iso
@@ -67,8 +68,30 @@ def view(conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
     return render(ticket, queue, people_ahead)
 
 
+def waiting_numbers(db: Database, conn: sqlite3.Connection, queue_id: str, day: str, version: int) -> list[int]:
+    """The day's WAITING numbers in order, cached until the next commit.
+
+    `version` is `db.version` read before `conn`'s snapshot was taken, so an entry is never
+    labelled newer than its data. Status reads then bisect instead of counting the line.
+    """
+    key = ("waiting", queue_id, day)
+    hit = db.memo.get(key)
+    if hit is not None and hit[0] == db.version:
+        return hit[1]
+    numbers = [row[0] for row in conn.execute(
+        "SELECT position_number FROM tickets WHERE queue_id = ? AND service_day = ?"
+        " AND status = 'WAITING' ORDER BY position_number",
+        (queue_id, day),
+    )]
+    if len(db.memo) > 256:  # one entry per queue and day; old days need no keeping
+        db.memo.clear()
+    db.memo[key] = (version, numbers)
+    return numbers
+
+
 def get(db: Database, ticket_id: str) -> dict:
     """A ticket's current status. A leftover from a day that has ended reads as closed."""
+    version = db.version  # before the read's snapshot: see waiting_numbers
     with db.read() as conn:
         ticket = load(conn, ticket_id)
         queue = queues.load(conn, ticket["queue_id"])
@@ -77,7 +100,11 @@ def get(db: Database, ticket_id: str) -> dict:
             # The rollover has not been written yet (no write since midnight); show its outcome.
             ended = "COMPLETED" if ticket["status"] == "SERVING" else "CANCELLED"
             ticket = {**ticket, "status": ended, "reason": "day_ended"}
-        return view(conn, ticket, queues.as_of(queue, today))
+        ahead = 0
+        if ticket["status"] == "WAITING":
+            numbers = waiting_numbers(db, conn, ticket["queue_id"], ticket["service_day"], version)
+            ahead = bisect_left(numbers, ticket["position_number"])
+        return render(ticket, queues.as_of(queue, today), ahead)
 
 
 def issue_ticket(
