@@ -150,17 +150,6 @@ class World:
         self.replenish()
 
 
-@pytest.fixture
-def fuzz_app(tmp_path):
-    return create_app({
-        "QODE_DATA_DIR": str(tmp_path / "data"),
-        "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "QODE_TIMEZONE": "UTC",
-        "QODE_JOIN_RATE_LIMIT": "off",
-        "QODE_AUTH_RATE_LIMIT": "off",
-    })
-
-
 CHOICES = st.fixed_dictionaries({
     "generated_id": st.booleans(),
     "other_queue": st.booleans(),
@@ -175,9 +164,9 @@ CHOICES = st.fixed_dictionaries({
 # test (tmp data dir) and breaks on pytest 9.2, which dropped `Node._nodeid`.
 @pytest.mark.slow
 @pytest.mark.parametrize("operation_id", [f"{op.method.lower()}{op.path}" for op in OPERATIONS])
-def test_fuzz_operation(fuzz_app, operation_id):
-    world = World(fuzz_app)
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", fuzz_app)
+def test_fuzz_operation(app, operation_id):
+    world = World(app)  # conftest's app: tmp data dir, admin token, limits off
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operation = schema.find_operation_by_id(operation_id)
     modes = [GenerationMode.POSITIVE]
     if operation.body or list(operation.iter_parameters()):

@@ -141,48 +141,30 @@ def _timed_loop(step, seconds: float) -> tuple[int, float, list[float], dict]:
     return i, elapsed, latencies, cpu
 
 
-def raw_sql(folder: Path, seconds: float) -> dict:
-    """The issuance transaction as plain SQL, through `Database.write()`."""
+def plain_issue(db, queue_id: str, day: str, device_token: str) -> tuple[str, int]:
+    """The issuance transaction as plain SQL, through `Database.write()`: (ticket id, number)."""
     from .clock import iso
 
-    db, queue = _fresh_db(folder)
     clock = db.clock
-    queue_id, day = queue["id"], queue["service_day"]
-    data = json.dumps({"source": "web"}, separators=(",", ":"))
+    ticket_id = str(uuid.uuid4())
+    with db.write() as conn:
+        number = conn.execute(ISSUE_SQL_UPDATE, (queue_id,)).fetchone()[0]
+        now = iso(clock.now())
+        conn.execute(ISSUE_SQL_TICKET, {
+            "id": ticket_id, "queue_id": queue_id, "device_token": device_token,
+            "position_number": number, "status": "WAITING", "source": "web",
+            "service_day": day, "created_at": now,
+        })  # fmt: skip
+        conn.execute(
+            ISSUE_SQL_EVENT,
+            (queue_id, "join", ticket_id, number, '{"source":"web"}', day, now, clock.monotonic(),
+             clock.boot_id),
+        )  # fmt: skip
+    return ticket_id, number
 
-    def step(i: int) -> None:
-        with db.write() as conn:
-            number = conn.execute(ISSUE_SQL_UPDATE, (queue_id,)).fetchone()[0]
-            ticket_id = str(uuid.uuid4())
-            now = iso(clock.now())
-            conn.execute(
-                ISSUE_SQL_TICKET,
-                {
-                    "id": ticket_id,
-                    "queue_id": queue_id,
-                    "device_token": f"raw-device-{i:010d}",
-                    "position_number": number,
-                    "status": "WAITING",
-                    "source": "web",
-                    "service_day": day,
-                    "created_at": now,
-                },
-            )
-            conn.execute(
-                ISSUE_SQL_EVENT,
-                (
-                    queue_id,
-                    "join",
-                    ticket_id,
-                    number,
-                    data,
-                    day,
-                    now,
-                    clock.monotonic(),
-                    clock.boot_id,
-                ),
-            )
 
+def _raw_loop(name: str, db, step, seconds: float) -> dict:
+    """Warm up, time `step` for `seconds`, and summarise it as one in-process row."""
     try:
         for i in range(50):  # warm the statement cache and the file
             step(MAX_RAW_TX + i)
@@ -191,9 +173,15 @@ def raw_sql(folder: Path, seconds: float) -> dict:
             total = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
     finally:
         db.close()
-    return _summary(
-        "raw SQLite tx (plain SQL)", 1, count, elapsed, lat, "tx/s", note=f"{total} tickets at end", **cpu
-    )
+    return _summary(name, 1, count, elapsed, lat, "tx/s", note=f"{total} tickets at end", **cpu)
+
+
+def raw_sql(folder: Path, seconds: float) -> dict:
+    """The issuance transaction as plain SQL, with the server's schema and pragmas."""
+    db, queue = _fresh_db(folder)
+    queue_id, day = queue["id"], queue["service_day"]
+    return _raw_loop("raw SQLite tx (plain SQL)", db,
+                     lambda i: plain_issue(db, queue_id, day, f"raw-device-{i:010d}"), seconds)
 
 
 def raw_rule(folder: Path, seconds: float) -> dict:
@@ -202,21 +190,8 @@ def raw_rule(folder: Path, seconds: float) -> dict:
 
     db, queue = _fresh_db(folder)
     queue_id = queue["id"]
-
-    def step(i: int) -> None:
-        issue_ticket(db, queue_id, f"rule-device-{i:010d}", "web")
-
-    try:
-        for i in range(50):
-            step(MAX_RAW_TX + i)
-        count, elapsed, lat, cpu = _timed_loop(step, seconds)
-        with db.read() as conn:
-            total = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
-    finally:
-        db.close()
-    return _summary(
-        "raw tickets.issue_ticket()", 1, count, elapsed, lat, "tx/s", note=f"{total} tickets at end", **cpu
-    )
+    return _raw_loop("raw tickets.issue_ticket()", db,
+                     lambda i: issue_ticket(db, queue_id, f"rule-device-{i:010d}", "web"), seconds)
 
 
 # ---- 2. the server under test ----------------------------------------------
@@ -390,12 +365,8 @@ def bare_app(data_dir: Path):
     """
     from flask import Flask, request
 
-    from .clock import iso
-
     db, queue = _fresh_db(data_dir)
-    clock = db.clock
     queue_id, day = queue["id"], queue["service_day"]
-    data = json.dumps({"source": "web"}, separators=(",", ":"))
     app = Flask("qode_bare")
 
     @app.get("/healthz")
@@ -408,19 +379,7 @@ def bare_app(data_dir: Path):
 
     @app.post("/api/queues/<qid>/tickets")
     def issue(qid):
-        token = request.get_json()["device_token"]
-        ticket_id = str(uuid.uuid4())
-        with db.write() as conn:
-            number = conn.execute(ISSUE_SQL_UPDATE, (qid,)).fetchone()[0]
-            now = iso(clock.now())
-            conn.execute(ISSUE_SQL_TICKET, {
-                "id": ticket_id, "queue_id": qid, "device_token": token, "position_number": number,
-                "status": "WAITING", "source": "web", "service_day": day, "created_at": now,
-            })  # fmt: skip
-            conn.execute(
-                ISSUE_SQL_EVENT,
-                (qid, "join", ticket_id, number, data, day, now, clock.monotonic(), clock.boot_id),
-            )
+        ticket_id, number = plain_issue(db, qid, day, request.get_json()["device_token"])
         return {"id": ticket_id, "position_number": number}, 201
 
     return app
