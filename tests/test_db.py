@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -88,3 +89,19 @@ def test_reader_does_not_see_uncommitted_writes(fresh):
         thread.join(5)
     count()
     assert seen == [0, 1]
+
+
+def test_a_failed_commit_does_not_block_later_writes(fresh):
+    migrate(fresh)
+    with fresh.write() as conn:
+        conn.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE child (p INTEGER REFERENCES parent(id))")
+    with pytest.raises(sqlite3.IntegrityError):
+        with fresh.write() as conn:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            conn.execute("INSERT INTO child VALUES (42)")  # checked only at COMMIT
+    with fresh.write() as conn:
+        conn.execute("INSERT INTO parent VALUES (1)")
+    with fresh.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM child").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM parent").fetchone()[0] == 1

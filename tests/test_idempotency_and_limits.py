@@ -92,13 +92,22 @@ def limited(tmp_path):
     }).test_client()
 
 
-def test_join_rate_limit_per_device(limited):
+def test_join_rate_limit_counts_creations_not_rejoins(limited):
     queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
     url = f"/api/queues/{queue['id']}/tickets"
-    codes = [limited.post(url, json={"device_token": "device-token-flood001"}).status_code
-             for _ in range(4)]
-    assert codes == [201, 200, 200, 429]
-    blocked = limited.post(url, json={"device_token": "device-token-flood001"})
+    device = {"device_token": "device-token-flood001"}
+    # A guest reloading the page always gets their ticket back.
+    codes = [limited.post(url, json=device).status_code for _ in range(6)]
+    assert codes == [201] + [200] * 5
+    # Creations count: cancel and take a new number, three times in all, then 429.
+    created = []
+    for _ in range(3):
+        ticket = limited.post(url, json=device).get_json()
+        created.append(ticket["id"])
+        limited.post(f"/api/tickets/{ticket['id']}/cancel")
+    assert len(set(created)) == 3
+    blocked = limited.post(url, json=device)
+    assert blocked.status_code == 429
     assert blocked.get_json()["error"]["code"] == "rate_limited"
     assert int(blocked.headers["Retry-After"]) > 0
 
@@ -145,3 +154,11 @@ def test_body_limit_setting(tmp_path):
     response = small.post("/api/queues", json={"name": "x" * 70}, headers=admin())
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "body_too_large"
+
+
+def test_display_token_is_a_credential_for_something_else(client, queue):
+    display = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "TV", "kind": "display"},
+                          headers=queue["headers"]).get_json()["token"]
+    headers = {"Authorization": f"Bearer {display}"}
+    assert client.post(f"/api/queues/{queue['id']}/tickets", json={}, headers=headers).status_code == 403
+    assert client.post(f"/api/queues/{queue['id']}/call-next", headers=headers).status_code == 403

@@ -82,3 +82,24 @@ def test_app_level_header_limit_on_real_server(server):
     response = requests.get(server.url + "/healthz", headers=headers, timeout=5)
     assert response.status_code == 431
     assert response.json()["error"]["code"] == "headers_too_large"
+
+
+def test_unusable_admin_token_setting_is_refused(tmp_path):
+    import subprocess
+
+    from helpers import QODE
+
+    env = {**os.environ, "QODE_ADMIN_TOKEN": "s3cret+/="}
+    done = subprocess.run([QODE, "serve", "--data-dir", str(tmp_path), "--port", "1"],
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "QODE_ADMIN_TOKEN" in done.stderr
+
+
+def test_empty_admin_token_file_is_replaced(tmp_path):
+    from qode.auth import ensure_admin_token
+
+    (tmp_path / "admin_token").write_text("")
+    token, generated = ensure_admin_token(tmp_path, None)
+    assert generated and len(token) >= 40
+    assert (tmp_path / "admin_token").read_text().strip() == token

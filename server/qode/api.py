@@ -247,7 +247,11 @@ def join(queue_id: str):
     if principal is None:
         if req.device_token is None:
             raise Invalid("device_token: Field required", "invalid_body")
-        # Kiosks and hosts issue for many guests from one address; only guests are counted.
+        # A guest reloading the page gets their ticket back and is never limited for it.
+        held = tickets.held_by(db(), queue_id, req.device_token)
+        if held is not None:
+            return answer(held, 200)
+        # Creations count; kiosks and hosts issue for many guests from one address and are not.
         spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
         spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
     source = principal.source if principal else "web"

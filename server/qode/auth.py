@@ -37,7 +37,7 @@ def same_hash(a: str, b: str) -> bool:
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "admin", "host" or "kiosk"
+    kind: str  # "admin", "host", "kiosk" or "display"
     queue_id: str | None
     credential: str  # the token's hash: the key for idempotency records
 
@@ -68,10 +68,10 @@ def _identify(db: Database, admin_hash: str, token_hash: str) -> Principal | Non
         if row:
             return Principal("host", row["id"], token_hash)
         row = conn.execute(
-            "SELECT queue_id FROM devices WHERE token_hash = ? AND kind = 'kiosk'", (token_hash,)
+            "SELECT queue_id, kind FROM devices WHERE token_hash = ?", (token_hash,)
         ).fetchone()
         if row:
-            return Principal("kiosk", row["queue_id"], token_hash)
+            return Principal(row["kind"], row["queue_id"], token_hash)
     return None
 
 
@@ -102,6 +102,8 @@ def optional_issuer(db: Database, admin_hash: str, queue_id: str) -> Principal |
     principal = _identify(db, admin_hash, token_hash)
     if principal is None:
         raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind == "display":
+        raise Forbidden("A display token cannot issue tickets.")
     if principal.kind == "admin" or principal.queue_id == queue_id:
         return principal
     raise Forbidden("That token belongs to another queue.")
@@ -117,8 +119,9 @@ def ensure_admin_token(data_dir: Path, configured: str | None) -> tuple[str, boo
     path = Path(data_dir) / "admin_token"
     try:
         token = path.read_text().strip()
-        if token:
+        if _TOKEN_RE.match(token):
             return token, False
+        path.unlink()  # empty or damaged: make a new one rather than lock the admin out
     except FileNotFoundError:
         pass
     token = new_token()

@@ -53,8 +53,9 @@ SETTINGS: list[Setting] = [
     Setting(
         "QODE_JOIN_RATE_LIMIT",
         "30/minute",
-        "Ticket creations allowed per device token and per IP address "
-        "(kiosks with a token are exempt). `off` disables it.",
+        "Ticket creations allowed per device token and per IP address (kiosks with a token "
+        "are exempt; a device getting back the ticket it holds is never counted). "
+        "`off` disables it.",
     ),
     Setting(
         "QODE_AUTH_RATE_LIMIT",
@@ -132,6 +133,17 @@ def _parse_day_start(value: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
+def _parse_admin_token(value: str, auto: set[str]) -> str | None:
+    if value in auto:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+        raise SettingError(
+            "QODE_ADMIN_TOKEN: use 16-256 characters of letters, digits, '-' and '_' "
+            "(it is sent as a bearer token), or leave it unset to have one generated"
+        )
+    return value
+
+
 def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> dict:
     """Read `QODE_*` settings from `env` (default: os.environ) into a config dict."""
     env = dict(os.environ if env is None else env)
@@ -140,7 +152,7 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
     auto = {"(generated)", "(auto)", ""}
     return {
         "DATA_DIR": Path(raw["QODE_DATA_DIR"]),
-        "ADMIN_TOKEN": None if raw["QODE_ADMIN_TOKEN"] in auto else raw["QODE_ADMIN_TOKEN"],
+        "ADMIN_TOKEN": _parse_admin_token(raw["QODE_ADMIN_TOKEN"], auto),
         "PUBLIC_URL": None if raw["QODE_PUBLIC_URL"] in auto else raw["QODE_PUBLIC_URL"].rstrip("/"),
         "TIMEZONE": _parse_timezone(raw["QODE_TIMEZONE"]),
         "DAY_STARTS_AT": _parse_day_start(raw["QODE_DAY_STARTS_AT"]),

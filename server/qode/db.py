@@ -90,10 +90,18 @@ class Database:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O)
+                    conn.execute("ROLLBACK")
                 raise
             else:
-                conn.execute("COMMIT")
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error:
+                    # A failed COMMIT leaves the transaction open: end it, or every later
+                    # BEGIN would fail until a restart.
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
                 self.version += 1
             finally:
                 self._depth, self._owner = 0, None

@@ -107,5 +107,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         # Only a bug lands here; the client still gets the contract's shape.
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route pattern, not the path: ticket ids in paths are bearer capabilities.
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        log.exception("unhandled error on %s %s", request.method, rule)
         return error_response(500, "internal_error", "Something went wrong on the server.")

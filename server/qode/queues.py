@@ -57,7 +57,8 @@ def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
     ).fetchall()
     for ticket in leftovers:
         events.append(
-            conn, db.clock, queue["id"], ticket["status"].lower(), ticket=dict(ticket),
+            conn, db.clock, queue["id"], "complete" if ticket["status"] == "COMPLETED" else "cancel",
+            ticket=dict(ticket),
             data={"reason": "day_ended"},
         )
     conn.execute(

@@ -124,7 +124,7 @@ class TicketOut(BaseModel):
     counter: str | None
     reason: str | None
     people_ahead: int
-    eta_seconds: int | None = Field(description="Seconds until called; null once called or ended")
+    eta_seconds: int | None = Field(description="Seconds until called; 0 once called, null once ended")
     now_serving: str | None
     service_day: str
     created_at: str

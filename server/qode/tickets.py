@@ -107,6 +107,18 @@ def get(db: Database, ticket_id: str) -> dict:
         return render(ticket, queues.as_of(queue, today), ahead)
 
 
+def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
+    """The device's active ticket in the queue's current service day, if it holds one."""
+    with db.read() as conn:
+        queue = queues.as_of(queues.load(conn, queue_id), db.clock.service_day())
+        row = conn.execute(
+            "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND device_token = ?"
+            " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
+            (queue_id, queue["service_day"], device_token),
+        ).fetchone()
+        return view(conn, dict(row), queue) if row is not None else None
+
+
 def issue_ticket(
     db: Database, queue_id: str, device_token: str | None, source: str = "web"
 ) -> tuple[dict, bool]:
