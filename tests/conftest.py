@@ -44,3 +44,5 @@ def server(tmp_path):
     proc = ServerProcess(tmp_path / "served").start()
     yield proc
     proc.stop()
+    log = proc.log.read_text()
+    assert "Traceback" not in log, log[-3000:]  # whatever the test sent, never a server traceback

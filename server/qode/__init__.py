@@ -20,7 +20,7 @@ SECURITY_HEADERS = {
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The app factory. `test_config` may override any `QODE_*` setting by name."""
-    from . import api, config, errors
+    from . import api, config, errors, live, sockets
     from .auth import ensure_admin_token, hash_token
     from .clock import Clock
     from .db import Database
@@ -49,6 +49,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     api.init_limits(app)
     app.register_blueprint(api.bp)
+
+    # Live sockets: simple-websocket pings every 25 s and caps inbound messages.
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "ping_interval": 25,
+        "max_message_size": settings["WS_MAX_MESSAGE"],
+    }
+    sockets.sock.init_app(app)
+    app.register_blueprint(sockets.bp)
+    app.extensions["qode_live"] = live.Feed(db, live.Hub(), settings["LIVE_WINDOW_MS"] / 1000)
 
     @app.before_request
     def _limit_headers():

@@ -20,7 +20,7 @@ from flask import request
 from .db import Database
 from .errors import Forbidden, Unauthorized
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 def new_token() -> str:
@@ -55,12 +55,12 @@ def bearer_hash(required: bool = True) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not _TOKEN_RE.match(token):
+    if scheme.lower() != "bearer" or not TOKEN_RE.match(token):
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.", "bad_credentials")
     return hash_token(token)
 
 
-def _identify(db: Database, admin_hash: str, token_hash: str) -> Principal | None:
+def identify(db: Database, admin_hash: str, token_hash: str) -> Principal | None:
     if same_hash(token_hash, admin_hash):
         return Principal("admin", None, token_hash)
     with db.read() as conn:
@@ -76,7 +76,7 @@ def _identify(db: Database, admin_hash: str, token_hash: str) -> Principal | Non
 
 
 def require_admin(db: Database, admin_hash: str) -> Principal:
-    principal = _identify(db, admin_hash, bearer_hash())
+    principal = identify(db, admin_hash, bearer_hash())
     if principal is None:
         raise Unauthorized("That token is not valid.", "bad_credentials")
     if principal.kind != "admin":
@@ -86,7 +86,7 @@ def require_admin(db: Database, admin_hash: str) -> Principal:
 
 def require_host(db: Database, admin_hash: str, queue_id: str) -> Principal:
     """The host of `queue_id`, or the admin."""
-    principal = _identify(db, admin_hash, bearer_hash())
+    principal = identify(db, admin_hash, bearer_hash())
     if principal is None:
         raise Unauthorized("That token is not valid.", "bad_credentials")
     if principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id):
@@ -99,7 +99,7 @@ def optional_issuer(db: Database, admin_hash: str, queue_id: str) -> Principal |
     token_hash = bearer_hash(required=False)
     if token_hash is None:
         return None
-    principal = _identify(db, admin_hash, token_hash)
+    principal = identify(db, admin_hash, token_hash)
     if principal is None:
         raise Unauthorized("That token is not valid.", "bad_credentials")
     if principal.kind == "display":
@@ -119,7 +119,7 @@ def ensure_admin_token(data_dir: Path, configured: str | None) -> tuple[str, boo
     path = Path(data_dir) / "admin_token"
     try:
         token = path.read_text().strip()
-        if _TOKEN_RE.match(token):
+        if TOKEN_RE.match(token):
             return token, False
         path.unlink()  # empty or damaged: make a new one rather than lock the admin out
     except FileNotFoundError:

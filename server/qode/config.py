@@ -70,6 +70,20 @@ SETTINGS: list[Setting] = [
         "Largest total size of request headers in bytes (431 above it).",
     ),
     Setting("QODE_BUSY_TIMEOUT", "5000", "Milliseconds a database write waits for the lock."),
+    Setting(
+        "QODE_MAX_CLIENTS",
+        "2000",
+        "Open live sockets (phones, displays, hosts) allowed at once; more are refused with "
+        "close code 1013 while plain HTTP keeps working.",
+    ),
+    Setting(
+        "QODE_LIVE_WINDOW_MS",
+        "100",
+        "Live updates are merged into at most one message per queue and channel per this many ms.",
+    ),
+    Setting(
+        "QODE_WS_MAX_MESSAGE", "65536", "Largest inbound WebSocket message in bytes (closed with 1009 above)."
+    ),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -162,4 +176,7 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_BODY": _parse_int("QODE_MAX_BODY", raw["QODE_MAX_BODY"], allow_off=True),
         "MAX_HEADERS": _parse_int("QODE_MAX_HEADERS", raw["QODE_MAX_HEADERS"]),
         "BUSY_TIMEOUT": _parse_int("QODE_BUSY_TIMEOUT", raw["QODE_BUSY_TIMEOUT"]),
+        "MAX_CLIENTS": _parse_int("QODE_MAX_CLIENTS", raw["QODE_MAX_CLIENTS"]),
+        "LIVE_WINDOW_MS": _parse_int("QODE_LIVE_WINDOW_MS", raw["QODE_LIVE_WINDOW_MS"]),
+        "WS_MAX_MESSAGE": _parse_int("QODE_WS_MAX_MESSAGE", raw["QODE_WS_MAX_MESSAGE"]),
     }

@@ -1,8 +1,5 @@
 """The live hub: one per process, fanning messages out to WebSocket clients.
 
-Work in progress for the live-sync issue: the registry and the per-client
-queues are here; the sockets, channels and protocol come next.
-
 Each client has a bounded outbound queue drained by its own sender (a greenlet
 under gevent, whose monkey patching turns these threads and queues
 cooperative). `publish` only serialises the message once and offers it to each
@@ -16,6 +13,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -26,10 +24,13 @@ _STOP = object()
 class Client:
     """One connected socket: a bounded queue and the sender that drains it."""
 
-    def __init__(self, hub: Hub, channel: str, send: Callable[[str], None], limit: int):
+    def __init__(self, hub: Hub, channel: str, send: Callable[[str], None], limit: int,
+                 on_close: Callable[[], None] | None = None):
         self.hub = hub
         self.channel = channel
         self._send = send
+        self._on_close = on_close
+        self.floor = -1  # messages at or below this seq are already in the client's snapshot
         self._queue: queue.Queue = queue.Queue(maxsize=limit)
         self.closed = threading.Event()
         self._sender = threading.Thread(target=self._drain, name=f"live-{channel}", daemon=True)
@@ -37,9 +38,9 @@ class Client:
     def start(self) -> None:
         self._sender.start()
 
-    def offer(self, text: str) -> bool:
+    def offer(self, text: str, seq: int | None = None) -> bool:
         """Queue `text` without waiting; a client whose queue is full is dropped."""
-        if self.closed.is_set():
+        if self.closed.is_set() or (seq is not None and seq <= self.floor):
             return False
         try:
             self._queue.put_nowait(text)
@@ -54,6 +55,8 @@ class Client:
             return
         self.closed.set()
         self.hub.leave(self)
+        if self._on_close is not None:
+            self._on_close()  # e.g. shut the socket, so a sender stuck in a send wakes up
         try:
             self._queue.put_nowait(_STOP)
         except queue.Full:
@@ -79,8 +82,9 @@ class Hub:
         self._lock = threading.Lock()
         self._channels: dict[str, set[Client]] = {}
 
-    def join(self, channel: str, send: Callable[[str], None]) -> Client:
-        client = Client(self, channel, send, self.queue_limit)
+    def join(self, channel: str, send: Callable[[str], None],
+             on_close: Callable[[], None] | None = None) -> Client:
+        client = Client(self, channel, send, self.queue_limit, on_close)
         with self._lock:
             self._channels.setdefault(channel, set()).add(client)
         client.start()
@@ -105,4 +109,162 @@ class Hub:
         text = json.dumps(message, separators=(",", ":"))
         with self._lock:
             members = list(self._channels.get(channel, ()))
-        return sum(client.offer(text) for client in members)
+        seq = message.get("seq")
+        return sum(client.offer(text, seq) for client in members)
+
+    def channels(self, prefix: str) -> list[str]:
+        with self._lock:
+            return [name for name in self._channels if name.startswith(prefix)]
+
+
+# ---- what each channel sees ------------------------------------------------
+
+PUBLIC_EVENT_TYPES = {
+    "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel",
+    "queue_opened", "queue_closed", "queue_paused", "queue_resumed", "queue_renamed",
+    "counter_opened", "counter_closed", "day_started",
+}
+
+
+def public_event(event: dict, prefix: str) -> dict:
+    """An event as the public channel may show it: numbers and counters, never ids or tokens."""
+    number = event["ticket_number"]
+    return {
+        "seq": event["seq"],
+        "type": event["type"],
+        "number": None if number is None else f"{prefix}{number:03d}",
+        "counter": event["data"].get("counter"),
+    }
+
+
+def host_event(event: dict) -> dict:
+    return {key: event[key] for key in ("seq", "type", "ticket_id", "ticket_number", "data", "created_at")}
+
+
+class Feed:
+    """Turns committed events into channel messages, at most once per window per queue.
+
+    One loop per process watches the writer's commit counter; when it moved, it reads the
+    new events once, and for every queue that has listeners sends one coalesced update
+    per channel. A burst of joins therefore costs one message per socket per window.
+    """
+
+    HISTORY = 500  # a resume that missed more than this gets a fresh snapshot
+
+    def __init__(self, db, hub: Hub, window: float):
+        self.db = db
+        self.hub = hub
+        self.window = window
+        self._started = False
+        self._lock = threading.Lock()
+        self._seen_version = -1
+        self.last_seq = self.latest_seq()
+        self._ticket_views: dict[str, str] = {}  # ticket channel -> last status text sent
+
+    def latest_seq(self) -> int:
+        with self.db.read() as conn:
+            return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._run, name="live-feed", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.window)
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the feed must outlive any one bad flush
+                log.exception("live: flush failed")
+
+    def flush(self) -> None:
+        if self.db.version == self._seen_version:
+            return
+        self._seen_version = self.db.version
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT 10000", (self.last_seq,)
+            ).fetchall()
+        if not rows:
+            return
+        self.last_seq = rows[-1]["seq"]
+        by_queue: dict[str, list[dict]] = {}
+        for row in rows:
+            by_queue.setdefault(row["queue_id"], []).append({**dict(row), "data": json.loads(row["data"])})
+        for queue_id, evs in by_queue.items():
+            self.publish_queue(queue_id, evs)
+
+    def publish_queue(self, queue_id: str, evs: list[dict]) -> None:
+        from . import queues, tickets
+
+        seq = evs[-1]["seq"]
+        public, host = f"queue:{queue_id}", f"host:{queue_id}"
+        ticket_channels = self.hub.channels(f"ticket:{queue_id}:")
+        if not (self.hub.count(public) or self.hub.count(host) or ticket_channels):
+            return
+        state = queues.get(self.db, queue_id)
+        if self.hub.count(public):
+            shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
+            self.hub.publish(public, {"type": "update", "seq": seq, "events": shown, "state": state})
+        if self.hub.count(host):
+            self.hub.publish(host, {
+                "type": "update", "seq": seq, "events": [host_event(e) for e in evs], "state": state,
+                "tickets": tickets.list_tickets(self.db, queue_id),
+            })
+        for channel in ticket_channels:
+            ticket = tickets.get(self.db, channel.rsplit(":", 1)[1])
+            text = json.dumps(ticket, sort_keys=True)
+            if self._ticket_views.get(channel) != text:  # only when its own numbers changed
+                self._ticket_views[channel] = text
+                self.hub.publish(channel, {"type": "update", "seq": seq, "ticket": ticket})
+
+    def forget(self, channel: str) -> None:
+        if not self.hub.count(channel):
+            self._ticket_views.pop(channel, None)
+
+    def snapshot(self, channel_kind: str, queue_id: str, ticket_id: str | None = None) -> dict:
+        """What a fresh client of a channel sees, labelled with the log position it reflects."""
+        from . import queues, tickets
+
+        seq = self.latest_seq()
+        if channel_kind == "ticket":
+            return {"type": "snapshot", "seq": seq, "ticket": tickets.get(self.db, ticket_id)}
+        state = queues.get(self.db, queue_id)
+        message = {"type": "snapshot", "seq": seq, "state": state}
+        if channel_kind == "host":
+            message["tickets"] = tickets.list_tickets(self.db, queue_id)
+        else:
+            message["recent"] = self.recent_calls(queue_id, state["prefix"])
+        return message
+
+    def recent_calls(self, queue_id: str, prefix: str, limit: int = 5) -> list[dict]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM events WHERE queue_id = ? AND type IN ('call', 'recall')"
+                " ORDER BY seq DESC LIMIT ?", (queue_id, limit),
+            ).fetchall()
+        return [public_event({**dict(r), "data": json.loads(r["data"])}, prefix) for r in rows]
+
+    def replay(self, channel_kind: str, queue_id: str, since: int) -> dict | None:
+        """The updates after `since` as one message, or None when a snapshot is due instead."""
+        from . import queues
+
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM events WHERE queue_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (queue_id, since, self.HISTORY + 1),
+            ).fetchall()
+            oldest = conn.execute("SELECT COALESCE(MIN(seq), 1) FROM events").fetchone()[0]
+        latest = self.latest_seq()
+        if len(rows) > self.HISTORY or since > latest or since < oldest - 1:
+            return None
+        evs = [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+        state = queues.get(self.db, queue_id)
+        if channel_kind == "host":
+            shown = [host_event(e) for e in evs]
+        else:
+            shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
+        return {"type": "update", "seq": max(latest, since), "events": shown, "state": state}

@@ -66,6 +66,9 @@ class Server(BaseApplication):
     def __init__(self, host: str, port: int, options: dict | None = None):
         self.bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.extra = options or {}
+        from .config import load
+
+        self.max_clients = load()["MAX_CLIENTS"]
         super().__init__()
 
     def load_config(self):
@@ -73,7 +76,8 @@ class Server(BaseApplication):
             "bind": [self.bind],
             "workers": 1,
             "worker_class": "qode.serving.Worker",
-            "worker_connections": 1000,
+            # Every live socket holds a connection: leave HTTP room above the socket cap.
+            "worker_connections": self.max_clients + 256,
             "control_socket_disable": True,
             "graceful_timeout": 5,
             "keepalive": 5,

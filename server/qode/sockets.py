@@ -1,0 +1,190 @@
+"""The WebSocket routes: /ws/queues/{id} (public), /ws/tickets/{id} (holder), /ws/host/{id}.
+
+flask-sock gives bare sockets; the registry and the fan-out are `live.Hub`.
+Every frame goes out as one complete `sendall` under a per-socket lock, pings
+included, because simple-websocket's plain `send()` can cut large frames
+under gevent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+from flask import Blueprint, current_app, request
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+from . import auth, queues, tickets
+from .errors import NotFound
+
+bp = Blueprint("sockets", __name__)
+sock = Sock()
+
+# Close codes (4000-4999 are the application's own).
+BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND = 4400, 4401, 4403, 4404
+UNSUPPORTED, TRY_AGAIN_LATER = 1003, 1013
+AUTH_TIMEOUT = 5.0
+
+
+class LockedSocket:
+    """The raw socket, with every send a complete sendall under one lock."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._lock = threading.Lock()
+
+    def send(self, data: bytes) -> int:
+        with self._lock:
+            self._raw.sendall(data)
+        return len(data)
+
+    sendall = send
+
+    def abort(self) -> None:
+        """Wake anything blocked on this socket (a slow client being dropped)."""
+        try:
+            self._raw.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
+def _send_text(ws, text: str) -> None:
+    from wsproto.events import TextMessage
+
+    ws.sock.send(ws.ws.send(TextMessage(data=text)))
+
+
+def _close(ws, code: int, reason: str) -> None:
+    try:
+        ws.close(reason=code, message=reason)
+    except ConnectionClosed:
+        pass
+
+
+def _live():
+    return current_app.extensions["qode_live"]
+
+
+def _since() -> int | None:
+    raw = request.args.get("since")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValueError("since must be a whole number")
+    return int(raw)
+
+
+def _serve(ws, channel: str, kind: str, queue_id: str, first: dict) -> None:
+    """Register the socket, send its first message, then read until it goes away."""
+    live = _live()
+    wire = LockedSocket(ws.sock)
+    ws.sock = wire
+    client = live.hub.join(channel, lambda text: _send_text(ws, text), on_close=wire.abort)
+    client.floor = first["seq"]
+    try:
+        _send_text(ws, json.dumps(first, separators=(",", ":")))
+        while True:
+            message = ws.receive()
+            if message is None:
+                continue
+            if isinstance(message, bytes):
+                _close(ws, UNSUPPORTED, "binary frames are not accepted")
+                return
+            try:
+                data = json.loads(message)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and data.get("type") == "ping":
+                client.offer(json.dumps({"type": "pong", "seq": live.last_seq}))
+            else:
+                client.offer(json.dumps({"type": "error", "seq": live.last_seq, "error": {
+                    "code": "bad_message", "message": 'Send {"type": "ping"} or nothing.'}}))
+    except ConnectionClosed:
+        pass
+    finally:
+        client.close()
+        live.forget(channel)
+
+
+def _open(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = None):
+    live = _live()
+    if live.hub.count() >= current_app.config["MAX_CLIENTS"]:
+        _close(ws, TRY_AGAIN_LATER, "too many live connections; try again shortly")
+        return None
+    live.start()
+    try:
+        since = _since()
+    except ValueError as err:
+        _close(ws, BAD_REQUEST, str(err))
+        return None
+    first = None
+    if since is not None and kind != "ticket":
+        first = live.replay(kind, queue_id, since)
+    return first or live.snapshot(kind, queue_id, ticket_id)
+
+
+@sock.route("/ws/queues/<queue_id>", bp=bp)
+def queue_feed(ws, queue_id):
+    try:
+        queue_id = queues.parse_id(queue_id, "queue")
+        queues.get(current_app.extensions["qode_db"], queue_id)
+    except NotFound:
+        _close(ws, NOT_FOUND, "no queue with that id")
+        return
+    first = _open(ws, "queue", queue_id, f"queue:{queue_id}")
+    if first is not None:
+        _serve(ws, f"queue:{queue_id}", "queue", queue_id, first)
+
+
+@sock.route("/ws/tickets/<ticket_id>", bp=bp)
+def ticket_feed(ws, ticket_id):
+    db = current_app.extensions["qode_db"]
+    try:
+        ticket_id = queues.parse_id(ticket_id, "ticket")
+        queue_id = tickets.queue_of(db, ticket_id)
+    except NotFound:
+        _close(ws, NOT_FOUND, "no ticket with that id")
+        return
+    channel = f"ticket:{queue_id}:{ticket_id}"
+    first = _open(ws, "ticket", queue_id, channel, ticket_id)
+    if first is not None:
+        _serve(ws, channel, "ticket", queue_id, first)
+
+
+@sock.route("/ws/host/<queue_id>", bp=bp)
+def host_feed(ws, queue_id):
+    db = current_app.extensions["qode_db"]
+    if "token" in request.args or "Authorization" in request.headers:
+        # Tokens in URLs end up in logs and histories; the first message carries it.
+        _close(ws, BAD_REQUEST, 'send {"type": "auth", "token": ...} as the first message')
+        return
+    try:
+        queue_id = queues.parse_id(queue_id, "queue")
+        queues.get(db, queue_id)
+    except NotFound:
+        _close(ws, NOT_FOUND, "no queue with that id")
+        return
+    message = ws.receive(timeout=AUTH_TIMEOUT)
+    try:
+        data = json.loads(message) if isinstance(message, str) else None
+    except ValueError:
+        data = None
+    token = data.get("token") if isinstance(data, dict) and data.get("type") == "auth" else None
+    if not isinstance(token, str) or not auth.TOKEN_RE.match(token):
+        _close(ws, UNAUTHORIZED, "no valid auth message")
+        return
+    principal = auth.identify(db, current_app.config["ADMIN_TOKEN_HASH"], auth.hash_token(token))
+    if principal is None:
+        _close(ws, UNAUTHORIZED, "that token is not valid")
+        return
+    if not (principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id)):
+        _close(ws, FORBIDDEN, "that token is not this queue's host")
+        return
+    first = _open(ws, "host", queue_id, f"host:{queue_id}")
+    if first is not None:
+        _serve(ws, f"host:{queue_id}", "host", queue_id, first)

@@ -1,0 +1,199 @@
+"""Live sockets against a real `qode serve`, with real WebSocket clients."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from simple_websocket import Client, ConnectionClosed
+
+from helpers import admin
+
+pytestmark = pytest.mark.server
+
+
+def ws_url(server, path: str) -> str:
+    return server.url.replace("http://", "ws://") + path
+
+
+def receive(ws, timeout: float = 2.0) -> dict:
+    message = ws.receive(timeout=timeout)
+    assert message is not None, "no message in time"
+    return json.loads(message)
+
+
+def until(ws, predicate, timeout: float = 3.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if message is not None and predicate(json.loads(message)):
+            return json.loads(message)
+    raise AssertionError("the expected message did not come")
+
+
+def closed_with(ws, timeout: float = 6.0) -> int | None:
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.receive(timeout=0.2)
+    except ConnectionClosed as closed:
+        return closed.reason
+    return None
+
+
+@pytest.fixture
+def setup(server):
+    queue = requests.post(f"{server.url}/api/queues", json={"name": "Live", "prefix": "L"},
+                          headers=admin(), timeout=5).json()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    return server, queue, host
+
+
+def host_socket(server, queue):
+    ws = Client.connect(ws_url(server, f"/ws/host/{queue['id']}"))
+    ws.send(json.dumps({"type": "auth", "token": queue["host_token"]}))
+    return ws
+
+
+def test_guest_display_and_host_see_a_call(setup):
+    server, queue, host = setup
+    ticket = requests.post(f"{server.url}/api/queues/{queue['id']}/tickets",
+                           json={"device_token": "device-token-live0001"}, timeout=5).json()
+    guest = Client.connect(ws_url(server, f"/ws/tickets/{ticket['id']}"))
+    display = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    dashboard = host_socket(server, queue)
+    try:
+        assert receive(guest)["ticket"]["status"] == "WAITING"
+        assert receive(display)["type"] == "snapshot"
+        first = receive(dashboard)
+        assert first["type"] == "snapshot" and [t["id"] for t in first["tickets"]] == [ticket["id"]]
+        started = time.monotonic()
+        requests.post(f"{server.url}/api/queues/{queue['id']}/call-next", json={"counter": "2"},
+                      headers=host, timeout=5)
+        called = until(guest, lambda m: m["type"] == "update" and m["ticket"]["status"] == "CALLED")
+        assert time.monotonic() - started < 1.0
+        assert called["ticket"]["counter"] == "2"
+        shown = until(display, lambda m: m["type"] == "update" and m["state"]["now_serving"])
+        assert shown["state"]["now_serving"] == "L001"
+        assert {"type": "call", "number": "L001", "counter": "2"}.items() <= shown["events"][-1].items()
+        listed = until(dashboard, lambda m: m["type"] == "update")
+        assert listed["tickets"][0]["status"] == "CALLED"
+    finally:
+        for ws in (guest, display, dashboard):
+            ws.close()
+
+
+def test_resume_with_since_ends_like_a_fresh_client(setup):
+    server, queue, host = setup
+    for n in range(5):
+        requests.post(f"{server.url}/api/queues/{queue['id']}/tickets",
+                      json={"device_token": f"device-token-resume{n:03d}"}, timeout=5)
+    ws = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    seq = receive(ws)["seq"]
+    ws.close()
+    for _ in range(3):
+        requests.post(f"{server.url}/api/queues/{queue['id']}/call-next", headers=host, timeout=5)
+    again = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}?since={seq}"))
+    fresh = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    try:
+        resumed, new = receive(again), receive(fresh)
+        assert resumed["type"] == "update"
+        calls = [e for e in resumed["events"] if e["type"] == "call"]
+        assert [e["number"] for e in calls] == ["L001", "L002", "L003"]
+        assert [e["seq"] for e in resumed["events"]] == sorted(e["seq"] for e in resumed["events"])
+        assert all(e["seq"] > seq for e in resumed["events"])
+        assert resumed["state"] == new["state"] and resumed["seq"] == new["seq"]
+    finally:
+        again.close()
+        fresh.close()
+
+
+def test_public_channel_never_carries_ids_or_tokens(setup):
+    server, queue, host = setup
+    display = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    secrets = {queue["host_token"]}
+    try:
+        messages = [display.receive(timeout=2)]
+        for n in range(6):
+            device = f"device-token-private{n:02d}"
+            secrets.add(device)
+            ticket = requests.post(f"{server.url}/api/queues/{queue['id']}/tickets",
+                                   json={"device_token": device}, timeout=5).json()
+            secrets.add(ticket["id"])
+        kiosk = requests.post(f"{server.url}/api/queues/{queue['id']}/devices", json={"name": "K"},
+                              headers=host, timeout=5).json()
+        secrets.update({kiosk["token"], kiosk["id"]})
+        for move in ("call-next", "call-next"):
+            requests.post(f"{server.url}/api/queues/{queue['id']}/{move}", headers=host, timeout=5)
+        requests.patch(f"{server.url}/api/queues/{queue['id']}", json={"is_paused": True},
+                       headers=host, timeout=5)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            message = display.receive(timeout=0.3)
+            if message:
+                messages.append(message)
+        assert len(messages) >= 2
+        for message in messages:
+            for secret in secrets:
+                assert secret not in message
+    finally:
+        display.close()
+
+
+@pytest.mark.parametrize("path,code", [
+    ("/ws/queues/00000000-0000-4000-8000-000000000000", 4404),
+    ("/ws/queues/not-a-uuid", 4404),
+    ("/ws/tickets/00000000-0000-4000-8000-000000000000", 4404),
+    ("/ws/queues/{queue}?since=abc", 4400),
+    ("/ws/queues/{queue}?since=-1", 4400),
+    ("/ws/host/{queue}?token={token}", 4400),
+])
+def test_bad_socket_requests_get_a_defined_close(setup, path, code):
+    server, queue, _ = setup
+    ws = Client.connect(ws_url(server, path.format(queue=queue["id"], token=queue["host_token"])))
+    assert closed_with(ws) == code
+
+
+@pytest.mark.parametrize("first,code", [
+    (None, 4401),  # nothing sent: closed after the 5 s auth window
+    ("not json", 4401),
+    (json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}), 4401),
+    (json.dumps({"type": "auth"}), 4401),
+])
+def test_host_socket_auth(setup, first, code):
+    server, queue, _ = setup
+    ws = Client.connect(ws_url(server, f"/ws/host/{queue['id']}"))
+    if first is not None:
+        ws.send(first)
+    started = time.monotonic()
+    assert closed_with(ws, timeout=8) == code
+    assert time.monotonic() - started < 6
+
+
+def test_host_socket_with_another_queues_token_is_403(setup):
+    server, queue, _ = setup
+    other = requests.post(f"{server.url}/api/queues", json={"name": "Other"}, headers=admin(),
+                          timeout=5).json()
+    ws = host_socket(server, {"id": queue["id"], "host_token": other["host_token"]})
+    assert closed_with(ws) == 4403
+
+
+def test_inbound_messages(setup):
+    server, queue, _ = setup
+    ws = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    try:
+        receive(ws)
+        ws.send(json.dumps({"type": "ping"}))
+        assert receive(ws)["type"] == "pong"
+        ws.send("{garbage")
+        assert receive(ws)["error"]["code"] == "bad_message"
+        ws.send(b"\x00binary")
+        assert closed_with(ws) == 1003
+    finally:
+        ws.close() if ws.connected else None
+    big = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    receive(big)
+    big.send("x" * 70000)
+    assert closed_with(big) == 1009
