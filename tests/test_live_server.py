@@ -197,3 +197,66 @@ def test_inbound_messages(setup):
     receive(big)
     big.send("x" * 70000)
     assert closed_with(big) == 1009
+
+
+def test_socket_cap_refuses_cleanly_and_http_keeps_working(tmp_path):
+    from helpers import ServerProcess
+
+    proc = ServerProcess(tmp_path / "capped", env={"QODE_MAX_CLIENTS": "5"}).start()
+    sockets = []
+    try:
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "Cap"}, headers=admin(),
+                              timeout=5).json()
+        for _ in range(5):
+            ws = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+            receive(ws)
+            sockets.append(ws)
+        extra = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+        assert closed_with(extra) == 1013
+        started = time.monotonic()
+        assert requests.get(f"{proc.url}/healthz", timeout=5).status_code == 200
+        assert time.monotonic() - started < 0.1
+        sockets.pop().close()
+        deadline = time.monotonic() + 3
+        while True:  # the freed place is taken by the next socket
+            again = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+            try:
+                receive(again, timeout=1)
+                sockets.append(again)
+                break
+            except (ConnectionClosed, AssertionError):
+                assert time.monotonic() < deadline, "a freed place was never reused"
+                time.sleep(0.1)
+    finally:
+        for ws in sockets:
+            ws.close()
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
+def test_device_socket(setup):
+    server, queue, host = setup
+    kiosk = requests.post(f"{server.url}/api/queues/{queue['id']}/devices",
+                          json={"name": "Door", "kind": "kiosk"}, headers=host, timeout=5).json()
+    other = requests.post(f"{server.url}/api/queues/{queue['id']}/devices",
+                          json={"name": "TV", "kind": "display"}, headers=host, timeout=5).json()
+    url = ws_url(server, f"/ws/devices/{kiosk['id']}")
+    ws = Client.connect(url)
+    try:
+        ws.send(json.dumps({"type": "auth", "token": kiosk["token"]}))
+        first = receive(ws)
+        assert first["type"] == "snapshot" and first["device"]["kind"] == "kiosk"
+        requests.post(f"{server.url}/api/queues/{queue['id']}/tickets", json={},
+                      headers={"Authorization": f"Bearer {kiosk['token']}"}, timeout=5)
+        update = until(ws, lambda m: m["type"] == "update")
+        assert update["state"]["waiting_count"] == 1
+    finally:
+        ws.close()
+    for token, code in [(other["token"], 4403), ("wrong-token-0123456789abcdef", 4401)]:
+        bad = Client.connect(url)
+        bad.send(json.dumps({"type": "auth", "token": token}))
+        assert closed_with(bad) == code
+    in_url = Client.connect(url + f"?token={kiosk['token']}")
+    assert closed_with(in_url) == 4400
+    unknown = Client.connect(ws_url(server, "/ws/devices/00000000-0000-4000-8000-000000000000"))
+    assert closed_with(unknown) == 4404

@@ -203,12 +203,15 @@ class Feed:
         seq = evs[-1]["seq"]
         public, host = f"queue:{queue_id}", f"host:{queue_id}"
         ticket_channels = self.hub.channels(f"ticket:{queue_id}:")
-        if not (self.hub.count(public) or self.hub.count(host) or ticket_channels):
+        device_channels = self.hub.channels(f"device:{queue_id}:")
+        if not (self.hub.count(public) or self.hub.count(host) or ticket_channels or device_channels):
             return
         state = queues.get(self.db, queue_id)
-        if self.hub.count(public):
+        if self.hub.count(public) or device_channels:
             shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
-            self.hub.publish(public, {"type": "update", "seq": seq, "events": shown, "state": state})
+            update = {"type": "update", "seq": seq, "events": shown, "state": state}
+            for channel in (public, *device_channels):  # kiosks and displays see the public view
+                self.hub.publish(channel, update)
         if self.hub.count(host):
             self.hub.publish(host, {
                 "type": "update", "seq": seq, "events": [host_event(e) for e in evs], "state": state,
@@ -232,6 +235,8 @@ class Feed:
         seq = self.latest_seq()
         if channel_kind == "ticket":
             return {"type": "snapshot", "seq": seq, "ticket": tickets.get(self.db, ticket_id)}
+        if channel_kind == "device":
+            channel_kind = "queue"  # a kiosk or display sees what the public channel shows
         state = queues.get(self.db, queue_id)
         message = {"type": "snapshot", "seq": seq, "state": state}
         if channel_kind == "host":

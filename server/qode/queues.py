@@ -208,3 +208,11 @@ def add_device(db: Database, queue_id: str, kind: str, name: str) -> dict:
             service_day=queue["service_day"],
         )
     return {"id": device_id, "queue_id": queue_id, "kind": kind, "name": name, "token": token}
+
+
+def get_device(db: Database, device_id: str) -> dict:
+    with db.read() as conn:
+        row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+    if row is None:
+        raise NotFound("No device with that id.", "device_not_found")
+    return dict(row)

@@ -1,4 +1,5 @@
-"""The WebSocket routes: /ws/queues/{id} (public), /ws/tickets/{id} (holder), /ws/host/{id}.
+"""The WebSocket routes: /ws/queues/{id} (public), /ws/tickets/{id} (holder), /ws/host/{id}
+and /ws/devices/{id} (kiosks and displays). The protocol is in docs/live.md.
 
 flask-sock gives bare sockets; the registry and the fan-out are `live.Hub`.
 Every frame goes out as one complete `sendall` under a per-socket lock, pings
@@ -156,19 +157,12 @@ def ticket_feed(ws, ticket_id):
         _serve(ws, channel, "ticket", queue_id, first)
 
 
-@sock.route("/ws/host/<queue_id>", bp=bp)
-def host_feed(ws, queue_id):
-    db = current_app.extensions["qode_db"]
+def _first_message_token(ws) -> str | None:
+    """The token of an {"type": "auth", "token": ...} first message, within AUTH_TIMEOUT."""
     if "token" in request.args or "Authorization" in request.headers:
         # Tokens in URLs end up in logs and histories; the first message carries it.
         _close(ws, BAD_REQUEST, 'send {"type": "auth", "token": ...} as the first message')
-        return
-    try:
-        queue_id = queues.parse_id(queue_id, "queue")
-        queues.get(db, queue_id)
-    except NotFound:
-        _close(ws, NOT_FOUND, "no queue with that id")
-        return
+        return None
     message = ws.receive(timeout=AUTH_TIMEOUT)
     try:
         data = json.loads(message) if isinstance(message, str) else None
@@ -177,6 +171,21 @@ def host_feed(ws, queue_id):
     token = data.get("token") if isinstance(data, dict) and data.get("type") == "auth" else None
     if not isinstance(token, str) or not auth.TOKEN_RE.match(token):
         _close(ws, UNAUTHORIZED, "no valid auth message")
+        return None
+    return token
+
+
+@sock.route("/ws/host/<queue_id>", bp=bp)
+def host_feed(ws, queue_id):
+    db = current_app.extensions["qode_db"]
+    try:
+        queue_id = queues.parse_id(queue_id, "queue")
+        queues.get(db, queue_id)
+    except NotFound:
+        _close(ws, NOT_FOUND, "no queue with that id")
+        return
+    token = _first_message_token(ws)
+    if token is None:
         return
     principal = auth.identify(db, current_app.config["ADMIN_TOKEN_HASH"], auth.hash_token(token))
     if principal is None:
@@ -188,3 +197,26 @@ def host_feed(ws, queue_id):
     first = _open(ws, "host", queue_id, f"host:{queue_id}")
     if first is not None:
         _serve(ws, f"host:{queue_id}", "host", queue_id, first)
+
+
+@sock.route("/ws/devices/<device_id>", bp=bp)
+def device_feed(ws, device_id):
+    db = current_app.extensions["qode_db"]
+    try:
+        device_id = queues.parse_id(device_id, "device")
+        device = queues.get_device(db, device_id)
+    except NotFound:
+        _close(ws, NOT_FOUND, "no device with that id")
+        return
+    token = _first_message_token(ws)
+    if token is None:
+        return
+    if not auth.same_hash(auth.hash_token(token), device["token_hash"]):
+        known = auth.identify(db, current_app.config["ADMIN_TOKEN_HASH"], auth.hash_token(token))
+        _close(ws, FORBIDDEN if known else UNAUTHORIZED, "that token is not this device's")
+        return
+    channel = f"device:{device['queue_id']}:{device_id}"
+    first = _open(ws, "device", device["queue_id"], channel)
+    if first is not None:
+        first["device"] = {"id": device_id, "kind": device["kind"], "name": device["name"]}
+        _serve(ws, channel, "device", device["queue_id"], first)
