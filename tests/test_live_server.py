@@ -260,3 +260,24 @@ def test_device_socket(setup):
     assert closed_with(in_url) == 4400
     unknown = Client.connect(ws_url(server, "/ws/devices/00000000-0000-4000-8000-000000000000"))
     assert closed_with(unknown) == 4404
+
+
+def test_failed_socket_auth_counts_toward_the_limit(tmp_path):
+    from helpers import ServerProcess
+
+    proc = ServerProcess(tmp_path / "limited", env={"QODE_AUTH_RATE_LIMIT": "2/minute"}).start()
+    try:
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "L"}, headers=admin(),
+                              timeout=5).json()
+        codes = []
+        for _ in range(3):
+            ws = Client.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
+            ws.send(json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}))
+            codes.append(closed_with(ws))
+        assert codes == [4401, 4401, 4429]
+        blocked = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", timeout=5,
+                               headers={"Authorization": f"Bearer {queue['host_token']}"})
+        assert blocked.status_code == 429
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()

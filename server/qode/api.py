@@ -166,6 +166,21 @@ def guarded(check: Callable[[], auth.Principal | None]) -> auth.Principal | None
         raise
 
 
+def auth_blocked() -> bool:
+    """Has this IP used up its failed-credential allowance? (for sockets, which cannot 429)"""
+    text = current_app.config["AUTH_RATE_LIMIT"]
+    if text is None:
+        return False
+    strategy = current_app.extensions["qode_limiter"].limiter
+    return not strategy.test(_item(text), "failed_auth", get_remote_address())
+
+
+def count_auth_failure() -> None:
+    text = current_app.config["AUTH_RATE_LIMIT"]
+    if text is not None:
+        current_app.extensions["qode_limiter"].limiter.hit(_item(text), "failed_auth", get_remote_address())
+
+
 def host_of_ticket(ticket_id: str) -> auth.Principal:
     auth.bearer_hash()  # no or malformed credential: 401 before the ticket is looked up
     return auth.require_host(db(), admin_hash(), tickets.queue_of(db(), ticket_id))

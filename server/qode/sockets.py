@@ -17,14 +17,14 @@ from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from . import auth, queues, tickets
+from . import api, auth, queues, tickets
 from .errors import NotFound
 
 bp = Blueprint("sockets", __name__)
 sock = Sock()
 
 # Close codes (4000-4999 are the application's own).
-BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND = 4400, 4401, 4403, 4404
+BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY = 4400, 4401, 4403, 4404, 4429
 UNSUPPORTED, TRY_AGAIN_LATER = 1003, 1013
 AUTH_TIMEOUT = 5.0
 
@@ -61,6 +61,8 @@ def _send_text(ws, text: str) -> None:
 
 
 def _close(ws, code: int, reason: str) -> None:
+    if code in (UNAUTHORIZED, FORBIDDEN):
+        api.count_auth_failure()  # failed credentials count the same as over HTTP
     try:
         ws.close(reason=code, message=reason)
     except ConnectionClosed:
@@ -159,6 +161,9 @@ def ticket_feed(ws, ticket_id):
 
 def _first_message_token(ws) -> str | None:
     """The token of an {"type": "auth", "token": ...} first message, within AUTH_TIMEOUT."""
+    if api.auth_blocked():
+        _close(ws, TOO_MANY, "too many failed credentials from this address; wait a minute")
+        return None
     if "token" in request.args or "Authorization" in request.headers:
         # Tokens in URLs end up in logs and histories; the first message carries it.
         _close(ws, BAD_REQUEST, 'send {"type": "auth", "token": ...} as the first message')
