@@ -281,3 +281,58 @@ def test_failed_socket_auth_counts_toward_the_limit(tmp_path):
     finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+def test_a_client_that_never_reads_is_dropped_and_the_others_keep_up(tmp_path):
+    """A host socket that never reads beside 50 healthy public sockets, through ~600 joins."""
+    import base64
+    import os
+    import socket as sk
+
+    from helpers import ServerProcess
+
+    proc = ServerProcess(tmp_path / "slow", env={"QODE_LIVE_WINDOW_MS": "1"}).start()
+    healthy, slow = [], None
+    try:
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "Slow"}, headers=admin(),
+                              timeout=5).json()
+        slow = sk.socket()
+        slow.setsockopt(sk.SOL_SOCKET, sk.SO_RCVBUF, 4096)  # fills fast, then stays full
+        slow.connect(("127.0.0.1", proc.port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        slow.sendall((f"GET /ws/host/{queue['id']} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                      ).encode())
+        slow.settimeout(5)
+        assert slow.recv(4096).startswith(b"HTTP/1.1 101")  # a real client waits for this too
+        # One masked text frame with the auth message, then never read again.
+        payload = json.dumps({"type": "auth", "token": queue["host_token"]}).encode()
+        mask = os.urandom(4)
+        slow.sendall(bytes([0x81, 0x80 | len(payload)]) + mask
+                     + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        for _ in range(50):
+            ws = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+            receive(ws)
+            healthy.append(ws)
+        session = requests.Session()
+        deadline = time.monotonic() + 60
+        joins = 0
+        while joins < 600 and time.monotonic() < deadline:
+            session.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                         json={"device_token": f"device-token-slow{joins:05d}"}, timeout=5)
+            joins += 1
+        session.close()
+        for ws in healthy:
+            last = until(ws, lambda m: m.get("state", {}).get("waiting_count") == joins, timeout=10)
+            assert last["state"]["waiting_count"] == joins
+        deadline = time.monotonic() + 10
+        while "dropping a slow client" not in proc.log.read_text():
+            assert time.monotonic() < deadline, "the slow client was never dropped"
+            time.sleep(0.1)
+    finally:
+        for ws in healthy:
+            ws.close()
+        if slow is not None:
+            slow.close()
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()

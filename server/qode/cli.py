@@ -96,6 +96,10 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
+    if args.what == "fanout":
+        from .bench_live import main as fanout_main
+
+        return fanout_main(args)
     from .bench import main as bench_main
 
     return bench_main(args)
@@ -114,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=serve)
 
     p = sub.add_parser("bench", help="benchmarks against a real server")
-    p.add_argument("what", choices=["issue"], help="issue: ticket issuance and status reads")
+    p.add_argument("what", choices=["issue", "fanout"],
+                   help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")

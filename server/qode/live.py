@@ -46,7 +46,7 @@ class Client:
             self._queue.put_nowait(text)
             return True
         except queue.Full:
-            log.info("live: dropping a slow client on %s", self.channel)
+            log.warning("live: dropping a slow client on %s", self.channel)
             self.close()
             return False
 
