@@ -18,7 +18,7 @@ def ws_url(server, path: str) -> str:
     return server.url.replace("http://", "ws://") + path
 
 
-def receive(ws, timeout: float = 2.0) -> dict:
+def receive(ws, timeout: float = 5.0) -> dict:
     message = ws.receive(timeout=timeout)
     assert message is not None, "no message in time"
     return json.loads(message)

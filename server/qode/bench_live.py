@@ -42,8 +42,10 @@ import time
 from pathlib import Path
 
 from .bench import (
+    BUSY_WARNING,
     HOST,
     BenchServer,
+    _await_quiet,
     _children_of,
     _cpu_seconds,
     _http,
@@ -645,6 +647,7 @@ def measure_fanout(server: BenchServer, clients: ClientProcess, name: str, path:
             print(f"  !! {name}: only {got['alive']} of {level} clients connected "
                   f"({got['ready']} with a first message, {got['failed']} failed)", file=sys.stderr, flush=True)
         rss[level] = _settled_rss(server.worker_pid)
+        waited = _await_quiet()
         latencies: list[float] = []
         http_ms: list[float] = []
         missed = 0
@@ -680,6 +683,7 @@ def measure_fanout(server: BenchServer, clients: ClientProcess, name: str, path:
             "srv_cpu_ms": None if srv is None else srv * 1000 / n_calls,
             "cli_cpu_ms": None if cli is None else cli * 1000 / n_calls,
             "other_cpu": _other_cpu(busy0, busy1, ours, t_b - t_a), "dropped": res["dropped"],
+            "waited": waited,
         })  # fmt: skip
         print(f"  .. {name}, {level} clients: p50 {_fmt(rows[-1]['p50_ms'])} ms, "
               f"p99 {_fmt(rows[-1]['p99_ms'])} ms", file=sys.stderr, flush=True)
@@ -740,10 +744,13 @@ def _qode_run(base: Path, port: int, window_ms: int | None, label: str, do_burst
             got = clients.ask({"cmd": "connect", "path": f"/ws/queues/{burst_queue}", "n": BURST_CLIENTS},
                               timeout=CONNECT_TIMEOUT + 30)
             time.sleep(0.5)
-            srv0 = _cpu_seconds(server.worker_pid)
+            waited = _await_quiet()
+            srv0, busy0, cli0 = _cpu_seconds(server.worker_pid), _system_busy(), clients.cpu()
+            kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the join load, once reaped
             t_a = time.monotonic()
             result = run_burst(port, burst_queue, label)
-            srv1 = _cpu_seconds(server.worker_pid)
+            srv1, busy1, cli1 = _cpu_seconds(server.worker_pid), _system_busy(), clients.cpu()
+            kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t_b = time.monotonic()
             _, state = _http(port, "GET", f"/api/queues/{burst_queue}")
             final = state["waiting_count"]
@@ -760,7 +767,12 @@ def _qode_run(base: Path, port: int, window_ms: int | None, label: str, do_burst
                 "max_ms": lat[-1] if lat else None, "settle_ms": settled,
                 "got_final": res["count"], "dropped": res["dropped"],
                 "srv_cpu": None if srv0 is None or srv1 is None else (srv1 - srv0) / (t_b - t_a),
+                "waited": waited,
             }  # fmt: skip
+            if None not in (srv0, srv1, cli0, cli1):
+                load = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+                ours = (srv1 - srv0 + cli1 - cli0 + load) / (t_b - t_a)
+                burst["other_cpu"] = _other_cpu(busy0, busy1, ours, t_b - t_a)
         if not server.alive():
             raise RuntimeError("the qode server died during the measurement")
         return rows, rss, burst
@@ -818,6 +830,8 @@ def render_fanout(rows: list[dict]) -> str:
             notes.append(f"{r['alive']} alive")
         if r["dropped"]:
             notes.append(f"{r['dropped']} dropped")
+        if r["waited"] >= 1:
+            notes.append(f"waited {r['waited']:.0f} s for quiet")
         other = "-" if r["other_cpu"] is None else f"{r['other_cpu'] * 100:.0f}%"
         lines.append(
             f"{r['name']:<30} {r['clients']:>7} {r['calls']:>5} {_fmt(r['p50_ms']):>7} {_fmt(r['p99_ms']):>7} "
@@ -864,6 +878,8 @@ def render_burst(bursts: list[dict]) -> str:
             notes.append("errors: " + " ".join(f"{k}x{v}" for k, v in sorted(b["errors"].items())))
         if b["dropped"]:
             notes.append(f"{b['dropped']} dropped")
+        if b["waited"] >= 1:
+            notes.append(f"waited {b['waited']:.0f} s for quiet")
         cpu = "-" if b["srv_cpu"] is None else f"{b['srv_cpu'] * 100:.0f}%"
         lines.append(f"{b['name']:<30} {b['clients']:>7} {b['joins']:>5} {_fmt(b['p50_ms']):>7} "
                      f"{_fmt(b['p99_ms']):>7} {_fmt(b['max_ms']):>7} {_fmt(b['settle_ms']):>9} {cpu:>8}  "
@@ -963,6 +979,11 @@ def main(args) -> int:
     print("process CPU per call; other: CPU used by everything else meanwhile. settle: from the last join's")
     print("201 until every client has a state with the final waiting_count. Targets use the default window.",
           flush=True)
+    noisy = [r["other_cpu"] for r in rows_default + rows_low + rows_bare if r.get("other_cpu") is not None]
+    noisy += [b["other_cpu"] for b in (burst, burst_low) if b and b.get("other_cpu") is not None]
+    if noisy and max(noisy) > BUSY_WARNING:
+        print(f"WARNING: other work used up to {max(noisy) * 100:.0f}% of a core during the run; "
+              "the figures are worse than on a quiet machine.", flush=True)
     out = getattr(args, "json", None)
     if out:
         report = {"fanout": rows_default + rows_low + rows_bare,
