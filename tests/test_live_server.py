@@ -115,7 +115,8 @@ def test_public_channel_never_carries_ids_or_tokens(setup):
     display = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     secrets = {queue["host_token"]}
     try:
-        messages = [display.receive(timeout=2)]
+        messages = [display.receive(timeout=5)]
+        assert messages[0] is not None, "no snapshot in time"
         for n in range(6):
             device = f"device-token-private{n:02d}"
             secrets.add(device)
@@ -125,16 +126,31 @@ def test_public_channel_never_carries_ids_or_tokens(setup):
         kiosk = requests.post(f"{server.url}/api/queues/{queue['id']}/devices", json={"name": "K"},
                               headers=host, timeout=5).json()
         secrets.update({kiosk["token"], kiosk["id"]})
-        for move in ("call-next", "call-next"):
-            requests.post(f"{server.url}/api/queues/{queue['id']}/{move}", headers=host, timeout=5)
-        requests.patch(f"{server.url}/api/queues/{queue['id']}", json={"is_paused": True},
-                       headers=host, timeout=5)
+        base, q = server.url, queue["id"]
+        called = [requests.post(f"{base}/api/queues/{q}/call-next", json={"counter": c}, headers=host,
+                                timeout=5).json()["id"] for c in ("1", "2", "1", "2")]
+        # A scripted day: every lifecycle move, counters, pause and close.
+        for ticket_id, move in zip(called, ("serve", "no-show", "requeue", "recall"), strict=True):
+            requests.post(f"{base}/api/tickets/{ticket_id}/{move}", headers=host, timeout=5)
+        requests.post(f"{base}/api/tickets/{called[0]}/complete", headers=host, timeout=5)
+        requests.post(f"{base}/api/queues/{q}/counters", json={"counter": "2", "open": False},
+                      headers=host, timeout=5)
+        waiting = requests.get(f"{base}/api/queues/{q}/tickets?status=WAITING", headers=host,
+                               timeout=5).json()["tickets"]
+        requests.post(f"{base}/api/tickets/{waiting[-1]['id']}/cancel", timeout=5)
+        for change in ({"is_paused": True}, {"is_paused": False}, {"active": False}):
+            requests.patch(f"{base}/api/queues/{q}", json=change, headers=host, timeout=5)
+        rotated = requests.post(f"{base}/api/queues/{q}/rotate-token", headers=host, timeout=5).json()
+        secrets.add(rotated["host_token"])
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline:
             message = display.receive(timeout=0.3)
             if message:
                 messages.append(message)
         assert len(messages) >= 2
+        seen = {e["type"] for m in messages for e in json.loads(m).get("events", [])}
+        assert {"join", "call", "serve", "no_show", "requeue", "recall", "complete", "cancel",
+                "counter_closed", "queue_paused", "queue_closed"} <= seen
         for message in messages:
             for secret in secrets:
                 assert secret not in message

@@ -52,7 +52,6 @@ from .bench import (
     _other_cpu,
     _percentile,
     _port_free,
-    _read_line,
     _system_busy,
 )
 
@@ -88,6 +87,33 @@ def _raise_nofile() -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+_pending: dict[int, bytes] = {}  # bytes read past a line's end, per child pid
+
+
+def _read_line(proc: subprocess.Popen, deadline: float, limit: int = 1 << 24) -> bytes:
+    """One line from a child's stdout, by select() and os.read, bounded by time and size."""
+    import select
+
+    fd = proc.stdout.fileno()
+    buf = _pending.pop(proc.pid, b"")
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError("a child process did not answer in time")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise RuntimeError(f"a child process exited (status {proc.poll()})")
+            buf += chunk
+            if len(buf) > limit:
+                raise RuntimeError("a child process said too much")
+    line, rest = buf.split(b"\n", 1)
+    if rest:
+        _pending[proc.pid] = rest
+    return line + b"\n"
 
 
 def _rss_kib(pid: int | None) -> int | None:
