@@ -82,3 +82,15 @@ def test_slow_client_is_dropped_and_never_stalls_the_others():
     assert result["counts"] == [500] * 50
     assert result["slow_closed"] and result["members"] == 50
     assert result["slowest_ms"] < 5, f"a broadcast took {result['slowest_ms']:.1f} ms"
+
+
+def test_frame_matches_wsproto():
+    from wsproto.connection import Connection, ConnectionType
+    from wsproto.events import TextMessage
+
+    from qode.live import frame
+
+    for size in (0, 5, 125, 126, 65535, 65536, 70000):
+        text = "é" * (size // 2) + "x" * (size % 2)
+        reference = Connection(ConnectionType.SERVER).send(TextMessage(data=text))
+        assert frame(text) == reference

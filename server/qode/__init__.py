@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     }
     sockets.sock.init_app(app)
     app.register_blueprint(sockets.bp)
-    app.extensions["qode_live"] = live.Feed(db, live.Hub(), settings["LIVE_WINDOW_MS"] / 1000)
+    app.extensions["qode_live"] = live.Feed(db, live.Hub(encode=live.frame), settings["LIVE_WINDOW_MS"] / 1000)
 
     @app.before_request
     def _limit_headers():

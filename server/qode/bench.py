@@ -401,7 +401,7 @@ def measure_bare(base: Path, port: int, seconds: float, warmup: float, level: in
     """Issuance through the bare endpoint at `level`, on a server of its own."""
     data_dir = base / "bare"
     command = [sys.executable, "-m", "qode.bench", "--bare-server", str(port), str(data_dir)]
-    server = BenchServer(data_dir, port, "unused", command)
+    server = BenchServer(data_dir, port, "bench-bare-unused-admin-token", command)
     server.start()
     try:
         _, queue = _http(port, "GET", "/queue")

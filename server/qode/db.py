@@ -48,6 +48,7 @@ class Database:
         # writer, so an entry built at the current version is exactly what a reader would see.
         self.version = 0
         self.memo: dict = {}
+        self.on_commit: list = []  # called after each commit (the live feed's wake-up)
 
     def close(self) -> None:
         with self._lock:
@@ -103,6 +104,8 @@ class Database:
                         conn.execute("ROLLBACK")
                     raise
                 self.version += 1
+                for callback in self.on_commit:
+                    callback()
             finally:
                 self._depth, self._owner = 0, None
 

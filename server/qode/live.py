@@ -24,7 +24,7 @@ _STOP = object()
 class Client:
     """One connected socket: a bounded queue and the sender that drains it."""
 
-    def __init__(self, hub: Hub, channel: str, send: Callable[[str], None], limit: int,
+    def __init__(self, hub: Hub, channel: str, send: Callable, limit: int,
                  on_close: Callable[[], None] | None = None):
         self.hub = hub
         self.channel = channel
@@ -38,12 +38,12 @@ class Client:
     def start(self) -> None:
         self._sender.start()
 
-    def offer(self, text: str, seq: int | None = None) -> bool:
-        """Queue `text` without waiting; a client whose queue is full is dropped."""
+    def offer(self, data, seq: int | None = None) -> bool:
+        """Queue `data` without waiting; a client whose queue is full is dropped."""
         if self.closed.is_set() or (seq is not None and seq <= self.floor):
             return False
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait(data)
             return True
         except queue.Full:
             log.warning("live: dropping a slow client on %s", self.channel)
@@ -74,15 +74,37 @@ class Client:
                 self.close()
 
 
-class Hub:
-    """Channels of clients, guarded by one lock; unregistering is always safe to repeat."""
+def frame(text: str) -> bytes:
+    """`text` as one unmasked, uncompressed WebSocket text frame (server to client).
 
-    def __init__(self, queue_limit: int = 64):
+    Built once per broadcast and shared by every socket of the channel, instead of
+    framing (and possibly compressing) the same message once per client.
+    """
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        head = bytes((0x81, size))
+    elif size < 65536:
+        head = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return head + payload
+
+
+class Hub:
+    """Channels of clients, guarded by one lock; unregistering is always safe to repeat.
+
+    `encode` turns a message's JSON text into what the clients' `send` takes (the sockets
+    use `frame`).
+    """
+
+    def __init__(self, queue_limit: int = 64, encode: Callable[[str], object] = lambda text: text):
         self.queue_limit = queue_limit
+        self.encode = encode
         self._lock = threading.Lock()
         self._channels: dict[str, set[Client]] = {}
 
-    def join(self, channel: str, send: Callable[[str], None],
+    def join(self, channel: str, send: Callable,
              on_close: Callable[[], None] | None = None) -> Client:
         client = Client(self, channel, send, self.queue_limit, on_close)
         with self._lock:
@@ -106,11 +128,11 @@ class Hub:
 
     def publish(self, channel: str, message: dict) -> int:
         """Send `message` to every client of `channel`; return how many took it."""
-        text = json.dumps(message, separators=(",", ":"))
+        data = self.encode(json.dumps(message, separators=(",", ":")))
         with self._lock:
             members = list(self._channels.get(channel, ()))
         seq = message.get("seq")
-        return sum(client.offer(text, seq) for client in members)
+        return sum(client.offer(data, seq) for client in members)
 
     def channels(self, prefix: str) -> list[str]:
         with self._lock:
@@ -144,9 +166,9 @@ def host_event(event: dict) -> dict:
 class Feed:
     """Turns committed events into channel messages, at most once per window per queue.
 
-    One loop per process watches the writer's commit counter; when it moved, it reads the
-    new events once, and for every queue that has listeners sends one coalesced update
-    per channel. A burst of joins therefore costs one message per socket per window.
+    One loop per process wakes on every commit; it reads the new events once, and for
+    every queue that has listeners sends one coalesced update per channel, then rests for
+    the window. A burst of joins therefore costs one message per socket per window.
     """
 
     HISTORY = 500  # a resume that missed more than this gets a fresh snapshot
@@ -158,6 +180,8 @@ class Feed:
         self._started = False
         self._lock = threading.Lock()
         self._seen_version = -1
+        self._wake = threading.Event()
+        db.on_commit.append(self._wake.set)
         self.last_seq = self.latest_seq()
         self._ticket_views: dict[str, str] = {}  # ticket channel -> last status text sent
 
@@ -173,12 +197,16 @@ class Feed:
         threading.Thread(target=self._run, name="live-feed", daemon=True).start()
 
     def _run(self) -> None:
+        # Leading edge, then a pause: the first change after a quiet spell goes out at once,
+        # and whatever follows within the window is merged into the next flush.
         while True:
-            time.sleep(self.window)
+            self._wake.wait(timeout=5.0)  # the timeout only guards against a missed wake-up
+            self._wake.clear()
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the feed must outlive any one bad flush
                 log.exception("live: flush failed")
+            time.sleep(self.window)
 
     def flush(self) -> None:
         if self.db.version == self._seen_version:

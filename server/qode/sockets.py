@@ -87,7 +87,7 @@ def _serve(ws, channel: str, kind: str, queue_id: str, first: dict) -> None:
     live = _live()
     wire = LockedSocket(ws.sock)
     ws.sock = wire
-    client = live.hub.join(channel, lambda text: _send_text(ws, text), on_close=wire.abort)
+    client = live.hub.join(channel, wire.send, on_close=wire.abort)  # takes ready frames
     client.floor = first["seq"]
     try:
         _send_text(ws, json.dumps(first, separators=(",", ":")))
@@ -103,10 +103,10 @@ def _serve(ws, channel: str, kind: str, queue_id: str, first: dict) -> None:
             except ValueError:
                 data = None
             if isinstance(data, dict) and data.get("type") == "ping":
-                client.offer(json.dumps({"type": "pong", "seq": live.last_seq}))
+                client.offer(live.hub.encode(json.dumps({"type": "pong", "seq": live.last_seq})))
             else:
-                client.offer(json.dumps({"type": "error", "seq": live.last_seq, "error": {
-                    "code": "bad_message", "message": 'Send {"type": "ping"} or nothing.'}}))
+                client.offer(live.hub.encode(json.dumps({"type": "error", "seq": live.last_seq, "error": {
+                    "code": "bad_message", "message": 'Send {"type": "ping"} or nothing.'}})))
     except ConnectionClosed:
         pass
     finally:
