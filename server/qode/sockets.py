@@ -82,7 +82,7 @@ def _since() -> int | None:
     return int(raw)
 
 
-def _serve(ws, channel: str, kind: str, queue_id: str, first: dict) -> None:
+def _serve(ws, channel: str, first: dict) -> None:
     """Register the socket, send its first message, then read until it goes away."""
     live = _live()
     wire = LockedSocket(ws.sock)
@@ -114,7 +114,15 @@ def _serve(ws, channel: str, kind: str, queue_id: str, first: dict) -> None:
         live.forget(channel)
 
 
-def _open(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = None):
+def _run(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = None,
+         extra: dict | None = None) -> None:
+    """Admit the socket (cap, `since`), then serve it its first message and the updates."""
+    first = _first(ws, kind, queue_id, ticket_id)
+    if first is not None:
+        _serve(ws, channel, {**first, **(extra or {})})
+
+
+def _first(ws, kind: str, queue_id: str, ticket_id: str | None = None) -> dict | None:
     live = _live()
     if live.hub.count() >= current_app.config["MAX_CLIENTS"]:
         _close(ws, TRY_AGAIN_LATER, "too many live connections; try again shortly")
@@ -139,9 +147,7 @@ def queue_feed(ws, queue_id):
     except NotFound:
         _close(ws, NOT_FOUND, "no queue with that id")
         return
-    first = _open(ws, "queue", queue_id, f"queue:{queue_id}")
-    if first is not None:
-        _serve(ws, f"queue:{queue_id}", "queue", queue_id, first)
+    _run(ws, "queue", queue_id, f"queue:{queue_id}")
 
 
 @sock.route("/ws/tickets/<ticket_id>", bp=bp)
@@ -153,10 +159,7 @@ def ticket_feed(ws, ticket_id):
     except NotFound:
         _close(ws, NOT_FOUND, "no ticket with that id")
         return
-    channel = f"ticket:{queue_id}:{ticket_id}"
-    first = _open(ws, "ticket", queue_id, channel, ticket_id)
-    if first is not None:
-        _serve(ws, channel, "ticket", queue_id, first)
+    _run(ws, "ticket", queue_id, f"ticket:{queue_id}:{ticket_id}", ticket_id)
 
 
 def _first_message_token(ws) -> str | None:
@@ -199,9 +202,7 @@ def host_feed(ws, queue_id):
     if not (principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id)):
         _close(ws, FORBIDDEN, "that token is not this queue's host")
         return
-    first = _open(ws, "host", queue_id, f"host:{queue_id}")
-    if first is not None:
-        _serve(ws, f"host:{queue_id}", "host", queue_id, first)
+    _run(ws, "host", queue_id, f"host:{queue_id}")
 
 
 @sock.route("/ws/devices/<device_id>", bp=bp)
@@ -220,8 +221,5 @@ def device_feed(ws, device_id):
         known = auth.identify(db, current_app.config["ADMIN_TOKEN_HASH"], auth.hash_token(token))
         _close(ws, FORBIDDEN if known else UNAUTHORIZED, "that token is not this device's")
         return
-    channel = f"device:{device['queue_id']}:{device_id}"
-    first = _open(ws, "device", device["queue_id"], channel)
-    if first is not None:
-        first["device"] = {"id": device_id, "kind": device["kind"], "name": device["name"]}
-        _serve(ws, channel, "device", device["queue_id"], first)
+    _run(ws, "device", device["queue_id"], f"device:{device['queue_id']}:{device_id}",
+         extra={"device": {"id": device_id, "kind": device["kind"], "name": device["name"]}})
