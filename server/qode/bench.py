@@ -911,13 +911,13 @@ def targets(raw: dict, issue_rows: list[dict], healthz_rows: list[dict], status:
     return checks
 
 
-def render_targets(checks: list[dict]) -> str:
-    header = f"{'target':<42} {'value':>8}  {'goal':<8} verdict"
+def render_targets(checks: list[dict], width: int = 42) -> str:
+    header = f"{'target':<{width}} {'value':>8}  {'goal':<9} verdict"
     lines = [header, "-" * len(header)]
     for check in checks:
         value = "-" if check["value"] is None else check["fmt"].format(check["value"])
         goal = f"{check['op']} {check['fmt'].format(check['target'])}" if check["op"] else "-"
-        lines.append(f"{check['what']:<42} {value:>8}  {goal:<8} {check['verdict']}")
+        lines.append(f"{check['what']:<{width}} {value:>8}  {goal:<9} {check['verdict']}")
     return "\n".join(lines)
 
 

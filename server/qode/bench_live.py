@@ -996,13 +996,9 @@ def targets(qode_rows: dict[str, list[dict]], bare_rows: list[dict], rss: dict,
 
 
 def render_targets(checks: list[dict]) -> str:
-    header = f"{'target':<50} {'value':>8}  {'goal':<9} verdict"
-    lines = [header, "-" * len(header)]
-    for c in checks:
-        value = "-" if c["value"] is None else c["fmt"].format(c["value"])
-        lines.append(f"{c['what']:<50} {value:>8}  {c['op'] + ' ' + c['fmt'].format(c['target']):<9} "
-                     f"{c['verdict']}")
-    return "\n".join(lines)
+    from .bench import render_targets as render
+
+    return render(checks, width=50)
 
 
 def main(args) -> int:
