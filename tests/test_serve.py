@@ -103,3 +103,23 @@ def test_empty_admin_token_file_is_replaced(tmp_path):
     token, generated = ensure_admin_token(tmp_path, None)
     assert generated and len(token) >= 40
     assert (tmp_path / "admin_token").read_text().strip() == token
+
+
+@pytest.mark.parametrize("args", [
+    ["serve", "--port", "eighty"],
+    ["serve", "--bogus"],
+    ["bench", "nothing"],
+    ["bench", "issue", "--seconds", "0"],
+    ["bench", "issue", "--seconds", "abc"],
+    ["bench", "issue", "--concurrency", "1,x"],
+    ["bench", "issue", "--concurrency", "5000"],
+])
+def test_bad_cli_arguments_exit_2_with_a_message(args):
+    import subprocess
+
+    from helpers import QODE
+
+    done = subprocess.run([QODE, *args], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, (args, done.stdout, done.stderr)
+    assert done.stderr.strip(), "a refusal must say why"
+    assert "Traceback" not in done.stderr

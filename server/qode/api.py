@@ -37,17 +37,16 @@ class Operation:
     responses: dict[int, type[BaseModel] | None]
     query: list[dict] = field(default_factory=list)
     idempotent: bool = False
-    conflicts: bool = False
 
 
 OPERATIONS: list[Operation] = []
 
 
 def operation(method: str, path: str, summary: str, *, auth: str = "none", body=None,
-              responses=None, query=None, idempotent=False, conflicts=False) -> Callable:
+              responses=None, query=None, idempotent=False) -> Callable:
     def register(view: Callable) -> Callable:
         op = Operation(method, path, summary, auth, body, responses or {200: None}, query or [],
-                       idempotent, conflicts)
+                       idempotent)
         OPERATIONS.append(op)
         rule = path.replace("{", "<").replace("}", ">")
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=[method])
@@ -254,7 +253,7 @@ def rotate_token(queue_id: str):
 
 @operation("POST", "/api/queues/{queue_id}/tickets", "Take a ticket", auth="optional",
            body=schemas.JoinRequest, responses={201: schemas.TicketOut, 200: schemas.TicketOut},
-           idempotent=True, conflicts=True)
+           idempotent=True)
 def join(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     principal = guarded(lambda: auth.optional_issuer(db(), admin_hash(), queue_id))
@@ -293,7 +292,7 @@ def list_tickets(queue_id: str):
 
 @operation("POST", "/api/queues/{queue_id}/call-next", "Call the next waiting guest",
            auth="host", body=schemas.CallNextRequest, responses={200: schemas.TicketOut},
-           idempotent=True, conflicts=True)
+           idempotent=True)
 def call_next(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
@@ -328,7 +327,7 @@ def get_ticket(ticket_id: str):
 
 @operation("POST", "/api/tickets/{ticket_id}/cancel", "Cancel (holder of the id, or host)",
            auth="holder", body=schemas.EmptyBody, responses={200: schemas.TicketOut},
-           idempotent=True, conflicts=True)
+           idempotent=True)
 def cancel_ticket(ticket_id: str):
     ticket_id = queues.parse_id(ticket_id, "ticket")
     principal = None
@@ -350,8 +349,7 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
 
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"
     operation("POST", f"/api/tickets/{{ticket_id}}/{name}", f"Lifecycle move: {name}",
-              auth="host", body=body, responses={200: schemas.TicketOut}, idempotent=True,
-              conflicts=True)(view)
+              auth="host", body=body, responses={200: schemas.TicketOut}, idempotent=True)(view)
 
 
 for _name in ("serve", "complete", "no-show", "requeue"):

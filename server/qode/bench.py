@@ -921,6 +921,15 @@ def render_targets(checks: list[dict], width: int = 42) -> str:
     return "\n".join(lines)
 
 
+def report_background() -> None:
+    """Say how busy the machine was for a second before the run."""
+    busy0 = _system_busy()
+    time.sleep(1.0)
+    background = _other_cpu(busy0, _system_busy(), 0.0, 1.0)
+    if background is not None:
+        print(f"  before the run, other processes kept {background * 100:.0f}% of a core busy", flush=True)
+
+
 def _progress(message: str) -> None:
     """Say what is measured next, after waiting (boundedly) for other work on the machine to calm."""
     waited = _await_quiet()
@@ -975,11 +984,7 @@ def main(args) -> int:
         flush=True,
     )
 
-    busy0 = _system_busy()
-    time.sleep(1.0)
-    background = _other_cpu(busy0, _system_busy(), 0.0, 1.0)
-    if background is not None:
-        print(f"  before the run, other processes kept {background * 100:.0f}% of a core busy", flush=True)
+    report_background()
 
     base = Path(tempfile.mkdtemp(prefix="qode-bench-"))
     server: BenchServer | None = None

@@ -56,6 +56,7 @@ from .bench import (
     _percentile,
     _port_free,
     _system_busy,
+    report_background,
 )
 
 LEVELS = (100, 1000, 3000)
@@ -1019,11 +1020,7 @@ def main(args) -> int:
           f"servers on {HOST}:{port}, 1 gunicorn gevent worker, QODE_MAX_CLIENTS={MAX_CLIENTS}, "
           f"rate limits off; {CALLS} calls per level after {WARM_CALLS} warm-up; open files {nofile}",
           flush=True)
-    busy0 = _system_busy()
-    time.sleep(1.0)
-    background = _other_cpu(busy0, _system_busy(), 0.0, 1.0)
-    if background is not None:
-        print(f"  before the run, other processes kept {background * 100:.0f}% of a core busy", flush=True)
+    report_background()
     base = Path(tempfile.mkdtemp(prefix="qode-bench-live-"))
     try:
         print("  .. qode serve at the default window", file=sys.stderr, flush=True)

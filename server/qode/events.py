@@ -39,10 +39,3 @@ def append(
     )
     return cur.lastrowid
 
-
-def for_queue(conn: sqlite3.Connection, queue_id: str, after: int = 0) -> list[dict]:
-    """The queue's events after `seq`, oldest first."""
-    rows = conn.execute(
-        "SELECT * FROM events WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue_id, after)
-    ).fetchall()
-    return [{**dict(row), "data": json.loads(row["data"])} for row in rows]

@@ -139,27 +139,28 @@ def _first(ws, kind: str, queue_id: str, ticket_id: str | None = None) -> dict |
     return first or live.snapshot(kind, queue_id, ticket_id)
 
 
+def _find(ws, what: str, raw_id: str, load):
+    """`load(db, id)` for a well-formed id; None (socket closed with 4404) when nothing matches."""
+    try:
+        return load(current_app.extensions["qode_db"], queues.parse_id(raw_id, what))
+    except NotFound:
+        _close(ws, NOT_FOUND, f"no {what} with that id")
+        return None
+
+
 @sock.route("/ws/queues/<queue_id>", bp=bp)
 def queue_feed(ws, queue_id):
-    try:
-        queue_id = queues.parse_id(queue_id, "queue")
-        queues.get(current_app.extensions["qode_db"], queue_id)
-    except NotFound:
-        _close(ws, NOT_FOUND, "no queue with that id")
-        return
-    _run(ws, "queue", queue_id, f"queue:{queue_id}")
+    queue = _find(ws, "queue", queue_id, queues.get)
+    if queue is not None:
+        _run(ws, "queue", queue["id"], f"queue:{queue['id']}")
 
 
 @sock.route("/ws/tickets/<ticket_id>", bp=bp)
 def ticket_feed(ws, ticket_id):
-    db = current_app.extensions["qode_db"]
-    try:
-        ticket_id = queues.parse_id(ticket_id, "ticket")
-        queue_id = tickets.queue_of(db, ticket_id)
-    except NotFound:
-        _close(ws, NOT_FOUND, "no ticket with that id")
-        return
-    _run(ws, "ticket", queue_id, f"ticket:{queue_id}:{ticket_id}", ticket_id)
+    ticket = _find(ws, "ticket", ticket_id, tickets.get)
+    if ticket is not None:
+        queue_id = ticket["queue_id"]
+        _run(ws, "ticket", queue_id, f"ticket:{queue_id}:{ticket['id']}", ticket["id"])
 
 
 def _first_message_token(ws) -> str | None:
@@ -186,12 +187,10 @@ def _first_message_token(ws) -> str | None:
 @sock.route("/ws/host/<queue_id>", bp=bp)
 def host_feed(ws, queue_id):
     db = current_app.extensions["qode_db"]
-    try:
-        queue_id = queues.parse_id(queue_id, "queue")
-        queues.get(db, queue_id)
-    except NotFound:
-        _close(ws, NOT_FOUND, "no queue with that id")
+    queue = _find(ws, "queue", queue_id, queues.get)
+    if queue is None:
         return
+    queue_id = queue["id"]
     token = _first_message_token(ws)
     if token is None:
         return
@@ -208,12 +207,10 @@ def host_feed(ws, queue_id):
 @sock.route("/ws/devices/<device_id>", bp=bp)
 def device_feed(ws, device_id):
     db = current_app.extensions["qode_db"]
-    try:
-        device_id = queues.parse_id(device_id, "device")
-        device = queues.get_device(db, device_id)
-    except NotFound:
-        _close(ws, NOT_FOUND, "no device with that id")
+    device = _find(ws, "device", device_id, queues.get_device)
+    if device is None:
         return
+    device_id = device["id"]
     token = _first_message_token(ws)
     if token is None:
         return
