@@ -94,3 +94,67 @@ def test_frame_matches_wsproto():
         text = "é" * (size // 2) + "x" * (size % 2)
         reference = Connection(ConnectionType.SERVER).send(TextMessage(data=text))
         assert frame(text) == reference
+
+
+FAST_PATH_SCENARIO = """
+from gevent import monkey
+monkey.patch_all()
+import json, socket, time
+import gevent
+from qode.live import Hub, frame
+from qode.sockets import LockedSocket
+
+hub = Hub(queue_limit=8, encode=frame)
+pairs, wires, clients = [], [], []
+for n in range(3):
+    server, peer = socket.socketpair()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    wire = LockedSocket(server)
+    pairs.append(peer)
+    wires.append(wire)
+    clients.append(hub.join("q", wire.send, on_close=wire.abort, send_now=wire.send_now))
+
+got = [bytearray(), bytearray()]
+def read(n):  # peers 0 and 1 read; peer 2 never does
+    while True:
+        chunk = pairs[n].recv(65536)
+        if not chunk:
+            return
+        got[n] += chunk
+readers = [gevent.spawn(read, n) for n in range(2)]
+
+big = "x" * 200_000  # far more than the kernel takes at once: a partial write
+slowest = 0.0
+sent = []
+for seq in range(40):
+    message = {"type": "update", "seq": seq, "pad": big if seq % 10 == 0 else ""}
+    started = time.perf_counter()
+    hub.publish("q", message)
+    slowest = max(slowest, time.perf_counter() - started)
+    sent.append(frame(json.dumps(message, separators=(",", ":"))))
+    if seq == 5:
+        wires[0].send(b"\\x89\\x00")  # a ping mid-stream, as simple-websocket sends them
+        sent.append(b"\\x89\\x00")
+    gevent.sleep(0.001)
+expected = b"".join(sent)
+deadline = time.monotonic() + 10
+while len(got[0]) < len(expected) and time.monotonic() < deadline:
+    gevent.sleep(0.01)
+print(json.dumps({
+    "peer0_exact": bytes(got[0]) == expected,
+    "peer1_exact": bytes(got[1]) == expected.replace(b"\\x89\\x00", b""),
+    "silent_dropped": clients[2].closed.is_set(), "members": hub.count("q"),
+    "slowest_ms": slowest * 1000,
+}))
+"""
+
+
+def test_fast_path_keeps_frames_whole_and_in_order():
+    """Real gevent sockets with small buffers: partial kernel writes, a ping in between, and a
+    peer that never reads. Every frame arrives whole and in order; the silent peer is dropped."""
+    out = subprocess.run([sys.executable, "-c", FAST_PATH_SCENARIO], capture_output=True,
+                         text=True, timeout=60, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["peer0_exact"] and result["peer1_exact"], result
+    assert result["silent_dropped"] and result["members"] == 2, result
+    assert result["slowest_ms"] < 5, f"a broadcast took {result['slowest_ms']:.1f} ms"

@@ -30,16 +30,42 @@ AUTH_TIMEOUT = 5.0
 
 
 class LockedSocket:
-    """The raw socket, with every send a complete sendall under one lock."""
+    """The raw socket, with every send a complete sendall under one lock.
+
+    `send_now` is the live hub's fast path: one non-blocking write to the OS socket
+    under gevent. What the kernel does not take is kept in `_pending` and goes out,
+    under the lock, before the next frame, so a frame is never cut by another.
+    """
 
     def __init__(self, raw):
         self._raw = raw
         self._lock = threading.Lock()
+        self._pending = b""
+        os_sock = getattr(raw, "_sock", None)  # gevent keeps the real, non-blocking socket here
+        self._os = os_sock if os_sock is not None and os_sock.gettimeout() == 0.0 else None
 
     def send(self, data: bytes) -> int:
         with self._lock:
-            self._raw.sendall(data)
+            if self._pending:
+                self._raw.sendall(self._pending)
+                self._pending = b""
+            if data:
+                self._raw.sendall(data)
         return len(data)
+
+    def send_now(self, data: bytes) -> int | None:
+        """Write without waiting: the bytes left for the sender to flush, or None if untouched."""
+        if self._os is None or self._pending or not self._lock.acquire(blocking=False):
+            return None
+        try:
+            try:
+                sent = self._os.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            self._pending = data[sent:]
+            return len(self._pending)
+        finally:
+            self._lock.release()
 
     sendall = send
 
@@ -87,7 +113,7 @@ def _serve(ws, channel: str, first: dict) -> None:
     live = _live()
     wire = LockedSocket(ws.sock)
     ws.sock = wire
-    client = live.hub.join(channel, wire.send, on_close=wire.abort)  # takes ready frames
+    client = live.hub.join(channel, wire.send, on_close=wire.abort, send_now=wire.send_now)
     client.floor = first["seq"]
     try:
         _send_text(ws, json.dumps(first, separators=(",", ":")))
