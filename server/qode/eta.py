@@ -1,27 +1,339 @@
-"""Wait-time estimates.
+"""Wait-time estimates: the counter-cycle estimator of ETA.md, and the brief's `baseline`.
 
-For now the brief's formula, `(YourPosition - CurrentPosition) * AvgWaitTime`,
-stands behind this interface as `baseline`; the counter-cycle estimator of
-ETA.md replaces it without changing the callers.
+`Estimator` is a pure component. It is fed events with explicit monotonic times
+(`Event`), and asked for predictions at an explicit time. It reads no clock and
+no database, so the server, the tests and the replay benchmark drive the same
+code, and the same events always give the same predictions.
+
+Times are monotonic seconds within one boot, labelled with the boot id. When the
+boot id changes (the box restarted), the learned averages stay (D, V, C, AW), the
+per-counter cycle starts are forgotten, busy counters count as just called, and a
+guest's wait before the reboot is carried over only when it was 0..12 h.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 
-def baseline(position: int, current_position: int, avg_wait_time: int) -> int:
-    """The brief's formula, never negative."""
-    return max(position - current_position, 0) * avg_wait_time
+ALPHA = 0.05  # the slowest learning rate, once enough cycles were seen
+N0 = 2  # prior weight of the default cycle, in cycles
+WINSOR = 3  # a cycle counts as at most WINSOR * D
+RHO = 0.3  # a busy counter is never predicted to free up sooner than RHO * D
+TAU = 3600.0  # s: cancellations older than about this fade out
+AW0 = 2.16e6  # s²: prior waiting exposure for the cancellation rate
+PAUSE_DEFAULT = 300.0  # s: a pause without a hint is expected to last this long
+CLOSURE_DEFAULT = 900.0  # s: likewise for all counters closed
+MIN_REMAINING = 60.0  # s: an overdue pause or closure still adds at least this
+MAX_GAP = 12 * 3600.0  # s: any longer (or negative) duration is a clock fault, not data
+DEFAULT_COUNTER = "1"  # a queue that never named a counter has this one
+
+#: Event types the estimator understands; others are ignored.
+TYPES = {
+    "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel",
+    "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
+}
 
 
-def ticket_eta(queue: dict, position: int, status: str) -> int | None:
-    """Seconds until this ticket is called; 0 once called, None once it has ended."""
-    if status == "WAITING":
-        return baseline(position, queue["current_position"], queue["avg_wait_time"])
-    if status in ("CALLED", "SERVING"):
-        return 0
-    return None
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, at monotonic time `t` of boot `boot`."""
+
+    type: str
+    t: float
+    boot: str
+    ticket: str | None = None  # the ticket id
+    number: int | None = None  # the ticket's number (the order guests are called in)
+    counter: str | None = None
+    hint: float | None = None  # "back in N s", on a pause or a counter closure
 
 
-def joiner_eta(queue: dict) -> int:
-    """Seconds a guest who joins now would wait."""
-    return baseline(queue["last_number_issued"] + 1, queue["current_position"], queue["avg_wait_time"])
+def baseline(position: int, current_position: int, avg_wait_time: float) -> int:
+    """The brief's formula, `(YourPosition - CurrentPosition) * AvgWaitTime`, never negative."""
+    return int(max(position - current_position, 0) * avg_wait_time)
+
+
+def _duration(value: float) -> float:
+    """A measured duration, or 0 when it is negative or absurd (a clock fault)."""
+    return value if 0.0 <= value <= MAX_GAP else 0.0
+
+
+class Estimator:
+    """The counter-cycle estimator for one queue."""
+
+    def __init__(self, default_cycle: float = 300.0, margin: float = 0.0):
+        self.default_cycle = float(default_cycle)
+        self.margin = float(margin)  # z of the safety margin; 0 = none
+        # learned, kept across reboots and days
+        self.D = self.default_cycle
+        self.V = (0.8 * self.D) ** 2
+        self.n = 0
+        self.C = 0.0
+        self.AW = 0.0
+        # the current boot
+        self.boot: str | None = None
+        self.t_last: float | None = None
+        # the current day
+        self.waiting: dict[str, tuple[int, float]] = {}  # ticket -> (number, joined)
+        self.sum_join = 0.0
+        self.counters: dict[str, bool] = {}  # name -> open; empty = one implicit counter
+        self.busy: dict[str, float] = {}  # counter -> when it called its current guest
+        self.last_call: dict[str, float] = {}
+        self.release_valid: dict[str, bool] = {}
+        self.called: dict[str, str] = {}  # ticket -> counter, while CALLED or SERVING
+        self.paused_at: float | None = None
+        self.pause_hint: float | None = None
+        self.closed_at: float | None = None
+        self.close_hint: float | None = None
+        self.counter_hints: dict[str, list[float]] = {}  # closed counter -> [closed at, back in]
+        self.last_k = 1
+
+    # ---- state ------------------------------------------------------------------
+
+    def open_counters(self) -> list[str]:
+        if not self.counters:
+            return [DEFAULT_COUNTER]
+        return sorted(name for name, is_open in self.counters.items() if is_open)
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+    def to_dict(self) -> dict:
+        """Everything needed to continue, as JSON-ready values."""
+        return {
+            "default_cycle": self.default_cycle, "margin": self.margin, "D": self.D, "V": self.V,
+            "n": self.n, "C": self.C, "AW": self.AW, "boot": self.boot, "t_last": self.t_last,
+            "waiting": {k: list(v) for k, v in self.waiting.items()}, "counters": self.counters,
+            "busy": self.busy, "last_call": self.last_call, "release_valid": self.release_valid,
+            "called": self.called, "paused_at": self.paused_at, "pause_hint": self.pause_hint,
+            "closed_at": self.closed_at, "close_hint": self.close_hint, "last_k": self.last_k,
+            "counter_hints": self.counter_hints,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Estimator:
+        est = cls(state["default_cycle"], state.get("margin", 0.0))
+        for key in ("D", "V", "n", "C", "AW", "boot", "t_last", "counters", "busy", "last_call",
+                    "release_valid", "called", "paused_at", "pause_hint", "closed_at", "close_hint",
+                    "last_k", "counter_hints"):
+            setattr(est, key, state[key])
+        est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
+        est.sum_join = sum(joined for _, joined in est.waiting.values())
+        return est
+
+    # ---- updates ----------------------------------------------------------------
+
+    def _new_boot(self, boot: str, t: float) -> None:
+        """The box restarted: keep what was learned, re-base every duration on this boot."""
+        if self.boot is not None and self.t_last is not None:
+            carried = {}
+            for ticket, (number, joined) in self.waiting.items():
+                carried[ticket] = (number, t - _duration(self.t_last - joined))
+            self.waiting = carried
+            self.sum_join = sum(joined for _, joined in carried.values())
+            self.last_call = {}
+            self.release_valid = {}
+            self.busy = {counter: t for counter in self.busy}  # busy counters: as if just called
+            if self.paused_at is not None:
+                self.paused_at = t - _duration(self.t_last - self.paused_at)
+            if self.closed_at is not None:
+                self.closed_at = t - _duration(self.t_last - self.closed_at)
+            for hint in self.counter_hints.values():
+                hint[0] = t - _duration(self.t_last - hint[0])
+        self.boot = boot
+        self.t_last = t
+
+    def advance(self, t: float, boot: str) -> float:
+        """Move the clock to `t` (of boot `boot`); returns the time actually used."""
+        if boot != self.boot:
+            self._new_boot(boot, t)
+            return t
+        dt = t - self.t_last
+        if dt > MAX_GAP or dt < 0:
+            # Not a real gap: a clock fault. Re-base as after a reboot, learn nothing from it.
+            self._new_boot(boot, t)
+            return t
+        if dt > 0:
+            f = math.exp(-dt / TAU)
+            q = len(self.waiting)
+            self.AW = self.AW * f + 0.5 * ((q * self.t_last - self.sum_join) + (q * t - self.sum_join)) * dt
+            self.C *= f
+            self.t_last = t
+        return t
+
+    def apply(self, ev: Event) -> None:
+        """Feed one event, in log order."""
+        if ev.type not in TYPES:
+            return
+        t = self.advance(ev.t, ev.boot)
+        kind = ev.type
+        if kind == "day_started":
+            self._new_day()
+        elif kind == "join":
+            if ev.ticket is not None and ev.ticket not in self.waiting:
+                self.waiting[ev.ticket] = (int(ev.number or 0), t)
+                self.sum_join += t
+        elif kind == "cancel":
+            if self._leave(ev.ticket):
+                self.C += 1
+            else:
+                self._release(ev.ticket, t)
+        elif kind == "call" or (kind == "recall" and ev.ticket in self.waiting):
+            self._call(ev, t)  # a recall from WAITING calls out of turn; a repeated call changes nothing
+        elif kind in ("complete", "no_show"):
+            self._release(ev.ticket, t)
+        elif kind == "requeue":
+            self._release(ev.ticket, t)
+            if ev.ticket is not None and ev.ticket not in self.waiting:
+                self.waiting[ev.ticket] = (int(ev.number or 0), t)
+                self.sum_join += t
+        elif kind == "queue_paused":
+            self.paused_at = t
+            self.pause_hint = ev.hint
+            self._invalidate()
+        elif kind == "queue_resumed":
+            self.paused_at = self.pause_hint = None
+            self._invalidate()
+        elif kind in ("counter_opened", "counter_closed"):
+            self._counter(ev, t)
+
+    def _new_day(self) -> None:
+        self.waiting, self.sum_join = {}, 0.0
+        self.busy, self.last_call, self.release_valid, self.called = {}, {}, {}, {}
+        self.paused_at = self.pause_hint = self.closed_at = self.close_hint = None
+        self.counter_hints = {}
+
+    def _leave(self, ticket: str | None) -> bool:
+        """Take a ticket out of the waiting line; False if it was not waiting."""
+        entry = self.waiting.pop(ticket, None) if ticket is not None else None
+        if entry is None:
+            return False
+        self.sum_join -= entry[1]
+        if not self.waiting:
+            self.sum_join = 0.0  # no float drift once the line is empty
+        return True
+
+    def _call(self, ev: Event, t: float) -> None:
+        counter = ev.counter or DEFAULT_COUNTER
+        self._leave(ev.ticket)
+        if counter not in self.counters:
+            self.counters[counter] = True  # a counter that calls is open
+        last = self.last_call.get(counter)
+        if last is not None and self.release_valid.get(counter):
+            x = min(_duration(t - last), WINSOR * self.D)
+            if x > 0:
+                self.n += 1
+                w = max(ALPHA, 1.0 / (self.n + N0))
+                d = x - self.D
+                self.D += w * d
+                self.V = (1 - w) * (self.V + w * d * d)
+        self.last_call[counter] = t
+        self.release_valid[counter] = False
+        self.busy[counter] = t
+        if ev.ticket is not None:
+            self.called[ev.ticket] = counter
+        if self.closed_at is not None and self.open_counters():
+            self.closed_at = self.close_hint = None
+
+    def _release(self, ticket: str | None, t: float) -> None:
+        counter = self.called.pop(ticket, None) if ticket is not None else None
+        if counter is None:
+            return
+        self.busy.pop(counter, None)
+        self.release_valid[counter] = (
+            bool(self.waiting) and not self.paused and counter in self.open_counters()
+        )
+
+    def _invalidate(self) -> None:
+        self.release_valid = {counter: False for counter in self.release_valid}
+
+    def _counter(self, ev: Event, t: float) -> None:
+        name = ev.counter or DEFAULT_COUNTER
+        before = len(self.open_counters())
+        self.counters[name] = ev.type == "counter_opened"
+        self.counter_hints.pop(name, None)
+        if ev.type == "counter_closed":
+            self.busy.pop(name, None)
+            if ev.hint is not None:
+                self.counter_hints[name] = [t, ev.hint]
+        self._invalidate()
+        k = len(self.open_counters())
+        if k == 0 and before > 0:
+            self.last_k = before
+            self.closed_at, self.close_hint = t, ev.hint
+        elif k > 0:
+            self.last_k = k
+            self.closed_at = self.close_hint = None
+
+    # ---- predictions ------------------------------------------------------------
+
+    def predict(self, t: float, boot: str) -> tuple[dict[str, int], int]:
+        """Seconds until each WAITING ticket is called, and for a guest who joins now.
+
+        Does not change what was learned; `t` may be any time at or after the last event.
+        """
+        if boot != self.boot or self.t_last is None or not 0 <= t - self.t_last <= MAX_GAP:
+            probe = Estimator.from_dict(self.to_dict())  # a reboot since the last event
+            probe.advance(t, boot)
+            return probe.predict(t, boot)
+        D = self.D
+        opened = self.open_counters()
+        k = len(opened)
+        R = 0.0
+        if k == 0:
+            closed_for = t - (self.closed_at if self.closed_at is not None else t)
+            R = self._remaining(self.close_hint, CLOSURE_DEFAULT, closed_for)
+            k = max(self.last_k, 1)
+            r = [0.0] * k
+        else:
+            if self.paused:
+                R = self._remaining(self.pause_hint, PAUSE_DEFAULT, t - self.paused_at)
+            r = []
+            for counter in opened:
+                since = self.busy.get(counter)
+                rc = 0.0 if since is None else min(max(D - (t - since), RHO * D), D)
+                r.append(max(rc - R, 0.0))
+        head = 0.0 if min(r) == 0 else 1.0 / sum(1.0 / rc for rc in r)
+        step = D / k
+        h = self.C / (self.AW + AW0)
+        z = self.margin
+        a = 0.0
+        out: dict[str, int] = {}
+        for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: item[1][0]):
+            eta = R + head + a * step
+            if z:
+                eta += z * math.sqrt(self.V) * math.sqrt(a + 1) / k
+            out[ticket] = max(int(round(eta)), 0)
+            w = max(t - joined, 0.0)
+            a += math.exp(-0.5 * h * ((w + eta) ** 2 - w * w))
+        eta = R + head + a * step + (z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else 0.0)
+        return out, max(int(round(eta)), 0)
+
+    def hints(self, t: float, boot: str) -> dict:
+        """The hosts' "back in N min" still running at `t`, in seconds: the queue's, and each counter's."""
+        if boot != self.boot or self.t_last is None or not 0 <= t - self.t_last <= MAX_GAP:
+            probe = Estimator.from_dict(self.to_dict())  # re-based on this boot, as `predict` does
+            probe.advance(t, boot)
+            return probe.hints(t, boot)
+
+        def left(since: float, planned: float) -> int | None:
+            remaining = planned - max(t - since, 0.0)
+            return int(math.ceil(remaining)) if remaining > 0 else None
+
+        queue = None
+        if self.paused and self.pause_hint is not None:
+            queue = left(self.paused_at, self.pause_hint)
+        elif not self.open_counters() and self.close_hint is not None and self.closed_at is not None:
+            queue = left(self.closed_at, self.close_hint)
+        counters = {name: left(*hint) for name, hint in self.counter_hints.items()}
+        return {"queue": queue, "counters": {k: v for k, v in counters.items() if v is not None}}
+
+    @staticmethod
+    def _remaining(hint: float | None, default: float, elapsed: float) -> float:
+        planned = hint if hint is not None else default
+        return max(planned - max(elapsed, 0.0), MIN_REMAINING)
+
+    def avg_wait_time(self) -> int:
+        """What one more guest adds: D / k, in whole seconds (the queue row's avg_wait_time)."""
+        return int(round(self.D / max(len(self.open_counters()), 1)))

@@ -1,0 +1,264 @@
+"""The counter-cycle estimator (ETA.md) as a pure component: events in, predictions out."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+from qode import eta
+from qode.eta import Estimator, Event
+
+BOOT = "boot-a"
+
+
+def line(est: Estimator, n: int, t: float = 0.0, boot: str = BOOT) -> list[str]:
+    """n guests join at time t; returns their ticket ids in number order."""
+    ids = []
+    for i in range(1, n + 1):
+        ticket = f"t{i}"
+        est.apply(Event("join", t, boot, ticket, i))
+        ids.append(ticket)
+    return ids
+
+
+def learn(est: Estimator, cycle: float, cycles: int, counter: str = "1", t0: float = 0.0) -> float:
+    """One counter serving back to back with `cycle` seconds per guest, a line always waiting."""
+    t = t0
+    for i in range(cycles + 1):
+        ticket = f"learn-{counter}-{i}"
+        est.apply(Event("join", t, BOOT, ticket, 1000 + i))
+        est.apply(Event("join", t, BOOT, ticket + "-next", 5000 + i))  # someone is always waiting
+        est.apply(Event("call", t, BOOT, ticket, 1000 + i, counter))
+        t += cycle - 1
+        est.apply(Event("complete", t, BOOT, ticket, 1000 + i, counter))
+        est.apply(Event("cancel", t, BOOT, ticket + "-next", 5000 + i))
+        t += 1
+    return t
+
+
+def test_learns_the_cycle_from_calls():
+    est = Estimator(300)
+    learn(est, 120, 200)
+    assert abs(est.D - 120) < 5
+    assert est.avg_wait_time() == round(est.D)
+
+
+def test_k_counters_divide_the_wait():
+    one, two = Estimator(300), Estimator(300)
+    two.apply(Event("counter_opened", 0, BOOT, counter="1"))
+    two.apply(Event("counter_opened", 0, BOOT, counter="2"))
+    ids = line(one, 6)
+    line(two, 6)
+    p1, _ = one.predict(10, BOOT)
+    p2, _ = two.predict(10, BOOT)
+    # idle counters: the head is called at once; then each guest adds D/k
+    assert p1[ids[0]] == 0 and p2[ids[0]] == 0
+    assert p1[ids[5]] == 5 * 300
+    assert p2[ids[5]] == 5 * 150
+    assert one.avg_wait_time() == 300 and two.avg_wait_time() == 150
+
+
+def test_cancelled_and_no_show_tickets_are_not_counted_ahead():
+    est = Estimator(300)
+    ids = line(est, 5)
+    before, _ = est.predict(1, BOOT)
+    est.apply(Event("cancel", 2, BOOT, ids[1], 2))
+    est.apply(Event("call", 3, BOOT, ids[0], 1, "1"))
+    est.apply(Event("no_show", 4, BOOT, ids[0], 1, "1"))  # called, never came: gone
+    after, _ = est.predict(4, BOOT)
+    assert ids[0] not in after and ids[1] not in after
+    assert list(after) == ids[2:]
+    assert after[ids[2]] == 0  # the counter is idle again, and nobody is ahead
+    assert before[ids[4]] == 4 * 300
+    # two ahead now, not four (slightly less: the one cancellation teaches that guests may leave)
+    assert 0.95 * 2 * 300 <= after[ids[4]] <= 2 * 300
+
+
+def test_cancellations_discount_the_people_ahead():
+    calm, leaving = Estimator(300), Estimator(300)
+    for est in (calm, leaving):
+        line(est, 30)
+    # the same line, but in the second queue many guests gave up after a long wait
+    for i in range(40):
+        leaving.apply(Event("join", 0, BOOT, f"gone-{i}", 100 + i))
+    for i in range(40):
+        leaving.apply(Event("cancel", 1800, BOOT, f"gone-{i}", 100 + i))
+    calm.apply(Event("serve", 1800, BOOT))  # the same time passes in both
+    p_calm, _ = calm.predict(1800, BOOT)
+    p_leaving, _ = leaving.predict(1800, BOOT)
+    assert leaving.C > 0
+    assert p_leaving["t1"] == p_calm["t1"] == 0  # called at once: nobody ahead to leave
+    assert p_leaving["t3"] < p_calm["t3"]  # the second in line may already leave
+    assert p_leaving["t30"] < 0.8 * p_calm["t30"]  # the further back, the more of those ahead leave
+
+
+def test_a_pause_adds_the_remaining_pause():
+    est = Estimator(300)
+    ids = line(est, 3)
+    base, _ = est.predict(0, BOOT)
+    est.apply(Event("queue_paused", 100, BOOT))
+    p, joiner = est.predict(100, BOOT)
+    assert p[ids[0]] == base[ids[0]] + eta.PAUSE_DEFAULT
+    assert p[ids[2]] == base[ids[2]] + eta.PAUSE_DEFAULT
+    later, _ = est.predict(300, BOOT)  # 200 s into a 300 s pause
+    assert later[ids[0]] == 100
+    overdue, _ = est.predict(5000, BOOT)  # an overdue pause still adds a minimum
+    assert overdue[ids[0]] == eta.MIN_REMAINING
+    est.apply(Event("queue_resumed", 5000, BOOT))
+    resumed, _ = est.predict(5000, BOOT)
+    assert resumed[ids[0]] == 0
+
+
+def test_a_full_closure_adds_the_remaining_closure():
+    est = Estimator(300)
+    est.apply(Event("counter_opened", 0, BOOT, counter="1"))
+    est.apply(Event("counter_opened", 0, BOOT, counter="2"))
+    ids = line(est, 4)
+    est.apply(Event("counter_closed", 10, BOOT, counter="1"))
+    one_left, _ = est.predict(10, BOOT)
+    assert one_left[ids[3]] == 3 * 300  # k = 1 now
+    est.apply(Event("counter_closed", 20, BOOT, counter="2"))
+    closed, joiner = est.predict(20, BOOT)
+    # nobody is serving: the default closure, then the pace of the last k > 0 (one counter)
+    assert closed[ids[0]] == eta.CLOSURE_DEFAULT
+    assert closed[ids[3]] == eta.CLOSURE_DEFAULT + 3 * 300
+    assert joiner == eta.CLOSURE_DEFAULT + 4 * 300
+    est.apply(Event("counter_opened", 200, BOOT, counter="2"))
+    reopened, _ = est.predict(200, BOOT)
+    assert reopened[ids[0]] == 0 and reopened[ids[3]] == 3 * 300
+
+
+def test_hints_are_used():
+    est = Estimator(300)
+    ids = line(est, 2)
+    est.apply(Event("queue_paused", 0, BOOT, hint=20 * 60))
+    p, _ = est.predict(60, BOOT)
+    assert p[ids[0]] == 20 * 60 - 60
+    est.apply(Event("queue_resumed", 100, BOOT))
+    est.apply(Event("counter_closed", 100, BOOT, counter="1", hint=45 * 60))
+    p, _ = est.predict(100, BOOT)
+    assert p[ids[0]] == 45 * 60
+
+
+def test_a_busy_counter_frees_up_in_the_rest_of_its_cycle():
+    est = Estimator(300)
+    ids = line(est, 3)
+    est.apply(Event("call", 0, BOOT, ids[0], 1, "1"))
+    p, _ = est.predict(100, BOOT)
+    assert p[ids[1]] == 200  # D - time since its call
+    p, _ = est.predict(290, BOOT)
+    assert p[ids[1]] == round(eta.RHO * 300)  # never sooner than RHO * D
+    assert p[ids[2]] == round(eta.RHO * 300) + 300
+
+
+def test_a_reboot_keeps_what_was_learned_and_stays_sane():
+    est = Estimator(300)
+    t = learn(est, 200, 60)
+    for i in range(10):
+        est.apply(Event("join", t, BOOT, f"c{i}", 900 + i))
+        est.apply(Event("cancel", t + 600, BOOT, f"c{i}", 900 + i))
+    ids = line(est, 5, t + 600)
+    est.apply(Event("call", t + 700, BOOT, ids[0], 1, "1"))
+    learned = (est.D, est.V, est.C, est.AW)
+    assert learned[0] != 300 and learned[2] > 0
+
+    state = json.loads(json.dumps(est.to_dict()))  # persisted with the queue, then the box restarts
+    after = Estimator.from_dict(state)
+    # the new boot's monotonic clock starts near zero, far "before" the old readings
+    p, joiner = after.predict(3.0, "boot-b")
+    assert (after.D, after.V, after.C, after.AW) == learned  # predicting changes nothing
+    assert all(0 <= v <= 12 * 3600 for v in p.values()) and 0 <= joiner <= 12 * 3600
+    after.apply(Event("join", 5.0, "boot-b", "new", 99))
+    assert after.boot == "boot-b"
+    assert math.isclose(after.D, learned[0]) and math.isclose(after.V, learned[1])
+    assert math.isclose(after.C, learned[2]) and math.isclose(after.AW, learned[3])
+    assert after.last_call == {}  # a cycle across a reboot is not a cycle
+    assert after.busy == {"1": 5.0}  # the busy counter counts as just called
+    p, _ = after.predict(6.0, "boot-b")
+    assert p[ids[1]] == round(after.D) - 1
+    # a call after the reboot teaches nothing about the cycle (no cycle start in this boot)
+    after.apply(Event("complete", 50, "boot-b", ids[0], 1, "1"))
+    after.apply(Event("call", 60, "boot-b", ids[1], 2, "1"))
+    assert after.n == est.n and math.isclose(after.D, learned[0])
+
+
+def test_a_wait_from_before_a_reboot_is_kept_only_when_sane():
+    est = Estimator(300)
+    est.apply(Event("join", 1000.0, BOOT, "a", 1))
+    est.apply(Event("serve", 1600.0, BOOT))  # a has waited 600 s
+    est.apply(Event("serve", 2.0, "boot-b"))
+    assert est.t_last - est.waiting["a"][1] == 600.0
+    faulty = Estimator(300)
+    faulty.apply(Event("join", 1000.0, BOOT, "a", 1))
+    faulty.apply(Event("serve", 1000.0 + 13 * 3600, BOOT))  # a 13 h jump is a clock fault
+    assert faulty.t_last - faulty.waiting["a"][1] == 0.0
+    faulty.apply(Event("serve", 10.0, BOOT))  # time going backwards within a boot, likewise
+    assert faulty.t_last == 10.0 and faulty.AW >= 0
+    p, _ = faulty.predict(10.0, BOOT)
+    assert p["a"] == 0
+
+
+def test_replaying_the_same_events_gives_identical_predictions():
+    rng = random.Random(7)
+    events, t, number, waiting, called = [], 0.0, 0, [], {}
+    for _ in range(600):
+        t += rng.expovariate(1 / 40)
+        roll = rng.random()
+        if roll < 0.45:
+            number += 1
+            waiting.append((f"x{number}", number))
+            events.append(Event("join", t, BOOT, f"x{number}", number))
+        elif roll < 0.75 and waiting:
+            ticket, num = waiting.pop(0)
+            counter = rng.choice("12")
+            done = called.pop(counter, None)
+            if done:
+                events.append(Event(rng.choice(["complete", "no_show"]), t, BOOT, done[0], done[1], counter))
+            called[counter] = (ticket, num)
+            events.append(Event("call", t, BOOT, ticket, num, counter))
+        elif roll < 0.85 and waiting:
+            ticket, num = waiting.pop(rng.randrange(len(waiting)))
+            events.append(Event("cancel", t, BOOT, ticket, num))
+        elif roll < 0.9:
+            events.append(Event(rng.choice(["queue_paused", "queue_resumed"]), t, BOOT, hint=rng.choice([None, 600])))
+
+    def run() -> str:
+        est = Estimator(300, margin=0.5)
+        out = []
+        for ev in events:
+            est.apply(ev)
+            out.append(est.predict(ev.t + 1, BOOT))
+        return json.dumps(out)
+
+    first = run()
+    assert first == run()
+    assert '"x' in first  # it predicted something
+
+
+def test_margin_makes_predictions_later():
+    plain, careful = Estimator(300), Estimator(300, margin=0.5)
+    for est in (plain, careful):
+        line(est, 5)
+    p, _ = plain.predict(1, BOOT)
+    q, _ = careful.predict(1, BOOT)
+    assert all(q[k] > p[k] for k in p)
+
+
+def test_baseline_is_the_brief_formula():
+    assert eta.baseline(7, 3, 300) == 1200
+    assert eta.baseline(3, 7, 300) == 0
+
+
+def test_hints_count_down_for_guests_and_the_display():
+    est = Estimator(300)
+    line(est, 2)
+    assert est.hints(0, BOOT) == {"queue": None, "counters": {}}
+    est.apply(Event("counter_opened", 0, BOOT, counter="2"))
+    est.apply(Event("counter_closed", 0, BOOT, counter="2", hint=600))
+    est.apply(Event("queue_paused", 100, BOOT, hint=300))
+    assert est.hints(160, BOOT) == {"queue": 240, "counters": {"2": 440}}
+    assert est.hints(2.0, "boot-b") == {"queue": 300, "counters": {"2": 500}}  # carried over a reboot
+    est.apply(Event("queue_resumed", 200, BOOT))
+    est.apply(Event("counter_opened", 300, BOOT, counter="2"))
+    assert est.hints(300, BOOT) == {"queue": None, "counters": {}}
