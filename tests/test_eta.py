@@ -120,13 +120,19 @@ def test_a_full_closure_adds_the_remaining_closure():
     assert one_left[ids[3]] == 3 * 300  # k = 1 now
     est.apply(Event("counter_closed", 20, BOOT, counter="2"))
     closed, joiner = est.predict(20, BOOT)
-    # nobody is serving: the default closure, then the pace of the last k > 0 (one counter)
+    # nobody is serving: the default closure, then the pace of the day's busiest staffing (two
+    # counters), not ETA.md's "last k > 0", which is 1 whenever counters close one by one
     assert closed[ids[0]] == eta.CLOSURE_DEFAULT
-    assert closed[ids[3]] == eta.CLOSURE_DEFAULT + 3 * 300
-    assert joiner == eta.CLOSURE_DEFAULT + 4 * 300
+    assert closed[ids[3]] == eta.CLOSURE_DEFAULT + 3 * 150
+    assert joiner == eta.CLOSURE_DEFAULT + 4 * 150
+    # a new "back in" during the closure replaces the default, counted from when it was given
+    est.apply(Event("counter_closed", 50, BOOT, counter="1", hint=600))
+    rehinted, _ = est.predict(50, BOOT)
+    assert rehinted[ids[0]] == 600
+    assert est.hints(110, BOOT)["queue"] == 540
     est.apply(Event("counter_opened", 200, BOOT, counter="2"))
     reopened, _ = est.predict(200, BOOT)
-    assert reopened[ids[0]] == 0 and reopened[ids[3]] == 3 * 300
+    assert reopened[ids[0]] == 0 and reopened[ids[3]] == 3 * 300  # one counter open again
 
 
 def test_hints_are_used():
@@ -221,7 +227,8 @@ def test_replaying_the_same_events_gives_identical_predictions():
             ticket, num = waiting.pop(rng.randrange(len(waiting)))
             events.append(Event("cancel", t, BOOT, ticket, num))
         elif roll < 0.9:
-            events.append(Event(rng.choice(["queue_paused", "queue_resumed"]), t, BOOT, hint=rng.choice([None, 600])))
+            kind = rng.choice(["queue_paused", "queue_resumed"])
+            events.append(Event(kind, t, BOOT, hint=rng.choice([None, 600])))
 
     def run() -> str:
         est = Estimator(300, margin=0.5)
@@ -240,9 +247,16 @@ def test_margin_makes_predictions_later():
     plain, careful = Estimator(300), Estimator(300, margin=0.5)
     for est in (plain, careful):
         line(est, 5)
-    p, _ = plain.predict(1, BOOT)
-    q, _ = careful.predict(1, BOOT)
-    assert all(q[k] > p[k] for k in p)
+        for i in range(20):  # some cancellations, so the survival term matters
+            est.apply(Event("join", 0, BOOT, f"c{i}", 100 + i))
+        for i in range(20):
+            est.apply(Event("cancel", 900, BOOT, f"c{i}", 100 + i))
+    p, _ = plain.predict(900, BOOT)
+    q, _ = careful.predict(900, BOOT)
+    sd = math.sqrt(careful.V)
+    for a, ticket in enumerate(p):  # the margin is added on top; the rest is unchanged
+        assert q[ticket] > p[ticket]
+        assert abs(q[ticket] - p[ticket] - 0.5 * sd * math.sqrt(a + 1)) <= 1 + 0.5 * sd * math.sqrt(a + 1) * 0.2
 
 
 def test_baseline_is_the_brief_formula():

@@ -87,6 +87,7 @@ class Estimator:
         self.close_hint: float | None = None
         self.counter_hints: dict[str, list[float]] = {}  # closed counter -> [closed at, back in]
         self.last_k = 1
+        self.peak_k = 0  # the most counters open at once this day: who comes back after a closure
 
     # ---- state ------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class Estimator:
             "busy": self.busy, "last_call": self.last_call, "release_valid": self.release_valid,
             "called": self.called, "paused_at": self.paused_at, "pause_hint": self.pause_hint,
             "closed_at": self.closed_at, "close_hint": self.close_hint, "last_k": self.last_k,
-            "counter_hints": self.counter_hints,
+            "counter_hints": self.counter_hints, "peak_k": self.peak_k,
         }  # fmt: skip
 
     @classmethod
@@ -116,7 +117,7 @@ class Estimator:
         est = cls(state["default_cycle"], state.get("margin", 0.0))
         for key in ("D", "V", "n", "C", "AW", "boot", "t_last", "counters", "busy", "last_call",
                     "release_valid", "called", "paused_at", "pause_hint", "closed_at", "close_hint",
-                    "last_k", "counter_hints"):
+                    "last_k", "counter_hints", "peak_k"):
             setattr(est, key, state[key])
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
@@ -203,6 +204,7 @@ class Estimator:
         self.busy, self.last_call, self.release_valid, self.called = {}, {}, {}, {}
         self.paused_at = self.pause_hint = self.closed_at = self.close_hint = None
         self.counter_hints = {}
+        self.peak_k = 0
 
     def _leave(self, ticket: str | None) -> bool:
         """Take a ticket out of the waiting line; False if it was not waiting."""
@@ -219,6 +221,7 @@ class Estimator:
         self._leave(ev.ticket)
         if counter not in self.counters:
             self.counters[counter] = True  # a counter that calls is open
+            self.peak_k = max(self.peak_k, len(self.open_counters()))
         last = self.last_call.get(counter)
         if last is not None and self.release_valid.get(counter):
             x = min(_duration(t - last), WINSOR * self.D)
@@ -259,9 +262,12 @@ class Estimator:
                 self.counter_hints[name] = [t, ev.hint]
         self._invalidate()
         k = len(self.open_counters())
+        self.peak_k = max(self.peak_k, k)
         if k == 0 and before > 0:
             self.last_k = before
             self.closed_at, self.close_hint = t, ev.hint
+        elif k == 0 and ev.hint is not None and self.closed_at is not None:
+            self.close_hint = ev.hint + (t - self.closed_at)  # a new "back in" during a closure
         elif k > 0:
             self.last_k = k
             self.closed_at = self.close_hint = None
@@ -284,7 +290,9 @@ class Estimator:
         if k == 0:
             closed_for = t - (self.closed_at if self.closed_at is not None else t)
             R = self._remaining(self.close_hint, CLOSURE_DEFAULT, closed_for)
-            k = max(self.last_k, 1)
+            # ETA.md restarts at the last k > 0, which is 1 when counters close one by one;
+            # the day's busiest staffing is the better guess for who comes back.
+            k = max(self.peak_k, self.last_k, 1)
             r = [0.0] * k
         else:
             if self.paused:
@@ -302,11 +310,10 @@ class Estimator:
         out: dict[str, int] = {}
         for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: item[1][0]):
             eta = R + head + a * step
-            if z:
-                eta += z * math.sqrt(self.V) * math.sqrt(a + 1) / k
-            out[ticket] = max(int(round(eta)), 0)
+            shown = eta + z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else eta
+            out[ticket] = max(int(round(shown)), 0)
             w = max(t - joined, 0.0)
-            a += math.exp(-0.5 * h * ((w + eta) ** 2 - w * w))
+            a += math.exp(-0.5 * h * ((w + eta) ** 2 - w * w))  # the margin is for display only
         eta = R + head + a * step + (z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else 0.0)
         return out, max(int(round(eta)), 0)
 
