@@ -1,4 +1,4 @@
-"""The `qode` command: `serve` runs the box's server, `bench` measures it."""
+"""The `qode` command: `serve` runs the box's server, `bench` measures it, `backup`/`restore` keep its data."""
 
 from __future__ import annotations
 
@@ -78,13 +78,36 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str) -> None:
     print(f"    Public state:   {base}/api/queues/{demo['queue_id']}")
 
 
-def serve(args: argparse.Namespace) -> int:
+# The server lock's open file: kept for the life of the process (and inherited by the
+# gunicorn worker), since closing it would let a restore run under a live server.
+_server_lock = None
+
+
+def _settings(args: argparse.Namespace) -> dict | None:
+    """Settings as `serve` reads them, `--data-dir` winning over QODE_DATA_DIR; None after saying why not."""
     if args.data_dir:
         os.environ["QODE_DATA_DIR"] = args.data_dir
     try:
-        settings = config.load()
+        return config.load()
     except config.SettingError as err:
         print(f"qode: {err}", file=sys.stderr)
+        return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    global _server_lock
+    from .backup import ServerRunning, hold_server_lock
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    data_dir: Path = settings["DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        _server_lock = hold_server_lock(data_dir)
+    except ServerRunning:
+        print(f"qode: another Qode is already running on {data_dir.resolve()} "
+              "(it holds qode.lock there); stop it first", file=sys.stderr)
         return 2
     base = _public_url(settings, args.host, args.port)
     _prepare(settings, args.demo, base)
@@ -95,7 +118,48 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    from .backup import BackupError, make_backup
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    data_dir: Path = settings["DATA_DIR"]
+    try:
+        path = make_backup(data_dir / "qode.db", data_dir / "backups", settings["BACKUP_KEEP"])
+    except (BackupError, OSError) as err:
+        print(f"qode: backup failed: {err}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from .backup import BackupError
+    from .backup import restore as restore_backup
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    data_dir: Path = settings["DATA_DIR"]
+    try:
+        aside = restore_backup(Path(args.file), data_dir)
+    except (BackupError, OSError) as err:
+        print(f"qode: not restored: {err}", file=sys.stderr)
+        return 1
+    print(f"Restored {args.file} into {data_dir / 'qode.db'}.")
+    if aside:
+        print(f"The previous database was set aside as {aside}.")
+    else:
+        print("There was no database before.")
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
+    if args.what == "eta":
+        from .bench_eta import main as eta_main
+
+        return eta_main(args)
     if args.what == "fanout":
         from .bench_live import main as fanout_main
 
@@ -118,12 +182,24 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=serve)
 
     p = sub.add_parser("bench", help="benchmarks against a real server")
-    p.add_argument("what", choices=["issue", "fanout"],
-                   help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst")
+    p.add_argument("what", choices=["issue", "fanout", "eta"],
+                   help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst; "
+                        "eta: the wait-time estimator replayed over simulated days")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")
+    p.add_argument("--seed", type=int, default=1, help="eta: the simulator's seed")
+    p.add_argument("--days", type=int, default=None, help="eta: simulated days per scenario")
     p.set_defaults(func=bench)
+
+    p = sub.add_parser("backup", help="copy the database to <data-dir>/backups (safe while serving)")
+    p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
+    p.set_defaults(func=backup)
+
+    p = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
+    p.add_argument("file", metavar="FILE", help="a backup made by `qode backup`")
+    p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
+    p.set_defaults(func=restore)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -84,6 +84,29 @@ SETTINGS: list[Setting] = [
     Setting(
         "QODE_WS_MAX_MESSAGE", "65536", "Largest inbound WebSocket message in bytes (closed with 1009 above)."
     ),
+    Setting(
+        "QODE_BACKUP_KEEP",
+        "7",
+        "How many nightly backups to keep in `<data-dir>/backups` (1 to 365); `qode backup` "
+        "deletes older ones.",
+    ),
+    Setting(
+        "QODE_SCHEDULER",
+        "on",
+        "`on` runs the housekeeping jobs (ETA refresh, automatic no-shows, day rollover, "
+        "retention purge, WAL checkpoint, nightly backup) in the server; `off` is for tests.",
+    ),
+    Setting(
+        "QODE_ETA_REFRESH_SECONDS",
+        "30",
+        "How often ETAs are recomputed and pushed to guests whose estimate moved (1 to 3600).",
+    ),
+    Setting(
+        "QODE_RETENTION_DAYS",
+        "90",
+        "Ended tickets and events older than this many service days are deleted nightly "
+        "(events only once the hub has acknowledged them).",
+    ),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -103,7 +126,7 @@ def _parse_limit(name: str, value: str) -> str | None:
     return value.strip()
 
 
-def _parse_int(name: str, value: str, *, allow_off: bool = False) -> int | None:
+def _parse_int(name: str, value: str, *, allow_off: bool = False, maximum: int | None = None) -> int | None:
     if allow_off and value.strip().lower() == "off":
         return None
     try:
@@ -112,7 +135,16 @@ def _parse_int(name: str, value: str, *, allow_off: bool = False) -> int | None:
         raise SettingError(f"{name}={value!r}: expected a whole number") from None
     if number <= 0:
         raise SettingError(f"{name}={value!r}: must be positive")
+    if maximum is not None and number > maximum:
+        raise SettingError(f"{name}={value!r}: must be at most {maximum}")
     return number
+
+
+def _parse_switch(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("on", "off"):
+        raise SettingError(f"{name}={value!r}: expected 'on' or 'off'")
+    return word == "on"
 
 
 def _system_timezone() -> str:
@@ -179,4 +211,9 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_CLIENTS": _parse_int("QODE_MAX_CLIENTS", raw["QODE_MAX_CLIENTS"]),
         "LIVE_WINDOW_MS": _parse_int("QODE_LIVE_WINDOW_MS", raw["QODE_LIVE_WINDOW_MS"]),
         "WS_MAX_MESSAGE": _parse_int("QODE_WS_MAX_MESSAGE", raw["QODE_WS_MAX_MESSAGE"]),
+        "BACKUP_KEEP": _parse_int("QODE_BACKUP_KEEP", raw["QODE_BACKUP_KEEP"], maximum=365),
+        "SCHEDULER": _parse_switch("QODE_SCHEDULER", raw["QODE_SCHEDULER"]),
+        "ETA_REFRESH_SECONDS": _parse_int("QODE_ETA_REFRESH_SECONDS", raw["QODE_ETA_REFRESH_SECONDS"],
+                                          maximum=3600),
+        "RETENTION_DAYS": _parse_int("QODE_RETENTION_DAYS", raw["QODE_RETENTION_DAYS"], maximum=36500),
     }
