@@ -52,7 +52,7 @@ def test_the_module_runs_and_prints_tables_and_targets():
     assert "pooled MAE estimator / baseline, all refreshes" in out
     assert "pooled share optimistic by > 2 min, estimator+margin, all refreshes" in out
     verdicts = [line.split()[-1] for line in out.splitlines() if line.startswith("pooled ") and "<=" in line]
-    assert len(verdicts) == 6 and set(verdicts) <= {"PASS", "SHORT"}
+    assert len(verdicts) == 8 and set(verdicts) <= {"PASS", "SHORT"}
     assert out.splitlines()[-1].startswith("replay took ")
 
     second = run_module("--days", "2", "--seed", "1")

@@ -132,7 +132,9 @@ def test_a_full_closure_adds_the_remaining_closure():
     assert est.hints(110, BOOT)["queue"] == 540
     est.apply(Event("counter_opened", 200, BOOT, counter="2"))
     reopened, _ = est.predict(200, BOOT)
-    assert reopened[ids[0]] == 0 and reopened[ids[3]] == 3 * 300  # one counter open again
+    # Counter 2 alone for now; counter 1 said "back in 10 min" at t=50 and is counted back after
+    # 1.1 x 600 s (breaks run over), 510 s from now: 510 s of work alone, then 390 s shared by two.
+    assert reopened[ids[0]] == 0 and reopened[ids[3]] == 510 + 390 / 2
 
 
 def test_hints_are_used():
@@ -276,3 +278,35 @@ def test_hints_count_down_for_guests_and_the_display():
     est.apply(Event("queue_resumed", 200, BOOT))
     est.apply(Event("counter_opened", 300, BOOT, counter="2"))
     assert est.hints(300, BOOT) == {"queue": None, "counters": {}}
+
+
+def test_a_copy_shares_nothing_with_its_source():
+    est = Estimator(300)
+    ids = line(est, 3)
+    est.apply(Event("counter_closed", 5, BOOT, counter="2", hint=60))
+    est.apply(Event("call", 10, BOOT, ids[0], 1, "1"))
+    before = json.dumps(est.to_dict(), sort_keys=True)
+    probe = Estimator.from_dict(est.to_dict())
+    probe.apply(Event("complete", 20, BOOT, ids[0], 1, "1"))
+    probe.apply(Event("call", 30, BOOT, ids[1], 2, "1"))
+    probe.predict(40, "boot-b")  # a reboot re-bases a copy of a copy
+    est.predict(50, "boot-b")
+    est.hints(50, "boot-b")
+    assert json.dumps(est.to_dict(), sort_keys=True) == before
+
+
+def test_a_counter_on_an_announced_break_joins_in_when_back():
+    est = Estimator(300)
+    for name in ("1", "2"):
+        est.apply(Event("counter_opened", 0, BOOT, counter=name))
+    ids = line(est, 7)
+    unannounced, _ = est.predict(0, BOOT)
+    est.apply(Event("counter_closed", 0, BOOT, counter="2"))
+    alone, _ = est.predict(0, BOOT)
+    assert alone[ids[6]] == 6 * 300  # no word on when counter 2 is back: counter 1 alone
+    est.apply(Event("counter_closed", 0, BOOT, counter="2", hint=600))
+    announced, _ = est.predict(0, BOOT)
+    back = eta.BREAK_OVERRUN * 600
+    assert announced[ids[1]] == 300  # before the return: one counter's pace
+    assert announced[ids[6]] == round(back + (6 * 300 - back) / 2)  # then two share the rest
+    assert unannounced[ids[6]] < announced[ids[6]] < alone[ids[6]]

@@ -13,6 +13,7 @@ guest's wait before the reboot is carried over only when it was 0..12 h.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ CLOSURE_DEFAULT = 900.0  # s: likewise for all counters closed
 MIN_REMAINING = 60.0  # s: an overdue pause or closure still adds at least this
 MAX_GAP = 12 * 3600.0  # s: any longer (or negative) duration is a clock fault, not data
 DEFAULT_COUNTER = "1"  # a queue that never named a counter has this one
+BREAK_OVERRUN = 1.1  # a counter "back in N min" is counted back after 1.1 N: breaks run over
 
 #: Event types the estimator understands; others are ignored.
 TYPES = {
@@ -56,6 +58,21 @@ def baseline(position: int, current_position: int, avg_wait_time: float) -> int:
 def _duration(value: float) -> float:
     """A measured duration, or 0 when it is negative or absurd (a clock fault)."""
     return value if 0.0 <= value <= MAX_GAP else 0.0
+
+
+def _serve_time(work: float, k: int, returns: list[float], start: float) -> float:
+    """Seconds, from `start`, for `k` counters (plus one more at each time in `returns`, in
+    seconds from now, sorted) to get through `work` counter-seconds. Without returns: work / k."""
+    at, capacity = start, k
+    for back in returns:
+        if back <= at:
+            capacity += 1
+            continue
+        if capacity * (back - at) >= work:
+            break
+        work -= capacity * (back - at)
+        at, capacity = back, capacity + 1
+    return at + work / capacity - start
 
 
 class Estimator:
@@ -114,11 +131,14 @@ class Estimator:
 
     @classmethod
     def from_dict(cls, state: dict) -> Estimator:
+        """An estimator continuing from `state`; it shares nothing with `state` or its source."""
+        state = copy.deepcopy(state)
         est = cls(state["default_cycle"], state.get("margin", 0.0))
         for key in ("D", "V", "n", "C", "AW", "boot", "t_last", "counters", "busy", "last_call",
                     "release_valid", "called", "paused_at", "pause_hint", "closed_at", "close_hint",
-                    "last_k", "counter_hints", "peak_k"):
+                    "last_k", "counter_hints"):
             setattr(est, key, state[key])
+        est.peak_k = state.get("peak_k", est.last_k)  # states saved before peak_k existed
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
         return est
@@ -303,18 +323,22 @@ class Estimator:
                 rc = 0.0 if since is None else min(max(D - (t - since), RHO * D), D)
                 r.append(max(rc - R, 0.0))
         head = 0.0 if min(r) == 0 else 1.0 / sum(1.0 / rc for rc in r)
-        step = D / k
+        # Counters on a break the host announced ("back in N min") join in when they are back.
+        returns = [] if not opened else sorted(
+            max(BREAK_OVERRUN * hint - (t - since), 0.0) for name, (since, hint) in self.counter_hints.items()
+            if not self.counters.get(name, False))
         h = self.C / (self.AW + AW0)
         z = self.margin
         a = 0.0
         out: dict[str, int] = {}
         for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: item[1][0]):
-            eta = R + head + a * step
+            eta = R + head + _serve_time(a * D, k, returns, R + head)
             shown = eta + z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else eta
             out[ticket] = max(int(round(shown)), 0)
             w = max(t - joined, 0.0)
             a += math.exp(-0.5 * h * ((w + eta) ** 2 - w * w))  # the margin is for display only
-        eta = R + head + a * step + (z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else 0.0)
+        eta = R + head + _serve_time(a * D, k, returns, R + head)
+        eta += z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else 0.0
         return out, max(int(round(eta)), 0)
 
     def hints(self, t: float, boot: str) -> dict:
