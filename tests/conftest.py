@@ -15,6 +15,7 @@ def app(tmp_path):
         "QODE_TIMEZONE": "UTC",
         "QODE_JOIN_RATE_LIMIT": "off",
         "QODE_AUTH_RATE_LIMIT": "off",
+        "QODE_SCHEDULER": "off",
     })
 
 
@@ -35,6 +36,9 @@ def queue(client):
     assert response.status_code == 201
     body = response.get_json()
     body["headers"] = {"Authorization": f"Bearer {body['host_token']}"}
+    # ETAs in these tests are the estimator's own arithmetic; the default margin has its own test.
+    no_margin = client.patch(f"/api/queues/{body['id']}", json={"eta_margin": 0}, headers=body["headers"])
+    assert no_margin.status_code == 200
     return body
 
 

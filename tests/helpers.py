@@ -25,11 +25,11 @@ class FakeClock(Clock):
     def __init__(self, start: datetime, tz: str = "UTC", day_starts_at=None):
         from datetime import time as dtime
 
-        super().__init__(tz, day_starts_at or dtime(4, 0))
+        super().__init__(tz, day_starts_at or dtime(4, 0), ntp=None)
         self._now = start
         self._mono = 1000.0
 
-    def now(self) -> datetime:
+    def system_now(self) -> datetime:
         return self._now
 
     def monotonic(self) -> float:

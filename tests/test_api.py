@@ -79,7 +79,8 @@ def test_get_queue_public_state(client, queue):
     assert body["waiting_count"] == 1
     assert body["now_serving"] is None
     assert "host_token" not in body and "host_token_hash" not in body
-    assert body["eta_seconds"] == 2 * body["avg_wait_time"]  # the baseline for ticket #2
+    # one guest ahead and an idle counter: that guest goes now, a joiner waits one cycle
+    assert body["eta_seconds"] == body["avg_wait_time"] == 300
 
 
 def test_patch_queue(client, queue):
@@ -131,7 +132,7 @@ def test_get_ticket(client, queue):
     second = join(client, queue["id"], "device-token-aaaaaaa2").get_json()
     body = client.get(f"/api/tickets/{second['id']}").get_json()
     assert body["people_ahead"] == 1
-    assert body["eta_seconds"] == 2 * 300
+    assert body["eta_seconds"] == 300  # the one ahead goes to the idle counter now; then one cycle
     assert client.get("/api/tickets/00000000-0000-4000-8000-000000000000").status_code == 404
 
 
@@ -175,7 +176,7 @@ def test_call_next(client, queue):
     assert called["status"] == "CALLED" and called["counter"] == "2"
     state = client.get(f"/api/queues/{queue['id']}").get_json()
     assert state["current_position"] == 1 and state["now_serving"] == "A001"
-    assert state["counters"] == [{"name": "2", "is_open": True}]
+    assert state["counters"] == [{"name": "2", "is_open": True, "back_in_seconds": None}]
     empty = client.post(f"/api/queues/{queue['id']}/call-next", headers=queue["headers"])
     assert empty.status_code == 409 and empty.get_json()["error"]["code"] == "nobody_waiting"
 
@@ -184,7 +185,7 @@ def test_counters(client, queue):
     url = f"/api/queues/{queue['id']}/counters"
     body = client.post(url, json={"counter": "3", "open": False}, headers=queue["headers"])
     assert body.status_code == 200
-    assert body.get_json()["counters"] == [{"name": "3", "is_open": False}]
+    assert body.get_json()["counters"] == [{"name": "3", "is_open": False, "back_in_seconds": None}]
     join(client, queue["id"])
     refused = client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "3"},
                           headers=queue["headers"])
@@ -233,3 +234,55 @@ def test_security_headers(client, queue):
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_pause_with_a_hint_reaches_guests_and_the_display(client, queue):
+    first = join(client, queue["id"], "device-token-hint0001").get_json()
+    assert first["eta_seconds"] == 0  # an idle counter: next
+    url = f"/api/queues/{queue['id']}"
+    paused = client.patch(url, json={"is_paused": True, "back_in_minutes": 10}, headers=queue["headers"])
+    state = paused.get_json()
+    assert paused.status_code == 200 and state["is_paused"] is True
+    assert 595 <= state["back_in_seconds"] <= 600
+    assert 595 <= client.get(f"/api/tickets/{first['id']}").get_json()["eta_seconds"] <= 600
+    # a new hint while paused replaces the old one
+    again = client.patch(url, json={"is_paused": True, "back_in_minutes": 2}, headers=queue["headers"])
+    assert 115 <= again.get_json()["back_in_seconds"] <= 120
+    resumed = client.patch(url, json={"is_paused": False}, headers=queue["headers"]).get_json()
+    assert resumed["back_in_seconds"] is None
+    assert client.get(f"/api/tickets/{first['id']}").get_json()["eta_seconds"] == 0
+
+
+def test_counter_break_with_a_hint(client, queue):
+    url = f"/api/queues/{queue['id']}/counters"
+    client.post(url, json={"counter": "1", "open": True}, headers=queue["headers"])
+    client.post(url, json={"counter": "2", "open": True}, headers=queue["headers"])
+    state = client.post(url, json={"counter": "2", "open": False, "back_in_minutes": 15},
+                        headers=queue["headers"]).get_json()
+    assert state["counters"][0] == {"name": "1", "is_open": True, "back_in_seconds": None}
+    assert state["counters"][1]["name"] == "2" and 895 <= state["counters"][1]["back_in_seconds"] <= 900
+    assert state["back_in_seconds"] is None  # the line still moves at counter 1
+    # everyone closed, with a hint: the whole line waits for it
+    closed = client.post(url, json={"counter": "1", "open": False, "back_in_minutes": 5},
+                         headers=queue["headers"]).get_json()
+    assert 295 <= closed["back_in_seconds"] <= 300
+    reopened = client.post(url, json={"counter": "2", "open": True}, headers=queue["headers"]).get_json()
+    assert reopened["back_in_seconds"] is None and reopened["counters"][1]["back_in_seconds"] is None
+
+
+def test_grace_period_and_eta_margin_settings(client, queue):
+    url = f"/api/queues/{queue['id']}"
+    for i in range(4):
+        join(client, queue["id"], f"device-token-marg{i:04d}")
+    plain = client.get(url).get_json()
+    assert plain["grace_period"] is None and plain["eta_margin"] == 0  # the fixture turned it off
+    set_ = client.patch(url, json={"grace_period": 90, "eta_margin": 0.5}, headers=queue["headers"]).get_json()
+    assert set_["grace_period"] == 90 and set_["eta_margin"] == 0.5
+    assert set_["eta_seconds"] > plain["eta_seconds"]  # the margin makes the promise later
+    off = client.patch(url, json={"grace_period": 0, "eta_margin": 0}, headers=queue["headers"]).get_json()
+    assert off["grace_period"] is None and off["eta_seconds"] == plain["eta_seconds"]
+
+
+def test_a_new_queue_has_the_default_margin(client):
+    made = client.post("/api/queues", json={"name": "Fresh"}, headers=admin()).get_json()
+    assert made["eta_margin"] == 0.2  # see docs/benchmarks.md, "ETA replay"

@@ -19,7 +19,11 @@ VALID_BODIES = {
     "/api/queues/{queue_id}/call-next": {"counter": "1"},
     "/api/queues/{queue_id}/counters": {"counter": "2", "open": True},
     "/api/queues/{queue_id}/devices": {"name": "Kiosk", "kind": "kiosk"},
+    "/api/clock": {"now": "2026-11-26T10:00:00Z"},
 }
+# Operations for the whole box: any queue's host may use them, so "a token for something else"
+# is a display's token there.
+BOX_WIDE = {"/api/clock"}
 
 
 def snapshot(db) -> str:
@@ -35,7 +39,9 @@ def world(client, queue):
                           json={"device_token": "device-token-0000002"}).get_json()
     client.post(f"/api/queues/{queue['id']}/call-next", headers=queue["headers"])
     other = client.post("/api/queues", json={"name": "Other"}, headers=admin()).get_json()
-    return {"queue": queue, "ticket": waiting, "other": other}
+    display = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "TV", "kind": "display"},
+                          headers=queue["headers"]).get_json()
+    return {"queue": queue, "ticket": waiting, "other": other, "display": display}
 
 
 def url_for(op, world, queue_id=None, ticket_id=None) -> str:
@@ -60,7 +66,8 @@ def protected():
 def test_auth_matrix(client, db, world, op, credential, status):
     headers = {}
     if credential == "other-queue":
-        headers["Authorization"] = f"Bearer {world['other']['host_token']}"
+        wrong = world["display"]["token"] if op.path in BOX_WIDE else world["other"]["host_token"]
+        headers["Authorization"] = f"Bearer {wrong}"
     elif credential is not None:
         headers["Authorization"] = credential
     before = snapshot(db)
@@ -148,6 +155,11 @@ FIELD_CASES = {
     "/api/queues/{queue_id}": [
         {}, {"name": ""}, {"name": "x" * 81}, {"active": "yes"}, {"is_paused": 1},
         {"is_paused": "true"}, {"name": "tab\there"},
+        {"back_in_minutes": 10}, {"is_paused": False, "back_in_minutes": 10},  # a hint goes with a pause
+        {"is_paused": True, "back_in_minutes": 0}, {"is_paused": True, "back_in_minutes": 481},
+        {"is_paused": True, "back_in_minutes": "10"}, {"is_paused": True, "back_in_minutes": 1.5},
+        {"grace_period": -1}, {"grace_period": 3601}, {"grace_period": "60"}, {"grace_period": 2.5},
+        {"eta_margin": -0.1}, {"eta_margin": 2.5}, {"eta_margin": "0.5"}, {"eta_margin": True},
     ],
     "/api/queues/{queue_id}/tickets": [
         {}, {"device_token": "short"}, {"device_token": "x" * 129},
@@ -160,9 +172,18 @@ FIELD_CASES = {
     "/api/queues/{queue_id}/counters": [
         {}, {"counter": "1"}, {"open": True}, {"counter": "1", "open": "yes"},
         {"counter": "x" * 33, "open": True}, {"counter": "\n", "open": False},
+        {"counter": "2", "open": True, "back_in_minutes": 5},  # a hint goes with closing
+        {"counter": "2", "open": False, "back_in_minutes": 0},
+        {"counter": "2", "open": False, "back_in_minutes": -5},
+        {"counter": "2", "open": False, "back_in_minutes": "5"},
     ],
     "/api/queues/{queue_id}/devices": [
         {}, {"name": ""}, {"name": "k", "kind": "printer"}, {"name": "x" * 81},
+    ],
+    "/api/clock": [
+        {}, {"now": None}, {"now": "now"}, {"now": "2026-11-26"}, {"now": "2026-11-26T10:00:00"},
+        {"now": "2024-12-31T23:59:59Z"}, {"now": "2026-13-01T10:00:00Z"}, {"now": "2026-04-31T10:00:00Z"},
+        {"now": "2026-11-26T10:00:00Z", "tz": "UTC"}, {"now": ["2026-11-26T10:00:00Z"]},
     ],
     "/api/tickets/{ticket_id}/recall": [{"counter": ""}, {"counter": 3}],
     "/api/tickets/{ticket_id}/serve": [{"counter": "1"}],

@@ -211,7 +211,7 @@ def test_deeply_nested_json_is_invalid_json(client, queue, op, nested):
 def test_deeply_nested_json_with_join_rate_limit_on(tmp_path, nested):
     """An anonymous join reads the body for its rate-limit key before the route parses it."""
     client = create_app({"QODE_DATA_DIR": str(tmp_path), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-                         "QODE_TIMEZONE": "UTC"}).test_client()
+                         "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off"}).test_client()
     queue_id = client.post("/api/queues", json={"name": "Limited"}, headers=admin()).get_json()["id"]
     response = client.post(f"/api/queues/{queue_id}/tickets", data=nested,
                            content_type="application/json")

@@ -89,6 +89,7 @@ def limited(tmp_path):
         "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
         "QODE_JOIN_RATE_LIMIT": "3/minute",
         "QODE_AUTH_RATE_LIMIT": "2/minute",
+        "QODE_SCHEDULER": "off",
     }).test_client()
 
 
@@ -150,7 +151,7 @@ def test_successful_auth_does_not_count(limited):
 
 def test_body_limit_setting(tmp_path):
     small = create_app({"QODE_DATA_DIR": str(tmp_path / "s"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-                        "QODE_MAX_BODY": "64"}).test_client()
+                        "QODE_MAX_BODY": "64", "QODE_SCHEDULER": "off"}).test_client()
     response = small.post("/api/queues", json={"name": "x" * 70}, headers=admin())
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "body_too_large"

@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]),
     )
     migrate(db)
+    _restore_clock_fix(db)
     app.extensions["qode_db"] = db
 
     errors.init_app(app)
@@ -58,6 +59,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     sockets.sock.init_app(app)
     app.register_blueprint(sockets.bp)
     app.extensions["qode_live"] = live.Feed(db, live.Hub(encode=live.frame), settings["LIVE_WINDOW_MS"] / 1000)
+    if settings["SCHEDULER"]:
+        from . import jobs
+
+        jobs.start(app)  # only one process per data folder wins its lock
 
     @app.before_request
     def _limit_headers():
@@ -70,6 +75,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.wsgi_app = _with_security_headers(app.wsgi_app)
     return app
+
+
+def _restore_clock_fix(db) -> None:
+    """A host's time given earlier in this boot still holds after a restart of the server."""
+    from datetime import datetime
+
+    with db.read() as conn:
+        row = conn.execute("SELECT boot_id, mono, wall FROM clock_fix WHERE id = 1").fetchone()
+    if row is not None and row["boot_id"] == db.clock.boot_id:
+        db.clock.fix = (row["boot_id"], row["mono"], datetime.fromisoformat(row["wall"]))
 
 
 def _with_security_headers(wsgi_app):

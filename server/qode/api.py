@@ -198,8 +198,36 @@ def healthz():
         current_app.logger.exception("health check: database error")
         state = "error"
     body = {"status": "ok" if state == "ok" else "degraded",
-            "version": current_app.config["VERSION"], "db": state}
+            "version": current_app.config["VERSION"], "db": state, "clock": db().clock.trust()}
     return answer(body, 200 if state == "ok" else 503)
+
+
+@operation("POST", "/api/clock", "Give the box the tablet's time when its own clock is not set (host)",
+           auth="host", body=schemas.ClockSet, responses={200: schemas.ClockOut})
+def set_clock():
+    from datetime import datetime
+
+    from .clock import iso
+
+    guarded(lambda: auth.require_any_host(db(), admin_hash()))
+    req = parse(schemas.ClockSet)
+    clock = db().clock
+    trust = clock.trust()
+    applied = not trust["trusted"] or trust["source"] == "host"  # a synchronised clock stays
+    if applied:
+        wrong_day = clock.service_day()
+        clock.set_from_host(datetime.fromisoformat(req.now))
+        boot, mono, wall = clock.fix
+        with db().write() as conn:  # a worker restart within this boot keeps the correction
+            queues.carry_day(db(), conn, wrong_day, clock.service_day())
+            conn.execute(
+                "INSERT INTO clock_fix (id, boot_id, mono, wall, set_at) VALUES (1, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET boot_id = excluded.boot_id, mono = excluded.mono,"
+                " wall = excluded.wall, set_at = excluded.set_at", (boot, mono, iso(wall), iso(wall)),
+            )
+    now = clock.now()
+    return answer({"applied": applied, "now": iso(now), "service_day": clock.service_day(now),
+                   "clock": clock.trust()})
 
 
 @operation("GET", "/api/openapi.json", "This document", responses={200: None})
@@ -234,8 +262,11 @@ def patch_queue(queue_id: str):
     principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.QueuePatch)
     changes = req.model_dump(exclude_none=True)
+    if req.back_in_minutes is not None and req.is_paused is not True:
+        raise Invalid("back_in_minutes goes with is_paused: true.", "invalid_body")
     if not changes:
-        raise Invalid("Send at least one of name, active or is_paused.", "invalid_body")
+        raise Invalid("Send at least one of name, active, is_paused, grace_period or eta_margin.",
+                      "invalid_body")
     return write(principal, lambda: (200, queues.update_queue(db(), queue_id, changes)))
 
 
@@ -306,7 +337,10 @@ def set_counter(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.CounterUpdate)
-    return write(principal, lambda: (200, queues.set_counter(db(), queue_id, req.counter, req.open)))
+    if req.back_in_minutes is not None and req.open:
+        raise Invalid("back_in_minutes goes with open: false.", "invalid_body")
+    return write(principal, lambda: (200, queues.set_counter(db(), queue_id, req.counter, req.open,
+                                                             req.back_in_minutes)))
 
 
 @operation("POST", "/api/queues/{queue_id}/devices",

@@ -94,6 +94,16 @@ def require_host(db: Database, admin_hash: str, queue_id: str) -> Principal:
     raise Forbidden("That token is for something else, not this queue's host.")
 
 
+def require_any_host(db: Database, admin_hash: str) -> Principal:
+    """The host of any queue, or the admin (for what belongs to the whole box)."""
+    principal = identify(db, admin_hash, bearer_hash())
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind in ("admin", "host"):
+        return principal
+    raise Forbidden("This needs a host or the admin token.")
+
+
 def optional_issuer(db: Database, admin_hash: str, queue_id: str) -> Principal | None:
     """For ticket issuance: None for an anonymous guest, else a kiosk, host or admin of the queue."""
     token_hash = bearer_hash(required=False)

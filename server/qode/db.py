@@ -109,14 +109,26 @@ class Database:
             finally:
                 self._depth, self._owner = 0, None
 
+    def in_write(self) -> bool:
+        """Is this thread (greenlet) inside a write transaction?"""
+        return self._owner == threading.get_ident()
+
+    def checkpoint(self) -> tuple:
+        """Fold the WAL into the database file (between writes, never inside one)."""
+        with self._lock:
+            if self._depth:
+                raise RuntimeError("checkpoint inside a write transaction")
+            return tuple(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read in a short transaction of its own; inside a write, the writer's view.
+    def read(self, committed: bool = False) -> Iterator[sqlite3.Connection]:
+        """A consistent read in a short transaction of its own; inside a write, the writer's view,
+        unless `committed` asks for what is committed only (what may never be rolled back).
 
         Read-only connections are kept for reuse (opening one costs about as much as a
         small query), but no read transaction outlives its block.
         """
-        if self._owner == threading.get_ident():
+        if not committed and self._owner == threading.get_ident():
             yield self._conn
             return
         conn = self._reader()

@@ -147,12 +147,16 @@ class Hub:
                 return len(self._channels.get(channel, ()))
             return sum(len(members) for members in self._channels.values())
 
-    def publish(self, channel: str, message: dict) -> int:
-        """Send `message` to every client of `channel`; return how many took it."""
+    def publish(self, channel: str, message: dict, news: bool = False) -> int:
+        """Send `message` to every client of `channel`; return how many took it.
+
+        A client skips a message whose `seq` its snapshot already covers, unless `news` says it
+        carries something no event does (an ETA refresh keeps the log position it was made at).
+        """
         data = self.encode(json.dumps(message, separators=(",", ":")))
         with self._lock:
             members = list(self._channels.get(channel, ()))
-        seq = message.get("seq")
+        seq = None if news else message.get("seq")
         return sum(client.offer(data, seq) for client in members)
 
     def channels(self, prefix: str) -> list[str]:
@@ -184,6 +188,15 @@ def host_event(event: dict) -> dict:
     return {key: event[key] for key in ("seq", "type", "ticket_id", "ticket_number", "data", "created_at")}
 
 
+def eta_is_news(sent: int | None, sent_at: float, fresh: int | None, now: float) -> bool:
+    """Whether a fresh `eta_seconds` differs from the one sent, counted down since, by more than
+    max(30 s, 10 %) (ETA.md): a prediction that only confirms the countdown is not news."""
+    if sent is None or fresh is None:
+        return sent != fresh
+    counted = max(sent - max(now - sent_at, 0.0), 0.0)
+    return abs(fresh - counted) > max(30.0, 0.1 * fresh)
+
+
 class Feed:
     """Turns committed events into channel messages, at most once per window per queue.
 
@@ -204,7 +217,9 @@ class Feed:
         self._wake = threading.Event()
         db.on_commit.append(self._wake.set)
         self.last_seq = self.latest_seq()
-        self._ticket_views: dict[str, str] = {}  # ticket channel -> last status text sent
+        # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
+        self._ticket_views: dict[str, tuple[str, int | None, float]] = {}
+        self._joiner_etas: dict[str, tuple[int, float]] = {}  # queue channel -> (eta sent, when)
 
     def latest_seq(self) -> int:
         with self.db.read() as conn:
@@ -259,37 +274,88 @@ class Feed:
         if self.hub.count(public) or device_channels:
             shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
             update = {"type": "update", "seq": seq, "events": shown, "state": state}
+            self._joiner_etas[public] = (state["eta_seconds"], self.db.clock.monotonic())
             for channel in (public, *device_channels):  # kiosks and displays see the public view
                 self.hub.publish(channel, update)
         if self.hub.count(host):
             self.hub.publish(host, {
                 "type": "update", "seq": seq, "events": [host_event(e) for e in evs], "state": state,
-                "tickets": tickets.list_tickets(self.db, queue_id),
+                "tickets": tickets.list_tickets(self.db, queue_id), "clock": self.db.clock.trust(),
             })
-        for channel in ticket_channels:
-            ticket = tickets.get(self.db, channel.rsplit(":", 1)[1])
-            text = json.dumps(ticket, sort_keys=True)
-            if self._ticket_views.get(channel) != text:  # only when its own numbers changed
-                self._ticket_views[channel] = text
-                self.hub.publish(channel, {"type": "update", "seq": seq, "ticket": ticket})
+        self._send_tickets(ticket_channels, seq)
+
+    def _send_tickets(self, channels: list[str], seq: int, news: bool = False) -> int:
+        """Each guest's own view, only to those whose numbers changed; returns how many got one."""
+        from . import tickets
+
+        now = self.db.clock.monotonic()
+        sent = 0
+        for channel in channels:
+            try:
+                ticket = tickets.get(self.db, channel.rsplit(":", 1)[1])
+            except Exception:  # noqa: BLE001 - e.g. purged meanwhile: that guest keeps its last view
+                log.exception("live: cannot read %s", channel)
+                continue
+            rest = json.dumps({**ticket, "eta_seconds": None}, sort_keys=True)
+            before = self._ticket_views.get(channel)
+            fresh = ticket["eta_seconds"]
+            if before is None or before[0] != rest or eta_is_news(before[1], before[2], fresh, now):
+                self._ticket_views[channel] = (rest, ticket["eta_seconds"], now)
+                sent += self.hub.publish(channel, {"type": "update", "seq": seq, "ticket": ticket}, news)
+        return sent
+
+    def refresh(self) -> int:
+        """The periodic ETA refresh: send fresh estimates only where they are news.
+
+        Clients count `eta_seconds` down with their own clock, so a refresh that merely
+        confirms the countdown sends nothing (ETA.md). Returns the number of messages sent.
+        """
+        from . import queues
+
+        seq = self.last_seq
+        sent = 0
+        now = self.db.clock.monotonic()
+        for public in self.hub.channels("queue:"):
+            queue_id = public.split(":", 1)[1]
+            try:
+                state = queues.get(self.db, queue_id)
+            except Exception:  # noqa: BLE001
+                log.exception("live: cannot read queue %s", queue_id)
+                continue
+            before = self._joiner_etas.get(public)
+            if before is not None and not eta_is_news(before[0], before[1], state["eta_seconds"], now):
+                continue
+            self._joiner_etas[public] = (state["eta_seconds"], now)
+            update = {"type": "update", "seq": seq, "events": [], "state": state}
+            for channel in (public, *self.hub.channels(f"device:{queue_id}:")):
+                sent += self.hub.publish(channel, update, news=True)
+        return sent + self._send_tickets(self.hub.channels("ticket:"), seq, news=True)
 
     def forget(self, channel: str) -> None:
         if not self.hub.count(channel):
             self._ticket_views.pop(channel, None)
+            self._joiner_etas.pop(channel, None)
 
     def snapshot(self, channel_kind: str, queue_id: str, ticket_id: str | None = None) -> dict:
         """What a fresh client of a channel sees, labelled with the log position it reflects."""
         from . import queues, tickets
 
         seq = self.latest_seq()
+        now = self.db.clock.monotonic()
         if channel_kind == "ticket":
-            return {"type": "snapshot", "seq": seq, "ticket": tickets.get(self.db, ticket_id)}
+            ticket = tickets.get(self.db, ticket_id)
+            rest = json.dumps({**ticket, "eta_seconds": None}, sort_keys=True)
+            # What this guest now holds: later updates and refreshes are measured against it.
+            self._ticket_views[f"ticket:{queue_id}:{ticket_id}"] = (rest, ticket["eta_seconds"], now)
+            return {"type": "snapshot", "seq": seq, "ticket": ticket}
         if channel_kind == "device":
             channel_kind = "queue"  # a kiosk or display sees what the public channel shows
         state = queues.get(self.db, queue_id)
         message = {"type": "snapshot", "seq": seq, "state": state}
+        self._joiner_etas[f"queue:{queue_id}"] = (state["eta_seconds"], now)
         if channel_kind == "host":
             message["tickets"] = tickets.list_tickets(self.db, queue_id)
+            message["clock"] = self.db.clock.trust()  # the host is told when the box's time is not set
         else:
             message["recent"] = self.recent_calls(queue_id, state["prefix"])
         return message

@@ -150,6 +150,28 @@ def m004_waiting_count(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m005_eta_jobs_clock(conn: sqlite3.Connection) -> None:
+    # The estimator's state per queue (durations only), with the last event it applied.
+    conn.execute(
+        "CREATE TABLE eta_state (queue_id TEXT PRIMARY KEY REFERENCES queues(id), seq INTEGER NOT NULL,"
+        " state TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    # z of the safety margin, 0.2 unless a host changes it (0 = none; see docs/benchmarks.md, "ETA
+    # replay"); grace_period (seconds, NULL = off) already exists.
+    conn.execute("ALTER TABLE queues ADD COLUMN eta_margin REAL NOT NULL DEFAULT 0.2")
+    # How far the hub has acknowledged the event log: the retention purge never passes it.
+    conn.execute(
+        "CREATE TABLE sync_state (id INTEGER PRIMARY KEY CHECK (id = 1), acked_seq INTEGER NOT NULL)"
+    )
+    conn.execute("INSERT INTO sync_state (id, acked_seq) VALUES (1, 0)")
+    # A host's tablet time: the wall time it gave, pinned to a monotonic reading of one boot.
+    conn.execute(
+        "CREATE TABLE clock_fix (id INTEGER PRIMARY KEY CHECK (id = 1), boot_id TEXT NOT NULL,"
+        " mono REAL NOT NULL, wall TEXT NOT NULL, set_at TEXT NOT NULL)"
+    )
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.write() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-from . import eta, events
+from . import estimates, events
 from .auth import hash_token, new_token
 from .clock import iso
 from .db import Database
@@ -73,16 +73,39 @@ def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
     return load(conn, queue["id"])  # the triggers have recounted waiting_count
 
 
+def carry_day(db: Database, conn: sqlite3.Connection, wrong_day: str, right_day: str) -> int:
+    """The wall clock was wrong and is now corrected: the line a queue built under the wrong
+    service day is today's line. Move each such queue, with its active tickets, to the right
+    day, so nobody waiting loses their place and numbering goes on. Returns how many queues moved.
+    """
+    if right_day <= wrong_day:
+        return 0  # the day never moves back
+    moved = conn.execute(
+        "UPDATE queues SET service_day = ?, updated_at = ? WHERE service_day = ? RETURNING id",
+        (right_day, iso(db.clock.now()), wrong_day),
+    ).fetchall()
+    for (queue_id,) in moved:
+        conn.execute(
+            "UPDATE tickets SET service_day = ? WHERE queue_id = ? AND service_day = ?"
+            " AND status IN ('WAITING','CALLED','SERVING')", (right_day, queue_id, wrong_day),
+        )
+        events.append(conn, db.clock, queue_id, "day_corrected", data={"from": wrong_day, "to": right_day},
+                      service_day=right_day)
+    return len(moved)
+
+
 def load_for_write(db: Database, conn: sqlite3.Connection, queue_id: str) -> dict:
     return roll_day(db, conn, load(conn, queue_id))
 
 
-def view(conn: sqlite3.Connection, queue: dict, today: str) -> dict:
+def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dict:
     """The public state of a queue: what the guest page, display and joiners see."""
     queue = as_of(queue, today)
     counters = conn.execute(
         "SELECT name, is_open FROM counters WHERE queue_id = ? ORDER BY name", (queue["id"],)
     ).fetchall()
+    predicted = estimates.of(db).predict(queue)
+    back = predicted.hints.get("counters", {})
     return {
         "id": queue["id"],
         "name": queue["name"],
@@ -98,16 +121,23 @@ def view(conn: sqlite3.Connection, queue: dict, today: str) -> dict:
             else None
         ),
         "waiting_count": queue["waiting_count"],
-        "avg_wait_time": queue["avg_wait_time"],
-        "eta_seconds": eta.joiner_eta(queue),
-        "counters": [{"name": c["name"], "is_open": bool(c["is_open"])} for c in counters],
+        "avg_wait_time": predicted.avg_wait_time,
+        "eta_seconds": predicted.joiner,
+        "back_in_seconds": predicted.hints.get("queue"),
+        "grace_period": queue["grace_period"],
+        "eta_margin": queue["eta_margin"],
+        "counters": [
+            {"name": c["name"], "is_open": bool(c["is_open"]),
+             "back_in_seconds": None if c["is_open"] else back.get(c["name"])}
+            for c in counters
+        ],
         "created_at": queue["created_at"],
     }
 
 
 def get(db: Database, queue_id: str) -> dict:
     with db.read() as conn:
-        return view(conn, load(conn, queue_id), db.clock.service_day())
+        return view(db, conn, load(conn, queue_id), db.clock.service_day())
 
 
 def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int = 300) -> tuple[dict, str]:
@@ -126,7 +156,7 @@ def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int =
             conn, db.clock, queue_id, "queue_created", data={"name": name, "prefix": prefix},
             service_day=today,
         )
-        return view(conn, load(conn, queue_id), today), token
+        return view(db, conn, load(conn, queue_id), today), token
 
 
 _PATCH_EVENTS = {
@@ -138,23 +168,32 @@ _PATCH_EVENTS = {
 
 
 def update_queue(db: Database, queue_id: str, changes: dict) -> dict:
-    """Rename, open or close, pause or resume. Each real change writes its event."""
+    """Rename, open or close, pause or resume, set the no-show grace and the ETA margin.
+
+    Each real change writes its event. A pause may carry the host's "back in N min".
+    """
     with db.write() as conn:
         queue = load_for_write(db, conn, queue_id)
         now = iso(db.clock.now())
-        for field in ("name", "active", "is_paused"):
-            value = changes.get(field)
-            if value is None or queue[field] == value:
+        back_in = changes.get("back_in_minutes")
+        for field in ("name", "active", "is_paused", "grace_period", "eta_margin"):
+            if field not in changes:
+                continue
+            value = changes[field]
+            if field == "grace_period" and value == 0:
+                value = None  # 0 turns automatic no-shows off
+            repeat_pause = field == "is_paused" and value and back_in is not None
+            if queue[field] == value and not repeat_pause:  # a new hint on a paused queue is news
                 continue
             conn.execute(
                 f"UPDATE queues SET {field} = ?, updated_at = ? WHERE id = ?", (value, now, queue_id)
             )
-            type_ = _PATCH_EVENTS.get((field, value), "queue_renamed")
-            events.append(
-                conn, db.clock, queue_id, type_, data={field: value},
-                service_day=queue["service_day"],
-            )
-        return view(conn, load(conn, queue_id), queue["service_day"])
+            type_ = _PATCH_EVENTS.get((field, value), "queue_renamed" if field == "name" else "queue_settings")
+            data = {field: value}
+            if type_ == "queue_paused" and back_in is not None:
+                data["back_in_seconds"] = back_in * 60
+            events.append(conn, db.clock, queue_id, type_, data=data, service_day=queue["service_day"])
+        return view(db, conn, load(conn, queue_id), queue["service_day"])
 
 
 def rotate_host_token(db: Database, queue_id: str) -> str:
@@ -170,26 +209,34 @@ def rotate_host_token(db: Database, queue_id: str) -> str:
     return token
 
 
-def set_counter(db: Database, queue_id: str, name: str, is_open: bool) -> dict:
-    """Open or close a counter (a desk that calls guests); unknown counters are created."""
+def set_counter(db: Database, queue_id: str, name: str, is_open: bool,
+                back_in_minutes: int | None = None) -> dict:
+    """Open or close a counter (a desk that calls guests); unknown counters are created.
+
+    Closing may carry the host's "back in N min"; closing again with a new hint updates it.
+    """
     with db.write() as conn:
         queue = load_for_write(db, conn, queue_id)
         now = iso(db.clock.now())
         row = conn.execute(
             "SELECT is_open FROM counters WHERE queue_id = ? AND name = ?", (queue_id, name)
         ).fetchone()
-        if row is None or bool(row["is_open"]) != is_open:
+        rehint = not is_open and back_in_minutes is not None
+        if row is None or bool(row["is_open"]) != is_open or rehint:
             conn.execute(
                 "INSERT INTO counters (queue_id, name, is_open, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (queue_id, name) DO UPDATE SET is_open = excluded.is_open,"
                 " updated_at = excluded.updated_at",
                 (queue_id, name, is_open, now),
             )
+            data = {"counter": name}
+            if rehint:
+                data["back_in_seconds"] = back_in_minutes * 60
             events.append(
                 conn, db.clock, queue_id, "counter_opened" if is_open else "counter_closed",
-                data={"counter": name}, service_day=queue["service_day"],
+                data=data, service_day=queue["service_day"],
             )
-        return view(conn, load(conn, queue_id), queue["service_day"])
+        return view(db, conn, load(conn, queue_id), queue["service_day"])
 
 
 def add_device(db: Database, queue_id: str, kind: str, name: str) -> dict:

@@ -40,10 +40,18 @@ class QueueCreate(Body):
     prefix: Prefix = ""
 
 
+BackIn = Annotated[int, Field(ge=1, le=480, description='The host\'s "back in N min" (1 to 480)')]
+
+
 class QueuePatch(Body):
     name: Name | None = None
     active: bool | None = None
     is_paused: bool | None = None
+    back_in_minutes: BackIn | None = Field(None, description="With is_paused true: when the line resumes")
+    grace_period: Annotated[int, Field(ge=0, le=3600)] | None = Field(
+        None, description="Seconds a called guest has before an automatic no-show; 0 turns it off")
+    eta_margin: Annotated[float, Field(ge=0, le=2)] | None = Field(
+        None, description="Safety margin z for ETAs (0 = none, 0.5 makes optimistic ETAs rarer)")
 
 
 class JoinRequest(Body):
@@ -66,11 +74,48 @@ class EmptyBody(Body):
 class CounterUpdate(Body):
     counter: Counter
     open: bool
+    back_in_minutes: BackIn | None = Field(None, description="When closing: when the counter reopens")
 
 
 class DeviceCreate(Body):
     name: Name
     kind: Literal["kiosk", "display"] = "kiosk"
+
+
+WALL_TIME = (r"^20(2[5-9]|[3-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3])"
+             r":[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$")
+
+
+def _wall_time(value: str) -> str:
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time such as 2026-11-26T14:05:00+01:00") from None
+    if moment.tzinfo is None:
+        raise ValueError("must include a time zone offset or Z")
+    if not 2025 <= moment.year <= 2100:
+        raise ValueError("must be a year between 2025 and 2100")
+    return value
+
+
+class ClockSet(Body):
+    now: Annotated[str, StringConstraints(pattern=WALL_TIME), AfterValidator(_wall_time)] = Field(
+        description="The tablet's current time, ISO 8601 with an offset, e.g. 2026-11-26T14:05:00+01:00")
+
+
+class ClockState(BaseModel):
+    trusted: bool
+    source: Literal["system", "host"]
+    reason: str | None
+
+
+class ClockOut(BaseModel):
+    applied: bool = Field(description="False when the box's own clock is synchronised and was kept")
+    now: str
+    service_day: str
+    clock: ClockState
 
 
 class ErrorDetail(BaseModel):
@@ -85,6 +130,7 @@ class Error(BaseModel):
 class CounterOut(BaseModel):
     name: str
     is_open: bool
+    back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down')
 
 
 class QueueOut(BaseModel):
@@ -100,6 +146,10 @@ class QueueOut(BaseModel):
     waiting_count: int
     avg_wait_time: int
     eta_seconds: int = Field(description="Estimated wait for a guest who joins now, in seconds")
+    back_in_seconds: int | None = Field(
+        description='While paused (or every counter closed) with a "back in" from the host: seconds left')
+    grace_period: int | None = Field(description="Seconds before a called guest is a no-show; null = off")
+    eta_margin: float
     counters: list[CounterOut]
     created_at: str
 
@@ -149,3 +199,4 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
     db: Literal["ok", "error"]
+    clock: ClockState

@@ -11,7 +11,7 @@ import sqlite3
 import uuid
 from bisect import bisect_left
 
-from . import eta, events, queues
+from . import estimates, events, queues
 from .clock import iso
 from .db import Database
 from .errors import Conflict, NotFound
@@ -33,7 +33,7 @@ def queue_of(db: Database, ticket_id: str) -> str:
         return load(conn, ticket_id)["queue_id"]
 
 
-def render(ticket: dict, queue: dict, people_ahead: int) -> dict:
+def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Prediction) -> dict:
     """What a ticket holder sees: status, people ahead, ETA and now serving."""
     current = queue["current_position"]
     return {
@@ -46,7 +46,7 @@ def render(ticket: dict, queue: dict, people_ahead: int) -> dict:
         "counter": ticket["counter"],
         "reason": ticket["reason"],
         "people_ahead": people_ahead if ticket["status"] == "WAITING" else 0,
-        "eta_seconds": eta.ticket_eta(queue, ticket["position_number"], ticket["status"]),
+        "eta_seconds": predicted.for_ticket(ticket),
         "now_serving": queues.display_number(queue["prefix"], current) if current else None,
         "service_day": ticket["service_day"],
         "created_at": ticket["created_at"],
@@ -56,7 +56,7 @@ def render(ticket: dict, queue: dict, people_ahead: int) -> dict:
     }
 
 
-def view(conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
+def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
     """`render` with people ahead counted: WAITING tickets with a lower number."""
     people_ahead = 0
     if ticket["status"] == "WAITING":
@@ -65,7 +65,7 @@ def view(conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
             " AND status = 'WAITING' AND position_number < ?",
             (ticket["queue_id"], ticket["service_day"], ticket["position_number"]),
         ).fetchone()[0]
-    return render(ticket, queue, people_ahead)
+    return render(ticket, queue, people_ahead, estimates.of(db).predict(queue))
 
 
 def waiting_numbers(db: Database, conn: sqlite3.Connection, queue_id: str, day: str, version: int) -> list[int]:
@@ -104,7 +104,8 @@ def get(db: Database, ticket_id: str) -> dict:
         if ticket["status"] == "WAITING":
             numbers = waiting_numbers(db, conn, ticket["queue_id"], ticket["service_day"], version)
             ahead = bisect_left(numbers, ticket["position_number"])
-        return render(ticket, queues.as_of(queue, today), ahead)
+        queue = queues.as_of(queue, today)
+        return render(ticket, queue, ahead, estimates.of(db).predict(queue))
 
 
 def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
@@ -116,7 +117,7 @@ def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
             " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
             (queue_id, queue["service_day"], device_token),
         ).fetchone()
-        return view(conn, dict(row), queue) if row is not None else None
+        return view(db, conn, dict(row), queue) if row is not None else None
 
 
 def issue_ticket(
@@ -133,7 +134,7 @@ def issue_ticket(
                 (queue_id, day, device_token),
             ).fetchone()
             if row is not None:
-                return view(conn, dict(row), queue), False
+                return view(db, conn, dict(row), queue), False
         if not queue["active"]:
             raise Conflict("This line is closed and is not taking new tickets.", "queue_closed")
         if queue["is_paused"]:
@@ -170,7 +171,9 @@ def issue_ticket(
         )
         events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
         # Everyone waiting is ahead of the newest number: no need to count them.
-        return render(ticket, {**queue, "last_number_issued": number}, queue["waiting_count"]), True
+        predicted = estimates.of(db).predict(queue)  # before this join: what a joiner waits
+        queue = {**queue, "last_number_issued": number}
+        return render(ticket, queue, queue["waiting_count"], predicted), True
 
 
 def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> str:
@@ -204,7 +207,7 @@ def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, cou
         (ticket["position_number"], now, queue["id"]),
     )
     events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data={"counter": counter})
-    return view(conn, dict(row), {**queue, "current_position": ticket["position_number"]})
+    return view(db, conn, dict(row), {**queue, "current_position": ticket["position_number"]})
 
 
 def call_next(db: Database, queue_id: str, counter: str | None = None) -> dict:
@@ -276,10 +279,10 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
             params += (f"cancelled_by_{by}",)
         row = conn.execute(sql + " WHERE id = ? RETURNING *", (*params, ticket_id)).fetchone()
         data = {"counter": ticket["counter"]} if ticket["counter"] else {}
-        if name == "cancel":
-            data["by"] = by
+        if name == "cancel" or by != "host":
+            data["by"] = by  # who cancelled; "auto" for a no-show the scheduler marked
         events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data=data)
-        return view(conn, dict(row), queue)
+        return view(db, conn, dict(row), queue)
 
 
 def recall(db: Database, ticket_id: str, counter: str | None = None) -> dict:
@@ -304,7 +307,8 @@ def list_tickets(db: Database, queue_id: str, status: str | None = None) -> list
         rows = conn.execute(sql + " ORDER BY position_number", params).fetchall()
         out = []
         waiting_before = 0
+        predicted = estimates.of(db).predict(queue)
         for row in rows:
-            out.append(render(dict(row), queue, waiting_before))
+            out.append(render(dict(row), queue, waiting_before, predicted))
             waiting_before += row["status"] == "WAITING"
         return out

@@ -1,0 +1,165 @@
+"""The server side of the ETA: one `eta.Estimator` per queue, fed from the event log.
+
+Each estimator catches up with the committed events of its queue (read through a
+separate reader, so an uncommitted or rolled-back change never reaches it) and is
+asked for predictions at the clock's monotonic time. Its state is saved in
+`eta_state` with the last event it applied, so a restart continues from there and
+replays only the events after it, instead of learning the queue again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from .clock import iso
+from .eta import Estimator, Event
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    tickets: dict[str, int]  # WAITING ticket id -> seconds until it is called
+    joiner: int  # seconds for a guest who joins now
+    avg_wait_time: int  # what one more guest adds (D / k)
+    hints: dict = field(default_factory=dict)  # {"queue": s or None, "counters": {name: s}}
+
+    def for_ticket(self, ticket: dict) -> int | None:
+        """`eta_seconds` of a ticket: its prediction while WAITING, 0 once called, None once ended."""
+        status = ticket["status"]
+        if status == "WAITING":
+            # A ticket the estimator has not seen yet (issued in this very transaction) joins last.
+            return self.tickets.get(ticket["id"], self.joiner)
+        if status in ("CALLED", "SERVING"):
+            return 0
+        return None
+
+
+@dataclass
+class _Entry:
+    est: Estimator
+    seq: int  # the last event applied
+    saved_seq: int  # the last event whose effect is saved in eta_state
+    version: int = -1  # db.version it caught up at
+    cached: tuple | None = None  # ((version, second, margin), Prediction)
+
+
+def _event(row) -> Event:
+    data = json.loads(row["data"]) if row["data"] else {}
+    hint = data.get("back_in_seconds")
+    return Event(row["type"], row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
+                 data.get("counter"), float(hint) if isinstance(hint, int | float) else None)
+
+
+class Estimates:
+    """The estimators of every queue in one process."""
+
+    def __init__(self, db):
+        self.db = db
+        self._lock = threading.RLock()
+        self._entries: dict[str, _Entry] = {}
+
+    def _load(self, queue: dict) -> _Entry:
+        with self.db.read(committed=True) as conn:
+            row = conn.execute("SELECT seq, state FROM eta_state WHERE queue_id = ?", (queue["id"],)).fetchone()
+        if row is not None:
+            try:
+                return _Entry(Estimator.from_dict(json.loads(row["state"])), row["seq"], row["seq"])
+            except (KeyError, TypeError, ValueError):
+                log.warning("eta: the saved state of queue %s is unreadable; replaying its events", queue["id"])
+        return _Entry(Estimator(queue["default_cycle"]), 0, -1)
+
+    def _caught_up(self, queue: dict) -> _Entry:
+        entry = self._entries.get(queue["id"])
+        if entry is None:
+            entry = self._entries[queue["id"]] = self._load(queue)
+        if entry.version != self.db.version:
+            version = self.db.version  # read before the snapshot, so never newer than the data
+            with self.db.read(committed=True) as conn:  # never an event that may still roll back
+                rows = conn.execute(
+                    "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
+                    " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
+                ).fetchall()
+            for row in rows:
+                entry.est.apply(_event(row))
+                entry.seq = row["seq"]
+            entry.version = version
+        return entry
+
+    def predict(self, queue: dict) -> Prediction:
+        """Predictions for `queue` (a queue row) now, cached within the same second and commit.
+
+        Inside a write (a view answered by the change itself), the change's own events are
+        applied to a copy, so the answer already shows it while the estimator stays committed-only.
+        """
+        with self._lock:
+            entry = self._caught_up(queue)
+            entry.est.margin = float(queue.get("eta_margin") or 0.0)
+            now, boot = self.db.clock.monotonic(), self.db.clock.boot_id
+            est = entry.est
+            if self.db.in_write():
+                with self.db.read() as conn:  # the writer's own view, uncommitted events included
+                    rows = conn.execute(
+                        "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
+                        " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
+                    ).fetchall()
+                if rows:
+                    est = Estimator.from_dict(est.to_dict())
+                    for row in rows:
+                        est.apply(_event(row))
+                    return self._prediction(est, now, boot)
+            key = (entry.version, int(now), est.margin)
+            if entry.cached is not None and entry.cached[0] == key:
+                return entry.cached[1]
+            prediction = self._prediction(est, now, boot)
+            entry.cached = (key, prediction)
+            return prediction
+
+    @staticmethod
+    def _prediction(est: Estimator, now: float, boot: str) -> Prediction:
+        tickets, joiner = est.predict(now, boot)
+        return Prediction(tickets, joiner, est.avg_wait_time(), est.hints(now, boot))
+
+    def save(self) -> int:
+        """Persist every estimator that learned something since its last save, and keep each
+        queue's `avg_wait_time` current. Returns how many were saved."""
+        with self.db.read() as conn:
+            queues = [dict(r) for r in conn.execute("SELECT id, default_cycle, avg_wait_time FROM queues")]
+        with self._lock:
+            dirty = []
+            for queue in queues:
+                entry = self._caught_up(queue)
+                avg = entry.est.avg_wait_time()
+                if entry.seq != entry.saved_seq or avg != queue["avg_wait_time"]:
+                    dirty.append((queue["id"], entry, entry.seq, json.dumps(entry.est.to_dict()), avg))
+        if not dirty:
+            return 0
+        now = iso(self.db.clock.now())
+        with self.db.write() as conn:
+            for queue_id, _, seq, state, avg in dirty:
+                conn.execute(
+                    "INSERT INTO eta_state (queue_id, seq, state, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (queue_id) DO UPDATE SET seq = excluded.seq, state = excluded.state,"
+                    " updated_at = excluded.updated_at", (queue_id, seq, state, now),
+                )
+                conn.execute("UPDATE queues SET avg_wait_time = ? WHERE id = ? AND avg_wait_time != ?",
+                             (avg, queue_id, avg))
+        for _, entry, seq, _, _ in dirty:
+            entry.saved_seq = seq
+        return len(dirty)
+
+    def forget(self) -> None:
+        """Drop what is in memory (a restore replaced the database, or a test wants a restart)."""
+        with self._lock:
+            self._entries.clear()
+
+
+def of(db) -> Estimates:
+    """The estimates of `db`'s process, made on first use."""
+    found = db.__dict__.get("estimates")
+    if found is None:
+        found = db.__dict__["estimates"] = Estimates(db)
+    return found

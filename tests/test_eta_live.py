@@ -1,0 +1,48 @@
+"""End to end: the scheduler's ETA refresh in a real `qode serve`, to real guest sockets."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import requests
+from simple_websocket import Client
+
+from helpers import ServerProcess, admin
+
+
+def test_eta_refresh_reaches_only_guests_whose_eta_moved(tmp_path):
+    """An idle counter: guest A is next (0 s, and stays 0); guest B waits one cycle (300 s), a
+    prediction that holds still while B's phone counts down. Once the two differ by more than
+    30 s, the refresh (every second here) sends B a correction; A never gets a message."""
+    proc = ServerProcess(tmp_path / "eta", env={"QODE_ETA_REFRESH_SECONDS": "1"}).start()
+    sockets = []
+    try:
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "Desk"}, headers=admin(),
+                              timeout=5).json()
+        requests.patch(f"{proc.url}/api/queues/{queue['id']}", json={"eta_margin": 0}, timeout=5,
+                       headers={"Authorization": f"Bearer {queue['host_token']}"}).raise_for_status()
+        guests = [requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                                json={"device_token": f"device-token-live{i:04d}"}, timeout=5).json()
+                  for i in range(2)]
+        for guest in guests:
+            ws = Client.connect(proc.url.replace("http", "ws") + f"/ws/tickets/{guest['id']}")
+            snapshot = json.loads(ws.receive(timeout=5))
+            assert snapshot["type"] == "snapshot"
+            sockets.append((ws, snapshot, time.monotonic()))
+        (a, a_first, _), (b, b_first, b_at) = sockets
+        assert a_first["ticket"]["eta_seconds"] == 0 and b_first["ticket"]["eta_seconds"] == 300
+
+        update = json.loads(b.receive(timeout=45) or "null")
+        waited = time.monotonic() - b_at
+        assert update is not None, "no refresh reached guest B"
+        assert update["type"] == "update" and update["ticket"]["id"] == guests[1]["id"]
+        assert update["ticket"]["eta_seconds"] == 300 and update["ticket"]["people_ahead"] == 1
+        assert 29 <= waited <= 40, waited  # not before the countdown drifted 30 s away, and soon after
+        assert a.receive(timeout=0.5) is None  # A's 0 s held all along: nothing was sent to A
+    finally:
+        for ws, _, _ in sockets:
+            ws.close()
+        proc.stop()
+    log = proc.log.read_text()
+    assert "Traceback" not in log, log[-3000:]
