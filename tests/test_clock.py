@@ -121,3 +121,54 @@ def test_bad_clock_bodies_are_refused_and_change_nothing(box, body):
     assert client.get("/healthz").get_json()["clock"]["trusted"] is False
     with box["db"].read() as conn:
         assert conn.execute("SELECT COUNT(*) FROM clock_fix").fetchone()[0] == 0
+
+
+def test_a_line_started_under_a_wrong_clock_keeps_its_place_after_the_correction(tmp_path):
+    """Yesterday was a normal day. This morning the box boots with its clock in 1970; the queue
+    stays on yesterday (the day never moves back), so this morning's tickets are filed under
+    yesterday. The host's time moves this boot's tickets to today and closes yesterday's."""
+    app = create_app({"QODE_DATA_DIR": str(tmp_path / "y"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off"})
+    db, client = app.extensions["qode_db"], app.test_client()
+    yesterday = FakeClock(utc(2026, 11, 25, 16, 0))
+    yesterday.boot_id = "boot-yesterday"
+    db.clock = yesterday
+    q = client.post("/api/queues", json={"name": "Desk"}, headers=admin()).get_json()
+    host = {"Authorization": f"Bearer {q['host_token']}"}
+    url = f"/api/queues/{q['id']}/tickets"
+    left = client.post(url, json={"device_token": "device-token-yesterday"}).get_json()
+    morning = FakeClock(utc(1970, 1, 1, 0, 1))
+    morning.boot_id = "boot-today"
+    db.clock = morning
+    today = [client.post(url, json={"device_token": f"device-token-today{i:04d}"}).get_json() for i in range(3)]
+    assert {t["service_day"] for t in today} == {"2026-11-25"}
+    assert [t["position_number"] for t in today] == [2, 3, 4]
+
+    too_early = client.post("/api/clock", json={"now": "2026-11-20T09:00:00Z"}, headers=host)
+    too_late = client.post("/api/clock", json={"now": "2028-01-20T09:00:00Z"}, headers=host)
+    for refused in (too_early, too_late):
+        assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "implausible_time"
+    assert db.clock.trust()["trusted"] is False  # nothing was applied
+
+    assert client.post("/api/clock", json={"now": "2026-11-26T09:00:00Z"}, headers=host).status_code == 200
+    listed = client.get(f"/api/queues/{q['id']}/tickets", headers=host).get_json()["tickets"]
+    assert [(t["position_number"], t["status"]) for t in listed] == [(n, "WAITING") for n in (2, 3, 4)]
+    assert client.get(f"/api/tickets/{left['id']}").get_json()["status"] == "CANCELLED"  # a real leftover
+    fresh = client.post(url, json={"device_token": "device-token-after0001"})
+    assert fresh.get_json()["position_number"] == 5 and fresh.get_json()["service_day"] == "2026-11-26"
+
+
+def test_a_failed_correction_leaves_the_clock_as_it_was(box, monkeypatch):
+    import sqlite3
+
+    from qode import queues
+
+    def broken(*args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(queues, "carry_day", broken)
+    answer = box["client"].post("/api/clock", json={"now": "2026-11-26T10:15:00Z"}, headers=box["headers"])
+    assert answer.status_code >= 500 and "error" in answer.get_json()
+    assert box["clock"].fix is None and box["clock"].now().year == 1970
+    with box["db"].read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM clock_fix").fetchone()[0] == 0

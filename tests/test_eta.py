@@ -310,3 +310,19 @@ def test_a_counter_on_an_announced_break_joins_in_when_back():
     assert announced[ids[1]] == 300  # before the return: one counter's pace
     assert announced[ids[6]] == round(back + (6 * 300 - back) / 2)  # then two share the rest
     assert unannounced[ids[6]] < announced[ids[6]] < alone[ids[6]]
+
+
+def test_closing_a_second_counter_first_keeps_the_implicit_one_serving():
+    est = Estimator(300)
+    ids = line(est, 3)
+    est.apply(Event("counter_closed", 0, BOOT, counter="2"))
+    p, _ = est.predict(0, BOOT)
+    assert est.open_counters() == ["1"] and p[ids[0]] == 0 and p[ids[2]] == 600
+
+
+def test_expired_tickets_leave_without_counting_as_cancellations():
+    est = Estimator(300)
+    ids = line(est, 5)
+    for ticket in ids[:3]:
+        est.apply(Event("expire", 10, BOOT, ticket))
+    assert est.C == 0 and list(est.waiting) == ids[3:]

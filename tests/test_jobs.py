@@ -247,3 +247,24 @@ def test_a_wall_clock_jump_rearms_the_jobs(tmp_path):
         assert timedelta(0) < nightly.next_run_time - now <= timedelta(days=1)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_second_tab_does_not_hide_an_unsent_call_from_the_first(box):
+    """The host calls a guest; before the feed flushes, a second tab opens the same ticket.
+    The first tab must still be sent the call."""
+    feed, hub, q = box["app"].extensions["qode_live"], box["app"].extensions["qode_live"].hub, box["queue"]
+    first, _ = join(box, 2)
+    channel = f"ticket:{q['id']}:{first['id']}"
+    got: list = []
+    hub.join(channel, got.append).floor = feed.snapshot("ticket", q["id"], first["id"])["seq"]
+    feed.flush()  # everything so far is sent
+    got.clear()
+    box["client"].post(f"/api/queues/{q['id']}/call-next", headers=box["headers"])
+    second_tab = feed.snapshot("ticket", q["id"], first["id"])
+    assert second_tab["ticket"]["status"] == "CALLED"
+    hub.join(channel, [].append).floor = second_tab["seq"]
+    feed.flush()
+    limit = time.monotonic() + 5
+    while not got and time.monotonic() < limit:
+        time.sleep(0.01)
+    assert got and b'"status":"CALLED"' in got[-1]

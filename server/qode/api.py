@@ -205,26 +205,43 @@ def healthz():
 @operation("POST", "/api/clock", "Give the box the tablet's time when its own clock is not set (host)",
            auth="host", body=schemas.ClockSet, responses={200: schemas.ClockOut})
 def set_clock():
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
-    from .clock import iso
+    from .clock import EARLIEST_TRUSTED_YEAR, iso
 
     guarded(lambda: auth.require_any_host(db(), admin_hash()))
     req = parse(schemas.ClockSet)
+    wall = datetime.fromisoformat(req.now)
     clock = db().clock
     trust = clock.trust()
     applied = not trust["trusted"] or trust["source"] == "host"  # a synchronised clock stays
     if applied:
-        wrong_day = clock.service_day()
-        clock.set_from_host(datetime.fromisoformat(req.now))
-        boot, mono, wall = clock.fix
-        with db().write() as conn:  # a worker restart within this boot keeps the correction
-            queues.carry_day(db(), conn, wrong_day, clock.service_day())
-            conn.execute(
-                "INSERT INTO clock_fix (id, boot_id, mono, wall, set_at) VALUES (1, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET boot_id = excluded.boot_id, mono = excluded.mono,"
-                " wall = excluded.wall, set_at = excluded.set_at", (boot, mono, iso(wall), iso(wall)),
-            )
+        with db().read() as conn:  # the newest time recorded by a clock that could have been right
+            newest = conn.execute("SELECT MAX(created_at) FROM events WHERE created_at >= ?",
+                                  (f"{EARLIEST_TRUSTED_YEAR}",)).fetchone()[0]
+        if newest is not None:
+            recorded = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+            if wall < recorded - timedelta(days=1):
+                raise Invalid(f"That time is before what this box already recorded ({newest}); "
+                              "check the tablet's date.", "implausible_time")
+            if wall > recorded + timedelta(days=400):
+                raise Invalid(f"That time is more than a year after the last thing this box recorded "
+                              f"({newest}); check the tablet's date.", "implausible_time")
+        before = clock.fix
+        try:
+            with db().write() as conn:  # a worker restart within this boot keeps the correction
+                wrong_day = clock.service_day()
+                clock.set_from_host(wall)
+                boot, mono, fixed = clock.fix
+                queues.carry_day(db(), conn, wrong_day, clock.service_day())
+                conn.execute(
+                    "INSERT INTO clock_fix (id, boot_id, mono, wall, set_at) VALUES (1, ?, ?, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET boot_id = excluded.boot_id, mono = excluded.mono,"
+                    " wall = excluded.wall, set_at = excluded.set_at", (boot, mono, iso(fixed), iso(fixed)),
+                )
+        except BaseException:
+            clock.fix = before  # nothing was recorded: the clock stays as it was
+            raise
     now = clock.now()
     return answer({"applied": applied, "now": iso(now), "service_day": clock.service_day(now),
                    "clock": clock.trust()})

@@ -118,7 +118,9 @@ class Database:
         with self._lock:
             if self._depth:
                 raise RuntimeError("checkpoint inside a write transaction")
-            return tuple(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+            # PASSIVE never waits for a reader (a `qode backup` may hold one): what it cannot
+            # fold now, the next checkpoint will.
+            return tuple(self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
 
     @contextmanager
     def read(self, committed: bool = False) -> Iterator[sqlite3.Connection]:

@@ -20,7 +20,7 @@ from .eta import Estimator, Event
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Prediction:
     tickets: dict[str, int]  # WAITING ticket id -> seconds until it is called
     joiner: int  # seconds for a guest who joins now
@@ -38,19 +38,27 @@ class Prediction:
         return None
 
 
+SETTLED = Prediction({}, 0, 0)  # for a ticket that is not WAITING: its ETA needs no estimate
+
+MAX_AGE = 1.0  # s: an HTTP answer may show predictions this old; the live feed asks fresh ones
+
+
 @dataclass
 class _Entry:
     est: Estimator
     seq: int  # the last event applied
     saved_seq: int  # the last event whose effect is saved in eta_state
     version: int = -1  # db.version it caught up at
-    cached: tuple | None = None  # ((version, second, margin), Prediction)
+    cached: tuple | None = None  # (margin, monotonic time made, Prediction, eta.Forecast)
 
 
 def _event(row) -> Event:
     data = json.loads(row["data"]) if row["data"] else {}
     hint = data.get("back_in_seconds")
-    return Event(row["type"], row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
+    kind = row["type"]
+    if kind == "cancel" and data.get("reason") == "day_ended":
+        kind = "expire"  # the rollover closed it: not a guest giving up
+    return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None)
 
 
@@ -86,12 +94,24 @@ class Estimates:
             for row in rows:
                 entry.est.apply(_event(row))
                 entry.seq = row["seq"]
+                if entry.cached is None:
+                    continue
+                prediction, line = entry.cached[2], entry.cached[3]
+                if row["type"] == "join" and row["ticket_id"] not in prediction.tickets:
+                    # Someone joined behind everyone: the others' ETAs stand; add them in O(1).
+                    prediction.tickets[row["ticket_id"]] = line.join()
+                    prediction.joiner = line.joiner
+                else:
+                    entry.cached = None  # anything else moves people: the next prediction is fresh
             entry.version = version
         return entry
 
     def predict(self, queue: dict) -> Prediction:
-        """Predictions for `queue` (a queue row) now, cached within the same second and commit.
+        """Predictions for `queue` (a queue row) now, at most MAX_AGE old.
 
+        A prediction costs O(waiting), so across a run of joins it is made at most once a
+        second per queue for HTTP answers (a ticket that joined since reads as the joiner); any
+        other event makes the next one fresh, and so does the live feed (`invalidate`).
         Inside a write (a view answered by the change itself), the change's own events are
         applied to a copy, so the answer already shows it while the estimator stays committed-only.
         """
@@ -110,18 +130,25 @@ class Estimates:
                     est = Estimator.from_dict(est.to_dict())
                     for row in rows:
                         est.apply(_event(row))
-                    return self._prediction(est, now, boot)
-            key = (entry.version, int(now), est.margin)
-            if entry.cached is not None and entry.cached[0] == key:
-                return entry.cached[1]
-            prediction = self._prediction(est, now, boot)
-            entry.cached = (key, prediction)
+                    return self._prediction(est, now, boot)[0]
+            cached = entry.cached
+            if cached is not None and cached[0] == est.margin and 0 <= now - cached[1] < MAX_AGE:
+                return cached[2]
+            prediction, line = self._prediction(est, now, boot)
+            entry.cached = (est.margin, now, prediction, line)
             return prediction
 
+    def invalidate(self, queue_id: str | None = None) -> None:
+        """Make the next prediction fresh (for one queue, or all)."""
+        with self._lock:
+            for key, entry in self._entries.items():
+                if queue_id is None or key == queue_id:
+                    entry.cached = None
+
     @staticmethod
-    def _prediction(est: Estimator, now: float, boot: str) -> Prediction:
-        tickets, joiner = est.predict(now, boot)
-        return Prediction(tickets, joiner, est.avg_wait_time(), est.hints(now, boot))
+    def _prediction(est: Estimator, now: float, boot: str):
+        tickets, joiner, line = est.forecast(now, boot)
+        return Prediction(tickets, joiner, est.avg_wait_time(), est.hints(now, boot)), line
 
     def save(self) -> int:
         """Persist every estimator that learned something since its last save, and keep each
@@ -155,6 +182,11 @@ class Estimates:
         """Drop what is in memory (a restore replaced the database, or a test wants a restart)."""
         with self._lock:
             self._entries.clear()
+
+
+def for_ticket(db, ticket: dict, queue: dict) -> Prediction:
+    """What `render` needs for this ticket: an estimate only while it is WAITING."""
+    return of(db).predict(queue) if ticket["status"] == "WAITING" else SETTLED
 
 
 def of(db) -> Estimates:

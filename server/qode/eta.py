@@ -32,7 +32,7 @@ BREAK_OVERRUN = 1.1  # a counter "back in N min" is counted back after 1.1 N: br
 
 #: Event types the estimator understands; others are ignored.
 TYPES = {
-    "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel",
+    "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel", "expire",
     "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
 }
 
@@ -73,6 +73,40 @@ def _serve_time(work: float, k: int, returns: list[float], start: float) -> floa
         work -= capacity * (back - at)
         at, capacity = back, capacity + 1
     return at + work / capacity - start
+
+
+@dataclass
+class Forecast:
+    """The line ahead as ETA.md's prediction loop walks it: guests are added at the back."""
+
+    R: float  # the rest of a pause or closure
+    head: float  # until the first counter is free
+    k: int
+    returns: list[float]  # counters back from a break, seconds from now
+    h: float  # the cancellation hazard's slope
+    z: float  # the margin
+    sd: float  # sqrt(V)
+    D: float
+    a: float = 0.0  # guests ahead, each weighted by the chance they are still there
+
+    def _eta(self) -> float:
+        return self.R + self.head + _serve_time(self.a * self.D, self.k, self.returns, self.R + self.head)
+
+    def _shown(self, eta: float) -> int:
+        if self.z:
+            eta += self.z * self.sd * math.sqrt(self.a + 1) / self.k  # the margin is for display only
+        return max(int(round(eta)), 0)
+
+    def join(self, waited: float = 0.0) -> int:
+        """The ETA of the next guest in line, who has waited `waited` s; they join the line ahead."""
+        eta = self._eta()
+        shown = self._shown(eta)
+        self.a += math.exp(-0.5 * self.h * ((waited + eta) ** 2 - waited * waited))
+        return shown
+
+    @property
+    def joiner(self) -> int:
+        return self._shown(self._eta())
 
 
 class Estimator:
@@ -200,6 +234,9 @@ class Estimator:
                 self.C += 1
             else:
                 self._release(ev.ticket, t)
+        elif kind == "expire":  # closed by the day's end, not a guest giving up: C stays
+            if not self._leave(ev.ticket):
+                self._release(ev.ticket, t)
         elif kind == "call" or (kind == "recall" and ev.ticket in self.waiting):
             self._call(ev, t)  # a recall from WAITING calls out of turn; a repeated call changes nothing
         elif kind in ("complete", "no_show"):
@@ -274,6 +311,8 @@ class Estimator:
     def _counter(self, ev: Event, t: float) -> None:
         name = ev.counter or DEFAULT_COUNTER
         before = len(self.open_counters())
+        if not self.counters and name != DEFAULT_COUNTER and ev.type == "counter_closed":
+            self.counters[DEFAULT_COUNTER] = True  # the implicit counter keeps serving
         self.counters[name] = ev.type == "counter_opened"
         self.counter_hints.pop(name, None)
         if ev.type == "counter_closed":
@@ -299,10 +338,15 @@ class Estimator:
 
         Does not change what was learned; `t` may be any time at or after the last event.
         """
+        out, joiner, _ = self.forecast(t, boot)
+        return out, joiner
+
+    def forecast(self, t: float, boot: str) -> tuple[dict[str, int], int, Forecast]:
+        """`predict`, plus the line's `Forecast`, which can take further joiners in O(1)."""
         if boot != self.boot or self.t_last is None or not 0 <= t - self.t_last <= MAX_GAP:
             probe = Estimator.from_dict(self.to_dict())  # a reboot since the last event
             probe.advance(t, boot)
-            return probe.predict(t, boot)
+            return probe.forecast(t, boot)
         D = self.D
         opened = self.open_counters()
         k = len(opened)
@@ -327,19 +371,12 @@ class Estimator:
         returns = [] if not opened else sorted(
             max(BREAK_OVERRUN * hint - (t - since), 0.0) for name, (since, hint) in self.counter_hints.items()
             if not self.counters.get(name, False))
-        h = self.C / (self.AW + AW0)
-        z = self.margin
-        a = 0.0
+        line = Forecast(R=R, head=head, k=k, returns=returns, h=self.C / (self.AW + AW0), z=self.margin,
+                        sd=math.sqrt(self.V), D=D)
         out: dict[str, int] = {}
         for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: item[1][0]):
-            eta = R + head + _serve_time(a * D, k, returns, R + head)
-            shown = eta + z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else eta
-            out[ticket] = max(int(round(shown)), 0)
-            w = max(t - joined, 0.0)
-            a += math.exp(-0.5 * h * ((w + eta) ** 2 - w * w))  # the margin is for display only
-        eta = R + head + _serve_time(a * D, k, returns, R + head)
-        eta += z * math.sqrt(self.V) * math.sqrt(a + 1) / k if z else 0.0
-        return out, max(int(round(eta)), 0)
+            out[ticket] = line.join(max(t - joined, 0.0))
+        return out, line.joiner, line
 
     def hints(self, t: float, boot: str) -> dict:
         """The hosts' "back in N min" still running at `t`, in seconds: the queue's, and each counter's."""

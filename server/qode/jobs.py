@@ -123,12 +123,28 @@ class Jobs:
         return self.db.checkpoint()
 
     def backup(self) -> Path:
+        """The nightly backup, copied in a worker thread: the event loop keeps serving meanwhile."""
         from .backup import make_backup
 
         folder = Path(self.settings["DATA_DIR"]) / "backups"
-        path = make_backup(Path(self.db.path), folder, self.settings["BACKUP_KEEP"])
+        path = _off_loop(make_backup, Path(self.db.path), folder, self.settings["BACKUP_KEEP"])
         log.info("backup written: %s", path)
         return path
+
+
+def _off_loop(fn, *args):
+    """Run `fn` in gevent's thread pool when under gevent (SQLite's backup releases the GIL),
+    else directly."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            import gevent
+
+            return gevent.get_hub().threadpool.apply(fn, args)
+    except ImportError:
+        pass
+    return fn(*args)
 
 
 # ---- the scheduler ---------------------------------------------------------------
@@ -202,10 +218,12 @@ def start(app) -> object | None:
     scheduler.add_job(jobs.rollover, "interval", seconds=HOUSEKEEPING_SECONDS, id="rollover")
     scheduler.add_job(jobs.checkpoint, "interval", seconds=CHECKPOINT_SECONDS, id="checkpoint")
     day = settings["DAY_STARTS_AT"]
-    # Nightly, at the venue's day start: the quietest moment, and the day just ended is whole.
+    later = (datetime.combine(datetime(2000, 1, 1), day) + timedelta(minutes=15)).time()
+    # Nightly, at the venue's day start: the quietest moment, and the day just ended is whole;
+    # the purge 15 minutes after the backup.
     scheduler.add_job(jobs.backup, CronTrigger(hour=day.hour, minute=day.minute, timezone=settings["TIMEZONE"]),
                       id="backup")
-    scheduler.add_job(jobs.purge, CronTrigger(hour=day.hour, minute=(day.minute + 15) % 60,
+    scheduler.add_job(jobs.purge, CronTrigger(hour=later.hour, minute=later.minute,
                                               timezone=settings["TIMEZONE"]), id="purge")
     scheduler.start()
     app.extensions["qode_jobs"] = jobs

@@ -22,6 +22,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from . import estimates
+
 log = logging.getLogger(__name__)
 
 
@@ -270,6 +272,7 @@ class Feed:
         device_channels = self.hub.channels(f"device:{queue_id}:")
         if not (self.hub.count(public) or self.hub.count(host) or ticket_channels or device_channels):
             return
+        estimates.of(self.db).invalidate(queue_id)  # what goes out on a change is computed fresh
         state = queues.get(self.db, queue_id)
         if self.hub.count(public) or device_channels:
             shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
@@ -290,7 +293,9 @@ class Feed:
 
         now = self.db.clock.monotonic()
         sent = 0
-        for channel in channels:
+        for n, channel in enumerate(channels):
+            if news and n % 50 == 49:
+                time.sleep(0)  # a refresh of thousands of guests lets requests in between
             try:
                 ticket = tickets.get(self.db, channel.rsplit(":", 1)[1])
             except Exception:  # noqa: BLE001 - e.g. purged meanwhile: that guest keeps its last view
@@ -312,8 +317,9 @@ class Feed:
         """
         from . import queues
 
-        seq = self.last_seq
+        seq = self.latest_seq()  # never behind a snapshot a client already holds
         sent = 0
+        estimates.of(self.db).invalidate()
         now = self.db.clock.monotonic()
         for public in self.hub.channels("queue:"):
             queue_id = public.split(":", 1)[1]
@@ -345,14 +351,16 @@ class Feed:
         if channel_kind == "ticket":
             ticket = tickets.get(self.db, ticket_id)
             rest = json.dumps({**ticket, "eta_seconds": None}, sort_keys=True)
-            # What this guest now holds: later updates and refreshes are measured against it.
-            self._ticket_views[f"ticket:{queue_id}:{ticket_id}"] = (rest, ticket["eta_seconds"], now)
+            # The baseline later updates and refreshes are measured against. It belongs to the
+            # channel: when other sockets already watch it, theirs stands (a change they have not
+            # been sent yet must still go out; the newcomer just gets it twice).
+            self._ticket_views.setdefault(f"ticket:{queue_id}:{ticket_id}", (rest, ticket["eta_seconds"], now))
             return {"type": "snapshot", "seq": seq, "ticket": ticket}
         if channel_kind == "device":
             channel_kind = "queue"  # a kiosk or display sees what the public channel shows
         state = queues.get(self.db, queue_id)
         message = {"type": "snapshot", "seq": seq, "state": state}
-        self._joiner_etas[f"queue:{queue_id}"] = (state["eta_seconds"], now)
+        self._joiner_etas.setdefault(f"queue:{queue_id}", (state["eta_seconds"], now))
         if channel_kind == "host":
             message["tickets"] = tickets.list_tickets(self.db, queue_id)
             message["clock"] = self.db.clock.trust()  # the host is told when the box's time is not set
@@ -384,7 +392,10 @@ class Feed:
         evs = [{**dict(r), "data": json.loads(r["data"])} for r in rows]
         state = queues.get(self.db, queue_id)
         if channel_kind == "host":
-            shown = [host_event(e) for e in evs]
-        else:
-            shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
+            from . import tickets
+
+            return {"type": "update", "seq": max(latest, since), "events": [host_event(e) for e in evs],
+                    "state": state, "tickets": tickets.list_tickets(self.db, queue_id),
+                    "clock": self.db.clock.trust()}
+        shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
         return {"type": "update", "seq": max(latest, since), "events": shown, "state": state}

@@ -172,6 +172,12 @@ def m005_eta_jobs_clock(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m006_events_by_ticket(conn: sqlite3.Connection) -> None:
+    # The automatic no-show finds each CALLED ticket's last call every few seconds.
+    conn.execute("CREATE INDEX idx_events_ticket ON events(ticket_id, seq)")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.write() as conn:

@@ -39,6 +39,23 @@ def as_of(queue: dict, today: str) -> dict:
             "waiting_count": 0}
 
 
+def _close_leftovers(db: Database, conn: sqlite3.Connection, queue_id: str, before_day: str) -> int:
+    """Close a queue's unfinished tickets of days before `before_day`, each with its event."""
+    leftovers = conn.execute(
+        "UPDATE tickets SET status = CASE status WHEN 'SERVING' THEN 'COMPLETED' ELSE 'CANCELLED' END,"
+        " reason = 'day_ended', completed_at = ? WHERE queue_id = ? AND service_day < ?"
+        " AND status IN ('WAITING','CALLED','SERVING') RETURNING *",
+        (iso(db.clock.now()), queue_id, before_day),
+    ).fetchall()
+    for ticket in leftovers:
+        events.append(
+            conn, db.clock, queue_id, "complete" if ticket["status"] == "COMPLETED" else "cancel",
+            ticket=dict(ticket),
+            data={"reason": "day_ended"},
+        )
+    return len(leftovers)
+
+
 def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
     """Start a new service day if the clock has passed into one; call inside a write.
 
@@ -48,50 +65,52 @@ def roll_day(db: Database, conn: sqlite3.Connection, queue: dict) -> dict:
     today = db.clock.service_day()
     if queue["service_day"] >= today:
         return queue
-    now = iso(db.clock.now())
-    leftovers = conn.execute(
-        "UPDATE tickets SET status = CASE status WHEN 'SERVING' THEN 'COMPLETED' ELSE 'CANCELLED' END,"
-        " reason = 'day_ended', completed_at = ? WHERE queue_id = ? AND service_day < ?"
-        " AND status IN ('WAITING','CALLED','SERVING') RETURNING *",
-        (now, queue["id"], today),
-    ).fetchall()
-    for ticket in leftovers:
-        events.append(
-            conn, db.clock, queue["id"], "complete" if ticket["status"] == "COMPLETED" else "cancel",
-            ticket=dict(ticket),
-            data={"reason": "day_ended"},
-        )
+    closed = _close_leftovers(db, conn, queue["id"], today)
     conn.execute(
         "UPDATE queues SET service_day = ?, last_number_issued = 0, current_position = 0,"
         " updated_at = ? WHERE id = ?",
-        (today, now, queue["id"]),
+        (today, iso(db.clock.now()), queue["id"]),
     )
     events.append(
         conn, db.clock, queue["id"], "day_started",
-        data={"previous_day": queue["service_day"], "closed": len(leftovers)}, service_day=today,
+        data={"previous_day": queue["service_day"], "closed": closed}, service_day=today,
     )
     return load(conn, queue["id"])  # the triggers have recounted waiting_count
 
 
 def carry_day(db: Database, conn: sqlite3.Connection, wrong_day: str, right_day: str) -> int:
-    """The wall clock was wrong and is now corrected: the line a queue built under the wrong
-    service day is today's line. Move each such queue, with its active tickets, to the right
-    day, so nobody waiting loses their place and numbering goes on. Returns how many queues moved.
+    """The wall clock was wrong and is now corrected (call inside the write that records it).
+
+    The tickets a queue issued in this boot, under the wrong clock, are today's line: they
+    move to the right day with their numbers, so nobody waiting loses their place and
+    numbering goes on. Older unfinished tickets are real leftovers and close as `day_ended`.
+    A queue that issued nothing this boot is left to the ordinary rollover. Since the day
+    never moves back, a queue may sit on a later day than the wrong clock's: any day from
+    `wrong_day` up to `right_day` counts. Returns how many queues were carried.
     """
     if right_day <= wrong_day:
-        return 0  # the day never moves back
-    moved = conn.execute(
-        "UPDATE queues SET service_day = ?, updated_at = ? WHERE service_day = ? RETURNING id",
-        (right_day, iso(db.clock.now()), wrong_day),
+        return 0
+    carried = 0
+    rows = conn.execute(
+        "SELECT id, service_day FROM queues WHERE service_day >= ? AND service_day < ?", (wrong_day, right_day)
     ).fetchall()
-    for (queue_id,) in moved:
-        conn.execute(
+    for queue_id, day in rows:
+        moved = conn.execute(
             "UPDATE tickets SET service_day = ? WHERE queue_id = ? AND service_day = ?"
-            " AND status IN ('WAITING','CALLED','SERVING')", (right_day, queue_id, wrong_day),
-        )
-        events.append(conn, db.clock, queue_id, "day_corrected", data={"from": wrong_day, "to": right_day},
+            " AND status IN ('WAITING','CALLED','SERVING') AND id IN (SELECT ticket_id FROM events"
+            " WHERE queue_id = ? AND type = 'join' AND boot_id = ?)",
+            (right_day, queue_id, day, queue_id, db.clock.boot_id),
+        ).rowcount
+        if not moved:
+            continue
+        closed = _close_leftovers(db, conn, queue_id, right_day)
+        conn.execute("UPDATE queues SET service_day = ?, updated_at = ? WHERE id = ?",
+                     (right_day, iso(db.clock.now()), queue_id))
+        events.append(conn, db.clock, queue_id, "day_corrected",
+                      data={"from": day, "to": right_day, "carried": moved, "closed": closed},
                       service_day=right_day)
-    return len(moved)
+        carried += 1
+    return carried
 
 
 def load_for_write(db: Database, conn: sqlite3.Connection, queue_id: str) -> dict:

@@ -65,7 +65,7 @@ def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> d
             " AND status = 'WAITING' AND position_number < ?",
             (ticket["queue_id"], ticket["service_day"], ticket["position_number"]),
         ).fetchone()[0]
-    return render(ticket, queue, people_ahead, estimates.of(db).predict(queue))
+    return render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue))
 
 
 def waiting_numbers(db: Database, conn: sqlite3.Connection, queue_id: str, day: str, version: int) -> list[int]:
@@ -105,7 +105,7 @@ def get(db: Database, ticket_id: str) -> dict:
             numbers = waiting_numbers(db, conn, ticket["queue_id"], ticket["service_day"], version)
             ahead = bisect_left(numbers, ticket["position_number"])
         queue = queues.as_of(queue, today)
-        return render(ticket, queue, ahead, estimates.of(db).predict(queue))
+        return render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue))
 
 
 def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
@@ -141,6 +141,8 @@ def issue_ticket(
             raise Conflict(
                 "This line is paused for a moment. Please try again shortly.", "queue_paused"
             )
+        # Before this join's event: what a new joiner waits (and no uncommitted event to replay).
+        predicted = estimates.of(db).predict(queue)
         # The counter and the row it numbers are written in one IMMEDIATE transaction;
         # the RETURNING row is read before commit.
         number = conn.execute(
@@ -171,7 +173,6 @@ def issue_ticket(
         )
         events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
         # Everyone waiting is ahead of the newest number: no need to count them.
-        predicted = estimates.of(db).predict(queue)  # before this join: what a joiner waits
         queue = {**queue, "last_number_issued": number}
         return render(ticket, queue, queue["waiting_count"], predicted), True
 

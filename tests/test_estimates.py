@@ -1,0 +1,89 @@
+"""The server's estimates: fed from committed events only, and cheap across a run of joins."""
+
+from __future__ import annotations
+
+import pytest
+
+from qode import create_app, estimates
+
+from helpers import ADMIN_TOKEN, FakeClock, admin, utc
+
+
+@pytest.fixture
+def box(tmp_path):
+    app = create_app({"QODE_DATA_DIR": str(tmp_path / "e"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off",
+                      "QODE_AUTH_RATE_LIMIT": "off"})
+    db = app.extensions["qode_db"]
+    db.clock = FakeClock(utc(2026, 3, 10, 9, 0))
+    client = app.test_client()
+    queue = client.post("/api/queues", json={"name": "Desk"}, headers=admin()).get_json()
+    return db, client, queue, {"Authorization": f"Bearer {queue['host_token']}"}
+
+
+def row(db, queue_id):
+    with db.read() as conn:
+        return dict(conn.execute("SELECT * FROM queues WHERE id = ?", (queue_id,)).fetchone())
+
+
+def test_joins_extend_the_prediction_exactly(box):
+    db, client, queue, host = box
+    for i in range(3):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
+    client.post(f"/api/queues/{queue['id']}/call-next", headers=host)  # a busy counter: non-trivial ETAs
+    db.clock.advance(seconds=40)
+    service = estimates.of(db)
+    service.predict(row(db, queue["id"]))  # cached now; the joins below extend it
+    url = f"/api/queues/{queue['id']}/tickets"
+    answers = [client.post(url, json={"device_token": f"device-token-x{i:07d}"}).get_json() for i in range(25)]
+    incremental = service.predict(row(db, queue["id"]))
+    service.invalidate(queue["id"])
+    fresh = service.predict(row(db, queue["id"]))
+    assert incremental.tickets == fresh.tickets and incremental.joiner == fresh.joiner
+    # each join's answer is the ETA a joiner had at that moment: the line before them
+    assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
+    assert len({a["eta_seconds"] for a in answers}) == 25
+
+
+def test_other_events_make_the_next_prediction_fresh(box):
+    db, client, queue, host = box
+    first = client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-00000001"})
+    second = client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-00000002"})
+    status = f"/api/tickets/{second.get_json()['id']}"
+    # one cycle behind the first guest, plus the default margin 0.2 x sqrt(V) x sqrt(2)
+    assert client.get(status).get_json()["eta_seconds"] == round(300 + 0.2 * 240 * 2 ** 0.5)
+    client.post(f"/api/tickets/{first.get_json()['id']}/cancel")
+    assert client.get(status).get_json()["eta_seconds"] == round(0.2 * 240)  # next: at once, plus the margin
+
+
+def test_a_rolled_back_write_never_reaches_the_estimator(box):
+    db, client, queue, host = box
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-00000001"})
+    service = estimates.of(db)
+    before = service.predict(row(db, queue["id"]))
+
+    class Boom(Exception):
+        pass
+
+    from qode import events
+
+    with pytest.raises(Boom), db.write() as conn:
+        events.append(conn, db.clock, queue["id"], "queue_paused", data={"back_in_seconds": 600})
+        inside = service.predict(row(db, queue["id"]))  # the write's own view sees its event
+        assert inside.hints["queue"] == 600
+        raise Boom
+    service.invalidate()
+    after = service.predict(row(db, queue["id"]))
+    assert after.hints["queue"] is None and after.tickets == before.tickets
+
+
+def test_the_day_rollover_is_not_taken_for_guests_giving_up(box):
+    db, client, queue, host = box
+    for i in range(30):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
+    db.clock.advance(days=1)
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-new00001"})
+    service = estimates.of(db)
+    service.predict(row(db, queue["id"]))
+    est = service._entries[queue["id"]].est
+    assert est.C == 0 and list(est.waiting) != [] and len(est.waiting) == 1
