@@ -20,13 +20,13 @@ SECURITY_HEADERS = {
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The app factory. `test_config` may override any `QODE_*` setting by name."""
-    from . import api, config, errors, live, sockets
+    from . import api, config, errors, live, pages, sockets
     from .auth import ensure_admin_token, hash_token
     from .clock import Clock
     from .db import Database
     from .migrations import migrate
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # pages.py serves the built app
     settings = config.load(overrides=test_config)
     app.config.update(settings)
     app.config["VERSION"] = __version__
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     api.init_limits(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
 
     # Live sockets: simple-websocket pings every 25 s and caps inbound messages.
     app.config["SOCK_SERVER_OPTIONS"] = {

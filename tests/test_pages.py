@@ -1,0 +1,64 @@
+"""The built pages as Flask serves them: the app for every page route, cached assets, no leaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from qode import create_app
+
+from helpers import ADMIN_TOKEN
+
+INDEX = '<!doctype html><html><head><script type="module" src="/assets/app-1a2b3c.js"></script></head></html>'
+
+
+@pytest.fixture
+def built(tmp_path):
+    pages = tmp_path / "static"
+    (pages / "assets").mkdir(parents=True)
+    (pages / "index.html").write_text(INDEX)
+    (pages / "assets" / "app-1a2b3c.js").write_text("console.log('qode')")
+    (tmp_path / "secret.txt").write_text("not for the web")
+    app = create_app({"QODE_DATA_DIR": str(tmp_path / "data"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "QODE_SCHEDULER": "off"})
+    app.config["PAGES_DIR"] = str(pages)
+    return app.test_client()
+
+
+@pytest.mark.parametrize("path", ["/", "/t/8f0e6f5e-4a4b-4d8e-9c6e-0a1b2c3d4e5f", "/join/abc", "/host/abc",
+                                  "/display/abc", "/kiosk/abc", "/setup"])
+def test_every_page_route_serves_the_app_uncached(built, path):
+    response = built.get(path)
+    assert response.status_code == 200 and response.data.decode() == INDEX
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.mimetype == "text/html"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_hashed_assets_are_cached_for_a_year(built):
+    with built.get("/assets/app-1a2b3c.js") as response:
+        assert response.status_code == 200 and response.data == b"console.log('qode')"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize("path", ["/assets/missing.js", "/assets/../secret.txt", "/assets/%2e%2e/secret.txt",
+                                  "/assets/..%2fsecret.txt", "/static/index.html", "/nothing-here", "/t/",
+                                  "/index.html/../secret.txt"])
+def test_nothing_else_is_served(built, path):
+    response = built.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] in ("not_found",)
+    assert b"not for the web" not in response.data
+
+
+def test_pages_not_built_is_a_clear_503(tmp_path):
+    app = create_app({"QODE_DATA_DIR": str(tmp_path / "data"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "QODE_SCHEDULER": "off"})
+    app.config["PAGES_DIR"] = str(tmp_path / "nothing")
+    response = app.test_client().get("/join/abc")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "pages_not_built"
+
+
+def test_page_routes_take_get_only(built):
+    response = built.post("/setup", json={})
+    assert response.status_code == 405 and "error" in response.get_json()
