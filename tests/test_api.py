@@ -286,3 +286,16 @@ def test_grace_period_and_eta_margin_settings(client, queue):
 def test_a_new_queue_has_the_default_margin(client):
     made = client.post("/api/queues", json={"name": "Fresh"}, headers=admin()).get_json()
     assert made["eta_margin"] == 0.2  # see docs/benchmarks.md, "ETA replay"
+
+
+def test_qr_codes_are_svg_rendered_on_the_box(client, queue):
+    ticket = join(client, queue["id"], "device-token-qrcode01").get_json()
+    for url in (f"/api/queues/{queue['id']}/join-qr.svg", f"/api/tickets/{ticket['id']}/qr.svg"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.data.startswith(b"<?xml") and b"<svg" in response.data and b"<path" in response.data
+        assert b"http" not in response.data.split(b"<svg", 1)[1].split(b">", 1)[0].replace(
+            b"http://www.w3.org/2000/svg", b"")  # nothing to fetch from elsewhere
+    for url in ("/api/queues/not-a-uuid/join-qr.svg", f"/api/tickets/{queue['id']}/qr.svg"):
+        missing = client.get(url)
+        assert missing.status_code == 404 and "error" in missing.get_json()

@@ -370,6 +370,32 @@ def add_device(queue_id: str):
     return answer(queues.add_device(db(), queue_id, req.kind, req.name), 201)
 
 
+def qr_svg(url: str) -> Response:
+    """`url` as a QR code in SVG (rendered on the box: the pages never fetch anything from outside)."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    out = io.BytesIO()
+    qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
+    return Response(out.getvalue(), mimetype="image/svg+xml")
+
+
+@operation("GET", "/api/queues/{queue_id}/join-qr.svg", "QR code of the queue's join page (SVG)",
+           responses={200: "image/svg+xml"})
+def join_qr(queue_id: str):
+    queue = queues.get(db(), queues.parse_id(queue_id, "queue"))
+    return qr_svg(f"{public_url()}/join/{queue['id']}")
+
+
+@operation("GET", "/api/tickets/{ticket_id}/qr.svg", "QR code of a ticket's guest page (SVG, holder of the id)",
+           responses={200: "image/svg+xml"})
+def ticket_qr(ticket_id: str):
+    ticket = tickets.get(db(), queues.parse_id(ticket_id, "ticket"))
+    return qr_svg(f"{public_url()}/t/{ticket['id']}")
+
+
 @operation("GET", "/api/tickets/{ticket_id}", "A ticket's status (holder of the id)",
            responses={200: schemas.TicketOut})
 def get_ticket(ticket_id: str):

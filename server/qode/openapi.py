@@ -31,7 +31,7 @@ def _build(operations: list) -> dict:
     for op in operations:
         if op.body:
             models.add(op.body)
-        models.update(m for m in op.responses.values() if m)
+        models.update(m for m in op.responses.values() if m and not isinstance(m, str))
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("Create", "Request", "Patch", "Update", "Body"))
           else "serialization") for m in sorted(models, key=lambda m: m.__name__)],
@@ -63,6 +63,10 @@ def _build(operations: list) -> dict:
             }
         responses: dict = {}
         for status, model in op.responses.items():
+            if isinstance(model, str):  # a media type other than JSON, e.g. an SVG image
+                text = {"schema": {"type": "string"}}
+                responses[str(status)] = {"description": "OK", "content": {model: text}}
+                continue
             content = {"schema": _ref(model)} if model else {"schema": {"type": "object"}}
             responses[str(status)] = {"description": "OK", "content": {"application/json": content}}
         for status, text in _ERRORS.items():
