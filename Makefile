@@ -2,11 +2,16 @@
 # Each sets itself up on a fresh machine: a virtualenv in .venv and the dependencies.
 
 PYTHON ?= python3
+NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+FRONTEND := frontend
+NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
+PAGES := server/qode/static/index.html
+PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean pages chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +19,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	touch $@
 
-run: $(STAMP)
+# The pages (React + Vite + Tailwind) are built into server/qode/static, which Flask serves.
+$(PAGES): $(NODE_STAMP) $(PAGE_SOURCES)
+	cd $(FRONTEND) && $(NPM) run build
+
+pages: $(PAGES)
+
+# The end-to-end tests drive Debian's Chromium (no browser download is reachable).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+install: $(STAMP) $(PAGES)
+
+run: $(STAMP) $(PAGES)
 	$(BIN)/qode serve --demo
 
-test: $(STAMP)
+test: $(STAMP) $(PAGES) chromium
 	$(BIN)/ruff check server kiosk tests
+	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -31,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/qode bench issue
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(FRONTEND)/node_modules server/qode/static test-artifacts

@@ -1,0 +1,17 @@
+const KINDS = {
+  primary: 'bg-blue-800 text-white hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-400',
+  secondary: 'border-2 border-stone-700 bg-white text-stone-900 hover:bg-stone-100 disabled:text-stone-500',
+  danger: 'bg-red-800 text-white hover:bg-red-900 active:bg-red-950 disabled:bg-stone-400',
+}
+
+/** A button at least 48 px tall with a visible focus ring. */
+export default function Button({ kind = 'primary', big = false, className = '', type = 'button', ...props }) {
+  const size = big ? 'min-h-16 px-6 text-2xl' : 'min-h-12 px-5 text-lg'
+  return (
+    <button
+      type={type}
+      className={`inline-flex w-full items-center justify-center rounded-xl font-semibold focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700 disabled:cursor-not-allowed ${size} ${KINDS[kind]} ${className}`}
+      {...props}
+    />
+  )
+}

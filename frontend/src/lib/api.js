@@ -1,0 +1,90 @@
+// The one HTTP client. Every answer that is not 2xx becomes an ApiError carrying the
+// contract's {"error": {"code", "message"}}; a request that never got an answer has the
+// code "offline".
+import { t } from './strings.js'
+import { uuid } from './random.js'
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+  }
+}
+
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
+
+/**
+ * A client for the box at `baseUrl` (same origin when empty). `token` is sent as a bearer
+ * credential; `timeout` (ms) turns a request that hangs (Wi-Fi gone mid-flight) into "offline".
+ */
+export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchImpl } = {}) {
+  async function request(method, path, { body, token: callToken, idempotencyKey, signal } = {}) {
+    const headers = { Accept: 'application/json' }
+    const credential = callToken ?? token
+    if (credential) headers.Authorization = `Bearer ${credential}`
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    // Safe to retry: the server answers a repeated key with the first answer.
+    if (WRITES.has(method)) headers['Idempotency-Key'] = idempotencyKey ?? uuid()
+
+    const controller = new AbortController()
+    const onAbort = () => controller.abort()
+    signal?.addEventListener('abort', onAbort)
+    const timer = timeout ? setTimeout(() => controller.abort(), timeout) : null
+    const doFetch = fetchImpl ?? globalThis.fetch
+    let response
+    try {
+      response = await doFetch(baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller.signal,
+        cache: 'no-store',
+      })
+    } catch (err) {
+      if (signal?.aborted) throw err
+      throw new ApiError(0, 'offline', t('error.offline'))
+    } finally {
+      if (timer) clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+    }
+
+    let data = null
+    const text = await response.text().catch(() => '')
+    if (text) {
+      try {
+        data = JSON.parse(text)
+      } catch {
+        data = null
+      }
+    }
+    if (!response.ok) {
+      const detail = data?.error
+      const code = typeof detail?.code === 'string' ? detail.code : `http_${response.status}`
+      const message = typeof detail?.message === 'string' && detail.message ? detail.message : t('error.generic')
+      throw new ApiError(response.status, code, message)
+    }
+    if (data === null && text) throw new ApiError(response.status, 'bad_response', t('error.generic'))
+    return data
+  }
+
+  const id = (value) => encodeURIComponent(value)
+  return {
+    request,
+    getQueue: (queueId, options) => request('GET', `/api/queues/${id(queueId)}`, options),
+    getTicket: (ticketId, options) => request('GET', `/api/tickets/${id(ticketId)}`, options),
+    joinQueue: (queueId, deviceToken, options) =>
+      request('POST', `/api/queues/${id(queueId)}/tickets`, { ...options, body: { device_token: deviceToken } }),
+    cancelTicket: (ticketId, options) =>
+      request('POST', `/api/tickets/${id(ticketId)}/cancel`, { ...options, body: {} }),
+  }
+}
+
+const sameOrigin = createApi()
+
+export const request = sameOrigin.request
+export const getQueue = sameOrigin.getQueue
+export const getTicket = sameOrigin.getTicket
+export const joinQueue = sameOrigin.joinQueue
+export const cancelTicket = sameOrigin.cancelTicket

@@ -1,0 +1,24 @@
+// A router small enough to read: the page is chosen from location.pathname.
+
+/** Which page a path shows: {page: "guest", ticketId} | {page: "join", queueId} | {page: "notFound"}. */
+export function matchRoute(pathname) {
+  const parts = pathname.split('/').filter(Boolean).map(safeDecode)
+  if (parts.length === 2 && parts[0] === 't' && parts[1]) return { page: 'guest', ticketId: parts[1] }
+  if (parts.length === 2 && parts[0] === 'join' && parts[1]) return { page: 'join', queueId: parts[1] }
+  return { page: 'notFound' }
+}
+
+function safeDecode(part) {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
+}
+
+/** Show another page without a reload (usePath listens for popstate). */
+export function navigate(path, { replace = false } = {}) {
+  if (replace) window.history.replaceState(null, '', path)
+  else window.history.pushState(null, '', path)
+  window.dispatchEvent(new PopStateEvent('popstate'))
+}

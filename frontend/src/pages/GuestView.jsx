@@ -1,0 +1,251 @@
+// /t/{ticket_id}: the guest's own ticket, live. The id in the URL is the capability.
+import { useEffect, useRef, useState } from 'react'
+import Button from '../components/Button.jsx'
+import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import Page from '../components/Page.jsx'
+import { useNow } from '../hooks/useNow.js'
+import { useWebSocket } from '../hooks/useWebSocket.js'
+import { cancelTicket, getTicket } from '../lib/api.js'
+import { beep, installSoundUnlock, vibrate } from '../lib/sound.js'
+import { errorText, t } from '../lib/strings.js'
+import { forgetCachedTicket, readCachedTicket, writeCachedTicket } from '../lib/ticketCache.js'
+import { minutesUp, remaining } from '../lib/time.js'
+
+const CANCELLABLE = new Set(['WAITING', 'CALLED'])
+const ENDED = new Set(['COMPLETED', 'NO_SHOW', 'CANCELLED'])
+const NEXT_BELOW = 60 // seconds: "you're next" instead of "about 1 min"
+
+function calledKey(ticket) {
+  return ticket?.status === 'CALLED' ? `${ticket.called_at ?? ''}|${ticket.counter ?? ''}` : null
+}
+
+/** What the ETA line says, or null when there is nothing to estimate. */
+export function etaText(ticket, secondsLeft) {
+  if (ticket?.status !== 'WAITING' || secondsLeft === null) return null
+  if (ticket.people_ahead === 0 && secondsLeft < NEXT_BELOW) return t('ticket.next')
+  return t('ticket.eta', { minutes: minutesUp(secondsLeft) })
+}
+
+function announcement(ticket) {
+  const number = ticket.display_number
+  const status = t(`ticket.status.${ticket.status}`)
+  if (ticket.status === 'CALLED') {
+    return ticket.counter
+      ? t('ticket.announceCalled', { number, counter: ticket.counter })
+      : t('ticket.announce', { number, status })
+  }
+  if (ticket.status === 'WAITING') {
+    if (ticket.people_ahead > 0) {
+      return t('ticket.announceAhead', { number, status, ahead: t('ticket.peopleAhead', { count: ticket.people_ahead }) })
+    }
+    return t('ticket.announceNobodyAhead', { number, status })
+  }
+  return t('ticket.announce', { number, status })
+}
+
+export default function GuestView({ ticketId }) {
+  const [cached] = useState(() => readCachedTicket(ticketId))
+  const { state: ticket, connection, updatedAt, error, replace } = useWebSocket(
+    `/ws/tickets/${encodeURIComponent(ticketId)}`,
+    {
+      fallback: () => getTicket(ticketId),
+      initialState: cached?.ticket ?? null,
+      initialUpdatedAt: cached?.savedAt ?? null,
+    },
+  )
+  const now = useNow(1000)
+  const notFound = error?.code === 'not_found'
+
+  useEffect(() => {
+    if (ticket && updatedAt && !notFound) writeCachedTicket(ticketId, ticket, updatedAt)
+  }, [ticketId, ticket, updatedAt, notFound])
+
+  useEffect(() => {
+    if (notFound) forgetCachedTicket(ticketId)
+  }, [ticketId, notFound])
+
+  useEffect(() => installSoundUnlock(), [])
+
+  // Buzz and beep once per call (a recall is a new call); not for a call restored from cache.
+  const called = calledKey(ticket)
+  const alerted = useRef(calledKey(cached?.ticket))
+  const [dismissed, setDismissed] = useState(null)
+  useEffect(() => {
+    if (called && alerted.current !== called) {
+      alerted.current = called
+      vibrate()
+      beep()
+    }
+  }, [called])
+
+  const banner = <ConnectionBanner connection={connection} updatedAt={updatedAt} hasState={Boolean(ticket)} />
+
+  if (notFound) {
+    return (
+      <Page>
+        <h1 className="text-3xl font-bold">{t('ticket.notFoundTitle')}</h1>
+        <p className="text-xl">{t('ticket.notFoundBody')}</p>
+      </Page>
+    )
+  }
+
+  if (!ticket) {
+    return (
+      <Page banner={banner}>
+        <p className="text-2xl">{t('app.loading')}</p>
+      </Page>
+    )
+  }
+
+  const secondsLeft = remaining(ticket.eta_seconds, updatedAt, now)
+  const eta = etaText(ticket, secondsLeft)
+  const showCalled = called && dismissed !== called
+
+  return (
+    <Page banner={banner}>
+      <section aria-labelledby="ticket-title" className="flex flex-col items-center gap-2 rounded-2xl bg-white p-6 text-center shadow-sm ring-1 ring-stone-300">
+        <h1 id="ticket-title" className="text-lg font-semibold uppercase tracking-wide text-stone-700">
+          {t('ticket.title')}
+        </h1>
+        <p className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
+          {ticket.display_number}
+        </p>
+        <p className="text-3xl font-bold">{t(`ticket.status.${ticket.status}`)}</p>
+      </section>
+
+      {ticket.status === 'WAITING' ? (
+        <section className="grid gap-3 text-center">
+          <p className="text-2xl font-semibold">
+            {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
+          </p>
+          {eta ? (
+            <p className="text-4xl font-bold text-blue-900">
+              <span className="sr-only">{t('ticket.etaLabel')}: </span>
+              {eta}
+            </p>
+          ) : null}
+          <p className="text-lg text-stone-700">{t('ticket.keepOpen')}</p>
+        </section>
+      ) : null}
+
+      {ticket.status === 'CALLED' ? (
+        <p className="text-center text-3xl font-bold text-emerald-900">
+          {ticket.counter ? t('ticket.calledCounter', { counter: ticket.counter }) : t('ticket.calledAnyCounter')}
+        </p>
+      ) : null}
+
+      {ticket.status === 'SERVING' ? (
+        <p className="text-center text-2xl font-semibold">
+          {ticket.counter ? t('ticket.serving', { counter: ticket.counter }) : t('ticket.servingAnyCounter')}
+        </p>
+      ) : null}
+
+      {ENDED.has(ticket.status) ? <Ended ticket={ticket} /> : null}
+
+      {ticket.status === 'WAITING' || ticket.status === 'CALLED' ? (
+        <p className="flex items-baseline justify-between gap-4 border-t border-stone-300 pt-4 text-xl">
+          <span className="shrink-0">{t('ticket.nowServing')}</span>
+          {ticket.now_serving ? (
+            <span className="text-3xl font-bold tabular-nums">{ticket.now_serving}</span>
+          ) : (
+            <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
+          )}
+        </p>
+      ) : null}
+
+      {CANCELLABLE.has(ticket.status) ? <Cancel ticketId={ticketId} onCancelled={replace} /> : null}
+
+      <div aria-live="polite" aria-atomic="true" className="sr-only">
+        {announcement(ticket)}
+      </div>
+
+      {showCalled ? (
+        <div
+          role="alertdialog"
+          aria-modal="true"
+          aria-labelledby="called-title"
+          className="fixed inset-0 z-30 flex flex-col items-center justify-center gap-6 bg-emerald-800 p-6 text-center text-white"
+        >
+          <h2 id="called-title" className="text-6xl font-black">
+            {t('ticket.calledTitle')}
+          </h2>
+          <p className="text-5xl font-bold">
+            {ticket.counter ? t('ticket.calledCounter', { counter: ticket.counter }) : t('ticket.calledAnyCounter')}
+          </p>
+          <p className="text-4xl font-semibold tabular-nums">{ticket.display_number}</p>
+          <button
+            type="button"
+            autoFocus
+            onClick={() => setDismissed(called)}
+            className="min-h-14 w-full max-w-xs rounded-xl bg-white px-6 text-2xl font-bold text-emerald-900 focus-visible:outline-4 focus-visible:outline-offset-4 focus-visible:outline-white"
+          >
+            {t('ticket.calledDismiss')}
+          </button>
+        </div>
+      ) : null}
+    </Page>
+  )
+}
+
+function Ended({ ticket }) {
+  let text = t('ticket.cancelled')
+  if (ticket.status === 'COMPLETED') text = t('ticket.completed')
+  else if (ticket.status === 'NO_SHOW') text = t('ticket.noShow')
+  else if (ticket.reason === 'day_ended') text = t('ticket.dayEnded')
+  return (
+    <section className="grid gap-4 text-center">
+      <p className="text-2xl font-semibold">{text}</p>
+      {ticket.status !== 'COMPLETED' && ticket.queue_id ? (
+        <a
+          href={`/join/${encodeURIComponent(ticket.queue_id)}`}
+          className="inline-flex min-h-12 items-center justify-center rounded-xl border-2 border-stone-700 bg-white px-5 text-lg font-semibold text-stone-900 focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700"
+        >
+          {t('ticket.newTicket')}
+        </a>
+      ) : null}
+    </section>
+  )
+}
+
+function Cancel({ ticketId, onCancelled }) {
+  const [confirming, setConfirming] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [failure, setFailure] = useState(null)
+
+  async function confirm() {
+    setBusy(true)
+    setFailure(null)
+    try {
+      onCancelled(await cancelTicket(ticketId))
+    } catch (err) {
+      setFailure(errorText(err))
+      setBusy(false)
+    }
+  }
+
+  if (!confirming) {
+    return (
+      <Button kind="secondary" onClick={() => setConfirming(true)}>
+        {t('ticket.cancel')}
+      </Button>
+    )
+  }
+  return (
+    <section className="grid gap-3 rounded-2xl border-2 border-red-800 bg-white p-4" aria-labelledby="cancel-question">
+      <p id="cancel-question" className="text-xl font-semibold">
+        {t('ticket.cancelConfirm')}
+      </p>
+      {failure ? (
+        <p role="alert" className="text-lg font-semibold text-red-800">
+          {failure}
+        </p>
+      ) : null}
+      <Button kind="danger" onClick={confirm} disabled={busy}>
+        {busy ? t('ticket.cancelling') : t('ticket.cancelYes')}
+      </Button>
+      <Button kind="secondary" onClick={() => setConfirming(false)} disabled={busy}>
+        {t('ticket.cancelNo')}
+      </Button>
+    </section>
+  )
+}

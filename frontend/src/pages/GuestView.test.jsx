@@ -1,0 +1,158 @@
+import { act, render, screen, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { FakeWebSocket } from '../test/fakeWebSocket.js'
+import { routeFetch, ticket } from '../test/fixtures.js'
+import { setLanguage } from '../lib/strings.js'
+import GuestView from './GuestView.jsx'
+
+let fetchMock
+
+function renderGuest(routes = { 'GET /api/tickets/t-1': () => ({ body: ticket() }) }) {
+  fetchMock = vi.fn(routeFetch(routes))
+  vi.stubGlobal('fetch', fetchMock)
+  return render(<GuestView ticketId="t-1" />)
+}
+
+/** The server side of the ticket socket: open it and send `messages`. */
+function live(...messages) {
+  const ws = FakeWebSocket.last()
+  act(() => {
+    if (ws.readyState !== FakeWebSocket.OPEN) ws.open()
+    for (const m of messages) ws.receive(m)
+  })
+  return ws
+}
+
+beforeEach(() => {
+  FakeWebSocket.reset()
+  vi.stubGlobal('WebSocket', FakeWebSocket)
+})
+afterEach(() => {
+  vi.unstubAllGlobals()
+  delete navigator.vibrate
+})
+
+describe('GuestView', () => {
+  it('shows a waiting ticket: number, people ahead, ETA and now serving', async () => {
+    renderGuest()
+    expect(await screen.findByText('A12')).toBeInTheDocument()
+    expect(screen.getByText('Waiting')).toBeInTheDocument()
+    expect(screen.getByText('3 people ahead of you')).toBeInTheDocument()
+    expect(screen.getByText('about 12 min')).toBeInTheDocument()
+    expect(screen.getByText('Now serving')).toBeInTheDocument()
+    expect(screen.getByText('A9')).toBeInTheDocument()
+    expect(FakeWebSocket.last().url).toMatch(/\/ws\/tickets\/t-1$/)
+
+    live({ type: 'snapshot', seq: 4, ticket: ticket() })
+    expect(screen.queryByText('Connecting…')).not.toBeInTheDocument()
+    live({ type: 'update', seq: 5, ticket: ticket({ people_ahead: 1, eta_seconds: 200, now_serving: 'A11' }) })
+    expect(screen.getByText('1 person ahead of you')).toBeInTheDocument()
+    expect(screen.getByText('about 4 min')).toBeInTheDocument()
+    expect(document.querySelector('[aria-live="polite"]')).toHaveTextContent('Ticket A12: Waiting, 1 person ahead of you.')
+  })
+
+  it('says "you\'re next" when nobody is ahead and the wait is under a minute', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ people_ahead: 0, eta_seconds: 30 }) }) })
+    expect(await screen.findByText("You're next")).toBeInTheDocument()
+    expect(screen.getByText('Nobody ahead of you')).toBeInTheDocument()
+  })
+
+  it('turns the screen into "Your turn" with the counter when called, without a reload', async () => {
+    navigator.vibrate = vi.fn(() => true)
+    renderGuest()
+    await screen.findByText('A12')
+    live({ type: 'snapshot', seq: 4, ticket: ticket() })
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
+
+    live({ type: 'update', seq: 6, ticket: ticket({ status: 'CALLED', counter: '2', people_ahead: 0, eta_seconds: 0, called_at: '2026-11-26T10:20:00+01:00' }) })
+    const dialog = screen.getByRole('alertdialog', { name: 'Your turn' })
+    expect(within(dialog).getByText('Counter 2')).toBeInTheDocument()
+    expect(within(dialog).getByText('A12')).toBeInTheDocument()
+    expect(navigator.vibrate).toHaveBeenCalledTimes(1)
+    expect(document.querySelector('[aria-live="polite"]')).toHaveTextContent('your turn, counter 2')
+
+    await userEvent.click(within(dialog).getByRole('button', { name: 'OK, on my way' }))
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
+    expect(screen.getByText('Counter 2')).toBeInTheDocument()
+  })
+
+  it('shows a cancelled ticket with a way to take a new one', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ status: 'CANCELLED', eta_seconds: null }) }) })
+    expect(await screen.findByText('This ticket is cancelled.')).toBeInTheDocument()
+    expect(screen.getByText('Cancelled')).toBeInTheDocument()
+    expect(screen.getByRole('link', { name: 'Take a new ticket' })).toHaveAttribute('href', '/join/q-1')
+    expect(screen.queryByRole('button', { name: 'Leave the line' })).not.toBeInTheDocument()
+  })
+
+  it('cancels only after confirmation', async () => {
+    const cancel = vi.fn(() => ({ body: ticket({ status: 'CANCELLED', eta_seconds: null }) }))
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket() }), 'POST /api/tickets/t-1/cancel': cancel })
+    await userEvent.click(await screen.findByRole('button', { name: 'Leave the line' }))
+    expect(screen.getByText('Leave the line? You will lose your place.')).toBeInTheDocument()
+    await userEvent.click(screen.getByRole('button', { name: 'No, keep my place' }))
+    expect(cancel).not.toHaveBeenCalled()
+
+    await userEvent.click(screen.getByRole('button', { name: 'Leave the line' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Yes, leave the line' }))
+    expect(await screen.findByText('This ticket is cancelled.')).toBeInTheDocument()
+    expect(cancel).toHaveBeenCalledTimes(1)
+    expect(fetchMock.mock.calls.find(([url]) => url.endsWith('/cancel'))[1].headers['Idempotency-Key']).toBeTruthy()
+  })
+
+  it('shows completed and no-show tickets plainly', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ status: 'NO_SHOW', eta_seconds: null }) }) })
+    expect(await screen.findByText(/missed your turn/)).toBeInTheDocument()
+    live({ type: 'snapshot', seq: 9, ticket: ticket({ status: 'COMPLETED', eta_seconds: null }) })
+    expect(screen.getByText('Thank you for your visit.')).toBeInTheDocument()
+  })
+
+  it('shows the cached ticket and "Reconnecting…" when offline', async () => {
+    localStorage.setItem('qode.ticket.t-1', JSON.stringify({ ticket: ticket(), savedAt: Date.now() }))
+    renderGuest({
+      'GET /api/tickets/t-1': () => {
+        throw new TypeError('Failed to fetch')
+      },
+    })
+    expect(screen.getByText('A12')).toBeInTheDocument()
+    act(() => FakeWebSocket.last().drop())
+    expect(screen.getByText('Reconnecting…')).toBeInTheDocument()
+    expect(screen.getByText('3 people ahead of you')).toBeInTheDocument()
+    expect(screen.getByText('about 12 min')).toBeInTheDocument()
+    expect(screen.getByText(/Showing what we knew at/)).toBeInTheDocument()
+  })
+
+  it('keeps the last state for the next visit', async () => {
+    renderGuest()
+    live({ type: 'snapshot', seq: 4, ticket: ticket({ people_ahead: 2 }) })
+    const saved = JSON.parse(localStorage.getItem('qode.ticket.t-1'))
+    expect(saved.ticket.people_ahead).toBe(2)
+  })
+
+  it('speaks German to a German browser', async () => {
+    setLanguage('de')
+    try {
+      renderGuest()
+      expect(await screen.findByText('3 Personen vor Ihnen')).toBeInTheDocument()
+      expect(screen.getByText('etwa 12 Min.')).toBeInTheDocument()
+    } finally {
+      setLanguage('en')
+    }
+  })
+
+  it('says clearly when the ticket does not exist', async () => {
+    localStorage.setItem('qode.ticket.t-1', JSON.stringify({ ticket: ticket(), savedAt: Date.now() }))
+    renderGuest({
+      'GET /api/tickets/t-1': () => ({ status: 404, body: { error: { code: 'ticket_not_found', message: 'No ticket with that id.' } } }),
+    })
+    expect(await screen.findByText("We can't find this ticket")).toBeInTheDocument()
+    expect(screen.queryByText('A12')).not.toBeInTheDocument()
+    expect(localStorage.getItem('qode.ticket.t-1')).toBeNull()
+  })
+
+  it('treats close code 4404 as not found', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => new Promise(() => {}) })
+    act(() => FakeWebSocket.last().drop(4404))
+    expect(screen.getByText("We can't find this ticket")).toBeInTheDocument()
+  })
+})

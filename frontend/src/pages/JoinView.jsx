@@ -1,0 +1,115 @@
+// /join/{queue_id}: the poster's QR leads here. One tap takes a ticket.
+import { useEffect, useState } from 'react'
+import Button from '../components/Button.jsx'
+import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import Page from '../components/Page.jsx'
+import { useNow } from '../hooks/useNow.js'
+import { useWebSocket } from '../hooks/useWebSocket.js'
+import { getQueue, joinQueue } from '../lib/api.js'
+import { getDeviceToken } from '../lib/deviceToken.js'
+import { navigate } from '../lib/router.js'
+import { errorText, t } from '../lib/strings.js'
+import { writeCachedTicket } from '../lib/ticketCache.js'
+import { minutesUp, remaining } from '../lib/time.js'
+
+const BLOCKING = new Set(['queue_paused', 'queue_closed'])
+
+export default function JoinView({ queueId }) {
+  const { state: queue, connection, updatedAt, error } = useWebSocket(`/ws/queues/${encodeURIComponent(queueId)}`, {
+    fallback: () => getQueue(queueId),
+  })
+  const now = useNow(1000)
+  const [joining, setJoining] = useState(false)
+  const [joinError, setJoinError] = useState(null)
+
+  // A refusal because the line paused or closed holds until the next state says otherwise.
+  useEffect(() => {
+    setJoinError((current) => (current && BLOCKING.has(current.code) ? null : current))
+  }, [updatedAt])
+
+  async function join() {
+    setJoining(true)
+    setJoinError(null)
+    try {
+      const ticket = await joinQueue(queueId, getDeviceToken())
+      // 201 new or 200 the ticket this phone already holds: either way, show it.
+      writeCachedTicket(ticket.id, ticket, Date.now())
+      navigate(`/t/${encodeURIComponent(ticket.id)}`)
+    } catch (err) {
+      setJoinError(err)
+      setJoining(false)
+    }
+  }
+
+  const banner = <ConnectionBanner connection={connection} updatedAt={updatedAt} hasState={Boolean(queue)} />
+
+  if (error?.code === 'not_found' || joinError?.status === 404) {
+    return (
+      <Page>
+        <h1 className="text-3xl font-bold">{t('join.notFoundTitle')}</h1>
+        <p className="text-xl">{t('join.notFoundBody')}</p>
+      </Page>
+    )
+  }
+
+  if (!queue) {
+    return (
+      <Page banner={banner}>
+        <p className="text-2xl">{t('app.loading')}</p>
+      </Page>
+    )
+  }
+
+  const closed = !queue.active || joinError?.code === 'queue_closed'
+  const paused = !closed && (queue.is_paused || joinError?.code === 'queue_paused')
+  const backIn = queue.is_paused ? remaining(queue.back_in_seconds, updatedAt, now) : null
+  const otherError = joinError && !BLOCKING.has(joinError.code) ? errorText(joinError) : null
+
+  return (
+    <Page banner={banner}>
+      <header className="grid gap-1">
+        <p className="text-lg font-semibold uppercase tracking-wide text-stone-700">{t('join.title')}</p>
+        <h1 className="text-4xl font-black break-words">{queue.name}</h1>
+      </header>
+
+      <section className="grid gap-3 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
+        <p className="flex items-baseline justify-between gap-4 text-xl">
+          <span className="shrink-0">{t('join.nowServing')}</span>
+          {queue.now_serving ? (
+            <span className="text-4xl font-bold tabular-nums">{queue.now_serving}</span>
+          ) : (
+            <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
+          )}
+        </p>
+        <p className="text-xl">{t('join.waiting', { count: queue.waiting_count })}</p>
+        {!closed && !paused ? (
+          <p className="text-2xl font-semibold text-blue-900">
+            {queue.eta_seconds > 0 ? t('join.eta', { minutes: minutesUp(queue.eta_seconds) }) : t('join.etaNone')}
+          </p>
+        ) : null}
+      </section>
+
+      {closed ? (
+        <section role="status" className="grid gap-2 rounded-2xl bg-stone-800 p-5 text-white">
+          <p className="text-2xl font-bold">{t('join.closed')}</p>
+          <p className="text-lg">{t('join.closedBody')}</p>
+        </section>
+      ) : paused ? (
+        <section role="status" className="grid gap-2 rounded-2xl bg-amber-200 p-5 text-stone-950 ring-2 ring-amber-600">
+          <p className="text-2xl font-bold">{t('join.paused')}</p>
+          {backIn !== null && backIn > 0 ? <p className="text-xl">{t('join.pausedBack', { minutes: minutesUp(backIn) })}</p> : null}
+        </section>
+      ) : (
+        <Button big onClick={join} disabled={joining}>
+          {joining ? t('join.taking') : t('join.take')}
+        </Button>
+      )}
+
+      {otherError ? (
+        <p role="alert" className="text-xl font-semibold text-red-800">
+          {otherError}
+        </p>
+      ) : null}
+    </Page>
+  )
+}

@@ -1,0 +1,52 @@
+// A WebSocket stand-in the tests drive by hand: open(), send a server message, drop().
+export class FakeWebSocket {
+  static CONNECTING = 0
+  static OPEN = 1
+  static CLOSING = 2
+  static CLOSED = 3
+  static instances = []
+
+  static reset() {
+    FakeWebSocket.instances = []
+  }
+
+  static last() {
+    return FakeWebSocket.instances[FakeWebSocket.instances.length - 1]
+  }
+
+  constructor(url) {
+    this.url = url
+    this.readyState = FakeWebSocket.CONNECTING
+    this.sent = []
+    this.closedByClient = false
+    this.onopen = this.onmessage = this.onclose = this.onerror = null
+    FakeWebSocket.instances.push(this)
+  }
+
+  send(data) {
+    if (this.readyState !== FakeWebSocket.OPEN) throw new Error('not open')
+    this.sent.push(JSON.parse(data))
+  }
+
+  close(code = 1000) {
+    if (this.readyState === FakeWebSocket.CLOSED) return
+    this.closedByClient = true
+    this.readyState = FakeWebSocket.CLOSED
+    this.onclose?.({ code, wasClean: true })
+  }
+
+  // The server's side.
+  open() {
+    this.readyState = FakeWebSocket.OPEN
+    this.onopen?.({})
+  }
+
+  receive(message) {
+    this.onmessage?.({ data: JSON.stringify(message) })
+  }
+
+  drop(code = 1006) {
+    this.readyState = FakeWebSocket.CLOSED
+    this.onclose?.({ code, wasClean: false })
+  }
+}

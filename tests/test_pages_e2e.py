@@ -1,0 +1,131 @@
+"""The pages in real headless Chromium (Debian's) against a real `qode serve`.
+
+No browser is downloaded: Playwright drives /usr/bin/chromium (`make test` installs it).
+Every request a page makes must stay on the box; screenshots of each page at phone and TV
+sizes are left in test-artifacts/screenshots.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import requests
+
+from helpers import ServerProcess, admin
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+TV = {"width": 1920, "height": 1080}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def box(tmp_path):
+    proc = ServerProcess(tmp_path / "served").start()
+    queue = requests.post(f"{proc.url}/api/queues", json={"name": "Front desk", "prefix": "A"}, headers=admin(),
+                          timeout=5).json()
+    yield proc, queue
+    proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
+@pytest.fixture
+def open_page(browser, box):
+    """New pages in their own context, every request checked to stay on this box."""
+    proc, _ = box
+    strays: list[str] = []
+    contexts = []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            strays.append(route.request.url)
+            route.abort()
+
+    def make(path: str, viewport=PHONE):
+        context = browser.new_context(viewport=viewport, locale="en-US")
+        context.route("**/*", guard)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(proc.url + path)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert strays == [], f"pages asked for something off the box: {strays}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_guest_joins_and_is_called_live(box, open_page):
+    proc, queue = box
+    page = open_page(f"/join/{queue['id']}")
+    page.get_by_role("button", name="Take a ticket").click()
+    page.wait_for_url(re.compile(r"/t/[0-9a-f-]{36}$"), timeout=5000)
+    page.get_by_text("A001").first.wait_for(timeout=5000)
+    page.get_by_text(re.compile(r"You're next|about \d+ min")).first.wait_for(timeout=5000)
+    shot(page, "guest-waiting-phone")
+
+    started = time.monotonic()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    url = f"{proc.url}/api/queues/{queue['id']}/call-next"
+    assert requests.post(url, json={"counter": "2"}, headers=host, timeout=5).status_code == 200
+    turn = page.get_by_role("alertdialog")  # the full-screen "Your turn", with no reload
+    turn.get_by_text("Counter 2").wait_for(timeout=1000)
+    assert time.monotonic() - started < 1.5
+    assert turn.get_by_text("Your turn").first.is_visible()
+    shot(page, "guest-called-phone")
+
+
+def test_the_guest_page_survives_a_server_restart(box, open_page):
+    proc, queue = box
+    ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                           json={"device_token": "device-token-restart01"}, timeout=5).json()
+    page = open_page(f"/t/{ticket['id']}")
+    page.get_by_text("A001").first.wait_for(timeout=5000)
+    proc.kill()  # like a power cut
+    page.get_by_text(re.compile("Reconnecting|No network")).first.wait_for(timeout=90_000)
+    assert page.get_by_text("A001").first.is_visible()  # the last known state stays on screen
+    shot(page, "guest-reconnecting-phone")
+    proc.start()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    url = f"{proc.url}/api/queues/{queue['id']}/call-next"
+    assert requests.post(url, json={"counter": "3"}, headers=host, timeout=5).status_code == 200
+    page.get_by_role("alertdialog").get_by_text("Counter 3").wait_for(timeout=60_000)  # back by itself
+    assert page.get_by_text(re.compile("Reconnecting|No network")).count() == 0
+
+
+def test_join_page_of_a_paused_line_says_so(box, open_page):
+    proc, queue = box
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    requests.patch(f"{proc.url}/api/queues/{queue['id']}", json={"is_paused": True, "back_in_minutes": 10},
+                   headers=host, timeout=5).raise_for_status()
+    page = open_page(f"/join/{queue['id']}")
+    page.get_by_text("This line is paused for a moment.").wait_for(timeout=5000)
+    assert page.get_by_role("button", name="Take a ticket").count() == 0
+    shot(page, "join-paused-phone")
+    wide = open_page(f"/join/{queue['id']}", viewport=TV)
+    wide.get_by_text("This line is paused for a moment.").wait_for(timeout=5000)
+    shot(wide, "join-paused-tv")
