@@ -5,6 +5,10 @@ export function matchRoute(pathname) {
   const parts = pathname.split('/').filter(Boolean).map(safeDecode)
   if (parts.length === 2 && parts[0] === 't' && parts[1]) return { page: 'guest', ticketId: parts[1] }
   if (parts.length === 2 && parts[0] === 'join' && parts[1]) return { page: 'join', queueId: parts[1] }
+  if (parts.length === 2 && ['host', 'display', 'kiosk'].includes(parts[0]) && parts[1]) {
+    return { page: parts[0], queueId: parts[1] }
+  }
+  if (parts.length === 1 && parts[0] === 'setup') return { page: 'setup' }
   return { page: 'notFound' }
 }
 

@@ -1,8 +1,11 @@
+import { hostStrings } from './strings.host.js'
+import { screenStrings } from './strings.screens.js'
+
 // Every string the pages show, in one place. English is the reference: a test checks that
 // every language has exactly its keys. `{name}` is replaced by t(key, {name: ...}); a key
 // with `_one`/`_other` variants is chosen by the `count` parameter.
 
-export const strings = {
+const base = {
   en: {
     'app.name': 'Qode',
     'app.loading': 'Loading…',
@@ -153,6 +156,11 @@ export const strings = {
     'error.generic': 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
   },
 }
+
+// Each group of pages keeps its strings in its own file, merged here: one dictionary in the end.
+export const strings = Object.fromEntries(
+  Object.keys(base).map((lang) => [lang, { ...base[lang], ...hostStrings[lang], ...screenStrings[lang] }]),
+)
 
 export const FALLBACK = 'en'
 

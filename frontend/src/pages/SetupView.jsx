@@ -1,0 +1,6 @@
+// The setup page: built in the next step of issue 5.
+import NotFound from './NotFound.jsx'
+
+export default function SetupView() {
+  return <NotFound />
+}
