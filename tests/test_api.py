@@ -299,3 +299,14 @@ def test_qr_codes_are_svg_rendered_on_the_box(client, queue):
     for url in ("/api/queues/not-a-uuid/join-qr.svg", f"/api/tickets/{queue['id']}/qr.svg"):
         missing = client.get(url)
         assert missing.status_code == 404 and "error" in missing.get_json()
+
+
+def test_list_queues_for_the_admin(client, queue):
+    other = client.post("/api/queues", json={"name": "Second desk", "prefix": "B"}, headers=admin()).get_json()
+    listed = client.get("/api/queues", headers=admin())
+    assert listed.status_code == 200
+    names = [(q["id"], q["name"]) for q in listed.get_json()["queues"]]
+    assert names == [(queue["id"], "Front desk"), (other["id"], "Second desk")]
+    assert all("host_token" not in q and "host_token_hash" not in q for q in listed.get_json()["queues"])
+    assert client.get("/api/queues", headers=queue["headers"]).status_code == 403  # a host is not the admin
+    assert client.get("/api/queues").status_code == 401

@@ -266,6 +266,13 @@ def create_queue():
     return answer({**queue, "host_token": token, "host_url": host_url}, 201)
 
 
+@operation("GET", "/api/queues", "Every queue on the box (admin)", auth="admin",
+           responses={200: schemas.QueueList})
+def list_queues():
+    guarded(lambda: auth.require_admin(db(), admin_hash()))
+    return answer({"queues": queues.list_all(db())})
+
+
 @operation("GET", "/api/queues/{queue_id}", "Public state of a queue",
            responses={200: schemas.QueueOut})
 def get_queue(queue_id: str):

@@ -159,6 +159,14 @@ def get(db: Database, queue_id: str) -> dict:
         return view(db, conn, load(conn, queue_id), db.clock.service_day())
 
 
+def list_all(db: Database) -> list[dict]:
+    """Every queue's public state, oldest first (the setup page)."""
+    with db.read() as conn:
+        today = db.clock.service_day()
+        rows = conn.execute("SELECT * FROM queues ORDER BY created_at, id").fetchall()
+        return [view(db, conn, dict(row), today) for row in rows]
+
+
 def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int = 300) -> tuple[dict, str]:
     """Create a queue; return its view and the host token (shown once, stored hashed)."""
     token = new_token()

@@ -154,6 +154,10 @@ class QueueOut(BaseModel):
     created_at: str
 
 
+class QueueList(BaseModel):
+    queues: list[QueueOut]
+
+
 class QueueCreated(QueueOut):
     host_token: str
     host_url: str
