@@ -62,3 +62,21 @@ def test_pages_not_built_is_a_clear_503(tmp_path):
 def test_page_routes_take_get_only(built):
     response = built.post("/setup", json={})
     assert response.status_code == 405 and "error" in response.get_json()
+
+
+def test_the_budget_script_counts_what_the_guest_page_loads(tmp_path):
+    from qode.bench_pages import guest_assets, weight
+
+    static = tmp_path / "static"
+    (static / "assets").mkdir(parents=True)
+    (static / "index.html").write_text('<script type="module" src="/assets/index-1.js"></script>'
+                                       '<link rel="stylesheet" href="/assets/index-2.css">')
+    entry = 'import{a}from"./shared-3.js";const h=()=>import("./Host-4.js");'
+    (static / "assets" / "index-1.js").write_text(entry)
+    (static / "assets" / "shared-3.js").write_text("export const a=1;" * 50)
+    (static / "assets" / "Host-4.js").write_text("x" * 5000)  # lazy: the guest page never loads it
+    (static / "assets" / "index-2.css").write_text("body{}")
+    names = [p.name for p in guest_assets(static)]
+    assert names == ["index-1.js", "index-2.css", "shared-3.js"]
+    sizes = weight(guest_assets(static))
+    assert all(0 < gz <= raw + 30 for _, raw, gz in sizes)

@@ -160,6 +160,10 @@ def bench(args: argparse.Namespace) -> int:
         from .bench_eta import main as eta_main
 
         return eta_main(args)
+    if args.what == "pages":
+        from .bench_pages import main as pages_main
+
+        return pages_main(args)
     if args.what == "fanout":
         from .bench_live import main as fanout_main
 
@@ -182,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=serve)
 
     p = sub.add_parser("bench", help="benchmarks against a real server")
-    p.add_argument("what", choices=["issue", "fanout", "eta"],
+    p.add_argument("what", choices=["issue", "fanout", "eta", "pages"],
                    help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst; "
-                        "eta: the wait-time estimator replayed over simulated days")
+                        "eta: the wait-time estimator replayed over simulated days; "
+                        "pages: the guest page's weight and time to first content")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")
