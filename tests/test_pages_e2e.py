@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin
 
 CHROMIUM = "/usr/bin/chromium"
@@ -129,3 +130,64 @@ def test_join_page_of_a_paused_line_says_so(box, open_page):
     wide = open_page(f"/join/{queue['id']}", viewport=TV)
     wide.get_by_text("This line is paused for a moment.").wait_for(timeout=5000)
     shot(wide, "join-paused-tv")
+
+
+def test_host_display_and_kiosk_work_together(box, open_page):
+    """A kiosk issues a ticket, the host calls it from the dashboard, the TV shows it."""
+    proc, queue = box
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    devices = f"{proc.url}/api/queues/{queue['id']}/devices"
+    kiosk = requests.post(devices, json={"name": "Entrance", "kind": "kiosk"}, headers=host, timeout=5).json()
+    display = open_page(f"/display/{queue['id']}", viewport=TV)
+    display.get_by_text("Now serving").first.wait_for(timeout=5000)
+    machine = open_page(f"/kiosk/{queue['id']}#token={kiosk['token']}", viewport=TV)
+    machine.get_by_role("button", name="Take a ticket").click()
+    machine.get_by_text("A001").first.wait_for(timeout=5000)
+    assert "#token" not in machine.url  # the token moved to the kiosk's storage
+    shot(machine, "kiosk-issued-tv")
+    assert requests.get(f"{proc.url}/api/queues/{queue['id']}", timeout=5).json()["waiting_count"] == 1
+
+    dashboard = open_page(f"/host/{queue['id']}#token={queue['host_token']}", viewport=TV)
+    dashboard.get_by_role("button", name=re.compile("Call next")).wait_for(timeout=5000)
+    assert "#token" not in dashboard.url
+    dashboard.keyboard.press("n")  # the keyboard shortcut
+    display.get_by_text("A001").first.wait_for(timeout=2000)  # the TV shows the call
+    shot(dashboard, "host-called-tv")
+    shot(display, "display-serving-tv")
+    state = requests.get(f"{proc.url}/api/queues/{queue['id']}", timeout=5).json()
+    assert state["now_serving"] == "A001" and state["waiting_count"] == 0
+
+
+def test_host_dashboard_rejects_a_wrong_token_clearly(box, open_page):
+    proc, queue = box
+    page = open_page(f"/host/{queue['id']}#token=wrong-token-0123456789abcdef")
+    page.get_by_text("not valid").first.wait_for(timeout=5000)
+    assert page.get_by_role("button", name=re.compile("Call next")).count() == 0
+    shot(page, "host-wrong-token-phone")
+
+
+@pytest.mark.parametrize("size", ["phone", "tv"])
+def test_screenshots_of_every_page(box, open_page, size):
+    proc, queue = box
+    viewport = PHONE if size == "phone" else TV
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    join = f"{proc.url}/api/queues/{queue['id']}/tickets"
+    tickets = [requests.post(join, json={"device_token": f"device-token-shot{i:04d}"}, timeout=5).json()
+               for i in range(4)]
+    call = f"{proc.url}/api/queues/{queue['id']}/call-next"
+    assert requests.post(call, json={"counter": "1"}, headers=host, timeout=5).status_code == 200
+    devices = f"{proc.url}/api/queues/{queue['id']}/devices"
+    kiosk = requests.post(devices, json={"name": "Door", "kind": "kiosk"}, headers=host, timeout=5).json()
+    pages = {
+        "guest": (f"/t/{tickets[2]['id']}", "A003"),
+        "join": (f"/join/{queue['id']}", "Take a ticket"),
+        "host": (f"/host/{queue['id']}#token={queue['host_token']}", "Call next"),
+        "display": (f"/display/{queue['id']}", "A001"),
+        "kiosk": (f"/kiosk/{queue['id']}#token={kiosk['token']}", "Take a ticket"),
+        "setup": (f"/setup#token={ADMIN}", "Front desk"),
+    }
+    for name, (path, text) in pages.items():
+        page = open_page(path, viewport=viewport)
+        page.get_by_text(text).first.wait_for(timeout=5000)
+        shot(page, f"{name}-{size}")
+    assert {p.name for p in SHOTS.glob(f"*-{size}.png")} >= {f"{name}-{size}.png" for name in pages}

@@ -43,15 +43,21 @@ export function socketUrl(path, since, location = globalThis.location) {
   return url.toString()
 }
 
+/** What a message carries for the page: the ticket (ticket channel) or the state (queue channels). */
+export function defaultSelect(message) {
+  return message?.ticket ?? message?.state
+}
+
 /**
  * Apply one server message to `state`. `snapshot` replaces it; `update` merges in the
  * ticket (ticket channel) or the state (queue channels); anything else changes nothing.
+ * `select(message)` may pick another payload (the host channel keeps state, tickets and clock).
  * An update older than the last seq is ignored; one at the same seq is applied, because
  * ETA refreshes carry the log position they were made at, which may be the last one seen.
  * Returns {state, seq, changed}.
  */
-export function applyMessage(state, seq, message) {
-  const payload = message?.ticket ?? message?.state
+export function applyMessage(state, seq, message, select = defaultSelect) {
+  const payload = select(message)
   const messageSeq = Number.isInteger(message?.seq) ? message.seq : null
   if (message?.type === 'snapshot' && payload) {
     // A snapshot is the truth even below our seq (a restored database starts lower).
@@ -170,6 +176,16 @@ export class LiveChannel {
     this.ws = ws
     this.heard = false
     ws.onopen = () => {
+      // Authenticated channels (host, device) take the token as their first message, never in
+      // the URL; it is sent again on every reconnect.
+      const token = this.options().authToken
+      if (token) {
+        try {
+          ws.send(JSON.stringify({ type: 'auth', token }))
+        } catch {
+          // the close event that follows takes the usual path
+        }
+      }
       this.clear('dead')
       this.armDead(this.opt('connectTimeout'))
       this.timers.ping = setInterval(() => this.ping(), this.opt('pingEvery'))
@@ -215,7 +231,7 @@ export class LiveChannel {
     }
     this.setConnection('open')
     this.clear('fallback')
-    const result = applyMessage(this.state, this.seq, message)
+    const result = applyMessage(this.state, this.seq, message, this.options().select ?? defaultSelect)
     this.seq = result.seq
     if (result.changed) this.setState(result.state)
     this.options().onMessage?.(message)
@@ -345,7 +361,8 @@ export class LiveChannel {
  * help (e.g. {code: "not_found"}), after which the channel stops.
  * Options: fallback (async REST refresh), fallbackEvery, deadAfter, pingEvery,
  * connectTimeout, probeTimeout, base, cap, jitter, random, now, WebSocketImpl,
- * initialState, initialUpdatedAt, onMessage.
+ * initialState, initialUpdatedAt, onMessage, authToken (sent as {"type": "auth", "token"},
+ * the first message on every connection), select (message → payload, see applyMessage).
  */
 export function useWebSocket(path, options = {}) {
   const optionsRef = useRef(options)

@@ -259,3 +259,52 @@ describe('useWebSocket', () => {
     expect(sockets()).toHaveLength(1)
   })
 })
+
+describe('useWebSocket on an authenticated channel', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+    FakeWebSocket.reset()
+  })
+  afterEach(() => vi.useRealTimers())
+
+  const hostSelect = (m) => (m?.state ? { queue: m.state, tickets: m.tickets } : null)
+
+  it('sends {"type": "auth", "token"} first on every connection, never the token in the URL', () => {
+    const { result } = renderHook(() =>
+      useWebSocket('/ws/host/q-1', { WebSocketImpl: FakeWebSocket, random: () => 1, authToken: 'host-secret-token-123', select: hostSelect }),
+    )
+    const first = FakeWebSocket.last()
+    expect(first.url).not.toContain('host-secret-token-123')
+    act(() => first.open())
+    expect(first.sent).toEqual([{ type: 'auth', token: 'host-secret-token-123' }])
+    act(() => first.receive({ type: 'snapshot', seq: 3, state: { name: 'Front desk' }, tickets: [{ id: 't-1' }] }))
+    expect(result.current.state).toEqual({ queue: { name: 'Front desk' }, tickets: [{ id: 't-1' }] })
+    act(() => vi.advanceTimersByTime(20000))
+    expect(first.sent).toEqual([{ type: 'auth', token: 'host-secret-token-123' }, { type: 'ping' }])
+
+    act(() => first.drop())
+    act(() => vi.advanceTimersByTime(500))
+    const second = FakeWebSocket.last()
+    expect(second).not.toBe(first)
+    expect(new URL(second.url).search).toBe('?since=3')
+    act(() => second.open())
+    expect(second.sent[0]).toEqual({ type: 'auth', token: 'host-secret-token-123' })
+  })
+
+  it('sends no auth message without authToken', () => {
+    renderHook(() => useWebSocket('/ws/queues/q-1', { WebSocketImpl: FakeWebSocket }))
+    act(() => FakeWebSocket.last().open())
+    expect(FakeWebSocket.last().sent).toEqual([])
+  })
+
+  it('stops and reports unauthorized on 4401', () => {
+    const { result } = renderHook(() =>
+      useWebSocket('/ws/host/q-1', { WebSocketImpl: FakeWebSocket, authToken: 'wrong-token-0000000' }),
+    )
+    act(() => FakeWebSocket.last().open())
+    act(() => FakeWebSocket.last().drop(4401))
+    expect(result.current.error).toEqual({ code: 'unauthorized', closeCode: 4401 })
+    act(() => vi.advanceTimersByTime(60000))
+    expect(FakeWebSocket.instances).toHaveLength(1)
+  })
+})

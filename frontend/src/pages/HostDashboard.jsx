@@ -1,6 +1,295 @@
-// The host page: built in the next step of issue 5.
-import NotFound from './NotFound.jsx'
+// /host/{queue_id}#token=…: the host's tablet. The token moves from the link's fragment to
+// localStorage; the live host channel (token in the first message) keeps the lists fresh,
+// with REST refreshes while it is down. Every write goes through api.js (Idempotency-Key).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import ActiveTickets from '../components/host/ActiveTickets.jsx'
+import CallPanel, { validCounter } from '../components/host/CallPanel.jsx'
+import ClockBanner from '../components/host/ClockBanner.jsx'
+import HostMessage from '../components/host/HostMessage.jsx'
+import LineControls from '../components/host/LineControls.jsx'
+import LiveStatus from '../components/host/LiveStatus.jsx'
+import TodayStats from '../components/host/TodayStats.jsx'
+import WaitingList from '../components/host/WaitingList.jsx'
+import Button from '../components/Button.jsx'
+import { useNow } from '../hooks/useNow.js'
+import { useWebSocket } from '../hooks/useWebSocket.js'
+import { counterKey, createHostApi, readStored, takeHostToken, writeStored } from '../lib/hostApi.js'
+import { uuid } from '../lib/random.js'
+import { errorText, t } from '../lib/strings.js'
 
-export default function HostDashboard() {
-  return <NotFound />
+const DEFAULT_COUNTER = '1'
+const ACTIVE = new Set(['CALLED', 'SERVING'])
+// Answers that are part of a normal day, said kindly rather than as failures.
+const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed'])
+// A write whose answer was lost (offline) is retried with the same Idempotency-Key for this
+// long, so pressing "Call next" again cannot call two guests.
+const KEY_REUSE_MS = 2 * 60 * 1000
+
+const isAuthError = (err) => err?.status === 401 || err?.status === 403
+
+/** The host channel's payload: the queue state, the day's tickets and the box's clock. */
+export function hostPayload(message) {
+  if (!message || (!message.state && !Array.isArray(message.tickets))) return null
+  const out = {}
+  if (message.state) out.queue = message.state
+  if (Array.isArray(message.tickets)) out.tickets = message.tickets
+  if (message.clock) out.clock = message.clock
+  return out
+}
+
+/** An error as the host should read it: the host's own wording first, then the shared one. */
+export function hostErrorText(err) {
+  const key = `host.error.${err?.code}`
+  const text = t(key)
+  return text !== key ? text : errorText(err)
+}
+
+export default function HostDashboard({ queueId }) {
+  const [token] = useState(() => takeHostToken(queueId))
+  if (!token) return <HostMessage title={t('host.noToken.title')} body={t('host.noToken.body')} />
+  return <Dashboard queueId={queueId} token={token} />
+}
+
+function Dashboard({ queueId, token }) {
+  const api = useMemo(() => createHostApi(queueId, token), [queueId, token])
+  const [authFailed, setAuthFailed] = useState(false)
+
+  const load = useCallback(async () => {
+    const [tickets, queue, health] = await Promise.allSettled([api.listTickets(), api.getQueue(), api.health()])
+    for (const part of [tickets, queue]) {
+      if (part.status === 'rejected') {
+        if (isAuthError(part.reason)) setAuthFailed(true)
+        throw part.reason
+      }
+    }
+    return { queue: queue.value, tickets: tickets.value, clock: health.status === 'fulfilled' ? (health.value?.clock ?? null) : null }
+  }, [api])
+
+  const { state, connection, updatedAt, error, replace } = useWebSocket(
+    authFailed ? null : `/ws/host/${encodeURIComponent(queueId)}`,
+    { authToken: token, select: hostPayload, fallback: load },
+  )
+  const stateRef = useRef(state)
+  stateRef.current = state
+  const connectionRef = useRef(connection)
+  connectionRef.current = connection
+
+  const now = useNow(15000)
+  const [draft, setDraft] = useState(() => readStored(counterKey(queueId)) ?? DEFAULT_COUNTER)
+  const counter = validCounter(draft)
+  const [notice, setNotice] = useState(null)
+  const [busy, setBusy] = useState(() => new Set())
+  const busyRef = useRef(new Set())
+  const keysRef = useRef(new Map())
+
+  function changeDraft(value) {
+    setDraft(value)
+    const name = validCounter(value)
+    if (name) writeStored(counterKey(queueId), name)
+  }
+
+  const refresh = useCallback(async () => {
+    try {
+      replace(await load())
+    } catch {
+      // offline or refused: the live channel and its fallback keep trying
+    }
+  }, [load, replace])
+
+  /**
+   * Run one write. `busyKey` keeps it from running twice at once; `signature` names the
+   * request, so a retry after a lost answer reuses its Idempotency-Key.
+   * Resolves to {ok, result} or {ok: false, error, message}.
+   */
+  async function run(busyKey, signature, call, { notify = true } = {}) {
+    if (busyRef.current.has(busyKey)) return { ok: false, skipped: true }
+    busyRef.current.add(busyKey)
+    setBusy(new Set(busyRef.current))
+    const saved = keysRef.current.get(signature)
+    const reuse = saved && Date.now() - saved.at < KEY_REUSE_MS
+    const idempotencyKey = reuse ? saved.key : uuid()
+    if (!reuse) keysRef.current.set(signature, { key: idempotencyKey, at: Date.now() })
+    try {
+      const result = await call({ idempotencyKey })
+      keysRef.current.delete(signature)
+      if (connectionRef.current !== 'open') refresh()
+      return { ok: true, result }
+    } catch (err) {
+      if (err?.code !== 'offline') keysRef.current.delete(signature)
+      if (isAuthError(err)) {
+        setAuthFailed(true)
+        return { ok: false, error: err, message: t('host.badToken.title') }
+      }
+      const message = hostErrorText(err)
+      if (notify) setNotice({ tone: KIND.has(err?.code) ? 'info' : 'error', text: message })
+      if (err?.status === 409 || err?.status === 404) refresh()
+      return { ok: false, error: err, message }
+    } finally {
+      busyRef.current.delete(busyKey)
+      setBusy(new Set(busyRef.current))
+    }
+  }
+
+  async function callNext() {
+    if (!counter) {
+      setNotice({ tone: 'error', text: t('host.counter.invalid') })
+      return
+    }
+    const answer = await run('call-next', `call-next:${counter}`, (o) => api.callNext(counter, o))
+    if (answer.ok) {
+      setNotice({ tone: 'success', text: t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter }) })
+    }
+  }
+
+  async function ticketAction(ticket, action) {
+    let call
+    if (action === 'recall') {
+      // Out of turn from the line: to this counter. Called again: to the counter it was called to.
+      const to = ticket.status === 'WAITING' ? counter : null
+      if (ticket.status === 'WAITING' && !to) {
+        setNotice({ tone: 'error', text: t('host.counter.invalid') })
+        return
+      }
+      call = (o) => api.recall(ticket.id, to, o)
+    } else if (action === 'cancel') {
+      call = (o) => api.cancel(ticket.id, o)
+    } else {
+      call = (o) => api.move(ticket.id, action, o)
+    }
+    const answer = await run(`${action}:${ticket.id}`, `${action}:${ticket.id}:${counter ?? ''}`, call)
+    if (answer.ok) {
+      const done = answer.result ?? ticket
+      setNotice({ tone: 'success', text: t(`host.done.${action}`, { number: done.display_number ?? ticket.display_number, counter: done.counter ?? counter }) })
+    }
+  }
+
+  async function changeQueue(changes) {
+    const answer = await run('queue', `queue:${JSON.stringify(changes)}`, (o) => api.updateQueue(changes, o))
+    if (answer.ok) {
+      if (stateRef.current && answer.result) replace({ ...stateRef.current, queue: answer.result })
+      setNotice({ tone: 'success', text: t('host.saved') })
+    }
+  }
+
+  async function changeCounter(open, backIn) {
+    if (!counter) return
+    const answer = await run('counter', `counter:${counter}:${open}:${backIn ?? ''}`, (o) => api.setCounter(counter, open, backIn, o))
+    if (answer.ok) {
+      if (stateRef.current && answer.result) replace({ ...stateRef.current, queue: answer.result })
+      setNotice({ tone: 'success', text: t('host.saved') })
+    }
+  }
+
+  async function sendTabletTime() {
+    const nowIso = new Date().toISOString()
+    const answer = await run('clock', `clock:${nowIso}`, (o) => api.setClock(nowIso, o), { notify: false })
+    if (answer.ok && stateRef.current && answer.result?.clock) replace({ ...stateRef.current, clock: answer.result.clock })
+    return answer
+  }
+
+  // The N key calls the next guest, unless the host is typing somewhere.
+  const callNextRef = useRef(callNext)
+  callNextRef.current = callNext
+  useEffect(() => {
+    function onKey(event) {
+      if (event.key !== 'n' && event.key !== 'N') return
+      if (event.repeat || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return
+      const target = event.target
+      if (target?.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) return
+      event.preventDefault()
+      callNextRef.current()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [])
+
+  const badToken = authFailed || error?.code === 'unauthorized' || error?.code === 'forbidden'
+  if (badToken) return <HostMessage title={t('host.badToken.title')} body={t('host.badToken.body')} />
+  if (error?.code === 'not_found') return <HostMessage title={t('host.notFound.title')} body={t('host.notFound.body')} />
+  if (error) {
+    return (
+      <HostMessage title={t('host.failed.title')} body={t('host.failed.body')}>
+        <Button onClick={() => window.location.reload()}>{t('host.retry')}</Button>
+      </HostMessage>
+    )
+  }
+
+  const banner = <ConnectionBanner connection={connection} updatedAt={updatedAt} hasState={Boolean(state?.queue)} />
+  const queue = state?.queue
+  if (!queue) {
+    return (
+      <div className="min-h-dvh bg-stone-50 text-stone-900">
+        {banner}
+        <main className="mx-auto max-w-6xl p-4">
+          <p className="text-2xl">{t('app.loading')}</p>
+        </main>
+      </div>
+    )
+  }
+
+  const tickets = state.tickets ?? []
+  const active = tickets.filter((ticket) => ACTIVE.has(ticket.status))
+  const waiting = tickets.filter((ticket) => ticket.status === 'WAITING')
+  const counters = queue.counters ?? []
+  const counterState = counter ? (counters.find((c) => c.name === counter) ?? null) : null
+  const lineStatus = !queue.active ? 'closed' : queue.is_paused ? 'paused' : 'open'
+
+  return (
+    <div className="min-h-dvh bg-stone-50 text-stone-900">
+      {banner}
+      <header className="border-b border-stone-300 bg-white">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3">
+          <h1 className="text-2xl font-bold break-words">
+            <span className="sr-only">{t('host.title')}: </span>
+            {queue.name}
+          </h1>
+          <div className="flex flex-wrap items-center gap-2">
+            <p
+              data-testid="line-status"
+              className={`rounded-full px-3 py-1 text-base font-bold ${
+                lineStatus === 'open' ? 'bg-blue-100 text-blue-950' : lineStatus === 'paused' ? 'bg-amber-200 text-stone-950' : 'bg-stone-800 text-white'
+              }`}
+            >
+              {t(`host.line.${lineStatus}`)}
+            </p>
+            <LiveStatus connection={connection} />
+          </div>
+        </div>
+      </header>
+
+      <main className="mx-auto grid max-w-6xl gap-6 px-4 py-6 md:grid-cols-2">
+        <div className="empty:hidden md:col-span-2">
+          <ClockBanner clock={state.clock} onUseTabletTime={sendTabletTime} />
+        </div>
+        <div className="grid content-start gap-6">
+          <CallPanel
+            draft={draft}
+            onDraftChange={changeDraft}
+            counters={counters}
+            waitingCount={waiting.length}
+            busy={busy.has('call-next')}
+            onCallNext={callNext}
+            counterNote={counterState && !counterState.is_open ? t('host.counter.closed', { counter }) : null}
+            notice={notice}
+          />
+          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={ticketAction} />
+        </div>
+        <div className="grid content-start gap-6">
+          <WaitingList tickets={waiting} receivedAt={updatedAt} now={now} busy={busy} onAction={ticketAction} />
+        </div>
+        <LineControls
+          queue={queue}
+          counter={counter}
+          counterState={counterState}
+          now={now}
+          receivedAt={updatedAt}
+          busy={busy}
+          onQueueChange={changeQueue}
+          onCounterChange={changeCounter}
+        />
+        <TodayStats tickets={tickets} />
+      </main>
+    </div>
+  )
 }

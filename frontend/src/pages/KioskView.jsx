@@ -1,6 +1,239 @@
-// The kiosk page: built in the next step of issue 5.
-import NotFound from './NotFound.jsx'
+// /kiosk/{queue_id}#token=…: the touch screen at the door. One giant button issues a ticket
+// with the kiosk's token; the number and its QR code stay on screen for a few seconds (the
+// guest scans it to follow their turn on their phone), then the kiosk is ready again.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import { useNow } from '../hooks/useNow.js'
+import { useWebSocket } from '../hooks/useWebSocket.js'
+import { getQueue } from '../lib/api.js'
+import { uuid } from '../lib/random.js'
+import { kioskTokenKey, paths, screensApi } from '../lib/screensApi.js'
+import { errorText, t } from '../lib/strings.js'
+import { minutesUp, remaining } from '../lib/time.js'
 
-export default function KioskView() {
-  return <NotFound />
+export const RESET_AFTER = 15 // seconds the issued ticket stays on screen
+
+const BLOCKING = new Set(['queue_paused', 'queue_closed'])
+
+export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
+  // The token leaves the address at once (it would show in the history and on screen).
+  const [token] = useFragmentToken(kioskTokenKey(queueId))
+  const api = useMemo(() => screensApi(token), [token])
+
+  const { state: queue, connection, updatedAt, error } = useWebSocket(
+    token ? `/ws/queues/${encodeURIComponent(queueId)}` : null,
+    { fallback: () => getQueue(queueId) },
+  )
+  const now = useNow(1000)
+
+  const [issued, setIssued] = useState(null)
+  const [busy, setBusy] = useState(false)
+  const [issueError, setIssueError] = useState(null)
+  // A tap whose request got no answer is retried with the same key: the box answers it with
+  // the ticket it may already have made, instead of making a second one.
+  const retryKey = useRef(null)
+  const takeButton = useRef(null)
+  const hadTicket = useRef(false)
+  const reset = useCallback(() => setIssued(null), [])
+
+  // A new kiosk link opened in this tab: whatever the old token was refused, try again.
+  useEffect(() => {
+    setIssueError(null)
+    retryKey.current = null
+  }, [token])
+
+  // A refusal because the line paused or closed holds until the next state says otherwise.
+  useEffect(() => {
+    setIssueError((current) => (current && BLOCKING.has(current.code) ? null : current))
+  }, [updatedAt])
+
+  // Back at the start after a ticket: the button has the focus again (keyboard, switch access).
+  useEffect(() => {
+    if (issued) hadTicket.current = true
+    else if (hadTicket.current) takeButton.current?.focus()
+  }, [issued])
+
+  async function take() {
+    if (busy) return
+    setBusy(true)
+    setIssueError(null)
+    const key = retryKey.current ?? uuid()
+    retryKey.current = key
+    try {
+      const ticket = await api.issueTicket(queueId, { idempotencyKey: key })
+      retryKey.current = null
+      setIssued(ticket)
+    } catch (err) {
+      if (err?.code !== 'offline') retryKey.current = null // an answer, even an error, is final
+      setIssueError(err)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  if (!token) {
+    return (
+      <Frame>
+        <Notice title={t('kiosk.notSetUpTitle')} body={t('kiosk.notSetUpBody')} />
+      </Frame>
+    )
+  }
+
+  if (issueError?.status === 401 || issueError?.status === 403) {
+    return (
+      <Frame>
+        <Notice title={t('kiosk.invalidTitle')} body={t('kiosk.invalidBody')} />
+      </Frame>
+    )
+  }
+
+  const banner = <ConnectionBanner connection={connection} updatedAt={updatedAt} hasState={Boolean(queue)} />
+
+  if (error?.code === 'not_found' || issueError?.status === 404) {
+    return (
+      <Frame>
+        <Notice title={t('kiosk.notFoundTitle')} body={t('kiosk.notFoundBody')} />
+      </Frame>
+    )
+  }
+
+  if (issued) {
+    return (
+      <Frame>
+        <Issued ticket={issued} resetAfter={resetAfter} onReset={reset} />
+      </Frame>
+    )
+  }
+
+  if (!queue) {
+    return (
+      <Frame banner={banner}>
+        <p className="text-3xl">{t('app.loading')}</p>
+      </Frame>
+    )
+  }
+
+  const closed = !queue.active || issueError?.code === 'queue_closed'
+  const paused = !closed && (queue.is_paused || issueError?.code === 'queue_paused')
+  const backIn = queue.is_paused ? remaining(queue.back_in_seconds, updatedAt, now) : null
+  const otherError = issueError && !BLOCKING.has(issueError.code) ? errorText(issueError) : null
+
+  return (
+    <Frame banner={banner}>
+      <h1 className="text-4xl font-black break-words sm:text-6xl">{queue.name}</h1>
+
+      {closed ? (
+        <section role="status" className="grid w-full gap-3 rounded-3xl bg-stone-800 p-6 text-white sm:p-10">
+          <p className="text-3xl font-black sm:text-5xl">{t('kiosk.closed')}</p>
+          <p className="text-xl sm:text-3xl">{t('kiosk.closedBody')}</p>
+        </section>
+      ) : paused ? (
+        <section role="status" className="grid w-full gap-3 rounded-3xl bg-amber-200 p-6 text-stone-950 ring-4 ring-amber-600 sm:p-10">
+          <p className="text-3xl font-black sm:text-5xl">{t('kiosk.paused')}</p>
+          <p className="text-xl sm:text-3xl">
+            {backIn !== null && backIn > 0 ? t('kiosk.pausedBack', { minutes: minutesUp(backIn) }) : t('kiosk.pausedBody')}
+          </p>
+        </section>
+      ) : (
+        <>
+          <button
+            ref={takeButton}
+            type="button"
+            onClick={take}
+            disabled={busy}
+            className="min-h-[40vh] w-full rounded-3xl bg-blue-800 px-6 text-5xl font-black text-white shadow-lg hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-500 sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
+          >
+            {busy ? t('kiosk.taking') : t('kiosk.take')}
+          </button>
+          <p className="text-2xl sm:text-3xl">
+            {t('kiosk.waiting', { count: queue.waiting_count })}
+            {queue.eta_seconds > 0 ? ` · ${t('kiosk.eta', { minutes: minutesUp(queue.eta_seconds) })}` : ''}
+          </p>
+        </>
+      )}
+
+      {otherError ? (
+        <p role="alert" className="w-full rounded-2xl bg-red-100 p-4 text-2xl font-bold text-red-900 ring-2 ring-red-800">
+          {otherError}
+        </p>
+      ) : null}
+    </Frame>
+  )
+}
+
+function Frame({ children, banner = null }) {
+  return (
+    <div className="flex min-h-dvh flex-col bg-stone-50 text-stone-900 select-none">
+      {banner}
+      <main className="mx-auto flex w-full max-w-4xl flex-1 flex-col items-center justify-center gap-6 px-4 py-6 text-center sm:gap-10">
+        {children}
+      </main>
+    </div>
+  )
+}
+
+function Notice({ title, body }) {
+  return (
+    <section role="alert" className="grid gap-4">
+      <h1 className="text-4xl font-black sm:text-6xl">{title}</h1>
+      <p className="text-xl sm:text-3xl">{body}</p>
+    </section>
+  )
+}
+
+/** The issued number with its QR code, and a countdown back to the start. */
+function Issued({ ticket, resetAfter, onReset }) {
+  const [left, setLeft] = useState(resetAfter)
+  const done = useRef(null)
+
+  useEffect(() => {
+    const started = Date.now()
+    const timer = setInterval(() => {
+      const rest = resetAfter - Math.floor((Date.now() - started) / 1000)
+      if (rest <= 0) onReset()
+      else setLeft(rest)
+    }, 250)
+    return () => clearInterval(timer)
+  }, [resetAfter, onReset])
+
+  useEffect(() => {
+    done.current?.focus()
+  }, [])
+
+  const number = ticket.display_number
+  return (
+    <section aria-labelledby="your-number" className="flex w-full flex-col items-center gap-4 sm:gap-6">
+      <h1 id="your-number" className="text-2xl font-semibold uppercase tracking-wide text-stone-700 sm:text-4xl">
+        {t('kiosk.yourNumber')}
+      </h1>
+      <p className="text-[clamp(4rem,22vw,13rem)] font-black leading-none tabular-nums break-all">{number}</p>
+      <img
+        src={paths.ticketQr(ticket.id)}
+        alt={t('kiosk.qrAlt', { number })}
+        className="aspect-square h-auto w-[min(70vw,22rem)] rounded-2xl bg-white p-3 ring-2 ring-stone-300"
+      />
+      <p className="text-2xl font-bold sm:text-4xl">{t('kiosk.scan')}</p>
+      {ticket.status === 'WAITING' ? (
+        <p className="text-xl sm:text-3xl">
+          {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
+        </p>
+      ) : null}
+      <p className="text-lg text-stone-700 sm:text-2xl">{t('kiosk.noPhone')}</p>
+      <button
+        ref={done}
+        type="button"
+        onClick={onReset}
+        className="grid min-h-16 w-full max-w-md gap-1 rounded-2xl border-4 border-stone-800 bg-white px-6 py-3 text-3xl font-black text-stone-950 hover:bg-stone-100 focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
+      >
+        <span>{t('kiosk.done')}</span>
+        <span className="text-lg font-semibold" aria-live="off">
+          {t('kiosk.resetIn', { count: left })}
+        </span>
+      </button>
+      <div aria-live="polite" className="sr-only">
+        {t('kiosk.announce', { number })}
+      </div>
+    </section>
+  )
 }

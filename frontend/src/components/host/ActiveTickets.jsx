@@ -1,0 +1,67 @@
+import Button from '../Button.jsx'
+import { t } from '../../lib/strings.js'
+import { minutesSince } from './format.js'
+
+// What the host can do with a called ticket, and with one being served (README, "Lifecycle").
+const ACTIONS = {
+  CALLED: [
+    ['serve', 'primary'],
+    ['complete', 'secondary'],
+    ['no-show', 'secondary'],
+    ['recall', 'secondary'],
+    ['requeue', 'secondary'],
+  ],
+  SERVING: [['complete', 'primary']],
+}
+
+/** The called and serving tickets, the host's own counter first. */
+export default function ActiveTickets({ tickets, counter, now, busy, onAction }) {
+  const mine = (ticket) => (ticket.counter === counter ? 0 : 1)
+  const sorted = [...tickets].sort((a, b) => mine(a) - mine(b) || a.position_number - b.position_number)
+  return (
+    <section aria-labelledby="host-active-title" className="grid gap-3">
+      <h2 id="host-active-title" className="text-2xl font-bold">
+        {t('host.active.title')}
+      </h2>
+      {sorted.length === 0 ? (
+        <p className="rounded-2xl bg-white p-4 text-lg text-stone-700 ring-1 ring-stone-300">{t('host.active.empty')}</p>
+      ) : (
+        <ul className="grid gap-3">
+          {sorted.map((ticket) => {
+            const since = minutesSince(ticket.status === 'SERVING' ? ticket.serving_at ?? ticket.called_at : ticket.called_at, now)
+            return (
+              <li
+                key={ticket.id}
+                data-testid={`active-${ticket.display_number}`}
+                className={`grid gap-3 rounded-2xl bg-white p-4 shadow-sm ring-2 ${ticket.counter === counter ? 'ring-blue-800' : 'ring-stone-300'}`}
+              >
+                <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+                  <p className="text-5xl font-black tabular-nums break-all">{ticket.display_number}</p>
+                  <p className="text-lg">
+                    <span className="font-bold">{t(`host.status.${ticket.status}`)}</span>
+                    {ticket.counter ? <> · {t('host.atCounter', { counter: ticket.counter })}</> : null}
+                    {ticket.counter === counter ? <span className="text-stone-700"> ({t('host.yourCounter')})</span> : null}
+                    {since !== null ? <span className="text-stone-700"> · {t('host.sinceMinutes', { minutes: since })}</span> : null}
+                  </p>
+                </div>
+                <div className="grid grid-cols-2 gap-2 sm:grid-cols-3">
+                  {(ACTIONS[ticket.status] ?? []).map(([action, kind]) => (
+                    <Button
+                      key={action}
+                      kind={kind}
+                      disabled={busy.has(`${action}:${ticket.id}`)}
+                      aria-label={t('host.action.label', { action: t(`host.action.${action}`), number: ticket.display_number })}
+                      onClick={() => onAction(ticket, action)}
+                    >
+                      {t(`host.action.${action}`)}
+                    </Button>
+                  ))}
+                </div>
+              </li>
+            )
+          })}
+        </ul>
+      )}
+    </section>
+  )
+}

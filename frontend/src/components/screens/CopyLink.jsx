@@ -1,0 +1,76 @@
+import { useEffect, useRef, useState } from 'react'
+import { t } from '../../lib/strings.js'
+
+async function copyText(text, input) {
+  // The clipboard API exists only in secure contexts (https, localhost); the box is usually
+  // reached over plain http on the LAN, where the old select-and-copy still works.
+  try {
+    if (globalThis.isSecureContext && globalThis.navigator?.clipboard?.writeText) {
+      await globalThis.navigator.clipboard.writeText(text)
+      return true
+    }
+  } catch {
+    // fall back below
+  }
+  try {
+    input?.focus()
+    input?.select()
+    return document.execCommand?.('copy') === true
+  } catch {
+    return false
+  }
+}
+
+/** A link as selectable text with a Copy button (and Open, when `open`). */
+export default function CopyLink({ url, label, open = false }) {
+  const input = useRef(null)
+  const [result, setResult] = useState(null) // null | "copied" | "failed"
+
+  useEffect(() => {
+    if (result !== 'copied') return undefined
+    const timer = setTimeout(() => setResult(null), 3000)
+    return () => clearTimeout(timer)
+  }, [result])
+
+  async function copy() {
+    setResult((await copyText(url, input.current)) ? 'copied' : 'failed')
+  }
+
+  return (
+    <div className="grid gap-1">
+      <div className="flex flex-wrap gap-2">
+        <input
+          ref={input}
+          type="text"
+          readOnly
+          value={url}
+          aria-label={label}
+          onFocus={(event) => event.target.select()}
+          className="min-h-12 min-w-0 flex-1 basis-48 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-sm text-stone-900"
+        />
+        <div className="flex gap-2">
+          <button
+            type="button"
+            onClick={copy}
+            className="min-h-12 rounded-lg bg-blue-800 px-4 text-base font-semibold text-white hover:bg-blue-900 active:bg-blue-950"
+          >
+            {t('screens.copy')}
+          </button>
+          {open ? (
+            <a
+              href={url}
+              target="_blank"
+              rel="noopener noreferrer"
+              className="inline-flex min-h-12 items-center rounded-lg border-2 border-stone-700 bg-white px-4 text-base font-semibold text-stone-900 hover:bg-stone-100"
+            >
+              {t('screens.open')}
+            </a>
+          ) : null}
+        </div>
+      </div>
+      <p aria-live="polite" className="min-h-5 text-sm font-semibold text-stone-800">
+        {result === 'copied' ? t('screens.copied') : result === 'failed' ? t('screens.copyFailed') : ''}
+      </p>
+    </div>
+  )
+}

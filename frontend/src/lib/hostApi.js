@@ -1,0 +1,100 @@
+// The host's calls, built on api.js's request(): the host token goes in as the bearer
+// credential, and every write carries an Idempotency-Key (a fresh one unless the caller
+// passes `idempotencyKey`, e.g. to retry a call whose answer was lost).
+import { request } from './api.js'
+
+const enc = (value) => encodeURIComponent(value)
+
+export const TICKET_MOVES = ['serve', 'complete', 'no-show', 'requeue']
+
+export function createHostApi(queueId, token) {
+  const queuePath = `/api/queues/${enc(queueId)}`
+  const host = (options = {}) => ({ ...options, token })
+
+  return {
+    /** The service day's tickets, in number order. */
+    listTickets: async (options) => (await request('GET', `${queuePath}/tickets`, host(options)))?.tickets ?? [],
+    /** The public queue state (no credential needed). */
+    getQueue: (options) => request('GET', queuePath, options),
+    /** /healthz: its `clock` says whether the box's time can be believed. */
+    health: (options) => request('GET', '/healthz', options),
+
+    callNext: (counter, options) => request('POST', `${queuePath}/call-next`, host({ ...options, body: { counter } })),
+    /** serve, complete, no-show or requeue. */
+    move: (ticketId, action, options) => {
+      if (!TICKET_MOVES.includes(action)) throw new Error(`unknown move ${action}`)
+      return request('POST', `/api/tickets/${enc(ticketId)}/${action}`, host({ ...options, body: {} }))
+    },
+    /** Call this ticket now (out of turn, or again); without a counter it keeps its own. */
+    recall: (ticketId, counter, options) =>
+      request('POST', `/api/tickets/${enc(ticketId)}/recall`, host({ ...options, body: counter ? { counter } : {} })),
+    cancel: (ticketId, options) => request('POST', `/api/tickets/${enc(ticketId)}/cancel`, host({ ...options, body: {} })),
+
+    /** {active?, is_paused?, back_in_minutes?, …} → the queue state. */
+    updateQueue: (changes, options) => request('PATCH', queuePath, host({ ...options, body: changes })),
+    /** Open or close a counter → the queue state. */
+    setCounter: (counter, open, backInMinutes, options) => {
+      const body = { counter, open }
+      if (!open && backInMinutes) body.back_in_minutes = backInMinutes
+      return request('POST', `${queuePath}/counters`, host({ ...options, body }))
+    },
+    /** Give the box this tablet's time (ISO 8601 with an offset or Z). */
+    setClock: (now, options) => request('POST', '/api/clock', host({ ...options, body: { now } })),
+  }
+}
+
+/** Where this tablet keeps the host token of `queueId`. */
+export const tokenKey = (queueId) => `qode.host.${queueId}.token`
+/** Where it keeps the counter the host works at. */
+export const counterKey = (queueId) => `qode.host.${queueId}.counter`
+
+function storage() {
+  try {
+    return globalThis.localStorage ?? null
+  } catch {
+    return null // storage blocked (private mode in some browsers)
+  }
+}
+
+export function readStored(key) {
+  try {
+    return storage()?.getItem(key) ?? null
+  } catch {
+    return null
+  }
+}
+
+export function writeStored(key, value) {
+  try {
+    storage()?.setItem(key, value)
+  } catch {
+    // full or blocked: the page still works for this visit
+  }
+}
+
+/**
+ * The host token for `queueId`. A `#token=…` fragment (the host link) wins: it is saved
+ * for this queue and removed from the address bar, so it does not linger in the history
+ * or get shared with a screenshot. Otherwise the saved one, or null.
+ */
+export function takeHostToken(queueId, location = globalThis.location, history = globalThis.history) {
+  const hash = location?.hash ?? ''
+  if (hash.length > 1) {
+    const params = new URLSearchParams(hash.slice(1))
+    const fromLink = params.get('token')?.trim()
+    if (params.has('token')) {
+      params.delete('token')
+      const rest = params.toString()
+      try {
+        history?.replaceState(history.state, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`)
+      } catch {
+        // some embedded browsers refuse; the token is still kept below
+      }
+    }
+    if (fromLink) {
+      writeStored(tokenKey(queueId), fromLink)
+      return fromLink
+    }
+  }
+  return readStored(tokenKey(queueId)) || null
+}

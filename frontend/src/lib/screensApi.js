@@ -1,0 +1,123 @@
+// What the display, kiosk and setup pages need from the box, built on api.js's one client,
+// plus the links they show and the tokens they keep.
+import { createApi } from './api.js'
+
+const enc = encodeURIComponent
+
+/**
+ * The calls of the screens, with `token` (admin, host or kiosk) as the bearer credential.
+ * Every answer that is not 2xx is an ApiError (api.js); writes carry an Idempotency-Key.
+ */
+export function screensApi(token, options = {}) {
+  const api = createApi({ ...options, token })
+  return {
+    request: api.request,
+    getQueue: (queueId, opts) => api.getQueue(queueId, opts),
+    /** Admin: `{"queues": [QueueOut, …]}`. */
+    listQueues: (opts) => api.request('GET', '/api/queues', opts),
+    /** Admin: 201 QueueOut with `host_token` and `host_url` (the only copy of both). */
+    createQueue: ({ name, prefix = '' }, opts) =>
+      api.request('POST', '/api/queues', { ...opts, body: { name, prefix } }),
+    /** Host or admin: `{host_token, host_url}`; the old host token stops working. */
+    rotateHostToken: (queueId, opts) =>
+      api.request('POST', `/api/queues/${enc(queueId)}/rotate-token`, { ...opts, body: {} }),
+    /** Host or admin: 201 `{id, queue_id, kind, name, token}` (the only copy of the token). */
+    addDevice: (queueId, { name, kind }, opts) =>
+      api.request('POST', `/api/queues/${enc(queueId)}/devices`, { ...opts, body: { name, kind } }),
+    /** Kiosk: a ticket that belongs to no phone (no device_token). */
+    issueTicket: (queueId, opts) =>
+      api.request('POST', `/api/queues/${enc(queueId)}/tickets`, { ...opts, body: {} }),
+  }
+}
+
+// ---- links -------------------------------------------------------------------------------
+
+export const paths = {
+  join: (queueId) => `/join/${enc(queueId)}`,
+  display: (queueId) => `/display/${enc(queueId)}`,
+  kiosk: (queueId, token) => `/kiosk/${enc(queueId)}#token=${enc(token)}`,
+  joinQr: (queueId) => `/api/queues/${enc(queueId)}/join-qr.svg`,
+  ticketQr: (ticketId) => `/api/tickets/${enc(ticketId)}/qr.svg`,
+}
+
+/** `path` on this page's own origin (the box), as a full link to copy or print. */
+export function absoluteUrl(path, origin = globalThis.location?.origin ?? '') {
+  return origin + path
+}
+
+// ---- tokens from the fragment -----------------------------------------------------------
+
+export const ADMIN_TOKEN_KEY = 'qode.adminToken'
+export const kioskTokenKey = (queueId) => `qode.kioskToken.${queueId}`
+
+const memory = new Map() // when localStorage is blocked: the token lives as long as the page
+
+function storage() {
+  try {
+    return globalThis.localStorage ?? null
+  } catch {
+    return null
+  }
+}
+
+export function readToken(key) {
+  const store = storage()
+  if (store) {
+    try {
+      return store.getItem(key) ?? memory.get(key) ?? null
+    } catch {
+      // blocked storage: fall through to memory
+    }
+  }
+  return memory.get(key) ?? null
+}
+
+export function saveToken(key, token) {
+  const store = storage()
+  try {
+    if (store) {
+      store.setItem(key, token)
+      memory.delete(key)
+      return
+    }
+  } catch {
+    // storage full or blocked: memory keeps it for this page
+  }
+  memory.set(key, token)
+}
+
+export function forgetToken(key) {
+  memory.delete(key)
+  try {
+    storage()?.removeItem(key)
+  } catch {
+    // nothing to forget
+  }
+}
+
+/** The `token` in a fragment such as `#token=abc`, or null. */
+export function fragmentToken(hash) {
+  const text = String(hash ?? '').replace(/^#/, '')
+  if (!text) return null
+  const token = new URLSearchParams(text).get('token')
+  return token ? token.trim() || null : null
+}
+
+/**
+ * Move `#token=…` from the address into storage under `key` and take the fragment off the
+ * address (it would otherwise stay in the history and on screen). Returns the token to use:
+ * the fragment's, else the one saved before, else null.
+ */
+export function takeFragmentToken(key, location = globalThis.location, history = globalThis.history) {
+  const fromFragment = fragmentToken(location?.hash)
+  if (fromFragment) {
+    saveToken(key, fromFragment)
+    try {
+      history?.replaceState(history.state, '', `${location.pathname}${location.search}`)
+    } catch {
+      // an address we cannot rewrite keeps its fragment; the token is saved all the same
+    }
+    return fromFragment
+  }
+  return readToken(key)
+}

@@ -1,0 +1,432 @@
+import { act, render, screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { computeStats } from '../components/host/stats.js'
+import { FakeWebSocket } from '../test/fakeWebSocket.js'
+import { queue, routeFetch, ticket } from '../test/fixtures.js'
+import { setLanguage } from '../lib/strings.js'
+import HostDashboard from './HostDashboard.jsx'
+
+const TOKEN = 'host-token-0123456789abcdef'
+const TRUSTED = { trusted: true, source: 'system', reason: null }
+const UNTRUSTED = { trusted: false, source: 'system', reason: "the box's clock says 1970; it has not been set" }
+
+// One service day: waits (called_at − created_at) of 4, 10, 36, 8 and 4 minutes.
+const day = () => [
+  ticket({ id: 't-1', position_number: 1, display_number: 'A1', status: 'COMPLETED', counter: '1', people_ahead: 0, eta_seconds: null,
+    created_at: '2026-11-26T09:00:00.000Z', called_at: '2026-11-26T09:04:00.000Z', completed_at: '2026-11-26T09:09:00.000Z' }),
+  ticket({ id: 't-2', position_number: 2, display_number: 'A2', status: 'NO_SHOW', counter: '1', people_ahead: 0, eta_seconds: null,
+    created_at: '2026-11-26T09:10:00.000Z', called_at: '2026-11-26T09:20:00.000Z', completed_at: '2026-11-26T09:25:00.000Z' }),
+  ticket({ id: 't-3', position_number: 3, display_number: 'A3', status: 'COMPLETED', counter: '2', people_ahead: 0, eta_seconds: null,
+    created_at: '2026-11-26T09:30:00.000Z', called_at: '2026-11-26T10:06:00.000Z', completed_at: '2026-11-26T10:10:00.000Z' }),
+  ticket({ id: 't-4', position_number: 4, display_number: 'A4', status: 'CALLED', counter: '2', people_ahead: 0, eta_seconds: 0,
+    created_at: '2026-11-26T10:00:00.000Z', called_at: '2026-11-26T10:08:00.000Z' }),
+  ticket({ id: 't-5', position_number: 5, display_number: 'A5', status: 'SERVING', counter: '1', people_ahead: 0, eta_seconds: 0,
+    created_at: '2026-11-26T10:01:00.000Z', called_at: '2026-11-26T10:05:00.000Z', serving_at: '2026-11-26T10:06:00.000Z' }),
+  ticket({ id: 't-6', position_number: 6, display_number: 'A6', status: 'CANCELLED', people_ahead: 0, eta_seconds: null,
+    created_at: '2026-11-26T10:02:00.000Z', reason: 'cancelled_by_guest' }),
+  ticket({ id: 't-7', position_number: 7, display_number: 'A7', status: 'WAITING', people_ahead: 0, eta_seconds: 30,
+    created_at: '2026-11-26T10:03:00.000Z' }),
+  ticket({ id: 't-8', position_number: 8, display_number: 'A8', status: 'WAITING', people_ahead: 1, eta_seconds: 700,
+    created_at: '2026-11-26T10:04:00.000Z' }),
+]
+
+const snapshot = (overrides = {}) => ({
+  type: 'snapshot',
+  seq: 10,
+  state: queue({ waiting_count: 2 }),
+  tickets: day(),
+  clock: TRUSTED,
+  ...overrides,
+})
+
+let fetchMock
+
+function defaultRoutes() {
+  return {
+    'GET /api/queues/q-1/tickets': () => ({ body: { tickets: day() } }),
+    'GET /api/queues/q-1': () => ({ body: queue({ waiting_count: 2 }) }),
+    'GET /healthz': () => ({ body: { status: 'ok', version: '0.1.0', db: 'ok', clock: TRUSTED } }),
+  }
+}
+
+function renderHost({ routes = {}, hash = '', stored = TOKEN } = {}) {
+  window.history.replaceState(null, '', `/host/q-1${hash}`)
+  if (stored) localStorage.setItem('qode.host.q-1.token', stored)
+  fetchMock = vi.fn(routeFetch({ ...defaultRoutes(), ...routes }))
+  vi.stubGlobal('fetch', fetchMock)
+  return render(<HostDashboard queueId="q-1" />)
+}
+
+/** The server side of the host socket: open it and send `messages`. */
+function live(...messages) {
+  const ws = FakeWebSocket.last()
+  act(() => {
+    if (ws.readyState !== FakeWebSocket.OPEN) ws.open()
+    for (const m of messages) ws.receive(m)
+  })
+  return ws
+}
+
+/** The calls fetch got for "METHOD /path", with parsed bodies. */
+function calls(method, path) {
+  return fetchMock.mock.calls
+    .filter(([url, init = {}]) => (init.method ?? 'GET') === method && new URL(url, 'http://localhost').pathname === path)
+    .map(([, init]) => ({ headers: init.headers, body: init.body ? JSON.parse(init.body) : undefined }))
+}
+
+const pending = () => new Promise(() => {})
+
+beforeEach(() => {
+  FakeWebSocket.reset()
+  vi.stubGlobal('WebSocket', FakeWebSocket)
+})
+afterEach(() => {
+  vi.unstubAllGlobals()
+  window.history.replaceState(null, '', '/')
+})
+
+describe('HostDashboard', () => {
+  it('authenticates with its first message and renders the called and waiting lists from the snapshot', async () => {
+    renderHost({ routes: { 'GET /api/queues/q-1/tickets': pending } })
+    const ws = FakeWebSocket.last()
+    expect(new URL(ws.url).pathname).toBe('/ws/host/q-1')
+    expect(ws.url).not.toContain(TOKEN)
+    live(snapshot())
+    expect(ws.sent[0]).toEqual({ type: 'auth', token: TOKEN })
+
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Front desk')
+    expect(screen.getByText('Live')).toBeInTheDocument()
+    const active = screen.getByRole('region', { name: 'Called and being served' })
+    expect(within(active).getByText('A4')).toBeInTheDocument()
+    expect(within(active).getByText('A5')).toBeInTheDocument()
+    expect(within(active).queryByText('A1')).not.toBeInTheDocument()
+    expect(within(screen.getByTestId('active-A4')).getByText('Called')).toBeInTheDocument()
+    expect(within(screen.getByTestId('active-A5')).getByText('Being served')).toBeInTheDocument()
+    // Only "Done" for a ticket being served; the full set for a called one.
+    expect(within(screen.getByTestId('active-A5')).getAllByRole('button')).toHaveLength(1)
+    expect(within(screen.getByTestId('active-A4')).getByRole('button', { name: 'Serve: A4' })).toBeInTheDocument()
+    expect(within(screen.getByTestId('active-A4')).getByRole('button', { name: 'No-show: A4' })).toBeInTheDocument()
+    expect(within(screen.getByTestId('active-A4')).getByRole('button', { name: 'Call again: A4' })).toBeInTheDocument()
+    expect(within(screen.getByTestId('active-A4')).getByRole('button', { name: 'Back in line: A4' })).toBeInTheDocument()
+
+    const waiting = screen.getByRole('region', { name: /^Waiting/ })
+    const rows = within(waiting).getAllByRole('listitem')
+    expect(rows.map((row) => row.dataset.testid)).toEqual(['waiting-A7', 'waiting-A8'])
+    expect(within(screen.getByTestId('waiting-A7')).getByText('next')).toBeInTheDocument()
+    expect(within(screen.getByTestId('waiting-A8')).getByText('about 12 min')).toBeInTheDocument()
+    expect(within(screen.getByTestId('waiting-A8')).getByText(/^\d+ min$/)).toBeInTheDocument()
+    expect(screen.getByText('2 people waiting')).toBeInTheDocument()
+
+    // An update replaces the lists: A7 called to counter 1.
+    const next = day().map((x) => (x.id === 't-7' ? { ...x, status: 'CALLED', counter: '1', called_at: '2026-11-26T10:20:00.000Z', eta_seconds: 0 } : x))
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 1 }), tickets: next, clock: TRUSTED })
+    expect(within(active).getByText('A7')).toBeInTheDocument()
+    expect(within(waiting).queryByText('A7')).not.toBeInTheDocument()
+    expect(screen.getByText('1 person waiting')).toBeInTheDocument()
+  })
+
+  it('falls back to REST while the socket is down, and says so', async () => {
+    renderHost()
+    expect(await screen.findByText('A8')).toBeInTheDocument()
+    expect(screen.getAllByText('Connecting…').length).toBeGreaterThan(0)
+    expect(calls('GET', '/api/queues/q-1/tickets')[0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    act(() => FakeWebSocket.last().drop())
+    expect(screen.getAllByText('Reconnecting…').length).toBeGreaterThan(0)
+    expect(screen.getByText('A8')).toBeInTheDocument()
+  })
+
+  it('calls the next guest to the chosen counter, by button and by the N key', async () => {
+    const callNext = vi.fn((init) => ({ body: ticket({ id: 't-7', display_number: 'A7', status: 'CALLED', counter: JSON.parse(init.body).counter }) }))
+    renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
+    live(snapshot())
+    const input = screen.getByLabelText('Your counter')
+    expect(input).toHaveValue('1')
+    await userEvent.clear(input)
+    await userEvent.type(input, '3')
+    // Typing "n" in a field is typing, not a shortcut.
+    await userEvent.type(input, 'n')
+    expect(callNext).not.toHaveBeenCalled()
+    await userEvent.type(input, '{Backspace}')
+    expect(localStorage.getItem('qode.host.q-1.counter')).toBe('3')
+
+    const button = screen.getByRole('button', { name: 'Call next' })
+    expect(button).toHaveAttribute('aria-keyshortcuts', 'N')
+    expect(within(button).getByText('N')).toBeInTheDocument()
+    await userEvent.click(button)
+    expect(await screen.findByText('Called A7 to counter 3.')).toBeInTheDocument()
+    const [first] = calls('POST', '/api/queues/q-1/call-next')
+    expect(first.body).toEqual({ counter: '3' })
+    expect(first.headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(first.headers['Idempotency-Key']).toBeTruthy()
+
+    act(() => document.activeElement.blur())
+    await userEvent.keyboard('n')
+    await waitFor(() => expect(callNext).toHaveBeenCalledTimes(2))
+    const second = calls('POST', '/api/queues/q-1/call-next')[1]
+    expect(second.body).toEqual({ counter: '3' })
+    expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
+  })
+
+  it('retries a call whose answer was lost with the same Idempotency-Key', async () => {
+    let fail = true
+    const callNext = vi.fn(() => {
+      if (fail) throw new TypeError('Failed to fetch')
+      return { body: ticket({ id: 't-7', display_number: 'A7', status: 'CALLED', counter: '1' }) }
+    })
+    renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
+    live(snapshot())
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
+    fail = false
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('Called A7 to counter 1.')).toBeInTheDocument()
+    const [first, second] = calls('POST', '/api/queues/q-1/call-next')
+    expect(second.headers['Idempotency-Key']).toBe(first.headers['Idempotency-Key'])
+  })
+
+  it('picks a counter from the queue and remembers it', async () => {
+    renderHost()
+    live(snapshot({ state: queue({ counters: [{ name: '1', is_open: true, back_in_seconds: null }, { name: 'Desk B', is_open: false, back_in_seconds: null }] }) }))
+    await userEvent.click(screen.getByRole('button', { name: /Desk B/ }))
+    expect(screen.getByLabelText('Your counter')).toHaveValue('Desk B')
+    expect(localStorage.getItem('qode.host.q-1.counter')).toBe('Desk B')
+    expect(screen.getByText('Counter Desk B is closed: open it below before calling guests.')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Open counter Desk B' })).toBeInTheDocument()
+  })
+
+  it('refuses an empty counter', async () => {
+    renderHost()
+    live(snapshot())
+    await userEvent.clear(screen.getByLabelText('Your counter'))
+    expect(screen.getByText('Enter a counter name of 1 to 32 characters.')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Call next' })).toBeDisabled()
+  })
+
+  it('says kindly that nobody is waiting (409)', async () => {
+    renderHost({
+      routes: {
+        'POST /api/queues/q-1/call-next': () => ({ status: 409, body: { error: { code: 'nobody_waiting', message: 'Nobody is waiting.' } } }),
+      },
+    })
+    live(snapshot())
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('Nobody is waiting right now. Enjoy the quiet moment!')).toBeInTheDocument()
+  })
+
+  it('explains an illegal transition (409) and refreshes the list', async () => {
+    const serve = vi.fn(() => ({
+      status: 409,
+      body: { error: { code: 'illegal_transition', message: 'Ticket 4 is completed; it cannot serve now.' } },
+    }))
+    renderHost({ routes: { 'POST /api/tickets/t-4/serve': serve } })
+    live(snapshot())
+    await waitFor(() => expect(calls('GET', '/api/queues/q-1/tickets')).toHaveLength(1))
+    await userEvent.click(screen.getByRole('button', { name: 'Serve: A4' }))
+    expect(await screen.findByText(/That ticket has already moved on/)).toBeInTheDocument()
+    await waitFor(() => expect(calls('GET', '/api/queues/q-1/tickets')).toHaveLength(2))
+    expect(serve.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+  })
+
+  it('moves a called ticket: serve, no-show, call again, back in line', async () => {
+    const routes = {}
+    for (const action of ['serve', 'no-show', 'recall', 'requeue']) {
+      routes[`POST /api/tickets/t-4/${action}`] = vi.fn(() => ({ body: ticket({ id: 't-4', display_number: 'A4', status: 'CALLED', counter: '2' }) }))
+    }
+    renderHost({ routes })
+    live(snapshot())
+    const card = screen.getByTestId('active-A4')
+    await userEvent.click(within(card).getByRole('button', { name: 'Serve: A4' }))
+    expect(await screen.findByText('A4 is being served.')).toBeInTheDocument()
+    await userEvent.click(within(card).getByRole('button', { name: 'No-show: A4' }))
+    expect(await screen.findByText('A4 was marked as a no-show.')).toBeInTheDocument()
+    await userEvent.click(within(card).getByRole('button', { name: 'Call again: A4' }))
+    expect(await screen.findByText('Called A4 to counter 2.')).toBeInTheDocument()
+    await userEvent.click(within(card).getByRole('button', { name: 'Back in line: A4' }))
+    expect(await screen.findByText('A4 is back in line.')).toBeInTheDocument()
+    for (const action of ['serve', 'no-show', 'requeue']) expect(calls('POST', `/api/tickets/t-4/${action}`)[0].body).toEqual({})
+    // Called again: to the counter it was called to (the server keeps it without one).
+    expect(calls('POST', '/api/tickets/t-4/recall')[0].body).toEqual({})
+  })
+
+  it('cancels a waiting ticket only after confirmation', async () => {
+    const cancel = vi.fn(() => ({ body: ticket({ id: 't-8', display_number: 'A8', status: 'CANCELLED' }) }))
+    renderHost({ routes: { 'POST /api/tickets/t-8/cancel': cancel } })
+    live(snapshot())
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel: A8' }))
+    expect(screen.getByText('Cancel ticket A8? The guest loses their place.')).toBeInTheDocument()
+    await userEvent.click(screen.getByRole('button', { name: 'Keep it' }))
+    expect(cancel).not.toHaveBeenCalled()
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel: A8' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Yes, cancel A8' }))
+    expect(await screen.findByText('A8 was cancelled.')).toBeInTheDocument()
+    expect(cancel).toHaveBeenCalledTimes(1)
+    expect(calls('POST', '/api/tickets/t-8/cancel')[0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+  })
+
+  it('says the host link is not valid when the server answers 401', async () => {
+    renderHost({
+      stored: 'wrong-token-0000000000',
+      routes: {
+        'GET /api/queues/q-1/tickets': () => ({ status: 401, body: { error: { code: 'unauthorized', message: 'That token matches nothing.' } } }),
+      },
+    })
+    expect(await screen.findByText('This host link is not valid (any more)')).toBeInTheDocument()
+    expect(screen.getByText(/not valid/)).toBeVisible()
+    // The live channel is given up too: no retries with a token that cannot work.
+    expect(FakeWebSocket.last().closedByClient).toBe(true)
+  })
+
+  it('says the host link is not valid when the socket closes with 4403', async () => {
+    renderHost({ routes: { 'GET /api/queues/q-1/tickets': pending } })
+    act(() => {
+      FakeWebSocket.last().open()
+      FakeWebSocket.last().drop(4403)
+    })
+    expect(screen.getByText('This host link is not valid (any more)')).toBeInTheDocument()
+  })
+
+  it('moves the token from the fragment to localStorage and clears the fragment', async () => {
+    const replaceState = vi.spyOn(window.history, 'replaceState')
+    renderHost({ hash: '#token=fresh-token-abcdef0123456789', stored: null })
+    expect(localStorage.getItem('qode.host.q-1.token')).toBe('fresh-token-abcdef0123456789')
+    expect(window.location.hash).toBe('')
+    expect(window.location.href).not.toContain('fresh-token')
+    expect(window.location.pathname).toBe('/host/q-1')
+    expect(replaceState).toHaveBeenCalled()
+    live(snapshot())
+    expect(FakeWebSocket.last().sent[0]).toEqual({ type: 'auth', token: 'fresh-token-abcdef0123456789' })
+    await waitFor(() => expect(calls('GET', '/api/queues/q-1/tickets').length).toBeGreaterThan(0))
+    expect(calls('GET', '/api/queues/q-1/tickets')[0].headers.Authorization).toBe('Bearer fresh-token-abcdef0123456789')
+  })
+
+  it('asks for the host link when there is no token', () => {
+    renderHost({ stored: null })
+    expect(screen.getByText('This page needs the host link')).toBeInTheDocument()
+    expect(FakeWebSocket.instances).toHaveLength(0)
+    expect(fetchMock).not.toHaveBeenCalled()
+  })
+
+  it('shows a paused line with Resume, and pauses with "back in N min"', async () => {
+    const patch = vi.fn((init) => ({ body: queue({ is_paused: JSON.parse(init.body).is_paused }) }))
+    renderHost({ routes: { 'PATCH /api/queues/q-1': patch } })
+    live(snapshot({ state: queue({ is_paused: true, back_in_seconds: 600 }) }))
+    expect(screen.getByTestId('line-status')).toHaveTextContent('Paused')
+    expect(screen.getByText(/back in about 10 min/)).toBeInTheDocument()
+    await userEvent.click(screen.getByRole('button', { name: 'Resume the line' }))
+    expect(calls('PATCH', '/api/queues/q-1')[0].body).toEqual({ is_paused: false })
+    // The answer is shown at once.
+    expect(await screen.findByRole('button', { name: 'Pause the line' })).toBeInTheDocument()
+    expect(screen.getByTestId('line-status')).toHaveTextContent('Open')
+
+    await userEvent.type(screen.getByLabelText('Back in (minutes, optional)'), '15')
+    await userEvent.click(screen.getByRole('button', { name: 'Pause the line' }))
+    await waitFor(() => expect(calls('PATCH', '/api/queues/q-1')).toHaveLength(2))
+    expect(calls('PATCH', '/api/queues/q-1')[1].body).toEqual({ is_paused: true, back_in_minutes: 15 })
+  })
+
+  it('opens and closes the line and this counter', async () => {
+    const patch = vi.fn((init) => ({ body: queue(JSON.parse(init.body)) }))
+    const counters = vi.fn((init) => {
+      const body = JSON.parse(init.body)
+      return { body: queue({ counters: [{ name: body.counter, is_open: body.open, back_in_seconds: body.back_in_minutes ? body.back_in_minutes * 60 : null }] }) }
+    })
+    renderHost({ routes: { 'PATCH /api/queues/q-1': patch, 'POST /api/queues/q-1/counters': counters } })
+    live(snapshot())
+    await userEvent.click(screen.getByRole('button', { name: 'Close the line' }))
+    expect(await screen.findByRole('button', { name: 'Open the line' })).toBeInTheDocument()
+    expect(screen.getByTestId('line-status')).toHaveTextContent('Closed')
+    expect(calls('PATCH', '/api/queues/q-1')[0].body).toEqual({ active: false })
+
+    expect(screen.getByText('Counter 1 is open.')).toBeInTheDocument()
+    await userEvent.type(screen.getByLabelText('Back in (minutes, optional)'), '5')
+    await userEvent.click(screen.getByRole('button', { name: 'Close counter 1' }))
+    expect(await screen.findByText('Counter 1 is closed, back in about 5 min.')).toBeInTheDocument()
+    expect(calls('POST', '/api/queues/q-1/counters')[0].body).toEqual({ counter: '1', open: false, back_in_minutes: 5 })
+    await userEvent.click(screen.getByRole('button', { name: 'Open counter 1' }))
+    await waitFor(() => expect(calls('POST', '/api/queues/q-1/counters')).toHaveLength(2))
+    expect(calls('POST', '/api/queues/q-1/counters')[1].body).toEqual({ counter: '1', open: true })
+  })
+
+  it('refuses a "back in" that is not 1 to 480 minutes', async () => {
+    renderHost()
+    live(snapshot())
+    await userEvent.type(screen.getByLabelText('Back in (minutes, optional)'), '999')
+    expect(screen.getByText('Enter 1 to 480 minutes, or leave it empty.')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Pause the line' })).toBeDisabled()
+  })
+
+  it("computes today's stats from the ticket list", () => {
+    const stats = computeStats(day())
+    expect(stats.served).toBe(2)
+    expect(stats.noShows).toBe(1)
+    expect(stats.called).toBe(5)
+    expect(stats.averageWait).toBeCloseTo(62 / 5)
+    const hourOf = (iso) => new Date(iso).getHours()
+    expect(stats.byHour.map((b) => [b.hour, b.count, b.averageWait])).toEqual([
+      [hourOf('2026-11-26T09:04:00.000Z'), 2, 7],
+      [hourOf('2026-11-26T10:05:00.000Z'), 3, 16],
+    ])
+    expect(computeStats([]).averageWait).toBeNull()
+  })
+
+  it("shows today's stats and the waits per hour", () => {
+    renderHost()
+    live(snapshot())
+    expect(screen.getByTestId('stat-served')).toHaveTextContent('2')
+    expect(screen.getByTestId('stat-no-shows')).toHaveTextContent('1')
+    expect(screen.getByTestId('stat-avg-wait')).toHaveTextContent('12 min')
+    const chart = screen.getByTestId('wait-chart')
+    const hour = new Date('2026-11-26T09:04:00.000Z').getHours()
+    expect(within(chart).getByText(`${hour}:00: 7 min average, 2 called`)).toBeInTheDocument()
+    expect(within(chart).getAllByRole('listitem')).toHaveLength(2)
+  })
+
+  it("offers the tablet's time when the box's clock is not set", async () => {
+    const setClock = vi.fn((init) => ({
+      body: { applied: true, now: JSON.parse(init.body).now, service_day: '2026-11-26', clock: { trusted: true, source: 'host', reason: null } },
+    }))
+    renderHost({ routes: { 'POST /api/clock': setClock } })
+    live(snapshot({ clock: UNTRUSTED }))
+    expect(screen.getByText("The box's clock is not set")).toBeInTheDocument()
+    const before = Date.now()
+    await userEvent.click(screen.getByRole('button', { name: "Use this tablet's time" }))
+    expect(await screen.findByText(/Done: the box now uses this tablet's time/)).toBeInTheDocument()
+    const [sent] = calls('POST', '/api/clock')
+    expect(sent.headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(sent.headers['Idempotency-Key']).toBeTruthy()
+    expect(sent.body.now).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    expect(Date.parse(sent.body.now)).toBeGreaterThanOrEqual(before - 1000)
+    expect(screen.queryByText("The box's clock is not set")).not.toBeInTheDocument()
+  })
+
+  it('shows no clock banner while the clock is trusted', () => {
+    renderHost()
+    live(snapshot())
+    expect(screen.queryByText("The box's clock is not set")).not.toBeInTheDocument()
+  })
+
+  it('shows the refused time kindly', async () => {
+    renderHost({
+      routes: {
+        'POST /api/clock': () => ({ status: 422, body: { error: { code: 'implausible_time', message: 'That time is before…' } } }),
+      },
+    })
+    live(snapshot({ clock: UNTRUSTED }))
+    await userEvent.click(screen.getByRole('button', { name: "Use this tablet's time" }))
+    expect(await screen.findByText("The box did not accept this time. Check this tablet's date and time.")).toBeInTheDocument()
+    expect(screen.getByText("The box's clock is not set")).toBeInTheDocument()
+  })
+
+  it('speaks German to a German browser', () => {
+    setLanguage('de')
+    try {
+      renderHost()
+      live(snapshot())
+      expect(screen.getByRole('button', { name: 'Nächste aufrufen' })).toBeInTheDocument()
+      expect(screen.getByText('2 Personen warten')).toBeInTheDocument()
+    } finally {
+      setLanguage('en')
+    }
+  })
+})

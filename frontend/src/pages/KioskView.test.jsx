@@ -1,0 +1,174 @@
+import { act, fireEvent, render, screen } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import App from '../App.jsx'
+import { FakeWebSocket } from '../test/fakeWebSocket.js'
+import { queue, routeFetch, ticket } from '../test/fixtures.js'
+import KioskView from './KioskView.jsx'
+
+const KEY = 'qode.kioskToken.q-1'
+const TOKEN = 'kiosk-token-0123456789abcdef'
+let fetchMock
+
+function renderKiosk(routes, { token = TOKEN } = {}) {
+  fetchMock = vi.fn(routeFetch({ 'GET /api/queues/q-1': () => new Promise(() => {}), ...routes }))
+  vi.stubGlobal('fetch', fetchMock)
+  if (token) localStorage.setItem(KEY, token)
+  window.history.replaceState(null, '', '/kiosk/q-1')
+  const view = render(<KioskView queueId="q-1" />)
+  return { ...view, ws: FakeWebSocket.last() }
+}
+
+function live(ws, state = queue()) {
+  act(() => {
+    ws.open()
+    ws.receive({ type: 'snapshot', seq: 3, state, recent: [] })
+  })
+}
+
+const takeButton = () => screen.queryByRole('button', { name: 'Take a ticket' })
+const kioskTicket = () => ({ status: 201, body: ticket({ id: 't-42', display_number: 'A042', source: 'kiosk', people_ahead: 2 }) })
+
+beforeEach(() => {
+  FakeWebSocket.reset()
+  vi.stubGlobal('WebSocket', FakeWebSocket)
+})
+afterEach(() => {
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  window.history.replaceState(null, '', '/')
+})
+
+describe('KioskView', () => {
+  it('issues a ticket with the kiosk token and shows the number and its QR code', async () => {
+    const issue = vi.fn(kioskTicket)
+    const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': issue })
+    expect(ws.url).toMatch(/\/ws\/queues\/q-1$/)
+    live(ws)
+    expect(screen.getByRole('heading', { name: 'Front desk' })).toBeInTheDocument()
+    expect(screen.getByText(/3 people waiting/)).toBeInTheDocument()
+
+    await userEvent.click(takeButton())
+    expect(await screen.findByText('A042')).toBeInTheDocument()
+    expect(screen.getByRole('img', { name: 'QR code of ticket A042' })).toHaveAttribute('src', '/api/tickets/t-42/qr.svg')
+    expect(screen.getByText('Scan to follow your turn on your phone')).toBeInTheDocument()
+    expect(screen.getByText('2 people ahead of you')).toBeInTheDocument()
+    expect(takeButton()).not.toBeInTheDocument()
+
+    const init = issue.mock.calls[0][0]
+    expect(JSON.parse(init.body)).toEqual({})
+    expect(init.headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(init.headers['Idempotency-Key']).toBeTruthy()
+  })
+
+  it('goes back to the start after 15 seconds, with a visible countdown', async () => {
+    vi.useFakeTimers()
+    const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': kioskTicket })
+    live(ws)
+    fireEvent.click(takeButton())
+    await act(() => vi.advanceTimersByTimeAsync(0))
+    expect(screen.getByText('A042')).toBeInTheDocument()
+    expect(screen.getByText('Back to the start in 15 seconds')).toBeInTheDocument()
+    await act(() => vi.advanceTimersByTimeAsync(5_000))
+    expect(screen.getByText('Back to the start in 10 seconds')).toBeInTheDocument()
+    await act(() => vi.advanceTimersByTimeAsync(9_000))
+    expect(screen.getByText('Back to the start in 1 second')).toBeInTheDocument()
+    await act(() => vi.advanceTimersByTimeAsync(1_000))
+    expect(screen.queryByText('A042')).not.toBeInTheDocument()
+    expect(takeButton()).toHaveFocus()
+  })
+
+  it('goes back to the start at once on "Done"', async () => {
+    const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': kioskTicket })
+    live(ws)
+    await userEvent.click(takeButton())
+    await userEvent.click(await screen.findByRole('button', { name: /Done/ }))
+    expect(screen.queryByText('A042')).not.toBeInTheDocument()
+    expect(takeButton()).toBeInTheDocument()
+  })
+
+  it('shows a paused line with its "back in" and no button', () => {
+    const { ws } = renderKiosk({})
+    live(ws, queue({ is_paused: true, back_in_seconds: 600 }))
+    expect(screen.getByText('This line is paused for a moment.')).toBeInTheDocument()
+    expect(screen.getByText('Back in about 10 min.')).toBeInTheDocument()
+    expect(takeButton()).not.toBeInTheDocument()
+  })
+
+  it('shows a closed line and no button, and the button again when it opens', () => {
+    const { ws } = renderKiosk({})
+    live(ws, queue({ active: false }))
+    expect(screen.getByText('This line is closed right now.')).toBeInTheDocument()
+    expect(takeButton()).not.toBeInTheDocument()
+    act(() => ws.receive({ type: 'update', seq: 4, events: [{ seq: 4, type: 'queue_opened', number: null, counter: null }], state: queue() }))
+    expect(takeButton()).toBeInTheDocument()
+  })
+
+  it('treats a 409 queue_closed answer like a closed line', async () => {
+    const { ws } = renderKiosk({
+      'POST /api/queues/q-1/tickets': () => ({ status: 409, body: { error: { code: 'queue_closed', message: 'Closed.' } } }),
+    })
+    live(ws)
+    await userEvent.click(takeButton())
+    expect(await screen.findByText('This line is closed right now.')).toBeInTheDocument()
+    expect(takeButton()).not.toBeInTheDocument()
+  })
+
+  it('says the kiosk is not set up when it has no token', () => {
+    renderKiosk({}, { token: null })
+    expect(screen.getByRole('heading', { name: 'This kiosk is not set up' })).toBeInTheDocument()
+    expect(takeButton()).not.toBeInTheDocument()
+    expect(FakeWebSocket.instances).toHaveLength(0)
+  })
+
+  it('moves the token from the fragment to localStorage and removes the fragment', async () => {
+    const issue = vi.fn(kioskTicket)
+    vi.stubGlobal('fetch', vi.fn(routeFetch({ 'GET /api/queues/q-1': () => ({ body: queue() }), 'POST /api/queues/q-1/tickets': issue })))
+    window.history.replaceState(null, '', '/kiosk/q-1#token=fresh-kiosk-token-0123456789')
+    render(<App />)
+    await userEvent.click(await screen.findByRole('button', { name: 'Take a ticket' }))
+    expect(localStorage.getItem(KEY)).toBe('fresh-kiosk-token-0123456789')
+    expect(window.location.hash).toBe('')
+    expect(window.location.pathname).toBe('/kiosk/q-1')
+    expect(await screen.findByText('A042')).toBeInTheDocument()
+    expect(issue.mock.calls[0][0].headers.Authorization).toBe('Bearer fresh-kiosk-token-0123456789')
+  })
+
+  it('takes a kiosk link opened in the same tab (only the fragment changes)', async () => {
+    renderKiosk({}, { token: null })
+    expect(screen.getByRole('heading', { name: 'This kiosk is not set up' })).toBeInTheDocument()
+    window.location.hash = `#token=${TOKEN}`
+    await screen.findByText('Loading…')
+    live(FakeWebSocket.last())
+    expect(takeButton()).toBeInTheDocument()
+    expect(localStorage.getItem(KEY)).toBe(TOKEN)
+    expect(window.location.hash).toBe('')
+  })
+
+  it.each([401, 403])('says the kiosk link is not valid after %i', async (status) => {
+    const { ws } = renderKiosk({
+      'POST /api/queues/q-1/tickets': () => ({ status, body: { error: { code: 'bad_credentials', message: 'No.' } } }),
+    })
+    live(ws)
+    await userEvent.click(takeButton())
+    expect(await screen.findByRole('heading', { name: 'This kiosk’s link is not valid' })).toBeInTheDocument()
+    expect(takeButton()).not.toBeInTheDocument()
+  })
+
+  it('retries a ticket that got no answer with the same Idempotency-Key', async () => {
+    let calls = 0
+    const issue = vi.fn(() => {
+      calls += 1
+      if (calls === 1) throw new TypeError('Failed to fetch')
+      return kioskTicket()
+    })
+    const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': issue })
+    live(ws)
+    await userEvent.click(takeButton())
+    expect(await screen.findByRole('alert')).toHaveTextContent('No connection to the queue.')
+    await userEvent.click(takeButton())
+    expect(await screen.findByText('A042')).toBeInTheDocument()
+    const keys = issue.mock.calls.map(([init]) => init.headers['Idempotency-Key'])
+    expect(keys[0]).toBe(keys[1])
+  })
+})

@@ -1,0 +1,167 @@
+import { render, screen, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import App from '../App.jsx'
+import { queue, routeFetch } from '../test/fixtures.js'
+
+const ADMIN = 'admin-token-0123456789abcdef'
+let fetchMock
+
+function renderSetup(routes, { hash = `#token=${ADMIN}` } = {}) {
+  fetchMock = vi.fn(routeFetch(routes))
+  vi.stubGlobal('fetch', fetchMock)
+  window.history.replaceState(null, '', `/setup${hash}`)
+  return render(<App />)
+}
+
+const list = (...queues) => () => ({ body: { queues } })
+const card = (name) => screen.getByRole('article', { name })
+const linkField = (scope, label) => within(scope).getByRole('textbox', { name: label })
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+  window.history.replaceState(null, '', '/')
+})
+
+describe('SetupView', () => {
+  it('moves the admin token from the fragment to localStorage and lists the queues', async () => {
+    renderSetup({
+      'GET /api/queues': list(queue(), queue({ id: 'q-2', name: 'Pharmacy', prefix: 'P', waiting_count: 1 })),
+    })
+    expect(await screen.findByRole('heading', { name: 'Front desk' })).toBeInTheDocument()
+    expect(screen.getByRole('heading', { name: 'Pharmacy' })).toBeInTheDocument()
+    expect(localStorage.getItem('qode.adminToken')).toBe(ADMIN)
+    expect(window.location.hash).toBe('')
+    expect(fetchMock.mock.calls[0][1].headers.Authorization).toBe(`Bearer ${ADMIN}`)
+
+    const pharmacy = card('Pharmacy')
+    expect(within(pharmacy).getByText('Open · Prefix P · 1 waiting')).toBeInTheDocument()
+    expect(linkField(pharmacy, 'Join link: Pharmacy')).toHaveValue(`${location.origin}/join/q-2`)
+    expect(linkField(pharmacy, 'Display link: Pharmacy')).toHaveValue(`${location.origin}/display/q-2`)
+    expect(within(pharmacy).getByRole('img', { name: 'QR code of the join link for Pharmacy' })).toHaveAttribute(
+      'src',
+      '/api/queues/q-2/join-qr.svg',
+    )
+    // The host link of an existing queue is not known: only a new one can be made.
+    expect(within(pharmacy).getByText(/The host link is shown only when it is made/)).toBeInTheDocument()
+  })
+
+  it('creates a queue and shows its host link', async () => {
+    const create = vi.fn(() => ({
+      status: 201,
+      body: {
+        ...queue({ id: 'q-9', name: 'Town hall', prefix: 'T', waiting_count: 0 }),
+        host_token: 'host-secret',
+        host_url: 'http://192.168.1.20:8000/host/q-9#token=host-secret',
+      },
+    }))
+    renderSetup({ 'GET /api/queues': list(queue()), 'POST /api/queues': create })
+    await screen.findByRole('heading', { name: 'Front desk' })
+
+    await userEvent.type(screen.getByLabelText('Name'), 'Town hall')
+    await userEvent.type(screen.getByLabelText('Prefix (optional)'), 'T')
+    await userEvent.click(screen.getByRole('button', { name: 'Create queue' }))
+
+    const townHall = await screen.findByRole('article', { name: 'Town hall' })
+    expect(JSON.parse(create.mock.calls[0][0].body)).toEqual({ name: 'Town hall', prefix: 'T' })
+    expect(create.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${ADMIN}`)
+    expect(linkField(townHall, 'Host link: Town hall')).toHaveValue('http://192.168.1.20:8000/host/q-9#token=host-secret')
+    expect(within(townHall).getByText('Save this link now: it is shown only this once.')).toBeInTheDocument()
+    expect(screen.getByRole('status')).toHaveTextContent('The queue “Town hall” is ready.')
+    expect(within(townHall).getByRole('heading', { name: 'Town hall' })).toHaveFocus()
+    expect(screen.getByLabelText('Name')).toHaveValue('')
+  })
+
+  it('checks the prefix before sending', async () => {
+    const create = vi.fn()
+    renderSetup({ 'GET /api/queues': list(), 'POST /api/queues': create })
+    expect(await screen.findByText('No queues yet. Create the first one above.')).toBeInTheDocument()
+    await userEvent.type(screen.getByLabelText('Name'), 'Desk')
+    await userEvent.type(screen.getByLabelText('Prefix (optional)'), 'A-1')
+    await userEvent.click(screen.getByRole('button', { name: 'Create queue' }))
+    expect(screen.getByText('The prefix can have at most 4 letters or digits, nothing else.')).toBeInTheDocument()
+    expect(create).not.toHaveBeenCalled()
+  })
+
+  it.each([401, 403])('says clearly when the admin token is wrong (%i)', async (status) => {
+    renderSetup({
+      'GET /api/queues': () => ({ status, body: { error: { code: 'bad_credentials', message: 'That token is not valid.' } } }),
+    })
+    expect(await screen.findByRole('heading', { name: 'That admin token is not valid' })).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Create queue' })).not.toBeInTheDocument()
+    expect(localStorage.getItem('qode.adminToken')).toBeNull()
+  })
+
+  it('takes a new setup link pasted into the same tab (only the fragment changes)', async () => {
+    renderSetup({
+      'GET /api/queues': (init) =>
+        init.headers.Authorization === `Bearer ${ADMIN}`
+          ? { body: { queues: [queue()] } }
+          : { status: 401, body: { error: { code: 'bad_credentials', message: 'No.' } } },
+    }, { hash: '#token=wrong-token' })
+    expect(await screen.findByRole('heading', { name: 'That admin token is not valid' })).toBeInTheDocument()
+    window.location.hash = `#token=${ADMIN}`
+    expect(await screen.findByRole('heading', { name: 'Front desk' })).toBeInTheDocument()
+    expect(localStorage.getItem('qode.adminToken')).toBe(ADMIN)
+    expect(window.location.hash).toBe('')
+  })
+
+  it('asks for the token when there is none, and uses a pasted one', async () => {
+    renderSetup({ 'GET /api/queues': list(queue()) }, { hash: '' })
+    expect(screen.getByRole('heading', { name: 'This page needs the admin token' })).toBeInTheDocument()
+    await userEvent.type(screen.getByLabelText('Admin token'), ADMIN)
+    await userEvent.click(screen.getByRole('button', { name: 'Use this token' }))
+    expect(await screen.findByRole('heading', { name: 'Front desk' })).toBeInTheDocument()
+    expect(localStorage.getItem('qode.adminToken')).toBe(ADMIN)
+  })
+
+  it('adds a kiosk and shows its link; adds a display and shows the display link', async () => {
+    const addDevice = vi.fn((init) => {
+      const body = JSON.parse(init.body)
+      return {
+        status: 201,
+        body: { id: `d-${body.kind}`, queue_id: 'q-1', kind: body.kind, name: body.name, token: `${body.kind}-secret` },
+      }
+    })
+    renderSetup({ 'GET /api/queues': list(queue()), 'POST /api/queues/q-1/devices': addDevice })
+    const desk = await screen.findByRole('article', { name: 'Front desk' })
+
+    await userEvent.type(within(desk).getByLabelText('Device name (optional)'), 'Entrance')
+    await userEvent.click(within(desk).getByRole('button', { name: 'Add kiosk' }))
+    expect(await within(desk).findByText('Kiosk “Entrance”')).toBeInTheDocument()
+    expect(linkField(desk, 'Kiosk “Entrance”')).toHaveValue(`${location.origin}/kiosk/q-1#token=kiosk-secret`)
+    expect(JSON.parse(addDevice.mock.calls[0][0].body)).toEqual({ name: 'Entrance', kind: 'kiosk' })
+
+    await userEvent.click(within(desk).getByRole('button', { name: 'Add display' }))
+    expect(await within(desk).findByText('Display “Display”')).toBeInTheDocument()
+    expect(linkField(desk, 'Display “Display”')).toHaveValue(`${location.origin}/display/q-1`)
+    expect(JSON.parse(addDevice.mock.calls[1][0].body)).toEqual({ name: 'Display', kind: 'display' })
+  })
+
+  it('makes a new host link after a warning', async () => {
+    const rotate = vi.fn(() => ({ body: { host_token: 'new', host_url: 'http://box/host/q-1#token=new' } }))
+    renderSetup({ 'GET /api/queues': list(queue()), 'POST /api/queues/q-1/rotate-token': rotate })
+    const desk = await screen.findByRole('article', { name: 'Front desk' })
+    await userEvent.click(within(desk).getByRole('button', { name: 'New host link' }))
+    expect(within(desk).getByText(/The old host link stops working at once/)).toBeInTheDocument()
+    expect(rotate).not.toHaveBeenCalled()
+    await userEvent.click(within(desk).getByRole('button', { name: 'Yes, make a new host link' }))
+    expect(await within(desk).findByRole('textbox', { name: 'Host link: Front desk' })).toHaveValue('http://box/host/q-1#token=new')
+    expect(rotate).toHaveBeenCalledTimes(1)
+  })
+
+  it('opens a printable poster with the join QR code', async () => {
+    renderSetup({ 'GET /api/queues': list(queue()) })
+    const desk = await screen.findByRole('article', { name: 'Front desk' })
+    await userEvent.click(within(desk).getByRole('button', { name: 'Print poster' }))
+    expect(screen.getByRole('heading', { name: 'Front desk' })).toBeInTheDocument()
+    expect(screen.getByText('Scan to join')).toBeInTheDocument()
+    expect(screen.getByRole('img', { name: 'QR code to join Front desk' })).toHaveAttribute('src', '/api/queues/q-1/join-qr.svg')
+    const print = vi.fn()
+    vi.stubGlobal('print', print)
+    await userEvent.click(screen.getByRole('button', { name: 'Print' }))
+    expect(print).toHaveBeenCalled()
+    await userEvent.click(screen.getByRole('button', { name: 'Back to setup' }))
+    expect(screen.getByRole('article', { name: 'Front desk' })).toBeInTheDocument()
+  })
+})
