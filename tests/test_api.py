@@ -310,3 +310,14 @@ def test_list_queues_for_the_admin(client, queue):
     assert all("host_token" not in q and "host_token_hash" not in q for q in listed.get_json()["queues"])
     assert client.get("/api/queues", headers=queue["headers"]).status_code == 403  # a host is not the admin
     assert client.get("/api/queues").status_code == 401
+
+
+def test_qr_of_a_link_to_this_box(client, queue):
+    link = f"http://localhost/host/{queue['id']}#token={queue['host_token']}"
+    drawn = client.post("/api/qr", json={"url": link}, headers=queue["headers"])
+    assert drawn.status_code == 200 and drawn.get_json()["svg"].startswith("<?xml")
+    assert "<path" in drawn.get_json()["svg"]
+    assert client.post("/api/qr", json={"url": link}, headers=admin()).status_code == 200
+    elsewhere = client.post("/api/qr", json={"url": "https://example.org/"}, headers=queue["headers"])
+    assert elsewhere.status_code == 422 and "this box" in elsewhere.get_json()["error"]["message"]
+    assert client.post("/api/qr", json={"url": link}).status_code == 401

@@ -20,10 +20,11 @@ VALID_BODIES = {
     "/api/queues/{queue_id}/counters": {"counter": "2", "open": True},
     "/api/queues/{queue_id}/devices": {"name": "Kiosk", "kind": "kiosk"},
     "/api/clock": {"now": "2026-11-26T10:00:00Z"},
+    "/api/qr": {"url": "http://localhost/setup"},
 }
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
 # is a display's token there.
-BOX_WIDE = {"/api/clock"}
+BOX_WIDE = {"/api/clock", "/api/qr"}
 
 
 def snapshot(db) -> str:
@@ -184,6 +185,11 @@ FIELD_CASES = {
         {}, {"now": None}, {"now": "now"}, {"now": "2026-11-26"}, {"now": "2026-11-26T10:00:00"},
         {"now": "2024-12-31T23:59:59Z"}, {"now": "2026-13-01T10:00:00Z"}, {"now": "2026-04-31T10:00:00Z"},
         {"now": "2026-11-26T10:00:00Z", "tz": "UTC"}, {"now": ["2026-11-26T10:00:00Z"]},
+    ],
+    "/api/qr": [
+        {}, {"url": ""}, {"url": 5}, {"url": "javascript:alert(1)"}, {"url": "http://localhost/" + "x" * 600},
+        {"url": "http://elsewhere.example/join/x"}, {"url": "http://localhost/has space"},
+        {"url": "http://localhost/x\n"}, {"url": "http://localhost/x", "size": 3},
     ],
     "/api/tickets/{ticket_id}/recall": [{"counter": ""}, {"counter": 3}],
     "/api/tickets/{ticket_id}/serve": [{"counter": "1"}],

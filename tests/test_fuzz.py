@@ -125,6 +125,8 @@ class World:
             params["ticket_id"] = (self.pick_ticket(choice["status"], choice["index"])
                                    or params["ticket_id"])
         case.path_parameters = params
+        if case.operation.path == "/api/qr" and isinstance(case.body, dict) and not choice["generated_id"]:
+            case.body = {**case.body, "url": f"http://localhost/join/{self.main}"}  # a link to this box
         if case.operation.definition.raw.get("security"):
             token = {
                 "admin": ADMIN_TOKEN,

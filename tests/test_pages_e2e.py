@@ -191,3 +191,22 @@ def test_screenshots_of_every_page(box, open_page, size):
         page.get_by_text(text).first.wait_for(timeout=5000)
         shot(page, f"{name}-{size}")
     assert {p.name for p in SHOTS.glob(f"*-{size}.png")} >= {f"{name}-{size}.png" for name in pages}
+
+
+def test_every_phone_page_fits_360_px(box, open_page):
+    """No sideways scrolling on a small phone: each page's content is at most 360 px wide."""
+    proc, queue = box
+    ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                           json={"device_token": "device-token-narrow01"}, timeout=5).json()
+    devices = f"{proc.url}/api/queues/{queue['id']}/devices"
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    kiosk = requests.post(devices, json={"name": "Door", "kind": "kiosk"}, headers=host, timeout=5).json()
+    narrow = {"width": 360, "height": 740}
+    for path, text in [(f"/t/{ticket['id']}", "A001"), (f"/join/{queue['id']}", "Take a ticket"),
+                       (f"/host/{queue['id']}#token={queue['host_token']}", "Call next"),
+                       (f"/kiosk/{queue['id']}#token={kiosk['token']}", "Take a ticket"),
+                       (f"/setup#token={ADMIN}", "Front desk")]:
+        page = open_page(path, viewport=narrow)
+        page.get_by_text(text).first.wait_for(timeout=5000)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path.split('#')[0]} is {width} px wide at 360"

@@ -379,6 +379,10 @@ def add_device(queue_id: str):
 
 def qr_svg(url: str) -> Response:
     """`url` as a QR code in SVG (rendered on the box: the pages never fetch anything from outside)."""
+    return Response(_qr(url), mimetype="image/svg+xml")
+
+
+def _qr(url: str) -> bytes:
     import io
 
     import qrcode
@@ -386,7 +390,7 @@ def qr_svg(url: str) -> Response:
 
     out = io.BytesIO()
     qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
-    return Response(out.getvalue(), mimetype="image/svg+xml")
+    return out.getvalue()
 
 
 @operation("GET", "/api/queues/{queue_id}/join-qr.svg", "QR code of the queue's join page (SVG)",
@@ -394,6 +398,17 @@ def qr_svg(url: str) -> Response:
 def join_qr(queue_id: str):
     queue = queues.get(db(), queues.parse_id(queue_id, "queue"))
     return qr_svg(f"{public_url()}/join/{queue['id']}")
+
+
+@operation("POST", "/api/qr", "A QR code of a link to this box, as SVG text in JSON (host or admin)",
+           auth="host", body=schemas.QrRequest, responses={200: schemas.QrOut})
+def link_qr():
+    guarded(lambda: auth.require_any_host(db(), admin_hash()))
+    req = parse(schemas.QrRequest)
+    if not req.url.startswith(public_url() + "/"):
+        # Only links to this box's pages: the box is not a QR service for anything else.
+        raise Invalid(f"Only links to this box ({public_url()}/…) are drawn.", "invalid_body")
+    return answer({"svg": _qr(req.url).decode()})
 
 
 @operation("GET", "/api/tickets/{ticket_id}/qr.svg", "QR code of a ticket's guest page (SVG, holder of the id)",

@@ -105,6 +105,15 @@ class ClockSet(Body):
         description="The tablet's current time, ISO 8601 with an offset, e.g. 2026-11-26T14:05:00+01:00")
 
 
+class QrRequest(Body):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=512, pattern=r"^https?://[!-~]+$")] = Field(
+        description="A link to one of this box's pages (e.g. a host link with its #token)")
+
+
+class QrOut(BaseModel):
+    svg: str
+
+
 class ClockState(BaseModel):
     trusted: bool
     source: Literal["system", "host"]

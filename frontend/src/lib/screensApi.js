@@ -24,6 +24,8 @@ export function screensApi(token, options = {}) {
     /** Host or admin: 201 `{id, queue_id, kind, name, token}` (the only copy of the token). */
     addDevice: (queueId, { name, kind }, opts) =>
       api.request('POST', `/api/queues/${enc(queueId)}/devices`, { ...opts, body: { name, kind } }),
+    /** Host or admin: `{svg}`, a QR code of a link to this box (one the browser cannot draw itself). */
+    linkQr: (url, opts) => api.request('POST', '/api/qr', { ...opts, body: { url } }),
     /** Kiosk: a ticket that belongs to no phone (no device_token). */
     issueTicket: (queueId, opts) =>
       api.request('POST', `/api/queues/${enc(queueId)}/tickets`, { ...opts, body: {} }),

@@ -2,6 +2,7 @@
 
 export const screenStrings = {
   en: {
+    'setup.hostQrAlt': 'QR code of the host link for {name}',
     'screens.copy': 'Copy',
     'screens.copied': 'Copied',
     'screens.copyFailed': 'Could not copy. Select the link and copy it by hand.',
@@ -127,6 +128,7 @@ export const screenStrings = {
   },
 
   de: {
+    'setup.hostQrAlt': 'QR-Code des Host-Links für {name}',
     'screens.copy': 'Kopieren',
     'screens.copied': 'Kopiert',
     'screens.copyFailed': 'Kopieren ging nicht. Markieren Sie den Link und kopieren Sie ihn von Hand.',

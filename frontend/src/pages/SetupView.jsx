@@ -324,6 +324,24 @@ function QueueCard({ queue, api, hostUrl, devices, focus, onHostUrl, onDevice, o
   )
 }
 
+/** A QR of a link with a secret in it (the host link): drawn by the box, shown as a data: image. */
+function LinkQr({ api, url, alt }) {
+  const [src, setSrc] = useState(null)
+  useEffect(() => {
+    let live = true
+    setSrc(null)
+    api
+      .linkQr(url)
+      .then((answer) => live && setSrc(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(answer.svg)}`))
+      .catch(() => {}) // the link text above is enough; a missing QR is not an error to shout about
+    return () => {
+      live = false
+    }
+  }, [api, url])
+  if (!src) return null
+  return <img src={src} alt={alt} className="h-48 w-48 bg-white p-2" />
+}
+
 function HostLink({ queue, api, hostUrl, onHostUrl, onRejected }) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
@@ -351,6 +369,7 @@ function HostLink({ queue, api, hostUrl, onHostUrl, onRejected }) {
         <>
           <p className="rounded-lg bg-amber-100 p-3 text-base font-semibold text-stone-950 ring-2 ring-amber-600">{t('setup.hostOnce')}</p>
           <CopyLink url={hostUrl} label={t('setup.linkOf', { what: t('setup.hostTitle'), name: queue.name })} open />
+          <LinkQr api={api} url={hostUrl} alt={t('setup.hostQrAlt', { name: queue.name })} />
         </>
       ) : (
         <p className="text-base">{t('setup.hostUnknown')}</p>

@@ -55,7 +55,8 @@ describe('SetupView', () => {
         host_url: 'http://192.168.1.20:8000/host/q-9#token=host-secret',
       },
     }))
-    renderSetup({ 'GET /api/queues': list(queue()), 'POST /api/queues': create })
+    const qr = vi.fn(() => ({ body: { svg: '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/></svg>' } }))
+    renderSetup({ 'GET /api/queues': list(queue()), 'POST /api/queues': create, 'POST /api/qr': qr })
     await screen.findByRole('heading', { name: 'Front desk' })
 
     await userEvent.type(screen.getByLabelText('Name'), 'Town hall')
@@ -67,6 +68,10 @@ describe('SetupView', () => {
     expect(create.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${ADMIN}`)
     expect(linkField(townHall, 'Host link: Town hall')).toHaveValue('http://192.168.1.20:8000/host/q-9#token=host-secret')
     expect(within(townHall).getByText('Save this link now: it is shown only this once.')).toBeInTheDocument()
+    // the host link's QR is drawn by the box (POST /api/qr) and shown as a data: image
+    const hostQr = await within(townHall).findByRole('img', { name: 'QR code of the host link for Town hall' })
+    expect(hostQr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,%3Csvg/)
+    expect(JSON.parse(qr.mock.calls[0][0].body)).toEqual({ url: 'http://192.168.1.20:8000/host/q-9#token=host-secret' })
     expect(screen.getByRole('status')).toHaveTextContent('The queue “Town hall” is ready.')
     expect(within(townHall).getByRole('heading', { name: 'Town hall' })).toHaveFocus()
     expect(screen.getByLabelText('Name')).toHaveValue('')
