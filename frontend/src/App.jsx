@@ -1,4 +1,5 @@
 import { lazy, Suspense } from 'react'
+import ErrorBoundary from './components/ErrorBoundary.jsx'
 import { usePath } from './hooks/usePath.js'
 import { matchRoute } from './lib/router.js'
 import { t } from './lib/strings.js'
@@ -14,6 +15,14 @@ const KioskView = lazy(() => import('./pages/KioskView.jsx'))
 const SetupView = lazy(() => import('./pages/SetupView.jsx'))
 
 export default function App() {
+  return (
+    <ErrorBoundary>
+      <Page />
+    </ErrorBoundary>
+  )
+}
+
+function Page() {
   const route = matchRoute(usePath())
   // Keyed by id, so moving to another ticket or queue starts from a clean page.
   if (route.page === 'guest') return <GuestView key={route.ticketId} ticketId={route.ticketId} />

@@ -72,29 +72,36 @@ export function writeStored(key, value) {
   }
 }
 
-/**
- * The host token for `queueId`. A `#token=…` fragment (the host link) wins: it is saved
- * for this queue and removed from the address bar, so it does not linger in the history
- * or get shared with a screenshot. Otherwise the saved one, or null.
- */
-export function takeHostToken(queueId, location = globalThis.location, history = globalThis.history) {
+/** The `#token=…` of a host link in `location`, or null. Reading it changes nothing. */
+export function linkToken(location = globalThis.location) {
   const hash = location?.hash ?? ''
-  if (hash.length > 1) {
-    const params = new URLSearchParams(hash.slice(1))
-    const fromLink = params.get('token')?.trim()
-    if (params.has('token')) {
-      params.delete('token')
-      const rest = params.toString()
-      try {
-        history?.replaceState(history.state, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`)
-      } catch {
-        // some embedded browsers refuse; the token is still kept below
-      }
-    }
-    if (fromLink) {
-      writeStored(tokenKey(queueId), fromLink)
-      return fromLink
-    }
-  }
-  return readStored(tokenKey(queueId)) || null
+  if (hash.length <= 1) return null
+  return new URLSearchParams(hash.slice(1)).get('token')?.trim() || null
 }
+
+/**
+ * Take `#token=…` off the address bar (keeping any other fragment parameters), so it does
+ * not linger in the history or get shared with a screenshot.
+ */
+export function dropLinkToken(location = globalThis.location, history = globalThis.history) {
+  const hash = location?.hash ?? ''
+  if (hash.length <= 1) return
+  const params = new URLSearchParams(hash.slice(1))
+  if (!params.has('token')) return
+  params.delete('token')
+  const rest = params.toString()
+  try {
+    history?.replaceState(history.state, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`)
+  } catch {
+    // some embedded browsers refuse; the token is still only kept once the box accepts it
+  }
+}
+
+/** The host token saved for `queueId`, or null. */
+export const readHostToken = (queueId) => readStored(tokenKey(queueId)) || null
+
+/**
+ * Save `token` for `queueId`. Only once the box has accepted it: an old or mistyped link
+ * must not overwrite a saved token that works.
+ */
+export const saveHostToken = (queueId, token) => writeStored(tokenKey(queueId), token)

@@ -9,6 +9,9 @@ const base = {
   en: {
     'app.name': 'Qode',
     'app.loading': 'Loading…',
+    'app.failedTitle': 'This page could not be shown',
+    'app.failedBody': 'The connection to the queue may have dropped. The page tries again by itself as soon as the box answers.',
+    'app.retry': 'Try again now',
 
     'connection.connecting': 'Connecting…',
     'connection.reconnecting': 'Reconnecting…',
@@ -84,6 +87,9 @@ const base = {
   de: {
     'app.name': 'Qode',
     'app.loading': 'Wird geladen…',
+    'app.failedTitle': 'Diese Seite konnte nicht angezeigt werden',
+    'app.failedBody': 'Die Verbindung zur Warteschlange ist vielleicht unterbrochen. Die Seite versucht es von selbst erneut, sobald die Box antwortet.',
+    'app.retry': 'Jetzt erneut versuchen',
 
     'connection.connecting': 'Verbinde…',
     'connection.reconnecting': 'Verbindung wird wiederhergestellt…',

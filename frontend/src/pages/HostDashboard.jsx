@@ -1,7 +1,7 @@
-// /host/{queue_id}#token=…: the host's tablet. The token moves from the link's fragment to
-// localStorage; the live host channel (token in the first message) keeps the lists fresh,
+// /host/{queue_id}#token=…: the host's tablet. The token leaves the link's fragment at once
+// and is saved in localStorage once the box accepts it; the live host channel (token in the first message) keeps the lists fresh,
 // with REST refreshes while it is down. Every write goes through api.js (Idempotency-Key).
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
 import CallPanel, { validCounter } from '../components/host/CallPanel.jsx'
@@ -14,7 +14,16 @@ import WaitingList from '../components/host/WaitingList.jsx'
 import Button from '../components/Button.jsx'
 import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
-import { counterKey, createHostApi, readStored, takeHostToken, writeStored } from '../lib/hostApi.js'
+import {
+  counterKey,
+  createHostApi,
+  dropLinkToken,
+  linkToken,
+  readHostToken,
+  readStored,
+  saveHostToken,
+  writeStored,
+} from '../lib/hostApi.js'
 import { uuid } from '../lib/random.js'
 import { errorText, t } from '../lib/strings.js'
 
@@ -22,8 +31,10 @@ const DEFAULT_COUNTER = '1'
 const ACTIVE = new Set(['CALLED', 'SERVING'])
 // Answers that are part of a normal day, said kindly rather than as failures.
 const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed'])
-// A write whose answer was lost (offline) is retried with the same Idempotency-Key for this
-// long, so pressing "Call next" again cannot call two guests.
+// A write whose answer was lost (offline) is retried with the same Idempotency-Key, so
+// pressing "Call next" again cannot call two guests. Only by the very next press of the same
+// request, within this long, and only while no fresh state has come in since: after that the
+// host sees what happened, and the same key would replay an old answer instead of acting.
 const KEY_REUSE_MS = 2 * 60 * 1000
 
 const isAuthError = (err) => err?.status === 401 || err?.status === 403
@@ -46,17 +57,46 @@ export function hostErrorText(err) {
 }
 
 export default function HostDashboard({ queueId }) {
-  const [token] = useState(() => takeHostToken(queueId))
+  // A host link's token (this one, or one opened later in the same tab: only the fragment
+  // changes) is used at once but saved only when the box accepts it, so an old link cannot
+  // overwrite a saved token that works. Reading stays pure; the address is cleaned below.
+  const [fromLink, setFromLink] = useState(() => linkToken())
+  const [saved, setSaved] = useState(() => readHostToken(queueId))
+
+  useLayoutEffect(() => {
+    dropLinkToken()
+    function onHashChange() {
+      const fresh = linkToken()
+      if (!fresh) return
+      dropLinkToken()
+      setFromLink(fresh)
+    }
+    globalThis.addEventListener?.('hashchange', onHashChange)
+    return () => globalThis.removeEventListener?.('hashchange', onHashChange)
+  }, [])
+
+  const token = fromLink ?? saved
+  const accepted = useCallback(() => {
+    if (fromLink && fromLink !== saved) {
+      saveHostToken(queueId, fromLink)
+      setSaved(fromLink)
+    }
+  }, [fromLink, saved, queueId])
+
   if (!token) return <HostMessage title={t('host.noToken.title')} body={t('host.noToken.body')} />
-  return <Dashboard queueId={queueId} token={token} />
+  // A new token starts over: a fresh channel, no "not valid" left from the old one.
+  return <Dashboard key={token} queueId={queueId} token={token} onAccepted={accepted} />
 }
 
-function Dashboard({ queueId, token }) {
+function Dashboard({ queueId, token, onAccepted }) {
   const api = useMemo(() => createHostApi(queueId, token), [queueId, token])
   const [authFailed, setAuthFailed] = useState(false)
+  const acceptedRef = useRef(onAccepted)
+  acceptedRef.current = onAccepted
 
   const load = useCallback(async () => {
     const [tickets, queue, health] = await Promise.allSettled([api.listTickets(), api.getQueue(), api.health()])
+    if (tickets.status === 'fulfilled') acceptedRef.current() // the ticket list needs the token
     for (const part of [tickets, queue]) {
       if (part.status === 'rejected') {
         if (isAuthError(part.reason)) setAuthFailed(true)
@@ -68,12 +108,15 @@ function Dashboard({ queueId, token }) {
 
   const { state, connection, updatedAt, error, replace } = useWebSocket(
     authFailed ? null : `/ws/host/${encodeURIComponent(queueId)}`,
-    { authToken: token, select: hostPayload, fallback: load },
+    // The host channel sends nothing before it accepts the auth message.
+    { authToken: token, select: hostPayload, fallback: load, onMessage: () => acceptedRef.current() },
   )
   const stateRef = useRef(state)
   stateRef.current = state
   const connectionRef = useRef(connection)
   connectionRef.current = connection
+  const updatedAtRef = useRef(updatedAt)
+  updatedAtRef.current = updatedAt
 
   const now = useNow(15000)
   const [draft, setDraft] = useState(() => readStored(counterKey(queueId)) ?? DEFAULT_COUNTER)
@@ -81,7 +124,8 @@ function Dashboard({ queueId, token }) {
   const [notice, setNotice] = useState(null)
   const [busy, setBusy] = useState(() => new Set())
   const busyRef = useRef(new Set())
-  const keysRef = useRef(new Map())
+  // The last write whose answer was lost: {signature, key, at}.
+  const lostRef = useRef(null)
 
   function changeDraft(value) {
     setDraft(value)
@@ -106,17 +150,22 @@ function Dashboard({ queueId, token }) {
     if (busyRef.current.has(busyKey)) return { ok: false, skipped: true }
     busyRef.current.add(busyKey)
     setBusy(new Set(busyRef.current))
-    const saved = keysRef.current.get(signature)
-    const reuse = saved && Date.now() - saved.at < KEY_REUSE_MS
-    const idempotencyKey = reuse ? saved.key : uuid()
-    if (!reuse) keysRef.current.set(signature, { key: idempotencyKey, at: Date.now() })
+    const lost = lostRef.current
+    lostRef.current = null // only the very next press may retry it
+    const reuse =
+      lost &&
+      lost.signature === signature &&
+      Date.now() - lost.at < KEY_REUSE_MS &&
+      !(updatedAtRef.current > lost.at) // fresh state since the failure: the host has seen it
+    const idempotencyKey = reuse ? lost.key : uuid()
     try {
       const result = await call({ idempotencyKey })
-      keysRef.current.delete(signature)
+      acceptedRef.current()
       if (connectionRef.current !== 'open') refresh()
       return { ok: true, result }
     } catch (err) {
-      if (err?.code !== 'offline') keysRef.current.delete(signature)
+      // Only a lost answer may be retried; any answer, even an error, is final.
+      if (err?.code === 'offline') lostRef.current = { signature, key: idempotencyKey, at: Date.now() }
       if (isAuthError(err)) {
         setAuthFailed(true)
         return { ok: false, error: err, message: t('host.badToken.title') }

@@ -185,6 +185,90 @@ describe('HostDashboard', () => {
     expect(second.headers['Idempotency-Key']).toBe(first.headers['Idempotency-Key'])
   })
 
+  it('calls somebody new once the lost call has shown up live', async () => {
+    let fail = true
+    const callNext = vi.fn(() => {
+      if (fail) throw new TypeError('Failed to fetch')
+      return { body: ticket({ id: 't-8', display_number: 'A8', status: 'CALLED', counter: '1' }) }
+    })
+    renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
+    live(snapshot())
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
+    // The call did arrive: the host sees A7 called, then asks for the next guest.
+    const next = day().map((x) => (x.id === 't-7' ? { ...x, status: 'CALLED', counter: '1', eta_seconds: 0 } : x))
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 1 }), tickets: next, clock: TRUSTED })
+    fail = false
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('Called A8 to counter 1.')).toBeInTheDocument()
+    const [first, second] = calls('POST', '/api/queues/q-1/call-next')
+    expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
+  })
+
+  it('uses a fresh key after a REST refresh following the lost call', async () => {
+    vi.useFakeTimers()
+    try {
+      const callNext = vi.fn(() => {
+        throw new TypeError('Failed to fetch')
+      })
+      renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
+      await act(() => vi.advanceTimersByTimeAsync(0)) // the socket never opens: REST only
+      expect(screen.getByText('A8')).toBeInTheDocument()
+      act(() => screen.getByRole('button', { name: 'Call next' }).click())
+      await act(() => vi.advanceTimersByTimeAsync(0))
+      expect(callNext).toHaveBeenCalledTimes(1)
+      await act(() => vi.advanceTimersByTimeAsync(10_000)) // the fallback refresh
+      expect(calls('GET', '/api/queues/q-1/tickets').length).toBeGreaterThan(1)
+      act(() => screen.getByRole('button', { name: 'Call next' }).click())
+      await act(() => vi.advanceTimersByTimeAsync(0))
+      const [first, second] = calls('POST', '/api/queues/q-1/call-next')
+      expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('retries a lost call only by the very next press at the same counter', async () => {
+    let count = 0
+    const callNext = vi.fn((init) => {
+      count += 1
+      if (count === 1) throw new TypeError('Failed to fetch')
+      return { body: ticket({ id: `t-${count}`, display_number: `A${count}`, status: 'CALLED', counter: JSON.parse(init.body).counter }) }
+    })
+    const serve = vi.fn(() => ({ body: ticket({ id: 't-4', display_number: 'A4', status: 'SERVING', counter: '2' }) }))
+    renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext, 'POST /api/tickets/t-4/serve': serve } })
+    live(snapshot())
+    const input = screen.getByLabelText('Your counter')
+
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
+    // Another counter is another request: a key of its own.
+    await userEvent.clear(input)
+    await userEvent.type(input, '2')
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('Called A2 to counter 2.')).toBeInTheDocument()
+    // Back at counter 1, the old key does not come back to replay the lost call.
+    await userEvent.clear(input)
+    await userEvent.type(input, '1')
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('Called A3 to counter 1.')).toBeInTheDocument()
+
+    const keys = calls('POST', '/api/queues/q-1/call-next').map((c) => c.headers['Idempotency-Key'])
+    expect(calls('POST', '/api/queues/q-1/call-next').map((c) => c.body.counter)).toEqual(['1', '2', '1'])
+    expect(new Set(keys).size).toBe(3)
+
+    // Any other press in between ends the retry too.
+    count = 0
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
+    await userEvent.click(screen.getByRole('button', { name: 'Serve: A4' }))
+    expect(await screen.findByText('A4 is being served.')).toBeInTheDocument()
+    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    expect(await screen.findByText('Called A2 to counter 1.')).toBeInTheDocument()
+    const [lost, after] = calls('POST', '/api/queues/q-1/call-next').slice(3).map((c) => c.headers['Idempotency-Key'])
+    expect(after).not.toBe(lost)
+  })
+
   it('picks a counter from the queue and remembers it', async () => {
     renderHost()
     live(snapshot({ state: queue({ counters: [{ name: '1', is_open: true, back_in_seconds: null }, { name: 'Desk B', is_open: false, back_in_seconds: null }] }) }))
@@ -286,18 +370,60 @@ describe('HostDashboard', () => {
     expect(screen.getByText('This host link is not valid (any more)')).toBeInTheDocument()
   })
 
-  it('moves the token from the fragment to localStorage and clears the fragment', async () => {
+  it('moves the token from the fragment to localStorage once accepted, and clears the fragment', async () => {
     const replaceState = vi.spyOn(window.history, 'replaceState')
-    renderHost({ hash: '#token=fresh-token-abcdef0123456789', stored: null })
-    expect(localStorage.getItem('qode.host.q-1.token')).toBe('fresh-token-abcdef0123456789')
+    renderHost({ hash: '#token=fresh-token-abcdef0123456789', stored: null, routes: { 'GET /api/queues/q-1/tickets': pending } })
     expect(window.location.hash).toBe('')
     expect(window.location.href).not.toContain('fresh-token')
     expect(window.location.pathname).toBe('/host/q-1')
     expect(replaceState).toHaveBeenCalled()
+    expect(localStorage.getItem('qode.host.q-1.token')).toBeNull() // not before the box accepts it
     live(snapshot())
+    expect(localStorage.getItem('qode.host.q-1.token')).toBe('fresh-token-abcdef0123456789')
     expect(FakeWebSocket.last().sent[0]).toEqual({ type: 'auth', token: 'fresh-token-abcdef0123456789' })
     await waitFor(() => expect(calls('GET', '/api/queues/q-1/tickets').length).toBeGreaterThan(0))
     expect(calls('GET', '/api/queues/q-1/tickets')[0].headers.Authorization).toBe('Bearer fresh-token-abcdef0123456789')
+  })
+
+  it('takes a host link opened in the same tab (only the fragment changes)', async () => {
+    renderHost({ routes: { 'GET /api/queues/q-1/tickets': pending } })
+    live(snapshot())
+    const before = FakeWebSocket.instances.length
+    window.location.hash = '#token=next-token-abcdef0123456789'
+    await waitFor(() => expect(FakeWebSocket.instances.length).toBe(before + 1))
+    expect(window.location.hash).toBe('')
+    expect(window.location.href).not.toContain('next-token')
+    expect(FakeWebSocket.instances[before - 1].closedByClient).toBe(true)
+    // Kept aside until the box says yes.
+    expect(localStorage.getItem('qode.host.q-1.token')).toBe(TOKEN)
+    live(snapshot())
+    expect(FakeWebSocket.last().sent[0]).toEqual({ type: 'auth', token: 'next-token-abcdef0123456789' })
+    expect(localStorage.getItem('qode.host.q-1.token')).toBe('next-token-abcdef0123456789')
+  })
+
+  it('keeps the saved token when an old link is refused', async () => {
+    const tickets = vi.fn((init) => {
+      if (init.headers.Authorization === `Bearer ${TOKEN}`) return { body: { tickets: day() } }
+      if (init.headers.Authorization === 'Bearer old-token-0000000000') {
+        return { status: 401, body: { error: { code: 'unauthorized', message: 'That token matches nothing.' } } }
+      }
+      return pending() // the later link: the socket answers first
+    })
+    renderHost({ hash: '#token=old-token-0000000000', routes: { 'GET /api/queues/q-1/tickets': tickets } })
+    expect(window.location.hash).toBe('')
+    expect(await screen.findByText('This host link is not valid (any more)')).toBeInTheDocument()
+    expect(localStorage.getItem('qode.host.q-1.token')).toBe(TOKEN)
+
+    // The same refusal from the socket, for a link opened later in this tab.
+    window.location.hash = '#token=another-old-token-000000'
+    await waitFor(() => expect(screen.queryByText('This host link is not valid (any more)')).not.toBeInTheDocument())
+    act(() => {
+      FakeWebSocket.last().open()
+      FakeWebSocket.last().drop(4401)
+    })
+    expect(screen.getByText('This host link is not valid (any more)')).toBeInTheDocument()
+    expect(FakeWebSocket.last().sent[0]).toEqual({ type: 'auth', token: 'another-old-token-000000' })
+    expect(localStorage.getItem('qode.host.q-1.token')).toBe(TOKEN)
   })
 
   it('asks for the host link when there is no token', () => {

@@ -15,6 +15,9 @@ import { minutesUp, remaining } from '../lib/time.js'
 export const RESET_AFTER = 15 // seconds the issued ticket stays on screen
 
 const BLOCKING = new Set(['queue_paused', 'queue_closed'])
+// How long after a tap that got no answer the next tap counts as its retry. The box replays
+// a key's answer for 24 h, so a later tap (likely another guest) must not get that ticket.
+export const RETRY_WINDOW_MS = 60 * 1000
 
 export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   // The token leaves the address at once (it would show in the history and on screen).
@@ -30,12 +33,16 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   const [issued, setIssued] = useState(null)
   const [busy, setBusy] = useState(false)
   const [issueError, setIssueError] = useState(null)
-  // A tap whose request got no answer is retried with the same key: the box answers it with
-  // the ticket it may already have made, instead of making a second one.
+  // A tap whose request got no answer is retried with the same key (for RETRY_WINDOW_MS,
+  // until the kiosk goes back to the start): the box answers it with the ticket it may
+  // already have made, instead of making a second one. {key, at}
   const retryKey = useRef(null)
   const takeButton = useRef(null)
   const hadTicket = useRef(false)
-  const reset = useCallback(() => setIssued(null), [])
+  const reset = useCallback(() => {
+    retryKey.current = null
+    setIssued(null)
+  }, [])
 
   // A new kiosk link opened in this tab: whatever the old token was refused, try again.
   useEffect(() => {
@@ -58,14 +65,15 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     if (busy) return
     setBusy(true)
     setIssueError(null)
-    const key = retryKey.current ?? uuid()
-    retryKey.current = key
+    const retry = retryKey.current
+    retryKey.current = null
+    const key = retry && Date.now() - retry.at < RETRY_WINDOW_MS ? retry.key : uuid()
     try {
       const ticket = await api.issueTicket(queueId, { idempotencyKey: key })
-      retryKey.current = null
       setIssued(ticket)
     } catch (err) {
-      if (err?.code !== 'offline') retryKey.current = null // an answer, even an error, is final
+      // Only a lost answer may be retried; an answer, even an error, is final.
+      if (err?.code === 'offline') retryKey.current = { key, at: Date.now() }
       setIssueError(err)
     } finally {
       setBusy(false)

@@ -171,4 +171,33 @@ describe('KioskView', () => {
     const keys = issue.mock.calls.map(([init]) => init.headers['Idempotency-Key'])
     expect(keys[0]).toBe(keys[1])
   })
+
+  it('retries with the same key only within 60 s of the failed tap', async () => {
+    vi.useFakeTimers()
+    let calls = 0
+    const issue = vi.fn(() => {
+      calls += 1
+      if (calls <= 2) throw new TypeError('Failed to fetch')
+      return kioskTicket()
+    })
+    const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': issue })
+    live(ws)
+    const tap = async () => {
+      fireEvent.click(takeButton())
+      await act(() => vi.advanceTimersByTimeAsync(0))
+    }
+    await tap()
+    expect(screen.getByRole('alert')).toHaveTextContent('No connection to the queue.')
+    await act(() => vi.advanceTimersByTimeAsync(59_000))
+    await tap() // the same guest trying again: the same key
+    // A minute after that failure, a tap is likely the next guest: a fresh key.
+    await act(() => vi.advanceTimersByTimeAsync(61_000))
+    await tap()
+    expect(screen.getByText('A042')).toBeInTheDocument()
+    const keys = issue.mock.calls.map(([init]) => init.headers['Idempotency-Key'])
+    expect(keys).toHaveLength(3)
+    expect(keys[1]).toBe(keys[0])
+    expect(keys[2]).toBeTruthy()
+    expect(keys[2]).not.toBe(keys[0])
+  })
 })

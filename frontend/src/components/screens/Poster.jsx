@@ -15,7 +15,6 @@ export default function Poster({ queue, onBack }) {
 
   return (
     <div className="min-h-dvh bg-stone-200 text-stone-950 print:bg-white">
-      <style>{'@page { size: A4 portrait; margin: 12mm; }'}</style>
       <div className="sticky top-0 z-10 flex flex-wrap items-center gap-3 bg-white p-3 shadow print:hidden">
         <button
           ref={printButton}
