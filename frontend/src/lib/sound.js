@@ -36,27 +36,38 @@ export function installSoundUnlock(target = globalThis) {
   return remove
 }
 
-/** Two short tones; does nothing (false) until the sound is unlocked. */
-export function beep() {
-  if (!context || context.state !== 'running') return false
+/**
+ * Play `notes` ([frequency Hz, start offset s, peak gain, length s], …) on `ctx` now.
+ * Shared by the guest's beep and the display's chime. False when the browser refused.
+ */
+export function playTones(ctx, notes, lead = 0) {
   try {
-    const start = context.currentTime
-    for (const offset of [0, 0.35]) {
-      const osc = context.createOscillator()
-      const gain = context.createGain()
+    const start = ctx.currentTime + lead
+    for (const [frequency, offset, peak, length] of notes) {
+      const osc = ctx.createOscillator()
+      const gain = ctx.createGain()
       osc.type = 'sine'
-      osc.frequency.value = 880
+      osc.frequency.value = frequency
       gain.gain.setValueAtTime(0.0001, start + offset)
-      gain.gain.exponentialRampToValueAtTime(0.5, start + offset + 0.02)
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.25)
-      osc.connect(gain).connect(context.destination)
+      gain.gain.exponentialRampToValueAtTime(peak, start + offset + 0.02)
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + length - 0.05)
+      osc.connect(gain).connect(ctx.destination)
       osc.start(start + offset)
-      osc.stop(start + offset + 0.3)
+      osc.stop(start + offset + length)
     }
     return true
   } catch {
     return false
   }
+}
+
+/** Two short tones; does nothing (false) until the sound is unlocked. */
+export function beep() {
+  if (!context || context.state !== 'running') return false
+  return playTones(context, [
+    [880, 0, 0.5, 0.3],
+    [880, 0.35, 0.5, 0.3],
+  ])
 }
 
 /** Buzz the phone where the browser allows it. */

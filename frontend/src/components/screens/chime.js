@@ -2,6 +2,8 @@
 // (no sound file to fetch). A TV in Chromium's kiosk mode usually may play sound without
 // a tap (--autoplay-policy=no-user-gesture-required); where it may not, the chime stays
 // silent until someone touches the screen or presses a key, and nothing breaks.
+import { playTones } from '../../lib/sound.js'
+
 let context = null
 
 function audioContext() {
@@ -52,25 +54,12 @@ export function playChime() {
     resume(ctx)
     return false
   }
-  try {
-    const start = ctx.currentTime + 0.02
-    for (const [frequency, offset] of [
-      [659.25, 0], // E5
-      [523.25, 0.42], // C5
-    ]) {
-      const osc = ctx.createOscillator()
-      const gain = ctx.createGain()
-      osc.type = 'sine'
-      osc.frequency.value = frequency
-      gain.gain.setValueAtTime(0.0001, start + offset)
-      gain.gain.exponentialRampToValueAtTime(0.6, start + offset + 0.02)
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.9)
-      osc.connect(gain).connect(ctx.destination)
-      osc.start(start + offset)
-      osc.stop(start + offset + 0.95)
-    }
-    return true
-  } catch {
-    return false
-  }
+  return playTones(
+    ctx,
+    [
+      [659.25, 0, 0.6, 0.95], // E5
+      [523.25, 0.42, 0.6, 0.95], // C5
+    ],
+    0.02,
+  )
 }
