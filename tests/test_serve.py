@@ -11,7 +11,7 @@ import stat
 import pytest
 import requests
 
-from helpers import ServerProcess
+from helpers import ServerProcess, admin
 
 pytestmark = pytest.mark.server
 
@@ -123,3 +123,21 @@ def test_bad_cli_arguments_exit_2_with_a_message(args):
     assert done.returncode == 2, (args, done.stdout, done.stderr)
     assert done.stderr.strip(), "a refusal must say why"
     assert "Traceback" not in done.stderr
+
+
+def test_links_use_the_public_url_not_the_request_host(tmp_path):
+    """Without QODE_PUBLIC_URL, serve fixes the box's own address for every link and QR code:
+    a request's Host header (a TV at localhost, or anyone) cannot change it."""
+    proc = ServerProcess(tmp_path / "links").start()
+    try:
+        made = requests.post(f"{proc.url}/api/queues", json={"name": "Desk"},
+                             headers={**admin(), "Host": "evil.example"}, timeout=5).json()
+        assert made["host_url"].startswith(f"http://127.0.0.1:{proc.port}/host/")
+        host = {"Authorization": f"Bearer {made['host_token']}", "Host": "evil.example"}
+        off_box = requests.post(f"{proc.url}/api/qr", json={"url": "http://evil.example/join/x"}, headers=host,
+                                timeout=5)
+        assert off_box.status_code == 422
+        on_box = requests.post(f"{proc.url}/api/qr", json={"url": made["host_url"]}, headers=host, timeout=5)
+        assert on_box.status_code == 200 and on_box.json()["svg"].startswith("<?xml")
+    finally:
+        proc.stop()

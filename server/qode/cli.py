@@ -110,8 +110,11 @@ def serve(args: argparse.Namespace) -> int:
               "(it holds qode.lock there); stop it first", file=sys.stderr)
         return 2
     base = _public_url(settings, args.host, args.port)
+    # The worker builds links and QR codes from this, never from a request's Host header: a TV
+    # on the box itself at localhost must still show a QR that guests' phones can open.
+    os.environ["QODE_PUBLIC_URL"] = base
     _prepare(settings, args.demo, base)
-    print(f"  Listening on {args.host}:{args.port}", flush=True)
+    print(f"  Listening on {args.host}:{args.port}; links use {base}", flush=True)
     from .serving import Server
 
     Server(args.host, args.port).run()
