@@ -12,10 +12,15 @@ export const DEFAULTS = {
   connectTimeout: 10000, // a socket that brings no message this long after opening is given up
   probeTimeout: 5000, // after waking up: how long a pong may take before the socket is dead
   fallbackEvery: 10000, // REST refresh period while not connected
+  stableAfter: 30000, // a socket open this long resets the backoff (one dropped sooner does not)
+  onlineJitter: 1000, // on the `online` event, reconnect within [0, this] ms, not all phones at once
+  rateLimitWait: 60000, // after close code 4429, wait at least this long before trying again
 }
 
 // Close codes that will not change by retrying (docs/live.md, "Close codes").
 const PERMANENT = { 4400: 'bad_request', 4401: 'unauthorized', 4403: 'forbidden', 4404: 'not_found' }
+// Too many failed credentials from this address: retrying helps, but not before a minute.
+const RATE_LIMITED = 4429
 
 /**
  * Milliseconds to wait before reconnect attempt `attempt` (0 for the first retry):
@@ -89,6 +94,8 @@ export class LiveChannel {
     this.ws = null
     this.heard = false // has the current socket delivered a message yet?
     this.stopped = false
+    this.heldUntil = 0 // after 4429: no reconnect before this time (ms)
+    this.rateLimited = false // is the rate_limited error being shown?
     this.timers = {}
     this.onWake = this.onWake.bind(this)
     this.onVisibility = this.onVisibility.bind(this)
@@ -152,6 +159,7 @@ export class LiveChannel {
     this.clear('ping')
     this.clear('dead')
     this.clear('probe')
+    this.clear('stable')
     if (!ws) return
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null
     try {
@@ -189,6 +197,12 @@ export class LiveChannel {
       this.clear('dead')
       this.armDead(this.opt('connectTimeout'))
       this.timers.ping = setInterval(() => this.ping(), this.opt('pingEvery'))
+      // Only a socket that stays up resets the backoff: a server that drops us right after
+      // the snapshot (a slow client) must not bring us back every few hundred ms forever.
+      this.timers.stable = setTimeout(() => {
+        delete this.timers.stable
+        this.attempt = 0
+      }, this.opt('stableAfter'))
     }
     ws.onmessage = (event) => this.received(event)
     ws.onclose = (event) => {
@@ -219,9 +233,10 @@ export class LiveChannel {
     this.lastHeardAt = this.now()
     this.clear('probe')
     this.armDead(this.opt('deadAfter'))
-    if (!this.heard) {
-      this.heard = true
-      this.attempt = 0 // only a socket that really talked resets the backoff
+    this.heard = true
+    if (this.rateLimited) {
+      this.rateLimited = false
+      this.emit({ error: null })
     }
     let message
     try {
@@ -246,14 +261,32 @@ export class LiveChannel {
     }
     this.setConnection(globalThis.navigator?.onLine === false ? 'offline' : 'reconnecting')
     this.startFallback(false)
-    const delay = backoffDelay(this.attempt, {
+    let delay = backoffDelay(this.attempt, {
       base: this.opt('base'),
       cap: this.opt('cap'),
       jitter: this.opt('jitter'),
-      random: this.options().random ?? Math.random,
+      random: this.random(),
     })
     this.attempt += 1
+    if (code === RATE_LIMITED) {
+      // Say why, and keep away for a minute (plus the jittered backoff) whatever wakes us.
+      delay += this.opt('rateLimitWait')
+      this.heldUntil = this.now() + delay
+      if (!this.rateLimited) {
+        this.rateLimited = true
+        this.emit({ error: { code: 'rate_limited', closeCode: code } })
+      }
+    }
     this.timers.retry = setTimeout(() => this.connect(), delay)
+  }
+
+  random() {
+    return this.options().random ?? Math.random
+  }
+
+  /** Still inside the wait after a 4429? Then nothing but the scheduled retry connects. */
+  held() {
+    return this.now() < this.heldUntil
   }
 
   /** No message for too long: close it and start again at once. */
@@ -275,7 +308,7 @@ export class LiveChannel {
 
   /** Woken up (tab visible, back from the bfcache, network back): check or reconnect now. */
   onWake() {
-    if (this.stopped) return
+    if (this.stopped || this.held()) return
     const ws = this.ws
     if (ws && ws.readyState === 1) {
       // A socket that slept may look open and be dead: ask for a pong, or give up on it.
@@ -301,9 +334,15 @@ export class LiveChannel {
   }
 
   onOnline() {
-    if (this.stopped) return
+    if (this.stopped || this.held()) return
     this.attempt = 0
-    this.onWake()
+    // The network came back for every phone in the room at once: spread the reconnects.
+    this.clear('online')
+    const delay = Math.round(Math.min(1, Math.max(0, this.random()())) * this.opt('onlineJitter'))
+    this.timers.online = setTimeout(() => {
+      delete this.timers.online
+      this.onWake()
+    }, delay)
   }
 
   onOffline() {
@@ -348,7 +387,7 @@ export class LiveChannel {
 
   /** Reconnect now (a "retry" button). */
   reconnect() {
-    if (this.stopped) return
+    if (this.stopped || this.held()) return
     this.attempt = 0
     this.connect()
   }
@@ -358,9 +397,12 @@ export class LiveChannel {
  * Follow the channel at `path` (e.g. `/ws/tickets/{id}`); null disables it.
  * Returns {state, connection, updatedAt, error, replace, reconnect}; `connection` is
  * "connecting", "open", "reconnecting" or "offline". `error` is set when retrying cannot
- * help (e.g. {code: "not_found"}), after which the channel stops.
+ * help (e.g. {code: "not_found"}), after which the channel stops; except
+ * {code: "rate_limited"} (close code 4429), which retries after rateLimitWait and is
+ * cleared by the next message.
  * Options: fallback (async REST refresh), fallbackEvery, deadAfter, pingEvery,
- * connectTimeout, probeTimeout, base, cap, jitter, random, now, WebSocketImpl,
+ * connectTimeout, probeTimeout, stableAfter, onlineJitter, rateLimitWait, base, cap,
+ * jitter, random, now, WebSocketImpl,
  * initialState, initialUpdatedAt, onMessage, authToken (sent as {"type": "auth", "token"},
  * the first message on every connection), select (message → payload, see applyMessage).
  */

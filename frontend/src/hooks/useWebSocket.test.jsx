@@ -140,9 +140,10 @@ describe('useWebSocket', () => {
     serve(sockets()[0])
     act(() => sockets()[0].drop())
     act(() => window.dispatchEvent(new Event('online')))
+    act(() => vi.advanceTimersByTime(1000)) // online waits up to onlineJitter (random() = 1 here)
     expect(sockets()).toHaveLength(2)
-    // The pending backoff retry was cancelled: no extra socket later.
-    act(() => vi.advanceTimersByTime(500))
+    // No second socket from the backoff retry and the online wake together.
+    act(() => vi.advanceTimersByTime(5000))
     expect(sockets()).toHaveLength(2)
 
     act(() => sockets()[1].drop())
@@ -155,6 +156,69 @@ describe('useWebSocket', () => {
     Object.defineProperty(restored, 'persisted', { value: true })
     act(() => window.dispatchEvent(restored))
     expect(sockets()).toHaveLength(4)
+  })
+
+  it('resets the backoff only after a socket stayed open 30 s, not on its first message', () => {
+    setup()
+    serve(sockets()[0])
+    act(() => sockets()[0].drop())
+    act(() => vi.advanceTimersByTime(500))
+    expect(sockets()).toHaveLength(2)
+    // The server sends the snapshot and drops us at once (a slow client): keep backing off.
+    serve(sockets()[1])
+    act(() => sockets()[1].drop())
+    act(() => vi.advanceTimersByTime(999))
+    expect(sockets()).toHaveLength(2)
+    act(() => vi.advanceTimersByTime(1))
+    expect(sockets()).toHaveLength(3)
+    serve(sockets()[2])
+    act(() => sockets()[2].drop())
+    act(() => vi.advanceTimersByTime(1999))
+    expect(sockets()).toHaveLength(3)
+    act(() => vi.advanceTimersByTime(1))
+    expect(sockets()).toHaveLength(4)
+    // This one stays up for 30 s (answering pings): the next drop starts again at 500 ms.
+    serve(sockets()[3])
+    act(() => vi.advanceTimersByTime(20000))
+    act(() => sockets()[3].receive({ type: 'pong', seq: 5 }))
+    act(() => vi.advanceTimersByTime(10000))
+    act(() => sockets()[3].drop())
+    act(() => vi.advanceTimersByTime(499))
+    expect(sockets()).toHaveLength(4)
+    act(() => vi.advanceTimersByTime(1))
+    expect(sockets()).toHaveLength(5)
+  })
+
+  it('spreads the reconnect on online over [0, 1 s] with the injected random', () => {
+    setup({ random: () => 0.3, base: 20000, cap: 20000 }) // backoff retry at 6 s, online at 300 ms
+    serve(sockets()[0])
+    act(() => sockets()[0].drop())
+    act(() => window.dispatchEvent(new Event('online')))
+    act(() => vi.advanceTimersByTime(299))
+    expect(sockets()).toHaveLength(1)
+    act(() => vi.advanceTimersByTime(1))
+    expect(sockets()).toHaveLength(2)
+    act(() => vi.advanceTimersByTime(6000)) // past the backoff retry, before connectTimeout
+    expect(sockets()).toHaveLength(2) // the backoff retry was replaced, not added
+  })
+
+  it('reports rate_limited on 4429 and retries no sooner than 60 s, then clears it', () => {
+    const { result } = setup({ random: () => 0 })
+    serve(sockets()[0])
+    act(() => sockets()[0].drop(4429))
+    expect(result.current.error).toEqual({ code: 'rate_limited', closeCode: 4429 })
+    expect(result.current.connection).toBe('reconnecting')
+    // Nothing wakes it early: not the network coming back, not the tab becoming visible.
+    act(() => window.dispatchEvent(new Event('online')))
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' })
+    act(() => document.dispatchEvent(new Event('visibilitychange')))
+    act(() => vi.advanceTimersByTime(59999))
+    expect(sockets()).toHaveLength(1)
+    act(() => vi.advanceTimersByTime(1))
+    expect(sockets()).toHaveLength(2)
+    serve(sockets()[1])
+    expect(result.current.error).toBeNull()
+    expect(result.current.connection).toBe('open')
   })
 
   it('probes an open socket on wake and replaces it when no pong comes', () => {

@@ -34,6 +34,7 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
     const timer = timeout ? setTimeout(() => controller.abort(), timeout) : null
     const doFetch = fetchImpl ?? globalThis.fetch
     let response
+    let text
     try {
       response = await doFetch(baseUrl + path, {
         method,
@@ -42,6 +43,9 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
         signal: controller.signal,
         cache: 'no-store',
       })
+      // The timeout covers the body too: headers can arrive and the body stall (Wi-Fi gone).
+      // A body that cannot be read is no answer, not an empty success.
+      text = await response.text()
     } catch (err) {
       if (signal?.aborted) throw err
       throw new ApiError(0, 'offline', t('error.offline'))
@@ -51,7 +55,6 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
     }
 
     let data = null
-    const text = await response.text().catch(() => '')
     if (text) {
       try {
         data = JSON.parse(text)

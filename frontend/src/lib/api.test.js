@@ -50,6 +50,44 @@ describe('api', () => {
     }
   })
 
+  it('keeps the timeout running while the body is read', async () => {
+    vi.useFakeTimers()
+    try {
+      // Headers arrive at once; the body never does until the request is aborted.
+      const fetchImpl = async (url, { signal }) => ({
+        ok: true,
+        status: 200,
+        text: () =>
+          new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+      })
+      let settled = false
+      const pending = createApi({ timeout: 1000, fetchImpl })
+        .getQueue('q-1')
+        .catch((e) => e)
+        .finally(() => {
+          settled = true
+        })
+      await vi.advanceTimersByTimeAsync(999)
+      expect(settled).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      const err = await pending
+      expect(err).toBeInstanceOf(ApiError)
+      expect(err).toMatchObject({ status: 0, code: 'offline' })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('reports a body that fails to read as offline, not as a null success', async () => {
+    const fetchImpl = async () => ({ ok: true, status: 200, text: () => Promise.reject(new TypeError('network error')) })
+    const err = await createApi({ fetchImpl }).getTicket('t-1').then(
+      (value) => ({ resolved: value }),
+      (e) => e,
+    )
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err).toMatchObject({ status: 0, code: 'offline' })
+  })
+
   it('sends an Idempotency-Key and a JSON body on every POST, none on GET', async () => {
     const fetch = mockFetch(async (url, init) =>
       jsonResponse(init.method === 'POST' ? 201 : 200, { id: 't-1' }),

@@ -63,6 +63,8 @@ export default function JoinView({ queueId }) {
   const closed = !queue.active || joinError?.code === 'queue_closed'
   const paused = !closed && (queue.is_paused || joinError?.code === 'queue_paused')
   const backIn = queue.is_paused ? remaining(queue.back_in_seconds, updatedAt, now) : null
+  // The server sends no update that merely confirms the countdown (docs/live.md): count it down here.
+  const etaLeft = queue.eta_seconds > 0 ? remaining(queue.eta_seconds, updatedAt, now) : null
   const otherError = joinError && !BLOCKING.has(joinError.code) ? errorText(joinError) : null
 
   return (
@@ -84,7 +86,7 @@ export default function JoinView({ queueId }) {
         <p className="text-xl">{t('join.waiting', { count: queue.waiting_count })}</p>
         {!closed && !paused ? (
           <p className="text-2xl font-semibold text-blue-900">
-            {queue.eta_seconds > 0 ? t('join.eta', { minutes: minutesUp(queue.eta_seconds) }) : t('join.etaNone')}
+            {etaLeft !== null ? t('join.eta', { minutes: minutesUp(etaLeft) }) : t('join.etaNone')}
           </p>
         ) : null}
       </section>

@@ -111,6 +111,27 @@ describe('JoinView', () => {
     expect(await screen.findByText("We can't find this line")).toBeInTheDocument()
   })
 
+  it('counts the joiner ETA down between messages', () => {
+    vi.useFakeTimers()
+    try {
+      renderJoin({ 'GET /api/queues/q-1': () => new Promise(() => {}) })
+      const ws = FakeWebSocket.last()
+      act(() => {
+        ws.open()
+        ws.receive({ type: 'snapshot', seq: 3, state: queue({ eta_seconds: 600 }), recent: [] })
+      })
+      expect(screen.getByText('If you join now: about 10 min')).toBeInTheDocument()
+      // No message for two minutes (the server skips updates that only confirm the countdown).
+      act(() => vi.advanceTimersByTime(120_000))
+      expect(screen.getByText('If you join now: about 8 min')).toBeInTheDocument()
+      // Counted down past zero it stays "about 1 min", not "no wait", while the server said some.
+      act(() => vi.advanceTimersByTime(600_000))
+      expect(screen.getByText('If you join now: about 1 min')).toBeInTheDocument()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('follows the live feed', async () => {
     renderJoin({ 'GET /api/queues/q-1': () => new Promise(() => {}) })
     const ws = FakeWebSocket.last()

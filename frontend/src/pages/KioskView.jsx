@@ -125,6 +125,8 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   const closed = !queue.active || issueError?.code === 'queue_closed'
   const paused = !closed && (queue.is_paused || issueError?.code === 'queue_paused')
   const backIn = queue.is_paused ? remaining(queue.back_in_seconds, updatedAt, now) : null
+  // The server sends no update that merely confirms the countdown (docs/live.md): count it down here.
+  const etaLeft = queue.eta_seconds > 0 ? remaining(queue.eta_seconds, updatedAt, now) : null
   const otherError = issueError && !BLOCKING.has(issueError.code) ? errorText(issueError) : null
 
   return (
@@ -156,7 +158,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
           </button>
           <p className="text-2xl sm:text-3xl">
             {t('kiosk.waiting', { count: queue.waiting_count })}
-            {queue.eta_seconds > 0 ? ` · ${t('kiosk.eta', { minutes: minutesUp(queue.eta_seconds) })}` : ''}
+            {etaLeft !== null ? ` · ${t('kiosk.eta', { minutes: minutesUp(etaLeft) })}` : ''}
           </p>
         </>
       )}

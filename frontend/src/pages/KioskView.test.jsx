@@ -87,6 +87,16 @@ describe('KioskView', () => {
     expect(takeButton()).toBeInTheDocument()
   })
 
+  it('counts the joiner ETA down between messages', () => {
+    vi.useFakeTimers()
+    const { ws } = renderKiosk({})
+    live(ws, queue({ eta_seconds: 600 }))
+    expect(screen.getByText('3 people waiting · Waiting time about 10 min')).toBeInTheDocument()
+    // No message for two minutes (the server skips updates that only confirm the countdown).
+    act(() => vi.advanceTimersByTime(120_000))
+    expect(screen.getByText('3 people waiting · Waiting time about 8 min')).toBeInTheDocument()
+  })
+
   it('shows a paused line with its "back in" and no button', () => {
     const { ws } = renderKiosk({})
     live(ws, queue({ is_paused: true, back_in_seconds: 600 }))
