@@ -256,6 +256,8 @@ function Dashboard({ queueId, token, onAccepted }) {
   const badToken = authFailed || error?.code === 'unauthorized' || error?.code === 'forbidden'
   if (badToken) return <HostMessage title={t('host.badToken.title')} body={t('host.badToken.body')} />
   if (error?.code === 'not_found') return <HostMessage title={t('host.notFound.title')} body={t('host.notFound.body')} />
+  // Too many failed credentials from this address: the hook waits a minute and tries again.
+  if (error?.code === 'rate_limited') return <HostMessage title={t('host.failed.title')} body={t('error.rate_limited')} />
   if (error) {
     return (
       <HostMessage title={t('host.failed.title')} body={t('host.failed.body')}>

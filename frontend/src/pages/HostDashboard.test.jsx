@@ -426,6 +426,16 @@ describe('HostDashboard', () => {
     expect(localStorage.getItem('qode.host.q-1.token')).toBe(TOKEN)
   })
 
+  it('says "wait a minute" when the box refuses more attempts from this address (4429)', () => {
+    renderHost()
+    act(() => {
+      FakeWebSocket.last().open()
+      FakeWebSocket.last().drop(4429)
+    })
+    expect(screen.getByText('Too many tries. Please wait a minute and try again.')).toBeInTheDocument()
+    expect(screen.queryByText('This host link is not valid (any more)')).not.toBeInTheDocument()
+  })
+
   it('asks for the host link when there is no token', () => {
     renderHost({ stored: null })
     expect(screen.getByText('This page needs the host link')).toBeInTheDocument()
