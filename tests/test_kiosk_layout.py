@@ -1,0 +1,63 @@
+"""The printed ticket on python-escpos's Dummy printer: the number, the exact QR, nothing injected."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from escpos.printer import Dummy
+
+from qode_kiosk.layout import Ticket, clean, render, wifi_qr
+
+URL = "http://192.168.1.20:8000/t/5b0c1f9e-3d7a-4c55-9f1e-2a6b8c0d4e11"
+
+
+def qr_payloads(output: bytes) -> list[bytes]:
+    """The data of every native QR store command: GS ( k pL pH 49 80 48 data."""
+    found = []
+    for match in re.finditer(rb"\x1d\(k(.)(.)1P0", output, re.S):
+        size = match.group(1)[0] + match.group(2)[0] * 256 - 3
+        found.append(output[match.end():match.end() + size])
+    return found
+
+
+def printed(ticket: Ticket, paper_mm: int = 80) -> bytes:
+    printer = Dummy()
+    render(printer, ticket, paper_mm)
+    return printer.output
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_the_ticket_holds_the_number_and_a_qr_of_the_exact_status_url(paper_mm):
+    out = printed(Ticket("Town hall", "B017", URL, people_ahead=3, eta_seconds=700), paper_mm)
+    assert b"B017" in out and b"Town hall" in out
+    assert b"3 ahead of you" in out and b"About 12 min" in out
+    assert qr_payloads(out) == [URL.encode()]
+    assert out.count(b"\x1dV") == 1  # one cut, at the end
+    assert out.rstrip().endswith(out[out.rindex(b"\x1dV"):].rstrip())
+
+
+def test_a_queue_name_full_of_printer_commands_prints_without_them():
+    evil = "Clinic\x1bp\x00\x19\xfa\x1dV\x00\x1b@\x10\x04\x01 \u200bdesk\x7f"
+    out = printed(Ticket(evil, "A001\x1b!\x30", URL, people_ahead=0, eta_seconds=30))
+    assert b"Clinicp" in out and b"desk" in out  # the letters stay, the control bytes go
+    assert b"\x1bp\x00" not in out  # no cash-drawer kick
+    assert b"\x1b@" not in out  # no printer reset
+    assert b"\x10\x04" not in out  # no status request
+    assert out.count(b"\x1dV") == 1  # no extra cut
+    assert b"You're next" in out
+
+
+def test_wifi_qr_escapes_and_prints_as_a_second_code():
+    code = wifi_qr('Caf\u00e9; "Free", wifi:\\', "p;a,s:s")
+    assert code == 'WIFI:T:WPA;S:Caf\u00e9\\; \\"Free\\"\\, wifi\\:\\\\;P:p\\;a\\,s\\:s;;'
+    assert wifi_qr("Open", security="nopass") == "WIFI:T:nopass;S:Open;;"
+    out = printed(Ticket("Desk", "A002", URL, 1, 300, printed_at="26.11.2026 14:05", wifi=code))
+    assert qr_payloads(out) == [URL.encode(), code.encode()]
+    assert b"26.11.2026 14:05" in out
+
+
+def test_clean_keeps_text_and_drops_controls():
+    assert clean("  Front\tdesk \n") == "Front desk"
+    assert clean("a\x00b\x1bc\u200dd\u2028e", 10) == "abcd e"  # a line separator is a space
+    assert clean("x" * 100, 12) == "x" * 12
