@@ -110,3 +110,22 @@ class ServerProcess:
 
 def admin(token: str = ADMIN_TOKEN) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def ws_client_class():
+    """simple-websocket's Client, fixed for frames that arrive with the handshake answer.
+
+    Its handshake takes only the first event (the 101) from what one recv() returned; a frame
+    that came in the same read (the server sends its snapshot right after the 101) stays in
+    wsproto's buffer until more bytes arrive, up to a ping 25 s later. Browsers have no such
+    gap. This subclass hands those frames on at once.
+    """
+    from simple_websocket import Client
+
+    class WsClient(Client):
+        def handshake(self):
+            super().handshake()
+            if not self._handle_events():  # frames already received, e.g. the snapshot
+                self.connected = False
+
+    return WsClient

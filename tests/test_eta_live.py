@@ -6,9 +6,10 @@ import json
 import time
 
 import requests
-from simple_websocket import Client
 
-from helpers import ServerProcess, admin
+from helpers import ServerProcess, admin, ws_client_class
+
+WsClient = ws_client_class()
 
 
 def test_eta_refresh_reaches_only_guests_whose_eta_moved(tmp_path):
@@ -26,7 +27,7 @@ def test_eta_refresh_reaches_only_guests_whose_eta_moved(tmp_path):
                                 json={"device_token": f"device-token-live{i:04d}"}, timeout=5).json()
                   for i in range(2)]
         for guest in guests:
-            ws = Client.connect(proc.url.replace("http", "ws") + f"/ws/tickets/{guest['id']}")
+            ws = WsClient.connect(proc.url.replace("http", "ws") + f"/ws/tickets/{guest['id']}")
             snapshot = json.loads(ws.receive(timeout=5))
             assert snapshot["type"] == "snapshot"
             sockets.append((ws, snapshot, time.monotonic()))

@@ -7,11 +7,13 @@ import time
 
 import pytest
 import requests
-from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionClosed
 
-from helpers import admin
+from helpers import admin, ws_client_class
 
 pytestmark = pytest.mark.server
+
+WsClient = ws_client_class()
 
 
 def ws_url(server, path: str) -> str:
@@ -52,7 +54,7 @@ def setup(server):
 
 
 def host_socket(server, queue):
-    ws = Client.connect(ws_url(server, f"/ws/host/{queue['id']}"))
+    ws = WsClient.connect(ws_url(server, f"/ws/host/{queue['id']}"))
     ws.send(json.dumps({"type": "auth", "token": queue["host_token"]}))
     return ws
 
@@ -61,8 +63,8 @@ def test_guest_display_and_host_see_a_call(setup):
     server, queue, host = setup
     ticket = requests.post(f"{server.url}/api/queues/{queue['id']}/tickets",
                            json={"device_token": "device-token-live0001"}, timeout=5).json()
-    guest = Client.connect(ws_url(server, f"/ws/tickets/{ticket['id']}"))
-    display = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    guest = WsClient.connect(ws_url(server, f"/ws/tickets/{ticket['id']}"))
+    display = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     dashboard = host_socket(server, queue)
     try:
         assert receive(guest)["ticket"]["status"] == "WAITING"
@@ -90,13 +92,13 @@ def test_resume_with_since_ends_like_a_fresh_client(setup):
     for n in range(5):
         requests.post(f"{server.url}/api/queues/{queue['id']}/tickets",
                       json={"device_token": f"device-token-resume{n:03d}"}, timeout=5)
-    ws = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    ws = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     seq = receive(ws)["seq"]
     ws.close()
     for _ in range(3):
         requests.post(f"{server.url}/api/queues/{queue['id']}/call-next", headers=host, timeout=5)
-    again = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}?since={seq}"))
-    fresh = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    again = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}?since={seq}"))
+    fresh = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     try:
         resumed, new = receive(again), receive(fresh)
         assert resumed["type"] == "update"
@@ -112,7 +114,7 @@ def test_resume_with_since_ends_like_a_fresh_client(setup):
 
 def test_public_channel_never_carries_ids_or_tokens(setup):
     server, queue, host = setup
-    display = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    display = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     secrets = {queue["host_token"]}
     try:
         messages = [display.receive(timeout=5)]
@@ -168,7 +170,7 @@ def test_public_channel_never_carries_ids_or_tokens(setup):
 ])
 def test_bad_socket_requests_get_a_defined_close(setup, path, code):
     server, queue, _ = setup
-    ws = Client.connect(ws_url(server, path.format(queue=queue["id"], token=queue["host_token"])))
+    ws = WsClient.connect(ws_url(server, path.format(queue=queue["id"], token=queue["host_token"])))
     assert closed_with(ws) == code
 
 
@@ -180,7 +182,7 @@ def test_bad_socket_requests_get_a_defined_close(setup, path, code):
 ])
 def test_host_socket_auth(setup, first, code):
     server, queue, _ = setup
-    ws = Client.connect(ws_url(server, f"/ws/host/{queue['id']}"))
+    ws = WsClient.connect(ws_url(server, f"/ws/host/{queue['id']}"))
     if first is not None:
         ws.send(first)
     started = time.monotonic()
@@ -198,7 +200,7 @@ def test_host_socket_with_another_queues_token_is_403(setup):
 
 def test_inbound_messages(setup):
     server, queue, _ = setup
-    ws = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    ws = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     try:
         receive(ws)
         ws.send(json.dumps({"type": "ping"}))
@@ -209,7 +211,7 @@ def test_inbound_messages(setup):
         assert closed_with(ws) == 1003
     finally:
         ws.close() if ws.connected else None
-    big = Client.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    big = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
     receive(big)
     big.send("x" * 70000)
     assert closed_with(big) == 1009
@@ -224,10 +226,10 @@ def test_socket_cap_refuses_cleanly_and_http_keeps_working(tmp_path):
         queue = requests.post(f"{proc.url}/api/queues", json={"name": "Cap"}, headers=admin(),
                               timeout=5).json()
         for _ in range(5):
-            ws = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+            ws = WsClient.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
             receive(ws)
             sockets.append(ws)
-        extra = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+        extra = WsClient.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
         assert closed_with(extra) == 1013
         started = time.monotonic()
         assert requests.get(f"{proc.url}/healthz", timeout=5).status_code == 200
@@ -235,7 +237,7 @@ def test_socket_cap_refuses_cleanly_and_http_keeps_working(tmp_path):
         sockets.pop().close()
         deadline = time.monotonic() + 3
         while True:  # the freed place is taken by the next socket
-            again = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+            again = WsClient.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
             try:
                 receive(again, timeout=1)
                 sockets.append(again)
@@ -257,7 +259,7 @@ def test_device_socket(setup):
     other = requests.post(f"{server.url}/api/queues/{queue['id']}/devices",
                           json={"name": "TV", "kind": "display"}, headers=host, timeout=5).json()
     url = ws_url(server, f"/ws/devices/{kiosk['id']}")
-    ws = Client.connect(url)
+    ws = WsClient.connect(url)
     try:
         ws.send(json.dumps({"type": "auth", "token": kiosk["token"]}))
         first = receive(ws)
@@ -269,12 +271,12 @@ def test_device_socket(setup):
     finally:
         ws.close()
     for token, code in [(other["token"], 4403), ("wrong-token-0123456789abcdef", 4401)]:
-        bad = Client.connect(url)
+        bad = WsClient.connect(url)
         bad.send(json.dumps({"type": "auth", "token": token}))
         assert closed_with(bad) == code
-    in_url = Client.connect(url + f"?token={kiosk['token']}")
+    in_url = WsClient.connect(url + f"?token={kiosk['token']}")
     assert closed_with(in_url) == 4400
-    unknown = Client.connect(ws_url(server, "/ws/devices/00000000-0000-4000-8000-000000000000"))
+    unknown = WsClient.connect(ws_url(server, "/ws/devices/00000000-0000-4000-8000-000000000000"))
     assert closed_with(unknown) == 4404
 
 
@@ -287,7 +289,7 @@ def test_failed_socket_auth_counts_toward_the_limit(tmp_path):
                               timeout=5).json()
         codes = []
         for _ in range(3):
-            ws = Client.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
+            ws = WsClient.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
             ws.send(json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}))
             codes.append(closed_with(ws))
         assert codes == [4401, 4401, 4429]
@@ -327,7 +329,7 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_keep_up(tmp_path):
         slow.sendall(bytes([0x81, 0x80 | len(payload)]) + mask
                      + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
         for _ in range(50):
-            ws = Client.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
+            ws = WsClient.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
             receive(ws)
             healthy.append(ws)
         session = requests.Session()
