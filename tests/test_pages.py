@@ -80,3 +80,19 @@ def test_the_budget_script_counts_what_the_guest_page_loads(tmp_path):
     assert names == ["index-1.js", "index-2.css", "shared-3.js"]
     sizes = weight(guest_assets(static))
     assert all(0 < gz <= raw + 30 for _, raw, gz in sizes)
+
+
+def test_the_budget_script_says_what_is_missing(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from qode import bench_pages
+
+    monkeypatch.setattr(bench_pages, "STATIC", tmp_path / "not-built")
+    assert bench_pages.main(argparse.Namespace(port=8799)) == 2
+    assert "not built" in capsys.readouterr().err
+    (tmp_path / "built").mkdir()
+    (tmp_path / "built" / "index.html").write_text("<html></html>")
+    monkeypatch.setattr(bench_pages, "STATIC", tmp_path / "built")
+    monkeypatch.setattr(bench_pages, "CHROMIUM", str(tmp_path / "no-chromium"))
+    assert bench_pages.main(argparse.Namespace(port=8799)) == 2
+    assert "apt-get install chromium" in capsys.readouterr().err

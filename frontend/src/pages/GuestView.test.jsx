@@ -1,7 +1,7 @@
 import { act, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { FakeWebSocket } from '../test/fakeWebSocket.js'
+import { FakeWebSocket, live } from '../test/fakeWebSocket.js'
 import { routeFetch, ticket } from '../test/fixtures.js'
 import { setLanguage } from '../lib/strings.js'
 import GuestView from './GuestView.jsx'
@@ -14,15 +14,6 @@ function renderGuest(routes = { 'GET /api/tickets/t-1': () => ({ body: ticket() 
   return render(<GuestView ticketId="t-1" />)
 }
 
-/** The server side of the ticket socket: open it and send `messages`. */
-function live(...messages) {
-  const ws = FakeWebSocket.last()
-  act(() => {
-    if (ws.readyState !== FakeWebSocket.OPEN) ws.open()
-    for (const m of messages) ws.receive(m)
-  })
-  return ws
-}
 
 beforeEach(() => {
   FakeWebSocket.reset()

@@ -2,7 +2,7 @@ import { act, render, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { computeStats } from '../components/host/stats.js'
-import { FakeWebSocket } from '../test/fakeWebSocket.js'
+import { FakeWebSocket, live } from '../test/fakeWebSocket.js'
 import { queue, routeFetch, ticket } from '../test/fixtures.js'
 import { setLanguage } from '../lib/strings.js'
 import HostDashboard from './HostDashboard.jsx'
@@ -58,15 +58,6 @@ function renderHost({ routes = {}, hash = '', stored = TOKEN } = {}) {
   return render(<HostDashboard queueId="q-1" />)
 }
 
-/** The server side of the host socket: open it and send `messages`. */
-function live(...messages) {
-  const ws = FakeWebSocket.last()
-  act(() => {
-    if (ws.readyState !== FakeWebSocket.OPEN) ws.open()
-    for (const m of messages) ws.receive(m)
-  })
-  return ws
-}
 
 /** The calls fetch got for "METHOD /path", with parsed bodies. */
 function calls(method, path) {

@@ -1,3 +1,4 @@
+import { act } from '@testing-library/react'
 // A WebSocket stand-in the tests drive by hand: open(), send a server message, drop().
 export class FakeWebSocket {
   static CONNECTING = 0
@@ -49,4 +50,14 @@ export class FakeWebSocket {
     this.readyState = FakeWebSocket.CLOSED
     this.onclose?.({ code, wasClean: false })
   }
+}
+
+/** The server side of the newest socket: open it (once) and send `messages`. */
+export function live(...messages) {
+  const ws = FakeWebSocket.last()
+  act(() => {
+    if (ws.readyState !== FakeWebSocket.OPEN) ws.open()
+    for (const m of messages) ws.receive(m)
+  })
+  return ws
 }
