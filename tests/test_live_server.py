@@ -290,7 +290,10 @@ def test_failed_socket_auth_counts_toward_the_limit(tmp_path):
         codes = []
         for _ in range(3):
             ws = WsClient.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
-            ws.send(json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}))
+            try:
+                ws.send(json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}))
+            except (ConnectionClosed, OSError):
+                pass  # a limited address is closed at once, sometimes before our auth is sent
             codes.append(closed_with(ws))
         assert codes == [4401, 4401, 4429]
         blocked = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", timeout=5,
