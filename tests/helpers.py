@@ -120,12 +120,21 @@ def ws_client_class():
     wsproto's buffer until more bytes arrive, up to a ping 25 s later. Browsers have no such
     gap. This subclass hands those frames on at once.
     """
-    from simple_websocket import Client
+    from simple_websocket import Client, ConnectionClosed
+    from wsproto.connection import ConnectionState
 
     class WsClient(Client):
         def handshake(self):
             super().handshake()
             if not self._handle_events():  # frames already received, e.g. the snapshot
-                self.connected = False
+                # A close came with the 101 (a refused socket): keep its code and let the reader
+                # thread see the socket end, so receive() raises ConnectionClosed(code) rather
+                # than the constructor failing to connect.
+                self.connected = True
+
+        def send(self, data):
+            if self.ws.state is not ConnectionState.OPEN:
+                raise ConnectionClosed(self.close_reason, self.close_message)
+            super().send(data)
 
     return WsClient

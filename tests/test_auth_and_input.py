@@ -21,6 +21,9 @@ VALID_BODIES = {
     "/api/queues/{queue_id}/devices": {"name": "Kiosk", "kind": "kiosk"},
     "/api/clock": {"now": "2026-11-26T10:00:00Z"},
     "/api/qr": {"url": "http://localhost/setup"},
+    "/api/device/status": {"printer": "ready"},
+    "/api/device/jobs/{job_id}": {"result": "done"},
+    "/api/tickets/{ticket_id}/reprint": {},
 }
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
 # is a display's token there.
@@ -42,16 +45,24 @@ def world(client, queue):
     other = client.post("/api/queues", json={"name": "Other"}, headers=admin()).get_json()
     display = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "TV", "kind": "display"},
                           headers=queue["headers"]).get_json()
-    return {"queue": queue, "ticket": waiting, "other": other, "display": display}
+    # A kiosk with a printer, and the print job of a ticket it issued.
+    kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "Door"},
+                        headers=queue["headers"]).get_json()
+    kiosk["headers"] = {"Authorization": f"Bearer {kiosk['token']}"}
+    reported = client.post("/api/device/status", json={"printer": "ready"}, headers=kiosk["headers"])
+    assert reported.status_code == 200
+    job = client.post(f"/api/queues/{queue['id']}/tickets", json={},
+                      headers=kiosk["headers"]).get_json()["print_job"]
+    return {"queue": queue, "ticket": waiting, "other": other, "display": display, "kiosk": kiosk, "job": job}
 
 
 def url_for(op, world, queue_id=None, ticket_id=None) -> str:
     return op.path.replace("{queue_id}", queue_id or world["queue"]["id"]).replace(
-        "{ticket_id}", ticket_id or world["ticket"]["id"])
+        "{ticket_id}", ticket_id or world["ticket"]["id"]).replace("{job_id}", world["job"]["id"])
 
 
 def protected():
-    return [op for op in OPERATIONS if op.auth in ("admin", "host")]
+    return [op for op in OPERATIONS if op.auth in ("admin", "host", "device")]
 
 
 @pytest.mark.parametrize("op", protected(), ids=lambda op: f"{op.method} {op.path}")
@@ -68,6 +79,8 @@ def test_auth_matrix(client, db, world, op, credential, status):
     headers = {}
     if credential == "other-queue":
         wrong = world["display"]["token"] if op.path in BOX_WIDE else world["other"]["host_token"]
+        if op.auth == "device":
+            wrong = world["queue"]["host_token"]  # a host is not a kiosk
         headers["Authorization"] = f"Bearer {wrong}"
     elif credential is not None:
         headers["Authorization"] = credential
@@ -86,6 +99,8 @@ def test_kiosk_token_is_not_a_host_token(client, db, world):
                         headers=queue["headers"]).get_json()["token"]
     before = snapshot(db)
     for op in protected():
+        if op.auth == "device":
+            continue  # its own routes
         response = client.open(url_for(op, world), method=op.method,
                                json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None,
                                headers={"Authorization": f"Bearer {kiosk}"})
@@ -121,6 +136,8 @@ def headers_for(op, world):
         return admin()
     if op.auth == "host":
         return world["queue"]["headers"]
+    if op.auth == "device":
+        return world["kiosk"]["headers"]
     return {}
 
 
@@ -194,6 +211,18 @@ FIELD_CASES = {
     "/api/tickets/{ticket_id}/recall": [{"counter": ""}, {"counter": 3}],
     "/api/tickets/{ticket_id}/serve": [{"counter": "1"}],
     "/api/tickets/{ticket_id}/cancel": [{"reason": "x"}],
+    "/api/device/status": [
+        {}, {"printer": "on fire"}, {"printer": None}, {"printer": 1}, {"printer": "READY"},
+        {"printer": "ready", "detail": ""}, {"printer": "ready", "detail": "x" * 201},
+        {"printer": "ready", "detail": "esc\x1b@"}, {"printer": "ready", "detail": 5},
+    ],
+    "/api/device/jobs/{job_id}": [
+        {}, {"result": "ok"}, {"result": True}, {"result": "failed", "error": "\x1d V"},
+        {"result": "failed", "error": "x" * 201}, {"result": "done", "job": "x"},
+    ],
+    "/api/tickets/{ticket_id}/reprint": [
+        {"device_id": "kiosk"}, {"device_id": 5}, {"device_id": "00000000-0000-4000-8000-00000000000"},
+    ],
 }
 
 
@@ -213,9 +242,10 @@ def test_bad_fields(client, db, world, path):
                          ids=lambda op: f"{op.method} {op.path}")
 def test_unknown_and_malformed_ids(client, db, world, op):
     before = snapshot(db)
+    headers = world["kiosk"]["headers"] if op.auth == "device" else admin()
     for bad in (MISSING, "not-a-uuid", "1", "%00", "' OR 1=1 --", "x" * 300):
-        url = op.path.replace("{queue_id}", bad).replace("{ticket_id}", bad)
-        response = client.open(url, method=op.method, headers=admin(),
+        url = op.path.replace("{queue_id}", bad).replace("{ticket_id}", bad).replace("{job_id}", bad)
+        response = client.open(url, method=op.method, headers=headers,
                                json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None)
         assert response.status_code == 404, (url, response.get_json())
         assert response.get_json()["error"]["code"].endswith("not_found")

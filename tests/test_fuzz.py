@@ -37,6 +37,7 @@ from qode.errors import QodeError
 
 from helpers import ADMIN_TOKEN, admin
 
+MISSING = "00000000-0000-4000-8000-000000000000"
 # More for a longer hunt: QODE_FUZZ_EXAMPLES=3000 pytest tests/test_fuzz.py
 EXAMPLES = int(os.environ.get("QODE_FUZZ_EXAMPLES", "300"))
 CHECKS = [
@@ -69,6 +70,10 @@ class World:
                                      json={"name": "Fuzz kiosk"}, headers=admin())
         assert response.status_code == 201
         self.kiosk_token = response.get_json()["token"]
+        # A kiosk with a printer: its tickets come with print jobs for the job routes to use.
+        response = self.client.post("/api/device/status", json={"printer": "ready"},
+                                    headers={"Authorization": f"Bearer {self.kiosk_token}"})
+        assert response.status_code == 200
         for _ in range(2):
             response = self.client.post(f"/api/queues/{self.other}/tickets", json={},
                                         headers=admin())
@@ -116,6 +121,15 @@ class World:
             ids = [row[0] for row in conn.execute(sql + " ORDER BY rowid DESC LIMIT 64", params)]
         return ids[index % len(ids)] if ids else None
 
+    def pick_job(self, index: int) -> str | None:
+        """A print job of the kiosk, made afresh now and then so some are still pending."""
+        if index % 4 == 0:
+            self.client.post(f"/api/queues/{self.main}/tickets", json={},
+                             headers={"Authorization": f"Bearer {self.kiosk_token}"})
+        with self.db.read() as conn:
+            ids = [row[0] for row in conn.execute("SELECT id FROM print_jobs ORDER BY rowid DESC LIMIT 64")]
+        return ids[index % len(ids)] if ids else None
+
     def rewrite(self, case, choice: dict):
         """Point a generated case at real ids and give it a real credential (or none)."""
         params = dict(case.path_parameters or {})
@@ -124,6 +138,8 @@ class World:
         if "ticket_id" in params and not choice["generated_id"]:
             params["ticket_id"] = (self.pick_ticket(choice["status"], choice["index"])
                                    or params["ticket_id"])
+        if "job_id" in params and not choice["generated_id"]:
+            params["job_id"] = self.pick_job(choice["index"]) or params["job_id"]
         case.path_parameters = params
         if case.operation.path == "/api/qr" and isinstance(case.body, dict) and not choice["generated_id"]:
             case.body = {**case.body, "url": f"http://localhost/join/{self.main}"}  # a link to this box
@@ -202,9 +218,13 @@ NESTED = ["[" * 5000 + "]" * 5000, '{"a":' * 2000 + "1" + "}" * 2000]
                          ids=lambda op: f"{op.method.lower()}{op.path}")
 def test_deeply_nested_json_is_invalid_json(client, queue, op, nested):
     ticket = client.post(f"/api/queues/{queue['id']}/tickets", json={}, headers=admin())
-    path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"])
+    headers = admin()
+    if op.auth == "device":
+        kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"}, headers=admin())
+        headers = {"Authorization": f"Bearer {kiosk.get_json()['token']}"}
+    path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"], job_id=MISSING)
     response = client.open(path, method=op.method, data=nested,
-                           content_type="application/json", headers=admin())
+                           content_type="application/json", headers=headers)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_json"
 

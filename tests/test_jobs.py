@@ -123,7 +123,14 @@ def table_digest(path) -> dict:
 
 def test_purge_keeps_what_the_hub_has_not_acknowledged(box):
     db, client, q = box["db"], box["client"], box["queue"]
-    old = join(box, 4)
+    old = join(box, 3)
+    # One of them a kiosk's, with its print job: the job goes with its ticket.
+    kiosk = client.post(f"/api/queues/{q['id']}/devices", json={"name": "Door"},
+                        headers=box["headers"]).get_json()
+    kiosk_auth = {"Authorization": f"Bearer {kiosk['token']}"}
+    client.post("/api/device/status", json={"printer": "ready"}, headers=kiosk_auth)
+    old.append(client.post(f"/api/queues/{q['id']}/tickets", json={}, headers=kiosk_auth).get_json())
+    assert old[-1]["print_job"]["status"] == "pending"
     for _ in range(2):
         called = client.post(f"/api/queues/{q['id']}/call-next", headers=box["headers"]).get_json()
         client.post(f"/api/tickets/{called['id']}/complete", headers=box["headers"])
@@ -142,8 +149,9 @@ def test_purge_keeps_what_the_hub_has_not_acknowledged(box):
     assert min(seqs) == acked + 1  # nothing the hub has not acknowledged was deleted
     assert set(old_seqs[len(old_seqs) // 2 + 1:]) <= set(seqs)
     assert removed["tickets"] == 4 and not ({t["id"] for t in old} & ticket_ids)
+    assert removed["print_jobs"] == 1
     assert {t["id"] for t in fresh} <= ticket_ids
-    assert box["jobs"].purge() == {"tickets": 0, "events": 0, "idempotency": 0}
+    assert box["jobs"].purge() == {"print_jobs": 0, "tickets": 0, "events": 0, "idempotency": 0}
 
 
 def test_backup_job_restores_to_an_identical_database(box, tmp_path):
@@ -219,7 +227,7 @@ def test_only_one_scheduler_runs_per_data_folder(tmp_path):
         running = first.extensions["qode_scheduler"]
         assert running.running
         assert {job.id for job in running.get_jobs()} == {
-            "eta_refresh", "auto_no_show", "rollover", "checkpoint", "backup", "purge"}
+            "eta_refresh", "auto_no_show", "print_expiry", "rollover", "checkpoint", "backup", "purge"}
         assert "qode_scheduler" not in second.extensions
         assert jobs.take_lock(tmp_path / "shared") is None  # nobody else can take it either
     finally:

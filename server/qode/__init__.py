@@ -59,7 +59,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     }
     sockets.sock.init_app(app)
     app.register_blueprint(sockets.bp)
-    app.extensions["qode_live"] = live.Feed(db, live.Hub(encode=live.frame), settings["LIVE_WINDOW_MS"] / 1000)
+    feed = live.Feed(db, live.Hub(encode=live.frame), settings["LIVE_WINDOW_MS"] / 1000)
+    feed.print_max_age = settings["PRINT_JOB_MAX_AGE"]
+    if settings["PUBLIC_URL"]:
+        feed.public_url = settings["PUBLIC_URL"]
+    app.extensions["qode_live"] = feed
     if settings["SCHEDULER"]:
         from . import jobs
 

@@ -20,7 +20,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
-from . import auth, idempotency, queues, schemas, tickets
+from . import auth, idempotency, printing, queues, schemas, tickets
 from .db import Database
 from .errors import Forbidden, Invalid, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
 
@@ -67,6 +67,14 @@ def admin_hash() -> str:
 
 def public_url() -> str:
     return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+
+
+def print_max_age() -> int:
+    return current_app.config["PRINT_JOB_MAX_AGE"]
+
+
+def hub():
+    return current_app.extensions["qode_live"].hub
 
 
 def answer(body: dict, status: int = 200) -> Response:
@@ -198,7 +206,8 @@ def healthz():
         current_app.logger.exception("health check: database error")
         state = "error"
     body = {"status": "ok" if state == "ok" else "degraded",
-            "version": current_app.config["VERSION"], "db": state, "clock": db().clock.trust()}
+            "version": current_app.config["VERSION"], "db": state, "clock": db().clock.trust(),
+            "public_url": public_url()}
     return answer(body, 200 if state == "ok" else 503)
 
 
@@ -324,9 +333,15 @@ def join(queue_id: str):
         spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
         spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
     source = principal.source if principal else "web"
+    kiosk_id = principal.device_id if principal and principal.kind == "kiosk" else None
 
     def action() -> tuple[int, dict]:
-        ticket, created = tickets.issue_ticket(db(), queue_id, req.device_token, source)
+        ticket, created = tickets.issue_ticket(db(), queue_id, req.device_token, source, kiosk_id)
+        job = ticket.pop("print_job", None)
+        if job is not None:
+            # The kiosk prints from this answer at once; its device channel carries the same job.
+            ticket["print_job"] = printing.job_message(db(), job, print_max_age(), public_url(), ticket,
+                                                       queues.load_name(db(), queue_id))
         return (201 if created else 200), ticket
 
     return write(principal, action)
@@ -375,6 +390,58 @@ def add_device(queue_id: str):
     guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.DeviceCreate)
     return answer(queues.add_device(db(), queue_id, req.kind, req.name), 201)
+
+
+@operation("GET", "/api/queues/{queue_id}/devices", "The line's kiosks and displays, with printer status",
+           auth="host", responses={200: schemas.DeviceList})
+def list_devices(queue_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    queues.get(db(), queue_id)
+    return answer({"devices": printing.list_devices(db(), queue_id, hub())})
+
+
+def the_device(kinds: tuple[str, ...] = ("kiosk", "display")) -> auth.Principal | None:
+    return guarded(lambda: auth.require_device(db(), admin_hash(), kinds))
+
+
+@operation("GET", "/api/device", "The calling kiosk or display: its id, line and printer status",
+           auth="device", responses={200: schemas.DeviceSelf})
+def device_self():
+    principal = the_device()
+    device = queues.get_device(db(), principal.device_id)
+    view = printing.device_view(device, bool(hub().count(f"device:{device['queue_id']}:{device['id']}")))
+    return answer({**view, "queue_id": device["queue_id"],
+                   "queue_name": queues.load_name(db(), device["queue_id"])})
+
+
+@operation("POST", "/api/device/status", "A kiosk reports its printer (the host dashboard shows it)",
+           auth="device", body=schemas.DeviceStatus, responses={200: schemas.DeviceSelf})
+def device_status():
+    principal = the_device(("kiosk",))
+    req = parse(schemas.DeviceStatus)
+    device = queues.get_device(db(), principal.device_id)
+    printing.report_status(db(), device, req.printer, req.detail)
+    return device_self()
+
+
+@operation("POST", "/api/device/jobs/{job_id}", "A kiosk acknowledges a print job: done or failed",
+           auth="device", body=schemas.JobAck, responses={200: schemas.PrintJobOut})
+def ack_job(job_id: str):
+    principal = the_device(("kiosk",))
+    job_id = queues.parse_id(job_id, "job")
+    req = parse(schemas.JobAck)
+    return answer(printing.finish(db(), principal.device_id, job_id, req.result, req.error, print_max_age()))
+
+
+@operation("POST", "/api/tickets/{ticket_id}/reprint", "Print a ticket again on a kiosk (host)",
+           auth="host", body=schemas.ReprintRequest, responses={201: schemas.PrintJobOut}, idempotent=True)
+def reprint(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    principal = guarded(lambda: host_of_ticket(ticket_id))
+    req = parse(schemas.ReprintRequest)
+    device_id = None if req.device_id is None else queues.parse_id(req.device_id, "device")
+    return write(principal, lambda: (201, printing.reprint(db(), ticket_id, device_id, print_max_age())))
 
 
 def qr_svg(url: str) -> Response:

@@ -40,6 +40,7 @@ class Principal:
     kind: str  # "admin", "host", "kiosk" or "display"
     queue_id: str | None
     credential: str  # the token's hash: the key for idempotency records
+    device_id: str | None = None  # for kiosks and displays
 
     @property
     def source(self) -> str:
@@ -68,10 +69,10 @@ def identify(db: Database, admin_hash: str, token_hash: str) -> Principal | None
         if row:
             return Principal("host", row["id"], token_hash)
         row = conn.execute(
-            "SELECT queue_id, kind FROM devices WHERE token_hash = ?", (token_hash,)
+            "SELECT id, queue_id, kind FROM devices WHERE token_hash = ?", (token_hash,)
         ).fetchone()
         if row:
-            return Principal(row["kind"], row["queue_id"], token_hash)
+            return Principal(row["kind"], row["queue_id"], token_hash, row["id"])
     return None
 
 
@@ -92,6 +93,16 @@ def require_host(db: Database, admin_hash: str, queue_id: str) -> Principal:
     if principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id):
         return principal
     raise Forbidden("That token is for something else, not this queue's host.")
+
+
+def require_device(db: Database, admin_hash: str, kinds: tuple[str, ...]) -> Principal:
+    """A kiosk's or display's own token (one of `kinds`)."""
+    principal = identify(db, admin_hash, bearer_hash())
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind in kinds:
+        return principal
+    raise Forbidden(f"This needs a {' or '.join(kinds)} token.")
 
 
 def require_any_host(db: Database, admin_hash: str) -> Principal:

@@ -107,6 +107,12 @@ SETTINGS: list[Setting] = [
         "Ended tickets and events older than this many service days are deleted nightly "
         "(events only once the hub has acknowledged them).",
     ),
+    Setting(
+        "QODE_PRINT_JOB_MAX_AGE",
+        "120",
+        "Seconds a kiosk print job stays printable. An older one is never printed (no stale tickets "
+        "when paper is refilled); its ticket is flagged \"not printed\" for the host to reprint.",
+    ),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -216,4 +222,6 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "ETA_REFRESH_SECONDS": _parse_int("QODE_ETA_REFRESH_SECONDS", raw["QODE_ETA_REFRESH_SECONDS"],
                                           maximum=3600),
         "RETENTION_DAYS": _parse_int("QODE_RETENTION_DAYS", raw["QODE_RETENTION_DAYS"], maximum=36500),
+        "PRINT_JOB_MAX_AGE": _parse_int("QODE_PRINT_JOB_MAX_AGE", raw["QODE_PRINT_JOB_MAX_AGE"],
+                                        maximum=3600),
     }

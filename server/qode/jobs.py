@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import estimates, queues, tickets
+from . import estimates, printing, queues, tickets
 from .errors import QodeError
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 600
 HOUSEKEEPING_SECONDS = 60  # the day rollover
 NO_SHOW_SECONDS = 5  # a no-show is marked at most this late
+PRINT_EXPIRY_SECONDS = 2  # an unprinted ticket is flagged for the host at most this late
 PURGE_BATCH = 2000  # rows per transaction: each stays a few milliseconds
 
 
@@ -75,6 +76,10 @@ class Jobs:
             log.info("auto no-show: %d ticket(s)", len(done))
         return done
 
+    def print_expiry(self) -> int:
+        """Flag the tickets whose print job ran out of time: the host sees "not printed"."""
+        return printing.expire(self.db, self.settings["PRINT_JOB_MAX_AGE"])
+
     def rollover(self) -> int:
         """Write the new service day for every queue whose day has ended."""
         today = self.db.clock.service_day()
@@ -97,6 +102,10 @@ class Jobs:
         cutoff_time = (now - timedelta(days=days + 1)).strftime("%Y-%m-%dT%H:%M:%S")
         stale_keys = (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")  # they expire after 24 h
         statements = {
+            # A ticket's print jobs go with it (and first: they refer to it).
+            "print_jobs": ("DELETE FROM print_jobs WHERE rowid IN (SELECT j.rowid FROM print_jobs j"
+                           " JOIN tickets t ON t.id = j.ticket_id WHERE t.service_day < ?"
+                           " AND t.status NOT IN ('WAITING','CALLED','SERVING') LIMIT ?)", (cutoff_day,)),
             "tickets": ("DELETE FROM tickets WHERE rowid IN (SELECT rowid FROM tickets WHERE service_day < ?"
                         " AND status NOT IN ('WAITING','CALLED','SERVING') LIMIT ?)", (cutoff_day,)),
             "events": ("DELETE FROM events WHERE seq IN (SELECT seq FROM events"
@@ -215,6 +224,7 @@ def start(app) -> object | None:
     every = settings["ETA_REFRESH_SECONDS"]
     scheduler.add_job(jobs.eta_refresh, "interval", seconds=every, id="eta_refresh")
     scheduler.add_job(jobs.auto_no_show, "interval", seconds=NO_SHOW_SECONDS, id="auto_no_show")
+    scheduler.add_job(jobs.print_expiry, "interval", seconds=PRINT_EXPIRY_SECONDS, id="print_expiry")
     scheduler.add_job(jobs.rollover, "interval", seconds=HOUSEKEEPING_SECONDS, id="rollover")
     scheduler.add_job(jobs.checkpoint, "interval", seconds=CHECKPOINT_SECONDS, id="checkpoint")
     day = settings["DAY_STARTS_AT"]

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from . import estimates
+from . import estimates, printing
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +219,8 @@ class Feed:
         self._wake = threading.Event()
         db.on_commit.append(self._wake.set)
         self.last_seq = self.latest_seq()
+        self.public_url = "http://127.0.0.1:8000"  # set by the app from QODE_PUBLIC_URL
+        self.print_max_age = 120
         # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
         self._ticket_views: dict[str, tuple[str, int | None, float]] = {}
         self._joiner_etas: dict[str, tuple[int, float]] = {}  # queue channel -> (eta sent, when)
@@ -264,7 +266,7 @@ class Feed:
             self.publish_queue(queue_id, evs)
 
     def publish_queue(self, queue_id: str, evs: list[dict]) -> None:
-        from . import queues, tickets
+        from . import queues
 
         seq = evs[-1]["seq"]
         public, host = f"queue:{queue_id}", f"host:{queue_id}"
@@ -281,11 +283,45 @@ class Feed:
             for channel in (public, *device_channels):  # kiosks and displays see the public view
                 self.hub.publish(channel, update)
         if self.hub.count(host):
-            self.hub.publish(host, {
-                "type": "update", "seq": seq, "events": [host_event(e) for e in evs], "state": state,
-                "tickets": tickets.list_tickets(self.db, queue_id), "clock": self.db.clock.trust(),
-            })
+            self.hub.publish(host, {"type": "update", "seq": seq, "events": [host_event(e) for e in evs],
+                                    "state": state, **self.host_extras(queue_id)})
+        self._send_jobs(queue_id, evs, device_channels)
         self._send_tickets(ticket_channels, seq)
+
+    def _send_jobs(self, queue_id: str, evs: list[dict], device_channels: list[str]) -> None:
+        """Each new print job to its kiosk's channel only (it names the ticket: never public)."""
+        for event in evs:
+            if event["type"] != "print_job":
+                continue
+            channel = f"device:{queue_id}:{event['data']['device_id']}"
+            if channel not in device_channels:
+                continue  # the kiosk gets it in its snapshot when it connects
+            try:
+                job = printing.get_job(self.db, event["data"]["job_id"])
+                if job["status"] != "pending":
+                    continue
+                message = printing.job_message(self.db, job, self.print_max_age, self.public_url)
+            except Exception:  # noqa: BLE001 - e.g. purged meanwhile
+                log.exception("live: cannot read print job %s", event["data"].get("job_id"))
+                continue
+            self.hub.publish(channel, {"type": "print", "seq": event["seq"], "job": message})
+
+    def nudge_host(self, queue_id: str) -> None:
+        """A host update with no events: a kiosk's socket came or went (nothing was written)."""
+        from . import queues
+
+        host = f"host:{queue_id}"
+        if self.hub.count(host):
+            self.hub.publish(host, {"type": "update", "seq": self.latest_seq(), "events": [],
+                                    "state": queues.get(self.db, queue_id), **self.host_extras(queue_id)})
+
+    def host_extras(self, queue_id: str) -> dict:
+        """What host messages carry beside the state: the day's tickets, the clock, the devices."""
+        from . import tickets
+
+        return {"tickets": tickets.list_tickets(self.db, queue_id),
+                "clock": self.db.clock.trust(),  # the host is told when the box's time is not set
+                "devices": printing.list_devices(self.db, queue_id, self.hub)}
 
     def _send_tickets(self, channels: list[str], seq: int, news: bool = False) -> int:
         """Each guest's own view, only to those whose numbers changed; returns how many got one."""
@@ -362,8 +398,7 @@ class Feed:
         message = {"type": "snapshot", "seq": seq, "state": state}
         self._joiner_etas.setdefault(f"queue:{queue_id}", (state["eta_seconds"], now))
         if channel_kind == "host":
-            message["tickets"] = tickets.list_tickets(self.db, queue_id)
-            message["clock"] = self.db.clock.trust()  # the host is told when the box's time is not set
+            message.update(self.host_extras(queue_id))
         else:
             message["recent"] = self.recent_calls(queue_id, state["prefix"])
         return message
@@ -392,10 +427,7 @@ class Feed:
         evs = [{**dict(r), "data": json.loads(r["data"])} for r in rows]
         state = queues.get(self.db, queue_id)
         if channel_kind == "host":
-            from . import tickets
-
             return {"type": "update", "seq": max(latest, since), "events": [host_event(e) for e in evs],
-                    "state": state, "tickets": tickets.list_tickets(self.db, queue_id),
-                    "clock": self.db.clock.trust()}
+                    "state": state, **self.host_extras(queue_id)}
         shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
         return {"type": "update", "seq": max(latest, since), "events": shown, "state": state}

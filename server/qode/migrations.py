@@ -178,6 +178,27 @@ def m006_events_by_ticket(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_events_ticket ON events(ticket_id, seq)")
 
 
+@migration
+def m007_printing(conn: sqlite3.Connection) -> None:
+    # A kiosk's printer as it last reported it (NULL: never reported one, e.g. a touch screen).
+    conn.execute("ALTER TABLE devices ADD COLUMN printer TEXT")
+    conn.execute("ALTER TABLE devices ADD COLUMN printer_detail TEXT")
+    conn.execute("ALTER TABLE devices ADD COLUMN status_at TEXT")
+    # Whether a kiosk ticket reached paper: NULL (not a printed ticket), pending, printed, failed.
+    conn.execute("ALTER TABLE tickets ADD COLUMN print_status TEXT")
+    # A ticket a kiosk must print; `mono` and `boot_id` time its 2-minute life (never the wall clock).
+    conn.execute(
+        "CREATE TABLE print_jobs (id TEXT PRIMARY KEY, queue_id TEXT NOT NULL REFERENCES queues(id),"
+        " device_id TEXT NOT NULL REFERENCES devices(id), ticket_id TEXT NOT NULL REFERENCES tickets(id),"
+        " reason TEXT NOT NULL CHECK (reason IN ('issue','reprint')),"
+        " status TEXT NOT NULL CHECK (status IN ('pending','done','failed','expired')),"
+        " error TEXT, created_at TEXT NOT NULL, mono REAL NOT NULL, boot_id TEXT NOT NULL,"
+        " finished_at TEXT)"
+    )
+    conn.execute("CREATE INDEX idx_print_jobs_pending ON print_jobs(status, device_id)")
+    conn.execute("CREATE INDEX idx_print_jobs_ticket ON print_jobs(ticket_id)")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.write() as conn:

@@ -42,7 +42,7 @@ def _build(operations: list) -> dict:
         item: dict = {"summary": op.summary, "operationId": f"{op.method.lower()}{op.path}"}
         params = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-            for name in ("queue_id", "ticket_id") if f"{{{name}}}" in op.path
+            for name in ("queue_id", "ticket_id", "job_id") if f"{{{name}}}" in op.path
         ] + list(op.query)
         if op.idempotent:
             params.append({
@@ -52,7 +52,7 @@ def _build(operations: list) -> dict:
             })
         if params:
             item["parameters"] = params
-        if op.auth in ("admin", "host"):
+        if op.auth in ("admin", "host", "device"):
             item["security"] = [{"bearer": []}]
         elif op.auth in ("optional", "holder"):
             item["security"] = [{}, {"bearer": []}]

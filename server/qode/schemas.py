@@ -82,6 +82,31 @@ class DeviceCreate(Body):
     kind: Literal["kiosk", "display"] = "kiosk"
 
 
+PrinterState = Literal["ready", "paper_low", "paper_out", "offline", "error", "unchecked"]
+PrintStatus = Literal["pending", "printed", "failed"]
+Detail = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
+Uuid = Annotated[str, StringConstraints(
+    pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+
+
+class DeviceStatus(Body):
+    printer: PrinterState
+    detail: Detail | None = None
+
+
+class JobAck(Body):
+    result: Literal["done", "failed"]
+    error: Detail | None = None
+
+
+class ReprintRequest(Body):
+    device_id: Uuid | None = None
+
+
 WALL_TIME = (r"^20(2[5-9]|[3-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3])"
              r":[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$")
 
@@ -194,10 +219,53 @@ class TicketOut(BaseModel):
     called_at: str | None
     serving_at: str | None
     completed_at: str | None
+    print_status: PrintStatus | None = Field(
+        None, description="For kiosk tickets: whether it reached paper (`failed`: the host may reprint)")
+    print_job: PrintJobMessage | None = Field(
+        None, description="Only in a kiosk's issuing answer: the job to print and acknowledge")
 
 
 class TicketList(BaseModel):
     tickets: list[TicketOut]
+
+
+class PrintJobOut(BaseModel):
+    id: str
+    ticket_id: str
+    device_id: str
+    status: Literal["pending", "done", "failed", "expired"]
+    reason: Literal["issue", "reprint"]
+    error: str | None
+    created_at: str
+    expires_in_ms: int = Field(description="How long the job may still be printed; 0: never print it")
+
+
+class PrintJobMessage(PrintJobOut):
+    queue_name: str
+    url: str = Field(description="The ticket's status URL, for the printed QR code")
+    display_number: str
+    people_ahead: int
+    eta_seconds: int | None
+    printed_at: str | None = Field(description="Local date and time, only when the box's clock is trusted")
+
+
+class DeviceOut(BaseModel):
+    id: str
+    kind: Literal["kiosk", "display"]
+    name: str
+    printer: PrinterState | None = Field(description="The printer as last reported; null: none reported")
+    printer_detail: str | None
+    status_at: str | None
+    connected: bool = Field(description="The device's live socket is open")
+
+
+class DeviceList(BaseModel):
+    devices: list[DeviceOut]
+
+
+class DeviceSelf(DeviceOut):
+    queue_id: str
+    queue_name: str
 
 
 class DeviceCreated(BaseModel):
@@ -213,3 +281,8 @@ class Health(BaseModel):
     version: str
     db: Literal["ok", "error"]
     clock: ClockState
+    public_url: str = Field(description="The base of the links and QR codes this box hands out")
+
+
+TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it
+TicketList.model_rebuild()

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from . import api, auth, queues, tickets
+from . import api, auth, printing, queues, tickets
 from .errors import NotFound
 
 bp = Blueprint("sockets", __name__)
@@ -108,13 +109,18 @@ def _since() -> int | None:
     return int(raw)
 
 
-def _serve(ws, channel: str, first: dict) -> None:
-    """Register the socket, send its first message, then read until it goes away."""
+def _serve(ws, channel: str, first: dict, on_change: Callable[[], None] | None = None) -> None:
+    """Register the socket, send its first message, then read until it goes away.
+
+    `on_change` runs once the socket is registered and again once it is gone.
+    """
     live = _live()
     wire = LockedSocket(ws.sock)
     ws.sock = wire
     client = live.hub.join(channel, wire.send, on_close=wire.abort, send_now=wire.send_now)
     client.floor = first["seq"]
+    if on_change:
+        on_change()
     try:
         _send_text(ws, json.dumps(first, separators=(",", ":")))
         while True:
@@ -138,14 +144,16 @@ def _serve(ws, channel: str, first: dict) -> None:
     finally:
         client.close()
         live.forget(channel)
+        if on_change:
+            on_change()
 
 
 def _run(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = None,
-         extra: dict | None = None) -> None:
+         extra: Callable[[], dict] | None = None, on_change: Callable[[], None] | None = None) -> None:
     """Admit the socket (cap, `since`), then serve it its first message and the updates."""
     first = _first(ws, kind, queue_id, ticket_id)
     if first is not None:
-        _serve(ws, channel, {**first, **(extra or {})})
+        _serve(ws, channel, {**first, **(extra() if extra else {})}, on_change)
 
 
 def _first(ws, kind: str, queue_id: str, ticket_id: str | None = None) -> dict | None:
@@ -244,5 +252,15 @@ def device_feed(ws, device_id):
         known = auth.identify(db, current_app.config["ADMIN_TOKEN_HASH"], auth.hash_token(token))
         _close(ws, FORBIDDEN if known else UNAUTHORIZED, "that token is not this device's")
         return
-    _run(ws, "device", device["queue_id"], f"device:{device['queue_id']}:{device_id}",
-         extra={"device": {"id": device_id, "kind": device["kind"], "name": device["name"]}})
+    queue_id = device["queue_id"]
+    live = _live()
+
+    def extra() -> dict:
+        # A kiosk's pending print jobs come with its first message (none are broadcast to it
+        # while it is away), each with how long it may still be printed.
+        jobs = [printing.job_message(db, job, live.print_max_age, api.public_url())
+                for job in printing.pending_jobs(db, device_id, live.print_max_age)]
+        return {"device": {"id": device_id, "kind": device["kind"], "name": device["name"]}, "jobs": jobs}
+
+    _run(ws, "device", queue_id, f"device:{queue_id}:{device_id}", extra=extra,
+         on_change=lambda: live.nudge_host(queue_id))  # the host sees the kiosk come and go

@@ -53,6 +53,7 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         "called_at": ticket["called_at"],
         "serving_at": ticket["serving_at"],
         "completed_at": ticket["completed_at"],
+        "print_status": ticket.get("print_status"),
     }
 
 
@@ -121,9 +122,13 @@ def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
 
 
 def issue_ticket(
-    db: Database, queue_id: str, device_token: str | None, source: str = "web"
+    db: Database, queue_id: str, device_token: str | None, source: str = "web", kiosk_id: str | None = None
 ) -> tuple[dict, bool]:
-    """Issue the next number, or return the device's active ticket. Returns (ticket, created)."""
+    """Issue the next number, or return the device's active ticket. Returns (ticket, created).
+
+    A ticket issued by a kiosk that has a printer comes with its print job, made in the same
+    transaction, under the key `print_job` (the job's row).
+    """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
         day = queue["service_day"]
@@ -164,6 +169,7 @@ def issue_ticket(
             "called_at": None,
             "serving_at": None,
             "completed_at": None,
+            "print_status": None,
         }
         conn.execute(
             "INSERT INTO tickets (id, queue_id, device_token, position_number, status, source,"
@@ -172,9 +178,17 @@ def issue_ticket(
             ticket,
         )
         events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
+        job = None
+        if kiosk_id is not None:
+            from . import printing
+
+            if printing.has_printer(conn, kiosk_id):
+                job = printing.create_job(db, conn, ticket, kiosk_id, "issue")
+                ticket["print_status"] = "pending"
         # Everyone waiting is ahead of the newest number: no need to count them.
         queue = {**queue, "last_number_issued": number}
-        return render(ticket, queue, queue["waiting_count"], predicted), True
+        out = render(ticket, queue, queue["waiting_count"], predicted)
+        return ({**out, "print_job": job} if job else out), True
 
 
 def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> str:
