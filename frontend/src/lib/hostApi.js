@@ -18,6 +18,8 @@ export function createHostApi(queueId, token) {
     getQueue: (options) => request('GET', queuePath, options),
     /** /healthz: its `clock` says whether the box's time can be believed. */
     health: (options) => request('GET', '/healthz', options),
+    /** The line's kiosks and displays, with each kiosk's printer as it last reported it. */
+    listDevices: async (options) => (await request('GET', `${queuePath}/devices`, host(options)))?.devices ?? [],
 
     callNext: (counter, options) => request('POST', `${queuePath}/call-next`, host({ ...options, body: { counter } })),
     /** serve, complete, no-show or requeue. */
@@ -29,6 +31,9 @@ export function createHostApi(queueId, token) {
     recall: (ticketId, counter, options) =>
       request('POST', `/api/tickets/${enc(ticketId)}/recall`, host({ ...options, body: counter ? { counter } : {} })),
     cancel: (ticketId, options) => request('POST', `/api/tickets/${enc(ticketId)}/cancel`, host({ ...options, body: {} })),
+    /** Print this ticket again on a kiosk (`deviceId`, or one the box picks) → the print job. */
+    reprint: (ticketId, deviceId, options) =>
+      request('POST', `/api/tickets/${enc(ticketId)}/reprint`, host({ ...options, body: deviceId ? { device_id: deviceId } : {} })),
 
     /** {active?, is_paused?, back_in_minutes?, …} → the queue state. */
     updateQueue: (changes, options) => request('PATCH', queuePath, host({ ...options, body: changes })),

@@ -6,6 +6,7 @@ import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
 import CallPanel, { validCounter } from '../components/host/CallPanel.jsx'
 import ClockBanner from '../components/host/ClockBanner.jsx'
+import DevicesPanel, { hasPrinter } from '../components/host/DevicesPanel.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
 import LineControls from '../components/host/LineControls.jsx'
 import LiveStatus from '../components/host/LiveStatus.jsx'
@@ -30,7 +31,7 @@ import { errorText, t } from '../lib/strings.js'
 const DEFAULT_COUNTER = '1'
 const ACTIVE = new Set(['CALLED', 'SERVING'])
 // Answers that are part of a normal day, said kindly rather than as failures.
-const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed'])
+const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed', 'no_printer', 'ticket_ended'])
 // A write whose answer was lost (offline) is retried with the same Idempotency-Key, so
 // pressing "Call next" again cannot call two guests. Only by the very next press of the same
 // request, within this long, and only while no fresh state has come in since: after that the
@@ -39,13 +40,18 @@ const KEY_REUSE_MS = 2 * 60 * 1000
 
 const isAuthError = (err) => err?.status === 401 || err?.status === 403
 
-/** The host channel's payload: the queue state, the day's tickets and the box's clock. */
+/**
+ * The host channel's payload: the queue state, the day's tickets, the box's clock and the
+ * line's devices (kiosks with their printers). A message without `devices` (an older box)
+ * leaves the ones known so far; none ever known means "no information", not "no kiosks".
+ */
 export function hostPayload(message) {
   if (!message || (!message.state && !Array.isArray(message.tickets))) return null
   const out = {}
   if (message.state) out.queue = message.state
   if (Array.isArray(message.tickets)) out.tickets = message.tickets
   if (message.clock) out.clock = message.clock
+  if (Array.isArray(message.devices)) out.devices = message.devices
   return out
 }
 
@@ -93,9 +99,11 @@ function Dashboard({ queueId, token, onAccepted }) {
   const [authFailed, setAuthFailed] = useState(false)
   const acceptedRef = useRef(onAccepted)
   acceptedRef.current = onAccepted
+  // The devices last known, kept when a REST refresh cannot get them (an older box has no list).
+  const devicesRef = useRef(undefined)
 
   const load = useCallback(async () => {
-    const [tickets, queue, health] = await Promise.allSettled([api.listTickets(), api.getQueue(), api.health()])
+    const [tickets, queue, health, devices] = await Promise.allSettled([api.listTickets(), api.getQueue(), api.health(), api.listDevices()])
     if (tickets.status === 'fulfilled') acceptedRef.current() // the ticket list needs the token
     for (const part of [tickets, queue]) {
       if (part.status === 'rejected') {
@@ -103,7 +111,10 @@ function Dashboard({ queueId, token, onAccepted }) {
         throw part.reason
       }
     }
-    return { queue: queue.value, tickets: tickets.value, clock: health.status === 'fulfilled' ? (health.value?.clock ?? null) : null }
+    const out = { queue: queue.value, tickets: tickets.value, clock: health.status === 'fulfilled' ? (health.value?.clock ?? null) : null }
+    const knownDevices = devices.status === 'fulfilled' ? devices.value : devicesRef.current
+    if (knownDevices) out.devices = knownDevices
+    return out
   }, [api])
 
   const { state, connection, updatedAt, error, replace } = useWebSocket(
@@ -113,6 +124,7 @@ function Dashboard({ queueId, token, onAccepted }) {
   )
   const stateRef = useRef(state)
   stateRef.current = state
+  devicesRef.current = state?.devices
   const connectionRef = useRef(connection)
   connectionRef.current = connection
   const updatedAtRef = useRef(updatedAt)
@@ -203,6 +215,8 @@ function Dashboard({ queueId, token, onAccepted }) {
       call = (o) => api.recall(ticket.id, to, o)
     } else if (action === 'cancel') {
       call = (o) => api.cancel(ticket.id, o)
+    } else if (action === 'reprint') {
+      call = (o) => api.reprint(ticket.id, null, o)
     } else {
       call = (o) => api.move(ticket.id, action, o)
     }
@@ -211,6 +225,16 @@ function Dashboard({ queueId, token, onAccepted }) {
       const done = answer.result ?? ticket
       setNotice({ tone: 'success', text: t(`host.done.${action}`, { number: done.display_number ?? ticket.display_number, counter: done.counter ?? counter }) })
     }
+  }
+
+  /**
+   * Print `ticket` again on a kiosk. The answer is for the caller to show where the host
+   * pressed (the printers panel): resolves to {ok, result} or {ok: false, message, tone}.
+   */
+  async function reprint(ticket) {
+    const answer = await run(`reprint:${ticket.id}`, `reprint:${ticket.id}`, (o) => api.reprint(ticket.id, null, o), { notify: false })
+    if (!answer.ok && answer.error) answer.tone = KIND.has(answer.error.code) ? 'info' : 'error'
+    return answer
   }
 
   async function changeQueue(changes) {
@@ -285,6 +309,7 @@ function Dashboard({ queueId, token, onAccepted }) {
   const counters = queue.counters ?? []
   const counterState = counter ? (counters.find((c) => c.name === counter) ?? null) : null
   const lineStatus = !queue.active ? 'closed' : queue.is_paused ? 'paused' : 'open'
+  const canReprint = hasPrinter(state.devices)
 
   return (
     <div className="min-h-dvh bg-stone-50 text-stone-900">
@@ -324,10 +349,11 @@ function Dashboard({ queueId, token, onAccepted }) {
             counterNote={counterState && !counterState.is_open ? t('host.counter.closed', { counter }) : null}
             notice={notice}
           />
-          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={ticketAction} />
+          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={ticketAction} canReprint={canReprint} />
         </div>
         <div className="grid content-start gap-6">
-          <WaitingList tickets={waiting} receivedAt={updatedAt} now={now} busy={busy} onAction={ticketAction} />
+          <DevicesPanel devices={state.devices} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
+          <WaitingList tickets={waiting} receivedAt={updatedAt} now={now} busy={busy} onAction={ticketAction} canReprint={canReprint} />
         </div>
         <LineControls
           queue={queue}

@@ -557,3 +557,262 @@ describe('HostDashboard', () => {
     }
   })
 })
+
+describe('HostDashboard: kiosks and printers', () => {
+  // Half a minute more, so the page's clock (read a moment earlier) sees whole minutes.
+  const minutesAgo = (minutes) => new Date(Date.now() - minutes * 60000 - 30000).toISOString()
+  const kiosk = (overrides = {}) => ({
+    id: 'k-1',
+    kind: 'kiosk',
+    name: 'Door kiosk',
+    printer: 'ready',
+    printer_detail: null,
+    status_at: minutesAgo(3),
+    connected: true,
+    ...overrides,
+  })
+  const display = { id: 'd-1', kind: 'display', name: 'Hall TV', printer: null, printer_detail: null, status_at: null, connected: true }
+  // A7 (waiting) did not reach paper; A8 (waiting) is on its way to the printer.
+  const printedDay = () =>
+    day().map((x) => (x.id === 't-7' ? { ...x, print_status: 'failed' } : x.id === 't-8' ? { ...x, print_status: 'pending' } : { ...x, print_status: null }))
+  const panel = () => screen.queryByRole('region', { name: 'Kiosks & printers' })
+  const announcer = () => screen.getByTestId('kiosk-announcer')
+
+  it('shows no panel while the line has no kiosk', () => {
+    renderHost()
+    live(snapshot()) // an older box: no devices at all
+    expect(panel()).not.toBeInTheDocument()
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, devices: [] })
+    expect(panel()).not.toBeInTheDocument()
+    live({ type: 'update', seq: 12, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, devices: [display] })
+    expect(panel()).not.toBeInTheDocument()
+    expect(screen.queryByText('Hall TV')).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: /^Reprint/ })).not.toBeInTheDocument()
+  })
+
+  it("says each kiosk's printer in plain words", () => {
+    renderHost()
+    const devices = [
+      kiosk({ id: 'k-ready', name: 'Door kiosk' }),
+      kiosk({ id: 'k-low', name: 'Side door', printer: 'paper_low', printer_detail: 'paper near end sensor' }),
+      kiosk({ id: 'k-out', name: 'Lobby', printer: 'paper_out', printer_detail: 'paper end sensor', status_at: minutesAgo(0) }),
+      kiosk({ id: 'k-offline', name: 'Back door', printer: 'offline', status_at: minutesAgo(125) }),
+      kiosk({ id: 'k-error', name: 'Upstairs', printer: 'error', printer_detail: 'cutter jammed' }),
+      kiosk({ id: 'k-unchecked', name: 'Garden', printer: 'unchecked' }),
+      kiosk({ id: 'k-none', name: 'Touch screen', printer: null, status_at: null, connected: false }),
+      kiosk({ id: 'k-gone', name: 'Basement', printer: 'ready', status_at: minutesAgo(12), connected: false }),
+      display,
+    ]
+    live(snapshot({ devices }))
+    const region = panel()
+    expect(region).toBeInTheDocument()
+    const row = (id) => within(screen.getByTestId(`kiosk-${id}`))
+
+    expect(row('k-ready').getByText('Door kiosk')).toBeInTheDocument()
+    expect(row('k-ready').getByText('Printer ready')).toBeInTheDocument()
+    expect(row('k-ready').getByText('reported 3 min ago')).toBeInTheDocument()
+    expect(row('k-low').getByText('Paper running low')).toBeInTheDocument()
+    expect(row('k-low').getByText('paper near end sensor · reported 3 min ago')).toBeInTheDocument()
+    expect(row('k-out').getByText('Out of paper — refill the printer')).toBeInTheDocument()
+    expect(row('k-out').getByText('paper end sensor · reported just now')).toBeInTheDocument()
+    expect(row('k-offline').getByText('Printer offline — check cable and power')).toBeInTheDocument()
+    expect(row('k-offline').getByText('reported 2 h ago')).toBeInTheDocument()
+    expect(row('k-error').getByText('Printer error')).toBeInTheDocument()
+    expect(row('k-error').getByText(/cutter jammed/)).toBeInTheDocument()
+    expect(row('k-unchecked').getByText('Printer connected (cannot report paper)')).toBeInTheDocument()
+    // A touch screen never reported a printer: not an alarm, even without a socket.
+    expect(row('k-none').getByText('No printer')).toBeInTheDocument()
+    expect(row('k-none').queryByText(/reported/)).not.toBeInTheDocument()
+    expect(row('k-gone').getByText('Kiosk not connected')).toBeInTheDocument()
+    expect(row('k-gone').getByText('Last report: Printer ready · reported 12 min ago')).toBeInTheDocument()
+    // One row per kiosk; displays are not listed.
+    expect(within(region).getAllByRole('listitem')).toHaveLength(8)
+    expect(within(region).queryByText('Hall TV')).not.toBeInTheDocument()
+
+    // Problems stand out, and not by colour alone: they carry an icon and bold words.
+    const levels = Object.fromEntries(devices.filter((d) => d.kind === 'kiosk').map((d) => [d.id, screen.getByTestId(`kiosk-${d.id}`).dataset.level]))
+    expect(levels).toEqual({
+      'k-ready': 'ok', 'k-low': 'warning', 'k-out': 'problem', 'k-offline': 'problem',
+      'k-error': 'problem', 'k-unchecked': 'ok', 'k-none': 'ok', 'k-gone': 'problem',
+    })
+    expect(within(screen.getByTestId('kiosk-k-out')).getByText('⚠\uFE0E')).toHaveAttribute('aria-hidden', 'true')
+    // The problems are said aloud, politely.
+    expect(announcer()).toHaveAttribute('aria-live', 'polite')
+    expect(announcer().textContent).toBe(
+      'Side door: Paper running low. Lobby: Out of paper — refill the printer. Back door: Printer offline — check cable and power. ' +
+        'Upstairs: Printer error. Basement: Kiosk not connected.',
+    )
+  })
+
+  it('follows the kiosks live, and announces each change once', async () => {
+    renderHost()
+    live(snapshot({ devices: [kiosk()] }))
+    expect(within(panel()).getByText('Printer ready')).toBeInTheDocument()
+    expect(announcer().textContent).toBe('') // nothing wrong: nothing to say
+
+    const changes = []
+    const observer = new MutationObserver((records) => changes.push(...records))
+    observer.observe(announcer(), { childList: true, subtree: true, characterData: true })
+    const update = (seq, devices) => ({ type: 'update', seq, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, devices })
+
+    live(update(11, [kiosk({ printer: 'paper_out', printer_detail: 'paper end sensor' })]))
+    expect(within(panel()).getByText('Out of paper — refill the printer')).toBeInTheDocument()
+    expect(within(panel()).queryByText('Printer ready')).not.toBeInTheDocument()
+    expect(announcer().textContent).toBe('Door kiosk: Out of paper — refill the printer.')
+    await Promise.resolve() // let the observer report
+    const once = changes.length
+    expect(once).toBeGreaterThan(0)
+
+    // The same state again (another update, a newer report time): nothing new to say.
+    live(update(12, [kiosk({ printer: 'paper_out', printer_detail: 'paper end sensor', status_at: minutesAgo(1) })]))
+    // An older box's update without devices keeps what is known.
+    live({ type: 'update', seq: 13, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED })
+    expect(within(panel()).getByText('Out of paper — refill the printer')).toBeInTheDocument()
+    await Promise.resolve()
+    expect(changes.length).toBe(once)
+
+    live(update(14, [kiosk({ printer: 'ready' })]))
+    expect(within(panel()).getByText('Printer ready')).toBeInTheDocument()
+    expect(announcer().textContent).toBe('Door kiosk: Printer ready.')
+    live(update(15, [kiosk({ printer: 'ready', connected: false })]))
+    expect(within(panel()).getByText('Kiosk not connected')).toBeInTheDocument()
+    expect(announcer().textContent).toBe('Door kiosk: Kiosk not connected.')
+    observer.disconnect()
+  })
+
+  it('gets the kiosks over REST while the socket is down', async () => {
+    const list = vi.fn(() => ({ body: { devices: [kiosk({ printer: 'offline' })] } }))
+    renderHost({ routes: { 'GET /api/queues/q-1/devices': list } })
+    expect(await screen.findByText('Printer offline — check cable and power')).toBeInTheDocument()
+    expect(calls('GET', '/api/queues/q-1/devices')[0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+  })
+
+  it('keeps working with a box that has no device list', async () => {
+    renderHost() // GET …/devices answers 404
+    expect(await screen.findByText('A8')).toBeInTheDocument()
+    await waitFor(() => expect(calls('GET', '/api/queues/q-1/devices')).toHaveLength(1))
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Front desk')
+    expect(panel()).not.toBeInTheDocument()
+  })
+
+  it('shows a ticket that was not printed, and reprints it', async () => {
+    const reprint = vi.fn(() => ({
+      status: 201,
+      body: { id: 'job-1', ticket_id: 't-7', device_id: 'k-1', status: 'pending', reason: 'reprint', created_at: '2026-11-26T10:30:00Z' },
+    }))
+    renderHost({ routes: { 'POST /api/tickets/t-7/reprint': reprint } })
+    live(snapshot({ tickets: printedDay(), devices: [kiosk()] }))
+    const failed = screen.getByTestId('not-printed-A7')
+    expect(within(failed).getByText('Not printed')).toBeInTheDocument()
+    expect(within(panel()).getByText('Tickets not printed')).toBeInTheDocument()
+    expect(within(panel()).getByText('Printing…')).toBeInTheDocument()
+    expect(screen.getByTestId('printing')).toHaveTextContent('A8: Printing…')
+    // Printed tickets and tickets that were never printed get nothing extra.
+    expect(screen.queryByTestId('not-printed-A8')).not.toBeInTheDocument()
+    expect(screen.queryByTestId('not-printed-A4')).not.toBeInTheDocument()
+
+    await userEvent.click(within(failed).getByRole('button', { name: 'Reprint: A7' }))
+    expect(await within(panel()).findByText('Sent A7 to the printer.')).toBeInTheDocument()
+    const [sent] = calls('POST', '/api/tickets/t-7/reprint')
+    expect(sent.body).toEqual({})
+    expect(sent.headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(sent.headers['Idempotency-Key']).toBeTruthy()
+
+    // The box marks it pending again: the badge and the button go.
+    const next = printedDay().map((x) => (x.id === 't-7' ? { ...x, print_status: 'pending' } : x))
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 2 }), tickets: next, clock: TRUSTED, devices: [kiosk()] })
+    expect(screen.queryByTestId('not-printed-A7')).not.toBeInTheDocument()
+    expect(screen.getByTestId('printing')).toHaveTextContent('A7, A8: Printing…')
+  })
+
+  it('says kindly when there is no printer to send it to (409 no_printer)', async () => {
+    const reprint = vi.fn(() => ({
+      status: 409,
+      body: { error: { code: 'no_printer', message: 'No kiosk with a printer is registered for this line.' } },
+    }))
+    renderHost({ routes: { 'POST /api/tickets/t-7/reprint': reprint } })
+    live(snapshot({ tickets: printedDay(), devices: [kiosk({ printer: null })] }))
+    await userEvent.click(within(panel()).getByRole('button', { name: 'Reprint: A7' }))
+    const message = await within(panel()).findByText('No kiosk with a printer is registered for this line.')
+    expect(message).toHaveAttribute('data-tone', 'info')
+    expect(reprint).toHaveBeenCalledTimes(1)
+  })
+
+  it('explains a ticket that has ended (409 ticket_ended)', async () => {
+    renderHost({
+      routes: {
+        'POST /api/tickets/t-7/reprint': () => ({ status: 409, body: { error: { code: 'ticket_ended', message: 'Ticket A7 has ended.' } } }),
+      },
+    })
+    live(snapshot({ tickets: printedDay(), devices: [kiosk()] }))
+    await userEvent.click(within(panel()).getByRole('button', { name: 'Reprint: A7' }))
+    expect(await within(panel()).findByText('That ticket has ended, so it is not printed again.')).toBeInTheDocument()
+  })
+
+  it('prints any waiting or called ticket again (a guest lost the paper)', async () => {
+    const reprint = vi.fn(() => ({ status: 201, body: { id: 'job-2', ticket_id: 't-8', device_id: 'k-1', status: 'pending', reason: 'reprint', created_at: '2026-11-26T10:30:00Z' } }))
+    renderHost({ routes: { 'POST /api/tickets/t-8/reprint': reprint } })
+    live(snapshot({ devices: [kiosk()] }))
+    const picker = screen.getByLabelText('Print a ticket again')
+    // Waiting and called tickets only, in number order.
+    expect(within(picker).getAllByRole('option').map((o) => o.textContent)).toEqual(['Choose a ticket', 'A4', 'A7', 'A8'])
+    const button = within(panel()).getByRole('button', { name: 'Reprint' })
+    expect(button).toBeDisabled()
+    await userEvent.selectOptions(picker, 'A8')
+    await userEvent.click(button)
+    expect(await within(panel()).findByText('Sent A8 to the printer.')).toBeInTheDocument()
+    expect(calls('POST', '/api/tickets/t-8/reprint')[0].headers['Idempotency-Key']).toBeTruthy()
+  })
+
+  it('offers no "print again" without a kiosk that has a printer', () => {
+    renderHost()
+    live(snapshot({ devices: [kiosk({ printer: null })] }))
+    expect(within(panel()).getByText('No printer')).toBeInTheDocument()
+    expect(screen.queryByLabelText('Print a ticket again')).not.toBeInTheDocument()
+  })
+
+  it('speaks German about kiosks and printers', () => {
+    setLanguage('de')
+    try {
+      renderHost()
+      live(snapshot({ tickets: printedDay(), devices: [kiosk({ printer: 'paper_out' }), kiosk({ id: 'k-2', name: 'Tür 2', connected: false })] }))
+      const region = screen.getByRole('region', { name: 'Kioske & Drucker' })
+      expect(within(region).getByText('Papier leer — bitte Drucker nachfüllen')).toBeInTheDocument()
+      expect(within(region).getByText('Kiosk nicht verbunden')).toBeInTheDocument()
+      expect(within(region).getByText('Nicht gedruckt')).toBeInTheDocument()
+      expect(within(region).getByRole('button', { name: 'Neu drucken: A7' })).toBeInTheDocument()
+      expect(within(region).getByText('Wird gedruckt…')).toBeInTheDocument()
+    } finally {
+      setLanguage('en')
+    }
+  })
+
+  it('marks a ticket that was not printed in its row, with Reprint there too', async () => {
+    const reprint = vi.fn(() => ({ status: 201, body: { id: 'job-3', ticket_id: 't-7', device_id: 'k-1', status: 'pending', reason: 'reprint', created_at: '2026-11-26T10:30:00Z' } }))
+    renderHost({ routes: { 'POST /api/tickets/t-7/reprint': reprint } })
+    live(snapshot({ tickets: printedDay(), devices: [kiosk()] }))
+    const row = within(screen.getByTestId('waiting-A7'))
+    expect(row.getByText('Not printed')).toBeInTheDocument()
+    expect(within(screen.getByTestId('waiting-A8')).getByText('Printing…')).toBeInTheDocument()
+    // A waiting ticket that printed keeps its short row.
+    expect(within(screen.getByTestId('waiting-A8')).queryByRole('button', { name: 'Reprint: A8' })).not.toBeInTheDocument()
+    await userEvent.click(row.getByRole('button', { name: 'Reprint: A7' }))
+    expect(await screen.findByText('Sent A7 to the printer.')).toBeInTheDocument()
+    const [sent] = calls('POST', '/api/tickets/t-7/reprint')
+    expect(sent.headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(sent.headers['Idempotency-Key']).toBeTruthy()
+  })
+
+  it('offers Reprint on a called ticket when a kiosk can print', async () => {
+    const reprint = vi.fn(() => ({ status: 409, body: { error: { code: 'no_printer', message: 'No kiosk with a printer is registered for this line.' } } }))
+    renderHost({ routes: { 'POST /api/tickets/t-4/reprint': reprint } })
+    live(snapshot())
+    expect(within(screen.getByTestId('active-A4')).queryByRole('button', { name: 'Reprint: A4' })).not.toBeInTheDocument()
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, devices: [kiosk()] })
+    const card = within(screen.getByTestId('active-A4'))
+    await userEvent.click(card.getByRole('button', { name: 'Reprint: A4' }))
+    expect(await screen.findByText('No kiosk with a printer is registered for this line.')).toBeInTheDocument()
+    // Being served: the guest is at the desk, nothing to print.
+    expect(within(screen.getByTestId('active-A5')).getAllByRole('button')).toHaveLength(1)
+  })
+})

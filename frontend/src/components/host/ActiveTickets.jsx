@@ -1,6 +1,7 @@
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
 import { minutesSince } from './format.js'
+import PrintBadge from './PrintBadge.jsx'
 
 // What the host can do with a called ticket, and with one being served (README, "Lifecycle").
 const ACTIONS = {
@@ -14,8 +15,15 @@ const ACTIONS = {
   SERVING: [['complete', 'primary']],
 }
 
+/** A called guest may need their ticket on paper again: when a kiosk can print, or it never printed. */
+function actionsFor(ticket, canReprint) {
+  const actions = ACTIONS[ticket.status] ?? []
+  if (ticket.status !== 'CALLED' || !(canReprint || ticket.print_status === 'failed')) return actions
+  return [...actions, ['reprint', 'secondary']]
+}
+
 /** The called and serving tickets, the host's own counter first. */
-export default function ActiveTickets({ tickets, counter, now, busy, onAction }) {
+export default function ActiveTickets({ tickets, counter, now, busy, onAction, canReprint = false }) {
   const mine = (ticket) => (ticket.counter === counter ? 0 : 1)
   const sorted = [...tickets].sort((a, b) => mine(a) - mine(b) || a.position_number - b.position_number)
   return (
@@ -42,10 +50,11 @@ export default function ActiveTickets({ tickets, counter, now, busy, onAction })
                     {ticket.counter ? <> · {t('host.atCounter', { counter: ticket.counter })}</> : null}
                     {ticket.counter === counter ? <span className="text-stone-700"> ({t('host.yourCounter')})</span> : null}
                     {since !== null ? <span className="text-stone-700"> · {t('host.sinceMinutes', { minutes: since })}</span> : null}
+                    <PrintBadge status={ticket.print_status} className="ml-2" />
                   </p>
                 </div>
                 <div className="grid grid-cols-2 gap-2 sm:grid-cols-3">
-                  {(ACTIONS[ticket.status] ?? []).map(([action, kind]) => (
+                  {actionsFor(ticket, canReprint).map(([action, kind]) => (
                     <Button
                       key={action}
                       kind={kind}

@@ -2,8 +2,13 @@ import { useState } from 'react'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
 import { etaMinutes, minutesSince } from './format.js'
+import PrintBadge from './PrintBadge.jsx'
 
-/** The waiting guests in number order: how long they have waited, their ETA, and cancel. */
+/**
+ * The waiting guests in number order: how long they have waited, their ETA, and cancel; a
+ * ticket the kiosk could not print says so, with Reprint (any other one can be printed again
+ * from the printers panel, which keeps these rows short on a tablet).
+ */
 export default function WaitingList({ tickets, now, receivedAt, busy, onAction }) {
   const [confirming, setConfirming] = useState(null)
   return (
@@ -27,6 +32,7 @@ export default function WaitingList({ tickets, now, receivedAt, busy, onAction }
                       <span className="sr-only">{t('host.waiting.number')} </span>
                       {ticket.display_number}
                     </p>
+                    <PrintBadge status={ticket.print_status} />
                     <p className="text-lg">
                       <span className="text-stone-700">{t('host.waiting.waited')}: </span>
                       <span className="font-semibold tabular-nums">{waited === null ? t('host.stats.none') : t('host.minutes', { minutes: waited })}</span>
@@ -39,7 +45,18 @@ export default function WaitingList({ tickets, now, receivedAt, busy, onAction }
                     </p>
                   </div>
                   {asking ? null : (
-                    <div className="flex gap-2">
+                    <div className="flex flex-wrap gap-2">
+                      {ticket.print_status === 'failed' ? (
+                        <Button
+                          kind="secondary"
+                          className="w-auto!"
+                          disabled={busy.has(`reprint:${ticket.id}`)}
+                          aria-label={t('host.action.label', { action: t('host.action.reprint'), number: ticket.display_number })}
+                          onClick={() => onAction(ticket, 'reprint')}
+                        >
+                          {t('host.action.reprint')}
+                        </Button>
+                      ) : null}
                       <Button
                         kind="secondary"
                         className="w-auto!"

@@ -1,0 +1,73 @@
+import { render, screen, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import { hostPayload } from '../../pages/HostDashboard.jsx'
+import DevicesPanel, { kioskAnnouncement, kioskLevel, kioskState } from './DevicesPanel.jsx'
+import PrintBadge from './PrintBadge.jsx'
+
+const kiosk = (overrides = {}) => ({
+  id: 'k-1', kind: 'kiosk', name: 'Door kiosk', printer: 'ready', printer_detail: null, status_at: null, connected: true, ...overrides,
+})
+
+describe('kiosk states', () => {
+  it('reads the printer, the socket and what was never reported', () => {
+    expect(kioskState(kiosk())).toBe('ready')
+    expect(kioskState(kiosk({ printer: 'paper_out' }))).toBe('paper_out')
+    expect(kioskState(kiosk({ connected: false }))).toBe('disconnected')
+    expect(kioskState(kiosk({ printer: null }))).toBe('none')
+    expect(kioskState(kiosk({ printer: null, connected: false }))).toBe('none')
+    // A state this page does not know yet (a newer box): a warning, in words, not a crash.
+    expect(kioskState(kiosk({ printer: 'on_fire' }))).toBe('unknown')
+    expect(kioskLevel('unknown')).toBe('warning')
+    expect(['paper_out', 'offline', 'error', 'disconnected'].map(kioskLevel)).toEqual(['problem', 'problem', 'problem', 'problem'])
+  })
+
+  it('announces trouble and its end, and nothing else', () => {
+    let step = kioskAnnouncement(null, [kiosk(), kiosk({ id: 'k-2', name: 'Lobby', printer: 'offline' })])
+    expect(step.text).toBe('Lobby: Printer offline — check cable and power.')
+    // A new kiosk that is fine, or a rename, is no news.
+    step = kioskAnnouncement(step.seen, [kiosk({ name: 'Front door' }), kiosk({ id: 'k-2', name: 'Lobby', printer: 'offline' }), kiosk({ id: 'k-3' })])
+    expect(step.text).toBe('')
+    step = kioskAnnouncement(step.seen, [kiosk({ printer: 'unchecked' }), kiosk({ id: 'k-2', name: 'Lobby', printer: 'ready' })])
+    expect(step.text).toBe('Lobby: Printer ready.')
+  })
+})
+
+describe('hostPayload', () => {
+  it('keeps devices when the message has them, and says nothing when it does not', () => {
+    expect(hostPayload({ type: 'update', state: { id: 'q' }, tickets: [], devices: [kiosk()] }).devices).toEqual([kiosk()])
+    expect(hostPayload({ type: 'update', state: { id: 'q' }, tickets: [] })).not.toHaveProperty('devices')
+  })
+})
+
+describe('DevicesPanel', () => {
+  it('renders nothing visible without kiosks or print trouble, but keeps its live region', () => {
+    render(<DevicesPanel devices={undefined} tickets={[]} now={Date.now()} busy={new Set()} onReprint={() => {}} />)
+    expect(screen.queryByRole('heading')).not.toBeInTheDocument()
+    expect(screen.getByTestId('kiosk-announcer')).toBeInTheDocument()
+  })
+
+  it('lists a ticket that was not printed even when the kiosk list is unknown', () => {
+    const tickets = [
+      { id: 't-1', display_number: 'A1', position_number: 1, status: 'WAITING', print_status: 'failed' },
+      { id: 't-2', display_number: 'A2', position_number: 2, status: 'COMPLETED', print_status: 'failed' },
+    ]
+    render(<DevicesPanel devices={undefined} tickets={tickets} now={Date.now()} busy={new Set()} onReprint={() => {}} />)
+    const region = screen.getByRole('region', { name: 'Kiosks & printers' })
+    expect(within(region).getByRole('button', { name: 'Reprint: A1' })).toBeInTheDocument()
+    // A ticket that has ended is not printed again.
+    expect(within(region).queryByText('A2')).not.toBeInTheDocument()
+  })
+})
+
+describe('PrintBadge', () => {
+  it('says "Not printed" or "Printing…", and nothing for printed tickets', () => {
+    const { rerender, container } = render(<PrintBadge status="failed" />)
+    expect(screen.getByText('Not printed')).toBeInTheDocument()
+    rerender(<PrintBadge status="pending" />)
+    expect(screen.getByText('Printing…')).toBeInTheDocument()
+    rerender(<PrintBadge status="printed" />)
+    expect(container).toBeEmptyDOMElement()
+    rerender(<PrintBadge status={null} />)
+    expect(container).toBeEmptyDOMElement()
+  })
+})
