@@ -29,10 +29,11 @@ $(PAGES): $(NODE_STAMP) $(PAGE_SOURCES)
 
 pages: $(PAGES)
 
-# The end-to-end tests drive Debian's Chromium (no browser download is reachable).
+# The end-to-end tests drive Debian's Chromium (no browser download is reachable), and the
+# kiosk tests decode preview tickets' QR codes with Debian's zbar.
 chromium:
-	@command -v chromium >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null && ldconfig -p | grep -q libzbar.so.0 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0)
 
 install: $(STAMP) $(PAGES)
 
