@@ -138,3 +138,64 @@ def ws_client_class():
             super().send(data)
 
     return WsClient
+
+
+class KioskProcess:
+    """A real `qode kiosk --button stdin`: each `press()` writes one line to its standard input."""
+
+    def __init__(self, workdir: Path, server: str, token: str | None, printer: str, env: dict | None = None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log = self.workdir / "kiosk.log"
+        self.args = [QODE, "kiosk", "--server", server, "--printer", printer, "--button", "stdin",
+                     "--data-dir", str(self.workdir)]
+        self.env = {**os.environ, "QODE_KIOSK_STATUS_SECONDS": "1",
+                    "QODE_KIOSK_ADMIN_TOKEN_FILE": str(self.workdir / "no-admin-token"), **(env or {})}
+        if token:
+            self.env["QODE_KIOSK_TOKEN"] = token  # not a flag: flags show in `ps`
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> KioskProcess:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(self.args, env=self.env, stdin=subprocess.PIPE, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def press(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-2000:]
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def wait_for_output(self, text: str, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> int | None:
+        """End of input stops the kiosk; SIGKILL its group if it does not go."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        try:
+            self.proc.stdin.close()
+            return self.proc.wait(timeout=10)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            return self.proc.wait(timeout=10)
+
+
+def wait_until(check, timeout: float = 10.0, step: float = 0.05):
+    """Poll `check()` until it returns something truthy (returned), or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout} s")
+        time.sleep(step)

@@ -176,6 +176,25 @@ def bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+KIOSK_FLAGS = {  # flag -> the setting it overrides
+    "server": "QODE_KIOSK_SERVER", "queue": "QODE_KIOSK_QUEUE", "token": "QODE_KIOSK_TOKEN",
+    "printer": "QODE_KIOSK_PRINTER", "paper": "QODE_KIOSK_PAPER", "button": "QODE_KIOSK_BUTTON",
+    "led": "QODE_KIOSK_LED", "data_dir": "QODE_KIOSK_DATA_DIR",
+}
+
+
+def kiosk(args: argparse.Namespace) -> int:
+    from qode_kiosk import config as kiosk_config
+    from qode_kiosk import daemon
+
+    try:
+        settings = kiosk_config.load({KIOSK_FLAGS[k]: getattr(args, k) for k in KIOSK_FLAGS})
+    except kiosk_config.KioskSettingError as err:
+        print(f"qode kiosk: {err}", file=sys.stderr)
+        return 2
+    return daemon.run(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qode", description="Qode queue-ticket appliance")
     parser.add_argument("--version", action="version", version=f"qode {__version__}")
@@ -187,6 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
     p.add_argument("--demo", action="store_true", help='create a "Front desk" queue on first run')
     p.set_defaults(func=serve)
+
+    p = sub.add_parser("kiosk", help="run a kiosk: button, printer, and print jobs from the server",
+                       description="Each flag overrides its QODE_KIOSK_* setting (see the README).")
+    p.add_argument("--server", help="the server's URL, e.g. http://192.168.1.20:8000")
+    p.add_argument("--queue", help="the queue id this kiosk issues for")
+    p.add_argument("--token", help="the kiosk's device token (prefer QODE_KIOSK_TOKEN: flags show in ps)")
+    p.add_argument("--printer", help="usb:VID:PID, serial:DEV[:BAUD], network:HOST[:PORT], file:PATH, "
+                                     "dummy or preview")
+    p.add_argument("--paper", help="paper width in mm: 58 or 80")
+    p.add_argument("--button", help="gpio:PIN, key, stdin or none")
+    p.add_argument("--led", help="gpio:PIN of a status LED, or off")
+    p.add_argument("--data-dir", help="where preview tickets are written")
+    p.set_defaults(func=kiosk)
 
     p = sub.add_parser("bench", help="benchmarks against a real server")
     p.add_argument("what", choices=["issue", "fanout", "eta", "pages"],

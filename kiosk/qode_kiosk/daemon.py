@@ -1,0 +1,545 @@
+"""`qode kiosk`: the button, the printer and the server, for one kiosk.
+
+It talks to the server only through the public contract: HTTP with the kiosk's device
+token, and `/ws/devices/{id}` for the print jobs of the touch page and host reprints. It
+may therefore run on a second box by the door.
+
+A press:
+  1. asks the printer whether it can print (DLE EOT, where the link answers). If not, no
+     ticket is issued: the guest is told, and the server hears the printer's state;
+  2. issues a ticket with an Idempotency-Key, retrying an unreachable server with backoff
+     ("one moment") for at most QODE_KIOSK_RETRY_SECONDS: a retry never makes two tickets;
+  3. prints the job that came with the ticket and acks it `done` or `failed`. A failed
+     print leaves the ticket valid, and the host sees "not printed: reprint?".
+
+A job is printed at most once per kiosk run, and never after the moment the server said it
+expires (two minutes): no stale tickets come out when paper is refilled.
+
+Printer and GPIO I/O block, so this runs in plain threads, never inside the gevent server.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import queue as queues
+import random
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+
+from . import layout, printers
+from .config import KioskConfig
+
+log = logging.getLogger("qode.kiosk")
+
+HTTP_TIMEOUT = 5.0
+SEEN_JOBS = 1000  # job ids remembered, so a job that arrives twice prints once
+ACK_TRIES = 30  # an ack is retried with backoff for about two minutes, then dropped (and logged)
+
+
+class ServerError(Exception):
+    """The server answered with an error the kiosk cannot fix by retrying."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Unreachable(Exception):
+    """No answer from the server (down, restarting, or the network is out)."""
+
+
+class Api:
+    """The few HTTP calls the kiosk makes, with its device token."""
+
+    def __init__(self, server: str, token: str | None):
+        self.server = server
+        self.token = token
+
+    def call(self, method: str, path: str, body: dict | None = None,
+             key: str | None = None) -> tuple[int, dict]:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if key:
+            headers["Idempotency-Key"] = key
+        request = urllib.request.Request(self.server + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            try:
+                payload = json.loads(err.read() or b"{}")
+            except ValueError:
+                payload = {}
+            finally:
+                err.close()
+            if err.code >= 500 or err.code == 429:
+                raise Unreachable(f"the server answered {err.code}") from None
+            error = payload.get("error", {}) if isinstance(payload, dict) else {}
+            raise ServerError(err.code, error.get("code", "error"), error.get("message", str(err))) from None
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            raise Unreachable(str(getattr(err, "reason", err))) from None
+
+
+class Led:
+    """An optional LED: on while printing, blinking while the printer needs attention."""
+
+    def __init__(self, pin: int | None):
+        self._led = None
+        if pin is not None:
+            from gpiozero import LED
+
+            self._led = LED(pin)
+
+    def printing(self) -> None:
+        if self._led:
+            self._led.on()
+
+    def problem(self) -> None:
+        if self._led:
+            self._led.blink(on_time=0.3, off_time=0.3)
+
+    def idle(self) -> None:
+        if self._led:
+            self._led.off()
+
+    def close(self) -> None:
+        if self._led:
+            self._led.close()
+
+
+class Kiosk:
+    def __init__(self, config: KioskConfig, say: Callable[[str], None] | None = None,
+                 printer: printers.Printer | None = None):
+        self.config = config
+        self.api = Api(config.server, config.token)
+        self.printer = printer or printers.Printer(config.printer, config.paper_mm, config.data_dir)
+        self.say = say or (lambda text: print(f"» {text}", flush=True))
+        self.led = Led(config.led_pin)
+        self.stopping = threading.Event()
+        self.device: dict | None = None
+        self.public_url: str | None = None
+        self._press_lock = threading.Lock()
+        self._print_lock = threading.Lock()
+        self._seen_lock = threading.Lock()
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._jobs: queues.Queue = queues.Queue()
+        self._outbox: queues.Queue = queues.Queue()
+        self._reported: tuple[str, str] | None = None
+        self._reported_at = 0.0
+        self._threads: list[threading.Thread] = []
+        self._socket = None
+
+    # ---- start and stop -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Find out who we are (waiting for the server as long as it takes), then run the helpers."""
+        if not self.config.configured:
+            self._first_boot()
+            return
+        self.device = self._wait_for(lambda: self.api.call("GET", "/api/device")[1], "the server")
+        if self.device is None:
+            return
+        if self.device["kind"] != "kiosk":
+            raise ServerError(403, "forbidden", "That token is a display's; a kiosk needs a kiosk token.")
+        if self.config.queue and self.config.queue != self.device["queue_id"]:
+            raise ServerError(403, "forbidden", f"That token belongs to queue {self.device['queue_id']}, "
+                                                f"not {self.config.queue}.")
+        self.say(f"Kiosk '{self.device['name']}' for '{self.device['queue_name']}' is ready.")
+        self.report(*self.printer.check(), force=True)
+        for target, name in ((self._socket_loop, "socket"), (self._job_loop, "jobs"),
+                             (self._outbox_loop, "outbox"), (self._status_loop, "status")):
+            thread = threading.Thread(target=target, name=f"kiosk-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        sock = self._socket
+        if sock is not None:
+            try:
+                sock.close()
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+        self._jobs.put(None)
+        self._outbox.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.led.close()
+
+    def _wait_for(self, fetch: Callable[[], dict], what: str) -> dict | None:
+        delay = 0.5
+        told = False
+        while not self.stopping.is_set():
+            try:
+                return fetch()
+            except Unreachable as err:
+                if not told:
+                    self.say(f"Waiting for {what} ({err})…")
+                    told = True
+            self.stopping.wait(delay + random.uniform(0, delay / 2))
+            delay = min(delay * 2, 10.0)
+        return None
+
+    # ---- first boot -----------------------------------------------------------------
+
+    def _first_boot(self) -> None:
+        """No queue or token yet: print a setup ticket whose QR opens the setup page."""
+        health = self._wait_for(lambda: Api(self.config.server, None).call("GET", "/healthz")[1], "the server")
+        if health is None:
+            return
+        self.public_url = health.get("public_url") or self.config.server
+        self.print_setup()
+
+    def setup_url(self) -> str:
+        url = f"{self.public_url}/setup"
+        try:
+            token = self.config.admin_token_file.read_text().strip()
+        except OSError:
+            return url
+        return f"{url}#token={token}" if token and token.replace("-", "").replace("_", "").isalnum() else url
+
+    def print_setup(self) -> None:
+        try:
+            self.printer.print_setup(self.setup_url())
+            self.say("Not set up yet: printed a setup ticket. Scan its QR code to set up Qode.")
+        except printers.PrintError as err:
+            self.say(f"Not set up yet, and the setup ticket did not print: {err.detail}.")
+
+    # ---- a press --------------------------------------------------------------------
+
+    def press(self) -> dict | None:
+        """One guest's press; returns the ticket issued (None when none was)."""
+        if not self.config.configured:
+            self.print_setup()
+            return None
+        if not self._press_lock.acquire(blocking=False):
+            log.info("press ignored: the last one is still being served")
+            return None
+        try:
+            return self._press()
+        finally:
+            self._press_lock.release()
+
+    def _press(self) -> dict | None:
+        self.led.printing()
+        state, detail = self.printer.check()
+        self.report(state, detail)
+        if state not in printers.PRINTABLE:
+            self.led.problem()
+            self.say(f"Sorry, the printer cannot print right now ({_words(state)}). No ticket was issued: "
+                     "please ask at the desk.")
+            return None
+        key = f"kiosk-{uuid.uuid4()}"  # the same for every retry of this press
+        ticket = self._issue(key)
+        if ticket is None:
+            self.led.idle()
+            return None
+        job = ticket.get("print_job")
+        if job is None:  # the server has not heard of our printer yet: print, nothing to ack
+            self._print(_ticket_from(ticket, self, job=None))
+        else:
+            self._print_job(job, time.monotonic())
+        return ticket
+
+    def _issue(self, key: str) -> dict | None:
+        deadline = time.monotonic() + self.config.retry_seconds
+        delay = 0.25
+        told = False
+        while not self.stopping.is_set():
+            try:
+                return self.api.call("POST", f"/api/queues/{self.device['queue_id']}/tickets", {}, key=key)[1]
+            except ServerError as err:
+                self.say(f"No ticket: {err.message}")
+                return None
+            except Unreachable as err:
+                log.warning("issuing: %s", err)
+            if time.monotonic() + delay > deadline:
+                break
+            if not told:
+                self.say("One moment…")
+                told = True
+            self.stopping.wait(delay + random.uniform(0, delay / 2))
+            delay = min(delay * 2, 4.0)
+        self.say("Sorry, the ticket system cannot be reached. No ticket was issued: please ask at the desk.")
+        return None
+
+    # ---- printing jobs --------------------------------------------------------------
+
+    def _claim(self, job_id: str) -> bool:
+        with self._seen_lock:
+            if job_id in self._seen:
+                return False
+            self._seen[job_id] = None
+            while len(self._seen) > SEEN_JOBS:
+                self._seen.popitem(last=False)
+            return True
+
+    def _print_job(self, job: dict, received: float) -> None:
+        """Print a job once, unless it expired, and ack the outcome."""
+        if not self._claim(job["id"]):
+            return
+        if time.monotonic() >= received + job["expires_in_ms"] / 1000:
+            log.info("job %s not printed: it expired", job["id"])
+            self._ack(job["id"], "failed", "not printed in time; never printed late")
+            return
+        error = self._print(_ticket_from(job, self, job=job))
+        self._ack(job["id"], "done" if error is None else "failed", error)
+
+    def _print(self, ticket: layout.Ticket) -> str | None:
+        """Print; returns None when the printer confirmed the ticket, else what went wrong."""
+        try:
+            with self._print_lock:
+                self.printer.print_ticket(ticket)
+        except printers.PrintError as err:
+            self.led.problem()
+            self.report(err.state, err.detail)
+            self.say(f"Sorry, your ticket {ticket.display_number} did not print ({_words(err.state)}). "
+                     "Please ask at the desk: they can print it again.")
+            return f"{err.state}: {err.detail}"[:200]
+        self.led.idle()
+        self.say(f"Printed {ticket.display_number}.")
+        return None
+
+    def _job_loop(self) -> None:
+        while not self.stopping.is_set():
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, received = item
+            try:
+                self._print_job(job, received)
+            except Exception:  # noqa: BLE001 - one bad job must not stop the printing
+                log.exception("printing job %s", job.get("id"))
+
+    # ---- talking back ---------------------------------------------------------------
+
+    def _ack(self, job_id: str, result: str, error: str | None) -> None:
+        body = {"result": result, **({"error": _clean(error)} if error else {})}
+        self._outbox.put((f"/api/device/jobs/{job_id}", body))
+
+    def report(self, state: str, detail: str, force: bool = False) -> None:
+        """Tell the server the printer's state when it changed (and now and then regardless)."""
+        now = time.monotonic()
+        if not force and self._reported == (state, detail) and now - self._reported_at < 300:
+            return
+        self._reported, self._reported_at = (state, detail), now
+        body = {"printer": state, **({"detail": _clean(detail)} if _clean(detail) else {})}
+        if self._threads:
+            self._outbox.put(("/api/device/status", body))
+        else:
+            try:
+                self.api.call("POST", "/api/device/status", body)
+            except (Unreachable, ServerError) as err:
+                log.warning("status report: %s", err)
+
+    def _outbox_loop(self) -> None:
+        """Acks and status reports, in order, each retried with backoff while the server is away."""
+        while not self.stopping.is_set():
+            item = self._outbox.get()
+            if item is None:
+                return
+            path, body = item
+            delay = 0.25
+            for _ in range(ACK_TRIES):
+                try:
+                    self.api.call("POST", path, body)
+                    break
+                except ServerError as err:
+                    log.warning("%s refused: %s", path, err.message)
+                    break
+                except Unreachable:
+                    if self.stopping.wait(delay):
+                        return
+                    delay = min(delay * 2, 5.0)
+            else:
+                log.error("gave up sending %s", path)
+
+    def _status_loop(self) -> None:
+        while not self.stopping.wait(self.config.status_seconds):
+            if self._press_lock.acquire(blocking=False):
+                try:
+                    with self._print_lock:
+                        state, detail = self.printer.check()
+                    self.report(state, detail)
+                    if state in printers.PRINTABLE:
+                        self.led.idle()
+                finally:
+                    self._press_lock.release()
+
+    # ---- the device channel ---------------------------------------------------------
+
+    def _socket_loop(self) -> None:
+        """Receive print jobs (touch page, reprints) over /ws/devices/{id}; reconnect with backoff."""
+        from simple_websocket import ConnectionClosed
+
+        delay = 1.0
+        url = self.config.server.replace("http", "ws", 1) + f"/ws/devices/{self.device['id']}"
+        while not self.stopping.is_set():
+            opened = time.monotonic()
+            try:
+                self._socket = ws = _ws_client().connect(url)
+                ws.send(json.dumps({"type": "auth", "token": self.config.token}))
+                while not self.stopping.is_set():
+                    message = ws.receive(timeout=60)
+                    if message is None:
+                        ws.send(json.dumps({"type": "ping"}))
+                        continue
+                    self._on_message(json.loads(message))
+            except ConnectionClosed as closed:
+                if closed.reason in (4401, 4403, 4404):
+                    log.error("the server refused this kiosk's socket (%s): check its token", closed.reason)
+            except Exception as err:  # noqa: BLE001 - any socket trouble: reconnect
+                log.info("device channel: %s", err)
+            finally:
+                self._close_socket()
+            if time.monotonic() - opened > 30:
+                delay = 1.0
+            if self.stopping.wait(delay + random.uniform(0, delay / 2)):
+                return
+            delay = min(delay * 2, 30.0)
+
+    def _close_socket(self) -> None:
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            try:
+                sock.close()
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+
+    def _on_message(self, message: dict) -> None:
+        received = time.monotonic()
+        if message.get("type") == "snapshot":
+            jobs = message.get("jobs") or []
+        elif message.get("type") == "print":
+            jobs = [message.get("job")]
+        else:
+            return
+        for job in jobs:
+            if isinstance(job, dict) and isinstance(job.get("id"), str):
+                self._jobs.put((job, received))
+
+
+def _ws_client():
+    """simple-websocket's client, handing on frames that arrive together with the handshake."""
+    from simple_websocket import Client
+
+    class DeviceClient(Client):
+        def handshake(self):
+            super().handshake()
+            if not self._handle_events():
+                self.connected = True  # a close came with the 101: let the reader see the end
+
+    return DeviceClient
+
+
+def _clean(text: str | None) -> str:
+    return layout.clean(text or "", 200)
+
+
+def _words(state: str) -> str:
+    return {
+        printers.PAPER_OUT: "out of paper",
+        printers.OFFLINE: "printer offline",
+        printers.ERROR: "printer error",
+    }.get(state, state.replace("_", " "))
+
+
+def _ticket_from(data: dict, kiosk: Kiosk, job: dict | None) -> layout.Ticket:
+    """The printed ticket from a job (or, without one, from the issuing answer)."""
+    source = job or data
+    url = source.get("url") or f"{kiosk.config.server}/t/{data['id']}"
+    wifi = None
+    if kiosk.config.wifi_ssid:
+        wifi = layout.wifi_qr(kiosk.config.wifi_ssid, kiosk.config.wifi_password,
+                              "WPA" if kiosk.config.wifi_password else "nopass")
+    return layout.Ticket(
+        queue_name=source.get("queue_name") or (kiosk.device or {}).get("queue_name", ""),
+        display_number=source["display_number"],
+        status_url=url,
+        people_ahead=source.get("people_ahead") or 0,
+        eta_seconds=source.get("eta_seconds"),
+        printed_at=source.get("printed_at"),
+        wifi=wifi,
+    )
+
+
+# ---- buttons --------------------------------------------------------------------------
+
+def run_stdin(kiosk: Kiosk) -> None:
+    """Each line on standard input is a press; end of input (or `q`) stops the kiosk."""
+    for line in sys.stdin:
+        if kiosk.stopping.is_set() or line.strip().lower() == "q":
+            return
+        kiosk.press()
+
+
+def run_key(kiosk: Kiosk) -> None:
+    """Any key in a terminal is a press; `q` stops the kiosk."""
+    import termios
+    import tty
+
+    if not sys.stdin.isatty():
+        raise SystemExit("qode kiosk: --button key needs a terminal; use --button stdin for piped input")
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        print("Press any key for a ticket, q to stop.", flush=True)
+        while not kiosk.stopping.is_set():
+            key = sys.stdin.read(1)
+            if key in ("", "q", "Q"):
+                return
+            kiosk.press()
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def gpio_button(kiosk: Kiosk, pin: int, pin_factory=None):
+    """A push button between `pin` and ground, debounced; a press while one is served is ignored."""
+    from gpiozero import Button
+
+    button = Button(pin, pull_up=True, bounce_time=0.05, pin_factory=pin_factory)
+    button.when_pressed = lambda: threading.Thread(target=kiosk.press, name="kiosk-press", daemon=True).start()
+    return button
+
+
+def run(config: KioskConfig) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    kiosk = Kiosk(config)
+    signal.signal(signal.SIGTERM, lambda *_: kiosk.stopping.set())
+    button = None
+    try:
+        kiosk.start()
+        if config.button == "stdin":
+            run_stdin(kiosk)
+        elif config.button == "key":
+            run_key(kiosk)
+        else:
+            if config.button == "gpio":
+                button = gpio_button(kiosk, config.button_pin)
+            while not kiosk.stopping.wait(1.0):
+                pass
+    except ServerError as err:
+        print(f"qode kiosk: {err.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if button is not None:
+            button.close()
+        kiosk.stop()
+    return 0
+

@@ -1,0 +1,195 @@
+"""The kiosk daemon's own rules, in process: settings, stale and repeated jobs, the GPIO button,
+and the first-boot setup ticket (against a real server, decoded by zbar).
+
+The printer here is a recording stand-in where the rule under test is the daemon's; the
+real printer paths are in test_kiosk_printers.py and test_kiosk_e2e.py.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from qode_kiosk import config, daemon, printers
+
+from helpers import ADMIN_TOKEN, KioskProcess, wait_until
+
+URL = "http://192.168.1.20:8000/t/5a4b0c2e-1111-4222-8333-444455556666"
+
+
+class RecordingPrinter:
+    def __init__(self, state: str = "ready"):
+        self.state = state
+        self.printed: list = []
+
+    def check(self):
+        return self.state, "test"
+
+    def print_ticket(self, ticket):
+        if self.state not in printers.PRINTABLE:
+            raise printers.PrintError(self.state, "test")
+        self.printed.append(ticket)
+
+    def print_setup(self, url):
+        self.printed.append(url)
+
+
+def make_kiosk(tmp_path, printer=None, **env) -> daemon.Kiosk:
+    settings = config.load(env={"QODE_KIOSK_TOKEN": "kiosk-token-0123456789", "QODE_KIOSK_PRINTER": "dummy",
+                                "QODE_KIOSK_DATA_DIR": str(tmp_path), **env})
+    said: list[str] = []
+    kiosk = daemon.Kiosk(settings, say=said.append, printer=printer or RecordingPrinter())
+    kiosk.said = said
+    kiosk.device = {"id": "d", "queue_id": "q", "queue_name": "Clinic", "kind": "kiosk"}
+    return kiosk
+
+
+def job(job_id: str = "job-1", expires_in_ms: int = 120_000) -> dict:
+    return {"id": job_id, "expires_in_ms": expires_in_ms, "queue_name": "Clinic", "url": URL,
+            "display_number": "A007", "people_ahead": 2, "eta_seconds": 600, "printed_at": None}
+
+
+def acks(kiosk) -> list[tuple[str, dict]]:
+    return list(kiosk._outbox.queue)
+
+
+def test_a_job_is_printed_once_even_when_it_arrives_twice(tmp_path):
+    kiosk = make_kiosk(tmp_path)
+    kiosk._print_job(job(), time.monotonic())  # from the issuing answer
+    kiosk._print_job(job(), time.monotonic())  # and again over the device channel
+    assert [t.status_url for t in kiosk.printer.printed] == [URL]
+    assert acks(kiosk) == [("/api/device/jobs/job-1", {"result": "done"})]
+
+
+def test_a_job_past_its_expiry_is_not_printed_and_is_acked_failed(tmp_path):
+    kiosk = make_kiosk(tmp_path)
+    received = time.monotonic() - 5.0  # it waited 5 s in the kiosk (printer busy, say)
+    kiosk._print_job(job(expires_in_ms=4_000), received)
+    assert kiosk.printer.printed == []
+    ((path, body),) = acks(kiosk)
+    assert path == "/api/device/jobs/job-1" and body["result"] == "failed" and "in time" in body["error"]
+
+
+def test_a_failed_print_is_acked_failed_and_the_guest_is_told(tmp_path):
+    kiosk = make_kiosk(tmp_path, RecordingPrinter("paper_out"))
+    kiosk._print_job(job(), time.monotonic())
+    ((_, body),) = [a for a in acks(kiosk) if a[0].startswith("/api/device/jobs/")]
+    assert body["result"] == "failed" and body["error"].startswith("paper_out")
+    assert any("did not print" in line and "A007" in line for line in kiosk.said)
+
+
+class RecordingApi:
+    def __init__(self):
+        self.calls: list[tuple[str, str, dict | None]] = []
+
+    def call(self, method, path, body=None, key=None):
+        self.calls.append((method, path, body))
+        if path.endswith("/tickets"):
+            raise AssertionError("a ticket was asked for")
+        return 200, {}
+
+
+def test_a_press_with_no_paper_issues_nothing_and_tells_the_server(tmp_path):
+    kiosk = make_kiosk(tmp_path, RecordingPrinter("paper_out"))
+    kiosk.api = RecordingApi()
+    assert kiosk.press() is None
+    assert any("No ticket was issued" in line for line in kiosk.said)
+    assert kiosk.api.calls == [("POST", "/api/device/status", {"printer": "paper_out", "detail": "test"})]
+
+
+def test_the_wifi_qr_goes_on_the_ticket_when_configured(tmp_path):
+    kiosk = make_kiosk(tmp_path, QODE_KIOSK_WIFI_SSID='Caf;e "Net"', QODE_KIOSK_WIFI_PASSWORD="p:a\\ss")
+    kiosk._print_job(job(), time.monotonic())
+    assert kiosk.printer.printed[0].wifi == 'WIFI:T:WPA;S:Caf\\;e \\"Net\\";P:p\\:a\\\\ss;;'
+
+
+@pytest.mark.parametrize("env,fragment", [
+    ({"QODE_KIOSK_QUEUE": "not-a-uuid"}, "queue"),
+    ({"QODE_KIOSK_TOKEN": "short"}, "token"),
+    ({"QODE_KIOSK_TOKEN": "has spaces in the token"}, "token"),
+    ({"QODE_KIOSK_PRINTER": "lpt1"}, "printer"),
+    ({"QODE_KIOSK_PRINTER": "network:"}, "network"),
+    ({"QODE_KIOSK_PAPER": "110"}, "58"),
+    ({"QODE_KIOSK_BUTTON": "gpio:99"}, "gpio:PIN"),
+    ({"QODE_KIOSK_BUTTON": "mouse"}, "button"),
+    ({"QODE_KIOSK_LED": "red"}, "led"),
+    ({"QODE_KIOSK_SERVER": "ftp://box"}, "http://"),
+    ({"QODE_KIOSK_SERVER": "http://box/path?x"}, "http://"),
+    ({"QODE_KIOSK_STATUS_SECONDS": "0"}, "status"),
+    ({"QODE_KIOSK_RETRY_SECONDS": "600"}, "retry"),  # past the 2-minute life of a job
+    ({"QODE_KIOSK_WIFI_SSID": "x" * 33}, "ssid"),
+    ({"QODE_KIOSK_WIFI_PASSWORD": "new\nline"}, "password"),
+])
+def test_bad_settings_are_refused_with_a_clear_message(env, fragment):
+    with pytest.raises(config.KioskSettingError) as err:
+        config.load(env=env)
+    assert fragment.lower() in str(err.value).lower()
+
+
+def test_flags_override_the_environment():
+    settings = config.load({"QODE_KIOSK_PRINTER": "network:10.0.0.5", "QODE_KIOSK_BUTTON": "gpio:17"},
+                           env={"QODE_KIOSK_PRINTER": "dummy", "QODE_KIOSK_PAPER": "58"})
+    assert str(settings.printer) == "network:10.0.0.5:9100" and settings.paper_mm == 58
+    assert (settings.button, settings.button_pin) == ("gpio", 17)
+    assert config.load(env={}).configured is False  # first boot
+
+
+def test_the_cli_refuses_bad_flags_before_doing_anything(tmp_path):
+    import subprocess
+
+    from helpers import QODE
+
+    out = subprocess.run([QODE, "kiosk", "--printer", "usb:zz:01", "--button", "stdin"], capture_output=True,
+                         text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2 and "qode kiosk:" in out.stderr and "usb:VID:PID" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_gpio_button_press_is_one_press_while_it_is_served(tmp_path):
+    """A press on the pin runs one press; more presses while it prints are ignored, not queued
+    (an impatient guest gets one ticket). Contact bounce is the pin driver's: gpiozero's mock
+    pins do not emulate it, so here it is only checked that the debounce time is set."""
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    factory = MockFactory()
+    kiosk = make_kiosk(tmp_path)
+    served = []
+    kiosk._press = lambda: (served.append(1), time.sleep(0.3))
+    button = daemon.gpio_button(kiosk, 17, pin_factory=factory)
+    try:
+        assert button.pin.bounce == 0.05
+        pin = factory.pin(17)
+        for _ in range(4):  # pressed four times within the first press's 0.3 s
+            pin.drive_low()
+            pin.drive_high()
+        wait_until(lambda: not kiosk._press_lock.locked() and served, timeout=5)
+        time.sleep(0.1)
+        assert len(served) == 1
+        pin.drive_low()  # once it is done, the next press counts
+        pin.drive_high()
+        wait_until(lambda: len(served) == 2, timeout=5)
+    finally:
+        button.close()
+        Device.pin_factory = None
+
+
+def test_first_boot_prints_a_setup_ticket_whose_qr_opens_setup(server, tmp_path):
+    """No queue and no token: the kiosk prints the setup link (with the admin token it can read)."""
+    decode = pytest.importorskip("pyzbar.pyzbar", reason="needs pip pyzbar and Debian libzbar0").decode
+    from PIL import Image
+
+    token_file = tmp_path / "admin_token"
+    token_file.write_text(ADMIN_TOKEN + "\n")
+    kiosk = KioskProcess(tmp_path / "first", server.url, None, "preview",
+                         env={"QODE_KIOSK_ADMIN_TOKEN_FILE": str(token_file)}).start()
+    try:
+        assert kiosk.wait_for_output("printed a setup ticket", timeout=15), kiosk.output()
+        kiosk.press()  # a press on an unconfigured kiosk prints it again
+        pngs = wait_until(lambda: sorted(Path(tmp_path / "first" / "preview").glob("*.png"))[1:], timeout=10)
+        (symbol,) = decode(Image.open(pngs[-1]))
+        assert symbol.data.decode() == f"{server.url}/setup#token={ADMIN_TOKEN}"
+    finally:
+        assert kiosk.stop() == 0
