@@ -1,0 +1,465 @@
+#!/usr/bin/env bash
+# Install Qode on a Raspberry Pi (Raspberry Pi OS or Debian 12 "bookworm") as a
+# service that starts at boot. Run it from a Qode checkout:
+#
+#   sudo ./install.sh                    install from this checkout (run `make pages` first)
+#   sudo ./install.sh dist/qode-*.whl    install a wheel built elsewhere
+#   sudo ./install.sh --kiosk door       also set up and start the kiosk "door"
+#   sudo ./install.sh --display          also show Qode on the screen (TV) at boot
+#   sudo ./install.sh --kiosk-only       a second box with only a kiosk (no server)
+#
+# Safe to run again, e.g. to update: it changes only what differs, and it never
+# overwrites the settings in /etc/qode/*.env once they exist.
+#
+# For tests: QODE_ROOT=/some/dir puts every file under that folder instead of /
+# and skips what cannot be done there (starting services, reloading udev);
+# QODE_SKIP_VENV=1 leaves out the Python environment (no pip, no network);
+# QODE_PYTHON picks the Python used for the environment (default python3).
+set -euo pipefail
+# Whatever umask sudo passes on, what we create must be readable by the services'
+# users (qode reads the venv, avahi reads its folder); secrets get explicit modes.
+umask 022
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_UNITS="$HERE/systemd"
+
+VENV=/opt/qode/venv
+STAMP="$VENV/.qode-installed"   # what is installed in the venv (a checkout's or a wheel's hash)
+ETC=/etc/qode
+UNIT_DIR=/etc/systemd/system
+UDEV_RULE=/etc/udev/rules.d/99-qode-printer.rules
+AVAHI_FILE=/etc/avahi/services/qode.service
+WRAPPER=/usr/local/bin/qode
+PORT=8000
+
+say() { printf '%s\n' "$*"; }
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf '\ninstall.sh: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+on_error() {
+    printf '\ninstall.sh stopped at line %s (exit status %s). What is above was done;\n' "$1" "$2" >&2
+    printf 'fix the cause and run it again: running it twice is safe.\n' >&2
+}
+trap 'on_error "$LINENO" "$?"' ERR
+
+# --- Arguments ---------------------------------------------------------------------
+
+WHEEL=""
+KIOSKS=()
+WITH_DISPLAY=0
+WITH_SERVER=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        -h | --help) usage; exit 0 ;;
+        --kiosk) [ $# -ge 2 ] || die "--kiosk needs a name, e.g. --kiosk door"; KIOSKS+=("$2"); shift ;;
+        --kiosk=*) KIOSKS+=("${1#--kiosk=}") ;;
+        --display) WITH_DISPLAY=1 ;;
+        --kiosk-only) WITH_SERVER=0 ;;
+        -*) die "unknown option $1 (see: ./install.sh --help)" ;;
+        *.whl) [ -z "$WHEEL" ] || die "give one wheel only"; WHEEL=$1 ;;
+        *) die "not a wheel (.whl) or an option: $1 (see: ./install.sh --help)" ;;
+    esac
+    shift
+done
+for name in "${KIOSKS[@]}"; do
+    [[ $name =~ ^[A-Za-z0-9_-]{1,32}$ ]] ||
+        die "kiosk name '$name': use 1 to 32 letters, digits, '-' or '_' (e.g. door)"
+done
+
+ROOT=${QODE_ROOT:-}
+if [ -n "$ROOT" ]; then
+    ROOT=$(realpath -m "$ROOT")
+    [ "$ROOT" != / ] || ROOT=""
+fi
+LIVE=0; [ -n "$ROOT" ] || LIVE=1              # installing onto this system itself
+BOOTED=0; [ "$LIVE" = 1 ] && [ -d /run/systemd/system ] && BOOTED=1   # systemd runs here (not a chroot)
+IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
+SKIP_VENV=${QODE_SKIP_VENV:-0}
+PYTHON=${QODE_PYTHON:-python3}
+CHANGES=0          # files and accounts changed by this run
+CODE_CHANGED=0     # Qode itself was (re)installed
+UNITS_CHANGED=0    # unit files changed
+
+if [ "$LIVE" = 1 ] && [ "$IS_ROOT" = 0 ]; then
+    die "this installs system services, so it must run as root: sudo $0 $*"
+fi
+[ -d "$SRC_UNITS" ] || die "no systemd/ folder next to install.sh: run it from a Qode checkout"
+
+say "Qode installer"
+if [ "$LIVE" = 1 ]; then
+    say "  installing onto this system"
+else
+    say "  installing under $ROOT (QODE_ROOT); services are enabled there, not started"
+fi
+
+# --- Helpers -------------------------------------------------------------------------
+
+mode_of() { stat -c '%a' "$1"; }
+
+# put_file SRC DEST MODE: install SRC as ROOT/DEST unless it is already there, the same.
+put_file() {
+    local src=$1 dest=$ROOT$2 mode=$3
+    if [ -f "$dest" ] && cmp -s "$src" "$dest" && [ "$(mode_of "$dest")" = "$(printf '%o' "$((8#$mode))")" ]; then
+        note "unchanged  $2"
+        return 1
+    fi
+    install -D -m "$mode" "$src" "$dest"
+    note "installed  $2"
+    CHANGES=$((CHANGES + 1))
+}
+
+# put_once SRC DEST MODE: create ROOT/DEST from SRC only when it does not exist yet.
+put_once() {
+    local src=$1 dest=$ROOT$2 mode=$3
+    if [ -e "$dest" ]; then
+        note "kept       $2 (your settings: never overwritten)"
+        return 0
+    fi
+    install -D -m "$mode" "$src" "$dest"
+    note "created    $2 from $(basename "$src")"
+    CHANGES=$((CHANGES + 1))
+}
+
+have_user() {
+    if [ "$LIVE" = 1 ]; then getent passwd "$1" >/dev/null; else grep -q "^$1:" "$ROOT/etc/passwd"; fi
+}
+have_group() {
+    if [ "$LIVE" = 1 ]; then getent group "$1" >/dev/null; else grep -q "^$1:" "$ROOT/etc/group"; fi
+}
+# in_group USER GROUP: USER is listed as a member of GROUP.
+in_group() {
+    local members
+    if [ "$LIVE" = 1 ]; then members=$(getent group "$2" | cut -d: -f4); else
+        members=$(grep "^$2:" "$ROOT/etc/group" | cut -d: -f4); fi
+    [[ ",$members," == *",$1,"* ]]
+}
+# The account tools, pointed at ROOT's /etc when installing under a prefix.
+accounts() {
+    local tool=$1; shift
+    if [ "$LIVE" = 1 ]; then "$tool" "$@"; else "$tool" --prefix "$ROOT" "$@"; fi
+}
+sysctl_() {
+    if [ "$LIVE" = 1 ]; then systemctl "$@"; else systemctl --root="$ROOT" "$@"; fi
+}
+
+# A system user with its own group, no password, no login shell.
+ensure_user() {
+    local user=$1 home=$2 comment=$3
+    if have_user "$user"; then
+        note "exists     user $user"
+    else
+        accounts useradd --system --user-group --home-dir "$home" --no-create-home \
+            --shell /usr/sbin/nologin --comment "$comment" "$user"
+        note "created    user $user (home $home, no password, no login)"
+        CHANGES=$((CHANGES + 1))
+    fi
+}
+# ensure_groups USER GROUP...: add USER to each GROUP that exists on the system.
+ensure_groups() {
+    local user=$1 group missing=()
+    shift
+    for group in "$@"; do
+        if ! have_group "$group"; then
+            note "no group   $group on this system: skipped"
+        elif in_group "$user" "$group"; then
+            note "member     $user in $group"
+        else
+            missing+=("$group")
+        fi
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        accounts usermod --append --groups "$(IFS=,; echo "${missing[*]}")" "$user"
+        note "added      $user to ${missing[*]}"
+        CHANGES=$((CHANGES + 1))
+    fi
+}
+
+# service_do VERB UNIT: systemctl VERB UNIT, saying what happened; a failure is shown, not fatal.
+service_do() {
+    if systemctl "$1" "$2"; then
+        note "done       systemctl $1 $2"
+    else
+        note "FAILED     systemctl $1 $2: see sudo journalctl -u '$2' -n 50"
+    fi
+}
+
+enable_unit() {
+    local unit=$1
+    if [ "$(sysctl_ is-enabled "$unit" 2>/dev/null || true)" = enabled ]; then
+        note "enabled    $unit (already)"
+    else
+        sysctl_ --quiet enable "$unit"
+        note "enabled    $unit (starts at boot)"
+        CHANGES=$((CHANGES + 1))
+    fi
+}
+
+# --- 1. Check before changing anything ----------------------------------------------
+
+step "Checking what is needed"
+source_stamp=""
+if [ "$SKIP_VENV" = 1 ]; then
+    note "QODE_SKIP_VENV=1: the Python environment $VENV is left out"
+else
+    command -v "$PYTHON" >/dev/null ||
+        die "$PYTHON not found. Install it: sudo apt-get install python3 python3-venv"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+        die "Qode needs Python 3.11 or newer; $PYTHON is $("$PYTHON" -V 2>&1). Use Raspberry Pi OS/Debian 12 (bookworm) or newer."
+    if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+        if [ "$LIVE" = 1 ] && command -v apt-get >/dev/null; then
+            note "installing python3-venv (Python's virtual environments) with apt-get"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+        else
+            die "Python's venv module is missing. Install it: sudo apt-get install python3-venv"
+        fi
+    fi
+    note "python     $("$PYTHON" -V 2>&1)"
+    if [ -n "$WHEEL" ]; then
+        [ -f "$WHEEL" ] || die "no such wheel: $WHEEL"
+        WHEEL=$(realpath "$WHEEL")
+        "$PYTHON" - "$WHEEL" <<'EOF' || die "$WHEEL has no pages (qode/static/index.html): build it after \`make pages\`"
+import sys, zipfile
+sys.exit("qode/static/index.html" not in zipfile.ZipFile(sys.argv[1]).namelist())
+EOF
+        source_stamp="wheel $(sha256sum "$WHEEL" | cut -d' ' -f1)"
+        note "wheel      $WHEEL"
+    else
+        grep -qs '^name = "qode"' "$HERE/pyproject.toml" ||
+            die "$HERE is not a Qode checkout; give a wheel instead: sudo ./install.sh qode-X.Y.Z-py3-none-any.whl"
+        [ -f "$HERE/server/qode/static/index.html" ] ||
+            die "the pages are not built in this checkout. Build them first, as your normal user (not root): make pages
+    (it needs Node.js 20.19+; or build on another computer and copy server/qode/static here)"
+        # A hash of everything that goes into the wheel: an unchanged checkout is not reinstalled.
+        source_stamp="checkout $(cd "$HERE" && find pyproject.toml README.md server kiosk -type f \
+            ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path '*.egg-info/*' -print0 |
+            LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+        note "source     this checkout ($HERE)"
+    fi
+fi
+if [ "$IS_ROOT" = 0 ]; then
+    note "not root: users and groups are left out (fine for a test under QODE_ROOT)"
+elif [ "$LIVE" = 0 ] && [ ! -f "$ROOT/etc/passwd" ]; then
+    note "no $ROOT/etc/passwd: users and groups are left out"
+fi
+MANAGE_USERS=0
+if [ "$IS_ROOT" = 1 ] && { [ "$LIVE" = 1 ] || [ -f "$ROOT/etc/passwd" ]; }; then MANAGE_USERS=1; fi
+
+# --- 2. Users and groups ------------------------------------------------------------
+
+step "Users and groups"
+if [ "$MANAGE_USERS" = 1 ]; then
+    # The kiosk unit lists gpio in SupplementaryGroups=, and a missing group would stop
+    # it from starting. Raspberry Pi OS has gpio (it owns the Pi's pins); elsewhere we add it.
+    if have_group gpio; then
+        note "exists     group gpio"
+    else
+        accounts groupadd --system gpio
+        note "created    group gpio (Raspberry Pi OS has it already; this system did not)"
+        CHANGES=$((CHANGES + 1))
+    fi
+    ensure_user qode /var/lib/qode "Qode server and kiosks"
+    ensure_groups qode lp dialout gpio
+    ensure_user qode-display /var/lib/qode-display "Qode display (Chromium)"
+    ensure_groups qode-display video render input audio
+else
+    note "skipped"
+fi
+
+# --- 3. Qode in its own Python environment -------------------------------------------
+
+step "Qode in $VENV"
+if [ "$SKIP_VENV" = 1 ]; then
+    note "skipped (QODE_SKIP_VENV=1)"
+else
+    if ! "$ROOT$VENV/bin/python" -c '' 2>/dev/null; then
+        "$PYTHON" -m venv --clear "$ROOT$VENV"
+        note "created    $VENV"
+        CHANGES=$((CHANGES + 1))
+    else
+        note "exists     $VENV"
+    fi
+    if [ -f "$ROOT$STAMP" ] && [ "$(cat "$ROOT$STAMP")" = "$source_stamp" ]; then
+        note "unchanged  Qode $("$ROOT$VENV/bin/qode" --version 2>/dev/null | cut -d' ' -f2) is already this version"
+    else
+        work=$(mktemp -d)
+        trap 'rm -rf "$work"' EXIT
+        wheel=$WHEEL
+        if [ -z "$wheel" ]; then
+            note "building   the wheel from this checkout (in $work, the checkout stays clean)"
+            mkdir "$work/src"
+            tar -C "$HERE" -cf - --exclude=./.git --exclude=./.venv --exclude=./frontend \
+                --exclude=./test-artifacts --exclude=./instance --exclude=./build --exclude=./dist \
+                --exclude='*.egg-info' --exclude=__pycache__ --exclude=.hypothesis \
+                --exclude=.pytest_cache --exclude=.ruff_cache --exclude=node_modules . |
+                tar -C "$work/src" -xf -
+            "$ROOT$VENV/bin/python" -m pip wheel --quiet --no-deps --no-cache-dir \
+                --disable-pip-version-check -w "$work/dist" "$work/src"
+            wheel=$(echo "$work"/dist/qode-*.whl)
+            [ -f "$wheel" ] || die "building the wheel made no qode-*.whl"
+        fi
+        note "installing $(basename "$wheel") and its dependencies (a few minutes on a Pi;"
+        note "           needs the internet, for PyPI)"
+        "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check "$wheel"
+        # The same version number may carry different code (a checkout): replace Qode itself.
+        "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
+            --force-reinstall --no-deps "$wheel"
+        printf '%s\n' "$source_stamp" >"$ROOT$STAMP"
+        note "installed  $("$ROOT$VENV/bin/qode" --version)"
+        CHANGES=$((CHANGES + 1))
+        CODE_CHANGED=1
+    fi
+fi
+
+# `sudo qode backup` etc.: qode as the service runs it (user, data folder, settings).
+wrapper=$(mktemp)
+cat >"$wrapper" <<EOF
+#!/bin/sh
+# Written by Qode's install.sh: runs \`qode\` the way qode.service does, as user
+# qode, with the data in /var/lib/qode and the settings of $ETC/qode.env.
+# Examples: sudo qode backup; sudo systemctl stop qode && sudo qode restore FILE
+set -eu
+if [ "\$(id -u)" -ne 0 ]; then
+    echo "qode: run it with sudo, e.g.: sudo qode backup" >&2
+    exit 1
+fi
+if [ -r $ETC/qode.env ]; then
+    # NAME=value lines, as systemd reads them; quotes around a value are dropped.
+    while IFS= read -r line || [ -n "\$line" ]; do
+        case \$line in QODE_*=*) ;; *) continue ;; esac
+        name=\${line%%=*}
+        value=\${line#*=}
+        case \$value in \\"*\\") value=\${value#\\"}; value=\${value%\\"} ;; esac
+        case \$value in \\'*\\') value=\${value#\\'}; value=\${value%\\'} ;; esac
+        export "\$name=\$value"
+    done <$ETC/qode.env
+fi
+export QODE_DATA_DIR=/var/lib/qode
+cd /var/lib/qode 2>/dev/null || cd /
+exec runuser -u qode -- $VENV/bin/qode "\$@"
+EOF
+put_file "$wrapper" "$WRAPPER" 0755 || true
+rm -f "$wrapper"
+
+# --- 4. Settings ----------------------------------------------------------------------
+
+step "Settings in $ETC"
+install -d -m 0755 "$ROOT$ETC"
+# The examples are documentation: always the current ones.
+for example in qode.env.example kiosk.env.example display.env.example; do
+    put_file "$SRC_UNITS/$example" "$ETC/$example" 0644 || true
+done
+# The settings themselves: written once, then they are the venue's (mode 0600: they
+# may hold tokens and the Wi-Fi password; systemd reads them as root).
+put_once "$SRC_UNITS/qode.env.example" "$ETC/qode.env" 0600
+put_once "$SRC_UNITS/display.env.example" "$ETC/display.env" 0600
+for name in "${KIOSKS[@]}"; do
+    put_once "$SRC_UNITS/kiosk.env.example" "$ETC/kiosk-$name.env" 0600
+done
+
+# --- 5. Services, printer rule, network announcement -----------------------------------
+
+step "Services (systemd), printer access (udev), announcement (Avahi)"
+for unit in qode.service qode-kiosk@.service qode-display.service; do
+    if put_file "$SRC_UNITS/$unit" "$UNIT_DIR/$unit" 0644; then UNITS_CHANGED=1; fi
+done
+put_file "$SRC_UNITS/99-qode-printer.rules" "$UDEV_RULE" 0644 || true
+if [ "$WITH_SERVER" = 1 ]; then
+    put_file "$SRC_UNITS/qode.avahi.service" "$AVAHI_FILE" 0644 || true
+else
+    note "skipped    $AVAHI_FILE (--kiosk-only: no server here to announce)"
+fi
+
+step "Enabling services"
+if [ "$WITH_SERVER" = 1 ]; then
+    enable_unit qode.service
+else
+    note "not enabling qode.service (--kiosk-only). If a server was set up here before:"
+    note "           sudo systemctl disable --now qode"
+fi
+for name in "${KIOSKS[@]}"; do
+    enable_unit "qode-kiosk@$name.service"
+done
+if [ "$WITH_DISPLAY" = 1 ]; then
+    enable_unit qode-display.service
+    for tool in /usr/bin/cage /usr/bin/curl; do
+        [ -x "$ROOT$tool" ] || note "missing    $tool: sudo apt-get install cage chromium curl"
+    done
+    # The display's login session must register with logind to get the screen.
+    compgen -G "$ROOT/usr/lib/*/security/pam_systemd.so" >/dev/null ||
+        note "missing    pam_systemd (the screen's login session): sudo apt-get install libpam-systemd"
+    browser=$( (grep -h '^QODE_DISPLAY_BROWSER=' "$ROOT$ETC/display.env" 2>/dev/null || true) | tail -n1 | cut -d= -f2-)
+    browser=${browser:-/usr/bin/chromium}
+    [ -x "$ROOT$browser" ] || note "missing    $browser: sudo apt-get install chromium (or set QODE_DISPLAY_BROWSER in $ETC/display.env)"
+fi
+
+# --- 6. Tell the running system ---------------------------------------------------------
+
+step "Applying"
+if [ "$BOOTED" = 1 ]; then
+    systemctl daemon-reload
+    note "reloaded   systemd"
+    renewed=0   # a new version of Qode or of its units: what runs must restart to use it
+    if [ "$CODE_CHANGED" = 1 ] || [ "$UNITS_CHANGED" = 1 ]; then renewed=1; fi
+    if [ "$WITH_SERVER" = 1 ]; then
+        if [ "$renewed" = 1 ]; then service_do restart qode.service; else service_do start qode.service; fi
+    fi
+    if [ "$renewed" = 1 ]; then
+        service_do try-restart 'qode-kiosk@*.service'
+        service_do try-restart qode-display.service
+    fi
+    for name in "${KIOSKS[@]}"; do
+        service_do start "qode-kiosk@$name.service"
+    done
+    if [ "$WITH_DISPLAY" = 1 ] && ! systemctl --quiet is-active qode-display.service; then
+        note "the display starts at the next boot, or now with: sudo systemctl start qode-display"
+        note "           (it takes over the screen's text console, tty1)"
+    fi
+elif [ "$LIVE" = 1 ]; then
+    note "systemd is not running here (a chroot or container): services start at the next boot"
+else
+    note "skipped    systemctl daemon-reload/start (installing under $ROOT)"
+fi
+if [ "$LIVE" = 1 ] && [ -S /run/udev/control ]; then
+    udevadm control --reload
+    udevadm trigger --subsystem-match=usb --action=change
+    note "reloaded   udev rules (printers already plugged in get the new permissions)"
+else
+    note "skipped    udevadm control --reload (udev is not running here)"
+fi
+
+# --- 7. Where to go next ----------------------------------------------------------------
+
+if [ "$BOOTED" = 1 ] && [ "$WITH_SERVER" = 1 ]; then
+    step "Checking the server"
+    if "$VENV/bin/python" - "$PORT" <<'EOF'
+import sys, time, urllib.request
+for _ in range(30):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as answer:
+            sys.exit(answer.status != 200)
+    except OSError:
+        time.sleep(1)
+sys.exit(1)
+EOF
+    then
+        address=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 '\.' || echo 127.0.0.1)
+        note "Qode answers on http://$address:$PORT/"
+        if [ -r /var/lib/qode/admin_token ]; then
+            note "Setup page (keep this link private, it holds the admin token):"
+            note "  http://$address:$PORT/setup#token=$(cat /var/lib/qode/admin_token)"
+        fi
+    else
+        note "Qode does not answer yet. See why: sudo journalctl -u qode -n 50"
+    fi
+fi
+
+step "Done ($CHANGES change(s))"
+say "Settings:  sudo nano $ETC/qode.env   then: sudo systemctl restart qode"
+say "Status:    systemctl status qode      Logs: sudo journalctl -u qode -f"
+say "Kiosk:     sudo ./install.sh --kiosk door   (settings in $ETC/kiosk-door.env)"
+say "Screen:    sudo ./install.sh --display      (page in $ETC/display.env)"

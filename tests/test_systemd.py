@@ -1,0 +1,492 @@
+"""The box's service files and installer (systemd/, install.sh).
+
+systemd accepts every unit (`systemd-analyze verify`, against a root laid out the
+way the box has it), and the checks would catch a typo; install.sh run twice into
+a scratch root changes nothing the second time, keeps a venue's settings and
+enables the units; shell, udev and Avahi files are checked by their own tools
+where the machine has them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from qode import cli
+from qode.config import SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+SYSTEMD = ROOT / "systemd"
+INSTALL = ROOT / "install.sh"
+UNITS = ["qode.service", "qode-kiosk@.service", "qode-display.service"]
+# What `systemd-analyze verify` is asked about: the template as a real kiosk.
+VERIFIED = ["qode.service", "qode-kiosk@door.service", "qode-display.service"]
+# Every program the units start, and who puts it on the box. The verify root gets a
+# stub for exactly these, so a misspelt path in a unit still fails.
+EXECUTABLES = {
+    "/opt/qode/venv/bin/qode": "install.sh",
+    "/usr/bin/cage": "apt-get install cage",
+    "/usr/bin/curl": "apt-get install curl",
+    "/usr/bin/setterm": "util-linux (always there)",
+}
+KIOSK_VARIABLES = {
+    "QODE_KIOSK_SERVER", "QODE_KIOSK_QUEUE", "QODE_KIOSK_TOKEN", "QODE_KIOSK_PRINTER", "QODE_KIOSK_BUTTON",
+    "QODE_KIOSK_PAPER", "QODE_KIOSK_LED", "QODE_KIOSK_WIFI_SSID", "QODE_KIOSK_WIFI_PASSWORD",
+}
+TIMEOUT = 60
+
+
+def parse_unit(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """A unit file as {section: [(key, value), ...]}, keeping repeated keys; comments dropped."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+        else:
+            key, _, value = line.partition("=")
+            current.append((key, value))
+    return sections
+
+
+def values(unit: dict, section: str, key: str) -> list[str]:
+    return [v for k, v in unit.get(section, []) if k == key]
+
+
+# --- systemd-analyze verify ------------------------------------------------------------
+
+
+def _system_units() -> Path:
+    for candidate in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")):
+        if (candidate / "sysinit.target").exists():
+            return candidate
+    pytest.skip("no systemd unit directory with sysinit.target to verify against (is systemd installed?)")
+
+
+@pytest.fixture
+def verify_root(tmp_path):
+    """A root like the box's: systemd's own units, stubs for the programs, our units in /etc."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+    root = tmp_path / "root"
+    shutil.copytree(_system_units(), root / "usr/lib/systemd/system", symlinks=True)
+    for exe in EXECUTABLES:
+        stub = root / exe.lstrip("/")
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text("#!/bin/sh\nexit 0\n")
+        stub.chmod(0o755)
+    (root / "etc/systemd/system").mkdir(parents=True)
+    for unit in UNITS:
+        shutil.copy(SYSTEMD / unit, root / "etc/systemd/system" / unit)
+
+    def verify(unit: str) -> str:
+        """Everything systemd-analyze says about `unit`, with its exit status; "" when clean."""
+        done = subprocess.run([analyze, "verify", f"--root={root}", "--man=no", unit],
+                              capture_output=True, text=True, timeout=TIMEOUT)
+        said = (done.stdout + done.stderr).strip()
+        return said if done.returncode == 0 else f"exit status {done.returncode}\n{said}"
+
+    verify.units = root / "etc/systemd/system"
+    return verify
+
+
+@pytest.mark.parametrize("unit", VERIFIED)
+def test_systemd_analyze_verify_accepts_the_unit(verify_root, unit):
+    # Strict: any message at all (an unknown key is only a warning) is a failure.
+    assert verify_root(unit) == ""
+
+
+TYPOS = [
+    ("qode.service", "Restart=on-failure", "Restrat=on-failure"),  # unknown key
+    ("qode.service", "Restart=on-failure", "Restart=on-failur"),  # bad value
+    ("qode.service", "[Service]", "[Servce]"),  # unknown section
+    ("qode.service", "/opt/qode/venv/bin/qode serve", "/opt/qode/venv/bin/qdoe serve"),  # no such program
+    ("qode-kiosk@.service", "StateDirectory=qode-kiosk/%i", "StateDirectory=qode-kiosk/%Z"),  # bad specifier
+    ("qode-kiosk@.service", "SupplementaryGroups=", "SuplementaryGroups="),
+    ("qode-display.service", "TTYVHangup=yes", "TTYVHangup=yse"),
+    ("qode-display.service", "ExecStart=/usr/bin/cage", "ExecStart=/usr/bin/cag"),
+]
+
+
+@pytest.mark.parametrize(("unit", "good", "bad"), TYPOS, ids=[f"{u}:{b}" for u, _, b in TYPOS])
+def test_verify_catches_a_typo(verify_root, unit, good, bad):
+    """The check above is not a rubber stamp: one wrong character and it fails."""
+    path = verify_root.units / unit
+    text = path.read_text()
+    assert good in text
+    path.write_text(text.replace(good, bad, 1))
+    instance = VERIFIED[UNITS.index(unit)]
+    assert verify_root(instance) != ""
+
+
+# --- What the units say ------------------------------------------------------------------
+
+
+def test_server_unit():
+    unit = parse_unit(SYSTEMD / "qode.service")
+    service = dict(unit["Service"])
+    assert values(unit, "Service", "ExecStart") == ["/opt/qode/venv/bin/qode serve --port 8000"]
+    assert service["User"] == "qode" and service["StateDirectory"] == "qode"
+    assert "QODE_DATA_DIR=/var/lib/qode" in values(unit, "Service", "Environment")
+    assert values(unit, "Service", "EnvironmentFile") == ["-/etc/qode/qode.env"]
+    assert service["Restart"] == "on-failure"
+    assert {"StartLimitIntervalSec", "StartLimitBurst"} <= {k for k, _ in unit["Unit"]}
+    assert "network-online.target" in values(unit, "Unit", "Wants")
+    # A Pi with no clock battery and no internet must not wait for NTP.
+    assert not any("time-sync" in v for v in values(unit, "Unit", "After"))
+    assert values(unit, "Install", "WantedBy") == ["multi-user.target"]
+    # The hardening block is there, commented out.
+    text = (SYSTEMD / "qode.service").read_text()
+    for key in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"):
+        assert f"\n#{key}\n" in text
+        assert key.split("=")[0] not in {k for k, _ in unit["Service"]}
+
+
+def test_the_serve_flags_exist(monkeypatch):
+    args = parsed(monkeypatch, values(parse_unit(SYSTEMD / "qode.service"), "Service", "ExecStart")[0])
+    assert args.command == "serve" and args.port == 8000
+
+
+def test_kiosk_unit():
+    unit = parse_unit(SYSTEMD / "qode-kiosk@.service")
+    service = dict(unit["Service"])
+    assert values(unit, "Service", "ExecStart") == ["/opt/qode/venv/bin/qode kiosk"]
+    assert service["User"] == "qode"
+    assert service["SupplementaryGroups"].split() == ["lp", "dialout", "gpio"]
+    assert values(unit, "Service", "EnvironmentFile") == ["/etc/qode/kiosk-%i.env"]
+    assert service["Restart"] == "always" and "RestartSec" in service
+    assert "PrivateDevices" not in service and "DevicePolicy" not in service  # it must reach the printer
+    assert "qode.service" in values(unit, "Unit", "After")
+    # Never Requires= (a kiosk may sit on a second box) nor Wants= (which would start an
+    # empty server on that box, where qode.service is installed but disabled).
+    assert not [v for k, v in unit["Unit"] if k in ("Requires", "Wants", "BindsTo") and "qode.service" in v]
+
+
+def test_the_kiosk_command(monkeypatch, capsys):
+    """`qode kiosk` with no flags is what the unit runs (the kiosk work adds the command)."""
+    try:
+        args = parsed(monkeypatch, "/opt/qode/venv/bin/qode kiosk")
+    except SystemExit:
+        if "invalid choice: 'kiosk'" in capsys.readouterr().err:
+            pytest.skip("`qode kiosk` does not exist yet: qode-kiosk@.service runs it with no flags")
+        raise
+    assert args.command == "kiosk"
+
+
+def test_display_unit():
+    unit = parse_unit(SYSTEMD / "qode-display.service")
+    service = dict(unit["Service"])
+    (start,) = values(unit, "Service", "ExecStart")
+    assert start.startswith("/usr/bin/cage ")
+    for flag in ("--kiosk", "--noerrdialogs", "--disable-infobars", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required", "--disable-features=Translate",
+                 "--check-for-update-interval=31536000"):
+        assert f" {flag} " in start
+    assert start.endswith(" ${QODE_DISPLAY_URL}")
+    assert values(unit, "Service", "EnvironmentFile") == ["-/etc/qode/display.env"]
+    assert service["User"] == "qode-display"  # not qode: the browser cannot touch the database
+    assert service["TTYPath"] == "/dev/tty1" and service["PAMName"] == "login"
+    assert service["Restart"] == "always"
+    assert "getty@tty1.service" in values(unit, "Unit", "Conflicts")
+    assert any("setterm" in v and "--blank 0" in v for v in values(unit, "Service", "ExecStartPre"))
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_every_directive_is_explained(unit):
+    """House style: each group of directives starts under a comment saying why."""
+    previous = ""
+    for number, line in enumerate((SYSTEMD / unit).read_text().splitlines(), 1):
+        if re.match(r"^[A-Za-z]+=", line):
+            assert previous.startswith("#") or re.match(r"^[A-Za-z]+=", previous), f"{unit}:{number}: {line}"
+        previous = line
+
+
+def parsed(monkeypatch, command_line: str) -> argparse.Namespace:
+    """What `qode`'s own parser makes of a unit's command line (nothing is run)."""
+
+    class Parsed(Exception):
+        pass
+
+    original = argparse.ArgumentParser.parse_args
+
+    def capture(self, args=None, namespace=None):
+        raise Parsed(original(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
+    with pytest.raises(Parsed) as got:
+        cli.main(command_line.split()[1:])
+    return got.value.args[0]
+
+
+# --- Settings templates ------------------------------------------------------------------
+
+
+def env_names(path: Path, commented: bool = True) -> set[str]:
+    pattern = r"^#?([A-Z][A-Z0-9_]*)=" if commented else r"^([A-Z][A-Z0-9_]*)="
+    return set(re.findall(pattern, path.read_text(), re.M))
+
+
+def env_values(path: Path, commented: bool = False) -> dict[str, str]:
+    """NAME=value lines as systemd reads them (these files use no quotes); later lines win."""
+    pattern = r"^#?([A-Z][A-Z0-9_]*)=(.*)$" if commented else r"^([A-Z][A-Z0-9_]*)=(.*)$"
+    return dict(re.findall(pattern, path.read_text(), re.M))
+
+
+def test_kiosk_env_example_is_the_contract():
+    assert env_names(SYSTEMD / "kiosk.env.example") == KIOSK_VARIABLES
+
+
+@pytest.mark.parametrize("commented", [False, True], ids=["as shipped", "examples uncommented"])
+def test_the_kiosk_accepts_its_example_settings(commented):
+    """The file a venue starts from loads in the kiosk daemon, and so do the commented examples."""
+    try:
+        from qode_kiosk import config as kiosk_config
+    except ImportError:
+        pytest.skip("the kiosk's settings (qode_kiosk.config) do not exist yet")
+    settings = env_values(SYSTEMD / "kiosk.env.example", commented)
+    assert set(settings) <= {s.name for s in kiosk_config.SETTINGS}
+    loaded = kiosk_config.load(env=settings)
+    assert not loaded.configured  # no token yet: the kiosk prints its setup ticket
+
+
+def test_qode_env_example_names_real_settings():
+    names = env_names(SYSTEMD / "qode.env.example")
+    assert names <= {s.name for s in SETTINGS}, names - {s.name for s in SETTINGS}
+    assert {"QODE_PUBLIC_URL", "QODE_TIMEZONE", "QODE_ADMIN_TOKEN", "QODE_BACKUP_KEEP"} <= names
+    assert "QODE_DATA_DIR" not in names  # the unit sets it; the file would override it
+
+
+def test_display_env_example_matches_the_unit():
+    names = env_names(SYSTEMD / "display.env.example")
+    unit = (SYSTEMD / "qode-display.service").read_text()
+    assert "QODE_DISPLAY_URL" in env_names(SYSTEMD / "display.env.example", commented=False)
+    for name in names:
+        assert f"Environment={name}=" in unit, f"{name} has no default in the unit"
+
+
+# --- udev rule and Avahi file ------------------------------------------------------------
+
+RULE = SYSTEMD / "99-qode-printer.rules"
+
+
+def rule_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_udev_rule_gives_printers_to_lp():
+    (rule,) = rule_lines(RULE.read_text())
+    pairs = dict(re.findall(r'([A-Z]+(?:\{[^}]+\})?)(?:==|\+=|=)"([^"]*)"', rule))
+    assert pairs["SUBSYSTEM"] == "usb" and pairs["ENV{DEVTYPE}"] == "usb_device"
+    assert pairs["ENV{ID_USB_INTERFACES}"] == "*:07????:*"  # interface class 07: printers
+    assert pairs["GROUP"] == "lp" and pairs["MODE"] == "0660"
+    assert pairs["SYMLINK"].startswith("qode-printer-")
+
+
+def _udev_check(tmp_path, text: str) -> str:
+    """What udev's own rule parser says about a rules file: `udevadm test` reads only that
+    file (bound over the rules folders in a private mount namespace, so the machine's
+    udev is untouched and no other rule runs)."""
+    udevadm, unshare = shutil.which("udevadm"), shutil.which("unshare")
+    if udevadm is None:
+        pytest.skip("udevadm is not installed (Debian package udev)")
+    if unshare is None:
+        pytest.skip("unshare is not installed (util-linux)")
+    if os.geteuid() != 0:
+        pytest.skip("checking a udev rule with udevadm needs root (a private mount namespace)")
+    devices = sorted(Path("/sys/class/net").glob("*"))
+    if not devices:
+        pytest.skip("no device in /sys/class/net for `udevadm test` to simulate")
+    rules, empty = tmp_path / "rules", tmp_path / "empty"
+    rules.mkdir()
+    empty.mkdir()
+    (rules / RULE.name).write_text(text)
+    script = (f"mount --bind {rules} /etc/udev/rules.d && mount --bind {empty} /usr/lib/udev/rules.d && "
+              f"exec {udevadm} test {devices[0]}")
+    done = subprocess.run([unshare, "--mount", "sh", "-c", script], capture_output=True, text=True,
+                          timeout=TIMEOUT)
+    output = done.stdout + done.stderr
+    if f"Reading rules file: /etc/udev/rules.d/{RULE.name}" not in output:
+        pytest.skip(f"udevadm test could not be run here: {output.strip()[-300:]}")
+    return "\n".join(line for line in output.splitlines() if f"{RULE.name}:" in line)
+
+
+def test_udev_parses_the_rule(tmp_path):
+    assert _udev_check(tmp_path, RULE.read_text()) == ""
+
+
+def test_udev_parses_the_example_for_vendor_specific_printers(tmp_path):
+    """The commented line venues copy into a file of their own works once uncommented."""
+    (example,) = [line[1:] for line in RULE.read_text().splitlines() if line.startswith("#SUBSYSTEM==")]
+    assert 'GROUP="lp", MODE="0660"' in example
+    assert _udev_check(tmp_path, example + "\n") == ""
+
+
+def test_udev_check_catches_a_typo(tmp_path):
+    assert "GRUOP" in _udev_check(tmp_path, RULE.read_text().replace('GROUP="lp"', 'GRUOP="lp"'))
+
+
+def test_avahi_file():
+    path = SYSTEMD / "qode.avahi.service"
+    tree = ET.parse(path).getroot()
+    name = tree.find("name")
+    assert name.text == "Qode on %h" and name.get("replace-wildcards") == "yes"
+    assert tree.findtext("service/type") == "_http._tcp"
+    assert tree.findtext("service/port") == "8000"
+    dtd = Path("/usr/share/avahi/avahi-service.dtd")
+    if shutil.which("xmllint") and dtd.exists():
+        done = subprocess.run(["xmllint", "--noout", "--nonet", "--dtdvalid", str(dtd), str(path)],
+                              capture_output=True, text=True, timeout=TIMEOUT)
+        errors = [line for line in done.stderr.splitlines() if "failed to load external entity" not in line
+                  and "<!DOCTYPE" not in line and line.strip() != "^"]
+        assert done.returncode == 0 and not errors, done.stderr
+
+
+# --- install.sh -----------------------------------------------------------------------------
+
+
+def test_install_sh_parses_and_is_shellcheck_clean():
+    done = subprocess.run(["bash", "-n", str(INSTALL)], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck); bash -n passed")
+    done = subprocess.run(["shellcheck", str(INSTALL)], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stdout
+
+
+def scratch_root(tmp_path: Path) -> Path:
+    """An empty root with the account files of a fresh Debian (no qode, no gpio group)."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    groups = {"root": 0, "lp": 7, "dialout": 20, "audio": 29, "video": 44, "input": 101, "render": 102}
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (root / "etc/group").write_text("".join(f"{g}:x:{gid}:\n" for g, gid in groups.items()))
+    (root / "etc/gshadow").write_text("".join(f"{g}:*::\n" for g in groups))
+    (root / "etc/shadow").chmod(0o640)
+    (root / "etc/gshadow").chmod(0o640)
+    return root
+
+
+def install(root: Path | None, *args: str, user: str | None = None) -> subprocess.CompletedProcess:
+    """install.sh without the Python environment (no pip, no network), into `root`."""
+    if shutil.which("systemctl") is None:
+        pytest.skip("systemctl is not installed (install.sh enables units with `systemctl --root`)")
+    env = {**os.environ, "QODE_SKIP_VENV": "1"}
+    if root is not None:
+        env["QODE_ROOT"] = str(root)
+    else:
+        env.pop("QODE_ROOT", None)
+    command = [str(INSTALL), *args]
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", "--regid=65534", "--clear-groups", *command]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every path under root with its type, mode, owner and content hash (or link target)."""
+    listing = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        key = str(path.relative_to(root))
+        if stat.S_ISLNK(info.st_mode):
+            listing[key] = f"link -> {os.readlink(path)}"
+        elif stat.S_ISDIR(info.st_mode):
+            listing[key] = f"dir {stat.S_IMODE(info.st_mode):o} {info.st_uid}:{info.st_gid}"
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            listing[key] = f"file {stat.S_IMODE(info.st_mode):o} {info.st_uid}:{info.st_gid} {digest}"
+    return listing
+
+
+def test_install_twice_changes_nothing_and_keeps_the_venues_settings(tmp_path):
+    root = scratch_root(tmp_path)
+    first = install(root, "--kiosk", "door", "--display")
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    # Installed as shipped, secrets private, the rest readable.
+    for source, dest, mode in [
+        ("qode.service", "etc/systemd/system/qode.service", 0o644),
+        ("qode-kiosk@.service", "etc/systemd/system/qode-kiosk@.service", 0o644),
+        ("qode-display.service", "etc/systemd/system/qode-display.service", 0o644),
+        ("99-qode-printer.rules", "etc/udev/rules.d/99-qode-printer.rules", 0o644),
+        ("qode.avahi.service", "etc/avahi/services/qode.service", 0o644),
+        ("qode.env.example", "etc/qode/qode.env", 0o600),
+        ("display.env.example", "etc/qode/display.env", 0o600),
+        ("kiosk.env.example", "etc/qode/kiosk-door.env", 0o600),
+        ("kiosk.env.example", "etc/qode/kiosk.env.example", 0o644),
+    ]:
+        assert (root / dest).read_bytes() == (SYSTEMD / source).read_bytes(), dest
+        assert stat.S_IMODE((root / dest).stat().st_mode) == mode, dest
+    assert (root / "usr/local/bin/qode").stat().st_mode & 0o111
+
+    # Enabled: the symlinks `systemctl enable` makes, in the target's wants folder.
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    assert os.readlink(wants / "qode.service") == "/etc/systemd/system/qode.service"
+    assert os.readlink(wants / "qode-kiosk@door.service") == "/etc/systemd/system/qode-kiosk@.service"
+    assert os.readlink(wants / "qode-display.service") == "/etc/systemd/system/qode-display.service"
+
+    # The venue edits its settings; a second run (an update) must keep them and change nothing.
+    (root / "etc/qode/qode.env").write_text("QODE_PUBLIC_URL=http://192.168.1.20:8000\n")
+    (root / "etc/qode/kiosk-door.env").write_text("QODE_KIOSK_QUEUE=abc\nQODE_KIOSK_TOKEN=secret\n")
+    before = tree(root)
+    second = install(root, "--kiosk", "door", "--display")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert tree(root) == before
+    assert "(0 change(s))" in second.stdout
+    assert "kept       /etc/qode/qode.env" in second.stdout
+    assert (root / "etc/qode/qode.env").read_text() == "QODE_PUBLIC_URL=http://192.168.1.20:8000\n"
+
+
+def test_install_creates_the_users(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("creating users under a scratch root (useradd --prefix) needs root")
+    if shutil.which("useradd") is None:
+        pytest.skip("useradd is not installed (Debian package passwd)")
+    root = scratch_root(tmp_path)
+    done = install(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    passwd = {line.split(":")[0]: line.split(":") for line in (root / "etc/passwd").read_text().splitlines()}
+    assert passwd["qode"][5:] == ["/var/lib/qode", "/usr/sbin/nologin"]
+    assert passwd["qode-display"][5:] == ["/var/lib/qode-display", "/usr/sbin/nologin"]
+    assert int(passwd["qode"][2]) < 1000  # a system user
+    members = {line.split(":")[0]: line.split(":")[3].split(",")
+               for line in (root / "etc/group").read_text().splitlines()}
+    for group in ("lp", "dialout", "gpio"):  # gpio did not exist: it is created
+        assert "qode" in members[group], group
+    for group in ("video", "render", "input", "audio"):
+        assert "qode-display" in members[group], group
+    # Without the options, the server alone: no kiosk or display enabled.
+    wants = sorted(p.name for p in (root / "etc/systemd/system/multi-user.target.wants").iterdir())
+    assert wants == ["qode.service"]
+
+
+def test_kiosk_only_enables_no_server(tmp_path):
+    root = tmp_path / "root"
+    done = install(root, "--kiosk-only", "--kiosk", "door")
+    assert done.returncode == 0, done.stdout + done.stderr
+    wants = sorted(p.name for p in (root / "etc/systemd/system/multi-user.target.wants").iterdir())
+    assert wants == ["qode-kiosk@door.service"]
+    assert not (root / "etc/avahi/services/qode.service").exists()  # nothing to announce
+
+
+def test_install_refuses_clearly(tmp_path):
+    bad = install(tmp_path / "root", "--kiosk", "front door")
+    assert bad.returncode != 0 and "kiosk name 'front door'" in bad.stderr
+    assert not (tmp_path / "root").exists()  # refused before touching anything
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        not_root = install(None, user="nobody")
+        assert not_root.returncode != 0
+        assert "must run as root: sudo" in not_root.stderr
