@@ -115,6 +115,7 @@ export const screenStrings = {
     'setup.kioskAdded': 'Kiosk “{name}”',
     'setup.displayAdded': 'Display “{name}”',
     'setup.kioskOnce': 'Open this link on the kiosk. It is shown only this once.',
+    'setup.kioskPrinter': 'For a kiosk with a printer and a button, put these two lines into its settings file (/etc/qode/kiosk-NAME.env):',
     'setup.displayOnce': 'Open this link on the TV.',
     'setup.linkOf': '{what}: {name}',
 
@@ -242,6 +243,7 @@ export const screenStrings = {
     'setup.kioskAdded': 'Kiosk „{name}“',
     'setup.displayAdded': 'Anzeige „{name}“',
     'setup.kioskOnce': 'Öffnen Sie diesen Link auf dem Kiosk. Er wird nur dieses eine Mal gezeigt.',
+    'setup.kioskPrinter': 'Für einen Kiosk mit Drucker und Taster tragen Sie diese zwei Zeilen in seine Einstellungsdatei ein (/etc/qode/kiosk-NAME.env):',
     'setup.displayOnce': 'Öffnen Sie diesen Link auf dem Fernseher.',
     'setup.linkOf': '{what}: {name}',
 

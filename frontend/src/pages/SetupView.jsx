@@ -465,6 +465,14 @@ function Devices({ queue, api, devices, onDevice, onRejected }) {
                   url={absoluteUrl(kiosk ? paths.kiosk(queue.id, device.token) : paths.display(queue.id))}
                   label={title}
                 />
+                {kiosk ? (
+                  <>
+                    <p className="text-base">{t('setup.kioskPrinter')}</p>
+                    <pre className="overflow-x-auto rounded-lg bg-white p-3 text-sm">
+                      {`QODE_KIOSK_QUEUE=${queue.id}\nQODE_KIOSK_TOKEN=${device.token}`}
+                    </pre>
+                  </>
+                ) : null}
               </li>
             )
           })}

@@ -136,11 +136,14 @@ describe('SetupView', () => {
     expect(await within(desk).findByText('Kiosk “Entrance”')).toBeInTheDocument()
     expect(linkField(desk, 'Kiosk “Entrance”')).toHaveValue(`${location.origin}/kiosk/q-1#token=kiosk-secret`)
     expect(JSON.parse(addDevice.mock.calls[0][0].body)).toEqual({ name: 'Entrance', kind: 'kiosk' })
+    // The printer kiosk's two settings lines, for /etc/qode/kiosk-NAME.env.
+    expect(within(desk).getByText(/QODE_KIOSK_QUEUE=q-1\s+QODE_KIOSK_TOKEN=kiosk-secret/)).toBeInTheDocument()
 
     await userEvent.click(within(desk).getByRole('button', { name: 'Add display' }))
     expect(await within(desk).findByText('Display “Display”')).toBeInTheDocument()
     expect(linkField(desk, 'Display “Display”')).toHaveValue(`${location.origin}/display/q-1`)
     expect(JSON.parse(addDevice.mock.calls[1][0].body)).toEqual({ name: 'Display', kind: 'display' })
+    expect(within(desk).getAllByText(/QODE_KIOSK_TOKEN=/)).toHaveLength(1) // a display has none
   })
 
   it('makes a new host link after a warning', async () => {
