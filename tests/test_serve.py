@@ -53,6 +53,39 @@ def test_first_start_prints_token_and_demo_links(tmp_path):
         proc.stop()
 
 
+def test_the_demo_prints_touch_kiosk_tickets_as_png_files(tmp_path):
+    """`make run`'s kiosk: a preview printer, so a ticket from the touch page comes out as a PNG
+    whose QR code (read by zbar) is the ticket's status link."""
+    decode = pytest.importorskip("pyzbar.pyzbar", reason="needs pip pyzbar and Debian libzbar0").decode
+    from PIL import Image
+
+    from helpers import wait_until
+
+    proc = ServerProcess(tmp_path / "demo")
+    proc.extra_args = ["--demo"]
+    proc.start()
+    try:
+        out = proc.log.read_text()
+        kiosk = re.search(r"Touch kiosk:\s+\S+/kiosk/([0-9a-f-]{36})#token=(\S+)", out)
+        host = re.search(r"Host dashboard: \S+/host/([0-9a-f-]{36})#token=(\S+)", out)
+        assert kiosk and host
+        auth = {"Authorization": f"Bearer {host[2]}"}
+
+        def demo_kiosk():
+            devices = requests.get(f"{proc.url}/api/queues/{host[1]}/devices", headers=auth, timeout=5).json()
+            return [d for d in devices["devices"] if d["connected"] and d["printer"] == "ready"]
+
+        wait_until(demo_kiosk, timeout=20)
+        ticket = requests.post(f"{proc.url}/api/queues/{kiosk[1]}/tickets", json={}, timeout=5,
+                               headers={"Authorization": f"Bearer {kiosk[2]}"}).json()
+        pngs = wait_until(lambda: sorted((tmp_path / "demo" / "kiosk" / "preview").glob("*.png")), timeout=10)
+        (symbol,) = decode(Image.open(pngs[-1]))
+        assert symbol.data.decode() == f"{proc.url}/t/{ticket['id']}"
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 def raw(url: str, payload: bytes) -> tuple[str, bytes]:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:

@@ -72,10 +72,36 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(demo, fh)
+    if "kiosk_token" not in demo:
+        # A kiosk whose "printer" writes PNG files: `make run` prints tickets with no hardware.
+        from .queues import add_device
+
+        kiosk = add_device(db, demo["queue_id"], "kiosk", "Demo kiosk")
+        demo.update(kiosk_id=kiosk["id"], kiosk_token=kiosk["token"])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(demo, fh)
     print('  Demo queue "Front desk":')
     print(f"    Host dashboard: {base}/host/{demo['queue_id']}#token={demo['host_token']}")
     print(f"    Guest join:     {base}/join/{demo['queue_id']}")
+    print(f"    Touch kiosk:    {base}/kiosk/{demo['queue_id']}#token={demo['kiosk_token']}")
+    print(f"    Printed tickets (preview printer): {(data_dir / 'kiosk' / 'preview').resolve()}")
     print(f"    Public state:   {base}/api/queues/{demo['queue_id']}")
+
+
+def _demo_kiosk(data_dir: Path, port: int) -> subprocess.Popen | None:
+    """Run the demo kiosk beside the server (preview printer, no button: the touch page presses)."""
+    demo = json.loads((data_dir / "demo.json").read_text())
+    env = {**os.environ, "QODE_KIOSK_TOKEN": demo["kiosk_token"], "QODE_KIOSK_QUEUE": demo["queue_id"]}
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "qode.cli", "kiosk", "--server", f"http://127.0.0.1:{port}",
+             "--printer", "preview", "--button", "none", "--data-dir", str(data_dir / "kiosk")],
+            env=env, stdin=subprocess.DEVNULL,
+        )
+    except OSError as err:
+        print(f"qode: the demo kiosk did not start: {err}", file=sys.stderr)
+        return None
 
 
 # The server lock's open file: kept for the life of the process (and inherited by the
@@ -117,7 +143,15 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  Listening on {args.host}:{args.port}; links use {base}", flush=True)
     from .serving import Server
 
-    Server(args.host, args.port).run()
+    kiosk = _demo_kiosk(data_dir, args.port) if args.demo else None
+    master = os.getpid()
+    try:
+        Server(args.host, args.port).run()
+    finally:
+        # The forked worker leaves through here too; only the process that started the kiosk stops it.
+        if kiosk is not None and os.getpid() == master and kiosk.poll() is None:
+            kiosk.terminate()
+            kiosk.wait(timeout=10)
     return 0
 
 
