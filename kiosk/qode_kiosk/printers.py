@@ -263,6 +263,9 @@ class _Network(Network):
             self.close()
         self.device = None
         self.device = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        # A status query right after the ticket must leave at once: with Nagle it would wait for
+        # the ticket's ACK, which the printer may delay by 40 ms or more.
+        self.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class _Serial(Serial):

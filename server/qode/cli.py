@@ -201,6 +201,10 @@ def bench(args: argparse.Namespace) -> int:
         from .bench_pages import main as pages_main
 
         return pages_main(args)
+    if args.what == "kiosk":
+        from .bench_kiosk import main as kiosk_main
+
+        return kiosk_main(args)
     if args.what == "fanout":
         from .bench_live import main as fanout_main
 
@@ -255,10 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=kiosk)
 
     p = sub.add_parser("bench", help="benchmarks against a real server")
-    p.add_argument("what", choices=["issue", "fanout", "eta", "pages"],
+    p.add_argument("what", choices=["issue", "fanout", "eta", "pages", "kiosk"],
                    help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst; "
                         "eta: the wait-time estimator replayed over simulated days; "
-                        "pages: the guest page's weight and time to first content")
+                        "pages: the guest page's weight and time to first content; "
+                        "kiosk: a button press to the last byte at a (fake) printer")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")
