@@ -18,10 +18,10 @@ from . import printers
 SETTINGS: list[Setting] = [
     Setting("QODE_KIOSK_SERVER", "http://127.0.0.1:8000",
             "The Qode server the kiosk talks to (HTTP and its device channel); it may be another box."),
-    Setting("QODE_KIOSK_QUEUE", "", "The line this kiosk issues for (a queue id). Empty on first boot: "
-            "the kiosk then prints a setup ticket."),
-    Setting("QODE_KIOSK_TOKEN", "", "The kiosk's device token, from registering it on the host dashboard "
-            "or `POST /api/queues/{id}/devices`."),
+    Setting("QODE_KIOSK_QUEUE", "", "The line this kiosk issues for (a queue id). Optional: the token names "
+            "its line; when set, a token of another line is refused at start."),
+    Setting("QODE_KIOSK_TOKEN", "", "The kiosk's device token, from \"Add kiosk\" on the setup page or "
+            "`POST /api/queues/{id}/devices`. Empty on first boot: the kiosk then prints a setup ticket."),
     Setting("QODE_KIOSK_PRINTER", "preview", "`usb:VID:PID`, `serial:/dev/ttyUSB0[:baud]`, "
             "`network:HOST[:PORT]`, `file:/dev/usb/lp0`, `dummy`, or `preview` (PNG files, no hardware)."),
     Setting("QODE_KIOSK_PAPER", "80", "Paper width in mm: 58 or 80."),
