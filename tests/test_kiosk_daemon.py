@@ -8,13 +8,13 @@ real printer paths are in test_kiosk_printers.py and test_kiosk_e2e.py.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+import requests
 
 from qode_kiosk import config, daemon, printers
 
-from helpers import ADMIN_TOKEN, KioskProcess, wait_until
+from helpers import ADMIN_TOKEN, KioskProcess, admin, wait_until
 
 URL = "http://192.168.1.20:8000/t/5a4b0c2e-1111-4222-8333-444455556666"
 
@@ -36,11 +36,34 @@ class RecordingPrinter:
         self.printed.append(url)
 
 
+class RecordingApi:
+    """The server as far as these tests need it: every call recorded; no tickets unless given."""
+
+    def __init__(self, tickets=None):
+        self.calls: list[tuple[str, str, dict | None]] = []
+        self.keys: list[str] = []  # the Idempotency-Keys sent
+        self.tickets = list(tickets or [])
+
+    def call(self, method, path, body=None, key=None, anonymous=False):
+        self.calls.append((method, path, body))
+        if key:
+            self.keys.append(key)
+        if path.endswith("/tickets"):
+            if not self.tickets:
+                raise AssertionError("a ticket was asked for")
+            answer = self.tickets.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return 201, answer
+        return 200, {}
+
+
 def make_kiosk(tmp_path, printer=None, **env) -> daemon.Kiosk:
     settings = config.load(env={"QODE_KIOSK_TOKEN": "kiosk-token-0123456789", "QODE_KIOSK_PRINTER": "dummy",
                                 "QODE_KIOSK_DATA_DIR": str(tmp_path), **env})
     said: list[str] = []
     kiosk = daemon.Kiosk(settings, say=said.append, printer=printer or RecordingPrinter())
+    kiosk.api = RecordingApi()
     kiosk.said = said
     kiosk.device = {"id": "d", "queue_id": "q", "queue_name": "Clinic", "kind": "kiosk"}
     return kiosk
@@ -80,20 +103,62 @@ def test_a_failed_print_is_acked_failed_and_the_guest_is_told(tmp_path):
     assert any("did not print" in line and "A007" in line for line in kiosk.said)
 
 
-class RecordingApi:
-    def __init__(self):
-        self.calls: list[tuple[str, str, dict | None]] = []
+def test_a_job_an_earlier_run_took_is_not_printed_again_but_reported(tmp_path):
+    """The kiosk died (or was restarted) after taking a job; the server still lists it."""
+    first = make_kiosk(tmp_path)
+    first._claim("job-1")  # taken, then the process ended before printing or acking
+    again = make_kiosk(tmp_path)
+    again._load_claimed()
+    again._print_job(job(), time.monotonic())  # from the new run's snapshot
+    assert again.printer.printed == []
+    ((path, body),) = acks(again)
+    assert body == {"result": "failed", "error": "the kiosk restarted while printing it"}
+    again._print_job(job(), time.monotonic())  # said once
+    assert len(acks(again)) == 1
 
-    def call(self, method, path, body=None, key=None):
-        self.calls.append((method, path, body))
-        if path.endswith("/tickets"):
-            raise AssertionError("a ticket was asked for")
+
+def test_a_press_that_gives_up_withdraws_a_ticket_made_after_all(tmp_path):
+    """The server took the ticket but its answer was lost, for longer than the guest waits."""
+    kiosk = make_kiosk(tmp_path, QODE_KIOSK_RETRY_SECONDS="1")
+    made = {"id": "t-1", "display_number": "A007", "print_job": job()}
+    lost = daemon.Unreachable("the answer was lost")
+    kiosk.api = RecordingApi([lost] * 4 + [made])  # lost while the guest waits (1 s), and once more
+    kiosk._reported = ("ready", "test")  # the server already knows the printer
+    withdrawn = []
+    kiosk._withdraw = lambda key, real=kiosk._withdraw: withdrawn.append(key) or real(key)
+    assert kiosk.press() is None
+    assert any("No ticket was issued" in line for line in kiosk.said)
+    wait_until(lambda: ("POST", "/api/tickets/t-1/cancel", {}) in kiosk.api.calls, timeout=15)
+    assert len(withdrawn) == 1
+    assert len(kiosk.api.keys) == 5 and len(set(kiosk.api.keys)) == 1  # every attempt the same key
+    assert kiosk.printer.printed == []  # never printed for a guest who was told "no ticket"
+    assert ("/api/device/jobs/job-1", {"result": "failed", "error": (
+        "the guest was told no ticket: the server did not answer")}) in acks(kiosk)
+    kiosk._print_job(job(), time.monotonic())  # the same job from the device channel: claimed
+    assert kiosk.printer.printed == []
+
+
+def test_stopping_still_sends_the_queued_acks(tmp_path):
+    kiosk = make_kiosk(tmp_path)
+    flaky = RecordingApi()
+    answers = [daemon.Unreachable("restarting"), None]
+
+    def call(method, path, body=None, key=None, anonymous=False):
+        flaky.calls.append((method, path, body))
+        answer = answers.pop(0) if answers else None
+        if answer:
+            raise answer
         return 200, {}
+
+    kiosk.api.call = call
+    kiosk._ack("job-1", "done", None)
+    kiosk.stop(drain_seconds=3)  # no threads running: drain by hand, as the loop does
+    kiosk._outbox_loop()
+    assert flaky.calls[-1] == ("POST", "/api/device/jobs/job-1", {"result": "done"})
 
 
 def test_a_press_with_no_paper_issues_nothing_and_tells_the_server(tmp_path):
     kiosk = make_kiosk(tmp_path, RecordingPrinter("paper_out"))
-    kiosk.api = RecordingApi()
     assert kiosk.press() is None
     assert any("No ticket was issued" in line for line in kiosk.said)
     assert kiosk.api.calls == [("POST", "/api/device/status", {"printer": "paper_out", "detail": "test"})]
@@ -185,11 +250,17 @@ def test_first_boot_prints_a_setup_ticket_whose_qr_opens_setup(server, tmp_path)
     token_file.write_text(ADMIN_TOKEN + "\n")
     kiosk = KioskProcess(tmp_path / "first", server.url, None, "preview",
                          env={"QODE_KIOSK_ADMIN_TOKEN_FILE": str(token_file)}).start()
+    folder = tmp_path / "first" / "preview"
     try:
         assert kiosk.wait_for_output("printed a setup ticket", timeout=15), kiosk.output()
-        kiosk.press()  # a press on an unconfigured kiosk prints it again
-        pngs = wait_until(lambda: sorted(Path(tmp_path / "first" / "preview").glob("*.png"))[1:], timeout=10)
-        (symbol,) = decode(Image.open(pngs[-1]))
+        (png,) = wait_until(lambda: sorted(folder.glob("*.png")), timeout=10)
+        (symbol,) = decode(Image.open(png))
         assert symbol.data.decode() == f"{server.url}/setup#token={ADMIN_TOKEN}"
+        # Once the box has a queue, a kiosk that is still not set up never prints the admin token.
+        requests.post(f"{server.url}/api/queues", json={"name": "Desk"}, headers=admin(), timeout=5)
+        kiosk.press()
+        pngs = wait_until(lambda: sorted(folder.glob("*.png"))[1:], timeout=10)
+        (symbol,) = decode(Image.open(pngs[-1]))
+        assert symbol.data.decode() == f"{server.url}/setup"
     finally:
         assert kiosk.stop() == 0

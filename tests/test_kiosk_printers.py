@@ -36,6 +36,8 @@ from qode_kiosk.printers import (
     parse_spec,
 )
 
+from helpers import wait_until
+
 URL = "http://192.168.1.20:8000/t/5b0c1f9e-3d7a-4c55-9f1e-2a6b8c0d4e11"
 SETUP_URL = "http://192.168.1.20:8000/setup#token=0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WIFI = wifi_qr('Town \\hall; "guests", 5:GHz', 'pa\\ss;wo,rd"x:1')
@@ -175,7 +177,7 @@ def test_a_silent_printer_is_offline_after_the_short_timeout(fake, printer):
     started = time.monotonic()
     state, detail = printer.check()
     assert state == OFFLINE and "no answer" in detail
-    assert TIMEOUT - 0.2 < time.monotonic() - started < TIMEOUT + 1.5  # never python-escpos's 60 s
+    assert TIMEOUT - 0.2 < time.monotonic() - started < TIMEOUT + 5  # never python-escpos's 60 s
 
 
 def test_a_printer_that_stops_answering_during_a_ticket_is_not_believed(fake, printer):
@@ -184,9 +186,9 @@ def test_a_printer_that_stops_answering_during_a_ticket_is_not_believed(fake, pr
     with pytest.raises(PrintError) as caught:
         printer.print_ticket(TICKET)
     assert caught.value.state == OFFLINE and "did not confirm" in caught.value.detail
-    assert time.monotonic() - started < TIMEOUT + 1.5
-    time.sleep(0.1)
-    assert fake.status_queries == 2 and fake.tickets == [] and fake.dropped == 1  # taken, never printed
+    assert time.monotonic() - started < TIMEOUT + 5
+    wait_until(lambda: fake.dropped == 1, timeout=5)
+    assert fake.status_queries == 2 and fake.tickets == []  # taken, never printed
 
 
 @pytest.mark.parametrize("mode", ["refuse", "closed"])
@@ -201,7 +203,7 @@ def test_a_printer_that_hangs_up_or_is_not_there_is_offline_at_once(fake, printe
     with pytest.raises(PrintError) as caught:
         printer.print_ticket(TICKET)
     assert caught.value.state == OFFLINE
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # no waiting out a timeout
     assert fake.tickets == []
 
 
@@ -248,8 +250,8 @@ def test_a_connection_dropped_mid_ticket_is_an_error_not_a_ticket(fake, printer)
     with pytest.raises(PrintError) as caught:
         printer.print_ticket(TICKET)
     assert caught.value.state == OFFLINE
-    time.sleep(0.1)
-    assert fake.tickets == [] and fake.dropped == 1
+    wait_until(lambda: fake.dropped == 1, timeout=5)
+    assert fake.tickets == []
     fake.mode = "ok"  # and it recovers by itself on the next call
     printer.print_ticket(TICKET)
     assert fake.wait_for_tickets(1, 2) and fake.tickets[0].qr == [URL]

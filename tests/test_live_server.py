@@ -357,3 +357,52 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_keep_up(tmp_path):
             slow.close()
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+def test_print_jobs_reach_their_own_kiosk_only(server):
+    """A print job names its ticket (the guest's capability): it goes to the kiosk that prints
+    it, and to no public socket, display or other kiosk."""
+    queue = requests.post(f"{server.url}/api/queues", json={"name": "Print"}, headers=admin(), timeout=5).json()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    devices = f"{server.url}/api/queues/{queue['id']}/devices"
+    door, side = (requests.post(devices, json={"name": name}, headers=host, timeout=5).json()
+                  for name in ("Door", "Side"))
+    tv = requests.post(devices, json={"name": "TV", "kind": "display"}, headers=host, timeout=5).json()
+    for kiosk in (door, side):
+        requests.post(f"{server.url}/api/device/status", json={"printer": "ready"}, timeout=5,
+                      headers={"Authorization": f"Bearer {kiosk['token']}"}).raise_for_status()
+
+    def device_socket(device):
+        ws = WsClient.connect(ws_url(server, f"/ws/devices/{device['id']}"))
+        ws.send(json.dumps({"type": "auth", "token": device["token"]}))
+        first = receive(ws)
+        assert first["type"] == "snapshot" and first["jobs"] == []
+        return ws
+
+    public = WsClient.connect(ws_url(server, f"/ws/queues/{queue['id']}"))
+    assert receive(public)["type"] == "snapshot"
+    watchers = {"public": public, "tv": device_socket(tv), "side": device_socket(side)}
+    own = device_socket(door)
+    try:
+        ticket = requests.post(f"{server.url}/api/queues/{queue['id']}/tickets", json={}, timeout=5,
+                               headers={"Authorization": f"Bearer {door['token']}"}).json()
+        job = until(own, lambda m: m["type"] == "print")["job"]
+        assert job["id"] == ticket["print_job"]["id"] and job["url"].endswith(f"/t/{ticket['id']}")
+        reprint = requests.post(f"{server.url}/api/tickets/{ticket['id']}/reprint", json={}, headers=host,
+                                timeout=5).json()
+        assert until(own, lambda m: m["type"] == "print")["job"]["id"] == reprint["id"]
+        seen: dict[str, list[str]] = {name: [] for name in watchers}
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            for name, ws in watchers.items():
+                message = ws.receive(timeout=0.05)
+                if message is not None:
+                    seen[name].append(message)
+        assert seen["public"], "the public socket saw the join"
+        for name, messages in seen.items():
+            for message in messages:
+                assert ticket["id"] not in message and door["token"] not in message, (name, message)
+                assert json.loads(message)["type"] != "print", (name, message)
+    finally:
+        for ws in (*watchers.values(), own):
+            ws.close()

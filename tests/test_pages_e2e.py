@@ -158,6 +158,40 @@ def test_host_display_and_kiosk_work_together(box, open_page):
     assert state["now_serving"] == "A001" and state["waiting_count"] == 0
 
 
+def test_the_host_sees_the_printer_and_reprints_what_did_not_print(box, open_page, tmp_path):
+    """A real kiosk daemon and a fake ESC/POS printer behind the dashboard: a ticket lost in a
+    dropped connection shows "Not printed", its Reprint button prints it, and an empty paper
+    roll shows on the dashboard while it lasts."""
+    from qode_kiosk.fakeprinter import FakePrinter
+
+    from helpers import KioskProcess, wait_until
+
+    proc, queue = box
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    kiosk = requests.post(f"{proc.url}/api/queues/{queue['id']}/devices", json={"name": "Door"},
+                          headers=host, timeout=5).json()
+    printer = FakePrinter(mode="drop").start()
+    daemon = KioskProcess(tmp_path / "kiosk", proc.url, kiosk["token"],
+                          f"network:127.0.0.1:{printer.port}").start()
+    try:
+        dashboard = open_page(f"/host/{queue['id']}#token={queue['host_token']}", viewport=TV)
+        dashboard.get_by_text("Printer ready").first.wait_for(timeout=15000)
+        daemon.press()  # the printer drops the connection mid-ticket
+        dashboard.get_by_text("Not printed").first.wait_for(timeout=10000)
+        shot(dashboard, "host-not-printed-tv")
+        printer.mode = "ok"
+        dashboard.get_by_role("button", name="Reprint").first.click()
+        assert printer.wait_for_tickets(1, timeout=10)
+        assert printer.tickets[0].qr[0].startswith(f"{proc.url}/t/")
+        wait_until(lambda: dashboard.get_by_text("Not printed").count() == 0, timeout=10)
+        printer.mode = "paper_out"
+        dashboard.get_by_text("Out of paper — refill the printer").first.wait_for(timeout=10000)
+        shot(dashboard, "host-printer-out-of-paper-tv")
+    finally:
+        daemon.stop()
+        printer.stop()
+
+
 def test_host_dashboard_rejects_a_wrong_token_clearly(box, open_page):
     proc, queue = box
     page = open_page(f"/host/{queue['id']}#token=wrong-token-0123456789abcdef")

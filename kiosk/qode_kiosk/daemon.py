@@ -33,6 +33,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from . import layout, printers
 from .config import KioskConfig
@@ -42,6 +43,8 @@ log = logging.getLogger("qode.kiosk")
 HTTP_TIMEOUT = 5.0
 SEEN_JOBS = 1000  # job ids remembered, so a job that arrives twice prints once
 ACK_TRIES = 30  # an ack is retried with backoff for about two minutes, then dropped (and logged)
+PING_SECONDS = 25
+UNREACHABLE = "Sorry, the ticket system cannot be reached. No ticket was issued: please ask at the desk."
 
 
 class ServerError(Exception):
@@ -64,13 +67,13 @@ class Api:
         self.token = token
 
     def call(self, method: str, path: str, body: dict | None = None,
-             key: str | None = None) -> tuple[int, dict]:
+             key: str | None = None, anonymous: bool = False) -> tuple[int, dict]:
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        if self.token:
+        if self.token and not anonymous:
             headers["Authorization"] = f"Bearer {self.token}"
         if key:
             headers["Idempotency-Key"] = key
@@ -135,10 +138,14 @@ class Kiosk:
         self._print_lock = threading.Lock()
         self._seen_lock = threading.Lock()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._claimed_file = Path(config.data_dir) / "claimed-jobs.txt"
+        self._inherited: set[str] = set()  # claimed by an earlier run that may have died mid-print
         self._jobs: queues.Queue = queues.Queue()
         self._outbox: queues.Queue = queues.Queue()
-        self._reported: tuple[str, str] | None = None
-        self._reported_at = 0.0
+        self._reported: tuple[str, str | None] | None = None  # the state the server last accepted
+        self._queued: tuple[str, str] | None = None  # the state last sent or queued, and when
+        self._queued_at = 0.0
+        self._drain_until = 0.0
         self._threads: list[threading.Thread] = []
         self._socket = None
 
@@ -146,8 +153,13 @@ class Kiosk:
 
     def start(self) -> None:
         """Find out who we are (waiting for the server as long as it takes), then run the helpers."""
+        health = self._wait_for(lambda: self.api.call("GET", "/healthz", anonymous=True)[1], "the server")
+        if health is None:
+            return
+        # The address phones can open; the kiosk's own --server may be 127.0.0.1.
+        self.public_url = health.get("public_url") or self.config.server
         if not self.config.configured:
-            self._first_boot()
+            self.print_setup(health)
             return
         self.device = self._wait_for(lambda: self.api.call("GET", "/api/device")[1], "the server")
         if self.device is None:
@@ -157,26 +169,24 @@ class Kiosk:
         if self.config.queue and self.config.queue != self.device["queue_id"]:
             raise ServerError(403, "forbidden", f"That token belongs to queue {self.device['queue_id']}, "
                                                 f"not {self.config.queue}.")
+        self._load_claimed()
         self.say(f"Kiosk '{self.device['name']}' for '{self.device['queue_name']}' is ready.")
-        self.report(*self.printer.check(), force=True)
+        self.report(*self.printer.check(), now=True)
         for target, name in ((self._socket_loop, "socket"), (self._job_loop, "jobs"),
                              (self._outbox_loop, "outbox"), (self._status_loop, "status")):
             thread = threading.Thread(target=target, name=f"kiosk-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def stop(self) -> None:
+    def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop, first sending what is still queued for the server (acks) for up to `drain_seconds`."""
+        self._drain_until = time.monotonic() + drain_seconds
         self.stopping.set()
-        sock = self._socket
-        if sock is not None:
-            try:
-                sock.close()
-            except Exception:  # noqa: BLE001 - already closed
-                pass
+        self._close_socket()
         self._jobs.put(None)
         self._outbox.put(None)
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=drain_seconds + 1)
         self.led.close()
 
     def _wait_for(self, fetch: Callable[[], dict], what: str) -> dict | None:
@@ -195,25 +205,26 @@ class Kiosk:
 
     # ---- first boot -----------------------------------------------------------------
 
-    def _first_boot(self) -> None:
-        """No queue or token yet: print a setup ticket whose QR opens the setup page."""
-        health = self._wait_for(lambda: Api(self.config.server, None).call("GET", "/healthz")[1], "the server")
-        if health is None:
-            return
-        self.public_url = health.get("public_url") or self.config.server
-        self.print_setup()
-
-    def setup_url(self) -> str:
+    def setup_url(self, first_boot: bool) -> str:
+        """The setup page; with the admin token only while the box has no queue at all (its first
+        setup), so a kiosk added later to a box in service never prints the admin credential."""
         url = f"{self.public_url}/setup"
+        if not first_boot:
+            return url
         try:
             token = self.config.admin_token_file.read_text().strip()
         except OSError:
             return url
         return f"{url}#token={token}" if token and token.replace("-", "").replace("_", "").isalnum() else url
 
-    def print_setup(self) -> None:
+    def print_setup(self, health: dict | None = None) -> None:
+        if health is None:
+            try:
+                health = self.api.call("GET", "/healthz", anonymous=True)[1]
+            except (Unreachable, ServerError):
+                health = {}
         try:
-            self.printer.print_setup(self.setup_url())
+            self.printer.print_setup(self.setup_url(bool(health.get("first_boot"))))
             self.say("Not set up yet: printed a setup ticket. Scan its QR code to set up Qode.")
         except printers.PrintError as err:
             self.say(f"Not set up yet, and the setup ticket did not print: {err.detail}.")
@@ -234,9 +245,16 @@ class Kiosk:
             self._press_lock.release()
 
     def _press(self) -> dict | None:
+        pressed = time.monotonic()
         self.led.printing()
-        state, detail = self.printer.check()
-        self.report(state, detail)
+        with self._print_lock:
+            state, detail = self.printer.check()
+        # Before the first ticket the server must know of the printer, or it issues no print job
+        # and the host would never hear of a ticket that did not print.
+        if not self.report(state, detail, now=self._reported is None):
+            self.say(UNREACHABLE)
+            self.led.idle()
+            return None
         if state not in printers.PRINTABLE:
             self.led.problem()
             self.say(f"Sorry, the printer cannot print right now ({_words(state)}). No ticket was issued: "
@@ -248,10 +266,12 @@ class Kiosk:
             self.led.idle()
             return None
         job = ticket.get("print_job")
-        if job is None:  # the server has not heard of our printer yet: print, nothing to ack
-            self._print(_ticket_from(ticket, self, job=None))
+        if job is None:  # the server did not take the printer's report: print, with nothing to ack
+            log.warning("ticket %s came without a print job", ticket.get("display_number"))
+            with self._print_lock:
+                self._print(_ticket_from(ticket, self, job=None))
         else:
-            self._print_job(job, time.monotonic())
+            self._print_job(job, pressed)  # its life counts from the press, not from a late answer
         return ticket
 
     def _issue(self, key: str) -> dict | None:
@@ -260,7 +280,7 @@ class Kiosk:
         told = False
         while not self.stopping.is_set():
             try:
-                return self.api.call("POST", f"/api/queues/{self.device['queue_id']}/tickets", {}, key=key)[1]
+                return self._post_ticket(key)
             except ServerError as err:
                 self.say(f"No ticket: {err.message}")
                 return None
@@ -273,54 +293,114 @@ class Kiosk:
                 told = True
             self.stopping.wait(delay + random.uniform(0, delay / 2))
             delay = min(delay * 2, 4.0)
-        self.say("Sorry, the ticket system cannot be reached. No ticket was issued: please ask at the desk.")
+        self.say(UNREACHABLE)
+        threading.Thread(target=self._withdraw, args=(key,), name="kiosk-withdraw", daemon=True).start()
         return None
+
+    def _post_ticket(self, key: str) -> dict:
+        return self.api.call("POST", f"/api/queues/{self.device['queue_id']}/tickets", {}, key=key)[1]
+
+    def _withdraw(self, key: str, seconds: float = 600.0) -> None:
+        """The guest was told "no ticket", but one of the attempts may have made one (its answer
+        lost). Keep asking with the same key (the server keeps the answer for 24 h); when it comes,
+        mark its job so it never prints and cancel the ticket, so no one waits for a guest who left."""
+        deadline = time.monotonic() + seconds
+        delay = 2.0
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            try:
+                ticket = self._post_ticket(key)
+            except ServerError:
+                return  # refused (closed, paused): nothing was made
+            except Unreachable:
+                self.stopping.wait(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            job = ticket.get("print_job")
+            if job is not None:
+                self._claim(job["id"])
+                self._ack(job["id"], "failed", "the guest was told no ticket: the server did not answer")
+            try:
+                # The ticket id is its holder's capability: a cancel without credentials, as a guest's.
+                self.api.call("POST", f"/api/tickets/{ticket['id']}/cancel", {}, anonymous=True)
+                log.info("withdrew %s: its guest was told there was no ticket", ticket.get("display_number"))
+            except (ServerError, Unreachable) as err:
+                log.warning("could not withdraw %s: %s", ticket.get("display_number"), err)
+            return
 
     # ---- printing jobs --------------------------------------------------------------
 
+    def _load_claimed(self) -> None:
+        try:
+            ids = self._claimed_file.read_text().split()
+        except OSError:
+            return
+        for job_id in ids[-SEEN_JOBS:]:
+            self._seen[job_id] = None
+            self._inherited.add(job_id)
+
     def _claim(self, job_id: str) -> bool:
+        """Take a job for printing, once; remembered on disk, so a restart does not print it again."""
         with self._seen_lock:
             if job_id in self._seen:
                 return False
             self._seen[job_id] = None
             while len(self._seen) > SEEN_JOBS:
                 self._seen.popitem(last=False)
+            try:
+                self._claimed_file.parent.mkdir(parents=True, exist_ok=True)
+                temp = self._claimed_file.with_suffix(".tmp")
+                temp.write_text("\n".join(list(self._seen)[-200:]) + "\n")
+                temp.replace(self._claimed_file)
+            except OSError as err:
+                log.warning("cannot remember job %s: %s", job_id, err)
             return True
 
     def _print_job(self, job: dict, received: float) -> None:
         """Print a job once, unless it expired, and ack the outcome."""
         if not self._claim(job["id"]):
+            if job["id"] in self._inherited:
+                # An earlier run took it and stopped before saying how it went: it may or may not
+                # be on paper. Say "failed", so the host can ask the guest and reprint.
+                self._inherited.discard(job["id"])
+                self._ack(job["id"], "failed", "the kiosk restarted while printing it")
             return
-        if time.monotonic() >= received + job["expires_in_ms"] / 1000:
-            log.info("job %s not printed: it expired", job["id"])
-            self._ack(job["id"], "failed", "not printed in time; never printed late")
-            return
-        error = self._print(_ticket_from(job, self, job=job))
+        with self._print_lock:
+            if time.monotonic() >= received + job["expires_in_ms"] / 1000:
+                log.info("job %s not printed: it expired", job["id"])
+                error = "not printed in time; never printed late"
+            else:
+                error = self._print(_ticket_from(job, self, job=job))
         self._ack(job["id"], "done" if error is None else "failed", error)
 
     def _print(self, ticket: layout.Ticket) -> str | None:
-        """Print; returns None when the printer confirmed the ticket, else what went wrong."""
+        """Print (holding the print lock); None when the printer confirmed the ticket, else what went wrong."""
         try:
-            with self._print_lock:
-                self.printer.print_ticket(ticket)
-        except printers.PrintError as err:
+            self.printer.print_ticket(ticket)
+        except Exception as err:  # noqa: BLE001 - whatever it was, the ticket did not print
+            state, detail = (err.state, err.detail) if isinstance(err, printers.PrintError) else (
+                printers.ERROR, f"{type(err).__name__}: {err}")
+            if not isinstance(err, printers.PrintError):
+                log.exception("printing %s", ticket.display_number)
             self.led.problem()
-            self.report(err.state, err.detail)
-            self.say(f"Sorry, your ticket {ticket.display_number} did not print ({_words(err.state)}). "
+            self.report(state, detail)
+            self.say(f"Sorry, your ticket {ticket.display_number} did not print ({_words(state)}). "
                      "Please ask at the desk: they can print it again.")
-            return f"{err.state}: {err.detail}"[:200]
+            return f"{state}: {detail}"[:200]
         self.led.idle()
         self.say(f"Printed {ticket.display_number}.")
         return None
 
     def _job_loop(self) -> None:
-        while not self.stopping.is_set():
+        while True:
             item = self._jobs.get()
-            if item is None:
+            if item is None or self.stopping.is_set():
                 return
             job, received = item
             try:
-                self._print_job(job, received)
+                # A press in progress may be about to print this very job from its own answer, or
+                # to withdraw it: let it decide first.
+                with self._press_lock:
+                    self._print_job(job, received)
             except Exception:  # noqa: BLE001 - one bad job must not stop the printing
                 log.exception("printing job %s", job.get("id"))
 
@@ -330,42 +410,64 @@ class Kiosk:
         body = {"result": result, **({"error": _clean(error)} if error else {})}
         self._outbox.put((f"/api/device/jobs/{job_id}", body))
 
-    def report(self, state: str, detail: str, force: bool = False) -> None:
-        """Tell the server the printer's state when it changed (and now and then regardless)."""
-        now = time.monotonic()
-        if not force and self._reported == (state, detail) and now - self._reported_at < 300:
-            return
-        self._reported, self._reported_at = (state, detail), now
+    def report(self, state: str, detail: str, now: bool = False) -> bool:
+        """Tell the server the printer's state when it changed (and every 5 minutes regardless).
+
+        `now` sends it at once and returns whether the server took it; otherwise it is queued
+        behind the acks.
+        """
+        state_now = (state, detail)
+        if not now and self._queued == state_now and time.monotonic() - self._queued_at < 300:
+            return True
         body = {"printer": state, **({"detail": _clean(detail)} if _clean(detail) else {})}
-        if self._threads:
+        if not now and self._threads:
+            self._queued, self._queued_at = state_now, time.monotonic()
             self._outbox.put(("/api/device/status", body))
-        else:
+            return True
+        if not self._send("/api/device/status", body, tries=1):
+            return False
+        self._queued, self._queued_at = state_now, time.monotonic()
+        return True
+
+    def _send(self, path: str, body: dict, tries: int = ACK_TRIES) -> bool:
+        """POST, retried with backoff while the server is away; True once it was accepted."""
+        delay = 0.25
+        for attempt in range(tries):
             try:
-                self.api.call("POST", "/api/device/status", body)
-            except (Unreachable, ServerError) as err:
-                log.warning("status report: %s", err)
+                self.api.call("POST", path, body)
+            except ServerError as err:
+                log.warning("%s refused: %s", path, err.message)
+                return False
+            except Unreachable as err:
+                log.info("%s: %s", path, err)
+                if attempt + 1 == tries:
+                    break
+                if self.stopping.is_set():  # stopping: only until the drain deadline
+                    left = self._drain_until - time.monotonic()
+                    if left <= 0:
+                        break
+                    time.sleep(min(delay, left))
+                else:
+                    self.stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if path == "/api/device/status":
+                self._reported = (body["printer"], body.get("detail"))
+            return True
+        log.warning("gave up sending %s", path)
+        if path == "/api/device/status":
+            self._queued = None  # say it again next time
+        return False
 
     def _outbox_loop(self) -> None:
-        """Acks and status reports, in order, each retried with backoff while the server is away."""
-        while not self.stopping.is_set():
+        """Acks and status reports, in order; at stop, what is queued still goes out for a moment."""
+        while True:
             item = self._outbox.get()
             if item is None:
                 return
-            path, body = item
-            delay = 0.25
-            for _ in range(ACK_TRIES):
-                try:
-                    self.api.call("POST", path, body)
-                    break
-                except ServerError as err:
-                    log.warning("%s refused: %s", path, err.message)
-                    break
-                except Unreachable:
-                    if self.stopping.wait(delay):
-                        return
-                    delay = min(delay * 2, 5.0)
-            else:
-                log.error("gave up sending %s", path)
+            if self.stopping.is_set() and time.monotonic() > self._drain_until:
+                return
+            self._send(*item)
 
     def _status_loop(self) -> None:
         while not self.stopping.wait(self.config.status_seconds):
@@ -382,7 +484,11 @@ class Kiosk:
     # ---- the device channel ---------------------------------------------------------
 
     def _socket_loop(self) -> None:
-        """Receive print jobs (touch page, reprints) over /ws/devices/{id}; reconnect with backoff."""
+        """Receive print jobs (touch page, reprints) over /ws/devices/{id}; reconnect with backoff.
+
+        Pings every 25 s: a socket whose pong does not come back (a Wi-Fi access point that
+        rebooted) is closed and opened again, so no job waits on a dead connection.
+        """
         from simple_websocket import ConnectionClosed
 
         delay = 1.0
@@ -390,14 +496,12 @@ class Kiosk:
         while not self.stopping.is_set():
             opened = time.monotonic()
             try:
-                self._socket = ws = _ws_client().connect(url)
+                self._socket = ws = _ws_client().connect(url, ping_interval=PING_SECONDS)
                 ws.send(json.dumps({"type": "auth", "token": self.config.token}))
                 while not self.stopping.is_set():
-                    message = ws.receive(timeout=60)
-                    if message is None:
-                        ws.send(json.dumps({"type": "ping"}))
-                        continue
-                    self._on_message(json.loads(message))
+                    message = ws.receive(timeout=PING_SECONDS * 2)
+                    if message is not None:
+                        self._on_message(json.loads(message))
             except ConnectionClosed as closed:
                 if closed.reason in (4401, 4403, 4404):
                     log.error("the server refused this kiosk's socket (%s): check its token", closed.reason)

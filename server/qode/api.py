@@ -207,7 +207,7 @@ def healthz():
         state = "error"
     body = {"status": "ok" if state == "ok" else "degraded",
             "version": current_app.config["VERSION"], "db": state, "clock": db().clock.trust(),
-            "public_url": public_url()}
+            "public_url": public_url(), "first_boot": state == "ok" and queues.count(db()) == 0}
     return answer(body, 200 if state == "ok" else 503)
 
 
@@ -334,6 +334,8 @@ def join(queue_id: str):
         spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
     source = principal.source if principal else "web"
     kiosk_id = principal.device_id if principal and principal.kind == "kiosk" else None
+    # Read before the write transaction: finding out may ask timedatectl, which must not hold the writer.
+    trusted = db().clock.trust()["trusted"] if kiosk_id else False
 
     def action() -> tuple[int, dict]:
         ticket, created = tickets.issue_ticket(db(), queue_id, req.device_token, source, kiosk_id)
@@ -341,7 +343,7 @@ def join(queue_id: str):
         if job is not None:
             # The kiosk prints from this answer at once; its device channel carries the same job.
             ticket["print_job"] = printing.job_message(db(), job, print_max_age(), public_url(), ticket,
-                                                       queues.load_name(db(), queue_id))
+                                                       queues.load_name(db(), queue_id), trusted)
         return (201 if created else 200), ticket
 
     return write(principal, action)

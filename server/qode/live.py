@@ -175,6 +175,9 @@ PUBLIC_EVENT_TYPES = {
 }
 
 
+HOST_ONLY_EVENT_TYPES = {"print_job", "print_done", "print_failed", "device_status", "device_added"}
+
+
 def public_event(event: dict, prefix: str) -> dict:
     """An event as the public channel may show it: numbers and counters, never ids or tokens."""
     number = event["ticket_number"]
@@ -276,7 +279,9 @@ class Feed:
             return
         estimates.of(self.db).invalidate(queue_id)  # what goes out on a change is computed fresh
         state = queues.get(self.db, queue_id)
-        if self.hub.count(public) or device_channels:
+        # Printing and device news concern the host (and the kiosk) only: no guest's view moved.
+        public_news = any(e["type"] not in HOST_ONLY_EVENT_TYPES for e in evs)
+        if public_news and (self.hub.count(public) or device_channels):
             shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
             update = {"type": "update", "seq": seq, "events": shown, "state": state}
             self._joiner_etas[public] = (state["eta_seconds"], self.db.clock.monotonic())
@@ -286,7 +291,8 @@ class Feed:
             self.hub.publish(host, {"type": "update", "seq": seq, "events": [host_event(e) for e in evs],
                                     "state": state, **self.host_extras(queue_id)})
         self._send_jobs(queue_id, evs, device_channels)
-        self._send_tickets(ticket_channels, seq)
+        if public_news:
+            self._send_tickets(ticket_channels, seq)
 
     def _send_jobs(self, queue_id: str, evs: list[dict], device_channels: list[str]) -> None:
         """Each new print job to its kiosk's channel only (it names the ticket: never public)."""
@@ -312,7 +318,8 @@ class Feed:
 
         host = f"host:{queue_id}"
         if self.hub.count(host):
-            self.hub.publish(host, {"type": "update", "seq": self.latest_seq(), "events": [],
+            # The feed's own position: a later update with the events after it must not look old.
+            self.hub.publish(host, {"type": "update", "seq": self.last_seq, "events": [],
                                     "state": queues.get(self.db, queue_id), **self.host_extras(queue_id)})
 
     def host_extras(self, queue_id: str) -> dict:

@@ -55,17 +55,19 @@ def job_view(db: Database, job: dict, max_age: int) -> dict:
 
 
 def job_message(db: Database, job: dict, max_age: int, public_url: str, ticket: dict | None = None,
-                queue_name: str | None = None) -> dict:
+                queue_name: str | None = None, trusted: bool | None = None) -> dict:
     """What the kiosk daemon needs to print a job: the ticket's numbers and its status URL.
 
-    `ticket` (its view) and `queue_name` are read when not given.
+    `ticket` (its view), `queue_name` and whether the clock is `trusted` are read when not
+    given; inside a write transaction, pass `trusted` (finding out may run timedatectl).
     """
     if ticket is None:
         ticket = tickets.get(db, job["ticket_id"])
     if queue_name is None:
         with db.read() as conn:
             queue_name = queues.load(conn, job["queue_id"])["name"]
-    trusted = db.clock.trust()["trusted"]
+    if trusted is None:
+        trusted = db.clock.trust()["trusted"]
     return {
         **job_view(db, job, max_age),
         "queue_name": queue_name,

@@ -284,6 +284,11 @@ def add_device(db: Database, queue_id: str, kind: str, name: str) -> dict:
     return {"id": device_id, "queue_id": queue_id, "kind": kind, "name": name, "token": token}
 
 
+def count(db: Database) -> int:
+    with db.read() as conn:
+        return conn.execute("SELECT COUNT(*) FROM queues").fetchone()[0]
+
+
 def load_name(db: Database, queue_id: str) -> str:
     with db.read() as conn:
         return load(conn, queue_id)["name"]

@@ -282,6 +282,7 @@ class Health(BaseModel):
     db: Literal["ok", "error"]
     clock: ClockState
     public_url: str = Field(description="The base of the links and QR codes this box hands out")
+    first_boot: bool = Field(description="No queue exists yet: the box still waits for its setup")
 
 
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it

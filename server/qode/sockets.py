@@ -168,7 +168,8 @@ def _first(ws, kind: str, queue_id: str, ticket_id: str | None = None) -> dict |
         _close(ws, BAD_REQUEST, str(err))
         return None
     first = None
-    if since is not None and kind != "ticket":
+    # A device always starts from a snapshot: it carries the kiosk's pending print jobs.
+    if since is not None and kind not in ("ticket", "device"):
         first = live.replay(kind, queue_id, since)
     return first or live.snapshot(kind, queue_id, ticket_id)
 
