@@ -264,3 +264,56 @@ def test_first_boot_prints_a_setup_ticket_whose_qr_opens_setup(server, tmp_path)
         assert symbol.data.decode() == f"{server.url}/setup"
     finally:
         assert kiosk.stop() == 0
+
+
+def test_the_led_is_on_while_printing_and_blinks_for_a_problem():
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    Device.pin_factory = MockFactory()
+    try:
+        led = daemon.Led(18)
+        pin = Device.pin_factory.pin(18)
+        led.printing()
+        assert pin.state == 1
+        led.problem()
+        seen = set()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and len(seen) < 2:
+            seen.add(pin.state)
+            time.sleep(0.05)
+        assert seen == {0, 1}  # blinking
+        led.idle()
+        assert pin.state == 0
+        led.close()
+        assert daemon.Led(None).printing() is None  # no LED configured: nothing to do
+    finally:
+        Device.pin_factory = None
+
+
+def test_the_key_button_presses_on_any_key_in_a_terminal(server, tmp_path):
+    """`--button key` in a real pseudo-terminal: a key is a press, `q` stops the kiosk."""
+    import os
+    import pty
+    import subprocess
+
+    from helpers import QODE
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "QODE_KIOSK_ADMIN_TOKEN_FILE": str(tmp_path / "none"), "QODE_KIOSK_TOKEN": ""}
+    folder = tmp_path / "keys"
+    args = [QODE, "kiosk", "--server", server.url, "--printer", "preview", "--button", "key",
+            "--data-dir", str(folder)]
+    proc = subprocess.Popen(args, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    try:
+        wait_until(lambda: len(list((folder / "preview").glob("*.png"))) == 1, timeout=15)  # the setup ticket
+        os.write(leader, b"x")  # no Enter needed: one key is one press
+        wait_until(lambda: len(list((folder / "preview").glob("*.png"))) == 2, timeout=10)
+        os.write(leader, b"q")
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+        os.close(leader)
