@@ -37,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
     token, _ = ensure_admin_token(data_dir, settings["ADMIN_TOKEN"])
     app.config["ADMIN_TOKEN_HASH"] = hash_token(token)
+    if settings["HUB"]:
+        return _hub_app(app, settings)
 
     db = Database(
         data_dir / "qode.db",
@@ -61,6 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sockets.bp)
     feed = live.Feed(db, live.Hub(encode=live.frame), settings["LIVE_WINDOW_MS"] / 1000)
     feed.print_max_age = settings["PRINT_JOB_MAX_AGE"]
+    from . import sync
+
+    feed.sync = sync.of(app)
     if settings["PUBLIC_URL"]:
         feed.public_url = settings["PUBLIC_URL"]
     app.extensions["qode_live"] = feed
@@ -78,6 +83,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
             raise RequestHeaderFieldsTooLarge()
 
+    app.wsgi_app = _with_security_headers(app.wsgi_app)
+    return app
+
+
+def _hub_app(app: Flask, settings: dict) -> Flask:
+    """`qode serve --hub`: the receiver of the boxes' event logs and the sites page, nothing else."""
+    from . import api, errors, hub, pages
+    from .clock import Clock
+    from .db import Database
+
+    app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY"]
+    db = Database(settings["DATA_DIR"] / "hub.db", settings["BUSY_TIMEOUT"],
+                  Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]))
+    hub.migrate_hub(db)
+    app.extensions["qode_db"] = db
+    errors.init_app(app)
+    api.init_limits(app)
+    app.register_blueprint(hub.bp)
+    app.register_blueprint(pages.bp)
     app.wsgi_app = _with_security_headers(app.wsgi_app)
     return app
 

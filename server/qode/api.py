@@ -208,6 +208,10 @@ def healthz():
     body = {"status": "ok" if state == "ok" else "degraded",
             "version": current_app.config["VERSION"], "db": state, "clock": db().clock.trust(),
             "public_url": public_url(), "first_boot": state == "ok" and queues.count(db()) == 0}
+    if state == "ok":
+        from . import sync
+
+        body["sync"] = sync.of(current_app).status()
     return answer(body, 200 if state == "ok" else 503)
 
 

@@ -41,9 +41,19 @@ def _prepare(settings: dict, demo: bool, base: str) -> None:
     data_dir: Path = settings["DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
     token, generated = ensure_admin_token(data_dir, settings["ADMIN_TOKEN"])
-    db = Database(data_dir / "qode.db", settings["BUSY_TIMEOUT"],
+    hub = settings["HUB"]
+    db = Database(data_dir / ("hub.db" if hub else "qode.db"), settings["BUSY_TIMEOUT"],
                   Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]))
     try:
+        if hub:
+            from .hub import migrate_hub
+
+            migrate_hub(db)
+            where = "QODE_ADMIN_TOKEN" if settings["ADMIN_TOKEN"] else data_dir / "admin_token"
+            print(f"Qode {__version__} hub: data in {data_dir.resolve()}; its own admin token in {where}")
+            if generated:
+                print(f"  Hub page: {base}/hub#token={token}")
+            return
         migrate(db)
         if generated:
             print(f"Qode {__version__}: first start in {data_dir.resolve()}")
@@ -113,6 +123,8 @@ def _settings(args: argparse.Namespace) -> dict | None:
     """Settings as `serve` reads them, `--data-dir` winning over QODE_DATA_DIR; None after saying why not."""
     if args.data_dir:
         os.environ["QODE_DATA_DIR"] = args.data_dir
+    if getattr(args, "hub", False):
+        os.environ["QODE_HUB"] = "on"  # the worker reads it too
     try:
         return config.load()
     except config.SettingError as err:
@@ -143,7 +155,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  Listening on {args.host}:{args.port}; links use {base}", flush=True)
     from .serving import Server
 
-    kiosk = _demo_kiosk(data_dir, args.port) if args.demo else None
+    kiosk = _demo_kiosk(data_dir, args.port) if args.demo and not settings["HUB"] else None
     master = os.getpid()
     try:
         Server(args.host, args.port).run()
@@ -243,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
     p.add_argument("--demo", action="store_true", help='create a "Front desk" queue on first run')
+    p.add_argument("--hub", action="store_true", help="run the hub that boxes sync to (QODE_HUB=on), "
+                                                      "with its own data folder and admin token")
     p.set_defaults(func=serve)
 
     p = sub.add_parser("kiosk", help="run a kiosk: button, printer, and print jobs from the server",

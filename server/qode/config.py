@@ -107,6 +107,21 @@ SETTINGS: list[Setting] = [
         "Ended tickets and events older than this many service days are deleted nightly "
         "(events only once the hub has acknowledged them).",
     ),
+    Setting("QODE_SYNC_URL", "(off)", "The hub this box sends its event log to, e.g. "
+            "`https://hub.example.org`. Unset: no sync. The box never waits for the hub."),
+    Setting("QODE_DEVICE_ID", "(none)",
+            "This box's id at the hub (`[A-Za-z0-9_-]`, 1-64), as registered there."),
+    Setting("QODE_SYNC_KEY", "(none)",
+            "This box's key at the hub, shown once when the hub registers the box."),
+    Setting("QODE_SYNC_CA_FILE", "(system)", "A CA certificate file (PEM) the hub's https certificate must "
+            "chain to, instead of the system's; for a hub with its own CA. Certificates are always verified."),
+    Setting("QODE_SYNC_BATCH", "500", "Events per sync request (1 to 1000)."),
+    Setting("QODE_SYNC_SECONDS", "5", "How often the box sends what is new; after a failure it waits longer "
+            "(doubling, up to 5 minutes, with jitter)."),
+    Setting("QODE_HUB", "off", "`on` makes `qode serve` the hub (`qode serve --hub` sets it): it receives "
+            "boxes' event logs and shows every site at `/hub`."),
+    Setting("QODE_HUB_MAX_BATCH", "1000", "Hub: the most events one sync request may carry (413 above it)."),
+    Setting("QODE_HUB_MAX_BODY", "4194304", "Hub: the largest sync request body in bytes (413 above it)."),
     Setting(
         "QODE_PRINT_JOB_MAX_AGE",
         "120",
@@ -196,6 +211,33 @@ def _parse_admin_token(value: str, auto: set[str]) -> str | None:
     return value
 
 
+def _sync_settings(raw: dict[str, str]) -> dict:
+    url = raw["QODE_SYNC_URL"].strip()
+    url = None if url in ("", "(off)", "off") else url.rstrip("/")
+    if url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        raise SettingError(f"QODE_SYNC_URL={url!r}: expected http(s)://HOST[:PORT][/path]")
+    device_id = raw["QODE_DEVICE_ID"].strip()
+    device_id = None if device_id in ("", "(none)") else device_id
+    key = raw["QODE_SYNC_KEY"].strip()
+    key = None if key in ("", "(none)") else key
+    if url and not (device_id and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", device_id)):
+        raise SettingError("QODE_DEVICE_ID: set it (1-64 of A-Z a-z 0-9 _ -) to the id the hub registered")
+    if url and not (key and re.fullmatch(r"[A-Za-z0-9_-]{16,256}", key)):
+        raise SettingError("QODE_SYNC_KEY: set it to the key the hub showed when it registered this box")
+    ca = raw["QODE_SYNC_CA_FILE"].strip()
+    ca = None if ca in ("", "(system)") else ca
+    if ca and not Path(ca).is_file():
+        raise SettingError(f"QODE_SYNC_CA_FILE={ca!r}: no such file")
+    return {
+        "SYNC_URL": url, "DEVICE_ID": device_id, "SYNC_KEY": key, "SYNC_CA_FILE": ca,
+        "SYNC_BATCH": _parse_int("QODE_SYNC_BATCH", raw["QODE_SYNC_BATCH"], maximum=1000),
+        "SYNC_SECONDS": _parse_int("QODE_SYNC_SECONDS", raw["QODE_SYNC_SECONDS"], maximum=3600),
+        "HUB": _parse_switch("QODE_HUB", raw["QODE_HUB"]),
+        "HUB_MAX_BATCH": _parse_int("QODE_HUB_MAX_BATCH", raw["QODE_HUB_MAX_BATCH"], maximum=100000),
+        "HUB_MAX_BODY": _parse_int("QODE_HUB_MAX_BODY", raw["QODE_HUB_MAX_BODY"], maximum=256 * 1024 * 1024),
+    }
+
+
 def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> dict:
     """Read `QODE_*` settings from `env` (default: os.environ) into a config dict."""
     env = dict(os.environ if env is None else env)
@@ -224,4 +266,5 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "RETENTION_DAYS": _parse_int("QODE_RETENTION_DAYS", raw["QODE_RETENTION_DAYS"], maximum=36500),
         "PRINT_JOB_MAX_AGE": _parse_int("QODE_PRINT_JOB_MAX_AGE", raw["QODE_PRINT_JOB_MAX_AGE"],
                                         maximum=3600),
+        **_sync_settings(raw),
     }

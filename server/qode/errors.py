@@ -22,6 +22,7 @@ class QodeError(Exception):
         self.message = message
         self.code = code or self.code
         self.headers = headers or {}
+        self.extra: dict = {}  # more fields for the error object, e.g. where a sync resumes
 
 
 class UnsupportedMediaType(QodeError):
@@ -67,8 +68,11 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    response = jsonify(error_body(code, message))
+def error_response(status: int, code: str, message: str, headers: dict | None = None,
+                   extra: dict | None = None) -> Response:
+    body = error_body(code, message)
+    body["error"].update(extra or {})
+    response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -89,7 +93,7 @@ _HTTP_CODES = {
 def init_app(app: Flask) -> None:
     @app.errorhandler(QodeError)
     def _qode_error(err: QodeError):
-        return error_response(err.status, err.code, err.message, err.headers)
+        return error_response(err.status, err.code, err.message, err.headers, err.extra)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

@@ -225,6 +225,10 @@ def start(app) -> object | None:
     scheduler.add_job(jobs.eta_refresh, "interval", seconds=every, id="eta_refresh")
     scheduler.add_job(jobs.auto_no_show, "interval", seconds=NO_SHOW_SECONDS, id="auto_no_show")
     scheduler.add_job(jobs.print_expiry, "interval", seconds=PRINT_EXPIRY_SECONDS, id="print_expiry")
+    if settings["SYNC_URL"]:
+        from . import sync
+
+        scheduler.add_job(sync.of(app).push, "interval", seconds=settings["SYNC_SECONDS"], id="sync")
     scheduler.add_job(jobs.rollover, "interval", seconds=HOUSEKEEPING_SECONDS, id="rollover")
     scheduler.add_job(jobs.checkpoint, "interval", seconds=CHECKPOINT_SECONDS, id="checkpoint")
     day = settings["DAY_STARTS_AT"]

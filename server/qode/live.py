@@ -224,6 +224,7 @@ class Feed:
         self.last_seq = self.latest_seq()
         self.public_url = "http://127.0.0.1:8000"  # set by the app from QODE_PUBLIC_URL
         self.print_max_age = 120
+        self.sync = None  # the app's sync.Sync: its status goes to the host
         # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
         self._ticket_views: dict[str, tuple[str, int | None, float]] = {}
         self._joiner_etas: dict[str, tuple[int, float]] = {}  # queue channel -> (eta sent, when)
@@ -326,9 +327,12 @@ class Feed:
         """What host messages carry beside the state: the day's tickets, the clock, the devices."""
         from . import tickets
 
-        return {"tickets": tickets.list_tickets(self.db, queue_id),
-                "clock": self.db.clock.trust(),  # the host is told when the box's time is not set
-                "devices": printing.list_devices(self.db, queue_id, self.hub)}
+        extras = {"tickets": tickets.list_tickets(self.db, queue_id),
+                  "clock": self.db.clock.trust(),  # the host is told when the box's time is not set
+                  "devices": printing.list_devices(self.db, queue_id, self.hub)}
+        if self.sync is not None:
+            extras["sync"] = self.sync.status()
+        return extras
 
     def _send_tickets(self, channels: list[str], seq: int, news: bool = False) -> int:
         """Each guest's own view, only to those whose numbers changed; returns how many got one."""

@@ -199,6 +199,13 @@ def m007_printing(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_print_jobs_ticket ON print_jobs(ticket_id)")
 
 
+@migration
+def m008_sync_status(conn: sqlite3.Connection) -> None:
+    # How the last push to the hub went, for /healthz and the host (the cursor is acked_seq).
+    conn.execute("ALTER TABLE sync_state ADD COLUMN last_success TEXT")
+    conn.execute("ALTER TABLE sync_state ADD COLUMN last_error TEXT")
+
+
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.write() as conn:

@@ -21,7 +21,7 @@ YEAR = 365 * 24 * 3600
 
 # The app's pages, with the brief's names: guest, join, host, display, kiosk, setup.
 PAGE_ROUTES = ["/", "/t/<ticket_id>", "/join/<queue_id>", "/host/<queue_id>", "/display/<queue_id>",
-               "/kiosk/<queue_id>", "/setup"]
+               "/kiosk/<queue_id>", "/setup", "/hub"]
 
 
 class PagesNotBuilt(QodeError):

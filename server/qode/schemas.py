@@ -276,6 +276,15 @@ class DeviceCreated(BaseModel):
     token: str
 
 
+class SyncStatus(BaseModel):
+    enabled: bool
+    acked_seq: int
+    latest_seq: int
+    pending: int = Field(description="Events the hub has not acknowledged yet")
+    last_success: str | None
+    last_error: str | None
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
@@ -283,6 +292,7 @@ class Health(BaseModel):
     clock: ClockState
     public_url: str = Field(description="The base of the links and QR codes this box hands out")
     first_boot: bool = Field(description="No queue exists yet: the box still waits for its setup")
+    sync: SyncStatus | None = Field(None, description="How far the hub has this box's event log")
 
 
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it

@@ -1,0 +1,544 @@
+"""The hub (`qode serve --hub`): receives the event logs of registered boxes and shows every site.
+
+A box pushes its events in `seq` order (`POST /api/sync/batches`, its own key). A batch is
+validated whole before anything is stored, and stored in one transaction: a hub killed
+mid-batch keeps all of it or none. Storage is idempotent on (device_id, seq): a replayed or
+overlapping batch stores nothing twice, and an event that comes again with other content
+is refused (409). A batch that starts past what the hub holds is a gap (409 `sync_gap`),
+with `resume_after` telling the box where to continue.
+
+From the events the hub keeps each site's state (its queues, now serving, tickets by
+status) for the sites page, day statistics and a CSV export per site and day.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import secrets
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import AfterValidator, Field, StringConstraints
+
+from . import auth, schemas
+from .clock import iso
+from .db import Database
+from .errors import Conflict, Invalid, NotFound, QodeError, Unauthorized
+from .migrations import _run
+
+bp = Blueprint("hub", __name__)
+
+DEVICE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+_DAY = r"^\d{4}-\d{2}-\d{2}$"
+STATUS_OF = {  # event type -> the ticket's status after it
+    "join": "WAITING",
+    "call": "CALLED",
+    "recall": "CALLED",
+    "serve": "SERVING",
+    "complete": "COMPLETED",
+    "no_show": "NO_SHOW",
+    "requeue": "WAITING",
+    "cancel": "CANCELLED",
+}
+HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
+
+
+class TooLarge(QodeError):
+    status = 413
+
+
+# ---- storage ---------------------------------------------------------------------------
+
+
+def _hub_migration(fn):
+    HUB_MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@_hub_migration
+def h001_sites(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE sites (
+            device_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            last_seen TEXT,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            events INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE site_events (
+            device_id TEXT NOT NULL REFERENCES sites(device_id),
+            seq INTEGER NOT NULL,
+            queue_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            ticket_id TEXT,
+            ticket_number INTEGER,
+            data TEXT NOT NULL,
+            service_day TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE site_queues (
+            device_id TEXT NOT NULL,
+            queue_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            prefix TEXT NOT NULL DEFAULT '',
+            now_serving INTEGER,
+            service_day TEXT,
+            PRIMARY KEY (device_id, queue_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE site_tickets (
+            device_id TEXT NOT NULL,
+            ticket_id TEXT NOT NULL,
+            queue_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            service_day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            called_at TEXT,
+            completed_at TEXT,
+            PRIMARY KEY (device_id, ticket_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_site_tickets_day ON site_tickets(device_id, service_day, status);
+        """
+    )
+
+
+def migrate_hub(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, fn in HUB_MIGRATIONS:
+        with db.write() as conn:
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                continue
+            fn(conn)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, iso(db.clock.now()))
+            )
+
+
+# ---- request models ----------------------------------------------------------------------
+
+DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID)]
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+Day = Annotated[str, StringConstraints(pattern=_DAY)]
+Moment = Annotated[
+    str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+]
+
+
+def _small(value: dict) -> dict:
+    if len(json.dumps(value)) > 4096:
+        raise ValueError("event data is larger than 4096 bytes")
+    return value
+
+
+class SyncEvent(schemas.Body):
+    seq: int = Field(ge=1, le=2**62)
+    queue_id: schemas.Uuid
+    type: EventType
+    ticket_id: schemas.Uuid | None = None
+    ticket_number: int | None = Field(None, ge=0, le=10**9)
+    data: Annotated[dict[str, Any], AfterValidator(_small)]
+    service_day: Day | None = None
+    created_at: Moment
+
+
+class SyncBatch(schemas.Body):
+    device_id: DeviceId
+    events: list[SyncEvent] = Field(min_length=1)
+
+
+class SiteCreate(schemas.Body):
+    device_id: DeviceId
+    name: schemas.Name
+
+
+EVENT_FIELDS = ("seq", "queue_id", "type", "ticket_id", "ticket_number", "data", "service_day", "created_at")
+
+
+# ---- ingest ----------------------------------------------------------------------------
+
+
+def _row(event: dict) -> tuple:
+    return (
+        event["seq"],
+        event["queue_id"],
+        event["type"],
+        event["ticket_id"],
+        event["ticket_number"],
+        json.dumps(event["data"], sort_keys=True, separators=(",", ":")),
+        event["service_day"],
+        event["created_at"],
+    )
+
+
+def ingest(db: Database, device_id: str, events: list[dict]) -> dict:
+    """Store a validated batch in one transaction; returns {"acked_seq", "stored"}."""
+    seqs = [e["seq"] for e in events]
+    if any(b <= a for a, b in zip(seqs, seqs[1:], strict=False)):
+        raise Invalid("Events must come in rising seq order, each once.", "invalid_batch")
+    with db.write() as conn:
+        site = conn.execute("SELECT last_seq, events FROM sites WHERE device_id = ?", (device_id,)).fetchone()
+        last = site["last_seq"]
+        if seqs[0] > last + 1:
+            err = Conflict(
+                f"This hub holds this box's events up to seq {last}; the batch starts at {seqs[0]}. "
+                f"Send again from seq {last + 1}.",
+                "sync_gap",
+            )
+            err.extra = {"resume_after": last}
+            raise err
+        known = [e for e in events if e["seq"] <= last]
+        if known:
+            stored = {
+                row[0]: tuple(row)
+                for row in conn.execute(
+                    "SELECT seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at"
+                    " FROM site_events WHERE device_id = ? AND seq BETWEEN ? AND ?",
+                    (device_id, known[0]["seq"], known[-1]["seq"]),
+                )
+            }
+            for event in known:
+                have = stored.get(event["seq"])
+                if have is not None and have != _row(event):
+                    raise Conflict(
+                        f"Event seq {event['seq']} differs from the one this hub already holds "
+                        "(was the box's database restored or replaced?).",
+                        "seq_conflict",
+                    )
+        fresh = [e for e in events if e["seq"] > last]
+        conn.executemany(
+            "INSERT INTO site_events (device_id, seq, queue_id, type, ticket_id, ticket_number, data,"
+            " service_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(device_id, *_row(e)) for e in fresh],
+        )
+        for event in fresh:
+            _apply(conn, device_id, event)
+        acked = max(last, seqs[-1])
+        conn.execute(
+            "UPDATE sites SET last_seq = ?, events = events + ?, last_seen = ? WHERE device_id = ?",
+            (acked, len(fresh), iso(db.clock.now()), device_id),
+        )
+    return {"acked_seq": acked, "stored": len(fresh)}
+
+
+def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
+    """Keep the site's queues and tickets as the event leaves them."""
+    kind, data, queue_id = event["type"], event["data"], event["queue_id"]
+    if kind == "queue_created" or kind == "queue_renamed" or kind not in STATUS_OF:
+        conn.execute(
+            "INSERT OR IGNORE INTO site_queues (device_id, queue_id) VALUES (?, ?)", (device_id, queue_id)
+        )
+        if kind == "queue_created":
+            conn.execute(
+                "UPDATE site_queues SET name = ?, prefix = ? WHERE device_id = ? AND queue_id = ?",
+                (str(data.get("name", ""))[:80], str(data.get("prefix", ""))[:4], device_id, queue_id),
+            )
+        elif kind == "queue_renamed" and "name" in data:
+            conn.execute(
+                "UPDATE site_queues SET name = ? WHERE device_id = ? AND queue_id = ?",
+                (str(data["name"])[:80], device_id, queue_id),
+            )
+        return
+    if event["ticket_id"] is None or event["ticket_number"] is None:
+        return
+    status, at = STATUS_OF[kind], event["created_at"]
+    if kind == "join":
+        conn.execute(
+            "INSERT OR IGNORE INTO site_tickets (device_id, ticket_id, queue_id, number, status, service_day,"
+            " created_at) VALUES (?, ?, ?, ?, 'WAITING', ?, ?)",
+            (
+                device_id,
+                event["ticket_id"],
+                queue_id,
+                event["ticket_number"],
+                event["service_day"] or at[:10],
+                at,
+            ),
+        )
+    else:
+        conn.execute(
+            "UPDATE site_tickets SET status = ?,"
+            " called_at = CASE WHEN ? THEN COALESCE(called_at, ?) ELSE called_at END,"
+            " completed_at = CASE WHEN ? THEN ? ELSE completed_at END WHERE device_id = ? AND ticket_id = ?",
+            (
+                status,
+                kind == "call",
+                at,
+                status in ("COMPLETED", "NO_SHOW", "CANCELLED"),
+                at,
+                device_id,
+                event["ticket_id"],
+            ),
+        )
+    conn.execute("INSERT OR IGNORE INTO site_queues (device_id, queue_id) VALUES (?, ?)", (device_id, queue_id))
+    if kind in ("call", "recall"):
+        conn.execute(
+            "UPDATE site_queues SET now_serving = ?, service_day = ? WHERE device_id = ? AND queue_id = ?",
+            (event["ticket_number"], event["service_day"], device_id, queue_id),
+        )
+    elif event["service_day"]:  # a new service day starts with nobody served yet
+        conn.execute(
+            "UPDATE site_queues SET service_day = ?, now_serving = NULL WHERE device_id = ? AND queue_id = ?"
+            " AND (service_day IS NULL OR service_day < ?)",
+            (event["service_day"], device_id, queue_id, event["service_day"]),
+        )
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def _local(moment: str, tz: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(tz)
+
+
+def day_stats(conn: sqlite3.Connection, device_id: str, day: str, tz: ZoneInfo) -> dict:
+    rows = conn.execute(
+        "SELECT status, created_at, called_at FROM site_tickets WHERE device_id = ? AND service_day = ?",
+        (device_id, day),
+    ).fetchall()
+    waits, hours = [], {}
+    for row in rows:
+        if row["called_at"]:
+            wait = max((_local(row["called_at"], tz) - _local(row["created_at"], tz)).total_seconds(), 0)
+            waits.append(wait)
+            hour = hours.setdefault(_local(row["called_at"], tz).hour, [])
+            hour.append(wait)
+    return {
+        "day": day,
+        "served": sum(1 for r in rows if r["status"] == "COMPLETED"),
+        "no_shows": sum(1 for r in rows if r["status"] == "NO_SHOW"),
+        "avg_wait_seconds": round(sum(waits) / len(waits)) if waits else None,
+        "waits_per_hour": [
+            {"hour": h, "called": len(w), "avg_wait_seconds": round(sum(w) / len(w))}
+            for h, w in sorted(hours.items())
+        ],
+    }
+
+
+def list_sites(db: Database) -> list[dict]:
+    tz = ZoneInfo(db.clock.tz)
+    today = db.clock.service_day()
+    yesterday = (datetime.fromisoformat(today) - timedelta(days=1)).date().isoformat()
+    out = []
+    with db.read() as conn:
+        for site in conn.execute("SELECT * FROM sites ORDER BY name, device_id").fetchall():
+            device_id = site["device_id"]
+            queues = []
+            for q in conn.execute(
+                "SELECT * FROM site_queues WHERE device_id = ? ORDER BY name, queue_id", (device_id,)
+            ):
+                waiting = conn.execute(
+                    "SELECT COUNT(*) FROM site_tickets WHERE device_id = ? AND queue_id = ? AND service_day = ?"
+                    " AND status = 'WAITING'",
+                    (device_id, q["queue_id"], q["service_day"] or ""),
+                ).fetchone()[0]
+                serving = q["now_serving"]
+                queues.append(
+                    {
+                        "queue_id": q["queue_id"],
+                        "name": q["name"],
+                        "prefix": q["prefix"],
+                        "now_serving": f"{q['prefix']}{serving:03d}" if serving else None,
+                        "waiting": waiting,
+                    }
+                )
+            out.append(
+                {
+                    "device_id": device_id,
+                    "name": site["name"],
+                    "last_seen": site["last_seen"],
+                    "last_seq": site["last_seq"],
+                    "events": site["events"],
+                    "queues": queues,
+                    "today": day_stats(conn, device_id, today, tz),
+                    "yesterday": day_stats(conn, device_id, yesterday, tz),
+                }
+            )
+    return out
+
+
+def export_csv(db: Database, device_id: str, day: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["queue", "number", "status", "created_at", "called_at", "completed_at", "wait_seconds"])
+    with db.read() as conn:
+        names = {
+            q["queue_id"]: (q["name"], q["prefix"])
+            for q in conn.execute(
+                "SELECT queue_id, name, prefix FROM site_queues WHERE device_id = ?", (device_id,)
+            )
+        }
+        for row in conn.execute(
+            "SELECT * FROM site_tickets WHERE device_id = ? AND service_day = ? ORDER BY queue_id, number",
+            (device_id, day),
+        ):
+            name, prefix = names.get(row["queue_id"], ("", ""))
+            wait = ""
+            if row["called_at"]:
+                wait = round(
+                    (
+                        datetime.fromisoformat(row["called_at"].replace("Z", "+00:00"))
+                        - datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+                    ).total_seconds()
+                )
+            writer.writerow(
+                [
+                    _cell(name),
+                    f"{prefix}{row['number']:03d}",
+                    row["status"],
+                    row["created_at"],
+                    row["called_at"] or "",
+                    row["completed_at"] or "",
+                    wait,
+                ]
+            )
+    return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet must not run a queue name as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# ---- routes ----------------------------------------------------------------------------
+
+
+def _db() -> Database:
+    return current_app.extensions["qode_db"]
+
+
+def _admin() -> None:
+    from .api import guarded
+
+    def check():
+        token_hash = auth.bearer_hash()
+        if auth.same_hash(token_hash, current_app.config["ADMIN_TOKEN_HASH"]):
+            return None
+        with _db().read() as conn:
+            is_site = conn.execute("SELECT 1 FROM sites WHERE key_hash = ?", (token_hash,)).fetchone()
+        if is_site:
+            from .errors import Forbidden
+
+            raise Forbidden("This needs the hub's admin token, not a box's key.")
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+
+    guarded(check)
+
+
+def _site_of_key() -> str:
+    from .api import guarded
+
+    def check():
+        token_hash = auth.bearer_hash()
+        with _db().read() as conn:
+            row = conn.execute("SELECT device_id FROM sites WHERE key_hash = ?", (token_hash,)).fetchone()
+        if row is None:
+            raise Unauthorized("That key is not a registered box's.", "bad_credentials")
+        return row["device_id"]
+
+    return guarded(check)
+
+
+def _device_id(raw: str) -> str:
+    if not re.fullmatch(DEVICE_ID, raw or ""):
+        raise NotFound("No site with that id.", "site_not_found")
+    with _db().read() as conn:
+        if conn.execute("SELECT 1 FROM sites WHERE device_id = ?", (raw,)).fetchone() is None:
+            raise NotFound("No site with that id.", "site_not_found")
+    return raw
+
+
+@bp.get("/healthz")
+def healthz():
+    from .api import answer
+
+    with _db().read() as conn:
+        conn.execute("SELECT 1 FROM sites LIMIT 1").fetchall()
+    return answer({"status": "ok", "version": current_app.config["VERSION"], "db": "ok", "hub": True})
+
+
+@bp.post("/api/sync/batches")
+def receive_batch():
+    from .api import answer, parse
+
+    device_id = _site_of_key()
+    raw = request.get_json(silent=True)
+    limit = current_app.config["HUB_MAX_BATCH"]
+    if isinstance(raw, dict) and isinstance(raw.get("events"), list) and len(raw["events"]) > limit:
+        raise TooLarge(f"At most {limit} events per batch.", "batch_too_large")
+    batch = parse(SyncBatch)
+    if batch.device_id != device_id:
+        from .errors import Forbidden
+
+        raise Forbidden("A box can only send its own events.")
+    return answer(ingest(_db(), device_id, [e.model_dump() for e in batch.events]))
+
+
+@bp.post("/api/hub/sites")
+def create_site():
+    from .api import answer, parse
+
+    _admin()
+    req = parse(SiteCreate)
+    key = secrets.token_urlsafe(32)
+    with _db().write() as conn:
+        if conn.execute("SELECT 1 FROM sites WHERE device_id = ?", (req.device_id,)).fetchone():
+            raise Conflict("A site with that device id exists already.", "site_exists")
+        conn.execute(
+            "INSERT INTO sites (device_id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
+            (req.device_id, req.name, auth.hash_token(key), iso(_db().clock.now())),
+        )
+    return answer({"device_id": req.device_id, "name": req.name, "key": key}, 201)
+
+
+@bp.get("/api/hub/sites")
+def sites():
+    from .api import answer
+
+    _admin()
+    return answer({"sites": list_sites(_db())})
+
+
+@bp.get("/api/hub/sites/<device_id>/events")
+def site_events(device_id: str):
+    from .api import answer
+
+    _admin()
+    device_id = _device_id(device_id)
+    after, limit = request.args.get("after", "0"), request.args.get("limit", "1000")
+    if not (after.isdigit() and limit.isdigit() and 1 <= int(limit) <= 10000 and len(after) <= 18):
+        raise Invalid("after: a whole number; limit: 1 to 10000.", "invalid_query")
+    with _db().read() as conn:
+        rows = conn.execute(
+            "SELECT * FROM site_events WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (device_id, int(after), int(limit)),
+        ).fetchall()
+    return answer(
+        {"events": [{**{k: r[k] for k in EVENT_FIELDS}, "data": json.loads(r["data"])} for r in rows]}
+    )
+
+
+@bp.get("/api/hub/sites/<device_id>/export.csv")
+def site_csv(device_id: str):
+    _admin()
+    device_id = _device_id(device_id)
+    day = request.args.get("day", "")
+    try:
+        datetime.strptime(day, "%Y-%m-%d")
+    except ValueError:
+        raise Invalid("day: a date as YYYY-MM-DD.", "invalid_query") from None
+    response = Response(export_csv(_db(), device_id, day), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="qode-{device_id}-{day}.csv"'
+    return response
