@@ -213,6 +213,10 @@ def bench(args: argparse.Namespace) -> int:
         from .bench_pages import main as pages_main
 
         return pages_main(args)
+    if args.what == "hub":
+        from .bench_hub import main as hub_main
+
+        return hub_main(args)
     if args.what == "kiosk":
         from .bench_kiosk import main as kiosk_main
 
@@ -273,11 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=kiosk)
 
     p = sub.add_parser("bench", help="benchmarks against a real server")
-    p.add_argument("what", choices=["issue", "fanout", "eta", "pages", "kiosk"],
+    p.add_argument("what", choices=["issue", "fanout", "eta", "pages", "kiosk", "hub"],
                    help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst; "
                         "eta: the wait-time estimator replayed over simulated days; "
                         "pages: the guest page's weight and time to first content; "
-                        "kiosk: a button press to the last byte at a (fake) printer")
+                        "kiosk: a button press to the last byte at a (fake) printer; "
+                        "hub: 100 boxes pushing a day each to a hub")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")

@@ -1,0 +1,193 @@
+"""Sync for real: a box (`qode serve`) and a hub (`qode serve --hub`) as two processes on
+loopback. Activity on the box reaches the hub in order and exactly once, through a hub
+outage, a box killed while it pushes, and a hub killed in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from helpers import ServerProcess, admin, wait_until
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+HUB_ADMIN = "hub-admin-token-0123456789abcdef"
+FIELDS = "seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at"
+
+
+def hub_headers() -> dict:
+    return {"Authorization": f"Bearer {HUB_ADMIN}"}
+
+
+@pytest.fixture
+def hub(tmp_path):
+    proc = ServerProcess(tmp_path / "hub", env={"QODE_ADMIN_TOKEN": HUB_ADMIN})
+    proc.extra_args = ["--hub"]
+    proc.start()
+    yield proc
+    proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
+def register(hub, device_id: str) -> str:
+    answer = requests.post(f"{hub.url}/api/hub/sites", json={"device_id": device_id, "name": device_id},
+                           headers=hub_headers(), timeout=5)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["key"]
+
+
+@pytest.fixture
+def box(tmp_path, hub):
+    key = register(hub, "box-1")
+    proc = ServerProcess(tmp_path / "box", env={
+        "QODE_SYNC_URL": hub.url, "QODE_DEVICE_ID": "box-1", "QODE_SYNC_KEY": key,
+        "QODE_SYNC_SECONDS": "1", "QODE_SYNC_BATCH": "100"}).start()
+    proc.key = key
+    proc.session = requests.Session()
+    queue = proc.session.post(f"{proc.url}/api/queues", json={"name": "Desk", "prefix": "A"}, headers=admin(),
+                              timeout=5).json()
+    proc.queue = queue
+    yield proc
+    proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
+def activity(box, tickets: int, start: int = 0) -> list[float]:
+    """`tickets` joins; every third one calls the next guest and completes them. Returns join latencies."""
+    queue, session = box.queue, box.session
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    latencies = []
+    for i in range(start, start + tickets):
+        began = time.perf_counter()
+        joined = session.post(f"{box.url}/api/queues/{queue['id']}/tickets",
+                              json={"device_token": f"device-token-{i:08d}"}, timeout=5)
+        latencies.append(time.perf_counter() - began)
+        assert joined.status_code == 201, joined.text
+        if i % 3 == 2:
+            called = session.post(f"{box.url}/api/queues/{queue['id']}/call-next", headers=host,
+                                  timeout=5).json()
+            session.post(f"{box.url}/api/tickets/{called['id']}/complete", headers=host, timeout=5)
+    return latencies
+
+
+def box_events(box) -> list[dict]:
+    conn = sqlite3.connect(f"file:{box.data_dir / 'qode.db'}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [{**dict(r), "data": json.loads(r["data"])}
+                for r in conn.execute(f"SELECT {FIELDS} FROM events ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def hub_events(hub, device_id: str) -> list[dict]:
+    events, after = [], 0
+    for _ in range(1000):  # bounded paging
+        page = requests.get(f"{hub.url}/api/hub/sites/{device_id}/events?after={after}&limit=5000",
+                            headers=hub_headers(), timeout=10).json()["events"]
+        if not page:
+            return events
+        events += page
+        after = page[-1]["seq"]
+    raise AssertionError("too many pages")
+
+
+def sync_state(box) -> dict:
+    return requests.get(f"{box.url}/healthz", timeout=5).json()["sync"]
+
+
+def wait_synced(box, timeout: float = 60.0) -> dict:
+    return wait_until(lambda: (s := sync_state(box))["pending"] == 0 and s["acked_seq"] > 0 and s,
+                      timeout=timeout)
+
+
+def test_steady_sync_brings_every_event_once_and_in_order(box, hub):
+    activity(box, 500)
+    state = wait_synced(box)
+    assert state["last_error"] is None and state["last_success"]
+    sent = box_events(box)
+    assert len(sent) > 600  # 500 joins, their calls and completions, the queue itself
+    assert hub_events(hub, "box-1") == sent  # every field of every event, in order, once
+    (site,) = requests.get(f"{hub.url}/api/hub/sites", headers=hub_headers(), timeout=5).json()["sites"]
+    assert site["last_seq"] == sent[-1]["seq"] and site["events"] == len(sent)
+    (line,) = site["queues"]
+    assert line["waiting"] == 500 - 500 // 3 and site["today"]["served"] == 500 // 3
+
+
+def test_a_hub_outage_slows_nothing_and_the_backlog_drains_once(box, hub):
+    up = activity(box, 60)
+    wait_synced(box)
+    hub.stop()
+    down = activity(box, 60, start=60)
+    state = wait_until(lambda: (s := sync_state(box))["last_error"] and s, timeout=10)  # it noticed
+    assert state["pending"] > 0 and "cannot be reached" in state["last_error"], state
+    more = activity(box, 30, start=120)
+    assert sync_state(box)["pending"] > state["pending"]  # pending grows while the hub is away
+    print(f"join p50 with the hub up {statistics.median(up) * 1000:.1f} ms, "
+          f"down {statistics.median(down + more) * 1000:.1f} ms")
+    # Issuance does not wait for the hub: no slower than noise (a 10 s request timeout would show).
+    assert statistics.median(down + more) < max(3 * statistics.median(up), statistics.median(up) + 0.05)
+    hub.start()
+    wait_synced(box, timeout=90)
+    assert hub_events(hub, "box-1") == box_events(box)
+
+
+def test_a_box_killed_while_it_pushes_resumes_from_its_cursor(box, hub):
+    hub.stop()
+    activity(box, 300)  # a backlog, sent in batches of 100 once the hub is back
+    hub.start()
+    wait_until(lambda: 0 < sync_state(box)["acked_seq"], timeout=60)
+    box.kill()  # mid-drain, like a power cut
+    box.start()
+    wait_synced(box, timeout=90)
+    assert hub_events(hub, "box-1") == box_events(box)
+    # A replayed request (the same batch again, as a box does after losing the answer) stores nothing.
+    replay = requests.post(f"{hub.url}/api/sync/batches", timeout=10,
+                           json={"device_id": "box-1", "events": box_events(box)[:100]},
+                           headers={"Authorization": f"Bearer {box.key}"})
+    assert replay.status_code == 200 and replay.json()["stored"] == 0
+    assert hub_events(hub, "box-1") == box_events(box)
+
+
+def synthetic(count: int) -> list[dict]:
+    queue = str(uuid.uuid4())
+    return [{"seq": n, "queue_id": queue, "type": "join", "ticket_id": str(uuid.uuid4()), "ticket_number": n,
+             "data": {"source": "web"}, "service_day": "2026-11-26", "created_at": "2026-11-26T09:00:00.000Z"}
+            for n in range(1, count + 1)]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03])
+def test_a_hub_killed_mid_batch_keeps_all_of_it_or_none(hub, delay):
+    key = register(hub, "big")
+    body = json.dumps({"device_id": "big", "events": synthetic(1000)})
+
+    def push():
+        try:
+            requests.post(f"{hub.url}/api/sync/batches", data=body, timeout=10,
+                          headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        except requests.RequestException:
+            pass  # the hub died under it
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    time.sleep(delay)
+    hub.kill()
+    pusher.join(timeout=15)
+    hub.start()
+    sites = requests.get(f"{hub.url}/api/hub/sites", headers=hub_headers(), timeout=5).json()["sites"]
+    (site,) = [s for s in sites if s["device_id"] == "big"]
+    stored = len(hub_events(hub, "big"))
+    assert stored in (0, 1000) and site["events"] == stored and site["last_seq"] == stored
+    conn = sqlite3.connect(f"file:{hub.data_dir / 'hub.db'}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
