@@ -108,7 +108,10 @@ class Sync:
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT, context=self.context) as response:
-                return json.loads(response.read())
+                answer = json.loads(response.read())
+            if not isinstance(answer, dict) or not isinstance(answer.get("acked_seq"), int):
+                raise SyncError(f"{self.url} answered, but not as a Qode hub does (no acked_seq)")
+            return answer
         except urllib.error.HTTPError as err:
             try:
                 error = json.loads(err.read() or b"{}").get("error", {})

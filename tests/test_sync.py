@@ -1,0 +1,173 @@
+"""The box's sync job in process, against small stand-in hubs on 127.0.0.1: what it survives
+(no hub, a slow hub, an unknown name, a wrong key, a certificate it cannot verify) and that
+only the hub's ack moves the cursor. Two real processes are in test_sync_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from qode import create_app, sync
+
+from helpers import ADMIN_TOKEN, admin, free_port
+
+KEY = "box-key-0123456789abcdefghij"
+
+
+class FakeHub(BaseHTTPRequestHandler):
+    """Answers like a hub: acks everything it is sent, or what `server.answer` says."""
+
+    def do_POST(self):  # noqa: N802 - the http.server name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.received.append((self.headers.get("Authorization"), body))
+        if self.server.delay:
+            time.sleep(self.server.delay)
+        status, answer = self.server.answer or (200, {"acked_seq": body["events"][-1]["seq"], "stored": 1})
+        data = json.dumps(answer).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the box gave up waiting (the slow hub case)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_hub():
+    servers = []
+
+    def start(context: ssl.SSLContext | None = None, answer=None, delay: float = 0.0):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
+        server.received, server.answer, server.delay = [], answer, delay
+        if context is not None:
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def box(tmp_path, url: str, **settings):
+    app = create_app({"QODE_DATA_DIR": str(tmp_path / "box"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off",
+                      "QODE_SYNC_URL": url, "QODE_DEVICE_ID": "box-1", "QODE_SYNC_KEY": KEY,
+                      "QODE_SYNC_BATCH": "10", **settings})
+    client = app.test_client()
+    queue = client.post("/api/queues", json={"name": "Desk"}, headers=admin()).get_json()
+    for i in range(25):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
+    return app, sync.of(app)
+
+
+def test_pushes_in_batches_in_order_and_the_ack_moves_the_cursor(tmp_path, fake_hub):
+    hub = fake_hub()
+    app, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")
+    total = pusher.status()["latest_seq"]
+    assert pusher.status()["pending"] == total == 26  # the queue and 25 joins
+    assert pusher.push() == total
+    seqs = [e["seq"] for _, body in hub.received for e in body["events"]]
+    assert seqs == list(range(1, total + 1)) and all(len(b["events"]) <= 10 for _, b in hub.received)
+    assert {auth for auth, _ in hub.received} == {f"Bearer {KEY}"}
+    assert {b["device_id"] for _, b in hub.received} == {"box-1"}
+    state = pusher.status()
+    assert state["pending"] == 0 and state["acked_seq"] == total and state["last_error"] is None
+    health = app.test_client().get("/healthz").get_json()["sync"]
+    assert health["enabled"] and health["pending"] == 0 and health["last_success"]
+
+
+def test_a_hub_that_acks_less_moves_the_cursor_only_that_far(tmp_path, fake_hub):
+    hub = fake_hub(answer=(200, {"acked_seq": 3, "stored": 3}))
+    _, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")
+    pusher.push()
+    assert pusher.status()["acked_seq"] == 3
+
+
+def test_a_gap_answer_resumes_where_the_hub_says(tmp_path, fake_hub):
+    hub = fake_hub()
+    _, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")
+    pusher.push()
+    hub.answer = (409, {"error": {"code": "sync_gap", "message": "from 5", "resume_after": 4}})
+    hub.received.clear()
+    with pusher.db.write() as conn:  # one more event to send
+        conn.execute("INSERT INTO events (queue_id, type, data, created_at, mono, boot_id)"
+                     " SELECT queue_id, 'queue_settings', '{}', created_at, mono, boot_id FROM events LIMIT 1")
+    pusher.push()
+    first = [body["events"][0]["seq"] for _, body in hub.received]
+    assert first[:2] == [27, 5]  # refused, then sent again from the hub's position
+
+
+@pytest.mark.parametrize("case", ["refused", "unknown name", "wrong key", "slow", "not a hub"])
+def test_the_box_survives_a_hub_it_cannot_use(tmp_path, fake_hub, case):
+    if case == "refused":
+        url = f"http://127.0.0.1:{free_port()}"
+    elif case == "unknown name":
+        url = "http://qode-hub.invalid"
+    elif case == "wrong key":
+        refusal = {"error": {"code": "bad_credentials", "message": "That key is not known."}}
+        hub = fake_hub(answer=(401, refusal))
+        url = f"http://127.0.0.1:{hub.server_port}"
+    elif case == "slow":
+        hub = fake_hub(delay=2.5)
+        url = f"http://127.0.0.1:{hub.server_port}"
+        sync.TIMEOUT, saved = 1.0, sync.TIMEOUT
+    else:
+        hub = fake_hub(answer=(200, {"hello": "world"}))
+        url = f"http://127.0.0.1:{hub.server_port}"
+    try:
+        app, pusher = box(tmp_path, url)
+        started = time.monotonic()
+        assert pusher.push() == 0
+        assert time.monotonic() - started < 5
+    finally:
+        if case == "slow":
+            sync.TIMEOUT = saved
+    state = pusher.status()
+    assert state["acked_seq"] == 0 and state["pending"] == 26 and state["last_error"], state
+    if case == "wrong key":
+        assert "401" in state["last_error"] and "not known" in state["last_error"]
+    assert pusher.push() == 0  # backing off: no second try at once
+    client = app.test_client()  # and the box works on
+    assert client.get("/healthz").status_code == 200
+    queue_id = client.get("/api/queues", headers=admin()).get_json()["queues"][0]["id"]
+    joined = client.post(f"/api/queues/{queue_id}/tickets", json={"device_token": "device-token-after001"})
+    assert joined.status_code == 201
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return folder / "cert.pem", context
+
+
+def test_https_certificates_are_verified_and_a_pinned_ca_is_honoured(tmp_path, fake_hub, certificate):
+    cert, context = certificate
+    hub = fake_hub(context=context)
+    url = f"https://127.0.0.1:{hub.server_port}"
+    _, unverified = box(tmp_path / "plain", url)
+    assert unverified.push() == 0
+    assert "CERTIFICATE_VERIFY_FAILED" in unverified.status()["last_error"]
+    assert hub.received == []  # nothing was sent over a connection it could not trust
+    _, pinned = box(tmp_path / "pinned", url, QODE_SYNC_CA_FILE=str(cert))
+    assert pinned.push() == 26 and pinned.status()["pending"] == 0
