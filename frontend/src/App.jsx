@@ -7,12 +7,13 @@ import GuestView from './pages/GuestView.jsx'
 import JoinView from './pages/JoinView.jsx'
 import NotFound from './pages/NotFound.jsx'
 
-// The guest and join pages are what phones open: they load with the app. The staff's and the
-// screens' pages come in their own chunks, so a guest's phone never downloads them.
+// The guest and join pages are what phones open: they load with the app. The staff's, the
+// screens' and the hub's pages come in their own chunks, so a guest's phone never downloads them.
 const HostDashboard = lazy(() => import('./pages/HostDashboard.jsx'))
 const DisplayView = lazy(() => import('./pages/DisplayView.jsx'))
 const KioskView = lazy(() => import('./pages/KioskView.jsx'))
 const SetupView = lazy(() => import('./pages/SetupView.jsx'))
+const HubView = lazy(() => import('./pages/HubView.jsx'))
 
 export default function App() {
   return (
@@ -27,7 +28,7 @@ function Page() {
   // Keyed by id, so moving to another ticket or queue starts from a clean page.
   if (route.page === 'guest') return <GuestView key={route.ticketId} ticketId={route.ticketId} />
   if (route.page === 'join') return <JoinView key={route.queueId} queueId={route.queueId} />
-  const Lazy = { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView }[route.page]
+  const Lazy = { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView, hub: HubView }[route.page]
   if (Lazy) {
     return (
       <Suspense fallback={<p className="p-6 text-lg">{t('app.loading')}</p>}>

@@ -9,6 +9,7 @@ export function matchRoute(pathname) {
     return { page: parts[0], queueId: parts[1] }
   }
   if (parts.length === 1 && parts[0] === 'setup') return { page: 'setup' }
+  if (parts.length === 1 && parts[0] === 'hub') return { page: 'hub' }
   return { page: 'notFound' }
 }
 

@@ -136,6 +136,16 @@ export const hostStrings = {
     'host.error.offline': 'No connection to the box. Check the Wi-Fi and try again.',
     'host.error.no_printer': 'No kiosk with a printer is registered for this line.',
     'host.error.ticket_ended': 'That ticket has ended, so it is not printed again.',
+
+    'host.sync.upToDate': 'Hub: up to date',
+    'host.sync.pending_one': 'Hub: {count} event waiting to be sent',
+    'host.sync.pending_other': 'Hub: {count} events waiting to be sent',
+    'host.sync.sentNow': 'last sent just now',
+    'host.sync.sentMinutes': 'last sent {minutes} min ago',
+    'host.sync.sentHours': 'last sent {hours} h ago',
+    'host.sync.neverSent': 'nothing sent yet',
+    'host.sync.error': 'Hub not reachable: {error}',
+    'host.sync.calm': 'The queue works as usual; the box sends the rest when the hub answers.',
   },
 
   de: {
@@ -273,5 +283,15 @@ export const hostStrings = {
     'host.error.offline': 'Keine Verbindung zur Box. Prüfen Sie das WLAN und versuchen Sie es erneut.',
     'host.error.no_printer': 'Für diese Warteschlange ist kein Kiosk mit Drucker angemeldet.',
     'host.error.ticket_ended': 'Dieses Ticket ist abgeschlossen und wird nicht mehr gedruckt.',
+
+    'host.sync.upToDate': 'Hub: auf dem neuesten Stand',
+    'host.sync.pending_one': 'Hub: {count} Ereignis wartet auf das Senden',
+    'host.sync.pending_other': 'Hub: {count} Ereignisse warten auf das Senden',
+    'host.sync.sentNow': 'zuletzt gerade eben gesendet',
+    'host.sync.sentMinutes': 'zuletzt gesendet vor {minutes} Min.',
+    'host.sync.sentHours': 'zuletzt gesendet vor {hours} Std.',
+    'host.sync.neverSent': 'noch nichts gesendet',
+    'host.sync.error': 'Hub nicht erreichbar: {error}',
+    'host.sync.calm': 'Die Warteschlange läuft normal weiter; die Box sendet den Rest, sobald der Hub antwortet.',
   },
 }

@@ -10,6 +10,7 @@ import DevicesPanel, { hasPrinter } from '../components/host/DevicesPanel.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
 import LineControls from '../components/host/LineControls.jsx'
 import LiveStatus from '../components/host/LiveStatus.jsx'
+import SyncStatus from '../components/host/SyncStatus.jsx'
 import TodayStats from '../components/host/TodayStats.jsx'
 import WaitingList from '../components/host/WaitingList.jsx'
 import Button from '../components/Button.jsx'
@@ -44,6 +45,7 @@ const isAuthError = (err) => err?.status === 401 || err?.status === 403
  * The host channel's payload: the queue state, the day's tickets, the box's clock and the
  * line's devices (kiosks with their printers). A message without `devices` (an older box)
  * leaves the ones known so far; none ever known means "no information", not "no kiosks".
+ * `sync` (how far the hub has the box's events) likewise, when the box sends it.
  */
 export function hostPayload(message) {
   if (!message || (!message.state && !Array.isArray(message.tickets))) return null
@@ -52,6 +54,7 @@ export function hostPayload(message) {
   if (Array.isArray(message.tickets)) out.tickets = message.tickets
   if (message.clock) out.clock = message.clock
   if (Array.isArray(message.devices)) out.devices = message.devices
+  if (message.sync && typeof message.sync === 'object') out.sync = message.sync
   return out
 }
 
@@ -101,6 +104,7 @@ function Dashboard({ queueId, token, onAccepted }) {
   acceptedRef.current = onAccepted
   // The devices last known, kept when a REST refresh cannot get them (an older box has no list).
   const devicesRef = useRef(undefined)
+  const syncRef = useRef(undefined) // likewise the hub sync status (healthz has it, on newer boxes)
 
   const load = useCallback(async () => {
     const [tickets, queue, health, devices] = await Promise.allSettled([api.listTickets(), api.getQueue(), api.health(), api.listDevices()])
@@ -114,6 +118,8 @@ function Dashboard({ queueId, token, onAccepted }) {
     const out = { queue: queue.value, tickets: tickets.value, clock: health.status === 'fulfilled' ? (health.value?.clock ?? null) : null }
     const knownDevices = devices.status === 'fulfilled' ? devices.value : devicesRef.current
     if (knownDevices) out.devices = knownDevices
+    const sync = health.status === 'fulfilled' && health.value?.sync ? health.value.sync : syncRef.current
+    if (sync) out.sync = sync
     return out
   }, [api])
 
@@ -125,6 +131,7 @@ function Dashboard({ queueId, token, onAccepted }) {
   const stateRef = useRef(state)
   stateRef.current = state
   devicesRef.current = state?.devices
+  syncRef.current = state?.sync
   const connectionRef = useRef(connection)
   connectionRef.current = connection
   const updatedAtRef = useRef(updatedAt)
@@ -332,6 +339,7 @@ function Dashboard({ queueId, token, onAccepted }) {
             <LiveStatus connection={connection} />
           </div>
         </div>
+        <SyncStatus sync={state.sync} now={now} className="mx-auto max-w-6xl px-4 pb-3" />
       </header>
 
       <main className="mx-auto grid max-w-6xl gap-6 px-4 py-6 md:grid-cols-2">
