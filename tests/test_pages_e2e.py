@@ -192,6 +192,48 @@ def test_the_host_sees_the_printer_and_reprints_what_did_not_print(box, open_pag
         printer.stop()
 
 
+def test_the_hub_page_shows_a_synced_venue(browser, tmp_path):
+    """A real box syncing to a real hub; the hub page (hub admin token) shows the venue's line."""
+    from helpers import wait_until
+
+    hub_token = "hub-admin-token-0123456789abcdef"
+    hub = ServerProcess(tmp_path / "hub", env={"QODE_ADMIN_TOKEN": hub_token})
+    hub.extra_args = ["--hub"]
+    hub.start()
+    venue = None
+    try:
+        site = requests.post(f"{hub.url}/api/hub/sites", json={"device_id": "townhall", "name": "Town hall"},
+                             headers=admin(hub_token), timeout=5).json()
+        sync = {"QODE_SYNC_URL": hub.url, "QODE_DEVICE_ID": "townhall", "QODE_SYNC_KEY": site["key"],
+                "QODE_SYNC_SECONDS": "1"}
+        venue = ServerProcess(tmp_path / "venue", env=sync).start()
+        queue = requests.post(f"{venue.url}/api/queues", json={"name": "Passports", "prefix": "P"},
+                              headers=admin(), timeout=5).json()
+        for i in range(3):
+            requests.post(f"{venue.url}/api/queues/{queue['id']}/tickets",
+                          json={"device_token": f"device-token-hubpage{i}"}, timeout=5).raise_for_status()
+        requests.post(f"{venue.url}/api/queues/{queue['id']}/call-next", timeout=5,
+                      headers={"Authorization": f"Bearer {queue['host_token']}"}).raise_for_status()
+        wait_until(lambda: requests.get(f"{venue.url}/healthz", timeout=5).json()["sync"]["pending"] == 0, 30)
+
+        context = browser.new_context(viewport=TV, locale="en-US")
+        try:
+            page = context.new_page()
+            page.goto(f"{hub.url}/hub#token={hub_token}")
+            page.get_by_text("Town hall").first.wait_for(timeout=10000)
+            page.get_by_text("Passports").first.wait_for(timeout=5000)
+            page.get_by_text("Now serving P001").first.wait_for(timeout=5000)
+            assert "#token" not in page.url
+            shot(page, "hub-sites-tv")
+        finally:
+            context.close()
+    finally:
+        if venue is not None:
+            venue.stop()
+        hub.stop()
+    assert "Traceback" not in hub.log.read_text()
+
+
 def test_host_dashboard_rejects_a_wrong_token_clearly(box, open_page):
     proc, queue = box
     page = open_page(f"/host/{queue['id']}#token=wrong-token-0123456789abcdef")
