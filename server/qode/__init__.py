@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import sync
 
     feed.sync = sync.of(app)
+    feed.sync.on_change = feed.nudge_hosts  # a hub lost or found shows on the dashboards at once
     if settings["PUBLIC_URL"]:
         feed.public_url = settings["PUBLIC_URL"]
     app.extensions["qode_live"] = feed

@@ -90,19 +90,30 @@ def _explain(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse(model: type[BaseModel]) -> BaseModel:
-    """The request body as `model`; an empty body counts as {}."""
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")  # Python's json would take NaN and Infinity
+
+
+def read_json() -> dict:
+    """The request body as a JSON object; an empty body counts as {}."""
     raw = request.get_data(cache=True)
     data: object = {}
     if raw.strip():
         if not request.is_json:
             raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
             raise QodeError("The body is not valid JSON.", "invalid_json") from None
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", "invalid_body")
+    return data
+
+
+def parse(model: type[BaseModel], data: dict | None = None) -> BaseModel:
+    """The request body (or `data`, already read) as `model`."""
+    if data is None:
+        data = read_json()
     try:
         return model.model_validate(data)
     except ValidationError as err:

@@ -251,6 +251,26 @@ def _match_owner(path: Path, data_dir: Path) -> None:
         os.chown(path, owner.st_uid, owner.st_gid)
 
 
+RESTORE_SEQ_GAP = 10_000_000
+
+
+def _new_seq_block(path: Path) -> None:
+    """A restored log continues at fresh event numbers, far above the backup's.
+
+    Between the backup and the restore the lost database may have written events (and a hub
+    may hold them); reusing their numbers would make the hub refuse every batch as changed.
+    """
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            updated = conn.execute("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'events'",
+                                   (RESTORE_SEQ_GAP,)).rowcount
+            if not updated:
+                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", (RESTORE_SEQ_GAP,))
+    finally:
+        conn.close()
+
+
 def restore(path: Path, data_dir: Path) -> Path | None:
     """Replace `<data_dir>/qode.db` with the backup at `path`; the server must be stopped.
 
@@ -278,6 +298,7 @@ def restore(path: Path, data_dir: Path) -> Path | None:
             problem = _diagnose(tmp)
             if problem:
                 raise BackupError(f"the copy of {path} {problem}; nothing was changed")
+            _new_seq_block(tmp)
             _match_owner(tmp, data_dir)
             _checkpoint(db_path)
             aside = _set_aside(db_path, _stamp(None))

@@ -152,7 +152,9 @@ def _chunks(events: list[dict], size: int) -> list[list[dict]]:
 
 
 def _body(device_id: str, events: list[dict]) -> bytes:
-    return json.dumps({"device_id": device_id, "events": events}, separators=(",", ":")).encode()
+    after = events[0]["seq"] - 1  # the box's cursor: the batch follows what the hub already has
+    body = {"device_id": device_id, "after": after, "events": events}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 # ---- baselines: in-process, same schema and pragmas ----------------------------------------
@@ -201,7 +203,7 @@ def raw_ingest(folder: Path, device_ids: list[str], rounds: list[list[tuple[str,
         start = time.perf_counter()
         for round_ in rounds:
             for device_id, batch in round_:
-                ingest(db, device_id, batch)
+                ingest(db, device_id, batch, batch[0]["seq"] - 1)
         return time.perf_counter() - start
     finally:
         db.close()

@@ -214,8 +214,9 @@ def _parse_admin_token(value: str, auto: set[str]) -> str | None:
 def _sync_settings(raw: dict[str, str]) -> dict:
     url = raw["QODE_SYNC_URL"].strip()
     url = None if url in ("", "(off)", "off") else url.rstrip("/")
-    if url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
-        raise SettingError(f"QODE_SYNC_URL={url!r}: expected http(s)://HOST[:PORT][/path]")
+    if url is not None and not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#@]*)?", url):
+        raise SettingError(f"QODE_SYNC_URL={url!r}: expected http(s)://HOST[:PORT][/path], with no user or "
+                           "password in it (the box's key is QODE_SYNC_KEY)")
     device_id = raw["QODE_DEVICE_ID"].strip()
     device_id = None if device_id in ("", "(none)") else device_id
     key = raw["QODE_SYNC_KEY"].strip()
@@ -226,8 +227,14 @@ def _sync_settings(raw: dict[str, str]) -> dict:
         raise SettingError("QODE_SYNC_KEY: set it to the key the hub showed when it registered this box")
     ca = raw["QODE_SYNC_CA_FILE"].strip()
     ca = None if ca in ("", "(system)") else ca
-    if ca and not Path(ca).is_file():
-        raise SettingError(f"QODE_SYNC_CA_FILE={ca!r}: no such file")
+    if ca:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=ca)
+        except (OSError, ssl.SSLError) as err:
+            raise SettingError(f"QODE_SYNC_CA_FILE={ca!r}: not a readable PEM certificate file ({err})") \
+                from None
     return {
         "SYNC_URL": url, "DEVICE_ID": device_id, "SYNC_KEY": key, "SYNC_CA_FILE": ca,
         "SYNC_BATCH": _parse_int("QODE_SYNC_BATCH", raw["QODE_SYNC_BATCH"], maximum=1000),

@@ -36,7 +36,7 @@ from .migrations import _run
 bp = Blueprint("hub", __name__)
 
 DEVICE_ID = r"^[A-Za-z0-9_-]{1,64}$"
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
+_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 STATUS_OF = {  # event type -> the ticket's status after it
     "join": "WAITING",
     "call": "CALLED",
@@ -131,14 +131,26 @@ def migrate_hub(db: Database) -> None:
 
 DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID)]
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
-Day = Annotated[str, StringConstraints(pattern=_DAY)]
+def _real_day(value: str) -> str:
+    datetime.strptime(value, "%Y-%m-%d")  # a ValueError for 2026-13-40
+    return value
+
+
+def _real_moment(value: str) -> str:
+    datetime.fromisoformat(value.replace("Z", "+00:00"))  # a ValueError for 99:99
+    return value
+
+
+Day = Annotated[str, StringConstraints(pattern=_DAY), AfterValidator(_real_day)]
 Moment = Annotated[
-    str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+    str,
+    StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"),
+    AfterValidator(_real_moment),
 ]
 
 
 def _small(value: dict) -> dict:
-    if len(json.dumps(value)) > 4096:
+    if len(json.dumps(value, allow_nan=False)) > 4096:  # NaN and Infinity are not JSON either
         raise ValueError("event data is larger than 4096 bytes")
     return value
 
@@ -156,6 +168,7 @@ class SyncEvent(schemas.Body):
 
 class SyncBatch(schemas.Body):
     device_id: DeviceId
+    after: int = Field(ge=0, le=2**62, description="The seq the batch follows: the box's acknowledged cursor")
     events: list[SyncEvent] = Field(min_length=1)
 
 
@@ -183,41 +196,43 @@ def _row(event: dict) -> tuple:
     )
 
 
-def ingest(db: Database, device_id: str, events: list[dict]) -> dict:
-    """Store a validated batch in one transaction; returns {"acked_seq", "stored"}."""
+def ingest(db: Database, device_id: str, events: list[dict], after: int) -> dict:
+    """Store a validated batch in one transaction; returns {"acked_seq", "stored"}.
+
+    `after` is the position the box says the batch follows. Past what the hub holds, that is
+    a gap (409 `sync_gap` with `resume_after`). Between `after` and the first event there may
+    be nothing to send (events the box purged after an earlier hub acknowledged them).
+    """
     seqs = [e["seq"] for e in events]
-    if any(b <= a for a, b in zip(seqs, seqs[1:], strict=False)):
-        raise Invalid("Events must come in rising seq order, each once.", "invalid_batch")
+    if any(b <= a for a, b in zip(seqs, seqs[1:], strict=False)) or seqs[0] <= after:
+        raise Invalid("Events must come after `after`, in rising seq order, each once.", "invalid_batch")
     with db.write() as conn:
         site = conn.execute("SELECT last_seq, events FROM sites WHERE device_id = ?", (device_id,)).fetchone()
         last = site["last_seq"]
-        if seqs[0] > last + 1:
+        if after > last:
             err = Conflict(
-                f"This hub holds this box's events up to seq {last}; the batch starts at {seqs[0]}. "
-                f"Send again from seq {last + 1}.",
+                f"This hub holds this box's events up to seq {last}, not {after}. Send again from there.",
                 "sync_gap",
             )
             err.extra = {"resume_after": last}
             raise err
-        known = [e for e in events if e["seq"] <= last]
-        if known:
-            stored = {
-                row[0]: tuple(row)
-                for row in conn.execute(
-                    "SELECT seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at"
-                    " FROM site_events WHERE device_id = ? AND seq BETWEEN ? AND ?",
-                    (device_id, known[0]["seq"], known[-1]["seq"]),
+        held = {
+            row[0]: tuple(row)
+            for row in conn.execute(
+                "SELECT seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at"
+                " FROM site_events WHERE device_id = ? AND seq BETWEEN ? AND ?",
+                (device_id, seqs[0], seqs[-1]),
+            )
+        }
+        for event in events:
+            have = held.get(event["seq"])
+            if have is not None and have != _row(event):
+                raise Conflict(
+                    f"Event seq {event['seq']} differs from the one this hub already holds "
+                    "(was the box replaced, or its database restored from an old copy?).",
+                    "seq_conflict",
                 )
-            }
-            for event in known:
-                have = stored.get(event["seq"])
-                if have is not None and have != _row(event):
-                    raise Conflict(
-                        f"Event seq {event['seq']} differs from the one this hub already holds "
-                        "(was the box's database restored or replaced?).",
-                        "seq_conflict",
-                    )
-        fresh = [e for e in events if e["seq"] > last]
+        fresh = [e for e in events if e["seq"] not in held]
         conn.executemany(
             "INSERT INTO site_events (device_id, seq, queue_id, type, ticket_id, ticket_number, data,"
             " service_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -233,67 +248,50 @@ def ingest(db: Database, device_id: str, events: list[dict]) -> dict:
     return {"acked_seq": acked, "stored": len(fresh)}
 
 
+def _text(value: object, limit: int) -> str:
+    """A box's free text as the hub stores it: printable characters only (no lone surrogates)."""
+    return "".join(ch for ch in str(value) if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)[:limit]
+
+
 def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
     """Keep the site's queues and tickets as the event leaves them."""
-    kind, data, queue_id = event["type"], event["data"], event["queue_id"]
-    if kind == "queue_created" or kind == "queue_renamed" or kind not in STATUS_OF:
+    kind, data, queue_id, day = event["type"], event["data"], event["queue_id"], event["service_day"]
+    conn.execute("INSERT OR IGNORE INTO site_queues (device_id, queue_id) VALUES (?, ?)", (device_id, queue_id))
+    if kind == "queue_created":
+        prefix = "".join(ch for ch in str(data.get("prefix", "")) if ch.isascii() and ch.isalnum())[:4]
+        conn.execute("UPDATE site_queues SET name = ?, prefix = ? WHERE device_id = ? AND queue_id = ?",
+                     (_text(data.get("name", ""), 80), prefix, device_id, queue_id))
+    elif kind == "queue_renamed" and "name" in data:
+        conn.execute("UPDATE site_queues SET name = ? WHERE device_id = ? AND queue_id = ?",
+                     (_text(data["name"], 80), device_id, queue_id))
+    if kind in ("call", "recall") and event["ticket_number"] is not None:
         conn.execute(
-            "INSERT OR IGNORE INTO site_queues (device_id, queue_id) VALUES (?, ?)", (device_id, queue_id)
+            "UPDATE site_queues SET now_serving = ?, service_day = ? WHERE device_id = ? AND queue_id = ?",
+            (event["ticket_number"], day, device_id, queue_id),
         )
-        if kind == "queue_created":
-            conn.execute(
-                "UPDATE site_queues SET name = ?, prefix = ? WHERE device_id = ? AND queue_id = ?",
-                (str(data.get("name", ""))[:80], str(data.get("prefix", ""))[:4], device_id, queue_id),
-            )
-        elif kind == "queue_renamed" and "name" in data:
-            conn.execute(
-                "UPDATE site_queues SET name = ? WHERE device_id = ? AND queue_id = ?",
-                (str(data["name"])[:80], device_id, queue_id),
-            )
-        return
-    if event["ticket_id"] is None or event["ticket_number"] is None:
+    elif day:  # a new service day (its first event, `day_started` included) starts with nobody served
+        conn.execute(
+            "UPDATE site_queues SET service_day = ?, now_serving = NULL WHERE device_id = ? AND queue_id = ?"
+            " AND (service_day IS NULL OR service_day < ?)",
+            (day, device_id, queue_id, day),
+        )
+    if kind not in STATUS_OF or event["ticket_id"] is None or event["ticket_number"] is None:
         return
     status, at = STATUS_OF[kind], event["created_at"]
     if kind == "join":
         conn.execute(
             "INSERT OR IGNORE INTO site_tickets (device_id, ticket_id, queue_id, number, status, service_day,"
             " created_at) VALUES (?, ?, ?, ?, 'WAITING', ?, ?)",
-            (
-                device_id,
-                event["ticket_id"],
-                queue_id,
-                event["ticket_number"],
-                event["service_day"] or at[:10],
-                at,
-            ),
+            (device_id, event["ticket_id"], queue_id, event["ticket_number"], day or at[:10], at),
         )
-    else:
-        conn.execute(
-            "UPDATE site_tickets SET status = ?,"
-            " called_at = CASE WHEN ? THEN COALESCE(called_at, ?) ELSE called_at END,"
-            " completed_at = CASE WHEN ? THEN ? ELSE completed_at END WHERE device_id = ? AND ticket_id = ?",
-            (
-                status,
-                kind == "call",
-                at,
-                status in ("COMPLETED", "NO_SHOW", "CANCELLED"),
-                at,
-                device_id,
-                event["ticket_id"],
-            ),
-        )
-    conn.execute("INSERT OR IGNORE INTO site_queues (device_id, queue_id) VALUES (?, ?)", (device_id, queue_id))
-    if kind in ("call", "recall"):
-        conn.execute(
-            "UPDATE site_queues SET now_serving = ?, service_day = ? WHERE device_id = ? AND queue_id = ?",
-            (event["ticket_number"], event["service_day"], device_id, queue_id),
-        )
-    elif event["service_day"]:  # a new service day starts with nobody served yet
-        conn.execute(
-            "UPDATE site_queues SET service_day = ?, now_serving = NULL WHERE device_id = ? AND queue_id = ?"
-            " AND (service_day IS NULL OR service_day < ?)",
-            (event["service_day"], device_id, queue_id, event["service_day"]),
-        )
+        return
+    conn.execute(
+        "UPDATE site_tickets SET status = ?,"
+        " called_at = CASE WHEN ? THEN COALESCE(called_at, ?) ELSE called_at END,"
+        " completed_at = CASE WHEN ? THEN ? ELSE completed_at END WHERE device_id = ? AND ticket_id = ?",
+        (status, kind == "call", at, status in ("COMPLETED", "NO_SHOW", "CANCELLED"), at, device_id,
+         event["ticket_id"]),
+    )
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -396,7 +394,7 @@ def export_csv(db: Database, device_id: str, day: str) -> str:
             writer.writerow(
                 [
                     _cell(name),
-                    f"{prefix}{row['number']:03d}",
+                    _cell(f"{prefix}{row['number']:03d}"),
                     row["status"],
                     row["created_at"],
                     row["called_at"] or "",
@@ -471,19 +469,19 @@ def healthz():
 
 @bp.post("/api/sync/batches")
 def receive_batch():
-    from .api import answer, parse
+    from .api import answer, parse, read_json
 
     device_id = _site_of_key()
-    raw = request.get_json(silent=True)
+    raw = read_json()  # decoded once: counted, then validated
     limit = current_app.config["HUB_MAX_BATCH"]
-    if isinstance(raw, dict) and isinstance(raw.get("events"), list) and len(raw["events"]) > limit:
+    if isinstance(raw.get("events"), list) and len(raw["events"]) > limit:
         raise TooLarge(f"At most {limit} events per batch.", "batch_too_large")
-    batch = parse(SyncBatch)
+    batch = parse(SyncBatch, raw)
     if batch.device_id != device_id:
         from .errors import Forbidden
 
         raise Forbidden("A box can only send its own events.")
-    return answer(ingest(_db(), device_id, [e.model_dump() for e in batch.events]))
+    return answer(ingest(_db(), device_id, [e.model_dump() for e in batch.events], batch.after))
 
 
 @bp.post("/api/hub/sites")

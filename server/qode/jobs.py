@@ -93,7 +93,8 @@ class Jobs:
     def purge(self) -> dict:
         """Delete ended tickets and events older than QODE_RETENTION_DAYS service days.
 
-        An event the hub has not acknowledged (`sync_state.acked_seq`) is never deleted.
+        With a hub (QODE_SYNC_URL), an event it has not acknowledged (`sync_state.acked_seq`)
+        is never deleted.
         """
         days = self.settings["RETENTION_DAYS"]
         today = datetime.fromisoformat(self.db.clock.service_day())
@@ -108,9 +109,11 @@ class Jobs:
                            " AND t.status NOT IN ('WAITING','CALLED','SERVING') LIMIT ?)", (cutoff_day,)),
             "tickets": ("DELETE FROM tickets WHERE rowid IN (SELECT rowid FROM tickets WHERE service_day < ?"
                         " AND status NOT IN ('WAITING','CALLED','SERVING') LIMIT ?)", (cutoff_day,)),
+            # With a hub, never an event it has not acknowledged; without one, by age alone.
             "events": ("DELETE FROM events WHERE seq IN (SELECT seq FROM events"
-                       " WHERE seq <= (SELECT acked_seq FROM sync_state WHERE id = 1)"
-                       " AND COALESCE(service_day < ?, created_at < ?) LIMIT ?)", (cutoff_day, cutoff_time)),
+                       " WHERE (seq <= (SELECT acked_seq FROM sync_state WHERE id = 1) OR ?)"
+                       " AND COALESCE(service_day < ?, created_at < ?) LIMIT ?)",
+                       (not self.settings["SYNC_URL"], cutoff_day, cutoff_time)),
             "idempotency": ("DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                             " WHERE created_at < ? LIMIT ?)", (stale_keys,)),
         }  # fmt: skip

@@ -323,6 +323,11 @@ class Feed:
             self.hub.publish(host, {"type": "update", "seq": self.last_seq, "events": [],
                                     "state": queues.get(self.db, queue_id), **self.host_extras(queue_id)})
 
+    def nudge_hosts(self) -> None:
+        """`nudge_host` for every queue a host watches."""
+        for channel in self.hub.channels("host:"):
+            self.nudge_host(channel.split(":", 1)[1])
+
     def host_extras(self, queue_id: str) -> dict:
         """What host messages carry beside the state: the day's tickets, the clock, the devices."""
         from . import tickets

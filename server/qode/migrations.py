@@ -204,6 +204,9 @@ def m008_sync_status(conn: sqlite3.Connection) -> None:
     # How the last push to the hub went, for /healthz and the host (the cursor is acked_seq).
     conn.execute("ALTER TABLE sync_state ADD COLUMN last_success TEXT")
     conn.execute("ALTER TABLE sync_state ADD COLUMN last_error TEXT")
+    # The key of the ticket pseudonyms the hub gets instead of ticket ids (the guests' capabilities).
+    conn.execute("ALTER TABLE sync_state ADD COLUMN secret TEXT")
+    conn.execute("UPDATE sync_state SET secret = lower(hex(randomblob(32)))")
 
 
 def migrate(db: Database) -> list[str]:
