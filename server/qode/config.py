@@ -105,7 +105,7 @@ SETTINGS: list[Setting] = [
         "QODE_RETENTION_DAYS",
         "90",
         "Ended tickets and events older than this many service days are deleted nightly "
-        "(events only once the hub has acknowledged them).",
+        "(with a hub set, events only once the hub has acknowledged them).",
     ),
     Setting("QODE_SYNC_URL", "(off)", "The hub this box sends its event log to, e.g. "
             "`https://hub.example.org`. Unset: no sync. The box never waits for the hub."),
