@@ -31,7 +31,7 @@ from . import auth, schemas
 from .clock import iso
 from .db import Database
 from .errors import Conflict, Invalid, NotFound, QodeError, Unauthorized
-from .migrations import _run
+from .migrations import _run, migrate
 
 bp = Blueprint("hub", __name__)
 
@@ -115,16 +115,7 @@ def h001_sites(conn: sqlite3.Connection) -> None:
 
 
 def migrate_hub(db: Database) -> None:
-    with db.write() as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    for name, fn in HUB_MIGRATIONS:
-        with db.write() as conn:
-            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
-                continue
-            fn(conn)
-            conn.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, iso(db.clock.now()))
-            )
+    migrate(db, HUB_MIGRATIONS)
 
 
 # ---- request models ----------------------------------------------------------------------

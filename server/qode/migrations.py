@@ -209,14 +209,15 @@ def m008_sync_status(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE sync_state SET secret = lower(hex(randomblob(32)))")
 
 
-def migrate(db: Database) -> list[str]:
-    """Apply pending migrations, each in its own transaction; return their names."""
+def migrate(db: Database, migrations: list | None = None) -> list[str]:
+    """Apply pending migrations (the box's, or the given list: the hub's), each in its own
+    transaction; return their names."""
     with db.write() as conn:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
     applied = []
-    for name, fn in MIGRATIONS:
+    for name, fn in MIGRATIONS if migrations is None else migrations:
         with db.write() as conn:
             if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
                 continue
