@@ -7,48 +7,19 @@ import Button from '../components/Button.jsx'
 import AddSite from '../components/hub/AddSite.jsx'
 import { contactLevel } from '../components/hub/format.js'
 import SiteCard from '../components/hub/SiteCard.jsx'
-import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import TokenForm from '../components/shared/TokenForm.jsx'
+import { useAdminToken } from '../components/shared/useAdminToken.js'
 import { useNow } from '../hooks/useNow.js'
 import { HUB_TOKEN_KEY, hubApi, saveBlob } from '../lib/hubApi.js'
-import { absoluteUrl, forgetToken, saveToken } from '../lib/screensApi.js'
+import { absoluteUrl } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
 import '../lib/strings.hub.js'
 import { clockTime } from '../lib/time.js'
 
 export const REFRESH_MS = 30 * 1000
-const isAuthError = (err) => err?.status === 401 || err?.status === 403
 
 export default function HubView() {
-  const [token, setToken] = useFragmentToken(HUB_TOKEN_KEY)
-  const [badToken, setBadToken] = useState(false)
-
-  // A new token (pasted link or form): its verdict is still to come.
-  useEffect(() => {
-    if (token) setBadToken(false)
-  }, [token])
-
-  const rejected = useCallback(
-    (err) => {
-      if (!isAuthError(err)) return false
-      forgetToken(HUB_TOKEN_KEY)
-      setBadToken(true)
-      setToken(null)
-      return true
-    },
-    [setToken],
-  )
-
-  function applyToken(value) {
-    saveToken(HUB_TOKEN_KEY, value)
-    setBadToken(false)
-    setToken(value)
-  }
-
-  function forget() {
-    forgetToken(HUB_TOKEN_KEY)
-    setBadToken(false)
-    setToken(null)
-  }
+  const { token, bad, rejected, apply, forget } = useAdminToken(HUB_TOKEN_KEY)
 
   return (
     <div className="min-h-dvh bg-stone-50 text-stone-900">
@@ -60,41 +31,10 @@ export default function HubView() {
         {token ? (
           <Sites key={token} token={token} onRejected={rejected} onForget={forget} />
         ) : (
-          <TokenForm bad={badToken} onToken={applyToken} />
+          <TokenForm keys="hub" bad={bad} onToken={apply} />
         )}
       </main>
     </div>
-  )
-}
-
-function TokenForm({ bad, onToken }) {
-  const [value, setValue] = useState('')
-  return (
-    <section role={bad ? 'alert' : undefined} className="grid gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
-      <h2 className="text-2xl font-bold">{bad ? t('hub.badTokenTitle') : t('hub.needTokenTitle')}</h2>
-      <p className="text-lg">{bad ? t('hub.badTokenBody') : t('hub.needTokenBody')}</p>
-      <form
-        className="grid gap-3"
-        onSubmit={(event) => {
-          event.preventDefault()
-          if (value.trim()) onToken(value.trim())
-        }}
-      >
-        <label className="grid gap-1 text-lg font-semibold">
-          {t('hub.tokenLabel')}
-          <input
-            type="password"
-            autoComplete="off"
-            value={value}
-            onChange={(event) => setValue(event.target.value)}
-            className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-base font-normal"
-          />
-        </label>
-        <Button type="submit" disabled={!value.trim()}>
-          {t('hub.tokenSubmit')}
-        </Button>
-      </form>
-    </section>
   )
 }
 

@@ -4,19 +4,15 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import CopyLink from '../components/screens/CopyLink.jsx'
 import Poster from '../components/screens/Poster.jsx'
-import { useFragmentToken } from '../components/screens/useFragmentToken.js'
-import {
-  ADMIN_TOKEN_KEY,
-  absoluteUrl,
-  forgetToken,
-  paths,
-  saveToken,
-  screensApi,
-} from '../lib/screensApi.js'
+import Field from '../components/shared/Field.jsx'
+import FormCard from '../components/shared/FormCard.jsx'
+import TokenForm from '../components/shared/TokenForm.jsx'
+import { useAdminToken } from '../components/shared/useAdminToken.js'
+import { useSend } from '../components/shared/useSend.js'
+import { ADMIN_TOKEN_KEY, absoluteUrl, paths, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
 
 const PREFIX = /^[A-Za-z0-9]{0,4}$/
-const isAuthError = (err) => err?.status === 401 || err?.status === 403
 
 /** A QueueOut without the one-time secrets of a QueueCreated answer. */
 function publicPart(queue) {
@@ -25,22 +21,13 @@ function publicPart(queue) {
 }
 
 export default function SetupView() {
-  const [token, setToken] = useFragmentToken(ADMIN_TOKEN_KEY)
+  const { token, bad, rejected, apply, forget: forgetToken } = useAdminToken(ADMIN_TOKEN_KEY)
   const api = useMemo(() => (token ? screensApi(token) : null), [token])
   const [list, setList] = useState({ status: 'idle', queues: [], error: null })
   const [hostLinks, setHostLinks] = useState({}) // queue id → host_url, known only in this session
   const [devices, setDevices] = useState({}) // queue id → [DeviceCreated]
   const [posterId, setPosterId] = useState(null)
   const [created, setCreated] = useState(null)
-  const [badToken, setBadToken] = useState(false)
-
-  const rejected = useCallback((err) => {
-    if (!isAuthError(err)) return false
-    forgetToken(ADMIN_TOKEN_KEY)
-    setBadToken(true)
-    setToken(null)
-    return true
-  }, [])
 
   const load = useCallback(async () => {
     if (!api) return
@@ -57,21 +44,8 @@ export default function SetupView() {
     load()
   }, [load])
 
-  // A new token (pasted link or form): its verdict is still to come.
-  useEffect(() => {
-    if (token) setBadToken(false)
-  }, [token])
-
-  function applyToken(value) {
-    saveToken(ADMIN_TOKEN_KEY, value)
-    setBadToken(false)
-    setToken(value)
-  }
-
   function forget() {
-    forgetToken(ADMIN_TOKEN_KEY)
-    setBadToken(false)
-    setToken(null)
+    forgetToken()
     setList({ status: 'idle', queues: [], error: null })
   }
 
@@ -90,7 +64,7 @@ export default function SetupView() {
         <h1 className="text-3xl font-black">{t('setup.title')}</h1>
 
         {!api ? (
-          <TokenForm bad={badToken} onToken={applyToken} />
+          <TokenForm keys="setup" bad={bad} onToken={apply} />
         ) : (
           <>
             <CreateQueue api={api} onCreated={onCreated} onRejected={rejected} />
@@ -146,128 +120,56 @@ export default function SetupView() {
   )
 }
 
-function TokenForm({ bad, onToken }) {
-  const [value, setValue] = useState('')
-  return (
-    <section role={bad ? 'alert' : undefined} className="grid gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
-      <h2 className="text-2xl font-bold">{bad ? t('setup.badTokenTitle') : t('setup.needTokenTitle')}</h2>
-      <p className="text-lg">{bad ? t('setup.badTokenBody') : t('setup.needTokenBody')}</p>
-      <form
-        className="grid gap-3"
-        onSubmit={(event) => {
-          event.preventDefault()
-          if (value.trim()) onToken(value.trim())
-        }}
-      >
-        <label className="grid gap-1 text-lg font-semibold">
-          {t('setup.tokenLabel')}
-          <input
-            type="password"
-            autoComplete="off"
-            value={value}
-            onChange={(event) => setValue(event.target.value)}
-            className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-base font-normal"
-          />
-        </label>
-        <Button type="submit" disabled={!value.trim()}>
-          {t('setup.tokenSubmit')}
-        </Button>
-      </form>
-    </section>
-  )
-}
-
-function Field({ id, label, hint, error, ...props }) {
-  return (
-    <div className="grid gap-1">
-      <label htmlFor={id} className="text-lg font-semibold">
-        {label}
-      </label>
-      <input
-        id={id}
-        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
-        aria-invalid={error ? true : undefined}
-        className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg aria-[invalid=true]:border-red-800"
-        {...props}
-      />
-      <p id={`${id}-hint`} className="text-base text-stone-700">
-        {hint}
-      </p>
-      {error ? (
-        <p id={`${id}-error`} className="text-base font-semibold text-red-800">
-          {error}
-        </p>
-      ) : null}
-    </div>
-  )
-}
-
 function CreateQueue({ api, onCreated, onRejected }) {
   const [name, setName] = useState('')
   const [prefix, setPrefix] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problems, setProblems] = useState({})
-  const [failure, setFailure] = useState(null)
+  const { busy, problems, failure, send } = useSend(onRejected)
 
-  async function submit(event) {
+  function submit(event) {
     event.preventDefault()
     const found = {}
     if (!name.trim()) found.name = t('setup.nameRequired')
     if (!PREFIX.test(prefix.trim())) found.prefix = t('setup.prefixInvalid')
-    setProblems(found)
-    setFailure(null)
-    if (Object.keys(found).length) return
-    setBusy(true)
-    try {
+    send(found, async () => {
       const queue = await api.createQueue({ name: name.trim(), prefix: prefix.trim() })
       setName('')
       setPrefix('')
       onCreated(queue)
-    } catch (err) {
-      if (!onRejected(err)) setFailure(errorText(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (
-    <section aria-labelledby="create-title" className="grid gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
-      <h2 id="create-title" className="text-2xl font-bold">
-        {t('setup.createTitle')}
-      </h2>
-      <form className="grid gap-4" noValidate onSubmit={submit}>
-        <Field
-          id="queue-name"
-          label={t('setup.nameLabel')}
-          hint={t('setup.nameHint')}
-          error={problems.name}
-          value={name}
-          maxLength={80}
-          required
-          onChange={(event) => setName(event.target.value)}
-        />
-        <Field
-          id="queue-prefix"
-          label={t('setup.prefixLabel')}
-          hint={t('setup.prefixHint')}
-          error={problems.prefix}
-          value={prefix}
-          maxLength={4}
-          autoCapitalize="characters"
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(event) => setPrefix(event.target.value)}
-        />
-        {failure ? (
-          <p role="alert" className="text-lg font-semibold text-red-800">
-            {failure}
-          </p>
-        ) : null}
-        <Button type="submit" disabled={busy}>
-          {busy ? t('setup.creating') : t('setup.create')}
-        </Button>
-      </form>
-    </section>
+    <FormCard
+      titleId="create-title"
+      title={t('setup.createTitle')}
+      failure={failure}
+      busy={busy}
+      submitText={busy ? t('setup.creating') : t('setup.create')}
+      onSubmit={submit}
+    >
+      <Field
+        id="queue-name"
+        label={t('setup.nameLabel')}
+        hint={t('setup.nameHint')}
+        error={problems.name}
+        value={name}
+        maxLength={80}
+        required
+        onChange={(event) => setName(event.target.value)}
+      />
+      <Field
+        id="queue-prefix"
+        label={t('setup.prefixLabel')}
+        hint={t('setup.prefixHint')}
+        error={problems.prefix}
+        value={prefix}
+        maxLength={4}
+        autoCapitalize="characters"
+        autoComplete="off"
+        spellCheck={false}
+        onChange={(event) => setPrefix(event.target.value)}
+      />
+    </FormCard>
   )
 }
 

@@ -1,6 +1,6 @@
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
-import { minutesSince } from './format.js'
+import { minutesSince } from '../../lib/ago.js'
 import PrintBadge from './PrintBadge.jsx'
 
 // What the host can do with a called ticket, and with one being served (README, "Lifecycle").

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState } from 'react'
 import Button from '../Button.jsx'
+import StatusRow from '../shared/StatusRow.jsx'
+import { agoText } from '../../lib/ago.js'
 import { t } from '../../lib/strings.js'
-import { minutesSince } from './format.js'
 import Notice from './Notice.jsx'
 import PrintBadge from './PrintBadge.jsx'
 
@@ -20,18 +21,7 @@ const LEVEL = {
   error: 'problem',
   disconnected: 'problem',
 }
-const LOOK = {
-  ok: 'bg-white ring-1 ring-stone-300',
-  warning: 'bg-amber-50 ring-2 ring-amber-600 text-stone-950',
-  problem: 'bg-red-50 ring-2 ring-red-800 text-red-950',
-}
-// Shapes as well as colours: the words say it too, the icon only helps the eye.
-const ICON = { ok: '✓', warning: '!', problem: '⚠\uFE0E' }
-const ICON_LOOK = {
-  ok: 'bg-emerald-100 text-emerald-900',
-  warning: 'bg-amber-200 text-stone-950',
-  problem: 'bg-red-800 text-white',
-}
+const REPORTED = { now: 'host.devices.reportedNow', minutes: 'host.devices.reportedMinutes', hours: 'host.devices.reportedHours' }
 // Tickets a kiosk may still print: the guest is in the building and not done yet.
 const PRINTABLE = new Set(['WAITING', 'CALLED', 'SERVING'])
 // The ones the host may want on paper again (a guest lost theirs).
@@ -75,14 +65,6 @@ export function kioskAnnouncement(seen, kiosks) {
   return { seen: next, text: lines.join(' ') }
 }
 
-function reportedAgo(iso, now) {
-  const minutes = minutesSince(iso, now)
-  if (minutes === null) return null
-  if (minutes < 1) return t('host.devices.reportedNow')
-  if (minutes < 60) return t('host.devices.reportedMinutes', { minutes })
-  return t('host.devices.reportedHours', { hours: Math.floor(minutes / 60) })
-}
-
 function KioskRow({ kiosk, now }) {
   const state = kioskState(kiosk)
   const level = kioskLevel(state)
@@ -92,20 +74,15 @@ function KioskRow({ kiosk, now }) {
   }
   if (kiosk.printer_detail) details.push(kiosk.printer_detail)
   if (kiosk.printer !== null && kiosk.printer !== undefined) {
-    const ago = reportedAgo(kiosk.status_at, now)
+    const ago = agoText(kiosk.status_at, now, REPORTED)
     if (ago) details.push(ago)
   }
   return (
-    <li data-testid={`kiosk-${kiosk.id}`} data-level={level} className={`flex items-start gap-3 rounded-xl p-3 ${LOOK[level]}`}>
-      <span aria-hidden="true" className={`inline-flex size-8 shrink-0 items-center justify-center rounded-full text-lg font-black ${ICON_LOOK[level]}`}>
-        {ICON[level]}
-      </span>
-      <div className="grid min-w-0 gap-0.5">
-        <p className="text-lg font-bold break-words">{kiosk.name}</p>
-        <p className={`text-lg ${level === 'ok' ? '' : 'font-bold'}`}>{kioskStateText(state)}</p>
-        {details.length ? <p className={`text-base break-words ${level === 'problem' ? '' : 'text-stone-700'}`}>{details.join(' · ')}</p> : null}
-      </div>
-    </li>
+    <StatusRow as="li" tone={level} okLook="bg-white ring-1 ring-stone-300" data-testid={`kiosk-${kiosk.id}`} data-level={level}>
+      <p className="text-lg font-bold break-words">{kiosk.name}</p>
+      <p className={`text-lg ${level === 'ok' ? '' : 'font-bold'}`}>{kioskStateText(state)}</p>
+      {details.length ? <p className={`text-base break-words ${level === 'problem' ? '' : 'text-stone-700'}`}>{details.join(' · ')}</p> : null}
+    </StatusRow>
   )
 }
 

@@ -1,13 +1,7 @@
+import { agoText } from '../../lib/ago.js'
 import { t } from '../../lib/strings.js'
-import { minutesSince } from './format.js'
 
-function sentAgo(iso, now) {
-  const minutes = minutesSince(iso, now)
-  if (minutes === null) return t('host.sync.neverSent')
-  if (minutes < 1) return t('host.sync.sentNow')
-  if (minutes < 60) return t('host.sync.sentMinutes', { minutes })
-  return t('host.sync.sentHours', { hours: Math.floor(minutes / 60) })
-}
+const SENT = { now: 'host.sync.sentNow', minutes: 'host.sync.sentMinutes', hours: 'host.sync.sentHours' }
 
 /**
  * How far the hub has this box's events, as one calm line: information, not an alarm (the
@@ -23,7 +17,7 @@ export default function SyncStatus({ sync, now, className = '' }) {
     <div data-testid="sync-status" className={`grid gap-0.5 text-base text-stone-700 ${className}`}>
       <p>
         <span aria-hidden="true">{pending ? '↑ ' : '✓ '}</span>
-        <span className="font-semibold">{headline}</span> · {sentAgo(sync.last_success, now)}
+        <span className="font-semibold">{headline}</span> · {agoText(sync.last_success, now, SENT) ?? t('host.sync.neverSent')}
       </p>
       {error ? (
         <p className="break-words">

@@ -1,7 +1,8 @@
 import { useState } from 'react'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
-import { etaMinutes, minutesSince } from './format.js'
+import { minutesSince } from '../../lib/ago.js'
+import { etaMinutes } from './format.js'
 import PrintBadge from './PrintBadge.jsx'
 
 /**

@@ -1,13 +1,6 @@
 // Small formatting helpers for the host's lists.
 import { minutesUp, remaining } from '../../lib/time.js'
 
-/** Whole minutes from `iso` to `now` (ms), never below 0; null without a time. */
-export function minutesSince(iso, now) {
-  const at = iso ? Date.parse(iso) : NaN
-  if (!Number.isFinite(at)) return null
-  return Math.max(0, Math.floor((now - at) / 60000))
-}
-
 /** A waiting ticket's ETA in minutes, counted down since it arrived; null when unknown. */
 export function etaMinutes(ticket, receivedAt, now) {
   const left = remaining(ticket.eta_seconds, receivedAt, now)

@@ -1,5 +1,10 @@
 import { useEffect, useRef, useState } from 'react'
 import Button from '../Button.jsx'
+import CopyStatus from '../shared/CopyStatus.jsx'
+import Field from '../shared/Field.jsx'
+import FormCard from '../shared/FormCard.jsx'
+import { useCopy } from '../shared/useCopy.js'
+import { useSend } from '../shared/useSend.js'
 import { DEVICE_ID } from '../../lib/hubApi.js'
 import { errorText, t } from '../../lib/strings.js'
 
@@ -22,55 +27,11 @@ export function addErrorText(err, deviceId) {
   return errorText(err)
 }
 
-async function copyText(text, field) {
-  // The clipboard API exists only in secure contexts; on plain http the old select-and-copy works.
-  try {
-    if (globalThis.isSecureContext && globalThis.navigator?.clipboard?.writeText) {
-      await globalThis.navigator.clipboard.writeText(text)
-      return true
-    }
-  } catch {
-    // fall back below
-  }
-  try {
-    field?.focus()
-    field?.select()
-    return document.execCommand?.('copy') === true
-  } catch {
-    return false
-  }
-}
-
-function Field({ id, label, hint, error, ...props }) {
-  return (
-    <div className="grid gap-1">
-      <label htmlFor={id} className="text-lg font-semibold">
-        {label}
-      </label>
-      <input
-        id={id}
-        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
-        aria-invalid={error ? true : undefined}
-        className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg aria-[invalid=true]:border-red-800"
-        {...props}
-      />
-      <p id={`${id}-hint`} className="text-base text-stone-700">
-        {hint}
-      </p>
-      {error ? (
-        <p id={`${id}-error`} className="text-base font-semibold text-red-800">
-          {error}
-        </p>
-      ) : null}
-    </div>
-  )
-}
-
 /** The new site's key, once: the three settings lines to copy, until the admin says they are saved. */
 function NewKey({ site, hubUrl, onDone }) {
   const field = useRef(null)
   const heading = useRef(null)
-  const [result, setResult] = useState(null) // null | "copied" | "failed"
+  const [result, copy] = useCopy() // null | "copied" | "failed"
   const lines = envLines(hubUrl, site)
 
   useEffect(() => {
@@ -94,16 +55,14 @@ function NewKey({ site, hubUrl, onDone }) {
         className="w-full rounded-lg border-2 border-stone-500 bg-white p-3 font-mono text-sm text-stone-900"
       />
       <div className="flex flex-wrap gap-3">
-        <Button className="w-auto flex-1" onClick={async () => setResult((await copyText(lines, field.current)) ? 'copied' : 'failed')}>
+        <Button className="w-auto flex-1" onClick={() => copy(lines, field.current)}>
           {t('hub.copy')}
         </Button>
         <Button kind="secondary" className="w-auto flex-1" onClick={onDone}>
           {t('hub.keyDone')}
         </Button>
       </div>
-      <p aria-live="polite" className="min-h-5 text-sm font-semibold text-stone-800">
-        {result === 'copied' ? t('hub.copied') : result === 'failed' ? t('hub.copyFailed') : ''}
-      </p>
+      <CopyStatus result={result} keys="hub" />
     </div>
   )
 }
@@ -115,74 +74,63 @@ function NewKey({ site, hubUrl, onDone }) {
 export default function AddSite({ api, hubUrl, onAdded, onRejected }) {
   const [deviceId, setDeviceId] = useState('')
   const [name, setName] = useState('')
-  const [problems, setProblems] = useState({})
-  const [failure, setFailure] = useState(null)
-  const [busy, setBusy] = useState(false)
   const [added, setAdded] = useState(null) // {device_id, name, key}: the only copy of the key
+  const { busy, problems, failure, send } = useSend(onRejected)
 
-  async function submit(event) {
+  function submit(event) {
     event.preventDefault()
     const id = deviceId.trim()
     const label = name.trim()
     const found = {}
     if (!DEVICE_ID.test(id)) found.deviceId = t('hub.idInvalid')
     if (nameProblem(label)) found.name = t('hub.nameInvalid')
-    setProblems(found)
-    setFailure(null)
-    if (Object.keys(found).length) return
-    setBusy(true)
-    setAdded(null)
-    try {
+    const add = async () => {
+      setAdded(null)
       const site = await api.addSite({ deviceId: id, name: label })
       setDeviceId('')
       setName('')
       setAdded(site)
       onAdded({ device_id: site.device_id, name: site.name })
-    } catch (err) {
-      if (!onRejected(err)) setFailure(addErrorText(err, id))
-    } finally {
-      setBusy(false)
     }
+    send(found, add, (err) => addErrorText(err, id))
   }
 
   return (
-    <section aria-labelledby="hub-add-title" className="grid gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
-      <h2 id="hub-add-title" className="text-2xl font-bold">
-        {t('hub.addTitle')}
-      </h2>
-      <p className="text-base text-stone-700">{t('hub.addHelp')}</p>
-      {added ? <NewKey key={added.key} site={added} hubUrl={hubUrl} onDone={() => setAdded(null)} /> : null}
-      <form className="grid gap-4" noValidate onSubmit={submit}>
-        <Field
-          id="hub-device-id"
-          label={t('hub.idLabel')}
-          hint={t('hub.idHint')}
-          error={problems.deviceId}
-          value={deviceId}
-          maxLength={64}
-          autoCapitalize="none"
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(event) => setDeviceId(event.target.value)}
-        />
-        <Field
-          id="hub-site-name"
-          label={t('hub.nameLabel')}
-          hint={t('hub.nameHint')}
-          error={problems.name}
-          value={name}
-          maxLength={80}
-          onChange={(event) => setName(event.target.value)}
-        />
-        {failure ? (
-          <p role="alert" className="text-lg font-semibold text-red-800">
-            {failure}
-          </p>
-        ) : null}
-        <Button type="submit" disabled={busy}>
-          {busy ? t('hub.adding') : t('hub.add')}
-        </Button>
-      </form>
-    </section>
+    <FormCard
+      titleId="hub-add-title"
+      title={t('hub.addTitle')}
+      intro={
+        <>
+          <p className="text-base text-stone-700">{t('hub.addHelp')}</p>
+          {added ? <NewKey key={added.key} site={added} hubUrl={hubUrl} onDone={() => setAdded(null)} /> : null}
+        </>
+      }
+      failure={failure}
+      busy={busy}
+      submitText={busy ? t('hub.adding') : t('hub.add')}
+      onSubmit={submit}
+    >
+      <Field
+        id="hub-device-id"
+        label={t('hub.idLabel')}
+        hint={t('hub.idHint')}
+        error={problems.deviceId}
+        value={deviceId}
+        maxLength={64}
+        autoCapitalize="none"
+        autoComplete="off"
+        spellCheck={false}
+        onChange={(event) => setDeviceId(event.target.value)}
+      />
+      <Field
+        id="hub-site-name"
+        label={t('hub.nameLabel')}
+        hint={t('hub.nameHint')}
+        error={problems.name}
+        value={name}
+        maxLength={80}
+        onChange={(event) => setName(event.target.value)}
+      />
+    </FormCard>
   )
 }

@@ -1,4 +1,4 @@
-import { t } from '../../lib/strings.js'
+import HourBars from '../shared/HourBars.jsx'
 import { waitMinutes } from './format.js'
 
 /**
@@ -25,40 +25,5 @@ export function hourBars(waitsPerHour) {
 
 /** Today's average wait per hour at one site: the host dashboard's chart, fed by the hub's figures. */
 export default function HourChart({ waitsPerHour, testId }) {
-  const bars = hourBars(waitsPerHour)
-  const tallest = Math.max(1, ...bars.map((bar) => bar.averageWait ?? 0))
-  return (
-    <figure className="grid gap-2">
-      <figcaption className="text-lg font-semibold">{t('hub.chart')}</figcaption>
-      {bars.length === 0 ? (
-        <p className="text-base text-stone-700">{t('hub.chartEmpty')}</p>
-      ) : (
-        <ul className="flex h-40 items-end gap-1 overflow-x-auto border-b-2 border-stone-700 pb-0" data-testid={testId}>
-          {bars.map((bar) => {
-            const minutes = waitMinutes(bar.averageWait)
-            const label =
-              bar.averageWait === null
-                ? t('hub.barEmpty', { hour: bar.hour })
-                : t('hub.bar', { hour: bar.hour, minutes, count: bar.count })
-            return (
-              <li key={bar.hour} title={label} className="flex h-full min-w-8 flex-1 flex-col items-center justify-end">
-                <span className="sr-only">{label}</span>
-                <span aria-hidden="true" className="text-sm font-semibold tabular-nums">
-                  {minutes ?? ''}
-                </span>
-                <span
-                  aria-hidden="true"
-                  className="w-full rounded-t bg-blue-800"
-                  style={{ height: bar.averageWait === null ? '0' : `${Math.max(2, Math.round((bar.averageWait / tallest) * 70))}%` }}
-                />
-                <span aria-hidden="true" className="pt-1 text-sm tabular-nums text-stone-800">
-                  {bar.hour}
-                </span>
-              </li>
-            )
-          })}
-        </ul>
-      )}
-    </figure>
-  )
+  return <HourBars bars={hourBars(waitsPerHour)} minutes={waitMinutes} keys="hub" testId={testId} />
 }

@@ -1,44 +1,30 @@
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
+import StatusRow from '../shared/StatusRow.jsx'
 import { t } from '../../lib/strings.js'
 import { contactLevel, countText, seenText, waitText } from './format.js'
 import HourChart from './HourChart.jsx'
 
-const LOOK = {
-  ok: 'bg-emerald-50 text-emerald-950',
-  never: 'bg-amber-50 ring-2 ring-amber-600 text-stone-950',
-  stale: 'bg-red-50 ring-2 ring-red-800 text-red-950',
-}
-// Shapes as well as colours: the words say it, the icon only helps the eye.
-const ICON = { ok: '✓', never: '!', stale: '⚠\uFE0E' }
-const ICON_LOOK = {
-  ok: 'bg-emerald-100 text-emerald-900',
-  never: 'bg-amber-200 text-stone-950',
-  stale: 'bg-red-800 text-white',
-}
+// How the contact row looks: out of contact is a problem, not in contact yet a warning.
+const TONE = { ok: 'ok', never: 'warning', stale: 'problem' }
 
 function Contact({ site, now }) {
   const level = contactLevel(site.last_seen, now)
   const seen = seenText(site.last_seen, now)
   return (
-    <div data-testid="contact" data-level={level} className={`flex items-start gap-3 rounded-xl p-3 ${LOOK[level]}`}>
-      <span aria-hidden="true" className={`inline-flex size-8 shrink-0 items-center justify-center rounded-full text-lg font-black ${ICON_LOOK[level]}`}>
-        {ICON[level]}
-      </span>
-      <div className="grid min-w-0 gap-0.5">
-        {level === 'never' ? (
-          <>
-            <p className="text-lg font-bold">{t('hub.neverSeen')}</p>
-            <p className="text-base">{t('hub.neverSeenBody')}</p>
-          </>
-        ) : (
-          <>
-            <p className={`text-lg ${level === 'stale' ? 'font-bold' : 'font-semibold'}`}>{seen}</p>
-            {level === 'stale' ? <p className="text-base font-semibold">{t('hub.stale')}</p> : null}
-          </>
-        )}
-      </div>
-    </div>
+    <StatusRow tone={TONE[level]} okLook="bg-emerald-50 text-emerald-950" data-testid="contact" data-level={level}>
+      {level === 'never' ? (
+        <>
+          <p className="text-lg font-bold">{t('hub.neverSeen')}</p>
+          <p className="text-base">{t('hub.neverSeenBody')}</p>
+        </>
+      ) : (
+        <>
+          <p className={`text-lg ${level === 'stale' ? 'font-bold' : 'font-semibold'}`}>{seen}</p>
+          {level === 'stale' ? <p className="text-base font-semibold">{t('hub.stale')}</p> : null}
+        </>
+      )}
+    </StatusRow>
   )
 }
 

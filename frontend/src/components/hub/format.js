@@ -1,4 +1,5 @@
 // How the hub page reads a site's numbers and times.
+import { agoText } from '../../lib/ago.js'
 import { t } from '../../lib/strings.js'
 
 /** No news from a box for longer than this: the site is out of contact. */
@@ -11,17 +12,10 @@ export function contactLevel(lastSeen, now) {
   return now - at > STALE_MS ? 'stale' : 'ok'
 }
 
+const SEEN = { now: 'hub.seenNow', minutes: 'hub.seenMinutes', hours: 'hub.seenHours', days: 'hub.seenDays' }
+
 /** "Last seen 3 min ago", or null without a time. */
-export function seenText(lastSeen, now) {
-  const at = lastSeen ? Date.parse(lastSeen) : NaN
-  if (!Number.isFinite(at)) return null
-  const minutes = Math.max(0, Math.floor((now - at) / 60000))
-  if (minutes < 1) return t('hub.seenNow')
-  if (minutes < 60) return t('hub.seenMinutes', { minutes })
-  const hours = Math.floor(minutes / 60)
-  if (hours < 48) return t('hub.seenHours', { hours })
-  return t('hub.seenDays', { count: Math.floor(hours / 24) })
-}
+export const seenText = (lastSeen, now) => agoText(lastSeen, now, SEEN)
 
 /** Seconds as whole minutes for a figure ("< 1" below one), or null. */
 export function waitMinutes(seconds) {

@@ -1,40 +1,12 @@
-import { useEffect, useRef, useState } from 'react'
+import { useRef } from 'react'
 import { t } from '../../lib/strings.js'
-
-async function copyText(text, input) {
-  // The clipboard API exists only in secure contexts (https, localhost); the box is usually
-  // reached over plain http on the LAN, where the old select-and-copy still works.
-  try {
-    if (globalThis.isSecureContext && globalThis.navigator?.clipboard?.writeText) {
-      await globalThis.navigator.clipboard.writeText(text)
-      return true
-    }
-  } catch {
-    // fall back below
-  }
-  try {
-    input?.focus()
-    input?.select()
-    return document.execCommand?.('copy') === true
-  } catch {
-    return false
-  }
-}
+import CopyStatus from '../shared/CopyStatus.jsx'
+import { useCopy } from '../shared/useCopy.js'
 
 /** A link as selectable text with a Copy button (and Open, when `open`). */
 export default function CopyLink({ url, label, open = false }) {
   const input = useRef(null)
-  const [result, setResult] = useState(null) // null | "copied" | "failed"
-
-  useEffect(() => {
-    if (result !== 'copied') return undefined
-    const timer = setTimeout(() => setResult(null), 3000)
-    return () => clearTimeout(timer)
-  }, [result])
-
-  async function copy() {
-    setResult((await copyText(url, input.current)) ? 'copied' : 'failed')
-  }
+  const [result, copy] = useCopy(3000) // null | "copied" | "failed"
 
   return (
     <div className="grid gap-1">
@@ -51,7 +23,7 @@ export default function CopyLink({ url, label, open = false }) {
         <div className="flex gap-2">
           <button
             type="button"
-            onClick={copy}
+            onClick={() => copy(url, input.current)}
             className="min-h-12 rounded-lg bg-blue-800 px-4 text-base font-semibold text-white hover:bg-blue-900 active:bg-blue-950"
           >
             {t('screens.copy')}
@@ -68,9 +40,7 @@ export default function CopyLink({ url, label, open = false }) {
           ) : null}
         </div>
       </div>
-      <p aria-live="polite" className="min-h-5 text-sm font-semibold text-stone-800">
-        {result === 'copied' ? t('screens.copied') : result === 'failed' ? t('screens.copyFailed') : ''}
-      </p>
+      <CopyStatus result={result} keys="screens" />
     </div>
   )
 }
