@@ -240,7 +240,7 @@ def _from_the_future(backup: Path, target: Path) -> None:
     (_empty, r"is not a SQLite database"),
     (_truncated, r"is truncated: \d+ bytes of the \d+"),
     (_scribbled, r"is damaged"),
-    (_not_qode, r"not a Qode one \(no events, queues table\)"),
+    (_not_qode, r"not a Qode box.s \(no events, queues table\)"),
     (_from_the_future, r"newer Qode .*m999_from_the_future"),
 ])
 def test_restore_refuses_a_bad_file_and_changes_nothing(app, client, queue, tmp_path, make, message):

@@ -265,3 +265,33 @@ def test_a_box_that_purged_old_events_resumes_after_its_cursor(hub, hub_client):
     assert gap.status_code == 409 and gap.get_json()["error"]["resume_after"] == 0
     ok = send(hub_client, site, late, after=0)  # the box says: nothing of mine lies between
     assert ok.get_json() == {"acked_seq": 504, "stored": 5}
+
+
+def test_the_hub_is_backed_up_and_restored_with_its_own_files(hub, hub_client, box_events, tmp_path):
+    """`qode backup --hub` / `qode restore --hub`: the hub holds the only copy of old history."""
+    import subprocess
+
+    from qode.backup import BOX, HUB, BackupError, check_backup, restore
+
+    from helpers import QODE
+
+    site = register(hub_client, "b1")
+    send(hub_client, site, box_events)
+    data_dir = hub.config["DATA_DIR"]
+    env = {"PATH": "/usr/bin:/bin", "QODE_ADMIN_TOKEN": HUB_ADMIN, "QODE_TIMEZONE": "UTC"}
+    made = subprocess.run([QODE, "backup", "--hub", "--data-dir", str(data_dir)], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert made.returncode == 0, made.stderr
+    path = tmp_path / made.stdout.strip()
+    assert path.name.startswith("hub-") and path.suffix == ".sqlite3"
+    check_backup(path, HUB)
+    with pytest.raises(BackupError, match="not a Qode box"):
+        check_backup(path, BOX)  # a hub's file is never restored over a box
+    restore(path, tmp_path / "again", HUB)
+    again = create_app({"QODE_DATA_DIR": str(tmp_path / "again"), "QODE_ADMIN_TOKEN": HUB_ADMIN,
+                        "QODE_HUB": "on", "QODE_TIMEZONE": "UTC"})
+    events = again.test_client().get("/api/hub/sites/b1/events?limit=1000", headers=hub_admin()).get_json()
+    assert events["events"] == box_events
+    wrong = subprocess.run([QODE, "restore", str(path), "--data-dir", str(tmp_path / "box")],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert wrong.returncode == 1 and "not a Qode box" in wrong.stderr  # without --hub: refused

@@ -13,6 +13,7 @@ import os
 import re
 import sqlite3
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -20,7 +21,30 @@ from typing import IO
 DB_NAME = "qode.db"
 LOCK_NAME = "qode.lock"
 CORE_TABLES = frozenset({"queues", "tickets", "events"})
-BACKUP_RE = re.compile(r"^qode-(\d{8})-(\d{6})(?:-(\d+))?\.sqlite3$")
+BACKUP_RE = re.compile(r"^(qode|hub)-(\d{8})-(\d{6})(?:-(\d+))?\.sqlite3$")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Which database: a venue box's (`qode.db`) or a hub's (`hub.db`, `qode serve --hub`)."""
+
+    db_name: str
+    prefix: str  # of the backup files' names
+    tables: frozenset
+    hub: bool = False
+
+    def migrations(self) -> list:
+        if self.hub:
+            from .hub import HUB_MIGRATIONS
+
+            return HUB_MIGRATIONS
+        from .migrations import MIGRATIONS
+
+        return MIGRATIONS
+
+
+BOX = Kind(DB_NAME, "qode", CORE_TABLES)
+HUB = Kind("hub.db", "hub", frozenset({"sites", "site_events"}), hub=True)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 RUNNING = "Qode is running on this data folder; stop it first (sudo systemctl stop qode)"
 
@@ -110,12 +134,13 @@ def _link_unique(tmp: Path, directory: Path, stem: str, suffix: str) -> Path:
 
 
 def _backup_key(path: Path) -> tuple[str, str, int]:
-    date, clock, n = BACKUP_RE.match(path.name).groups()
+    _, date, clock, n = BACKUP_RE.match(path.name).groups()
     return date, clock, int(n or 1)
 
 
-def _prune(dest_dir: Path, keep: int, made: Path) -> None:
-    backups = sorted((p for p in dest_dir.iterdir() if BACKUP_RE.match(p.name) and p.is_file()),
+def _prune(dest_dir: Path, keep: int, made: Path, kind: Kind) -> None:
+    backups = sorted((p for p in dest_dir.iterdir()
+                      if (m := BACKUP_RE.match(p.name)) and m[1] == kind.prefix and p.is_file()),
                      key=_backup_key, reverse=True)
     # The backup just made always stays: a box whose clock went back (a Pi has no RTC
     # before NTP answers) would otherwise delete its freshest copy as the "oldest".
@@ -124,8 +149,10 @@ def _prune(dest_dir: Path, keep: int, made: Path) -> None:
         old.unlink()
 
 
-def make_backup(db_path: Path, dest_dir: Path, keep: int, now: datetime | None = None) -> Path:
-    """Copy the live database to `dest_dir/qode-YYYYmmdd-HHMMSS.sqlite3` (UTC), keep the newest `keep`.
+def make_backup(db_path: Path, dest_dir: Path, keep: int, now: datetime | None = None,
+                kind: Kind = BOX) -> Path:
+    """Copy the live database to `dest_dir/qode-YYYYmmdd-HHMMSS.sqlite3` (UTC; `hub-…` for a hub's),
+    keep the newest `keep` of its kind.
 
     Safe while the server runs and writes. The copy is integrity-checked and fsynced
     before it gets its name; files not named like a backup are never touched.
@@ -150,23 +177,21 @@ def make_backup(db_path: Path, dest_dir: Path, keep: int, now: datetime | None =
             _copy_database(source, tmp)
         finally:
             source.close()
-        problem = _diagnose(tmp)
+        problem = _diagnose(tmp, kind)
         if problem:
             raise BackupError(f"the copy of {db_path} {problem}; no backup was made")
-        final = _link_unique(tmp, dest_dir, f"qode-{stamp}", ".sqlite3")
+        final = _link_unique(tmp, dest_dir, f"{kind.prefix}-{stamp}", ".sqlite3")
     except sqlite3.Error as err:
         raise BackupError(f"cannot back up {db_path}: {err}") from None
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(dest_dir)
-    _prune(dest_dir, keep, final)
+    _prune(dest_dir, keep, final, kind)
     return final
 
 
-def _diagnose(path: Path) -> str | None:
+def _diagnose(path: Path, kind: Kind = BOX) -> str | None:
     """What is wrong with `path` as a Qode backup, as a phrase following its name; None if nothing."""
-    from .migrations import MIGRATIONS
-
     if not path.is_file():
         return "does not exist (or is not a file)"
     size = path.stat().st_size
@@ -187,9 +212,10 @@ def _diagnose(path: Path) -> str | None:
             if problem:
                 return f"is damaged (integrity check: {problem})"
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            missing = CORE_TABLES - tables
+            missing = kind.tables - tables
             if missing:
-                return f"is a SQLite database but not a Qode one (no {', '.join(sorted(missing))} table)"
+                what = "a Qode hub's" if kind.hub else "a Qode box's"
+                return f"is a SQLite database but not {what} (no {', '.join(sorted(missing))} table)"
             applied = set()
             if "_migrations" in tables:
                 applied = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
@@ -197,16 +223,16 @@ def _diagnose(path: Path) -> str | None:
             conn.close()
     except sqlite3.DatabaseError as err:
         return f"is damaged or not a SQLite database ({err})"
-    unknown = applied - {name for name, _ in MIGRATIONS}
+    unknown = applied - {name for name, _ in kind.migrations()}
     if unknown:
         return (f"was made by a newer Qode (unknown migrations: {', '.join(sorted(unknown))}); "
                 "upgrade Qode before restoring it")
     return None
 
 
-def check_backup(path: Path) -> None:
-    """Raise BackupError unless `path` is an intact SQLite file holding a Qode database."""
-    problem = _diagnose(Path(path))
+def check_backup(path: Path, kind: Kind = BOX) -> None:
+    """Raise BackupError unless `path` is an intact SQLite file holding a Qode database of `kind`."""
+    problem = _diagnose(Path(path), kind)
     if problem:
         raise BackupError(f"{path} {problem}")
 
@@ -271,18 +297,19 @@ def _new_seq_block(path: Path) -> None:
         conn.close()
 
 
-def restore(path: Path, data_dir: Path) -> Path | None:
-    """Replace `<data_dir>/qode.db` with the backup at `path`; the server must be stopped.
+def restore(path: Path, data_dir: Path, kind: Kind = BOX) -> Path | None:
+    """Replace `<data_dir>/qode.db` (a hub's `hub.db`) with the backup at `path`; the server must be
+    stopped.
 
     Returns where the previous database was set aside (None if there was none).
     Raises BackupError, touching nothing, if Qode runs here or the backup is unusable.
     """
     path, data_dir = Path(path), Path(data_dir)
-    check_backup(path)
+    check_backup(path, kind)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = hold_server_lock(data_dir)  # held throughout: no server can start mid-restore
     try:
-        db_path = data_dir / DB_NAME
+        db_path = data_dir / kind.db_name
         fd, name = tempfile.mkstemp(prefix=".qode-restore-", suffix=".tmp", dir=data_dir)
         os.close(fd)
         tmp = Path(name)
@@ -295,10 +322,11 @@ def restore(path: Path, data_dir: Path) -> Path | None:
                     source.close()
             except sqlite3.Error as err:
                 raise BackupError(f"cannot read {path}: {err}") from None
-            problem = _diagnose(tmp)
+            problem = _diagnose(tmp, kind)
             if problem:
                 raise BackupError(f"the copy of {path} {problem}; nothing was changed")
-            _new_seq_block(tmp)
+            if not kind.hub:
+                _new_seq_block(tmp)
             _match_owner(tmp, data_dir)
             _checkpoint(db_path)
             aside = _set_aside(db_path, _stamp(None))

@@ -168,14 +168,15 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def backup(args: argparse.Namespace) -> int:
-    from .backup import BackupError, make_backup
+    from .backup import BOX, HUB, BackupError, make_backup
 
     settings = _settings(args)
     if settings is None:
         return 2
     data_dir: Path = settings["DATA_DIR"]
+    kind = HUB if settings["HUB"] else BOX
     try:
-        path = make_backup(data_dir / "qode.db", data_dir / "backups", settings["BACKUP_KEEP"])
+        path = make_backup(data_dir / kind.db_name, data_dir / "backups", settings["BACKUP_KEEP"], kind=kind)
     except (BackupError, OSError) as err:
         print(f"qode: backup failed: {err}", file=sys.stderr)
         return 1
@@ -184,19 +185,20 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from .backup import BackupError
+    from .backup import BOX, HUB, BackupError
     from .backup import restore as restore_backup
 
     settings = _settings(args)
     if settings is None:
         return 2
     data_dir: Path = settings["DATA_DIR"]
+    kind = HUB if settings["HUB"] else BOX
     try:
-        aside = restore_backup(Path(args.file), data_dir)
+        aside = restore_backup(Path(args.file), data_dir, kind)
     except (BackupError, OSError) as err:
         print(f"qode: not restored: {err}", file=sys.stderr)
         return 1
-    print(f"Restored {args.file} into {data_dir / 'qode.db'}.")
+    print(f"Restored {args.file} into {data_dir / kind.db_name}.")
     if aside:
         print(f"The previous database was set aside as {aside}.")
     else:
@@ -292,11 +294,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("backup", help="copy the database to <data-dir>/backups (safe while serving)")
     p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
+    p.add_argument("--hub", action="store_true", help="a hub's database (hub.db), as QODE_HUB=on")
     p.set_defaults(func=backup)
 
     p = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
     p.add_argument("file", metavar="FILE", help="a backup made by `qode backup`")
     p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
+    p.add_argument("--hub", action="store_true", help="a hub's database (hub.db), as QODE_HUB=on")
     p.set_defaults(func=restore)
 
     args = parser.parse_args(argv)
