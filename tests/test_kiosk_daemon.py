@@ -138,6 +138,31 @@ def test_a_press_that_gives_up_withdraws_a_ticket_made_after_all(tmp_path):
     assert kiosk.printer.printed == []
 
 
+def test_background_jobs_never_turn_a_guest_away(tmp_path):
+    """The channel's copy of each press's job arrives with the answer; the job loop handles it
+    meanwhile. Every press must still be served: a press is refused only while another runs."""
+    import threading
+
+    presses = 30
+    jobs = [{**job(f"job-{i}"), "display_number": f"A{i:03d}"} for i in range(presses)]
+    answers = [{"id": f"t-{i}", "display_number": f"A{i:03d}", "print_job": jobs[i]} for i in range(presses)]
+    kiosk = make_kiosk(tmp_path)
+    kiosk.api = RecordingApi(answers)
+    kiosk._reported = ("ready", "test")  # the server knows the printer
+    loop = threading.Thread(target=kiosk._job_loop, daemon=True)
+    loop.start()
+    try:
+        served = 0
+        for i in range(presses):
+            kiosk._jobs.put((jobs[i], time.monotonic()))
+            served += kiosk.press() is not None
+    finally:
+        kiosk._jobs.put(None)
+        loop.join(timeout=5)
+    assert served == presses
+    assert sorted(t.display_number for t in kiosk.printer.printed) == [f"A{i:03d}" for i in range(presses)]
+
+
 def test_stopping_still_sends_the_queued_acks(tmp_path):
     kiosk = make_kiosk(tmp_path)
     flaky = RecordingApi()

@@ -134,7 +134,9 @@ class Kiosk:
         self.stopping = threading.Event()
         self.device: dict | None = None
         self.public_url: str | None = None
-        self._press_lock = threading.Lock()
+        self._press_lock = threading.Lock()  # held by a press only: background work never blocks a guest
+        self._withdrawing = 0  # presses given up on whose ticket may still turn up
+        self._withdrawing_lock = threading.Lock()
         self._print_lock = threading.Lock()
         self._seen_lock = threading.Lock()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -294,6 +296,8 @@ class Kiosk:
             self.stopping.wait(delay + random.uniform(0, delay / 2))
             delay = min(delay * 2, 4.0)
         self.say(UNREACHABLE)
+        with self._withdrawing_lock:
+            self._withdrawing += 1
         threading.Thread(target=self._withdraw, args=(key,), name="kiosk-withdraw", daemon=True).start()
         return None
 
@@ -304,6 +308,13 @@ class Kiosk:
         """The guest was told "no ticket", but one of the attempts may have made one (its answer
         lost). Keep asking with the same key (the server keeps the answer for 24 h); when it comes,
         mark its job so it never prints and cancel the ticket, so no one waits for a guest who left."""
+        try:
+            self._withdraw_ticket(key, seconds)
+        finally:
+            with self._withdrawing_lock:
+                self._withdrawing -= 1
+
+    def _withdraw_ticket(self, key: str, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         delay = 2.0
         while not self.stopping.is_set() and time.monotonic() < deadline:
@@ -397,10 +408,14 @@ class Kiosk:
                 return
             job, received = item
             try:
-                # A press in progress may be about to print this very job from its own answer, or
-                # to withdraw it: let it decide first.
-                with self._press_lock:
-                    self._print_job(job, received)
+                # A press in progress may be about to print this very job from its own answer, and a
+                # press given up on may be about to withdraw it: let them decide first. They are
+                # waited for, not locked out: a guest's next press is never refused for this.
+                deadline = received + job["expires_in_ms"] / 1000
+                while ((self._press_lock.locked() or self._withdrawing) and time.monotonic() < deadline
+                       and not self.stopping.is_set()):
+                    time.sleep(0.02)
+                self._print_job(job, received)
             except Exception:  # noqa: BLE001 - one bad job must not stop the printing
                 log.exception("printing job %s", job.get("id"))
 
@@ -471,15 +486,13 @@ class Kiosk:
 
     def _status_loop(self) -> None:
         while not self.stopping.wait(self.config.status_seconds):
-            if self._press_lock.acquire(blocking=False):
-                try:
-                    with self._print_lock:
-                        state, detail = self.printer.check()
-                    self.report(state, detail)
-                    if state in printers.PRINTABLE:
-                        self.led.idle()
-                finally:
-                    self._press_lock.release()
+            if self._press_lock.locked():
+                continue  # a press checks the printer itself
+            with self._print_lock:  # between tickets, never during one; a press only waits a moment
+                state, detail = self.printer.check()
+            self.report(state, detail)
+            if state in printers.PRINTABLE:
+                self.led.idle()
 
     # ---- the device channel ---------------------------------------------------------
 
