@@ -72,7 +72,7 @@ stuck.set()
 
 
 def test_slow_client_is_dropped_and_never_stalls_the_others():
-    """One client that never reads, 50 healthy ones, 500 broadcasts, each under 5 ms.
+    """One client that never reads, 50 healthy ones, 500 broadcasts, none waiting for the stuck one.
 
     Run under gevent in a child process, as in the server: there, publish never yields.
     """
@@ -81,7 +81,9 @@ def test_slow_client_is_dropped_and_never_stalls_the_others():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["counts"] == [500] * 50
     assert result["slow_closed"] and result["members"] == 50
-    assert result["slowest_ms"] < 5, f"a broadcast took {result['slowest_ms']:.1f} ms"
+    # A broadcast that waited on the stuck client would take until the end of the run (seconds);
+    # the bound is loose because a busy 2-core CI machine can pause any process for milliseconds.
+    assert result["slowest_ms"] < 100, f"a broadcast took {result['slowest_ms']:.1f} ms"
 
 
 def test_frame_matches_wsproto():
@@ -157,4 +159,6 @@ def test_fast_path_keeps_frames_whole_and_in_order():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["peer0_exact"] and result["peer1_exact"], result
     assert result["silent_dropped"] and result["members"] == 2, result
-    assert result["slowest_ms"] < 5, f"a broadcast took {result['slowest_ms']:.1f} ms"
+    # A broadcast that waited on the stuck client would take until the end of the run (seconds);
+    # the bound is loose because a busy 2-core CI machine can pause any process for milliseconds.
+    assert result["slowest_ms"] < 100, f"a broadcast took {result['slowest_ms']:.1f} ms"

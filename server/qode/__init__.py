@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, request
 
 __version__ = "0.1.0"
@@ -67,6 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     feed.sync = sync.of(app)
     feed.sync.on_change = feed.nudge_hosts  # a hub lost or found shows on the dashboards at once
+    # A disk that fills or turns read-only shows on the dashboards at once (never from inside the
+    # failed write: the nudge reads the database and sends on sockets).
+    db.on_fault.append(lambda: threading.Thread(target=feed.nudge_hosts, daemon=True).start())
     if settings["PUBLIC_URL"]:
         feed.public_url = settings["PUBLIC_URL"]
     app.extensions["qode_live"] = feed

@@ -209,21 +209,36 @@ def host_of_ticket(ticket_id: str) -> auth.Principal:
 @operation("GET", "/healthz", "Liveness and database check",
            responses={200: schemas.Health, 503: schemas.Health})
 def healthz():
+    """Answers 200 only when the database reads and can take a write; 503 names what is wrong."""
+    storage = None
     try:
         with db().read() as conn:
             conn.execute("SELECT 1 FROM queues LIMIT 1").fetchall()
-        state = "ok"
+        storage = db().storage()
+        state = "ok" if storage["ok"] else "error"
     except Exception:  # noqa: BLE001 - any database fault means "degraded", never a 500
         current_app.logger.exception("health check: database error")
         state = "error"
     body = {"status": "ok" if state == "ok" else "degraded",
             "version": current_app.config["VERSION"], "db": state, "clock": db().clock.trust(),
-            "public_url": public_url(), "first_boot": state == "ok" and queues.count(db()) == 0}
+            "public_url": public_url(), "first_boot": state == "ok" and queues.count(db()) == 0,
+            "storage": storage_status(storage)}
     if state == "ok":
         from . import sync
 
         body["sync"] = sync.of(current_app).status()
     return answer(body, 200 if state == "ok" else 503)
+
+
+def storage_status(storage: dict | None) -> dict:
+    """What /healthz and the host dashboard say about saving: ok, or the reason and its message."""
+    from .errors import STORAGE_MESSAGES
+
+    if storage is None:
+        return {"ok": False, "reason": "io_error", "message": STORAGE_MESSAGES["io_error"]}
+    reason = storage["reason"]
+    return {"ok": storage["ok"], "reason": reason, "message": STORAGE_MESSAGES.get(reason) if reason else None,
+            "free_bytes": storage["free_bytes"]}
 
 
 @operation("POST", "/api/clock", "Give the box the tablet's time when its own clock is not set (host)",

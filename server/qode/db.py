@@ -8,8 +8,10 @@ never waits for a lock upgrade and never interleaves with another. Nested
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,41 @@ import sqlite_utils
 from .clock import Clock
 
 READER_POOL = 4  # idle read-only connections kept; one gevent worker rarely needs more than one
+MIN_FREE_BYTES = 1024 * 1024  # below this much free space the box reports it cannot save
+FAULT_SHOWN_SECONDS = 30  # a failed write with no success since shows on /healthz this long
+
+# SQLite's primary result codes that mean the storage, not the request, is at fault.
+STORAGE_FAULTS = {
+    13: "disk_full",  # SQLITE_FULL
+    8: "read_only",  # SQLITE_READONLY
+    3: "read_only",  # SQLITE_PERM
+    10: "io_error",  # SQLITE_IOERR
+    14: "io_error",  # SQLITE_CANTOPEN
+    11: "corrupt",  # SQLITE_CORRUPT
+    26: "corrupt",  # SQLITE_NOTADB
+    5: "busy",  # SQLITE_BUSY: another process holds the lock past busy_timeout
+}
+
+
+# Faults the check above sees again by itself (free space, a write to the file); others, such as
+# an I/O error, show for FAULT_SHOWN_SECONDS after the write that met them.
+RECHECKED = {"disk_full", "read_only"}
+
+
+def storage_fault(err: BaseException) -> str | None:
+    """The storage reason behind a SQLite error (`disk_full`, `read_only`, ...), or None for others."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if not isinstance(err, sqlite3.Error) or code is None:
+        return None
+    return STORAGE_FAULTS.get(code & 0xFF)
+
+
+class StorageFault(Exception):
+    """A write or read failed because of the disk or the database file; `reason` says which."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
 
 
 def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
@@ -49,6 +86,88 @@ class Database:
         self.version = 0
         self.memo: dict = {}
         self.on_commit: list = []  # called after each commit (the live feed's wake-up)
+        self.on_fault: list = []  # called when the storage fault shown to the host changes
+        # The last storage fault of a write: (reason, monotonic time); None after a success.
+        self.fault: tuple[str, float] | None = None
+        self._reopen_writer = False
+
+    def _fail(self, err: sqlite3.Error) -> StorageFault | None:
+        """Record a write's storage fault; the StorageFault to raise instead, or None."""
+        reason = storage_fault(err)
+        if reason is None:
+            return None
+        changed = self.fault is None or self.fault[0] != reason
+        self.fault = (reason, time.monotonic())
+        # SQLite opens a file it cannot write read-only and stays so: reopen once it may be writable.
+        self._reopen_writer = reason == "read_only"
+        if changed:
+            self._tell_fault()
+        return StorageFault(reason, str(err))
+
+    def _recovered(self) -> None:
+        if self.fault is not None:
+            self.fault = None
+            self._tell_fault()
+
+    def _tell_fault(self) -> None:
+        for callback in self.on_fault:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - telling the host must never break a write
+                pass
+
+    def _open_writer(self) -> None:
+        """Open the writer connection afresh (after the file was read-only)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        _configure(conn, self.busy_timeout_ms)
+        old, self._conn = self._conn, conn
+        self.utils = sqlite_utils.Database(conn)
+        old.close()
+        self._reopen_writer = False
+
+    def storage(self) -> dict:
+        """Can the box save? `{"ok", "reason", "free_bytes"}`, checked now, for /healthz and the host.
+
+        A small write that is rolled back proves the file takes writes; free space on the data
+        folder's disk tells a full disk (a rolled-back write never reaches the disk); a write that
+        failed since the last success with an I/O error (which cannot be re-checked) still shows
+        for a while.
+        """
+        reason = None
+        try:
+            stat = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+            free = stat.f_bavail * stat.f_frsize
+        except OSError:
+            free = None
+        try:
+            with self._lock:
+                if self._depth:
+                    raise RuntimeError("storage check inside a write transaction")
+                if self._reopen_writer:
+                    self._open_writer()
+                conn = self._conn
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute("INSERT INTO _migrations (name, applied_at) VALUES ('(storage probe)', '')")
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+        except sqlite3.Error as err:
+            reason = storage_fault(err) or "io_error"
+            if reason == "read_only":
+                self._reopen_writer = True
+        if reason is None and free is not None and free < MIN_FREE_BYTES:
+            reason = "disk_full"
+        if reason is None and self.fault is not None and self.fault[0] not in RECHECKED:
+            if time.monotonic() - self.fault[1] < FAULT_SHOWN_SECONDS:
+                reason = self.fault[0]
+        if reason is None:
+            self._recovered()
+        elif self.fault is None or self.fault[0] != reason:
+            self.fault = (reason, time.monotonic())
+            self._tell_fault()
+        return {"ok": reason is None, "reason": reason, "free_bytes": free}
 
     def close(self) -> None:
         with self._lock:
@@ -70,6 +189,11 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (`BEGIN IMMEDIATE`); nested blocks are savepoints."""
         with self._lock:
+            if self._reopen_writer and not self._depth:
+                try:
+                    self._open_writer()
+                except sqlite3.Error as err:
+                    raise (self._fail(err) or err) from err
             conn = self._conn
             if self._depth:
                 name = f"sp{self._depth}"
@@ -78,31 +202,39 @@ class Database:
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute(f"ROLLBACK TO {name}")
-                    conn.execute(f"RELEASE {name}")
+                    if conn.in_transaction:  # a full disk may have rolled back everything already
+                        conn.execute(f"ROLLBACK TO {name}")
+                        conn.execute(f"RELEASE {name}")
                     raise
                 else:
                     conn.execute(f"RELEASE {name}")
                 finally:
                     self._depth -= 1
                 return
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as err:
+                raise (self._fail(err) or err) from err
             self._depth, self._owner = 1, threading.get_ident()
             try:
                 yield conn
-            except BaseException:
+            except BaseException as err:
                 if conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O)
                     conn.execute("ROLLBACK")
+                fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
+                if fault is not None:
+                    raise fault from err
                 raise
             else:
                 try:
                     conn.execute("COMMIT")
-                except sqlite3.Error:
+                except sqlite3.Error as err:
                     # A failed COMMIT leaves the transaction open: end it, or every later
                     # BEGIN would fail until a restart.
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
-                    raise
+                    raise (self._fail(err) or err) from err
+                self._recovered()
                 self.version += 1
                 for callback in self.on_commit:
                     callback()

@@ -10,6 +10,8 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from .db import StorageFault, storage_fault
+
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +66,21 @@ class Conflict(QodeError):
     code = "conflict"
 
 
+STORAGE_MESSAGES = {
+    "disk_full": "The box cannot save: its disk is full. Nothing was changed; try again once space is freed.",
+    "read_only": "The box cannot save: its database file is read-only. Nothing was changed.",
+    "io_error": "The box cannot save: the disk reports an error. Nothing was changed.",
+    "corrupt": "The box cannot save: its database file is damaged. Nothing was changed.",
+    "busy": "The box's database is busy. Nothing was changed; try again in a moment.",
+}
+
+
+def storage_error(reason: str) -> tuple[int, str, str, dict]:
+    """The answer to a storage fault: 503, `storage_<reason>`, a message and `Retry-After`."""
+    message = STORAGE_MESSAGES.get(reason, STORAGE_MESSAGES["io_error"])
+    return 503, f"storage_{reason}", message, {"Retry-After": "2" if reason == "busy" else "30"}
+
+
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
@@ -108,10 +125,22 @@ def init_app(app: Flask) -> None:
             headers["Retry-After"] = str(int(expiry))
         return error_response(status, code, message, headers)
 
+    @app.errorhandler(StorageFault)
+    def _storage(err: StorageFault):
+        log.warning("storage fault on %s: %s", _rule(), err)
+        return error_response(*storage_error(err.reason))
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        reason = storage_fault(err)  # e.g. a read that hit an I/O error
+        if reason is not None:
+            log.warning("storage fault on %s: %s", _rule(), err)
+            return error_response(*storage_error(reason))
         # Only a bug lands here; the client still gets the contract's shape.
-        # The route pattern, not the path: ticket ids in paths are bearer capabilities.
-        rule = request.url_rule.rule if request.url_rule else "(no route)"
-        log.exception("unhandled error on %s %s", request.method, rule)
+        log.exception("unhandled error on %s", _rule())
         return error_response(500, "internal_error", "Something went wrong on the server.")
+
+
+def _rule() -> str:
+    # The route pattern, not the path: ticket ids in paths are bearer capabilities.
+    return f"{request.method} {request.url_rule.rule if request.url_rule else '(no route)'}"

@@ -212,6 +212,24 @@ def _scheduler_class():
     return MonotonicScheduler
 
 
+def _storage_guarded(fn):
+    """`fn`, logging a storage fault (full disk, read-only file) as one line instead of a traceback:
+    the host dashboard and /healthz already say it, and the job simply runs again later."""
+    from functools import wraps
+
+    from .db import StorageFault
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StorageFault as err:
+            log.warning("job %s: the box cannot save (%s); it runs again later", fn.__name__, err.reason)
+            return None
+
+    return run
+
+
 def start(app) -> object | None:
     """Start the scheduler for `app` if this process wins the lock; returns it, or None."""
     settings = app.config
@@ -224,23 +242,27 @@ def start(app) -> object | None:
     jobs = Jobs(app.extensions["qode_db"], settings, app.extensions["qode_live"])
     scheduler = _scheduler_class()(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
                                                                 "misfire_grace_time": None})
+
+    def add(fn, *args, **kwargs):
+        scheduler.add_job(_storage_guarded(fn), *args, **kwargs)
+
     every = settings["ETA_REFRESH_SECONDS"]
-    scheduler.add_job(jobs.eta_refresh, "interval", seconds=every, id="eta_refresh")
-    scheduler.add_job(jobs.auto_no_show, "interval", seconds=NO_SHOW_SECONDS, id="auto_no_show")
-    scheduler.add_job(jobs.print_expiry, "interval", seconds=PRINT_EXPIRY_SECONDS, id="print_expiry")
+    add(jobs.eta_refresh, "interval", seconds=every, id="eta_refresh")
+    add(jobs.auto_no_show, "interval", seconds=NO_SHOW_SECONDS, id="auto_no_show")
+    add(jobs.print_expiry, "interval", seconds=PRINT_EXPIRY_SECONDS, id="print_expiry")
     if settings["SYNC_URL"]:
         from . import sync
 
-        scheduler.add_job(sync.of(app).push, "interval", seconds=settings["SYNC_SECONDS"], id="sync")
-    scheduler.add_job(jobs.rollover, "interval", seconds=HOUSEKEEPING_SECONDS, id="rollover")
-    scheduler.add_job(jobs.checkpoint, "interval", seconds=CHECKPOINT_SECONDS, id="checkpoint")
+        add(sync.of(app).push, "interval", seconds=settings["SYNC_SECONDS"], id="sync")
+    add(jobs.rollover, "interval", seconds=HOUSEKEEPING_SECONDS, id="rollover")
+    add(jobs.checkpoint, "interval", seconds=CHECKPOINT_SECONDS, id="checkpoint")
     day = settings["DAY_STARTS_AT"]
     later = (datetime.combine(datetime(2000, 1, 1), day) + timedelta(minutes=15)).time()
     # Nightly, at the venue's day start: the quietest moment, and the day just ended is whole;
     # the purge 15 minutes after the backup.
-    scheduler.add_job(jobs.backup, CronTrigger(hour=day.hour, minute=day.minute, timezone=settings["TIMEZONE"]),
+    add(jobs.backup, CronTrigger(hour=day.hour, minute=day.minute, timezone=settings["TIMEZONE"]),
                       id="backup")
-    scheduler.add_job(jobs.purge, CronTrigger(hour=later.hour, minute=later.minute,
+    add(jobs.purge, CronTrigger(hour=later.hour, minute=later.minute,
                                               timezone=settings["TIMEZONE"]), id="purge")
     scheduler.start()
     app.extensions["qode_jobs"] = jobs

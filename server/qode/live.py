@@ -193,6 +193,14 @@ def host_event(event: dict) -> dict:
     return {key: event[key] for key in ("seq", "type", "ticket_id", "ticket_number", "data", "created_at")}
 
 
+def storage_view(fault: tuple[str, float] | None) -> dict:
+    """Whether the box can save, as the host dashboard shows it (the last write's outcome)."""
+    from .errors import STORAGE_MESSAGES
+
+    reason = fault[0] if fault else None
+    return {"ok": reason is None, "reason": reason, "message": STORAGE_MESSAGES.get(reason) if reason else None}
+
+
 def eta_is_news(sent: int | None, sent_at: float, fresh: int | None, now: float) -> bool:
     """Whether a fresh `eta_seconds` differs from the one sent, counted down since, by more than
     max(30 s, 10 %) (ETA.md): a prediction that only confirms the countdown is not news."""
@@ -314,14 +322,17 @@ class Feed:
             self.hub.publish(channel, {"type": "print", "seq": event["seq"], "job": message})
 
     def nudge_host(self, queue_id: str) -> None:
-        """A host update with no events: a kiosk's socket came or went (nothing was written)."""
+        """A host update with no events: a kiosk's socket came or went, or the disk stopped or started
+        taking writes (nothing was written)."""
         from . import queues
 
         host = f"host:{queue_id}"
         if self.hub.count(host):
             # The feed's own position: a later update with the events after it must not look old.
+            # It is news to every host, even one whose snapshot is as new: no event carries it.
             self.hub.publish(host, {"type": "update", "seq": self.last_seq, "events": [],
-                                    "state": queues.get(self.db, queue_id), **self.host_extras(queue_id)})
+                                    "state": queues.get(self.db, queue_id), **self.host_extras(queue_id)},
+                             news=True)
 
     def nudge_hosts(self) -> None:
         """`nudge_host` for every queue a host watches."""
@@ -337,6 +348,7 @@ class Feed:
                   "devices": printing.list_devices(self.db, queue_id, self.hub)}
         if self.sync is not None:
             extras["sync"] = self.sync.status()
+        extras["storage"] = storage_view(self.db.fault)
         return extras
 
     def _send_tickets(self, channels: list[str], seq: int, news: bool = False) -> int:

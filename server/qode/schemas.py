@@ -285,6 +285,13 @@ class SyncStatus(BaseModel):
     last_error: str | None
 
 
+class StorageState(BaseModel):
+    ok: bool = Field(description="The database can take writes")
+    reason: Literal["disk_full", "read_only", "io_error", "corrupt", "busy"] | None
+    message: str | None = Field(description="What the host dashboard shows when the box cannot save")
+    free_bytes: int | None = Field(None, description="Free space on the data folder's disk")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
@@ -293,6 +300,7 @@ class Health(BaseModel):
     public_url: str = Field(description="The base of the links and QR codes this box hands out")
     first_boot: bool = Field(description="No queue exists yet: the box still waits for its setup")
     sync: SyncStatus | None = Field(None, description="How far the hub has this box's event log")
+    storage: StorageState = Field(description="Whether the box can save; 503 with the reason when not")
 
 
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it

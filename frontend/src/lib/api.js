@@ -66,7 +66,9 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
       const detail = data?.error
       const code = typeof detail?.code === 'string' ? detail.code : `http_${response.status}`
       const message = typeof detail?.message === 'string' && detail.message ? detail.message : t('error.generic')
-      throw new ApiError(response.status, code, message)
+      const err = new ApiError(response.status, code, message)
+      err.body = data // e.g. a 503 /healthz still says what is wrong
+      throw err
     }
     if (data === null && text) throw new ApiError(response.status, 'bad_response', t('error.generic'))
     return data

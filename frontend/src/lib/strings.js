@@ -82,6 +82,10 @@ const base = {
     'error.queue_closed': 'This line is closed and is not taking new tickets.',
     'error.illegal_transition': 'That is not possible any more: your ticket has moved on.',
     'error.generic': 'Something went wrong. Please try again.',
+    'error.storage_disk_full': 'The box cannot save right now, so no ticket was made. Please ask the staff.',
+    'error.storage_read_only': 'The box cannot save right now, so no ticket was made. Please ask the staff.',
+    'error.storage_io_error': 'The box cannot save right now, so no ticket was made. Please ask the staff.',
+    'error.storage_busy': 'The box is busy. Please try again in a moment.',
   },
 
   de: {
@@ -160,6 +164,10 @@ const base = {
     'error.queue_closed': 'Diese Warteschlange ist geschlossen und gibt keine neuen Tickets aus.',
     'error.illegal_transition': 'Das geht nicht mehr: Ihr Ticket ist schon weiter.',
     'error.generic': 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
+    'error.storage_disk_full': 'Die Box kann gerade nicht speichern, daher wurde kein Ticket erstellt. Bitte fragen Sie das Personal.',
+    'error.storage_read_only': 'Die Box kann gerade nicht speichern, daher wurde kein Ticket erstellt. Bitte fragen Sie das Personal.',
+    'error.storage_io_error': 'Die Box kann gerade nicht speichern, daher wurde kein Ticket erstellt. Bitte fragen Sie das Personal.',
+    'error.storage_busy': 'Die Box ist beschäftigt. Bitte versuchen Sie es gleich noch einmal.',
   },
 }
 

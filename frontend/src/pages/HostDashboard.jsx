@@ -5,6 +5,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
 import CallPanel, { validCounter } from '../components/host/CallPanel.jsx'
+import StorageBanner from '../components/host/StorageBanner.jsx'
 import ClockBanner from '../components/host/ClockBanner.jsx'
 import DevicesPanel, { hasPrinter } from '../components/host/DevicesPanel.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
@@ -45,7 +46,8 @@ const isAuthError = (err) => err?.status === 401 || err?.status === 403
  * The host channel's payload: the queue state, the day's tickets, the box's clock and the
  * line's devices (kiosks with their printers). A message without `devices` (an older box)
  * leaves the ones known so far; none ever known means "no information", not "no kiosks".
- * `sync` (how far the hub has the box's events) likewise, when the box sends it.
+ * `sync` (how far the hub has the box's events) likewise, when the box sends it, and
+ * `storage` (whether the box can save).
  */
 export function hostPayload(message) {
   if (!message || (!message.state && !Array.isArray(message.tickets))) return null
@@ -55,6 +57,7 @@ export function hostPayload(message) {
   if (message.clock) out.clock = message.clock
   if (Array.isArray(message.devices)) out.devices = message.devices
   if (message.sync && typeof message.sync === 'object') out.sync = message.sync
+  if (message.storage && typeof message.storage === 'object') out.storage = message.storage
   return out
 }
 
@@ -120,6 +123,8 @@ function Dashboard({ queueId, token, onAccepted }) {
     if (knownDevices) out.devices = knownDevices
     const sync = health.status === 'fulfilled' && health.value?.sync ? health.value.sync : syncRef.current
     if (sync) out.sync = sync
+    if (health.status === 'fulfilled' && health.value?.storage) out.storage = health.value.storage
+    else if (health.status === 'rejected' && health.reason?.body?.storage) out.storage = health.reason.body.storage
     return out
   }, [api])
 
@@ -190,6 +195,10 @@ function Dashboard({ queueId, token, onAccepted }) {
         return { ok: false, error: err, message: t('host.badToken.title') }
       }
       const message = hostErrorText(err)
+      // The box could not save: show why at once, before the live channel says so.
+      if (String(err?.code ?? '').startsWith('storage_') && stateRef.current) {
+        replace({ ...stateRef.current, storage: { ok: false, reason: err.code.slice('storage_'.length) } })
+      }
       if (notify) setNotice({ tone: KIND.has(err?.code) ? 'info' : 'error', text: message })
       if (err?.status === 409 || err?.status === 404) refresh()
       return { ok: false, error: err, message }
@@ -343,7 +352,8 @@ function Dashboard({ queueId, token, onAccepted }) {
       </header>
 
       <main className="mx-auto grid max-w-6xl gap-6 px-4 py-6 md:grid-cols-2">
-        <div className="empty:hidden md:col-span-2">
+        <div className="grid gap-4 empty:hidden md:col-span-2">
+          <StorageBanner storage={state.storage} />
           <ClockBanner clock={state.clock} onUseTabletTime={sendTabletTime} />
         </div>
         <div className="grid content-start gap-6">
