@@ -342,3 +342,24 @@ def test_the_host_page_says_at_once_that_the_box_cannot_save(tmp_path, mountable
         proc.stop()
         subprocess.run(["umount", "-l", str(disk)], check=False)
     assert "Traceback" not in proc.log.read_text()
+
+
+def test_the_storage_check_says_busy_at_once_when_another_process_holds_the_lock(tmp_path):
+    """/healthz must answer well within the watchdog's time even when it cannot write."""
+    from qode.migrations import migrate
+
+    db = Database(tmp_path / "q.db", busy_timeout_ms=5000)
+    migrate(db)
+    other = sqlite3.connect(tmp_path / "q.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. a stuck tool holding the write lock
+    try:
+        started = time.monotonic()
+        state = db.storage()
+        waited = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert state["ok"] is False and state["reason"] == "busy"
+    assert waited < 4  # the probe's own short wait, not the 5 s busy timeout
+    assert db.storage()["ok"] is True
+    assert db._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000  # restored for real writes
