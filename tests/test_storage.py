@@ -301,6 +301,7 @@ def test_the_host_page_says_at_once_that_the_box_cannot_save(tmp_path, mountable
     """In Chromium: the host dashboard shows "The box cannot save: disk full" when the disk fills
     (told by the live channel, not on the next refresh), and drops it once space is freed."""
     from playwright.sync_api import expect, sync_playwright
+
     from test_pages_e2e import ARGS, CHROMIUM, SHOTS
 
     disk = tmp_path / "disk"

@@ -40,7 +40,7 @@ STORAGE_FAULTS = {
 
 # Faults the check above sees again by itself (free space, a write to the file); others, such as
 # an I/O error, show for FAULT_SHOWN_SECONDS after the write that met them.
-RECHECKED = {"disk_full", "read_only"}
+RECHECKED = {"disk_full", "read_only", "busy"}
 
 
 def storage_fault(err: BaseException) -> str | None:
