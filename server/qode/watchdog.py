@@ -113,6 +113,7 @@ class Watchdog:
         self.period = period
         self.interval = period / 3 if period else None
         self.timeout = min(CHECK_TIMEOUT, self.interval) if self.interval else CHECK_TIMEOUT
+        self.thread: threading.Thread | None = None
 
     def settings(self) -> dict:
         """gunicorn settings: the hook that starts the checks, and a worker timeout that leaves
@@ -133,10 +134,13 @@ class Watchdog:
 
     def start(self, arbiter) -> None:
         """gunicorn's when_ready hook (in the master, before the worker is forked)."""
+        if self.thread is not None:
+            return
         host, port = arbiter.LISTENERS[0].sock.getsockname()[:2]  # numeric, the real port
         target = check_address(host, port)
-        threading.Thread(target=self.run, args=(target, arbiter), name="qode-watchdog",
-                         daemon=True).start()
+        self.thread = threading.Thread(target=self.run, args=(target, arbiter), name="qode-watchdog",
+                                       daemon=True)
+        self.thread.start()
 
     def run(self, target: tuple[str, int], arbiter) -> None:
         """Check the worker forever: READY=1 on the first answer, then WATCHDOG=1 after each one."""
@@ -149,8 +153,8 @@ class Watchdog:
             status = answers(*target, self.timeout)
             if status is None:
                 if ready and not failing:
-                    log.error("watchdog: the worker did not answer GET /healthz on %s:%s within %.1f s; "
-                              "systemd restarts the server after %.0f s without an answer",
+                    log.error("watchdog: the worker did not answer GET /healthz on %s:%s within %.1f s "
+                              "(after %.0f s without an answer, systemd restarts the server)",
                               *target, self.timeout, self.period or 0)
                 failing = True
             else:
