@@ -15,6 +15,8 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
 
+from . import watchdog
+
 
 def _write_json_error(sock, status_int, reason, mesg):
     code = reason.lower().replace(" ", "_") or "bad_request"
@@ -69,6 +71,8 @@ class Server(BaseApplication):
         from .config import load
 
         self.max_clients = load()["MAX_CLIENTS"]
+        # Under systemd: READY=1 and WATCHDOG=1 from a check that the worker answers (watchdog.py).
+        self.watchdog = watchdog.from_environ()
         super().__init__()
 
     def load_config(self):
@@ -84,6 +88,7 @@ class Server(BaseApplication):
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "info",
+            **self.watchdog.settings(),
             **self.extra,
         }
         for key, value in settings.items():
