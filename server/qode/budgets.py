@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import time
 
@@ -142,8 +143,9 @@ class MemoryTrimmer:
     """Give the heap back to the system once many live sockets have closed.
 
     Each socket's greenlet, buffers and frames come from malloc; after a flood closes,
-    glibc keeps the freed memory in its arenas and the worker's RSS stays at the peak.
-    `malloc_trim(0)` returns it. It runs shortly after the count has fallen by
+    their objects wait in reference cycles for the oldest GC generation, and glibc keeps
+    freed memory in its heap, so the worker's RSS stays at the peak. A full collection
+    and `malloc_trim(0)` return it. It runs shortly after the count has fallen by
     `drop` from its peak, at most once per `every` seconds (it takes a few ms).
     """
 
@@ -178,6 +180,10 @@ class MemoryTrimmer:
         self.trims += 1
         self.peak = self.current
         try:
+            # A closed socket's objects sit in reference cycles (greenlet, wsproto, request)
+            # until the oldest generation is collected, which may be long after: collect
+            # them now, then give the freed pages back.
+            gc.collect()
             self._trim(0)
         except Exception:  # never let housekeeping break a socket's close
             log.exception("malloc_trim failed")
