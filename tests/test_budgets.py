@@ -21,9 +21,9 @@ import time
 import pytest
 import requests
 
-from helpers import ADMIN_TOKEN, ServerProcess, admin, wait_until
-
 from qode import config
+
+from helpers import ServerProcess, admin, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -41,15 +41,17 @@ def raise_fd_limit(wanted: int) -> None:
 def worker_pid(server: ServerProcess) -> int:
     def child():
         path = f"/proc/{server.proc.pid}/task/{server.proc.pid}/children"
-        pids = open(path).read().split()
+        with open(path) as file:
+            pids = file.read().split()
         return int(pids[0]) if pids else None
     return wait_until(child, timeout=10)
 
 
 def rss_mb(pid: int) -> float:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+    with open(f"/proc/{pid}/status") as file:
+        for line in file:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS")
 
 
@@ -318,7 +320,7 @@ def test_thousands_of_stalled_requests_from_a_few_addresses_do_not_stop_the_host
         # The host (with its token) and /healthz, from an address of their own, keep answering.
         host_source = "127.0.0.20"
         timings = []
-        for n in range(5):
+        for _ in range(5):
             status, body, took = call(proc.port, host_source, "GET", "/healthz")
             assert status == 200 and body["status"] == "ok"
             timings.append(took)
@@ -372,15 +374,17 @@ def test_the_deadline_alone_frees_two_thousand_stalled_connections(tmp_path):
                          else b"GET /healthz HTTP/1.1\r\nHo")
             attack.append(sock)
         opened = time.monotonic() - started
-        held = open_fds(worker) - fds_before
+        # Really held (no cap), so it is the deadline that frees them.
+        held = wait_until(lambda: (open_fds(worker) - fds_before >= count * 0.95)
+                          and open_fds(worker) - fds_before, timeout=4)
         status, _, took = call(proc.port, "127.0.0.20", "GET", "/healthz")
         assert status == 200
         got = drain_until_closed(attack, started + opened + 4 + 10)
         closed = [c for _, c in got.values() if c is not None]
         print(f"\n{count} stalled connections opened in {opened:.1f} s, {held} held by the worker; /healthz "
               f"meanwhile in {took * 1000:.0f} ms; all closed {max(closed) - started:.1f} s after the first")
-        assert held >= count * 0.9  # really held (no cap), so it is the deadline that frees them
         assert len(closed) == count
+        assert max(closed) - started <= opened + 4 + 5  # the deadline, plus slack for a busy machine
         wait_until(lambda: open_fds(worker) <= fds_before + 2, timeout=10)
     finally:
         close_all(attack)
