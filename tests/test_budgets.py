@@ -216,6 +216,43 @@ def test_a_bad_budget_setting_stops_qode_serve_with_its_name(tmp_path):
     proc.stop()
 
 
+# --- the accounting itself --------------------------------------------------------------------
+
+def test_budgets_count_per_address_and_never_the_box_itself():
+    from qode.budgets import Budgets
+
+    budgets = Budgets(http_per_address=2, sockets_per_address=2, max_clients=100)
+    assert budgets.staff_sockets == 5
+    assert budgets.open_http("10.0.0.7") and budgets.open_http("10.0.0.7")
+    assert not budgets.open_http("10.0.0.7")
+    assert budgets.open_http("10.0.0.8")  # another address has its own budget
+    assert all(budgets.open_http(local) for local in ["127.0.0.1", "::1"] * 10)
+    budgets.close_http("10.0.0.7")
+    assert budgets.open_http("10.0.0.7")
+    for local in ["127.0.0.1", "::1"] * 10:
+        budgets.close_http(local)  # never counted, never goes negative
+    assert budgets.http == {"10.0.0.7": 2, "10.0.0.8": 1}
+
+    assert budgets.open_socket("10.0.0.7", staff=False) is None
+    assert budgets.open_socket("10.0.0.7", staff=False) is None
+    assert budgets.open_socket("10.0.0.7", staff=False) == "address"
+    assert budgets.open_socket("10.0.0.7", staff=True) is None  # the host tablet on that address
+    budgets.close_socket("10.0.0.7", staff=False)
+    assert budgets.open_socket("10.0.0.7", staff=False) is None
+    # Anonymous sockets stop 5 short of 100; host and device sockets may use those 5.
+    others = [budgets.open_socket(f"10.1.0.{n}", staff=False) for n in range(200)]
+    assert budgets.open_sockets == 95 and others.count("full") == 200 - 92
+    assert [budgets.open_socket("10.2.0.1", staff=True) for _ in range(6)] == [None] * 5 + ["full"]
+
+
+def test_budgets_off_counts_nothing_against_an_address():
+    from qode.budgets import Budgets
+
+    budgets = Budgets(http_per_address=None, sockets_per_address=None, max_clients=10)
+    assert all(budgets.open_http("10.0.0.7") for _ in range(100))
+    assert [budgets.open_socket("10.0.0.7", staff=False) for _ in range(11)] == [None] * 10 + ["full"]
+
+
 # --- read deadlines ----------------------------------------------------------------------------
 
 def test_stalled_headers_and_bodies_get_408_and_are_closed_but_idle_sockets_live_on(tmp_path):
@@ -416,6 +453,31 @@ def test_one_address_over_its_http_budget_is_refused_at_accept(tmp_path):
     assert "Traceback" not in proc.log.read_text()
 
 
+def test_the_box_itself_is_not_one_capped_address(tmp_path):
+    """127.0.0.1 (kiosk, display and TLS proxy on the box) is not held to one address's budget."""
+    proc = ServerProcess(tmp_path / "local", env={"QODE_MAX_REQUESTS_PER_ADDRESS": "2",
+                                                  "QODE_MAX_SOCKETS_PER_ADDRESS": "1",
+                                                  "QODE_SCHEDULER": "off"}).start()
+    socks = []
+    try:
+        queue = make_queue(proc.url)
+        socks = [connect_from("127.0.0.1", proc.port) for _ in range(6)]  # idle HTTP connections
+        assert call(proc.port, "127.0.0.1", "GET", "/healthz")[0] == 200
+        for _ in range(3):
+            sock, first = open_ws(proc.port, f"/ws/queues/{queue['id']}", "127.0.0.1")
+            assert sock is not None, first
+            socks.append(sock)
+        # Another address gets 1 socket, then 4429.
+        sock, first = open_ws(proc.port, f"/ws/queues/{queue['id']}", "127.0.0.2")
+        assert sock is not None
+        socks.append(sock)
+        assert open_ws(proc.port, f"/ws/queues/{queue['id']}", "127.0.0.2") == (None, 4429)
+    finally:
+        close_all(socks)
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 # --- Must show 2: socket flood -----------------------------------------------------------------
 
 @pytest.mark.slow
@@ -461,6 +523,10 @@ def test_socket_flood_gets_its_cap_staff_and_guests_connect_and_memory_returns(t
         flood += accepted
         assert len(accepted) == 4 and set(refused) == {4429} and len(refused) == 196
         everyone_connects("one address flooding")
+        # A host tablet that shares the flooding address still gets in: its token, not its address.
+        sock, first = open_ws(proc.port, f"/ws/host/{qid}", "127.0.0.2", queue["host_token"])
+        assert sock is not None and first["type"] == "snapshot", first
+        keep.append(sock)
 
         # A flood spread over many addresses (4 each) takes every anonymous place...
         source = 0
