@@ -453,6 +453,33 @@ def test_one_address_over_its_http_budget_is_refused_at_accept(tmp_path):
     assert "Traceback" not in proc.log.read_text()
 
 
+def test_many_addresses_holding_the_http_slots_are_shed_oldest_first(tmp_path):
+    """20 addresses within their budget fill every HTTP slot; the worker sheds the oldest waits."""
+    proc = ServerProcess(tmp_path / "shed", env={
+        "QODE_MAX_CLIENTS": "10", "QODE_HTTP_CONNECTIONS": "16", "QODE_MAX_REQUESTS_PER_ADDRESS": "2",
+        "QODE_HEADER_TIMEOUT": "60", "QODE_SCHEDULER": "off"}).start()
+    attack = []
+    try:
+        started = time.monotonic()
+        for n in range(40):
+            sock = connect_from(f"127.0.0.{2 + n // 2}", proc.port)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            attack.append(sock)
+        status, _, took = call(proc.port, "127.0.0.30", "GET", "/healthz", timeout=30)
+        assert status == 200
+        assert took < 15, took  # well before the 60 s header deadline
+        got = drain_until_closed(attack, time.monotonic() + 15)
+        shed = [data for data, closed in got.values()
+                if closed is not None and data.startswith(b"HTTP/1.1 408")]
+        print(f"\n/healthz answered in {took:.1f} s with 26 slots held by 20 addresses; {len(shed)} shed (408)")
+        assert shed and all(b"short of connections" in data for data in shed)
+        assert time.monotonic() - started < 45
+    finally:
+        close_all(attack)
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 def test_the_box_itself_is_not_one_capped_address(tmp_path):
     """127.0.0.1 (kiosk, display and TLS proxy on the box) is not held to one address's budget."""
     proc = ServerProcess(tmp_path / "local", env={"QODE_MAX_REQUESTS_PER_ADDRESS": "2",

@@ -19,6 +19,7 @@ import io
 import json
 import resource
 import socket
+import time
 
 import gevent
 from gunicorn import util
@@ -105,13 +106,86 @@ def _refuse(sock) -> None:
     util.close(sock)
 
 
+class _HeaderWait:
+    """gunicorn reads a request line and headers inside this: their deadline, and meanwhile a
+    place in the worker's list of connections that are only waiting (shed first when the
+    worker runs short of connections)."""
+
+    def __init__(self, worker: Worker, seconds: float | None):
+        self.worker, self.seconds = worker, seconds
+        self.greenlet = None
+        self.since = 0.0
+
+    def __enter__(self):
+        self.timer = gevent.Timeout(self.seconds, RequestTimeout("the request headers did not arrive in time"))
+        self.timer.start()
+        self.greenlet = gevent.getcurrent()
+        self.since = time.monotonic()
+        self.worker.waiting[self] = None
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.close()
+        self.worker.waiting.pop(self, None)
+        return False
+
+    def shed(self) -> None:
+        """End the wait now, as if its deadline had passed (from the hub: the same way a
+        deadline does, and only while the connection is still waiting)."""
+        def fire():
+            if self in self.worker.waiting:
+                self.worker.waiting.pop(self, None)
+                self.greenlet.throw(RequestTimeout("the server is short of connections"))
+
+        gevent.get_hub().loop.run_callback(fire)
+
+
 class Worker(GeventWorker):
-    """The gevent worker: gunicorn's own request errors as JSON, read deadlines, address budgets."""
+    """The gevent worker: gunicorn's own request errors as JSON, read deadlines, address budgets.
+
+    When fewer than `shed_margin` connections are left, connections that have been waiting
+    for a request line or headers for over SHED_AFTER seconds (a stalled request or an idle
+    keep-alive) are closed, oldest first, so many addresses together cannot hold the HTTP
+    slots until their deadlines either.
+    """
+
+    SHED_AFTER = 1.0
 
     def init_process(self):
         util.write_error = _write_json_error
         _note_received()
+        self.waiting: dict[_HeaderWait, None] = {}  # in the order they started waiting
+        self.active = 0
+        self.shed_margin = max(8, (self.worker_connections - self._max_clients()) // 8)
+        self.shed_count = 0
         super().init_process()
+
+    def run(self):
+        gevent.spawn(self._watch_slots)
+        super().run()
+
+    def _watch_slots(self) -> None:
+        """Shed also while nothing new is accepted (a full pool stops accepting)."""
+        while self.alive:
+            gevent.sleep(0.5)
+            if self.active >= self.worker_connections - self.shed_margin:
+                self._shed()
+
+    def _max_clients(self) -> int:
+        from .config import load
+
+        return load()["MAX_CLIENTS"]
+
+    def _shed(self) -> None:
+        now = time.monotonic()
+        victims = []
+        for wait in self.waiting:
+            if now - wait.since < self.SHED_AFTER or len(victims) >= self.shed_margin:
+                break
+            victims.append(wait)
+        for wait in victims:
+            wait.shed()
+        self.shed_count += len(victims)
 
     def _settings(self):
         """(budgets, header timeout, body timeout, largest body) from the loaded app."""
@@ -125,19 +199,25 @@ class Worker(GeventWorker):
         return cached
 
     def handle(self, listener, client, addr):
-        budgets = self._settings()[0]
-        if budgets is None:
-            return super().handle(listener, client, addr)
-        peer = addr[0] if isinstance(addr, tuple) and addr else None
-        conn = budgets_mod.Connection(budgets, peer)
-        if not conn.enter():
-            _refuse(client)
-            return None
-        gevent.getcurrent().qode_connection = conn
+        self.active += 1
         try:
-            return super().handle(listener, client, addr)
+            if self.active >= self.worker_connections - self.shed_margin:
+                self._shed()
+            budgets = self._settings()[0]
+            if budgets is None:
+                return super().handle(listener, client, addr)
+            peer = addr[0] if isinstance(addr, tuple) and addr else None
+            conn = budgets_mod.Connection(budgets, peer)
+            if not conn.enter():
+                _refuse(client)
+                return None
+            gevent.getcurrent().qode_connection = conn
+            try:
+                return super().handle(listener, client, addr)
+            finally:
+                conn.leave_http()
         finally:
-            conn.leave_http()
+            self.active -= 1
 
     def timeout_ctx(self):
         """The deadline for the next request line and headers (gunicorn reads them under it)."""
@@ -147,7 +227,7 @@ class Worker(GeventWorker):
             seconds = header_timeout
         else:  # a kept-alive connection: the keep-alive wait, never longer than a first request's
             seconds = self.cfg.keepalive if header_timeout is None else min(self.cfg.keepalive, header_timeout)
-        return gevent.Timeout(seconds, RequestTimeout("the request headers did not arrive in time"))
+        return _HeaderWait(self, seconds)
 
     def handle_request(self, listener_name, req, sock, addr):
         conn = budgets_mod.current()
