@@ -307,6 +307,48 @@ def test_stalled_headers_and_bodies_get_408_and_are_closed_but_idle_sockets_live
     assert "Traceback" not in proc.log.read_text()
 
 
+def test_bodies_read_ahead_of_the_app_still_arrive_whole(tmp_path):
+    """Chunked bodies, `Expect: 100-continue`, and a declared body over QODE_MAX_BODY (413 unread)."""
+    proc = ServerProcess(tmp_path / "bodies", env={"QODE_BODY_TIMEOUT": "5", "QODE_SCHEDULER": "off"}).start()
+    socks = []
+    try:
+        queue = make_queue(proc.url)
+        path = f"/api/queues/{queue['id']}/tickets"
+        payload = json.dumps({"device_token": "device-token-chunked01"}).encode()
+        chunked = connect_from("127.0.0.2", proc.port)
+        socks.append(chunked)
+        chunked.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                        "application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        for piece in (payload[:7], payload[7:]):
+            chunked.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        chunked.sendall(b"0\r\n\r\n")
+        assert drain_until_closed([chunked], time.monotonic() + 10)[chunked][0].startswith(b"HTTP/1.1 201")
+
+        expect = connect_from("127.0.0.3", proc.port)
+        socks.append(expect)
+        payload = json.dumps({"device_token": "device-token-expect001"}).encode()
+        expect.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                       f"application/json\r\nExpect: 100-continue\r\nContent-Length: {len(payload)}\r\n\r\n"
+                       .encode())
+        assert expect.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        expect.sendall(payload)
+        answer = drain_until_closed([expect], time.monotonic() + 10)[expect][0]
+        assert answer.startswith(b"HTTP/1.1 201") and b"100 Continue" not in answer
+
+        big = connect_from("127.0.0.4", proc.port)
+        socks.append(big)
+        big.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                    "application/json\r\nContent-Length: 1000000\r\n\r\n{".encode())
+        big.settimeout(10)
+        assert big.recv(100).startswith(b"HTTP/1.1 413")
+        listed = requests.get(f"{proc.url}{path}", headers=queue["headers"], timeout=10).json()
+        assert len(listed["tickets"]) == 2
+    finally:
+        close_all(socks)
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 def test_off_means_no_deadline(tmp_path):
     proc = ServerProcess(tmp_path / "off", env={
         "QODE_HEADER_TIMEOUT": "off", "QODE_BODY_TIMEOUT": "off", "QODE_SCHEDULER": "off"}).start()
