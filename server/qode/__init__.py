@@ -39,6 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
     token, _ = ensure_admin_token(data_dir, settings["ADMIN_TOKEN"])
     app.config["ADMIN_TOKEN_HASH"] = hash_token(token)
+    from .budgets import Budgets
+
+    app.extensions["qode_budgets"] = Budgets(settings["MAX_REQUESTS_PER_ADDRESS"],
+                                             settings["MAX_SOCKETS_PER_ADDRESS"], settings["MAX_CLIENTS"])
     if settings["HUB"]:
         return _hub_app(app, settings)
 

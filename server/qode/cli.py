@@ -132,10 +132,30 @@ def _settings(args: argparse.Namespace) -> dict | None:
         return None
 
 
+def _use_system_malloc() -> None:
+    """Run the server on glibc's malloc (PYTHONMALLOC=malloc): re-exec once, if not chosen yet.
+
+    Python's own small-object allocator holds memory in 1 MiB arenas, and one object left
+    in an arena keeps all of it: after a flood of live sockets the worker stayed tens of
+    MB above idle, growing with each flood. On glibc's malloc the worker's memory
+    returns to idle once a flood closes (budgets.MemoryTrimmer). Setting PYTHONMALLOC
+    yourself (e.g. `pymalloc`) keeps your choice.
+    """
+    if "PYTHONMALLOC" in os.environ or not sys.argv or not os.path.isfile(sys.argv[0]):
+        return
+    if sys.argv[1:2] != ["serve"]:  # only the command line `qode serve ...`, never a caller's main([...])
+        return
+    os.environ["PYTHONMALLOC"] = "malloc"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, sys.argv[0], *sys.argv[1:]])
+
+
 def serve(args: argparse.Namespace) -> int:
     global _server_lock
     from .backup import ServerRunning, hold_server_lock
 
+    _use_system_malloc()
     settings = _settings(args)
     if settings is None:
         return 2

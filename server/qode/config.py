@@ -128,6 +128,24 @@ SETTINGS: list[Setting] = [
         "Seconds a kiosk print job stays printable. An older one is never printed (no stale tickets "
         "when paper is refilled); its ticket is flagged \"not printed\" for the host to reprint.",
     ),
+    # issue 11: budgets
+    Setting("QODE_HEADER_TIMEOUT", "10", "Seconds a new connection has to send its request line and headers "
+            "(on a kept-alive connection the next request's must come within the keep-alive wait, 5 s). A "
+            "stalled connection is closed, with 408 if part of a request came. `off` disables it."),
+    Setting("QODE_BODY_TIMEOUT", "30", "Seconds a request's body has to arrive in full once its headers are "
+            "in; a stalled one gets 408 and its connection is closed. Live sockets are not affected (their "
+            "idle limit is the 25 s ping). `off` disables it."),
+    Setting("QODE_HTTP_CONNECTIONS", "512", "Connections kept for plain HTTP on top of `QODE_MAX_CLIENTS`: "
+            "live sockets never take them (the worker holds `QODE_MAX_CLIENTS` plus this many). A size, "
+            "not a limit to switch off: 16 to 65536."),
+    Setting("QODE_MAX_REQUESTS_PER_ADDRESS", "12", "Open HTTP connections (requests in flight and kept-alive "
+            "ones; live sockets not included) one address may hold; more are refused with 429 as they "
+            "open, before anything is read. 127.0.0.1 and ::1 (the box's own services and TLS proxy) are "
+            "not counted. `off` disables it."),
+    Setting("QODE_MAX_SOCKETS_PER_ADDRESS", "4", "Anonymous live sockets (tickets, public queue feeds) one "
+            "address may hold; more are closed with 4429. Host and device sockets (valid token) are not "
+            "counted, and the last 1/20 of `QODE_MAX_CLIENTS` (at most 50) is kept for them. 127.0.0.1 and "
+            "::1 are not counted. `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -274,4 +292,20 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "PRINT_JOB_MAX_AGE": _parse_int("QODE_PRINT_JOB_MAX_AGE", raw["QODE_PRINT_JOB_MAX_AGE"],
                                         maximum=3600),
         **_sync_settings(raw),
+        # issue 11: budgets
+        "HEADER_TIMEOUT": _parse_int("QODE_HEADER_TIMEOUT", raw["QODE_HEADER_TIMEOUT"], allow_off=True,
+                                     maximum=3600),
+        "BODY_TIMEOUT": _parse_int("QODE_BODY_TIMEOUT", raw["QODE_BODY_TIMEOUT"], allow_off=True, maximum=3600),
+        "HTTP_CONNECTIONS": _parse_http_connections(raw["QODE_HTTP_CONNECTIONS"]),
+        "MAX_REQUESTS_PER_ADDRESS": _parse_int("QODE_MAX_REQUESTS_PER_ADDRESS",
+                                               raw["QODE_MAX_REQUESTS_PER_ADDRESS"], allow_off=True),
+        "MAX_SOCKETS_PER_ADDRESS": _parse_int("QODE_MAX_SOCKETS_PER_ADDRESS",
+                                              raw["QODE_MAX_SOCKETS_PER_ADDRESS"], allow_off=True),
     }
+
+
+def _parse_http_connections(value: str) -> int:
+    number = _parse_int("QODE_HTTP_CONNECTIONS", value, maximum=65536)
+    if number < 16:
+        raise SettingError(f"QODE_HTTP_CONNECTIONS={value!r}: must be at least 16")
+    return number

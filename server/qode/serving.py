@@ -3,18 +3,32 @@
 One worker because the process owns the only database writer and the live hub.
 Errors that gunicorn answers itself (a request line or header too long, a
 malformed request) are sent in the contract's JSON shape too.
+
+Budgets (issue 11): every connection is counted against its address as it is
+accepted (budgets.py; over `QODE_MAX_REQUESTS_PER_ADDRESS` it is refused before a
+byte is read), its request line and headers must arrive within
+`QODE_HEADER_TIMEOUT`, and each request's body within `QODE_BODY_TIMEOUT` (read
+here, before the app runs, so a stalled body never reaches a view). A connection
+that becomes a live socket leaves the HTTP budget (sockets.py) and is never
+subject to these deadlines: its idle limit is the WebSocket ping.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import resource
 import socket
+import time
 
 import gevent
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.body import LengthReader
+from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.ggevent import GeventWorker
 
+from . import budgets as budgets_mod
 from . import watchdog
 
 
@@ -48,20 +62,220 @@ def _linger(sock, limit: int = 65536, seconds: float = 0.5) -> None:
         pass
 
 
+class RequestTimeout(Exception):
+    """A request's headers or body did not arrive within its deadline."""
+
+
+class BodyTimeout(RequestTimeout):
+    """The body did not: there is always a request to answer."""
+
+
+def _note_received() -> None:
+    """Mark the serving connection `partial` whenever bytes arrive between requests.
+
+    A header deadline that passes on a connection that sent nothing (an idle keep-alive
+    or a browser's preconnect) closes it quietly; one that got part of a request
+    answers 408 first.
+    """
+    original = SocketUnreader.chunk
+    if getattr(original, "qode_counting", False):
+        return
+
+    def chunk(self, size_hint=None):
+        data = original(self, size_hint)
+        if data:
+            conn = budgets_mod.current()
+            if conn is not None:
+                conn.partial = True
+        return data
+
+    chunk.qode_counting = True
+    SocketUnreader.chunk = chunk
+
+
+def _refuse(sock) -> None:
+    """Answer 429 to a connection over its address's budget, without reading, and close it."""
+    body = json.dumps({"error": {"code": "too_many_connections", "message":
+                       "too many open connections from this address; try again shortly"}}).encode()
+    head = ("HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    try:
+        util.write_nonblock(sock, head + body)
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    util.close(sock)
+
+
+class _HeaderWait:
+    """gunicorn reads a request line and headers inside this: their deadline, and meanwhile a
+    place in the worker's list of connections that are only waiting (shed first when the
+    worker runs short of connections)."""
+
+    def __init__(self, worker: Worker, seconds: float | None):
+        self.worker, self.seconds = worker, seconds
+        self.greenlet = None
+        self.since = 0.0
+
+    def __enter__(self):
+        self.timer = gevent.Timeout(self.seconds, RequestTimeout("the request headers did not arrive in time"))
+        self.timer.start()
+        self.greenlet = gevent.getcurrent()
+        self.since = time.monotonic()
+        self.worker.waiting[self] = None
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.close()
+        self.worker.waiting.pop(self, None)
+        return False
+
+    def shed(self) -> None:
+        """End the wait now, as if its deadline had passed (from the hub: the same way a
+        deadline does, and only while the connection is still waiting)."""
+        def fire():
+            if self in self.worker.waiting:
+                self.worker.waiting.pop(self, None)
+                self.greenlet.throw(RequestTimeout("the server is short of connections"))
+
+        gevent.get_hub().loop.run_callback(fire)
+
+
 class Worker(GeventWorker):
-    """The gevent worker, answering gunicorn's own request errors as JSON."""
+    """The gevent worker: gunicorn's own request errors as JSON, read deadlines, address budgets.
+
+    When fewer than `shed_margin` connections are left, connections that have been waiting
+    for a request line or headers for over SHED_AFTER seconds (a stalled request or an idle
+    keep-alive) are closed, oldest first, so many addresses together cannot hold the HTTP
+    slots until their deadlines either.
+    """
+
+    SHED_AFTER = 1.0
 
     def init_process(self):
         util.write_error = _write_json_error
+        _note_received()
+        self.waiting: dict[_HeaderWait, None] = {}  # in the order they started waiting
+        self.active = 0
+        self.shed_margin = max(8, (self.worker_connections - self._max_clients()) // 8)
+        self.shed_count = 0
         super().init_process()
 
-    def handle_request(self, listener_name, req, sock, addr):
+    def run(self):
+        gevent.spawn(self._watch_slots)
+        super().run()
+
+    def _watch_slots(self) -> None:
+        """Shed also while nothing new is accepted (a full pool stops accepting)."""
+        while self.alive:
+            gevent.sleep(0.5)
+            if self.active >= self.worker_connections - self.shed_margin:
+                self._shed()
+
+    def _max_clients(self) -> int:
+        from .config import load
+
+        return load()["MAX_CLIENTS"]
+
+    def _shed(self) -> None:
+        now = time.monotonic()
+        victims = []
+        for wait in self.waiting:
+            if now - wait.since < self.SHED_AFTER or len(victims) >= self.shed_margin:
+                break
+            victims.append(wait)
+        for wait in victims:
+            wait.shed()
+        self.shed_count += len(victims)
+
+    def _settings(self):
+        """(budgets, header timeout, body timeout, largest body) from the loaded app."""
+        cached = getattr(self, "_qode_settings", None)
+        if cached is None:
+            app = self.wsgi
+            config = getattr(app, "config", {})
+            budgets = getattr(app, "extensions", {}).get("qode_budgets")
+            cached = self._qode_settings = (budgets, config.get("HEADER_TIMEOUT"), config.get("BODY_TIMEOUT"),
+                                            config.get("MAX_CONTENT_LENGTH"))
+        return cached
+
+    def handle(self, listener, client, addr):
+        self.active += 1
         try:
+            if self.active >= self.worker_connections - self.shed_margin:
+                self._shed()
+            budgets = self._settings()[0]
+            if budgets is None:
+                return super().handle(listener, client, addr)
+            peer = addr[0] if isinstance(addr, tuple) and addr else None
+            conn = budgets_mod.Connection(budgets, peer)
+            if not conn.enter():
+                _refuse(client)
+                return None
+            gevent.getcurrent().qode_connection = conn
+            try:
+                return super().handle(listener, client, addr)
+            finally:
+                conn.leave_http()
+        finally:
+            self.active -= 1
+
+    def timeout_ctx(self):
+        """The deadline for the next request line and headers (gunicorn reads them under it)."""
+        conn = budgets_mod.current()
+        header_timeout = self._settings()[1]
+        if conn is None or conn.requests == 0:
+            seconds = header_timeout
+        else:  # a kept-alive connection: the keep-alive wait, never longer than a first request's
+            seconds = self.cfg.keepalive if header_timeout is None else min(self.cfg.keepalive, header_timeout)
+        return _HeaderWait(self, seconds)
+
+    def handle_request(self, listener_name, req, sock, addr):
+        conn = budgets_mod.current()
+        if conn is not None:
+            conn.requests += 1
+            conn.partial = False
+        try:
+            self._read_body(req, sock)
             return super().handle_request(listener_name, req, sock, addr)
         finally:
+            if conn is not None:
+                conn.partial = False  # bytes from here on belong to a next request
             # Take turns: without this, a keep-alive client whose next request is already
             # buffered is served again before anyone else, which stretches everyone's p99.
             gevent.sleep(0)
+
+    def _read_body(self, req, sock) -> None:
+        """Read the request's body before the app runs, within QODE_BODY_TIMEOUT.
+
+        Only bodies the app may accept (up to its largest body) are read here; a longer
+        declared one is refused by the app with 413 unread. The bytes go back into the
+        request's body buffer, where the app reads them as if from the socket.
+        """
+        _, _, body_timeout, largest = self._settings()
+        body = req.body
+        if body is None or body_timeout is None:
+            return
+        reader = body.reader
+        if isinstance(reader, LengthReader) and (reader.length == 0 or
+                                                 (largest is not None and reader.length > largest)):
+            return
+        if req._expected_100_continue:
+            sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            req._expected_100_continue = False
+        with gevent.Timeout(body_timeout, BodyTimeout("the request body did not arrive in time")):
+            data = body.read(-1 if largest is None else largest + 1)
+        rest = body.buf.getvalue()
+        body.buf = io.BytesIO()
+        body.buf.write(data + rest)
+
+    def handle_error(self, req, client, addr, exc):
+        if isinstance(exc, RequestTimeout):
+            conn = budgets_mod.current()
+            if isinstance(exc, BodyTimeout) or conn is None or conn.partial:
+                _write_json_error(client, 408, "Request Timeout", str(exc))
+            return
+        super().handle_error(req, client, addr, exc)
 
 
 class Server(BaseApplication):
@@ -70,7 +284,10 @@ class Server(BaseApplication):
         self.extra = options or {}
         from .config import load
 
-        self.max_clients = load()["MAX_CLIENTS"]
+        settings = load()
+        self.max_clients = settings["MAX_CLIENTS"]
+        self.http_connections = settings["HTTP_CONNECTIONS"]
+        _raise_open_files(self.max_clients + self.http_connections + 256)
         # Under systemd: READY=1 and WATCHDOG=1 from a check that the worker answers (watchdog.py).
         self.watchdog = watchdog.from_environ()
         super().__init__()
@@ -80,8 +297,9 @@ class Server(BaseApplication):
             "bind": [self.bind],
             "workers": 1,
             "worker_class": "qode.serving.Worker",
-            # Every live socket holds a connection: leave HTTP room above the socket cap.
-            "worker_connections": self.max_clients + 256,
+            # Every live socket holds a connection; sockets stop at max_clients (sockets.py), so
+            # http_connections slots are always left for plain HTTP.
+            "worker_connections": self.max_clients + self.http_connections,
             "control_socket_disable": True,
             "graceful_timeout": 5,
             "keepalive": 5,
@@ -98,3 +316,15 @@ class Server(BaseApplication):
         from . import create_app
 
         return create_app()
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Raise the soft open-files limit toward `wanted` (a service's default of 1024 is
+    below what the connection budget holds; accept() would fail with EMFILE first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass

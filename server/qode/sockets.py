@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from . import api, auth, printing, queues, tickets
+from . import api, auth, budgets, printing, queues, tickets
 from .errors import NotFound
 
 bp = Blueprint("sockets", __name__)
@@ -150,17 +150,34 @@ def _serve(ws, channel: str, first: dict, on_change: Callable[[], None] | None =
 
 def _run(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = None,
          extra: Callable[[], dict] | None = None, on_change: Callable[[], None] | None = None) -> None:
-    """Admit the socket (cap, `since`), then serve it its first message and the updates."""
-    first = _first(ws, kind, queue_id, ticket_id)
-    if first is not None:
-        _serve(ws, channel, {**first, **(extra() if extra else {})}, on_change)
+    """Admit the socket (caps, `since`), then serve it its first message and the updates."""
+    # Host and device sockets have shown a valid token by now: they do not count against
+    # their address, and may use the places kept for staff.
+    staff = kind in ("host", "device")
+    address = request.remote_addr
+    budget = current_app.extensions["qode_budgets"]
+    refused = budget.open_socket(address, staff)
+    if refused == "address":
+        _close(ws, TOO_MANY, "too many live connections from this address; close one and try again")
+        return
+    if refused or _live().hub.count() >= current_app.config["MAX_CLIENTS"]:
+        if not refused:
+            budget.close_socket(address, staff)
+        _close(ws, TRY_AGAIN_LATER, "too many live connections; try again shortly")
+        return
+    conn = budgets.current()
+    if conn is not None:
+        conn.leave_http()  # a live socket from here on, not an HTTP request
+    try:
+        first = _first(ws, kind, queue_id, ticket_id)
+        if first is not None:
+            _serve(ws, channel, {**first, **(extra() if extra else {})}, on_change)
+    finally:
+        budget.close_socket(address, staff)
 
 
 def _first(ws, kind: str, queue_id: str, ticket_id: str | None = None) -> dict | None:
     live = _live()
-    if live.hub.count() >= current_app.config["MAX_CLIENTS"]:
-        _close(ws, TRY_AGAIN_LATER, "too many live connections; try again shortly")
-        return None
     live.start()
     try:
         since = _since()
