@@ -6,13 +6,13 @@ import pytest
 
 from qode import create_app, estimates
 
-from helpers import ADMIN_TOKEN, FakeClock, admin, utc
+from helpers import ADMIN_TOKEN, NO_CAPS, FakeClock, admin, utc
 
 
 @pytest.fixture
 def box(tmp_path):
     app = create_app({"QODE_DATA_DIR": str(tmp_path / "e"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off",
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS,
                       "QODE_AUTH_RATE_LIMIT": "off"})
     db = app.extensions["qode_db"]
     db.clock = FakeClock(utc(2026, 3, 10, 9, 0))

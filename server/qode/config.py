@@ -52,7 +52,7 @@ SETTINGS: list[Setting] = [
     ),
     Setting(
         "QODE_JOIN_RATE_LIMIT",
-        "30/minute",
+        "5/minute",
         "Ticket creations allowed per device token and per IP address (kiosks with a token "
         "are exempt; a device getting back the ticket it holds is never counted). "
         "`off` disables it.",
@@ -127,7 +127,18 @@ SETTINGS: list[Setting] = [
         "120",
         "Seconds a kiosk print job stays printable. An older one is never printed (no stale tickets "
         "when paper is refilled); its ticket is flagged \"not printed\" for the host to reprint.",
-    ),
+    ),    # issue 11: flood
+    Setting("QODE_QUEUE_MAX_ACTIVE", "500",
+            "Active tickets (waiting, called, being served) one line may hold; a join past it gets 409 "
+            "`queue_full`. Applies to every join, kiosks' and hosts' too. `off` disables it."),
+    Setting("QODE_MAX_ACTIVE_PER_ADDRESS", "4",
+            "Active tickets the guests of one IP address may hold in one line (a family sharing a phone, "
+            "each in a private tab); past it a web join gets 429 `too_many_tickets`. Kiosks and hosts "
+            "are exempt. `off` disables it."),
+    Setting("QODE_MAX_ACTIVE_PER_DEVICE", "3",
+            "Active tickets one device token may hold across all lines of the box (in one line it "
+            "always holds at most one: joining again gives it back); past it a web join gets 429 "
+            "`too_many_tickets`. `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -274,4 +285,10 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "PRINT_JOB_MAX_AGE": _parse_int("QODE_PRINT_JOB_MAX_AGE", raw["QODE_PRINT_JOB_MAX_AGE"],
                                         maximum=3600),
         **_sync_settings(raw),
+        # issue 11: flood
+        "QUEUE_MAX_ACTIVE": _parse_int("QODE_QUEUE_MAX_ACTIVE", raw["QODE_QUEUE_MAX_ACTIVE"], allow_off=True),
+        "MAX_ACTIVE_PER_ADDRESS": _parse_int("QODE_MAX_ACTIVE_PER_ADDRESS", raw["QODE_MAX_ACTIVE_PER_ADDRESS"],
+                                             allow_off=True),
+        "MAX_ACTIVE_PER_DEVICE": _parse_int("QODE_MAX_ACTIVE_PER_DEVICE", raw["QODE_MAX_ACTIVE_PER_DEVICE"],
+                                            allow_off=True),
     }

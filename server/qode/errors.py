@@ -115,3 +115,10 @@ def init_app(app: Flask) -> None:
         rule = request.url_rule.rule if request.url_rule else "(no route)"
         log.exception("unhandled error on %s %s", request.method, rule)
         return error_response(500, "internal_error", "Something went wrong on the server.")
+
+
+class TooManyTickets(QodeError):
+    """A flood cap refused a join (issue 11): the guests of this address or device hold enough."""
+
+    status = 429
+    code = "too_many_tickets"
