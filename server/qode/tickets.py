@@ -470,8 +470,9 @@ def cancel_waiting(db: Database, queue_id: str, source: str | None = None, joine
 
 
 # Host channel rows leave out what moves for every guest when one guest moves (people ahead,
-# ETA): a row changes only when its own ticket does, so a delta is one row, not the line.
-HOST_ROW_OMITS = ("people_ahead", "eta_seconds")
+# ETA, now serving: the state has the last two): a row changes only when its own ticket does,
+# so a delta is one row, not the line.
+HOST_ROW_OMITS = ("people_ahead", "eta_seconds", "now_serving")
 
 
 def host_row(ticket: dict, queue: dict) -> dict:
