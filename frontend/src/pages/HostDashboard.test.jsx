@@ -104,8 +104,8 @@ describe('HostDashboard', () => {
     const waiting = screen.getByRole('region', { name: /^Waiting/ })
     const rows = within(waiting).getAllByRole('listitem')
     expect(rows.map((row) => row.dataset.testid)).toEqual(['waiting-A7', 'waiting-A8'])
-    // ETAs from the place in line (host rows carry none): the joiner's 840 s less 240 s per guest behind.
-    expect(within(screen.getByTestId('waiting-A7')).getByText('about 6 min')).toBeInTheDocument()
+    // ETAs from the place in line (host rows carry none): 1/3 and 2/3 of a joiner's 840 s.
+    expect(within(screen.getByTestId('waiting-A7')).getByText('about 5 min')).toBeInTheDocument()
     expect(within(screen.getByTestId('waiting-A8')).getByText('about 10 min')).toBeInTheDocument()
     expect(within(screen.getByTestId('waiting-A8')).getByText(/^\d+ min$/)).toBeInTheDocument()
     expect(screen.getByText('2 people waiting')).toBeInTheDocument()

@@ -72,12 +72,13 @@ export function mergeHost(state, payload) {
 }
 
 /**
- * A waiting guest's ETA in seconds, from their place in the line (`index`, 0 = next): the
- * joiner's estimate less what each guest behind them adds. The host channel's rows carry no
- * per-guest ETA (it moves for everyone whenever one guest moves); null when unknown.
+ * A waiting guest's ETA in seconds, from their place in the line (`index`, 0 = next): their
+ * share of a new joiner's estimate, (index + 1) / (waiting + 1) of it. The host channel's rows
+ * carry no per-guest ETA (it moves for everyone whenever one guest moves), and the guest's own
+ * page has the exact one; this is the host's overview. Null when unknown.
  */
 export function etaAt(queue, index) {
-  if (!queue || queue.eta_seconds == null || queue.avg_wait_time == null) return null
-  const behind = Math.max(0, (queue.waiting_count ?? 0) - index)
-  return Math.max(0, queue.eta_seconds - behind * queue.avg_wait_time)
+  if (!queue || queue.eta_seconds == null) return null
+  const waiting = Math.max(queue.waiting_count ?? 0, index + 1)
+  return Math.round((queue.eta_seconds * (index + 1)) / (waiting + 1))
 }

@@ -90,9 +90,9 @@ describe('host deltas', () => {
   })
 
   it('a waiting guest ETA comes from their place in line', () => {
-    const queue = { eta_seconds: 1200, avg_wait_time: 120, waiting_count: 10 }
-    expect(etaAt(queue, 9)).toBe(1080) // the last one waiting: one guest less than a new joiner
-    expect(etaAt(queue, 0)).toBe(0)
+    const queue = { eta_seconds: 1100, avg_wait_time: 100, waiting_count: 10 }
+    expect(etaAt(queue, 9)).toBe(1000) // the last one waiting: one guest less than a new joiner
+    expect(etaAt(queue, 0)).toBe(100) // the next one: one guest's share
     expect(etaAt({ ...queue, eta_seconds: null }, 3)).toBeNull()
   })
 })
