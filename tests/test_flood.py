@@ -98,6 +98,20 @@ def test_join_flood_from_250_addresses(tmp_path):
             for address in addresses:
                 results[address] = join_from(proc.port, address, queue["id"], TRIES_PER_ADDRESS)
 
+        # While the flood runs, the database is read every 20 ms: the line never passes its cap.
+        counts: list[int] = []
+        flooding = threading.Event()
+
+        def sample():
+            with sqlite3.connect(f"file:{tmp_path / 'flood' / 'qode.db'}?mode=ro", uri=True) as conn:
+                while flooding.is_set():
+                    counts.append(conn.execute("SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND status IN"
+                                               " ('WAITING','CALLED','SERVING')", (queue["id"],)).fetchone()[0])
+                    time.sleep(0.02)
+
+        flooding.set()
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         threads = [threading.Thread(target=worker, args=(ADDRESSES[i::25],)) for i in range(25)]
         started = time.monotonic()
         for thread in threads:
@@ -105,6 +119,9 @@ def test_join_flood_from_250_addresses(tmp_path):
         for thread in threads:
             thread.join(timeout=300)
         flood_seconds = time.monotonic() - started
+        flooding.clear()
+        sampler.join(timeout=10)
+        assert len(counts) > 5 and max(counts) <= QUEUE_CAP
         assert len(results) == 250
 
         statuses = Counter(status for answers in results.values() for status, _, _ in answers)
@@ -127,6 +144,10 @@ def test_join_flood_from_250_addresses(tmp_path):
             per_origin = conn.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM tickets WHERE queue_id = ?"
                                       " GROUP BY origin)", (queue["id"],)).fetchone()[0]
         assert active == QUEUE_CAP and numbers == (QUEUE_CAP, QUEUE_CAP) and per_origin <= PER_ADDRESS
+
+        # What every host update carried before issue 11: the whole day's list.
+        day_list = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", headers=host, timeout=10)
+        list_bytes = len(day_list.content)
 
         # A real guest now: the line is full, and the join page is told so.
         guest = join_from(proc.port, "127.0.9.9", queue["id"], 1)[0]
@@ -163,10 +184,11 @@ def test_join_flood_from_250_addresses(tmp_path):
     sizes = [size for size, _ in updates]
     events = sum(len(m["events"]) for _, m in updates)
     largest, total = max(sizes), sum(sizes)
-    print(f"flood: {sum(statuses.values())} joins in {flood_seconds:.1f}s, {statuses}; host socket: "
-          f"{len(updates)} updates, {events} events, largest {largest} B, total {total} B")
+    print(f"flood: {sum(statuses.values())} joins in {flood_seconds:.1f}s, {statuses}, {len(counts)} DB "
+          f"samples, most active {max(counts)}; host socket: {len(updates)} updates, {events} events, "
+          f"largest {largest} B, total {total} B; the day's list (what each update used to carry) {list_bytes} B")
     assert all("tickets" not in m for _, m in updates)
-    assert largest < 8 * 1024  # the old list at 500 waiting was ~300 KB per message
+    assert largest < 8 * 1024 and largest * 20 < list_bytes
     assert total < events * 1024 + len(updates) * 3 * 1024
     # The messages at the end of the flood (500 waiting) are no bigger than those at its start.
     during = [(size, m) for size, m in updates if m["events"]]
