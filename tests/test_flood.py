@@ -186,7 +186,7 @@ def test_join_flood_from_250_addresses(tmp_path):
     largest, total = max(sizes), sum(sizes)
     print(f"flood: {sum(statuses.values())} joins in {flood_seconds:.1f}s, {statuses}, {len(counts)} DB "
           f"samples, most active {max(counts)}; host socket: {len(updates)} updates, {events} events, "
-          f"largest {largest} B, total {total} B; the day's list (what each update used to carry) {list_bytes} B")
+          f"largest {largest} B, total {total} B; the day's list (once in each update) {list_bytes} B")
     assert all("tickets" not in m for _, m in updates)
     assert largest < 8 * 1024 and largest * 20 < list_bytes
     assert total < events * 1024 + len(updates) * 3 * 1024
