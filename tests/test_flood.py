@@ -502,3 +502,59 @@ def test_host_deltas_and_resume_end_like_a_fresh_client(server):
         live.stop.set()
         live.join(timeout=5)
         live.ws.close()
+
+
+def test_host_channel_in_process_new_day_snapshot_bulk_and_refusals(tmp_path):
+    """The feed's host messages: a new service day is a snapshot of the new list; a bulk clear of
+    300 is one small update; refused joins reach the host without any write."""
+    from datetime import time as dtime
+
+    from helpers import FakeClock, utc
+
+    app = capped_app(tmp_path, queue_max_active=301)
+    db, client = app.extensions["qode_db"], app.test_client()
+    db.clock = FakeClock(utc(2026, 3, 10, 9, 0), tz="UTC", day_starts_at=dtime(4, 0))
+    queue = new_queue(client)
+    feed = app.extensions["qode_live"]
+    got: list[dict] = []
+    def unframe(data: bytes) -> dict:  # the hub hands each socket a finished WebSocket frame
+        size = data[1] & 0x7F
+        return json.loads(data[{126: 4, 127: 10}.get(size, 2):])
+
+    feed.hub.join(f"host:{queue['id']}", lambda data: got.append(unframe(data))).floor = \
+        feed.snapshot("host", queue["id"])["seq"]
+
+    def flushed() -> list[dict]:
+        feed._seen_version = -1
+        feed.flush()
+        # Each client's sender thread hands the messages over: wait until they stop coming.
+        deadline, seen = time.monotonic() + 5, -1
+        while time.monotonic() < deadline and (not got or len(got) != seen):
+            seen = len(got)
+            time.sleep(0.1)
+        out = list(got)
+        got.clear()
+        return out
+
+    for n in range(300):
+        join(client, queue, address=f"10.1.{n // 200}.{n % 200}")
+    joins = flushed()
+    assert all(len(m["events"]) <= 8 and "tickets" not in m for m in joins)
+    assert sum(len(m["tickets_changed"]) for m in joins) == 300
+
+    join(client, queue, headers=queue["headers"])
+    assert join(client, queue).status_code == 409  # full: nothing written
+    news = flushed()
+    assert news[0]["events"] == [] and news[0]["refused"]["queue_full"] == 1
+
+    assert bulk(client, queue, body={"source": "web"}).get_json()["cancelled"] == 300
+    cleared = flushed()
+    assert [m["bulk"][0]["count"] for m in cleared if m.get("bulk")] == [300]
+    assert all(len(json.dumps(m)) < 8192 for m in cleared)
+    # The filter says it: no row per cancelled ticket.
+    assert not any(t["status"] == "CANCELLED" for m in cleared for t in m["tickets_changed"])
+
+    db.clock.advance(days=1)
+    join(client, queue, address="10.9.9.9")
+    fresh = flushed()
+    assert fresh[0]["type"] == "snapshot" and [t["display_number"] for t in fresh[0]["tickets"]] == ["A001"]
