@@ -496,7 +496,10 @@ class Feed:
 
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM events WHERE queue_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                # A bulk action's own cancel events are never shown (its summary is): they do not
+                # count against the history either, so a resume after clearing a flood stays small.
+                "SELECT * FROM events WHERE queue_id = ? AND seq > ?"
+                " AND (type != 'cancel' OR json_extract(data, '$.bulk') IS NULL) ORDER BY seq LIMIT ?",
                 (queue_id, since, self.HISTORY + 1),
             ).fetchall()
             oldest = conn.execute("SELECT COALESCE(MIN(seq), 1) FROM events").fetchone()[0]
