@@ -374,6 +374,8 @@ function Dashboard({ queueId, token, onAccepted }) {
             notice={notice}
           />
           <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
+          {/* In the short column: reachable in a flood without scrolling past the waiting list. */}
+          <BulkActions waiting={waiting} refused={state.refused} lineOpen={queue.active} busy={busy.has('bulk')} onClear={clearLine} />
         </div>
         <div className="grid content-start gap-6">
           <DevicesPanel devices={state.devices} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
@@ -389,7 +391,6 @@ function Dashboard({ queueId, token, onAccepted }) {
           onQueueChange={changeQueue}
           onCounterChange={changeCounter}
         />
-        <BulkActions waiting={waiting} refused={state.refused} lineOpen={queue.active} busy={busy.has('bulk')} onClear={clearLine} />
         <TodayStats tickets={tickets} />
       </main>
     </div>
