@@ -4,7 +4,7 @@ import pytest
 
 from qode import create_app
 
-from helpers import ADMIN_TOKEN, ServerProcess, admin
+from helpers import ADMIN_TOKEN, NO_CAPS, ServerProcess, admin
 
 
 @pytest.fixture
@@ -13,7 +13,7 @@ def app(tmp_path):
         "QODE_DATA_DIR": str(tmp_path / "data"),
         "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
         "QODE_TIMEZONE": "UTC",
-        "QODE_JOIN_RATE_LIMIT": "off",
+        "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS,
         "QODE_AUTH_RATE_LIMIT": "off",
         "QODE_SCHEDULER": "off",
     })

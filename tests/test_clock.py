@@ -9,7 +9,7 @@ import pytest
 from qode import _restore_clock_fix, create_app
 from qode.clock import Clock
 
-from helpers import ADMIN_TOKEN, FakeClock, admin, utc
+from helpers import ADMIN_TOKEN, NO_CAPS, FakeClock, admin, utc
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def box(tmp_path):
     """An app whose wall clock says 1 January 1970 (a Pi before NTP), in Europe/Berlin."""
     app = create_app({"QODE_DATA_DIR": str(tmp_path / "box"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
                       "QODE_TIMEZONE": "Europe/Berlin", "QODE_SCHEDULER": "off",
-                      "QODE_JOIN_RATE_LIMIT": "off", "QODE_AUTH_RATE_LIMIT": "off"})
+                      "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS, "QODE_AUTH_RATE_LIMIT": "off"})
     db = app.extensions["qode_db"]
     clock = FakeClock(utc(1970, 1, 1, 0, 0, 42), tz="Europe/Berlin", day_starts_at=dtime(4, 0))
     db.clock = clock
@@ -128,7 +128,8 @@ def test_a_line_started_under_a_wrong_clock_keeps_its_place_after_the_correction
     stays on yesterday (the day never moves back), so this morning's tickets are filed under
     yesterday. The host's time moves this boot's tickets to today and closes yesterday's."""
     app = create_app({"QODE_DATA_DIR": str(tmp_path / "y"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off"})
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off",
+                      **NO_CAPS})
     db, client = app.extensions["qode_db"], app.test_client()
     yesterday = FakeClock(utc(2026, 11, 25, 16, 0))
     yesterday.boot_id = "boot-yesterday"

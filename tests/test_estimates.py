@@ -6,13 +6,13 @@ import pytest
 
 from qode import create_app, estimates
 
-from helpers import ADMIN_TOKEN, FakeClock, admin, utc
+from helpers import ADMIN_TOKEN, NO_CAPS, FakeClock, admin, utc
 
 
 @pytest.fixture
 def box(tmp_path):
     app = create_app({"QODE_DATA_DIR": str(tmp_path / "e"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off",
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS,
                       "QODE_AUTH_RATE_LIMIT": "off"})
     db = app.extensions["qode_db"]
     db.clock = FakeClock(utc(2026, 3, 10, 9, 0))
@@ -87,3 +87,16 @@ def test_the_day_rollover_is_not_taken_for_guests_giving_up(box):
     service.predict(row(db, queue["id"]))
     est = service._entries[queue["id"]].est
     assert est.C == 0 and list(est.waiting) != [] and len(est.waiting) == 1
+
+
+def test_a_hosts_bulk_clear_is_not_taken_for_guests_giving_up(box):
+    """Issue 11: clearing a flood of fake tickets must not teach the estimator that guests leave."""
+    db, client, queue, host = box
+    for i in range(30):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
+    assert client.post(f"/api/queues/{queue['id']}/cancel-waiting", json={}, headers=host).status_code == 200
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-new00001"})
+    service = estimates.of(db)
+    service.predict(row(db, queue["id"]))
+    est = service._entries[queue["id"]].est
+    assert est.C == 0 and len(est.waiting) == 1

@@ -14,12 +14,12 @@ import pytest
 from qode import create_app, estimates, jobs
 from qode.backup import check_backup
 
-from helpers import ADMIN_TOKEN, FakeClock, admin, utc
+from helpers import ADMIN_TOKEN, NO_CAPS, FakeClock, admin, utc
 
 
 def make_app(data_dir, scheduler: str = "off", **settings):
     return create_app({"QODE_DATA_DIR": str(data_dir), "QODE_ADMIN_TOKEN": ADMIN_TOKEN, "QODE_TIMEZONE": "UTC",
-                       "QODE_JOIN_RATE_LIMIT": "off", "QODE_AUTH_RATE_LIMIT": "off",
+                       "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS, "QODE_AUTH_RATE_LIMIT": "off",
                        "QODE_SCHEDULER": scheduler, **settings})
 
 

@@ -42,6 +42,11 @@ monkey.patch_all()
 import json, threading, time
 import gevent
 from qode.live import Hub
+import gc
+# A full collection of everything the imports made (tens of ms) can land in any one broadcast, by
+# how many objects the imports happened to allocate; it is not what this measures. Park them.
+gc.collect()
+gc.freeze()
 
 hub = Hub(queue_limit=32)
 stuck = threading.Event()

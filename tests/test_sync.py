@@ -16,7 +16,7 @@ import pytest
 
 from qode import create_app, sync
 
-from helpers import ADMIN_TOKEN, admin, free_port
+from helpers import ADMIN_TOKEN, NO_CAPS, admin, free_port
 
 KEY = "box-key-0123456789abcdefghij"
 
@@ -65,7 +65,7 @@ def fake_hub():
 
 def box(tmp_path, url: str, **settings):
     app = create_app({"QODE_DATA_DIR": str(tmp_path / "box"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
-                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off",
+                      "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS,
                       "QODE_SYNC_URL": url, "QODE_DEVICE_ID": "box-1", "QODE_SYNC_KEY": KEY,
                       "QODE_SYNC_BATCH": "10", **settings})
     client = app.test_client()

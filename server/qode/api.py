@@ -10,6 +10,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -199,6 +200,21 @@ def count_auth_failure() -> None:
         current_app.extensions["qode_limiter"].limiter.hit(_item(text), "failed_auth", get_remote_address())
 
 
+REFUSAL_CODES = ("queue_full", "too_many_tickets", "rate_limited")
+
+
+@contextmanager
+def refusals_counted(queue_id: str):
+    """Count a join a cap refused (in memory, no write) and let the host channel show it."""
+    try:
+        yield
+    except QodeError as err:
+        if err.code in REFUSAL_CODES:
+            tickets.refusals(db()).add(queue_id, db().clock.service_day(), err.code)
+            current_app.extensions["qode_live"].note_refused(queue_id)
+        raise
+
+
 def host_of_ticket(ticket_id: str) -> auth.Principal:
     auth.bearer_hash()  # no or malformed credential: 401 before the ticket is looked up
     return auth.require_host(db(), admin_hash(), tickets.queue_of(db(), ticket_id))
@@ -360,15 +376,26 @@ def join(queue_id: str):
         if held is not None:
             return answer(held, 200)
         # Creations count; kiosks and hosts issue for many guests from one address and are not.
-        spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
-        spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
+        with refusals_counted(queue_id):
+            spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
+            spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
     source = principal.source if principal else "web"
     kiosk_id = principal.device_id if principal and principal.kind == "kiosk" else None
     # Read before the write transaction: finding out may ask timedatectl, which must not hold the writer.
     trusted = db().clock.trust()["trusted"] if kiosk_id else False
+    # Kiosks and hosts issue for many guests from one place: only the line's own cap applies to them.
+    config = current_app.config
+    caps = tickets.Caps(queue=config["QUEUE_MAX_ACTIVE"])
+    address = None
+    if principal is None:
+        caps = tickets.Caps(config["QUEUE_MAX_ACTIVE"], config["MAX_ACTIVE_PER_ADDRESS"],
+                            config["MAX_ACTIVE_PER_DEVICE"])
+        address = get_remote_address()
 
     def action() -> tuple[int, dict]:
-        ticket, created = tickets.issue_ticket(db(), queue_id, req.device_token, source, kiosk_id)
+        with refusals_counted(queue_id):
+            ticket, created = tickets.issue_ticket(db(), queue_id, req.device_token, source, kiosk_id,
+                                                   address=address, caps=caps)
         job = ticket.pop("print_job", None)
         if job is not None:
             # The kiosk prints from this answer at once; its device channel carries the same job.
@@ -377,6 +404,33 @@ def join(queue_id: str):
         return (201 if created else 200), ticket
 
     return write(principal, action)
+
+
+@operation("POST", "/api/queues/{queue_id}/cancel-waiting",
+           "Cancel every waiting ticket, or those of one source joined after a time, in one go (host)",
+           auth="host", body=schemas.CancelWaiting, responses={200: schemas.BulkCancelOut}, idempotent=True)
+def cancel_waiting(queue_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    req = parse(schemas.CancelWaiting)
+    after = None
+    if req.joined_after is not None:
+        from datetime import datetime
+
+        from .clock import iso
+
+        after = iso(datetime.fromisoformat(req.joined_after))  # the stored format: comparable as text
+    return write(principal, lambda: (200, tickets.cancel_waiting(db(), queue_id, req.source, after)))
+
+
+@operation("POST", "/api/queues/{queue_id}/close-and-clear",
+           "End of the day: close the line and cancel everyone still waiting, in one go (host)",
+           auth="host", body=schemas.EmptyBody, responses={200: schemas.BulkCancelOut}, idempotent=True)
+def close_and_clear(queue_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    parse(schemas.EmptyBody)
+    return write(principal, lambda: (200, tickets.cancel_waiting(db(), queue_id, close=True)))
 
 
 @operation("GET", "/api/queues/{queue_id}/tickets", "The service day's tickets (host)",

@@ -295,7 +295,8 @@ class BenchServer:
         env = {
             **os.environ,
             "QODE_ADMIN_TOKEN": self.admin_token,
-            "QODE_JOIN_RATE_LIMIT": "off",
+            "QODE_JOIN_RATE_LIMIT": "off", "QODE_QUEUE_MAX_ACTIVE": "off",
+            "QODE_MAX_ACTIVE_PER_ADDRESS": "off", "QODE_MAX_ACTIVE_PER_DEVICE": "off",
             "QODE_AUTH_RATE_LIMIT": "off",
         }
         env.pop("QODE_PUBLIC_URL", None)

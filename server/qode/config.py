@@ -52,7 +52,7 @@ SETTINGS: list[Setting] = [
     ),
     Setting(
         "QODE_JOIN_RATE_LIMIT",
-        "30/minute",
+        "5/minute",
         "Ticket creations allowed per device token and per IP address (kiosks with a token "
         "are exempt; a device getting back the ticket it holds is never counted). "
         "`off` disables it.",
@@ -146,6 +146,19 @@ SETTINGS: list[Setting] = [
             "address may hold; more are closed with 4429. Host and device sockets (valid token) are not "
             "counted, and the last 1/20 of `QODE_MAX_CLIENTS` (at most 50) is kept for them. 127.0.0.1 and "
             "::1 are not counted. `off` disables it."),
+    # issue 11: flood
+    Setting("QODE_QUEUE_MAX_ACTIVE", "500",
+            "Active tickets (waiting, called, being served) one line may hold; a join past it gets 409 "
+            "`queue_full`. Applies to every join, kiosks' and hosts' too. `off` disables it."),
+    Setting("QODE_MAX_ACTIVE_PER_ADDRESS", "4",
+            "Active tickets the guests of one IP address may hold in one line (a family sharing a phone, "
+            "each in a private tab); past it a web join gets 429 `too_many_tickets`. Kiosks and hosts "
+            "are exempt. Guests who reach the box through NAT (a guest network routed to the box's "
+            "LAN) all share the router's address: set it `off` there. `off` disables it."),
+    Setting("QODE_MAX_ACTIVE_PER_DEVICE", "3",
+            "Active tickets one device token may hold across all lines of the box (in one line it "
+            "always holds at most one: joining again gives it back); past it a web join gets 429 "
+            "`too_many_tickets`. `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -301,6 +314,12 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
                                                raw["QODE_MAX_REQUESTS_PER_ADDRESS"], allow_off=True),
         "MAX_SOCKETS_PER_ADDRESS": _parse_int("QODE_MAX_SOCKETS_PER_ADDRESS",
                                               raw["QODE_MAX_SOCKETS_PER_ADDRESS"], allow_off=True),
+        # issue 11: flood
+        "QUEUE_MAX_ACTIVE": _parse_int("QODE_QUEUE_MAX_ACTIVE", raw["QODE_QUEUE_MAX_ACTIVE"], allow_off=True),
+        "MAX_ACTIVE_PER_ADDRESS": _parse_int("QODE_MAX_ACTIVE_PER_ADDRESS", raw["QODE_MAX_ACTIVE_PER_ADDRESS"],
+                                             allow_off=True),
+        "MAX_ACTIVE_PER_DEVICE": _parse_int("QODE_MAX_ACTIVE_PER_DEVICE", raw["QODE_MAX_ACTIVE_PER_DEVICE"],
+                                            allow_off=True),
     }
 
 

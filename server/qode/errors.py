@@ -144,3 +144,8 @@ def init_app(app: Flask) -> None:
 def _rule() -> str:
     # The route pattern, not the path: ticket ids in paths are bearer capabilities.
     return f"{request.method} {request.url_rule.rule if request.url_rule else '(no route)'}"
+class TooManyTickets(QodeError):
+    """A flood cap refused a join (issue 11): the guests of this address or device hold enough."""
+
+    status = 429
+    code = "too_many_tickets"

@@ -56,8 +56,8 @@ def _event(row) -> Event:
     data = json.loads(row["data"]) if row["data"] else {}
     hint = data.get("back_in_seconds")
     kind = row["type"]
-    if kind == "cancel" and data.get("reason") == "day_ended":
-        kind = "expire"  # the rollover closed it: not a guest giving up
+    if kind == "cancel" and (data.get("reason") == "day_ended" or "bulk" in data):
+        kind = "expire"  # the rollover or a host's bulk clear closed it: not a guest giving up
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None)
 

@@ -199,6 +199,27 @@ def storage_view(fault: tuple[str, float] | None) -> dict:
 
     reason = fault[0] if fault else None
     return {"ok": reason is None, "reason": reason, "message": STORAGE_MESSAGES.get(reason) if reason else None}
+def in_bulk(event: dict) -> bool:
+    """A ticket's own event of a bulk action: its `waiting_cleared` event stands for all of them."""
+    return "bulk" in event["data"]
+
+
+def is_public(event: dict) -> bool:
+    return event["type"] in PUBLIC_EVENT_TYPES and not in_bulk(event)
+
+
+# Events after which the host's list is sent whole again: a new day (or a corrected one) is a new list.
+HOST_RESYNC_TYPES = {"day_started", "day_corrected"}
+HOST_CHUNK = 8  # events per host update at most, so a burst of joins never makes one big message
+
+
+def host_delta(events: list[dict]) -> dict:
+    """What a run of events changes on the host's list: the events shown, the tickets they touched
+    (ids, in order) and the bulk cancellations, each as its filter."""
+    shown = [e for e in events if not in_bulk(e)]
+    ids = list(dict.fromkeys(e["ticket_id"] for e in shown if e["ticket_id"]))
+    bulk = [e["data"] for e in shown if e["type"] == "waiting_cleared"]
+    return {"events": shown, "ids": ids, "bulk": bulk}
 
 
 def eta_is_news(sent: int | None, sent_at: float, fresh: int | None, now: float) -> bool:
@@ -236,6 +257,7 @@ class Feed:
         # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
         self._ticket_views: dict[str, tuple[str, int | None, float]] = {}
         self._joiner_etas: dict[str, tuple[int, float]] = {}  # queue channel -> (eta sent, when)
+        self._refused_news: set[str] = set()  # queues whose refusal count the host has not been sent
 
     def latest_seq(self) -> int:
         with self.db.read() as conn:
@@ -261,6 +283,10 @@ class Feed:
             time.sleep(self.window)
 
     def flush(self) -> None:
+        with self._lock:
+            refused, self._refused_news = self._refused_news, set()
+        for queue_id in refused:  # at most one per queue per window, however many joins were refused
+            self.nudge_host(queue_id)
         if self.db.version == self._seen_version:
             return
         self._seen_version = self.db.version
@@ -291,14 +317,13 @@ class Feed:
         # Printing and device news concern the host (and the kiosk) only: no guest's view moved.
         public_news = any(e["type"] not in HOST_ONLY_EVENT_TYPES for e in evs)
         if public_news and (self.hub.count(public) or device_channels):
-            shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
+            shown = [public_event(e, state["prefix"]) for e in evs if is_public(e)]
             update = {"type": "update", "seq": seq, "events": shown, "state": state}
             self._joiner_etas[public] = (state["eta_seconds"], self.db.clock.monotonic())
             for channel in (public, *device_channels):  # kiosks and displays see the public view
                 self.hub.publish(channel, update)
         if self.hub.count(host):
-            self.hub.publish(host, {"type": "update", "seq": seq, "events": [host_event(e) for e in evs],
-                                    "state": state, **self.host_extras(queue_id)})
+            self._send_host(queue_id, evs, state)
         self._send_jobs(queue_id, evs, device_channels)
         if public_news:
             self._send_tickets(ticket_channels, seq)
@@ -340,16 +365,51 @@ class Feed:
             self.nudge_host(channel.split(":", 1)[1])
 
     def host_extras(self, queue_id: str) -> dict:
-        """What host messages carry beside the state: the day's tickets, the clock, the devices."""
+        """What every host message carries beside the state, none of it growing with the line:
+        the clock, the devices, the sync status and the joins refused today."""
         from . import tickets
 
-        extras = {"tickets": tickets.list_tickets(self.db, queue_id),
-                  "clock": self.db.clock.trust(),  # the host is told when the box's time is not set
-                  "devices": printing.list_devices(self.db, queue_id, self.hub)}
+        extras = {"clock": self.db.clock.trust(),  # the host is told when the box's time is not set
+                  "devices": printing.list_devices(self.db, queue_id, self.hub),
+                  "refused": tickets.refusals(self.db).of(queue_id, self.db.clock.service_day())}
         if self.sync is not None:
             extras["sync"] = self.sync.status()
         extras["storage"] = storage_view(self.db.fault)
         return extras
+
+    def _send_host(self, queue_id: str, evs: list[dict], state: dict) -> None:
+        """The host's updates for `evs`: per chunk of events, the rows of the tickets they touched
+        (`tickets_changed`) and the bulk cancellations; never the list. A new day sends a snapshot."""
+        from . import tickets
+
+        host = f"host:{queue_id}"
+        extras = self.host_extras(queue_id)
+        if any(e["type"] in HOST_RESYNC_TYPES for e in evs):
+            self.hub.publish(host, {"type": "snapshot", "seq": evs[-1]["seq"], "state": state,
+                                    "tickets": tickets.host_rows(self.db, queue_id), **extras}, news=True)
+            return
+        chunk: list[dict] = []
+        shown = 0
+        for n, event in enumerate(evs):
+            chunk.append(event)
+            shown += not in_bulk(event)
+            if shown < HOST_CHUNK and n < len(evs) - 1:
+                continue
+            delta = host_delta(chunk)
+            update = {"type": "update", "seq": chunk[-1]["seq"],
+                      "events": [host_event(e) for e in delta["events"]],
+                      "tickets_changed": tickets.host_rows(self.db, queue_id, delta["ids"]), "state": state,
+                      **extras}
+            if delta["bulk"]:
+                update["bulk"] = delta["bulk"]
+            self.hub.publish(host, update)
+            chunk, shown = [], 0
+
+    def note_refused(self, queue_id: str) -> None:
+        """A cap refused a join (nothing was written): the host's count goes out with the next flush."""
+        with self._lock:
+            self._refused_news.add(queue_id)
+        self._wake.set()
 
     def _send_tickets(self, channels: list[str], seq: int, news: bool = False) -> int:
         """Each guest's own view, only to those whose numbers changed; returns how many got one."""
@@ -427,6 +487,7 @@ class Feed:
         self._joiner_etas.setdefault(f"queue:{queue_id}", (state["eta_seconds"], now))
         if channel_kind == "host":
             message.update(self.host_extras(queue_id))
+            message["tickets"] = tickets.host_rows(self.db, queue_id)
         else:
             message["recent"] = self.recent_calls(queue_id, state["prefix"])
         return message
@@ -445,7 +506,10 @@ class Feed:
 
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM events WHERE queue_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                # A bulk action's own cancel events are never shown (its summary is): they do not
+                # count against the history either, so a resume after clearing a flood stays small.
+                "SELECT * FROM events WHERE queue_id = ? AND seq > ?"
+                " AND (type != 'cancel' OR json_extract(data, '$.bulk') IS NULL) ORDER BY seq LIMIT ?",
                 (queue_id, since, self.HISTORY + 1),
             ).fetchall()
             oldest = conn.execute("SELECT COALESCE(MIN(seq), 1) FROM events").fetchone()[0]
@@ -455,7 +519,17 @@ class Feed:
         evs = [{**dict(r), "data": json.loads(r["data"])} for r in rows]
         state = queues.get(self.db, queue_id)
         if channel_kind == "host":
-            return {"type": "update", "seq": max(latest, since), "events": [host_event(e) for e in evs],
-                    "state": state, **self.host_extras(queue_id)}
-        shown = [public_event(e, state["prefix"]) for e in evs if e["type"] in PUBLIC_EVENT_TYPES]
+            if any(e["type"] in HOST_RESYNC_TYPES for e in evs):
+                return None  # another day's list: a snapshot
+            from . import tickets
+
+            delta = host_delta(evs)
+            update = {"type": "update", "seq": max(latest, since),
+                      "events": [host_event(e) for e in delta["events"]],
+                      "tickets_changed": tickets.host_rows(self.db, queue_id, delta["ids"]), "state": state,
+                      **self.host_extras(queue_id)}
+            if delta["bulk"]:
+                update["bulk"] = delta["bulk"]
+            return update
+        shown = [public_event(e, state["prefix"]) for e in evs if is_public(e)]
         return {"type": "update", "seq": max(latest, since), "events": shown, "state": state}

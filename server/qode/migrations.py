@@ -209,6 +209,14 @@ def m008_sync_status(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE sync_state SET secret = lower(hex(randomblob(32)))")
 
 
+@migration
+def m009_ticket_origin(conn: sqlite3.Connection) -> None:
+    # Where a web join came from, as a keyed hash of the address (never the address itself), so
+    # the per-address cap counts a guest's active tickets inside the issuing transaction.
+    conn.execute("ALTER TABLE tickets ADD COLUMN origin TEXT")
+    conn.execute("CREATE INDEX idx_tickets_day_origin ON tickets(queue_id, service_day, origin, status)")
+
+
 def migrate(db: Database, migrations: list | None = None) -> list[str]:
     """Apply pending migrations (the box's, or the given list: the hub's), each in its own
     transaction; return their names."""

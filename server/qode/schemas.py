@@ -305,3 +305,19 @@ class Health(BaseModel):
 
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it
 TicketList.model_rebuild()
+
+
+# issue 11: flood — the host's bulk actions
+
+WallTime = Annotated[str, StringConstraints(pattern=WALL_TIME), AfterValidator(_wall_time)]
+
+class CancelWaiting(Body):
+    source: Literal["web", "kiosk", "host"] | None = Field(
+        None, description="Only tickets taken this way (e.g. web: from the join page); all when absent")
+    joined_after: WallTime | None = Field(
+        None, description="Only tickets taken after this time, ISO 8601 with an offset (2026-11-26T14:05:00Z)")
+
+
+class BulkCancelOut(BaseModel):
+    cancelled: int = Field(description="How many waiting tickets this request cancelled")
+    queue: QueueOut

@@ -7,14 +7,18 @@ WAITING/CALLED → CANCELLED. Anything else is a Conflict.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
+import threading
 import uuid
 from bisect import bisect_left
+from dataclasses import dataclass
 
 from . import estimates, events, queues
 from .clock import iso
 from .db import Database
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, TooManyTickets
 from .schemas import ACTIVE_STATUSES
 
 DEFAULT_COUNTER = "1"
@@ -121,13 +125,102 @@ def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
         return view(db, conn, dict(row), queue) if row is not None else None
 
 
+@dataclass(frozen=True)
+class Caps:
+    """The flood caps a join must pass (None: off). See README, "Flood caps"."""
+
+    queue: int | None = None  # active tickets in the line, whoever issued them
+    per_address: int | None = None  # active tickets of one client address in the line (web joins)
+    per_device: int | None = None  # active tickets of one device token across the box (web joins)
+
+
+NO_CAPS = Caps()
+RETRY_AFTER_TICKETS = 60  # a cap on held tickets frees when one is served: a polite re-check interval
+
+
+class Refusals:
+    """Joins a cap refused, per queue and service day. In memory: a refusal costs no write."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], dict[str, int]] = {}
+
+    def add(self, queue_id: str, day: str, code: str) -> None:
+        with self._lock:
+            if len(self._counts) > 1024:  # old days need no keeping
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= day}
+            counts = self._counts.setdefault((queue_id, day), {})
+            counts[code] = counts.get(code, 0) + 1
+
+    def of(self, queue_id: str, day: str) -> dict:
+        """{"total": n, "queue_full": n, "too_many_tickets": n, "rate_limited": n} for that day."""
+        with self._lock:
+            counts = dict(self._counts.get((queue_id, day), {}))
+        out = {code: counts.get(code, 0) for code in ("queue_full", "too_many_tickets", "rate_limited")}
+        return {"total": sum(out.values()), **out}
+
+
+def refusals(db: Database) -> Refusals:
+    """The process's refusal counts for `db`, made on first use."""
+    found = db.__dict__.get("refusals")
+    if found is None:
+        found = db.__dict__["refusals"] = Refusals()
+    return found
+
+
+def origin_of(db: Database, conn: sqlite3.Connection, address: str) -> str:
+    """A keyed hash of a client address: enough to count a guest's tickets, never the address."""
+    key = db.__dict__.get("origin_key")
+    if key is None:
+        row = conn.execute("SELECT secret FROM sync_state WHERE id = 1").fetchone()
+        key = db.__dict__["origin_key"] = (row[0] if row and row[0] else "qode").encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _check_caps(db: Database, conn: sqlite3.Connection, queue: dict, device_token: str | None,
+                origin: str | None, caps: Caps) -> None:
+    """Refuse a join that would pass a cap; runs inside the issuing write, so no join races past."""
+    day = queue["service_day"]
+    if caps.queue is not None:
+        busy = conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND service_day = ?"
+            " AND status IN ('CALLED','SERVING')",
+            (queue["id"], day),
+        ).fetchone()[0]
+        if queue["waiting_count"] + busy >= caps.queue:
+            raise Conflict("This line is full right now. Please try again when it has moved on.", "queue_full")
+    if origin is not None and caps.per_address is not None:
+        held = conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND service_day = ? AND origin = ?"
+            " AND status IN ('WAITING','CALLED','SERVING')",
+            (queue["id"], day, origin),
+        ).fetchone()[0]
+        if held >= caps.per_address:
+            raise TooManyTickets("This network connection already holds as many tickets for this line as "
+                                 "one guest may. Try again once one of them has been served.",
+                                 headers={"Retry-After": str(RETRY_AFTER_TICKETS)})
+    if device_token is not None and caps.per_device is not None:
+        # Every line's own day: a ticket of a day that has ended is no longer active.
+        held = conn.execute(
+            "SELECT COUNT(*) FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.device_token = ?"
+            " AND t.service_day = q.service_day AND t.status IN ('WAITING','CALLED','SERVING')",
+            (device_token,),
+        ).fetchone()[0]
+        if held >= caps.per_device:
+            raise TooManyTickets("This phone already holds as many tickets as one guest may. "
+                                 "Try again once one of them has been served.",
+                                 headers={"Retry-After": str(RETRY_AFTER_TICKETS)})
+
+
 def issue_ticket(
-    db: Database, queue_id: str, device_token: str | None, source: str = "web", kiosk_id: str | None = None
+    db: Database, queue_id: str, device_token: str | None, source: str = "web", kiosk_id: str | None = None,
+    *, address: str | None = None, caps: Caps = NO_CAPS,
 ) -> tuple[dict, bool]:
     """Issue the next number, or return the device's active ticket. Returns (ticket, created).
 
     A ticket issued by a kiosk that has a printer comes with its print job, made in the same
-    transaction, under the key `print_job` (the job's row).
+    transaction, under the key `print_job` (the job's row). `address` (web joins only) is the
+    client's, for the per-address cap; `caps` are checked in the same transaction.
     """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
@@ -146,6 +239,8 @@ def issue_ticket(
             raise Conflict(
                 "This line is paused for a moment. Please try again shortly.", "queue_paused"
             )
+        origin = origin_of(db, conn, address) if address is not None else None
+        _check_caps(db, conn, queue, device_token if source == "web" else None, origin, caps)
         # Before this join's event: what a new joiner waits (and no uncommitted event to replay).
         predicted = estimates.of(db).predict(queue)
         # The counter and the row it numbers are written in one IMMEDIATE transaction;
@@ -173,9 +268,9 @@ def issue_ticket(
         }
         conn.execute(
             "INSERT INTO tickets (id, queue_id, device_token, position_number, status, source,"
-            " service_day, created_at) VALUES (:id, :queue_id, :device_token, :position_number,"
-            " :status, :source, :service_day, :created_at)",
-            ticket,
+            " service_day, created_at, origin) VALUES (:id, :queue_id, :device_token, :position_number,"
+            " :status, :source, :service_day, :created_at, :origin)",
+            {**ticket, "origin": origin},
         )
         events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
         job = None
@@ -327,3 +422,77 @@ def list_tickets(db: Database, queue_id: str, status: str | None = None) -> list
             out.append(render(dict(row), queue, waiting_before, predicted))
             waiting_before += row["status"] == "WAITING"
         return out
+
+
+# ---- issue 11: the host's bulk actions and the host channel's rows ---------------------
+
+BULK_REASONS = {False: "cancelled_by_host", True: "line_closed"}
+
+
+def cancel_waiting(db: Database, queue_id: str, source: str | None = None, joined_after: str | None = None,
+                   close: bool = False) -> dict:
+    """Cancel every WAITING ticket of the day (only `source`'s, only those joined after
+    `joined_after`), and with `close` close the line first: one transaction, all or nothing.
+
+    The log gets one `waiting_cleared` event with the filter (the host channel sends that instead
+    of a row per ticket), then each ticket's own `cancel` event marked with it (sync, ETA, guests).
+    Returns {"cancelled": n, "queue": the queue's state}.
+    """
+    reason = BULK_REASONS[close]
+    with db.write() as conn:
+        queue = queues.load_for_write(db, conn, queue_id)
+        day = queue["service_day"]
+        if close and queue["active"]:
+            conn.execute("UPDATE queues SET active = 0, updated_at = ? WHERE id = ?",
+                         (iso(db.clock.now()), queue_id))
+            events.append(conn, db.clock, queue_id, "queue_closed", data={"active": False}, service_day=day)
+        sql = ("UPDATE tickets SET status = 'CANCELLED', reason = ?, completed_at = ?"
+               " WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'")
+        at = iso(db.clock.now())
+        params: list = [reason, at, queue_id, day]
+        if source is not None:
+            sql += " AND source = ?"
+            params.append(source)
+        if joined_after is not None:
+            sql += " AND created_at > ?"
+            params.append(joined_after)
+        rows = conn.execute(sql + " RETURNING *", params).fetchall()
+        if rows:
+            summary = events.append(
+                conn, db.clock, queue_id, "waiting_cleared", service_day=day,
+                data={"count": len(rows), "reason": reason, "source": source, "joined_after": joined_after,
+                      "up_to": queue["last_number_issued"], "at": at},
+            )
+            for row in rows:
+                events.append(conn, db.clock, queue_id, "cancel", ticket=dict(row),
+                              data={"by": "host", "reason": reason, "bulk": summary})
+        return {"cancelled": len(rows), "queue": queues.view(db, conn, queues.load(conn, queue_id), day)}
+
+
+# Host channel rows leave out what moves for every guest when one guest moves (people ahead,
+# ETA, now serving: the state has the last two): a row changes only when its own ticket does,
+# so a delta is one row, not the line.
+HOST_ROW_OMITS = ("people_ahead", "eta_seconds", "now_serving")
+
+
+def host_row(ticket: dict, queue: dict) -> dict:
+    out = render(ticket, queue, 0, estimates.SETTLED)
+    for key in HOST_ROW_OMITS:
+        out.pop(key)
+    return out
+
+
+def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) -> list[dict]:
+    """The host channel's rows of the queue's current day: all of them (a snapshot), or those of
+    `ticket_ids` (a delta; tickets of other days are left out), in number order."""
+    with db.read() as conn:
+        queue = queues.as_of(queues.load(conn, queue_id), db.clock.service_day())
+        sql = "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ?"
+        params: list = [queue_id, queue["service_day"]]
+        if ticket_ids is not None:
+            if not ticket_ids:
+                return []
+            sql += f" AND id IN ({','.join('?' * len(ticket_ids))})"
+            params += ticket_ids
+        rows = conn.execute(sql + " ORDER BY position_number", params).fetchall()
+        return [host_row(dict(row), queue) for row in rows]

@@ -59,9 +59,11 @@ export function defaultSelect(message) {
  * `select(message)` may pick another payload (the host channel keeps state, tickets and clock).
  * An update older than the last seq is ignored; one at the same seq is applied, because
  * ETA refreshes carry the log position they were made at, which may be the last one seen.
+ * `merge(state, payload)` folds an update's payload in (default: a shallow merge; the host
+ * channel's updates carry only the tickets that changed).
  * Returns {state, seq, changed}.
  */
-export function applyMessage(state, seq, message, select = defaultSelect) {
+export function applyMessage(state, seq, message, select = defaultSelect, merge = shallowMerge) {
   const payload = select(message)
   const messageSeq = Number.isInteger(message?.seq) ? message.seq : null
   if (message?.type === 'snapshot' && payload) {
@@ -72,9 +74,13 @@ export function applyMessage(state, seq, message, select = defaultSelect) {
     if (messageSeq !== null && seq !== null && messageSeq < seq) return { state, seq, changed: false }
     const next = messageSeq ?? seq
     if (!payload) return { state, seq: next, changed: false }
-    return { state: { ...(state ?? {}), ...payload }, seq: next, changed: true }
+    return { state: merge(state, payload), seq: next, changed: true }
   }
   return { state, seq, changed: false }
+}
+
+function shallowMerge(state, payload) {
+  return { ...(state ?? {}), ...payload }
 }
 
 /**
@@ -246,7 +252,7 @@ export class LiveChannel {
     }
     this.setConnection('open')
     this.clear('fallback')
-    const result = applyMessage(this.state, this.seq, message, this.options().select ?? defaultSelect)
+    const result = applyMessage(this.state, this.seq, message, this.options().select ?? defaultSelect, this.options().merge)
     this.seq = result.seq
     if (result.changed) this.setState(result.state)
     this.options().onMessage?.(message)

@@ -43,6 +43,10 @@ export function createHostApi(queueId, token) {
       if (!open && backInMinutes) body.back_in_minutes = backInMinutes
       return request('POST', `${queuePath}/counters`, host({ ...options, body }))
     },
+    /** Cancel everyone waiting, or only {source, joined_after} → {cancelled, queue}. One transaction. */
+    cancelWaiting: (filter, options) => request('POST', `${queuePath}/cancel-waiting`, host({ ...options, body: filter ?? {} })),
+    /** End of the day: close the line and cancel everyone waiting → {cancelled, queue}. */
+    closeAndClear: (options) => request('POST', `${queuePath}/close-and-clear`, host({ ...options, body: {} })),
     /** Give the box this tablet's time (ISO 8601 with an offset or Z). */
     setClock: (now, options) => request('POST', '/api/clock', host({ ...options, body: { now } })),
   }

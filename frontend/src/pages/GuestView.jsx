@@ -192,6 +192,8 @@ function Ended({ ticket }) {
   if (ticket.status === 'COMPLETED') text = t('ticket.completed')
   else if (ticket.status === 'NO_SHOW') text = t('ticket.noShow')
   else if (ticket.reason === 'day_ended') text = t('ticket.dayEnded')
+  else if (ticket.reason === 'line_closed') text = t('ticket.lineClosed')
+  else if (ticket.reason === 'cancelled_by_host') text = t('ticket.cancelledByHost')
   return (
     <section className="grid gap-4 text-center">
       <p className="text-2xl font-semibold">{text}</p>

@@ -76,6 +76,23 @@ describe('GuestView', () => {
     expect(screen.queryByRole('button', { name: 'Leave the line' })).not.toBeInTheDocument()
   })
 
+  it('says why the host ended the ticket: the line closed for today, or cancelled by the host (EN and DE)', async () => {
+    const ended = (reason) => ({ 'GET /api/tickets/t-1': () => ({ body: ticket({ status: 'CANCELLED', eta_seconds: null, reason }) }) })
+    const first = renderGuest(ended('line_closed'))
+    expect(await screen.findByText('The line was closed for today, and this ticket was cancelled.')).toBeInTheDocument()
+    first.unmount()
+    const second = renderGuest(ended('cancelled_by_host'))
+    expect(await screen.findByText('This ticket was cancelled by the host.')).toBeInTheDocument()
+    second.unmount()
+    setLanguage('de')
+    try {
+      renderGuest(ended('line_closed'))
+      expect(await screen.findByText('Die Warteschlange wurde für heute geschlossen, dieses Ticket wurde storniert.')).toBeInTheDocument()
+    } finally {
+      setLanguage('en')
+    }
+  })
+
   it('cancels only after confirmation', async () => {
     const cancel = vi.fn(() => ({ body: ticket({ status: 'CANCELLED', eta_seconds: null }) }))
     renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket() }), 'POST /api/tickets/t-1/cancel': cancel })

@@ -4,11 +4,13 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
+import BulkActions from '../components/host/BulkActions.jsx'
 import CallPanel, { validCounter } from '../components/host/CallPanel.jsx'
 import StorageBanner from '../components/host/StorageBanner.jsx'
 import ClockBanner from '../components/host/ClockBanner.jsx'
 import DevicesPanel, { hasPrinter } from '../components/host/DevicesPanel.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
+import { hostPayload, mergeHost } from '../components/host/hostDelta.js'
 import LineControls from '../components/host/LineControls.jsx'
 import LiveStatus from '../components/host/LiveStatus.jsx'
 import SyncStatus from '../components/host/SyncStatus.jsx'
@@ -31,6 +33,7 @@ import { uuid } from '../lib/random.js'
 import { errorText, t } from '../lib/strings.js'
 
 const DEFAULT_COUNTER = '1'
+const EMPTY = []
 const ACTIVE = new Set(['CALLED', 'SERVING'])
 // Answers that are part of a normal day, said kindly rather than as failures.
 const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed', 'no_printer', 'ticket_ended'])
@@ -42,24 +45,7 @@ const KEY_REUSE_MS = 2 * 60 * 1000
 
 const isAuthError = (err) => err?.status === 401 || err?.status === 403
 
-/**
- * The host channel's payload: the queue state, the day's tickets, the box's clock and the
- * line's devices (kiosks with their printers). A message without `devices` (an older box)
- * leaves the ones known so far; none ever known means "no information", not "no kiosks".
- * `sync` (how far the hub has the box's events) likewise, when the box sends it, and
- * `storage` (whether the box can save).
- */
-export function hostPayload(message) {
-  if (!message || (!message.state && !Array.isArray(message.tickets))) return null
-  const out = {}
-  if (message.state) out.queue = message.state
-  if (Array.isArray(message.tickets)) out.tickets = message.tickets
-  if (message.clock) out.clock = message.clock
-  if (Array.isArray(message.devices)) out.devices = message.devices
-  if (message.sync && typeof message.sync === 'object') out.sync = message.sync
-  if (message.storage && typeof message.storage === 'object') out.storage = message.storage
-  return out
-}
+export { hostPayload }
 
 /** An error as the host should read it: the host's own wording first, then the shared one. */
 export function hostErrorText(err) {
@@ -108,6 +94,7 @@ function Dashboard({ queueId, token, onAccepted }) {
   // The devices last known, kept when a REST refresh cannot get them (an older box has no list).
   const devicesRef = useRef(undefined)
   const syncRef = useRef(undefined) // likewise the hub sync status (healthz has it, on newer boxes)
+  const refusedRef = useRef(undefined) // and the joins refused today (only the live channel has them)
 
   const load = useCallback(async () => {
     const [tickets, queue, health, devices] = await Promise.allSettled([api.listTickets(), api.getQueue(), api.health(), api.listDevices()])
@@ -125,18 +112,20 @@ function Dashboard({ queueId, token, onAccepted }) {
     if (sync) out.sync = sync
     if (health.status === 'fulfilled' && health.value?.storage) out.storage = health.value.storage
     else if (health.status === 'rejected' && health.reason?.body?.storage) out.storage = health.reason.body.storage
+    if (refusedRef.current) out.refused = refusedRef.current
     return out
   }, [api])
 
   const { state, connection, updatedAt, error, replace } = useWebSocket(
     authFailed ? null : `/ws/host/${encodeURIComponent(queueId)}`,
     // The host channel sends nothing before it accepts the auth message.
-    { authToken: token, select: hostPayload, fallback: load, onMessage: () => acceptedRef.current() },
+    { authToken: token, select: hostPayload, merge: mergeHost, fallback: load, onMessage: () => acceptedRef.current() },
   )
   const stateRef = useRef(state)
   stateRef.current = state
   devicesRef.current = state?.devices
   syncRef.current = state?.sync
+  refusedRef.current = state?.refused
   const connectionRef = useRef(connection)
   connectionRef.current = connection
   const updatedAtRef = useRef(updatedAt)
@@ -270,12 +259,28 @@ function Dashboard({ queueId, token, onAccepted }) {
     }
   }
 
+  /** Cancel everyone waiting (`filter`: {source?, joined_after?}), or close the line and clear it. */
+  async function clearLine(kind, filter) {
+    const call = kind === 'close' ? (o) => api.closeAndClear(o) : (o) => api.cancelWaiting(filter ?? {}, o)
+    const answer = await run('bulk', `bulk:${kind}:${JSON.stringify(filter ?? {})}`, call)
+    if (answer.ok) {
+      if (stateRef.current && answer.result?.queue) replace({ ...stateRef.current, queue: answer.result.queue })
+      setNotice({ tone: 'success', text: t('host.bulk.done', { count: answer.result?.cancelled ?? 0 }) })
+    }
+    return answer
+  }
+
   async function sendTabletTime() {
     const nowIso = new Date().toISOString()
     const answer = await run('clock', `clock:${nowIso}`, (o) => api.setClock(nowIso, o), { notify: false })
     if (answer.ok && stateRef.current && answer.result?.clock) replace({ ...stateRef.current, clock: answer.result.clock })
     return answer
   }
+
+  // One function for every row's buttons, so a row that did not change needs no new render.
+  const ticketActionRef = useRef(ticketAction)
+  ticketActionRef.current = ticketAction
+  const onTicketAction = useCallback((ticket, action) => ticketActionRef.current(ticket, action), [])
 
   // The N key calls the next guest, unless the host is typing somewhere.
   const callNextRef = useRef(callNext)
@@ -292,6 +297,17 @@ function Dashboard({ queueId, token, onAccepted }) {
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [])
+
+  // One pass per new list (each delta makes one), not per render: thousands may be waiting.
+  const allTickets = state?.tickets ?? EMPTY
+  const { active, waiting } = useMemo(() => {
+    const out = { active: [], waiting: [] }
+    for (const ticket of allTickets) {
+      if (ticket.status === 'WAITING') out.waiting.push(ticket)
+      else if (ACTIVE.has(ticket.status)) out.active.push(ticket)
+    }
+    return out
+  }, [allTickets])
 
   const badToken = authFailed || error?.code === 'unauthorized' || error?.code === 'forbidden'
   if (badToken) return <HostMessage title={t('host.badToken.title')} body={t('host.badToken.body')} />
@@ -319,9 +335,7 @@ function Dashboard({ queueId, token, onAccepted }) {
     )
   }
 
-  const tickets = state.tickets ?? []
-  const active = tickets.filter((ticket) => ACTIVE.has(ticket.status))
-  const waiting = tickets.filter((ticket) => ticket.status === 'WAITING')
+  const tickets = allTickets
   const counters = queue.counters ?? []
   const counterState = counter ? (counters.find((c) => c.name === counter) ?? null) : null
   const lineStatus = !queue.active ? 'closed' : queue.is_paused ? 'paused' : 'open'
@@ -367,11 +381,13 @@ function Dashboard({ queueId, token, onAccepted }) {
             counterNote={counterState && !counterState.is_open ? t('host.counter.closed', { counter }) : null}
             notice={notice}
           />
-          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={ticketAction} canReprint={canReprint} />
+          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
+          {/* In the short column: reachable in a flood without scrolling past the waiting list. */}
+          <BulkActions waiting={waiting} refused={state.refused} lineOpen={queue.active} busy={busy.has('bulk')} onClear={clearLine} />
         </div>
         <div className="grid content-start gap-6">
           <DevicesPanel devices={state.devices} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
-          <WaitingList tickets={waiting} receivedAt={updatedAt} now={now} busy={busy} onAction={ticketAction} canReprint={canReprint} />
+          <WaitingList tickets={waiting} queue={queue} receivedAt={updatedAt} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
         </div>
         <LineControls
           queue={queue}

@@ -104,8 +104,9 @@ describe('HostDashboard', () => {
     const waiting = screen.getByRole('region', { name: /^Waiting/ })
     const rows = within(waiting).getAllByRole('listitem')
     expect(rows.map((row) => row.dataset.testid)).toEqual(['waiting-A7', 'waiting-A8'])
-    expect(within(screen.getByTestId('waiting-A7')).getByText('next')).toBeInTheDocument()
-    expect(within(screen.getByTestId('waiting-A8')).getByText('about 12 min')).toBeInTheDocument()
+    // ETAs from the place in line (host rows carry none): 1/3 and 2/3 of a joiner's 840 s.
+    expect(within(screen.getByTestId('waiting-A7')).getByText('about 5 min')).toBeInTheDocument()
+    expect(within(screen.getByTestId('waiting-A8')).getByText('about 10 min')).toBeInTheDocument()
     expect(within(screen.getByTestId('waiting-A8')).getByText(/^\d+ min$/)).toBeInTheDocument()
     expect(screen.getByText('2 people waiting')).toBeInTheDocument()
 
@@ -814,5 +815,49 @@ describe('HostDashboard: kiosks and printers', () => {
     expect(await screen.findByText('No kiosk with a printer is registered for this line.')).toBeInTheDocument()
     // Being served: the guest is at the desk, nothing to print.
     expect(within(screen.getByTestId('active-A5')).getAllByRole('button')).toHaveLength(1)
+  })
+
+  it('merges host deltas: only the changed tickets come, the rest of the list stays', async () => {
+    renderHost({ routes: { 'GET /api/queues/q-1/tickets': pending } })
+    live(snapshot())
+    const called = { ...day()[6], status: 'CALLED', counter: '1', called_at: '2026-11-26T10:20:00.000Z' }
+    const joined = ticket({ id: 't-9', position_number: 9, display_number: 'A9', created_at: '2026-11-26T10:21:00.000Z' })
+    live({ type: 'update', seq: 11, events: [{}, {}], state: queue({ waiting_count: 2 }), tickets_changed: [called, joined], clock: TRUSTED,
+      refused: { total: 3, queue_full: 3, too_many_tickets: 0, rate_limited: 0 } })
+    expect(within(screen.getByRole('region', { name: 'Called and being served' })).getByText('A7')).toBeInTheDocument()
+    const rows = within(screen.getByRole('region', { name: /^Waiting/ })).getAllByRole('listitem')
+    expect(rows.map((row) => row.dataset.testid)).toEqual(['waiting-A8', 'waiting-A9'])
+    expect(screen.getByTestId('refused-count')).toHaveTextContent('3')
+    // A bulk cancellation comes as its filter, not as a row per ticket.
+    live({ type: 'update', seq: 12, events: [{}], state: queue({ waiting_count: 0 }), tickets_changed: [], clock: TRUSTED,
+      bulk: [{ count: 2, reason: 'cancelled_by_host', source: null, joined_after: null, up_to: 9, at: '2026-11-26T10:30:00.000Z' }] })
+    expect(screen.getByText('Nobody is waiting.')).toBeInTheDocument()
+    expect(within(screen.getByRole('region', { name: 'Called and being served' })).getByText('A7')).toBeInTheDocument()
+  })
+
+  it('draws the first 50 waiting guests of a long line, with "Show more"', async () => {
+    renderHost({ routes: { 'GET /api/queues/q-1/tickets': pending } })
+    const many = Array.from({ length: 2000 }, (_, i) =>
+      ticket({ id: `w-${i}`, position_number: 100 + i, display_number: `A${100 + i}`, created_at: '2026-11-26T10:00:00.000Z' }))
+    live(snapshot({ state: queue({ waiting_count: 2000 }), tickets: [...day(), ...many] }))
+    const waiting = screen.getByRole('region', { name: /^Waiting/ })
+    expect(within(waiting).getByRole('heading')).toHaveTextContent('(2002)')
+    expect(within(waiting).getAllByRole('listitem')).toHaveLength(50)
+    await userEvent.click(screen.getByRole('button', { name: 'Show 50 more (1952 not shown)' }))
+    expect(within(waiting).getAllByRole('listitem')).toHaveLength(100)
+  })
+
+  it('cancels everyone waiting with one confirmation and one request', async () => {
+    const cancelWaiting = vi.fn(() => ({ body: { cancelled: 2, queue: queue({ waiting_count: 0 }) } }))
+    renderHost({ routes: { 'POST /api/queues/q-1/cancel-waiting': cancelWaiting } })
+    live(snapshot())
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel 2 waiting…' }))
+    expect(cancelWaiting).not.toHaveBeenCalled()
+    await userEvent.click(screen.getByRole('button', { name: 'Yes, cancel them' }))
+    expect(await screen.findByText('2 waiting tickets cancelled.')).toBeInTheDocument()
+    const sent = calls('POST', '/api/queues/q-1/cancel-waiting')
+    expect(sent).toHaveLength(1)
+    expect(sent[0].body).toEqual({})
+    expect(sent[0].headers['Idempotency-Key']).toBeTruthy()
   })
 })

@@ -104,6 +104,17 @@ describe('JoinView', () => {
     expect(window.location.pathname).toBe('/join/q-1')
   })
 
+  it('says when a cap refused the join: a full line, too many tickets from here', async () => {
+    let answer = { status: 409, body: { error: { code: 'queue_full', message: 'Full.' } } }
+    renderJoin({ 'GET /api/queues/q-1': () => ({ body: queue() }), 'POST /api/queues/q-1/tickets': () => answer })
+    await userEvent.click(await screen.findByRole('button', { name: 'Take a ticket' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('This line is full right now. Please try again when it has moved on.')
+    answer = { status: 429, body: { error: { code: 'too_many_tickets', message: 'Too many.' } } }
+    await userEvent.click(screen.getByRole('button', { name: 'Take a ticket' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('already holds as many tickets for this line as one guest may')
+    expect(window.location.pathname).toBe('/join/q-1')
+  })
+
   it('says so when the line does not exist', async () => {
     renderJoin({
       'GET /api/queues/q-1': () => ({ status: 404, body: { error: { code: 'queue_not_found', message: 'No queue.' } } }),
