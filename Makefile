@@ -11,7 +11,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
 PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test lint bench install clean pages chromium
+.PHONY: run test lint bench install clean pages chromium caddy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +35,17 @@ chromium:
 	@command -v chromium >/dev/null && ldconfig -p | grep -q libzbar.so.0 || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0)
 
+# The TLS tests run Debian's Caddy (staff https in front of qode serve), as the box does.
+caddy:
+	@command -v caddy >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy)
+
 install: $(STAMP) $(PAGES)
 
 run: $(STAMP) $(PAGES)
 	$(BIN)/qode serve --demo
 
-test: $(STAMP) $(PAGES) chromium
+test: $(STAMP) $(PAGES) chromium caddy
 	$(BIN)/ruff check server kiosk tests
 	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest
