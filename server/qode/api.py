@@ -543,7 +543,7 @@ _host_move("recall", schemas.RecallRequest)
 
 # ---- issue 11: tls ------------------------------------------------------------
 
-@operation("GET", "/api/tls", "The staff (https) and guest (http) addresses, and whether the box's CA is offered",
+@operation("GET", "/api/tls", "The staff (https) and guest (http) addresses, and whether a CA is offered",
            responses={200: schemas.TlsInfo})
 def tls_info():
     return answer({"staff_url": tls.staff_url(), "public_url": public_url(),
