@@ -481,7 +481,7 @@ EOF
         note "Qode answers on http://$address:$PORT/ (guests)"
         if [ -s $ETC/ca.crt ]; then
             note "Staff devices use https://$address:$HTTPS_PORT/ after installing the box's"
-            note "  certificate from http://$address:$PORT/ca.crt (docs/install-pi.md, step 6)"
+            note "  certificate from http://$address:$PORT/ca.crt (docs/install-pi.md, step 7)"
             base="https://$address:$HTTPS_PORT"
         else
             note "The staff https address is not up yet (no $ETC/ca.crt): sudo journalctl -u caddy -n 50"
