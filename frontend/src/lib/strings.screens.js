@@ -54,6 +54,7 @@ export const screenStrings = {
     'kiosk.notSetUpBody': 'Open this kiosk’s link from the setup page on this screen. The link ends in #token=…',
     'kiosk.invalidTitle': 'This kiosk’s link is not valid',
     'kiosk.invalidBody': 'Make a new kiosk link on the setup page and open it on this screen.',
+    'kiosk.httpsTitle': 'Open this kiosk at the box’s secure (https) address',
     'kiosk.notFoundTitle': 'This line does not exist',
     'kiosk.notFoundBody': 'Check the kiosk link on the setup page.',
 
@@ -204,6 +205,7 @@ export const screenStrings = {
       'Öffnen Sie den Link dieses Kiosks von der Einrichtungsseite auf diesem Bildschirm. Der Link endet auf #token=…',
     'kiosk.invalidTitle': 'Der Link dieses Kiosks ist ungültig',
     'kiosk.invalidBody': 'Erstellen Sie auf der Einrichtungsseite einen neuen Kiosk-Link und öffnen Sie ihn hier.',
+    'kiosk.httpsTitle': 'Öffnen Sie diesen Kiosk unter der sicheren (https-)Adresse der Box',
     'kiosk.notFoundTitle': 'Diese Warteschlange gibt es nicht',
     'kiosk.notFoundBody': 'Prüfen Sie den Kiosk-Link auf der Einrichtungsseite.',
 

@@ -191,6 +191,22 @@ describe('SetupView', () => {
     expect(await within(desk).findByRole('textbox', { name: 'Kiosk “Door”' })).toHaveValue('https://192.168.1.20:8443/kiosk/q-1#token=kiosk-secret')
   })
 
+  it('keeps the token and points to https when the box refuses it over plain http', async () => {
+    const tls = { staff_url: 'https://192.168.1.20:8443', public_url: 'http://192.168.1.20:8000', ca_url: '/ca.crt', staff_https: 'remote' }
+    const refused = {
+      status: 403,
+      body: { error: { code: 'https_required', message: 'Staff tokens are refused over plain http here. Use https://192.168.1.20:8443.' } },
+    }
+    renderSetup({ 'GET /api/queues': () => refused, 'GET /api/tls': () => ({ body: tls }) })
+    expect(await screen.findByText(/Staff tokens are refused over plain http here/)).toBeInTheDocument()
+    expect(screen.queryByRole('heading', { name: 'That admin token is not valid' })).not.toBeInTheDocument()
+    expect(localStorage.getItem('qode.adminToken')).toBe(ADMIN)
+    expect(await screen.findByRole('link', { name: /Open the secure setup page/ })).toHaveAttribute(
+      'href',
+      `https://192.168.1.20:8443/setup#token=${ADMIN}`,
+    )
+  })
+
   it('says plainly when the box has no https address yet', async () => {
     const tls = { staff_url: 'http://192.168.1.20:8000', public_url: 'http://192.168.1.20:8000', ca_url: null, staff_https: 'remote' }
     renderSetup({ 'GET /api/queues': list(queue()), 'GET /api/tls': () => ({ body: tls }) })
