@@ -35,10 +35,11 @@ chromium:
 	@command -v chromium >/dev/null && ldconfig -p | grep -q libzbar.so.0 || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0)
 
-# The TLS tests run Debian's Caddy (staff https in front of qode serve), as the box does.
+# The TLS tests run Debian's Caddy (staff https in front of qode serve), as the box does,
+# and capture the loopback traffic with tcpdump to show no staff token crosses it in clear.
 caddy:
-	@command -v caddy >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy)
+	@command -v caddy >/dev/null && command -v tcpdump >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy tcpdump)
 
 install: $(STAMP) $(PAGES)
 

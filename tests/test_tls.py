@@ -11,9 +11,10 @@ QODE_TRUSTED_PROXIES=127.0.0.1, so Qode treats only 127.0.0.1 (where Caddy, the 
 daemon and the TV browser connect from) as the box itself, and a client bound to 127.0.0.2
 exactly as it treats a phone or tablet on the LAN. Traffic stays on loopback.
 
-What crosses the wire is captured by a TCP relay the test controls (client -> relay ->
-Caddy or Qode): every byte both ways is kept and searched for the staff tokens. The same
-relay in front of plain http shows them, so the search can fail.
+What crosses the wire is captured twice: by a TCP relay the test controls (client -> relay
+-> Caddy or Qode), which keeps every byte both ways, and by a real packet capture on the
+loopback interface (Debian's tcpdump). Both are searched for the staff tokens; the same
+capture of plain http shows them, so the search can fail.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CADDYFILE = ROOT / "systemd" / "Caddyfile"
 PUBLISH_CA = ROOT / "systemd" / "qode-publish-ca"
 CADDY = shutil.which("caddy")
+TCPDUMP = shutil.which("tcpdump")
 WsClient = ws_client_class()
 # Short Caddy read deadlines for the test stack (the box's are 10 s and 30 s), so the
 # deadline test is quick; every other test finishes its requests well within them.
@@ -427,6 +429,68 @@ def test_a_capture_on_the_wire_shows_no_staff_token_when_staff_use_https(stack):
         time.sleep(0.3)
         with wire.lock:
             assert host_token.encode() in bytes(wire.captured)
+
+
+class Tcpdump:
+    """`tcpdump -i lo` on one TCP port, written to a pcap file, stopped by PID (SIGINT: it flushes)."""
+
+    def __init__(self, port: int, path: Path):
+        self.path = path
+        # --immediate-mode: each packet is handed over at once (else a buffered block can be lost on stop).
+        command = [TCPDUMP, "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-w", str(path),
+                   f"tcp port {port}"]
+        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
+        said = self.proc.stderr.readline().decode()  # "listening on lo, ..." once it captures
+        if "listening on" not in said:
+            self.stop()
+            pytest.skip(f"tcpdump cannot capture on lo here: {said.strip()}")
+
+    def stop(self) -> bytes:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.proc.stderr.close()
+        return self.path.read_bytes() if self.path.exists() else b""
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_a_tcpdump_capture_on_loopback_shows_no_staff_token_over_https(stack):
+    """The same as above with a real packet capture (Debian's tcpdump, installed by make test)."""
+    if TCPDUMP is None:
+        pytest.skip("tcpdump is not installed (make test runs `apt-get install tcpdump`)")
+    queue_id = stack.queue["id"]
+    host_token = stack.queue["host_token"]
+    capture = Tcpdump(stack.caddy.https_port, stack.work / "https.pcap")
+    try:
+        listed = requests.get(f"{stack.https}/api/queues/{queue_id}/tickets", headers=stack.host_headers,
+                              verify=stack.ca, timeout=10)
+        assert listed.status_code == 200
+        ws = host_socket(f"wss://127.0.0.1:{stack.caddy.https_port}/ws/host/{queue_id}", host_token,
+                         ssl.create_default_context(cafile=stack.ca))
+        try:
+            assert receive(ws)["type"] == "snapshot"
+        finally:
+            ws.close()
+        time.sleep(0.5)  # -U writes each packet at once; leave the last ones time to arrive
+    finally:
+        packets = capture.stop()
+    assert len(packets) > 5000  # the exchange was captured, encrypted
+    assert host_token.encode() not in packets and b"Bearer" not in packets
+
+    capture = Tcpdump(stack.qode.port, stack.work / "http.pcap")
+    try:
+        plain = requests.get(f"{stack.http}/api/queues/{queue_id}/tickets", headers=stack.host_headers,
+                             timeout=10)
+        assert plain.status_code == 200  # from 127.0.0.1, the box itself
+        time.sleep(0.5)
+    finally:
+        packets = capture.stop()
+    assert host_token.encode() in packets  # the same capture of plain http shows it
 
 
 # --- forwarded addresses --------------------------------------------------------------------
