@@ -40,7 +40,7 @@ import requests
 from qode import create_app
 from qode.config import SettingError, load
 
-from helpers import ADMIN_TOKEN, ServerProcess, admin, free_port, ws_client_class
+from helpers import ADMIN_TOKEN, KioskProcess, ServerProcess, admin, free_port, ws_client_class
 
 ROOT = Path(__file__).resolve().parents[1]
 CADDYFILE = ROOT / "systemd" / "Caddyfile"
@@ -528,6 +528,46 @@ def test_a_tcpdump_capture_on_loopback_shows_no_staff_token_over_https(stack):
     finally:
         packets = capture.stop()
     assert host_token.encode() in packets  # the same capture of plain http shows it
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_a_kiosk_daemon_on_another_box_works_over_https_with_the_ca_file(stack):
+    """docs/install-pi.md: a --kiosk-only box uses https://<box>:8443 with SSL_CERT_FILE=ca.crt."""
+    queue_id = stack.queue["id"]
+    device = requests.post(f"{stack.https}/api/queues/{queue_id}/devices", json={"name": "Door"},
+                           headers=stack.host_headers, verify=stack.ca, timeout=10).json()
+
+    def connected() -> bool:
+        devices = requests.get(f"{stack.https}/api/queues/{queue_id}/devices", headers=stack.host_headers,
+                               verify=stack.ca, timeout=10).json()["devices"]
+        return next(d for d in devices if d["id"] == device["id"])["connected"]
+
+    # Without the box's CA the kiosk cannot trust the https address, and says so.
+    blind = KioskProcess(stack.work / "kiosk-blind", stack.https, device["token"], "preview").start()
+    try:
+        assert blind.wait_for_output("CERTIFICATE_VERIFY_FAILED", timeout=20), blind.output()[-2000:]
+        assert not connected()
+    finally:
+        blind.stop()
+
+    kiosk = KioskProcess(stack.work / "kiosk", stack.https, device["token"], "preview",
+                         env={"SSL_CERT_FILE": stack.ca}).start()
+    try:
+        deadline = time.monotonic() + 20
+        while not connected():  # its device socket is up, over wss through Caddy
+            assert time.monotonic() < deadline, kiosk.output()[-2000:]
+            time.sleep(0.2)
+        kiosk.press()
+        deadline = time.monotonic() + 20
+        while not any(t["source"] == "kiosk" for t in requests.get(
+                f"{stack.https}/api/queues/{queue_id}/tickets", headers=stack.host_headers, verify=stack.ca,
+                timeout=10).json()["tickets"]):
+            assert time.monotonic() < deadline, kiosk.output()[-2000:]
+            time.sleep(0.2)
+    finally:
+        kiosk.stop()
+    assert "Traceback" not in kiosk.output(), kiosk.output()[-3000:]
 
 
 # --- forwarded addresses --------------------------------------------------------------------
