@@ -63,17 +63,10 @@ class PortTaken(RuntimeError):
     pass
 
 
-def free_wildcard_port() -> int:
-    """A port free on every address (Caddy listens on all of them, as on the box)."""
-    with socket.socket() as sock:
-        sock.bind(("", 0))
-        return sock.getsockname()[1]
-
-
 def start_stack(workdir: Path, env: dict, tries: int = 3) -> tuple[ServerProcess, CaddyProcess]:
     """`qode serve` and Caddy in front of it, on fresh ports (again if one was taken meanwhile)."""
     for attempt in range(tries):
-        https_port = free_wildcard_port()
+        https_port = free_port()
         qode = ServerProcess(workdir / f"qode{attempt}", env={
             **env, "QODE_STAFF_URL": f"https://127.0.0.1:{https_port}"}).start()
         try:
@@ -102,8 +95,11 @@ class CaddyProcess:
             "XDG_DATA_HOME": str(self.data),
             "XDG_CONFIG_HOME": str(workdir / "caddy-config"),
             "QODE_HTTPS_PORT": str(https_port),
-            "QODE_CADDY_HTTP_PORT": str(free_wildcard_port()),
+            "QODE_CADDY_HTTP_PORT": str(free_port()),
             "QODE_UPSTREAM": f"127.0.0.1:{upstream_port}",
+            # On 127.0.0.1 alone: listening on every address (the box's default), the port could be
+            # taken on 127.0.0.1 by another program meanwhile, which would then get our connections.
+            "QODE_CADDY_BIND": "127.0.0.1",
             "QODE_CADDY_READ_HEADER": f"{READ_HEADER}s",
             "QODE_CADDY_READ_BODY": f"{READ_BODY}s",
         }
