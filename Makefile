@@ -11,7 +11,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
 PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test lint bench install clean pages chromium nspawn
+.PHONY: run test lint bench install clean pages chromium nspawn caddy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +40,18 @@ chromium:
 nspawn:
 	@command -v systemd-nspawn >/dev/null && command -v debootstrap >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap)
+# The TLS tests run Debian's Caddy (staff https in front of qode serve), as the box does,
+# and capture the loopback traffic with tcpdump to show no staff token crosses it in clear.
+caddy:
+	@command -v caddy >/dev/null && command -v tcpdump >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy tcpdump)
 
 install: $(STAMP) $(PAGES)
 
 run: $(STAMP) $(PAGES)
 	$(BIN)/qode serve --demo
 
-test: $(STAMP) $(PAGES) chromium nspawn
+test: $(STAMP) $(PAGES) chromium nspawn caddy
 	$(BIN)/ruff check server kiosk tests
 	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest

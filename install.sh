@@ -31,6 +31,9 @@ UDEV_RULE=/etc/udev/rules.d/99-qode-printer.rules
 AVAHI_FILE=/etc/avahi/services/qode.service
 WRAPPER=/usr/local/bin/qode
 PORT=8000
+HTTPS_PORT=8443                                  # Caddy's staff https (systemd/Caddyfile)
+CADDY_DROPIN=/etc/systemd/system/caddy.service.d/qode.conf
+PUBLISH_CA=/usr/local/lib/qode/qode-publish-ca
 
 say() { printf '%s\n' "$*"; }
 step() { printf '\n==> %s\n' "$*"; }
@@ -84,6 +87,7 @@ PYTHON=${QODE_PYTHON:-python3}
 CHANGES=0          # files and accounts changed by this run
 CODE_CHANGED=0     # Qode itself was (re)installed
 UNITS_CHANGED=0    # unit files changed
+CADDY_CHANGED=0    # Caddy's config (Caddyfile, drop-in) changed
 
 if [ "$LIVE" = 1 ] && [ "$IS_ROOT" = 0 ]; then
     die "this installs system services, so it must run as root: sudo $0 $*"
@@ -241,6 +245,19 @@ EOF
         note "source     this checkout ($HERE)"
     fi
 fi
+# Staff devices reach the box over https through Caddy (Debian's package), which makes
+# the box's own CA on its first start. Guests stay on plain http, straight to Qode.
+if [ "$WITH_SERVER" = 1 ]; then
+    if [ -x "$ROOT/usr/bin/caddy" ]; then
+        note "caddy      $("$ROOT/usr/bin/caddy" version 2>/dev/null | cut -d' ' -f1 || echo present)"
+    elif [ "$LIVE" = 1 ] && command -v apt-get >/dev/null; then
+        note "installing caddy (the https address for staff devices) with apt-get"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy
+        CHANGES=$((CHANGES + 1))
+    else
+        note "missing    /usr/bin/caddy: sudo apt-get install caddy (staff https on port $HTTPS_PORT)"
+    fi
+fi
 if [ "$IS_ROOT" = 0 ]; then
     note "not root: users and groups are left out (fine for a test under QODE_ROOT)"
 elif [ "$LIVE" = 0 ] && [ ! -f "$ROOT/etc/passwd" ]; then
@@ -370,6 +387,11 @@ done
 put_file "$SRC_UNITS/99-qode-printer.rules" "$UDEV_RULE" 0644 || true
 if [ "$WITH_SERVER" = 1 ]; then
     put_file "$SRC_UNITS/qode.avahi.service" "$AVAHI_FILE" 0644 || true
+    # Caddy for staff https: Qode's Caddyfile, a drop-in pointing Debian's caddy.service
+    # at it, and the helper that copies the CA's certificate (not its key) to $ETC/ca.crt.
+    if put_file "$SRC_UNITS/Caddyfile" "$ETC/Caddyfile" 0644; then CADDY_CHANGED=1; fi
+    if put_file "$SRC_UNITS/caddy-qode.conf" "$CADDY_DROPIN" 0644; then CADDY_CHANGED=1; fi
+    if put_file "$SRC_UNITS/qode-publish-ca" "$PUBLISH_CA" 0755; then CADDY_CHANGED=1; fi
 else
     note "skipped    $AVAHI_FILE (--kiosk-only: no server here to announce)"
 fi
@@ -407,6 +429,14 @@ if [ "$BOOTED" = 1 ]; then
     if [ "$CODE_CHANGED" = 1 ] || [ "$UNITS_CHANGED" = 1 ]; then renewed=1; fi
     if [ "$WITH_SERVER" = 1 ]; then
         if [ "$renewed" = 1 ]; then service_do restart qode.service; else service_do start qode.service; fi
+        if systemctl cat caddy.service >/dev/null 2>&1; then
+            if [ "$(systemctl is-enabled caddy.service 2>/dev/null || true)" != enabled ]; then
+                service_do enable caddy.service
+            fi
+            if [ "$CADDY_CHANGED" = 1 ]; then service_do restart caddy.service; else service_do start caddy.service; fi
+        else
+            note "no caddy.service: staff https is not available (sudo apt-get install caddy, then run this again)"
+        fi
     fi
     if [ "$renewed" = 1 ]; then
         service_do try-restart 'qode-kiosk@*.service'
@@ -448,10 +478,18 @@ sys.exit(1)
 EOF
     then
         address=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 '\.' || echo 127.0.0.1)
-        note "Qode answers on http://$address:$PORT/"
+        note "Qode answers on http://$address:$PORT/ (guests)"
+        if [ -s $ETC/ca.crt ]; then
+            note "Staff devices use https://$address:$HTTPS_PORT/ after installing the box's"
+            note "  certificate from http://$address:$PORT/ca.crt (docs/install-pi.md, step 7)"
+            base="https://$address:$HTTPS_PORT"
+        else
+            note "The staff https address is not up yet (no $ETC/ca.crt): sudo journalctl -u caddy -n 50"
+            base="http://$address:$PORT"
+        fi
         if [ -r /var/lib/qode/admin_token ]; then
             note "Setup page (keep this link private, it holds the admin token):"
-            note "  http://$address:$PORT/setup#token=$(cat /var/lib/qode/admin_token)"
+            note "  $base/setup#token=$(cat /var/lib/qode/admin_token)"
         fi
     else
         note "Qode does not answer yet. See why: sudo journalctl -u qode -n 50"

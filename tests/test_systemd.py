@@ -37,7 +37,10 @@ EXECUTABLES = {
     "/usr/bin/cage": "apt-get install cage",
     "/usr/bin/curl": "apt-get install curl",
     "/usr/bin/setterm": "util-linux (always there)",
+    "/usr/bin/caddy": "apt-get install caddy (install.sh does it)",
+    "/usr/local/lib/qode/qode-publish-ca": "install.sh",
 }
+CADDY_DROPIN = "etc/systemd/system/caddy.service.d/qode.conf"
 KIOSK_VARIABLES = {
     "QODE_KIOSK_SERVER", "QODE_KIOSK_QUEUE", "QODE_KIOSK_TOKEN", "QODE_KIOSK_PRINTER", "QODE_KIOSK_BUTTON",
     "QODE_KIOSK_PAPER", "QODE_KIOSK_LED", "QODE_KIOSK_WIFI_SSID", "QODE_KIOSK_WIFI_PASSWORD",
@@ -132,6 +135,60 @@ def test_verify_catches_a_typo(verify_root, unit, good, bad):
     assert verify_root(instance) != ""
 
 
+def test_systemd_accepts_caddy_with_qode_dropin(verify_root):
+    """Debian's caddy.service (from the caddy package) with Qode's drop-in: clean, and typos caught."""
+    if not (verify_root.units.parents[2] / "usr/lib/systemd/system/caddy.service").exists():
+        pytest.skip("caddy.service is not installed here (apt-get install caddy; make test does it)")
+    dropin = verify_root.units / "caddy.service.d" / "qode.conf"
+    dropin.parent.mkdir()
+    shutil.copy(SYSTEMD / "caddy-qode.conf", dropin)
+    assert verify_root("caddy.service") == ""
+    text = dropin.read_text()
+    dropin.write_text(text.replace("qode-publish-ca", "qode-publish-cb"))
+    assert verify_root("caddy.service") != ""
+
+
+def test_caddy_dropin_and_publisher_agree_on_paths():
+    unit = parse_unit(SYSTEMD / "caddy-qode.conf")
+    assert values(unit, "Service", "ExecStart") == [
+        "", "/usr/bin/caddy run --environ --config /etc/qode/Caddyfile --adapter caddyfile"]
+    assert values(unit, "Service", "ExecStartPost") == ["+/usr/local/lib/qode/qode-publish-ca"]
+    (data,) = [v.split("=", 1)[1] for v in values(unit, "Service", "Environment")
+               if v.startswith("XDG_DATA_HOME=")]
+    publisher = (SYSTEMD / "qode-publish-ca").read_text()
+    assert f"{data}/caddy/pki/authorities/local/root.crt" in publisher  # where Caddy puts its CA
+    default_ca = next(s.default for s in SETTINGS if s.name == "QODE_TLS_CA_FILE")
+    assert f"to=${{QODE_PUBLISH_CA_TO:-{default_ca}}}" in publisher  # where Qode reads it
+
+
+def test_caddyfile_is_what_the_box_needs():
+    """The shipped Caddyfile as Caddy itself reads it, with the box's defaults (no variables set)."""
+    import json
+
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed (apt-get install caddy; make test does it)")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent"}
+    done = subprocess.run([caddy, "adapt", "--config", str(SYSTEMD / "Caddyfile"), "--adapter", "caddyfile"],
+                          capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    config = json.loads(done.stdout)
+    assert config["admin"]["disabled"] is True
+    (server,) = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":8443"] and server["max_header_bytes"] == 16384
+    assert server["read_header_timeout"] == 10 * 10**9 and server["read_timeout"] == 30 * 10**9
+    assert server["idle_timeout"] == 120 * 10**9
+    assert server["automatic_https"]["disable_redirects"] is True
+    text = json.dumps(server)
+    assert '"dial": "127.0.0.1:8000"' in text and '"handler": "reverse_proxy"' in text
+    automation = config["apps"]["tls"]["automation"]
+    assert automation["on_demand"]["ask"] == "http://127.0.0.1:8000/api/tls/ask"
+    assert automation["on_demand"]["rate_limit"] == {"interval": 60 * 10**9, "burst": 5}
+    (policy,) = automation["policies"]
+    assert policy["on_demand"] is True and policy["issuers"][0]["module"] == "internal"
+    assert config["apps"]["pki"]["certificate_authorities"]["local"]["install_trust"] is False
+
+
 # --- What the units say ------------------------------------------------------------------
 
 
@@ -204,7 +261,7 @@ def test_display_unit():
     assert any("setterm" in v and "--blank 0" in v for v in values(unit, "Service", "ExecStartPre"))
 
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", [*UNITS, "caddy-qode.conf"])
 def test_every_directive_is_explained(unit):
     """House style: each group of directives starts under a comment saying why."""
     previous = ""
@@ -427,6 +484,9 @@ def test_install_twice_changes_nothing_and_keeps_the_venues_settings(tmp_path):
         ("display.env.example", "etc/qode/display.env", 0o600),
         ("kiosk.env.example", "etc/qode/kiosk-door.env", 0o600),
         ("kiosk.env.example", "etc/qode/kiosk.env.example", 0o644),
+        ("Caddyfile", "etc/qode/Caddyfile", 0o644),
+        ("caddy-qode.conf", CADDY_DROPIN, 0o644),
+        ("qode-publish-ca", "usr/local/lib/qode/qode-publish-ca", 0o755),
     ]:
         assert (root / dest).read_bytes() == (SYSTEMD / source).read_bytes(), dest
         assert stat.S_IMODE((root / dest).stat().st_mode) == mode, dest
@@ -480,6 +540,7 @@ def test_kiosk_only_enables_no_server(tmp_path):
     wants = sorted(p.name for p in (root / "etc/systemd/system/multi-user.target.wants").iterdir())
     assert wants == ["qode-kiosk@door.service"]
     assert not (root / "etc/avahi/services/qode.service").exists()  # nothing to announce
+    assert not (root / "etc/qode/Caddyfile").exists() and not (root / CADDY_DROPIN).exists()  # no staff https
 
 
 def test_install_refuses_clearly(tmp_path):

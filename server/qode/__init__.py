@@ -93,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
             raise RequestHeaderFieldsTooLarge()
 
-    app.wsgi_app = _with_security_headers(app.wsgi_app)
+    app.wsgi_app = _behind_proxy(app, _with_security_headers(app.wsgi_app))
     return app
 
 
@@ -112,7 +112,7 @@ def _hub_app(app: Flask, settings: dict) -> Flask:
     api.init_limits(app)
     app.register_blueprint(hub.bp)
     app.register_blueprint(pages.bp)
-    app.wsgi_app = _with_security_headers(app.wsgi_app)
+    app.wsgi_app = _behind_proxy(app, _with_security_headers(app.wsgi_app))
     return app
 
 
@@ -141,3 +141,10 @@ def _with_security_headers(wsgi_app):
         return wsgi_app(environ, start)
 
     return app
+
+
+def _behind_proxy(app: Flask, wsgi_app):
+    """issue 11: tls. Believe X-Forwarded-For/-Proto from the box's own proxy only (qode.proxy)."""
+    from .proxy import trust_local_proxy
+
+    return trust_local_proxy(wsgi_app, app.config["TRUSTED_PROXIES"])

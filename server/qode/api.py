@@ -21,9 +21,9 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
-from . import auth, idempotency, printing, queues, schemas, tickets
+from . import auth, idempotency, printing, proxy, queues, schemas, tickets, tls
 from .db import Database
-from .errors import Forbidden, Invalid, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
+from .errors import Forbidden, Invalid, NotFound, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
 
 bp = Blueprint("api", __name__)
 
@@ -317,7 +317,7 @@ def create_queue():
     queue, token = queues.create_queue(
         db(), req.name, req.prefix, current_app.config["DEFAULT_CYCLE"]
     )
-    host_url = f"{public_url()}/host/{queue['id']}#token={token}"
+    host_url = f"{tls.staff_url()}/host/{queue['id']}#token={token}"
     return answer({**queue, "host_token": token, "host_url": host_url}, 201)
 
 
@@ -358,7 +358,7 @@ def rotate_token(queue_id: str):
     parse(schemas.EmptyBody)
     token = queues.rotate_host_token(db(), queue_id)
     # Not replayed by Idempotency-Key: that would store the token, which is never stored.
-    return answer({"host_token": token, "host_url": f"{public_url()}/host/{queue_id}#token={token}"})
+    return answer({"host_token": token, "host_url": f"{tls.staff_url()}/host/{queue_id}#token={token}"})
 
 
 @operation("POST", "/api/queues/{queue_id}/tickets", "Take a ticket", auth="optional",
@@ -558,9 +558,10 @@ def join_qr(queue_id: str):
 def link_qr():
     guarded(lambda: auth.require_any_host(db(), admin_hash()))
     req = parse(schemas.QrRequest)
-    if not req.url.startswith(public_url() + "/"):
+    if not any(req.url.startswith(base + "/") for base in (public_url(), tls.staff_url())):
         # Only links to this box's pages: the box is not a QR service for anything else.
-        raise Invalid(f"Only links to this box ({public_url()}/…) are drawn.", "invalid_body")
+        raise Invalid(f"Only links to this box ({public_url()}/… or {tls.staff_url()}/…) are drawn.",
+                      "invalid_body")
     return answer({"svg": _qr(req.url).decode()})
 
 
@@ -607,3 +608,36 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
 for _name in ("serve", "complete", "no-show", "requeue"):
     _host_move(_name, schemas.EmptyBody)
 _host_move("recall", schemas.RecallRequest)
+
+
+# ---- issue 11: tls ------------------------------------------------------------
+
+@operation("GET", "/api/tls", "The staff (https) and guest (http) addresses, and whether a CA is offered",
+           responses={200: schemas.TlsInfo})
+def tls_info():
+    return answer({"staff_url": tls.staff_url(), "public_url": public_url(),
+                   "ca_url": "/ca.crt" if tls.ca_pem() is not None else None,
+                   "staff_https": current_app.config["STAFF_HTTPS"]})
+
+
+@operation("GET", "/ca.crt", "The box's CA certificate (PEM), for staff devices to install",
+           responses={200: "application/x-x509-ca-cert", 404: None})
+def ca_certificate():
+    pem = tls.ca_pem()
+    if pem is None:
+        raise NotFound("This box has no certificate authority yet: install.sh sets up Caddy, which makes "
+                       "one on its first start (then it is copied to QODE_TLS_CA_FILE).", "no_ca")
+    return Response(pem, mimetype="application/x-x509-ca-cert", headers={
+        "Content-Disposition": 'attachment; filename="qode-ca.crt"', "Cache-Control": "no-cache"})
+
+
+@operation("GET", "/api/tls/ask", "Caddy asks whether to make a certificate for a name (the box's proxy only)",
+           query=[{"name": "domain", "in": "query", "required": True, "schema": {"type": "string"}}],
+           responses={200: None, 403: None, 404: None})
+def tls_ask():
+    if not proxy.is_trusted(request.environ.get("qode.peer"), current_app.config["TRUSTED_PROXIES"]):
+        raise Forbidden("Only the box's own proxy asks this.")
+    domain = request.args.get("domain", "")
+    if not tls.may_certify(domain):
+        raise NotFound("No certificate for that name: it is not one of this box's addresses.", "unknown_name")
+    return answer({"domain": domain.lower()})

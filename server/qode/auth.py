@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import request
 
+from . import tls
 from .db import Database
 from .errors import Forbidden, Unauthorized
 
@@ -54,6 +55,7 @@ def bearer_hash(required: bool = True) -> str | None:
         if required:
             raise Unauthorized("This needs a token: send 'Authorization: Bearer <token>'.")
         return None
+    tls.require_staff_channel()  # a staff token over plain http from the Wi-Fi: refused, never checked
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not TOKEN_RE.match(token):

@@ -97,6 +97,9 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str) -> None:
     print(f"    Touch kiosk:    {base}/kiosk/{demo['queue_id']}#token={demo['kiosk_token']}")
     print(f"    Printed tickets (preview printer): {(data_dir / 'kiosk' / 'preview').resolve()}")
     print(f"    Public state:   {base}/api/queues/{demo['queue_id']}")
+    if settings["STAFF_HTTPS"] == "off":
+        print("    Demo: staff tokens are accepted over plain http (QODE_STAFF_HTTPS=off); a box set up\n"
+              "    with install.sh puts staff on https through Caddy (README, \"Staff on https\").")
 
 
 def _demo_kiosk(data_dir: Path, port: int) -> subprocess.Popen | None:
@@ -125,6 +128,10 @@ def _settings(args: argparse.Namespace) -> dict | None:
         os.environ["QODE_DATA_DIR"] = args.data_dir
     if getattr(args, "hub", False):
         os.environ["QODE_HUB"] = "on"  # the worker reads it too
+    if getattr(args, "demo", False):
+        # `make run` has no Caddy in front: its links are plain http to this machine's LAN address,
+        # which is not 127.0.0.1, so the demo accepts staff tokens there unless told otherwise.
+        os.environ.setdefault("QODE_STAFF_HTTPS", "off")
     try:
         return config.load()
     except config.SettingError as err:

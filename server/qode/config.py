@@ -159,6 +159,35 @@ SETTINGS: list[Setting] = [
             "Active tickets one device token may hold across all lines of the box (in one line it "
             "always holds at most one: joining again gives it back); past it a web join gets 429 "
             "`too_many_tickets`. `off` disables it."),
+    # issue 11: tls
+    Setting(
+        "QODE_STAFF_HTTPS",
+        "remote",
+        "Staff tokens (admin, host, kiosk, display; in headers and in a socket's auth message) over "
+        "plain http: `remote` refuses them from every address but the box's own (`QODE_TRUSTED_PROXIES`), "
+        "with 403 `https_required` (sockets: close 4426); `all` refuses them over plain http from "
+        "anywhere; `off` accepts them (the token crosses the Wi-Fi in clear).",
+    ),
+    Setting(
+        "QODE_STAFF_URL",
+        "(auto)",
+        "The https address staff devices use (links and QR codes for host, kiosk, display, setup), "
+        "e.g. `https://192.168.1.20:8443`. Default: `https://<host of QODE_PUBLIC_URL>:8443` once the "
+        "box's CA certificate exists (Caddy is set up), else QODE_PUBLIC_URL.",
+    ),
+    Setting(
+        "QODE_TLS_CA_FILE",
+        "/etc/qode/ca.crt",
+        "The box's CA certificate (PEM), offered at `/ca.crt` for staff devices to install; "
+        "install.sh copies Caddy's root there. `off`: none is offered.",
+    ),
+    Setting(
+        "QODE_TRUSTED_PROXIES",
+        "127.0.0.0/8,::1",
+        "Peers that are the box itself (comma-separated addresses or networks): their "
+        "X-Forwarded-For/-Proto (from Caddy) are believed, and `QODE_STAFF_HTTPS=remote` lets them use "
+        "staff tokens over plain http. `off`: no peer is trusted.",
+    ),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -320,6 +349,8 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
                                              allow_off=True),
         "MAX_ACTIVE_PER_DEVICE": _parse_int("QODE_MAX_ACTIVE_PER_DEVICE", raw["QODE_MAX_ACTIVE_PER_DEVICE"],
                                             allow_off=True),
+        # issue 11: tls
+        **_tls_settings(raw),
     }
 
 
@@ -328,3 +359,30 @@ def _parse_http_connections(value: str) -> int:
     if number < 16:
         raise SettingError(f"QODE_HTTP_CONNECTIONS={value!r}: must be at least 16")
     return number
+
+
+def _tls_settings(raw: dict[str, str]) -> dict:
+    import ipaddress
+
+    mode = raw["QODE_STAFF_HTTPS"].strip().lower()
+    if mode not in ("remote", "all", "off"):
+        raise SettingError(f"QODE_STAFF_HTTPS={raw['QODE_STAFF_HTTPS']!r}: expected 'remote', 'all' or 'off'")
+    staff = raw["QODE_STAFF_URL"].strip()
+    staff = None if staff in ("", "(auto)") else staff.rstrip("/")
+    if staff is not None and not re.fullmatch(r"https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?", staff):
+        raise SettingError(f"QODE_STAFF_URL={staff!r}: expected https://HOST[:PORT], e.g. "
+                           "https://192.168.1.20:8443 (no path; staff use https)")
+    ca = raw["QODE_TLS_CA_FILE"].strip()
+    ca = None if ca.lower() in ("", "off") else ca
+    if ca is not None and not ca.startswith("/"):
+        raise SettingError(f"QODE_TLS_CA_FILE={ca!r}: give an absolute path, e.g. /etc/qode/ca.crt, or 'off'")
+    proxies = raw["QODE_TRUSTED_PROXIES"].strip()
+    networks = []
+    if proxies.lower() != "off":
+        for part in proxies.split(","):
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise SettingError(f"QODE_TRUSTED_PROXIES={proxies!r}: {part.strip()!r} is not an address "
+                                   "or network (e.g. 127.0.0.0/8,::1), or use 'off'") from None
+    return {"STAFF_HTTPS": mode, "STAFF_URL": staff, "TLS_CA_FILE": ca, "TRUSTED_PROXIES": tuple(networks)}

@@ -303,6 +303,15 @@ class Health(BaseModel):
     storage: StorageState = Field(description="Whether the box can save; 503 with the reason when not")
 
 
+
+# issue 11: tls
+class TlsInfo(BaseModel):
+    staff_url: str = Field(description="The base address of staff pages (https through Caddy once set up)")
+    public_url: str = Field(description="The guests' plain-http base address")
+    ca_url: str | None = Field(description="Where the box's CA certificate is offered; null when there is none")
+    staff_https: Literal["remote", "all", "off"] = Field(description="QODE_STAFF_HTTPS")
+
+
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it
 TicketList.model_rebuild()
 

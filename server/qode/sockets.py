@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from . import api, auth, budgets, printing, queues, tickets
+from . import api, auth, budgets, printing, queues, tickets, tls
 from .errors import NotFound
 
 bp = Blueprint("sockets", __name__)
@@ -27,6 +27,7 @@ sock = Sock()
 # Close codes (4000-4999 are the application's own).
 BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY = 4400, 4401, 4403, 4404, 4429
 UNSUPPORTED, TRY_AGAIN_LATER = 1003, 1013
+HTTPS_REQUIRED = 4426  # a staff socket over plain http (QODE_STAFF_HTTPS)
 AUTH_TIMEOUT = 5.0
 
 
@@ -223,6 +224,10 @@ def _first_message_token(ws) -> str | None:
     if "token" in request.args or "Authorization" in request.headers:
         # Tokens in URLs end up in logs and histories; the first message carries it.
         _close(ws, BAD_REQUEST, 'send {"type": "auth", "token": ...} as the first message')
+        return None
+    if not tls.staff_channel_ok():
+        # Closed before the auth message is read: the token is not taken over plain http.
+        _close(ws, HTTPS_REQUIRED, f"staff use https: {tls.staff_url()}"[:120])
         return None
     message = ws.receive(timeout=AUTH_TIMEOUT)
     try:

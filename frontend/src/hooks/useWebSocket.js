@@ -18,7 +18,8 @@ export const DEFAULTS = {
 }
 
 // Close codes that will not change by retrying (docs/live.md, "Close codes").
-const PERMANENT = { 4400: 'bad_request', 4401: 'unauthorized', 4403: 'forbidden', 4404: 'not_found' }
+// 4426: a staff socket over plain http (QODE_STAFF_HTTPS): only the https address helps.
+const PERMANENT = { 4400: 'bad_request', 4401: 'unauthorized', 4403: 'forbidden', 4404: 'not_found', 4426: 'https_required' }
 // Too many failed credentials from this address: retrying helps, but not before a minute.
 const RATE_LIMITED = 4429
 

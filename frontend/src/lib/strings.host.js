@@ -13,6 +13,8 @@ export const hostStrings = {
     'host.notFound.title': "We can't find this line",
     'host.notFound.body': 'The link may be wrong, or the line was removed. Check the host link on the setup page.',
     'host.failed.title': 'The dashboard cannot connect',
+    'host.https.title': 'Open the host page at the secure address',
+    'host.https.body': 'The box does not accept the host link over plain http, where anyone on the Wi-Fi could overhear it. Open it at the https address below; install the box’s certificate on this tablet first (setup page).',
     'host.failed.body': 'Reload the page. If this keeps happening, open the host link again.',
 
     'host.line.open': 'Open',
@@ -185,6 +187,8 @@ export const hostStrings = {
     'host.notFound.title': 'Diese Warteschlange gibt es nicht',
     'host.notFound.body': 'Der Link ist falsch, oder die Warteschlange wurde entfernt. Prüfen Sie den Schalter-Link auf der Einrichtungsseite.',
     'host.failed.title': 'Das Dashboard kann sich nicht verbinden',
+    'host.https.title': 'Schalter-Seite unter der sicheren Adresse öffnen',
+    'host.https.body': 'Die Box nimmt den Schalter-Link nicht über unverschlüsseltes http an, wo jeder im WLAN mitlesen könnte. Öffnen Sie ihn unter der https-Adresse unten; installieren Sie vorher das Zertifikat der Box auf diesem Tablet (Einrichtungsseite).',
     'host.failed.body': 'Laden Sie die Seite neu. Wenn das wieder passiert, öffnen Sie den Schalter-Link erneut.',
 
     'host.line.open': 'Offen',

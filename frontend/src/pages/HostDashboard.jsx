@@ -11,6 +11,7 @@ import ClockBanner from '../components/host/ClockBanner.jsx'
 import DevicesPanel, { hasPrinter } from '../components/host/DevicesPanel.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
 import { hostPayload, mergeHost } from '../components/host/hostDelta.js'
+import HttpsRequired from '../components/host/HttpsRequired.jsx'
 import LineControls from '../components/host/LineControls.jsx'
 import LiveStatus from '../components/host/LiveStatus.jsx'
 import SyncStatus from '../components/host/SyncStatus.jsx'
@@ -44,6 +45,8 @@ const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found'
 const KEY_REUSE_MS = 2 * 60 * 1000
 
 const isAuthError = (err) => err?.status === 401 || err?.status === 403
+// A refused staff token over plain http (QODE_STAFF_HTTPS) is 403 too, but the token may be fine.
+const authFailure = (err) => (err?.code === 'https_required' ? 'https' : true)
 
 export { hostPayload }
 
@@ -101,7 +104,7 @@ function Dashboard({ queueId, token, onAccepted }) {
     if (tickets.status === 'fulfilled') acceptedRef.current() // the ticket list needs the token
     for (const part of [tickets, queue]) {
       if (part.status === 'rejected') {
-        if (isAuthError(part.reason)) setAuthFailed(true)
+        if (isAuthError(part.reason)) setAuthFailed(authFailure(part.reason))
         throw part.reason
       }
     }
@@ -180,7 +183,7 @@ function Dashboard({ queueId, token, onAccepted }) {
       // Only a lost answer may be retried; any answer, even an error, is final.
       if (err?.code === 'offline') lostRef.current = { signature, key: idempotencyKey, at: Date.now() }
       if (isAuthError(err)) {
-        setAuthFailed(true)
+        setAuthFailed(authFailure(err))
         return { ok: false, error: err, message: t('host.badToken.title') }
       }
       const message = hostErrorText(err)
@@ -309,6 +312,7 @@ function Dashboard({ queueId, token, onAccepted }) {
     return out
   }, [allTickets])
 
+  if (authFailed === 'https' || error?.code === 'https_required') return <HttpsRequired /> // staff token over plain http
   const badToken = authFailed || error?.code === 'unauthorized' || error?.code === 'forbidden'
   if (badToken) return <HostMessage title={t('host.badToken.title')} body={t('host.badToken.body')} />
   if (error?.code === 'not_found') return <HostMessage title={t('host.notFound.title')} body={t('host.notFound.body')} />

@@ -88,6 +88,15 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     )
   }
 
+  if (issueError?.code === 'https_required') {
+    // The box refuses the kiosk token over plain http (QODE_STAFF_HTTPS): its message names the https address.
+    return (
+      <Frame>
+        <Notice title={t('kiosk.httpsTitle')} body={issueError.message} />
+      </Frame>
+    )
+  }
+
   if (issueError?.status === 401 || issueError?.status === 403) {
     return (
       <Frame>

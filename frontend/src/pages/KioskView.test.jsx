@@ -165,6 +165,17 @@ describe('KioskView', () => {
     expect(takeButton()).not.toBeInTheDocument()
   })
 
+  it('points to the https address when the box refuses the kiosk token over plain http', async () => {
+    const message = 'Staff tokens are refused over plain http here. Use https://192.168.1.20:8443.'
+    const { ws } = renderKiosk({
+      'POST /api/queues/q-1/tickets': () => ({ status: 403, body: { error: { code: 'https_required', message } } }),
+    })
+    live(ws)
+    await userEvent.click(takeButton())
+    expect(await screen.findByRole('heading', { name: 'Open this kiosk at the box’s secure (https) address' })).toBeInTheDocument()
+    expect(screen.getByText(message)).toBeInTheDocument()
+  })
+
   it('retries a ticket that got no answer with the same Idempotency-Key', async () => {
     let calls = 0
     const issue = vi.fn(() => {

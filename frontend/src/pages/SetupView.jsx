@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import CopyLink from '../components/screens/CopyLink.jsx'
 import Poster from '../components/screens/Poster.jsx'
+import StaffTls, { useTlsInfo } from '../components/screens/StaffTls.jsx'
 import Field from '../components/shared/Field.jsx'
 import FormCard from '../components/shared/FormCard.jsx'
 import TokenForm from '../components/shared/TokenForm.jsx'
@@ -28,6 +29,9 @@ export default function SetupView() {
   const [devices, setDevices] = useState({}) // queue id → [DeviceCreated]
   const [posterId, setPosterId] = useState(null)
   const [created, setCreated] = useState(null)
+  const tls = useTlsInfo()
+  // Staff links (display, kiosk) use the box's https address; guests' links its plain-http one.
+  const origins = { staff: tls?.staff_url ?? globalThis.location?.origin ?? '', guest: tls?.public_url ?? globalThis.location?.origin ?? '' }
 
   const load = useCallback(async () => {
     if (!api) return
@@ -56,12 +60,13 @@ export default function SetupView() {
   }
 
   const poster = posterId ? list.queues.find((q) => q.id === posterId) : null
-  if (poster) return <Poster queue={poster} onBack={() => setPosterId(null)} />
+  if (poster) return <Poster queue={poster} origin={origins.guest} onBack={() => setPosterId(null)} />
 
   return (
     <div className="min-h-dvh bg-stone-50 text-stone-900">
       <main className="mx-auto flex w-full max-w-3xl flex-col gap-8 px-4 py-6">
         <h1 className="text-3xl font-black">{t('setup.title')}</h1>
+        <StaffTls info={tls} token={token} />
 
         {!api ? (
           <TokenForm keys="setup" bad={bad} onToken={apply} />
@@ -93,6 +98,7 @@ export default function SetupView() {
                   key={queue.id}
                   queue={queue}
                   api={api}
+                  origins={origins}
                   hostUrl={hostLinks[queue.id] ?? null}
                   devices={devices[queue.id] ?? []}
                   focus={created?.id === queue.id}
@@ -173,7 +179,7 @@ function CreateQueue({ api, onCreated, onRejected }) {
   )
 }
 
-function QueueCard({ queue, api, hostUrl, devices, focus, onHostUrl, onDevice, onPoster, onRejected }) {
+function QueueCard({ queue, api, origins, hostUrl, devices, focus, onHostUrl, onDevice, onPoster, onRejected }) {
   const heading = useRef(null)
   useEffect(() => {
     if (focus) heading.current?.focus()
@@ -207,7 +213,7 @@ function QueueCard({ queue, api, hostUrl, devices, focus, onHostUrl, onDevice, o
             className="h-40 w-40 shrink-0 rounded-lg bg-white ring-1 ring-stone-300"
           />
           <div className="grid min-w-0 flex-1 basis-60 gap-2">
-            <CopyLink url={absoluteUrl(paths.join(queue.id))} label={t('setup.linkOf', { what: t('setup.joinTitle'), name: queue.name })} open />
+            <CopyLink url={absoluteUrl(paths.join(queue.id), origins.guest)} label={t('setup.linkOf', { what: t('setup.joinTitle'), name: queue.name })} open />
             <Button kind="secondary" onClick={onPoster}>
               {t('setup.poster')}
             </Button>
@@ -218,10 +224,10 @@ function QueueCard({ queue, api, hostUrl, devices, focus, onHostUrl, onDevice, o
       <section className="grid gap-2">
         <h4 className="text-xl font-bold">{t('setup.displayTitle')}</h4>
         <p className="text-base text-stone-700">{t('setup.displayHelp')}</p>
-        <CopyLink url={absoluteUrl(paths.display(queue.id))} label={t('setup.linkOf', { what: t('setup.displayTitle'), name: queue.name })} open />
+        <CopyLink url={absoluteUrl(paths.display(queue.id), origins.staff)} label={t('setup.linkOf', { what: t('setup.displayTitle'), name: queue.name })} open />
       </section>
 
-      <Devices queue={queue} api={api} devices={devices} onDevice={onDevice} onRejected={onRejected} />
+      <Devices queue={queue} api={api} origin={origins.staff} devices={devices} onDevice={onDevice} onRejected={onRejected} />
     </article>
   )
 }
@@ -304,7 +310,7 @@ function HostLink({ queue, api, hostUrl, onHostUrl, onRejected }) {
   )
 }
 
-function Devices({ queue, api, devices, onDevice, onRejected }) {
+function Devices({ queue, api, origin, devices, onDevice, onRejected }) {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(null) // the kind being added
   const [failure, setFailure] = useState(null)
@@ -364,7 +370,7 @@ function Devices({ queue, api, devices, onDevice, onRejected }) {
                 <p className="text-lg font-bold">{title}</p>
                 <p className="text-base">{kiosk ? t('setup.kioskOnce') : t('setup.displayOnce')}</p>
                 <CopyLink
-                  url={absoluteUrl(kiosk ? paths.kiosk(queue.id, device.token) : paths.display(queue.id))}
+                  url={absoluteUrl(kiosk ? paths.kiosk(queue.id, device.token) : paths.display(queue.id), origin)}
                   label={title}
                 />
                 {kiosk ? (

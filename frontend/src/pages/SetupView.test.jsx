@@ -32,7 +32,8 @@ describe('SetupView', () => {
     expect(screen.getByRole('heading', { name: 'Pharmacy' })).toBeInTheDocument()
     expect(localStorage.getItem('qode.adminToken')).toBe(ADMIN)
     expect(window.location.hash).toBe('')
-    expect(fetchMock.mock.calls[0][1].headers.Authorization).toBe(`Bearer ${ADMIN}`)
+    const listCall = fetchMock.mock.calls.find(([url]) => String(url).endsWith('/api/queues'))
+    expect(listCall[1].headers.Authorization).toBe(`Bearer ${ADMIN}`)
 
     const pharmacy = card('Pharmacy')
     expect(within(pharmacy).getByText('Open · Prefix P · 1 waiting')).toBeInTheDocument()
@@ -156,6 +157,62 @@ describe('SetupView', () => {
     await userEvent.click(within(desk).getByRole('button', { name: 'Yes, make a new host link' }))
     expect(await within(desk).findByRole('textbox', { name: 'Host link: Front desk' })).toHaveValue('http://box/host/q-1#token=new')
     expect(rotate).toHaveBeenCalledTimes(1)
+  })
+
+  it('offers the box certificate with steps per device, and gives staff links the https address', async () => {
+    const tls = {
+      staff_url: 'https://192.168.1.20:8443',
+      public_url: 'http://192.168.1.20:8000',
+      ca_url: '/ca.crt',
+      staff_https: 'remote',
+    }
+    const addDevice = vi.fn(() => ({ status: 201, body: { id: 'd-1', queue_id: 'q-1', kind: 'kiosk', name: 'Door', token: 'kiosk-secret' } }))
+    renderSetup({ 'GET /api/queues': list(queue()), 'GET /api/tls': () => ({ body: tls }), 'POST /api/queues/q-1/devices': addDevice })
+    const desk = await screen.findByRole('article', { name: 'Front desk' })
+    const section = await screen.findByRole('region', { name: 'Staff devices: the secure address' })
+    // This test page is plain http: it points to the https setup page (the token goes along in the fragment).
+    expect(within(section).getByRole('link', { name: /Open the secure setup page/ })).toHaveAttribute(
+      'href',
+      `https://192.168.1.20:8443/setup#token=${ADMIN}`,
+    )
+    // The CA certificate from the guests' (plain http) address, with the steps for each kind of device.
+    expect(within(section).getByRole('link', { name: 'Download the box’s certificate' })).toHaveAttribute('href', 'http://192.168.1.20:8000/ca.crt')
+    for (const device of ['iPad (iPadOS)', 'Android', 'Chromebook (ChromeOS)']) {
+      expect(within(section).getByText(device)).toBeInTheDocument()
+    }
+    expect(within(section).getByText(/Certificate Trust Settings/)).toBeInTheDocument()
+    expect(within(section).getByText(/Install a certificate → CA certificate/)).toBeInTheDocument()
+    expect(within(section).getByText(/chrome:\/\/settings\/certificates/)).toBeInTheDocument()
+    // Guests keep http; the display and kiosk links use https.
+    expect(linkField(desk, 'Join link: Front desk')).toHaveValue('http://192.168.1.20:8000/join/q-1')
+    expect(linkField(desk, 'Display link: Front desk')).toHaveValue('https://192.168.1.20:8443/display/q-1')
+    await userEvent.type(within(desk).getByLabelText('Device name (optional)'), 'Door')
+    await userEvent.click(within(desk).getByRole('button', { name: 'Add kiosk' }))
+    expect(await within(desk).findByRole('textbox', { name: 'Kiosk “Door”' })).toHaveValue('https://192.168.1.20:8443/kiosk/q-1#token=kiosk-secret')
+  })
+
+  it('keeps the token and points to https when the box refuses it over plain http', async () => {
+    const tls = { staff_url: 'https://192.168.1.20:8443', public_url: 'http://192.168.1.20:8000', ca_url: '/ca.crt', staff_https: 'remote' }
+    const refused = {
+      status: 403,
+      body: { error: { code: 'https_required', message: 'Staff tokens are refused over plain http here. Use https://192.168.1.20:8443.' } },
+    }
+    renderSetup({ 'GET /api/queues': () => refused, 'GET /api/tls': () => ({ body: tls }) })
+    expect(await screen.findByText(/Staff tokens are refused over plain http here/)).toBeInTheDocument()
+    expect(screen.queryByRole('heading', { name: 'That admin token is not valid' })).not.toBeInTheDocument()
+    expect(localStorage.getItem('qode.adminToken')).toBe(ADMIN)
+    expect(await screen.findByRole('link', { name: /Open the secure setup page/ })).toHaveAttribute(
+      'href',
+      `https://192.168.1.20:8443/setup#token=${ADMIN}`,
+    )
+  })
+
+  it('says plainly when the box has no https address yet', async () => {
+    const tls = { staff_url: 'http://192.168.1.20:8000', public_url: 'http://192.168.1.20:8000', ca_url: null, staff_https: 'remote' }
+    renderSetup({ 'GET /api/queues': list(queue()), 'GET /api/tls': () => ({ body: tls }) })
+    await screen.findByRole('article', { name: 'Front desk' })
+    expect(await screen.findByText(/This box has no secure address yet/)).toBeInTheDocument()
+    expect(screen.queryByRole('link', { name: 'Download the box’s certificate' })).not.toBeInTheDocument()
   })
 
   it('opens a printable poster with the join QR code', async () => {

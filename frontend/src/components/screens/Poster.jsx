@@ -6,12 +6,12 @@ import { t } from '../../lib/strings.js'
  * An A4 poster for the wall: the queue's name, "Scan to join" and the join QR code, big.
  * On screen it is a preview with Print and Back; in print only the sheet remains.
  */
-export default function Poster({ queue, onBack }) {
+export default function Poster({ queue, origin, onBack }) {
   const printButton = useRef(null)
   useEffect(() => {
     printButton.current?.focus()
   }, [])
-  const joinUrl = absoluteUrl(paths.join(queue.id))
+  const joinUrl = absoluteUrl(paths.join(queue.id), origin) // guests: the plain-http address
 
   return (
     <div className="min-h-dvh bg-stone-200 text-stone-950 print:bg-white">

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useState } from 'react'
 import { forgetToken, saveToken } from '../../lib/screensApi.js'
 import { useFragmentToken } from '../screens/useFragmentToken.js'
 
-const isAuthError = (err) => err?.status === 401 || err?.status === 403
+// A token refused only for coming over plain http (403 https_required) is kept: it is right, the address is not.
+const isAuthError = (err) => (err?.status === 401 || err?.status === 403) && err?.code !== 'https_required'
 
 /**
  * An admin page's token, stored under `key` (taken from `#token=…` first). Returns
