@@ -21,7 +21,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 
-from . import auth, idempotency, printing, proxy, queues, schemas, tickets, tls
+from . import auth, budgets, idempotency, printing, proxy, queues, schemas, tickets, tls
 from .db import Database
 from .errors import Forbidden, Invalid, NotFound, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
 
@@ -390,7 +390,8 @@ def join(queue_id: str):
     if principal is None:
         caps = tickets.Caps(config["QUEUE_MAX_ACTIVE"], config["MAX_ACTIVE_PER_ADDRESS"],
                             config["MAX_ACTIVE_PER_DEVICE"])
-        address = get_remote_address()
+        # The box itself (its own browser, a demo) is no guest's address: budgets.counted_address.
+        address = budgets.counted_address(get_remote_address())
 
     def action() -> tuple[int, dict]:
         with refusals_counted(queue_id):
