@@ -614,9 +614,11 @@ def test_socket_flood_gets_its_cap_staff_and_guests_connect_and_memory_returns(t
             source += 1
         peak = rss_mb(worker)
         assert spread_refused == 1013, spread_refused
-        # ...and still the host and the TV's device socket get in: those places are kept for them.
+        # ...and still the host, the TV's device socket and a display page on the box itself (the
+        # public feed, from 127.0.0.1, no token) get in: those places are kept for them.
         for path, src, token in ((f"/ws/host/{qid}", "127.0.0.7", queue["host_token"]),
-                                 (f"/ws/devices/{tv['id']}", "127.0.0.8", tv["token"])):
+                                 (f"/ws/devices/{tv['id']}", "127.0.0.8", tv["token"]),
+                                 (f"/ws/queues/{qid}", "127.0.0.1", None)):
             sock, first = open_ws(proc.port, path, src, token)
             assert sock is not None and first["type"] == "snapshot", first
             keep.append(sock)

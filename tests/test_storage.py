@@ -364,3 +364,45 @@ def test_the_storage_check_says_busy_at_once_when_another_process_holds_the_lock
     assert waited < 4  # the probe's own short wait, not the 5 s busy timeout
     assert db.storage()["ok"] is True
     assert db._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000  # restored for real writes
+
+
+def test_a_write_that_still_fits_does_not_clear_a_full_disk(tmp_path, monkeypatch):
+    """Below the free-space floor a small write may still succeed: the host's banner must not
+    flicker off and on between it and the next /healthz."""
+    import qode.db as qdb
+    from qode.migrations import migrate
+
+    db = Database(tmp_path / "q.db")
+    migrate(db)
+    told = []
+    db.on_fault.append(lambda: told.append(db.fault[0] if db.fault else None))
+    monkeypatch.setattr(qdb, "MIN_FREE_BYTES", 1 << 62)  # every real disk is "full" now
+    assert db.storage()["reason"] == "disk_full"
+    with db.write() as conn:
+        conn.execute("INSERT INTO _migrations (name, applied_at) VALUES ('x', 'y')")
+    assert db.fault is not None and db.fault[0] == "disk_full" and told == ["disk_full"]
+    monkeypatch.setattr(qdb, "MIN_FREE_BYTES", 1024)  # space freed
+    with db.write() as conn:
+        conn.execute("INSERT INTO _migrations (name, applied_at) VALUES ('z', 'y')")
+    assert db.fault is None and told == ["disk_full", None]
+
+
+def test_a_storage_fault_is_never_stored_under_an_idempotency_key(tmp_path):
+    """The retry after the disk is fixed must act, not replay the 503."""
+    from qode import idempotency
+    from qode.migrations import migrate
+
+    db = Database(tmp_path / "q.db")
+    migrate(db)
+    calls = []
+
+    def failing():
+        calls.append("fail")
+        raise StorageFault("disk_full", "database or disk is full")
+
+    with pytest.raises(StorageFault):
+        idempotency.run_once(db, "cred", "key-1", "fp", failing)
+    with db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM idempotency").fetchone()[0] == 0
+    status, body, replayed = idempotency.run_once(db, "cred", "key-1", "fp", lambda: (200, {"ok": True}))
+    assert (status, body, replayed) == (200, {"ok": True}, False)

@@ -192,6 +192,18 @@ def test_caddyfile_is_what_the_box_needs():
 # --- What the units say ------------------------------------------------------------------
 
 
+def test_watchdog_restarts_never_use_up_the_start_limit():
+    """A box a hostile guest wedges again and again is restarted by the watchdog each time: those
+    restarts must never reach the start limit, or the box would stay down after the attack."""
+    unit = parse_unit(SYSTEMD / "qode.service")
+    service, head = dict(unit["Service"]), dict(unit["Unit"])
+    cycle = int(service["WatchdogSec"]) + int(service["RestartSec"])  # the fastest watchdog restart cycle
+    starts_in_window = int(head["StartLimitIntervalSec"]) // cycle + 1
+    assert starts_in_window < int(head["StartLimitBurst"])
+    # ...while an install that fails at once (every RestartSec) still meets the limit.
+    assert int(head["StartLimitIntervalSec"]) // int(service["RestartSec"]) + 1 > int(head["StartLimitBurst"])
+
+
 def test_server_unit():
     unit = parse_unit(SYSTEMD / "qode.service")
     service = dict(unit["Service"])

@@ -154,7 +154,8 @@ SETTINGS: list[Setting] = [
             "Active tickets the guests of one IP address may hold in one line (a family sharing a phone, "
             "each in a private tab); past it a web join gets 429 `too_many_tickets`. Kiosks and hosts "
             "are exempt. Guests who reach the box through NAT (a guest network routed to the box's "
-            "LAN) all share the router's address: set it `off` there. 127.0.0.1 and ::1 (the box itself) are not counted. `off` disables it."),
+            "LAN) all share the router's address: set it `off` there. 127.0.0.1 and ::1 (the box itself) "
+            "are not counted. `off` disables it."),
     Setting("QODE_MAX_ACTIVE_PER_DEVICE", "3",
             "Active tickets one device token may hold across all lines of the box (in one line it "
             "always holds at most one: joining again gives it back); past it a web join gets 429 "

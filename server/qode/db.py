@@ -106,9 +106,21 @@ class Database:
         return StorageFault(reason, str(err))
 
     def _recovered(self) -> None:
-        if self.fault is not None:
-            self.fault = None
-            self._tell_fault()
+        if self.fault is None:
+            return
+        if self.fault[0] == "disk_full":
+            free = self._free_bytes()
+            if free is not None and free < MIN_FREE_BYTES:
+                return  # a write still fit, but the disk is as full as before: no flicker on the host
+        self.fault = None
+        self._tell_fault()
+
+    def _free_bytes(self) -> int | None:
+        try:
+            stat = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        except OSError:
+            return None
+        return stat.f_bavail * stat.f_frsize
 
     def _tell_fault(self) -> None:
         for callback in self.on_fault:
@@ -136,11 +148,7 @@ class Database:
         for a while.
         """
         reason = None
-        try:
-            stat = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
-            free = stat.f_bavail * stat.f_frsize
-        except OSError:
-            free = None
+        free = self._free_bytes()
         try:
             with self._lock:
                 if self._depth:

@@ -153,9 +153,10 @@ def _run(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = Non
          extra: Callable[[], dict] | None = None, on_change: Callable[[], None] | None = None) -> None:
     """Admit the socket (caps, `since`), then serve it its first message and the updates."""
     # Host and device sockets have shown a valid token by now: they do not count against
-    # their address, and may use the places kept for staff.
-    staff = kind in ("host", "device")
+    # their address, and may use the places kept for staff; so may the box's own screens
+    # (the TV's display page on the box follows the public feed, with no token).
     address = request.remote_addr
+    staff = kind in ("host", "device") or budgets.counted_address(address) is None
     budget = current_app.extensions["qode_budgets"]
     refused = budget.open_socket(address, staff)
     if refused == "address":
