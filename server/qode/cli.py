@@ -37,7 +37,6 @@ def _prepare(settings: dict, demo: bool, base: str) -> None:
     from .clock import Clock
     from .db import Database
     from .migrations import migrate
-
     from .tls import staff_base
 
     data_dir: Path = settings["DATA_DIR"]
