@@ -14,7 +14,7 @@ import requests
 
 from qode_kiosk import config, daemon, printers
 
-from helpers import ADMIN_TOKEN, KioskProcess, admin, wait_until
+from helpers import ADMIN_TOKEN, KioskProcess, ServerProcess, admin, wait_until
 
 URL = "http://192.168.1.20:8000/t/5a4b0c2e-1111-4222-8333-444455556666"
 
@@ -342,3 +342,136 @@ def test_the_key_button_presses_on_any_key_in_a_terminal(server, tmp_path):
             proc.kill()
             proc.wait(timeout=5)
         os.close(leader)
+
+
+def test_the_setup_ticket_opens_setup_at_the_staff_https_address(tmp_path):
+    """The setup QR carries the admin token: it names the box's https address (GET /api/tls), never
+    the plain-http one, whenever the box has one."""
+    decode = pytest.importorskip("pyzbar.pyzbar", reason="needs pip pyzbar and Debian libzbar0").decode
+    from PIL import Image
+
+    staff = "https://127.0.0.1:9443"
+    served = ServerProcess(tmp_path / "served", env={"QODE_STAFF_URL": staff}).start()
+    token_file = tmp_path / "admin_token"
+    token_file.write_text(ADMIN_TOKEN + "\n")
+    kiosk = KioskProcess(tmp_path / "first", served.url, None, "preview",
+                         env={"QODE_KIOSK_ADMIN_TOKEN_FILE": str(token_file)}).start()
+    try:
+        assert kiosk.wait_for_output("printed a setup ticket", timeout=15), kiosk.output()
+        (png,) = wait_until(lambda: sorted((tmp_path / "first" / "preview").glob("*.png")), timeout=10)
+        (symbol,) = decode(Image.open(png))
+        assert symbol.data.decode() == f"{staff}/setup#token={ADMIN_TOKEN}"
+    finally:
+        assert kiosk.stop() == 0
+        served.stop()
+
+
+class TokenWatchingApi(daemon.Api):
+    """The real HTTP client, noting every call that carried the kiosk's token."""
+
+    def __init__(self, server, token):
+        super().__init__(server, token)
+        self.with_token: list[str] = []
+        self.anonymous: list[str] = []
+
+    def call(self, method, path, body=None, key=None, anonymous=False):
+        (self.anonymous if anonymous or not self.token else self.with_token).append(path)
+        return super().call(method, path, body, key, anonymous)
+
+
+def _kiosk_token(served) -> str:
+    """A kiosk device made over "https" (127.0.0.1's X-Forwarded-Proto is believed: it is Caddy's)."""
+    https = {**admin(), "X-Forwarded-Proto": "https"}
+    queue = requests.post(f"{served.url}/api/queues", json={"name": "Door"}, headers=https, timeout=5).json()
+    device = requests.post(f"{served.url}/api/queues/{queue['id']}/devices", json={"name": "Door"},
+                           headers=https, timeout=5)
+    assert device.status_code == 201, device.text
+    return device.json()["token"]
+
+
+def _watched_kiosk(tmp_path, served, token, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(daemon, "HTTPS_RETRY_SECONDS", 0.2)
+    settings = config.load(env={"QODE_KIOSK_TOKEN": token, "QODE_KIOSK_PRINTER": "dummy",
+                                "QODE_KIOSK_SERVER": served.url, "QODE_KIOSK_DATA_DIR": str(tmp_path / "k")})
+    said: list[str] = []
+    kiosk = daemon.Kiosk(settings, say=said.append, printer=RecordingPrinter())
+    kiosk.api = TokenWatchingApi(served.url, token)
+    thread = threading.Thread(target=kiosk.start, daemon=True)
+    thread.start()
+    return kiosk, thread, said
+
+
+@pytest.mark.server
+def test_a_kiosk_on_plain_http_to_a_box_that_wants_https_says_so_and_waits(tmp_path, monkeypatch):
+    """QODE_STAFF_HTTPS=all (a kiosk on another box is refused like this in the default `remote`):
+    the kiosk names the https address and SSL_CERT_FILE, keeps asking slowly instead of exiting
+    into a systemd restart loop, and never sends its token over plain http, not even once."""
+    import os
+    import signal
+
+    staff = "https://127.0.0.1:9443"
+    served = ServerProcess(tmp_path / "served", env={"QODE_STAFF_HTTPS": "all",
+                                                     "QODE_STAFF_URL": staff}).start()
+    try:
+        token = _kiosk_token(served)
+        # The real `qode kiosk`, as systemd runs it.
+        proc = KioskProcess(tmp_path / "kiosk", served.url, token, "preview").start()
+        try:
+            assert proc.wait_for_output("refuses this kiosk's token over plain http", timeout=15), proc.output()
+            out = proc.output()
+            assert f"QODE_KIOSK_SERVER={staff}" in out and "SSL_CERT_FILE" in out and "step 7" in out
+            time.sleep(2)
+            assert proc.proc.poll() is None, proc.output()  # still there, waiting: no exit, no restart loop
+            os.kill(proc.proc.pid, signal.SIGTERM)  # systemd's stop: it ends at once, cleanly
+            assert proc.proc.wait(timeout=10) == 0
+        finally:
+            proc.stop()
+            proc.proc.stdin.close()
+        assert "Traceback" not in proc.output()
+
+        # In process, every call watched: retried a few times, and the token never went out.
+        kiosk, thread, said = _watched_kiosk(tmp_path, served, token, monkeypatch)
+        try:
+            wait_until(lambda: kiosk.api.anonymous.count("/api/tls") >= 3, timeout=10)
+            assert kiosk.api.with_token == []
+            assert kiosk.device is None and thread.is_alive()
+            assert len([s for s in said if "refuses this kiosk's token" in s]) == 1  # said once, not per retry
+        finally:
+            kiosk.stopping.set()
+            thread.join(timeout=5)
+        assert not thread.is_alive()
+    finally:
+        served.stop()
+
+
+@pytest.mark.server
+def test_a_kiosk_refused_once_over_plain_http_does_not_send_its_token_again(tmp_path, monkeypatch):
+    """The kiosk cannot always tell beforehand (here the box trusts no proxy, so even 127.0.0.1 is
+    refused in `remote` mode): after one 403 https_required it asks again without the token."""
+    served = ServerProcess(tmp_path / "served", env={"QODE_TRUSTED_PROXIES": "off"}).start()
+    try:
+        token = requests.post(  # no trusted proxy: made the way a test may, with the strict mode off
+            f"{served.url}/api/queues", json={"name": "Door"}, headers=admin(), timeout=5)
+        assert token.status_code == 403 and token.json()["error"]["code"] == "https_required"
+    finally:
+        served.stop()
+    # The same data folder, staff tokens allowed on plain http to make the device, then refused again.
+    loose = ServerProcess(tmp_path / "served", env={"QODE_STAFF_HTTPS": "off"}).start()
+    try:
+        kiosk_token = _kiosk_token(loose)
+    finally:
+        loose.stop()
+    served = ServerProcess(tmp_path / "served", env={"QODE_TRUSTED_PROXIES": "off"}).start()
+    try:
+        kiosk, thread, said = _watched_kiosk(tmp_path, served, kiosk_token, monkeypatch)
+        try:
+            wait_until(lambda: kiosk.api.anonymous.count("/api/tls") >= 3, timeout=10)
+            assert kiosk.api.with_token == ["/api/device"]  # the one refusal, then never again
+            assert any("refuses this kiosk's token" in s for s in said) and thread.is_alive()
+        finally:
+            kiosk.stopping.set()
+            thread.join(timeout=5)
+    finally:
+        served.stop()

@@ -381,3 +381,58 @@ def test_join_page_says_a_full_line_in_the_guests_language(browser, tmp_path):
     finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+
+SECURE_PAGE = "<!doctype html><title>secure</title><p>secure</p>"
+
+
+def _open_over_plain_http(chromium, start: str, staff: str, plain: str) -> tuple[str, list[str], list[str]]:
+    """Open `start`; the https address answers with a stand-in page. Returns the final address,
+    the paths asked over plain http, and the sockets opened."""
+    context = chromium.new_context(viewport=PHONE, locale="en-US")
+    over_http: list[str] = []
+    sockets: list[str] = []
+    try:
+        context.route(f"{staff}/**", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                                 body=SECURE_PAGE))
+        # The answer comes late, as on a slow Wi-Fi: whatever the page would send meanwhile, it would send.
+        context.route(f"{plain}/api/tls", lambda route: (time.sleep(1.0), route.continue_()))
+        page = context.new_page()
+        page.on("request", lambda r: r.url.startswith(plain) and over_http.append(urlparse(r.url).path))
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        page.goto(start)
+        page.wait_for_url(f"{staff}/**", timeout=10000)
+        return page.url, over_http, sockets
+    finally:
+        context.close()
+
+
+def test_staff_pages_on_plain_http_move_to_https_before_sending_a_token(browser, tmp_path):
+    """A tablet opens a host or setup link at the box's plain-http address (a LAN name here,
+    `qode-box.test`, resolved to 127.0.0.1 by Chromium alone) on a box that wants https: the page
+    asks /api/tls without the token and moves to the https address with the token in the fragment.
+    Over http it made no API call but /api/tls and opened no socket: the token never crossed in clear."""
+    from helpers import free_port
+
+    staff = f"https://qode-box.test:{free_port()}"  # Caddy's stand-in: answered by the route above
+    proc = ServerProcess(tmp_path / "served", env={"QODE_STAFF_HTTPS": "all", "QODE_STAFF_URL": staff}).start()
+    try:
+        https = {**admin(), "X-Forwarded-Proto": "https"}  # 127.0.0.1 is the box's proxy: believed
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "Front desk"}, headers=https,
+                              timeout=5).json()
+        plain = f"http://qode-box.test:{proc.port}"
+        lan_name = "--host-resolver-rules=MAP qode-box.test 127.0.0.1"
+        chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=[*ARGS, lan_name])
+        try:
+            for path, token in ((f"/host/{queue['id']}", queue["host_token"]), ("/setup", ADMIN)):
+                url, over_http, sockets = _open_over_plain_http(chromium, f"{plain}{path}#token={token}",
+                                                                staff, plain)
+                assert url == f"{staff}{path}#token={token}"
+                assert [p for p in over_http if p.startswith(("/api", "/ws"))] == ["/api/tls"], over_http
+                assert sockets == []
+        finally:
+            chromium.close()
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()

@@ -53,6 +53,33 @@ def test_first_start_prints_token_and_demo_links(tmp_path):
         proc.stop()
 
 
+@pytest.mark.parametrize("staff_env, staff", [
+    ({"QODE_STAFF_URL": "https://box.example:9443"}, "https://box.example:9443"),
+    ({"QODE_TLS_CA_FILE": "CA"}, "https://192.168.1.20:8443"),  # Caddy set up: https on the public host
+])
+def test_first_start_prints_token_links_at_the_staff_https_address(tmp_path, staff_env, staff):
+    """The setup link carries the admin token: it names the https address whenever the box has one,
+    so opening it never sends the token over plain http (the demo's host and kiosk links likewise)."""
+    if staff_env.get("QODE_TLS_CA_FILE") == "CA":
+        ca = tmp_path / "ca.crt"
+        ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        staff_env = {"QODE_TLS_CA_FILE": str(ca)}
+    env = {"QODE_ADMIN_TOKEN": "", "QODE_PUBLIC_URL": "http://192.168.1.20:8000", **staff_env}
+    proc = ServerProcess(tmp_path / "d", env=env)
+    proc.extra_args = ["--demo"]
+    proc.start()
+    try:
+        out = proc.log.read_text()
+        token = (tmp_path / "d" / "admin_token").read_text().strip()
+        assert f"Setup link: {staff}/setup#token={token}" in out
+        assert re.search(rf"Host dashboard: {re.escape(staff)}/host/[0-9a-f-]{{36}}#token=\S+", out), out
+        assert re.search(rf"Touch kiosk:\s+{re.escape(staff)}/kiosk/[0-9a-f-]{{36}}#token=\S+", out), out
+        assert "Guest join:     http://192.168.1.20:8000/join/" in out  # guests stay on plain http
+        assert "http://192.168.1.20:8000/setup" not in out
+    finally:
+        proc.stop()
+
+
 def test_the_demo_prints_touch_kiosk_tickets_as_png_files(tmp_path):
     """`make run`'s kiosk: a preview printer, so a ticket from the touch page comes out as a PNG
     whose QR code (read by zbar) is the ticket's status link."""

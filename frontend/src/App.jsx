@@ -1,5 +1,6 @@
 import { lazy, Suspense } from 'react'
 import ErrorBoundary from './components/ErrorBoundary.jsx'
+import StaffHttpsGate, { staffTokenKey } from './components/screens/StaffHttpsGate.jsx'
 import { usePath } from './hooks/usePath.js'
 import { matchRoute } from './lib/router.js'
 import { t } from './lib/strings.js'
@@ -30,11 +31,15 @@ function Page() {
   if (route.page === 'join') return <JoinView key={route.queueId} queueId={route.queueId} />
   const Lazy = { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView, hub: HubView }[route.page]
   if (Lazy) {
-    return (
+    const page = (
       <Suspense fallback={<p className="p-6 text-lg">{t('app.loading')}</p>}>
         <Lazy key={route.queueId} queueId={route.queueId} />
       </Suspense>
     )
+    // A page with a staff token waits until it may send it from here (never over plain http from
+    // the Wi-Fi when the box wants https); the display sends none.
+    const tokenKey = staffTokenKey(route)
+    return tokenKey ? <StaffHttpsGate key={tokenKey} tokenKey={tokenKey}>{page}</StaffHttpsGate> : page
   }
   return <NotFound />
 }

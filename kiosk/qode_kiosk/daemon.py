@@ -34,6 +34,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import layout, printers
 from .config import KioskConfig
@@ -44,15 +45,17 @@ HTTP_TIMEOUT = 5.0
 SEEN_JOBS = 1000  # job ids remembered, so a job that arrives twice prints once
 ACK_TRIES = 30  # an ack is retried with backoff for about two minutes, then dropped (and logged)
 PING_SECONDS = 25
+HTTPS_RETRY_SECONDS = 60.0  # a box that wants https: asked again this slowly (never with the token)
 UNREACHABLE = "Sorry, the ticket system cannot be reached. No ticket was issued: please ask at the desk."
 
 
 class ServerError(Exception):
     """The server answered with an error the kiosk cannot fix by retrying."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, staff_url: str | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.staff_url = staff_url  # with 403 https_required: the box's https address
 
 
 class Unreachable(Exception):
@@ -91,7 +94,9 @@ class Api:
             if err.code >= 500 or err.code == 429:
                 raise Unreachable(f"the server answered {err.code}") from None
             error = payload.get("error", {}) if isinstance(payload, dict) else {}
-            raise ServerError(err.code, error.get("code", "error"), error.get("message", str(err))) from None
+            staff = error.get("staff_url")
+            raise ServerError(err.code, error.get("code", "error"), error.get("message", str(err)),
+                              staff if isinstance(staff, str) else None) from None
         except (urllib.error.URLError, OSError, ValueError) as err:
             raise Unreachable(str(getattr(err, "reason", err))) from None
 
@@ -134,6 +139,7 @@ class Kiosk:
         self.stopping = threading.Event()
         self.device: dict | None = None
         self.public_url: str | None = None
+        self.staff_url: str | None = None  # the box's https address for staff, when it has one
         self._press_lock = threading.Lock()  # held by a press only: background work never blocks a guest
         self._withdrawing = 0  # presses given up on whose ticket may still turn up
         self._withdrawing_lock = threading.Lock()
@@ -160,10 +166,11 @@ class Kiosk:
             return
         # The address phones can open; the kiosk's own --server may be 127.0.0.1.
         self.public_url = health.get("public_url") or self.config.server
+        tls = self._tls()
         if not self.config.configured:
             self.print_setup(health)
             return
-        self.device = self._wait_for(lambda: self.api.call("GET", "/api/device")[1], "the server")
+        self.device = self._device(tls)
         if self.device is None:
             return
         if self.device["kind"] != "kiosk":
@@ -205,12 +212,78 @@ class Kiosk:
             delay = min(delay * 2, 10.0)
         return None
 
+    # ---- staff on https ---------------------------------------------------------------
+
+    def _tls(self) -> dict:
+        """GET /api/tls without the token: the box's staff (https) address and QODE_STAFF_HTTPS.
+        Learns `staff_url`; {} from an older box or one that does not answer."""
+        try:
+            info = self.api.call("GET", "/api/tls", anonymous=True)[1]
+        except (ServerError, Unreachable):
+            return {}
+        if not isinstance(info, dict):
+            return {}
+        staff = info.get("staff_url")
+        if isinstance(staff, str) and staff.startswith("https://"):
+            self.staff_url = staff.rstrip("/")
+        return info
+
+    def _refused_here(self, tls: dict) -> bool:
+        """Would the box refuse this kiosk's token at --server? Decided before the token is sent."""
+        if not self.config.server.lower().startswith("http://"):
+            return False
+        mode = tls.get("staff_https")
+        if mode == "all":
+            return True
+        return mode == "remote" and not _loopback(urlsplit(self.config.server).hostname or "")
+
+    def _device(self, tls: dict) -> dict | None:
+        """GET /api/device, unless the box refuses staff tokens over this plain-http address: then
+        say what to do and ask again slowly, without the token, instead of exiting (systemd would
+        only start the kiosk again, sending the token over plain http each time)."""
+        refused = False
+        while not self.stopping.is_set():
+            if self._refused_here(tls) or (refused and tls.get("staff_https") != "off"):
+                self._tell_https()
+                if self.stopping.wait(HTTPS_RETRY_SECONDS):
+                    return None
+                tls = self._tls()
+                continue
+            try:
+                return self._wait_for(lambda: self.api.call("GET", "/api/device")[1], "the server")
+            except ServerError as err:
+                if err.code != "https_required":
+                    raise
+                # Refused although it looked allowed (e.g. QODE_TRUSTED_PROXIES): the token is not sent
+                # again over plain http until the box says it accepts it there (QODE_STAFF_HTTPS=off).
+                refused = True
+                if err.staff_url and err.staff_url.startswith("https://"):
+                    self.staff_url = err.staff_url.rstrip("/")
+        return None
+
+    def _tell_https(self) -> None:
+        if self.staff_url:
+            where = (f"Set QODE_KIOSK_SERVER={self.staff_url} and SSL_CERT_FILE to the box's CA certificate "
+                     f"(e.g. SSL_CERT_FILE=/etc/qode/ca.crt, downloaded from {self.public_url}/ca.crt: "
+                     "docs/install-pi.md, step 7).")
+        else:
+            where = ("The box has no https address yet: run its install.sh (it sets up Caddy), or set "
+                     "QODE_STAFF_HTTPS=off on the box.")
+        text = (f"The box refuses this kiosk's token over plain http ({self.config.server}: 403 "
+                f"https_required), where the network could overhear it. {where} "
+                f"Asking again every {HTTPS_RETRY_SECONDS:.0f} s.")
+        log.error("%s", text)
+        if getattr(self, "_told_https", None) != text:  # on the console once; the log has every retry
+            self._told_https = text
+            self.say(text)
+
     # ---- first boot -----------------------------------------------------------------
 
     def setup_url(self, first_boot: bool) -> str:
         """The setup page; with the admin token only while the box has no queue at all (its first
-        setup), so a kiosk added later to a box in service never prints the admin credential."""
-        url = f"{self.public_url}/setup"
+        setup), so a kiosk added later to a box in service never prints the admin credential.
+        At the box's https address when it has one: the admin token never goes over plain http."""
+        url = f"{self.staff_url or self.public_url}/setup"
         if not first_boot:
             return url
         try:
@@ -518,6 +591,10 @@ class Kiosk:
             except ConnectionClosed as closed:
                 if closed.reason in (4401, 4403, 4404):
                     log.error("the server refused this kiosk's socket (%s): check its token", closed.reason)
+                elif closed.reason == 4426:
+                    log.error("the server refused this kiosk's socket over plain http (4426): use its "
+                              "https address %s with SSL_CERT_FILE (docs/install-pi.md, step 7)",
+                              self.staff_url or "")
             except Exception as err:  # noqa: BLE001 - any socket trouble: reconnect
                 log.info("device channel: %s", err)
             finally:
@@ -560,6 +637,19 @@ def _ws_client():
                 self.connected = True  # a close came with the 101: let the reader see the end
 
     return DeviceClient
+
+
+def _loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: the box itself."""
+    import ipaddress
+
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _clean(text: str | None) -> str:
@@ -640,6 +730,8 @@ def run(config: KioskConfig) -> int:
     button = None
     try:
         kiosk.start()
+        if kiosk.stopping.is_set():
+            return 0  # stopped while waiting for the server
         if config.button == "stdin":
             run_stdin(kiosk)
         elif config.button == "key":

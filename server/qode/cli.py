@@ -37,9 +37,13 @@ def _prepare(settings: dict, demo: bool, base: str) -> None:
     from .clock import Clock
     from .db import Database
     from .migrations import migrate
+    from .tls import staff_base
 
     data_dir: Path = settings["DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Links that carry a token go to the staff (https) address when the box has one: the token
+    # in a link opened over plain http would cross the Wi-Fi in clear.
+    staff = staff_base(settings["STAFF_URL"], settings["TLS_CA_FILE"], base)
     token, generated = ensure_admin_token(data_dir, settings["ADMIN_TOKEN"])
     hub = settings["HUB"]
     db = Database(data_dir / ("hub.db" if hub else "qode.db"), settings["BUSY_TIMEOUT"],
@@ -52,23 +56,23 @@ def _prepare(settings: dict, demo: bool, base: str) -> None:
             where = "QODE_ADMIN_TOKEN" if settings["ADMIN_TOKEN"] else data_dir / "admin_token"
             print(f"Qode {__version__} hub: data in {data_dir.resolve()}; its own admin token in {where}")
             if generated:
-                print(f"  Hub page: {base}/hub#token={token}")
+                print(f"  Hub page: {staff}/hub#token={token}")
             return
         migrate(db)
         if generated:
             print(f"Qode {__version__}: first start in {data_dir.resolve()}")
             print(f"  Admin token (saved in {data_dir / 'admin_token'}, mode 0600): {token}")
-            print(f"  Setup link: {base}/setup#token={token}")
+            print(f"  Setup link: {staff}/setup#token={token}")
         else:
             print(f"Qode {__version__}: data in {data_dir.resolve()}; admin token in "
                   f"{'QODE_ADMIN_TOKEN' if settings['ADMIN_TOKEN'] else data_dir / 'admin_token'}")
         if demo:
-            _demo_queue(db, data_dir, settings, base)
+            _demo_queue(db, data_dir, settings, base, staff)
     finally:
         db.close()
 
 
-def _demo_queue(db, data_dir: Path, settings: dict, base: str) -> None:
+def _demo_queue(db, data_dir: Path, settings: dict, base: str, staff: str) -> None:
     """`make run`: a queue called "Front desk", made once, with links to click."""
     from .queues import create_queue
 
@@ -92,9 +96,9 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str) -> None:
         with os.fdopen(fd, "w") as fh:
             json.dump(demo, fh)
     print('  Demo queue "Front desk":')
-    print(f"    Host dashboard: {base}/host/{demo['queue_id']}#token={demo['host_token']}")
+    print(f"    Host dashboard: {staff}/host/{demo['queue_id']}#token={demo['host_token']}")
     print(f"    Guest join:     {base}/join/{demo['queue_id']}")
-    print(f"    Touch kiosk:    {base}/kiosk/{demo['queue_id']}#token={demo['kiosk_token']}")
+    print(f"    Touch kiosk:    {staff}/kiosk/{demo['queue_id']}#token={demo['kiosk_token']}")
     print(f"    Printed tickets (preview printer): {(data_dir / 'kiosk' / 'preview').resolve()}")
     print(f"    Public state:   {base}/api/queues/{demo['queue_id']}")
     if settings["STAFF_HTTPS"] == "off":

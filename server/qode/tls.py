@@ -63,20 +63,24 @@ def ca_pem() -> bytes | None:
     return data
 
 
+def staff_base(configured: str | None, ca_path: str | None, public: str) -> str:
+    """The staff address from the settings alone (no request): QODE_STAFF_URL, else https on the
+    public host once the CA file exists, else the public address. `qode serve` prints it too."""
+    if configured:
+        return configured
+    if ca_path and os.path.isfile(ca_path):
+        host = urlsplit(public).hostname or "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"https://{host}:{HTTPS_PORT}"
+    return public
+
+
 def staff_url() -> str:
     """The base address staff devices use: QODE_STAFF_URL, else https on the public host once a CA exists."""
     configured = current_app.config.get("STAFF_URL")
-    if configured:
-        return configured
-    if request.scheme == "https":
+    if not configured and request.scheme == "https":
         return request.host_url.rstrip("/")  # already on the staff address
-    base = public_url()
-    path = ca_file()
-    if path and os.path.isfile(path):
-        host = urlsplit(base).hostname or "127.0.0.1"
-        host = f"[{host}]" if ":" in host else host
-        return f"https://{host}:{HTTPS_PORT}"
-    return base
+    return staff_base(configured, ca_file(), public_url())
 
 
 def staff_channel_ok() -> bool:

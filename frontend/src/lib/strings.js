@@ -12,6 +12,9 @@ const base = {
     'app.failedTitle': 'This page could not be shown',
     'app.failedBody': 'The connection to the queue may have dropped. The page tries again by itself as soon as the box answers.',
     'app.retry': 'Try again now',
+    'staffHttps.moving': 'Opening this page at the box’s secure (https) address…',
+    'staffHttps.blockedTitle': 'This page needs the box’s secure address',
+    'staffHttps.blockedBody': 'The box does not accept staff links over plain http, where anyone on the Wi-Fi could overhear them, and it has no secure (https) address yet. Run the installer on the box again (sudo ./install.sh), which sets one up.',
 
     'connection.connecting': 'Connecting…',
     'connection.reconnecting': 'Reconnecting…',
@@ -98,6 +101,9 @@ const base = {
     'app.failedTitle': 'Diese Seite konnte nicht angezeigt werden',
     'app.failedBody': 'Die Verbindung zur Warteschlange ist vielleicht unterbrochen. Die Seite versucht es von selbst erneut, sobald die Box antwortet.',
     'app.retry': 'Jetzt erneut versuchen',
+    'staffHttps.moving': 'Diese Seite wird unter der sicheren (https-)Adresse der Box geöffnet…',
+    'staffHttps.blockedTitle': 'Diese Seite braucht die sichere Adresse der Box',
+    'staffHttps.blockedBody': 'Die Box nimmt Links für das Personal nicht über unverschlüsseltes http an, wo jeder im WLAN mitlesen könnte, und sie hat noch keine sichere (https-)Adresse. Führen Sie das Installationsprogramm auf der Box erneut aus (sudo ./install.sh), es richtet sie ein.',
 
     'connection.connecting': 'Verbinde…',
     'connection.reconnecting': 'Verbindung wird wiederhergestellt…',
