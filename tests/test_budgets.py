@@ -190,6 +190,7 @@ def make_queue(url: str) -> dict:
 @pytest.mark.parametrize(("name", "value"), [
     ("QODE_HEADER_TIMEOUT", "0"), ("QODE_HEADER_TIMEOUT", "ten"), ("QODE_HEADER_TIMEOUT", "3601"),
     ("QODE_BODY_TIMEOUT", "-1"), ("QODE_BODY_TIMEOUT", "1.5"),
+    ("QODE_RESPONSE_TIMEOUT", "0"), ("QODE_RESPONSE_TIMEOUT", "a minute"),
     ("QODE_HTTP_CONNECTIONS", "off"), ("QODE_HTTP_CONNECTIONS", "8"), ("QODE_HTTP_CONNECTIONS", "70000"),
     ("QODE_MAX_REQUESTS_PER_ADDRESS", "0"), ("QODE_MAX_REQUESTS_PER_ADDRESS", "many"),
     ("QODE_MAX_SOCKETS_PER_ADDRESS", "-4"), ("QODE_MAX_SOCKETS_PER_ADDRESS", ""),
@@ -257,7 +258,8 @@ def test_budgets_off_counts_nothing_against_an_address():
 
 def test_stalled_headers_and_bodies_get_408_and_are_closed_but_idle_sockets_live_on(tmp_path):
     proc = ServerProcess(tmp_path / "deadlines", env={
-        "QODE_HEADER_TIMEOUT": "2", "QODE_BODY_TIMEOUT": "3", "QODE_SCHEDULER": "off"}).start()
+        "QODE_HEADER_TIMEOUT": "2", "QODE_BODY_TIMEOUT": "3", "QODE_RESPONSE_TIMEOUT": "2",
+        "QODE_SCHEDULER": "off"}).start()
     socks = []
     try:
         queue = make_queue(proc.url)
@@ -293,7 +295,7 @@ def test_stalled_headers_and_bodies_get_408_and_are_closed_but_idle_sockets_live
         listed = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", headers=queue["headers"],
                               timeout=10).json()
         assert len(listed["tickets"]) == 1
-        # The live socket opened before all this is idle past both deadlines and still answers a ping.
+        # The live socket opened before all this is idle past every deadline and still answers a ping.
         live.settimeout(5)
         live.sendall(ws_text_frame('{"type": "ping"}'))
         received = b""
@@ -303,6 +305,47 @@ def test_stalled_headers_and_bodies_get_408_and_are_closed_but_idle_sockets_live
             received += chunk
     finally:
         close_all(socks)
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
+def test_a_client_that_stops_reading_its_answers_is_cut_off(tmp_path):
+    """Pipelined requests for the page's script, never read: once the buffers are full the server's
+    writes wait, and QODE_RESPONSE_TIMEOUT ends the connection instead of letting it hold a slot."""
+    import re
+
+    proc = ServerProcess(tmp_path / "reader", env={"QODE_RESPONSE_TIMEOUT": "2",
+                                                   "QODE_SCHEDULER": "off"}).start()
+    try:
+        html = requests.get(proc.url + "/", timeout=10).text
+        asset = re.search(r'src="(/assets/[^"]+\.js)"', html).group(1)
+        size = len(requests.get(proc.url + asset, timeout=10).content)
+        worker = worker_pid(proc)
+        before = open_fds(worker)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.bind(("127.0.0.2", 0))
+        sock.connect(("127.0.0.1", proc.port))
+        # More than the socket buffers hold (4 MB here): each answer waits for the one before it.
+        count = 40
+        sock.sendall(f"GET {asset} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * count)
+        wait_until(lambda: open_fds(worker) > before, timeout=10)
+        started = time.monotonic()
+        wait_until(lambda: open_fds(worker) <= before, timeout=20, step=0.2)  # the server let go
+        held = time.monotonic() - started
+        received = 0
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(65536):
+                received += len(chunk)
+        except OSError:
+            pass  # a reset: the server gave up on the rest
+        sock.close()
+        assert received < count * size, (received, count * size)
+        assert held < 10, held
+        # Everyone else is served as usual.
+        assert requests.get(proc.url + "/healthz", timeout=10).status_code == 200
+    finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
 

@@ -135,6 +135,9 @@ SETTINGS: list[Setting] = [
     Setting("QODE_BODY_TIMEOUT", "30", "Seconds a request's body has to arrive in full once its headers are "
             "in; a stalled one gets 408 and its connection is closed. Live sockets are not affected (their "
             "idle limit is the 25 s ping). `off` disables it."),
+    Setting("QODE_RESPONSE_TIMEOUT", "60", "Seconds a client has to take an answer (static files, CSV exports, "
+            "API answers) once the server writes it; a client that stops reading is cut off, so it cannot "
+            "hold a connection. Live sockets are not affected. `off` disables it."),
     Setting("QODE_HTTP_CONNECTIONS", "512", "Connections kept for plain HTTP on top of `QODE_MAX_CLIENTS`: "
             "live sockets never take them (the worker holds `QODE_MAX_CLIENTS` plus this many). A size, "
             "not a limit to switch off: 16 to 65536."),
@@ -339,6 +342,8 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "HEADER_TIMEOUT": _parse_int("QODE_HEADER_TIMEOUT", raw["QODE_HEADER_TIMEOUT"], allow_off=True,
                                      maximum=3600),
         "BODY_TIMEOUT": _parse_int("QODE_BODY_TIMEOUT", raw["QODE_BODY_TIMEOUT"], allow_off=True, maximum=3600),
+        "RESPONSE_TIMEOUT": _parse_int("QODE_RESPONSE_TIMEOUT", raw["QODE_RESPONSE_TIMEOUT"], allow_off=True,
+                                       maximum=3600),
         "HTTP_CONNECTIONS": _parse_http_connections(raw["QODE_HTTP_CONNECTIONS"]),
         "MAX_REQUESTS_PER_ADDRESS": _parse_int("QODE_MAX_REQUESTS_PER_ADDRESS",
                                                raw["QODE_MAX_REQUESTS_PER_ADDRESS"], allow_off=True),

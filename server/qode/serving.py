@@ -189,14 +189,14 @@ class Worker(GeventWorker):
         self.shed_count += len(victims)
 
     def _settings(self):
-        """(budgets, header timeout, body timeout, largest body) from the loaded app."""
+        """(budgets, header timeout, body timeout, largest body, response timeout) from the loaded app."""
         cached = getattr(self, "_qode_settings", None)
         if cached is None:
             app = self.wsgi
             config = getattr(app, "config", {})
             budgets = getattr(app, "extensions", {}).get("qode_budgets")
             cached = self._qode_settings = (budgets, config.get("HEADER_TIMEOUT"), config.get("BODY_TIMEOUT"),
-                                            config.get("MAX_CONTENT_LENGTH"))
+                                            config.get("MAX_CONTENT_LENGTH"), config.get("RESPONSE_TIMEOUT"))
         return cached
 
     def handle(self, listener, client, addr):
@@ -237,7 +237,21 @@ class Worker(GeventWorker):
             conn.partial = False
         try:
             self._read_body(req, sock)
-            return super().handle_request(listener_name, req, sock, addr)
+            response_timeout = self._settings()[4]
+            if response_timeout is None:
+                return super().handle_request(listener_name, req, sock, addr)
+            # The body is in: the socket's timeout now bounds only the answer's writes (a client that
+            # stops reading cannot hold the connection). A live socket drops it once admitted.
+            sock.settimeout(response_timeout)
+            try:
+                return super().handle_request(listener_name, req, sock, addr)
+            except TimeoutError:
+                raise StopIteration("the client did not take the answer in time") from None
+            finally:
+                try:
+                    sock.settimeout(None)
+                except OSError:
+                    pass
         finally:
             if conn is not None:
                 conn.partial = False  # bytes from here on belong to a next request
@@ -252,7 +266,7 @@ class Worker(GeventWorker):
         declared one is refused by the app with 413 unread. The bytes go back into the
         request's body buffer, where the app reads them as if from the socket.
         """
-        _, _, body_timeout, largest = self._settings()
+        _, _, body_timeout, largest, _ = self._settings()
         body = req.body
         if body is None or body_timeout is None:
             return

@@ -170,6 +170,7 @@ def _run(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = Non
     conn = budgets.current()
     if conn is not None:
         conn.leave_http()  # a live socket from here on, not an HTTP request
+        ws.sock.settimeout(None)  # its idle limit is the ping, not QODE_RESPONSE_TIMEOUT
     try:
         first = _first(ws, kind, queue_id, ticket_id)
         if first is not None:
