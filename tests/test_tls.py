@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import ipaddress
 import json
 import os
 import shutil
@@ -714,16 +715,56 @@ def test_staff_url_is_https_on_the_public_host_once_a_ca_exists(tmp_path):
     assert join_qr.status_code == 200  # guests' QR codes keep the plain-http address (not checked here)
 
 
-def test_caddy_may_only_certify_the_box_own_names(tmp_path):
-    client = _app(tmp_path, QODE_PUBLIC_URL="http://qode.example:8000").test_client()
-    for domain in ("192.168.1.20", "[fd00::1]", "localhost", "qode.example", socket.gethostname()):
+def test_caddy_may_only_certify_the_box_own_names(tmp_path, monkeypatch):
+    from qode import tls
+
+    # The box's interfaces, as the kernel would list them (the real listing: the next test).
+    monkeypatch.setattr(tls, "interface_addresses", lambda: {
+        ipaddress.ip_address("192.168.1.20"), ipaddress.ip_address("fd00::1"),
+        ipaddress.ip_address("fe80::1")})
+    client = _app(tmp_path, QODE_PUBLIC_URL="http://qode.example:8000",
+                  QODE_STAFF_URL="https://10.9.8.7:8443").test_client()
+    for domain in ("192.168.1.20", "[fd00::1]", "fd00::1", "FE80::1", "::ffff:192.168.1.20",
+                   "127.0.0.1", "[::1]", "10.9.8.7", "localhost", "qode.example", socket.gethostname()):
         assert client.get("/api/tls/ask", query_string={"domain": domain}).status_code == 200, domain
-    for domain in ("bank.example", "", "x" * 300):
+    # Any other address is someone else's, whatever a client sends as the name it wants.
+    for domain in ("192.168.1.21", "8.8.8.8", "[fd00::2]", "0.0.0.0", "::", "10.9.8.6",
+                   "bank.example", "", "x" * 300):
         answer = client.get("/api/tls/ask", query_string={"domain": domain})
-        assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "unknown_name"
+        assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "unknown_name", domain
     stranger = client.get("/api/tls/ask", query_string={"domain": "192.168.1.20"},
                           environ_base={"REMOTE_ADDR": "192.168.1.77"})
     assert stranger.status_code == 403  # only the box's own Caddy asks
+
+
+def test_the_box_own_addresses_are_read_from_its_interfaces(tmp_path):
+    """The real listing, checked against `ip -o addr` (iproute2) where it is installed."""
+    from qode import tls
+
+    found = tls.interface_addresses()
+    assert ipaddress.ip_address("127.0.0.1") in found
+    if Path("/proc/net/if_inet6").exists() and "lo" in Path("/proc/net/if_inet6").read_text():
+        assert ipaddress.ip_address("::1") in found
+    ip_tool = shutil.which("ip")
+    if ip_tool:
+        listed = subprocess.run([ip_tool, "-o", "addr", "show"], capture_output=True, text=True,
+                                timeout=10).stdout.splitlines()
+        # The first IPv4 address of each interface, and every IPv6 one.
+        expected, seen = set(), set()
+        for line in listed:
+            fields = line.split()
+            family, address, name = fields[2], fields[3].split("/")[0], fields[1]
+            if family == "inet6" or name not in seen:
+                expected.add(ipaddress.ip_address(address))
+            if family == "inet":
+                seen.add(name)
+        assert expected <= found, expected - found
+    # With a real interface address, the decision follows it (and a made-up one is refused).
+    client = _app(tmp_path, QODE_PUBLIC_URL="http://qode.example:8000").test_client()
+    for ip in found:
+        domain = f"[{ip}]" if ip.version == 6 else str(ip)
+        assert client.get("/api/tls/ask", query_string={"domain": domain}).status_code == 200, domain
+    assert client.get("/api/tls/ask", query_string={"domain": "203.0.113.250"}).status_code == 404
 
 
 # --- Caddy's own deadlines and the CA hand-over -----------------------------------------------
