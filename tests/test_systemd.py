@@ -175,12 +175,23 @@ def test_caddyfile_is_what_the_box_needs():
     config = json.loads(done.stdout)
     assert config["admin"]["disabled"] is True
     (server,) = config["apps"]["http"]["servers"].values()
-    assert server["listen"] == [":8443"] and server["max_header_bytes"] == 16384
+    # IPv4 only: "tcp4/" (a plain 0.0.0.0 would listen on [::] too, where a guest picks endless addresses).
+    assert server["listen"] == ["tcp4/0.0.0.0:8443"] and server["max_header_bytes"] == 16384
     assert server["read_header_timeout"] == 10 * 10**9 and server["read_timeout"] == 30 * 10**9
     assert server["idle_timeout"] == 120 * 10**9
     assert server["automatic_https"]["disable_redirects"] is True
     text = json.dumps(server)
     assert '"dial": "127.0.0.1:8000"' in text and '"handler": "reverse_proxy"' in text
+    (route,) = server["routes"]
+    (proxy,) = route["handle"]
+    # Bodies read in full before Qode sees them (above QODE_MAX_BODY's 16 KiB), at most 128
+    # connections to Qode (below QODE_HTTP_CONNECTIONS' 512), idle ones closed before Qode's 5 s.
+    default = {s.name: s.default for s in SETTINGS}
+    assert proxy["buffer_requests"] is True and proxy["max_buffer_size"] == 65536
+    assert proxy["max_buffer_size"] >= int(default["QODE_MAX_BODY"])
+    transport = proxy["transport"]
+    assert transport["max_conns_per_host"] == 128 <= int(default["QODE_HTTP_CONNECTIONS"]) // 4
+    assert transport["keep_alive"] == {"idle_timeout": 3 * 10**9, "max_idle_conns_per_host": 32}
     automation = config["apps"]["tls"]["automation"]
     assert automation["on_demand"]["ask"] == "http://127.0.0.1:8000/api/tls/ask"
     assert automation["on_demand"]["rate_limit"] == {"interval": 60 * 10**9, "burst": 5}

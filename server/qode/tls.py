@@ -9,7 +9,11 @@ whether a staff token sent over plain http is refused (403 `https_required`, or 
 
 from __future__ import annotations
 
+import fcntl
+import ipaddress
 import os
+import socket
+import struct
 from urllib.parse import urlsplit
 
 from flask import current_app, request
@@ -18,6 +22,7 @@ from . import proxy
 from .errors import QodeError
 
 HTTPS_PORT = 8443  # Caddy's staff port, as systemd/Caddyfile sets it
+SIOCGIFADDR = 0x8915  # Linux: an interface's IPv4 address
 PEM_CERT = b"-----BEGIN CERTIFICATE-----"
 
 
@@ -98,19 +103,58 @@ def require_staff_channel() -> None:
         raise HttpsRequired()
 
 
+def interface_addresses() -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses on the box's network interfaces now (read each time: DHCP may change them).
+
+    IPv4: each interface's address (SIOCGIFADDR; a second address added to an interface
+    without a label of its own is not seen). IPv6: every address in /proc/net/if_inet6.
+    """
+    found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except OSError:
+        names = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for name in names:
+            try:
+                ifreq = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("40s", name.encode()[:15]))
+            except OSError:
+                continue  # no IPv4 address on it
+            found.add(ipaddress.IPv4Address(ifreq[20:24]))  # ifr_name[16], then sockaddr_in's sin_addr
+    try:
+        with open("/proc/net/if_inet6") as table:
+            for line in table:
+                fields = line.split()
+                if fields and len(fields[0]) == 32:
+                    found.add(ipaddress.IPv6Address(bytes.fromhex(fields[0])))
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def own_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Is `ip` the box's: loopback, on one of its interfaces, or QODE_PUBLIC_URL's or QODE_STAFF_URL's host?"""
+    if ip.is_loopback:
+        return True
+    for url in (current_app.config.get("STAFF_URL"), current_app.config.get("PUBLIC_URL")):
+        if url and proxy.parse_ip(urlsplit(url).hostname) == ip:
+            return True
+    return ip in interface_addresses()
+
+
 def may_certify(domain: str) -> bool:
     """Caddy's on-demand question: is `domain` one of this box's own names or addresses?
 
     Certificates are made when a staff device first connects (the box's address may change
-    with DHCP); this keeps a guest from making Caddy mint certificates for any name it likes.
+    with DHCP); this keeps a guest from making Caddy mint certificates for any name it likes,
+    an IP address included: only the box's own addresses get one.
     """
-    import socket
-
     name = domain.strip().lower().rstrip(".")
     if not name or len(name) > 253:
         return False
-    if proxy.parse_ip(name.strip("[]")) is not None:
-        return True  # a client reaching the box by an IP address reaches one of the box's own
+    ip = proxy.parse_ip(name.strip("[]"))
+    if ip is not None:
+        return own_address(ip)
     hostname = socket.gethostname().lower()
     known = {"localhost", hostname, f"{hostname}.local"}
     for url in (current_app.config.get("STAFF_URL"), current_app.config.get("PUBLIC_URL")):
