@@ -122,7 +122,7 @@ export const screenStrings = {
     'tls.title': 'Staff devices: the secure address',
     'tls.why':
       'Anyone on the Wi-Fi can overhear plain http. Staff pages (setup, host, kiosk, display) use the box’s secure address; guests keep the normal one.',
-    'tls.useHttps': 'Staff tokens are not accepted here over plain http. Open this page at the secure address:',
+    'tls.useHttps': 'This page is open over plain http. Staff devices on the Wi-Fi must use the secure address:',
     'tls.openHttps': 'Open the secure setup page',
     'tls.noHttps': 'This box has no secure address yet: staff tokens cross the Wi-Fi in clear. Run the installer again (sudo ./install.sh), which sets it up.',
     'tls.caTitle': 'Install the box’s certificate on each staff device (once)',
@@ -273,7 +273,7 @@ export const screenStrings = {
     'tls.title': 'Geräte des Personals: die sichere Adresse',
     'tls.why':
       'Unverschlüsseltes http kann jeder im WLAN mitlesen. Seiten für das Personal (Einrichtung, Schalter, Kiosk, Anzeige) nutzen die sichere Adresse der Box; Gäste bleiben bei der normalen.',
-    'tls.useHttps': 'Personal-Schlüssel werden hier über unverschlüsseltes http nicht angenommen. Öffnen Sie diese Seite unter der sicheren Adresse:',
+    'tls.useHttps': 'Diese Seite ist über unverschlüsseltes http geöffnet. Geräte des Personals im WLAN müssen die sichere Adresse verwenden:',
     'tls.openHttps': 'Sichere Einrichtungsseite öffnen',
     'tls.noHttps': 'Diese Box hat noch keine sichere Adresse: Personal-Schlüssel gehen unverschlüsselt durchs WLAN. Führen Sie das Installationsprogramm erneut aus (sudo ./install.sh), es richtet sie ein.',
     'tls.caTitle': 'Zertifikat der Box auf jedem Personal-Gerät installieren (einmalig)',
