@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -44,6 +45,24 @@ def _can_mount(tmp_path: Path) -> bool:
 def mountable(tmp_path):
     if os.geteuid() != 0 or not _can_mount(tmp_path):
         pytest.skip("needs root with mount(2) (CAP_SYS_ADMIN) to make a tiny tmpfs or a read-only bind mount")
+
+
+@pytest.fixture
+def small_disk(tmp_path, mountable):
+    """A started `qode serve` whose data folder is on a 3 MiB tmpfs; `filler` is where to fill it.
+    The server's log is kept off that disk."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk))
+    proc = ServerProcess(disk / "data", env={"QODE_SCHEDULER": "off"})
+    proc.log = tmp_path / "server.log"  # the log must not share the full disk
+    try:
+        proc.start()
+        yield SimpleNamespace(proc=proc, disk=disk, filler=disk / "filler")
+    finally:
+        proc.stop()
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+    assert "Traceback" not in proc.log.read_text()
 
 
 def _queue(url: str) -> tuple[str, dict]:
@@ -109,111 +128,90 @@ def _wait_storage(ws, ok: bool, timeout: float = 10.0) -> dict:
     raise AssertionError(f"the host socket never said storage ok={ok}")
 
 
-def test_a_full_disk_answers_503_keeps_reads_and_recovers_with_nothing_lost(tmp_path, mountable):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk))
-    proc = ServerProcess(disk / "data", env={"QODE_SCHEDULER": "off"})
-    proc.log = tmp_path / "server.log"  # the log must not share the full disk
-    filler = disk / "filler"
-    try:
-        proc.start()
-        queue_id, host = _queue(proc.url)
-        token = host["Authorization"].split()[1]
-        made = []
-        for _ in range(5):
-            answer = _join(proc.url, queue_id)
-            assert answer.status_code == 201
+def test_a_full_disk_answers_503_keeps_reads_and_recovers_with_nothing_lost(small_disk):
+    proc, filler = small_disk.proc, small_disk.filler
+    queue_id, host = _queue(proc.url)
+    token = host["Authorization"].split()[1]
+    made = []
+    for _ in range(5):
+        answer = _join(proc.url, queue_id)
+        assert answer.status_code == 201
+        made.append(answer.json()["id"])
+    ws, _ = _host_socket(proc.url, queue_id, token)
+
+    _fill(filler)
+
+    health = _health(proc.url)
+    assert health.status_code == 503, health.text
+    assert health.json()["storage"]["ok"] is False
+    assert health.json()["storage"]["reason"] == "disk_full"
+
+    # Joins go on until SQLite cannot grow its log; then each is a 503 with the storage code.
+    statuses = []
+    for _ in range(400):
+        answer = _join(proc.url, queue_id)
+        statuses.append(answer.status_code)
+        if answer.status_code == 201:
             made.append(answer.json()["id"])
-        ws, _ = _host_socket(proc.url, queue_id, token)
+            continue
+        _assert_storage_refusal(answer, "disk_full")
+        break
+    assert 503 in statuses, f"no join was refused on a full disk: {statuses[-5:]}"
+    assert 500 not in statuses
+    for _ in range(3):  # it stays refused, never a 500
+        _assert_storage_refusal(_join(proc.url, queue_id), "disk_full")
+    _assert_storage_refusal(requests.post(f"{proc.url}/api/queues/{queue_id}/call-next", json={},
+                                          headers=host, timeout=10), "disk_full")
+    storage = _wait_storage(ws, ok=False)  # the dashboard is told at once
+    assert storage["reason"] == "disk_full"
 
-        _fill(filler)
+    # Reads keep working.
+    assert requests.get(f"{proc.url}/api/queues/{queue_id}", timeout=5).status_code == 200
+    assert requests.get(f"{proc.url}/api/tickets/{made[0]}", timeout=5).status_code == 200
+    listed = requests.get(f"{proc.url}/api/queues/{queue_id}/tickets", headers=host, timeout=5)
+    assert listed.status_code == 200 and len(listed.json()["tickets"]) == len(made)
 
-        health = _health(proc.url)
-        assert health.status_code == 503, health.text
-        assert health.json()["storage"]["ok"] is False
-        assert health.json()["storage"]["reason"] == "disk_full"
+    # Space freed: everything comes back, with nothing lost.
+    filler.unlink()
+    health = _health(proc.url)
+    assert health.status_code == 200, health.text
+    assert health.json()["storage"]["ok"] is True
+    _wait_storage(ws, ok=True)
+    answer = _join(proc.url, queue_id)
+    assert answer.status_code == 201, answer.text
+    made.append(answer.json()["id"])
+    called = requests.post(f"{proc.url}/api/queues/{queue_id}/call-next", json={}, headers=host, timeout=5)
+    assert called.status_code == 200
+    ws.close()
 
-        # Joins go on until SQLite cannot grow its log; then each is a 503 with the storage code.
-        statuses = []
-        for _ in range(400):
-            answer = _join(proc.url, queue_id)
-            statuses.append(answer.status_code)
-            if answer.status_code == 201:
-                made.append(answer.json()["id"])
-                continue
-            _assert_storage_refusal(answer, "disk_full")
-            break
-        assert 503 in statuses, f"no join was refused on a full disk: {statuses[-5:]}"
-        assert 500 not in statuses
-        for _ in range(3):  # it stays refused, never a 500
-            _assert_storage_refusal(_join(proc.url, queue_id), "disk_full")
-        _assert_storage_refusal(requests.post(f"{proc.url}/api/queues/{queue_id}/call-next", json={},
-                                              headers=host, timeout=10), "disk_full")
-        storage = _wait_storage(ws, ok=False)  # the dashboard is told at once
-        assert storage["reason"] == "disk_full"
 
-        # Reads keep working.
-        assert requests.get(f"{proc.url}/api/queues/{queue_id}", timeout=5).status_code == 200
-        assert requests.get(f"{proc.url}/api/tickets/{made[0]}", timeout=5).status_code == 200
-        listed = requests.get(f"{proc.url}/api/queues/{queue_id}/tickets", headers=host, timeout=5)
-        assert listed.status_code == 200 and len(listed.json()["tickets"]) == len(made)
-
-        # Space freed: everything comes back, with nothing lost.
-        filler.unlink()
-        health = _health(proc.url)
-        assert health.status_code == 200, health.text
-        assert health.json()["storage"]["ok"] is True
-        _wait_storage(ws, ok=True)
+def test_a_full_disk_loses_no_confirmed_ticket(small_disk):
+    """The same fill, then space freed and the server stopped: integrity_check passes, and the
+    numbers are exactly the confirmed ones, with no gap."""
+    proc, disk, filler = small_disk.proc, small_disk.disk, small_disk.filler
+    queue_id, _ = _queue(proc.url)
+    confirmed = []
+    _fill(filler)
+    refused = 0
+    for _ in range(400):
+        answer = _join(proc.url, queue_id)
+        assert answer.status_code in (201, 503), answer.text
+        if answer.status_code == 201:
+            confirmed.append(answer.json()["position_number"])
+        else:
+            refused += 1
+            if refused >= 5:
+                break
+    assert refused >= 5
+    filler.unlink()
+    for _ in range(3):
         answer = _join(proc.url, queue_id)
         assert answer.status_code == 201, answer.text
-        made.append(answer.json()["id"])
-        called = requests.post(f"{proc.url}/api/queues/{queue_id}/call-next", json={}, headers=host, timeout=5)
-        assert called.status_code == 200
-        ws.close()
-    finally:
-        proc.stop()
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-    assert "Traceback" not in proc.log.read_text()
-
-
-def test_a_full_disk_loses_no_confirmed_ticket(tmp_path, mountable):
-    """The same fill, then a restart on the freed disk: integrity_check passes, numbers have no gap."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk))
-    proc = ServerProcess(disk / "data", env={"QODE_SCHEDULER": "off"})
-    proc.log = tmp_path / "server.log"
-    filler = disk / "filler"
-    try:
-        proc.start()
-        queue_id, _ = _queue(proc.url)
-        confirmed = []
-        _fill(filler)
-        refused = 0
-        for _ in range(400):
-            answer = _join(proc.url, queue_id)
-            assert answer.status_code in (201, 503), answer.text
-            if answer.status_code == 201:
-                confirmed.append(answer.json()["position_number"])
-            else:
-                refused += 1
-                if refused >= 5:
-                    break
-        assert refused >= 5
-        filler.unlink()
-        for _ in range(3):
-            answer = _join(proc.url, queue_id)
-            assert answer.status_code == 201, answer.text
-            confirmed.append(answer.json()["position_number"])
-        proc.stop()
-        check, numbers = _integrity(disk / "data" / "qode.db")
-        assert check == "ok"
-        assert numbers == confirmed == list(range(1, len(confirmed) + 1))  # none lost, no gap, no double
-    finally:
-        proc.stop()
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-    assert "Traceback" not in proc.log.read_text()
+        confirmed.append(answer.json()["position_number"])
+    proc.stop()
+    check, numbers = _integrity(disk / "data" / "qode.db")
+    assert check == "ok"
+    assert numbers == confirmed == list(range(1, len(confirmed) + 1))  # none lost, no gap, no double
 
 
 def test_a_read_only_database_answers_503_and_recovers_once_writable(tmp_path, mountable):
@@ -297,52 +295,41 @@ def test_a_failed_write_is_a_storage_fault_and_a_success_clears_it(tmp_path):
     assert db.storage()["ok"] is True
 
 
-def test_the_host_page_says_at_once_that_the_box_cannot_save(tmp_path, mountable):
+def test_the_host_page_says_at_once_that_the_box_cannot_save(small_disk):
     """In Chromium: the host dashboard shows "The box cannot save: disk full" when the disk fills
     (told by the live channel, not on the next refresh), and drops it once space is freed."""
     from playwright.sync_api import expect, sync_playwright
 
     from test_pages_e2e import ARGS, CHROMIUM, SHOTS
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk))
-    proc = ServerProcess(disk / "data", env={"QODE_SCHEDULER": "off"})
-    proc.log = tmp_path / "server.log"
-    filler = disk / "filler"
-    try:
-        proc.start()
-        queue_id, host = _queue(proc.url)
-        token = host["Authorization"].split()[1]
-        _join(proc.url, queue_id)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            try:
-                page = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US").new_page()
-                page.goto(f"{proc.url}/host/{queue_id}#token={token}")
-                expect(page.get_by_test_id("line-status")).to_be_visible(timeout=10000)
-                banner = page.get_by_role("alert").filter(has_text="The box cannot save")
-                expect(banner).to_have_count(0)
-                _fill(filler)
-                # A guest's join meets the full disk; the host sees it without touching anything.
-                for _ in range(400):
-                    if _join(proc.url, queue_id).status_code == 503:
-                        break
-                expect(page.get_by_text("The box cannot save: disk full")).to_be_visible(timeout=5000)
-                SHOTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SHOTS / "host-disk-full-tablet.png"), full_page=True)
-                page.set_viewport_size({"width": 360, "height": 780})
-                expect(page.get_by_text("The box cannot save: disk full")).to_be_in_viewport()
-                page.screenshot(path=str(SHOTS / "host-disk-full-360.png"), full_page=True)
-                filler.unlink()
-                assert _health(proc.url).status_code == 200
-                expect(page.get_by_text("The box cannot save: disk full")).to_have_count(0, timeout=10000)
-            finally:
-                browser.close()
-    finally:
-        proc.stop()
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-    assert "Traceback" not in proc.log.read_text()
+    proc, filler = small_disk.proc, small_disk.filler
+    queue_id, host = _queue(proc.url)
+    token = host["Authorization"].split()[1]
+    _join(proc.url, queue_id)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US").new_page()
+            page.goto(f"{proc.url}/host/{queue_id}#token={token}")
+            expect(page.get_by_test_id("line-status")).to_be_visible(timeout=10000)
+            banner = page.get_by_role("alert").filter(has_text="The box cannot save")
+            expect(banner).to_have_count(0)
+            _fill(filler)
+            # A guest's join meets the full disk; the host sees it without touching anything.
+            for _ in range(400):
+                if _join(proc.url, queue_id).status_code == 503:
+                    break
+            expect(page.get_by_text("The box cannot save: disk full")).to_be_visible(timeout=5000)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "host-disk-full-tablet.png"), full_page=True)
+            page.set_viewport_size({"width": 360, "height": 780})
+            expect(page.get_by_text("The box cannot save: disk full")).to_be_in_viewport()
+            page.screenshot(path=str(SHOTS / "host-disk-full-360.png"), full_page=True)
+            filler.unlink()
+            assert _health(proc.url).status_code == 200
+            expect(page.get_by_text("The box cannot save: disk full")).to_have_count(0, timeout=10000)
+        finally:
+            browser.close()
 
 
 def test_the_storage_check_says_busy_at_once_when_another_process_holds_the_lock(tmp_path):
