@@ -141,6 +141,9 @@ class World:
         if "job_id" in params and not choice["generated_id"]:
             params["job_id"] = self.pick_job(choice["index"]) or params["job_id"]
         case.path_parameters = params
+        ask = case.operation.path == "/api/tls/ask"
+        if ask and isinstance(case.query, dict) and not choice["generated_id"]:
+            case.query = {**case.query, "domain": "127.0.0.1"}  # one of the box's own names
         if case.operation.path == "/api/qr" and isinstance(case.body, dict) and not choice["generated_id"]:
             case.body = {**case.body, "url": f"http://localhost/join/{self.main}"}  # a link to this box
         if case.operation.definition.raw.get("security"):
@@ -182,12 +185,16 @@ CHOICES = st.fixed_dictionaries({
 # test (tmp data dir) and breaks on pytest 9.2, which dropped `Node._nodeid`.
 @pytest.mark.slow
 @pytest.mark.parametrize("operation_id", [f"{op.method.lower()}{op.path}" for op in OPERATIONS])
-def test_fuzz_operation(app, operation_id):
+def test_fuzz_operation(app, operation_id, tmp_path):
     world = World(app)  # conftest's app: tmp data dir, admin token, limits off
     # Schemathesis's WSGI calls carry no REMOTE_ADDR; a real server always knows its peer. Here it
     # is the box itself, so staff tokens over its plain http are allowed (test_tls.py covers that).
     inner = app.wsgi_app
     app.wsgi_app = lambda environ, start: inner({"REMOTE_ADDR": "127.0.0.1", **environ}, start)
+    # A box with its CA set up, so /ca.crt has something to serve (its absence is test_tls.py's).
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    app.config["TLS_CA_FILE"] = str(ca)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operation = schema.find_operation_by_id(operation_id)
     modes = [GenerationMode.POSITIVE]
