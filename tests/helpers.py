@@ -73,6 +73,7 @@ class ServerProcess:
         }
         self.proc: subprocess.Popen | None = None
         self.extra_args: list[str] = []
+        self.command = [QODE]  # or e.g. [sys.executable, "-m", "qode.cli"]
         self.log = self.data_dir / "server.log"
 
     def start(self, timeout: float = 20.0, healthy: bool = True) -> ServerProcess:
@@ -80,7 +81,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [QODE, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                [*self.command, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--data-dir", str(self.data_dir), *self.extra_args],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )

@@ -201,3 +201,27 @@ def test_links_use_the_public_url_not_the_request_host(tmp_path):
         assert on_box.status_code == 200 and on_box.json()["svg"].startswith("<?xml")
     finally:
         proc.stop()
+
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_qode_serve_runs_on_glibc_malloc_however_it_is_started(tmp_path, how):
+    """`qode serve` re-executes itself once on glibc's malloc (its memory returns after a socket
+    flood); started as `python -m qode.cli serve`, as the benchmarks do, it must come up too."""
+    import sys
+
+    proc = ServerProcess(tmp_path / how)
+    if how == "module":
+        proc.command = [sys.executable, "-m", "qode.cli"]
+    proc.start()
+    try:
+        with open(f"/proc/{proc.proc.pid}/task/{proc.proc.pid}/children") as file:
+            children = [int(child) for child in file.read().split()]
+        for pid in (proc.proc.pid, *children):
+            with open(f"/proc/{pid}/environ", "rb") as file:
+                assert b"PYTHONMALLOC=malloc" in file.read().split(b"\0")
+        assert requests.get(f"{proc.url}/healthz", timeout=5).status_code == 200
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()

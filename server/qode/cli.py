@@ -159,7 +159,9 @@ def _use_system_malloc() -> None:
     os.environ["PYTHONMALLOC"] = "malloc"
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, sys.argv[0], *sys.argv[1:]])
+    # As a module, whichever way it was started (the `qode` script, or `python -m qode.cli` as
+    # the benchmarks do): run as a plain file, cli.py's relative imports would fail.
+    os.execv(sys.executable, [sys.executable, "-m", "qode.cli", *sys.argv[1:]])
 
 
 def serve(args: argparse.Namespace) -> int:
