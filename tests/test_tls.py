@@ -241,6 +241,15 @@ def host_socket(url: str, token: str, context: ssl.SSLContext | None = None):
     return ws
 
 
+def close_ws(ws) -> None:
+    """Close a client socket and wait for its reader thread. That thread reads through OpenSSL,
+    which holds the raw file descriptor: left running, it could read from the next socket the
+    test opens under the same number (it once took the first bytes of a later TLS handshake)."""
+    ws.close()
+    ws.thread.join(timeout=10)
+    assert not ws.thread.is_alive(), "the socket's reader thread did not end"
+
+
 def receive(ws, timeout: float = 10.0) -> dict:
     message = ws.receive(timeout=timeout)
     assert message is not None, "no message in time"
@@ -292,7 +301,7 @@ def test_host_page_and_host_socket_work_over_https(stack):
             assert time.monotonic() < deadline, "no update in time"
         assert joined.json()["id"] in json.dumps(update)
     finally:
-        ws.close()
+        close_ws(ws)
 
 
 def https_request(stack, method: str, path: str, headers: dict, context: ssl.SSLContext,
@@ -448,7 +457,7 @@ def test_a_capture_on_the_wire_shows_no_staff_token_when_staff_use_https(stack):
         try:
             assert receive(ws)["type"] == "snapshot"
         finally:
-            ws.close()
+            close_ws(ws)
         time.sleep(0.3)  # the relay's threads hand on the last bytes
         with wire.lock:
             captured = bytes(wire.captured)
@@ -511,7 +520,7 @@ def test_a_tcpdump_capture_on_loopback_shows_no_staff_token_over_https(stack):
         try:
             assert receive(ws)["type"] == "snapshot"
         finally:
-            ws.close()
+            close_ws(ws)
         time.sleep(0.5)  # -U writes each packet at once; leave the last ones time to arrive
     finally:
         packets = capture.stop()
@@ -970,7 +979,7 @@ def test_live_sockets_through_caddy_do_not_use_up_its_connections_to_qode(tmp_pa
         assert answer.status_code == 200
     finally:
         for ws in sockets:
-            ws.close()
+            close_ws(ws)
         caddy.stop()
         qode.stop()
 
