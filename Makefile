@@ -37,9 +37,10 @@ chromium:
 
 # The watchdog test boots the real qode.service in a Debian bookworm container under systemd
 # (debootstrap builds the root once, into /var/cache/qode-test; systemd-nspawn boots it).
+# shellcheck reads install.sh, which the same tests run into a scratch root.
 nspawn:
-	@command -v systemd-nspawn >/dev/null && command -v debootstrap >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap)
+	@command -v systemd-nspawn >/dev/null && command -v debootstrap >/dev/null && command -v shellcheck >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap shellcheck)
 # The TLS tests run Debian's Caddy (staff https in front of qode serve), as the box does,
 # and capture the loopback traffic with tcpdump to show no staff token crosses it in clear.
 caddy:
