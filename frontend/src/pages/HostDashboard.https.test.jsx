@@ -1,8 +1,8 @@
 // The host page opened over plain http on a box that refuses staff tokens there (QODE_STAFF_HTTPS):
 // a clear message with this page's https address, whether the REST answer or the socket says so.
 import { act, render, screen } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { FakeWebSocket } from '../test/fakeWebSocket.js'
+import { describe, expect, it, vi } from 'vitest'
+import { FakeWebSocket, withFakeWebSocket } from '../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../test/fixtures.js'
 import HostDashboard from './HostDashboard.jsx'
 
@@ -30,15 +30,7 @@ function renderHost(routes) {
   return render(<HostDashboard queueId="q-1" />)
 }
 
-beforeEach(() => {
-  FakeWebSocket.reset()
-  vi.stubGlobal('WebSocket', FakeWebSocket)
-})
-afterEach(() => {
-  vi.unstubAllGlobals()
-  localStorage.clear()
-  window.history.replaceState(null, '', '/')
-})
+withFakeWebSocket()
 
 describe('HostDashboard over plain http', () => {
   it('links the https address when the box answers 403 https_required', async () => {

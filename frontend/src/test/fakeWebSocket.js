@@ -1,4 +1,5 @@
 import { act } from '@testing-library/react'
+import { afterEach, beforeEach, vi } from 'vitest'
 // A WebSocket stand-in the tests drive by hand: open(), send a server message, drop().
 export class FakeWebSocket {
   static CONNECTING = 0
@@ -60,4 +61,22 @@ export function live(...messages) {
     for (const m of messages) ws.receive(m)
   })
   return ws
+}
+
+/**
+ * Register the usual page-test hooks: a fresh FakeWebSocket in place of WebSocket before each
+ * test; afterwards the globals restored, storage cleared and the address back at "/".
+ * `before` runs after the stub, e.g. to stub fetch or store a token.
+ */
+export function withFakeWebSocket(before) {
+  beforeEach(() => {
+    FakeWebSocket.reset()
+    vi.stubGlobal('WebSocket', FakeWebSocket)
+    before?.()
+  })
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    localStorage.clear()
+    window.history.replaceState(null, '', '/')
+  })
 }

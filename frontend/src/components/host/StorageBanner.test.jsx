@@ -1,8 +1,8 @@
 import { render, screen } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import HostDashboard, { hostPayload } from '../../pages/HostDashboard.jsx'
 import { setLanguage } from '../../lib/strings.js'
-import { FakeWebSocket, live } from '../../test/fakeWebSocket.js'
+import { live, withFakeWebSocket } from '../../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../../test/fixtures.js'
 import StorageBanner from './StorageBanner.jsx'
 
@@ -34,16 +34,10 @@ describe('StorageBanner', () => {
 })
 
 describe('the host dashboard when the box cannot save', () => {
-  beforeEach(() => {
-    FakeWebSocket.reset()
-    vi.stubGlobal('WebSocket', FakeWebSocket)
+  withFakeWebSocket(() => {
     vi.stubGlobal('fetch', vi.fn(routeFetch({ 'GET /api/queues/q-1/tickets': () => new Promise(() => {}) })))
     window.history.replaceState(null, '', '/host/q-1')
     localStorage.setItem('qode.host.q-1.token', 'host-token-0123456789abcdef')
-  })
-  afterEach(() => {
-    vi.unstubAllGlobals()
-    window.history.replaceState(null, '', '/')
   })
 
   it('carries storage in the payload only when the message has it', () => {

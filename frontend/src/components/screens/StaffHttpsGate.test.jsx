@@ -1,8 +1,8 @@
 // A staff page opened over plain http from the Wi-Fi on a box that wants https: it moves to the
 // box's https address (token in the fragment) before anything carries the token over http.
 import { render, screen, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { FakeWebSocket } from '../../test/fakeWebSocket.js'
+import { describe, expect, it, vi } from 'vitest'
+import { FakeWebSocket, withFakeWebSocket } from '../../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../../test/fixtures.js'
 import { tokenKey } from '../../lib/hostApi.js'
 import { HUB_TOKEN_KEY } from '../../lib/hubApi.js'
@@ -60,15 +60,7 @@ function renderHost(location, { stored = HOST_TOKEN } = {}) {
   )
 }
 
-beforeEach(() => {
-  FakeWebSocket.reset()
-  vi.stubGlobal('WebSocket', FakeWebSocket)
-})
-afterEach(() => {
-  vi.unstubAllGlobals()
-  localStorage.clear()
-  window.history.replaceState(null, '', '/')
-})
+withFakeWebSocket()
 
 describe('StaffHttpsGate', () => {
   it('moves a host page on plain http to the https address, with the stored token, before any token is sent', async () => {
