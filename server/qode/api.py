@@ -1,4 +1,4 @@
-"""The REST contract of DESIGN.md. Routes parse, call one rule, and answer.
+"""The REST contract (docs/architecture.md). Routes parse, call one rule, and answer.
 
 Every route is declared with `operation`, which also feeds the OpenAPI
 document, so the document cannot drift from what is served.

@@ -1,4 +1,4 @@
-"""Wait-time estimates: the counter-cycle estimator of ETA.md, and the brief's `baseline`.
+"""Wait-time estimates: the counter-cycle estimator (docs/eta.md), and the brief's `baseline`.
 
 `Estimator` is a pure component. It is fed events with explicit monotonic times
 (`Event`), and asked for predictions at an explicit time. It reads no clock and

@@ -1,4 +1,4 @@
-"""Ticket rules: issue, call next, and the lifecycle moves of DESIGN.md.
+"""Ticket rules: issue, call next, and the lifecycle moves (docs/architecture.md).
 
 WAITING → CALLED (call next / recall) · CALLED → SERVING → COMPLETED ·
 CALLED → COMPLETED · CALLED → NO_SHOW · CALLED → WAITING (requeue) ·
