@@ -141,6 +141,20 @@ def test_failed_auth_rate_limit(limited):
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
 
 
+def test_guessing_tokens_does_not_lock_out_guests_behind_the_same_address(limited):
+    """A venue's guests often share one address (NAT); someone guessing tokens there must not stop
+    them joining. A join that brings a token is a login attempt and waits like any other."""
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    url = f"/api/queues/{queue['id']}/tickets"
+    bad = {"Authorization": "Bearer wrong-token-0123456789abcdef"}
+    assert [limited.get(url, headers=bad).status_code for _ in range(3)] == [401, 401, 429]
+    guest = limited.post(url, json={"device_token": "device-token-natguest1"})
+    assert guest.status_code == 201, guest.get_json()
+    assert limited.post(url, json={}, headers=bad).status_code == 429
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    assert limited.post(url, json={}, headers=host).status_code == 429
+
+
 def test_successful_auth_does_not_count(limited):
     queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
     host = {"Authorization": f"Bearer {queue['host_token']}"}

@@ -169,10 +169,14 @@ def spend(setting: str, scope: str, key: str) -> None:
         raise _refuse(item, scope, key)
 
 
-def guarded(check: Callable[[], auth.Principal | None]) -> auth.Principal | None:
-    """Run a credential check; failures count per IP, and past the limit even valid ones wait."""
+def guarded(check: Callable[[], auth.Principal | None], anonymous_ok: bool = False) -> auth.Principal | None:
+    """Run a credential check; failures count per IP, and past the limit even valid ones wait.
+
+    With `anonymous_ok`, a request that brings no credential at all is not a login attempt: a guest
+    who shares an address (a venue's NAT) with someone guessing tokens can still join.
+    """
     text = current_app.config["AUTH_RATE_LIMIT"]
-    if text is None:
+    if text is None or (anonymous_ok and "Authorization" not in request.headers):
         return check()
     item, ip = _item(text), get_remote_address()
     strategy = current_app.extensions["qode_limiter"].limiter
@@ -366,7 +370,7 @@ def rotate_token(queue_id: str):
            idempotent=True)
 def join(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = guarded(lambda: auth.optional_issuer(db(), admin_hash(), queue_id))
+    principal = guarded(lambda: auth.optional_issuer(db(), admin_hash(), queue_id), anonymous_ok=True)
     req = parse(schemas.JoinRequest)
     if principal is None:
         if req.device_token is None:
