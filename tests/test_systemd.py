@@ -249,6 +249,10 @@ def test_kiosk_unit():
     assert service["SupplementaryGroups"].split() == ["lp", "dialout", "gpio"]
     assert values(unit, "Service", "EnvironmentFile") == ["/etc/qode/kiosk-%i.env"]
     assert service["Restart"] == "always" and "RestartSec" in service
+    # A setting that cannot work (qode_kiosk.gpio.EX_CONFIG) stops it instead of a restart loop.
+    from qode_kiosk.gpio import EX_CONFIG
+
+    assert service["RestartPreventExitStatus"] == str(EX_CONFIG) == "78"
     assert "PrivateDevices" not in service and "DevicePolicy" not in service  # it must reach the printer
     assert "qode.service" in values(unit, "Unit", "After")
     # Never Requires= (a kiosk may sit on a second box) nor Wants= (which would start an

@@ -275,12 +275,26 @@ KIOSK_FLAGS = {  # flag -> the setting it overrides
 def kiosk(args: argparse.Namespace) -> int:
     from qode_kiosk import config as kiosk_config
     from qode_kiosk import daemon
+    from qode_kiosk.gpio import EX_CONFIG
 
+    flags = {KIOSK_FLAGS[k]: getattr(args, k) for k in KIOSK_FLAGS}
     try:
-        settings = kiosk_config.load({KIOSK_FLAGS[k]: getattr(args, k) for k in KIOSK_FLAGS})
+        settings = kiosk_config.load(flags)
     except kiosk_config.KioskSettingError as err:
-        print(f"qode kiosk: {err}", file=sys.stderr)
-        return 2
+        # A setting that cannot work does not fix itself: EX_CONFIG (78), which the unit does not
+        # restart. When only the button or LED is wrong, the kiosk still knows its server and
+        # token, so the host's kiosk card shows the same line.
+        message = str(err)
+        if message.startswith(("button ", "led ")):
+            message = f"QODE_KIOSK_{message[:message.index(' ')].upper()}: {message.split(' ', 1)[1]}"
+            try:
+                known = kiosk_config.load({**flags, "QODE_KIOSK_BUTTON": "none", "QODE_KIOSK_LED": "off"})
+            except kiosk_config.KioskSettingError:
+                known = None
+            if known is not None:
+                return daemon.stop_for_setting(known, message)
+        print(f"qode kiosk: {message}", file=sys.stderr)
+        return EX_CONFIG
     return daemon.run(settings)
 
 
