@@ -85,7 +85,7 @@ def open_device(setting: str, pin: int, make, factory):
                               "need different pins)") from None
         except lgpio_error as err:
             said = _one_line(err)
-            if "busy" in said.lower():
+            if "busy" in said.lower() or "in use" in said.lower():
                 raise GpioProblem(f"{setting}: GPIO {pin} is in use by another program ({said}); "
                                   f"free it or pick another pin, {FIX}") from None
             if "bad gpio" in said.lower() or "invalid" in said.lower():
