@@ -182,6 +182,7 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
 
     needs_container_tools()
     base = bookworm_rootfs()
+    plain = build_wheel(tmp_path / "wheels", tmp_path, "9.0.0")
     good = build_wheel(tmp_path / "wheels", tmp_path, "9.0.1", GOOD)
     bad = build_wheel(tmp_path / "wheels", tmp_path, "9.0.2", BAD)
     root = tmp_path / "root"
@@ -189,6 +190,10 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
     report = []
     try:
         shutil.copytree(tmp_path / "wheels", root / "wheels")
+        # install.sh and its units, for a second run on the booted box (which has no checkout).
+        (root / "opt/qode-installer").mkdir(parents=True)
+        shutil.copy2(ROOT / "install.sh", root / "opt/qode-installer/install.sh")
+        shutil.copytree(ROOT / "systemd", root / "opt/qode-installer/systemd")
         # install.sh from this checkout, as on a Pi before its first boot; then the new wheels'
         # dependencies into a wheelhouse, because the booted container has no network.
         installed = subprocess.run(
@@ -217,6 +222,19 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             queue = api(box, "POST", "/api/queues", admin, {"name": "Town hall", "prefix": "T"})
             ticket = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
 
+            # 0. install.sh with a wheel on a box where Qode runs: it goes through `qode update`.
+            done = subprocess.run(
+                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
+                 f"{UPDATE_ENV} /opt/qode-installer/install.sh /wheels/{plain.name}"],
+                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            said = done.stdout + done.stderr
+            assert done.returncode == 0, said
+            assert "updating   the running Qode with qode update" in said
+            assert f"updated {__version__} -> 9.0.0" in said, said
+            assert healthz(box)["version"] == "9.0.0"
+            report.append(f"install.sh qode-9.0.0.whl on the running box: through qode update, {__version__} "
+                          "-> 9.0.0, /healthz 9.0.0")
+
             # 1. A good wheel: another version, one more migration.
             began = time.monotonic()
             done = subprocess.run(
@@ -226,15 +244,15 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             took = time.monotonic() - began
             said = done.stdout + done.stderr
             assert done.returncode == 0, said
-            assert f"updated {__version__} -> 9.0.1" in said
+            assert "updated 9.0.0 -> 9.0.1" in said
             assert healthz(box)["version"] == "9.0.1"
             assert "update_probe" in tables(box)  # its migration ran at start
             kept = api(box, "GET", f"/api/tickets/{ticket['id']}", queue["host_token"])
             assert kept["display_number"] == "T001"  # the data came along
             venvs = box.sh("ls /opt/qode/venvs").split()
-            assert len(venvs) == 2 and box.sh("readlink /opt/qode/venv").strip().endswith("-9.0.1"), venvs
+            assert len(venvs) == 3 and box.sh("readlink /opt/qode/venv").strip().endswith("-9.0.1"), venvs
             assert box.sh("ls /var/lib/qode/backups").split()  # the copy made before switching
-            report.append(f"update {__version__} -> 9.0.1: exit 0 in {took:.0f} s; /healthz 9.0.1; "
+            report.append(f"update 9.0.0 -> 9.0.1: exit 0 in {took:.0f} s; /healthz 9.0.1; "
                           "migration m900 ran (table update_probe); ticket T001 kept")
             # A ticket issued on 9.0.1, before the failed update: it must survive the rollback.
             later = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
@@ -273,3 +291,65 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "update-container.txt").write_text(text + "\n\nlast qode update output:\n" + said + "\n")
+
+
+# --- install.sh: the versioned venvs, under QODE_ROOT (real venvs, real pip) ---------------------
+
+
+def install_sh(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QODE_ROOT": str(root), "QODE_PYTHON": sys.executable}
+    env.pop("QODE_SKIP_VENV", None)
+    return subprocess.run([str(ROOT / "install.sh"), *args], capture_output=True, text=True, env=env,
+                          timeout=900)
+
+
+@pytest.mark.slow
+def test_install_sh_adopts_an_old_venv_folder_installs_beside_it_and_prunes(tmp_path):
+    """An install made before versioned venvs (/opt/qode/venv a folder) is moved, not lost; a
+    second run changes nothing; a new version goes beside the others and old ones are pruned."""
+    if shutil.which("systemctl") is None:
+        pytest.skip("systemctl is not installed (install.sh enables units with `systemctl --root`)")
+    if not (ROOT / "server/qode/static/index.html").exists():
+        pytest.skip("the pages are not built (make pages)")
+    from test_systemd import scratch_root, tree
+
+    root = scratch_root(tmp_path)
+    wheel = build_wheel(tmp_path / "dist", tmp_path)
+    newer = build_wheel(tmp_path / "dist", tmp_path, "9.9.9", GOOD)
+    legacy = root / "opt/qode/venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(legacy)], check=True, timeout=120)
+    (legacy / "marker").write_text("the old install\n")
+
+    first = install_sh(root, str(wheel))
+    said = first.stdout + first.stderr
+    offline = r"(?i)could not find a version|connection|resolve|ssl"
+    if first.returncode != 0 and re.search(offline, said):
+        pytest.skip(f"pip could not reach a package index: {said[-500:]}")
+    assert first.returncode == 0, said[-3000:]
+    link = os.readlink(legacy)
+    assert link.startswith("venvs/") and link.endswith(f"-{__version__}"), link
+    (adopted,) = (root / "opt/qode/venvs").glob("*-installed")
+    assert (adopted / "marker").read_text() == "the old install\n"  # moved, not deleted
+    assert "moved      /opt/qode/venv to /opt/qode/venvs/" in said
+    version = subprocess.run([str(legacy / "bin/qode"), "--version"], capture_output=True, text=True,
+                             timeout=60)
+    assert version.stdout.strip() == f"qode {__version__}"
+
+    before = tree(root)
+    second = install_sh(root, str(wheel))
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"unchanged  Qode {__version__} is already this version" in second.stdout
+    assert "(0 change(s))" in second.stdout and tree(root) == before
+
+    # Older environments pile up over the years: the running one, the previous one and the newest
+    # other stay (KEEP_OLD=2 besides the running one).
+    for name in ("20000101T000000Z-0.0.1", "20000102T000000Z-0.0.2"):
+        (root / "opt/qode/venvs" / name).mkdir()
+    previous = (root / "opt/qode" / link).resolve()
+    third = install_sh(root, str(newer))
+    assert third.returncode == 0, (third.stdout + third.stderr)[-3000:]
+    left = sorted(p.name for p in (root / "opt/qode/venvs").iterdir())
+    running = os.readlink(legacy).removeprefix("venvs/")
+    assert running.endswith("-9.9.9") and previous.name in left and running in left
+    assert len(left) == 3 and adopted.name in left, left  # the newest other: the adopted folder
+    assert "removed    /opt/qode/venvs/20000101T000000Z-0.0.1 (an older version)" in third.stdout
