@@ -353,3 +353,16 @@ def test_install_sh_adopts_an_old_venv_folder_installs_beside_it_and_prunes(tmp_
     assert running.endswith("-9.9.9") and previous.name in left and running in left
     assert len(left) == 3 and adopted.name in left, left  # the newest other: the adopted folder
     assert "removed    /opt/qode/venvs/20000101T000000Z-0.0.1 (an older version)" in third.stdout
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda tmp: tmp / "missing.whl", "no such file"),
+    (lambda tmp: (tmp / "x.whl").write_text("not a zip") and tmp / "x.whl", "is not a wheel"),
+])
+def test_qode_update_refuses_a_bad_wheel_in_one_line(tmp_path, make, said):
+    from helpers import QODE
+
+    done = subprocess.run([QODE, "update", str(make(tmp_path))], capture_output=True, text=True, timeout=60)
+    assert done.returncode == update.REFUSED == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("qode update: not updated: ")
+    assert said in done.stderr and "Traceback" not in done.stderr

@@ -241,7 +241,8 @@ def update(wheel: Path, data_dir: Path, timeout: int | None, wheelhouse: Path | 
         raise Refused("run it as root: sudo qode update " + str(wheel))
     if wheelhouse is not None and not wheelhouse.is_dir():
         raise Refused(f"QODE_WHEELHOUSE={wheelhouse} is not a folder")
-    OPT.mkdir(parents=True, exist_ok=True)
+    if not OPT.is_dir():
+        raise Refused(f"Qode is not installed here (no {OPT}): install it with install.sh first")
     with open(OPT / ".update.lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
