@@ -32,9 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # --- Wheels --------------------------------------------------------------------------------
 
 
-def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: str = "") -> Path:
+def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: str = "",
+                edits: dict[str, tuple[str, str]] | None = None) -> Path:
     """`pip wheel --no-deps` of this tree, or of a copy at another `version` with `migrations`
-    (Python source of extra @migration functions) appended to qode/migrations.py."""
+    (Python source of extra @migration functions) appended to qode/migrations.py and `edits`
+    ({path: (old, new)}, each `old` found exactly once) made."""
     src = work / f"src-{version or 'tree'}"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
@@ -52,6 +54,10 @@ def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: 
                                count=1))
         with open(src / "server/qode/migrations.py", "a") as fh:
             fh.write("\n\n# --- added by tests/test_update.py ---\n" + migrations)
+        for path, (old, new) in (edits or {}).items():
+            text = (src / path).read_text()
+            assert text.count(old) == 1, f"{path} no longer has {old!r}: adapt the test"
+            (src / path).write_text(text.replace(old, new))
     dest.mkdir(parents=True, exist_ok=True)
     before = set(dest.glob("qode-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), str(src)],
@@ -185,6 +191,9 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
     plain = build_wheel(tmp_path / "wheels", tmp_path, "9.0.0")
     good = build_wheel(tmp_path / "wheels", tmp_path, "9.0.1", GOOD)
     bad = build_wheel(tmp_path / "wheels", tmp_path, "9.0.2", BAD)
+    # Starts (systemd counts it active: its watchdog takes any answer) but is never healthy.
+    sick = build_wheel(tmp_path / "wheels", tmp_path, "9.0.3", GOOD, edits={
+        "server/qode/api.py": ('200 if state == "ok" else 503', "503")})
     root = tmp_path / "root"
     run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=SLOW_TIMEOUT)
     report = []
@@ -282,6 +291,22 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             assert state["ActiveState"] == "active", state
             report.append(f"update 9.0.1 -> 9.0.2 (fails to start): exit 1 after {took:.0f} s; rolled back, "
                           "/healthz 9.0.1; table broken_probe gone, T002 kept; the failed database set aside")
+
+            # 3. A wheel that starts but never answers /healthz with 200: the time limit.
+            began = time.monotonic()
+            done = subprocess.run(
+                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
+                 f"{UPDATE_ENV.replace('=120', '=20')} qode update /wheels/{sick.name}"],
+                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            took = time.monotonic() - began
+            said = done.stdout + done.stderr
+            assert done.returncode == 1, said
+            assert "version 9.0.3 did not answer http://127.0.0.1:8000/healthz within 20 s" in said, said
+            assert "last: HTTP 503, version '9.0.3'" in said
+            assert healthz(box)["version"] == "9.0.1"
+            assert box.show("qode.service")["ActiveState"] == "active"
+            report.append(f"update 9.0.1 -> 9.0.3 (runs, /healthz 503): exit 1 after {took:.0f} s "
+                          "(QODE_UPDATE_HEALTH_TIMEOUT=20); rolled back, /healthz 9.0.1")
         finally:
             box.stop()
     finally:
