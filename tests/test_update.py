@@ -4,7 +4,10 @@ The slow test is the real thing, in the booted Debian bookworm container of test
 (systemd as PID 1, the real qode.service, installed by the real install.sh from this
 checkout): an update to a good wheel (another version, with one more migration) and then to
 a wheel whose server cannot start (a migration that fails after another one changed the
-database). The wheels are `pip wheel --no-deps` builds of patched copies of this tree.
+database), and to one that runs but never answers /healthz with 200 (the time limit). The
+wheels are `pip wheel --no-deps` builds of patched copies of this tree. On the way, the
+installed kiosk unit with a GPIO button on this chipless box shows the one-line stop under
+systemd: exit 78, no restart, the line on the host's kiosk card.
 
 The fast tests run the pieces that need no systemd: the wheel check, the switch of the
 link, the adoption of an older install's venv folder and the pruning of old venvs.
@@ -208,8 +211,8 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
         installed = subprocess.run(
             ["systemd-nspawn", "-D", str(root), "-q", "--register=no", "--keep-unit", "--pipe",
              f"--bind-ro={ROOT}:/opt/qode-src", *pip_passthrough(), "/bin/bash", "-c",
-             "/opt/qode-src/install.sh && /opt/qode/venv/bin/python -m pip download --quiet "
-             f"-d /wheels/house /wheels/{good.name}"],
+             "/opt/qode-src/install.sh --kiosk door && /opt/qode/venv/bin/python -m pip download --quiet "
+             f"-d /wheels/house '/wheels/{good.name}[kiosk]'"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SLOW_TIMEOUT)
         out = installed.stdout + installed.stderr
         offline = r"(?i)could not find a version|connection|resolve|ssl"
@@ -230,6 +233,37 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             admin = box.sh("cat /var/lib/qode/admin_token").strip()
             queue = api(box, "POST", "/api/queues", admin, {"name": "Town hall", "prefix": "T"})
             ticket = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
+
+            # The kiosk unit with a GPIO button on a box without a GPIO chip (this container): one
+            # line in its journal, the same on the host's kiosk card, exit 78 and no restart.
+            assert py(box, "import gpiozero, lgpio; print('ok')").strip() == "ok"  # the kiosk extra
+            door = api(box, "POST", f"/api/queues/{queue['id']}/devices", queue["host_token"], {"name": "Door"})
+            box.sh("printf 'QODE_KIOSK_SERVER=http://127.0.0.1:8000\\nQODE_KIOSK_TOKEN=%s\\n"
+                   f"QODE_KIOSK_PRINTER=dummy\\nQODE_KIOSK_BUTTON=gpio:17\\n' {door['token']} "
+                   "> /etc/qode/kiosk-door.env")
+            since = int(box.sh("date +%s").strip())
+            box.sh("systemctl restart qode-kiosk@door.service")
+            deadline = time.monotonic() + 60
+            while (kiosk := box.show("qode-kiosk@door.service"))["ActiveState"] not in ("failed", "inactive"):
+                assert time.monotonic() < deadline, kiosk
+                time.sleep(0.5)
+            time.sleep(8)  # longer than RestartSec=5: a restart would have happened by now
+            kiosk = dict(box.show("qode-kiosk@door.service"),
+                         **dict(line.split("=", 1) for line in box.sh(
+                             "systemctl show qode-kiosk@door.service -p ExecMainStatus").splitlines()))
+            assert kiosk["ExecMainStatus"] == "78" and kiosk["NRestarts"] == "0", kiosk
+            assert kiosk["ActiveState"] == "failed", kiosk
+            journal = box.sh(f"journalctl -u qode-kiosk@door.service --since @{since} -o cat --no-pager")
+            own = [line for line in journal.splitlines()
+                   if not re.match(r"^(qode-kiosk@door\.service: |(Started|Starting|Stopped|Stopping|Failed) )",
+                                   line)]
+            assert len(own) == 1 and own[0].startswith("qode kiosk: QODE_KIOSK_BUTTON=gpio:17: this box has no "
+                                                       "GPIO chip"), journal
+            assert "Traceback" not in journal
+            cards = api(box, "GET", f"/api/queues/{queue['id']}/devices", queue["host_token"])["devices"]
+            assert [c["error"] for c in cards if c["id"] == door["id"]] == [own[0].removeprefix("qode kiosk: ")]
+            report.append(f"qode-kiosk@door with gpio:17 and no GPIO chip: exit 78, NRestarts 0, one journal "
+                          f"line, on the kiosk card: {own[0]!r}")
 
             # 0. install.sh with a wheel on a box where Qode runs: it goes through `qode update`.
             done = subprocess.run(
