@@ -292,8 +292,8 @@ def test_bad_idempotency_key(client, db, world):
     ("Bearer two words", "The Authorization header must be 'Bearer <token>'."),
 ])
 def test_wrong_token_and_malformed_header_get_their_own_message(client, queue, header, message):
-    for path in ("/api/queues", f"/api/queues/{queue['id']}/call-next"):
-        response = client.open(path, method="GET" if path == "/api/queues" else "POST", json=None
-                               if path == "/api/queues" else {"counter": "1"}, headers={"Authorization": header})
+    for method, path, body in [("GET", "/api/queues", None),
+                               ("POST", f"/api/queues/{queue['id']}/call-next", {"counter": "1"})]:
+        response = client.open(path, method=method, json=body, headers={"Authorization": header})
         assert response.status_code == 401, response.get_json()
         assert response.get_json()["error"] == {"code": "bad_credentials", "message": message}
