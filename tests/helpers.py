@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -204,3 +205,59 @@ def wait_until(check, timeout: float = 10.0, step: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s")
         time.sleep(step)
+
+
+# --- Commands that need root -------------------------------------------------------------------
+#
+# mount, systemd-nspawn, nsenter, debootstrap, tcpdump, udevadm in a private mount namespace and
+# useradd under a scratch root need root. The tests run them as they are when pytest runs as root,
+# else through `sudo -n` (`make test` checks first that a developer who is not root has
+# passwordless sudo), and never skip for want of root.
+
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def system_tool(name: str) -> str | None:
+    """A system tool's path, looked for in the sbin folders too (a user's PATH has none of them)."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN]))
+
+
+def privileged(command: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """`command` as root: unchanged for root, else through `sudo -n`. `env` are variables the
+    command needs (sudo starts it with a clean environment), passed through `env`."""
+    if env:
+        command = ["env", *(f"{name}={value}" for name, value in env.items()), *command]
+    return command if os.geteuid() == 0 else ["sudo", "-n", *command]
+
+
+def require_root() -> None:
+    """Fail (never skip) when the tests can neither act as root nor use passwordless sudo."""
+    import pytest
+
+    if os.geteuid() == 0:
+        return
+    if shutil.which("sudo") is None:
+        pytest.fail("this test runs commands as root: run the tests as root, or install sudo and give "
+                    "this user passwordless sudo (README, \"The two commands\")")
+    done = subprocess.run(["sudo", "-n", "true"], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        pytest.fail(f"this test runs commands as root through `sudo -n`, which refused: {done.stderr.strip()} "
+                    "(give this user passwordless sudo, or run the tests as root)")
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    """Signal a process group, through `sudo -n kill` when it runs as root and we do not."""
+    if os.geteuid() == 0:
+        os.killpg(pgid, sig)
+        return
+    subprocess.run(["sudo", "-n", "kill", f"-{signal.Signals(sig).name.removeprefix('SIG')}", "--", f"-{pgid}"],
+                   capture_output=True, timeout=30)
+
+
+def remove_as_root(path: Path) -> None:
+    """Remove a tree that root made (a scratch root, a copied container); nothing if it is gone."""
+    if os.geteuid() == 0:
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        subprocess.run(["sudo", "-n", "rm", "-rf", "--one-file-system", str(path)], capture_output=True,
+                       timeout=600)
