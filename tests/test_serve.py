@@ -16,6 +16,7 @@ from helpers import ServerProcess, admin, ws_client_class
 pytestmark = pytest.mark.server
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 def test_first_start_prints_token_and_demo_links(tmp_path):
     env = {"QODE_ADMIN_TOKEN": "", "QODE_PUBLIC_URL": "http://127.0.0.1:1"}
     proc = ServerProcess(tmp_path / "d", env=env)
