@@ -63,6 +63,9 @@ class ServerProcess:
 
     def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None):
         self.data_dir = Path(data_dir)
+        # A port the caller chose, or one a client already knows after the first start, must stay;
+        # a port free_port() picked may be swapped for another if someone else took it meanwhile.
+        self.port_fixed = port is not None
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -78,7 +81,48 @@ class ServerProcess:
         self.log = self.data_dir / "server.log"
 
     def start(self, timeout: float = 20.0, healthy: bool = True) -> ServerProcess:
-        """Start, and wait until /healthz says 200 (or, not `healthy`, until it answers at all)."""
+        """Start, and wait until /healthz says 200 (or, not `healthy`, until it answers at all) from
+        this process: free_port()'s port is free when picked, but another server (another test, in
+        parallel, or another checkout's) can bind it before ours does. Ours then cannot bind, and
+        the other one answered /healthz in its place: a test talked to a server with other settings.
+        A picked port is then swapped for a fresh one; a fixed port is an error."""
+        for _ in range(5):
+            taken = self._start_once(timeout, healthy)
+            if not taken:
+                self.port_fixed = True  # clients know this port now: a restart keeps it
+                return self
+            if self.port_fixed:
+                raise RuntimeError(f"port {self.port} was taken by another process: {taken}")
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(f"no free port kept for qode serve after 5 tries: {taken}")
+
+    def _listening_here(self) -> bool:
+        """Whether the socket listening on our port is our process's (gunicorn's master holds it)."""
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                rows = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == self.port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+        try:
+            fds = os.listdir(f"/proc/{self.proc.pid}/fd")
+        except OSError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{self.proc.pid}/fd/{fd}") in inodes:
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def _start_once(self, timeout: float, healthy: bool) -> str | None:
+        """One start on self.port: None once our server answers, or why the port was not ours."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
@@ -89,12 +133,19 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"qode serve exited: {self.log.read_text()[-2000:]}")
+                said = self.log.read_text()[-2000:]
+                if "Connection in use" in said:  # gunicorn could not bind: someone has the port
+                    return f"qode serve could not bind port {self.port}"
+                raise RuntimeError(f"qode serve exited: {said}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200 or not healthy:
-                    return self
+                answered = requests.get(self.url + "/healthz", timeout=1).status_code == 200 or not healthy
             except requests.RequestException:
-                pass
+                answered = False
+            if answered:
+                if self._listening_here():
+                    return None
+                self.stop()
+                return f"another process answered on port {self.port}"
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"qode serve did not answer in {timeout}s: {self.log.read_text()[-2000:]}")
