@@ -1,4 +1,4 @@
-# The two commands: `make run` (a working demo) and `make test` (everything).
+# The two commands: `make run` (a working demo) and `make test` (everything); `make check` is the quick one.
 # Each sets itself up on a fresh machine: a virtualenv in .venv and the dependencies.
 
 PYTHON ?= python3
@@ -11,7 +11,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
 PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test lint bench install clean pages chromium nspawn caddy
+.PHONY: run test check lint bench install clean pages system-packages privileges
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,33 +29,70 @@ $(PAGES): $(NODE_STAMP) $(PAGE_SOURCES)
 
 pages: $(PAGES)
 
-# The end-to-end tests drive Debian's Chromium (no browser download is reachable), and the
-# kiosk tests decode preview tickets' QR codes with Debian's zbar.
-chromium:
-	@command -v chromium >/dev/null && ldconfig -p | grep -q libzbar.so.0 || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0)
+# System packages, from Debian's apt (tested on Debian 12), without their recommends. What each
+# is for is in README.md ("What make test installs"):
+#   chromium, libzbar0      the end-to-end tests drive Debian's Chromium; zbar reads the tickets' QR codes
+#   caddy, tcpdump          the staff-https tests run the box's real proxy and capture the loopback wire
+#   systemd-container, debootstrap
+#                           the watchdog test boots qode.service under systemd in a Debian container
+#   shellcheck              checks install.sh (so that test never skips)
+#   sudo                    only for a developer who is not root: apt-get and the tests' privileged
+#                           commands (mount, systemd-nspawn, tcpdump) run through it
+APT_PACKAGES := chromium libzbar0 caddy tcpdump systemd-container debootstrap shellcheck
 
-# The watchdog test boots the real qode.service in a Debian bookworm container under systemd
-# (debootstrap builds the root once, into /var/cache/qode-test; systemd-nspawn boots it).
-# shellcheck reads install.sh, which the same tests run into a scratch root.
-nspawn:
-	@command -v systemd-nspawn >/dev/null && command -v debootstrap >/dev/null && command -v shellcheck >/dev/null || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap shellcheck)
-# The TLS tests run Debian's Caddy (staff https in front of qode serve), as the box does,
-# and capture the loopback traffic with tcpdump to show no staff token crosses it in clear.
-caddy:
-	@command -v caddy >/dev/null && command -v tcpdump >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy tcpdump)
+system-packages:
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make: the tests need these Debian packages:$$missing. This Makefile installs them with" >&2; \
+		echo "      apt-get (Debian 12 tested), which this system does not have: install their equivalents" >&2; \
+		echo "      yourself, then run make again." >&2; \
+		exit 1; \
+	fi; \
+	sudo=""; \
+	if [ "$$(id -u)" != 0 ]; then \
+		if ! command -v sudo >/dev/null 2>&1; then \
+			echo "make: installing$$missing needs root: run make as root, or install sudo" >&2; \
+			echo "      (as root: apt-get install sudo) and give yourself sudo rights." >&2; \
+			exit 1; \
+		fi; \
+		sudo=sudo; \
+	fi; \
+	echo "make: installing Debian packages:$$missing (apt-get, --no-install-recommends)"; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+# The tests that mount, boot containers or capture packets run those commands through `sudo -n`
+# when you are not root (tests/helpers.py `privileged`): say so now rather than in a failed test.
+privileges:
+	@if [ "$$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then \
+		echo "make: make test runs mount, systemd-nspawn and tcpdump as root: run it as root, or as a" >&2; \
+		echo "      user with passwordless sudo (README, \"The two commands\")." >&2; \
+		exit 1; \
+	fi
 
 install: $(STAMP) $(PAGES)
 
 run: $(STAMP) $(PAGES)
 	$(BIN)/qode serve --demo
 
-test: $(STAMP) $(PAGES) chromium nspawn caddy
+# Everything, the pytest part spread over the cores (pytest-xdist); the tests that must have the
+# machine to themselves run one after another in one worker (tests/conftest.py, "serial").
+PYTEST_WORKERS ?= auto
+test: $(STAMP) $(PAGES) system-packages privileges
 	$(BIN)/ruff check server kiosk tests
 	cd $(FRONTEND) && $(NPM) test
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+# The quick loop: lint, the page tests and the pytest tests that start no server and no browser
+# (under 2 minutes on 2 cores). Needs no system packages.
+check: $(STAMP) $(PAGES)
+	$(BIN)/ruff check server kiosk tests
+	cd $(FRONTEND) && $(NPM) test
+	$(BIN)/pytest -q -m "not server and not slow" -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check server kiosk tests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -62,6 +63,9 @@ class ServerProcess:
 
     def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None):
         self.data_dir = Path(data_dir)
+        # A port the caller chose, or one a client already knows after the first start, must stay;
+        # a port free_port() picked may be swapped for another if someone else took it meanwhile.
+        self.port_fixed = port is not None
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -77,7 +81,48 @@ class ServerProcess:
         self.log = self.data_dir / "server.log"
 
     def start(self, timeout: float = 20.0, healthy: bool = True) -> ServerProcess:
-        """Start, and wait until /healthz says 200 (or, not `healthy`, until it answers at all)."""
+        """Start, and wait until /healthz says 200 (or, not `healthy`, until it answers at all) from
+        this process: free_port()'s port is free when picked, but another server (another test, in
+        parallel, or another checkout's) can bind it before ours does. Ours then cannot bind, and
+        the other one answered /healthz in its place: a test talked to a server with other settings.
+        A picked port is then swapped for a fresh one; a fixed port is an error."""
+        for _ in range(5):
+            taken = self._start_once(timeout, healthy)
+            if not taken:
+                self.port_fixed = True  # clients know this port now: a restart keeps it
+                return self
+            if self.port_fixed:
+                raise RuntimeError(f"port {self.port} was taken by another process: {taken}")
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(f"no free port kept for qode serve after 5 tries: {taken}")
+
+    def _listening_here(self) -> bool:
+        """Whether the socket listening on our port is our process's (gunicorn's master holds it)."""
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                rows = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == self.port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+        try:
+            fds = os.listdir(f"/proc/{self.proc.pid}/fd")
+        except OSError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{self.proc.pid}/fd/{fd}") in inodes:
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def _start_once(self, timeout: float, healthy: bool) -> str | None:
+        """One start on self.port: None once our server answers, or why the port was not ours."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
@@ -88,12 +133,19 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"qode serve exited: {self.log.read_text()[-2000:]}")
+                said = self.log.read_text()[-2000:]
+                if "Connection in use" in said:  # gunicorn could not bind: someone has the port
+                    return f"qode serve could not bind port {self.port}"
+                raise RuntimeError(f"qode serve exited: {said}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200 or not healthy:
-                    return self
+                answered = requests.get(self.url + "/healthz", timeout=1).status_code == 200 or not healthy
             except requests.RequestException:
-                pass
+                answered = False
+            if answered:
+                if self._listening_here():
+                    return None
+                self.stop()
+                return f"another process answered on port {self.port}"
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"qode serve did not answer in {timeout}s: {self.log.read_text()[-2000:]}")
@@ -204,3 +256,59 @@ def wait_until(check, timeout: float = 10.0, step: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s")
         time.sleep(step)
+
+
+# --- Commands that need root -------------------------------------------------------------------
+#
+# mount, systemd-nspawn, nsenter, debootstrap, tcpdump, udevadm in a private mount namespace and
+# useradd under a scratch root need root. The tests run them as they are when pytest runs as root,
+# else through `sudo -n` (`make test` checks first that a developer who is not root has
+# passwordless sudo), and never skip for want of root.
+
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def system_tool(name: str) -> str | None:
+    """A system tool's path, looked for in the sbin folders too (a user's PATH has none of them)."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN]))
+
+
+def privileged(command: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """`command` as root: unchanged for root, else through `sudo -n`. `env` are variables the
+    command needs (sudo starts it with a clean environment), passed through `env`."""
+    if env:
+        command = ["env", *(f"{name}={value}" for name, value in env.items()), *command]
+    return command if os.geteuid() == 0 else ["sudo", "-n", *command]
+
+
+def require_root() -> None:
+    """Fail (never skip) when the tests can neither act as root nor use passwordless sudo."""
+    import pytest
+
+    if os.geteuid() == 0:
+        return
+    if shutil.which("sudo") is None:
+        pytest.fail("this test runs commands as root: run the tests as root, or install sudo and give "
+                    "this user passwordless sudo (README, \"The two commands\")")
+    done = subprocess.run(["sudo", "-n", "true"], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        pytest.fail(f"this test runs commands as root through `sudo -n`, which refused: {done.stderr.strip()} "
+                    "(give this user passwordless sudo, or run the tests as root)")
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    """Signal a process group, through `sudo -n kill` when it runs as root and we do not."""
+    if os.geteuid() == 0:
+        os.killpg(pgid, sig)
+        return
+    subprocess.run(["sudo", "-n", "kill", f"-{signal.Signals(sig).name.removeprefix('SIG')}", "--", f"-{pgid}"],
+                   capture_output=True, timeout=30)
+
+
+def remove_as_root(path: Path) -> None:
+    """Remove a tree that root made (a scratch root, a copied container); nothing if it is gone."""
+    if os.geteuid() == 0:
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        subprocess.run(["sudo", "-n", "rm", "-rf", "--one-file-system", str(path)], capture_output=True,
+                       timeout=600)

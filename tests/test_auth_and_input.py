@@ -279,3 +279,21 @@ def test_bad_idempotency_key(client, db, world):
         assert response.status_code == 422, key
         assert response.get_json()["error"]["code"] == "bad_idempotency_key"
     assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("header, message", [
+    # a well-formed header with a wrong token: the token is refused, the header is not blamed
+    ("Bearer wrong", "That token is not valid."),
+    ("Bearer wrong-but-long-enough-token-0123456789", "That token is not valid."),
+    ("bearer short!", "That token is not valid."),
+    # a malformed header: its shape is what is wrong
+    ("Basic dXNlcjpwYXNz", "The Authorization header must be 'Bearer <token>'."),
+    ("Bearer", "The Authorization header must be 'Bearer <token>'."),
+    ("Bearer two words", "The Authorization header must be 'Bearer <token>'."),
+])
+def test_wrong_token_and_malformed_header_get_their_own_message(client, queue, header, message):
+    for method, path, body in [("GET", "/api/queues", None),
+                               ("POST", f"/api/queues/{queue['id']}/call-next", {"counter": "1"})]:
+        response = client.open(path, method=method, json=body, headers={"Authorization": header})
+        assert response.status_code == 401, response.get_json()
+        assert response.get_json()["error"] == {"code": "bad_credentials", "message": message}

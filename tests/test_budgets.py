@@ -25,7 +25,8 @@ from qode import config
 
 from helpers import ServerProcess, admin, wait_until
 
-pytestmark = pytest.mark.server
+# Memory and open-file counts, socket floods: the machine to itself (conftest.py, "serial").
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("serial")]
 
 
 # --- small tools -------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ import requests
 
 from helpers import ServerProcess, admin, ws_client_class
 
-pytestmark = pytest.mark.server
+# A flood from 250 addresses: the machine to itself (conftest.py, "serial").
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("serial")]
 
 WsClient = ws_client_class()
 ADDRESSES = [f"127.0.{n // 250 + 1}.{n % 250 + 1}" for n in range(250)]

@@ -137,6 +137,7 @@ def test_a_job_older_than_its_age_is_never_printed(rig, tmp_path):
         back.stop()
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 def test_a_server_restart_during_presses_makes_no_duplicates(rig):
     server, printer, kiosk = rig["server"], rig["printer"], rig["kiosk"]
     presses = 12

@@ -100,6 +100,7 @@ def test_a_guest_joins_and_is_called_live(box, open_page):
     shot(page, "guest-called-phone")
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 def test_the_guest_page_survives_a_server_restart(box, open_page):
     proc, queue = box
     ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",

@@ -22,7 +22,8 @@ import requests
 
 from helpers import ServerProcess, admin
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+# Load tests: the machine to itself (conftest.py, "serial").
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("serial")]
 
 LOAD_CLIENT = str(Path(__file__).with_name("load_client.py"))
 

@@ -11,11 +11,12 @@ import stat
 import pytest
 import requests
 
-from helpers import ServerProcess, admin
+from helpers import ServerProcess, admin, ws_client_class
 
 pytestmark = pytest.mark.server
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 def test_first_start_prints_token_and_demo_links(tmp_path):
     env = {"QODE_ADMIN_TOKEN": "", "QODE_PUBLIC_URL": "http://127.0.0.1:1"}
     proc = ServerProcess(tmp_path / "d", env=env)
@@ -111,6 +112,96 @@ def test_the_demo_prints_touch_kiosk_tickets_as_png_files(tmp_path):
     finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+def test_the_demo_prints_a_link_to_every_page(tmp_path):
+    """`make run` names every page (pages.PAGE_ROUTES but the hub's and the bare "/"), the TV's
+    display included, and every link it prints answers; the token links' tokens work."""
+    from qode.pages import PAGE_ROUTES
+
+    proc = ServerProcess(tmp_path / "demo")
+    proc.extra_args = ["--demo"]
+    proc.start()
+    try:
+        demo = proc.log.read_text().split('Demo queue "Front desk":')[1].split("Listening on")[0]
+        links = dict(re.findall(r"^ {4}([A-Z][^:]*):\s+(http\S+)", demo, re.M))
+        pages = {route.split("/")[1] for route in PAGE_ROUTES} - {"", "hub"}
+        assert pages == {"t", "join", "host", "display", "kiosk", "setup"}
+        assert {url.split("#")[0].split("/")[3] for url in links.values()} >= pages, links
+        assert "Display (TV)" in links, links
+        queue_id = links["Guest join"].rsplit("/", 1)[1]
+        ticket = requests.post(f"{proc.url}/api/queues/{queue_id}/tickets", timeout=5,
+                               json={"device_token": "device-token-demo-links"}).json()
+        for name, url in links.items():
+            url = url.replace("<ticket", ticket["id"]) if "<ticket" in url else url
+            page, _, fragment = url.partition("#")
+            answer = requests.get(page, timeout=5)
+            assert answer.status_code == 200, (name, url, answer.text[:300])
+            if "/api/" not in page and not page.endswith("/healthz"):
+                assert answer.headers["Content-Type"].startswith("text/html"), (name, url)
+            if fragment:  # a staff link's token is accepted for what the page does
+                token = {"Authorization": f"Bearer {fragment.removeprefix('token=')}"}
+                check = {"Host dashboard": f"/api/queues/{queue_id}/tickets", "Setup (admin)": "/api/queues",
+                         "Touch kiosk": "/api/device/status"}[name]
+                if name == "Touch kiosk":
+                    ok = requests.post(proc.url + check, json={"printer": "ready"}, headers=token, timeout=5)
+                else:
+                    ok = requests.get(proc.url + check, headers=token, timeout=5)
+                assert ok.status_code in (200, 204), (name, ok.status_code, ok.text[:300])
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
+def test_ctrl_c_stops_the_demo_cleanly(tmp_path):
+    """Ctrl-C on `make run`: the terminal sends SIGINT to the whole process group (master, worker,
+    demo kiosk). Everything ends, with status 0 and no traceback (gevent printed a SystemExit one)."""
+    import signal
+    import subprocess
+    import time
+
+    from helpers import QODE, free_port, wait_until
+
+    port = free_port()
+    out, err = tmp_path / "out", tmp_path / "err"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        proc = subprocess.Popen([QODE, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
+                                 "--data-dir", str(tmp_path / "demo")], stdout=stdout, stderr=stderr,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def up():
+            try:
+                return requests.get(url + "/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(up, timeout=30)
+        wait_until(lambda: "is ready" in out.read_text(), timeout=30)  # the demo kiosk is connected
+        display = ws_client_class().connect(  # a live socket open, as a TV would hold
+            f"ws://127.0.0.1:{port}/ws/queues/" + re.search(r"/display/(\S+)", out.read_text())[1])
+        assert json.loads(display.receive(timeout=10))["type"] == "snapshot"  # its handler is serving it
+        os.killpg(proc.pid, signal.SIGINT)
+        status = proc.wait(timeout=20)
+        display.close() if display.connected else None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    said = err.read_text()
+    assert status == 0, said[-3000:]
+    assert "Traceback" not in said and "SystemExit" not in said, said[-3000:]
+    assert "Handling signal: int" in said and "Shutting down: Master" in said, said[-3000:]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the worker and the demo kiosk went too: nothing left in the group
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("a process of `qode serve --demo` outlived Ctrl-C")
 
 
 def raw(url: str, payload: bytes) -> tuple[str, bytes]:

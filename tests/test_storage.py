@@ -21,30 +21,39 @@ import requests
 
 from qode.db import Database, StorageFault, storage_fault
 
-from helpers import ServerProcess, admin, ws_client_class
+from helpers import ServerProcess, admin, privileged, require_root, ws_client_class
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+# Mounts change the machine for everyone: no other test runs meanwhile (conftest.py, "serial").
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("serial")]
+# A tmpfs the tests' own user can write to (they may run as a developer, mounting through sudo).
+OWNED = f"uid={os.geteuid()},gid={os.getegid()},mode=0755"
 
 
 def _mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, capture_output=True)
+    subprocess.run(privileged(["mount", *args]), check=True, capture_output=True)
+
+
+def _umount(*args: str, check: bool = False) -> None:
+    subprocess.run(privileged(["umount", *args]), check=check, capture_output=True)
 
 
 def _can_mount(tmp_path: Path) -> bool:
     probe = tmp_path / "mount-probe"
     probe.mkdir()
     try:
-        _mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe))
+        _mount("-t", "tmpfs", "-o", f"size=64k,{OWNED}", "tmpfs", str(probe))
     except (OSError, subprocess.CalledProcessError):
         return False
-    subprocess.run(["umount", str(probe)], check=False)
+    _umount(str(probe))
     return True
 
 
 @pytest.fixture
 def mountable(tmp_path):
-    if os.geteuid() != 0 or not _can_mount(tmp_path):
-        pytest.skip("needs root with mount(2) (CAP_SYS_ADMIN) to make a tiny tmpfs or a read-only bind mount")
+    require_root()  # as root, or through sudo: never skipped for want of root
+    if not _can_mount(tmp_path):
+        pytest.skip("even root cannot mount(2) here (no CAP_SYS_ADMIN, e.g. an unprivileged container): "
+                    "a tiny tmpfs and a read-only bind mount are needed")
 
 
 @pytest.fixture
@@ -53,7 +62,7 @@ def small_disk(tmp_path, mountable):
     The server's log is kept off that disk."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk))
+    _mount("-t", "tmpfs", "-o", f"size=3m,{OWNED}", "tmpfs", str(disk))
     proc = ServerProcess(disk / "data", env={"QODE_SCHEDULER": "off"})
     proc.log = tmp_path / "server.log"  # the log must not share the full disk
     try:
@@ -61,7 +70,7 @@ def small_disk(tmp_path, mountable):
         yield SimpleNamespace(proc=proc, disk=disk, filler=disk / "filler")
     finally:
         proc.stop()
-        subprocess.run(["umount", "-l", str(disk)], check=False)
+        _umount("-l", str(disk))
     assert "Traceback" not in proc.log.read_text()
 
 
@@ -242,7 +251,7 @@ def test_a_read_only_database_answers_503_and_recovers_once_writable(tmp_path, m
         assert requests.get(f"{proc.url}/api/queues/{queue_id}", timeout=5).json()["waiting_count"] == 1
 
         # The file becomes writable again (the server still holds it open): it comes back.
-        subprocess.run(["umount", "-l", str(db_file)], check=True)
+        _umount("-l", str(db_file), check=True)
         mounted = False
         health = _health(proc.url)
         assert health.status_code == 200, health.text
@@ -254,7 +263,7 @@ def test_a_read_only_database_answers_503_and_recovers_once_writable(tmp_path, m
     finally:
         proc.stop()
         if mounted:
-            subprocess.run(["umount", "-l", str(db_file)], check=False)
+            _umount("-l", str(db_file))
     check, numbers = _integrity(db_file)
     assert check == "ok" and numbers == [1, 2]
     assert "Traceback" not in proc.log.read_text()

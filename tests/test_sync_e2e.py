@@ -126,6 +126,7 @@ def test_steady_sync_brings_every_event_once_and_in_order(box, hub):
     assert line["waiting"] == 500 - 500 // 3 and site["today"]["served"] == 500 // 3
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 def test_a_hub_outage_slows_nothing_and_the_backlog_drains_once(box, hub):
     up = activity(box, 60)
     wait_synced(box)
@@ -144,6 +145,7 @@ def test_a_hub_outage_slows_nothing_and_the_backlog_drains_once(box, hub):
     assert hub_events(hub, "box-1") == box_events(box)
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 def test_a_box_killed_while_it_pushes_resumes_from_its_cursor(box, hub):
     box.stop()
     box.env["QODE_SYNC_BATCH"] = "5"  # small batches: the backlog takes a few seconds to drain
@@ -172,6 +174,7 @@ def synthetic(count: int) -> list[dict]:
             for n in range(1, count + 1)]
 
 
+@pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
 @pytest.mark.parametrize("delay", [0.0, 0.01, 0.03])
 def test_a_hub_killed_mid_batch_keeps_all_of_it_or_none(hub, delay):
     key = register(hub, "big")

@@ -18,6 +18,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -25,6 +26,8 @@ import pytest
 
 from qode import cli
 from qode.config import SETTINGS
+
+from helpers import privileged, remove_as_root, require_root, system_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEMD = ROOT / "systemd"
@@ -388,13 +391,12 @@ def _udev_check(tmp_path, text: str) -> str:
     """What udev's own rule parser says about a rules file: `udevadm test` reads only that
     file (bound over the rules folders in a private mount namespace, so the machine's
     udev is untouched and no other rule runs)."""
-    udevadm, unshare = shutil.which("udevadm"), shutil.which("unshare")
+    udevadm, unshare = system_tool("udevadm"), system_tool("unshare")
     if udevadm is None:
         pytest.skip("udevadm is not installed (Debian package udev)")
     if unshare is None:
         pytest.skip("unshare is not installed (util-linux)")
-    if os.geteuid() != 0:
-        pytest.skip("checking a udev rule with udevadm needs root (a private mount namespace)")
+    require_root()  # a private mount namespace: as root, or through sudo
     devices = sorted(Path("/sys/class/net").glob("*"))
     if not devices:
         pytest.skip("no device in /sys/class/net for `udevadm test` to simulate")
@@ -404,7 +406,7 @@ def _udev_check(tmp_path, text: str) -> str:
     (rules / RULE.name).write_text(text)
     script = (f"mount --bind {rules} /etc/udev/rules.d && mount --bind {empty} /usr/lib/udev/rules.d && "
               f"exec {udevadm} test {devices[0]}")
-    done = subprocess.run([unshare, "--mount", "sh", "-c", script], capture_output=True, text=True,
+    done = subprocess.run(privileged([unshare, "--mount", "sh", "-c", script]), capture_output=True, text=True,
                           timeout=TIMEOUT)
     output = done.stdout + done.stderr
     if f"Reading rules file: /etc/udev/rules.d/{RULE.name}" not in output:
@@ -492,8 +494,10 @@ def scratch_root(tmp_path: Path) -> Path:
     return root
 
 
-def install(root: Path | None, *args: str, user: str | None = None) -> subprocess.CompletedProcess:
-    """install.sh without the Python environment (no pip, no network), into `root`."""
+def install(root: Path | None, *args: str, user: str | None = None, script: Path = INSTALL,
+            as_root: bool = False) -> subprocess.CompletedProcess:
+    """install.sh (or a copy, `script`) without the Python environment (no pip, no network), into `root`;
+    `as_root`: through `sudo -n` when the tests are not root."""
     if shutil.which("systemctl") is None:
         pytest.skip("systemctl is not installed (install.sh enables units with `systemctl --root`)")
     env = {**os.environ, "QODE_SKIP_VENV": "1"}
@@ -501,10 +505,13 @@ def install(root: Path | None, *args: str, user: str | None = None) -> subproces
         env["QODE_ROOT"] = str(root)
     else:
         env.pop("QODE_ROOT", None)
-    command = [str(INSTALL), *args]
+    command = [str(script), *args]
+    if as_root:
+        command = privileged(command, env={k: v for k, v in env.items() if k.startswith("QODE_")})
     if user is not None:
         command = ["setpriv", f"--reuid={user}", "--regid=65534", "--clear-groups", *command]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT,
+                          cwd="/" if user is not None else None)
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -568,12 +575,18 @@ def test_install_twice_changes_nothing_and_keeps_the_venues_settings(tmp_path):
 
 
 def test_install_creates_the_users(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("creating users under a scratch root (useradd --prefix) needs root")
-    if shutil.which("useradd") is None:
+    require_root()  # useradd --prefix under a scratch root: as root, or through sudo
+    if system_tool("useradd") is None:
         pytest.skip("useradd is not installed (Debian package passwd)")
     root = scratch_root(tmp_path)
-    done = install(root)
+    try:
+        _install_creates_the_users(root)
+    finally:
+        remove_as_root(root)  # root made files there when the tests are not root
+
+
+def _install_creates_the_users(root: Path) -> None:
+    done = install(root, as_root=True)
     assert done.returncode == 0, done.stdout + done.stderr
     passwd = {line.split(":")[0]: line.split(":") for line in (root / "etc/passwd").read_text().splitlines()}
     assert passwd["qode"][5:] == ["/var/lib/qode", "/usr/sbin/nologin"]
@@ -604,10 +617,24 @@ def test_install_refuses_clearly(tmp_path):
     bad = install(tmp_path / "root", "--kiosk", "front door")
     assert bad.returncode != 0 and "kiosk name 'front door'" in bad.stderr
     assert not (tmp_path / "root").exists()  # refused before touching anything
-    if os.geteuid() == 0 and shutil.which("setpriv"):
-        not_root = install(None, user="nobody")
+    if os.geteuid() != 0:  # a developer's own account is the user who is not root
+        not_root = install(None)
         assert not_root.returncode != 0
-        assert "must run as root: sudo" in not_root.stderr
+        assert "must run as root: sudo" in not_root.stderr, not_root.stderr
+    elif shutil.which("setpriv"):
+        # As `nobody`, from a copy in a folder anyone may enter: the checkout itself may sit where
+        # nobody cannot (a `mktemp -d` folder is 0700), and the refusal must not depend on that.
+        public = Path(tempfile.mkdtemp(prefix="qode-install-"))
+        try:
+            public.chmod(0o755)
+            copy = public / "install.sh"
+            shutil.copy(INSTALL, copy)
+            copy.chmod(0o755)
+            not_root = install(None, user="nobody", script=copy)
+        finally:
+            shutil.rmtree(public)
+        assert not_root.returncode != 0
+        assert "must run as root: sudo" in not_root.stderr, not_root.stderr
 
 
 # --- The display's needs ------------------------------------------------------------------

@@ -41,13 +41,24 @@ import requests
 from qode import create_app
 from qode.config import SettingError, load
 
-from helpers import ADMIN_TOKEN, KioskProcess, ServerProcess, admin, free_port, ws_client_class
+from helpers import (
+    ADMIN_TOKEN,
+    KioskProcess,
+    ServerProcess,
+    admin,
+    free_port,
+    privileged,
+    require_root,
+    signal_group,
+    system_tool,
+    ws_client_class,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CADDYFILE = ROOT / "systemd" / "Caddyfile"
 PUBLISH_CA = ROOT / "systemd" / "qode-publish-ca"
 CADDY = shutil.which("caddy")
-TCPDUMP = shutil.which("tcpdump")
+TCPDUMP = system_tool("tcpdump")  # /usr/sbin on some systems, outside a user's PATH
 WsClient = ws_client_class()
 # Short Caddy read deadlines for the test stack (the box's are 10 s and 30 s), so the
 # deadline test is quick; every other test finishes its requests well within them.
@@ -484,7 +495,9 @@ class Tcpdump:
         # --immediate-mode: each packet is handed over at once (else a buffered block can be lost on stop).
         command = [TCPDUMP, "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-w", str(path),
                    f"tcp port {port}"]
-        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
+        require_root()  # capturing needs root: through `sudo -n` when the tests do not run as root
+        self.proc = subprocess.Popen(privileged(command), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     start_new_session=True)
         said = self.proc.stderr.readline().decode()  # "listening on lo, ..." once it captures
         if "listening on" not in said:
             self.stop()
@@ -492,11 +505,11 @@ class Tcpdump:
 
     def stop(self) -> bytes:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
+            signal_group(self.proc.pid, signal.SIGINT)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                signal_group(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self.proc.stderr.close()
         return self.path.read_bytes() if self.path.exists() else b""
@@ -504,6 +517,7 @@ class Tcpdump:
 
 @pytest.mark.server
 @pytest.mark.slow
+@pytest.mark.xdist_group("serial")  # a capture on lo: other tests' traffic stays off the wire meanwhile
 def test_a_tcpdump_capture_on_loopback_shows_no_staff_token_over_https(stack):
     """The same as above with a real packet capture (Debian's tcpdump, installed by make test)."""
     if TCPDUMP is None:

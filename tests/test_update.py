@@ -189,6 +189,8 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
         run,
     )
 
+    from helpers import privileged, remove_as_root
+
     needs_container_tools()
     base = bookworm_rootfs()
     plain = build_wheel(tmp_path / "wheels", tmp_path, "9.0.0")
@@ -201,18 +203,19 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
     run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=SLOW_TIMEOUT)
     report = []
     try:
-        shutil.copytree(tmp_path / "wheels", root / "wheels")
+        # The container's root belongs to root: copy into it as root (through sudo -n if need be).
+        run(["cp", "-a", str(tmp_path / "wheels"), str(root / "wheels")])
         # install.sh and its units, for a second run on the booted box (which has no checkout).
-        (root / "opt/qode-installer").mkdir(parents=True)
-        shutil.copy2(ROOT / "install.sh", root / "opt/qode-installer/install.sh")
-        shutil.copytree(ROOT / "systemd", root / "opt/qode-installer/systemd")
+        run(["mkdir", "-p", str(root / "opt/qode-installer")])
+        run(["cp", "-p", str(ROOT / "install.sh"), str(root / "opt/qode-installer/install.sh")])
+        run(["cp", "-a", str(ROOT / "systemd"), str(root / "opt/qode-installer/systemd")])
         # install.sh from this checkout, as on a Pi before its first boot; then the new wheels'
         # dependencies into a wheelhouse, because the booted container has no network.
-        installed = subprocess.run(
+        installed = subprocess.run(privileged(
             ["systemd-nspawn", "-D", str(root), "-q", "--register=no", "--keep-unit", "--pipe",
              f"--bind-ro={ROOT}:/opt/qode-src", *pip_passthrough(), "/bin/bash", "-c",
              "/opt/qode-src/install.sh --kiosk door && /opt/qode/venv/bin/python -m pip download --quiet "
-             f"-d /wheels/house '/wheels/{good.name}[kiosk]'"],
+             f"-d /wheels/house '/wheels/{good.name}[kiosk]'"]),
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SLOW_TIMEOUT)
         out = installed.stdout + installed.stderr
         offline = r"(?i)could not find a version|connection|resolve|ssl"
@@ -266,9 +269,9 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
                           f"line, on the kiosk card: {own[0]!r}")
 
             # 0. install.sh with a wheel on a box where Qode runs: it goes through `qode update`.
-            done = subprocess.run(
+            done = subprocess.run(privileged(
                 ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV} /opt/qode-installer/install.sh /wheels/{plain.name}"],
+                 f"{UPDATE_ENV} /opt/qode-installer/install.sh /wheels/{plain.name}"]),
                 capture_output=True, text=True, timeout=SLOW_TIMEOUT)
             said = done.stdout + done.stderr
             assert done.returncode == 0, said
@@ -280,9 +283,9 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
 
             # 1. A good wheel: another version, one more migration.
             began = time.monotonic()
-            done = subprocess.run(
+            done = subprocess.run(privileged(
                 ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV} qode update /wheels/{good.name}"],
+                 f"{UPDATE_ENV} qode update /wheels/{good.name}"]),
                 capture_output=True, text=True, timeout=SLOW_TIMEOUT)
             took = time.monotonic() - began
             said = done.stdout + done.stderr
@@ -303,9 +306,9 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             # 2. A wheel whose server cannot start: its second migration fails after its first
             # one changed the database.
             began = time.monotonic()
-            done = subprocess.run(
+            done = subprocess.run(privileged(
                 ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV} qode update /wheels/{bad.name}"],
+                 f"{UPDATE_ENV} qode update /wheels/{bad.name}"]),
                 capture_output=True, text=True, timeout=SLOW_TIMEOUT)
             took = time.monotonic() - began
             said = done.stdout + done.stderr
@@ -328,9 +331,9 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
 
             # 3. A wheel that starts but never answers /healthz with 200: the time limit.
             began = time.monotonic()
-            done = subprocess.run(
+            done = subprocess.run(privileged(
                 ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV.replace('=120', '=20')} qode update /wheels/{sick.name}"],
+                 f"{UPDATE_ENV.replace('=120', '=20')} qode update /wheels/{sick.name}"]),
                 capture_output=True, text=True, timeout=SLOW_TIMEOUT)
             took = time.monotonic() - began
             said = done.stdout + done.stderr
@@ -344,7 +347,7 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
         finally:
             box.stop()
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_as_root(root)
     text = "\n".join(report)
     print(text)
     artifacts = ROOT / "test-artifacts"

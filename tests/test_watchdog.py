@@ -27,7 +27,7 @@ import requests
 
 from qode import watchdog
 
-from helpers import ServerProcess
+from helpers import ServerProcess, privileged, remove_as_root, require_root, signal_group, system_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = 3  # WATCHDOG_USEC in seconds for the CI test: checks and pings every second
@@ -185,6 +185,7 @@ def worker_of(master: int) -> int:
 
 
 @pytest.mark.server
+@pytest.mark.xdist_group("serial")  # counts the pings of a frozen worker over time: the machine to itself
 def test_pings_only_while_the_worker_answers(tmp_path, notify_socket):
     path, sock = notify_socket
     env = {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": str(PERIOD * 10**6)}
@@ -233,7 +234,8 @@ SLOW_TIMEOUT = 900  # the longest any one step may take (install.sh from PyPI on
 
 
 def run(command: list[str], timeout: float = 60, check: bool = True) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    """`command` as root (through `sudo -n` when the tests do not run as root)."""
+    done = subprocess.run(privileged(command), capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         said = done.stdout[-3000:] + done.stderr[-3000:]
         raise AssertionError(f"{' '.join(command)} -> {done.returncode}\n{said}")
@@ -241,11 +243,10 @@ def run(command: list[str], timeout: float = 60, check: bool = True) -> str:
 
 
 def needs_container_tools() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("booting a container with systemd-nspawn needs root")
+    require_root()  # as root, or through sudo: never skipped for want of root
     for tool, package in [("systemd-nspawn", "systemd-container"), ("nsenter", "util-linux"),
                           ("debootstrap", "debootstrap")]:
-        if shutil.which(tool) is None:
+        if system_tool(tool) is None:
             pytest.skip(f"{tool} is not installed (apt-get install {package})")
     if not (ROOT / "server/qode/static/index.html").exists():
         pytest.skip("the pages are not built (make pages): install.sh refuses a checkout without them")
@@ -257,15 +258,16 @@ def bookworm_rootfs() -> Path:
     if marker.exists() and marker.read_text() == PACKAGES:
         return ROOTFS
     partial = ROOTFS.with_name(ROOTFS.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", "bookworm",
-                           str(partial), MIRROR], capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+    remove_as_root(partial)
+    run(["mkdir", "-p", str(CACHE)])
+    done = subprocess.run(privileged([system_tool("debootstrap"), "--variant=minbase", f"--include={PACKAGES}",
+                                      "bookworm", str(partial), MIRROR]),
+                          capture_output=True, text=True, timeout=SLOW_TIMEOUT)
     if done.returncode != 0:
         pytest.skip(f"debootstrap of bookworm from {MIRROR} failed: {(done.stdout + done.stderr)[-500:]}")
-    (partial / ".qode-packages").write_text(PACKAGES)
-    shutil.rmtree(ROOTFS, ignore_errors=True)
-    partial.rename(ROOTFS)
+    run(["sh", "-c", f"printf %s '{PACKAGES}' > {partial / '.qode-packages'}"])
+    remove_as_root(ROOTFS)
+    run(["mv", str(partial), str(ROOTFS)])
     return ROOTFS
 
 
@@ -305,13 +307,13 @@ class Container:
         with open(self.log, "ab") as log:
             # --private-network: only loopback inside, where the server's own check reaches it.
             # No machined on a host whose PID 1 is not systemd: --register=no --keep-unit.
-            self.proc = subprocess.Popen(
+            self.proc = subprocess.Popen(privileged(
                 ["systemd-nspawn", "-D", str(self.root), "-b", "-M", self.name, "--private-network",
-                 "--register=no", "--keep-unit", "--console=read-only"],
+                 "--register=no", "--keep-unit", "--console=read-only"]),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.proc.poll() is None:
-            for child in self._children(self.proc.pid):
+            for child in self._descendants(self.proc.pid):
                 if self._nspid(child)[-1:] == ["1"]:
                     self.leader = child
             if self.leader and self.sh("systemctl is-system-running", check=False).strip() in (
@@ -326,6 +328,16 @@ class Container:
             return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except OSError:
             return []
+
+    @classmethod
+    def _descendants(cls, pid: int, depth: int = 3) -> list[int]:
+        """Children, grandchildren...: through sudo, nspawn is a child of sudo (or of its pty monitor)."""
+        found = []
+        for child in cls._children(pid):
+            found.append(child)
+            if depth > 1:
+                found += cls._descendants(child, depth - 1)
+        return found
 
     @staticmethod
     def _nspid(pid: int) -> list[str]:
@@ -346,11 +358,11 @@ class Container:
         """Power off cleanly (nspawn turns SIGTERM into the container's poweroff), else SIGKILL."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.terminate()
+        signal_group(self.proc.pid, signal.SIGTERM)  # nspawn is root's: through sudo when we are not
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            signal_group(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
 
 
@@ -367,6 +379,7 @@ def wait_show(box: Container, unit: str, done, seconds: float, step: float = 0.2
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("serial")  # a booted container, and the watchdog's timing: nothing else meanwhile
 def test_systemd_restarts_a_frozen_worker_in_a_booted_container(tmp_path):
     """Must show 3: the real unit, installed by install.sh, under systemd; SIGSTOP the worker."""
     needs_container_tools()
@@ -376,9 +389,9 @@ def test_systemd_restarts_a_frozen_worker_in_a_booted_container(tmp_path):
     try:
         # install.sh as on a Pi: not booted yet (it enables the units; they start at boot). The
         # checkout is bound read-only; pip reaches PyPI through this machine's network.
-        installed = subprocess.run(
+        installed = subprocess.run(privileged(
             ["systemd-nspawn", "-D", str(root), "-q", "--register=no", "--keep-unit", "--pipe",
-             f"--bind-ro={ROOT}:/opt/qode-src", *pip_passthrough(), "/bin/bash", "/opt/qode-src/install.sh"],
+             f"--bind-ro={ROOT}:/opt/qode-src", *pip_passthrough(), "/bin/bash", "/opt/qode-src/install.sh"]),
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SLOW_TIMEOUT)
         out = installed.stdout + installed.stderr
         if installed.returncode != 0 and re.search(r"(?i)could not find a version|connection|resolve|ssl", out):
@@ -436,7 +449,7 @@ def test_systemd_restarts_a_frozen_worker_in_a_booted_container(tmp_path):
         finally:
             box.stop()
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_as_root(root)
 
 
 def watchdog_seconds() -> int:

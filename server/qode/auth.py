@@ -58,8 +58,12 @@ def bearer_hash(required: bool = True) -> str | None:
     tls.require_staff_channel()  # a staff token over plain http from the Wi-Fi: refused, never checked
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not TOKEN_RE.match(token):
+    if scheme.lower() != "bearer" or not token or any(char.isspace() for char in token):
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.", "bad_credentials")
+    if not TOKEN_RE.match(token):
+        # Well formed, but no token this box issues looks like that: the same answer as any
+        # wrong token, not advice about the header's shape.
+        raise Unauthorized("That token is not valid.", "bad_credentials")
     return hash_token(token)
 
 

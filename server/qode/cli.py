@@ -67,13 +67,13 @@ def _prepare(settings: dict, demo: bool, base: str) -> None:
             print(f"Qode {__version__}: data in {data_dir.resolve()}; admin token in "
                   f"{'QODE_ADMIN_TOKEN' if settings['ADMIN_TOKEN'] else data_dir / 'admin_token'}")
         if demo:
-            _demo_queue(db, data_dir, settings, base, staff)
+            _demo_queue(db, data_dir, settings, base, staff, token)
     finally:
         db.close()
 
 
-def _demo_queue(db, data_dir: Path, settings: dict, base: str, staff: str) -> None:
-    """`make run`: a queue called "Front desk", made once, with links to click."""
+def _demo_queue(db, data_dir: Path, settings: dict, base: str, staff: str, admin_token: str) -> None:
+    """`make run`: a queue called "Front desk", made once, with a link to every page."""
     from .queues import create_queue
 
     path = data_dir / "demo.json"
@@ -95,12 +95,19 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str, staff: str) -> No
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(demo, fh)
+    queue_id = demo["queue_id"]
+    # Every page (pages.PAGE_ROUTES): the guest's own page opens from the join page, once joined.
     print('  Demo queue "Front desk":')
-    print(f"    Host dashboard: {staff}/host/{demo['queue_id']}#token={demo['host_token']}")
-    print(f"    Guest join:     {base}/join/{demo['queue_id']}")
-    print(f"    Touch kiosk:    {staff}/kiosk/{demo['queue_id']}#token={demo['kiosk_token']}")
+    print(f"    Host dashboard: {staff}/host/{queue_id}#token={demo['host_token']}")
+    print(f"    Guest join:     {base}/join/{queue_id}")
+    print(f"    Guest ticket:   {base}/t/<ticket id> (the join page opens it)")
+    print(f"    Display (TV):   {base}/display/{queue_id}")
+    print(f"    Touch kiosk:    {staff}/kiosk/{queue_id}#token={demo['kiosk_token']}")
+    print(f"    Setup (admin):  {staff}/setup#token={admin_token}")
     print(f"    Printed tickets (preview printer): {(data_dir / 'kiosk' / 'preview').resolve()}")
-    print(f"    Public state:   {base}/api/queues/{demo['queue_id']}")
+    print(f"    Public state:   {base}/api/queues/{queue_id}")
+    print(f"    API document:   {base}/api/openapi.json")
+    print(f"    Health:         {base}/healthz")
     if settings["STAFF_HTTPS"] == "off":
         print("    Demo: staff tokens are accepted over plain http (QODE_STAFF_HTTPS=off); a box set up\n"
               "    with install.sh puts staff on https through Caddy (README, \"Staff on https\").")

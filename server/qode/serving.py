@@ -165,6 +165,16 @@ class Worker(GeventWorker):
         gevent.spawn(self._watch_slots)
         super().run()
 
+    def handle_quit(self, sig, frame):
+        """Quit once. Ctrl-C reaches the worker twice: the terminal's SIGINT to the whole process
+        group, then the master's SIGQUIT. gunicorn's handler ends with sys.exit(0) in a greenlet each
+        time; the second one ran while the interpreter was already shutting down, and gevent printed
+        it as a `SystemExit: 0` traceback."""
+        if getattr(self, "_quitting", False):
+            return
+        self._quitting = True
+        super().handle_quit(sig, frame)
+
     def _watch_slots(self) -> None:
         """Shed also while nothing new is accepted (a full pool stops accepting)."""
         while self.alive:
