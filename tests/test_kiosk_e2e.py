@@ -21,10 +21,15 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 @pytest.fixture
-def rig(tmp_path):
-    """Server, queue, registered kiosk, fake printer and a running kiosk daemon."""
+def rig(tmp_path, request):
+    """Server, queue, registered kiosk, fake printer and a running kiosk daemon.
+
+    A print job lives 3 s here, so the expiry tests are quick; a test can ask for another life
+    with `@pytest.mark.parametrize("rig", ["120"], indirect=True)`.
+    """
     printer = FakePrinter().start()
-    server = ServerProcess(tmp_path / "server", env={"QODE_PRINT_JOB_MAX_AGE": "3"}).start()
+    job_life = getattr(request, "param", "3")
+    server = ServerProcess(tmp_path / "server", env={"QODE_PRINT_JOB_MAX_AGE": job_life}).start()
     queue = requests.post(f"{server.url}/api/queues", json={"name": "Town hall", "prefix": "T"},
                           headers=admin(), timeout=5).json()
     host = {"Authorization": f"Bearer {queue['host_token']}"}
@@ -138,6 +143,10 @@ def test_a_job_older_than_its_age_is_never_printed(rig, tmp_path):
 
 
 @pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
+# The default job life (120 s): a restart under load can take longer than the rig's 3 s, and then
+# the press that met it is rightly not printed late ("never printed late"), which is not what this
+# test is about (it failed so, 1 ticket short, on a loaded machine).
+@pytest.mark.parametrize("rig", ["120"], indirect=True)
 def test_a_server_restart_during_presses_makes_no_duplicates(rig):
     server, printer, kiosk = rig["server"], rig["printer"], rig["kiosk"]
     presses = 12
