@@ -57,6 +57,17 @@ def test_openapi_document_lists_every_route(client, app):
     assert served == documented
 
 
+def test_openapi_documents_the_errors_any_path_can_answer(client):
+    """A slow client's 408 and a full disk's 503 can meet any path; /healthz's 503 is its own body."""
+    doc = client.get("/api/openapi.json").get_json()
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert op["responses"]["408"]["content"]["application/json"]["schema"] == error, (method, path)
+            expected = {"$ref": "#/components/schemas/Health"} if path == "/healthz" else error
+            assert op["responses"]["503"]["content"]["application/json"]["schema"] == expected, (method, path)
+
+
 def test_create_queue(client):
     response = client.post("/api/queues", json={"name": "Town hall", "prefix": "B"}, headers=admin())
     assert response.status_code == 201

@@ -13,12 +13,15 @@ _ERRORS = {
     403: "A valid credential for something else",
     404: "No such queue, ticket or path",
     405: "Method not allowed",
+    408: "Headers or body too slow (QODE_HEADER_TIMEOUT, QODE_BODY_TIMEOUT); the connection closes",
     409: "Not possible in the current state",
     413: "Body too large",
     415: "Body is not JSON",
     422: "Body or query failed validation",
     429: "Rate limited; see Retry-After",
     431: "Headers too large",
+    503: "The box cannot save now (storage_*: full disk, read-only, I/O error, damaged, busy); "
+         "see Retry-After. Nothing was written",
 }
 
 
@@ -70,6 +73,8 @@ def _build(operations: list) -> dict:
             content = {"schema": _ref(model)} if model else {"schema": {"type": "object"}}
             responses[str(status)] = {"description": "OK", "content": {"application/json": content}}
         for status, text in _ERRORS.items():
+            if str(status) in responses:  # the path's own answer for it (/healthz's 503)
+                continue
             responses[str(status)] = {
                 "description": text,
                 "content": {"application/json": {"schema": _ref(schemas.Error)}},
