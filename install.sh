@@ -15,6 +15,12 @@
 # and skips what cannot be done there (starting services, reloading udev);
 # QODE_SKIP_VENV=1 leaves out the Python environment (no pip, no network);
 # QODE_PYTHON picks the Python used for the environment (default python3).
+#
+# QODE_WHEELHOUSE=/dir: a box with no internet. pip then installs only from the wheels
+# in that folder (pip --no-index --find-links /dir). Fill it on a computer with internet,
+# for the box's Python and CPU (e.g. a Pi: --platform manylinux_2_34_aarch64):
+#   pip download -d wheels dist/qode-*.whl 'gpiozero>=2,<3' 'lgpio>=0.2' setuptools wheel
+# (setuptools and wheel: only to install from a checkout, which builds a wheel first).
 set -euo pipefail
 # Whatever umask sudo passes on, what we create must be readable by the services'
 # users (qode reads the venv, avahi reads its folder); secrets get explicit modes.
@@ -28,6 +34,7 @@ STAMP="$VENV/.qode-installed"   # what is installed in the venv (a checkout's or
 ETC=/etc/qode
 UNIT_DIR=/etc/systemd/system
 UDEV_RULE=/etc/udev/rules.d/99-qode-printer.rules
+GPIO_RULE=/etc/udev/rules.d/99-qode-gpio.rules
 AVAHI_FILE=/etc/avahi/services/qode.service
 WRAPPER=/usr/local/bin/qode
 PORT=8000
@@ -84,6 +91,7 @@ BOOTED=0; [ "$LIVE" = 1 ] && [ -d /run/systemd/system ] && BOOTED=1   # systemd 
 IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
 SKIP_VENV=${QODE_SKIP_VENV:-0}
 PYTHON=${QODE_PYTHON:-python3}
+WHEELHOUSE=${QODE_WHEELHOUSE:-}
 CHANGES=0          # files and accounts changed by this run
 CODE_CHANGED=0     # Qode itself was (re)installed
 UNITS_CHANGED=0    # unit files changed
@@ -93,6 +101,16 @@ if [ "$LIVE" = 1 ] && [ "$IS_ROOT" = 0 ]; then
     die "this installs system services, so it must run as root: sudo $0 $*"
 fi
 [ -d "$SRC_UNITS" ] || die "no systemd/ folder next to install.sh: run it from a Qode checkout"
+# A kiosk set up now or by an earlier run (its settings file exists) needs the `kiosk`
+# extra: gpiozero and lgpio, for its button and LED.
+WITH_KIOSK=0
+if [ ${#KIOSKS[@]} -gt 0 ] || compgen -G "$ROOT/etc/qode/kiosk-*.env" >/dev/null; then WITH_KIOSK=1; fi
+# Where pip finds packages: PyPI, or only the wheels in QODE_WHEELHOUSE.
+PIP_FROM=()
+if [ -n "$WHEELHOUSE" ]; then
+    [ -d "$WHEELHOUSE" ] || die "QODE_WHEELHOUSE=$WHEELHOUSE is not a folder"
+    PIP_FROM=(--no-index --find-links "$(realpath "$WHEELHOUSE")")
+fi
 
 say "Qode installer"
 if [ "$LIVE" = 1 ]; then
@@ -244,6 +262,12 @@ EOF
             LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
         note "source     this checkout ($HERE)"
     fi
+    # The extras are part of what is installed: adding a kiosk later installs its extra.
+    if [ "$WITH_KIOSK" = 1 ]; then
+        source_stamp="$source_stamp extras=kiosk"
+        note "extra      kiosk (gpiozero and lgpio: the kiosk's button and LED)"
+    fi
+    if [ -n "$WHEELHOUSE" ]; then note "packages   only from $WHEELHOUSE (QODE_WHEELHOUSE; no PyPI)"; fi
 fi
 # Staff devices reach the box over https through Caddy (Debian's package), which makes
 # the box's own CA on its first start. Guests stay on plain http, straight to Qode.
@@ -315,16 +339,19 @@ else
                 --exclude=.pytest_cache --exclude=.ruff_cache --exclude=node_modules . |
                 tar -C "$work/src" -xf -
             "$ROOT$VENV/bin/python" -m pip wheel --quiet --no-deps --no-cache-dir \
-                --disable-pip-version-check -w "$work/dist" "$work/src"
+                --disable-pip-version-check "${PIP_FROM[@]}" -w "$work/dist" "$work/src"
             wheel=$(echo "$work"/dist/qode-*.whl)
             [ -f "$wheel" ] || die "building the wheel made no qode-*.whl"
         fi
+        target=$wheel
+        if [ "$WITH_KIOSK" = 1 ]; then target="${wheel}[kiosk]"; fi
         note "installing $(basename "$wheel") and its dependencies (a few minutes on a Pi;"
-        note "           needs the internet, for PyPI)"
-        "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check "$wheel"
+        if [ -n "$WHEELHOUSE" ]; then note "           from $WHEELHOUSE)"; else note "           needs the internet, for PyPI)"; fi
+        "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
+            "${PIP_FROM[@]}" "$target"
         # The same version number may carry different code (a checkout): replace Qode itself.
         "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
-            --force-reinstall --no-deps "$wheel"
+            "${PIP_FROM[@]}" --force-reinstall --no-deps "$wheel"
         printf '%s\n' "$source_stamp" >"$ROOT$STAMP"
         note "installed  $("$ROOT$VENV/bin/qode" --version)"
         CHANGES=$((CHANGES + 1))
@@ -385,6 +412,7 @@ for unit in qode.service qode-kiosk@.service qode-display.service; do
     if put_file "$SRC_UNITS/$unit" "$UNIT_DIR/$unit" 0644; then UNITS_CHANGED=1; fi
 done
 put_file "$SRC_UNITS/99-qode-printer.rules" "$UDEV_RULE" 0644 || true
+put_file "$SRC_UNITS/99-qode-gpio.rules" "$GPIO_RULE" 0644 || true
 if [ "$WITH_SERVER" = 1 ]; then
     put_file "$SRC_UNITS/qode.avahi.service" "$AVAHI_FILE" 0644 || true
     # Caddy for staff https: Qode's Caddyfile, a drop-in pointing Debian's caddy.service
@@ -457,7 +485,8 @@ fi
 if [ "$LIVE" = 1 ] && [ -S /run/udev/control ]; then
     udevadm control --reload
     udevadm trigger --subsystem-match=usb --action=change
-    note "reloaded   udev rules (printers already plugged in get the new permissions)"
+    udevadm trigger --subsystem-match=gpio --action=change
+    note "reloaded   udev rules (printers plugged in and GPIO chips get the new permissions)"
 else
     note "skipped    udevadm control --reload (udev is not running here)"
 fi

@@ -10,6 +10,7 @@ where the machine has them.
 from __future__ import annotations
 
 import argparse
+import grp
 import hashlib
 import os
 import re
@@ -414,6 +415,29 @@ def test_udev_parses_the_example_for_vendor_specific_printers(tmp_path):
     assert _udev_check(tmp_path, example + "\n") == ""
 
 
+def test_udev_parses_the_gpio_rule(tmp_path):
+    text = (SYSTEMD / "99-qode-gpio.rules").read_text()
+    said = _udev_check(tmp_path, text)
+    try:
+        grp.getgrnam("gpio")
+    except KeyError:  # this machine has no group gpio (install.sh creates it on the box): udev says so
+        assert re.fullmatch(rf"/etc/udev/rules.d/{RULE.name}:\d+ Unknown group 'gpio', ignoring", said), said
+        # ... and with a group that exists here, the rule parses without a word.
+        (tmp_path / "lp").mkdir()
+        assert _udev_check(tmp_path / "lp", text.replace('GROUP="gpio"', 'GROUP="lp"')) == ""
+    else:
+        assert said == ""
+
+
+def test_gpio_rule_gives_the_chips_to_group_gpio():
+    """Plain Debian leaves /dev/gpiochip* to root; the kiosk (group gpio) must open them."""
+    rules = [line for line in (SYSTEMD / "99-qode-gpio.rules").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert rules == ['SUBSYSTEM=="gpio", KERNEL=="gpiochip[0-9]*", GROUP="gpio", MODE="0660"']
+    kiosk = parse_unit(SYSTEMD / "qode-kiosk@.service")
+    assert "gpio" in values(kiosk, "Service", "SupplementaryGroups")[0].split()
+
+
 def test_udev_check_catches_a_typo(tmp_path):
     assert "GRUOP" in _udev_check(tmp_path, RULE.read_text().replace('GROUP="lp"', 'GRUOP="lp"'))
 
@@ -502,6 +526,7 @@ def test_install_twice_changes_nothing_and_keeps_the_venues_settings(tmp_path):
         ("qode-kiosk@.service", "etc/systemd/system/qode-kiosk@.service", 0o644),
         ("qode-display.service", "etc/systemd/system/qode-display.service", 0o644),
         ("99-qode-printer.rules", "etc/udev/rules.d/99-qode-printer.rules", 0o644),
+        ("99-qode-gpio.rules", "etc/udev/rules.d/99-qode-gpio.rules", 0o644),
         ("qode.avahi.service", "etc/avahi/services/qode.service", 0o644),
         ("qode.env.example", "etc/qode/qode.env", 0o600),
         ("display.env.example", "etc/qode/display.env", 0o600),
