@@ -41,8 +41,15 @@ SRCVER=$(echo "$KVER" | cut -d. -f1-2)
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -q --no-install-recommends "linux-source-$SRCVER" "linux-headers-$KVER"
 mkdir -p /root/gpiosim && cd /root/gpiosim
-tar -xf "/usr/src/linux-source-$SRCVER.tar.xz" --strip-components=3 \
-    "linux-source-$SRCVER/drivers/gpio/gpio-sim.c" "linux-source-$SRCVER/kernel/irq/irq_sim.c"
+S=linux-source-$SRCVER
+tar -xf "/usr/src/$S.tar.xz" --strip-components=3 \
+    "$S/drivers/gpio/gpio-sim.c" "$S/drivers/gpio/gpiolib.h" "$S/kernel/irq/irq_sim.c"
+# Two changes so that irq_sim builds as a module: irq_to_desc() is not exported to modules, so
+# run the interrupt through the exported generic_handle_irq() (the same handler, looked up by
+# number); and a module needs a licence line.
+sed -i 's/handle_simple_irq(irq_to_desc(irqnum));/generic_handle_irq(irqnum);/' irq_sim.c
+grep -q 'generic_handle_irq(irqnum)' irq_sim.c
+printf '\nMODULE_LICENSE("GPL");\n' >> irq_sim.c
 printf 'obj-m := irq_sim.o gpio-sim.o\n' > Kbuild
 make -C "/lib/modules/$KVER/build" M=/root/gpiosim modules
 install -D -m 0644 irq_sim.ko "/lib/modules/$KVER/updates/irq_sim.ko"
@@ -85,7 +92,7 @@ if [ ! -d $chip ]; then
 fi
 if ! grep -q '^Revision' /proc/cpuinfo; then
     cp /proc/cpuinfo /run/qode-cpuinfo
-    printf 'Revision\\t: c03114\\nModel\\t\\t: Raspberry Pi 4 Model B Rev 1.4 (simulated)\\n' >> /run/qode-cpuinfo
+    printf 'Revision\\t: c03114\\nModel\\t\\t: Raspberry Pi 4 Model B (simulated)\\n' >> /run/qode-cpuinfo
     mount --bind /run/qode-cpuinfo /proc/cpuinfo
 fi
 """
@@ -116,13 +123,18 @@ def build(cache: Path, log) -> Path:
     out = cache / cache_key()
     if (out / "done").exists():
         return out
-    work = cache / f"build-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
+    # One build folder, kept when a later stage fails, so that a fix is tried without downloading
+    # everything again (each stage that finished leaves a marker; the key covers this file).
+    packages = hashlib.sha256(f"{SUITE} {MIRROR} {SECURITY} {BOX} {TEST}".encode()).hexdigest()[:16]
+    work = cache / f"build-{packages}"
     root = work / "rootfs"
-    root.mkdir(parents=True)
     mounts: list[Path] = []
-    try:
+    if not (work / "stage-debootstrap").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        root.mkdir(parents=True)
         run(["debootstrap", "--variant=minbase", SUITE, str(root), MIRROR], log)
+        (work / "stage-debootstrap").touch()
+    try:
         (root / "etc/apt/sources.list").write_text(
             f"deb {MIRROR} {SUITE} main\ndeb {MIRROR} {SUITE}-updates main\n"
             f"deb {SECURITY} {SUITE}-security main\n")
@@ -133,8 +145,10 @@ def build(cache: Path, log) -> Path:
                            ("dev", ["--bind", "/dev"]), ("dev/pts", ["--bind", "/dev/pts"])):
             run(["mount", *args, str(root / name)], log)
             mounts.append(root / name)
-        chroot(root, "apt-get update -q && apt-get install -y -q --no-install-recommends "
-               + " ".join(BOX + TEST), log)
+        if not (work / "stage-packages").exists():
+            chroot(root, "apt-get update -q && apt-get install -y -q --no-install-recommends "
+                   + " ".join(BOX + TEST), log)
+            (work / "stage-packages").touch()
         chroot(root, GPIO_SIM_BUILD, log)
         for mount in reversed(mounts):
             run(["umount", "-l", str(mount)], log)
@@ -147,6 +161,8 @@ def build(cache: Path, log) -> Path:
         (root / "etc/fstab").write_text("/dev/vda / ext4 defaults,errors=remount-ro 0 1\n")
         (root / "etc/systemd/network/80-dhcp.network").write_text(NETWORK)
         key = work / "id_ed25519"
+        for old in (key, work / "id_ed25519.pub", work / "disk.img"):
+            old.unlink(missing_ok=True)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "qode-appliance", "-f", str(key)], log)
         ssh = root / "root/.ssh"
         ssh.mkdir(mode=0o700, exist_ok=True)
@@ -162,7 +178,7 @@ def build(cache: Path, log) -> Path:
         boot = sorted((root / "boot").glob("vmlinuz-*"))[-1]
         shutil.copy(boot, work / "vmlinuz")
         shutil.copy(root / "boot" / boot.name.replace("vmlinuz", "initrd.img"), work / "initrd.img")
-        run(["mkfs.ext4", "-q", "-L", "root", "-d", str(root), str(work / "disk.img"), IMAGE_SIZE], log)
+        run(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", str(root), str(work / "disk.img"), IMAGE_SIZE], log)
         shutil.rmtree(root)
         (work / "done").write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
         shutil.rmtree(out, ignore_errors=True)
@@ -171,9 +187,6 @@ def build(cache: Path, log) -> Path:
     finally:
         for mount in reversed(mounts):
             subprocess.run(["umount", "-l", str(mount)], check=False)
-        if work.exists():
-            # A failed build leaves nothing half-made in the cache (the log says why).
-            subprocess.run(["rm", "-rf", "--one-file-system", str(work)], check=False)
 
 
 if __name__ == "__main__":
