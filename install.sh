@@ -9,7 +9,10 @@
 #   sudo ./install.sh --kiosk-only       a second box with only a kiosk (no server)
 #
 # Safe to run again, e.g. to update: it changes only what differs, and it never
-# overwrites the settings in /etc/qode/*.env once they exist.
+# overwrites the settings in /etc/qode/*.env once they exist. A new version goes
+# into a fresh environment beside the old one (/opt/qode/venvs); on a box where Qode
+# runs, through `qode update`, which goes back to the old version and its database
+# by itself when the new one does not start (sudo qode update WHEEL does the same).
 #
 # For tests: QODE_ROOT=/some/dir puts every file under that folder instead of /
 # and skips what cannot be done there (starting services, reloading udev);
@@ -29,8 +32,10 @@ umask 022
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_UNITS="$HERE/systemd"
 
-VENV=/opt/qode/venv
-STAMP="$VENV/.qode-installed"   # what is installed in the venv (a checkout's or a wheel's hash)
+VENV=/opt/qode/venv              # a link to the environment of the version that runs (see step 3)
+VENVS=/opt/qode/venvs            # one environment per version installed; the newest few are kept
+KEEP_OLD=2                       # environments kept besides the running one, to go back to
+STAMP="$VENV/.qode-installed"    # what is installed in the venv (a checkout's or a wheel's hash)
 ETC=/etc/qode
 UNIT_DIR=/etc/systemd/system
 UDEV_RULE=/etc/udev/rules.d/99-qode-printer.rules
@@ -41,6 +46,7 @@ PORT=8000
 HTTPS_PORT=8443                                  # Caddy's staff https (systemd/Caddyfile)
 CADDY_DROPIN=/etc/systemd/system/caddy.service.d/qode.conf
 PUBLISH_CA=/usr/local/lib/qode/qode-publish-ca
+DISPLAY_SESSION=/usr/local/lib/qode/qode-display-session
 
 say() { printf '%s\n' "$*"; }
 step() { printf '\n==> %s\n' "$*"; }
@@ -48,7 +54,7 @@ note() { printf '    %s\n' "$*"; }
 die() { printf '\ninstall.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
 }
 
 on_error() {
@@ -221,10 +227,67 @@ enable_unit() {
     fi
 }
 
+# prune_venvs PREVIOUS: keep the running environment, PREVIOUS and the newest others up to
+# KEEP_OLD; remove the rest (names start with their UTC time, so they sort by age).
+prune_venvs() {
+    local previous=$1 current dir kept=0
+    current=$(readlink -f "$ROOT$VENV")
+    if [ -d "$previous" ] && [ "$previous" != "$current" ]; then kept=1; fi
+    while IFS= read -r dir; do
+        if [ "$dir" = "$current" ] || [ "$dir" = "$previous" ]; then continue; fi
+        if [ "$kept" -lt "$KEEP_OLD" ]; then
+            kept=$((kept + 1))
+            continue
+        fi
+        rm -rf "$dir"
+        note "removed    ${dir#"$ROOT"} (an older version)"
+    done < <(find "$ROOT$VENVS" -mindepth 1 -maxdepth 1 -type d | LC_ALL=C sort -r)
+}
+
+# is_installed PACKAGE: dpkg has PACKAGE installed (in ROOT's package database when set).
+is_installed() {
+    command -v dpkg-query >/dev/null || return 1
+    [ "$(dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# need_packages WHAT PACKAGE...: install the missing ones with apt-get, without recommends
+# (nothing is fetched when all are there: a box without network can run this again).
+need_packages() {
+    local what=$1 package missing=()
+    shift
+    for package in "$@"; do
+        if is_installed "$package"; then note "package    $package"; else missing+=("$package"); fi
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    if [ "$LIVE" = 1 ] && [ "$IS_ROOT" = 1 ] && command -v apt-get >/dev/null; then
+        note "installing ${missing[*]} ($what) with apt-get, without recommends"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+            note "apt-get could not; updating its package lists once and trying again"
+            { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } ||
+                die "could not install ${missing[*]} ($what). Install them, then run this again:
+    sudo apt-get install --no-install-recommends ${missing[*]}"
+        fi
+        CHANGES=$((CHANGES + 1))
+    elif [ "$LIVE" = 1 ] && ! command -v apt-get >/dev/null; then
+        die "${missing[*]} ($what) are missing and this system has no apt-get: install them with its own tools"
+    else
+        note "missing    ${missing[*]} ($what): sudo apt-get install --no-install-recommends ${missing[*]}"
+    fi
+}
+
+# The browser the display runs: QODE_DISPLAY_BROWSER in display.env, or Chromium.
+display_browser() {
+    local browser
+    browser=$( (grep -h '^QODE_DISPLAY_BROWSER=' "$ROOT$ETC/display.env" 2>/dev/null || true) | tail -n1 | cut -d= -f2-)
+    printf '%s\n' "${browser:-/usr/bin/chromium}"
+}
+
 # --- 1. Check before changing anything ----------------------------------------------
 
 step "Checking what is needed"
 source_stamp=""
+NEW_VERSION=""
 if [ "$SKIP_VENV" = 1 ]; then
     note "QODE_SKIP_VENV=1: the Python environment $VENV is left out"
 else
@@ -235,7 +298,7 @@ else
     if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         if [ "$LIVE" = 1 ] && command -v apt-get >/dev/null; then
             note "installing python3-venv (Python's virtual environments) with apt-get"
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv
         else
             die "Python's venv module is missing. Install it: sudo apt-get install python3-venv"
         fi
@@ -249,6 +312,7 @@ import sys, zipfile
 sys.exit("qode/static/index.html" not in zipfile.ZipFile(sys.argv[1]).namelist())
 EOF
         source_stamp="wheel $(sha256sum "$WHEEL" | cut -d' ' -f1)"
+        NEW_VERSION=$(basename "$WHEEL" | cut -d- -f2)
         note "wheel      $WHEEL"
     else
         grep -qs '^name = "qode"' "$HERE/pyproject.toml" ||
@@ -260,7 +324,8 @@ EOF
         source_stamp="checkout $(cd "$HERE" && find pyproject.toml README.md server kiosk -type f \
             ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path '*.egg-info/*' -print0 |
             LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
-        note "source     this checkout ($HERE)"
+        NEW_VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$HERE/pyproject.toml" | head -n1)
+        note "source     this checkout ($HERE, version ${NEW_VERSION:-unknown})"
     fi
     # The extras are part of what is installed: adding a kiosk later installs its extra.
     if [ "$WITH_KIOSK" = 1 ]; then
@@ -276,7 +341,7 @@ if [ "$WITH_SERVER" = 1 ]; then
         note "caddy      $("$ROOT/usr/bin/caddy" version 2>/dev/null | cut -d' ' -f1 || echo present)"
     elif [ "$LIVE" = 1 ] && command -v apt-get >/dev/null; then
         note "installing caddy (the https address for staff devices) with apt-get"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends caddy
         CHANGES=$((CHANGES + 1))
     else
         note "missing    /usr/bin/caddy: sudo apt-get install caddy (staff https on port $HTTPS_PORT)"
@@ -286,6 +351,16 @@ if [ "$IS_ROOT" = 0 ]; then
     note "not root: users and groups are left out (fine for a test under QODE_ROOT)"
 elif [ "$LIVE" = 0 ] && [ ! -f "$ROOT/etc/passwd" ]; then
     note "no $ROOT/etc/passwd: users and groups are left out"
+fi
+# The screen (--display) on a system without a desktop: cage (the kiosk compositor),
+# Chromium, curl (waits for the page), libpam-systemd (the screen's login session),
+# polkitd (logind asks it whether that session may take the screen: without it cage
+# cannot start on plain Debian), xwayland (cage and Chromium want it) and a font.
+if [ "$WITH_DISPLAY" = 1 ]; then
+    display_packages=(cage curl libpam-systemd polkitd xwayland fonts-dejavu-core)
+    browser=$(display_browser)
+    if [ "$browser" = /usr/bin/chromium ] || [ ! -x "$ROOT$browser" ]; then display_packages+=(chromium); fi
+    need_packages "the screen" "${display_packages[@]}"
 fi
 MANAGE_USERS=0
 if [ "$IS_ROOT" = 1 ] && { [ "$LIVE" = 1 ] || [ -f "$ROOT/etc/passwd" ]; }; then MANAGE_USERS=1; fi
@@ -311,61 +386,14 @@ else
     note "skipped"
 fi
 
-# --- 3. Qode in its own Python environment -------------------------------------------
-
-step "Qode in $VENV"
-if [ "$SKIP_VENV" = 1 ]; then
-    note "skipped (QODE_SKIP_VENV=1)"
-else
-    if ! "$ROOT$VENV/bin/python" -c '' 2>/dev/null; then
-        "$PYTHON" -m venv --clear "$ROOT$VENV"
-        note "created    $VENV"
-        CHANGES=$((CHANGES + 1))
-    else
-        note "exists     $VENV"
-    fi
-    if [ -f "$ROOT$STAMP" ] && [ "$(cat "$ROOT$STAMP")" = "$source_stamp" ]; then
-        note "unchanged  Qode $("$ROOT$VENV/bin/qode" --version 2>/dev/null | cut -d' ' -f2) is already this version"
-    else
-        work=$(mktemp -d)
-        trap 'rm -rf "$work"' EXIT
-        wheel=$WHEEL
-        if [ -z "$wheel" ]; then
-            note "building   the wheel from this checkout (in $work, the checkout stays clean)"
-            mkdir "$work/src"
-            tar -C "$HERE" -cf - --exclude=./.git --exclude=./.venv --exclude=./frontend \
-                --exclude=./test-artifacts --exclude=./instance --exclude=./build --exclude=./dist \
-                --exclude='*.egg-info' --exclude=__pycache__ --exclude=.hypothesis \
-                --exclude=.pytest_cache --exclude=.ruff_cache --exclude=node_modules . |
-                tar -C "$work/src" -xf -
-            "$ROOT$VENV/bin/python" -m pip wheel --quiet --no-deps --no-cache-dir \
-                --disable-pip-version-check "${PIP_FROM[@]}" -w "$work/dist" "$work/src"
-            wheel=$(echo "$work"/dist/qode-*.whl)
-            [ -f "$wheel" ] || die "building the wheel made no qode-*.whl"
-        fi
-        target=$wheel
-        if [ "$WITH_KIOSK" = 1 ]; then target="${wheel}[kiosk]"; fi
-        note "installing $(basename "$wheel") and its dependencies (a few minutes on a Pi;"
-        if [ -n "$WHEELHOUSE" ]; then note "           from $WHEELHOUSE)"; else note "           needs the internet, for PyPI)"; fi
-        "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
-            "${PIP_FROM[@]}" "$target"
-        # The same version number may carry different code (a checkout): replace Qode itself.
-        "$ROOT$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
-            "${PIP_FROM[@]}" --force-reinstall --no-deps "$wheel"
-        printf '%s\n' "$source_stamp" >"$ROOT$STAMP"
-        note "installed  $("$ROOT$VENV/bin/qode" --version)"
-        CHANGES=$((CHANGES + 1))
-        CODE_CHANGED=1
-    fi
-fi
-
 # `sudo qode backup` etc.: qode as the service runs it (user, data folder, settings).
 wrapper=$(mktemp)
 cat >"$wrapper" <<EOF
 #!/bin/sh
 # Written by Qode's install.sh: runs \`qode\` the way qode.service does, as user
 # qode, with the data in /var/lib/qode and the settings of $ETC/qode.env.
-# Examples: sudo qode backup; sudo systemctl stop qode && sudo qode restore FILE
+# Examples: sudo qode backup; sudo systemctl stop qode && sudo qode restore FILE;
+# sudo qode update qode-X.Y.Z-py3-none-any.whl
 set -eu
 if [ "\$(id -u)" -ne 0 ]; then
     echo "qode: run it with sudo, e.g.: sudo qode backup" >&2
@@ -383,11 +411,98 @@ if [ -r $ETC/qode.env ]; then
     done <$ETC/qode.env
 fi
 export QODE_DATA_DIR=/var/lib/qode
+# An update replaces the code in /opt/qode and restarts services: it runs as root (and here,
+# so a wheel named relative to this folder is found).
+if [ "\${1:-}" = update ]; then exec $VENV/bin/qode "\$@"; fi
 cd /var/lib/qode 2>/dev/null || cd /
 exec runuser -u qode -- $VENV/bin/qode "\$@"
 EOF
 put_file "$wrapper" "$WRAPPER" 0755 || true
 rm -f "$wrapper"
+
+# --- 3. Qode in its own Python environment -------------------------------------------
+#
+# One environment per version, $VENVS/<UTC time>-<version>, and $VENV a link to the one the
+# units run: `qode update` (and this script) install a new version beside the running one and
+# switch the link, so the previous version is still there to go back to.
+
+step "Qode in $VENV"
+if [ "$SKIP_VENV" = 1 ]; then
+    note "skipped (QODE_SKIP_VENV=1)"
+else
+    # Older installs had the environment itself at $VENV: it becomes the first of $VENVS (its
+    # scripts name $VENV/bin/python, which the link keeps working).
+    if [ -d "$ROOT$VENV" ] && [ ! -L "$ROOT$VENV" ]; then
+        moved="$VENVS/$(date -u +%Y%m%dT%H%M%SZ)-installed"
+        install -d -m 0755 "$ROOT$VENVS"
+        mv "$ROOT$VENV" "$ROOT$moved"
+        ln -s "venvs/${moved##*/}" "$ROOT$VENV"
+        note "moved      $VENV to $moved ($VENV is a link to it now)"
+        CHANGES=$((CHANGES + 1))
+    fi
+    if [ -f "$ROOT$STAMP" ] && [ "$(cat "$ROOT$STAMP")" = "$source_stamp" ]; then
+        note "unchanged  Qode $("$ROOT$VENV/bin/qode" --version 2>/dev/null | cut -d' ' -f2) is already this version"
+    else
+        work=$(mktemp -d)
+        trap 'rm -rf "$work"' EXIT
+        new="$VENVS/$(date -u +%Y%m%dT%H%M%SZ)-$NEW_VERSION"
+        builder="$ROOT$VENV/bin/python"
+        if ! "$builder" -m pip --version >/dev/null 2>&1; then
+            install -d -m 0755 "$ROOT$VENVS"
+            "$PYTHON" -m venv "$ROOT$new"
+            note "created    $new"
+            builder="$ROOT$new/bin/python"
+        fi
+        wheel=$WHEEL
+        if [ -z "$wheel" ]; then
+            note "building   the wheel from this checkout (in $work, the checkout stays clean)"
+            mkdir "$work/src"
+            tar -C "$HERE" -cf - --exclude=./.git --exclude=./.venv --exclude=./frontend \
+                --exclude=./test-artifacts --exclude=./instance --exclude=./build --exclude=./dist \
+                --exclude='*.egg-info' --exclude=__pycache__ --exclude=.hypothesis \
+                --exclude=.pytest_cache --exclude=.ruff_cache --exclude=node_modules . |
+                tar -C "$work/src" -xf -
+            "$builder" -m pip wheel --quiet --no-deps --no-cache-dir \
+                --disable-pip-version-check "${PIP_FROM[@]}" -w "$work/dist" "$work/src"
+            wheel=$(echo "$work"/dist/qode-*.whl)
+            [ -f "$wheel" ] || die "building the wheel made no qode-*.whl"
+        fi
+        if [ "$BOOTED" = 1 ] && [ "$WITH_SERVER" = 1 ] && systemctl --quiet is-active qode.service &&
+            [ ! -d "$ROOT$new" ] && "$ROOT$VENV/bin/qode" update --help >/dev/null 2>&1; then
+            # Qode serves here already: the update path, with its database copy, health check
+            # and rollback (the same as `sudo qode update WHEEL`).
+            note "updating   the running Qode with qode update (back by itself if it fails)"
+            update_args=(update --stamp "$source_stamp")
+            if [ "$WITH_KIOSK" = 1 ]; then update_args+=(--kiosk-extra); fi
+            if [ -n "$WHEELHOUSE" ]; then update_args+=(--wheelhouse "$(realpath "$WHEELHOUSE")"); fi
+            "$WRAPPER" "${update_args[@]}" "$wheel" ||
+                die "the update did not go through (see above); the previous version still serves"
+            CHANGES=$((CHANGES + 1))
+        else
+            if [ ! -d "$ROOT$new" ]; then
+                install -d -m 0755 "$ROOT$VENVS"
+                "$PYTHON" -m venv "$ROOT$new"
+                note "created    $new"
+            fi
+            target=$wheel
+            if [ "$WITH_KIOSK" = 1 ]; then target="${wheel}[kiosk]"; fi
+            note "installing $(basename "$wheel") and its dependencies (a few minutes on a Pi;"
+            if [ -n "$WHEELHOUSE" ]; then note "           from $WHEELHOUSE)"; else note "           needs the internet, for PyPI)"; fi
+            "$ROOT$new/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
+                "${PIP_FROM[@]}" "$target"
+            printf '%s\n' "$source_stamp" >"$ROOT$new/.qode-installed"
+            previous=$(readlink -f "$ROOT$VENV" 2>/dev/null || true)
+            # Switch in one step: a new link renamed over the old one.
+            ln -sfn "venvs/${new##*/}" "$ROOT$VENV.new"
+            mv -T "$ROOT$VENV.new" "$ROOT$VENV"
+            note "installed  $("$ROOT$VENV/bin/qode" --version) in $new ($VENV links to it)"
+            prune_venvs "$previous"
+            CHANGES=$((CHANGES + 1))
+            CODE_CHANGED=1
+        fi
+    fi
+fi
+
 
 # --- 4. Settings ----------------------------------------------------------------------
 
@@ -413,6 +528,8 @@ for unit in qode.service qode-kiosk@.service qode-display.service; do
 done
 put_file "$SRC_UNITS/99-qode-printer.rules" "$UDEV_RULE" 0644 || true
 put_file "$SRC_UNITS/99-qode-gpio.rules" "$GPIO_RULE" 0644 || true
+# The display's start: cage and Chromium with a software renderer where there is no GPU.
+if put_file "$SRC_UNITS/qode-display-session" "$DISPLAY_SESSION" 0755; then UNITS_CHANGED=1; fi
 if [ "$WITH_SERVER" = 1 ]; then
     put_file "$SRC_UNITS/qode.avahi.service" "$AVAHI_FILE" 0644 || true
     # Caddy for staff https: Qode's Caddyfile, a drop-in pointing Debian's caddy.service
@@ -436,14 +553,7 @@ for name in "${KIOSKS[@]}"; do
 done
 if [ "$WITH_DISPLAY" = 1 ]; then
     enable_unit qode-display.service
-    for tool in /usr/bin/cage /usr/bin/curl; do
-        [ -x "$ROOT$tool" ] || note "missing    $tool: sudo apt-get install cage chromium curl"
-    done
-    # The display's login session must register with logind to get the screen.
-    compgen -G "$ROOT/usr/lib/*/security/pam_systemd.so" >/dev/null ||
-        note "missing    pam_systemd (the screen's login session): sudo apt-get install libpam-systemd"
-    browser=$( (grep -h '^QODE_DISPLAY_BROWSER=' "$ROOT$ETC/display.env" 2>/dev/null || true) | tail -n1 | cut -d= -f2-)
-    browser=${browser:-/usr/bin/chromium}
+    browser=$(display_browser)
     [ -x "$ROOT$browser" ] || note "missing    $browser: sudo apt-get install chromium (or set QODE_DISPLAY_BROWSER in $ETC/display.env)"
 fi
 

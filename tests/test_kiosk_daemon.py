@@ -233,7 +233,8 @@ def test_the_cli_refuses_bad_flags_before_doing_anything(tmp_path):
 
     out = subprocess.run([QODE, "kiosk", "--printer", "usb:zz:01", "--button", "stdin"], capture_output=True,
                          text=True, timeout=30, stdin=subprocess.DEVNULL)
-    assert out.returncode == 2 and "qode kiosk:" in out.stderr and "usb:VID:PID" in out.stderr
+    # 78, EX_CONFIG: the unit does not restart a kiosk whose settings cannot work.
+    assert out.returncode == 78 and "qode kiosk:" in out.stderr and "usb:VID:PID" in out.stderr
     assert "Traceback" not in out.stderr
 
 

@@ -10,6 +10,7 @@ where the machine has them.
 from __future__ import annotations
 
 import argparse
+import glob
 import grp
 import hashlib
 import os
@@ -40,6 +41,7 @@ EXECUTABLES = {
     "/usr/bin/setterm": "util-linux (always there)",
     "/usr/bin/caddy": "apt-get install caddy (install.sh does it)",
     "/usr/local/lib/qode/qode-publish-ca": "install.sh",
+    "/usr/local/lib/qode/qode-display-session": "install.sh",
 }
 CADDY_DROPIN = "etc/systemd/system/caddy.service.d/qode.conf"
 KIOSK_VARIABLES = {
@@ -121,7 +123,8 @@ TYPOS = [
     ("qode-kiosk@.service", "StateDirectory=qode-kiosk/%i", "StateDirectory=qode-kiosk/%Z"),  # bad specifier
     ("qode-kiosk@.service", "SupplementaryGroups=", "SuplementaryGroups="),
     ("qode-display.service", "TTYVHangup=yes", "TTYVHangup=yse"),
-    ("qode-display.service", "ExecStart=/usr/bin/cage", "ExecStart=/usr/bin/cag"),
+    ("qode-display.service", "ExecStart=/usr/local/lib/qode/qode-display-session",
+     "ExecStart=/usr/local/lib/qode/qode-display-sesion"),
 ]
 
 
@@ -249,6 +252,10 @@ def test_kiosk_unit():
     assert service["SupplementaryGroups"].split() == ["lp", "dialout", "gpio"]
     assert values(unit, "Service", "EnvironmentFile") == ["/etc/qode/kiosk-%i.env"]
     assert service["Restart"] == "always" and "RestartSec" in service
+    # A setting that cannot work (qode_kiosk.gpio.EX_CONFIG) stops it instead of a restart loop.
+    from qode_kiosk.gpio import EX_CONFIG
+
+    assert service["RestartPreventExitStatus"] == str(EX_CONFIG) == "78"
     assert "PrivateDevices" not in service and "DevicePolicy" not in service  # it must reach the printer
     assert "qode.service" in values(unit, "Unit", "After")
     # Never Requires= (a kiosk may sit on a second box) nor Wants= (which would start an
@@ -271,7 +278,8 @@ def test_display_unit():
     unit = parse_unit(SYSTEMD / "qode-display.service")
     service = dict(unit["Service"])
     (start,) = values(unit, "Service", "ExecStart")
-    assert start.startswith("/usr/bin/cage ")
+    # cage, through the wrapper that picks a software renderer on a box without a GPU.
+    assert start.startswith("/usr/local/lib/qode/qode-display-session /usr/bin/cage ")
     for flag in ("--kiosk", "--noerrdialogs", "--disable-infobars", "--no-first-run",
                  "--autoplay-policy=no-user-gesture-required", "--disable-features=Translate",
                  "--check-for-update-interval=31536000"):
@@ -535,6 +543,7 @@ def test_install_twice_changes_nothing_and_keeps_the_venues_settings(tmp_path):
         ("Caddyfile", "etc/qode/Caddyfile", 0o644),
         ("caddy-qode.conf", CADDY_DROPIN, 0o644),
         ("qode-publish-ca", "usr/local/lib/qode/qode-publish-ca", 0o755),
+        ("qode-display-session", "usr/local/lib/qode/qode-display-session", 0o755),
     ]:
         assert (root / dest).read_bytes() == (SYSTEMD / source).read_bytes(), dest
         assert stat.S_IMODE((root / dest).stat().st_mode) == mode, dest
@@ -599,3 +608,66 @@ def test_install_refuses_clearly(tmp_path):
         not_root = install(None, user="nobody")
         assert not_root.returncode != 0
         assert "must run as root: sudo" in not_root.stderr
+
+
+# --- The display's needs ------------------------------------------------------------------
+
+DISPLAY_PACKAGES = ["cage", "curl", "libpam-systemd", "polkitd", "xwayland", "fonts-dejavu-core", "chromium"]
+
+
+def dpkg_status(root: Path, packages: list[str]) -> None:
+    """A dpkg database under `root` in which `packages` are installed (what dpkg-query reads)."""
+    (root / "var/lib/dpkg").mkdir(parents=True, exist_ok=True)
+    (root / "var/lib/dpkg/status").write_text("".join(
+        f"Package: {p}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n" for p in packages))
+
+
+def test_display_names_every_package_it_needs(tmp_path):
+    """Under QODE_ROOT nothing is installed: install.sh says what is missing, for apt-get."""
+    if shutil.which("dpkg-query") is None:
+        pytest.skip("dpkg-query is not installed (Debian package dpkg)")
+    root = tmp_path / "root"
+    dpkg_status(root, ["curl", "polkitd"])
+    done = install(root, "--display")
+    assert done.returncode == 0, done.stdout + done.stderr
+    missing = [p for p in DISPLAY_PACKAGES if p not in ("curl", "polkitd")]
+    assert (f"missing    {' '.join(missing)} (the screen): "
+            f"sudo apt-get install --no-install-recommends {' '.join(missing)}") in done.stdout
+    assert "package    curl" in done.stdout and "package    polkitd" in done.stdout
+    # All there: nothing to install, so no apt-get (a box without network can run it again).
+    dpkg_status(root, DISPLAY_PACKAGES)
+    again = install(root, "--display")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "(the screen)" not in again.stdout and "package    chromium" in again.stdout, again.stdout
+    # Without --display nothing is asked for.
+    assert "the screen" not in install(tmp_path / "bare").stdout
+
+
+def session(renderer: str | None) -> list[str]:
+    """What qode-display-session runs: the renderer variables and the arguments it adds."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WLR_")}
+    if renderer is not None:
+        env["QODE_DISPLAY_RENDERER"] = renderer
+    done = subprocess.run([str(SYSTEMD / "qode-display-session"), "sh", "-c",
+                           'echo "${WLR_RENDERER:-}|${WLR_RENDERER_ALLOW_SOFTWARE:-}|$*"', "cage"],
+                          capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    return [done.stdout.strip(), done.stderr.strip()]
+
+
+def test_display_session_draws_in_software_without_a_gpu():
+    assert session("software")[0] == "pixman|1|--disable-gpu"  # cage with pixman, Chromium without GPU
+    assert session("gpu") == ["||", ""]  # the command line as the unit gave it
+    said = session("sideways")
+    assert "expected auto, gpu or software" in said[1]
+    assert said[0] == session("auto")[0] == session(None)[0]  # default and fallback: auto
+    if not glob.glob("/dev/dri/renderD*"):  # this machine has no GPU at all, like the VM
+        assert session(None)[0] == "pixman|1|--disable-gpu"
+
+
+def test_display_session_is_shellcheck_clean():
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    done = subprocess.run(["shellcheck", str(SYSTEMD / "qode-display-session")], capture_output=True, text=True,
+                          timeout=TIMEOUT)
+    assert done.returncode == 0, done.stdout

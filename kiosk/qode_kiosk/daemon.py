@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import layout, printers
+from . import gpio, layout, printers
 from .config import KioskConfig
 
 log = logging.getLogger("qode.kiosk")
@@ -104,9 +104,9 @@ class Api:
 class Led:
     """An optional LED: on while printing, blinking while the printer needs attention."""
 
-    def __init__(self, pin: int | None):
-        self._led = None
-        if pin is not None:
+    def __init__(self, pin: int | None, device=None):
+        self._led = device  # an LED opened (and checked) already, see open_pins
+        if pin is not None and device is None:
             from gpiozero import LED
 
             self._led = LED(pin)
@@ -130,12 +130,12 @@ class Led:
 
 class Kiosk:
     def __init__(self, config: KioskConfig, say: Callable[[str], None] | None = None,
-                 printer: printers.Printer | None = None):
+                 printer: printers.Printer | None = None, led: Led | None = None):
         self.config = config
         self.api = Api(config.server, config.token)
         self.printer = printer or printers.Printer(config.printer, config.paper_mm, config.data_dir)
         self.say = say or (lambda text: print(f"» {text}", flush=True))
-        self.led = Led(config.led_pin)
+        self.led = led if led is not None else Led(config.led_pin)
         self.stopping = threading.Event()
         self.device: dict | None = None
         self.public_url: str | None = None
@@ -714,20 +714,102 @@ def run_key(kiosk: Kiosk) -> None:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def gpio_button(kiosk: Kiosk, pin: int, pin_factory=None):
-    """A push button between `pin` and ground, debounced; a press while one is served is ignored."""
+def _make_button(pin: int, pin_factory=None):
     from gpiozero import Button
 
-    button = Button(pin, pull_up=True, bounce_time=0.05, pin_factory=pin_factory)
+    return Button(pin, pull_up=True, bounce_time=0.05, pin_factory=pin_factory)
+
+
+def attach_button(kiosk: Kiosk, button):
+    """Presses of `button` press the kiosk; a press while one is served is ignored."""
     button.when_pressed = lambda: threading.Thread(target=kiosk.press, name="kiosk-press", daemon=True).start()
     return button
 
 
+def gpio_button(kiosk: Kiosk, pin: int, pin_factory=None):
+    """A push button between `pin` and ground, debounced; a press while one is served is ignored."""
+    return attach_button(kiosk, _make_button(pin, pin_factory))
+
+
+def open_pins(config: KioskConfig):
+    """(button, LED) gpiozero devices for the gpio settings (None where not set), opened before
+    anything else runs, so a pin that cannot work stops the kiosk at once. Raises gpio.GpioProblem."""
+    wanted = []
+    if config.button == "gpio":
+        wanted.append((f"QODE_KIOSK_BUTTON=gpio:{config.button_pin}", config.button_pin, _make_button))
+    if config.led_pin is not None:
+        from_led = f"QODE_KIOSK_LED=gpio:{config.led_pin}"
+        if config.button == "gpio" and config.led_pin == config.button_pin:
+            raise gpio.GpioProblem(f"{from_led}: the button uses GPIO {config.led_pin} already; "
+                                   "give the LED another pin")
+        wanted.append((from_led, config.led_pin, None))
+    if not wanted:
+        return None, None
+    factory = gpio.pin_factory(wanted[0][0])
+    opened = []
+    try:
+        for setting, pin, make in wanted:
+            if make is None:
+                from gpiozero import LED as make  # noqa: N811
+            opened.append(gpio.open_device(setting, pin, make, factory))
+    except gpio.GpioProblem:
+        for device in opened:
+            device.close()
+        if factory is not None:
+            factory.close()
+        raise
+    button = opened[0] if config.button == "gpio" else None
+    led = opened[-1] if config.led_pin is not None else None
+    return button, led
+
+
+def report_stop(config: KioskConfig, message: str, seconds: float = 30.0,
+                stopping: threading.Event | None = None) -> bool:
+    """Tell the server why this kiosk stops (the host's kiosk card shows it), trying for at most
+    `seconds` while the server is away. Silent: the caller says it once, in one line."""
+    if not config.configured:
+        return False  # no token: the server cannot know which kiosk this is
+    api = Api(config.server, config.token)
+    try:
+        state, detail = printers.Printer(config.printer, config.paper_mm, config.data_dir).check()
+    except Exception:  # the printer's word is a courtesy here; the error is what matters
+        state, detail = printers.ERROR, "not checked: the kiosk stopped"
+    body = {"printer": state, "error": _clean(message)}
+    if _clean(detail):
+        body["detail"] = _clean(detail)
+    stopping = stopping or threading.Event()
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    while True:
+        try:
+            api.call("POST", "/api/device/status", body)
+            return True
+        except ServerError:
+            return False  # a wrong token, an https-only box: nothing more to try
+        except Unreachable:
+            left = deadline - time.monotonic()
+            if left <= 0 or stopping.wait(min(delay, left)):
+                return False
+            delay = min(delay * 2, 5.0)
+
+
+def stop_for_setting(config: KioskConfig, message: str, stopping: threading.Event | None = None) -> int:
+    """One line for the journal, the same for the host's dashboard, and EX_CONFIG (no restart)."""
+    print(f"qode kiosk: {message}", file=sys.stderr, flush=True)
+    report_stop(config, message, stopping=stopping)
+    return gpio.EX_CONFIG
+
+
 def run(config: KioskConfig) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    kiosk = Kiosk(config)
-    signal.signal(signal.SIGTERM, lambda *_: kiosk.stopping.set())
-    button = None
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        button, led = open_pins(config)
+    except gpio.GpioProblem as err:
+        return stop_for_setting(config, str(err), stopping)
+    kiosk = Kiosk(config, led=Led(config.led_pin, led) if led is not None else None)
+    kiosk.stopping = stopping
     try:
         kiosk.start()
         if kiosk.stopping.is_set():
@@ -737,8 +819,8 @@ def run(config: KioskConfig) -> int:
         elif config.button == "key":
             run_key(kiosk)
         else:
-            if config.button == "gpio":
-                button = gpio_button(kiosk, config.button_pin)
+            if button is not None:
+                attach_button(kiosk, button)
             while not kiosk.stopping.wait(1.0):
                 pass
     except ServerError as err:

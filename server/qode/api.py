@@ -508,7 +508,7 @@ def device_status():
     principal = the_device(("kiosk",))
     req = parse(schemas.DeviceStatus)
     device = queues.get_device(db(), principal.device_id)
-    printing.report_status(db(), device, req.printer, req.detail)
+    printing.report_status(db(), device, req.printer, req.detail, req.error)
     return device_self()
 
 

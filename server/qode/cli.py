@@ -272,15 +272,35 @@ KIOSK_FLAGS = {  # flag -> the setting it overrides
 }
 
 
+def update(args: argparse.Namespace) -> int:
+    from .update import main as update_main
+
+    return update_main(args.wheel, args.wheelhouse, kiosk_extra=args.kiosk_extra, stamp=args.stamp)
+
+
 def kiosk(args: argparse.Namespace) -> int:
     from qode_kiosk import config as kiosk_config
     from qode_kiosk import daemon
+    from qode_kiosk.gpio import EX_CONFIG
 
+    flags = {KIOSK_FLAGS[k]: getattr(args, k) for k in KIOSK_FLAGS}
     try:
-        settings = kiosk_config.load({KIOSK_FLAGS[k]: getattr(args, k) for k in KIOSK_FLAGS})
+        settings = kiosk_config.load(flags)
     except kiosk_config.KioskSettingError as err:
-        print(f"qode kiosk: {err}", file=sys.stderr)
-        return 2
+        # A setting that cannot work does not fix itself: EX_CONFIG (78), which the unit does not
+        # restart. When only the button or LED is wrong, the kiosk still knows its server and
+        # token, so the host's kiosk card shows the same line.
+        message = str(err)
+        if message.startswith(("button ", "led ")):
+            message = f"QODE_KIOSK_{message[:message.index(' ')].upper()}: {message.split(' ', 1)[1]}"
+            try:
+                known = kiosk_config.load({**flags, "QODE_KIOSK_BUTTON": "none", "QODE_KIOSK_LED": "off"})
+            except kiosk_config.KioskSettingError:
+                known = None
+            if known is not None:
+                return daemon.stop_for_setting(known, message)
+        print(f"qode kiosk: {message}", file=sys.stderr)
+        return EX_CONFIG
     return daemon.run(settings)
 
 
@@ -329,6 +349,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="data folder (default $QODE_DATA_DIR or ./instance)")
     p.add_argument("--hub", action="store_true", help="a hub's database (hub.db), as QODE_HUB=on")
     p.set_defaults(func=backup)
+
+    p = sub.add_parser("update", help="install a new version beside this one; back to this one by itself "
+                                      "if it does not start (as root, on a box made by install.sh)")
+    p.add_argument("wheel", metavar="WHEEL", help="the new version: a qode-X.Y.Z-py3-none-any.whl")
+    p.add_argument("--wheelhouse", metavar="DIR", help="install its dependencies only from this folder of "
+                                                       "wheels (no internet; default $QODE_WHEELHOUSE)")
+    # For install.sh, which decides these before its settings files exist.
+    p.add_argument("--kiosk-extra", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--stamp", help=argparse.SUPPRESS)
+    p.set_defaults(func=update)
 
     p = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
     p.add_argument("file", metavar="FILE", help="a backup made by `qode backup`")

@@ -192,6 +192,14 @@ SETTINGS: list[Setting] = [
         "X-Forwarded-For/-Proto (from Caddy) are believed, and `QODE_STAFF_HTTPS=remote` lets them use "
         "staff tokens over plain http. `off`: no peer is trusted.",
     ),
+    # issue 12: prod
+    Setting(
+        "QODE_UPDATE_HEALTH_TIMEOUT",
+        "90",
+        "Seconds `qode update` waits for the new version to answer `/healthz` before it switches back "
+        "to the previous version and database copy by itself. `off`: wait until systemd gives up "
+        "on the new server (its start limit).",
+    ),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -357,6 +365,9 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
                                             allow_off=True),
         # issue 11: tls
         **_tls_settings(raw),
+        # issue 12: prod
+        "UPDATE_HEALTH_TIMEOUT": _parse_int("QODE_UPDATE_HEALTH_TIMEOUT", raw["QODE_UPDATE_HEALTH_TIMEOUT"],
+                                            allow_off=True, maximum=3600),
     }
 
 

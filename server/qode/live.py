@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from . import estimates, printing
+from . import __version__, estimates, printing
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,7 @@ class Feed:
 
     def host_extras(self, queue_id: str) -> dict:
         """What every host message carries beside the state, none of it growing with the line:
-        the clock, the devices, the sync status and the joins refused today."""
+        the clock, the devices, the sync status, the joins refused today and the version."""
         from . import tickets
 
         extras = {"clock": self.db.clock.trust(),  # the host is told when the box's time is not set
@@ -375,6 +375,7 @@ class Feed:
         if self.sync is not None:
             extras["sync"] = self.sync.status()
         extras["storage"] = storage_view(self.db.fault)
+        extras["version"] = __version__  # the running Qode, shown small on the dashboard (after an update)
         return extras
 
     def _send_host(self, queue_id: str, evs: list[dict], state: dict) -> None:

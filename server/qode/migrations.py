@@ -217,6 +217,13 @@ def m009_ticket_origin(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_tickets_day_origin ON tickets(queue_id, service_day, origin, status)")
 
 
+@migration
+def m010_device_error(conn: sqlite3.Connection) -> None:
+    # What stopped a kiosk that cannot run as set up (e.g. a GPIO pin that cannot be used), as it
+    # said before exiting; NULL once it reports again without one (it runs).
+    conn.execute("ALTER TABLE devices ADD COLUMN error TEXT")
+
+
 def migrate(db: Database, migrations: list | None = None) -> list[str]:
     """Apply pending migrations (the box's, or the given list: the hub's), each in its own
     transaction; return their names."""

@@ -198,15 +198,18 @@ def get_job(db: Database, job_id: str) -> dict:
     return dict(row)
 
 
-def report_status(db: Database, device: dict, printer: str, detail: str | None) -> bool:
-    """Store a kiosk's printer state; an event (for the host) only when it changed. Returns changed."""
+def report_status(db: Database, device: dict, printer: str, detail: str | None,
+                  error: str | None = None) -> bool:
+    """Store a kiosk's printer state and the error that stops it (None: it runs); an event (for
+    the host) only when either changed. Returns changed."""
     with db.write() as conn:
-        row = conn.execute("SELECT printer, printer_detail FROM devices WHERE id = ?",
+        row = conn.execute("SELECT printer, printer_detail, error FROM devices WHERE id = ?",
                            (device["id"],)).fetchone()
-        changed = row is None or (row["printer"], row["printer_detail"]) != (printer, detail)
+        now = (printer, detail, error)
+        changed = row is None or (row["printer"], row["printer_detail"], row["error"]) != now
         conn.execute(
-            "UPDATE devices SET printer = ?, printer_detail = ?, status_at = ? WHERE id = ?",
-            (printer, detail, iso(db.clock.now()), device["id"]),
+            "UPDATE devices SET printer = ?, printer_detail = ?, error = ?, status_at = ? WHERE id = ?",
+            (printer, detail, error, iso(db.clock.now()), device["id"]),
         )
         if changed:
             queue = queues.load(conn, device["queue_id"])
@@ -222,6 +225,7 @@ def device_view(row: dict, connected: bool) -> dict:
         "name": row["name"],
         "printer": row["printer"],
         "printer_detail": row["printer_detail"],
+        "error": row.get("error"),
         "status_at": row["status_at"],
         "connected": connected,
     }

@@ -96,6 +96,8 @@ Uuid = Annotated[str, StringConstraints(
 class DeviceStatus(Body):
     printer: PrinterState
     detail: Detail | None = None
+    error: Detail | None = Field(None, description="Why the kiosk stops (a setting that cannot work, "
+                                 "e.g. its GPIO pin); absent: it runs")
 
 
 class JobAck(Body):
@@ -255,6 +257,8 @@ class DeviceOut(BaseModel):
     name: str
     printer: PrinterState | None = Field(description="The printer as last reported; null: none reported")
     printer_detail: str | None
+    error: str | None = Field(description="Why the kiosk stopped, as it last said (e.g. a GPIO setting "
+                              "that cannot work); null: it runs")
     status_at: str | None
     connected: bool = Field(description="The device's live socket is open")
 

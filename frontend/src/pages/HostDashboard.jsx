@@ -116,6 +116,7 @@ function Dashboard({ queueId, token, onAccepted }) {
     if (health.status === 'fulfilled' && health.value?.storage) out.storage = health.value.storage
     else if (health.status === 'rejected' && health.reason?.body?.storage) out.storage = health.reason.body.storage
     if (refusedRef.current) out.refused = refusedRef.current
+    if (health.status === 'fulfilled' && typeof health.value?.version === 'string') out.version = health.value.version
     return out
   }, [api])
 
@@ -405,6 +406,11 @@ function Dashboard({ queueId, token, onAccepted }) {
         />
         <TodayStats tickets={tickets} />
       </main>
+      {state.version ? (
+        <footer className="mx-auto max-w-6xl px-4 pb-4 text-sm text-stone-700" data-testid="version">
+          {t('host.version', { version: state.version })}
+        </footer>
+      ) : null}
     </div>
   )
 }

@@ -645,6 +645,23 @@ describe('HostDashboard: kiosks and printers', () => {
     )
   })
 
+  it("shows the one line a kiosk stopped with (a GPIO setting that cannot work) on its card", () => {
+    renderHost()
+    const line = 'QODE_KIOSK_BUTTON=gpio:17: GPIO 17 is in use by another program (GPIO busy); free it or pick another pin'
+    // It exited, so its socket is closed too: the reason it gave comes first, not "not connected".
+    live(snapshot({ devices: [kiosk({ printer: 'ready', printer_detail: 'dummy printer', error: line, connected: false })] }))
+    const card = screen.getByTestId('kiosk-k-1')
+    expect(within(card).getByText('Kiosk stopped — fix its settings, then restart it')).toBeInTheDocument()
+    expect(within(card).getByText(`${line} · reported 3 min ago`)).toBeInTheDocument()
+    expect(within(card).queryByText(/dummy printer/)).not.toBeInTheDocument()
+    expect(card.dataset.level).toBe('problem')
+    expect(announcer().textContent).toBe('Door kiosk: Kiosk stopped — fix its settings, then restart it.')
+    // Restarted with a pin that works: its next report has no error, and the card is a printer's again.
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, devices: [kiosk({ error: null })] })
+    expect(within(screen.getByTestId('kiosk-k-1')).getByText('Printer ready')).toBeInTheDocument()
+    expect(screen.queryByText(line, { exact: false })).not.toBeInTheDocument()
+  })
+
   it('follows the kiosks live, and announces each change once', async () => {
     renderHost()
     live(snapshot({ devices: [kiosk()] }))
@@ -859,5 +876,18 @@ describe('HostDashboard: kiosks and printers', () => {
     expect(sent).toHaveLength(1)
     expect(sent[0].body).toEqual({})
     expect(sent[0].headers['Idempotency-Key']).toBeTruthy()
+  })
+})
+
+describe('HostDashboard: the running version', () => {
+  it('shows the version the box runs, small, and follows an update', () => {
+    renderHost()
+    live(snapshot()) // an older box says no version: nothing shown
+    expect(screen.queryByTestId('version')).not.toBeInTheDocument()
+    live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, version: '0.1.0' })
+    expect(screen.getByTestId('version')).toHaveTextContent('Qode 0.1.0')
+    // After `qode update` the box restarts; the host's next message carries the new version.
+    live({ type: 'update', seq: 12, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, version: '0.2.0' })
+    expect(screen.getByTestId('version')).toHaveTextContent('Qode 0.2.0')
   })
 })

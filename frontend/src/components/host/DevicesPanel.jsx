@@ -20,6 +20,7 @@ const LEVEL = {
   offline: 'problem',
   error: 'problem',
   disconnected: 'problem',
+  stopped: 'problem',
 }
 const REPORTED = { now: 'host.devices.reportedNow', minutes: 'host.devices.reportedMinutes', hours: 'host.devices.reportedHours' }
 // Tickets a kiosk may still print: the guest is in the building and not done yet.
@@ -27,8 +28,12 @@ const PRINTABLE = new Set(['WAITING', 'CALLED', 'SERVING'])
 // The ones the host may want on paper again (a guest lost theirs).
 const REPRINTABLE = new Set(['WAITING', 'CALLED'])
 
-/** One kiosk's state for the host: a printer state, "disconnected", "none" or "unknown". */
+/**
+ * One kiosk's state for the host: "stopped" (it exited over a setting that cannot work, such as
+ * its GPIO pin, and said why in `error`), a printer state, "disconnected", "none" or "unknown".
+ */
 export function kioskState(device) {
+  if (device?.error) return 'stopped'
   const printer = device?.printer ?? null
   // No printer ever reported: nothing to lose when its socket is closed (a touch screen does
   // not keep one open), so "not connected" would only be a false alarm.
@@ -69,10 +74,11 @@ function KioskRow({ kiosk, now }) {
   const state = kioskState(kiosk)
   const level = kioskLevel(state)
   const details = []
+  if (state === 'stopped') details.push(kiosk.error)
   if (state === 'disconnected' && PRINTER_STATES.has(kiosk.printer)) {
     details.push(t('host.devices.lastKnown', { status: kioskStateText(kiosk.printer) }))
   }
-  if (kiosk.printer_detail) details.push(kiosk.printer_detail)
+  if (kiosk.printer_detail && state !== 'stopped') details.push(kiosk.printer_detail)
   if (kiosk.printer !== null && kiosk.printer !== undefined) {
     const ago = agoText(kiosk.status_at, now, REPORTED)
     if (ago) details.push(ago)

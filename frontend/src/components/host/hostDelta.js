@@ -46,7 +46,7 @@ export function applyTicketDelta(tickets, { changed = [], bulk = [] } = {}) {
 /**
  * The host channel's payload: the queue state, the day's tickets (snapshot) or the delta
  * (update), the box's clock, the line's devices, the sync status, the refused joins and
- * whether the box can save (`storage`).
+ * whether the box can save (`storage`) and the running Qode's `version`.
  * A message without `devices` (an older box) leaves the ones known so far.
  */
 export function hostPayload(message) {
@@ -62,6 +62,7 @@ export function hostPayload(message) {
   if (message.sync && typeof message.sync === 'object') out.sync = message.sync
   if (message.refused && typeof message.refused === 'object') out.refused = message.refused
   if (message.storage && typeof message.storage === 'object') out.storage = message.storage
+  if (typeof message.version === 'string') out.version = message.version
   return out
 }
 

@@ -1,0 +1,275 @@
+"""`qode update WHEEL`: a new version beside the running one, and back by itself when it fails.
+
+The slow test is the real thing, in the booted Debian bookworm container of test_watchdog.py
+(systemd as PID 1, the real qode.service, installed by the real install.sh from this
+checkout): an update to a good wheel (another version, with one more migration) and then to
+a wheel whose server cannot start (a migration that fails after another one changed the
+database). The wheels are `pip wheel --no-deps` builds of patched copies of this tree.
+
+The fast tests run the pieces that need no systemd: the wheel check, the switch of the
+link, the adoption of an older install's venv folder and the pruning of old venvs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qode import __version__, update
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- Wheels --------------------------------------------------------------------------------
+
+
+def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: str = "") -> Path:
+    """`pip wheel --no-deps` of this tree, or of a copy at another `version` with `migrations`
+    (Python source of extra @migration functions) appended to qode/migrations.py."""
+    src = work / f"src-{version or 'tree'}"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for folder in ("server", "kiosk"):
+        shutil.copytree(ROOT / folder, src / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    if version is not None:
+        pyproject = src / "pyproject.toml"
+        pyproject.write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text(),
+                                    count=1))
+        init = src / "server/qode/__init__.py"
+        init.write_text(re.sub(r'(?m)^__version__ = ".*"$', f'__version__ = "{version}"', init.read_text(),
+                               count=1))
+        with open(src / "server/qode/migrations.py", "a") as fh:
+            fh.write("\n\n# --- added by tests/test_update.py ---\n" + migrations)
+    dest.mkdir(parents=True, exist_ok=True)
+    before = set(dest.glob("qode-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), str(src)],
+                   check=True, capture_output=True, text=True, timeout=600)
+    (made,) = set(dest.glob("qode-*.whl")) - before
+    return made
+
+
+GOOD = '''
+@migration
+def m900_update_probe(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE update_probe (id INTEGER PRIMARY KEY)")
+'''
+BAD = GOOD + '''
+
+@migration
+def m901_broken_probe(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE broken_probe (id INTEGER PRIMARY KEY)")
+
+
+@migration
+def m902_fails(conn: sqlite3.Connection) -> None:
+    raise RuntimeError("a migration that fails on purpose (tests/test_update.py)")
+'''
+
+
+def test_the_version_is_one_number():
+    """pyproject's version is the one /healthz and the dashboard show (`qode.__version__`)."""
+    (declared,) = re.findall(r'(?m)^version = "(.*)"$', (ROOT / "pyproject.toml").read_text())
+    assert declared == __version__
+
+
+# --- The pieces, without systemd -------------------------------------------------------------
+
+
+def test_a_wheel_is_checked_before_anything_changes(tmp_path):
+    if not (ROOT / "server/qode/static/index.html").exists():
+        pytest.skip("the pages are not built (make pages)")
+    wheel = build_wheel(tmp_path / "dist", tmp_path, "9.9.9", GOOD)
+    assert update.wheel_version(wheel) == "9.9.9"
+    bare = tmp_path / "qode-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as good, zipfile.ZipFile(bare, "w") as copy:
+        for name in good.namelist():
+            if not name.startswith("qode/static/"):
+                copy.writestr(name, good.read(name))
+    for path, said in [(bare, "has no pages"), (tmp_path / "none.whl", "no such file")]:
+        with pytest.raises(update.Refused, match=said):
+            update.wheel_version(path)
+    (tmp_path / "text.whl").write_text("not a zip")
+    with pytest.raises(update.Refused, match="not a wheel"):
+        update.wheel_version(tmp_path / "text.whl")
+
+
+def test_an_older_install_is_adopted_and_the_link_switches_in_one_step(tmp_path):
+    link, venvs = tmp_path / "opt/venv", tmp_path / "opt/venvs"
+    (link / "bin").mkdir(parents=True)
+    (link / "bin/python").write_text("#!/bin/sh\n")
+    (link / "marker").write_text("old")
+    current = update.adopt_layout(link, venvs)
+    assert link.is_symlink() and not os.path.isabs(os.readlink(link))  # relative: venvs/<name>
+    assert current.parent == venvs and current.name.endswith("-installed")
+    assert (link / "marker").read_text() == "old"  # the same files, now through the link
+    assert update.adopt_layout(link, venvs) == current  # a second time: nothing to do
+    new = venvs / "29990101T000000Z-9.9.9"
+    new.mkdir()
+    update.switch(link, new)
+    assert link.resolve() == new and not (link.parent / ".venv.switch").exists()
+    with pytest.raises(update.Refused, match="not installed here"):
+        update.adopt_layout(tmp_path / "nothing", venvs)
+
+
+def test_old_venvs_are_pruned_but_never_the_running_or_previous_one(tmp_path):
+    venvs = tmp_path / "venvs"
+    names = [f"2026010{n}T000000Z-0.{n}" for n in range(1, 7)]
+    for name in names:
+        (venvs / name).mkdir(parents=True)
+    running, previous = venvs / names[5], venvs / names[0]  # previous: oldest by name (a clock gone back)
+    gone = update.prune(venvs, [running, previous])
+    left = sorted(p.name for p in venvs.iterdir())
+    assert left == sorted([names[0], names[4], names[5]])  # running, previous, the newest other
+    assert len(gone) == 3 and update.KEEP_OLD == 2
+
+
+# --- The real thing: systemd, qode.service, install.sh, in a booted container -----------------
+
+
+# No network in the booted container: the dependencies come from the wheelhouse made at install.
+UPDATE_ENV = "QODE_WHEELHOUSE=/wheels/house QODE_UPDATE_HEALTH_TIMEOUT=120"
+
+
+def py(box, code: str, timeout: float = 60) -> str:
+    """Python inside the container, with the running version's interpreter."""
+    return box.sh(f"/opt/qode/venv/bin/python -c {json.dumps(code)}", timeout=timeout)
+
+
+def healthz(box) -> dict:
+    return json.loads(py(box, "import urllib.request as u; "
+                              "print(u.urlopen('http://127.0.0.1:8000/healthz', timeout=10).read().decode())"))
+
+
+def tables(box) -> set[str]:
+    query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    code = ("import json, sqlite3; c = sqlite3.connect('file:/var/lib/qode/qode.db?mode=ro', uri=True); "
+            f"print(json.dumps([r[0] for r in c.execute({query!r})]))")
+    return set(json.loads(py(box, code)))
+
+
+def api(box, method: str, path: str, token: str, body: dict | None = None) -> dict:
+    code = ("import json, sys, urllib.request as u; "
+            f"r = u.Request('http://127.0.0.1:8000{path}', method={method!r}, "
+            f"data={json.dumps(json.dumps(body)) if body is not None else 'None'}.encode() "
+            f"if {body is not None} else None, headers={{'Authorization': 'Bearer {token}', "
+            "'Content-Type': 'application/json'}); print(u.urlopen(r, timeout=10).read().decode())")
+    return json.loads(py(box, code))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("serial")
+def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_container(tmp_path):
+    from test_watchdog import (
+        SLOW_TIMEOUT,
+        Container,
+        bookworm_rootfs,
+        needs_container_tools,
+        pip_passthrough,
+        run,
+    )
+
+    needs_container_tools()
+    base = bookworm_rootfs()
+    good = build_wheel(tmp_path / "wheels", tmp_path, "9.0.1", GOOD)
+    bad = build_wheel(tmp_path / "wheels", tmp_path, "9.0.2", BAD)
+    root = tmp_path / "root"
+    run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=SLOW_TIMEOUT)
+    report = []
+    try:
+        shutil.copytree(tmp_path / "wheels", root / "wheels")
+        # install.sh from this checkout, as on a Pi before its first boot; then the new wheels'
+        # dependencies into a wheelhouse, because the booted container has no network.
+        installed = subprocess.run(
+            ["systemd-nspawn", "-D", str(root), "-q", "--register=no", "--keep-unit", "--pipe",
+             f"--bind-ro={ROOT}:/opt/qode-src", *pip_passthrough(), "/bin/bash", "-c",
+             "/opt/qode-src/install.sh && /opt/qode/venv/bin/python -m pip download --quiet "
+             f"-d /wheels/house /wheels/{good.name}"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+        out = installed.stdout + installed.stderr
+        offline = r"(?i)could not find a version|connection|resolve|ssl"
+        if installed.returncode != 0 and re.search(offline, out):
+            pytest.skip(f"install.sh could not reach PyPI from the container: {out[-800:]}")
+        assert installed.returncode == 0, out[-4000:]
+        first = os.readlink(root / "opt/qode/venv")
+        assert first.startswith("venvs/") and first.endswith(f"-{__version__}"), first
+
+        box = Container(root, f"qode-up-{os.getpid()}", tmp_path / "container.log")
+        try:
+            box.boot()
+            deadline = time.monotonic() + 180
+            while box.show("qode.service")["ActiveState"] != "active":
+                assert time.monotonic() < deadline, box.sh("journalctl -u qode -n 40 --no-pager", check=False)
+                time.sleep(0.5)
+            assert healthz(box)["version"] == __version__
+            admin = box.sh("cat /var/lib/qode/admin_token").strip()
+            queue = api(box, "POST", "/api/queues", admin, {"name": "Town hall", "prefix": "T"})
+            ticket = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
+
+            # 1. A good wheel: another version, one more migration.
+            began = time.monotonic()
+            done = subprocess.run(
+                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
+                 f"{UPDATE_ENV} qode update /wheels/{good.name}"],
+                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            took = time.monotonic() - began
+            said = done.stdout + done.stderr
+            assert done.returncode == 0, said
+            assert f"updated {__version__} -> 9.0.1" in said
+            assert healthz(box)["version"] == "9.0.1"
+            assert "update_probe" in tables(box)  # its migration ran at start
+            kept = api(box, "GET", f"/api/tickets/{ticket['id']}", queue["host_token"])
+            assert kept["display_number"] == "T001"  # the data came along
+            venvs = box.sh("ls /opt/qode/venvs").split()
+            assert len(venvs) == 2 and box.sh("readlink /opt/qode/venv").strip().endswith("-9.0.1"), venvs
+            assert box.sh("ls /var/lib/qode/backups").split()  # the copy made before switching
+            report.append(f"update {__version__} -> 9.0.1: exit 0 in {took:.0f} s; /healthz 9.0.1; "
+                          "migration m900 ran (table update_probe); ticket T001 kept")
+            # A ticket issued on 9.0.1, before the failed update: it must survive the rollback.
+            later = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
+
+            # 2. A wheel whose server cannot start: its second migration fails after its first
+            # one changed the database.
+            began = time.monotonic()
+            done = subprocess.run(
+                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
+                 f"{UPDATE_ENV} qode update /wheels/{bad.name}"],
+                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            took = time.monotonic() - began
+            said = done.stdout + done.stderr
+            assert done.returncode == 1, said
+            assert "Rolled back: 9.0.1 serves again" in done.stderr, said
+            assert "a migration that fails on purpose" in said  # the journal's last words are shown
+            assert healthz(box)["version"] == "9.0.1"
+            now = tables(box)
+            assert "update_probe" in now and "broken_probe" not in now  # the database as before
+            still = api(box, "GET", f"/api/tickets/{later['id']}", queue["host_token"])
+            assert still["display_number"] == "T002"
+            assert box.sh("readlink /opt/qode/venv").strip().endswith("-9.0.1")
+            assert not [v for v in box.sh("ls /opt/qode/venvs").split() if v.endswith("-9.0.2")]
+            aside = box.sh("ls /var/lib/qode").split()
+            assert [n for n in aside if n.startswith("qode.db.before-restore-")], aside  # kept, not deleted
+            state = box.show("qode.service")
+            assert state["ActiveState"] == "active", state
+            report.append(f"update 9.0.1 -> 9.0.2 (fails to start): exit 1 after {took:.0f} s; rolled back, "
+                          "/healthz 9.0.1; table broken_probe gone, T002 kept; the failed database set aside")
+        finally:
+            box.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    text = "\n".join(report)
+    print(text)
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "update-container.txt").write_text(text + "\n\nlast qode update output:\n" + said + "\n")
