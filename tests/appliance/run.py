@@ -516,7 +516,7 @@ class Box:
         check(status == 200 and state.get("waiting_count", state.get("waiting")) not in (0, None),
               f"public state: {status} {state}")
         status, ticket = self.client.guest("GET", f"/api/tickets/{self.first_ticket['id']}")
-        check(status == 200 and ticket["status"] == "waiting", f"guest status: {status} {ticket}")
+        check(status == 200 and ticket["status"].lower() == "waiting", f"guest status: {status} {ticket}")
         status, called = self.client.staff("POST", f"/api/queues/{self.queue}/call-next", self.host_token,
                                            {"counter": "2"}, headers={"Idempotency-Key": uuid.uuid4().hex})
         check(status == 200, f"call-next: {status} {called}")
@@ -597,14 +597,14 @@ class Box:
                     f" && echo held-by-appliance-test > {chip}/bank0/line{WRONG_PIN}/hog/name"
                     f" && echo input > {chip}/bank0/line{WRONG_PIN}/hog/direction && echo 1 > {chip}/live")
         self.set_env(f"/etc/qode/kiosk-{KIOSK}.env", {"QODE_KIOSK_BUTTON": f"gpio:{WRONG_PIN}"})
+        since = self.vm.ssh("date +%s").stdout.strip()
         self.vm.ssh(f"systemctl reset-failed {kiosk}; systemctl start {kiosk}", check_rc=False)
 
         def card_error():
             status, devices = self.client.staff("GET", f"/api/queues/{self.queue}/devices", self.host_token)
             kiosks = devices if isinstance(devices, list) else devices.get("devices", [])
             for d in kiosks:
-                text = json.dumps(d)
-                if f"{WRONG_PIN}" in text and ("gpio" in text.lower() or "GPIO" in text):
+                if f"gpio:{WRONG_PIN}" in (d.get("error") or ""):
                     return d
             return None
         device = wait_for("the GPIO error on the dashboard's kiosk card", card_error, 120, 3)
@@ -613,9 +613,11 @@ class Box:
         state = dict(line.split("=", 1) for line in show.split())
         check(state.get("NRestarts") == "0" and state.get("ExecMainStatus") == "78",
               f"the kiosk unit loops or did not exit 78: {state}")
-        journal = self.vm.ssh(f"journalctl -u {kiosk} -b --no-pager -o cat --since '-3min' | tail -n 3",
+        journal = self.vm.ssh(f"journalctl -u {kiosk} -b --no-pager -o cat --since @{since}",
                               check_rc=False).stdout.strip()
-        self.report.note(f"card: {json.dumps(device)[:300]}; unit {state}; journal: {journal[:300]}")
+        lines = [line for line in journal.splitlines() if line.startswith("qode kiosk: ")]
+        check(len(lines) == 1, f"expected one 'qode kiosk: ' line in the journal, got: {journal}")
+        self.report.note(f"dashboard card error: {device['error']!r}; unit {state}; journal: {lines[0]!r}")
         self.set_env(f"/etc/qode/kiosk-{KIOSK}.env", {"QODE_KIOSK_BUTTON": f"gpio:{PIN}"})
         self.vm.ssh(f"systemctl restart {kiosk}")
         wait_for("the kiosk back on the right pin", self._kiosk_connected, 180, 3)
@@ -624,9 +626,8 @@ class Box:
         wheel, new = broken_wheel(self.work, self.log)
         self.vm.put([wheel], "/root/broken")
         # the wheelhouse is already on the box; `qode update` installs from it alone.
-        env = "QODE_WHEELHOUSE=/root/wheelhouse PIP_NO_INDEX=1 PIP_FIND_LINKS=/root/wheelhouse"
-        done = self.vm.ssh(f"{env} qode update /root/broken/{wheel.name}", timeout=self.args.install_timeout,
-                           check_rc=False)
+        done = self.vm.ssh(f"qode update --wheelhouse /root/wheelhouse /root/broken/{wheel.name}",
+                           timeout=self.args.install_timeout, check_rc=False)
         (self.work / "update.out").write_text(done.stdout + done.stderr)
         check(done.returncode != 0, f"`qode update` to a broken wheel exited 0: {done.stdout[-800:]}")
         health = wait_for("/healthz after the rollback", lambda: self.healthz(), 120, 3)
