@@ -540,6 +540,9 @@ class Box:
         except StepFailed as exc:
             raise StepFailed(f"{exc}; OCR saw: {seen[-1] if seen else ''}") from None
         shutil.copy(self.work / "tv.ppm", self.work / "tv-called.ppm")
+        with contextlib.suppress(ImportError):  # Pillow comes with the venv (python-escpos needs it)
+            from PIL import Image
+            Image.open(self.work / "tv-called.ppm").save(self.work / "tv-called.png")
         self.report.note(f"{self.called} read by tesseract from a QMP screendump of gpu0 after "
                          f"{time.monotonic() - start:.0f}s ({len(seen)} screendumps)")
 
@@ -574,7 +577,8 @@ class Box:
         self.vm.kill()
         time.sleep(2)  # bytes already in the socket still arrive
         printed = self.printer.numbers()[before:]
-        self.report.note(f"QEMU killed (SIGKILL) after {len(printed)} tickets of the burst were printed")
+        self.report.note(f"QEMU killed (SIGKILL) after {len(printed)} tickets of the burst were printed "
+                         f"({', '.join(printed)})")
         self.vm.start()
         self.vm.wait_ssh(self.args.boot_timeout)
         self.wait_units(["qode.service"], self.args.units_timeout)
@@ -660,6 +664,11 @@ def main(argv=None) -> int:
     report = Report(log)
     box = Box(work, report, log, args)
     print(f"Qode appliance test: files in {work}", flush=True)
+    qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True).stdout
+    machine = (f"host: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the start, "
+               f"{qemu.splitlines()[0] if qemu else 'no qemu'}")
+    print(machine, flush=True)
+    log.write(machine + "\n")
     try:
         steps = [
             ("0 host: wheel + wheelhouse", box.prepare_host),
@@ -689,7 +698,7 @@ def main(argv=None) -> int:
         if box.vm is not None:
             box.vm.kill()
         box.printer.stop()
-        text = report.render()
+        text = machine + "\n" + report.render()
         print("\n" + text, flush=True)
         (work / "report.txt").write_text(text + "\n")
         log.write("\n" + text + "\n")
