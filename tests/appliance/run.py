@@ -658,6 +658,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         sys.exit("run.py needs root (debootstrap, chroot, mkfs): sudo make appliance")
+    # A `timeout` or a closed terminal: stop like Ctrl-C, so QEMU and the printer are still killed.
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     work = args.work or Path(tempfile.mkdtemp(prefix="qode-appliance-"))
     work.mkdir(parents=True, exist_ok=True)
     log = open(work / "run.log", "a")
@@ -693,7 +699,7 @@ def main(argv=None) -> int:
                 break
     except KeyboardInterrupt:
         report.failed = True
-        report.rows.append(("interrupted", "FAIL", 0.0, "Ctrl-C"))
+        report.rows.append(("interrupted", "FAIL", 0.0, "Ctrl-C, SIGTERM or SIGHUP"))
     finally:
         if box.vm is not None:
             box.vm.kill()
