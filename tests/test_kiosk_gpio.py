@@ -170,3 +170,38 @@ def test_device_status_refuses_a_bad_error(box, error):
     after = door(box)
     assert (after["printer"], after["error"], after["status_at"]) == (
         before["printer"], before["error"], before["status_at"])  # nothing half-written
+
+
+# --- The lines for what needs a real chip (the appliance VM test runs them on gpio-sim) -----------
+
+
+def test_a_board_gpiozero_does_not_know(tmp_path):
+    """This machine is no Pi: with a chip present, gpiozero's lgpio factory refuses the board."""
+    from qode_kiosk import gpio
+
+    (tmp_path / "gpiochip0").write_text("")
+    with pytest.raises(gpio.GpioProblem) as got:
+        gpio.pin_factory("QODE_KIOSK_BUTTON=gpio:17", chips_glob=str(tmp_path / "gpiochip*"))
+    assert str(got.value).startswith("QODE_KIOSK_BUTTON=gpio:17: gpiozero cannot use this board's pins (")
+    assert str(got.value).endswith("it needs a Raspberry Pi") and "\n" not in str(got.value)
+
+
+@pytest.mark.parametrize("code, said", [
+    (-79, "GPIO 17 is in use by another program (GPIO busy)"),  # lgpio's LG_GPIO_BUSY
+    (-11, "GPIO 17 is in use by another program (GPIO already in use)"),
+    (-73, "GPIO 17 does not exist on this GPIO chip (bad GPIO number)"),
+    (-7, "GPIO 17 cannot be used (GPIO operation not permitted)"),
+])
+def test_what_lgpio_says_about_a_pin_becomes_one_line(code, said):
+    """lgpio's own errors (its error texts, raised as lgpio raises them) for a pin it cannot claim."""
+    import lgpio
+
+    from qode_kiosk import gpio
+
+    def claim(pin, pin_factory=None):
+        raise lgpio.error(lgpio.error_text(code))
+
+    with pytest.raises(gpio.GpioProblem) as got:
+        gpio.open_device("QODE_KIOSK_BUTTON=gpio:17", 17, claim, None)
+    assert str(got.value).startswith(f"QODE_KIOSK_BUTTON=gpio:17: {said}"), str(got.value)
+    assert len(str(got.value)) <= 200  # fits the server's `error` field whole

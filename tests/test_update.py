@@ -4,7 +4,10 @@ The slow test is the real thing, in the booted Debian bookworm container of test
 (systemd as PID 1, the real qode.service, installed by the real install.sh from this
 checkout): an update to a good wheel (another version, with one more migration) and then to
 a wheel whose server cannot start (a migration that fails after another one changed the
-database). The wheels are `pip wheel --no-deps` builds of patched copies of this tree.
+database), and to one that runs but never answers /healthz with 200 (the time limit). The
+wheels are `pip wheel --no-deps` builds of patched copies of this tree. On the way, the
+installed kiosk unit with a GPIO button on this chipless box shows the one-line stop under
+systemd: exit 78, no restart, the line on the host's kiosk card.
 
 The fast tests run the pieces that need no systemd: the wheel check, the switch of the
 link, the adoption of an older install's venv folder and the pruning of old venvs.
@@ -32,9 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # --- Wheels --------------------------------------------------------------------------------
 
 
-def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: str = "") -> Path:
+def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: str = "",
+                edits: dict[str, tuple[str, str]] | None = None) -> Path:
     """`pip wheel --no-deps` of this tree, or of a copy at another `version` with `migrations`
-    (Python source of extra @migration functions) appended to qode/migrations.py."""
+    (Python source of extra @migration functions) appended to qode/migrations.py and `edits`
+    ({path: (old, new)}, each `old` found exactly once) made."""
     src = work / f"src-{version or 'tree'}"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
@@ -52,6 +57,10 @@ def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: 
                                count=1))
         with open(src / "server/qode/migrations.py", "a") as fh:
             fh.write("\n\n# --- added by tests/test_update.py ---\n" + migrations)
+        for path, (old, new) in (edits or {}).items():
+            text = (src / path).read_text()
+            assert text.count(old) == 1, f"{path} no longer has {old!r}: adapt the test"
+            (src / path).write_text(text.replace(old, new))
     dest.mkdir(parents=True, exist_ok=True)
     before = set(dest.glob("qode-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), str(src)],
@@ -182,20 +191,28 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
 
     needs_container_tools()
     base = bookworm_rootfs()
+    plain = build_wheel(tmp_path / "wheels", tmp_path, "9.0.0")
     good = build_wheel(tmp_path / "wheels", tmp_path, "9.0.1", GOOD)
     bad = build_wheel(tmp_path / "wheels", tmp_path, "9.0.2", BAD)
+    # Starts (systemd counts it active: its watchdog takes any answer) but is never healthy.
+    sick = build_wheel(tmp_path / "wheels", tmp_path, "9.0.3", GOOD, edits={
+        "server/qode/api.py": ('200 if state == "ok" else 503', "503")})
     root = tmp_path / "root"
     run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=SLOW_TIMEOUT)
     report = []
     try:
         shutil.copytree(tmp_path / "wheels", root / "wheels")
+        # install.sh and its units, for a second run on the booted box (which has no checkout).
+        (root / "opt/qode-installer").mkdir(parents=True)
+        shutil.copy2(ROOT / "install.sh", root / "opt/qode-installer/install.sh")
+        shutil.copytree(ROOT / "systemd", root / "opt/qode-installer/systemd")
         # install.sh from this checkout, as on a Pi before its first boot; then the new wheels'
         # dependencies into a wheelhouse, because the booted container has no network.
         installed = subprocess.run(
             ["systemd-nspawn", "-D", str(root), "-q", "--register=no", "--keep-unit", "--pipe",
              f"--bind-ro={ROOT}:/opt/qode-src", *pip_passthrough(), "/bin/bash", "-c",
-             "/opt/qode-src/install.sh && /opt/qode/venv/bin/python -m pip download --quiet "
-             f"-d /wheels/house /wheels/{good.name}"],
+             "/opt/qode-src/install.sh --kiosk door && /opt/qode/venv/bin/python -m pip download --quiet "
+             f"-d /wheels/house '/wheels/{good.name}[kiosk]'"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SLOW_TIMEOUT)
         out = installed.stdout + installed.stderr
         offline = r"(?i)could not find a version|connection|resolve|ssl"
@@ -217,6 +234,50 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             queue = api(box, "POST", "/api/queues", admin, {"name": "Town hall", "prefix": "T"})
             ticket = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
 
+            # The kiosk unit with a GPIO button on a box without a GPIO chip (this container): one
+            # line in its journal, the same on the host's kiosk card, exit 78 and no restart.
+            assert py(box, "import gpiozero, lgpio; print('ok')").strip() == "ok"  # the kiosk extra
+            door = api(box, "POST", f"/api/queues/{queue['id']}/devices", queue["host_token"], {"name": "Door"})
+            box.sh("printf 'QODE_KIOSK_SERVER=http://127.0.0.1:8000\\nQODE_KIOSK_TOKEN=%s\\n"
+                   f"QODE_KIOSK_PRINTER=dummy\\nQODE_KIOSK_BUTTON=gpio:17\\n' {door['token']} "
+                   "> /etc/qode/kiosk-door.env")
+            since = int(box.sh("date +%s").strip())
+            box.sh("systemctl restart qode-kiosk@door.service")
+            deadline = time.monotonic() + 60
+            while (kiosk := box.show("qode-kiosk@door.service"))["ActiveState"] not in ("failed", "inactive"):
+                assert time.monotonic() < deadline, kiosk
+                time.sleep(0.5)
+            time.sleep(8)  # longer than RestartSec=5: a restart would have happened by now
+            kiosk = dict(box.show("qode-kiosk@door.service"),
+                         **dict(line.split("=", 1) for line in box.sh(
+                             "systemctl show qode-kiosk@door.service -p ExecMainStatus").splitlines()))
+            assert kiosk["ExecMainStatus"] == "78" and kiosk["NRestarts"] == "0", kiosk
+            assert kiosk["ActiveState"] == "failed", kiosk
+            journal = box.sh(f"journalctl -u qode-kiosk@door.service --since @{since} -o cat --no-pager")
+            own = [line for line in journal.splitlines()
+                   if not re.match(r"^(qode-kiosk@door\.service: |(Started|Starting|Stopped|Stopping|Failed) )",
+                                   line)]
+            assert len(own) == 1 and own[0].startswith("qode kiosk: QODE_KIOSK_BUTTON=gpio:17: this box has no "
+                                                       "GPIO chip"), journal
+            assert "Traceback" not in journal
+            cards = api(box, "GET", f"/api/queues/{queue['id']}/devices", queue["host_token"])["devices"]
+            assert [c["error"] for c in cards if c["id"] == door["id"]] == [own[0].removeprefix("qode kiosk: ")]
+            report.append(f"qode-kiosk@door with gpio:17 and no GPIO chip: exit 78, NRestarts 0, one journal "
+                          f"line, on the kiosk card: {own[0]!r}")
+
+            # 0. install.sh with a wheel on a box where Qode runs: it goes through `qode update`.
+            done = subprocess.run(
+                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
+                 f"{UPDATE_ENV} /opt/qode-installer/install.sh /wheels/{plain.name}"],
+                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            said = done.stdout + done.stderr
+            assert done.returncode == 0, said
+            assert "updating   the running Qode with qode update" in said
+            assert f"updated {__version__} -> 9.0.0" in said, said
+            assert healthz(box)["version"] == "9.0.0"
+            report.append(f"install.sh qode-9.0.0.whl on the running box: through qode update, {__version__} "
+                          "-> 9.0.0, /healthz 9.0.0")
+
             # 1. A good wheel: another version, one more migration.
             began = time.monotonic()
             done = subprocess.run(
@@ -226,15 +287,15 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             took = time.monotonic() - began
             said = done.stdout + done.stderr
             assert done.returncode == 0, said
-            assert f"updated {__version__} -> 9.0.1" in said
+            assert "updated 9.0.0 -> 9.0.1" in said
             assert healthz(box)["version"] == "9.0.1"
             assert "update_probe" in tables(box)  # its migration ran at start
             kept = api(box, "GET", f"/api/tickets/{ticket['id']}", queue["host_token"])
             assert kept["display_number"] == "T001"  # the data came along
             venvs = box.sh("ls /opt/qode/venvs").split()
-            assert len(venvs) == 2 and box.sh("readlink /opt/qode/venv").strip().endswith("-9.0.1"), venvs
+            assert len(venvs) == 3 and box.sh("readlink /opt/qode/venv").strip().endswith("-9.0.1"), venvs
             assert box.sh("ls /var/lib/qode/backups").split()  # the copy made before switching
-            report.append(f"update {__version__} -> 9.0.1: exit 0 in {took:.0f} s; /healthz 9.0.1; "
+            report.append(f"update 9.0.0 -> 9.0.1: exit 0 in {took:.0f} s; /healthz 9.0.1; "
                           "migration m900 ran (table update_probe); ticket T001 kept")
             # A ticket issued on 9.0.1, before the failed update: it must survive the rollback.
             later = api(box, "POST", f"/api/queues/{queue['id']}/tickets", queue["host_token"], {})
@@ -264,6 +325,22 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
             assert state["ActiveState"] == "active", state
             report.append(f"update 9.0.1 -> 9.0.2 (fails to start): exit 1 after {took:.0f} s; rolled back, "
                           "/healthz 9.0.1; table broken_probe gone, T002 kept; the failed database set aside")
+
+            # 3. A wheel that starts but never answers /healthz with 200: the time limit.
+            began = time.monotonic()
+            done = subprocess.run(
+                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
+                 f"{UPDATE_ENV.replace('=120', '=20')} qode update /wheels/{sick.name}"],
+                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            took = time.monotonic() - began
+            said = done.stdout + done.stderr
+            assert done.returncode == 1, said
+            assert "version 9.0.3 did not answer http://127.0.0.1:8000/healthz within 20 s" in said, said
+            assert "last: HTTP 503, version '9.0.3'" in said
+            assert healthz(box)["version"] == "9.0.1"
+            assert box.show("qode.service")["ActiveState"] == "active"
+            report.append(f"update 9.0.1 -> 9.0.3 (runs, /healthz 503): exit 1 after {took:.0f} s "
+                          "(QODE_UPDATE_HEALTH_TIMEOUT=20); rolled back, /healthz 9.0.1")
         finally:
             box.stop()
     finally:
@@ -273,3 +350,78 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "update-container.txt").write_text(text + "\n\nlast qode update output:\n" + said + "\n")
+
+
+# --- install.sh: the versioned venvs, under QODE_ROOT (real venvs, real pip) ---------------------
+
+
+def install_sh(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QODE_ROOT": str(root), "QODE_PYTHON": sys.executable}
+    env.pop("QODE_SKIP_VENV", None)
+    return subprocess.run([str(ROOT / "install.sh"), *args], capture_output=True, text=True, env=env,
+                          timeout=900)
+
+
+@pytest.mark.slow
+def test_install_sh_adopts_an_old_venv_folder_installs_beside_it_and_prunes(tmp_path):
+    """An install made before versioned venvs (/opt/qode/venv a folder) is moved, not lost; a
+    second run changes nothing; a new version goes beside the others and old ones are pruned."""
+    if shutil.which("systemctl") is None:
+        pytest.skip("systemctl is not installed (install.sh enables units with `systemctl --root`)")
+    if not (ROOT / "server/qode/static/index.html").exists():
+        pytest.skip("the pages are not built (make pages)")
+    from test_systemd import scratch_root, tree
+
+    root = scratch_root(tmp_path)
+    wheel = build_wheel(tmp_path / "dist", tmp_path)
+    newer = build_wheel(tmp_path / "dist", tmp_path, "9.9.9", GOOD)
+    legacy = root / "opt/qode/venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(legacy)], check=True, timeout=120)
+    (legacy / "marker").write_text("the old install\n")
+
+    first = install_sh(root, str(wheel))
+    said = first.stdout + first.stderr
+    offline = r"(?i)could not find a version|connection|resolve|ssl"
+    if first.returncode != 0 and re.search(offline, said):
+        pytest.skip(f"pip could not reach a package index: {said[-500:]}")
+    assert first.returncode == 0, said[-3000:]
+    link = os.readlink(legacy)
+    assert link.startswith("venvs/") and link.endswith(f"-{__version__}"), link
+    (adopted,) = (root / "opt/qode/venvs").glob("*-installed")
+    assert (adopted / "marker").read_text() == "the old install\n"  # moved, not deleted
+    assert "moved      /opt/qode/venv to /opt/qode/venvs/" in said
+    version = subprocess.run([str(legacy / "bin/qode"), "--version"], capture_output=True, text=True,
+                             timeout=60)
+    assert version.stdout.strip() == f"qode {__version__}"
+
+    before = tree(root)
+    second = install_sh(root, str(wheel))
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"unchanged  Qode {__version__} is already this version" in second.stdout
+    assert "(0 change(s))" in second.stdout and tree(root) == before
+
+    # Older environments pile up over the years: the running one, the previous one and the newest
+    # other stay (KEEP_OLD=2 besides the running one).
+    for name in ("20000101T000000Z-0.0.1", "20000102T000000Z-0.0.2"):
+        (root / "opt/qode/venvs" / name).mkdir()
+    previous = (root / "opt/qode" / link).resolve()
+    third = install_sh(root, str(newer))
+    assert third.returncode == 0, (third.stdout + third.stderr)[-3000:]
+    left = sorted(p.name for p in (root / "opt/qode/venvs").iterdir())
+    running = os.readlink(legacy).removeprefix("venvs/")
+    assert running.endswith("-9.9.9") and previous.name in left and running in left
+    assert len(left) == 3 and adopted.name in left, left  # the newest other: the adopted folder
+    assert "removed    /opt/qode/venvs/20000101T000000Z-0.0.1 (an older version)" in third.stdout
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda tmp: tmp / "missing.whl", "no such file"),
+    (lambda tmp: (tmp / "x.whl").write_text("not a zip") and tmp / "x.whl", "is not a wheel"),
+])
+def test_qode_update_refuses_a_bad_wheel_in_one_line(tmp_path, make, said):
+    from helpers import QODE
+
+    done = subprocess.run([QODE, "update", str(make(tmp_path))], capture_output=True, text=True, timeout=60)
+    assert done.returncode == update.REFUSED == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("qode update: not updated: ")
+    assert said in done.stderr and "Traceback" not in done.stderr

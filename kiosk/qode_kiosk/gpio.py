@@ -16,7 +16,7 @@ import os
 import warnings
 
 EX_CONFIG = 78  # sysexits.h: a configuration error; the unit does not restart on it
-FIX = "then: sudo systemctl restart qode-kiosk@NAME"
+FIX = "then restart the kiosk"
 
 
 class GpioProblem(Exception):
@@ -97,5 +97,5 @@ def open_device(setting: str, pin: int, make, factory):
 
 
 def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
+    text = " ".join(str(err).split()).strip("'\"") or type(err).__name__  # lgpio quotes its text
     return text[:120]

@@ -208,11 +208,16 @@ def start(unit: str = UNIT) -> None:
     systemctl("start", "--no-block", unit, check=True)
 
 
-def journal_tail(lines: int = 12) -> str:
-    done = subprocess.run(["journalctl", "-u", UNIT, "-n", str(lines), "--no-pager", "-o", "cat"],
+SYSTEMD_SAYS = re.compile(r"^(qode\.service: |(Started|Starting|Stopped|Stopping|Failed to start) )")
+
+
+def journal_tail(since: float, lines: int = 12) -> str:
+    """The new version's own last lines since `since` (epoch seconds), without systemd's."""
+    done = subprocess.run(["journalctl", "-u", UNIT, "--since", f"@{int(since)}", "--no-pager", "-o", "cat"],
                           capture_output=True, text=True, timeout=60)
-    return "\n".join(f"    {line}" for line in done.stdout.splitlines()
-                     if "token" not in line.lower())  # the admin token's setup link stays out
+    own = [line for line in done.stdout.splitlines()
+           if not SYSTEMD_SAYS.match(line) and "token" not in line.lower()]  # the setup link stays out
+    return "\n".join(f"    {line}" for line in own[-lines:])
 
 
 def own_like(path: Path, folder: Path) -> None:
@@ -236,7 +241,8 @@ def update(wheel: Path, data_dir: Path, timeout: int | None, wheelhouse: Path | 
         raise Refused("run it as root: sudo qode update " + str(wheel))
     if wheelhouse is not None and not wheelhouse.is_dir():
         raise Refused(f"QODE_WHEELHOUSE={wheelhouse} is not a folder")
-    OPT.mkdir(parents=True, exist_ok=True)
+    if not OPT.is_dir():
+        raise Refused(f"Qode is not installed here (no {OPT}): install it with install.sh first")
     with open(OPT / ".update.lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -276,12 +282,13 @@ def update(wheel: Path, data_dir: Path, timeout: int | None, wheelhouse: Path | 
             say(f"database copied to {copy}")
         switch(LINK, target)
         say(f"starting {new_version} (it migrates the database as it starts)")
+        started = time.time()
         try:
             start()
             wait_healthy(new_version, timeout)
         except (Failed, subprocess.CalledProcessError) as err:
             return roll_back(str(err), previous, old_version, target, new_version, copy, db_path, data_dir,
-                             timeout)
+                             timeout, started)
         for unit in ("qode-kiosk@*.service", "qode-display.service"):
             systemctl("try-restart", unit)
         gone = prune(VENVS, [target, previous])
@@ -291,11 +298,11 @@ def update(wheel: Path, data_dir: Path, timeout: int | None, wheelhouse: Path | 
 
 
 def roll_back(reason: str, previous: Path, old_version: str, target: Path, new_version: str,
-              copy: Path | None, db_path: Path, data_dir: Path, timeout: int | None) -> int:
+              copy: Path | None, db_path: Path, data_dir: Path, timeout: int | None, started: float) -> int:
     from . import backup
 
     say(f"{new_version} failed: {reason}")
-    tail = journal_tail()
+    tail = journal_tail(started)
     if tail:
         print(f"  its last words (journalctl -u {UNIT}):\n{tail}", flush=True)
     say(f"rolling back to {old_version}")

@@ -19,6 +19,10 @@ describe('kiosk states', () => {
     expect(kioskState(kiosk({ printer: 'on_fire' }))).toBe('unknown')
     expect(kioskLevel('unknown')).toBe('warning')
     expect(['paper_out', 'offline', 'error', 'disconnected'].map(kioskLevel)).toEqual(['problem', 'problem', 'problem', 'problem'])
+    // A kiosk that stopped over a setting (e.g. its GPIO pin) says so before anything else.
+    expect(kioskState(kiosk({ error: 'QODE_KIOSK_BUTTON=gpio:99: …', connected: false }))).toBe('stopped')
+    expect(kioskState(kiosk({ error: null }))).toBe('ready')
+    expect(kioskLevel('stopped')).toBe('problem')
   })
 
   it('announces trouble and its end, and nothing else', () => {
@@ -56,6 +60,17 @@ describe('DevicesPanel', () => {
     expect(within(region).getByRole('button', { name: 'Reprint: A1' })).toBeInTheDocument()
     // A ticket that has ended is not printed again.
     expect(within(region).queryByText('A2')).not.toBeInTheDocument()
+  })
+})
+
+describe('a stopped kiosk', () => {
+  it("shows the kiosk's own line on its card", () => {
+    const line = "QODE_KIOSK_BUTTON=gpio:17: this box has no GPIO chip (/dev/gpiochip* does not exist): use a Raspberry Pi, or set it to none"
+    render(<DevicesPanel devices={[kiosk({ error: line, connected: false })]} tickets={[]} now={Date.now()} busy={new Set()} onReprint={() => {}} />)
+    const card = screen.getByTestId('kiosk-k-1')
+    expect(within(card).getByText('Kiosk stopped — fix its settings, then restart it')).toBeInTheDocument()
+    expect(within(card).getByText(line)).toBeInTheDocument()
+    expect(card.dataset.level).toBe('problem')
   })
 })
 
