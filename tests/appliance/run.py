@@ -9,7 +9,7 @@ the host (guest /dev/ttyS1), read and call from the host through forwarded ports
 screendump, reboot, cut the power during a burst of presses, a wrong GPIO pin, and an update to a
 wheel that cannot start (rolled back). It prints a report with each step's time and PASS/FAIL and
 exits non-zero on a failure. Every wait is bounded; QEMU and the fake printer are killed by PID at
-the end whatever happens. Not collected by pytest (no test_ prefix): it needs root and ~15 minutes.
+the end whatever happens. Not collected by pytest (no test_ prefix): it needs root and ~25 minutes.
 """
 
 from __future__ import annotations
