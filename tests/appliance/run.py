@@ -538,7 +538,12 @@ class Box:
         try:
             wait_for(f"{self.called} on the TV (OCR of the screendump)", shows_number, self.args.tv_timeout, 10)
         except StepFailed as exc:
-            raise StepFailed(f"{exc}; OCR saw: {seen[-1] if seen else ''}") from None
+            # What the screen's unit was doing, for the report's reader (the VM is gone afterwards).
+            diag = self.vm.ssh("systemctl status qode-display --no-pager -l; journalctl -u qode-display -b"
+                               " --no-pager -o short-monotonic | tail -n 60; ps aux --sort=-%cpu | head -n 15",
+                               check_rc=False, timeout=120)
+            (self.work / "tv-diagnostics.txt").write_text(diag.stdout + diag.stderr)
+            raise StepFailed(f"{exc}; OCR saw: {seen[-1] if seen else ''} (see tv-diagnostics.txt)") from None
         shutil.copy(self.work / "tv.ppm", self.work / "tv-called.ppm")
         with contextlib.suppress(ImportError):  # Pillow comes with the venv (python-escpos needs it)
             from PIL import Image
