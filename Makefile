@@ -11,7 +11,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
 PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test check lint bench install clean pages system-packages privileges
+.PHONY: run test check lint bench install clean pages system-packages privileges appliance appliance-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,20 @@ privileges:
 		echo "      user with passwordless sudo (README, \"The two commands\")." >&2; \
 		exit 1; \
 	fi
+
+# The whole-box acceptance test (tests/appliance/run.py, docs/appliance.md): a Debian 12 image
+# built with debootstrap (cached in /var/cache/qode-appliance), booted under QEMU, installed with
+# install.sh and driven from outside. Needs root (debootstrap, chroot, mkfs); not part of `make test`.
+APPLIANCE_DEBS := qemu-system-x86 qemu-utils debootstrap tesseract-ocr tesseract-ocr-eng openssh-client e2fsprogs
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+appliance-deps:
+	@command -v apt-get >/dev/null || { echo "make appliance needs Debian's apt-get (qemu, debootstrap, tesseract)"; exit 1; }
+	@command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null && command -v debootstrap >/dev/null && \
+		command -v tesseract >/dev/null && command -v ssh >/dev/null || ($(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APPLIANCE_DEBS))
+
+appliance: $(STAMP) $(PAGES) appliance-deps
+	$(SUDO) $(BIN)/python tests/appliance/run.py $(APPLIANCE_ARGS)
 
 install: $(STAMP) $(PAGES)
 
