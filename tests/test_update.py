@@ -179,6 +179,18 @@ def api(box, method: str, path: str, token: str, body: dict | None = None) -> di
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("serial")
+def in_box(box, script: str) -> tuple[subprocess.CompletedProcess, float]:
+    """A shell command as root inside the booted container, and how long it took."""
+    from test_watchdog import SLOW_TIMEOUT
+
+    from helpers import privileged
+
+    began = time.monotonic()
+    done = subprocess.run(privileged(["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c", script]),
+                          capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+    return done, time.monotonic() - began
+
+
 def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_container(tmp_path):
     from test_watchdog import (
         SLOW_TIMEOUT,
@@ -269,10 +281,7 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
                           f"line, on the kiosk card: {own[0]!r}")
 
             # 0. install.sh with a wheel on a box where Qode runs: it goes through `qode update`.
-            done = subprocess.run(privileged(
-                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV} /opt/qode-installer/install.sh /wheels/{plain.name}"]),
-                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
+            done, _ = in_box(box, f"{UPDATE_ENV} /opt/qode-installer/install.sh /wheels/{plain.name}")
             said = done.stdout + done.stderr
             assert done.returncode == 0, said
             assert "updating   the running Qode with qode update" in said
@@ -282,12 +291,7 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
                           "-> 9.0.0, /healthz 9.0.0")
 
             # 1. A good wheel: another version, one more migration.
-            began = time.monotonic()
-            done = subprocess.run(privileged(
-                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV} qode update /wheels/{good.name}"]),
-                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
-            took = time.monotonic() - began
+            done, took = in_box(box, f"{UPDATE_ENV} qode update /wheels/{good.name}")
             said = done.stdout + done.stderr
             assert done.returncode == 0, said
             assert "updated 9.0.0 -> 9.0.1" in said
@@ -305,12 +309,7 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
 
             # 2. A wheel whose server cannot start: its second migration fails after its first
             # one changed the database.
-            began = time.monotonic()
-            done = subprocess.run(privileged(
-                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV} qode update /wheels/{bad.name}"]),
-                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
-            took = time.monotonic() - began
+            done, took = in_box(box, f"{UPDATE_ENV} qode update /wheels/{bad.name}")
             said = done.stdout + done.stderr
             assert done.returncode == 1, said
             assert "Rolled back: 9.0.1 serves again" in done.stderr, said
@@ -330,12 +329,7 @@ def test_update_to_a_good_wheel_then_a_failed_one_rolls_back_in_a_booted_contain
                           "/healthz 9.0.1; table broken_probe gone, T002 kept; the failed database set aside")
 
             # 3. A wheel that starts but never answers /healthz with 200: the time limit.
-            began = time.monotonic()
-            done = subprocess.run(privileged(
-                ["nsenter", "-t", str(box.leader), "-a", "/bin/sh", "-c",
-                 f"{UPDATE_ENV.replace('=120', '=20')} qode update /wheels/{sick.name}"]),
-                capture_output=True, text=True, timeout=SLOW_TIMEOUT)
-            took = time.monotonic() - began
+            done, took = in_box(box, f"{UPDATE_ENV.replace('=120', '=20')} qode update /wheels/{sick.name}")
             said = done.stdout + done.stderr
             assert done.returncode == 1, said
             assert "version 9.0.3 did not answer http://127.0.0.1:8000/healthz within 20 s" in said, said
