@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import tempfile
@@ -322,9 +323,16 @@ def build_wheel(tree: Path, out: Path, log) -> Path:
 
 def copy_tree(dest: Path) -> Path:
     """The checkout's files that go into a wheel (not .git, node_modules, venvs)."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "node_modules", "frontend", "test-artifacts", "instance",
-                                    "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-                                    ".ruff_cache", ".hypothesis")
+    by_name = shutil.ignore_patterns(".git", ".venv", "node_modules", "frontend", "test-artifacts", "instance",
+                                     "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+                                     ".ruff_cache", ".hypothesis")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        # Only files, folders and links: a pipe or socket some tool left in the checkout cannot be copied.
+        special = {n for n in names if not any(test(os.lstat(os.path.join(folder, n)).st_mode)
+                                               for test in (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK))}
+        return by_name(folder, names) | special
+
     shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
     return dest
 
