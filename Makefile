@@ -13,10 +13,10 @@ PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/
 
 .PHONY: run test check lint bench install clean pages system-packages privileges appliance appliance-deps
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml bench/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test]" -e ./bench
 	touch $(STAMP)
 
 $(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
@@ -97,20 +97,20 @@ run: $(STAMP) $(PAGES)
 # machine to themselves run one after another in one worker (tests/conftest.py, "serial").
 PYTEST_WORKERS ?= auto
 test: $(STAMP) $(PAGES) system-packages privileges
-	$(BIN)/ruff check server kiosk tests
+	$(BIN)/ruff check server kiosk common bench tests
 	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The quick loop: lint, the page tests and the pytest tests that start no server and no browser
 # (under 2 minutes on 2 cores). Needs no system packages.
 check: $(STAMP) $(PAGES)
-	$(BIN)/ruff check server kiosk tests
+	$(BIN)/ruff check server kiosk common bench tests
 	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest -q -m "not server and not slow" -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check server kiosk tests
-	$(BIN)/ruff format --check server kiosk tests
+	$(BIN)/ruff check server kiosk common bench tests
+	$(BIN)/ruff format --check server kiosk common bench tests
 
 bench: $(STAMP)
 	$(BIN)/qode bench issue
