@@ -170,31 +170,15 @@ def admin(token: str = ADMIN_TOKEN) -> dict:
 
 
 def ws_client_class():
-    """simple-websocket's Client, fixed for frames that arrive with the handshake answer.
+    """The WebSocket client the tests use: qode_common.websocket.Client (wsproto's public API).
 
-    Its handshake takes only the first event (the 101) from what one recv() returned; a frame
-    that came in the same read (the server sends its snapshot right after the 101) stays in
-    wsproto's buffer until more bytes arrive, up to a ping 25 s later. Browsers have no such
-    gap. This subclass hands those frames on at once.
+    Frames that arrive with the handshake's 101 (the snapshot, or the close of a refused socket)
+    are handed on at once, as a browser does; a refused socket connects, and its `receive()`
+    raises ConnectionClosed with the close code.
     """
-    from simple_websocket import Client, ConnectionClosed
-    from wsproto.connection import ConnectionState
+    from qode_common.websocket import Client
 
-    class WsClient(Client):
-        def handshake(self):
-            super().handshake()
-            if not self._handle_events():  # frames already received, e.g. the snapshot
-                # A close came with the 101 (a refused socket): keep its code and let the reader
-                # thread see the socket end, so receive() raises ConnectionClosed(code) rather
-                # than the constructor failing to connect.
-                self.connected = True
-
-        def send(self, data):
-            if self.ws.state is not ConnectionState.OPEN:
-                raise ConnectionClosed(self.close_reason, self.close_message)
-            super().send(data)
-
-    return WsClient
+    return Client
 
 
 class KioskProcess:

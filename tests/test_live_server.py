@@ -7,7 +7,8 @@ import time
 
 import pytest
 import requests
-from simple_websocket import ConnectionClosed
+
+from qode_common.websocket import ConnectionClosed
 
 from helpers import admin, ws_client_class
 

@@ -575,14 +575,14 @@ class Kiosk:
         Pings every 25 s: a socket whose pong does not come back (a Wi-Fi access point that
         rebooted) is closed and opened again, so no job waits on a dead connection.
         """
-        from simple_websocket import ConnectionClosed
+        from qode_common.websocket import Client, ConnectionClosed
 
         delay = 1.0
         url = self.config.server.replace("http", "ws", 1) + f"/ws/devices/{self.device['id']}"
         while not self.stopping.is_set():
             opened = time.monotonic()
             try:
-                self._socket = ws = _ws_client().connect(url, ping_interval=PING_SECONDS)
+                self._socket = ws = Client.connect(url, ping_interval=PING_SECONDS)
                 ws.send(json.dumps({"type": "auth", "token": self.config.token}))
                 while not self.stopping.is_set():
                     message = ws.receive(timeout=PING_SECONDS * 2)
@@ -624,19 +624,6 @@ class Kiosk:
         for job in jobs:
             if isinstance(job, dict) and isinstance(job.get("id"), str):
                 self._jobs.put((job, received))
-
-
-def _ws_client():
-    """simple-websocket's client, handing on frames that arrive together with the handshake."""
-    from simple_websocket import Client
-
-    class DeviceClient(Client):
-        def handshake(self):
-            super().handshake()
-            if not self._handle_events():
-                self.connected = True  # a close came with the 101: let the reader see the end
-
-    return DeviceClient
 
 
 def _loopback(host: str) -> bool:

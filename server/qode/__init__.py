@@ -60,14 +60,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
 
-    # Live sockets: simple-websocket pings every 25 s and caps inbound messages.
-    app.config["SOCK_SERVER_OPTIONS"] = {
-        "ping_interval": 25,
-        "max_message_size": settings["WS_MAX_MESSAGE"],
-    }
-    sockets.sock.init_app(app)
+    # Live sockets (qode_common.websocket): pinged every 25 s, inbound messages capped at
+    # QODE_WS_MAX_MESSAGE; each broadcast is framed once for all its sockets.
     app.register_blueprint(sockets.bp)
-    feed = live.Feed(db, live.Hub(encode=live.frame), settings["LIVE_WINDOW_MS"] / 1000)
+    from qode_common.websocket import frame_encoder
+
+    feed = live.Feed(db, live.Hub(encode=frame_encoder()), settings["LIVE_WINDOW_MS"] / 1000)
     feed.print_max_age = settings["PRINT_JOB_MAX_AGE"]
     from . import sync
 

@@ -98,28 +98,11 @@ class Client:
             self._draining = False
 
 
-def frame(text: str) -> bytes:
-    """`text` as one unmasked, uncompressed WebSocket text frame (server to client).
-
-    Built once per broadcast and shared by every socket of the channel, instead of
-    framing (and possibly compressing) the same message once per client.
-    """
-    payload = text.encode()
-    size = len(payload)
-    if size < 126:
-        head = bytes((0x81, size))
-    elif size < 65536:
-        head = bytes((0x81, 126)) + size.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + size.to_bytes(8, "big")
-    return head + payload
-
-
 class Hub:
     """Channels of clients, guarded by one lock; unregistering is always safe to repeat.
 
-    `encode` turns a message's JSON text into what the clients' `send` takes (the sockets
-    use `frame`).
+    `encode` turns a message's JSON text into what the clients' `send` takes (the sockets use
+    qode_common.websocket.frame_encoder(): one frame per broadcast, shared by every socket).
     """
 
     def __init__(self, queue_limit: int = 64, encode: Callable[[str], object] = lambda text: text):

@@ -28,6 +28,8 @@ from gunicorn.http.body import LengthReader
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.ggevent import GeventWorker
 
+from qode_common.websocket import SOCKET_TAKEN
+
 from . import budgets as budgets_mod
 from . import watchdog
 
@@ -292,6 +294,13 @@ class Worker(GeventWorker):
         rest = body.buf.getvalue()
         body.buf = io.BytesIO()
         body.buf.write(data + rest)
+
+    def is_already_handled(self, respiter):
+        """gunicorn's hook for an app that took the connection over: a live socket's request ends
+        with SOCKET_TAKEN (sockets.route); no HTTP answer follows and the connection is closed."""
+        if respiter is SOCKET_TAKEN:
+            raise StopIteration("a live socket ended")
+        return super().is_already_handled(respiter)
 
     def handle_error(self, req, client, addr, exc):
         if isinstance(exc, RequestTimeout):

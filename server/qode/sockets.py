@@ -1,100 +1,91 @@
 """The WebSocket routes: /ws/queues/{id} (public), /ws/tickets/{id} (holder), /ws/host/{id}
 and /ws/devices/{id} (kiosks and displays). The protocol is in docs/live.md.
 
-flask-sock gives bare sockets; the registry and the fan-out are `live.Hub`.
-Every frame goes out as one complete `sendall` under a per-socket lock, pings
-included, because simple-websocket's plain `send()` can cut large frames
-under gevent.
+The transport is qode_common.websocket (wsproto's public API, our own socket handling): every
+frame goes out as one complete `sendall` under a per-socket lock, pings included. The registry
+and the fan-out are `live.Hub`. `route` below turns a view into a socket route: it answers the
+upgrade, runs the view, and ends the request so that gunicorn writes no HTTP answer after it and
+closes the connection (serving.Worker.is_already_handled).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import socket
-import threading
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, request
-from flask_sock import Sock
-from simple_websocket import ConnectionClosed
+from flask import Blueprint, Response, current_app, request
+
+from qode_common import websocket
+from qode_common.websocket import ConnectionClosed
 
 from . import api, auth, budgets, printing, queues, tickets, tls
-from .errors import NotFound
+from .errors import NotFound, QodeError
 
 bp = Blueprint("sockets", __name__)
-sock = Sock()
 
 # Close codes (4000-4999 are the application's own).
 BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY = 4400, 4401, 4403, 4404, 4429
 UNSUPPORTED, TRY_AGAIN_LATER = 1003, 1013
 HTTPS_REQUIRED = 4426  # a staff socket over plain http (QODE_STAFF_HTTPS)
 AUTH_TIMEOUT = 5.0
+PING_SECONDS = 25  # the server pings each socket this often; a pong missing by the next ping closes it
 
 
-class LockedSocket:
-    """The raw socket, with every send a complete sendall under one lock.
+class NotWebSocket(QodeError):
+    status = 400
+    code = "websocket_required"
 
-    `send_now` is the live hub's fast path: one non-blocking write to the OS socket
-    under gevent. What the kernel does not take is kept in `_pending` and goes out,
-    under the lock, before the next frame, so a frame is never cut by another.
+
+class NoSocketServer(QodeError):
+    status = 501
+    code = "live_sockets_unavailable"
+
+
+class SocketEnded(Response):
+    """What a socket route returns once its socket has ended: called as a WSGI answer, it gives
+    `websocket.SOCKET_TAKEN`, on which our gunicorn worker closes the connection and writes
+    nothing more (serving.Worker.is_already_handled)."""
+
+    def __call__(self, environ, start_response):
+        return websocket.SOCKET_TAKEN
+
+
+def route(rule: str):
+    """`view(ws, **url_values)` as the WebSocket route `rule` on the blueprint.
+
+    A request that is not a WebSocket upgrade gets 400 (JSON) and never reaches the view.
     """
-
-    def __init__(self, raw):
-        self._raw = raw
-        self._lock = threading.Lock()
-        self._pending = b""
-        os_sock = getattr(raw, "_sock", None)  # gevent keeps the real, non-blocking socket here
-        self._os = os_sock if os_sock is not None and os_sock.gettimeout() == 0.0 else None
-
-    def send(self, data: bytes) -> int:
-        with self._lock:
-            if self._pending:
-                self._raw.sendall(self._pending)
-                self._pending = b""
-            if data:
-                self._raw.sendall(data)
-        return len(data)
-
-    def send_now(self, data: bytes) -> int | None:
-        """Write without waiting: the bytes left for the sender to flush, or None if untouched."""
-        if self._os is None or self._pending or not self._lock.acquire(blocking=False):
-            return None
-        try:
+    def decorator(view: Callable) -> Callable:
+        @bp.route(rule, endpoint=view.__name__, websocket=True)  # werkzeug: upgrade requests only
+        @functools.wraps(view)
+        def endpoint(**values):
             try:
-                sent = self._os.send(data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            self._pending = data[sent:]
-            return len(self._pending)
-        finally:
-            self._lock.release()
+                conn, _ = websocket.server_handshake(request.environ)
+            except websocket.RemoteProtocolError:
+                raise NotWebSocket("this address is a WebSocket: open it with a WebSocket upgrade "
+                                   "(docs/live.md)") from None
+            if "gunicorn.socket" not in request.environ:
+                raise NoSocketServer("live sockets need `qode serve`")
+            ws = websocket.ServerWebSocket.accept(request.environ, conn, ping_interval=PING_SECONDS,
+                                                  max_message_size=current_app.config["WS_MAX_MESSAGE"])
+            try:
+                view(ws, **values)
+            except ConnectionClosed:
+                pass
+            finally:
+                ws.close()  # the close handshake, unless the view or the peer closed already
+            return SocketEnded()
 
-    sendall = send
+        return endpoint
 
-    def abort(self) -> None:
-        """Wake anything blocked on this socket (a slow client being dropped)."""
-        try:
-            self._raw.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def __getattr__(self, name):
-        return getattr(self._raw, name)
-
-
-def _send_text(ws, text: str) -> None:
-    from wsproto.events import TextMessage
-
-    ws.sock.send(ws.ws.send(TextMessage(data=text)))
+    return decorator
 
 
 def _close(ws, code: int, reason: str) -> None:
     if code in (UNAUTHORIZED, FORBIDDEN):
         api.count_auth_failure()  # failed credentials count the same as over HTTP
-    try:
-        ws.close(reason=code, message=reason)
-    except ConnectionClosed:
-        pass
+    ws.close(code, reason)
 
 
 def _live():
@@ -116,18 +107,14 @@ def _serve(ws, channel: str, first: dict, on_change: Callable[[], None] | None =
     `on_change` runs once the socket is registered and again once it is gone.
     """
     live = _live()
-    wire = LockedSocket(ws.sock)
-    ws.sock = wire
-    client = live.hub.join(channel, wire.send, on_close=wire.abort, send_now=wire.send_now)
+    client = live.hub.join(channel, ws.send_frame, on_close=ws.abort, send_now=ws.send_now)
     client.floor = first["seq"]
     if on_change:
         on_change()
     try:
-        _send_text(ws, json.dumps(first, separators=(",", ":")))
+        ws.send(json.dumps(first, separators=(",", ":")))
         while True:
             message = ws.receive()
-            if message is None:
-                continue
             if isinstance(message, bytes):
                 _close(ws, UNSUPPORTED, "binary frames are not accepted")
                 return
@@ -170,7 +157,7 @@ def _run(ws, kind: str, queue_id: str, channel: str, ticket_id: str | None = Non
     conn = budgets.current()
     if conn is not None:
         conn.leave_http()  # a live socket from here on, not an HTTP request
-        ws.sock.settimeout(None)  # its idle limit is the ping, not QODE_RESPONSE_TIMEOUT
+        ws.socket.settimeout(None)  # its idle limit is the ping, not QODE_RESPONSE_TIMEOUT
     try:
         first = _first(ws, kind, queue_id, ticket_id)
         if first is not None:
@@ -203,14 +190,14 @@ def _find(ws, what: str, raw_id: str, load):
         return None
 
 
-@sock.route("/ws/queues/<queue_id>", bp=bp)
+@route("/ws/queues/<queue_id>")
 def queue_feed(ws, queue_id):
     queue = _find(ws, "queue", queue_id, queues.get)
     if queue is not None:
         _run(ws, "queue", queue["id"], f"queue:{queue['id']}")
 
 
-@sock.route("/ws/tickets/<ticket_id>", bp=bp)
+@route("/ws/tickets/<ticket_id>")
 def ticket_feed(ws, ticket_id):
     ticket = _find(ws, "ticket", ticket_id, tickets.get)
     if ticket is not None:
@@ -243,7 +230,7 @@ def _first_message_token(ws) -> str | None:
     return token
 
 
-@sock.route("/ws/host/<queue_id>", bp=bp)
+@route("/ws/host/<queue_id>")
 def host_feed(ws, queue_id):
     db = current_app.extensions["qode_db"]
     queue = _find(ws, "queue", queue_id, queues.get)
@@ -263,7 +250,7 @@ def host_feed(ws, queue_id):
     _run(ws, "host", queue_id, f"host:{queue_id}")
 
 
-@sock.route("/ws/devices/<device_id>", bp=bp)
+@route("/ws/devices/<device_id>")
 def device_feed(ws, device_id):
     db = current_app.extensions["qode_db"]
     device = _find(ws, "device", device_id, queues.get_device)
