@@ -91,16 +91,27 @@ def test_slow_client_is_dropped_and_never_stalls_the_others():
     assert result["slowest_ms"] < 100, f"a broadcast took {result['slowest_ms']:.1f} ms"
 
 
-def test_frame_matches_wsproto():
-    from wsproto.connection import Connection, ConnectionType
-    from wsproto.events import TextMessage
+def test_shared_frame_is_what_a_server_connection_sends():
+    """One broadcast's frame (framed once, sent to every socket) is byte for byte what a server
+    connection that did a real handshake with a client sends, and the client reads it back whole."""
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, Request, TextMessage
 
-    from qode.live import frame
+    from qode_common.websocket import frame_encoder
 
+    client, server = WSConnection(ConnectionType.CLIENT), WSConnection(ConnectionType.SERVER)
+    server.receive_data(client.send(Request(host="box", target="/ws/queues/x")))
+    assert any(isinstance(event, Request) for event in server.events())
+    client.receive_data(server.send(AcceptConnection()))
+    assert any(isinstance(event, AcceptConnection) for event in client.events())
+    frame = frame_encoder()
     for size in (0, 5, 125, 126, 65535, 65536, 70000):
         text = "é" * (size // 2) + "x" * (size % 2)
-        reference = Connection(ConnectionType.SERVER).send(TextMessage(data=text))
-        assert frame(text) == reference
+        data = frame(text)
+        assert data == server.send(TextMessage(data=text))
+        client.receive_data(data)
+        received = "".join(event.data for event in client.events())
+        assert received == text
 
 
 FAST_PATH_SCENARIO = """
@@ -108,18 +119,20 @@ from gevent import monkey
 monkey.patch_all()
 import json, socket, time
 import gevent
-from qode.live import Hub, frame
-from qode.sockets import LockedSocket
+from wsproto.events import Ping
+from qode.live import Hub
+from qode_common.websocket import WebSocket, frame_encoder, open_server_connection
 
+frame = frame_encoder()
 hub = Hub(queue_limit=8, encode=frame)
 pairs, wires, clients = [], [], []
 for n in range(3):
     server, peer = socket.socketpair()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    wire = LockedSocket(server)
+    wire = WebSocket(server, open_server_connection())
     pairs.append(peer)
     wires.append(wire)
-    clients.append(hub.join("q", wire.send, on_close=wire.abort, send_now=wire.send_now))
+    clients.append(hub.join("q", wire.send_frame, on_close=wire.abort, send_now=wire.send_now))
 
 got = [bytearray(), bytearray()]
 def read(n):  # peers 0 and 1 read; peer 2 never does
@@ -140,7 +153,7 @@ for seq in range(40):
     slowest = max(slowest, time.perf_counter() - started)
     sent.append(frame(json.dumps(message, separators=(",", ":"))))
     if seq == 5:
-        wires[0].send(b"\\x89\\x00")  # a ping mid-stream, as simple-websocket sends them
+        wires[0].send_event(Ping())  # a ping mid-stream, as the server sends them
         sent.append(b"\\x89\\x00")
     gevent.sleep(0.001)
 expected = b"".join(sent)

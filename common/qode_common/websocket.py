@@ -51,7 +51,7 @@ from wsproto.events import (
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 __all__ = ["SOCKET_TAKEN", "Client", "ConnectionClosed", "HandshakeError", "RemoteProtocolError",
-           "ServerWebSocket", "WebSocket", "frame_encoder", "server_handshake"]
+           "ServerWebSocket", "WebSocket", "frame_encoder", "open_server_connection", "server_handshake"]
 
 NORMAL, POLICY_VIOLATION, TOO_BIG = 1000, 1008, 1009
 NO_STATUS, ABNORMAL = 1005, 1006
@@ -341,14 +341,9 @@ class ServerWebSocket(WebSocket):
         return cls(sock, conn, ping_interval, max_message_size)
 
 
-def frame_encoder() -> Callable[[str], bytes]:
-    """A function that frames a text as one server-to-client frame: the bytes every server
-    connection of this module would send for it (unmasked, no extension), so one broadcast is
-    framed once and the same bytes go to every socket (`WebSocket.send_frame`).
-
-    It is a server `WSConnection` that has accepted a handshake of its own; its `send()` is the
-    framing (wsproto's public API).
-    """
+def open_server_connection() -> WSConnection:
+    """A server `WSConnection` past a handshake of its own (no peer): its `send()` frames what
+    any server connection of this module would send, so it can frame for all of them."""
     key = base64.b64encode(os.urandom(16)).decode()
     conn = WSConnection(ConnectionType.SERVER)
     conn.receive_data((f"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -356,6 +351,15 @@ def frame_encoder() -> Callable[[str], bytes]:
     for _ in conn.events():
         pass
     conn.send(AcceptConnection())
+    return conn
+
+
+def frame_encoder() -> Callable[[str], bytes]:
+    """A function that frames a text as one server-to-client frame: the bytes every server
+    connection of this module sends for it (unmasked, no extension), so a broadcast is framed
+    once and the same bytes go to every socket (`WebSocket.send_frame`). The framing is a
+    wsproto connection's `send()` (wsproto's public API)."""
+    conn = open_server_connection()
     lock = threading.Lock()
 
     def encode(text: str) -> bytes:
