@@ -90,7 +90,7 @@ def private_uses(source: str, filename: str, own: set[str]) -> list[str]:
     found = [f"{filename}:{source.count(chr(10), 0, match.start()) + 1}: {why}"
              for pattern, why in KNOWN_BAD for match in pattern.finditer(source)]
     tree = ast.parse(source, filename)
-    stdlib_names: set[str] = set()  # names bound to standard-library modules (sys._getframe is not ours to judge)
+    stdlib_names: set[str] = set()  # names bound to standard-library modules (not third-party)
     third_party_names: set[str] = set()  # names imported from third-party modules
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -128,8 +128,8 @@ def private_uses(source: str, filename: str, own: set[str]) -> list[str]:
             # is the library's unless our code defines `_x`.
             bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", None) for b in node.bases}
             self_is_foreign = bool(bases & third_party_names) or any(
-                isinstance(b, ast.Attribute) and isinstance(b.value, ast.Name) and b.value.id in third_party_names
-                for b in node.bases)
+                isinstance(b, ast.Attribute) and isinstance(b.value, ast.Name)
+                and b.value.id in third_party_names for b in node.bases)
         if isinstance(node, ast.Attribute):
             judge(node.value, node.attr, node.lineno, self_is_foreign)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)

@@ -8,9 +8,10 @@ One run measures, against real servers on 127.0.0.1:
    the LAST client has received an update whose `state.now_serving` shows that call.
    Measured on a `qode serve` at the default `QODE_LIVE_WINDOW_MS` and on a second start
    with the window set low, so the window's share of the delay is visible.
-2. **A bare reference**: the same gunicorn/gevent worker serving a minimal flask-sock app
-   (one route keeping its sockets in a set, one POST that sends a message to each of them
-   directly), measured the same way, for the ratio qode / bare.
+2. **A bare reference**: the same gunicorn/gevent worker serving a minimal Flask app on the
+   same WebSocket transport (qode_common.websocket) with no hub: one route keeping its sockets
+   in a set, one POST that frames and sends a message to each of them directly; measured the
+   same way, for the ratio qode / bare.
 3. **Server memory**: the worker's VmRSS with no sockets, and per socket at each level.
 4. **A join burst**: with 1,000 clients on a fresh queue, 100 joins/s for 10 s from a
    separate HTTP load process (distinct device tokens): issuance latency, and the time from
@@ -587,22 +588,22 @@ def run_burst(port: int, queue_id: str, tag: str) -> dict:
             child.wait(timeout=10)
 
 
-# ---- the bare flask-sock broadcast reference ----------------------------------
+# ---- the bare broadcast reference (same transport, no hub) ----------------------------------
 
 
 def bare_app():
-    """A minimal flask-sock app: sockets kept in a set, a POST that sends to each directly.
+    """A minimal app on the same transport as qode (qode_common.websocket), with no hub: sockets
+    kept in a set, a POST that frames and sends the message to each socket directly.
 
     Its message copies the shape and size of qode's public update (`state.now_serving`
     carries the call), so both are parsed the same way by the clients.
     """
-    from flask import Flask
-    from flask_sock import Sock
-    from simple_websocket import ConnectionClosed
+    from flask import Flask, request
+
+    from qode.sockets import SocketEnded
+    from qode_common.websocket import ConnectionClosed, ServerWebSocket
 
     app = Flask("qode_bare_live")
-    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": 25, "max_message_size": 65536}
-    sock = Sock(app)
     sockets: set = set()
     state = {
         "id": "00000000-0000-4000-8000-000000000000", "name": "Bare", "prefix": "F",
@@ -617,17 +618,20 @@ def bare_app():
     def healthz():
         return {"status": "ok"}
 
-    @sock.route("/ws/feed")
-    def feed(ws):
-        ws.send(json.dumps({"type": "snapshot", "seq": seq["n"], "state": state}, separators=(",", ":")))
-        sockets.add(ws)
+    @app.route("/ws/feed", websocket=True)
+    def feed():
+        ws = ServerWebSocket.accept(request.environ, ping_interval=25, max_message_size=65536)
         try:
+            ws.send(json.dumps({"type": "snapshot", "seq": seq["n"], "state": state}, separators=(",", ":")))
+            sockets.add(ws)
             while True:
                 ws.receive()
         except ConnectionClosed:
             pass
         finally:
             sockets.discard(ws)
+            ws.close()
+        return SocketEnded()
 
     @app.post("/broadcast")
     def broadcast():
@@ -881,7 +885,7 @@ def _bare_run(base: Path, port: int):
                 raise RuntimeError(f"broadcast answered {response.status}")
 
         clients = ClientProcess(port)
-        rows, rss = measure_fanout(server, clients, "bare flask-sock broadcast", "/ws/feed", call, 1)
+        rows, rss = measure_fanout(server, clients, "bare broadcast", "/ws/feed", call, 1)
         conn.close()
         return rows, rss
     finally:
@@ -1027,7 +1031,7 @@ def main(args) -> int:
         rows_default, rss_default, burst = _qode_run(base, port, None, "default", True)
         print(f"  .. qode serve with QODE_LIVE_WINDOW_MS={LOW_WINDOW_MS}", file=sys.stderr, flush=True)
         rows_low, rss_low, burst_low = _qode_run(base, port, LOW_WINDOW_MS, "low", True)
-        print("  .. bare flask-sock broadcast app", file=sys.stderr, flush=True)
+        print("  .. bare broadcast app (same transport, no hub)", file=sys.stderr, flush=True)
         rows_bare, rss_bare = _bare_run(base, port)
     except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as err:
         print(f"qode bench: {err}", file=sys.stderr)
@@ -1041,7 +1045,7 @@ def main(args) -> int:
     print(render_fanout(rows_default + rows_low + rows_bare))
     print()
     print(render_rss([("qode, window 100 ms", rss_default), (f"qode, window {LOW_WINDOW_MS} ms", rss_low),
-                      ("bare flask-sock broadcast", rss_bare)]))
+                      ("bare broadcast", rss_bare)]))
     print()
     print(render_burst([b for b in (burst, burst_low) if b is not None]))
     print()

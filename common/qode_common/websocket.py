@@ -90,6 +90,7 @@ class WebSocket:
         self.close_reason = NO_STATUS
         self.close_message: str | None = None
         self.ended = False  # the close handshake is over, or the connection was lost
+        self.close_received: int | None = None  # the code of the peer's close frame, once it came
         self.send_lock = threading.Lock()  # socket writes, and the frames' order
         self.state_lock = threading.Lock()  # the wsproto connection, between reader and senders
         self.unsent = b""  # what a non-blocking write left over: it goes out first
@@ -181,17 +182,19 @@ class WebSocket:
         """Wait for bytes until `deadline` or the next ping, whichever is first; handle what came."""
         now = time.monotonic()
         wait = None if deadline is None else deadline - now
-        if self.next_ping is not None:
+        if self.next_ping is not None and self.connected:  # no pings once closing
             if self.next_ping <= now:
                 self.ping()
                 return
             wait = self.next_ping - now if wait is None else min(wait, self.next_ping - now)
+        elif wait is not None and wait <= 0:
+            return
         if not self.readable(wait):
             return
         try:
             data = self.socket.recv(RECEIVE_BYTES)
-        except (BlockingIOError, InterruptedError, TimeoutError):
-            return
+        except (BlockingIOError, InterruptedError, TimeoutError, ssl.SSLWantReadError):
+            return  # nothing whole yet (e.g. part of a TLS record)
         except OSError:
             data = b""
         with self.state_lock:
@@ -219,8 +222,8 @@ class WebSocket:
                 self.part_size += len(event.data)
                 if self.max_message_size is not None and self.part_size > self.max_message_size:
                     self.parts, self.part_size = [], 0
-                    self.fail(TOO_BIG, "Message is too big")
-                    return
+                    self.fail(TOO_BIG, "Message is too big", end=False)  # the peer's close is awaited
+                    continue
                 self.parts.append(event.data)
                 if event.message_finished:
                     joiner = "" if isinstance(event, TextMessage) else b""
@@ -235,6 +238,8 @@ class WebSocket:
             elif isinstance(event, Pong):
                 self.pong_due = False
             elif isinstance(event, CloseConnection):
+                if event.code != ABNORMAL:
+                    self.close_received = event.code
                 if self.connected:
                     self.close_reason, self.close_message = event.code, event.reason or None
                 self.connected = False
@@ -263,14 +268,16 @@ class WebSocket:
         self.next_ping = max(self.next_ping, time.monotonic()) + self.ping_interval
         self.reply(Ping())
 
-    def fail(self, code: int, reason: str) -> None:
-        """Close without waiting for the peer (it is too slow, too big or gone)."""
+    def fail(self, code: int, reason: str, end: bool = True) -> None:
+        """Close from inside the reader: send the close frame; `end` gives up on the peer's (a
+        peer that misses its pong is gone)."""
         if self.connected:
             self.close_reason, self.close_message = code, reason
         self.connected = False
         if not self.close_sent:
             self.reply(CloseConnection(code=code, reason=reason))
-        self.ended = True
+        if end:
+            self.ended = True
         self.arrived()
 
     def close(self, reason: int = NORMAL, message: str | None = None, wait: float = CLOSE_WAIT) -> None:

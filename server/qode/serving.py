@@ -24,7 +24,6 @@ import time
 import gevent
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
-from gunicorn.http.body import LengthReader
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.ggevent import GeventWorker
 
@@ -200,11 +199,43 @@ class Worker(GeventWorker):
             wait.shed()
         self.shed_count += len(victims)
 
+    def load_wsgi(self):
+        """The app, behind `_body_first` (each request's body read before the app runs)."""
+        super().load_wsgi()
+        self.qode_app = self.wsgi
+        self.wsgi = self._body_first
+
+    def _body_first(self, environ, start_response):
+        """Read the request's body before the app runs, within QODE_BODY_TIMEOUT.
+
+        Only bodies the app may accept (up to its largest body) are read here; a longer
+        declared one is refused by the app with 413 unread. gunicorn has answered an
+        `Expect: 100-continue` by now. The bytes read replace `wsgi.input`, so the app reads
+        them as if from the socket; what is left unread gunicorn skips as usual.
+        """
+        _, _, body_timeout, largest, _ = self._settings()
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        length = environ.get("CONTENT_LENGTH") or ""
+        declared = int(length) if length.isdigit() else 0
+        too_long = largest is not None and declared > largest
+        if body_timeout is None or (not chunked and (declared == 0 or too_long)):
+            return self.qode_app(environ, start_response)
+        sock = environ["gunicorn.socket"]
+        previous = sock.gettimeout()
+        sock.settimeout(None)  # the body's deadline is the whole read's, not each chunk's
+        try:
+            with gevent.Timeout(body_timeout, BodyTimeout("the request body did not arrive in time")):
+                data = environ["wsgi.input"].read(-1 if largest is None else largest + 1)
+        finally:
+            sock.settimeout(previous)
+        environ["wsgi.input"] = io.BytesIO(data)
+        return self.qode_app(environ, start_response)
+
     def _settings(self):
         """(budgets, header timeout, body timeout, largest body, response timeout) from the loaded app."""
         cached = getattr(self, "_qode_settings", None)
         if cached is None:
-            app = self.wsgi
+            app = self.qode_app
             config = getattr(app, "config", {})
             budgets = getattr(app, "extensions", {}).get("qode_budgets")
             cached = self._qode_settings = (budgets, config.get("HEADER_TIMEOUT"), config.get("BODY_TIMEOUT"),
@@ -248,7 +279,6 @@ class Worker(GeventWorker):
             conn.requests += 1
             conn.partial = False
         try:
-            self._read_body(req, sock)
             response_timeout = self._settings()[4]
             if response_timeout is None:
                 return super().handle_request(listener_name, req, sock, addr)
@@ -270,30 +300,6 @@ class Worker(GeventWorker):
             # Take turns: without this, a keep-alive client whose next request is already
             # buffered is served again before anyone else, which stretches everyone's p99.
             gevent.sleep(0)
-
-    def _read_body(self, req, sock) -> None:
-        """Read the request's body before the app runs, within QODE_BODY_TIMEOUT.
-
-        Only bodies the app may accept (up to its largest body) are read here; a longer
-        declared one is refused by the app with 413 unread. The bytes go back into the
-        request's body buffer, where the app reads them as if from the socket.
-        """
-        _, _, body_timeout, largest, _ = self._settings()
-        body = req.body
-        if body is None or body_timeout is None:
-            return
-        reader = body.reader
-        if isinstance(reader, LengthReader) and (reader.length == 0 or
-                                                 (largest is not None and reader.length > largest)):
-            return
-        if req._expected_100_continue:
-            sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-            req._expected_100_continue = False
-        with gevent.Timeout(body_timeout, BodyTimeout("the request body did not arrive in time")):
-            data = body.read(-1 if largest is None else largest + 1)
-        rest = body.buf.getvalue()
-        body.buf = io.BytesIO()
-        body.buf.write(data + rest)
 
     def is_already_handled(self, respiter):
         """gunicorn's hook for an app that took the connection over: a live socket's request ends

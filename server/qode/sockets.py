@@ -71,7 +71,7 @@ def route(rule: str):
                                                   max_message_size=current_app.config["WS_MAX_MESSAGE"])
             try:
                 view(ws, **values)
-            except ConnectionClosed:
+            except OSError:  # ConnectionClosed included: the peer went away; nothing to answer
                 pass
             finally:
                 ws.close()  # the close handshake, unless the view or the peer closed already

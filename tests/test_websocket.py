@@ -1,0 +1,107 @@
+"""The WebSocket transport (qode_common.websocket) against a real `qode serve`: what a browser or
+a kiosk may send that the channel tests do not (fragments, a close handshake, plain HTTP), and the
+same routes without gunicorn."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+import requests
+from wsproto.events import TextMessage
+
+from qode_common.websocket import Client, ConnectionClosed, server_handshake
+
+from helpers import admin
+
+
+def closed_with(ws, seconds: float = 6.0) -> int | None:
+    try:
+        for _ in range(int(seconds / 0.2)):
+            ws.receive(timeout=0.2)
+    except ConnectionClosed as closed:
+        return closed.reason
+    return None
+
+
+@pytest.fixture
+def feed(server):
+    queue = requests.post(f"{server.url}/api/queues", json={"name": "Frames"}, headers=admin(),
+                          timeout=5).json()
+    return server.url.replace("http://", "ws://") + f"/ws/queues/{queue['id']}"
+
+
+def test_a_fragmented_message_is_read_whole(feed):
+    ws = Client.connect(feed)
+    try:
+        assert json.loads(ws.receive(timeout=5))["type"] == "snapshot"
+        text = json.dumps({"type": "ping"})
+        for n in range(0, len(text), 4):  # a continuation frame every 4 characters
+            ws.send_event(TextMessage(data=text[n:n + 4], message_finished=n + 4 >= len(text)))
+        assert json.loads(ws.receive(timeout=5))["type"] == "pong"
+    finally:
+        ws.close()
+
+
+def test_fragments_count_together_against_the_message_size_limit(feed):
+    ws = Client.connect(feed)
+    ws.receive(timeout=5)
+    for n in range(5):  # 5 x 20,000 characters: each fragment is small, the message is not
+        ws.send_event(TextMessage(data="x" * 20_000, message_finished=n == 4))
+    assert closed_with(ws) == 1009
+
+
+def test_a_client_close_gets_the_servers_close_back(feed):
+    ws = Client.connect(feed)
+    ws.receive(timeout=5)
+    ws.close(1000, "bye")
+    assert ws.close_received == 1000  # the server answered with its close frame
+    assert not ws.thread.is_alive() and ws.ended
+    with pytest.raises(ConnectionClosed):
+        ws.send("{}")
+
+
+def test_a_server_close_is_a_close_handshake(server):
+    ws = Client.connect(server.url.replace("http://", "ws://") + "/ws/queues/nope")
+    assert closed_with(ws) == 4404
+    assert ws.close_message == "no queue with that id"
+    ws.thread.join(timeout=5)
+    assert not ws.thread.is_alive()
+
+
+def test_plain_http_on_a_socket_path_is_a_json_400(server, feed):
+    answer = requests.get(feed.replace("ws://", "http://"), timeout=5)
+    assert answer.status_code == 400 and "error" in answer.json()
+    # an upgrade wsproto cannot accept (no key): 400 from our route, never a 500
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        path = feed.split(str(server.port), 1)[1]
+        raw.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        answer = b""
+        for _ in range(100):  # until the server closes (Connection: close)
+            chunk = raw.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    text = answer.decode("latin-1")
+    assert text.startswith("HTTP/1.1 400"), text
+    assert '"websocket_required"' in text
+
+
+def test_without_gunicorn_a_socket_route_answers_501(client, queue):
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    answer = client.get(f"/ws/queues/{queue['id']}", headers=headers)
+    assert answer.status_code == 501
+    assert answer.get_json()["error"]["code"] == "live_sockets_unavailable"
+
+
+def test_the_handshake_is_rebuilt_from_the_environ():
+    conn, request = server_handshake({
+        "REQUEST_METHOD": "GET", "RAW_URI": "/ws/queues/q?since=5", "HTTP_HOST": "box:8000",
+        "HTTP_UPGRADE": "websocket", "HTTP_CONNECTION": "keep-alive, Upgrade",
+        "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==", "HTTP_SEC_WEBSOCKET_VERSION": "13",
+        "HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate; client_max_window_bits"})
+    assert request.target == "/ws/queues/q?since=5" and request.host == "box:8000"
+    assert conn is not None
