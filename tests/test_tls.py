@@ -4,7 +4,7 @@ The stack is the box's: Debian's `caddy run` with the shipped systemd/Caddyfile 
 folder, and so the box's CA, in a scratch folder), proxying https to `qode serve` on
 127.0.0.1; the CA's certificate copied by the shipped systemd/qode-publish-ca to the file
 Qode offers at /ca.crt. Clients are real: requests and ssl with the downloaded CA file, and
-simple-websocket over TLS for the host socket.
+qode_common.websocket's client over TLS for the host socket.
 
 "Another machine on the Wi-Fi" is 127.0.0.2 here: the stack runs with
 QODE_TRUSTED_PROXIES=127.0.0.1, so Qode treats only 127.0.0.1 (where Caddy, the kiosk
@@ -330,7 +330,7 @@ def https_request(stack, method: str, path: str, headers: dict, context: ssl.SSL
 
 @contextlib.contextmanager
 def bound_to(source: str):
-    """New sockets made meanwhile connect from `source` (simple-websocket has no such option)."""
+    """New sockets made meanwhile connect from `source` (the WebSocket client has no such option)."""
     original = socket.socket
 
     class Bound(original):
