@@ -13,7 +13,7 @@ from wsproto.events import TextMessage
 
 from qode_common.websocket import Client, ConnectionClosed, server_handshake
 
-from helpers import admin
+from helpers import admin, wait_until
 
 
 def closed_with(ws, seconds: float = 6.0) -> int | None:
@@ -105,3 +105,45 @@ def test_the_handshake_is_rebuilt_from_the_environ():
         "HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate; client_max_window_bits"})
     assert request.target == "/ws/queues/q?since=5" and request.host == "box:8000"
     assert conn is not None
+
+
+def test_pings_keep_an_answering_peer_and_close_a_silent_one():
+    """The server side pings every `ping_interval`; a peer that answers stays, one whose pong has
+    not come back by the next ping is closed with 1008 (here 0.2 s instead of 25 s)."""
+    import threading
+
+    from qode_common.websocket import WebSocket, open_server_connection
+
+    ours, peer = socket.socketpair()
+    ws = WebSocket(ours, open_server_connection(), ping_interval=0.2)
+    answering = threading.Event()
+    answering.set()
+    seen = bytearray()
+
+    def peer_side():  # a client that answers each ping with a (masked) pong while `answering`
+        peer.settimeout(0.05)
+        while True:
+            try:
+                chunk = peer.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                return
+            seen.extend(chunk)
+            if answering.is_set():
+                peer.sendall(b"\x8a\x80\x00\x00\x00\x00" * chunk.count(b"\x89\x00"))
+
+    thread = threading.Thread(target=peer_side, daemon=True)
+    thread.start()
+    try:
+        assert ws.receive(timeout=1.5) is None  # about 7 pings, each answered: still open
+        assert ws.connected and seen.count(b"\x89\x00") >= 2
+        answering.clear()
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.receive(timeout=10)
+        assert closed.value.reason == 1008 and closed.value.message == "Ping/Pong timeout"
+        wait_until(lambda: b"\x88\x13\x03\xf0Ping/Pong timeout" in seen)  # the close frame reached the peer
+    finally:
+        ours.close()
+        peer.close()
+        thread.join(timeout=5)
