@@ -1,6 +1,6 @@
 import { render, screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { hostPayload } from '../../pages/HostDashboard.jsx'
+import { hostPayload } from './hostDelta.js'
 import DevicesPanel, { kioskAnnouncement, kioskLevel, kioskState } from './DevicesPanel.jsx'
 import PrintBadge from './PrintBadge.jsx'
 
