@@ -38,7 +38,7 @@ function numberPart(number) {
 const defaultReload = () => globalThis.location?.reload()
 
 export default function DisplayView({ queueId, chime = playChime, reload = defaultReload, probe }) {
-  const lastHeard = useRef(Date.now())
+  const lastHeard = useRef(null) // when the last message came (ms); useStaleReload counts from its start before one
   const known = useRef({ calls: [], seq: null })
   const [calls, setCalls] = useState([])
   const chimeRef = useRef(chime)

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react'
+import { useId, useState } from 'react'
 import Button from '../Button.jsx'
 import StatusRow from '../shared/StatusRow.jsx'
 import { agoText } from '../../lib/ago.js'
@@ -111,18 +111,15 @@ export default function DevicesPanel({ devices, tickets, now, busy, onReprint })
   const [picked, setPicked] = useState('')
   const chosen = reprintable.find((ticket) => ticket.id === picked) ?? null
 
-  // Say a change aloud once: the live region's text changes only when a kiosk's state does.
-  const [announcement, setAnnouncement] = useState('')
-  const seenRef = useRef(null)
+  // Say a change aloud once: the live region's text changes only when a kiosk's state does
+  // (worked out while rendering, React's pattern for state that follows a value).
   const signature = devices ? kiosks.map((kiosk) => `${kiosk.id}\u0000${kiosk.name}\u0000${kioskState(kiosk)}`).join('\u0001') : null
-  const kiosksRef = useRef(kiosks)
-  kiosksRef.current = kiosks
-  useEffect(() => {
-    if (signature === null) return
-    const { seen, text } = kioskAnnouncement(seenRef.current, kiosksRef.current)
-    seenRef.current = seen
-    if (text) setAnnouncement(text)
-  }, [signature])
+  const [spoken, setSpoken] = useState({ signature: null, seen: null, text: '' })
+  if (signature !== null && signature !== spoken.signature) {
+    const { seen, text } = kioskAnnouncement(spoken.seen, kiosks)
+    setSpoken({ signature, seen, text: text || spoken.text })
+  }
+  const announcement = spoken.text
 
   async function reprint(ticket) {
     setOutcome(null)

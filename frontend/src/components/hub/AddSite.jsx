@@ -9,7 +9,7 @@ import { DEVICE_ID } from '../../lib/hubApi.js'
 import { errorText, t } from '../../lib/strings.js'
 
 // 1 to 80 characters, none of them a control character (the hub's rule for a site's name).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const CONTROL = /\p{Cc}/u // U+0000–U+001F and U+007F–U+009F
 
 export function nameProblem(name) {
   return name.length < 1 || name.length > 80 || CONTROL.test(name)

@@ -50,7 +50,7 @@ export function secureUrl(base, location, token) {
  */
 export async function checkStaffHttps({ tokenKey, location = globalThis.location, fetchImpl = globalThis.fetch, timeoutMs = TLS_TIMEOUT_MS }) {
   if (location?.protocol !== 'http:' || isLoopback(location.hostname)) return { state: 'ready' }
-  let info = null
+  let info
   const abort = typeof AbortController === 'function' ? new AbortController() : null
   const timer = setTimeout(() => abort?.abort(), timeoutMs)
   try {
