@@ -360,7 +360,9 @@ export class LiveChannel {
 
   onOffline() {
     if (this.stopped) return
-    if (this.ws?.readyState === 1) this.onWake()
+    // A live socket may still reach the box (same Wi-Fi): check it. Anything else is offline;
+    // a fresh socket is kept all the same, and its first message says open again.
+    if (this.ws?.readyState === 1 && this.heard) this.onWake()
     else this.setConnection('offline')
   }
 

@@ -181,6 +181,18 @@ describe('useWebSocket: offline and back', () => {
     expect(result.current.connection).toBe('offline')
   })
 
+  it('says offline on the offline event while a fresh socket awaits its snapshot, and keeps that socket', () => {
+    const { result } = wokenOnFreshSocket()
+    online = false
+    act(() => window.dispatchEvent(new Event('offline')))
+    expect(result.current.connection).toBe('offline')
+    expect(sockets()[1].closedByClient).toBe(false)
+    expect(sockets()[1].sent).toEqual([])
+    act(() => sockets()[1].receive(snapshot(9)))
+    expect(result.current.connection).toBe('open')
+    expect(sockets()).toHaveLength(2)
+  })
+
   it('probes an open socket on the offline event and keeps it if it answers', () => {
     const { result } = setup()
     serve(sockets()[0])
