@@ -98,19 +98,22 @@ run: $(STAMP) $(PAGES)
 PYTEST_WORKERS ?= auto
 test: $(STAMP) $(PAGES) system-packages privileges
 	$(BIN)/ruff check server kiosk common bench tests
+	cd $(FRONTEND) && $(NPM) run lint
 	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-# The quick loop: lint, the page tests and the pytest tests that start no server and no browser
+# The quick loop: lint (ruff, ESLint), the page tests and the pytest tests that start no server and no browser
 # (under 2 minutes on 2 cores). Needs no system packages.
 check: $(STAMP) $(PAGES)
 	$(BIN)/ruff check server kiosk common bench tests
+	cd $(FRONTEND) && $(NPM) run lint
 	cd $(FRONTEND) && $(NPM) test
 	$(BIN)/pytest -q -m "not server and not slow" -n $(PYTEST_WORKERS)
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check server kiosk common bench tests
 	$(BIN)/ruff format --check server kiosk common bench tests
+	cd $(FRONTEND) && $(NPM) run lint
 
 bench: $(STAMP)
 	$(BIN)/qode bench issue
