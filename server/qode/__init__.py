@@ -78,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.on_fault.append(lambda: threading.Thread(target=feed.nudge_hosts, daemon=True).start())
     if settings["PUBLIC_URL"]:
         feed.public_url = settings["PUBLIC_URL"]
+    feed.version = __version__
     app.extensions["qode_live"] = feed
     if settings["SCHEDULER"]:
         from . import jobs
