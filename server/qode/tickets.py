@@ -162,19 +162,18 @@ class Refusals:
 
 
 def refusals(db: Database) -> Refusals:
-    """The process's refusal counts for `db`, made on first use."""
-    found = db.__dict__.get("refusals")
-    if found is None:
-        found = db.__dict__["refusals"] = Refusals()
-    return found
+    """The process's refusal counts for `db` (`db.refusals`), made on first use."""
+    if db.refusals is None:
+        db.refusals = Refusals()
+    return db.refusals
 
 
 def origin_of(db: Database, conn: sqlite3.Connection, address: str) -> str:
     """A keyed hash of a client address: enough to count a guest's tickets, never the address."""
-    key = db.__dict__.get("origin_key")
-    if key is None:
+    if db.origin_key is None:
         row = conn.execute("SELECT secret FROM sync_state WHERE id = 1").fetchone()
-        key = db.__dict__["origin_key"] = (row[0] if row and row[0] else "qode").encode()
+        db.origin_key = (row[0] if row and row[0] else "qode").encode()
+    key = db.origin_key
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
