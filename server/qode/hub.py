@@ -28,9 +28,10 @@ from pydantic import AfterValidator, Field, StringConstraints
 from qode_common import patterns
 
 from . import auth, schemas
+from .api import answer, guarded, parse, read_json
 from .clock import iso
 from .db import Database
-from .errors import Conflict, Invalid, NotFound, QodeError, Unauthorized
+from .errors import Conflict, Forbidden, Invalid, NotFound, QodeError, Unauthorized
 from .migrations import HUB_MIGRATIONS, migrate
 
 bp = Blueprint("hub", __name__)
@@ -349,8 +350,6 @@ def _db() -> Database:
 
 
 def _admin() -> None:
-    from .api import guarded
-
     def check():
         token_hash = auth.bearer_hash()
         if auth.same_hash(token_hash, current_app.config["ADMIN_TOKEN_HASH"]):
@@ -358,8 +357,6 @@ def _admin() -> None:
         with _db().read() as conn:
             is_site = conn.execute("SELECT 1 FROM sites WHERE key_hash = ?", (token_hash,)).fetchone()
         if is_site:
-            from .errors import Forbidden
-
             raise Forbidden("This needs the hub's admin token, not a box's key.")
         raise Unauthorized("That token is not valid.", "bad_credentials")
 
@@ -367,8 +364,6 @@ def _admin() -> None:
 
 
 def _site_of_key() -> str:
-    from .api import guarded
-
     def check():
         token_hash = auth.bearer_hash()
         with _db().read() as conn:
@@ -391,8 +386,6 @@ def _device_id(raw: str) -> str:
 
 @bp.get("/healthz")
 def healthz():
-    from .api import answer
-
     with _db().read() as conn:
         conn.execute("SELECT 1 FROM sites LIMIT 1").fetchall()
     return answer({"status": "ok", "version": current_app.config["VERSION"], "db": "ok", "hub": True})
@@ -400,8 +393,6 @@ def healthz():
 
 @bp.post("/api/sync/batches")
 def receive_batch():
-    from .api import answer, parse, read_json
-
     device_id = _site_of_key()
     raw = read_json()  # decoded once: counted, then validated
     limit = current_app.config["HUB_MAX_BATCH"]
@@ -409,16 +400,12 @@ def receive_batch():
         raise TooLarge(f"At most {limit} events per batch.", "batch_too_large")
     batch = parse(SyncBatch, raw)
     if batch.device_id != device_id:
-        from .errors import Forbidden
-
         raise Forbidden("A box can only send its own events.")
     return answer(ingest(_db(), device_id, [e.model_dump() for e in batch.events], batch.after))
 
 
 @bp.post("/api/hub/sites")
 def create_site():
-    from .api import answer, parse
-
     _admin()
     req = parse(SiteCreate)
     key = secrets.token_urlsafe(32)
@@ -434,16 +421,12 @@ def create_site():
 
 @bp.get("/api/hub/sites")
 def sites():
-    from .api import answer
-
     _admin()
     return answer({"sites": list_sites(_db())})
 
 
 @bp.get("/api/hub/sites/<device_id>/events")
 def site_events(device_id: str):
-    from .api import answer
-
     _admin()
     device_id = _device_id(device_id)
     after, limit = request.args.get("after", "0"), request.args.get("limit", "1000")
