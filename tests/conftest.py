@@ -105,7 +105,7 @@ def pytest_collection_modifyitems(config, items):
 
 # Programs an unmarked test must never start (the quick loop runs only unmarked tests).
 HEAVY_PROGRAMS = {"qode": "server", "gunicorn": "server", "chromium": "slow", "systemd-nspawn": "slow",
-                  "caddy": "server", "qemu-system-x86_64": "slow"}
+                  "qemu-system-x86_64": "slow"}
 
 
 def heavy_program(args) -> str | None:
@@ -122,7 +122,7 @@ def heavy_program(args) -> str | None:
         mark = HEAVY_PROGRAMS.get(os.path.basename(word))
         if mark is not None:
             return mark
-    if len(words) >= 3 and words[1] == "-m" and words[2].split(".")[0] == "qode":
+    if len(words) >= 3 and words[1] == "-m" and words[2] in ("qode", "qode.cli"):
         return "server"
     return None
 
@@ -135,12 +135,13 @@ def _unmarked_tests_start_no_process(request, monkeypatch):
         return
 
     class GuardedPopen(subprocess.Popen):
-        def __init__(self, args, *rest, **kwargs):
-            mark = heavy_program(args)
+        def __new__(cls, *args, **kwargs):  # refused before a half-made Popen exists
+            command = args[0] if args else kwargs.get("args")
+            mark = heavy_program(command)
             if mark is not None:
-                raise AssertionError(f"{request.node.nodeid} starts {args!r} but is not marked {mark!r}: "
+                raise AssertionError(f"{request.node.nodeid} starts {command!r} but is not marked {mark!r}: "
                                      "tests/conftest.py's marks missed it; mark it by hand")
-            super().__init__(args, *rest, **kwargs)
+            return super().__new__(cls)
 
     monkeypatch.setattr(subprocess, "Popen", GuardedPopen)
     yield

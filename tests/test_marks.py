@@ -113,6 +113,8 @@ def test_the_real_suite_is_marked():
     (["/venv/lib/python3.11/site-packages/playwright/driver/node", "cli.js"], "slow"),
     ([sys.executable, "-c", "print(1)"], None),
     ([sys.executable, "-m", "qode_bench.fakeprinter"], None),
+    ([sys.executable, "-m", "qode_bench.eta", "--days", "2"], None),  # a replay in one process
+    (["/usr/bin/caddy", "adapt", "--config", "Caddyfile"], None),
     (["git", "status"], None),
 ])
 def test_heavy_programs_are_recognised(args, mark):

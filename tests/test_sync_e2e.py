@@ -175,30 +175,52 @@ def synthetic(count: int) -> list[dict]:
 
 
 @pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
-@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03])
-def test_a_hub_killed_mid_batch_keeps_all_of_it_or_none(hub, delay):
+def test_a_hub_killed_mid_batch_keeps_none_of_it_and_a_retry_lands_it_once(hub, tmp_path):
+    """The kill provably lands inside the batch's transaction: the hub's fault-injection point
+    (QODE_HUB_FAULT_PAUSE_FILE) stops the write with all 1000 events inserted and not committed,
+    and says so in a file; only then is the hub killed."""
     key = register(hub, "big")
-    body = json.dumps({"device_id": "big", "after": 0, "events": synthetic(1000)})
+    events = synthetic(1000)
+    body = json.dumps({"device_id": "big", "after": 0, "events": events})
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    paused = tmp_path / "hub-paused-inside-the-transaction"
+    hub.stop()
+    hub.env["QODE_HUB_FAULT_PAUSE_FILE"] = str(paused)
+    hub.start()
+    answers: list = []
 
     def push():
         try:
-            requests.post(f"{hub.url}/api/sync/batches", data=body, timeout=10,
-                          headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-        except requests.RequestException:
-            pass  # the hub died under it
+            answers.append(requests.post(f"{hub.url}/api/sync/batches", data=body, timeout=60, headers=headers))
+        except requests.RequestException as err:
+            answers.append(err)  # the hub died under it
 
     pusher = threading.Thread(target=push)
     pusher.start()
-    time.sleep(delay)
+    held, in_transaction = wait_until(lambda: paused.exists() and paused.read_text().split(), timeout=30)
+    assert (int(held), in_transaction) == (1000, "1")  # every row written, the transaction still open
+    assert answers == []  # no answer yet: the batch is not stored
     hub.kill()
     pusher.join(timeout=15)
+    assert len(answers) == 1 and isinstance(answers[0], requests.RequestException), answers
+    del hub.env["QODE_HUB_FAULT_PAUSE_FILE"]
     hub.start()
-    sites = requests.get(f"{hub.url}/api/hub/sites", headers=hub_headers(), timeout=5).json()["sites"]
-    (site,) = [s for s in sites if s["device_id"] == "big"]
-    stored = len(hub_events(hub, "big"))
-    assert stored in (0, 1000) and site["events"] == stored and site["last_seq"] == stored
+
+    def site() -> dict:
+        sites = requests.get(f"{hub.url}/api/hub/sites", headers=hub_headers(), timeout=5).json()["sites"]
+        (found,) = [s for s in sites if s["device_id"] == "big"]
+        return found
+
+    assert hub_events(hub, "big") == [] and site()["events"] == 0 and site()["last_seq"] == 0  # none of it
     conn = sqlite3.connect(f"file:{hub.data_dir / 'hub.db'}?mode=ro", uri=True)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM site_events").fetchone()[0] == 0
     finally:
         conn.close()
+    # The box sends the same batch again (it never got an answer): stored once, and once only.
+    for stored in (1000, 0):
+        again = requests.post(f"{hub.url}/api/sync/batches", data=body, headers=headers, timeout=30)
+        assert again.status_code == 200 and again.json() == {"acked_seq": 1000, "stored": stored}, again.text
+    assert [e["seq"] for e in hub_events(hub, "big")] == list(range(1, 1001))
+    assert site()["events"] == 1000 and site()["last_seq"] == 1000
