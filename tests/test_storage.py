@@ -309,7 +309,7 @@ def test_the_host_page_says_at_once_that_the_box_cannot_save(small_disk):
     (told by the live channel, not on the next refresh), and drops it once space is freed."""
     from playwright.sync_api import expect, sync_playwright
 
-    from test_pages_e2e import ARGS, CHROMIUM, SHOTS
+    from test_pages_e2e import ARGS, CHROMIUM, shot
 
     proc, filler = small_disk.proc, small_disk.filler
     queue_id, host = _queue(proc.url)
@@ -329,11 +329,10 @@ def test_the_host_page_says_at_once_that_the_box_cannot_save(small_disk):
                 if _join(proc.url, queue_id).status_code == 503:
                     break
             expect(page.get_by_text("The box cannot save: disk full")).to_be_visible(timeout=5000)
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "host-disk-full-tablet.png"), full_page=True)
+            shot(page, "host-disk-full-tablet")  # checked: the viewport's width, not blank
             page.set_viewport_size({"width": 360, "height": 780})
             expect(page.get_by_text("The box cannot save: disk full")).to_be_in_viewport()
-            page.screenshot(path=str(SHOTS / "host-disk-full-360.png"), full_page=True)
+            shot(page, "host-disk-full-360")
             filler.unlink()
             assert _health(proc.url).status_code == 200
             expect(page.get_by_text("The box cannot save: disk full")).to_have_count(0, timeout=10000)
