@@ -11,7 +11,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
 PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test check perf lint bench install clean pages system-packages privileges appliance appliance-deps
+.PHONY: run test check perf lint bench install clean pages system-packages privileges appliance appliance-deps stress
 
 $(STAMP): pyproject.toml bench/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -121,6 +121,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/qode bench issue
+
+# The flake hunt (not in `make test`, ~25 min): the live and kiosk end-to-end suites, 20 runs in
+# a row each, with two `yes` processes loading the CPUs (tests/repeat_under_load.py).
+STRESS_RUNS ?= 20
+stress: $(STAMP) $(PAGES) system-packages
+	$(BIN)/python tests/repeat_under_load.py --runs $(STRESS_RUNS) --load 2 --workers 2 tests/test_live.py tests/test_live_server.py
+	$(BIN)/python tests/repeat_under_load.py --runs $(STRESS_RUNS) --load 2 --workers 2 tests/test_kiosk_e2e.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(FRONTEND)/node_modules server/qode/static test-artifacts

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qode import bench_eta
-from qode.bench_eta import SCENARIOS, Scores, Simulation, figures, replay, simulate
 from qode.eta import Event
+from qode_bench import eta as bench_eta
+from qode_bench.eta import SCENARIOS, Scores, Simulation, figures, replay, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = {
@@ -24,7 +24,7 @@ RUN_TIMEOUT = 120  # s; a two-day run takes about a second
 
 def run_module(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "qode.bench_eta", *args],
+        [sys.executable, "-m", "qode_bench.eta", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
     )
 

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from qode_kiosk.fakeprinter import FakePrinter
+from qode_bench.fakeprinter import FakePrinter
 
 from helpers import KioskProcess, ServerProcess, admin, wait_until
 

@@ -16,8 +16,8 @@ import pytest
 from escpos.printer import Usb
 from PIL import Image
 
+from qode_bench.fakeprinter import FakePrinter
 from qode_kiosk import preview, printers
-from qode_kiosk.fakeprinter import FakePrinter
 from qode_kiosk.layout import Ticket, wifi_qr
 from qode_kiosk.printers import (
     DEFAULT_BAUD,

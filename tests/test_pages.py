@@ -65,7 +65,7 @@ def test_page_routes_take_get_only(built):
 
 
 def test_the_budget_script_counts_what_the_guest_page_loads(tmp_path):
-    from qode.bench_pages import guest_assets, weight
+    from qode_bench.pages import guest_assets, weight
 
     static = tmp_path / "static"
     (static / "assets").mkdir(parents=True)
@@ -85,7 +85,7 @@ def test_the_budget_script_counts_what_the_guest_page_loads(tmp_path):
 def test_the_budget_script_says_what_is_missing(tmp_path, monkeypatch, capsys):
     import argparse
 
-    from qode import bench_pages
+    from qode_bench import pages as bench_pages
 
     monkeypatch.setattr(bench_pages, "STATIC", tmp_path / "not-built")
     assert bench_pages.main(argparse.Namespace(port=8799)) == 2

@@ -188,7 +188,7 @@ def test_the_host_sees_the_printer_and_reprints_what_did_not_print(box, open_pag
     """A real kiosk daemon and a fake ESC/POS printer behind the dashboard: a ticket lost in a
     dropped connection shows "Not printed", its Reprint button prints it, and an empty paper
     roll shows on the dashboard while it lasts."""
-    from qode_kiosk.fakeprinter import FakePrinter
+    from qode_bench.fakeprinter import FakePrinter
 
     from helpers import KioskProcess, wait_until
 

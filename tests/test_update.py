@@ -45,7 +45,7 @@ def build_wheel(dest: Path, work: Path, version: str | None = None, migrations: 
     src.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    for folder in ("server", "kiosk"):
+    for folder in ("server", "kiosk", "common"):
         shutil.copytree(ROOT / folder, src / folder,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
     if version is not None:

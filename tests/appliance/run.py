@@ -133,7 +133,7 @@ class Report:
 
 
 class FakePrinter:
-    """`python -m qode_kiosk.fakeprinter` on 127.0.0.1; QEMU connects the guest's ttyS1 to it."""
+    """`python -m qode_bench.fakeprinter` on 127.0.0.1; QEMU connects the guest's ttyS1 to it."""
 
     def __init__(self, work: Path, port: int):
         self.port = port
@@ -144,7 +144,7 @@ class FakePrinter:
         env = {**os.environ, "PYTHONPATH": f"{REPO / 'kiosk'}:{REPO / 'server'}", "PYTHONUNBUFFERED": "1"}
         with open(self.out, "ab") as out:
             self.proc = subprocess.Popen(
-                [str(VENV_PY), "-m", "qode_kiosk.fakeprinter", "--port", str(self.port)],
+                [str(VENV_PY), "-m", "qode_bench.fakeprinter", "--port", str(self.port)],
                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for("the fake printer listening",
                  lambda: "fake ESC/POS printer on" in self.out.read_text(), 30, 0.2)

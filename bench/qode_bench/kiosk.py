@@ -26,7 +26,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from .bench import HOST, BenchServer, _http, _percentile
+from .issue import HOST, BenchServer, _http, _percentile
 
 PRESSES = 200
 WARMUP = 10
@@ -109,7 +109,7 @@ def measure_direct(port: int, queue_id: str, token: str, printer, presses: int) 
 
 
 def main(args) -> int:
-    from qode_kiosk.fakeprinter import FakePrinter
+    from qode_bench.fakeprinter import FakePrinter
 
     port = getattr(args, "port", 8765)
     presses = PRESSES

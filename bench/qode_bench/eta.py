@@ -36,7 +36,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .eta import Estimator, Event, baseline
+from qode.eta import Estimator, Event, baseline
 
 DEFAULT_SEED = 1
 DEFAULT_CYCLE = 300.0  # s: the queue setting both estimators start from
@@ -665,7 +665,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m qode.bench_eta", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m qode_bench.eta", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--days", type=int, default=None,
                         help="days per scenario (default: each scenario's own, 20)")

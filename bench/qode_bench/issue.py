@@ -14,7 +14,7 @@ One run measures, in order:
 3. the ratios against their targets, each marked PASS or SHORT (the exit status is 0
    either way: a SHORT is a finding, not a failure of the benchmark).
 
-The load comes from separate processes (`python -m qode.bench --load-child`), each
+The load comes from separate processes (`python -m qode_bench.issue --load-child`), each
 running gevent greenlets over raw keep-alive HTTP/1.1 sockets, one persistent
 connection per simulated client, so the generator stays far from the bottleneck;
 the CPU it used is printed next to the server worker's. Every loop is bounded by
@@ -107,10 +107,10 @@ def _summary(
 
 
 def _fresh_db(folder: Path):
-    from .clock import Clock
-    from .db import Database
-    from .migrations import migrate
-    from .queues import create_queue
+    from qode.clock import Clock
+    from qode.db import Database
+    from qode.migrations import migrate
+    from qode.queues import create_queue
 
     folder.mkdir(parents=True, exist_ok=True)
     db = Database(folder / "qode.db", 5000, Clock("UTC"))
@@ -143,7 +143,7 @@ def _timed_loop(step, seconds: float) -> tuple[int, float, list[float], dict]:
 
 def plain_issue(db, queue_id: str, day: str, device_token: str) -> tuple[str, int]:
     """The issuance transaction as plain SQL, through `Database.write()`: (ticket id, number)."""
-    from .clock import iso
+    from qode.clock import iso
 
     clock = db.clock
     ticket_id = str(uuid.uuid4())
@@ -186,7 +186,7 @@ def raw_sql(folder: Path, seconds: float) -> dict:
 
 def raw_rule(folder: Path, seconds: float) -> dict:
     """`tickets.issue_ticket` called directly: the SQL plus the rule's reads and view."""
-    from .tickets import issue_ticket
+    from qode.tickets import issue_ticket
 
     db, queue = _fresh_db(folder)
     queue_id = queue["id"]
@@ -387,8 +387,8 @@ def bare_app(data_dir: Path):
 
 
 def _bare_main(port: str, data_dir: str) -> int:
-    """`python -m qode.bench --bare-server PORT DIR`: serve `bare_app` like `qode serve` does."""
-    from .serving import Server
+    """`python -m qode_bench.issue --bare-server PORT DIR`: serve `bare_app` like `qode serve` does."""
+    from qode.serving import Server
 
     class Bare(Server):
         def load(self):
@@ -401,7 +401,7 @@ def _bare_main(port: str, data_dir: str) -> int:
 def measure_bare(base: Path, port: int, seconds: float, warmup: float, level: int) -> dict:
     """Issuance through the bare endpoint at `level`, on a server of its own."""
     data_dir = base / "bare"
-    command = [sys.executable, "-m", "qode.bench", "--bare-server", str(port), str(data_dir)]
+    command = [sys.executable, "-m", "qode_bench.issue", "--bare-server", str(port), str(data_dir)]
     server = BenchServer(data_dir, port, "bench-bare-unused-admin-token", command)
     server.start()
     try:
@@ -516,7 +516,7 @@ def _request_maker(spec: dict):
 
 
 def _child_main() -> int:
-    """`python -m qode.bench --load-child`: spec on stdin, "ready", go line, JSON result."""
+    """`python -m qode_bench.issue --load-child`: spec on stdin, "ready", go line, JSON result."""
     import gevent
 
     spec = json.loads(sys.stdin.readline())
@@ -638,7 +638,7 @@ def run_load(
     try:
         for i, share in enumerate(shares):
             child = subprocess.Popen(
-                [sys.executable, "-m", "qode.bench", "--load-child"],
+                [sys.executable, "-m", "qode_bench.issue", "--load-child"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
@@ -975,7 +975,7 @@ def main(args) -> int:
     warmup = min(1.0, seconds / 5)
     import sqlite3
 
-    from . import __version__
+    from qode import __version__
 
     print(f"Qode {__version__} bench: ticket issuance and status reads", flush=True)
     print(

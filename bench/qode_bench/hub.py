@@ -42,7 +42,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .bench import (
+from .issue import (
     BUSY_WARNING,
     HOST,
     BenchServer,
@@ -161,10 +161,10 @@ def _body(device_id: str, events: list[dict]) -> bytes:
 
 
 def _hub_db(folder: Path, device_ids: list[str]):
-    from .auth import hash_token
-    from .clock import Clock, iso
-    from .db import Database
-    from .hub import migrate_hub
+    from qode.auth import hash_token
+    from qode.clock import Clock, iso
+    from qode.db import Database
+    from qode.hub import migrate_hub
 
     folder.mkdir(parents=True, exist_ok=True)
     db = Database(folder / "hub.db", 5000, Clock("UTC"))
@@ -180,7 +180,7 @@ def _hub_db(folder: Path, device_ids: list[str]):
 
 def raw_insert(folder: Path, device_ids: list[str], rounds: list[list[tuple[str, list[dict]]]]) -> float:
     """Seconds to INSERT every row, one transaction per batch."""
-    from .hub import _row
+    from qode.hub import _row
 
     db = _hub_db(folder, device_ids)
     try:
@@ -196,7 +196,7 @@ def raw_insert(folder: Path, device_ids: list[str], rounds: list[list[tuple[str,
 
 def raw_ingest(folder: Path, device_ids: list[str], rounds: list[list[tuple[str, list[dict]]]]) -> float:
     """Seconds for `hub.ingest()` on every batch: the inserts plus the sites' state."""
-    from .hub import ingest
+    from qode.hub import ingest
 
     db = _hub_db(folder, device_ids)
     try:
@@ -211,7 +211,7 @@ def raw_ingest(folder: Path, device_ids: list[str], rounds: list[list[tuple[str,
 
 def raw_parse(bodies: list[bytes]) -> float:
     """Seconds to parse and validate every body as the hub's route does, and dump its events."""
-    from .hub import SyncBatch
+    from qode.hub import SyncBatch
 
     start = time.perf_counter()
     for body in bodies:
@@ -438,7 +438,7 @@ def main(args) -> int:
         return 2
     import sqlite3 as _sqlite
 
-    from . import __version__
+    from qode import __version__
 
     print(f"Qode {__version__} bench hub: {SITES} boxes push a day each, all at once", flush=True)
     print(f"  Python {sys.version.split()[0]}, SQLite {_sqlite.sqlite_version}, {os.cpu_count()} CPUs; "

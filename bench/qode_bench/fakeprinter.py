@@ -4,7 +4,7 @@ It answers the real-time status queries (DLE EOT 1-4) the way a printer does, fo
 `mode` it is in right now, and records each ticket once its cut (GS V) has arrived. It keeps
 its own small parser on purpose: the product's parser (preview.py) must not grade itself.
 
-    python -m qode_kiosk.fakeprinter --port 9100 --mode ok
+    python -m qode_bench.fakeprinter --port 9100 --mode ok
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ One run measures, against real servers on 127.0.0.1:
    separate HTTP load process (distinct device tokens): issuance latency, and the time from
    the last join's answer until every client holds a state with the final waiting_count.
 
-The WebSocket clients are one gevent process (`python -m qode.bench_live --ws-clients`):
+The WebSocket clients are one gevent process (`python -m qode_bench.live --ws-clients`):
 handshakes on gevent sockets (a bounded pool of greenlets), then every socket is read by one
 greenlet that waits on an epoll fd and drains whatever is ready with a minimal frame parser
 and no JSON decoding: the fields needed are found in the message bytes (the server writes
@@ -44,7 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .bench import (
+from .issue import (
     BUSY_WARNING,
     HOST,
     BenchServer,
@@ -387,7 +387,7 @@ class _Clients:
 
 
 def _ws_clients_main() -> int:
-    """`python -m qode.bench_live --ws-clients PORT`: commands on stdin, one JSON answer each."""
+    """`python -m qode_bench.live --ws-clients PORT`: commands on stdin, one JSON answer each."""
     import gevent
     from gevent.pool import Pool
     from gevent.socket import wait_read
@@ -450,7 +450,7 @@ class ClientProcess:
 
     def __init__(self, port: int):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "qode.bench_live", "--ws-clients", str(port)],
+            [sys.executable, "-m", "qode_bench.live", "--ws-clients", str(port)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
 
@@ -486,7 +486,7 @@ class ClientProcess:
 
 
 def _join_load_main() -> int:
-    """`python -m qode.bench_live --join-load`: spec on stdin, "ready", go line, JSON result.
+    """`python -m qode_bench.live --join-load`: spec on stdin, "ready", go line, JSON result.
 
     Open loop: join k is due at start + k / rate whatever happened to earlier ones, and its
     latency counts from that due time (a wait for a free connection is included).
@@ -494,7 +494,7 @@ def _join_load_main() -> int:
     import gevent
     from gevent.queue import Empty, Queue
 
-    from .bench import _Conn
+    from .issue import _Conn
 
     _raise_nofile()
     spec = json.loads(sys.stdin.readline())
@@ -563,7 +563,7 @@ def _join_load_main() -> int:
 
 def run_burst(port: int, queue_id: str, tag: str) -> dict:
     child = subprocess.Popen(
-        [sys.executable, "-m", "qode.bench_live", "--join-load"],
+        [sys.executable, "-m", "qode_bench.live", "--join-load"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
@@ -652,8 +652,8 @@ def bare_app():
 
 
 def _bare_main(port: str) -> int:
-    """`python -m qode.bench_live --bare-server PORT`: serve `bare_app` like `qode serve` does."""
-    from .serving import Server
+    """`python -m qode_bench.live --bare-server PORT`: serve `bare_app` like `qode serve` does."""
+    from qode.serving import Server
 
     class Bare(Server):
         def load(self):
@@ -862,7 +862,7 @@ def _qode_run(base: Path, port: int, window_ms: int | None, label: str, do_burst
 
 def _bare_run(base: Path, port: int):
     data_dir = base / "bare"
-    command = [sys.executable, "-m", "qode.bench_live", "--bare-server", str(port)]
+    command = [sys.executable, "-m", "qode_bench.live", "--bare-server", str(port)]
     # serving.Server reads the QODE_* settings, so the token must look valid though unused.
     server = BenchServer(data_dir, port, "bare-unused-" + secrets.token_urlsafe(16), command)
     clients = None
@@ -997,7 +997,7 @@ def targets(qode_rows: dict[str, list[dict]], bare_rows: list[dict], rss: dict,
 
 
 def render_targets(checks: list[dict]) -> str:
-    from .bench import render_targets as render
+    from .issue import render_targets as render
 
     return render(checks, width=50)
 
@@ -1013,7 +1013,7 @@ def main(args) -> int:
         return 2
     import sqlite3
 
-    from . import __version__
+    from qode import __version__
 
     print(f"Qode {__version__} bench: live fan-out, server memory and a join burst", flush=True)
     print(f"  Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs; "

@@ -22,9 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from .bench import BenchServer, _http
+import qode
 
-STATIC = Path(__file__).parent / "static"
+from .issue import BenchServer, _http
+
+STATIC = Path(qode.__file__).parent / "static"  # the pages the server under test serves
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
