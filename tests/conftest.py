@@ -105,7 +105,7 @@ def pytest_collection_modifyitems(config, items):
 
 # Programs an unmarked test must never start (the quick loop runs only unmarked tests).
 HEAVY_PROGRAMS = {"qode": "server", "gunicorn": "server", "chromium": "slow", "systemd-nspawn": "slow",
-                  "qemu-system-x86_64": "slow"}
+                  "debootstrap": "slow", "qemu-system-x86_64": "slow"}
 
 
 def heavy_program(args) -> str | None:
