@@ -29,6 +29,7 @@ from helpers import ADMIN_TOKEN, NO_CAPS, ServerProcess, admin
 SERVER_NAMES = {"ServerProcess", "KioskProcess", "QODE", "BenchServer"}
 SLOW_NAMES = {"sync_playwright", "Container", "bookworm_rootfs"}
 TESTS = Path(__file__).resolve().parent
+CONFTESTS = [sys.modules[__name__]]  # the one conftest.py (tests/)
 # Serial: tests that cannot share the machine (fixed ports, mounts, containers, packet captures,
 # memory or open-file counts, load and flood tests) carry `@pytest.mark.xdist_group("serial")`.
 # Under pytest-xdist (`make test`) they run one after another in one worker (--dist loadgroup),
@@ -76,12 +77,23 @@ def _code_names(function, seen: set[int]) -> set[str]:
     return names
 
 
+def _fixture_functions(item: pytest.Item) -> list:
+    """The functions of the fixtures `item` uses, found by name (pytest's public `fixturenames`, the
+    whole closure: the fixtures the fixtures request too) where pytest looks first: the test's class,
+    its module, then the conftest files. pytest's own fixtures (tmp_path, ...) are not ours."""
+    scopes = [getattr(item, "cls", None), getattr(item, "module", None), *CONFTESTS]
+    found = []
+    for name in getattr(item, "fixturenames", ()):
+        for scope in scopes:
+            definition = getattr(scope, name, None) if scope is not None else None
+            if definition is not None and hasattr(definition, "__wrapped__"):
+                found.append(inspect.unwrap(definition))
+                break
+    return found
+
+
 def _used_names(item: pytest.Item) -> set[str]:
-    functions = [getattr(item, "function", None)]
-    fixtureinfo = getattr(item, "_fixtureinfo", None)
-    if fixtureinfo is not None:
-        # name2fixturedefs covers the whole closure: the fixtures the fixtures request too.
-        functions += [fixturedef.func for defs in fixtureinfo.name2fixturedefs.values() for fixturedef in defs]
+    functions = [getattr(item, "function", None), *_fixture_functions(item)]
     names: set[str] = set()
     seen: set[int] = set()
     for function in functions:
@@ -162,7 +174,7 @@ def pytest_runtest_protocol(item, nextitem):
         return
     # The run's base folder (each worker's is a subfolder of it): shared by the workers, and
     # pytest's own clean-up of old base folders removes it.
-    folder = item.config._tmp_path_factory.getbasetemp().parent / f"locks-{worker['testrunuid']}"
+    folder = Path(item.config.option.basetemp).parent / f"locks-{worker['testrunuid']}"
     folder.mkdir(exist_ok=True)
     with open(folder / "turnstile", "a") as turnstile, open(folder / "tests", "a") as tests:
         fcntl.flock(turnstile, fcntl.LOCK_EX)

@@ -17,10 +17,11 @@ from helpers import ServerProcess
 
 
 def item_for(function, fixtures: dict | None = None):
-    """What marks_for reads of a pytest item: the test function and its fixtures' functions."""
-    info = types.SimpleNamespace(name2fixturedefs={
-        name: [types.SimpleNamespace(func=func)] for name, func in (fixtures or {}).items()})
-    return types.SimpleNamespace(function=function, _fixtureinfo=info)
+    """What marks_for reads of a pytest item: the test function, the names of the fixtures it uses
+    (pytest's `fixturenames`) and the module that defines them."""
+    fixtures = fixtures or {}
+    module = types.SimpleNamespace(**{name: pytest.fixture(func) for name, func in fixtures.items()})
+    return types.SimpleNamespace(function=function, fixturenames=list(fixtures), module=module, cls=None)
 
 
 def start_a_box(tmp_path):  # a module-level helper: the test that calls it never names ServerProcess
