@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import secrets
 import sqlite3
 from datetime import datetime, timedelta
@@ -50,6 +51,26 @@ STATUS_OF = {  # event type -> the ticket's status after it
 }
 class TooLarge(QodeError):
     status = 413
+
+
+# A fault-injection point for the tests only (tests/test_sync_e2e.py), read once at hub start:
+# when set, a batch's write stops inside its transaction, after its events are inserted, writes
+# to this file how many rows the transaction holds (and 1: it is open), then waits for ever, so a
+# test can kill the hub with the transaction provably open. Unset (always, in use), it costs one
+# comparison per batch.
+FAULT_PAUSE_FILE = os.environ.get("QODE_HUB_FAULT_PAUSE_FILE") or None
+
+
+def _pause_inside_the_transaction(conn: sqlite3.Connection, device_id: str) -> None:
+    import time
+    from pathlib import Path
+
+    held = conn.execute("SELECT COUNT(*) FROM site_events WHERE device_id = ?", (device_id,)).fetchone()[0]
+    marker = Path(FAULT_PAUSE_FILE)
+    marker.with_suffix(".tmp").write_text(f"{held} {int(conn.in_transaction)}\n")
+    marker.with_suffix(".tmp").replace(marker)  # whole, or not there
+    while True:
+        time.sleep(3600)
 
 
 # ---- storage ---------------------------------------------------------------------------
@@ -170,6 +191,8 @@ def ingest(db: Database, device_id: str, events: list[dict], after: int) -> dict
             " service_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(device_id, *_row(e)) for e in fresh],
         )
+        if FAULT_PAUSE_FILE is not None:
+            _pause_inside_the_transaction(conn, device_id)
         for event in fresh:
             _apply(conn, device_id, event)
         acked = max(last, seqs[-1])
