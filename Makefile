@@ -11,7 +11,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
 PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
-.PHONY: run test check lint bench install clean pages system-packages privileges appliance appliance-deps stress
+.PHONY: run test check perf lint bench install clean pages system-packages privileges appliance appliance-deps stress
 
 $(STAMP): pyproject.toml bench/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -93,24 +93,34 @@ install: $(STAMP) $(PAGES)
 run: $(STAMP) $(PAGES)
 	$(BIN)/qode serve --demo
 
-# Everything, the pytest part spread over the cores (pytest-xdist); the tests that must have the
-# machine to themselves run one after another in one worker (tests/conftest.py, "serial").
+# Everything but the speed figures, the pytest part spread over the cores (pytest-xdist); the tests
+# that must have the machine to themselves run one after another in one worker (tests/conftest.py,
+# "serial"). Tests marked `perf` assert a latency or throughput: `make perf` runs them.
 PYTEST_WORKERS ?= auto
 test: $(STAMP) $(PAGES) system-packages privileges
 	$(BIN)/ruff check server kiosk common bench tests
+	cd $(FRONTEND) && $(NPM) run lint
 	cd $(FRONTEND) && $(NPM) test
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not perf"
 
-# The quick loop: lint, the page tests and the pytest tests that start no server and no browser
+# The quick loop: lint (ruff, ESLint), the page tests and the pytest tests that start no server and no browser
 # (under 2 minutes on 2 cores). Needs no system packages.
 check: $(STAMP) $(PAGES)
 	$(BIN)/ruff check server kiosk common bench tests
+	cd $(FRONTEND) && $(NPM) run lint
 	cd $(FRONTEND) && $(NPM) test
-	$(BIN)/pytest -q -m "not server and not slow" -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -q -m "not server and not slow and not perf" -n $(PYTEST_WORKERS)
 
-lint: $(STAMP)
+# The speed figures that are tests (latency and throughput limits, marked `perf`), one at a time on
+# a machine left alone: a busy machine fails them without anything being wrong. The benchmarks'
+# own figures are `make bench` and `qode bench …`.
+perf: $(STAMP) $(PAGES) system-packages
+	$(BIN)/pytest -m perf
+
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check server kiosk common bench tests
 	$(BIN)/ruff format --check server kiosk common bench tests
+	cd $(FRONTEND) && $(NPM) run lint
 
 bench: $(STAMP)
 	$(BIN)/qode bench issue

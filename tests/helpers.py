@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -296,3 +297,25 @@ def remove_as_root(path: Path) -> None:
     elif os.path.lexists(path):
         subprocess.run(["sudo", "-n", "rm", "-rf", "--one-file-system", str(path)], capture_output=True,
                        timeout=600)
+
+
+def done_within(seconds: float, work):
+    """`work()`'s result (or its exception), or fail after `seconds`. A deadline only, for a step
+    that would otherwise wait out a timeout the test has made far longer: a hang fails it, a slow
+    machine does not."""
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(("returned", work()))
+        except BaseException as err:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(("raised", err))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still waiting after {seconds} s: it waits out the timeout"
+    kind, value = outcome[0]
+    if kind == "raised":
+        raise value
+    return value

@@ -100,3 +100,36 @@ def test_a_hosts_bulk_clear_is_not_taken_for_guests_giving_up(box):
     service.predict(row(db, queue["id"]))
     est = service._entries[queue["id"]].est
     assert est.C == 0 and len(est.waiting) == 1
+
+
+def test_the_app_owns_one_explicit_estimates_cache(box):
+    """Issue 13: the cache is an `Estimates` the app attaches and lists, not a hidden attribute."""
+    db, client, queue, host = box
+    app_cache = client.application.extensions["qode_estimates"]
+    assert isinstance(app_cache, estimates.Estimates)
+    assert estimates.of(db) is app_cache is db.estimates
+    fresh = estimates.attach(db)  # e.g. after a restore: a new, empty cache replaces it
+    assert estimates.of(db) is fresh is not app_cache and fresh._entries == {}
+
+
+def test_the_estimates_cache_reuses_and_drops_predictions_as_documented(box):
+    db, client, queue, host = box
+    for i in range(3):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
+    cache = estimates.of(db)
+    first = cache.predict(row(db, queue["id"]))
+    assert cache.predict(row(db, queue["id"])) is first  # nothing happened: the same prediction
+    cache.invalidate(queue["id"])
+    second = cache.predict(row(db, queue["id"]))
+    assert second is not first and second.tickets == first.tickets  # fresh, and equal: nothing moved
+    db.clock.advance(seconds=estimates.MAX_AGE + 1)
+    assert cache.predict(row(db, queue["id"])) is not second  # older than MAX_AGE: made again
+    third = cache.predict(row(db, queue["id"]))
+    client.post(f"/api/queues/{queue['id']}/call-next", headers=host)  # not a join: people moved
+    after_call = cache.predict(row(db, queue["id"]))
+    assert after_call is not third and len(after_call.tickets) == 2
+    # forget() drops the estimators too; they come back from eta_state and the events after it
+    assert cache.save() == 1
+    cache.forget()
+    assert cache._entries == {}
+    assert cache.predict(row(db, queue["id"])).tickets == after_call.tickets

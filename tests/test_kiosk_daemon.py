@@ -7,6 +7,7 @@ real printer paths are in test_kiosk_printers.py and test_kiosk_e2e.py.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -248,20 +249,26 @@ def test_a_gpio_button_press_is_one_press_while_it_is_served(tmp_path):
     factory = MockFactory()
     kiosk = make_kiosk(tmp_path)
     served = []
-    kiosk._press = lambda: (served.append(1), time.sleep(0.3))
+    release = threading.Event()
+    kiosk._press = lambda: (served.append(1), release.wait(10))  # served until the presses are all in
+    handled = []  # every press the button started, once kiosk.press has returned for it
+    press = kiosk.press
+    kiosk.press = lambda: handled.append(press())
     button = daemon.gpio_button(kiosk, 17, pin_factory=factory)
     try:
         assert button.pin.bounce == 0.05
         pin = factory.pin(17)
-        for _ in range(4):  # pressed four times within the first press's 0.3 s
+        for _ in range(4):  # pressed four times while the first press is served
             pin.drive_low()
             pin.drive_high()
-        wait_until(lambda: not kiosk._press_lock.locked() and served, timeout=5)
-        time.sleep(0.1)
+        wait_until(lambda: len(handled) == 3, timeout=5)  # the three later ones: returned, ignored
+        release.set()
+        wait_until(lambda: len(handled) == 4, timeout=5)
         assert len(served) == 1
         pin.drive_low()  # once it is done, the next press counts
         pin.drive_high()
-        wait_until(lambda: len(served) == 2, timeout=5)
+        wait_until(lambda: len(handled) == 5, timeout=5)
+        assert len(served) == 2
     finally:
         button.close()
         Device.pin_factory = None
@@ -289,7 +296,8 @@ def test_first_boot_prints_a_setup_ticket_whose_qr_opens_setup(server, tmp_path)
         (symbol,) = decode(Image.open(pngs[-1]))
         assert symbol.data.decode() == f"{server.url}/setup"
     finally:
-        assert kiosk.stop() == 0
+        stopped = kiosk.stop()
+    assert stopped == 0, kiosk.output()[-2000:]  # checked after the body, never masking its failure
 
 
 def test_the_led_is_on_while_printing_and_blinks_for_a_problem():
@@ -363,8 +371,9 @@ def test_the_setup_ticket_opens_setup_at_the_staff_https_address(tmp_path):
         (symbol,) = decode(Image.open(png))
         assert symbol.data.decode() == f"{staff}/setup#token={ADMIN_TOKEN}"
     finally:
-        assert kiosk.stop() == 0
+        stopped = kiosk.stop()
         served.stop()
+    assert stopped == 0, kiosk.output()[-2000:]  # checked after the body, never masking its failure
 
 
 class TokenWatchingApi(daemon.Api):

@@ -1,12 +1,17 @@
 """The pages in real headless Chromium (Debian's) against a real `qode serve`.
 
 No browser is downloaded: Playwright drives /usr/bin/chromium (`make test` installs it).
-Every request a page makes must stay on the box; screenshots of each page at phone and TV
-sizes are left in test-artifacts/screenshots.
+Every request a page makes must stay on the box. Every screenshot is checked (as wide as its
+viewport, not blank) and left in test-artifacts/screenshots for people to look at; no test trusts
+what that folder held before.
+
+The speed figures (a call on the guest's screen within 1.5 s; the 2,100-waiting host page's click
+and longest task) are the `perf` variants of their tests: `make perf`, not `make test`.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from pathlib import Path
@@ -75,12 +80,28 @@ def open_page(browser, box):
     assert strays == [], f"pages asked for something off the box: {strays}"
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str) -> bytes:
+    """A full-page screenshot of `page`, checked: as wide as the viewport, at least as tall, and
+    not blank (text on a background). Written to test-artifacts/screenshots; returned."""
+    from PIL import Image
+
+    png = page.screenshot(full_page=True)
+    viewport = page.viewport_size
+    with Image.open(io.BytesIO(png)) as picture:
+        assert picture.width == viewport["width"] and picture.height >= viewport["height"], \
+            (name, picture.size, viewport)
+        darkest, lightest = picture.convert("L").getextrema()
+    assert lightest - darkest > 64, f"{name}: a blank page ({darkest}..{lightest})"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    (SHOTS / f"{name}.png").write_bytes(png)
+    return png
 
 
-def test_a_guest_joins_and_is_called_live(box, open_page):
+LIVE = [False, pytest.param(True, marks=pytest.mark.perf, id="perf")]  # the perf variant times it too
+
+
+@pytest.mark.parametrize("figures", LIVE)
+def test_a_guest_joins_and_is_called_live(box, open_page, figures):
     proc, queue = box
     page = open_page(f"/join/{queue['id']}")
     page.get_by_role("button", name="Take a ticket").click()
@@ -89,14 +110,18 @@ def test_a_guest_joins_and_is_called_live(box, open_page):
     page.get_by_text(re.compile(r"You're next|about \d+ min")).first.wait_for(timeout=5000)
     shot(page, "guest-waiting-phone")
 
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads or navigates
     started = time.monotonic()
     host = {"Authorization": f"Bearer {queue['host_token']}"}
     url = f"{proc.url}/api/queues/{queue['id']}/call-next"
     assert requests.post(url, json={"counter": "2"}, headers=host, timeout=5).status_code == 200
     turn = page.get_by_role("alertdialog")  # the full-screen "Your turn", with no reload
-    turn.get_by_text("Counter 2").wait_for(timeout=1000)
-    assert time.monotonic() - started < 1.5
+    turn.get_by_text("Counter 2").wait_for(timeout=15_000)
+    took = time.monotonic() - started
+    assert page.evaluate("window.__sameDocument === true")  # told live, on the page it was on
     assert turn.get_by_text("Your turn").first.is_visible()
+    if figures:
+        assert took < 1.5, f"the call took {took:.2f} s to reach the guest's screen"
     shot(page, "guest-called-phone")
 
 
@@ -263,11 +288,14 @@ def test_screenshots_of_every_page(box, open_page, size):
         "kiosk": (f"/kiosk/{queue['id']}#token={kiosk['token']}", "Take a ticket"),
         "setup": (f"/setup#token={ADMIN}", "Front desk"),
     }
+    taken = {}
     for name, (path, text) in pages.items():
         page = open_page(path, viewport=viewport)
         page.get_by_text(text).first.wait_for(timeout=5000)
-        shot(page, f"{name}-{size}")
-    assert {p.name for p in SHOTS.glob(f"*-{size}.png")} >= {f"{name}-{size}.png" for name in pages}
+        taken[name] = shot(page, f"{name}-{size}")  # checked: the viewport's width, not blank
+    assert len(set(taken.values())) == len(pages)  # six different pictures, one per page
+    for name, png in taken.items():  # what the folder holds now is this run's, not an old run's
+        assert (SHOTS / f"{name}-{size}.png").read_bytes() == png
 
 
 def test_every_phone_page_fits_360_px(box, open_page):
@@ -297,7 +325,8 @@ new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__
 """
 
 
-def test_host_page_with_2000_waiting_stays_responsive(box, browser):
+@pytest.mark.parametrize("figures", LIVE)
+def test_host_page_with_2000_waiting_stays_responsive(box, browser, figures):
     """Issue 11: 2,000 waiting, more joining while the host works; the page draws 50 rows, merges
     deltas, answers a click quickly and clears the line with one confirmed action."""
     proc, queue = box
@@ -332,8 +361,9 @@ def test_host_page_with_2000_waiting_stays_responsive(box, browser):
         longest = page.evaluate("Math.max(0, ...window.__longTasks)")
         print(f"host page, 2,100 waiting: {nodes} DOM nodes, call next shown after {click_seconds:.2f}s, "
               f"longest task {longest:.0f} ms")
-        assert click_seconds < 2.0  # generous: the issue saw the main thread blocked for 1.1 s per join
-        assert longest < 1000
+        if figures:
+            assert click_seconds < 2.0  # generous: the issue saw the main thread blocked for 1.1 s per join
+            assert longest < 1000
 
         page.get_by_role("button", name="Cancel 2099 waiting…").click()
         page.get_by_text("Cancel 2099 waiting tickets? The guests lose their places.").wait_for(timeout=2000)

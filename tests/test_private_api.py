@@ -55,11 +55,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("server/qode/jobs.py", "_main_loop"): "the scheduler's loop, woken every second to see a clock jump",
     ("server/qode/jobs.py", "_event"): "the loop's wake-up event",
     ("server/qode/jobs.py", "_process_jobs"): "the loop's one step",
-    # pytest internals in conftest.py (part tests).
-    ("tests/conftest.py", "_fixtureinfo"): "pytest has no public way to a test's fixture functions "
-    "(the automatic server/slow marks read their code)",
-    ("tests/conftest.py", "_tmp_path_factory"): "pytest's base temporary folder outside a fixture "
-    "(the xdist lock files)",
 }
 
 

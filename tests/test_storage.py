@@ -21,7 +21,7 @@ import requests
 
 from qode.db import Database, StorageFault, storage_fault
 
-from helpers import ServerProcess, admin, privileged, require_root, ws_client_class
+from helpers import ServerProcess, admin, done_within, privileged, require_root, ws_client_class
 
 # Mounts change the machine for everyone: no other test runs meanwhile (conftest.py, "serial").
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("serial")]
@@ -309,7 +309,7 @@ def test_the_host_page_says_at_once_that_the_box_cannot_save(small_disk):
     (told by the live channel, not on the next refresh), and drops it once space is freed."""
     from playwright.sync_api import expect, sync_playwright
 
-    from test_pages_e2e import ARGS, CHROMIUM, SHOTS
+    from test_pages_e2e import ARGS, CHROMIUM, shot
 
     proc, filler = small_disk.proc, small_disk.filler
     queue_id, host = _queue(proc.url)
@@ -329,11 +329,10 @@ def test_the_host_page_says_at_once_that_the_box_cannot_save(small_disk):
                 if _join(proc.url, queue_id).status_code == 503:
                     break
             expect(page.get_by_text("The box cannot save: disk full")).to_be_visible(timeout=5000)
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "host-disk-full-tablet.png"), full_page=True)
+            shot(page, "host-disk-full-tablet")  # checked: the viewport's width, not blank
             page.set_viewport_size({"width": 360, "height": 780})
             expect(page.get_by_text("The box cannot save: disk full")).to_be_in_viewport()
-            page.screenshot(path=str(SHOTS / "host-disk-full-360.png"), full_page=True)
+            shot(page, "host-disk-full-360")
             filler.unlink()
             assert _health(proc.url).status_code == 200
             expect(page.get_by_text("The box cannot save: disk full")).to_have_count(0, timeout=10000)
@@ -345,21 +344,19 @@ def test_the_storage_check_says_busy_at_once_when_another_process_holds_the_lock
     """/healthz must answer well within the watchdog's time even when it cannot write."""
     from qode.migrations import migrate
 
-    db = Database(tmp_path / "q.db", busy_timeout_ms=5000)
+    # The writes' busy timeout is 10 minutes here: a probe that waited it out would hang the test.
+    db = Database(tmp_path / "q.db", busy_timeout_ms=600_000)
     migrate(db)
     other = sqlite3.connect(tmp_path / "q.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # e.g. a stuck tool holding the write lock
     try:
-        started = time.monotonic()
-        state = db.storage()
-        waited = time.monotonic() - started
+        state = done_within(60, db.storage)  # the probe's own short wait, not the busy timeout
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert state["ok"] is False and state["reason"] == "busy"
-    assert waited < 4  # the probe's own short wait, not the 5 s busy timeout
     assert db.storage()["ok"] is True
-    assert db._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000  # restored for real writes
+    assert db._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 600_000  # restored for real writes
 
 
 def test_a_write_that_still_fits_does_not_clear_a_full_disk(tmp_path, monkeypatch):

@@ -51,6 +51,7 @@ from helpers import (
     require_root,
     signal_group,
     system_tool,
+    wait_until,
     ws_client_class,
 )
 
@@ -204,6 +205,8 @@ class Relay:
         self.port = self.listener.getsockname()[1]
         self.captured = bytearray()
         self.lock = threading.Lock()
+        self.ended = threading.Condition(self.lock)
+        self.pumping = 0  # directions still open; each ends once its sender has closed
         self.sockets: list[socket.socket] = [self.listener]
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -215,6 +218,8 @@ class Relay:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
             self.sockets += [client, upstream]
+            with self.lock:
+                self.pumping += 2
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
 
@@ -231,6 +236,18 @@ class Relay:
                 sink.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
+            with self.ended:
+                self.pumping -= 1
+                self.ended.notify_all()
+
+    def finish(self, timeout: float = 15.0) -> None:
+        """Cut every connection and wait for every pump to end: `captured` is then final. Whatever the
+        client got an answer for crossed the relay, and was captured, before that answer did."""
+        for sock in self.sockets[1:]:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a pump blocked in recv
+        with self.ended:
+            assert self.ended.wait_for(lambda: self.pumping == 0, timeout), f"{self.pumping} still pumping"
 
     def close(self) -> None:
         for sock in self.sockets:
@@ -469,7 +486,7 @@ def test_a_capture_on_the_wire_shows_no_staff_token_when_staff_use_https(stack):
             assert receive(ws)["type"] == "snapshot"
         finally:
             close_ws(ws)
-        time.sleep(0.3)  # the relay's threads hand on the last bytes
+        wire.finish()
         with wire.lock:
             captured = bytes(wire.captured)
     assert len(captured) > 5000  # the whole exchange went through the relay, encrypted
@@ -482,7 +499,7 @@ def test_a_capture_on_the_wire_shows_no_staff_token_when_staff_use_https(stack):
         plain = requests.get(f"http://127.0.0.1:{wire.port}/api/queues/{queue_id}/tickets",
                              headers=stack.host_headers, timeout=10)
         assert plain.status_code == 200  # the relay connects from 127.0.0.1: the box itself
-        time.sleep(0.3)
+        wire.finish()
         with wire.lock:
             assert host_token.encode() in bytes(wire.captured)
 
@@ -492,6 +509,7 @@ class Tcpdump:
 
     def __init__(self, port: int, path: Path):
         self.path = path
+        self.port = port
         # --immediate-mode: each packet is handed over at once (else a buffered block can be lost on stop).
         command = [TCPDUMP, "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-w", str(path),
                    f"tcp port {port}"]
@@ -502,6 +520,19 @@ class Tcpdump:
         if "listening on" not in said:
             self.stop()
             pytest.skip(f"tcpdump cannot capture on lo here: {said.strip()}")
+
+    def flush(self) -> None:
+        """Until everything sent so far is in the file: a last packet with a marker of its own goes to
+        the port (plain bytes, whatever listens there), and the capture keeps packets in order."""
+        marker = f"qode-capture-marker-{os.urandom(8).hex()}".encode()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(marker)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
+                sock.settimeout(10)
+                while sock.recv(4096):  # the other end answers (an error) and closes
+                    pass
+        wait_until(lambda: self.path.exists() and marker in self.path.read_bytes(), timeout=15)
 
     def stop(self) -> bytes:
         if self.proc.poll() is None:
@@ -535,7 +566,7 @@ def test_a_tcpdump_capture_on_loopback_shows_no_staff_token_over_https(stack):
             assert receive(ws)["type"] == "snapshot"
         finally:
             close_ws(ws)
-        time.sleep(0.5)  # -U writes each packet at once; leave the last ones time to arrive
+        capture.flush()
     finally:
         packets = capture.stop()
     assert len(packets) > 5000  # the exchange was captured, encrypted
@@ -546,7 +577,7 @@ def test_a_tcpdump_capture_on_loopback_shows_no_staff_token_over_https(stack):
         plain = requests.get(f"{stack.http}/api/queues/{queue_id}/tickets", headers=stack.host_headers,
                              timeout=10)
         assert plain.status_code == 200  # from 127.0.0.1, the box itself
-        time.sleep(0.5)
+        capture.flush()
     finally:
         packets = capture.stop()
     assert host_token.encode() in packets  # the same capture of plain http shows it

@@ -215,6 +215,19 @@ class FakePrinter:
                 self._changed.wait(left)
             return True
 
+    def wait_idle(self, timeout: float) -> bool:
+        """True once every connection taken so far is closed and what it carried is recorded (a
+        ticket, a drop): a test's "nothing was printed" then holds for all it sent. False after
+        `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._socks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+            return True
+
     # -- the threads -------------------------------------------------------------------------------
 
     def _spawn(self, target, name: str, *args) -> None:
@@ -260,8 +273,9 @@ class FakePrinter:
             if connection.lost_a_ticket:
                 with self._lock:
                     self.dropped += 1
-            with self._lock:
+            with self._changed:
                 self._socks.discard(sock)
+                self._changed.notify_all()
 
     def _status_query(self, sock: socket.socket, n: int) -> None:
         with self._lock:

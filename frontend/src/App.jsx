@@ -1,6 +1,7 @@
 import { lazy, Suspense } from 'react'
 import ErrorBoundary from './components/ErrorBoundary.jsx'
-import StaffHttpsGate, { staffTokenKey } from './components/screens/StaffHttpsGate.jsx'
+import StaffHttpsGate from './components/screens/StaffHttpsGate.jsx'
+import { staffTokenKey } from './components/screens/staffHttps.js'
 import { usePath } from './hooks/usePath.js'
 import { matchRoute } from './lib/router.js'
 import { t } from './lib/strings.js'

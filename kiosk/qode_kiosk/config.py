@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qode.config import Setting
+from qode_common.patterns import Setting, is_off, is_token, is_uuid
 
 from . import printers
 
@@ -41,8 +41,6 @@ SETTINGS: list[Setting] = [
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 _GPIO = re.compile(r"^gpio:(\d{1,2})$")
 
 
@@ -80,7 +78,7 @@ def _server(value: str) -> str:
 
 
 def _pin(name: str, value: str, allow_off: bool) -> int | None:
-    if allow_off and value.strip().lower() in ("", "off"):
+    if allow_off and (not value.strip() or is_off(value)):
         return None
     match = _GPIO.fullmatch(value.strip())
     if not match or int(match[1]) > 27:
@@ -101,10 +99,10 @@ def load(flags: dict[str, str | None] | None = None, env: dict[str, str] | None 
     raw = {name: env.get(name, default) for name, default in DEFAULTS.items()}
     raw.update({k: v for k, v in (flags or {}).items() if v is not None})
     queue = raw["QODE_KIOSK_QUEUE"].strip() or None
-    if queue is not None and not _UUID.match(queue):
+    if queue is not None and not is_uuid(queue):
         raise KioskSettingError(f"queue {queue!r}: expected the queue's id (a UUID)")
     token = raw["QODE_KIOSK_TOKEN"].strip() or None
-    if token is not None and not _TOKEN.match(token):
+    if token is not None and not is_token(token):
         raise KioskSettingError("token: expected the kiosk's device token (16-256 letters, digits, - and _)")
     try:
         spec = printers.parse_spec(raw["QODE_KIOSK_PRINTER"])

@@ -29,12 +29,12 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from qode_common import http
 
 from . import gpio, layout, printers
 from .config import KioskConfig
@@ -58,8 +58,7 @@ class ServerError(Exception):
         self.staff_url = staff_url  # with 403 https_required: the box's https address
 
 
-class Unreachable(Exception):
-    """No answer from the server (down, restarting, or the network is out)."""
+Unreachable = http.Unreachable  # no answer from the server (down, restarting, or the network is out)
 
 
 class Api:
@@ -68,37 +67,26 @@ class Api:
     def __init__(self, server: str, token: str | None):
         self.server = server
         self.token = token
+        self._client = http.Client(server, timeout=HTTP_TIMEOUT)  # https: the system's CAs or SSL_CERT_FILE
 
     def call(self, method: str, path: str, body: dict | None = None,
              key: str | None = None, anonymous: bool = False) -> tuple[int, dict]:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+        """Raises `Unreachable` for no answer and for a "not now" (5xx, 429): worth retrying;
+        `ServerError` for any other refusal."""
+        headers = {}
         if self.token and not anonymous:
             headers["Authorization"] = f"Bearer {self.token}"
         if key:
             headers["Idempotency-Key"] = key
-        request = urllib.request.Request(self.server + path, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as err:
-            try:
-                payload = json.loads(err.read() or b"{}")
-            except ValueError:
-                payload = {}
-            finally:
-                err.close()
-            if err.code >= 500 or err.code == 429:
-                raise Unreachable(f"the server answered {err.code}") from None
-            error = payload.get("error", {}) if isinstance(payload, dict) else {}
+            return self._client.call(method, path, body, headers)
+        except http.HttpError as err:
+            if err.retryable:
+                raise Unreachable(f"the server answered {err.status}", "HttpError") from None
+            error = err.error
             staff = error.get("staff_url")
-            raise ServerError(err.code, error.get("code", "error"), error.get("message", str(err)),
+            raise ServerError(err.status, error.get("code", "error"), error.get("message", str(err)),
                               staff if isinstance(staff, str) else None) from None
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            raise Unreachable(str(getattr(err, "reason", err))) from None
 
 
 class Led:
@@ -199,18 +187,21 @@ class Kiosk:
         self.led.close()
 
     def _wait_for(self, fetch: Callable[[], dict], what: str) -> dict | None:
-        delay = 0.5
-        told = False
-        while not self.stopping.is_set():
-            try:
-                return fetch()
-            except Unreachable as err:
-                if not told:
-                    self.say(f"Waiting for {what} ({err})…")
-                    told = True
-            self.stopping.wait(delay + random.uniform(0, delay / 2))
-            delay = min(delay * 2, 10.0)
-        return None
+        """`fetch()` until the server answers, as long as it takes (None once stopping)."""
+        told = []
+
+        def waiting(err: Exception) -> None:
+            if not told:
+                self.say(f"Waiting for {what} ({err})…")
+                told.append(err)
+
+        if self.stopping.is_set():
+            return None
+        try:
+            return http.retry(fetch, http.Backoff(0.5, 10.0, jitter=(1.0, 1.5)), wait=self.stopping.wait,
+                              on_failure=waiting)
+        except Unreachable:
+            return None
 
     # ---- staff on https ---------------------------------------------------------------
 
@@ -350,24 +341,23 @@ class Kiosk:
         return ticket
 
     def _issue(self, key: str) -> dict | None:
-        deadline = time.monotonic() + self.config.retry_seconds
-        delay = 0.25
-        told = False
-        while not self.stopping.is_set():
-            try:
-                return self._post_ticket(key)
-            except ServerError as err:
-                self.say(f"No ticket: {err.message}")
-                return None
-            except Unreachable as err:
-                log.warning("issuing: %s", err)
-            if time.monotonic() + delay > deadline:
-                break
+        told = []
+
+        def wait(seconds: float) -> bool:
             if not told:
                 self.say("One moment…")
-                told = True
-            self.stopping.wait(delay + random.uniform(0, delay / 2))
-            delay = min(delay * 2, 4.0)
+                told.append(True)
+            return self.stopping.wait(seconds)
+
+        try:
+            return http.retry(lambda: self._post_ticket(key), http.Backoff(0.25, 4.0, jitter=(1.0, 1.5)),
+                              deadline=time.monotonic() + self.config.retry_seconds, wait=wait,
+                              on_failure=lambda err: log.warning("issuing: %s", err))
+        except ServerError as err:
+            self.say(f"No ticket: {err.message}")
+            return None
+        except Unreachable:
+            pass
         self.say(UNREACHABLE)
         with self._withdrawing_lock:
             self._withdrawing += 1
@@ -388,28 +378,21 @@ class Kiosk:
                 self._withdrawing -= 1
 
     def _withdraw_ticket(self, key: str, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        delay = 2.0
-        while not self.stopping.is_set() and time.monotonic() < deadline:
-            try:
-                ticket = self._post_ticket(key)
-            except ServerError:
-                return  # refused (closed, paused): nothing was made
-            except Unreachable:
-                self.stopping.wait(delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            job = ticket.get("print_job")
-            if job is not None:
-                self._claim(job["id"])
-                self._ack(job["id"], "failed", "the guest was told no ticket: the server did not answer")
-            try:
-                # The ticket id is its holder's capability: a cancel without credentials, as a guest's.
-                self.api.call("POST", f"/api/tickets/{ticket['id']}/cancel", {}, anonymous=True)
-                log.info("withdrew %s: its guest was told there was no ticket", ticket.get("display_number"))
-            except (ServerError, Unreachable) as err:
-                log.warning("could not withdraw %s: %s", ticket.get("display_number"), err)
-            return
+        try:
+            ticket = http.retry(lambda: self._post_ticket(key), http.Backoff(2.0, 30.0),
+                                deadline=time.monotonic() + seconds, wait=self.stopping.wait)
+        except (ServerError, Unreachable):
+            return  # refused (closed, paused): nothing was made; or no answer for `seconds`
+        job = ticket.get("print_job")
+        if job is not None:
+            self._claim(job["id"])
+            self._ack(job["id"], "failed", "the guest was told no ticket: the server did not answer")
+        try:
+            # The ticket id is its holder's capability: a cancel without credentials, as a guest's.
+            self.api.call("POST", f"/api/tickets/{ticket['id']}/cancel", {}, anonymous=True)
+            log.info("withdrew %s: its guest was told there was no ticket", ticket.get("display_number"))
+        except (ServerError, Unreachable) as err:
+            log.warning("could not withdraw %s: %s", ticket.get("display_number"), err)
 
     # ---- printing jobs --------------------------------------------------------------
 
@@ -519,32 +502,31 @@ class Kiosk:
 
     def _send(self, path: str, body: dict, tries: int = ACK_TRIES) -> bool:
         """POST, retried with backoff while the server is away; True once it was accepted."""
-        delay = 0.25
-        for attempt in range(tries):
-            try:
-                self.api.call("POST", path, body)
-            except ServerError as err:
-                log.warning("%s refused: %s", path, err.message)
-                return False
-            except Unreachable as err:
-                log.info("%s: %s", path, err)
-                if attempt + 1 == tries:
-                    break
-                if self.stopping.is_set():  # stopping: only until the drain deadline
-                    left = self._drain_until - time.monotonic()
-                    if left <= 0:
-                        break
-                    time.sleep(min(delay, left))
-                else:
-                    self.stopping.wait(delay)
-                delay = min(delay * 2, 5.0)
-                continue
+        try:
+            http.retry(lambda: self.api.call("POST", path, body), http.Backoff(0.25, 5.0), tries=tries,
+                       wait=self._drain_wait, on_failure=lambda err: log.info("%s: %s", path, err))
+        except ServerError as err:
+            log.warning("%s refused: %s", path, err.message)
+            return False
+        except Unreachable:
+            log.warning("gave up sending %s", path)
             if path == "/api/device/status":
-                self._reported = (body["printer"], body.get("detail"))
-            return True
-        log.warning("gave up sending %s", path)
+                self._queued = None  # say it again next time
+            return False
         if path == "/api/device/status":
-            self._queued = None  # say it again next time
+            self._reported = (body["printer"], body.get("detail"))
+        return True
+
+    def _drain_wait(self, seconds: float) -> bool:
+        """A wait between tries of an ack or a report. A stop cuts it short, yet what is queued
+        still goes out until the drain deadline (`stop`); True once that has passed."""
+        if self.stopping.is_set():
+            left = self._drain_until - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(seconds, left))
+        else:
+            self.stopping.wait(seconds)
         return False
 
     def _outbox_loop(self) -> None:
@@ -765,19 +747,14 @@ def report_stop(config: KioskConfig, message: str, seconds: float = 30.0,
     if _clean(detail):
         body["detail"] = _clean(detail)
     stopping = stopping or threading.Event()
-    deadline = time.monotonic() + seconds
-    delay = 0.5
-    while True:
-        try:
-            api.call("POST", "/api/device/status", body)
-            return True
-        except ServerError:
-            return False  # a wrong token, an https-only box: nothing more to try
-        except Unreachable:
-            left = deadline - time.monotonic()
-            if left <= 0 or stopping.wait(min(delay, left)):
-                return False
-            delay = min(delay * 2, 5.0)
+    try:
+        http.retry(lambda: api.call("POST", "/api/device/status", body), http.Backoff(0.5, 5.0),
+                   deadline=time.monotonic() + seconds, wait=stopping.wait)
+        return True
+    except ServerError:
+        return False  # a wrong token, an https-only box: nothing more to try
+    except Unreachable:
+        return False
 
 
 def stop_for_setting(config: KioskConfig, message: str, stopping: threading.Event | None = None) -> int:

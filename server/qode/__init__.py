@@ -22,7 +22,7 @@ SECURITY_HEADERS = {
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The app factory. `test_config` may override any `QODE_*` setting by name."""
-    from . import api, config, errors, live, pages, sockets
+    from . import api, config, errors, estimates, live, pages, sockets
     from .auth import ensure_admin_token, hash_token
     from .clock import Clock
     from .db import Database
@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate(db)
     _restore_clock_fix(db)
     app.extensions["qode_db"] = db
+    app.extensions["qode_estimates"] = estimates.attach(db)  # the ETA cache (estimates.Estimates)
 
     errors.init_app(app)
     api.init_limits(app)
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.on_fault.append(lambda: threading.Thread(target=feed.nudge_hosts, daemon=True).start())
     if settings["PUBLIC_URL"]:
         feed.public_url = settings["PUBLIC_URL"]
+    feed.version = __version__
     app.extensions["qode_live"] = feed
     if settings["SCHEDULER"]:
         from . import jobs

@@ -310,7 +310,7 @@ def set_clock():
 def openapi_document():
     from .openapi import document
 
-    return answer(document(OPERATIONS))
+    return answer(document(OPERATIONS, current_app.config["VERSION"]))
 
 
 @operation("POST", "/api/queues", "Create a queue (admin)", auth="admin", body=schemas.QueueCreate,
@@ -399,8 +399,9 @@ def join(queue_id: str):
 
     def action() -> tuple[int, dict]:
         with refusals_counted(queue_id):
-            ticket, created = tickets.issue_ticket(db(), queue_id, req.device_token, source, kiosk_id,
-                                                   address=address, caps=caps)
+            ticket, created = tickets.issue_ticket(
+                db(), queue_id, req.device_token, source,
+                printing.on_issue(db(), kiosk_id) if kiosk_id else None, address=address, caps=caps)
         job = ticket.pop("print_job", None)
         if job is not None:
             # The kiosk prints from this answer at once; its device channel carries the same job.

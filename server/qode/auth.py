@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import request
 
+from qode_common import patterns
+
 from . import tls
 from .db import Database
 from .errors import Forbidden, Unauthorized
 
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+TOKEN_RE = patterns.TOKEN_RE  # the one bearer-token pattern (qode_common.patterns)
 
 
 def new_token() -> str:
@@ -60,7 +61,7 @@ def bearer_hash(required: bool = True) -> str | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or any(char.isspace() for char in token):
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.", "bad_credentials")
-    if not TOKEN_RE.match(token):
+    if not patterns.is_token(token):
         # Well formed, but no token this box issues looks like that: the same answer as any
         # wrong token, not advice about the header's shape.
         raise Unauthorized("That token is not valid.", "bad_credentials")
@@ -146,7 +147,7 @@ def ensure_admin_token(data_dir: Path, configured: str | None) -> tuple[str, boo
     path = Path(data_dir) / "admin_token"
     try:
         token = path.read_text().strip()
-        if TOKEN_RE.match(token):
+        if patterns.is_token(token):
             return token, False
         path.unlink()  # empty or damaged: make a new one rather than lock the admin out
     except FileNotFoundError:

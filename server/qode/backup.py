@@ -34,13 +34,9 @@ class Kind:
     hub: bool = False
 
     def migrations(self) -> list:
-        if self.hub:
-            from .hub import HUB_MIGRATIONS
+        from .migrations import HUB_MIGRATIONS, MIGRATIONS
 
-            return HUB_MIGRATIONS
-        from .migrations import MIGRATIONS
-
-        return MIGRATIONS
+        return HUB_MIGRATIONS if self.hub else MIGRATIONS
 
 
 BOX = Kind(DB_NAME, "qode", CORE_TABLES)

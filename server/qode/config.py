@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: str
-    help: str
-
+from qode_common.patterns import Setting, is_device_id, is_off, is_token
 
 SETTINGS: list[Setting] = [
     Setting("QODE_DATA_DIR", "./instance", "Folder holding the database, the admin token file and backups."),
@@ -212,7 +205,7 @@ class SettingError(ValueError):
 
 
 def _parse_limit(name: str, value: str) -> str | None:
-    if value.strip().lower() == "off":
+    if is_off(value):
         return None
     if not _LIMIT_RE.match(value):
         raise SettingError(f"{name}={value!r}: expected e.g. '30/minute' or 'off'")
@@ -220,7 +213,7 @@ def _parse_limit(name: str, value: str) -> str | None:
 
 
 def _parse_int(name: str, value: str, *, allow_off: bool = False, maximum: int | None = None) -> int | None:
-    if allow_off and value.strip().lower() == "off":
+    if allow_off and is_off(value):
         return None
     try:
         number = int(value)
@@ -275,7 +268,7 @@ def _parse_day_start(value: str) -> time:
 def _parse_admin_token(value: str, auto: set[str]) -> str | None:
     if value in auto:
         return None
-    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+    if not is_token(value):
         raise SettingError(
             "QODE_ADMIN_TOKEN: use 16-256 characters of letters, digits, '-' and '_' "
             "(it is sent as a bearer token), or leave it unset to have one generated"
@@ -293,9 +286,9 @@ def _sync_settings(raw: dict[str, str]) -> dict:
     device_id = None if device_id in ("", "(none)") else device_id
     key = raw["QODE_SYNC_KEY"].strip()
     key = None if key in ("", "(none)") else key
-    if url and not (device_id and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", device_id)):
+    if url and not (device_id and is_device_id(device_id)):
         raise SettingError("QODE_DEVICE_ID: set it (1-64 of A-Z a-z 0-9 _ -) to the id the hub registered")
-    if url and not (key and re.fullmatch(r"[A-Za-z0-9_-]{16,256}", key)):
+    if url and not (key and is_token(key)):
         raise SettingError("QODE_SYNC_KEY: set it to the key the hub showed when it registered this box")
     ca = raw["QODE_SYNC_CA_FILE"].strip()
     ca = None if ca in ("", "(system)") else ca

@@ -86,6 +86,11 @@ class Database:
         # writer, so an entry built at the current version is exactly what a reader would see.
         self.version = 0
         self.memo: dict = {}
+        # What layers above keep in memory for this database, declared here so nothing hides in
+        # the object: set by their owners (storage imports none of them), read through them.
+        self.estimates = None  # estimates.Estimates: the ETA cache (estimates.attach / estimates.of)
+        self.refusals = None  # tickets.Refusals: joins the caps refused today (tickets.refusals)
+        self.origin_key: bytes | None = None  # the key of address hashes (tickets.origin_of)
         self.on_commit: list = []  # called after each commit (the live feed's wake-up)
         self.on_fault: list = []  # called when the storage fault shown to the host changes
         # The last storage fault of a write: (reason, monotonic time); None after a success.

@@ -63,7 +63,19 @@ def _event(row) -> Event:
 
 
 class Estimates:
-    """The estimators of every queue in one process."""
+    """The estimates cache: the estimator of every queue of one database, in this process.
+
+    Owned by the app (`create_app` attaches it to its database and lists it as
+    `app.extensions["qode_estimates"]`); rules reach it with `of(db)`. What it keeps and when
+    that is dropped:
+
+    - per queue, the estimator and the last event it applied: caught up with the committed
+      events whenever the database's commit counter (`db.version`) moved;
+    - per queue, the last prediction: reused for at most MAX_AGE seconds while only joins
+      came (each join is added in O(1)); any other event, a new margin, or `invalidate`
+      (the live feed, before it sends) makes the next one fresh;
+    - `forget()` drops everything (a restored database): estimators reload from `eta_state`.
+    """
 
     def __init__(self, db):
         self.db = db
@@ -189,9 +201,12 @@ def for_ticket(db, ticket: dict, queue: dict) -> Prediction:
     return of(db).predict(queue) if ticket["status"] == "WAITING" else SETTLED
 
 
+def attach(db) -> Estimates:
+    """A new, empty estimates cache for `db`, replacing any it had (create_app calls it)."""
+    db.estimates = Estimates(db)
+    return db.estimates
+
+
 def of(db) -> Estimates:
-    """The estimates of `db`'s process, made on first use."""
-    found = db.__dict__.get("estimates")
-    if found is None:
-        found = db.__dict__["estimates"] = Estimates(db)
-    return found
+    """The estimates cache of `db`; one is attached on first use where no app did (tools, tests)."""
+    return db.estimates if db.estimates is not None else attach(db)

@@ -16,10 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import os
 import secrets
 import sqlite3
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -27,15 +26,18 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, request
 from pydantic import AfterValidator, Field, StringConstraints
 
+from qode_common import patterns
+
 from . import auth, schemas
+from .api import answer, guarded, parse, read_json
 from .clock import iso
 from .db import Database
-from .errors import Conflict, Invalid, NotFound, QodeError, Unauthorized
-from .migrations import _run, migrate
+from .errors import Conflict, Forbidden, Invalid, NotFound, QodeError, Unauthorized
+from .migrations import HUB_MIGRATIONS, migrate
 
 bp = Blueprint("hub", __name__)
 
-DEVICE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+DEVICE_ID = patterns.DEVICE_ID
 _DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 STATUS_OF = {  # event type -> the ticket's status after it
     "join": "WAITING",
@@ -47,71 +49,31 @@ STATUS_OF = {  # event type -> the ticket's status after it
     "requeue": "WAITING",
     "cancel": "CANCELLED",
 }
-HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
-
-
 class TooLarge(QodeError):
     status = 413
 
 
+# A fault-injection point for the tests only (tests/test_sync_e2e.py), read once at hub start:
+# when set, a batch's write stops inside its transaction, after its events are inserted, writes
+# to this file how many rows the transaction holds (and 1: it is open), then waits for ever, so a
+# test can kill the hub with the transaction provably open. Unset (always, in use), it costs one
+# comparison per batch.
+FAULT_PAUSE_FILE = os.environ.get("QODE_HUB_FAULT_PAUSE_FILE") or None
+
+
+def _pause_inside_the_transaction(conn: sqlite3.Connection, device_id: str) -> None:
+    import time
+    from pathlib import Path
+
+    held = conn.execute("SELECT COUNT(*) FROM site_events WHERE device_id = ?", (device_id,)).fetchone()[0]
+    marker = Path(FAULT_PAUSE_FILE)
+    marker.with_suffix(".tmp").write_text(f"{held} {int(conn.in_transaction)}\n")
+    marker.with_suffix(".tmp").replace(marker)  # whole, or not there
+    while True:
+        time.sleep(3600)
+
+
 # ---- storage ---------------------------------------------------------------------------
-
-
-def _hub_migration(fn):
-    HUB_MIGRATIONS.append((fn.__name__, fn))
-    return fn
-
-
-@_hub_migration
-def h001_sites(conn: sqlite3.Connection) -> None:
-    _run(
-        conn,
-        """
-        CREATE TABLE sites (
-            device_id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            key_hash TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            last_seen TEXT,
-            last_seq INTEGER NOT NULL DEFAULT 0,
-            events INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE site_events (
-            device_id TEXT NOT NULL REFERENCES sites(device_id),
-            seq INTEGER NOT NULL,
-            queue_id TEXT NOT NULL,
-            type TEXT NOT NULL,
-            ticket_id TEXT,
-            ticket_number INTEGER,
-            data TEXT NOT NULL,
-            service_day TEXT,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (device_id, seq)
-        ) WITHOUT ROWID;
-        CREATE TABLE site_queues (
-            device_id TEXT NOT NULL,
-            queue_id TEXT NOT NULL,
-            name TEXT NOT NULL DEFAULT '',
-            prefix TEXT NOT NULL DEFAULT '',
-            now_serving INTEGER,
-            service_day TEXT,
-            PRIMARY KEY (device_id, queue_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE site_tickets (
-            device_id TEXT NOT NULL,
-            ticket_id TEXT NOT NULL,
-            queue_id TEXT NOT NULL,
-            number INTEGER NOT NULL,
-            status TEXT NOT NULL,
-            service_day TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            called_at TEXT,
-            completed_at TEXT,
-            PRIMARY KEY (device_id, ticket_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX idx_site_tickets_day ON site_tickets(device_id, service_day, status);
-        """
-    )
 
 
 def migrate_hub(db: Database) -> None:
@@ -229,6 +191,8 @@ def ingest(db: Database, device_id: str, events: list[dict], after: int) -> dict
             " service_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(device_id, *_row(e)) for e in fresh],
         )
+        if FAULT_PAUSE_FILE is not None:
+            _pause_inside_the_transaction(conn, device_id)
         for event in fresh:
             _apply(conn, device_id, event)
         acked = max(last, seqs[-1])
@@ -409,8 +373,6 @@ def _db() -> Database:
 
 
 def _admin() -> None:
-    from .api import guarded
-
     def check():
         token_hash = auth.bearer_hash()
         if auth.same_hash(token_hash, current_app.config["ADMIN_TOKEN_HASH"]):
@@ -418,8 +380,6 @@ def _admin() -> None:
         with _db().read() as conn:
             is_site = conn.execute("SELECT 1 FROM sites WHERE key_hash = ?", (token_hash,)).fetchone()
         if is_site:
-            from .errors import Forbidden
-
             raise Forbidden("This needs the hub's admin token, not a box's key.")
         raise Unauthorized("That token is not valid.", "bad_credentials")
 
@@ -427,8 +387,6 @@ def _admin() -> None:
 
 
 def _site_of_key() -> str:
-    from .api import guarded
-
     def check():
         token_hash = auth.bearer_hash()
         with _db().read() as conn:
@@ -441,7 +399,7 @@ def _site_of_key() -> str:
 
 
 def _device_id(raw: str) -> str:
-    if not re.fullmatch(DEVICE_ID, raw or ""):
+    if not patterns.is_device_id(raw):
         raise NotFound("No site with that id.", "site_not_found")
     with _db().read() as conn:
         if conn.execute("SELECT 1 FROM sites WHERE device_id = ?", (raw,)).fetchone() is None:
@@ -451,8 +409,6 @@ def _device_id(raw: str) -> str:
 
 @bp.get("/healthz")
 def healthz():
-    from .api import answer
-
     with _db().read() as conn:
         conn.execute("SELECT 1 FROM sites LIMIT 1").fetchall()
     return answer({"status": "ok", "version": current_app.config["VERSION"], "db": "ok", "hub": True})
@@ -460,8 +416,6 @@ def healthz():
 
 @bp.post("/api/sync/batches")
 def receive_batch():
-    from .api import answer, parse, read_json
-
     device_id = _site_of_key()
     raw = read_json()  # decoded once: counted, then validated
     limit = current_app.config["HUB_MAX_BATCH"]
@@ -469,16 +423,12 @@ def receive_batch():
         raise TooLarge(f"At most {limit} events per batch.", "batch_too_large")
     batch = parse(SyncBatch, raw)
     if batch.device_id != device_id:
-        from .errors import Forbidden
-
         raise Forbidden("A box can only send its own events.")
     return answer(ingest(_db(), device_id, [e.model_dump() for e in batch.events], batch.after))
 
 
 @bp.post("/api/hub/sites")
 def create_site():
-    from .api import answer, parse
-
     _admin()
     req = parse(SiteCreate)
     key = secrets.token_urlsafe(32)
@@ -494,16 +444,12 @@ def create_site():
 
 @bp.get("/api/hub/sites")
 def sites():
-    from .api import answer
-
     _admin()
     return answer({"sites": list_sites(_db())})
 
 
 @bp.get("/api/hub/sites/<device_id>/events")
 def site_events(device_id: str):
-    from .api import answer
-
     _admin()
     device_id = _device_id(device_id)
     after, limit = request.args.get("after", "0"), request.args.get("limit", "1000")

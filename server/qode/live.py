@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from . import __version__, estimates, printing
+from . import estimates, printing
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,7 @@ class Feed:
         db.on_commit.append(self._wake.set)
         self.last_seq = self.latest_seq()
         self.public_url = "http://127.0.0.1:8000"  # set by the app from QODE_PUBLIC_URL
+        self.version = ""  # the running Qode's, set by the app (the app layer owns it: no import up)
         self.print_max_age = 120
         self.sync = None  # the app's sync.Sync: its status goes to the host
         # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
@@ -358,7 +359,7 @@ class Feed:
         if self.sync is not None:
             extras["sync"] = self.sync.status()
         extras["storage"] = storage_view(self.db.fault)
-        extras["version"] = __version__  # the running Qode, shown small on the dashboard (after an update)
+        extras["version"] = self.version  # the running Qode, shown small on the dashboard (after an update)
         return extras
 
     def _send_host(self, queue_id: str, evs: list[dict], state: dict) -> None:

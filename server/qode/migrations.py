@@ -224,6 +224,67 @@ def m010_device_error(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE devices ADD COLUMN error TEXT")
 
 
+# ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
+HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
+
+
+def hub_migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    HUB_MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@hub_migration
+def h001_sites(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE sites (
+            device_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            last_seen TEXT,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            events INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE site_events (
+            device_id TEXT NOT NULL REFERENCES sites(device_id),
+            seq INTEGER NOT NULL,
+            queue_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            ticket_id TEXT,
+            ticket_number INTEGER,
+            data TEXT NOT NULL,
+            service_day TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE site_queues (
+            device_id TEXT NOT NULL,
+            queue_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            prefix TEXT NOT NULL DEFAULT '',
+            now_serving INTEGER,
+            service_day TEXT,
+            PRIMARY KEY (device_id, queue_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE site_tickets (
+            device_id TEXT NOT NULL,
+            ticket_id TEXT NOT NULL,
+            queue_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            service_day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            called_at TEXT,
+            completed_at TEXT,
+            PRIMARY KEY (device_id, ticket_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_site_tickets_day ON site_tickets(device_id, service_day, status);
+        """
+    )
+
+
 def migrate(db: Database, migrations: list | None = None) -> list[str]:
     """Apply pending migrations (the box's, or the given list: the hub's), each in its own
     transaction; return their names."""

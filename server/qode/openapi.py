@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from . import __version__, schemas
+from . import schemas
 
 _ERRORS = {
     400: "Malformed request (bad JSON, bad header)",
@@ -29,7 +29,7 @@ def _ref(model: type[BaseModel]) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _build(operations: list) -> dict:
+def _build(operations: list, version: str) -> dict:
     models = {schemas.Error}
     for op in operations:
         if op.body:
@@ -85,7 +85,7 @@ def _build(operations: list) -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "Qode",
-            "version": __version__,
+            "version": version,
             "description": "Queue tickets, live status and host controls for one venue box.",
         },
         "components": {
@@ -96,11 +96,12 @@ def _build(operations: list) -> dict:
     }
 
 
-_built: dict[int, dict] = {}
+_built: dict[tuple, dict] = {}
 
 
-def document(operations: list) -> dict:
-    """The document for `operations`, built once (routes do not change after start)."""
-    if len(operations) not in _built:
-        _built[len(operations)] = _build(operations)
-    return _built[len(operations)]
+def document(operations: list, version: str) -> dict:
+    """The document for `operations` of Qode `version`, built once (routes do not change after start)."""
+    key = (len(operations), version)
+    if key not in _built:
+        _built[key] = _build(operations, version)
+    return _built[key]

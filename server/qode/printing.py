@@ -108,6 +108,16 @@ def create_job(db: Database, conn: sqlite3.Connection, ticket: dict, device_id: 
     return job
 
 
+def on_issue(db: Database, kiosk_id: str):
+    """The hook `tickets.issue_ticket` calls in its transaction for a ticket a kiosk issues: a job
+    when the kiosk has a printer, else None."""
+
+    def job(conn: sqlite3.Connection, ticket: dict) -> dict | None:
+        return create_job(db, conn, ticket, kiosk_id, "issue") if has_printer(conn, kiosk_id) else None
+
+    return job
+
+
 def has_printer(conn: sqlite3.Connection, device_id: str) -> bool:
     row = conn.execute("SELECT printer FROM devices WHERE id = ? AND kind = 'kiosk'", (device_id,)).fetchone()
     return row is not None and row["printer"] is not None

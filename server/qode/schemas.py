@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from qode_common import patterns
+
 STATUSES = ("WAITING", "CALLED", "SERVING", "COMPLETED", "NO_SHOW", "CANCELLED")
 ACTIVE_STATUSES = ("WAITING", "CALLED", "SERVING")
 Status = Literal["WAITING", "CALLED", "SERVING", "COMPLETED", "NO_SHOW", "CANCELLED"]
@@ -28,7 +30,7 @@ Counter = Annotated[
     AfterValidator(_printable),
 ]
 Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{0,4}$")]
-DeviceToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
+DeviceToken = Annotated[str, StringConstraints(pattern=patterns.GUEST_DEVICE_TOKEN)]  # 16-128, not 16-256
 
 
 class Body(BaseModel):
@@ -89,8 +91,7 @@ Detail = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_printable),
 ]
-Uuid = Annotated[str, StringConstraints(
-    pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+Uuid = Annotated[str, StringConstraints(pattern=patterns.UUID)]
 
 
 class DeviceStatus(Body):

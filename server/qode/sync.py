@@ -23,13 +23,11 @@ import hashlib
 import hmac
 import json
 import logging
-import random
-import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
+
+from qode_common import http
 
 from .clock import iso
 from .db import Database
@@ -51,14 +49,6 @@ def pseudonym(secret: str, ticket_id: str | None) -> str | None:
     return str(uuid.UUID(bytes=digest[:16]))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect would carry the box's key elsewhere (and turn the POST into a GET): refuse it."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise SyncError(f"the hub answered {code} (a redirect to {newurl}); set QODE_SYNC_URL to where it "
-                        "points")
-
-
 class Sync:
     def __init__(self, db: Database, settings: dict):
         self.db = db
@@ -68,9 +58,10 @@ class Sync:
         self.batch = settings["SYNC_BATCH"]
         self.ca_file = settings.get("SYNC_CA_FILE")
         self.on_change = None  # called when the status turns (failing <-> working): the host is told
-        self._opener = None
+        self._client = None
         self._size = self.batch  # halved after a 413
-        self._delay = 0.0
+        # After a failure the next run waits 5 s, doubling up to five minutes, +-20 % jitter.
+        self._backoff = http.Backoff(5.0, MAX_DELAY, jitter=(0.8, 1.2))
         self._next_try = 0.0  # monotonic
         self._lock = threading.Lock()
 
@@ -117,7 +108,7 @@ class Sync:
                 new = answer["acked_seq"]
                 self._save(max(min(new, events[-1]["seq"]), acked))
                 sent += len(events)
-            self._delay = 0.0
+            self._backoff.reset()
             return sent
         finally:
             self._lock.release()
@@ -132,30 +123,19 @@ class Sync:
                   for r in rows]
         return events, row["acked_seq"]
 
-    def _open(self, request: urllib.request.Request):
-        if self._opener is None:
-            context = ssl.create_default_context(cafile=self.ca_file)
-            https = urllib.request.HTTPSHandler(context=context)
-            self._opener = urllib.request.build_opener(https, _NoRedirect())
-        return self._opener.open(request, timeout=TIMEOUT)
-
     def _post(self, after: int, events: list[dict]) -> dict:
-        body = json.dumps({"device_id": self.device_id, "after": after, "events": events},
-                          separators=(",", ":")).encode()
-        request = urllib.request.Request(
-            f"{self.url}/api/sync/batches", data=body, method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
-        )
+        if self._client is None:
+            # No redirects: one would carry the box's key elsewhere (and turn the POST into a GET).
+            self._client = http.Client(self.url, timeout=TIMEOUT, cafile=self.ca_file, follow_redirects=False,
+                                       max_answer=MAX_ANSWER)
         try:
-            with self._open(request) as response:
-                answer = json.loads(response.read(MAX_ANSWER))
-        except SyncError:
-            raise
-        except urllib.error.HTTPError as err:
+            _, answer = self._client.call(
+                "POST", "/api/sync/batches", {"device_id": self.device_id, "after": after, "events": events},
+                headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT)
+        except http.HttpError as err:
             raise _refusal(err) from None
-        except Exception as err:  # noqa: BLE001 - whatever broke on the way, the box carries on
-            reason = getattr(err, "reason", None) or err
-            raise SyncError(f"the hub cannot be reached: {type(err).__name__}: {reason}") from None
+        except http.Unreachable as err:  # whatever broke on the way, the box carries on
+            raise SyncError(f"the hub cannot be reached: {err.kind}: {err}") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("acked_seq"), int):
             raise SyncError(f"{self.url} answered, but not as a Qode hub does (no acked_seq)")
         return answer
@@ -175,8 +155,7 @@ class Sync:
             conn.execute("UPDATE sync_state SET acked_seq = ? WHERE id = 1", (acked,))
 
     def _failed(self, error: str) -> None:
-        self._delay = min(max(self._delay * 2, 5.0), MAX_DELAY)
-        wait = self._delay * random.uniform(0.8, 1.2)
+        wait = self._backoff.next()
         self._next_try = time.monotonic() + wait
         log.warning("sync: %s; next try in %.0f s", error, wait)
         with self.db.write() as conn:
@@ -193,21 +172,17 @@ class Sync:
                 log.exception("sync: telling the host")
 
 
-def _refusal(err: urllib.error.HTTPError) -> SyncError:
+def _refusal(err: http.HttpError) -> SyncError:
     """The hub's (or a proxy's) error answer as a SyncError, whatever its body holds."""
-    try:
-        payload = json.loads(err.read(MAX_ANSWER) or b"{}")
-    except Exception:  # noqa: BLE001 - a proxy's HTML page, a cut body, a timeout while reading
-        payload = {}
-    finally:
-        err.close()
-    error = payload.get("error") if isinstance(payload, dict) else None
-    error = error if isinstance(error, dict) else {}
+    if 300 <= err.status < 400:
+        return SyncError(f"the hub answered {err.status} (a redirect to {err.location}); set QODE_SYNC_URL "
+                         "to where it points")
+    error = err.error
     message = error.get("message") if isinstance(error.get("message"), str) else err.reason
     resume = error.get("resume_after") if error.get("code") == "sync_gap" else None
-    return SyncError(f"the hub answered {err.code}: {message}",
+    return SyncError(f"the hub answered {err.status}: {message}",
                      resume if isinstance(resume, int) and not isinstance(resume, bool) else None,
-                     too_large=err.code == 413)
+                     too_large=err.status == 413)
 
 
 class SyncError(Exception):

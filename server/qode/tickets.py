@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import uuid
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import estimates, events, queues
@@ -161,19 +162,18 @@ class Refusals:
 
 
 def refusals(db: Database) -> Refusals:
-    """The process's refusal counts for `db`, made on first use."""
-    found = db.__dict__.get("refusals")
-    if found is None:
-        found = db.__dict__["refusals"] = Refusals()
-    return found
+    """The process's refusal counts for `db` (`db.refusals`), made on first use."""
+    if db.refusals is None:
+        db.refusals = Refusals()
+    return db.refusals
 
 
 def origin_of(db: Database, conn: sqlite3.Connection, address: str) -> str:
     """A keyed hash of a client address: enough to count a guest's tickets, never the address."""
-    key = db.__dict__.get("origin_key")
-    if key is None:
+    if db.origin_key is None:
         row = conn.execute("SELECT secret FROM sync_state WHERE id = 1").fetchone()
-        key = db.__dict__["origin_key"] = (row[0] if row and row[0] else "qode").encode()
+        db.origin_key = (row[0] if row and row[0] else "qode").encode()
+    key = db.origin_key
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -213,14 +213,17 @@ def _check_caps(db: Database, conn: sqlite3.Connection, queue: dict, device_toke
 
 
 def issue_ticket(
-    db: Database, queue_id: str, device_token: str | None, source: str = "web", kiosk_id: str | None = None,
+    db: Database, queue_id: str, device_token: str | None, source: str = "web",
+    print_job: Callable[[sqlite3.Connection, dict], dict | None] | None = None,
     *, address: str | None = None, caps: Caps = NO_CAPS,
 ) -> tuple[dict, bool]:
     """Issue the next number, or return the device's active ticket. Returns (ticket, created).
 
-    A ticket issued by a kiosk that has a printer comes with its print job, made in the same
-    transaction, under the key `print_job` (the job's row). `address` (web joins only) is the
-    client's, for the per-address cap; `caps` are checked in the same transaction.
+    `print_job` (a kiosk's issue: `printing.on_issue`) is called inside the same transaction
+    with the new ticket; the job it makes, if any, comes back under the key `print_job` (the
+    job's row). Print jobs build on tickets, so this module never imports `printing`.
+    `address` (web joins only) is the client's, for the per-address cap; `caps` are checked
+    in the same transaction.
     """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
@@ -274,11 +277,9 @@ def issue_ticket(
         )
         events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
         job = None
-        if kiosk_id is not None:
-            from . import printing
-
-            if printing.has_printer(conn, kiosk_id):
-                job = printing.create_job(db, conn, ticket, kiosk_id, "issue")
+        if print_job is not None:
+            job = print_job(conn, ticket)
+            if job is not None:
                 ticket["print_status"] = "pending"
         # Everyone waiting is ahead of the newest number: no need to count them.
         queue = {**queue, "last_number_issued": number}

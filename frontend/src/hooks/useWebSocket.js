@@ -100,6 +100,7 @@ export class LiveChannel {
     this.connection = 'connecting'
     this.ws = null
     this.heard = false // has the current socket delivered a message yet?
+    this.lastHeardAt = undefined // when it last did (ms, now())
     this.stopped = false
     this.heldUntil = 0 // after 4429: no reconnect before this time (ms)
     this.rateLimited = false // is the rate_limited error being shown?
@@ -189,7 +190,9 @@ export class LiveChannel {
       return
     }
     this.ws = ws
+    // Nothing heard on this socket yet: what an older socket last said says nothing about it.
     this.heard = false
+    this.lastHeardAt = undefined
     ws.onopen = () => {
       // Authenticated channels (host, device) take the token as their first message, never in
       // the URL; it is sent again on every reconnect.
@@ -318,8 +321,11 @@ export class LiveChannel {
     if (this.stopped || this.held()) return
     const ws = this.ws
     if (ws && ws.readyState === 1) {
+      // Open but no snapshot yet: a fresh socket, which its connect timeout already guards.
+      // It must not be judged by an older socket's silence, nor probed harder than that.
+      if (!this.heard) return
       // A socket that slept may look open and be dead: ask for a pong, or give up on it.
-      if (this.lastHeardAt !== undefined && this.now() - this.lastHeardAt > this.opt('deadAfter')) {
+      if (this.now() - this.lastHeardAt > this.opt('deadAfter')) {
         this.dead()
         return
       }
@@ -354,7 +360,9 @@ export class LiveChannel {
 
   onOffline() {
     if (this.stopped) return
-    if (this.ws?.readyState === 1) this.onWake()
+    // A live socket may still reach the box (same Wi-Fi): check it. Anything else is offline;
+    // a fresh socket is kept all the same, and its first message says open again.
+    if (this.ws?.readyState === 1 && this.heard) this.onWake()
     else this.setConnection('offline')
   }
 
@@ -425,12 +433,18 @@ export function useWebSocket(path, options = {}) {
     error: null,
   }))
   const channelRef = useRef(null)
+  // Another path starts over: connecting, and no error left from the old channel. Set while
+  // rendering (React's pattern for state that follows a prop), not by an effect afterwards.
+  const [viewPath, setViewPath] = useState(path)
+  if (viewPath !== path) {
+    setViewPath(path)
+    if (path) setView((v) => ({ ...v, connection: 'connecting', error: null }))
+  }
 
   useEffect(() => {
     if (!path) return undefined
     const channel = new LiveChannel(path, () => optionsRef.current, (patch) => setView((v) => ({ ...v, ...patch })))
     channelRef.current = channel
-    setView((v) => ({ ...v, connection: 'connecting', error: null }))
     channel.start()
     return () => {
       channel.stop()

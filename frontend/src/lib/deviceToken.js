@@ -18,7 +18,7 @@ function storage() {
 /** This device's token, created and saved on first use. */
 export function getDeviceToken() {
   const store = storage()
-  let saved = null
+  let saved
   try {
     saved = store?.getItem(DEVICE_TOKEN_KEY) ?? null
   } catch {

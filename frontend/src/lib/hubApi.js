@@ -51,7 +51,7 @@ export function hubApi(token, { baseUrl = '', timeout = 15000, fetchImpl } = {})
       if (timer) clearTimeout(timer)
     }
     if (!response.ok) {
-      let detail = null
+      let detail
       try {
         detail = JSON.parse(body)?.error ?? null
       } catch {

@@ -10,25 +10,7 @@ import { getQueue } from '../lib/api.js'
 import { paths } from '../lib/screensApi.js'
 import { t } from '../lib/strings.js'
 import { minutesUp, remaining } from '../lib/time.js'
-
-const CALLS = new Set(['call', 'recall'])
-const KEEP = 8 // calls kept (the server sends the last 5; a few more help after duplicates)
-
-/** `recent` (newest first) with the new `events` (oldest first) applied; a new day starts empty. */
-export function mergeCalls(recent, events) {
-  let list = recent
-  for (const event of events) {
-    if (event?.type === 'day_started') list = []
-    else if (CALLS.has(event?.type) && event.number && !list.some((c) => c.seq === event.seq)) list = [event, ...list]
-  }
-  return [...list].sort((a, b) => b.seq - a.seq).slice(0, KEEP)
-}
-
-/** HH:MM on this TV's own clock. */
-export function clockText(ms) {
-  const d = new Date(ms)
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
-}
+import { CALLS, clockText, mergeCalls } from '../components/screens/calls.js'
 
 function numberPart(number) {
   const digits = /(\d+)$/.exec(String(number ?? ''))
@@ -38,7 +20,7 @@ function numberPart(number) {
 const defaultReload = () => globalThis.location?.reload()
 
 export default function DisplayView({ queueId, chime = playChime, reload = defaultReload, probe }) {
-  const lastHeard = useRef(Date.now())
+  const lastHeard = useRef(null) // when the last message came (ms); useStaleReload counts from its start before one
   const known = useRef({ calls: [], seq: null })
   const [calls, setCalls] = useState([])
   const chimeRef = useRef(chime)

@@ -4,7 +4,8 @@ import App from '../App.jsx'
 import { nextDailyReload } from '../components/screens/useStaleReload.js'
 import { FakeWebSocket } from '../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../test/fixtures.js'
-import DisplayView, { clockText, mergeCalls } from './DisplayView.jsx'
+import DisplayView from './DisplayView.jsx'
+import { clockText, mergeCalls } from '../components/screens/calls.js'
 
 const call = (seq, number, counter, type = 'call') => ({ seq, type, number, counter })
 

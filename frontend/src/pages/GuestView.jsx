@@ -20,7 +20,7 @@ function calledKey(ticket) {
 }
 
 /** What the ETA line says, or null when there is nothing to estimate. */
-export function etaText(ticket, secondsLeft) {
+function etaText(ticket, secondsLeft) {
   if (ticket?.status !== 'WAITING' || secondsLeft === null) return null
   if (ticket.people_ahead === 0 && secondsLeft < NEXT_BELOW) return t('ticket.next')
   return t('ticket.eta', { minutes: minutesUp(secondsLeft) })

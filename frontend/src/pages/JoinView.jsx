@@ -1,5 +1,5 @@
 // /join/{queue_id}: the poster's QR leads here. One tap takes a ticket.
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import Page from '../components/Page.jsx'
@@ -22,10 +22,13 @@ export default function JoinView({ queueId }) {
   const [joining, setJoining] = useState(false)
   const [joinError, setJoinError] = useState(null)
 
-  // A refusal because the line paused or closed holds until the next state says otherwise.
-  useEffect(() => {
+  // A refusal because the line paused or closed holds until the next state says otherwise
+  // (set while rendering, React's pattern for state that follows a value).
+  const [stateAt, setStateAt] = useState(updatedAt)
+  if (stateAt !== updatedAt) {
+    setStateAt(updatedAt)
     setJoinError((current) => (current && BLOCKING.has(current.code) ? null : current))
-  }, [updatedAt])
+  }
 
   async function join() {
     setJoining(true)

@@ -44,16 +44,18 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     setIssued(null)
   }, [])
 
-  // A new kiosk link opened in this tab: whatever the old token was refused, try again.
+  // A new kiosk link opened in this tab: whatever the old token was refused, try again. And a
+  // refusal because the line paused or closed holds until the next state says otherwise.
+  // (Both set while rendering, React's pattern for state that follows a value.)
+  const [seen, setSeen] = useState({ token, updatedAt })
+  if (seen.token !== token || seen.updatedAt !== updatedAt) {
+    setSeen({ token, updatedAt })
+    if (seen.token !== token) setIssueError(null)
+    else setIssueError((current) => (current && BLOCKING.has(current.code) ? null : current))
+  }
   useEffect(() => {
-    setIssueError(null)
-    retryKey.current = null
+    retryKey.current = null // a new token's taps start with fresh keys
   }, [token])
-
-  // A refusal because the line paused or closed holds until the next state says otherwise.
-  useEffect(() => {
-    setIssueError((current) => (current && BLOCKING.has(current.code) ? null : current))
-  }, [updatedAt])
 
   // Back at the start after a ticket: the button has the focus again (keyboard, switch access).
   useEffect(() => {

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
-import BulkActions, { matching, todayAt } from './BulkActions.jsx'
+import BulkActions from './BulkActions.jsx'
+import { matching, todayAt } from './bulk.js'
 
 const waiting = [
   { id: 'a', source: 'web', created_at: '2026-12-06T08:00:00.000Z' },

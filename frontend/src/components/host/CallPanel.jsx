@@ -1,14 +1,7 @@
 import { useId } from 'react'
 import { t } from '../../lib/strings.js'
 import Notice from './Notice.jsx'
-
-export const COUNTER_MAX = 32
-
-/** The counter name as the server will keep it, or null when it is not 1–32 characters. */
-export function validCounter(draft) {
-  const name = String(draft ?? '').trim()
-  return name.length >= 1 && name.length <= COUNTER_MAX ? name : null
-}
+import { validCounter } from './counter.js'
 
 /** The host's counter, and the big "Call next" (the N key does the same). */
 export default function CallPanel({ draft, onDraftChange, counters, waitingCount, busy, onCallNext, counterNote, notice }) {

@@ -1,74 +1,17 @@
-import { useEffect, useId, useRef, useState } from 'react'
+import { useId, useState } from 'react'
 import Button from '../Button.jsx'
 import StatusRow from '../shared/StatusRow.jsx'
 import { agoText } from '../../lib/ago.js'
 import { t } from '../../lib/strings.js'
 import Notice from './Notice.jsx'
 import PrintBadge from './PrintBadge.jsx'
+import { hasPrinter, kioskAnnouncement, kioskLevel, kioskState, kioskStateText, PRINTER_STATES } from './kiosks.js'
 
-// A printer's report as the server sends it (`devices[].printer`), plus the states the page
-// derives: "disconnected" (a kiosk that had a printer and whose socket is closed now) and
-// "none" (never reported a printer: a touch screen without a printer daemon).
-const PRINTER_STATES = new Set(['ready', 'paper_low', 'paper_out', 'offline', 'error', 'unchecked'])
-const LEVEL = {
-  ready: 'ok',
-  unchecked: 'ok',
-  none: 'ok',
-  paper_low: 'warning',
-  unknown: 'warning',
-  paper_out: 'problem',
-  offline: 'problem',
-  error: 'problem',
-  disconnected: 'problem',
-  stopped: 'problem',
-}
 const REPORTED = { now: 'host.devices.reportedNow', minutes: 'host.devices.reportedMinutes', hours: 'host.devices.reportedHours' }
 // Tickets a kiosk may still print: the guest is in the building and not done yet.
 const PRINTABLE = new Set(['WAITING', 'CALLED', 'SERVING'])
 // The ones the host may want on paper again (a guest lost theirs).
 const REPRINTABLE = new Set(['WAITING', 'CALLED'])
-
-/**
- * One kiosk's state for the host: "stopped" (it exited over a setting that cannot work, such as
- * its GPIO pin, and said why in `error`), a printer state, "disconnected", "none" or "unknown".
- */
-export function kioskState(device) {
-  if (device?.error) return 'stopped'
-  const printer = device?.printer ?? null
-  // No printer ever reported: nothing to lose when its socket is closed (a touch screen does
-  // not keep one open), so "not connected" would only be a false alarm.
-  if (printer === null) return 'none'
-  if (device.connected === false) return 'disconnected'
-  return PRINTER_STATES.has(printer) ? printer : 'unknown'
-}
-
-export const kioskLevel = (state) => LEVEL[state] ?? 'warning'
-
-/** Is there a kiosk that has reported a printer (so a reprint has somewhere to go)? */
-export const hasPrinter = (devices) =>
-  Array.isArray(devices) && devices.some((device) => device.kind === 'kiosk' && device.printer !== null && device.printer !== undefined)
-
-/** The main line for a kiosk state, in the host's words. */
-export const kioskStateText = (state) => t(`host.printer.${state}`)
-
-/**
- * What to say aloud after the kiosks changed from `seen` (Map id → state, null at first):
- * every kiosk that now needs attention, or no longer does. Returns {seen, text}.
- */
-export function kioskAnnouncement(seen, kiosks) {
-  const next = new Map()
-  const lines = []
-  for (const kiosk of kiosks) {
-    const state = kioskState(kiosk)
-    next.set(kiosk.id, state)
-    const before = seen?.get(kiosk.id)
-    if (before === state) continue
-    const level = kioskLevel(state)
-    const wasTrouble = before !== undefined && kioskLevel(before) !== 'ok'
-    if (level !== 'ok' || wasTrouble) lines.push(t('host.devices.announce', { name: kiosk.name, status: kioskStateText(state) }))
-  }
-  return { seen: next, text: lines.join(' ') }
-}
 
 function KioskRow({ kiosk, now }) {
   const state = kioskState(kiosk)
@@ -111,18 +54,15 @@ export default function DevicesPanel({ devices, tickets, now, busy, onReprint })
   const [picked, setPicked] = useState('')
   const chosen = reprintable.find((ticket) => ticket.id === picked) ?? null
 
-  // Say a change aloud once: the live region's text changes only when a kiosk's state does.
-  const [announcement, setAnnouncement] = useState('')
-  const seenRef = useRef(null)
+  // Say a change aloud once: the live region's text changes only when a kiosk's state does
+  // (worked out while rendering, React's pattern for state that follows a value).
   const signature = devices ? kiosks.map((kiosk) => `${kiosk.id}\u0000${kiosk.name}\u0000${kioskState(kiosk)}`).join('\u0001') : null
-  const kiosksRef = useRef(kiosks)
-  kiosksRef.current = kiosks
-  useEffect(() => {
-    if (signature === null) return
-    const { seen, text } = kioskAnnouncement(seenRef.current, kiosksRef.current)
-    seenRef.current = seen
-    if (text) setAnnouncement(text)
-  }, [signature])
+  const [spoken, setSpoken] = useState({ signature: null, seen: null, text: '' })
+  if (signature !== null && signature !== spoken.signature) {
+    const { seen, text } = kioskAnnouncement(spoken.seen, kiosks)
+    setSpoken({ signature, seen, text: text || spoken.text })
+  }
+  const announcement = spoken.text
 
   async function reprint(ticket) {
     setOutcome(null)

@@ -1,7 +1,8 @@
 import { render, screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { hostPayload } from '../../pages/HostDashboard.jsx'
-import DevicesPanel, { kioskAnnouncement, kioskLevel, kioskState } from './DevicesPanel.jsx'
+import { hostPayload } from './hostDelta.js'
+import DevicesPanel from './DevicesPanel.jsx'
+import { kioskAnnouncement, kioskLevel, kioskState } from './kiosks.js'
 import PrintBadge from './PrintBadge.jsx'
 
 const kiosk = (overrides = {}) => ({

@@ -1,7 +1,7 @@
 // The host page opened over plain http while the box refuses staff tokens there
 // (QODE_STAFF_HTTPS): say so, and link this same page at the box's https address.
 import HostMessage from './HostMessage.jsx'
-import { useTlsInfo } from '../screens/StaffTls.jsx'
+import { useTlsInfo } from '../screens/useTlsInfo.js'
 import { t } from '../../lib/strings.js'
 
 export default function HttpsRequired({ location = globalThis.location }) {

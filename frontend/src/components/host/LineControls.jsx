@@ -4,7 +4,7 @@ import { t } from '../../lib/strings.js'
 import { minutesUp, remaining } from '../../lib/time.js'
 
 /** The optional "back in N min": null when empty, NaN when not 1–480 whole minutes. */
-export function parseBackIn(text) {
+function parseBackIn(text) {
   const value = String(text ?? '').trim()
   if (!value) return null
   if (!/^\d+$/.test(value)) return NaN

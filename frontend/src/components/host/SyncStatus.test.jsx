@@ -1,6 +1,7 @@
 import { render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import HostDashboard, { hostPayload } from '../../pages/HostDashboard.jsx'
+import HostDashboard from '../../pages/HostDashboard.jsx'
+import { hostPayload } from './hostDelta.js'
 import { setLanguage } from '../../lib/strings.js'
 import { FakeWebSocket, live } from '../../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../../test/fixtures.js'

@@ -9,19 +9,19 @@ import { DEVICE_ID } from '../../lib/hubApi.js'
 import { errorText, t } from '../../lib/strings.js'
 
 // 1 to 80 characters, none of them a control character (the hub's rule for a site's name).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const CONTROL = /\p{Cc}/u // U+0000–U+001F and U+007F–U+009F
 
-export function nameProblem(name) {
+function nameProblem(name) {
   return name.length < 1 || name.length > 80 || CONTROL.test(name)
 }
 
 /** The three lines for /etc/qode/qode.env on the venue's box. */
-export function envLines(hubUrl, site) {
+function envLines(hubUrl, site) {
   return `QODE_SYNC_URL=${hubUrl}\nQODE_DEVICE_ID=${site.device_id}\nQODE_SYNC_KEY=${site.key}`
 }
 
 /** A failed add as the admin should read it: the hub's own wording first, then the shared one. */
-export function addErrorText(err, deviceId) {
+function addErrorText(err, deviceId) {
   if (err?.code === 'site_exists' || err?.status === 409) return t('hub.error.site_exists', { id: deviceId })
   if (err?.status === 422) return t('hub.error.invalid_body', { reason: err.message || t('error.generic') })
   return errorText(err)

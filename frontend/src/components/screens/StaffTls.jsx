@@ -1,24 +1,7 @@
 // The setup page's "staff on https" part: where staff devices go (the box's https address,
 // served by Caddy with a certificate from the box's own CA), the CA certificate to download,
 // and how to install it on iPadOS, Android and ChromeOS (docs/install-pi.md, step 7).
-import { useEffect, useState } from 'react'
 import { t } from '../../lib/strings.js'
-
-/** GET /api/tls: `{staff_url, public_url, ca_url, staff_https}`, or null until known (or on an older box). */
-export function useTlsInfo(fetchImpl = globalThis.fetch) {
-  const [info, setInfo] = useState(null)
-  useEffect(() => {
-    let live = true
-    fetchImpl('/api/tls', { cache: 'no-store' })
-      .then((answer) => (answer.ok ? answer.json() : null))
-      .then((body) => live && body && typeof body.staff_url === 'string' && setInfo(body))
-      .catch(() => {}) // the page works without it: links then use this page's own address
-    return () => {
-      live = false
-    }
-  }, [fetchImpl])
-  return info
-}
 
 const PLATFORMS = ['ipad', 'android', 'chromeos']
 

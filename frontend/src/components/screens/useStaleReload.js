@@ -17,8 +17,8 @@ export function nextDailyReload(fromMs, hour = DAILY_HOUR) {
 }
 
 /**
- * Call `reload()` when `lastHeardRef.current` (ms) is older than `staleAfter`, or once the
- * daily time has passed, after `probe()` (a request to the box) has succeeded and the
+ * Call `reload()` when `lastHeardRef.current` (ms; null: nothing heard yet, counted from when
+ * this started) is older than `staleAfter`, or once the daily time has passed, after `probe()` (a request to the box) has succeeded and the
  * browser does not say it is offline. Fires at most once.
  */
 export function useStaleReload({
@@ -35,7 +35,8 @@ export function useStaleReload({
   })
 
   useEffect(() => {
-    let nextDaily = nextDailyReload(Date.now(), dailyHour)
+    const startedAt = Date.now()
+    let nextDaily = nextDailyReload(startedAt, dailyHour)
     let busy = false
     let done = false
     let stopped = false
@@ -44,7 +45,7 @@ export function useStaleReload({
       const now = Date.now()
       // The TV's clock was set back by more than a day: plan from the new time.
       if (nextDaily - now > 25 * 3600 * 1000) nextDaily = nextDailyReload(now, dailyHour)
-      const stale = now - (lastHeardRef.current ?? now) >= staleAfter
+      const stale = now - (lastHeardRef.current ?? startedAt) >= staleAfter // nothing yet: since the start
       if (!stale && now < nextDaily) return
       if (globalThis.navigator?.onLine === false) return
       busy = true

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useState } from 'react'
 import { forgetToken, saveToken } from '../../lib/screensApi.js'
 import { useFragmentToken } from '../screens/useFragmentToken.js'
 
@@ -15,10 +15,13 @@ export function useAdminToken(key) {
   const [token, setToken] = useFragmentToken(key)
   const [bad, setBad] = useState(false)
 
-  // A new token (pasted link or form): its verdict is still to come.
-  useEffect(() => {
+  // A new token (pasted link or form): its verdict is still to come (set while rendering,
+  // React's pattern for state that follows a value).
+  const [seenToken, setSeenToken] = useState(token)
+  if (seenToken !== token) {
+    setSeenToken(token)
     if (token) setBad(false)
-  }, [token])
+  }
 
   const rejected = useCallback(
     (err) => {

@@ -1,0 +1,21 @@
+/**
+ * The hub's `waits_per_hour` as bars: every hour from the first to the last with a call
+ * (gaps included), each {hour, count, averageWait (seconds or null)}.
+ */
+export function hourBars(waitsPerHour) {
+  const byHour = new Map()
+  for (const entry of Array.isArray(waitsPerHour) ? waitsPerHour : []) {
+    const hour = entry?.hour
+    const seconds = entry?.avg_wait_seconds
+    if (!Number.isInteger(hour) || hour < 0 || hour > 23) continue
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || !(entry.called > 0)) continue
+    byHour.set(hour, { count: entry.called, averageWait: Math.max(0, seconds) })
+  }
+  if (!byHour.size) return []
+  const hours = [...byHour.keys()]
+  const bars = []
+  for (let hour = Math.min(...hours); hour <= Math.max(...hours); hour++) {
+    bars.push({ hour, count: byHour.get(hour)?.count ?? 0, averageWait: byHour.get(hour)?.averageWait ?? null })
+  }
+  return bars
+}

@@ -1,0 +1,178 @@
+// The host's writes (call next, ticket actions, line and counter changes, bulk clearing, the
+// tablet's time): one at a time per button, each through api.js with an Idempotency-Key.
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
+import { hostErrorText } from '../components/host/hostErrorText.js'
+import { uuid } from '../lib/random.js'
+import { t } from '../lib/strings.js'
+import { isAuthError } from './useHostChannel.js'
+import { useLatest } from './useLatest.js'
+
+// Answers that are part of a normal day, said kindly rather than as failures.
+const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed', 'no_printer', 'ticket_ended'])
+// A write whose answer was lost (offline) is retried with the same Idempotency-Key, so
+// pressing "Call next" again cannot call two guests. Only by the very next press of the same
+// request, within this long, and only while no fresh state has come in since: after that the
+// host sees what happened, and the same key would replay an old answer instead of acting.
+const KEY_REUSE_MS = 2 * 60 * 1000
+
+/**
+ * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null).
+ * Returns {busy (a Set of busy keys), notice, callNext, onTicketAction, reprint, changeQueue,
+ * changeCounter, clearLine, sendTabletTime}. The N key calls the next guest.
+ */
+export function useHostWrites(channel, counter) {
+  const { api, replace, refresh, latest, accepted, failAuth } = channel
+  const [notice, setNotice] = useState(null)
+  const [busy, setBusy] = useState(() => new Set())
+  const busyRef = useRef(new Set())
+  // The last write whose answer was lost: {signature, key, at}.
+  const lostRef = useRef(null)
+
+  /** Put `changes` into the last known state (an answer to a write, before the channel says so). */
+  function patchState(changes) {
+    const state = latest.current.state
+    if (state) replace({ ...state, ...changes })
+  }
+
+  /**
+   * Run one write. `busyKey` keeps it from running twice at once; `signature` names the
+   * request, so a retry after a lost answer reuses its Idempotency-Key.
+   * Resolves to {ok, result} or {ok: false, error, message}.
+   */
+  async function run(busyKey, signature, call, { notify = true } = {}) {
+    if (busyRef.current.has(busyKey)) return { ok: false, skipped: true }
+    busyRef.current.add(busyKey)
+    setBusy(new Set(busyRef.current))
+    const lost = lostRef.current
+    lostRef.current = null // only the very next press may retry it
+    const reuse =
+      lost &&
+      lost.signature === signature &&
+      Date.now() - lost.at < KEY_REUSE_MS &&
+      !(latest.current.updatedAt > lost.at) // fresh state since the failure: the host has seen it
+    const idempotencyKey = reuse ? lost.key : uuid()
+    try {
+      const result = await call({ idempotencyKey })
+      accepted.current()
+      if (latest.current.connection !== 'open') refresh()
+      return { ok: true, result }
+    } catch (err) {
+      // Only a lost answer may be retried; any answer, even an error, is final.
+      if (err?.code === 'offline') lostRef.current = { signature, key: idempotencyKey, at: Date.now() }
+      if (isAuthError(err)) {
+        failAuth(err)
+        return { ok: false, error: err, message: t('host.badToken.title') }
+      }
+      const message = hostErrorText(err)
+      // The box could not save: show why at once, before the live channel says so.
+      if (String(err?.code ?? '').startsWith('storage_')) patchState({ storage: { ok: false, reason: err.code.slice('storage_'.length) } })
+      if (notify) setNotice({ tone: KIND.has(err?.code) ? 'info' : 'error', text: message })
+      if (err?.status === 409 || err?.status === 404) refresh()
+      return { ok: false, error: err, message }
+    } finally {
+      busyRef.current.delete(busyKey)
+      setBusy(new Set(busyRef.current))
+    }
+  }
+
+  async function callNext() {
+    if (!counter) {
+      setNotice({ tone: 'error', text: t('host.counter.invalid') })
+      return
+    }
+    const answer = await run('call-next', `call-next:${counter}`, (o) => api.callNext(counter, o))
+    if (answer.ok) {
+      setNotice({ tone: 'success', text: t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter }) })
+    }
+  }
+
+  async function ticketAction(ticket, action) {
+    let call
+    if (action === 'recall') {
+      // Out of turn from the line: to this counter. Called again: to the counter it was called to.
+      const to = ticket.status === 'WAITING' ? counter : null
+      if (ticket.status === 'WAITING' && !to) {
+        setNotice({ tone: 'error', text: t('host.counter.invalid') })
+        return
+      }
+      call = (o) => api.recall(ticket.id, to, o)
+    } else if (action === 'cancel') {
+      call = (o) => api.cancel(ticket.id, o)
+    } else if (action === 'reprint') {
+      call = (o) => api.reprint(ticket.id, null, o)
+    } else {
+      call = (o) => api.move(ticket.id, action, o)
+    }
+    const answer = await run(`${action}:${ticket.id}`, `${action}:${ticket.id}:${counter ?? ''}`, call)
+    if (answer.ok) {
+      const done = answer.result ?? ticket
+      setNotice({ tone: 'success', text: t(`host.done.${action}`, { number: done.display_number ?? ticket.display_number, counter: done.counter ?? counter }) })
+    }
+  }
+
+  /**
+   * Print `ticket` again on a kiosk. The answer is for the caller to show where the host
+   * pressed (the printers panel): resolves to {ok, result} or {ok: false, message, tone}.
+   */
+  async function reprint(ticket) {
+    const answer = await run(`reprint:${ticket.id}`, `reprint:${ticket.id}`, (o) => api.reprint(ticket.id, null, o), { notify: false })
+    if (!answer.ok && answer.error) answer.tone = KIND.has(answer.error.code) ? 'info' : 'error'
+    return answer
+  }
+
+  async function changeQueue(changes) {
+    const answer = await run('queue', `queue:${JSON.stringify(changes)}`, (o) => api.updateQueue(changes, o))
+    if (answer.ok) {
+      if (answer.result) patchState({ queue: answer.result })
+      setNotice({ tone: 'success', text: t('host.saved') })
+    }
+  }
+
+  async function changeCounter(open, backIn) {
+    if (!counter) return
+    const answer = await run('counter', `counter:${counter}:${open}:${backIn ?? ''}`, (o) => api.setCounter(counter, open, backIn, o))
+    if (answer.ok) {
+      if (answer.result) patchState({ queue: answer.result })
+      setNotice({ tone: 'success', text: t('host.saved') })
+    }
+  }
+
+  /** Cancel everyone waiting (`filter`: {source?, joined_after?}), or close the line and clear it. */
+  async function clearLine(kind, filter) {
+    const call = kind === 'close' ? (o) => api.closeAndClear(o) : (o) => api.cancelWaiting(filter ?? {}, o)
+    const answer = await run('bulk', `bulk:${kind}:${JSON.stringify(filter ?? {})}`, call)
+    if (answer.ok) {
+      if (answer.result?.queue) patchState({ queue: answer.result.queue })
+      setNotice({ tone: 'success', text: t('host.bulk.done', { count: answer.result?.cancelled ?? 0 }) })
+    }
+    return answer
+  }
+
+  async function sendTabletTime() {
+    const nowIso = new Date().toISOString()
+    const answer = await run('clock', `clock:${nowIso}`, (o) => api.setClock(nowIso, o), { notify: false })
+    if (answer.ok && answer.result?.clock) patchState({ clock: answer.result.clock })
+    return answer
+  }
+
+  // One function for every row's buttons, so a row that did not change needs no new render.
+  const ticketActionRef = useLatest(ticketAction)
+  const onTicketAction = useCallback((ticket, action) => ticketActionRef.current(ticket, action), [ticketActionRef])
+
+  // The N key calls the next guest, unless the host is typing somewhere.
+  const onCallNextKey = useEffectEvent(() => callNext())
+  useEffect(() => {
+    function onKey(event) {
+      if (event.key !== 'n' && event.key !== 'N') return
+      if (event.repeat || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return
+      const target = event.target
+      if (target?.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) return
+      event.preventDefault()
+      onCallNextKey()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [])
+
+  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime }
+}
