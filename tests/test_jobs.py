@@ -6,15 +6,15 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from datetime import timedelta
 
 import pytest
 
 from qode import create_app, estimates, jobs
 from qode.backup import check_backup
 
-from helpers import ADMIN_TOKEN, NO_CAPS, FakeClock, admin, utc
+from helpers import ADMIN_TOKEN, NO_CAPS, FakeClock, admin, utc, wait_until
 
 
 def make_app(data_dir, scheduler: str = "off", **settings):
@@ -244,23 +244,60 @@ def test_only_one_scheduler_runs_per_data_folder(tmp_path):
     lock.close()
 
 
-def test_a_wall_clock_jump_rearms_the_jobs(tmp_path):
-    from datetime import UTC, datetime
+def _paused_scheduler():
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    scheduler = jobs._scheduler_class()(timezone=UTC)
+    scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.start(paused=True)
+    scheduler.add_job(lambda: None, "interval", seconds=30, id="tick")
+    scheduler.add_job(lambda: None, "cron", hour=4, id="nightly")
+    far = datetime.now(UTC) + timedelta(days=365)  # as if the clock had jumped back a year
+    for job in scheduler.get_jobs():
+        job.modify(next_run_time=far)
+    return scheduler
+
+
+def _rearmed(scheduler) -> bool:
+    now = datetime.now(UTC)
+    tick, nightly = scheduler.get_job("tick"), scheduler.get_job("nightly")
+    return (timedelta(seconds=25) < tick.next_run_time - now <= timedelta(seconds=30)
+            and timedelta(0) < nightly.next_run_time - now <= timedelta(days=1))
+
+
+def test_a_wall_clock_jump_rearms_the_jobs():
+    scheduler = _paused_scheduler()
     try:
-        scheduler.add_job(lambda: None, "interval", seconds=30, id="tick")
-        scheduler.add_job(lambda: None, "cron", hour=4, id="nightly")
-        far = datetime.now(UTC) + timedelta(days=365)  # as if the clock had jumped back a year
-        for job in scheduler.get_jobs():
-            job.modify(next_run_time=far)
-        scheduler._rearm()
-        now = datetime.now(UTC)
-        tick, nightly = scheduler.get_job("tick"), scheduler.get_job("nightly")
-        assert timedelta(seconds=25) < tick.next_run_time - now <= timedelta(seconds=30)
-        assert timedelta(0) < nightly.next_run_time - now <= timedelta(days=1)
+        assert not _rearmed(scheduler)
+        jobs.rearm(scheduler)
+        assert _rearmed(scheduler)
     finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_the_clock_watch_rearms_only_on_a_jump_beyond_its_tolerance():
+    wall = [1_000_000.0]
+    scheduler = _paused_scheduler()
+    try:
+        watch = jobs.ClockWatch(scheduler, tolerance=2.0, wall=lambda: wall[0], mono=lambda: 50.0)
+        wall[0] += 1.5  # drift within the tolerance: nothing moves
+        assert watch.check() is None and not _rearmed(scheduler)
+        wall[0] -= 3600  # set back an hour
+        assert watch.check() == pytest.approx(-3600)
+        assert _rearmed(scheduler)
+        assert watch.check() is None  # measured from the new offset, not again
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_the_clock_watch_thread_sees_a_jump_by_itself():
+    wall = [1_000_000.0]
+    scheduler = _paused_scheduler()
+    watch = jobs.ClockWatch(scheduler, every=0.02, wall=lambda: wall[0], mono=lambda: 50.0).start()
+    try:
+        wall[0] += 7200
+        wait_until(lambda: _rearmed(scheduler), timeout=10)
+    finally:
+        watch.stop()
         scheduler.shutdown(wait=False)
 
 

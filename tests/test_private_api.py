@@ -51,10 +51,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     "timeout for 16 bytes",
     ("kiosk/qode_kiosk/printers.py", "_configure_usb"): "_Usb skips the USB reset on every open and "
     "finds the printer's own endpoints",
-    # APScheduler 3 has no hook for a wall-clock jump: MonotonicScheduler overrides its loop.
-    ("server/qode/jobs.py", "_main_loop"): "the scheduler's loop, woken every second to see a clock jump",
-    ("server/qode/jobs.py", "_event"): "the loop's wake-up event",
-    ("server/qode/jobs.py", "_process_jobs"): "the loop's one step",
 }
 
 

@@ -3,8 +3,8 @@
 Each job is a plain method of `Jobs`, tested by calling it with a fake clock.
 `start()` runs them under APScheduler 3 in the server process, guarded by a file
 lock so that only one scheduler ever runs per data folder. APScheduler times jobs
-by wall clock; `MonotonicScheduler` re-arms every job when the wall clock jumps
-(a Pi without an RTC, NTP arriving late), so intervals follow the monotonic clock.
+by wall clock; `ClockWatch` re-arms every job when the wall clock jumps (a Pi
+without an RTC, NTP arriving late), so intervals follow the monotonic clock.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -178,38 +179,61 @@ def take_lock(data_dir: Path):
     return handle
 
 
-def _scheduler_class():
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.base import STATE_STOPPED
+def rearm(scheduler) -> None:
+    """Every job of `scheduler` due again from now: interval jobs one interval on, the others
+    (the nightly ones) at their next time. `Job.modify` wakes the scheduler (public API only)."""
     from apscheduler.triggers.interval import IntervalTrigger
 
-    class MonotonicScheduler(BackgroundScheduler):
-        """Wakes at least every second; when wall time moved against monotonic time by more
-        than 2 s, every job is re-armed from now (interval jobs) or recomputed (the nightly one)."""
+    now = datetime.now(scheduler.timezone)
+    for job in scheduler.get_jobs():
+        if isinstance(job.trigger, IntervalTrigger):
+            when = now + job.trigger.interval
+        else:
+            when = job.trigger.get_next_fire_time(None, now)
+        job.modify(next_run_time=when)
 
-        def _main_loop(self):
-            offset = time.time() - time.monotonic()
-            wait = 1.0
-            while self.state != STATE_STOPPED:
-                self._event.wait(min(wait if wait is not None else 1.0, 1.0))
-                self._event.clear()
-                moved = time.time() - time.monotonic()
-                if abs(moved - offset) > 2.0:
-                    log.warning("scheduler: the wall clock jumped by %.0f s; re-arming jobs", moved - offset)
-                    self._rearm()
-                offset = moved
-                wait = self._process_jobs()
 
-        def _rearm(self):
-            now = datetime.now(self.timezone)
-            for job in self.get_jobs():
-                if isinstance(job.trigger, IntervalTrigger):
-                    when = now + job.trigger.interval
-                else:
-                    when = job.trigger.get_next_fire_time(None, now)
-                job.modify(next_run_time=when)
+class ClockWatch:
+    """Re-arms a scheduler's jobs when the wall clock moves against the monotonic clock by more
+    than `tolerance` seconds (a Pi without an RTC, NTP arriving late, a hand-set clock).
 
-    return MonotonicScheduler
+    APScheduler 3 times jobs by wall clock and has no hook for a jump, so this watches from
+    outside on its own thread (a greenlet under gevent), waking every `every` seconds by the
+    monotonic clock, and uses only the scheduler's public API.
+    """
+
+    def __init__(self, scheduler, every: float = 1.0, tolerance: float = 2.0,
+                 wall=time.time, mono=time.monotonic):
+        self.scheduler = scheduler
+        self.every = every
+        self.tolerance = tolerance
+        self._wall, self._mono = wall, mono
+        self._offset = wall() - mono()
+        self._stop = threading.Event()
+
+    def check(self) -> float | None:
+        """The jump in seconds if the clock jumped since the last check (jobs re-armed), else None."""
+        offset = self._wall() - self._mono()
+        jump, self._offset = offset - self._offset, offset
+        if abs(jump) <= self.tolerance:
+            return None
+        log.warning("scheduler: the wall clock jumped by %.0f s; re-arming jobs", jump)
+        rearm(self.scheduler)
+        return jump
+
+    def run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - a watch fault must not end the watch
+                log.exception("scheduler: the clock watch failed")
+
+    def start(self) -> ClockWatch:
+        threading.Thread(target=self.run, name="qode-clock-watch", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _storage_guarded(fn):
@@ -237,10 +261,11 @@ def start(app) -> object | None:
     if lock is None:
         log.info("scheduler: another process runs the jobs for %s", settings["DATA_DIR"])
         return None
+    from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
 
     jobs = Jobs(app.extensions["qode_db"], settings, app.extensions["qode_live"])
-    scheduler = _scheduler_class()(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
+    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
                                                                 "misfire_grace_time": None})
 
     def add(fn, *args, **kwargs):
@@ -265,6 +290,7 @@ def start(app) -> object | None:
     add(jobs.purge, CronTrigger(hour=later.hour, minute=later.minute,
                                               timezone=settings["TIMEZONE"]), id="purge")
     scheduler.start()
+    app.extensions["qode_clock_watch"] = ClockWatch(scheduler).start()
     app.extensions["qode_jobs"] = jobs
     app.extensions["qode_scheduler"] = scheduler
     app.extensions["qode_scheduler_lock"] = lock  # kept open: closing it would release the lock
@@ -273,6 +299,9 @@ def start(app) -> object | None:
 
 def stop(app) -> None:
     """Stop the scheduler and release its lock (a test, or an orderly shutdown)."""
+    watch = app.extensions.pop("qode_clock_watch", None)
+    if watch is not None:
+        watch.stop()
     scheduler = app.extensions.pop("qode_scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
