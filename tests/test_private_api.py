@@ -41,16 +41,6 @@ KNOWN_BAD = [
 # Private attributes of third-party libraries still used, each with why there is no public way.
 # Every entry is a debt: keep this list short, and remove an entry as soon as its use goes.
 ALLOWED: dict[tuple[str, str], str] = {
-    # python-escpos is built to be subclassed through its private methods; the kiosk's printers
-    # fix its File, Network, Serial and Usb that way (see each class in printers.py).
-    ("kiosk/qode_kiosk/printers.py", "_raw"): "python-escpos has no public call that writes bytes "
-    "already made (the ticket is drawn on a Dummy first, so a bad ticket never half-prints)",
-    ("kiosk/qode_kiosk/printers.py", "_device"): "whether the printer is open, without the `device` "
-    "property opening it",
-    ("kiosk/qode_kiosk/printers.py", "_read"): "_Serial reads a status answer without waiting out the "
-    "timeout for 16 bytes",
-    ("kiosk/qode_kiosk/printers.py", "_configure_usb"): "_Usb skips the USB reset on every open and "
-    "finds the printer's own endpoints",
     # APScheduler 3 has no hook for a wall-clock jump: MonotonicScheduler overrides its loop.
     ("server/qode/jobs.py", "_main_loop"): "the scheduler's loop, woken every second to see a clock jump",
     ("server/qode/jobs.py", "_event"): "the loop's wake-up event",
