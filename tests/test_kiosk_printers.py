@@ -3,6 +3,7 @@ whose QR codes a real decoder reads back to the exact URL."""
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import shutil
@@ -319,6 +320,171 @@ def test_a_serial_printer_on_a_pseudo_terminal(tmp_path, monkeypatch):
     finally:
         os.close(slave)
         os.close(master)
+
+
+def test_a_silent_serial_printer_is_offline_after_the_timeout(monkeypatch):
+    pytest.importorskip("serial", reason="pyserial (python-escpos[serial]) is not installed")
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    try:
+        monkeypatch.setattr(printers, "TIMEOUT", 0.5)
+        state, detail = done_within(30, Printer(f"serial:{os.ttyname(slave)}").check)
+        assert state == OFFLINE and "said nothing in 0.5 s" in detail
+        assert os.read(master, 100) == b"\x10\x04\x01"  # it asked, once, and got no answer
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+class FakeEndpoint:
+    """An endpoint descriptor as pyusb shows one: its address and attributes (2 = bulk, 3 = interrupt)."""
+
+    def __init__(self, address: int, attributes: int = 2):
+        self.bEndpointAddress = address
+        self.bmAttributes = attributes
+
+
+class FakeUsbPrinter:
+    """A USB device with the public shape of pyusb's Device: a configuration whose interface (0, 0)
+    lists `endpoints`; a status byte answered on the IN endpoint to each DLE EOT written."""
+
+    def __init__(self, endpoints, status: int = 0x12, configured: bool = True, take=None):
+        self.endpoints = endpoints
+        self.status = status
+        self.configured = configured
+        self.take = take  # the most bytes one write takes (all when None)
+        self.writes: list[tuple[int, bytes, int]] = []
+        self.reads: list[tuple[int, int]] = []
+        self.pending = 0
+        self.calls: list[str] = []
+
+    def is_kernel_driver_active(self, interface):
+        self.calls.append(f"is_kernel_driver_active({interface})")
+        return True  # usblp has it, as on a Pi
+
+    def detach_kernel_driver(self, interface):
+        self.calls.append(f"detach_kernel_driver({interface})")
+
+    def get_active_configuration(self):
+        import usb.core
+
+        if not self.configured:
+            raise usb.core.USBError("Configuration not set")
+        return {(0, 0): self.endpoints}
+
+    def set_configuration(self):
+        self.calls.append("set_configuration()")
+        self.configured = True
+
+    def reset(self):
+        self.calls.append("reset()")
+
+    def write(self, endpoint, data, timeout=None):
+        data = bytes(data)
+        self.writes.append((endpoint, data, timeout))
+        self.pending += data.count(b"\x10\x04")
+        return len(data) if self.take is None else min(len(data), self.take)
+
+    def read(self, endpoint, size, timeout=None):
+        import usb.core
+
+        self.reads.append((endpoint, timeout))
+        if not self.pending:
+            raise usb.core.USBTimeoutError("Operation timed out", errno=110)
+        self.pending -= 1
+        return array.array("B", [self.status])
+
+
+@pytest.fixture
+def usb_bus(monkeypatch):
+    """pyusb's find() and dispose_resources() (its public calls), on a bus holding what the test puts."""
+    usb_core = pytest.importorskip("usb.core", reason="pyusb is not installed")
+    import usb.util
+
+    bus = {"device": None, "found": [], "disposed": []}
+
+    def find(**match):
+        bus["found"].append(match)
+        if isinstance(bus["device"], Exception):
+            raise bus["device"]
+        return bus["device"]
+
+    monkeypatch.setattr(usb_core, "find", find)
+    monkeypatch.setattr(usb.util, "dispose_resources", lambda device: bus["disposed"].append(device))
+    return bus
+
+
+def test_a_usb_printer_uses_its_own_bulk_endpoints_and_is_never_reset(usb_bus):
+    device = usb_bus["device"] = FakeUsbPrinter(
+        [FakeEndpoint(0x83, attributes=3), FakeEndpoint(0x02), FakeEndpoint(0x81)], configured=False)
+    printer = Printer("usb:04b8:0e15")
+    assert printer.check() == (READY, "ready")
+    assert usb_bus["found"] == [{"idVendor": 0x04B8, "idProduct": 0x0E15}]
+    assert device.calls == ["is_kernel_driver_active(0)", "detach_kernel_driver(0)", "set_configuration()"]
+    assert [data for _, data, _ in device.writes] == [b"\x10\x04\x01", b"\x10\x04\x04"]
+    device.writes.clear()
+    printer.print_ticket(TICKET)
+    assert "reset()" not in device.calls
+    assert {endpoint for endpoint, _, _ in device.writes} == {0x02}  # the bulk OUT, not python-escpos's 0x01
+    assert {endpoint for endpoint, _ in device.reads} == {0x81}  # the bulk IN, not the interrupt one
+    assert {timeout for _, _, timeout in device.writes} == {int(TIMEOUT * 1000)}
+    written = [data for _, data, _ in device.writes]
+    # asked (online, paper), the ticket in one write, asked again: the second answer is the receipt
+    assert written[:2] == [b"\x10\x04\x01", b"\x10\x04\x04"] and written[3:] == written[:2]
+    assert preview.qr_payloads(written[2]) == [URL.encode()]
+    assert usb_bus["disposed"] == [device, device]  # closed after each call
+
+
+def test_a_usb_printer_without_an_in_endpoint_is_one_way(usb_bus):
+    device = usb_bus["device"] = FakeUsbPrinter([FakeEndpoint(0x01)])
+    printer = Printer("usb:04b8:0e15")
+    state, detail = printer.check()
+    assert state == UNCHECKED and "one way" in detail
+    printer.print_ticket(TICKET)
+    [(endpoint, data, _)] = device.writes  # the ticket and nothing else: no status question
+    assert endpoint == 0x01 and preview.qr_payloads(data) == [URL.encode()]
+    assert device.reads == []
+
+
+def test_a_usb_printer_that_stops_answering_or_takes_part_of_a_ticket_is_offline(usb_bus):
+    device = usb_bus["device"] = FakeUsbPrinter([FakeEndpoint(0x01), FakeEndpoint(0x82)])
+    device.write = lambda endpoint, data, timeout=None: len(data)  # takes the question, never answers
+    state, detail = Printer("usb:04b8:0e15").check()
+    assert state == OFFLINE and f"no answer within {TIMEOUT:g} s" in detail
+    usb_bus["device"] = FakeUsbPrinter([FakeEndpoint(0x01), FakeEndpoint(0x82)], take=100)
+    with pytest.raises(PrintError) as caught:  # the questions go whole, the ticket is cut short
+        Printer("usb:04b8:0e15").print_ticket(TICKET)
+    assert caught.value.state == OFFLINE and "did not reach the printer" in caught.value.detail
+    assert "took 100 of" in caught.value.detail
+
+
+@pytest.mark.parametrize("trouble, state, words", [
+    (None, OFFLINE, "no USB printer 04b8:0e15 found"),
+    ("access", ERROR, "no permission to use the USB printer 04b8:0e15"),
+    ("busy", OFFLINE, "cannot reach the USB printer 04b8:0e15: resource busy"),
+    ("backend", ERROR, "libusb-1.0"),
+])
+def test_usb_open_failures_say_what_is_wrong(usb_bus, trouble, state, words):
+    import usb.core
+
+    if trouble == "backend":
+        usb_bus["device"] = usb.core.NoBackendError("No backend available")
+    elif trouble is not None:
+        device = usb_bus["device"] = FakeUsbPrinter([FakeEndpoint(0x01), FakeEndpoint(0x82)], configured=False)
+        error = {"access": (13, "Access denied (insufficient permissions)"),
+                 "busy": (16, "Resource busy")}[trouble]
+
+        def set_configuration():
+            raise usb.core.USBError(error[1], errno=error[0])
+
+        device.set_configuration = set_configuration
+    checked, detail = Printer("usb:04b8:0e15").check()
+    assert checked == state and words in detail
+    with pytest.raises(PrintError) as caught:
+        Printer("usb:04b8:0e15").print_ticket(TICKET)
+    assert caught.value.state == state
+    if trouble in ("access", "busy"):
+        assert usb_bus["disposed"] == [device, device]  # released even though the open failed
 
 
 def test_missing_serial_and_usb_printers_are_offline_not_a_traceback():

@@ -38,20 +38,10 @@ KNOWN_BAD = [
      "simple-websocket/flask-sock (replaced by qode_common.websocket)"),
 ]
 
-# Private attributes of third-party libraries still used, each with why there is no public way.
-# Every entry is a debt: keep this list short, and remove an entry as soon as its use goes.
-ALLOWED: dict[tuple[str, str], str] = {
-    # python-escpos is built to be subclassed through its private methods; the kiosk's printers
-    # fix its File, Network, Serial and Usb that way (see each class in printers.py).
-    ("kiosk/qode_kiosk/printers.py", "_raw"): "python-escpos has no public call that writes bytes "
-    "already made (the ticket is drawn on a Dummy first, so a bad ticket never half-prints)",
-    ("kiosk/qode_kiosk/printers.py", "_device"): "whether the printer is open, without the `device` "
-    "property opening it",
-    ("kiosk/qode_kiosk/printers.py", "_read"): "_Serial reads a status answer without waiting out the "
-    "timeout for 16 bytes",
-    ("kiosk/qode_kiosk/printers.py", "_configure_usb"): "_Usb skips the USB reset on every open and "
-    "finds the printer's own endpoints",
-}
+# Private attributes of third-party libraries still used, each with why there is no public way:
+# none. The last ones (python-escpos's in the kiosk's printers, APScheduler's in the scheduler)
+# went in issue 13. An entry here is a debt, and test_no_private_use_is_allowed reports it.
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def python_files(folders=SCANNED) -> list[Path]:
@@ -254,12 +244,14 @@ def test_the_checker_reports_the_old_socket_layer():
     assert "_read_body" not in found  # our own method on our own class is fine
 
 
-def test_every_allowed_private_is_still_used():
-    """Each entry of ALLOWED is reported when the list is empty: no stale entry hides a new use."""
+def test_no_private_use_is_allowed():
+    """Must-show 1 holds with no exception; an entry added later fails here until it goes (and,
+    while it is there, it must still be used: no stale entry may hide a new use)."""
     own = own_private_names(python_files())
     for filename, attr in ALLOWED:
         found = private_uses((ROOT / filename).read_text(), filename, own, allowed={})
-        assert any(f": .{attr} (" in problem for problem in found), (filename, attr)
+        assert any(f": .{attr} (" in problem for problem in found), f"stale entry {(filename, attr)}"
+    assert ALLOWED == {}, f"private attributes of third-party libraries still used: {sorted(ALLOWED)}"
 
 
 def test_the_checker_passes_our_own_privates_and_the_standard_library():

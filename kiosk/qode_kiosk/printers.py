@@ -5,6 +5,9 @@ or rebooted comes back by itself. Two-way links (network, serial, USB) are asked
 status with DLE EOT before a ticket, and again after it on the same connection: only the answer
 to that second question proves the printer took the whole ticket, because a network send
 "succeeds" into the kernel's buffer even when the printer has gone.
+
+python-escpos draws the ticket (on its Dummy, so a bad ticket never half-prints); the links in
+links.py carry it and the status questions, on public APIs only.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
-import os
 import re
 import socket
 import textwrap
@@ -22,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
-from escpos.exceptions import Error as EscposError
-from escpos.printer import Dummy, File, Network, Serial, Usb
+from escpos.printer import Dummy
 
-from qode_kiosk import layout, preview
+from qode_kiosk import layout, links, preview
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +218,7 @@ def render_setup(printer, url: str, paper_mm: int = 80) -> None:
 
 def _reason(exc: BaseException) -> str:
     """A short, one-line reason for an open or I/O failure."""
-    if isinstance(exc, EscposError) and isinstance(exc.__context__, BaseException):
-        exc = exc.__context__  # python-escpos wraps the OSError that says what happened
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
         return f"no answer within {TIMEOUT:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is it switched on, and is this its port?)"
@@ -231,77 +230,12 @@ def _reason(exc: BaseException) -> str:
         return f"unknown host ({exc.strerror})"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
-    text = exc.msg if isinstance(exc, EscposError) else str(exc)
-    return " ".join(str(text).split())[:200] or type(exc).__name__
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _is_permission(exc: BaseException) -> bool:
-    inner = exc.__context__ if isinstance(exc, EscposError) else exc
     text = str(exc).lower()
-    return isinstance(inner, PermissionError) or "access denied" in text or "permission denied" in text
-
-
-class _DeviceFile(File):
-    """python-escpos's File, but never creating the path: an unplugged /dev/usb/lp0 must not
-    turn into a regular file that swallows every later ticket."""
-
-    def open(self, raise_not_found: bool = True) -> None:
-        if self._device:
-            self.close()
-        try:
-            self.device = os.fdopen(os.open(self.devfile, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY), "wb")
-        except OSError:
-            self.device = None
-            raise
-
-
-class _Network(Network):
-    """python-escpos's Network, closing the socket when the connection fails (it leaks it)."""
-
-    def open(self, raise_not_found: bool = True) -> None:
-        if self._device:
-            self.close()
-        self.device = None
-        self.device = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        # A status query right after the ticket must leave at once: with Nagle it would wait for
-        # the ticket's ACK, which the printer may delay by 40 ms or more.
-        self.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-class _Serial(Serial):
-    """python-escpos's Serial, reading a status answer without waiting out the timeout for 16 bytes."""
-
-    def _read(self) -> bytes:
-        first = self.device.read(1)
-        return first + self.device.read(self.device.in_waiting) if first else first
-
-
-class _Usb(Usb):
-    """python-escpos's Usb, without a USB reset on every open and with the printer's own endpoints."""
-
-    def _configure_usb(self) -> None:
-        import usb.core
-        import usb.util
-
-        device = self.device
-        try:
-            config = device.get_active_configuration()
-        except usb.core.USBError:  # not configured yet
-            device.set_configuration()
-            config = device.get_active_configuration()
-        interface = config[(0, 0)]
-
-        def bulk(direction):
-            return usb.util.find_descriptor(
-                interface,
-                custom_match=lambda e: usb.util.endpoint_direction(e.bEndpointAddress) == direction
-                and usb.util.endpoint_type(e.bmAttributes) == usb.util.ENDPOINT_TYPE_BULK,
-            )
-
-        out_ep, in_ep = bulk(usb.util.ENDPOINT_OUT), bulk(usb.util.ENDPOINT_IN)
-        if out_ep is not None:
-            self.out_ep = out_ep.bEndpointAddress
-        self.in_ep = in_ep.bEndpointAddress if in_ep is not None else None  # None: a one-way printer
+    return isinstance(exc, PermissionError) or "access denied" in text or "permission denied" in text
 
 
 class _Unreachable(Exception):
@@ -348,13 +282,13 @@ class Printer:
         if not self._lock.acquire(timeout=BUSY_TIMEOUT):
             return ERROR, f"the {self.spec.describe()} has been busy printing for over {BUSY_TIMEOUT:g} s"
         try:
-            device = self._open()
+            link = self._open()
             try:
-                if not self._answers(device):
+                if not link.two_way:
                     return UNCHECKED, f"the {self.spec.describe()} is connected one way: no status to read"
-                return self._status(device)
+                return self._status(link)
             finally:
-                self._close(device)
+                self._close(link)
         except _Unreachable as exc:
             return exc.state, exc.detail
         except Exception as exc:  # a status check must never take the daemon down
@@ -390,89 +324,78 @@ class Printer:
                 raise PrintError(ERROR, f"cannot save the preview picture: {_reason(exc)}") from exc
         with self._lock:
             try:
-                device = self._open()
+                link = self._open()
             except _Unreachable as exc:
                 raise PrintError(exc.state, exc.detail) from None
             try:
-                answers = self._answers(device)
-                if answers:
-                    state, detail = self._status(device)
+                if link.two_way:
+                    state, detail = self._status(link)
                     if state not in PRINTABLE:
                         raise PrintError(state, detail)
                 try:
-                    device._raw(data)  # every python-escpos printer's write; there is no public one
-                except (OSError, EscposError) as exc:
+                    link.write(data)
+                except OSError as exc:
                     raise PrintError(OFFLINE, f"the ticket did not reach the printer: {_reason(exc)}") from exc
-                if answers:
+                if link.two_way:
                     # The answer comes after every byte of the ticket on the same link: proof of receipt.
-                    state, detail = self._status(device)
+                    state, detail = self._status(link)
                     if state not in PRINTABLE:
                         raise PrintError(state, f"the printer did not confirm the ticket: {detail}")
                 return None
             finally:
-                self._close(device)
+                self._close(link)
 
-    def _make(self):
+    def _connect(self):
+        """A new link to the printer (TIMEOUT and SERIAL_WRITE_TIMEOUT as they are now)."""
         spec = self.spec
         if spec.kind == "network":
-            return _Network(spec.address, spec.port, timeout=TIMEOUT)
+            return links.NetworkLink(spec.address, spec.port, TIMEOUT)
         if spec.kind == "file":
-            return _DeviceFile(spec.address)
+            return links.FileLink(spec.address)
         if spec.kind == "serial":
-            if not Serial.is_usable():
-                raise _Unreachable(ERROR, "serial printing needs the pyserial package (python-escpos[serial])")
-            return _Serial(spec.address, baudrate=spec.baud, timeout=TIMEOUT)
+            return links.SerialLink(spec.address, spec.baud, TIMEOUT, SERIAL_WRITE_TIMEOUT)
         if spec.kind == "usb":
-            if not Usb.is_usable():
-                raise _Unreachable(ERROR, "USB printing needs pyusb (python-escpos[usb]) and libusb")
-            return _Usb(spec.vendor_id, spec.product_id, timeout=int(TIMEOUT * 1000))
+            return links.UsbLink(spec.vendor_id, spec.product_id, TIMEOUT)
         raise _Unreachable(ERROR, f"{spec.kind} is not a device")
 
     def _open(self):
-        """The printer, opened; or _Unreachable with the state and a readable detail."""
-        device = self._make()
+        """The printer's link, open; or _Unreachable with the state and a readable detail."""
+        where = self.spec.describe()
         try:
-            device.open()
-            if self.spec.kind == "serial":
-                device.device.write_timeout = SERIAL_WRITE_TIMEOUT  # pyserial blocks for ever otherwise
-                device.device.reset_input_buffer()  # nothing stale may pass for a status answer
-        except Exception as exc:  # pyusb and pyserial raise outside python-escpos's own errors
-            self._close(device)
-            where = self.spec.describe()
+            return self._connect()
+        except _Unreachable:
+            raise
+        except links.Unavailable as exc:
+            raise _Unreachable(ERROR, str(exc)) from None
+        except links.NotFound as exc:
+            raise _Unreachable(OFFLINE, f"no {where} found (unplugged or switched off?)") from exc
+        except Exception as exc:  # pyusb and pyserial raise their own kinds as well as OSError
             if _is_permission(exc):
                 raise _Unreachable(ERROR, f"no permission to use the {where} (is the service user in the "
                                           "lp/dialout group, or a udev rule missing?)") from exc
-            if type(exc).__name__ == "NoBackendError":
+            if type(exc).__name__ == "NoBackendError":  # pyusb's, when libusb is missing
                 raise _Unreachable(ERROR, "USB printing needs libusb-1.0 (Debian: libusb-1.0-0)") from exc
-            if isinstance(exc, EscposError | OSError | ValueError):
-                if self.spec.kind == "usb" and not isinstance(exc.__context__, OSError):
-                    raise _Unreachable(OFFLINE, f"no {where} found (unplugged or switched off?)") from exc
+            if isinstance(exc, OSError | ValueError):
                 raise _Unreachable(OFFLINE, f"cannot reach the {where}: {_reason(exc)}") from exc
             log.exception("opening the printer failed")
             raise _Unreachable(ERROR, f"unexpected problem opening the {where}: {_reason(exc)}") from exc
-        return device
 
     @staticmethod
-    def _close(device) -> None:
+    def _close(link) -> None:
         try:
-            device.close()
+            link.close()
         except Exception as exc:  # closing a dead link can fail in many ways; it is gone either way
             log.debug("closing the printer: %s", exc)
 
-    def _answers(self, device) -> bool:
-        if not self.spec.two_way:
-            return False
-        return getattr(device, "in_ep", True) is not None  # a USB printer may have no way back
-
-    def _query(self, device, request: bytes) -> int:
+    def _query(self, link, request: bytes) -> int:
         """The status byte the printer answers to DLE EOT n; raises _Unreachable when there is none."""
         where = self.spec.describe()
         try:
-            answer = bytes(device.query_status(request))
-        except (OSError, EscposError) as exc:
+            link.write(request)
+            answer = link.read_status()
+        except OSError as exc:
             raise _Unreachable(OFFLINE, f"the {where} did not answer: {_reason(exc)}") from exc
         if not answer:
-            # python-escpos reads an empty answer as "offline" (is_online) yet "paper fine" (paper_status)
             why = "closed the connection" if self.spec.kind == "network" else f"said nothing in {TIMEOUT:g} s"
             raise _Unreachable(OFFLINE, f"the {where} {why} instead of answering a status query")
         status = answer[-1]  # the latest byte, should a late answer to an earlier query come first
@@ -481,21 +404,21 @@ class Printer:
                                       "not an ESC/POS status (is this the printer's port?)")
         return status
 
-    def _status(self, device) -> tuple[str, str]:
+    def _status(self, link) -> tuple[str, str]:
         """(state, detail) from DLE EOT 1 and 4, and 2 and 3 for why it is offline."""
         try:
-            online = self._query(device, RT_STATUS_ONLINE)
-            paper = self._query(device, RT_STATUS_PAPER)
+            online = self._query(link, RT_STATUS_ONLINE)
+            paper = self._query(link, RT_STATUS_PAPER)
             if paper & _PAPER_END:
                 return PAPER_OUT, "out of paper: put in a new roll"
             if online & _OFFLINE_BIT:
-                cause = self._query(device, _RT_STATUS_OFFLINE_CAUSE)
+                cause = self._query(link, _RT_STATUS_OFFLINE_CAUSE)
                 if cause & _COVER_OPEN:
                     return OFFLINE, "the printer's cover is open"
                 if cause & _PAPER_END_STOP:
                     return PAPER_OUT, "out of paper: put in a new roll"
                 if cause & _ERROR_BIT:
-                    error = self._query(device, _RT_STATUS_ERROR_CAUSE)
+                    error = self._query(link, _RT_STATUS_ERROR_CAUSE)
                     if error & _CUTTER_ERROR:
                         return ERROR, "the paper cutter is jammed: open the cover and clear it"
                     if error & _UNRECOVERABLE:
