@@ -9,9 +9,10 @@ import socket
 
 import pytest
 import requests
+from werkzeug.test import EnvironBuilder
 from wsproto.events import TextMessage
 
-from qode_common.websocket import Client, ConnectionClosed, server_handshake
+from qode_common.websocket import SOCKET_TAKEN, Client, ConnectionClosed, server_handshake
 
 from helpers import admin, wait_until
 
@@ -149,3 +150,33 @@ def test_pings_keep_an_answering_peer_and_close_a_silent_one():
         ours.close()  # the peer reads the end and returns
         thread.join(timeout=5)
         peer.close()
+
+
+def test_a_view_that_fails_after_the_handshake_closes_the_socket_with_1011(app, queue, monkeypatch):
+    """Past the 101 no HTTP answer may follow: a fault in a view (here the snapshot fails) ends
+    the socket with 1011 and its reason, not with an HTTP 500 written onto the socket."""
+    ours, peer = socket.socketpair()
+    peer.settimeout(5)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the snapshot failed")
+
+    monkeypatch.setattr(app.extensions["qode_live"], "snapshot", broken)
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    environ = EnvironBuilder(path=f"/ws/queues/{queue['id']}", headers=headers).get_environ()
+    environ["gunicorn.socket"] = ours
+    try:
+        with app.app_context():
+            body = app.wsgi_app(environ, lambda *args: pytest.fail(f"an HTTP answer was started: {args}"))
+        assert body is SOCKET_TAKEN  # the worker closes the connection and writes nothing more
+        ours.close()
+        seen = b""
+        while chunk := peer.recv(65536):
+            seen += chunk
+    finally:
+        ours.close()
+        peer.close()
+    assert seen.startswith(b"HTTP/1.1 101"), seen[:200]
+    assert b"\x88" + bytes([2 + len(b"the server met an error; try again shortly")]) + b"\x03\xf3" in seen
+    assert b"HTTP/1.1 500" not in seen and b"Internal Server Error" not in seen

@@ -307,7 +307,17 @@ class WebSocket:
 
 #: What a WSGI app returns for a request whose socket it took over (gunicorn.socket): the server
 #: must write no answer and close the connection (qode.serving.Worker.is_already_handled).
-SOCKET_TAKEN = type("SocketTaken", (), {"__repr__": lambda self: "SOCKET_TAKEN"})()
+class _SocketTaken:
+    """An empty WSGI body that tells our gunicorn worker the connection was taken over."""
+
+    def __iter__(self):
+        return iter(())
+
+    def __repr__(self) -> str:
+        return "SOCKET_TAKEN"
+
+
+SOCKET_TAKEN = _SocketTaken()
 
 def handshake_request(environ: dict) -> bytes:
     """The upgrade request as it came, rebuilt from a WSGI environ (request line and headers)."""

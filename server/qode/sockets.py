@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -22,12 +23,15 @@ from qode_common.websocket import ConnectionClosed
 from . import api, auth, budgets, printing, queues, tickets, tls
 from .errors import NotFound, QodeError
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("sockets", __name__)
 
 # Close codes (4000-4999 are the application's own).
 BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY = 4400, 4401, 4403, 4404, 4429
 UNSUPPORTED, TRY_AGAIN_LATER = 1003, 1013
 HTTPS_REQUIRED = 4426  # a staff socket over plain http (QODE_STAFF_HTTPS)
+INTERNAL_ERROR = 1011  # the view failed after the handshake (a storage fault, a bug)
 AUTH_TIMEOUT = 5.0
 PING_SECONDS = 25  # the server pings each socket this often; a pong missing by the next ping closes it
 
@@ -73,6 +77,9 @@ def route(rule: str):
                 view(ws, **values)
             except OSError:  # ConnectionClosed included: the peer went away; nothing to answer
                 pass
+            except Exception:  # noqa: BLE001 - past the 101 no HTTP answer may follow: close with 1011
+                log.exception("live: socket %s failed", request.path)
+                ws.close(INTERNAL_ERROR, "the server met an error; try again shortly")
             finally:
                 ws.close()  # the close handshake, unless the view or the peer closed already
             return SocketEnded()
