@@ -78,7 +78,7 @@ def test_qode_bench_without_the_extra_says_how_to_get_it():
             "sys.exit(main(['bench', 'eta']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
-    assert "pip install 'qode[bench]'" in done.stderr
+    assert "pip install -e ./bench" in done.stderr and "--find-links DIR 'qode[bench]'" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -23,6 +23,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("server", "kiosk", "common", "bench", "tests")
 PRODUCT = ("server", "kiosk", "common")
@@ -276,10 +278,12 @@ def _helper_of_ours():
 
 # ---- every third-party import is declared ------------------------------------------------
 
-def declared_distributions() -> set[str]:
+def declared_distributions(pyproject: Path = ROOT / "pyproject.toml", extras=("kiosk",)) -> set[str]:
     """The dependencies, and the kiosk extra's (GPIO: imported only on a kiosk that has a button)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["kiosk"])
+    project = tomllib.loads(pyproject.read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in extras:
+        requirements += project["optional-dependencies"][extra]
     return {re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
             for requirement in requirements}
 
@@ -301,17 +305,21 @@ def imported_top_modules(folders=PRODUCT) -> dict[str, str]:
     return found
 
 
-def test_every_third_party_import_is_a_declared_dependency():
+@pytest.mark.parametrize(("folders", "pyproject", "extras"), [
+    (PRODUCT, ROOT / "pyproject.toml", ("kiosk",)),
+    (("bench",), ROOT / "bench" / "pyproject.toml", ()),  # the qode-bench distribution, on its own
+], ids=["qode", "qode-bench"])
+def test_every_third_party_import_is_a_declared_dependency(folders, pyproject, extras):
     providers = importlib.metadata.packages_distributions()
-    declared = declared_distributions()
+    declared = declared_distributions(pyproject, extras)
     missing = []
-    for module, where in sorted(imported_top_modules().items()):
+    for module, where in sorted(imported_top_modules(folders).items()):
         distributions = {name.lower().replace("_", "-") for name in providers.get(module, [])}
         if not distributions:
             missing.append(f"{where}: {module} (not installed here, so no distribution is known)")
         elif not distributions & declared:
             missing.append(f"{where}: {module} (from {', '.join(sorted(distributions))}) is not in "
-                           "pyproject.toml's dependencies")
+                           f"{pyproject.relative_to(ROOT)}'s dependencies")
     assert not missing, "imported but not declared:\n" + "\n".join(missing)
 
 

@@ -261,8 +261,10 @@ def bench(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as err:
         if (err.name or "").partition(".")[0] != "qode_bench":
             raise
-        print("qode bench: the benchmarks are not installed here. They come with "
-              "`pip install 'qode[bench]'`, or `pip install -e ./bench` in a checkout.", file=sys.stderr)
+        print("qode bench: the benchmarks are not installed here. They are a separate distribution in "
+              "the source tree's bench/ folder, not on PyPI: `pip install -e ./bench` in a checkout, or "
+              "`pip wheel --no-deps -w DIR ./bench` and then `pip install --find-links DIR 'qode[bench]'`.",
+              file=sys.stderr)
         return 2
     return module.main(args)
 
