@@ -53,6 +53,14 @@ def test_fragments_count_together_against_the_message_size_limit(feed):
     assert closed_with(ws) == 1009
 
 
+def test_the_message_size_limit_counts_bytes_not_characters(feed):
+    ws = Client.connect(feed)
+    ws.receive(timeout=5)
+    for n in range(5):  # 25,000 characters, but 75,000 bytes of UTF-8: over the 64 KiB default
+        ws.send_event(TextMessage(data="\u20ac" * 5_000, message_finished=n == 4))
+    assert closed_with(ws) == 1009
+
+
 def test_a_client_close_gets_the_servers_close_back(feed):
     ws = Client.connect(feed)
     ws.receive(timeout=5)

@@ -219,7 +219,9 @@ class WebSocket:
             if isinstance(event, (TextMessage, BytesMessage)):
                 if not self.connected:
                     continue  # a message after our close: dropped
-                self.part_size += len(event.data)
+                # In bytes, as the limit is written: a text fragment is counted as its UTF-8.
+                data = event.data
+                self.part_size += len(data.encode()) if isinstance(data, str) else len(data)
                 if self.max_message_size is not None and self.part_size > self.max_message_size:
                     self.parts, self.part_size = [], 0
                     self.fail(TOO_BIG, "Message is too big", end=False)  # the peer's close is awaited
