@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                *args.files]
     if args.workers != "0":
         command += ["-n", args.workers]
+    # Stopped by SIGTERM too: the `yes` processes go, and subprocess.run kills the pytest run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     hogs = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(args.load)]
     times: list[float] = []
     try:
