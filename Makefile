@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 PAGES := server/qode/static/index.html
-PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
+PAGE_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/scripts $(FRONTEND)/index.html $(FRONTEND)/vite.config.js -type f 2>/dev/null)
 
 .PHONY: run test check perf lint bench install clean pages system-packages privileges appliance appliance-deps stress
 

@@ -96,3 +96,87 @@ def test_the_budget_script_says_what_is_missing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench_pages, "CHROMIUM", str(tmp_path / "no-chromium"))
     assert bench_pages.main(argparse.Namespace(port=8799)) == 2
     assert "apt-get install chromium" in capsys.readouterr().err
+
+
+@pytest.fixture
+def compressed(tmp_path):
+    """Built pages with the copies the build makes (frontend/scripts/compress.mjs)."""
+    import gzip
+
+    pages = tmp_path / "static"
+    (pages / "assets").mkdir(parents=True)
+    (pages / "index.html").write_text(INDEX)
+    raw = ("console.log('qode');" * 200).encode()
+    (pages / "assets" / "app-9f8e7d.js").write_bytes(raw)
+    (pages / "assets" / "app-9f8e7d.js.gz").write_bytes(gzip.compress(raw))
+    (pages / "assets" / "app-9f8e7d.js.br").write_bytes(b"not really brotli, only its place")
+    app = create_app({"QODE_DATA_DIR": str(tmp_path / "data"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "QODE_SCHEDULER": "off"})
+    app.config["PAGES_DIR"] = str(pages)
+    return app.test_client(), raw
+
+
+@pytest.mark.parametrize(("accept", "encoding"), [
+    ("gzip, deflate, br, zstd", "br"),  # what Chromium sends
+    ("gzip", "gzip"),
+    ("br;q=0, gzip", "gzip"),
+    ("gzip;q=0, br;q=0", None),
+    ("identity", None),
+    (None, None),
+])
+def test_assets_go_out_as_the_precompressed_copy_the_browser_accepts(compressed, accept, encoding):
+    import gzip
+
+    client, raw = compressed
+    headers = {"Accept-Encoding": accept} if accept is not None else {}
+    with client.get("/assets/app-9f8e7d.js", headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers.get("Content-Encoding") == encoding
+        assert response.mimetype == "text/javascript"  # the original's type, not the copy's
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert "immutable" in response.headers["Cache-Control"]
+        body = response.get_data()
+    if encoding == "gzip":
+        assert gzip.decompress(body) == raw and len(body) < len(raw) / 10
+    elif encoding == "br":
+        assert body == b"not really brotli, only its place"
+    else:
+        assert body == raw
+
+
+def test_an_asset_without_copies_goes_out_as_it_is(built):
+    with built.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "gzip, br"}) as response:
+        assert response.status_code == 200 and "Content-Encoding" not in response.headers
+        assert response.get_data() == b"console.log('qode')"
+
+
+def test_the_built_pages_carry_compressed_copies_of_their_scripts():
+    """`npm run build` (make pages) writes a .br and a .gz beside each script and style sheet."""
+    from qode import pages
+
+    assets = pages.DEFAULT_DIR / "assets"
+    if not assets.is_dir():
+        pytest.skip("the pages are not built here (make pages)")
+    scripts = [p for p in assets.iterdir() if p.suffix in (".js", ".css") and p.stat().st_size >= 512]
+    assert scripts
+    for script in scripts:
+        for suffix in (".br", ".gz"):
+            copy = script.with_name(script.name + suffix)
+            assert copy.is_file() and copy.stat().st_size < script.stat().st_size, copy
+
+
+def test_a_real_server_sends_the_guest_pages_scripts_compressed(server):
+    """Bytes on the wire from `qode serve`: the entry script and style sheet of the built pages."""
+    import re
+
+    import requests
+
+    index = requests.get(f"{server.url}/t/8f0e6f5e-4a4b-4d8e-9c6e-0a1b2c3d4e5f", timeout=5).text
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+\.(?:js|css))"', index)
+    assert assets, index
+    for path in assets:
+        plain = requests.get(f"{server.url}{path}", headers={"Accept-Encoding": "identity"}, timeout=5)
+        wire = requests.get(f"{server.url}{path}", headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
+        sent = wire.raw.read(decode_content=False)
+        assert wire.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in wire.headers["Vary"]
+        assert int(wire.headers["Content-Length"]) == len(sent) < len(plain.content) / 2, path

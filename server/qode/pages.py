@@ -2,15 +2,17 @@
 
 Page routes answer `index.html` (the app routes on the path), never cached, so a
 new build is picked up at once. Vite's hashed files under `/assets/` never change
-under their name, so they are cached for a year. Everything is served from the
-box itself: a venue may have no internet at all.
+under their name, so they are cached for a year, and go out as the Brotli or gzip copy the
+build made beside them (frontend/scripts/compress.mjs) when the browser accepts it.
+Everything is served from the box itself: a venue may have no internet at all.
 """
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, send_from_directory
+from flask import Blueprint, Response, current_app, request, send_from_directory
 
 from .errors import NotFound, QodeError
 
@@ -18,6 +20,7 @@ bp = Blueprint("pages", __name__)
 
 DEFAULT_DIR = Path(__file__).parent / "static"
 YEAR = 365 * 24 * 3600
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # the precompressed copies, best first
 
 # The app's pages, with the brief's names: guest, join, host, display, kiosk, setup.
 PAGE_ROUTES = ["/", "/t/<ticket_id>", "/join/<queue_id>", "/host/<queue_id>", "/display/<queue_id>",
@@ -54,6 +57,14 @@ def asset(name: str):
     folder = _dir() / "assets"
     if not (folder / name).is_file():  # send_from_directory also refuses paths outside the folder
         raise NotFound("No such file.", "not_found")
-    response = send_from_directory(folder, name, max_age=YEAR)
+    for encoding, suffix in ENCODINGS:
+        if request.accept_encodings.quality(encoding) > 0 and (folder / (name + suffix)).is_file():
+            mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            response = send_from_directory(folder, name + suffix, max_age=YEAR, mimetype=mimetype)
+            response.headers["Content-Encoding"] = encoding
+            break
+    else:
+        response = send_from_directory(folder, name, max_age=YEAR)
     response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    response.vary.add("Accept-Encoding")  # a cache keeps each encoding apart
     return response
