@@ -42,7 +42,7 @@ def test_a_queue_name_full_of_printer_commands_prints_without_them():
     out = printed(Ticket(evil, "A001\x1b!\x30", URL, people_ahead=0, eta_seconds=30))
     assert b"Clinicp" in out and b"desk" in out  # the letters stay, the control bytes go
     assert b"\x1bp\x00" not in out  # no cash-drawer kick
-    assert b"\x1b@" not in out  # no printer reset
+    assert out.count(b"\x1b@") == 1 and out.startswith(b"\x1b@")  # only the ticket's own reset, first
     assert b"\x10\x04" not in out  # no status request
     assert out.count(b"\x1dV") == 1  # no extra cut
     assert b"You're next" in out
@@ -61,3 +61,36 @@ def test_clean_keeps_text_and_drops_controls():
     assert clean("  Front\tdesk \n") == "Front desk"
     assert clean("a\x00b\x1bc\u200dd\u2028e", 10) == "abcd e"  # a line separator is a space
     assert clean("x" * 100, 12) == "x" * 12
+
+
+DOTS = {58: 384, 80: 576}  # the print width in dots; font A is 12 dots a character
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+@pytest.mark.parametrize("number", ["001", "A001", "AB001", "ABC001", "ABCD001", "ABCD999"])
+def test_the_big_number_is_as_large_as_fits_one_line_of_the_paper(paper_mm, number):
+    out = printed(Ticket("Desk", number, URL, 2, 300), paper_mm)
+    size = re.search(rb"\x1d!(.)\x1bE\x01\x1ba\x01" + number.encode(), out, re.S)
+    assert size, out[:200]
+    width, height = (size.group(1)[0] >> 4) + 1, (size.group(1)[0] & 0x0F) + 1
+    assert len(number) * 12 * width <= DOTS[paper_mm]  # one line: it never wraps
+    assert width == 6 or len(number) * 12 * (width + 1) > DOTS[paper_mm]  # and no smaller than needed
+    assert height == width
+
+
+def test_every_ticket_starts_by_resetting_the_printer():
+    out = printed(Ticket("Desk", "A001", URL, 2, 300))
+    assert out.startswith(b"\x1b@") and out.count(b"\x1b@") == 1
+
+
+@pytest.mark.parametrize(("eta", "lines", "not_there"), [
+    (30, [b"You're next"], [b"Nobody ahead of you"]),
+    (300, [b"Nobody ahead of you", b"About 5 min"], [b"You're next"]),
+    (None, [b"Nobody ahead of you"], [b"You're next", b"About"]),
+])
+def test_no_line_says_what_another_says(eta, lines, not_there):
+    out = printed(Ticket("Desk", "A001", URL, 0, eta))
+    for line in lines:
+        assert out.count(line) == 1
+    for line in not_there:
+        assert line not in out

@@ -264,6 +264,7 @@ def test_the_setup_ticket(fake, printer):
     assert ticket.qr == [SETUP_URL]
     assert "Set up Qode" in ticket.text
     assert SETUP_URL in ticket.text.replace("\n", "")  # also as text, wrapped, for typing in by hand
+    assert printer.last_output.startswith(b"\x1b@")  # a reset first, as every ticket
 
 
 def test_the_fake_records_when_each_cut_arrived(fake, printer):

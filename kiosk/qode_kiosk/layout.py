@@ -43,27 +43,45 @@ class Ticket:
     wifi: str | None = None  # a wifi_qr() string, printed as a second QR
 
 
+NEXT = "You're next"
+
+
 def eta_words(seconds: int | None, people_ahead: int) -> str:
     if seconds is None:
         return ""
     if people_ahead == 0 and seconds < 60:
-        return "You're next"
+        return NEXT
     return f"About {max(1, -(-seconds // 60))} min"
 
 
+def number_scale(number: str, paper_mm: int = 80) -> int:
+    """How many times font A's width (12 dots) the big number prints at: as large as fits the
+    paper's dots on one line (384 at 58 mm, 576 at 80 mm), at most 6 (GS ! allows 8)."""
+    return max(1, min(6, WIDTHS.get(paper_mm, 48) // max(1, len(number))))
+
+
 def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
-    """Lay `ticket` out on `printer` (any python-escpos printer, the Dummy included) and cut."""
+    """Lay `ticket` out on `printer` (any python-escpos printer, the Dummy included) and cut.
+
+    It starts with ESC @: a printer left inverted, upside down or in another size by an
+    earlier job prints this ticket as laid out here."""
     width = WIDTHS.get(paper_mm, 48)
     qr_size = 8 if paper_mm >= 80 else 6
+    printer.hw("INIT")
     printer.set(align="center", bold=True, double_height=True, double_width=True)
     printer.text(clean(ticket.queue_name, width // 2) + "\n")
-    printer.set(align="center", bold=True, custom_size=True, width=6, height=6)
-    printer.text(clean(ticket.display_number, 8) + "\n")
+    number = clean(ticket.display_number, 8)
+    scale = number_scale(number, paper_mm)
+    printer.set(align="center", bold=True, custom_size=True, width=scale, height=scale)
+    printer.text(number + "\n")
     printer.set(align="center", normal_textsize=True, bold=False)
-    ahead = "Nobody ahead of you" if ticket.people_ahead == 0 else (
-        f"{ticket.people_ahead} ahead of you" if ticket.people_ahead > 1 else "1 ahead of you")
-    printer.text(clean(ahead, width) + "\n")
     words = eta_words(ticket.eta_seconds, ticket.people_ahead)
+    if ticket.people_ahead == 0:
+        ahead = words if words == NEXT else "Nobody ahead of you"  # one line, not both
+        words = "" if words == NEXT else words
+    else:
+        ahead = f"{ticket.people_ahead} ahead of you" if ticket.people_ahead > 1 else "1 ahead of you"
+    printer.text(clean(ahead, width) + "\n")
     if words:
         printer.text(clean(words, width) + "\n")
     printer.qr(ticket.status_url, size=qr_size, native=True)  # centred by align="center"

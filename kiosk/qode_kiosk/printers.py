@@ -204,6 +204,7 @@ def parse_paper(value: int | str) -> int:
 def render_setup(printer, url: str, paper_mm: int = 80) -> None:
     """Lay out the first-boot setup ticket: a title, what to do, the setup URL as a QR and as text."""
     width = layout.WIDTHS.get(paper_mm, 48)
+    printer.hw("INIT")  # as every ticket: whatever an earlier job left set is reset
     printer.set(align="center", bold=True, double_height=True, double_width=True)
     printer.text(layout.clean("Set up Qode", width // 2) + "\n")
     printer.set(align="center", normal_textsize=True, bold=False)
