@@ -4,6 +4,7 @@ import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
 import { hostErrorText } from '../components/host/hostErrorText.js'
 import { uuid } from '../lib/random.js'
 import { t } from '../lib/strings.js'
+import '../lib/strings.host.js'
 import { isAuthError } from './useHostChannel.js'
 import { useLatest } from './useLatest.js'
 

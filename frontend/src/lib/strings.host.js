@@ -1,4 +1,7 @@
-// The host dashboard's strings (English and German), merged into strings.js.
+// The host dashboard's strings. Only the host's chunk imports this file, which adds them to
+// strings.js's dictionary, so a guest's phone never downloads them.
+
+import { addStrings } from './strings.js'
 
 export const hostStrings = {
   en: {
@@ -353,3 +356,5 @@ export const hostStrings = {
     'host.sync.calm': 'Die Warteschlange läuft normal weiter; die Box sendet den Rest, sobald der Hub antwortet.',
   },
 }
+
+addStrings(hostStrings)

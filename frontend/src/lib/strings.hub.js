@@ -1,7 +1,6 @@
-// The hub page's strings (English and German). Unlike strings.host.js and strings.screens.js
-// they are not merged in strings.js: only the hub's chunk imports this file, which adds them
-// to the one dictionary, so a guest's phone never downloads them (the guest page's budget).
-import { strings } from './strings.js'
+// The hub page's strings. Only the hub's chunk imports this file, which adds them to
+// strings.js's dictionary, so a guest's phone never downloads them (the guest page's budget).
+import { addStrings } from './strings.js'
 
 export const hubStrings = {
   en: {
@@ -190,6 +189,4 @@ export const hubStrings = {
   },
 }
 
-for (const [lang, table] of Object.entries(hubStrings)) {
-  if (strings[lang]) Object.assign(strings[lang], table)
-}
+addStrings(hubStrings)

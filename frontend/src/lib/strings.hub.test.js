@@ -7,10 +7,8 @@ import { setLanguage, strings, t } from './strings.js'
 afterEach(() => setLanguage('en'))
 
 describe('the hub page strings', () => {
-  it('has the same keys in every language the app has', () => {
+  it('has a table for every language the app has (strings.test.js checks their keys)', () => {
     expect(Object.keys(hubStrings).sort()).toEqual(Object.keys(strings).sort())
-    const english = Object.keys(hubStrings.en).sort()
-    for (const [lang, table] of Object.entries(hubStrings)) expect(Object.keys(table).sort(), lang).toEqual(english)
   })
 
   it('overrides no other page’s string when it joins the dictionary', () => {

@@ -1,9 +1,11 @@
-import { hostStrings } from './strings.host.js'
-import { screenStrings } from './strings.screens.js'
-
-// Every string the pages show, in one place. English is the reference: a test checks that
-// every language has exactly its keys. `{name}` is replaced by t(key, {name: ...}); a key
-// with `_one`/`_other` variants is chosen by the `count` parameter.
+// The strings every page needs (app, guest, join, errors). Other pages keep theirs in their
+// own files (strings.host.js, strings.screens.js, strings.hub.js), which add themselves to this
+// dictionary when their page's chunk loads, so a guest's phone never downloads them.
+//
+// English is the reference: a test checks that every language has exactly its keys. `{name}`
+// is replaced by t(key, {name: ...}). A plural key has one variant per CLDR plural category
+// of its language (`_one`, `_few`, `_many`, `_other`, …), chosen by Intl.PluralRules from the
+// `count` parameter: Polish needs `_few` and `_many`, English only `_one` and `_other`.
 
 const base = {
   en: {
@@ -185,12 +187,32 @@ const base = {
   },
 }
 
-// Each group of pages keeps its strings in its own file, merged here: one dictionary in the end.
-export const strings = Object.fromEntries(
-  Object.keys(base).map((lang) => [lang, { ...base[lang], ...hostStrings[lang], ...screenStrings[lang] }]),
-)
+export const strings = Object.fromEntries(Object.keys(base).map((lang) => [lang, { ...base[lang] }]))
 
 export const FALLBACK = 'en'
+
+/** Languages written right to left; the page's `dir` follows the language. */
+const RIGHT_TO_LEFT = new Set(['ar', 'he', 'fa', 'ur'])
+
+/** Adds a page group's strings ({lang: {key: text}}) to the dictionary; only known languages. */
+export function addStrings(tables) {
+  for (const [lang, table] of Object.entries(tables)) {
+    if (strings[lang]) Object.assign(strings[lang], table)
+  }
+}
+
+/** 'rtl' for a right-to-left language, else 'ltr'. */
+export function getDirection(lang = current) {
+  return RIGHT_TO_LEFT.has(lang) ? 'rtl' : 'ltr'
+}
+
+const pluralRules = new Map()
+
+/** The CLDR plural category ('one', 'few', 'many', 'other', …) of `count` in `lang`. */
+export function pluralCategory(lang, count) {
+  if (!pluralRules.has(lang)) pluralRules.set(lang, new Intl.PluralRules(lang))
+  return pluralRules.get(lang).select(count)
+}
 
 /** The first supported language in the browser's preference list, else English. */
 export function pickLanguage(preferred) {
@@ -221,11 +243,19 @@ function lookup(lang, key) {
   return strings[lang]?.[key] ?? strings[FALLBACK][key]
 }
 
+function lookupPlural(lang, key, count) {
+  const own = strings[lang]
+  const variant = own?.[`${key}_${pluralCategory(lang, count)}`] ?? own?.[`${key}_other`]
+  if (variant !== undefined) return variant
+  const english = strings[FALLBACK]
+  return english[`${key}_${pluralCategory(FALLBACK, count)}`] ?? english[`${key}_other`]
+}
+
 /** The string for `key` in the current language, with `{param}` filled in. */
 export function t(key, params) {
   let template
   if (params && typeof params.count === 'number') {
-    template = lookup(current, `${key}_${params.count === 1 ? 'one' : 'other'}`)
+    template = lookupPlural(current, key, params.count)
   }
   template ??= lookup(current, key) ?? key
   if (!params) return template

@@ -1,4 +1,7 @@
-// The display, kiosk and setup pages' strings (English and German), merged into strings.js.
+// The display, kiosk and setup pages' strings. Only those pages' chunks import this file,
+// which adds them to strings.js's dictionary, so a guest's phone never downloads them.
+
+import { addStrings } from './strings.js'
 
 export const screenStrings = {
   en: {
@@ -302,3 +305,5 @@ export const screenStrings = {
     'poster.help': 'Wählen Sie im Druckdialog A4-Papier.',
   },
 }
+
+addStrings(screenStrings)

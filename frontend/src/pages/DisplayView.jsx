@@ -9,6 +9,7 @@ import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { paths } from '../lib/screensApi.js'
 import { t } from '../lib/strings.js'
+import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
 import { CALLS, clockText, mergeCalls } from '../components/screens/calls.js'
 

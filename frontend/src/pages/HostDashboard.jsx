@@ -24,6 +24,7 @@ import { useHostWrites } from '../hooks/useHostWrites.js'
 import { useNow } from '../hooks/useNow.js'
 import { counterKey, dropLinkToken, linkToken, readHostToken, readStored, saveHostToken, writeStored } from '../lib/hostApi.js'
 import { t } from '../lib/strings.js'
+import '../lib/strings.host.js'
 
 const DEFAULT_COUNTER = '1'
 const EMPTY = []

@@ -10,6 +10,7 @@ import { getQueue } from '../lib/api.js'
 import { uuid } from '../lib/random.js'
 import { kioskTokenKey, paths, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
+import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
 
 export const RESET_AFTER = 15 // seconds the issued ticket stays on screen

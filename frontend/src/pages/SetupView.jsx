@@ -11,6 +11,7 @@ import TokenForm from '../components/shared/TokenForm.jsx'
 import { useAdminToken } from '../components/shared/useAdminToken.js'
 import { ADMIN_TOKEN_KEY, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
+import '../lib/strings.screens.js'
 
 /** A QueueOut without the one-time secrets of a QueueCreated answer. */
 function publicPart(queue) {

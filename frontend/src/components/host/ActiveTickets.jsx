@@ -1,5 +1,6 @@
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import { minutesSince } from '../../lib/ago.js'
 import PrintBadge from './PrintBadge.jsx'
 

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import { matching, todayAt } from './bulk.js'
 
 /**

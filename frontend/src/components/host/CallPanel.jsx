@@ -1,5 +1,6 @@
 import { useId } from 'react'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import Notice from './Notice.jsx'
 import { validCounter } from './counter.js'
 

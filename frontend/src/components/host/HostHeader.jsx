@@ -1,4 +1,5 @@
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import LiveStatus from './LiveStatus.jsx'
 import SyncStatus from './SyncStatus.jsx'
 

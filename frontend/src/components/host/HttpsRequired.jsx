@@ -3,6 +3,7 @@
 import HostMessage from './HostMessage.jsx'
 import { useTlsInfo } from '../screens/useTlsInfo.js'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 export default function HttpsRequired({ location = globalThis.location }) {
   const tls = useTlsInfo()

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import { minutesUp, remaining } from '../../lib/time.js'
 
 /** The optional "back in N min": null when empty, NaN when not 1–480 whole minutes. */

@@ -1,4 +1,5 @@
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 const LOOK = {
   open: 'bg-emerald-100 text-emerald-900 ring-emerald-700',

@@ -1,4 +1,5 @@
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 /**
  * A printed ticket's trouble, in words: "Not printed" (the kiosk could not print it, or the

@@ -1,4 +1,5 @@
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 /** While the box cannot save (full disk, read-only or failing database): say so, plainly, at once. */
 export default function StorageBanner({ storage }) {

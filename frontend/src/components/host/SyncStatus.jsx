@@ -1,5 +1,6 @@
 import { agoText } from '../../lib/ago.js'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 const SENT = { now: 'host.sync.sentNow', minutes: 'host.sync.sentMinutes', hours: 'host.sync.sentHours' }
 

@@ -1,5 +1,6 @@
 import { useMemo } from 'react'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import HourBars from '../shared/HourBars.jsx'
 import { computeStats, roundMinutes } from './stats.js'
 

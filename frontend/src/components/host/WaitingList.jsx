@@ -1,6 +1,7 @@
 import { memo, useState } from 'react'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 import { minutesSince } from '../../lib/ago.js'
 import { minutesUp, remaining } from '../../lib/time.js'
 import { etaAt } from './hostDelta.js'

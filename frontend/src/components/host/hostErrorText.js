@@ -1,4 +1,5 @@
 import { errorText, t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 /** An error as the host should read it: the host's own wording first, then the shared one. */
 export function hostErrorText(err) {

@@ -1,5 +1,6 @@
 // The kiosks as the host sees them: each one's printer state, how serious it is, in what words.
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.host.js'
 
 // A printer's report as the server sends it (`devices[].printer`), plus the states the page
 // derives: "disconnected" (a kiosk that had a printer and whose socket is closed now) and

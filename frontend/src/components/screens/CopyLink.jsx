@@ -1,5 +1,6 @@
 import { useRef } from 'react'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 import CopyStatus from '../shared/CopyStatus.jsx'
 import { useCopy } from '../shared/useCopy.js'
 

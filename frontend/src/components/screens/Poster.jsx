@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 
 /**
  * An A4 poster for the wall: the queue's name, "Scan to join" and the join QR code, big.

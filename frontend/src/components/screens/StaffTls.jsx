@@ -2,6 +2,7 @@
 // served by Caddy with a certificate from the box's own CA), the CA certificate to download,
 // and how to install it on iPadOS, Android and ChromeOS (docs/install-pi.md, step 7).
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 
 const PLATFORMS = ['ipad', 'android', 'chromeos']
 

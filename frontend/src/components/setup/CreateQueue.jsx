@@ -3,6 +3,7 @@ import Field from '../shared/Field.jsx'
 import FormCard from '../shared/FormCard.jsx'
 import { useSend } from '../shared/useSend.js'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 
 const PREFIX = /^[A-Za-z0-9]{0,4}$/
 

@@ -3,6 +3,7 @@ import Button from '../Button.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { errorText, t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 
 /** Add a kiosk or a display to a queue; the links of those added in this session (shown once). */
 export default function Devices({ queue, api, origin, devices, onDevice, onRejected }) {

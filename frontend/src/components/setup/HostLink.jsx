@@ -2,6 +2,7 @@ import { useState } from 'react'
 import Button from '../Button.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
 import { errorText, t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 import LinkQr from './LinkQr.jsx'
 
 /** The host link (known only in the session that made it) and the button that makes a new one. */

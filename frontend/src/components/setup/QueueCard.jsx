@@ -3,6 +3,7 @@ import Button from '../Button.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
+import '../../lib/strings.screens.js'
 import Devices from './Devices.jsx'
 import HostLink from './HostLink.jsx'
 
