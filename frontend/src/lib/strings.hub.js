@@ -43,6 +43,7 @@ export const hubStrings = {
     'hub.neverSeenBody': 'The box has sent nothing so far. Check the three settings lines on the box.',
     'hub.events_one': '{count} event received',
     'hub.events_other': '{count} events received',
+    'hub.eventsNone': 'no events received yet',
 
     'hub.queuesTitle': 'Queues',
     'hub.noQueues': 'No queues received yet.',
@@ -50,6 +51,7 @@ export const hubStrings = {
     'hub.nobodyServed': 'Nobody called yet',
     'hub.waiting_one': '{count} waiting',
     'hub.waiting_other': '{count} waiting',
+    'hub.nobodyWaiting': 'nobody waiting',
 
     'hub.statsTitle': 'Figures',
     'hub.today': 'Today',
@@ -96,20 +98,17 @@ export const hubStrings = {
   },
 
   de: {
-    'hub.title': 'Qode-Hub',
-    'hub.intro': 'Alle Standorte, deren Box ihre Warteschlangen an diesen Hub sendet.',
-    'hub.needTokenTitle': 'Diese Seite braucht den Admin-Token des Hubs',
-    'hub.needTokenBody':
-      'Öffnen Sie den Hub-Link, den der Hub beim Start ausgegeben hat (er endet auf #token=…), oder fügen Sie den Admin-Token des Hubs hier ein.',
-    'hub.badTokenTitle': 'Das ist nicht der Admin-Token des Hubs',
-    'hub.badTokenBody':
-      'Nutzen Sie den Link, den der Hub beim Start ausgegeben hat. Der Token steht in der Datei admin_token im Datenordner des Hubs. Der Admin-Token oder Sync-Schlüssel einer Standort-Box funktioniert hier nicht.',
-    'hub.tokenLabel': 'Admin-Token des Hubs',
-    'hub.tokenSubmit': 'Diesen Token verwenden',
-    'hub.forget': 'Hub-Token auf diesem Gerät vergessen',
-    'hub.notHubTitle': 'Diese Box ist kein Hub',
-    'hub.notHubBody':
-      'Die Standortübersicht gibt es auf dem Hub, dem mit qode serve --hub gestarteten Server. Öffnen Sie diese Seite unter der Adresse des Hubs.',
+    'hub.title': 'Qode-Zentrale',
+    'hub.intro': 'Alle Standorte, deren Box ihre Warteschlangen an diese Zentrale sendet.',
+    'hub.needTokenTitle': 'Diese Seite braucht den Admin-Schlüssel der Zentrale',
+    'hub.needTokenBody': 'Öffnen Sie den Link, den die Zentrale beim Start ausgegeben hat (er endet auf #token=…), oder fügen Sie den Admin-Schlüssel der Zentrale hier ein.',
+    'hub.badTokenTitle': 'Das ist nicht der Admin-Schlüssel der Zentrale',
+    'hub.badTokenBody': 'Nutzen Sie den Link, den die Zentrale beim Start ausgegeben hat. Der Schlüssel steht in der Datei admin_token im Datenordner der Zentrale. Der Admin-Schlüssel oder Sync-Schlüssel einer Standort-Box funktioniert hier nicht.',
+    'hub.tokenLabel': 'Admin-Schlüssel der Zentrale',
+    'hub.tokenSubmit': 'Diesen Schlüssel verwenden',
+    'hub.forget': 'Schlüssel der Zentrale auf diesem Gerät vergessen',
+    'hub.notHubTitle': 'Diese Box ist keine Zentrale',
+    'hub.notHubBody': 'Die Standortübersicht gibt es auf der Zentrale, dem mit qode serve --hub gestarteten Server. Öffnen Sie diese Seite unter der Adresse der Zentrale.',
     'hub.loading': 'Standorte werden geladen…',
     'hub.loadFailed': 'Die Standorte konnten nicht geladen werden: {reason}',
     'hub.retry': 'Erneut versuchen',
@@ -136,6 +135,7 @@ export const hubStrings = {
     'hub.neverSeenBody': 'Die Box hat noch nichts gesendet. Prüfen Sie die drei Einstellungszeilen auf der Box.',
     'hub.events_one': '{count} Ereignis empfangen',
     'hub.events_other': '{count} Ereignisse empfangen',
+    'hub.eventsNone': 'noch keine Ereignisse empfangen',
 
     'hub.queuesTitle': 'Warteschlangen',
     'hub.noQueues': 'Noch keine Warteschlangen empfangen.',
@@ -143,6 +143,7 @@ export const hubStrings = {
     'hub.nobodyServed': 'Noch niemand aufgerufen',
     'hub.waiting_one': '{count} wartet',
     'hub.waiting_other': '{count} warten',
+    'hub.nobodyWaiting': 'niemand wartet',
 
     'hub.statsTitle': 'Zahlen',
     'hub.today': 'Heute',
@@ -165,7 +166,7 @@ export const hubStrings = {
     'hub.csvFailed': 'Die CSV-Datei konnte nicht geladen werden: {reason}',
 
     'hub.addTitle': 'Standort hinzufügen',
-    'hub.addHelp': 'Registrieren Sie die Box eines Standorts. Der Hub zeigt dann einmalig einen Schlüssel für diese Box.',
+    'hub.addHelp': 'Registrieren Sie die Box eines Standorts. Die Zentrale zeigt dann einmalig einen Schlüssel für diese Box.',
     'hub.idLabel': 'Geräte-ID',
     'hub.idHint': 'Buchstaben, Ziffern, - und _, bis zu 64 Zeichen, zum Beispiel rathaus-1.',
     'hub.idInvalid': 'Verwenden Sie 1 bis 64 Buchstaben, Ziffern, - oder _ (keine Leerzeichen).',
@@ -184,7 +185,7 @@ export const hubStrings = {
     'hub.keyDone': 'Ich habe die Zeilen gespeichert',
 
     'hub.error.site_exists': 'Einen Standort mit der Geräte-ID „{id}“ gibt es schon. Wählen Sie eine andere Geräte-ID.',
-    'hub.error.invalid_body': 'Der Hub hat das nicht angenommen: {reason}',
+    'hub.error.invalid_body': 'Die Zentrale hat das nicht angenommen: {reason}',
     'hub.error.no_download': 'Dieser Browser kann die Datei nicht speichern.',
   },
 }
