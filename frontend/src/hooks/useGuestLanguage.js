@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react'
-import { applyLanguage, defaultLanguage, rememberLanguage, storedLanguage } from '../lib/guestLanguage.js'
+import { applyLanguage, enterLanguage, rememberLanguage } from '../lib/guestLanguage.js'
 
 /**
  * The language of a guest page whose choice is stored under `scope` (ticketScope/joinScope):
@@ -7,7 +7,7 @@ import { applyLanguage, defaultLanguage, rememberLanguage, storedLanguage } from
  * [language, choose]; choose(lang) remembers it for this scope and re-renders the page.
  */
 export function useGuestLanguage(scope) {
-  const [lang, setLang] = useState(() => applyLanguage(storedLanguage(scope) ?? defaultLanguage()))
+  const [lang, setLang] = useState(() => enterLanguage(scope))
   const choose = useCallback(
     (next) => {
       rememberLanguage(scope, next)

@@ -1,7 +1,8 @@
-// The guest's own language choice, remembered on the phone: per ticket (/t/{id}) and per join
-// page (/join/{queue}) until a ticket is taken there, when it moves to that ticket. A ticket
-// without a choice uses defaultLanguage(). Storage that is blocked or full only costs the memory.
-import { getDirection, pickLanguage, setLanguage, strings } from './strings.js'
+// The guest's own language choice, remembered on the phone: per ticket (/t/{id}), and per join
+// page (/join/{queue}) until a ticket is taken there, when it moves to that ticket. A page
+// without a choice keeps the page's own language (enterLanguage). Blocked or full storage only
+// costs the memory, never the switch.
+import { getDirection, getLanguage, setLanguage, strings } from './strings.js'
 
 const PREFIX = 'qode.lang.'
 const KEEP_MS = 2 * 24 * 60 * 60 * 1000 // tickets live one service day; keep a margin, then forget
@@ -64,22 +65,37 @@ export function carryJoinLanguage(queueId, ticketId, now = Date.now()) {
   forgetLanguage(joinScope(queueId))
 }
 
-/**
- * The language of a page without a stored choice: the phone's own, else English.
- * The seam for a venue's default language (the brand part): change it here, in one place.
- */
-export function defaultLanguage() {
-  return pickLanguage()
-}
+// The page's own language (the phone's, or whatever the app set before a guest page opened) and
+// the language this module last applied: a guest's choice on one ticket must not leak into the
+// next ticket or join page opened in the same tab.
+let base = null
+let applied = null
 
 /** Switches t() to `lang` and sets <html lang> and dir; returns the language now in use. */
 export function applyLanguage(lang) {
   const used = setLanguage(lang)
+  applied = used
   if (typeof document !== 'undefined') {
     document.documentElement.lang = used
     document.documentElement.dir = getDirection(used)
   }
   return used
+}
+
+/**
+ * A guest page under `scope` opens: its stored choice, else the page's own language. The page's
+ * own language is what was in use before any choice was applied here; if someone else has set
+ * the language since (a venue default, a test), that is the page's own language from now on.
+ */
+export function enterLanguage(scope) {
+  if (applied === null || getLanguage() !== applied) base = getLanguage()
+  return applyLanguage(storedLanguage(scope) ?? base)
+}
+
+/** Forget which language was the page's own (tests that set the language themselves). */
+export function resetPageLanguage() {
+  base = null
+  applied = null
 }
 
 /** Drop choices from earlier days so the storage does not grow ticket after ticket. */
