@@ -428,7 +428,7 @@ export const hostStrings = {
     'host.bulk.web': 'Seulement les visiteurs inscrits par téléphone après une heure donnée',
     'host.bulk.after': 'Inscrits après (aujourd’hui)',
     'host.bulk.cancel': 'Annuler {count} en attente…',
-    'host.bulk.close': 'Fermer et vider pour aujourd’hui…',
+    'host.bulk.close': 'Fermer et vider…',
     'host.bulk.confirm.cancel_one': 'Annuler {count} ticket en attente ? Le visiteur perd sa place.',
     'host.bulk.confirm.cancel_many': 'Annuler {count} de tickets en attente ? Les visiteurs perdent leur place.',
     'host.bulk.confirm.cancel_other': 'Annuler {count} tickets en attente ? Les visiteurs perdent leur place.',
