@@ -630,7 +630,7 @@ export const screenStrings = {
     'display.announce': 'Şu an çağrılan: {number}, gişe {counter}.',
     'display.announceNoCounter': 'Şu an çağrılan: {number}.',
     'kiosk.take': 'Sıra numarası al',
-    'kiosk.taking': 'Bir dakika…',
+    'kiosk.taking': 'Lütfen bekleyin…',
     'kiosk.waiting_one': '{count} kişi bekliyor',
     'kiosk.waiting_other': '{count} kişi bekliyor',
     'kiosk.nobodyWaiting': 'Bekleyen kimse yok',
