@@ -2,10 +2,13 @@
 import { useEffect, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
+import { useGuestLanguage } from '../hooks/useGuestLanguage.js'
 import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, getTicket } from '../lib/api.js'
+import { ticketScope } from '../lib/guestLanguage.js'
 import { beep, installSoundUnlock, vibrate } from '../lib/sound.js'
 import { errorText, t } from '../lib/strings.js'
 import { forgetCachedTicket, readCachedTicket, writeCachedTicket } from '../lib/ticketCache.js'
@@ -44,6 +47,7 @@ function announcement(ticket) {
 }
 
 export default function GuestView({ ticketId }) {
+  const [language, chooseLanguage] = useGuestLanguage(ticketScope(ticketId))
   const [cached] = useState(() => readCachedTicket(ticketId))
   const { state: ticket, connection, updatedAt, error, replace } = useWebSocket(
     `/ws/tickets/${encodeURIComponent(ticketId)}`,
@@ -103,6 +107,7 @@ export default function GuestView({ ticketId }) {
 
   return (
     <Page banner={banner}>
+      <LanguageSwitch value={language} onChange={chooseLanguage} />
       <section aria-labelledby="ticket-title" className="flex flex-col items-center gap-2 rounded-2xl bg-white p-6 text-center shadow-sm ring-1 ring-stone-300">
         <h1 id="ticket-title" className="text-lg font-semibold uppercase tracking-wide text-stone-700">
           {t('ticket.title')}

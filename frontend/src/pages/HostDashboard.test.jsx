@@ -551,7 +551,7 @@ describe('HostDashboard', () => {
     try {
       renderHost()
       live(snapshot())
-      expect(screen.getByRole('button', { name: 'Nächste aufrufen' })).toBeInTheDocument()
+      expect(screen.getByRole('button', { name: 'Nächsten aufrufen' })).toBeInTheDocument()
       expect(screen.getByText('2 Personen warten')).toBeInTheDocument()
     } finally {
       setLanguage('en')
@@ -794,7 +794,7 @@ describe('HostDashboard: kiosks and printers', () => {
     try {
       renderHost()
       live(snapshot({ tickets: printedDay(), devices: [kiosk({ printer: 'paper_out' }), kiosk({ id: 'k-2', name: 'Tür 2', connected: false })] }))
-      const region = screen.getByRole('region', { name: 'Kioske & Drucker' })
+      const region = screen.getByRole('region', { name: 'Kioske und Drucker' })
       expect(within(region).getByText('Papier leer — bitte Drucker nachfüllen')).toBeInTheDocument()
       expect(within(region).getByText('Kiosk nicht verbunden')).toBeInTheDocument()
       expect(within(region).getByText('Nicht gedruckt')).toBeInTheDocument()

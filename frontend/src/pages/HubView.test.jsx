@@ -299,7 +299,7 @@ describe('HubView', () => {
     const townHall = await screen.findByRole('article', { name: 'Town hall' })
     expect(screen.getByRole('heading', { name: 'Standorte' })).toBeInTheDocument()
     expect(within(townHall).getByText('Zuletzt gemeldet vor 3 Min.')).toBeInTheDocument()
-    expect(within(townHall).getByText('Aktuell an der Reihe: A012 · 4 warten')).toBeInTheDocument()
+    expect(within(townHall).getByText('Aktuell an der Reihe: A012 · 4 in der Warteschlange')).toBeInTheDocument()
     expect(within(townHall).getByRole('row', { name: 'Bedient 31 28' })).toBeInTheDocument()
     expect(within(townHall).getByRole('button', { name: 'CSV herunterladen: heute (2026-11-26), Town hall' })).toBeInTheDocument()
     expect(within(card('Library')).getByText(/^Seit über 10 Minuten keine Verbindung\./)).toBeInTheDocument()

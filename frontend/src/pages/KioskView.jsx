@@ -169,7 +169,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
             {busy ? t('kiosk.taking') : t('kiosk.take')}
           </button>
           <p className="text-2xl sm:text-3xl">
-            {t('kiosk.waiting', { count: queue.waiting_count })}
+            {queue.waiting_count > 0 ? t('kiosk.waiting', { count: queue.waiting_count }) : t('kiosk.nobodyWaiting')}
             {etaLeft !== null ? ` · ${t('kiosk.eta', { minutes: minutesUp(etaLeft) })}` : ''}
           </p>
         </>

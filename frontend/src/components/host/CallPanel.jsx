@@ -67,7 +67,7 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
         </kbd>
       </button>
       <div>
-        <p className="text-center text-lg font-semibold text-stone-800">{t('host.waitingCount', { count: waitingCount })}</p>
+        <p className="text-center text-lg font-semibold text-stone-800">{waitingCount > 0 ? t('host.waitingCount', { count: waitingCount }) : t('host.nobodyWaiting')}</p>
         <Notice notice={notice} />
       </div>
     </section>

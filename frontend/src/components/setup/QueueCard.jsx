@@ -24,7 +24,7 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
         </h3>
         <p className="text-base text-stone-700">
           {t(`setup.status.${status}`)} · {queue.prefix ? t('setup.prefix', { prefix: queue.prefix }) : t('setup.noPrefix')} ·{' '}
-          {t('setup.waiting', { count: queue.waiting_count ?? 0 })}
+          {queue.waiting_count > 0 ? t('setup.waiting', { count: queue.waiting_count }) : t('setup.nobodyWaiting')}
         </p>
       </header>
 
