@@ -410,7 +410,7 @@ export const hubStrings = {
     'hub.retry': 'حاول مرة أخرى',
     'hub.refresh': 'حدّث الآن',
     'hub.refreshing': 'جارٍ التحديث…',
-    'hub.updatedAt': 'حُدّثت عند {time}. تتحدّث القائمة كل 30 ثانية.',
+    'hub.updatedAt': 'حُدّثت عند {time}. تُحدَّث القائمة كل 30 ثانية.',
     'hub.refreshFailed': 'تعذّر التحديث عند {time}: {reason} المعروض هو بيانات {shown}. ستحاول الصفحة من جديد تلقائيًا.',
 
     'hub.sitesTitle': 'المواقع',

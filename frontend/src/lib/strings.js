@@ -421,7 +421,7 @@ const base = {
     'ticket.lineClosed': 'أُغلق الطابور لهذا اليوم، وأُلغيت هذه التذكرة.',
     'ticket.cancelledByHost': 'ألغى الموظف هذه التذكرة.',
     'ticket.newTicket': 'خذ تذكرة جديدة',
-    'ticket.keepOpen': 'أبقِ هذه الصفحة مفتوحة، فهي تتحدّث تلقائيًا.',
+    'ticket.keepOpen': 'أبقِ هذه الصفحة مفتوحة، فهي تُحدَّث تلقائيًا.',
     'ticket.cancel': 'مغادرة الطابور',
     'ticket.cancelConfirm': 'هل تريد مغادرة الطابور؟ ستفقد مكانك.',
     'ticket.cancelYes': 'نعم، غادر الطابور',
