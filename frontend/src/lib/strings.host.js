@@ -588,7 +588,7 @@ export const hostStrings = {
     'host.action.label': '{action}: {number}',
     'host.done.serve': '{number} обслуговується.',
     'host.done.complete': '{number} завершено.',
-    'host.done.no-show': '{number} позначено як такий, що не прийшов.',
+    'host.done.no-show': '{number} позначено як неявку.',
     'host.done.recall': 'Викликано {number} до віконця {counter}.',
     'host.done.requeue': '{number} знову в черзі.',
     'host.done.cancel': '{number} скасовано.',

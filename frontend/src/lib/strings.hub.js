@@ -283,7 +283,7 @@ export const hubStrings = {
     'hub.copy': 'Kopiuj',
     'hub.copied': 'Skopiowano',
     'hub.copyFailed': 'Nie udało się skopiować. Zaznacz wiersze i skopiuj je ręcznie.',
-    'hub.keyDone': 'Zapisałem te wiersze',
+    'hub.keyDone': 'Wiersze są zapisane',
 
     'hub.error.site_exists': 'Placówka z identyfikatorem urządzenia „{id}” już istnieje. Wybierz inny identyfikator.',
     'hub.error.invalid_body': 'Centrala tego nie przyjęła: {reason}',
@@ -384,7 +384,7 @@ export const hubStrings = {
     'hub.copy': 'Копіювати',
     'hub.copied': 'Скопійовано',
     'hub.copyFailed': 'Не вдалося скопіювати. Виділіть рядки і скопіюйте їх вручну.',
-    'hub.keyDone': 'Я зберіг ці рядки',
+    'hub.keyDone': 'Рядки збережено',
 
     'hub.error.site_exists': 'Заклад з ідентифікатором пристрою «{id}» уже існує. Виберіть інший ідентифікатор.',
     'hub.error.invalid_body': 'Центр цього не прийняв: {reason}',
