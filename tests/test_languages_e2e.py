@@ -24,7 +24,8 @@ import requests
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin
 
-pytestmark = [pytest.mark.slow, pytest.mark.server]
+# One worker runs them all under `--dist loadgroup`: one server, one hub, one browser for the module.
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("languages")]
 
 ROOT = Path(__file__).resolve().parents[1]
 STRINGS = ROOT / "frontend" / "src" / "lib"
