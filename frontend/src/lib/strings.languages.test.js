@@ -19,6 +19,7 @@ const SAME_AS_ENGLISH = {
   de: ['ticket.announce', 'ticket.announceAhead', 'setup.nameLabel', 'hub.nameLabel', 'setup.defaultKiosk'],
   fr: ['host.waiting.actions', 'hub.sitesTitle', 'hub.summary_one', 'hub.summary_other'],
   tr: ['setup.defaultKiosk', 'setup.kioskAdded'],
+  pl: ['setup.defaultKiosk'],
 }
 
 describe('the translations', () => {

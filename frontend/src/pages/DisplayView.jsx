@@ -153,6 +153,7 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
             <>
               <p
                 key={current.seq ?? current.number}
+                dir="ltr"
                 className="max-w-full break-all text-[24vh] font-black leading-[0.95] tabular-nums text-white"
               >
                 {current.number}
@@ -197,7 +198,7 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
                 key={call.seq}
                 className="flex min-w-0 flex-1 items-baseline justify-center gap-[1.5vh] rounded-[2vh] bg-stone-800 px-[2vh] py-[1vh]"
               >
-                <span className="text-[6vh] font-black tabular-nums">{call.number}</span>
+                <span dir="ltr" className="text-[6vh] font-black tabular-nums">{call.number}</span>
                 {call.counter ? (
                   <span className="truncate text-[3.2vh] text-stone-200">{t('display.counter', { counter: call.counter })}</span>
                 ) : null}

@@ -112,7 +112,7 @@ export default function GuestView({ ticketId }) {
         <h1 id="ticket-title" className="text-lg font-semibold uppercase tracking-wide text-stone-700">
           {t('ticket.title')}
         </h1>
-        <p className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
+        <p dir="ltr" className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
           {ticket.display_number}
         </p>
         <p className="text-3xl font-bold">{t(`ticket.status.${ticket.status}`)}</p>
@@ -151,7 +151,7 @@ export default function GuestView({ ticketId }) {
         <p className="flex items-baseline justify-between gap-4 border-t border-stone-300 pt-4 text-xl">
           <span className="shrink-0">{t('ticket.nowServing')}</span>
           {ticket.now_serving ? (
-            <span className="text-3xl font-bold tabular-nums">{ticket.now_serving}</span>
+            <span dir="ltr" className="text-3xl font-bold tabular-nums">{ticket.now_serving}</span>
           ) : (
             <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
           )}
@@ -177,7 +177,7 @@ export default function GuestView({ ticketId }) {
           <p className="text-5xl font-bold">
             {ticket.counter ? t('ticket.calledCounter', { counter: ticket.counter }) : t('ticket.calledAnyCounter')}
           </p>
-          <p className="text-4xl font-semibold tabular-nums">{ticket.display_number}</p>
+          <p dir="ltr" className="text-4xl font-semibold tabular-nums">{ticket.display_number}</p>
           <button
             type="button"
             autoFocus

@@ -87,7 +87,7 @@ export default function JoinView({ queueId }) {
         <p className="flex items-baseline justify-between gap-4 text-xl">
           <span className="shrink-0">{t('join.nowServing')}</span>
           {queue.now_serving ? (
-            <span className="text-4xl font-bold tabular-nums">{queue.now_serving}</span>
+            <span dir="ltr" className="text-4xl font-bold tabular-nums">{queue.now_serving}</span>
           ) : (
             <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
           )}

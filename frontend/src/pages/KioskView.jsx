@@ -229,7 +229,7 @@ function Issued({ ticket, resetAfter, onReset }) {
       <h1 id="your-number" className="text-2xl font-semibold uppercase tracking-wide text-stone-700 sm:text-4xl">
         {t('kiosk.yourNumber')}
       </h1>
-      <p className="text-[clamp(4rem,22vw,13rem)] font-black leading-none tabular-nums break-all">{number}</p>
+      <p dir="ltr" className="text-[clamp(4rem,22vw,13rem)] font-black leading-none tabular-nums break-all">{number}</p>
       <img
         src={paths.ticketQr(ticket.id)}
         alt={t('kiosk.qrAlt', { number })}

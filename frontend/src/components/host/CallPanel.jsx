@@ -45,7 +45,7 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
                 }`}
               >
                 {c.name}
-                {c.is_open ? null : <span className="ml-2 text-sm font-normal">({t('host.line.closed')})</span>}
+                {c.is_open ? null : <span className="ms-2 text-sm font-normal">({t('host.line.closed')})</span>}
               </button>
             ))}
           </div>

@@ -106,7 +106,7 @@ export default function DevicesPanel({ devices, tickets, now, busy, onReprint })
                     className="flex flex-wrap items-center justify-between gap-2 rounded-xl bg-red-50 p-2 ring-1 ring-red-800"
                   >
                     <span className="flex flex-wrap items-center gap-2">
-                      <span className="text-2xl font-black tabular-nums break-all">{ticket.display_number}</span>
+                      <span dir="ltr" className="text-2xl font-black tabular-nums break-all">{ticket.display_number}</span>
                       <PrintBadge status="failed" />
                     </span>
                     <Button

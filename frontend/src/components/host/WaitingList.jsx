@@ -72,7 +72,7 @@ const WaitingRow = memo(
       <li data-testid={`waiting-${ticket.display_number}`} className="grid gap-3 p-3">
         <div className="flex flex-wrap items-center justify-between gap-3">
           <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1">
-            <p className="min-w-20 text-3xl font-black tabular-nums break-all">
+            <p dir="ltr" className="min-w-20 text-3xl font-black tabular-nums break-all">
               <span className="sr-only">{t('host.waiting.number')} </span>
               {ticket.display_number}
             </p>

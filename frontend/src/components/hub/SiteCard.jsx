@@ -52,7 +52,7 @@ function Figures({ today, yesterday }) {
     ['hub.noShows', (day) => countText(day?.no_shows)],
   ]
   return (
-    <table className="w-full text-left">
+    <table className="w-full text-start">
       <caption className="sr-only">{t('hub.statsTitle')}</caption>
       <thead>
         <tr>

@@ -16,6 +16,7 @@ export default function CopyLink({ url, label, open = false }) {
           ref={input}
           type="text"
           readOnly
+          dir="ltr"
           value={url}
           aria-label={label}
           onFocus={(event) => event.target.select()}

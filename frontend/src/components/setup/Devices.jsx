@@ -72,7 +72,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
                 {kiosk ? (
                   <>
                     <p className="text-base">{t('setup.kioskPrinter')}</p>
-                    <pre className="overflow-x-auto rounded-lg bg-white p-3 text-sm">
+                    <pre dir="ltr" className="overflow-x-auto rounded-lg bg-white p-3 text-sm">
                       {`QODE_KIOSK_QUEUE=${queue.id}\nQODE_KIOSK_TOKEN=${device.token}`}
                     </pre>
                   </>
