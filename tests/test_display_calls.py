@@ -41,8 +41,8 @@ def test_the_public_feed_carries_every_current_call_and_drops_leavers(server):
                           headers=admin(), timeout=5).json()
     host = {"Authorization": f"Bearer {queue['host_token']}"}
     base = f"{server.url}/api/queues/{queue['id']}"
-    tickets = [requests.post(f"{base}/tickets", json={"device_token": f"device-token-tv{i:05d}"}, timeout=5).json()
-               for i in range(5)]
+    tickets = [requests.post(f"{base}/tickets", json={"device_token": f"device-token-tv{i:05d}"},
+                             timeout=5).json() for i in range(5)]
     display = WsClient.connect(server.url.replace("http://", "ws://") + f"/ws/queues/{queue['id']}")
     try:
         first = json.loads(display.receive(timeout=5))
@@ -67,8 +67,9 @@ def test_the_public_feed_carries_every_current_call_and_drops_leavers(server):
         assert any(e["type"] == "cancel" and e["number"] == "MELD002" for e in left["events"])
 
         # Counter 1 is done, counter 3's guest did not come: both leave the screen.
-        assert requests.post(f"{server.url}/api/tickets/{tickets[0]['id']}/complete", headers=host, timeout=5).ok
-        assert requests.post(f"{server.url}/api/tickets/{tickets[2]['id']}/no-show", headers=host, timeout=5).ok
+        ticket_url = f"{server.url}/api/tickets"
+        assert requests.post(f"{ticket_url}/{tickets[0]['id']}/complete", headers=host, timeout=5).ok
+        assert requests.post(f"{ticket_url}/{tickets[2]['id']}/no-show", headers=host, timeout=5).ok
         gone = latest_state(display, lambda s: s["calls"] == [])
         assert gone["state"]["calls"] == []
 

@@ -95,24 +95,27 @@ def browser():
         chromium.close()
 
 
+def calling_line(proc, prefix: str, counters: list[str], name: str) -> dict:
+    """A new queue with a guest called at each of `counters`, in that order (real host API calls)."""
+    queue = requests.post(f"{proc.url}/api/queues", json={"name": name, "prefix": prefix}, headers=admin(),
+                          timeout=5).json()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    tickets = [requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                             json={"device_token": f"device-token-{queue['id'][:8]}{i:04d}"}, timeout=5).json()
+               for i in range(len(counters) + 3)]
+    for counter in counters:
+        answer = requests.post(f"{proc.url}/api/queues/{queue['id']}/call-next", json={"counter": counter},
+                               headers=host, timeout=5)
+        assert answer.status_code == 200, answer.text
+    return {"queue": queue, "host": host, "tickets": tickets, "counters": counters}
+
+
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory):
     """One box, a queue per prefix with its three counters calling, and a queue with eight."""
     proc = ServerProcess(tmp_path_factory.mktemp("tv") / "served").start()
-    lines = {}
-    for prefix in PREFIXES + ["many"]:
-        counters = MANY if prefix == "many" else COUNTERS
-        queue = requests.post(f"{proc.url}/api/queues", json={"name": f"Line {prefix or 'none'}",
-                              "prefix": "MELD" if prefix == "many" else prefix}, headers=admin(), timeout=5).json()
-        host = {"Authorization": f"Bearer {queue['host_token']}"}
-        tickets = [requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
-                                 json={"device_token": f"device-token-{prefix or 'x'}{i:06d}"}, timeout=5).json()
-                   for i in range(len(counters) + 3)]
-        for counter in counters:
-            answer = requests.post(f"{proc.url}/api/queues/{queue['id']}/call-next", json={"counter": counter},
-                                   headers=host, timeout=5)
-            assert answer.status_code == 200, answer.text
-        lines[prefix] = {"queue": queue, "host": host, "tickets": tickets, "counters": counters}
+    lines = {prefix: calling_line(proc, prefix, COUNTERS, f"Line {prefix or 'none'}") for prefix in PREFIXES}
+    lines["many"] = calling_line(proc, "MELD", MANY, "Line many")
     yield proc, lines
     proc.stop()
     assert "Traceback" not in proc.log.read_text()
@@ -155,7 +158,8 @@ def show(page, proc, queue_id: str, count: int):
     page.goto(f"{proc.url}/display/{queue_id}")
     tiles_shown(page, count)
     page.wait_for_function("() => document.fonts.status === 'loaded'")
-    page.wait_for_function("() => { const qr = document.querySelector('aside img'); return qr.complete && qr.naturalWidth > 0 }")
+    page.wait_for_function("() => { const qr = document.querySelector('aside img');"
+                           " return qr.complete && qr.naturalWidth > 0 }")
 
 
 def tiles_shown(page, count: int) -> None:
@@ -209,8 +213,8 @@ def shots():
 
 @pytest.mark.parametrize("reduced", [False, True], ids=["motion", "reduced-motion"])
 def test_the_newest_call_is_highlighted_and_flashes_unless_motion_is_reduced(venue, tv, reduced):
-    proc, lines = venue
-    line = lines["ABC"]
+    proc, _ = venue
+    line = calling_line(proc, "ABC", COUNTERS, f"Highlight {reduced}")
     page = tv("1920x1080", reduced)
     show(page, proc, line["queue"]["id"], 3)
     assert [t["newest"] for t in page.evaluate(TILES)] == [False, False, True]
@@ -219,8 +223,8 @@ def test_the_newest_call_is_highlighted_and_flashes_unless_motion_is_reduced(ven
                            headers=line["host"], timeout=5)
     assert answer.status_code == 200, answer.text
     called = answer.json()["display_number"]
-    page.wait_for_function(
-        "() => document.querySelector('li.tv-tile[data-newest=\"true\"]')?.dataset.counter === '1'", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('li.tv-tile[data-newest=\"true\"]')?.dataset.counter"
+                           " === '1'", timeout=10_000)
     tiles = page.evaluate(TILES)
     first = tiles[0]
     assert first["counter"] == "1" and first["newest"] and first["number"] == called
@@ -248,8 +252,8 @@ def test_a_guest_who_leaves_and_ended_calls_leave_the_screen(venue, tv, size):
                           headers=admin(), timeout=5).json()
     host = {"Authorization": f"Bearer {queue['host_token']}"}
     base = f"{proc.url}/api/queues/{queue['id']}"
-    tickets = [requests.post(f"{base}/tickets", json={"device_token": f"device-token-leave{size}{i}"}, timeout=5)
-               .json() for i in range(3)]
+    tickets = [requests.post(f"{base}/tickets", json={"device_token": f"device-token-leave{size}{i}"},
+                             timeout=5).json() for i in range(3)]
     page = tv(size)
     page.goto(f"{proc.url}/display/{queue['id']}")
     page.get_by_text("Nobody has been called yet").wait_for(timeout=10_000)
