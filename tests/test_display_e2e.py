@@ -281,3 +281,27 @@ def test_a_guest_who_leaves_and_ended_calls_leave_the_screen(venue, tv, size):
     assert page.locator("li.tv-tile").count() == 0
     assert page.get_by_text(re.compile("MELD00[123]")).count() == 0
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_six_counters_fit_under_a_paused_banner_and_a_closed_counter(venue, tv, size):
+    """The line's status takes room from the tiles, never the calls' legibility or their place."""
+    proc, _ = venue
+    line = calling_line(proc, "ABCD", ["1", "2", "3", "4", "5", "6"], f"Paused {size}")
+    base = f"{proc.url}/api/queues/{line['queue']['id']}"
+    assert requests.patch(base, json={"is_paused": True, "back_in_minutes": 10}, headers=line["host"],
+                          timeout=5).ok
+    assert requests.post(f"{base}/counters", json={"counter": "9", "open": False, "back_in_minutes": 5},
+                         headers=line["host"], timeout=5).ok
+    page = tv(size)
+    show(page, proc, line["queue"]["id"], 6)
+    page.get_by_text("Paused", exact=True).wait_for(timeout=10_000)
+    assert page.evaluate(LAYOUT) == [], size
+    assert [t["number"] for t in page.evaluate(TILES)] == [number("ABCD", n) for n in range(1, 7)]
+    assert axe_violations(page) == []
+    # Resumed, with counter 9 on a break: its line instead of the banner.
+    assert requests.patch(base, json={"is_paused": False}, headers=line["host"], timeout=5).ok
+    page.get_by_text("Counter 9 is closed", exact=False).wait_for(timeout=10_000)
+    assert page.evaluate(LAYOUT) == [], size
+    page.screenshot(path=str(shots() / f"display-6-counters-closed-counter-{size}.png"))
+    assert axe_violations(page) == []
