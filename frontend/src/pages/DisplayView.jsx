@@ -12,7 +12,7 @@ import { paths } from '../lib/screensApi.js'
 import { t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
-import { CALLS, clockText, counterTiles, textWidthEm, tileGrid } from '../components/screens/calls.js'
+import { CALLS, clockText, counterTiles, fitWidthEm, measureEm, tileGrid } from '../components/screens/calls.js'
 
 const defaultReload = () => globalThis.location?.reload()
 
@@ -20,7 +20,15 @@ const defaultReload = () => globalThis.location?.reload()
  * `brand` (a node before the queue's name) and `footer` (a node under everything) are the seams
  * for the venue's own name, logo and footer line; the TV draws no branding of its own.
  */
-export default function DisplayView({ queueId, chime = playChime, reload = defaultReload, probe, brand = null, footer = null }) {
+export default function DisplayView({
+  queueId,
+  chime = playChime,
+  reload = defaultReload,
+  probe,
+  brand = null,
+  footer = null,
+  measure = measureEm,
+}) {
   const lastHeard = useRef(null) // when the last message came (ms); useStaleReload counts from its start before one
   const known = useRef(null) // the feed's seq we have seen, so a replayed call does not chime again
   const chimeRef = useRef(chime)
@@ -102,8 +110,9 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
   const { tiles, newest } = counterTiles(queue)
   const grid = tileGrid(tiles.length)
   // Every tile's number (and label) at one size, the longest's: a row of even numbers reads calmer.
-  const numberWidth = Math.max(1, ...tiles.map((tile) => textWidthEm(tile.number))).toFixed(3)
-  const labelWidth = Math.max(1, ...tiles.map((tile) => textWidthEm(counterLabel(tile)))).toFixed(3)
+  // Widths as this browser draws them (measured), so the numbers are as big as the tile allows.
+  const numberWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tile.number, 900, measure))).toFixed(3)
+  const labelWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(counterLabel(tile), 800, measure))).toFixed(3)
 
   return (
     <Screen footer={footer}>

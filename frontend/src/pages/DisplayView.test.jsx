@@ -5,7 +5,7 @@ import { nextDailyReload } from '../components/screens/useStaleReload.js'
 import { FakeWebSocket } from '../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../test/fixtures.js'
 import DisplayView from './DisplayView.jsx'
-import { MOST_TILES, clockText, counterTiles, textWidthEm, tileGrid } from '../components/screens/calls.js'
+import { MOST_TILES, clockText, counterTiles, fitWidthEm, measureEm, textWidthEm, tileGrid } from '../components/screens/calls.js'
 
 const call = (seq, number, counter, type = 'call') => ({ seq, type, number, counter })
 const active = (seq, number, counter) => ({ seq, number, counter })
@@ -262,6 +262,13 @@ describe('display helpers', () => {
     expect(newest.number).toBe(`C${MOST_TILES + 3}`)
     expect(counterTiles({ now_serving: 'A9' }).tiles.map((c) => [c.number, c.counter])).toEqual([['A9', null]])
     expect(counterTiles({ now_serving: null }).tiles).toEqual([])
+  })
+
+  it('sizes by the measured width with 8 % to spare, never above the safe estimate', () => {
+    expect(fitWidthEm('A001', 900, () => 2.5)).toBeCloseTo(2.7)
+    expect(fitWidthEm('A001', 900, () => null)).toBe(textWidthEm('A001'))
+    expect(fitWidthEm('A001', 900, () => 99)).toBe(textWidthEm('A001'))
+    expect(measureEm('A001', 900)).toBeNull() // jsdom draws nothing: the estimate stands
   })
 
   it('estimates text widths on the wide side and plans the tile grid', () => {

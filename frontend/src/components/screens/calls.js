@@ -51,6 +51,35 @@ export function textWidthEm(text) {
   return Math.max(width, 1)
 }
 
+let context // one canvas for every measurement; null where there is none (jsdom)
+
+/**
+ * The width of `text` in em as this browser draws it in the page's font at `weight`, measured on a
+ * canvas (the same font engine as the page), or null where it cannot measure.
+ */
+export function measureEm(text, weight) {
+  if (context === undefined) {
+    const canvas = typeof document === 'undefined' || /jsdom/i.test(globalThis.navigator?.userAgent ?? '') ? null : document.createElement('canvas')
+    context = canvas?.getContext?.('2d') ?? null
+  }
+  if (!context || !text) return null
+  const family = getComputedStyle(document.body).fontFamily || 'sans-serif'
+  context.font = `${weight} 100px ${family}`
+  const width = context.measureText(String(text)).width
+  return Number.isFinite(width) && width > 0 ? width / 100 : null
+}
+
+/**
+ * The width in em to size `text` by: measured, with 8 % to spare (tabular digits, rounding), or
+ * the safe estimate where nothing can measure. Never more than the estimate: a font that
+ * measures wider than DejaVu Sans Bold is a measuring error, not a reason to shrink.
+ */
+export function fitWidthEm(text, weight, measure = measureEm) {
+  const estimate = textWidthEm(text)
+  const measured = measure(text, weight)
+  return measured === null ? estimate : Math.max(1, Math.min(estimate, measured * 1.08))
+}
+
 /** How the tiles sit: columns in landscape and in portrait for `count` tiles. */
 export function tileGrid(count) {
   const n = Math.max(1, count)
