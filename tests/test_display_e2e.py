@@ -194,6 +194,10 @@ def test_every_current_call_fits_at_every_prefix(venue, tv, size):
         if prefix == "WWMM":
             page.screenshot(path=str(shots() / f"display-3-counters-{size}.png"))
             assert axe_violations(page) == []
+            # 200 % text: the TV's sizes follow the screen and the tile, so still nothing clips.
+            page.evaluate("() => { document.documentElement.style.fontSize = '200%' }")
+            assert page.evaluate(LAYOUT) == [], f"{size} at 200 % text"
+            page.evaluate("() => { document.documentElement.style.fontSize = '' }")
 
     # Eight counters, 4-character prefix: still one line each, nothing outside, no overlap.
     many = lines["many"]
