@@ -170,6 +170,12 @@ class CounterOut(BaseModel):
     back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down')
 
 
+class CallOut(BaseModel):
+    number: str
+    counter: str | None
+    seq: int = Field(description="The public feed's seq of this ticket's latest call or recall")
+
+
 class QueueOut(BaseModel):
     id: str
     name: str
@@ -188,6 +194,8 @@ class QueueOut(BaseModel):
     grace_period: int | None = Field(description="Seconds before a called guest is a no-show; null = off")
     eta_margin: float
     counters: list[CounterOut]
+    calls: list[CallOut] = Field(
+        description="Today's called and serving numbers, newest call first (numbers only, never ticket ids)")
     created_at: str
 
 
