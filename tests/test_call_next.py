@@ -69,8 +69,8 @@ def status(client, ticket):
 def log(db, queue):
     with db.read() as conn:
         return [{**dict(r)} for r in conn.execute(
-            "SELECT seq, type, ticket_id, ticket_number, data, mono FROM events WHERE queue_id = ? ORDER BY seq",
-            (queue["id"],))]
+            "SELECT seq, type, ticket_id, ticket_number, data, mono FROM events WHERE queue_id = ?"
+            " ORDER BY seq", (queue["id"],))]
 
 
 def active_at(client, queue, host):
@@ -138,7 +138,8 @@ def test_old_data_with_several_active_tickets_at_one_counter_ends_them_all(box):
     db, client, queue, host = box
     made = join(client, queue, 5)
     with db.write() as conn:  # what the issue saw: several guests called to one counter at once
-        for ticket, (state, counter) in zip(made, [("CALLED", "1"), ("SERVING", "1"), ("CALLED", None)]):
+        old = [("CALLED", "1"), ("SERVING", "1"), ("CALLED", None)]
+        for ticket, (state, counter) in zip(made[:3], old, strict=True):
             conn.execute("UPDATE tickets SET status = ?, counter = ?, called_at = '2026-03-10T09:00:00Z'"
                          " WHERE id = ?", (state, counter, ticket["id"]))
     answer = call(client, queue, host)  # no counter: counter 1
@@ -182,7 +183,8 @@ def test_a_refused_call_ends_nothing(box):
     assert empty.status_code == 409 and empty.get_json()["error"]["code"] == "nobody_waiting"
     assert log(db, queue) == before and status(client, only)["status"] == "CALLED"
     join(client, queue, 1)
-    closed = client.post(f"/api/queues/{queue['id']}/counters", json={"counter": "1", "open": False}, headers=host)
+    closed = client.post(f"/api/queues/{queue['id']}/counters", json={"counter": "1", "open": False},
+                         headers=host)
     assert closed.status_code == 200
     before = log(db, queue)
     refused = client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "1"}, headers=host)
@@ -264,7 +266,8 @@ def test_eta_never_learns_from_a_ticket_a_call_no_showed(box):
         assert avg(client, queue) == 300
     # ...nor is the next one, served and completed by a call, counted from a no-show's call.
     db.clock.advance(seconds=60)
-    current = client.get(f"/api/queues/{queue['id']}/tickets?status=CALLED", headers=host).get_json()["tickets"][0]
+    url = f"/api/queues/{queue['id']}/tickets?status=CALLED"
+    current = client.get(url, headers=host).get_json()["tickets"][0]
     move(client, host, current, "serve")
     db.clock.advance(seconds=60)
     call(client, queue, host)
@@ -356,15 +359,17 @@ def tablets(base: str, queue: dict, host: dict, counters: list[str], serve_every
             with requests.Session() as session:
                 for round_ in range(ROUNDS):
                     barrier.wait(timeout=TIMEOUT)
-                    response = session.post(f"{base}/api/queues/{queue['id']}/call-next", json={"counter": counter},
-                                            headers={**host, "Idempotency-Key": uuid.uuid4().hex}, timeout=TIMEOUT)
-                    record = {"tablet": index, "counter": counter, "kind": "call", "status": response.status_code,
-                              "body": response.json()}
+                    response = session.post(f"{base}/api/queues/{queue['id']}/call-next",
+                                            json={"counter": counter}, timeout=TIMEOUT,
+                                            headers={**host, "Idempotency-Key": uuid.uuid4().hex})
+                    record = {"tablet": index, "counter": counter, "kind": "call",
+                              "status": response.status_code, "body": response.json()}
                     with lock:
                         answers.append(record)
                     if response.status_code == 200 and (round_ + index) % serve_every == 0:
                         served = session.post(f"{base}/api/tickets/{record['body']['id']}/serve", json={},
-                                              headers={**host, "Idempotency-Key": uuid.uuid4().hex}, timeout=TIMEOUT)
+                                              headers={**host, "Idempotency-Key": uuid.uuid4().hex},
+                                              timeout=TIMEOUT)
                         with lock:
                             answers.append({"tablet": index, "counter": counter, "kind": "serve",
                                             "status": served.status_code, "body": served.json()})
@@ -390,7 +395,8 @@ def replay(server, queue: dict) -> tuple[list[dict], dict[str, str]]:
     try:
         rows = [dict(r) for r in conn.execute("SELECT seq, type, ticket_id, data FROM events WHERE queue_id = ?"
                                               " ORDER BY seq", (queue["id"],))]
-        final = dict(conn.execute("SELECT id, status FROM tickets WHERE queue_id = ?", (queue["id"],)).fetchall())
+        final = dict(conn.execute("SELECT id, status FROM tickets WHERE queue_id = ?",
+                                  (queue["id"],)).fetchall())
     finally:
         conn.close()
     import json
@@ -447,6 +453,11 @@ def check_answers(answers: list[dict], rows: list[dict], statuses: dict[str, str
     assert set(called) == set(ended) | still
 
 
+def day_list(base: str, queue: dict, host: dict) -> list[dict]:
+    url = f"{base}/api/queues/{queue['id']}/tickets"
+    return requests.get(url, headers=host, timeout=TIMEOUT).json()["tickets"]
+
+
 @pytest.mark.xdist_group("serial")
 def test_two_tablets_pressing_call_next_at_once_never_leave_two_active(server):
     base = server.url
@@ -454,7 +465,7 @@ def test_two_tablets_pressing_call_next_at_once_never_leave_two_active(server):
     answers = tablets(base, queue, host, ["1", "1"])
     rows, statuses = replay(server, queue)
     check_answers(answers, rows, statuses)
-    final = requests.get(f"{base}/api/queues/{queue['id']}/tickets", headers=host, timeout=TIMEOUT).json()["tickets"]
+    final = day_list(base, queue, host)
     held = [t for t in final if t["status"] in ACTIVE]
     assert len(held) == 1 and held[0]["counter"] == "1"
     counts = Counter(t["status"] for t in final)
@@ -470,7 +481,7 @@ def test_tablets_at_two_counters_pressing_at_once_keep_one_each(server):
     answers = tablets(base, queue, host, ["1", "Desk 2", "1", "Desk 2"], serve_every=2)
     rows, statuses = replay(server, queue)
     check_answers(answers, rows, statuses)
-    final = requests.get(f"{base}/api/queues/{queue['id']}/tickets", headers=host, timeout=TIMEOUT).json()["tickets"]
+    final = day_list(base, queue, host)
     held = Counter(t["counter"] for t in final if t["status"] in ACTIVE)
     assert held == {"1": 1, "Desk 2": 1}
     # A call at one counter never ended the other counter's ticket.
@@ -509,6 +520,7 @@ def test_a_real_server_answers_ends_and_learns(server):
         third = press()
         assert [(e["display_number"], e["status"]) for e in third["ended"]] == [("B002", "COMPLETED")]
         assert average() < 300  # a served guest completed by the call: one (short) cycle learned
-        rows = s.get(f"{base}/api/queues/{queue['id']}/tickets", headers=host, timeout=TIMEOUT).json()["tickets"]
+        rows = s.get(f"{base}/api/queues/{queue['id']}/tickets", headers=host,
+                     timeout=TIMEOUT).json()["tickets"]
         assert [(t["display_number"], t["status"]) for t in rows[:3]] == [
             ("B001", "NO_SHOW"), ("B002", "COMPLETED"), ("B003", "CALLED")]

@@ -610,9 +610,12 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"
     # Calling or serving at a counter ends what the counter still held: the answer says so in `ended`.
     at_counter = name in ("recall", "serve")
-    summary = f"Lifecycle move: {name}" + ("; first ends the counter's other ticket (`ended`)" if at_counter else "")
+    summary = f"Lifecycle move: {name}"
+    if at_counter:
+        summary += "; first ends the counter's other ticket (`ended`)"
+    answer = schemas.CalledTicketOut if at_counter else schemas.TicketOut
     operation("POST", f"/api/tickets/{{ticket_id}}/{name}", summary, auth="host", body=body,
-              responses={200: schemas.CalledTicketOut if at_counter else schemas.TicketOut}, idempotent=True)(view)
+              responses={200: answer}, idempotent=True)(view)
 
 
 for _name in ("serve", "complete", "no-show", "requeue"):
