@@ -32,6 +32,9 @@ export const hostStrings = {
 
     'host.callNext': 'Call next',
     'host.callNext.shortcut': 'Shortcut: N',
+    'host.callNext.noShow': 'No-show {number} & call next',
+    'host.callNext.complete': 'Complete {number} & call next',
+    'host.callNext.endMany': 'End {numbers} & call next',
     'host.calling': 'Calling…',
     'host.called': 'Called {number} to counter {counter}.',
     'host.waitingCount_one': '{count} person waiting',
@@ -208,6 +211,9 @@ export const hostStrings = {
 
     'host.callNext': 'Nächste aufrufen',
     'host.callNext.shortcut': 'Tastenkürzel: N',
+    'host.callNext.noShow': '{number} nicht erschienen & Nächsten aufrufen',
+    'host.callNext.complete': '{number} abschließen & Nächsten aufrufen',
+    'host.callNext.endMany': '{numbers} beenden & Nächsten aufrufen',
     'host.calling': 'Wird aufgerufen…',
     'host.called': '{number} an Schalter {counter} aufgerufen.',
     'host.waitingCount_one': '{count} Person wartet',
