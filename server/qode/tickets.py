@@ -336,8 +336,9 @@ def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: 
     for row in rows:
         status, type_ = ENDS[row["status"]]
         conn.execute("UPDATE tickets SET status = ?, completed_at = ? WHERE id = ?", (status, now, row["id"]))
-        # `replaced_by`: ended by the move that gave the counter to that number (the estimator
-        # reads it: the counter's time since its call is one cycle only if the line never ran dry).
+        # `replaced_by`: ended by the move that gave the counter to that number. The estimator
+        # reads it (docs/eta.md): such a no-show is no cycle, such a completion one only if the
+        # line never ran dry since its call.
         events.append(conn, db.clock, queue["id"], type_, ticket=dict(row),
                       data={"counter": counter, "replaced_by": keep["position_number"]})
         ended.append({"id": row["id"], "position_number": row["position_number"],
