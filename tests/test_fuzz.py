@@ -55,6 +55,7 @@ TICKET_STATES = ["CALLED", "WAITING", None, "SERVING"]
 AUTH_CHOICES = ["admin", "generated", "host", "kiosk", "none"]
 # Kept in stock on the main queue after every call.
 STOCK = {"WAITING": 3, "CALLED": 2, "SERVING": 1}
+STOCK_COUNTERS = [f"fuzz-stock-{n}" for n in range(1, 5)]
 
 
 class World:
@@ -103,9 +104,15 @@ class World:
         for _ in range(STOCK["WAITING"] + STOCK["CALLED"] + STOCK["SERVING"]
                        - have.get("WAITING", 0)):
             tickets.issue_ticket(self.db, self.main, None, "host")
+        with self.db.read() as conn:
+            busy = {row[0] for row in conn.execute(
+                "SELECT counter FROM tickets WHERE queue_id = ? AND status IN ('CALLED','SERVING')",
+                (self.main,))}
+        # A counter holds one called or serving ticket (issue 14): the stock spreads over counters.
+        free = [name for name in STOCK_COUNTERS if name not in busy]
         try:
-            for _ in range(STOCK["CALLED"] + STOCK["SERVING"] - have.get("CALLED", 0)):
-                tickets.call_next(self.db, self.main, "fuzz-stock")
+            for name in free[:max(STOCK["CALLED"] + STOCK["SERVING"] - have.get("CALLED", 0), 0)]:
+                tickets.call_next(self.db, self.main, name)
         except QodeError:
             pass  # the fuzzer closed the stock counter: called tickets come from its own calls
         if have.get("SERVING", 0) < STOCK["SERVING"]:

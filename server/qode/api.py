@@ -452,8 +452,9 @@ def list_tickets(queue_id: str):
     return answer({"tickets": tickets.list_tickets(db(), queue_id, status)})
 
 
-@operation("POST", "/api/queues/{queue_id}/call-next", "Call the next waiting guest",
-           auth="host", body=schemas.CallNextRequest, responses={200: schemas.TicketOut},
+@operation("POST", "/api/queues/{queue_id}/call-next",
+           "Call the next waiting guest; first ends the counter's current ticket (named in `ended`)",
+           auth="host", body=schemas.CallNextRequest, responses={200: schemas.CalledTicketOut},
            idempotent=True)
 def call_next(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
@@ -607,8 +608,14 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
         return write(principal, lambda: (200, tickets.move(db(), ticket_id, name)))
 
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"
-    operation("POST", f"/api/tickets/{{ticket_id}}/{name}", f"Lifecycle move: {name}",
-              auth="host", body=body, responses={200: schemas.TicketOut}, idempotent=True)(view)
+    # Calling or serving at a counter ends what the counter still held: the answer says so in `ended`.
+    at_counter = name in ("recall", "serve")
+    summary = f"Lifecycle move: {name}"
+    if at_counter:
+        summary += "; first ends the counter's other ticket (`ended`)"
+    answer = schemas.CalledTicketOut if at_counter else schemas.TicketOut
+    operation("POST", f"/api/tickets/{{ticket_id}}/{name}", summary, auth="host", body=body,
+              responses={200: answer}, idempotent=True)(view)
 
 
 for _name in ("serve", "complete", "no-show", "requeue"):

@@ -240,6 +240,22 @@ class TicketList(BaseModel):
     tickets: list[TicketOut]
 
 
+class EndedTicket(BaseModel):
+    id: str
+    position_number: int
+    display_number: str
+    status: Literal["COMPLETED", "NO_SHOW"] = Field(
+        description="What it became: SERVING ends COMPLETED, CALLED ends NO_SHOW")
+
+
+class CalledTicketOut(TicketOut):
+    """A call or serve at a counter: the ticket, and what the counter held before (issue 14)."""
+
+    ended: list[EndedTicket] = Field(
+        description="The tickets this move ended at the counter, each with its own event, in the same "
+                    "transaction (a counter holds one CALLED or SERVING ticket); empty when it was free")
+
+
 class PrintJobOut(BaseModel):
     id: str
     ticket_id: str
@@ -327,6 +343,7 @@ class TlsInfo(BaseModel):
 
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it
 TicketList.model_rebuild()
+CalledTicketOut.model_rebuild()
 
 
 # issue 11: flood — the host's bulk actions

@@ -32,6 +32,9 @@ export const hostStrings = {
 
     'host.callNext': 'Call next',
     'host.callNext.shortcut': 'Shortcut: N',
+    'host.callNext.noShow': 'No-show {number} & call next',
+    'host.callNext.complete': 'Complete {number} & call next',
+    'host.callNext.endMany': 'End {numbers} & call next',
     'host.calling': 'Calling…',
     'host.called': 'Called {number} to counter {counter}.',
     'host.waitingCount_one': '{count} person waiting',
@@ -212,6 +215,9 @@ export const hostStrings = {
 
     'host.callNext': 'Nächsten aufrufen',
     'host.callNext.shortcut': 'Tastenkürzel: N',
+    'host.callNext.noShow': '{number}: nicht erschienen, Nächsten aufrufen',
+    'host.callNext.complete': '{number} abschließen und Nächsten aufrufen',
+    'host.callNext.endMany': '{numbers} beenden und Nächsten aufrufen',
     'host.calling': 'Wird aufgerufen…',
     'host.called': '{number} an Schalter {counter} aufgerufen.',
     'host.waitingCount_one': '{count} Person wartet',
@@ -534,6 +540,9 @@ export const hostStrings = {
     'host.sync.neverSent': 'rien envoyé pour l’instant',
     'host.sync.error': 'Serveur central injoignable : {error}',
     'host.sync.calm': 'La file fonctionne normalement ; le boîtier enverra le reste dès que le serveur central répondra.',
+    'host.callNext.noShow': '{number} absent & appeler le suivant',
+    'host.callNext.complete': 'Terminer {number} & appeler le suivant',
+    'host.callNext.endMany': 'Clore {numbers} & appeler le suivant',
   },
 
   es: {
@@ -706,6 +715,9 @@ export const hostStrings = {
     'host.sync.neverSent': 'todavía no se ha enviado nada',
     'host.sync.error': 'Servidor central inaccesible: {error}',
     'host.sync.calm': 'La fila funciona con normalidad; el equipo enviará el resto cuando responda el servidor central.',
+    'host.callNext.noShow': '{number} no presentado y llamar al siguiente',
+    'host.callNext.complete': 'Terminar {number} y llamar al siguiente',
+    'host.callNext.endMany': 'Cerrar {numbers} y llamar al siguiente',
   },
 
   tr: {
@@ -873,6 +885,9 @@ export const hostStrings = {
     'host.sync.neverSent': 'henüz bir şey gönderilmedi',
     'host.sync.error': 'Merkez sunucuya ulaşılamıyor: {error}',
     'host.sync.calm': 'Sıra her zamanki gibi çalışıyor; merkez sunucu yanıt verince cihaz kalanını gönderir.',
+    'host.callNext.noShow': '{number} gelmedi & sıradakini çağır',
+    'host.callNext.complete': '{number} tamamla & sıradakini çağır',
+    'host.callNext.endMany': '{numbers} kapat & sıradakini çağır',
   },
 
   pl: {
@@ -1063,6 +1078,9 @@ export const hostStrings = {
     'host.sync.error': 'Centrala nieosiągalna: {error}',
     'host.sync.calm': 'Kolejka działa normalnie; urządzenie wyśle resztę, gdy centrala odpowie.',
     'host.nobodyWaiting': 'Nikt nie czeka',
+    'host.callNext.noShow': '{number} nieobecny i wywołaj następnego',
+    'host.callNext.complete': 'Zakończ {number} i wywołaj następnego',
+    'host.callNext.endMany': 'Zamknij {numbers} i wywołaj następnego',
   },
   uk: {
     'host.title': 'Робоче місце',
@@ -1252,6 +1270,9 @@ export const hostStrings = {
     'host.sync.error': 'Центр недоступний: {error}',
     'host.sync.calm': 'Черга працює як зазвичай; пристрій надішле решту, коли центр відповість.',
     'host.nobodyWaiting': 'Ніхто не чекає',
+    'host.callNext.noShow': '{number} не з’явився, викликати наступного',
+    'host.callNext.complete': 'Завершити {number} і викликати наступного',
+    'host.callNext.endMany': 'Закрити {numbers} і викликати наступного',
   },
   ar: {
     'host.title': 'مكتب الخدمة',
@@ -1451,6 +1472,9 @@ export const hostStrings = {
     'host.sync.error': 'تعذّر الوصول إلى المركز: {error}',
     'host.sync.calm': 'يعمل الطابور كالمعتاد، وسيرسل الجهاز الباقي عندما يستجيب المركز.',
     'host.nobodyWaiting': 'لا أحد ينتظر',
+    'host.callNext.noShow': '{number} لم يحضر واستدعِ التالي',
+    'host.callNext.complete': 'أنهِ {number} واستدعِ التالي',
+    'host.callNext.endMany': 'أنهِ {numbers} واستدعِ التالي',
   },
 }
 

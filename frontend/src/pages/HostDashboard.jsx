@@ -7,6 +7,7 @@ import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
 import BulkActions from '../components/host/BulkActions.jsx'
 import CallPanel from '../components/host/CallPanel.jsx'
+import { heldAt } from '../components/host/callNext.js'
 import { validCounter } from '../components/host/counter.js'
 import StorageBanner from '../components/host/StorageBanner.jsx'
 import ClockBanner from '../components/host/ClockBanner.jsx'
@@ -139,6 +140,7 @@ function Dashboard({ queueId, token, onAccepted }) {
             onCallNext={callNext}
             counterNote={counterState && !counterState.is_open ? t('host.counter.closed', { counter }) : null}
             notice={notice}
+            held={heldAt(active, counter)}
           />
           <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
           {/* In the short column: reachable in a flood without scrolling past the waiting list. */}

@@ -8,6 +8,8 @@ import { setLanguage } from '../lib/strings.js'
 import HostDashboard from './HostDashboard.jsx'
 
 const TOKEN = 'host-token-0123456789abcdef'
+// The call button: "Call next", or what it first does with the counter's ticket ("Complete A5 & call next").
+const CALL_NEXT = /call next$/i
 const TRUSTED = { trusted: true, source: 'system', reason: null }
 const UNTRUSTED = { trusted: false, source: 'system', reason: "the box's clock says 1970; it has not been set" }
 
@@ -142,7 +144,7 @@ describe('HostDashboard', () => {
     await userEvent.type(input, '{Backspace}')
     expect(localStorage.getItem('qode.host.q-1.counter')).toBe('3')
 
-    const button = screen.getByRole('button', { name: 'Call next' })
+    const button = screen.getByRole('button', { name: CALL_NEXT })
     expect(button).toHaveAttribute('aria-keyshortcuts', 'N')
     expect(within(button).getByText('N')).toBeInTheDocument()
     await userEvent.click(button)
@@ -168,10 +170,10 @@ describe('HostDashboard', () => {
     })
     renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
     live(snapshot())
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     fail = false
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A7 to counter 1.')).toBeInTheDocument()
     const [first, second] = calls('POST', '/api/queues/q-1/call-next')
     expect(second.headers['Idempotency-Key']).toBe(first.headers['Idempotency-Key'])
@@ -185,13 +187,13 @@ describe('HostDashboard', () => {
     })
     renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
     live(snapshot())
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     // The call did arrive: the host sees A7 called, then asks for the next guest.
     const next = day().map((x) => (x.id === 't-7' ? { ...x, status: 'CALLED', counter: '1', eta_seconds: 0 } : x))
     live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 1 }), tickets: next, clock: TRUSTED })
     fail = false
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A8 to counter 1.')).toBeInTheDocument()
     const [first, second] = calls('POST', '/api/queues/q-1/call-next')
     expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
@@ -206,12 +208,12 @@ describe('HostDashboard', () => {
       renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
       await act(() => vi.advanceTimersByTimeAsync(0)) // the socket never opens: REST only
       expect(screen.getByText('A8')).toBeInTheDocument()
-      act(() => screen.getByRole('button', { name: 'Call next' }).click())
+      act(() => screen.getByRole('button', { name: CALL_NEXT }).click())
       await act(() => vi.advanceTimersByTimeAsync(0))
       expect(callNext).toHaveBeenCalledTimes(1)
       await act(() => vi.advanceTimersByTimeAsync(10_000)) // the fallback refresh
       expect(calls('GET', '/api/queues/q-1/tickets').length).toBeGreaterThan(1)
-      act(() => screen.getByRole('button', { name: 'Call next' }).click())
+      act(() => screen.getByRole('button', { name: CALL_NEXT }).click())
       await act(() => vi.advanceTimersByTimeAsync(0))
       const [first, second] = calls('POST', '/api/queues/q-1/call-next')
       expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
@@ -232,17 +234,17 @@ describe('HostDashboard', () => {
     live(snapshot())
     const input = screen.getByLabelText('Your counter')
 
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     // Another counter is another request: a key of its own.
     await userEvent.clear(input)
     await userEvent.type(input, '2')
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A2 to counter 2.')).toBeInTheDocument()
     // Back at counter 1, the old key does not come back to replay the lost call.
     await userEvent.clear(input)
     await userEvent.type(input, '1')
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A3 to counter 1.')).toBeInTheDocument()
 
     const keys = calls('POST', '/api/queues/q-1/call-next').map((c) => c.headers['Idempotency-Key'])
@@ -251,11 +253,11 @@ describe('HostDashboard', () => {
 
     // Any other press in between ends the retry too.
     count = 0
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     await userEvent.click(screen.getByRole('button', { name: 'Serve: A4' }))
     expect(await screen.findByText('A4 is being served.')).toBeInTheDocument()
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A2 to counter 1.')).toBeInTheDocument()
     const [lost, after] = calls('POST', '/api/queues/q-1/call-next').slice(3).map((c) => c.headers['Idempotency-Key'])
     expect(after).not.toBe(lost)
@@ -276,7 +278,7 @@ describe('HostDashboard', () => {
     live(snapshot())
     await userEvent.clear(screen.getByLabelText('Your counter'))
     expect(screen.getByText('Enter a counter name of 1 to 32 characters.')).toBeInTheDocument()
-    expect(screen.getByRole('button', { name: 'Call next' })).toBeDisabled()
+    expect(screen.getByRole('button', { name: CALL_NEXT })).toBeDisabled()
   })
 
   it('says kindly that nobody is waiting (409)', async () => {
@@ -286,7 +288,7 @@ describe('HostDashboard', () => {
       },
     })
     live(snapshot())
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Nobody is waiting right now. Enjoy the quiet moment!')).toBeInTheDocument()
   })
 
@@ -551,7 +553,8 @@ describe('HostDashboard', () => {
     try {
       renderHost()
       live(snapshot())
-      expect(screen.getByRole('button', { name: 'Nächsten aufrufen' })).toBeInTheDocument()
+      // Counter 1 serves A5: the call completes it first.
+      expect(screen.getByRole('button', { name: 'A5 abschließen und Nächsten aufrufen' })).toBeInTheDocument()
       expect(screen.getByText('2 Personen warten')).toBeInTheDocument()
     } finally {
       setLanguage('en')
