@@ -108,6 +108,9 @@ def test_the_ticket_page_carries_the_number_the_state_and_its_title(box):
     page = parse(answer.text)
     assert page.title == f"{second['display_number']} · 1 ahead · Front desk"
     assert f'<p class="qf-number" id="qode-number">{second["display_number"]}</p>' in answer.text
+    # The app's stylesheet comes after the number, so it does not hold back the number's paint.
+    head, body = answer.text.split("</head>", 1)
+    assert 'rel="stylesheet"' not in head and body.index("qode-number") < body.index('rel="stylesheet"')
     [(attrs, text)] = [s for s in page.scripts if s[0].get("id") == "qode-first"]
     assert attrs["type"] == "application/json"
     state = json.loads(text)["ticket"]

@@ -17,6 +17,7 @@ import hashlib
 import html
 import json
 import mimetypes
+import re
 import sqlite3
 from pathlib import Path
 
@@ -100,6 +101,7 @@ CRITICAL_CSS = (
 # The one inline style the pages have, allowed by its hash in the Content-Security-Policy
 # (qode._with_security_headers), so `style-src` still allows no other inline style.
 CRITICAL_CSS_HASH = "sha256-" + base64.b64encode(hashlib.sha256(CRITICAL_CSS.encode()).digest()).decode()
+STYLESHEET = re.compile(r'[ \t]*<link rel="stylesheet"[^>]*>\n?')  # as Vite writes them into index.html
 FIRST_STATE_ID = "qode-first"  # the JSON's element id; frontend/src/lib/firstState.js reads it
 
 
@@ -128,8 +130,15 @@ def first_state_html(index: str, ticket: dict, venue: str) -> str:
               f'</div></main>')
     data = f'<script type="application/json" id="{FIRST_STATE_ID}">{_json_in_html({"ticket": ticket})}</script>'
     out = index.replace("<title>Qode</title>", f"<title>{html.escape(title)}</title>", 1)
+    # The app's stylesheet moves below the number: Chromium paints what comes before a stylesheet
+    # in the body without waiting for it, and the app's script still waits for it (a parser-made
+    # stylesheet blocks scripts), so the app never shows unstyled.
+    sheets = STYLESHEET.findall(out)
+    for sheet in sheets:
+        out = out.replace(sheet, "", 1)
     out = out.replace("</head>", f"<style>{CRITICAL_CSS}</style></head>", 1)
-    return out.replace('<div id="root"></div>', f'<div id="root">{markup}</div>{data}', 1)
+    moved = "".join(sheet.strip() for sheet in sheets)
+    return out.replace('<div id="root"></div>', f'<div id="root">{markup}</div>{data}{moved}', 1)
 
 
 @bp.get("/t/<ticket_id>")
