@@ -61,6 +61,17 @@ class Scripts(HTMLParser):
             self.title += data
 
 
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.2 AA violations on the page as it is now (rule id and the nodes' targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG).response
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in results["violations"]]
+
+
 def parse(text: str) -> Scripts:
     parser = Scripts()
     parser.feed(text)
@@ -177,6 +188,7 @@ def test_the_number_shows_with_javascript_off(box, browser):
         assert page.evaluate("getComputedStyle(document.getElementById('qode-number')).fontWeight") == "900"
         assert page.title().startswith(f"{ticket['display_number']} · ")
         assert not [e for e in errors if "Content Security Policy" in e], errors
+        assert axe_violations(page) == []
     finally:
         context.close()
 
@@ -208,5 +220,6 @@ def test_the_app_takes_over_and_loads_no_other_pages_code(box, browser, kind):
         assert any(url.endswith(".js") for url in assets) and any(url.endswith(".css") for url in assets)
         assert not [url for url in assets if STAFF_CHUNKS.search(url)], assets
         assert errors == []
+        assert axe_violations(page) == []
     finally:
         context.close()
