@@ -1,6 +1,6 @@
 // The host's writes (call next, ticket actions, line and counter changes, bulk clearing, the
 // tablet's time): one at a time per button, each through api.js with an Idempotency-Key.
-import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { endedSentences } from '../components/host/callNext.js'
 import { hostErrorText } from '../components/host/hostErrorText.js'
 import { uuid } from '../lib/random.js'
@@ -166,7 +166,7 @@ export function useHostWrites(channel, counter) {
   const onTicketAction = useCallback((ticket, action) => ticketActionRef.current(ticket, action), [ticketActionRef])
 
   // The N key calls the next guest, unless the host is typing somewhere.
-  const onCallNextKey = useEffectEvent(() => callNext())
+  const callNextRef = useLatest(callNext)
   useEffect(() => {
     function onKey(event) {
       if (event.key !== 'n' && event.key !== 'N') return
@@ -174,11 +174,11 @@ export function useHostWrites(channel, counter) {
       const target = event.target
       if (target?.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) return
       event.preventDefault()
-      onCallNextKey()
+      callNextRef.current()
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
-  }, [])
+  }, [callNextRef])
 
   return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime }
 }

@@ -9,6 +9,7 @@ import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, getTicket } from '../lib/api.js'
 import { ticketScope } from '../lib/guestLanguage.js'
+import { readFirstTicket } from '../lib/firstState.js'
 import { beep, installSoundUnlock, vibrate } from '../lib/sound.js'
 import { errorText, t } from '../lib/strings.js'
 import { forgetCachedTicket, readCachedTicket, writeCachedTicket } from '../lib/ticketCache.js'
@@ -48,7 +49,8 @@ function announcement(ticket) {
 
 export default function GuestView({ ticketId }) {
   const [language, chooseLanguage] = useGuestLanguage(ticketScope(ticketId))
-  const [cached] = useState(() => readCachedTicket(ticketId))
+  // The state the box put in the page, else the last one this phone saw.
+  const [cached] = useState(() => readFirstTicket(ticketId) ?? readCachedTicket(ticketId))
   const { state: ticket, connection, updatedAt, error, replace } = useWebSocket(
     `/ws/tickets/${encodeURIComponent(ticketId)}`,
     {

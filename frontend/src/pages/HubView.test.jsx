@@ -195,6 +195,8 @@ describe('HubView', () => {
       vi.advanceTimersByTime(30000)
     })
     expect(calls('GET', '/api/hub/sites')).toHaveLength(2)
+    // That refresh is over (a refresh in flight is not started twice) before the page comes back.
+    await screen.findByRole('button', { name: 'Refresh now' })
 
     await act(async () => {
       document.dispatchEvent(new Event('visibilitychange'))
