@@ -27,7 +27,8 @@ SVG_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "boom">]>'
 SVG_FOREIGN = (b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><div xmlns="http://www.w3.org/1999/xhtml">'
                b'hi</div></foreignObject></svg>')
 SVG_ANIMATE = (b'<svg xmlns="http://www.w3.org/2000/svg"><a>'
-               b'<animate attributeName="href" to="javascript:alert(1)"/><rect width="1" height="1"/></a></svg>')
+               b'<animate attributeName="href" to="javascript:alert(1)"/>'
+               b'<rect width="1" height="1"/></a></svg>')
 
 
 def picture(kind: str = "PNG", size=(60, 30), colour=(200, 30, 30)) -> bytes:
