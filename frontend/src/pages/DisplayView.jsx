@@ -4,7 +4,9 @@
 import { useEffect, useRef, useState } from 'react'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
+import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
+import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { paths } from '../lib/screensApi.js'
@@ -66,6 +68,7 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
   })
 
   const now = useNow(1000)
+  useScreenVenue(queue?.name) // issue 14: the venue's language and the tab's title
 
   if (error?.code === 'not_found') {
     return (
@@ -221,6 +224,7 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
 function Screen({ children }) {
   return (
     <div className="flex h-dvh w-full cursor-none flex-col gap-[2.5vh] overflow-hidden bg-stone-950 p-[3vh] text-white">
+      <VenueHeader tone="dark" size="screen" />
       {children}
     </div>
   )

@@ -3,7 +3,9 @@ import { useEffect, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import Page from '../components/Page.jsx'
+import { guestTitleParts } from '../components/venue/titles.js'
 import { useNow } from '../hooks/useNow.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, getTicket } from '../lib/api.js'
 import { beep, installSoundUnlock, vibrate } from '../lib/sound.js'
@@ -54,6 +56,7 @@ export default function GuestView({ ticketId }) {
     },
   )
   const now = useNow(1000)
+  useVenueTitle(...guestTitleParts(ticket))
   const notFound = error?.code === 'not_found'
 
   useEffect(() => {
@@ -119,7 +122,7 @@ export default function GuestView({ ticketId }) {
             {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
           </p>
           {eta ? (
-            <p className="text-4xl font-bold text-blue-900">
+            <p className="text-4xl font-bold text-(--accent-ink)">
               <span className="sr-only">{t('ticket.etaLabel')}: </span>
               {eta}
             </p>

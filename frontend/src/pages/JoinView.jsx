@@ -4,6 +4,7 @@ import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import Page from '../components/Page.jsx'
 import { useNow } from '../hooks/useNow.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue, joinQueue } from '../lib/api.js'
 import { getDeviceToken } from '../lib/deviceToken.js'
@@ -19,6 +20,7 @@ export default function JoinView({ queueId }) {
     fallback: () => getQueue(queueId),
   })
   const now = useNow(1000)
+  useVenueTitle(queue?.name)
   const [joining, setJoining] = useState(false)
   const [joinError, setJoinError] = useState(null)
 
@@ -88,7 +90,7 @@ export default function JoinView({ queueId }) {
         </p>
         <p className="text-xl">{t('join.waiting', { count: queue.waiting_count })}</p>
         {!closed && !paused ? (
-          <p className="text-2xl font-semibold text-blue-900">
+          <p className="text-2xl font-semibold text-(--accent-ink)">
             {etaLeft !== null ? t('join.eta', { minutes: minutesUp(etaLeft) }) : t('join.etaNone')}
           </p>
         ) : null}
