@@ -131,7 +131,6 @@ class Venue:
         return True
 
     def loop(self, stopping: threading.Event) -> None:
-        self.refresh()
         while not stopping.wait(self.REFRESH_SECONDS):
             self.refresh()
 
@@ -227,6 +226,9 @@ class Kiosk:
             raise ServerError(403, "forbidden", f"That token belongs to queue {self.device['queue_id']}, "
                                                 f"not {self.config.queue}.")
         self._load_claimed()
+        # Once before the first press (bounded by the HTTP timeout; the server just answered), then
+        # in the background: a ticket never waits for it.
+        self.venue.refresh()
         self.say(f"Kiosk '{self.device['name']}' for '{self.device['queue_name']}' is ready.")
         self.report(*self.printer.check(), now=True)
         for target, name in ((self._socket_loop, "socket"), (self._job_loop, "jobs"),
