@@ -55,6 +55,25 @@ def no_violations(page, where: str, context: str | None = None) -> None:
     assert found == [], f"{where}: {found}"
 
 
+def fits_at_200_percent_text(page, where: str) -> None:
+    """Text twice the size (Tailwind's sizes are rem): the venue's parts (header, footer, setup's
+    section) stay inside the window, and the name is not cut off. (The rest of each page at 200% is
+    the pages' own e2e tests' business: the join page's "Now serving" row overflows there today.)"""
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    try:
+        outside = page.evaluate("""[...document.querySelectorAll('[data-testid^=venue], '
+                + '[data-testid^=venue] *, footer, footer *, section[aria-labelledby=venue-title] *')]
+            .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5
+                || e.getBoundingClientRect().left < -0.5)
+            .map(e => e.tagName + ' ' + (e.id || e.dataset.testid || ''))""")
+        assert outside == [], (where, outside)
+        for name in page.get_by_test_id("venue-name").all():
+            width, room = name.evaluate("e => [e.scrollWidth, e.clientWidth]")
+            assert width <= room, (where, width, room)
+    finally:
+        page.evaluate("document.documentElement.style.fontSize = ''")
+
+
 def shows_the_venue(page, where: str) -> None:
     """The name is visible, the logo loaded, and the accent is the page's --accent."""
     page.get_by_test_id("venue-name").first.wait_for(timeout=10_000)
@@ -115,6 +134,7 @@ def test_a_venue_set_in_setup_shows_on_every_page_and_ticket(box, tmp_path):
             preview_img = section.get_by_test_id("venue-logo-preview")
             wait_until(lambda: preview_img.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=10)
             no_violations(setup, "setup, Your venue", "section[aria-labelledby=venue-title]")
+            fits_at_200_percent_text(setup, "setup")
             saved = requests.get(f"{proc.url}/api/venue", timeout=5).json()
             assert saved["name"] == NAME and saved["accent"] == ACCENT and saved["footer"] == FOOTER
             assert saved["language"] == "de" and saved["logo_url"]
@@ -148,12 +168,14 @@ def test_a_venue_set_in_setup_shows_on_every_page_and_ticket(box, tmp_path):
             assert box_["y"] + box_["height"] >= PHONE["height"] - 2  # at the foot of the screen
             assert join.title() == f"Front desk · {NAME}"
             no_violations(join, "join with the venue")
+            fits_at_200_percent_text(join, "join")
             take.click()
             join.wait_for_url(re.compile(r"/t/[0-9a-f-]{36}$"), timeout=10_000)
             shows_the_venue(join, "guest")
             wait_until(lambda: join.title() == f"A004 · 3 ahead · {NAME}", timeout=10)
             assert join.evaluate("document.documentElement.lang") == "en"  # the guest's own language
             no_violations(join, "guest with the venue")
+            fits_at_200_percent_text(join, "guest")
 
             # The TV and the touch kiosk: the venue's language too.
             tv = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
@@ -162,11 +184,14 @@ def test_a_venue_set_in_setup_shows_on_every_page_and_ticket(box, tmp_path):
             display.goto(f"{proc.url}/display/{queue['id']}")
             shows_the_venue(display, "TV")
             wait_until(lambda: display.evaluate("document.documentElement.lang") == "de", timeout=10)
+            no_violations(display, "TV with the venue")
             touch = tv.new_page()
             touch.set_viewport_size({"width": 1280, "height": 800})
             touch.goto(f"{proc.url}/kiosk/{queue['id']}#token={kiosks[0]['token']}")
             shows_the_venue(touch, "kiosk")
             wait_until(lambda: touch.evaluate("document.documentElement.lang") == "de", timeout=10)
+            no_violations(touch, "kiosk with the venue")
+            fits_at_200_percent_text(touch, "kiosk")
         finally:
             browser.close()
     assert strays == [], f"pages asked for something off the box: {strays}"

@@ -198,7 +198,7 @@ function VenueLogo({ api, venue, onRejected }) {
   }
 
   return (
-    <section aria-labelledby="venue-logo-title" className="grid gap-3 rounded-xl border-2 border-stone-300 p-4">
+    <section aria-labelledby="venue-logo-title" className="grid min-w-0 gap-3 rounded-xl border-2 border-stone-300 p-4">
       <h3 id="venue-logo-title" className="text-xl font-bold">
         {t('venue.logo')}
       </h3>
@@ -223,7 +223,7 @@ function VenueLogo({ api, venue, onRejected }) {
         aria-describedby="venue-logo-hint"
         disabled={state.busy}
         onChange={chosen}
-        className="min-h-12 text-lg file:mr-3 file:min-h-12 file:rounded-lg file:border-2 file:border-stone-700 file:bg-white file:px-4 file:font-semibold"
+        className="min-h-12 w-full min-w-0 text-lg file:mr-3 file:min-h-12 file:rounded-lg file:border-2 file:border-stone-700 file:bg-white file:px-4 file:font-semibold"
       />
       <p id="venue-logo-hint" className="text-base text-stone-700">
         {t('venue.logoHint')}
