@@ -168,6 +168,12 @@ def test_venue_is_set_read_and_served_with_its_logo(box):
     assert requests.get(box.url + url, timeout=10).status_code == 404  # the old version is gone
     assert not list((box.data_dir / "venue").glob("logo-*.png"))
 
+    gone = next((box.data_dir / "venue").glob("logo-*.svg"))
+    kept = gone.read_bytes()
+    gone.unlink()  # e.g. a database restored without the data folder's logo
+    assert venue_now(box)["logo_url"] is None
+    gone.write_bytes(kept)
+    assert venue_now(box)["logo_url"] == svg_url
     removed = requests.delete(f"{box.url}/api/venue/logo", headers=admin(), timeout=10)
     assert removed.status_code == 200 and removed.json()["logo_url"] is None
     assert requests.get(box.url + svg_url, timeout=10).status_code == 404

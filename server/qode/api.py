@@ -660,7 +660,7 @@ def _data_dir():
 def get_venue():
     from . import venue
 
-    return answer(venue.public(db()))
+    return answer(venue.public(db(), _data_dir()))
 
 
 @operation("PATCH", "/api/venue", "Set the venue's name, accent colour, footer or language (admin)",

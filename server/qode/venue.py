@@ -89,11 +89,15 @@ def _row(db: Database) -> dict:
     return dict(row) if row is not None else {}
 
 
-def public(db: Database) -> dict:
-    """What every page and the kiosk show: GET /api/venue."""
+def public(db: Database, data_dir: Path | None = None) -> dict:
+    """What every page and the kiosk show: GET /api/venue. With `data_dir`, a logo whose file is
+    gone (a database restored from a backup without it) is left out instead of showing broken."""
     row = _row(db)
     accent = row.get("accent") or DEFAULT_ACCENT
     version = row.get("logo_version")
+    if version and data_dir is not None and (row.get("logo_type") not in EXTENSIONS
+                                             or not _file(data_dir, version, row["logo_type"]).is_file()):
+        version = None
     return {
         "name": row.get("name") or None,
         "accent": accent,
