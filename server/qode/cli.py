@@ -96,6 +96,9 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str, staff: str, admin
         with os.fdopen(fd, "w") as fh:
             json.dump(demo, fh)
     queue_id = demo["queue_id"]
+    from .venue import set_default_name
+
+    set_default_name(db, "Qode demo")  # issue 14: brand; setup renames it ("Your venue")
     # Every page (pages.PAGE_ROUTES): the guest's own page opens from the join page, once joined.
     print('  Demo queue "Front desk":')
     print(f"    Host dashboard: {staff}/host/{queue_id}#token={demo['host_token']}")

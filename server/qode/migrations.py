@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from .clock import iso
 from .db import Database
@@ -222,6 +223,27 @@ def m010_device_error(conn: sqlite3.Connection) -> None:
     # What stopped a kiosk that cannot run as set up (e.g. a GPIO pin that cannot be used), as it
     # said before exiting; NULL once it reports again without one (it runs).
     conn.execute("ALTER TABLE devices ADD COLUMN error TEXT")
+
+
+@migration
+def m011_venue(conn: sqlite3.Connection) -> None:
+    # issue 14: brand. The venue's look, one row (venue.py); NULL means "not set yet". The logo's
+    # bytes live in <data-dir>/venue/, named by logo_version (a hash of them).
+    conn.execute(
+        """
+        CREATE TABLE venue (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            name TEXT,
+            accent TEXT,
+            footer TEXT,
+            language TEXT,
+            logo_version TEXT,
+            logo_type TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("INSERT INTO venue (id, updated_at) VALUES (1, ?)", (iso(datetime.now(UTC)),))
 
 
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----

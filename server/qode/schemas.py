@@ -360,3 +360,28 @@ class CancelWaiting(Body):
 class BulkCancelOut(BaseModel):
     cancelled: int = Field(description="How many waiting tickets this request cancelled")
     queue: QueueOut
+
+
+# issue 14: brand — the venue's look
+Footer = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120), AfterValidator(_printable)]
+AccentColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Language = Literal["en", "de", "fr", "es", "tr", "pl", "uk", "ar"]
+
+
+class VenuePatch(Body):
+    name: Name | None = Field(None, description="The venue's name, 1-80 printable characters; null clears it")
+    accent: AccentColour | None = Field(None, description="Accent colour #rrggbb; null: back to the default")
+    footer: Footer | None = Field(None, description="A line at the foot of pages and tickets, up to 120 "
+                                                    "printable characters (opening hours, 'Ask at the desk')")
+    language: Language | None = Field(None, description="The language of the TV, the kiosk and printed tickets")
+
+
+class VenueOut(BaseModel):
+    name: str | None = Field(description="The venue's name; null until set")
+    accent: str = Field(description="Accent colour #rrggbb (the default blue until set)")
+    accent_text: str = Field(description="Text on the accent: #ffffff or #000000, whichever passes 4.5:1")
+    accent_ink: str = Field(description="The accent as text on the page background, darkened to pass 4.5:1")
+    footer: str | None
+    language: Language | None = Field(description="The venue's default language; null: each screen's own")
+    logo_url: str | None = Field(description="/venue/logo/<version>: immutable, a new upload gets a new URL")
+    logo_type: str | None

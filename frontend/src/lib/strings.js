@@ -27,6 +27,11 @@ const base = {
     'notFound.title': 'Page not found',
     'notFound.body': 'This address does not lead anywhere. Scan the QR code on your ticket or on the poster again.',
 
+    'title.ahead_one': '{count} ahead',
+    'title.ahead_other': '{count} ahead',
+    'title.nobodyAhead': 'nobody ahead',
+    'venue.logoAlt': 'Logo of the venue',
+
     'ticket.title': 'Your ticket',
     'ticket.number': 'Ticket number',
     'ticket.status.WAITING': 'Waiting',
@@ -117,6 +122,11 @@ const base = {
 
     'notFound.title': 'Seite nicht gefunden',
     'notFound.body': 'Diese Adresse führt nirgendwohin. Scannen Sie den QR-Code auf Ihrem Ticket oder auf dem Aushang noch einmal.',
+
+    'title.ahead_one': '{count} vor Ihnen',
+    'title.ahead_other': '{count} vor Ihnen',
+    'title.nobodyAhead': 'niemand vor Ihnen',
+    'venue.logoAlt': 'Logo des Hauses',
 
     'ticket.title': 'Ihr Ticket',
     'ticket.number': 'Ticketnummer',

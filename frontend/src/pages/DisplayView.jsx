@@ -5,7 +5,9 @@
 import { useEffect, useRef } from 'react'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
+import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
+import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { paths } from '../lib/screensApi.js'
@@ -69,6 +71,7 @@ export default function DisplayView({
   })
 
   const now = useNow(1000)
+  useScreenVenue(queue?.name) // issue 14: the venue's language and the tab's title
 
   if (error?.code === 'not_found') {
     return (
@@ -224,6 +227,7 @@ function counterLabel(tile) {
 function Screen({ children, footer = null }) {
   return (
     <div className="flex h-dvh w-full cursor-none flex-col gap-[2.5vmin] overflow-hidden bg-stone-950 p-[3vmin] text-white">
+      <VenueHeader tone="dark" size="screen" />
       {children}
       {footer}
     </div>

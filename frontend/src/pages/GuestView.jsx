@@ -5,7 +5,9 @@ import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
 import { useGuestLanguage } from '../hooks/useGuestLanguage.js'
+import { guestTitleParts } from '../components/venue/titles.js'
 import { useNow } from '../hooks/useNow.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, getTicket } from '../lib/api.js'
 import { ticketScope } from '../lib/guestLanguage.js'
@@ -60,6 +62,7 @@ export default function GuestView({ ticketId }) {
     },
   )
   const now = useNow(1000)
+  useVenueTitle(...guestTitleParts(ticket))
   const notFound = error?.code === 'not_found'
 
   useEffect(() => {
@@ -126,7 +129,7 @@ export default function GuestView({ ticketId }) {
             {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
           </p>
           {eta ? (
-            <p className="text-4xl font-bold text-blue-900">
+            <p className="text-4xl font-bold text-(--accent-ink)">
               <span className="sr-only">{t('ticket.etaLabel')}: </span>
               {eta}
             </p>

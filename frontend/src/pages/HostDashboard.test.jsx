@@ -434,7 +434,8 @@ describe('HostDashboard', () => {
     renderHost({ stored: null })
     expect(screen.getByText('This page needs the host link')).toBeInTheDocument()
     expect(FakeWebSocket.instances).toHaveLength(0)
-    expect(fetchMock).not.toHaveBeenCalled()
+    // Only the venue's public look (its name and logo on the page); nothing about the line.
+    expect(fetchMock.mock.calls.filter(([url]) => url !== '/api/venue')).toHaveLength(0)
   })
 
   it('shows a paused line with Resume, and pauses with "back in N min"', async () => {

@@ -6,6 +6,7 @@ import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
 import { useGuestLanguage } from '../hooks/useGuestLanguage.js'
 import { useNow } from '../hooks/useNow.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue, joinQueue } from '../lib/api.js'
 import { getDeviceToken } from '../lib/deviceToken.js'
@@ -23,6 +24,7 @@ export default function JoinView({ queueId }) {
     fallback: () => getQueue(queueId),
   })
   const now = useNow(1000)
+  useVenueTitle(queue?.name)
   const [joining, setJoining] = useState(false)
   const [joinError, setJoinError] = useState(null)
 
@@ -94,7 +96,7 @@ export default function JoinView({ queueId }) {
         </p>
         <p className="text-xl">{queue.waiting_count > 0 ? t('join.waiting', { count: queue.waiting_count }) : t('join.nobodyWaiting')}</p>
         {!closed && !paused ? (
-          <p className="text-2xl font-semibold text-blue-900">
+          <p className="text-2xl font-semibold text-(--accent-ink)">
             {etaLeft !== null ? t('join.eta', { minutes: minutesUp(etaLeft) }) : t('join.etaNone')}
           </p>
         ) : null}

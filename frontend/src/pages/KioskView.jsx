@@ -4,7 +4,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
+import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { uuid } from '../lib/random.js'
@@ -30,6 +32,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     { fallback: () => getQueue(queueId) },
   )
   const now = useNow(1000)
+  useScreenVenue(queue?.name) // issue 14: the venue's language and the tab's title
 
   const [issued, setIssued] = useState(null)
   const [busy, setBusy] = useState(false)
@@ -164,7 +167,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
             type="button"
             onClick={take}
             disabled={busy}
-            className="min-h-[40vh] w-full rounded-3xl bg-blue-800 px-6 text-5xl font-black text-white shadow-lg hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-500 sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
+            className="min-h-[40vh] w-full rounded-3xl bg-(--accent) px-6 text-5xl font-black text-(--accent-text) shadow-lg hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
           >
             {busy ? t('kiosk.taking') : t('kiosk.take')}
           </button>
@@ -188,6 +191,7 @@ function Frame({ children, banner = null }) {
   return (
     <div className="flex min-h-dvh flex-col bg-stone-50 text-stone-900 select-none">
       {banner}
+      <VenueHeader />
       <main className="mx-auto flex w-full max-w-4xl flex-1 flex-col items-center justify-center gap-6 px-4 py-6 text-center sm:gap-10">
         {children}
       </main>

@@ -7,8 +7,10 @@ import StaffTls from '../components/screens/StaffTls.jsx'
 import { useTlsInfo } from '../components/screens/useTlsInfo.js'
 import CreateQueue from '../components/setup/CreateQueue.jsx'
 import QueueCard from '../components/setup/QueueCard.jsx'
+import VenueSettings from '../components/setup/VenueSettings.jsx'
 import TokenForm from '../components/shared/TokenForm.jsx'
 import { useAdminToken } from '../components/shared/useAdminToken.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { ADMIN_TOKEN_KEY, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
@@ -28,6 +30,7 @@ export default function SetupView() {
   const [posterId, setPosterId] = useState(null)
   const [created, setCreated] = useState(null)
   const tls = useTlsInfo()
+  useVenueTitle(t('setup.title'))
   // Staff links (display, kiosk) use the box's https address; guests' links its plain-http one.
   const origins = { staff: tls?.staff_url ?? globalThis.location?.origin ?? '', guest: tls?.public_url ?? globalThis.location?.origin ?? '' }
 
@@ -71,6 +74,7 @@ export default function SetupView() {
         ) : (
           <>
             <CreateQueue api={api} onCreated={onCreated} onRejected={rejected} />
+            <VenueSettings api={api} onRejected={rejected} />
 
             <section aria-labelledby="queues-title" className="grid gap-4">
               <h2 id="queues-title" className="text-2xl font-bold">
