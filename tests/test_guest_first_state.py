@@ -232,3 +232,23 @@ def test_the_app_takes_over_and_loads_no_other_pages_code(box, browser, kind):
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_the_page_brings_the_venue_and_its_title_names_it(box):
+    """The venue's look rides in the page (no second request for it), and the tab's title ends with
+    the venue's name once setup has set one, the queue's before."""
+    proc, queue, _ = box
+    ticket = take(proc, queue, "device-token-first-0009")
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    try:
+        answer = requests.patch(f"{proc.url}/api/venue", json={"name": "Bürgeramt </title> Mitte"},
+                                headers=admin, timeout=5)
+        assert answer.status_code == 200, answer.text
+        page = parse(requests.get(f"{proc.url}/t/{ticket['id']}", timeout=5).text)
+        assert page.title.endswith(" ahead · Bürgeramt </title> Mitte")
+        brought = json.loads(next(t for a, t in page.scripts if a.get("id") == "qode-first"))["venue"]
+        assert brought == requests.get(f"{proc.url}/api/venue", timeout=5).json()
+    finally:
+        requests.patch(f"{proc.url}/api/venue", json={"name": None}, headers=admin, timeout=5)
+    page = parse(requests.get(f"{proc.url}/t/{ticket['id']}", timeout=5).text)
+    assert page.title.endswith(" ahead · Front desk")

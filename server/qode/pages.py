@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
-from . import queues, tickets
+from . import queues, tickets, venue
 from .errors import NotFound, QodeError
 
 bp = Blueprint("pages", __name__)
@@ -105,10 +105,11 @@ STYLESHEET = re.compile(r'[ \t]*<link rel="stylesheet"[^>]*>\n?')  # as Vite wri
 FIRST_STATE_ID = "qode-first"  # the JSON's element id; frontend/src/lib/firstState.js reads it
 
 
-def venue_name(db, queue: dict) -> str:
-    """The name the guest's tab title ends with. The seam for the venue's own name (issue 14:
-    brand), which replaces this; until then it is the queue's name."""
-    return queue["name"]
+def venue_of(db, queue: dict) -> dict:
+    """The venue as GET /api/venue answers it, with the name the guest's tab title ends with:
+    the venue's own, else the queue's."""
+    found = venue.public(db, current_app.config["DATA_DIR"])
+    return {**found, "title_name": found.get("name") or queue["name"]}
 
 
 def _json_in_html(value) -> str:
@@ -118,17 +119,20 @@ def _json_in_html(value) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def first_state_html(index: str, ticket: dict, venue: str) -> str:
-    """index.html with the ticket's title, its number in plain markup and its state as JSON."""
+def first_state_html(index: str, ticket: dict, place: dict) -> str:
+    """index.html with the ticket's title, its number in plain markup, and its state and the
+    venue's look as JSON (so the page asks the box for neither before it shows them)."""
     number = html.escape(ticket["display_number"])
+    name = place["title_name"]
     if ticket["status"] == "WAITING":
         # English until the app takes over and titles the tab in the guest's language.
-        title = f"{ticket['display_number']} · {ticket['people_ahead']} ahead · {venue}"
+        title = f"{ticket['display_number']} · {ticket['people_ahead']} ahead · {name}"
     else:
-        title = f"{ticket['display_number']} · {venue}"
+        title = f"{ticket['display_number']} · {name}"
+    look = {key: value for key, value in place.items() if key != "title_name"}
     markup = (f'<main class="qf"><div class="qf-card"><p class="qf-number" id="qode-number">{number}</p>'
               f'</div></main>')
-    data = f'<script type="application/json" id="{FIRST_STATE_ID}">{_json_in_html({"ticket": ticket})}</script>'
+    data = f'<script type="application/json" id="{FIRST_STATE_ID}">{_json_in_html({"ticket": ticket, "venue": look})}</script>'
     out = index.replace("<title>Qode</title>", f"<title>{html.escape(title)}</title>", 1)
     # The app's stylesheet moves below the number: Chromium paints what comes before a stylesheet
     # in the body without waiting for it, and the app's script still waits for it (a parser-made
@@ -159,5 +163,5 @@ def ticket_page(ticket_id: str):
         ticket = None
     if ticket is None:
         return Response(index, mimetype="text/html", headers={"Cache-Control": "no-cache"})
-    return Response(first_state_html(index, ticket, venue_name(db, queue)), mimetype="text/html",
+    return Response(first_state_html(index, ticket, venue_of(db, queue)), mimetype="text/html",
                     headers={"Cache-Control": "no-store"})

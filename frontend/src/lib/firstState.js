@@ -22,3 +22,13 @@ export function readFirstTicket(ticketId, doc = globalThis.document, perf = glob
     return null
   }
 }
+
+/** The venue's look (GET /api/venue's answer) the box put in the page, or null. */
+export function readFirstVenue(doc = globalThis.document) {
+  try {
+    const venue = JSON.parse(doc?.getElementById(FIRST_STATE_ID)?.textContent ?? 'null')?.venue
+    return venue && typeof venue === 'object' ? venue : null
+  } catch {
+    return null
+  }
+}

@@ -30,6 +30,7 @@ export function setVenue(next) {
 /** Fetch the venue once (again with `force`); a box that does not answer leaves the defaults. */
 export function loadVenue({ force = false, fetcher = request } = {}) {
   if (loading && !force) return loading
+  if (venue && !force) return Promise.resolve(venue) // the page brought it (a ticket's /t/{id})
   loading = fetcher('GET', '/api/venue')
     .then((answer) => {
       setVenue(answer)
