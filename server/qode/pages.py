@@ -132,7 +132,8 @@ def first_state_html(index: str, ticket: dict, place: dict) -> str:
     look = {key: value for key, value in place.items() if key != "title_name"}
     markup = (f'<main class="qf"><div class="qf-card"><p class="qf-number" id="qode-number">{number}</p>'
               f'</div></main>')
-    data = f'<script type="application/json" id="{FIRST_STATE_ID}">{_json_in_html({"ticket": ticket, "venue": look})}</script>'
+    state = _json_in_html({"ticket": ticket, "venue": look})
+    data = f'<script type="application/json" id="{FIRST_STATE_ID}">{state}</script>'
     out = index.replace("<title>Qode</title>", f"<title>{html.escape(title)}</title>", 1)
     # The app's stylesheet moves below the number: Chromium paints what comes before a stylesheet
     # in the body without waiting for it, and the app's script still waits for it (a parser-made
