@@ -60,10 +60,13 @@ export const hubStrings = {
     'hub.minutes': '{minutes} min',
     'hub.none': '–',
 
-    'hub.chart': 'Today: average wait of the guests called each hour',
+    'hub.chart': 'Today: guests called each hour',
     'hub.chartEmpty': 'Nobody has been called yet today.',
-    'hub.bar': '{hour}:00: {minutes} min average, {count} called',
-    'hub.barEmpty': '{hour}:00: nobody called',
+    'hub.chartHour': 'Hour',
+    'hub.chartCalled': 'Called',
+    'hub.chartWait': 'Average wait',
+    'hub.duration.under': '< 1 min',
+    'hub.duration.hours': '{hours} h {minutes} min',
 
     'hub.csvToday': 'Download CSV: today',
     'hub.csvYesterday': 'Download CSV: yesterday',
@@ -153,10 +156,13 @@ export const hubStrings = {
     'hub.minutes': '{minutes} Min.',
     'hub.none': '–',
 
-    'hub.chart': 'Heute: mittlere Wartezeit der pro Stunde aufgerufenen Gäste',
+    'hub.chart': 'Heute: aufgerufene Gäste pro Stunde',
     'hub.chartEmpty': 'Heute wurde noch niemand aufgerufen.',
-    'hub.bar': '{hour}:00 Uhr: im Mittel {minutes} Min., {count} aufgerufen',
-    'hub.barEmpty': '{hour}:00 Uhr: niemand aufgerufen',
+    'hub.chartHour': 'Stunde',
+    'hub.chartCalled': 'Aufgerufen',
+    'hub.chartWait': 'Mittlere Wartezeit',
+    'hub.duration.under': '< 1 Min.',
+    'hub.duration.hours': '{hours} Std. {minutes} Min.',
 
     'hub.csvToday': 'CSV herunterladen: heute',
     'hub.csvYesterday': 'CSV herunterladen: gestern',
