@@ -126,12 +126,12 @@ function Dashboard({ queueId, token, onAccepted }) {
 
       {/* Two columns from 48rem: the call column stays in view (sticky) while the waiting list
           scrolls; on a phone one column, nothing sticky, so nothing covers the list. */}
-      <main className="mx-auto grid max-w-6xl items-start gap-x-6 gap-y-4 px-4 py-4 md:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
+      <main className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] items-start gap-x-6 gap-y-4 px-4 py-4 md:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
         <div className="grid gap-4 empty:hidden md:col-span-2">
           <StorageBanner storage={state.storage} />
           <ClockBanner clock={state.clock} onUseTabletTime={sendTabletTime} />
         </div>
-        <div data-testid="call-column" className="grid content-start gap-4 md:sticky md:top-0 md:max-h-dvh md:overflow-y-auto md:p-1">
+        <div data-testid="call-column" className="grid min-w-0 grid-cols-[minmax(0,1fr)] content-start gap-4 md:sticky md:top-0 md:max-h-dvh md:overflow-y-auto md:p-1">
           <CallPanel
             draft={draft}
             onDraftChange={changeDraft}

@@ -44,25 +44,28 @@ export default function HourBars({ bars, duration, keys, testId }) {
               ))}
             </ol>
           </div>
-          <table className="sr-only">
-            <caption>{t(`${keys}.chart`)}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t(`${keys}.chartHour`)}</th>
-                <th scope="col">{t(`${keys}.chartCalled`)}</th>
-                <th scope="col">{t(`${keys}.chartWait`)}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {bars.map((bar) => (
-                <tr key={bar.start ?? bar.hour}>
-                  <th scope="row">{hourLabel(bar.hour)}</th>
-                  <td>{bar.count}</td>
-                  <td>{bar.averageWait === null ? '–' : duration(bar.averageWait)}</td>
+          {/* In a clipped box: a table never shrinks below its content, sr-only or not. */}
+          <div className="sr-only">
+            <table>
+              <caption>{t(`${keys}.chart`)}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t(`${keys}.chartHour`)}</th>
+                  <th scope="col">{t(`${keys}.chartCalled`)}</th>
+                  <th scope="col">{t(`${keys}.chartWait`)}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {bars.map((bar) => (
+                  <tr key={bar.start ?? bar.hour}>
+                    <th scope="row">{hourLabel(bar.hour)}</th>
+                    <td>{bar.count}</td>
+                    <td>{bar.averageWait === null ? '–' : duration(bar.averageWait)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </figure>
