@@ -4,6 +4,7 @@ import { setLanguage } from './strings.js'
 import './strings.host.js'
 import './strings.hub.js'
 import { waitText } from '../components/hub/format.js'
+import { axisHours } from '../components/shared/hourAxis.js'
 
 const AT = new Date(2026, 10, 26, 7, 46).getTime() // 07:46 this machine's local time
 
@@ -64,5 +65,14 @@ describe('durations', () => {
     expect(waitText(0)).toBe('< 1 min')
     expect(waitText(20)).toBe(minutesText(20 / 60, 'host'))
     expect(waitText(null)).toBe('–')
+  })
+})
+
+describe('the hour axis', () => {
+  it('runs from the first to the last hour, at least 8, the rest of the day first', () => {
+    expect(axisHours(9, 11)).toEqual([9, 10, 11, 12, 13, 14, 15, 16])
+    expect(axisHours(20, 21)).toEqual([16, 17, 18, 19, 20, 21, 22, 23])
+    expect(axisHours(7, 19)).toHaveLength(13)
+    expect(axisHours(22, 1)).toEqual([22, 23, 0, 1, 2, 3, 4, 5]) // a night already past midnight wraps on
   })
 })

@@ -321,8 +321,8 @@ describe('hub helpers', () => {
       { hour: 14, count: 2, averageWait: 60 },
       ...[15, 16, 17, 18, 19].map((hour) => ({ hour, count: 0, averageWait: null })),
     ])
-    // One late hour: the axis still shows eight, past midnight.
-    expect(hourBars([{ hour: 22, called: 1, avg_wait_seconds: 60 }]).map((b) => b.hour)).toEqual([22, 23, 0, 1, 2, 3, 4, 5])
+    // One late hour: still eight on the axis, the rest of the day and then earlier ones, not past midnight.
+    expect(hourBars([{ hour: 22, called: 1, avg_wait_seconds: 60 }]).map((b) => b.hour)).toEqual([16, 17, 18, 19, 20, 21, 22, 23])
     expect(hourBars(undefined)).toEqual([])
   })
 

@@ -1,4 +1,5 @@
 // Today's numbers, computed from the day's ticket list (the server has no stats endpoint).
+import { widen } from '../shared/hourAxis.js'
 
 function time(iso) {
   if (!iso) return null
@@ -24,8 +25,8 @@ export function localHourStart(ms) {
 /**
  * {served, noShows, called, averageWait (minutes, null when nobody was called), byHour}.
  * `byHour` is the chart's hour axis: every hour from the first ticket of the day to the last
- * call (or `now`, when given), at least 8 hours (the ones after are still to come), gaps and
- * midnight included, each {start (ms), hour (0-23, this tablet's local time), count (guests
+ * call (or `now`, when given), at least 8 hours (the rest of today first, then earlier ones),
+ * gaps included, each {start (ms), hour (0-23, this tablet's local time), count (guests
  * called), averageWait (seconds, null for an hour without a call)}.
  */
 export function computeStats(tickets, now) {
@@ -57,8 +58,13 @@ export function computeStats(tickets, now) {
   const byHour = []
   if (first !== null) {
     // Up to now, if now is later the same day; a wild timestamp must not draw thousands of hours.
-    const end = localHourStart(Math.max(last ?? first, Number.isFinite(now) && now - first < DAY ? now : first))
-    for (let start = localHourStart(first), n = 0; n < 24 && (start <= end || n < MIN_HOURS); n++) {
+    let end = localHourStart(Math.max(last ?? first, Number.isFinite(now) && now - first < DAY ? now : first))
+    let begin = localHourStart(first)
+    const span = Math.min(24, Math.round((end - begin) / HOUR) + 1)
+    const { after, before } = widen(span, new Date(end).getHours(), MIN_HOURS)
+    end += after * HOUR
+    begin -= before * HOUR
+    for (let start = localHourStart(begin), n = 0; n < 24 && start <= end; n++) {
       const bucket = hours.get(start)
       byHour.push({
         start,
@@ -72,5 +78,6 @@ export function computeStats(tickets, now) {
   return { served, noShows, called, averageWait: called ? total / called : null, byHour }
 }
 
-const DAY = 24 * 3600 * 1000
+const HOUR = 3600 * 1000
+const DAY = 24 * HOUR
 const MIN_HOURS = 8
