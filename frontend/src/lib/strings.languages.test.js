@@ -16,7 +16,7 @@ function neutral(text) {
 
 // Texts that really are the same words as the English, checked one by one. Keep this short.
 const SAME_AS_ENGLISH = {
-  de: ['ticket.announce', 'ticket.announceAhead', 'setup.nameLabel', 'hub.nameLabel', 'setup.defaultKiosk'],
+  de: ['ticket.announce', 'ticket.announceAhead', 'setup.nameLabel', 'hub.nameLabel', 'setup.defaultKiosk', 'host.source.kiosk', 'venue.logo'],
   fr: ['host.waiting.actions', 'hub.sitesTitle', 'hub.summary_one', 'hub.summary_other'],
   tr: ['setup.defaultKiosk', 'setup.kioskAdded'],
   pl: ['setup.defaultKiosk'],
