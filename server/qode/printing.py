@@ -197,7 +197,8 @@ def job_state(db: Database, device_id: str, job_id: str, max_age: int, connected
     guest ("Printing…", "Take your ticket below", or the printer's trouble)."""
     with db.read() as conn:
         job = _load_job(conn, job_id, device_id)
-        device = conn.execute("SELECT printer, printer_detail FROM devices WHERE id = ?", (device_id,)).fetchone()
+        device = conn.execute("SELECT printer, printer_detail FROM devices WHERE id = ?",
+                              (device_id,)).fetchone()
     return {**job_view(db, job, max_age), "printer": device["printer"] if device else None,
             "printer_detail": device["printer_detail"] if device else None, "connected": connected}
 
