@@ -9,12 +9,12 @@ import { printNews, usePrintJob } from './usePrintJob.js'
 
 /**
  * The number's width in ems in a heavy sans-serif, a little over DejaVu Sans Bold's advances
- * (digits 0.70, most capitals under 0.84, M and W about 1.1): its column's width divided by
+ * (digits 0.70, capitals at most 0.84, M 1.0, W 1.1): its column's width divided by
  * this is the largest font size that keeps it on one line.
  */
 function numberEms(text) {
   let ems = 0
-  for (const ch of String(text)) ems += /\d/.test(ch) ? 0.74 : /[MW]/i.test(ch) ? 1.16 : 0.9
+  for (const ch of String(text)) ems += /\d/.test(ch) ? 0.72 : /[MW]/i.test(ch) ? 1.12 : 0.86
   return Math.max(ems, 1)
 }
 
@@ -54,7 +54,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
     >
       <div className="flex min-h-0 flex-1 flex-col gap-3 landscape:flex-row landscape:gap-8">
         <div className="flex flex-col items-center justify-center gap-2 [container-type:inline-size] landscape:flex-1 landscape:basis-0">
-          <h1 id="your-number" className="text-2xl font-semibold tracking-wide text-stone-700 uppercase sm:text-4xl">
+          <h1 id="your-number" className="text-xl font-semibold tracking-wide text-stone-700 uppercase sm:text-3xl">
             {t('kiosk.yourNumber')}
           </h1>
           <p
@@ -65,7 +65,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
             {number}
           </p>
           {ticket.status === 'WAITING' ? (
-            <p className="text-xl sm:text-3xl">
+            <p className="text-lg sm:text-2xl">
               {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
             </p>
           ) : null}
@@ -79,7 +79,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
               className="size-[min(100cqw,100cqh)] rounded-2xl bg-white p-[3%] ring-2 ring-stone-300"
             />
           </div>
-          <p className="text-xl font-bold sm:text-3xl">{t('kiosk.scan')}</p>
+          <p className="text-lg font-bold sm:text-2xl">{t('kiosk.scan')}</p>
         </div>
       </div>
       <p
