@@ -152,7 +152,8 @@ def inside(box: dict, layout: dict) -> bool:
 
 
 def apart(a: dict, b: dict) -> bool:
-    return a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+    return (a["right"] <= b["left"] or b["right"] <= a["left"]
+            or a["bottom"] <= b["top"] or b["bottom"] <= a["top"])
 
 
 def check_issued_layout(page, number: str, width: int, height: int) -> dict:
