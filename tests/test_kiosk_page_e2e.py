@@ -127,8 +127,14 @@ def kiosk_page(browser, rig):
         page = context.new_page()
         page.goto(f"{rig['server'].url}/kiosk/{queue['id']}#token={token}")
         page.get_by_role("button", name="Take a ticket").wait_for(timeout=15_000)
-        if text_zoom != 100:  # what a browser's text size setting does: every rem grows
-            page.evaluate(f"document.documentElement.style.fontSize = '{text_zoom}%'")
+        if text_zoom != 100:
+            # The browser's own text size setting (Chrome: Settings, Appearance, Font size), as a
+            # guest with low vision sets it: every rem grows, media queries' rems too.
+            cdp = context.new_cdp_session(page)
+            cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 16 * text_zoom // 100,
+                                                         "fixed": 13 * text_zoom // 100}})
+            page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === "
+                                   f"'{16 * text_zoom // 100}px'", timeout=5000)
         return page
 
     yield make
@@ -298,6 +304,24 @@ def test_the_start_screen_and_a_guests_language(rig, kiosk_page):
     page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
     assert page.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+@pytest.mark.parametrize("width,height", [(1024, 768), (1080, 1920), (360, 640)], ids=lambda v: str(v))
+def test_the_start_screen_at_200_percent_text_is_whole(rig, kiosk_page, width, height):
+    """Twice the text on the start screen: it may grow downwards, never sideways, and every
+    control and line stays whole (nothing cut at an edge or inside its box)."""
+    page = kiosk_page(width, height, text_zoom=200)
+    page.get_by_role("button", name="Deutsch").click()  # the longer words
+    page.get_by_role("button", name="Ticket ziehen").wait_for(timeout=5000)
+    cut = page.evaluate("""() => [...document.querySelectorAll('main h1, main p, main button')]
+      .filter((el) => {
+        const r = el.getBoundingClientRect(); const p = el.parentElement.getBoundingClientRect();
+        return r.left < 0 || r.right > window.innerWidth || el.scrollWidth > el.clientWidth + 1
+          || r.left < p.left - 1 || r.right > p.right + 1 })
+      .map((el) => el.textContent)""")
+    assert cut == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(shots() / f"kiosk-start-de-{width}x{height}-text200.png"), full_page=True)
 
 
 def test_the_kiosk_page_reaches_every_control_by_keyboard(rig, kiosk_page):

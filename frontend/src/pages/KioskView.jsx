@@ -191,14 +191,14 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
       ) : (
         <>
           <div className="grid w-full gap-3 sm:grid-cols-2 sm:gap-6">
-            <div className="grid content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 sm:p-6">
+            <div className="grid min-w-0 content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 [overflow-wrap:anywhere] sm:p-6">
               <p className="text-xl font-semibold text-stone-700 sm:text-2xl">{t('kiosk.nowServing')}</p>
-              <p className="text-4xl font-black tabular-nums break-words sm:text-6xl">
+              <p className="text-4xl font-black tabular-nums sm:text-6xl">
                 {queue.now_serving ?? t('kiosk.nobodyServed')}
               </p>
             </div>
-            <div className="grid content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 sm:p-6">
-              <p className="text-2xl font-bold sm:text-4xl">
+            <div className="grid min-w-0 content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 [overflow-wrap:anywhere] sm:p-6">
+              <p className="text-2xl font-bold sm:text-3xl">
                 {etaLeft !== null ? t('kiosk.eta', { minutes: minutesUp(etaLeft) }) : t('kiosk.noWait')}
               </p>
               <p className="text-lg sm:text-2xl">{t('kiosk.waiting', { count: queue.waiting_count })}</p>
@@ -209,7 +209,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
             type="button"
             onClick={take}
             disabled={busy}
-            className="min-h-[30vh] w-full rounded-3xl bg-blue-800 px-6 text-5xl font-black text-white shadow-lg hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-500 sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
+            className="min-h-[30vh] w-full rounded-3xl bg-blue-800 px-4 text-[clamp(2rem,12vw,3rem)] font-black text-white [overflow-wrap:anywhere] sm:px-6 shadow-lg hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-500 sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
           >
             {busy ? t('kiosk.taking') : t('kiosk.take')}
           </button>

@@ -323,6 +323,14 @@ describe('KioskView', () => {
       expect(screen.getByText('A042')).toBeInTheDocument()
     })
 
+    it('says only "Remember your number" when the box will not say how the job went', async () => {
+      vi.useFakeTimers()
+      const follow = await issueWith([{ status: 401, body: { error: { code: 'bad_credentials', message: 'No.' } } }])
+      expect(screen.getByRole('status')).toHaveTextContent('Remember your number')
+      await act(() => vi.advanceTimersByTimeAsync(5_000))
+      expect(follow).toHaveBeenCalledTimes(1) // a refusal is final: no more questions
+    })
+
     it('keeps saying "Printing…" through a lost answer, and asks again', async () => {
       vi.useFakeTimers()
       const done = { body: { ...JOB, status: 'done', printer: 'ready', printer_detail: null, connected: true } }

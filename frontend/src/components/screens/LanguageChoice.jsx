@@ -24,7 +24,7 @@ export default function LanguageChoice({ current, onChoose }) {
           lang={code}
           aria-pressed={code === current}
           onClick={() => onChoose(code)}
-          className="min-h-12 min-w-12 rounded-full border-2 border-stone-700 bg-white px-4 py-1 text-lg font-semibold text-stone-900 hover:bg-stone-100 aria-pressed:border-blue-800 aria-pressed:bg-blue-800 aria-pressed:text-white focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700"
+          className="min-h-14 min-w-14 rounded-full border-2 border-stone-700 bg-white px-5 py-2 text-xl font-semibold text-stone-900 hover:bg-stone-100 aria-pressed:border-blue-800 aria-pressed:bg-blue-800 aria-pressed:text-white focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700"
         >
           {languageName(code)}
         </button>

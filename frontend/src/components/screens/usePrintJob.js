@@ -49,6 +49,8 @@ const TROUBLE = { paper_out: 'kiosk.print.paperOut', offline: 'kiosk.print.offli
 export function printNews(job) {
   if (!job) return { kind: 'none', key: 'kiosk.print.none' }
   if (job.status === 'done') return { kind: 'done', key: 'kiosk.print.done' }
+  // The box would not say (a kiosk link revoked meanwhile): what is true either way.
+  if (job.status === 'unknown') return { kind: 'none', key: 'kiosk.print.none' }
   const trouble = TROUBLE[job.printer]
   if (job.status === 'pending') {
     if (trouble) return { kind: 'trouble', key: trouble }
