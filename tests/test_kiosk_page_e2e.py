@@ -267,6 +267,24 @@ def test_the_printers_trouble_is_told_in_words(rig, kiosk_page):
     assert [(t["display_number"], t["print_status"]) for t in tickets] == [("MELD001", "failed")]
 
 
+def test_printing_then_a_printer_that_never_confirms(rig, kiosk_page):
+    """A printer that takes the ticket in silence (`hang`): "Printing…" while the kiosk waits for
+    its answer (axe checks that state too), then the trouble in words."""
+    rig["printer"].mode = "hang"
+    page = kiosk_page(1280, 800)
+    take(page)
+    page.get_by_role("status").filter(has_text="Printing…").wait_for(timeout=5000)
+    check_issued_layout(page, "MELD001", 1280, 800)
+    assert axe_violations(page) == []
+    alert = page.get_by_role("alert").filter(has_text="Please remember your number: MELD001")
+    alert.wait_for(timeout=20_000)
+    # The kiosk reports the printer offline, and its next check (every second here) finds it
+    # answering again: either way the guest learns the ticket did not print.
+    assert re.fullmatch(r"(The printer is not ready\.|Your ticket could not be printed\.) "
+                        r"Please remember your number: MELD001", alert.inner_text()), alert.inner_text()
+    assert page.evaluate("window.__printNews")[0] == "Printing…"
+
+
 def test_a_kiosk_without_a_printer_says_remember_your_number(rig, kiosk_page):
     page = kiosk_page(1280, 800, queue=rig["plain"], token=rig["bare"]["token"])
     take(page)
