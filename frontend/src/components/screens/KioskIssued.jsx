@@ -54,7 +54,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
     >
       <div className="flex min-h-0 flex-1 flex-col gap-3 landscape:flex-row landscape:gap-8">
         <div className="flex flex-col items-center justify-center gap-2 [container-type:inline-size] landscape:flex-1 landscape:basis-0">
-          <h1 id="your-number" className="text-xl font-semibold tracking-wide text-stone-700 uppercase sm:text-3xl">
+          <h1 id="your-number" className="text-xl font-semibold tracking-wide text-stone-700 uppercase sm:text-3xl sm:portrait:text-4xl">
             {t('kiosk.yourNumber')}
           </h1>
           <p
@@ -65,7 +65,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
             {number}
           </p>
           {ticket.status === 'WAITING' ? (
-            <p className="text-lg sm:text-2xl">
+            <p className="text-lg sm:text-2xl sm:portrait:text-3xl">
               {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
             </p>
           ) : null}
@@ -79,13 +79,13 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
               className="size-[min(100cqw,100cqh)] rounded-2xl bg-white p-[3%] ring-2 ring-stone-300"
             />
           </div>
-          <p className="text-lg font-bold sm:text-2xl">{t('kiosk.scan')}</p>
+          <p className="text-lg font-bold sm:text-2xl sm:portrait:text-3xl">{t('kiosk.scan')}</p>
         </div>
       </div>
       <p
         data-testid="kiosk-print"
         role={news.kind === 'trouble' ? 'alert' : 'status'}
-        className={`rounded-2xl px-4 py-2 text-xl font-bold sm:text-3xl ${NEWS_STYLE[news.kind]}`}
+        className={`rounded-2xl px-4 py-2 text-xl font-bold sm:text-3xl sm:portrait:text-4xl ${NEWS_STYLE[news.kind]}`}
       >
         {t(news.key)}
         {news.kind === 'trouble' ? ` ${t('kiosk.print.remember', { number })}` : null}
@@ -94,10 +94,10 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
         ref={done}
         type="button"
         onClick={onReset}
-        className="flex min-h-14 w-full flex-wrap items-baseline justify-center gap-x-4 rounded-2xl border-4 border-stone-800 bg-white px-6 py-2 text-2xl font-black text-stone-950 hover:bg-stone-100 focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700 sm:text-3xl"
+        className="flex min-h-14 w-full flex-wrap items-baseline justify-center gap-x-4 rounded-2xl border-4 border-stone-800 bg-white px-6 py-2 text-2xl font-black text-stone-950 hover:bg-stone-100 focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700 sm:text-3xl sm:portrait:text-4xl"
       >
         <span>{t('kiosk.done')}</span>
-        <span className="text-lg font-semibold" aria-live="off">
+        <span className="text-lg font-semibold sm:portrait:text-2xl" aria-live="off">
           {t('kiosk.resetIn', { count: left })}
         </span>
       </button>
