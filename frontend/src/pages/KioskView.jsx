@@ -193,7 +193,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
           <div className="grid w-full gap-3 sm:grid-cols-2 sm:gap-6">
             <div className="grid min-w-0 content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 [overflow-wrap:anywhere] sm:p-6">
               <p className="text-xl font-semibold text-stone-700 sm:text-2xl">{t('kiosk.nowServing')}</p>
-              <p className="text-4xl font-black tabular-nums sm:text-6xl">
+              <p dir={queue.now_serving ? 'ltr' : undefined} className="text-4xl font-black tabular-nums sm:text-6xl">
                 {queue.now_serving ?? t('kiosk.nobodyServed')}
               </p>
             </div>

@@ -58,6 +58,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
             {t('kiosk.yourNumber')}
           </h1>
           <p
+            dir="ltr"
             data-testid="kiosk-number"
             style={{ '--ems': numberEms(number) }}
             className="font-black leading-none whitespace-nowrap tabular-nums [font-size:min(16vh,calc(100cqw/var(--ems)))] landscape:[font-size:min(26vh,calc(100cqw/var(--ems)))]"
