@@ -183,6 +183,9 @@ def check_issued_layout(page, number: str, width: int, height: int) -> dict:
     number_box, qr = layout["number"], layout["qr"]
     assert number_box["height"] >= 48, where  # legible across a hall
     assert qr["width"] >= 110 and abs(qr["width"] - qr["height"]) <= 1, where  # square, big enough to scan
+    print(f"kiosk {width}x{height}: number {number_box['width']:.0f}x{number_box['height']:.0f} px, "
+          f"QR {qr['width']:.0f} px, page {layout['scrollWidth']}x{layout['scrollHeight']}, "
+          f"scrollY {layout['scrollY']}")
     if width > height:
         assert qr["left"] >= number_box["right"], f"not side by side at {where}"
     else:

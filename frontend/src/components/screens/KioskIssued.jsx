@@ -1,7 +1,7 @@
 // The kiosk's issued screen: the number and its QR code always in view, whatever the screen
 // (side by side in landscape, stacked in portrait, a phone-sized window, 200% text), and what
 // happens to the paper ticket. The QR code takes the room that is left, so it shrinks first;
-// the number is sized to its column and never below legibility.
+// the number is sized to its column (three fifths of a landscape screen) and never below legibility.
 import { useEffect, useRef, useState } from 'react'
 import { paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
@@ -53,7 +53,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
       className="flex h-dvh flex-col gap-3 bg-stone-50 p-3 text-center text-stone-900 select-none sm:gap-5 sm:p-5"
     >
       <div className="flex min-h-0 flex-1 flex-col gap-3 landscape:flex-row landscape:gap-8">
-        <div className="flex flex-col items-center justify-center gap-2 [container-type:inline-size] landscape:flex-1 landscape:basis-0">
+        <div className="flex flex-col items-center justify-center gap-2 [container-type:inline-size] landscape:flex-[3] landscape:basis-0">
           <h1 id="your-number" className="text-xl font-semibold tracking-wide text-stone-700 uppercase sm:text-3xl sm:portrait:text-4xl">
             {t('kiosk.yourNumber')}
           </h1>
@@ -71,7 +71,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
             </p>
           ) : null}
         </div>
-        <div className="flex min-h-[7rem] flex-1 flex-col items-center gap-2 landscape:basis-0">
+        <div className="flex min-h-[7rem] flex-1 flex-col items-center gap-2 landscape:flex-[2] landscape:basis-0">
           <div className="grid min-h-0 w-full flex-1 place-items-center [container-type:size]">
             <img
               data-testid="kiosk-qr"
