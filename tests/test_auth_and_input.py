@@ -120,7 +120,7 @@ def test_kiosk_of_another_queue_cannot_issue(client, db, world):
 
 
 def body_ops():
-    return [op for op in OPERATIONS if op.body is not None]
+    return [op for op in OPERATIONS if isinstance(op.body, type)]  # JSON bodies (the logo's: test_venue.py)
 
 
 BAD_BODIES = {

@@ -145,7 +145,7 @@ def test_public_channel_never_carries_ids_or_tokens(setup):
         secrets.update({kiosk["token"], kiosk["id"]})
         base, q = server.url, queue["id"]
         called = [requests.post(f"{base}/api/queues/{q}/call-next", json={"counter": c}, headers=host,
-                                timeout=5).json()["id"] for c in ("1", "2", "1", "2")]
+                                timeout=5).json()["id"] for c in ("1", "2", "3", "4")]  # one active each
         # A scripted day: every lifecycle move, counters, pause and close.
         for ticket_id, move in zip(called, ("serve", "no-show", "requeue", "recall"), strict=True):
             requests.post(f"{base}/api/tickets/{ticket_id}/{move}", headers=host, timeout=5)

@@ -35,6 +35,8 @@ def test_first_start_prints_token_and_demo_links(tmp_path):
         # The printed links work: the host token calls, the queue is "Front desk".
         queue = requests.get(f"{proc.url}/api/queues/{host[1]}", timeout=5).json()
         assert queue["name"] == "Front desk"
+        # issue 14: brand. The demo's pages carry a venue name until setup gives the real one.
+        assert requests.get(f"{proc.url}/api/venue", timeout=5).json()["name"] == "Qode demo"
         listing = requests.get(f"{proc.url}/api/queues/{host[1]}/tickets", timeout=5,
                                headers={"Authorization": f"Bearer {host[2]}"})
         assert listing.status_code == 200

@@ -75,6 +75,8 @@ def _text(data: bytes) -> str:
             cmd = data[i + 1] if i + 1 < len(data) else 0
             if cmd == 0x28:  # GS ( X pL pH data
                 i += 5 + int.from_bytes(data[i + 3:i + 5], "little")
+            elif cmd == 0x76:  # GS v 0 m xL xH yL yH data: a raster picture (a venue's logo)
+                i = _raster_end(data, i) or len(data)
             elif cmd == 0x56:
                 i += 4 if i + 2 < len(data) and data[i + 2] in _CUT_WITH_FEED else 3
             else:
@@ -84,6 +86,14 @@ def _text(data: bytes) -> str:
                 out.append(byte)
             i += 1
     return out.decode("cp437")
+
+
+def _raster_end(data: bytes, i: int) -> int | None:
+    """Where GS v 0 m xL xH yL yH d1..dk at `i` ends (k = x * y bytes), or None before it all came."""
+    if len(data) - i < 8:
+        return None
+    end = i + 8 + int.from_bytes(data[i + 4:i + 6], "little") * int.from_bytes(data[i + 6:i + 8], "little")
+    return end if end <= len(data) else None
 
 
 def _gs_end(data: bytes, i: int) -> int | None:
@@ -98,6 +108,8 @@ def _gs_end(data: bytes, i: int) -> int | None:
         if len(data) - i < 3:
             return None
         end = i + (4 if data[i + 2] in _CUT_WITH_FEED else 3)
+    elif data[i + 1] == 0x76:  # GS v 0: its picture's bytes are data, never commands
+        return _raster_end(data, i)
     else:
         end = i + 1
     return end if end <= len(data) else None
@@ -132,7 +144,7 @@ class _Connection:
                 if gs_end is None:  # the rest of this command has not arrived yet
                     self.pending = data[i:]
                     return True
-                if data[i + 1] in (0x28, 0x56):  # GS ( X pL pH data (any bytes), or GS V: the cut
+                if data[i + 1] in (0x28, 0x56, 0x76):  # GS ( X pL pH data, GS V: the cut, GS v 0 picture
                     end, cut = gs_end, data[i + 1] == 0x56
             self.ticket += data[i:end]
             i = end

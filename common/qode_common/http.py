@@ -121,6 +121,24 @@ class Client:
             reason = getattr(err, "reason", None) or err
             raise Unreachable(str(reason), type(err).__name__) from None
 
+    def get_bytes(self, path: str, max_bytes: int, headers: dict | None = None,
+                  timeout: float | None = None) -> tuple[str, bytes]:
+        """GET `path` as bytes (a picture): (content type, body). A body longer than `max_bytes`
+        is no answer (`Unreachable`); errors as `call`'s."""
+        request = urllib.request.Request(self.base_url + path, headers=headers or {}, method="GET")
+        try:
+            with self._opener.open(request, timeout=self.timeout if timeout is None else timeout) as response:
+                body = response.read(max_bytes + 1)
+                kind = response.headers.get_content_type()
+        except urllib.error.HTTPError as err:
+            raise HttpError(err.code, str(err.reason), self._payload(err)) from None
+        except Exception as err:  # noqa: BLE001 - whatever broke on the way is "no answer", never a crash
+            reason = getattr(err, "reason", None) or err
+            raise Unreachable(str(reason), type(err).__name__) from None
+        if len(body) > max_bytes:
+            raise Unreachable(f"the answer is larger than {max_bytes} bytes", "TooLarge")
+        return kind, body
+
     def _payload(self, err: urllib.error.HTTPError) -> dict:
         try:
             payload = json.loads(err.read(self.max_answer) or b"{}")

@@ -89,6 +89,64 @@ class Api:
                               staff if isinstance(staff, str) else None) from None
 
 
+class Venue:
+    """The venue's name, footer line, language and logo for the printed ticket (issue 14: brand).
+
+    Fetched from GET /api/venue in the background and kept: printing reads what is cached and
+    never waits for the server. The logo is fetched again only when its address (its version)
+    changes; a logo that cannot be read, or an SVG (no renderer on the kiosk), is left off."""
+
+    REFRESH_SECONDS = 300.0
+    LOGO_MAX_BYTES = 8 * 1024 * 1024
+
+    def __init__(self, api: Api, paper_mm: int):
+        self.api, self.paper_mm = api, paper_mm
+        self._lock = threading.Lock()
+        self._data: dict = {}
+        self._logo = None
+        self._logo_url: str | None = None
+
+    def refresh(self) -> bool:
+        """Ask the server once; False when it did not answer (what is cached stays)."""
+        try:
+            data = self.api.call("GET", "/api/venue", anonymous=True)[1]
+        except (ServerError, Unreachable):
+            return False
+        if not isinstance(data, dict):
+            return False
+        url = data.get("logo_url") if isinstance(data.get("logo_url"), str) else None
+        logo, known = self._logo, self._logo_url
+        if url != known:
+            logo = None
+            if url and data.get("logo_type") in ("image/png", "image/jpeg", "image/webp"):
+                try:
+                    _, body = self.api._client.get_bytes(url, self.LOGO_MAX_BYTES)
+                    logo = layout.logo_raster(body, self.paper_mm)
+                except (http.HttpError, Unreachable) as err:
+                    log.info("venue logo not fetched: %s", err)
+                    url = known  # try again at the next refresh
+                    logo = self._logo
+        with self._lock:
+            self._data, self._logo, self._logo_url = data, logo, url
+        return True
+
+    def loop(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self.REFRESH_SECONDS):
+            self.refresh()
+
+    def for_ticket(self) -> dict:
+        """The Ticket fields the venue gives: venue_name, footer, logo, language (None when unknown)."""
+        with self._lock:
+            data, logo = self._data, self._logo
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and value.strip() else None
+
+        return {"venue_name": text("name"), "footer": text("footer"), "logo": logo,
+                "language": text("language")}
+
+
 class Led:
     """An optional LED: on while printing, blinking while the printer needs attention."""
 
@@ -144,6 +202,7 @@ class Kiosk:
         self._drain_until = 0.0
         self._threads: list[threading.Thread] = []
         self._socket = None
+        self.venue = Venue(self.api, config.paper_mm)  # issue 14: brand
 
     # ---- start and stop -------------------------------------------------------------
 
@@ -167,10 +226,14 @@ class Kiosk:
             raise ServerError(403, "forbidden", f"That token belongs to queue {self.device['queue_id']}, "
                                                 f"not {self.config.queue}.")
         self._load_claimed()
+        # Once before the first press (bounded by the HTTP timeout; the server just answered), then
+        # in the background: a ticket never waits for it.
+        self.venue.refresh()
         self.say(f"Kiosk '{self.device['name']}' for '{self.device['queue_name']}' is ready.")
         self.report(*self.printer.check(), now=True)
         for target, name in ((self._socket_loop, "socket"), (self._job_loop, "jobs"),
-                             (self._outbox_loop, "outbox"), (self._status_loop, "status")):
+                             (self._outbox_loop, "outbox"), (self._status_loop, "status"),
+                             (lambda: self.venue.loop(self.stopping), "venue")):
             thread = threading.Thread(target=target, name=f"kiosk-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -649,6 +712,7 @@ def _ticket_from(data: dict, kiosk: Kiosk, job: dict | None) -> layout.Ticket:
         eta_seconds=source.get("eta_seconds"),
         printed_at=source.get("printed_at"),
         wifi=wifi,
+        **kiosk.venue.for_ticket(),
     )
 
 

@@ -41,23 +41,100 @@ class Ticket:
     eta_seconds: int | None
     printed_at: str | None = None  # only when the box's clock is trusted
     wifi: str | None = None  # a wifi_qr() string, printed as a second QR
+    # issue 14: brand. The venue's name above everything, its footer line at the end, its logo
+    # (logo_raster()) at the top, and its default language for the printed words (WORDS).
+    venue_name: str | None = None
+    footer: str | None = None
+    logo: object | None = None  # a PIL image in mode "1", as wide as the paper (logo_raster)
+    language: str | None = None
 
 
 NEXT = "You're next"
 
+# The ticket's words in the venue's default language (issue 14: brand; the lead adds the other
+# languages of the pages). English is the fallback for a language not listed here.
+WORDS = {
+    "en": {"next": NEXT, "about": "About {minutes} min", "nobody": "Nobody ahead of you",
+           "ahead_one": "1 ahead of you", "ahead_other": "{count} ahead of you",
+           "scan": "Scan to follow your turn live", "wifi": "Wi-Fi for this venue:"},
+    "de": {"next": "Sie sind als Nächstes dran", "about": "Etwa {minutes} Min.",
+           "nobody": "Niemand vor Ihnen",
+           "ahead_one": "1 Person vor Ihnen", "ahead_other": "{count} Personen vor Ihnen",
+           "scan": "Scannen und live verfolgen", "wifi": "WLAN hier:"},
+}
 
-def eta_words(seconds: int | None, people_ahead: int) -> str:
+
+def words_for(language: str | None) -> dict:
+    return WORDS.get(language or "en", WORDS["en"])
+
+
+def eta_words(seconds: int | None, people_ahead: int, language: str | None = None) -> str:
+    words = words_for(language)
     if seconds is None:
         return ""
     if people_ahead == 0 and seconds < 60:
-        return NEXT
-    return f"About {max(1, -(-seconds // 60))} min"
+        return words["next"]
+    return words["about"].format(minutes=max(1, -(-seconds // 60)))
 
 
 def number_scale(number: str, paper_mm: int = 80) -> int:
     """How many times font A's width (12 dots) the big number prints at: as large as fits the
     paper's dots on one line (384 at 58 mm, 576 at 80 mm), at most 6 (GS ! allows 8)."""
     return max(1, min(6, WIDTHS.get(paper_mm, 48) // max(1, len(number))))
+
+
+PAPER_DOTS = {58: 384, 80: 576}  # printable dots across the paper at 203 dpi
+LOGO_MAX_HEIGHT = 120  # dots (15 mm): a logo, not a poster; paper is what the venue pays for
+LOGO_MAX_PIXELS = 4096 * 4096  # what the server already capped; a kiosk does not trust it blindly
+
+
+def logo_raster(data: bytes, paper_mm: int = 80):
+    """The venue's logo (PNG, JPEG or WebP bytes) as the printer draws it: scaled to at most 60%
+    of the paper's dots and LOGO_MAX_HEIGHT, flattened on white, dithered to black and white
+    (Floyd-Steinberg), centred on a strip as wide as the paper. None when it cannot be read
+    (an SVG included: the kiosk has no SVG renderer, so an SVG logo is left off the paper)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    dots = PAPER_DOTS.get(paper_mm, 576)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > LOGO_MAX_PIXELS:
+                    return None
+                image.load()
+                picture = image.convert("RGBA")
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError):
+        return None
+    flat = Image.new("RGBA", picture.size, (255, 255, 255, 255))
+    flat.alpha_composite(picture)
+    grey = flat.convert("L")
+    grey.thumbnail((int(dots * 0.6), LOGO_MAX_HEIGHT), Image.Resampling.LANCZOS)
+    dithered = grey.convert("1")  # Floyd-Steinberg by default
+    strip = Image.new("1", (dots, dithered.height), 1)
+    strip.paste(dithered, ((dots - dithered.width) // 2, 0))
+    return strip
+
+
+def print_raster(printer, picture) -> None:
+    """`picture` (mode "1", width a multiple of 8) as one GS v 0 raster: a set bit is a black dot.
+
+    Through python-escpos's public `image()`, which inverts PIL's "1" (a set bit is white) the
+    same way, so the bytes on the paper are `data` below."""
+    data = bytearray(b ^ 0xFF for b in picture.tobytes())  # PIL's "1" sets a bit for white
+    # Many printers act on real-time commands (DLE EOT, DLE ENQ, DLE DC4) even inside picture data:
+    # one dot fewer breaks each such sequence, so a logo can never ask the printer anything.
+    for at in range(len(data) - 1):
+        if data[at] == 0x10 and data[at + 1] in (0x04, 0x05, 0x14):
+            data[at] = 0x00
+    from PIL import Image
+
+    safe = Image.frombytes("1", picture.size, bytes(b ^ 0xFF for b in data))
+    printer.image(safe, impl="bitImageRaster", fragment_height=max(960, safe.height), center=False)
 
 
 def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
@@ -68,6 +145,11 @@ def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
     width = WIDTHS.get(paper_mm, 48)
     qr_size = 8 if paper_mm >= 80 else 6
     printer.hw("INIT")
+    if ticket.logo is not None:
+        print_raster(printer, ticket.logo)
+    if ticket.venue_name:
+        printer.set(align="center", bold=True, double_height=True)
+        printer.text(clean(ticket.venue_name, width) + "\n")
     printer.set(align="center", bold=True, double_height=True, double_width=True)
     printer.text(clean(ticket.queue_name, width // 2) + "\n")
     number = clean(ticket.display_number, 8)
@@ -75,20 +157,25 @@ def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
     printer.set(align="center", bold=True, custom_size=True, width=scale, height=scale)
     printer.text(number + "\n")
     printer.set(align="center", normal_textsize=True, bold=False)
-    words = eta_words(ticket.eta_seconds, ticket.people_ahead)
+    say = words_for(ticket.language)
+    words = eta_words(ticket.eta_seconds, ticket.people_ahead, ticket.language)
     if ticket.people_ahead == 0:
-        ahead = words if words == NEXT else "Nobody ahead of you"  # one line, not both
-        words = "" if words == NEXT else words
+        ahead = words if words == say["next"] else say["nobody"]  # one line, not both
+        words = "" if words == say["next"] else words
     else:
-        ahead = f"{ticket.people_ahead} ahead of you" if ticket.people_ahead > 1 else "1 ahead of you"
+        ahead = (say["ahead_other"].format(count=ticket.people_ahead) if ticket.people_ahead > 1
+                 else say["ahead_one"])
     printer.text(clean(ahead, width) + "\n")
     if words:
         printer.text(clean(words, width) + "\n")
     printer.qr(ticket.status_url, size=qr_size, native=True)  # centred by align="center"
-    printer.text(clean("Scan to follow your turn live", width) + "\n")
+    printer.text(clean(say["scan"], width) + "\n")
     if ticket.printed_at:
         printer.text(clean(ticket.printed_at, width) + "\n")
     if ticket.wifi:
-        printer.text(clean("Wi-Fi for this venue:", width) + "\n")
+        printer.text(clean(say["wifi"], width) + "\n")
         printer.qr(ticket.wifi, size=max(qr_size - 2, 4), native=True)  # centred by align="center"
+    if ticket.footer:
+        printer.set(align="center", normal_textsize=True, bold=False)
+        printer.text(clean(ticket.footer, 120) + "\n")
     printer.cut()

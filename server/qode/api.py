@@ -452,8 +452,9 @@ def list_tickets(queue_id: str):
     return answer({"tickets": tickets.list_tickets(db(), queue_id, status)})
 
 
-@operation("POST", "/api/queues/{queue_id}/call-next", "Call the next waiting guest",
-           auth="host", body=schemas.CallNextRequest, responses={200: schemas.TicketOut},
+@operation("POST", "/api/queues/{queue_id}/call-next",
+           "Call the next waiting guest; first ends the counter's current ticket (named in `ended`)",
+           auth="host", body=schemas.CallNextRequest, responses={200: schemas.CalledTicketOut},
            idempotent=True)
 def call_next(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
@@ -491,6 +492,19 @@ def list_devices(queue_id: str):
     guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     queues.get(db(), queue_id)
     return answer({"devices": printing.list_devices(db(), queue_id, hub())})
+
+
+@operation("DELETE", "/api/queues/{queue_id}/devices/{device_id}",
+           "Revoke a kiosk or display: its token stops working at once and its live sockets close",
+           auth="host", responses={200: schemas.DeviceRevoked})
+def revoke_device(queue_id: str, device_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    queues.get(db(), queue_id)
+    device_id = queues.parse_id(device_id, "device")
+    revoked = printing.revoke_device(db(), queue_id, device_id)
+    hub().close_channel(f"device:{queue_id}:{device_id}")
+    return answer(revoked)
 
 
 def the_device(kinds: tuple[str, ...] = ("kiosk", "display")) -> auth.Principal | None:
@@ -618,8 +632,14 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
         return write(principal, lambda: (200, tickets.move(db(), ticket_id, name)))
 
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"
-    operation("POST", f"/api/tickets/{{ticket_id}}/{name}", f"Lifecycle move: {name}",
-              auth="host", body=body, responses={200: schemas.TicketOut}, idempotent=True)(view)
+    # Calling or serving at a counter ends what the counter still held: the answer says so in `ended`.
+    at_counter = name in ("recall", "serve")
+    summary = f"Lifecycle move: {name}"
+    if at_counter:
+        summary += "; first ends the counter's other ticket (`ended`)"
+    answer = schemas.CalledTicketOut if at_counter else schemas.TicketOut
+    operation("POST", f"/api/tickets/{{ticket_id}}/{name}", summary, auth="host", body=body,
+              responses={200: answer}, idempotent=True)(view)
 
 
 for _name in ("serve", "complete", "no-show", "requeue"):
@@ -658,3 +678,86 @@ def tls_ask():
     if not tls.may_certify(domain):
         raise NotFound("No certificate for that name: it is not one of this box's addresses.", "unknown_name")
     return answer({"domain": domain.lower()})
+
+
+# ---- issue 14: brand -----------------------------------------------------------
+
+def _data_dir():
+    return current_app.config["DATA_DIR"]
+
+
+@operation("GET", "/api/venue", "The venue's name, colours, footer, language and logo (anyone)",
+           responses={200: schemas.VenueOut})
+def get_venue():
+    from . import venue
+
+    return answer(venue.public(db(), _data_dir()))
+
+
+@operation("PATCH", "/api/venue", "Set the venue's name, accent colour, footer or language (admin)",
+           auth="admin", body=schemas.VenuePatch, responses={200: schemas.VenueOut})
+def patch_venue():
+    from . import venue
+
+    guarded(lambda: auth.require_admin(db(), admin_hash()))
+    req = parse(schemas.VenuePatch)
+    changes = {name: getattr(req, name) for name in req.model_fields_set}
+    if not changes:
+        raise Invalid("Send at least one of name, accent, footer or language.", "invalid_body")
+    return answer(venue.update(db(), changes))
+
+
+@operation("PUT", "/api/venue/logo", "Upload the venue's logo: the raw PNG, JPEG, WebP or SVG file (admin)",
+           auth="admin", body=("image/png", "image/jpeg", "image/webp", "image/svg+xml"),
+           responses={200: schemas.VenueOut})
+def put_venue_logo():
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from . import venue
+
+    guarded(lambda: auth.require_admin(db(), admin_hash()))
+    cap = current_app.config["MAX_LOGO_BYTES"]
+    too_big = venue.TooLarge(f"The logo is larger than the {(cap or 0) // 1024} KB the box takes "
+                             "(QODE_MAX_LOGO_BYTES). Save it smaller and try again.")
+    if cap is not None and (request.content_length or 0) > cap:
+        raise too_big  # refused before a byte of it is read
+    media_type = (request.mimetype or "").lower()
+    if media_type not in venue.LOGO_TYPES:
+        venue.check_logo(b"", media_type, None, None)  # raises the 415 with its message
+    request.max_content_length = cap if cap is not None else 2**31
+    try:
+        data = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise too_big from None
+    return answer(venue.store_logo(db(), _data_dir(), data, media_type, cap,
+                                   current_app.config["MAX_LOGO_SIDE"]))
+
+
+@operation("DELETE", "/api/venue/logo", "Remove the venue's logo (admin)", auth="admin",
+           responses={200: schemas.VenueOut})
+def delete_venue_logo():
+    from . import venue
+
+    guarded(lambda: auth.require_admin(db(), admin_hash()))
+    return answer(venue.remove_logo(db(), _data_dir()))
+
+
+# The logo answers as the picture it is, never as a page: nosniff, and for SVG a policy that lets
+# no script run and nothing load, even when the file is opened on its own.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+@operation("GET", "/venue/logo/{version}", "The venue's logo (cached for good: a new logo gets a new address)",
+           responses={200: "image/*", 404: None})
+def venue_logo(version: str):
+    from . import venue
+
+    found = venue.logo(db(), _data_dir(), version) if len(version) <= 64 else None
+    if found is None:
+        raise NotFound("No such logo: the venue has a newer one, or none.", "not_found")
+    data, media_type = found
+    headers = {"Cache-Control": f"public, max-age={365 * 24 * 3600}, immutable",
+               "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"}
+    if media_type == "image/svg+xml":
+        headers["Content-Security-Policy"] = SVG_POLICY
+    return Response(data, mimetype=media_type, headers=headers)

@@ -96,6 +96,9 @@ def _demo_queue(db, data_dir: Path, settings: dict, base: str, staff: str, admin
         with os.fdopen(fd, "w") as fh:
             json.dump(demo, fh)
     queue_id = demo["queue_id"]
+    from .venue import set_default_name
+
+    set_default_name(db, "Qode demo")  # issue 14: brand; setup renames it ("Your venue")
     # Every page (pages.PAGE_ROUTES): the guest's own page opens from the join page, once joined.
     print('  Demo queue "Front desk":')
     print(f"    Host dashboard: {staff}/host/{queue_id}#token={demo['host_token']}")
@@ -339,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("what", choices=list(BENCHMARKS),
                    help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst; "
                         "eta: the wait-time estimator replayed over simulated days; "
-                        "pages: the guest page's weight and time to first content; "
+                        "pages: the guest page on a throttled phone (bytes, paint, number visible); "
                         "kiosk: a button press to the last byte at a (fake) printer; "
                         "hub: 100 boxes pushing a day each to a hub")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
@@ -347,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")
     p.add_argument("--seed", type=int, default=1, help="eta: the simulator's seed")
     p.add_argument("--days", type=int, default=None, help="eta: simulated days per scenario")
+    p.add_argument("--loads", type=int, default=7, help="pages: cold loads of each page (medians of these)")
     p.set_defaults(func=bench)
 
     p = sub.add_parser("backup", help="copy the database to <data-dir>/backups (safe while serving)")

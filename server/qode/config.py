@@ -193,6 +193,11 @@ SETTINGS: list[Setting] = [
         "to the previous version and database copy by itself. `off`: wait until systemd gives up "
         "on the new server (its start limit).",
     ),
+    # issue 14: brand
+    Setting("QODE_MAX_LOGO_BYTES", "524288", "Largest venue logo upload in bytes (413 above it; setup shows "
+            "why). `off` disables it (QODE_MAX_BODY still applies to everything else)."),
+    Setting("QODE_MAX_LOGO_SIDE", "4096", "Largest width or height of a venue logo in pixels (422 above it): "
+            "a small file cannot unpack into a huge picture. `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -361,6 +366,11 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         # issue 12: prod
         "UPDATE_HEALTH_TIMEOUT": _parse_int("QODE_UPDATE_HEALTH_TIMEOUT", raw["QODE_UPDATE_HEALTH_TIMEOUT"],
                                             allow_off=True, maximum=3600),
+        # issue 14: brand
+        "MAX_LOGO_BYTES": _parse_int("QODE_MAX_LOGO_BYTES", raw["QODE_MAX_LOGO_BYTES"], allow_off=True,
+                                     maximum=64 * 1024 * 1024),
+        "MAX_LOGO_SIDE": _parse_int("QODE_MAX_LOGO_SIDE", raw["QODE_MAX_LOGO_SIDE"], allow_off=True,
+                                    maximum=65535),
     }
 
 

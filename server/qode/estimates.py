@@ -59,7 +59,8 @@ def _event(row) -> Event:
     if kind == "cancel" and (data.get("reason") == "day_ended" or "bulk" in data):
         kind = "expire"  # the rollover or a host's bulk clear closed it: not a guest giving up
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
-                 data.get("counter"), float(hint) if isinstance(hint, int | float) else None)
+                 data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
+                 replaced="replaced_by" in data)
 
 
 class Estimates:

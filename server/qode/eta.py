@@ -48,6 +48,9 @@ class Event:
     number: int | None = None  # the ticket's number (the order guests are called in)
     counter: str | None = None
     hint: float | None = None  # "back in N s", on a pause or a counter closure
+    # A `complete` or `no_show` written by the call (or serve) that gave its counter to another
+    # ticket (issue 14: a counter holds one active ticket), not by the host pressing it.
+    replaced: bool = False
 
 
 def baseline(position: int, current_position: int, avg_wait_time: float) -> int:
@@ -132,6 +135,9 @@ class Estimator:
         self.last_call: dict[str, float] = {}
         self.release_valid: dict[str, bool] = {}
         self.called: dict[str, str] = {}  # ticket -> counter, while CALLED or SERVING
+        # busy counter -> someone waited, undisturbed, all the time since its call (a cycle that a
+        # call ends by replacing the counter's ticket then holds no idle time)
+        self.steady: dict[str, bool] = {}
         self.paused_at: float | None = None
         self.pause_hint: float | None = None
         self.closed_at: float | None = None
@@ -160,7 +166,7 @@ class Estimator:
             "busy": self.busy, "last_call": self.last_call, "release_valid": self.release_valid,
             "called": self.called, "paused_at": self.paused_at, "pause_hint": self.pause_hint,
             "closed_at": self.closed_at, "close_hint": self.close_hint, "last_k": self.last_k,
-            "counter_hints": self.counter_hints, "peak_k": self.peak_k,
+            "counter_hints": self.counter_hints, "peak_k": self.peak_k, "steady": self.steady,
         }  # fmt: skip
 
     @classmethod
@@ -173,6 +179,7 @@ class Estimator:
                     "last_k", "counter_hints"):
             setattr(est, key, state[key])
         est.peak_k = state.get("peak_k", est.last_k)  # states saved before peak_k existed
+        est.steady = state.get("steady", {})  # states saved before issue 14: no cycle is known steady
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
         return est
@@ -189,6 +196,7 @@ class Estimator:
             self.sum_join = sum(joined for _, joined in carried.values())
             self.last_call = {}
             self.release_valid = {}
+            self.steady = {}
             self.busy = {counter: t for counter in self.busy}  # busy counters: as if just called
             if self.paused_at is not None:
                 self.paused_at = t - _duration(self.t_last - self.paused_at)
@@ -239,8 +247,10 @@ class Estimator:
                 self._release(ev.ticket, t)
         elif kind == "call" or (kind == "recall" and ev.ticket in self.waiting):
             self._call(ev, t)  # a recall from WAITING calls out of turn; a repeated call changes nothing
+        elif kind == "recall" and ev.counter and self.called.get(ev.ticket, ev.counter) != ev.counter:
+            self._move(ev, t)  # called again, to another counter
         elif kind in ("complete", "no_show"):
-            self._release(ev.ticket, t)
+            self._release(ev.ticket, t, ev.replaced and kind)
         elif kind == "requeue":
             self._release(ev.ticket, t)
             if ev.ticket is not None and ev.ticket not in self.waiting:
@@ -259,6 +269,7 @@ class Estimator:
     def _new_day(self) -> None:
         self.waiting, self.sum_join = {}, 0.0
         self.busy, self.last_call, self.release_valid, self.called = {}, {}, {}, {}
+        self.steady = {}
         self.paused_at = self.pause_hint = self.closed_at = self.close_hint = None
         self.counter_hints = {}
         self.peak_k = 0
@@ -271,6 +282,7 @@ class Estimator:
         self.sum_join -= entry[1]
         if not self.waiting:
             self.sum_join = 0.0  # no float drift once the line is empty
+            self.steady = dict.fromkeys(self.steady, False)  # a counter that finished now would idle
         return True
 
     def _call(self, ev: Event, t: float) -> None:
@@ -291,22 +303,49 @@ class Estimator:
         self.last_call[counter] = t
         self.release_valid[counter] = False
         self.busy[counter] = t
+        self.steady[counter] = bool(self.waiting) and not self.paused
         if ev.ticket is not None:
             self.called[ev.ticket] = counter
         if self.closed_at is not None and self.open_counters():
             self.closed_at = self.close_hint = None
 
-    def _release(self, ticket: str | None, t: float) -> None:
+    def _move(self, ev: Event, t: float) -> None:
+        """A called ticket is called again to another counter: that one is busy from now on, and
+        neither gap (the old counter's or the new one's) is a cycle."""
+        old = self.called[ev.ticket]
+        self.busy.pop(old, None)
+        self.steady.pop(old, None)
+        self.release_valid[old] = False
+        self.called[ev.ticket] = ev.counter
+        self.busy[ev.counter] = self.last_call[ev.counter] = t
+        self.release_valid[ev.counter] = False
+        self.steady[ev.counter] = False
+        if ev.counter not in self.counters:
+            self.counters[ev.counter] = True  # a counter that calls is open
+            self.peak_k = max(self.peak_k, len(self.open_counters()))
+
+    def _release(self, ticket: str | None, t: float, replaced: str | bool = False) -> None:
+        """The counter of `ticket` is free. `replaced` ("complete" or "no_show"): the call that
+        follows at once ended it, so when the counter really finished is not known."""
         counter = self.called.pop(ticket, None) if ticket is not None else None
         if counter is None:
             return
         self.busy.pop(counter, None)
-        self.release_valid[counter] = (
-            bool(self.waiting) and not self.paused and counter in self.open_counters()
-        )
+        steady = self.steady.pop(counter, False)
+        valid = bool(self.waiting) and not self.paused and counter in self.open_counters()
+        if replaced == "no_show":
+            # Nobody was served: the time since the call is how long the host waited before calling
+            # over them (a second tablet's call may do it within a second), not what a guest costs.
+            valid = False
+        elif replaced:
+            # Served until this very call: one cycle, if no idle time can hide in it (the line never
+            # ran dry, no pause, no counter opened or closed since the call).
+            valid = valid and steady
+        self.release_valid[counter] = valid
 
     def _invalidate(self) -> None:
         self.release_valid = {counter: False for counter in self.release_valid}
+        self.steady = dict.fromkeys(self.steady, False)
 
     def _counter(self, ev: Event, t: float) -> None:
         name = ev.counter or DEFAULT_COUNTER

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from .clock import iso
 from .db import Database
@@ -222,6 +223,36 @@ def m010_device_error(conn: sqlite3.Connection) -> None:
     # What stopped a kiosk that cannot run as set up (e.g. a GPIO pin that cannot be used), as it
     # said before exiting; NULL once it reports again without one (it runs).
     conn.execute("ALTER TABLE devices ADD COLUMN error TEXT")
+
+
+@migration
+def m011_venue(conn: sqlite3.Connection) -> None:
+    # issue 14: brand. The venue's look, one row (venue.py); NULL means "not set yet". The logo's
+    # bytes live in <data-dir>/venue/, named by logo_version (a hash of them).
+    conn.execute(
+        """
+        CREATE TABLE venue (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            name TEXT,
+            accent TEXT,
+            footer TEXT,
+            language TEXT,
+            logo_version TEXT,
+            logo_type TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("INSERT INTO venue (id, updated_at) VALUES (1, ?)", (iso(datetime.now(UTC)),))
+
+
+@migration
+def m012_device_seen_and_revoked(conn: sqlite3.Connection) -> None:
+    # issue 14 (dense): when a device's live socket last came or went (its "last seen" with
+    # status_at), and when setup or the host revoked it (its token no longer identifies it; the row
+    # stays for the print jobs that name it).
+    conn.execute("ALTER TABLE devices ADD COLUMN seen_at TEXT")
+    conn.execute("ALTER TABLE devices ADD COLUMN revoked_at TEXT")
 
 
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----

@@ -32,7 +32,7 @@ def _ref(model: type[BaseModel]) -> dict:
 def _build(operations: list, version: str) -> dict:
     models = {schemas.Error}
     for op in operations:
-        if op.body:
+        if op.body and not isinstance(op.body, tuple):  # a tuple: raw bodies of these media types
             models.add(op.body)
         models.update(m for m in op.responses.values() if m and not isinstance(m, str))
     _, defs = models_json_schema(
@@ -46,6 +46,9 @@ def _build(operations: list, version: str) -> dict:
         params = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
             for name in ("queue_id", "ticket_id", "job_id") if f"{{{name}}}" in op.path
+        ] + [
+            {"name": "version", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+            for _ in (1,) if "{version}" in op.path  # issue 14: brand, the logo's version
         ] + list(op.query)
         if op.idempotent:
             params.append({
@@ -59,7 +62,10 @@ def _build(operations: list, version: str) -> dict:
             item["security"] = [{"bearer": []}]
         elif op.auth in ("optional", "holder"):
             item["security"] = [{}, {"bearer": []}]
-        if op.body:
+        if isinstance(op.body, tuple):  # issue 14: brand, a file sent as it is (the logo)
+            item["requestBody"] = {"required": True, "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in op.body}}
+        elif op.body:
             item["requestBody"] = {
                 "required": False,
                 "content": {"application/json": {"schema": _ref(op.body)}},

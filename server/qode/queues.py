@@ -125,6 +125,7 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
     ).fetchall()
     predicted = estimates.of(db).predict(queue)
     back = predicted.hints.get("counters", {})
+    calls = current_calls(conn, queue)
     return {
         "id": queue["id"],
         "name": queue["name"],
@@ -150,8 +151,25 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
              "back_in_seconds": None if c["is_open"] else back.get(c["name"])}
             for c in counters
         ],
+        "calls": calls,
         "created_at": queue["created_at"],
     }
+
+
+CALLS_SHOWN = 50  # active calls in a public state at most (one per counter is the rule; old data may hold more)
+
+
+def current_calls(conn: sqlite3.Connection, queue: dict) -> list[dict]:
+    """Today's CALLED and SERVING tickets, newest call first, as the TV shows them: the number,
+    the counter and the `seq` of the ticket's latest call or recall (the public feed's own event
+    position, so a screen can tell which call is the newest). Numbers only, never ticket ids."""
+    rows = conn.execute(
+        "SELECT t.position_number, t.counter, (SELECT MAX(e.seq) FROM events e WHERE e.ticket_id = t.id"
+        " AND e.type IN ('call', 'recall')) AS seq FROM tickets t WHERE t.queue_id = ? AND t.service_day = ?"
+        " AND t.status IN ('CALLED', 'SERVING') ORDER BY seq DESC, t.called_at DESC LIMIT ?",
+        (queue["id"], queue["service_day"], CALLS_SHOWN),
+    ).fetchall()
+    return [{"number": display_number(queue["prefix"], r[0]), "counter": r[1], "seq": r[2] or 0} for r in rows]
 
 
 def get(db: Database, queue_id: str) -> dict:

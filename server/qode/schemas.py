@@ -170,6 +170,12 @@ class CounterOut(BaseModel):
     back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down')
 
 
+class CallOut(BaseModel):
+    number: str
+    counter: str | None
+    seq: int = Field(description="The public feed's seq of this ticket's latest call or recall")
+
+
 class QueueOut(BaseModel):
     id: str
     name: str
@@ -188,6 +194,8 @@ class QueueOut(BaseModel):
     grace_period: int | None = Field(description="Seconds before a called guest is a no-show; null = off")
     eta_margin: float
     counters: list[CounterOut]
+    calls: list[CallOut] = Field(
+        description="Today's called and serving numbers, newest call first (numbers only, never ticket ids)")
     created_at: str
 
 
@@ -232,6 +240,22 @@ class TicketList(BaseModel):
     tickets: list[TicketOut]
 
 
+class EndedTicket(BaseModel):
+    id: str
+    position_number: int
+    display_number: str
+    status: Literal["COMPLETED", "NO_SHOW"] = Field(
+        description="What it became: SERVING ends COMPLETED, CALLED ends NO_SHOW")
+
+
+class CalledTicketOut(TicketOut):
+    """A call or serve at a counter: the ticket, and what the counter held before (issue 14)."""
+
+    ended: list[EndedTicket] = Field(
+        description="The tickets this move ended at the counter, each with its own event, in the same "
+                    "transaction (a counter holds one CALLED or SERVING ticket); empty when it was free")
+
+
 class PrintJobOut(BaseModel):
     id: str
     ticket_id: str
@@ -261,6 +285,8 @@ class DeviceOut(BaseModel):
     error: str | None = Field(description="Why the kiosk stopped, as it last said (e.g. a GPIO setting "
                               "that cannot work); null: it runs")
     status_at: str | None
+    last_seen: str | None = Field(None, description="When its live socket last came or went, or it last "
+                                  "reported its printer, whichever is later; null: never")
     connected: bool = Field(description="The device's live socket is open")
 
 
@@ -270,6 +296,10 @@ class PrintJobState(PrintJobOut):
     printer: PrinterState | None = Field(description="The kiosk's printer as it last reported it")
     printer_detail: str | None
     connected: bool = Field(description="The kiosk's device channel is open: it is there to print the job")
+
+
+class DeviceRevoked(DeviceOut):
+    revoked_at: str
 
 
 class DeviceList(BaseModel):
@@ -327,6 +357,7 @@ class TlsInfo(BaseModel):
 
 TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it
 TicketList.model_rebuild()
+CalledTicketOut.model_rebuild()
 
 
 # issue 11: flood — the host's bulk actions
@@ -343,3 +374,28 @@ class CancelWaiting(Body):
 class BulkCancelOut(BaseModel):
     cancelled: int = Field(description="How many waiting tickets this request cancelled")
     queue: QueueOut
+
+
+# issue 14: brand — the venue's look
+Footer = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120), AfterValidator(_printable)]
+AccentColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Language = Literal["en", "de", "fr", "es", "tr", "pl", "uk", "ar"]
+
+
+class VenuePatch(Body):
+    name: Name | None = Field(None, description="The venue's name, 1-80 printable characters; null clears it")
+    accent: AccentColour | None = Field(None, description="Accent colour #rrggbb; null: back to the default")
+    footer: Footer | None = Field(None, description="A line at the foot of pages and tickets, up to 120 "
+                                                    "printable characters (opening hours, 'Ask at the desk')")
+    language: Language | None = Field(None, description="The language of the TV, the kiosk and printed tickets")
+
+
+class VenueOut(BaseModel):
+    name: str | None = Field(description="The venue's name; null until set")
+    accent: str = Field(description="Accent colour #rrggbb (the default blue until set)")
+    accent_text: str = Field(description="Text on the accent: #ffffff or #000000, whichever passes 4.5:1")
+    accent_ink: str = Field(description="The accent as text on the page background, darkened to pass 4.5:1")
+    footer: str | None
+    language: Language | None = Field(description="The venue's default language; null: each screen's own")
+    logo_url: str | None = Field(description="/venue/logo/<version>: immutable, a new upload gets a new URL")
+    logo_type: str | None

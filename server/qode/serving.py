@@ -214,6 +214,9 @@ class Worker(GeventWorker):
         them as if from the socket; what is left unread gunicorn skips as usual.
         """
         _, _, body_timeout, largest, _ = self._settings()
+        if largest is not None and environ.get("PATH_INFO") == "/api/venue/logo":  # issue 14: brand
+            logo = getattr(self.qode_app, "config", {}).get("MAX_LOGO_BYTES")
+            largest = None if logo is None else max(largest, logo)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         length = environ.get("CONTENT_LENGTH") or ""
         declared = int(length) if length.isdigit() else 0

@@ -3,6 +3,8 @@
 WAITING → CALLED (call next / recall) · CALLED → SERVING → COMPLETED ·
 CALLED → COMPLETED · CALLED → NO_SHOW · CALLED → WAITING (requeue) ·
 WAITING/CALLED → CANCELLED. Anything else is a Conflict.
+A counter holds at most one CALLED or SERVING ticket: a call or serve there first ends the
+one it held (`_free_counter`).
 """
 
 from __future__ import annotations
@@ -307,7 +309,46 @@ def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: s
     return name
 
 
+# ---- issue 14: one active ticket per counter -------------------------------------------
+#
+# A counter holds at most one CALLED or SERVING ticket. Every move that puts a ticket CALLED or
+# SERVING at a counter (call next, call this one, serve) first ends what the counter still holds,
+# in the same transaction: SERVING becomes COMPLETED (its service ends now), CALLED becomes
+# NO_SHOW (as the grace period would have made it; a guest who came is served with "Serve").
+# A ticket with no counter (older data) belongs to DEFAULT_COUNTER, where a call without a
+# counter goes. Old data with several active tickets at one counter: all of them end.
+
+# status a call ends -> (the status it ends in, the event it writes)
+ENDS = {"SERVING": ("COMPLETED", "complete"), "CALLED": ("NO_SHOW", "no_show")}
+
+
+def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str,
+                  keep: dict) -> list[dict]:
+    """End every ticket still active at `counter` but `keep` (the ticket taking it), each with its
+    own event; returns what was ended ({id, position_number, display_number, status}), by number."""
+    rows = conn.execute(
+        "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND status IN ('CALLED','SERVING')"
+        " AND COALESCE(counter, ?) = ? AND id != ? ORDER BY position_number",
+        (queue["id"], queue["service_day"], DEFAULT_COUNTER, counter, keep["id"]),
+    ).fetchall()
+    ended = []
+    now = iso(db.clock.now())
+    for row in rows:
+        status, type_ = ENDS[row["status"]]
+        conn.execute("UPDATE tickets SET status = ?, completed_at = ? WHERE id = ?", (status, now, row["id"]))
+        # `replaced_by`: ended by the move that gave the counter to that number. The estimator
+        # reads it (docs/eta.md): such a no-show is no cycle, such a completion one only if the
+        # line never ran dry since its call.
+        events.append(conn, db.clock, queue["id"], type_, ticket=dict(row),
+                      data={"counter": counter, "replaced_by": keep["position_number"]})
+        ended.append({"id": row["id"], "position_number": row["position_number"],
+                      "display_number": queues.display_number(queue["prefix"], row["position_number"]),
+                      "status": status})
+    return ended
+
+
 def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, counter: str, type_: str) -> dict:
+    ended = _free_counter(db, conn, queue, counter, ticket)
     now = iso(db.clock.now())
     row = conn.execute(
         "UPDATE tickets SET status = 'CALLED', counter = ?, called_at = ? WHERE id = ? RETURNING *",
@@ -318,11 +359,16 @@ def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, cou
         (ticket["position_number"], now, queue["id"]),
     )
     events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data={"counter": counter})
-    return view(db, conn, dict(row), {**queue, "current_position": ticket["position_number"]})
+    out = view(db, conn, dict(row), {**queue, "current_position": ticket["position_number"]})
+    return {**out, "ended": ended}
 
 
 def call_next(db: Database, queue_id: str, counter: str | None = None) -> dict:
-    """Call the lowest WAITING number of the day to `counter`."""
+    """Call the lowest WAITING number of the day to `counter`, ending what the counter held.
+
+    The answer is the called ticket with `ended`: the tickets this call ended (usually none or one).
+    Nobody waiting: a Conflict, and the counter keeps its ticket.
+    """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
         row = conn.execute(
@@ -388,16 +434,21 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
         if name == "cancel":
             sql += ", reason = ?"
             params += (f"cancelled_by_{by}",)
+        ended = None
+        if name == "serve":  # the counter serves this guest: anyone else it still holds ends
+            ended = _free_counter(db, conn, queue, ticket["counter"] or DEFAULT_COUNTER, ticket)
         row = conn.execute(sql + " WHERE id = ? RETURNING *", (*params, ticket_id)).fetchone()
         data = {"counter": ticket["counter"]} if ticket["counter"] else {}
         if name == "cancel" or by != "host":
             data["by"] = by  # who cancelled; "auto" for a no-show the scheduler marked
         events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data=data)
-        return view(db, conn, dict(row), queue)
+        out = view(db, conn, dict(row), queue)
+        return out if ended is None else {**out, "ended": ended}
 
 
 def recall(db: Database, ticket_id: str, counter: str | None = None) -> dict:
-    """Call this ticket now: out of turn from WAITING, or again when already CALLED."""
+    """Call this ticket now: out of turn from WAITING, or again when already CALLED (to `counter`,
+    or its own). Like call next, it first ends what that counter holds; the answer says so in `ended`."""
     with db.write() as conn:
         ticket, queue = _load_active(db, conn, ticket_id)
         if ticket["status"] not in ("WAITING", "CALLED"):

@@ -1,5 +1,6 @@
 const KINDS = {
-  primary: 'bg-blue-800 text-white hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-400',
+  // The venue's accent (--accent, set from GET /api/venue; blue until set), with its readable text colour.
+  primary: 'bg-(--accent) text-(--accent-text) hover:brightness-90 active:brightness-75 disabled:bg-stone-400 disabled:text-white',
   secondary: 'border-2 border-stone-700 bg-white text-stone-900 hover:bg-stone-100 disabled:text-stone-500',
   danger: 'bg-red-800 text-white hover:bg-red-900 active:bg-red-950 disabled:bg-stone-400',
 }

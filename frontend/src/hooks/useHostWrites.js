@@ -1,6 +1,7 @@
 // The host's writes (call next, ticket actions, line and counter changes, bulk clearing, the
 // tablet's time): one at a time per button, each through api.js with an Idempotency-Key.
-import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { endedSentences } from '../components/host/callNext.js'
 import { hostErrorText } from '../components/host/hostErrorText.js'
 import { uuid } from '../lib/random.js'
 import { t } from '../lib/strings.js'
@@ -83,7 +84,9 @@ export function useHostWrites(channel, counter) {
     }
     const answer = await run('call-next', `call-next:${counter}`, (o) => api.callNext(counter, o))
     if (answer.ok) {
-      setNotice({ tone: 'success', text: t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter }) })
+      // The counter's previous ticket, if any, was ended by the same call: say which and how.
+      const called = t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter })
+      setNotice({ tone: 'success', text: [called, ...endedSentences(answer.result.ended)].join(' ') })
     }
   }
 
@@ -107,7 +110,9 @@ export function useHostWrites(channel, counter) {
     const answer = await run(`${action}:${ticket.id}`, `${action}:${ticket.id}:${counter ?? ''}`, call)
     if (answer.ok) {
       const done = answer.result ?? ticket
-      setNotice({ tone: 'success', text: t(`host.done.${action}`, { number: done.display_number ?? ticket.display_number, counter: done.counter ?? counter }) })
+      const said = t(`host.done.${action}`, { number: done.display_number ?? ticket.display_number, counter: done.counter ?? counter })
+      // Calling or serving at a counter ends what it still held (recall, serve): say that too.
+      setNotice({ tone: 'success', text: [said, ...endedSentences(done.ended)].join(' ') })
     }
   }
 
@@ -161,7 +166,7 @@ export function useHostWrites(channel, counter) {
   const onTicketAction = useCallback((ticket, action) => ticketActionRef.current(ticket, action), [ticketActionRef])
 
   // The N key calls the next guest, unless the host is typing somewhere.
-  const onCallNextKey = useEffectEvent(() => callNext())
+  const callNextRef = useLatest(callNext)
   useEffect(() => {
     function onKey(event) {
       if (event.key !== 'n' && event.key !== 'N') return
@@ -169,11 +174,11 @@ export function useHostWrites(channel, counter) {
       const target = event.target
       if (target?.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) return
       event.preventDefault()
-      onCallNextKey()
+      callNextRef.current()
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
-  }, [])
+  }, [callNextRef])
 
   return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime }
 }

@@ -20,11 +20,13 @@ const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
  * credential; `timeout` (ms) turns a request that hangs (Wi-Fi gone mid-flight) into "offline".
  */
 export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchImpl } = {}) {
-  async function request(method, path, { body, token: callToken, idempotencyKey, signal } = {}) {
+  async function request(method, path, { body, raw, token: callToken, idempotencyKey, signal } = {}) {
     const headers = { Accept: 'application/json' }
     const credential = callToken ?? token
     if (credential) headers.Authorization = `Bearer ${credential}`
     if (body !== undefined) headers['Content-Type'] = 'application/json'
+    // A file sent as it is (the venue's logo), with its own type.
+    if (raw !== undefined) headers['Content-Type'] = raw.type || 'application/octet-stream'
     // Safe to retry: the server answers a repeated key with the first answer.
     if (WRITES.has(method)) headers['Idempotency-Key'] = idempotencyKey ?? uuid()
 
@@ -39,7 +41,7 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
       response = await doFetch(baseUrl + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
         cache: 'no-store',
       })

@@ -58,8 +58,11 @@ describe('strings', () => {
 
   it('picks the first supported browser language, else English', () => {
     expect(pickLanguage(['de-DE', 'en'])).toBe('de')
-    expect(pickLanguage(['fr-FR', 'de'])).toBe('de')
-    expect(pickLanguage(['fr', 'es'])).toBe('en')
+    expect(pickLanguage(['ja-JP', 'de'])).toBe('de')
+    expect(pickLanguage(['fr-CA', 'de'])).toBe('fr')
+    expect(pickLanguage(['es-MX'])).toBe('es')
+    expect(pickLanguage(['tr-TR'])).toBe('tr')
+    expect(pickLanguage(['ja', 'zh'])).toBe('en')
     expect(pickLanguage([])).toBe('en')
   })
 

@@ -1,29 +1,38 @@
-// /display/{queue_id}: the TV in the waiting room (Chromium in kiosk mode, 1920×1080), read
-// from five metres away. Follows the public channel; chimes on every call; reloads itself
-// when it has gone stale.
-import { useEffect, useRef, useState } from 'react'
+// /display/{queue_id}: the TV in the waiting room (Chromium in kiosk mode, 1920×1080 or a
+// portrait screen), read from five metres away. One tile per counter with its current call, the
+// newest highlighted; follows the public channel; chimes on every call; reloads itself when it
+// has gone stale.
+import { useEffect, useRef } from 'react'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
+import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
+import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { paths } from '../lib/screensApi.js'
 import { t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
-import { CALLS, clockText, mergeCalls } from '../components/screens/calls.js'
-
-function numberPart(number) {
-  const digits = /(\d+)$/.exec(String(number ?? ''))
-  return digits ? Number(digits[1]) : null
-}
+import { CALLS, clockText, counterTiles, fitWidthEm, measureEm, tileGrid } from '../components/screens/calls.js'
 
 const defaultReload = () => globalThis.location?.reload()
 
-export default function DisplayView({ queueId, chime = playChime, reload = defaultReload, probe }) {
+/**
+ * `brand` (a node before the queue's name) and `footer` (a node under everything) are the seams
+ * for the venue's own name, logo and footer line; the TV draws no branding of its own.
+ */
+export default function DisplayView({
+  queueId,
+  chime = playChime,
+  reload = defaultReload,
+  probe,
+  brand = null,
+  footer = null,
+  measure = measureEm,
+}) {
   const lastHeard = useRef(null) // when the last message came (ms); useStaleReload counts from its start before one
-  const known = useRef({ calls: [], seq: null })
-  const [calls, setCalls] = useState([])
+  const known = useRef(null) // the feed's seq we have seen, so a replayed call does not chime again
   const chimeRef = useRef(chime)
   useEffect(() => {
     chimeRef.current = chime
@@ -33,19 +42,15 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
     fallback: () => getQueue(queueId),
     onMessage: (message) => {
       lastHeard.current = Date.now()
+      // What the TV shows comes with every message's state (`calls`); the events only chime.
       if (message?.type === 'snapshot') {
-        const list = mergeCalls([], [...(Array.isArray(message.recent) ? message.recent : [])].reverse())
-        known.current = { calls: list, seq: Number.isInteger(message.seq) ? message.seq : null }
-        setCalls(list)
+        known.current = Number.isInteger(message.seq) ? message.seq : null
       } else if (message?.type === 'update' && Array.isArray(message.events)) {
         // The hook may hand over a replayed or older update: only events after what we know count.
-        const since = known.current.seq
+        const since = known.current
         const fresh = message.events.filter((e) => since === null || (Number.isInteger(e?.seq) && e.seq > since))
         if (!fresh.length) return
-        const list = mergeCalls(known.current.calls, fresh)
-        const seq = Math.max(since ?? 0, ...fresh.map((e) => (Number.isInteger(e?.seq) ? e.seq : 0)))
-        known.current = { calls: list, seq }
-        setCalls(list)
+        known.current = Math.max(since ?? 0, ...fresh.map((e) => (Number.isInteger(e?.seq) ? e.seq : 0)))
         if (fresh.some((e) => CALLS.has(e?.type))) {
           try {
             chimeRef.current?.()
@@ -66,13 +71,14 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
   })
 
   const now = useNow(1000)
+  useScreenVenue(queue?.name) // issue 14: the venue's language and the tab's title
 
   if (error?.code === 'not_found') {
     return (
       <Screen>
-        <div className="flex flex-1 flex-col items-center justify-center gap-[3vh] text-center">
-          <h1 className="text-[7vh] font-black">{t('display.notFoundTitle')}</h1>
-          <p className="text-[4vh]">{t('display.notFoundBody')}</p>
+        <div className="flex flex-1 flex-col items-center justify-center gap-[3vmin] text-center">
+          <h1 className="text-[7vmin] font-black">{t('display.notFoundTitle')}</h1>
+          <p className="text-[4vmin]">{t('display.notFoundBody')}</p>
         </div>
       </Screen>
     )
@@ -80,13 +86,13 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
 
   const badge =
     connection === 'open' ? null : (
-      <p role="status" className="rounded-2xl bg-red-700 px-[2vh] py-[0.8vh] text-[3.5vh] font-bold text-white ring-4 ring-white">
+      <p role="status" className="rounded-2xl bg-red-700 px-[2vmin] py-[0.8vmin] text-[3.5vmin] font-bold text-white ring-4 ring-white">
         {connection === 'connecting' ? t('display.connecting') : t('display.offline')}
       </p>
     )
 
   const clock = (
-    <p className="text-[6vh] font-bold tabular-nums leading-none">
+    <p className="text-[6vmin] font-bold tabular-nums leading-none">
       <span className="sr-only">{t('display.time')} </span>
       <time>{clockText(now)}</time>
     </p>
@@ -95,45 +101,36 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
   if (!queue) {
     return (
       <Screen>
-        <header className="flex items-center justify-end gap-[3vh]">
+        <header className="flex items-center justify-end gap-[3vmin]">
           {badge}
           {clock}
         </header>
-        <p className="flex flex-1 items-center justify-center text-[6vh]">{t('app.loading')}</p>
+        <p className="flex flex-1 items-center justify-center text-[6vmin]">{t('app.loading')}</p>
       </Screen>
     )
   }
 
-  // The newest call is what the room needs to see (a recall of an older number included). While
-  // the socket is down, a REST refresh may know a newer number than our calls: show that instead.
-  let current = queue.now_serving ? (calls[0] ?? null) : null
-  if (queue.now_serving && (!current || (connection !== 'open' && !calls.some((c) => c.number === queue.now_serving)))) {
-    current = { number: queue.now_serving, counter: null, seq: null }
-  }
-  const seen = new Set(current ? [current.number] : [])
-  const previous = []
-  if (current) {
-    for (const call of calls) {
-      if (seen.has(call.number)) continue
-      // Yesterday's calls in the server's last five: numbers restart each day.
-      const n = numberPart(call.number)
-      if (n !== null && Number.isInteger(queue.last_number_issued) && n > queue.last_number_issued) continue
-      seen.add(call.number)
-      previous.push(call)
-    }
-  }
+  const { tiles, newest } = counterTiles(queue)
+  const grid = tileGrid(tiles.length)
+  // Every tile's number (and label) at one size, the longest's: a row of even numbers reads calmer.
+  // Widths as this browser draws them (measured), so the numbers are as big as the tile allows.
+  const numberWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tile.number, 900, measure))).toFixed(3)
+  const labelWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(counterLabel(tile), 800, measure))).toFixed(3)
 
   return (
-    <Screen>
-      <header className="flex items-center justify-between gap-[3vh]">
-        <h1 className="min-w-0 truncate text-[5vh] font-bold">{queue.name}</h1>
-        <div className="flex shrink-0 items-center gap-[4vh]">
+    <Screen footer={footer}>
+      <header className="flex items-center justify-between gap-[3vmin]">
+        <div className="flex min-w-0 items-center gap-[2vmin]">
+          {brand}
+          <h1 className="min-w-0 truncate text-[5vmin] font-bold">{queue.name}</h1>
+        </div>
+        <div className="flex shrink-0 items-center gap-[3vmin]">
           {badge}
-          <section aria-labelledby="waiting-label" className="flex items-baseline gap-[1.5vh] rounded-[2vh] bg-stone-800 px-[2.5vh] py-[0.5vh]">
-            <h2 id="waiting-label" className="text-[4vh] font-semibold text-stone-200">
+          <section aria-labelledby="waiting-label" className="flex items-baseline gap-[1.5vmin] rounded-[2vmin] bg-stone-800 px-[2.5vmin] py-[0.5vmin]">
+            <h2 id="waiting-label" className="text-[3.5vmin] font-semibold text-stone-200">
               {t('display.waiting')}
             </h2>
-            <p className="text-[7vh] font-black leading-none tabular-nums">{queue.waiting_count}</p>
+            <p className="text-[6vmin] font-black leading-none tabular-nums">{queue.waiting_count}</p>
           </section>
           {clock}
         </div>
@@ -141,87 +138,98 @@ export default function DisplayView({ queueId, chime = playChime, reload = defau
 
       <LineStatus queue={queue} updatedAt={updatedAt} now={now} />
 
-      <div className="grid min-h-0 flex-1 grid-cols-[2fr_1fr] gap-[2.5vh]">
-        <section
-          aria-labelledby="now-serving"
-          className="flex min-w-0 flex-col items-center justify-center gap-[2vh] rounded-[3vh] bg-stone-900 p-[3vh] text-center ring-2 ring-stone-700"
-        >
-          <h2 id="now-serving" className="text-[5.5vh] font-semibold uppercase tracking-wide text-stone-200">
+      <div className="tv-main">
+        <section aria-labelledby="now-serving" className="flex min-h-0 min-w-0 flex-col gap-[1.5vmin]">
+          <h2 id="now-serving" className="shrink-0 text-[3.5vmin] font-semibold uppercase leading-tight tracking-wide text-stone-200">
             {t('display.nowServing')}
           </h2>
-          {current ? (
-            <>
-              <p
-                key={current.seq ?? current.number}
-                className="max-w-full break-all text-[24vh] font-black leading-[0.95] tabular-nums text-white"
-              >
-                {current.number}
-              </p>
-              {current.counter ? (
-                <p className="rounded-[2vh] bg-emerald-300 px-[3vh] py-[1vh] text-[9vh] font-black leading-tight text-stone-950">
-                  {t('display.counter', { counter: current.counter })}
-                </p>
-              ) : null}
-            </>
+          {tiles.length ? (
+            <ol
+              className="tv-tiles"
+              style={{
+                '--cols-l': grid.landscape.cols,
+                '--rows-l': grid.landscape.rows,
+                '--cols-p': grid.portrait.cols,
+                '--rows-p': grid.portrait.rows,
+              }}
+            >
+              {tiles.map((tile) => (
+                <CallTile
+                  key={`${tile.key}:${tile.seq}`}
+                  tile={tile}
+                  isNewest={tile === newest}
+                  numberWidth={numberWidth}
+                  labelWidth={labelWidth}
+                />
+              ))}
+            </ol>
           ) : (
-            <>
-              <p className="text-[20vh] font-black leading-none text-stone-400" aria-hidden="true">
+            <div className="flex min-h-0 flex-1 flex-col items-center justify-center gap-[2vmin] rounded-[3vmin] bg-stone-900 p-[3vmin] text-center ring-2 ring-stone-700">
+              <p className="text-[20vmin] font-black leading-none text-stone-400" aria-hidden="true">
                 —
               </p>
-              <p className="text-[4.5vh] text-stone-200">{t('display.nobodyYet')}</p>
-            </>
+              <p className="text-[4.5vmin] text-stone-200">{t('display.nobodyYet')}</p>
+            </div>
           )}
         </section>
 
-        <aside className="flex min-h-0 min-w-0 flex-col">
-          <section className="flex min-h-0 flex-1 flex-col items-center justify-center gap-[1.5vh] rounded-[3vh] bg-white p-[2.5vh] text-center text-stone-950">
-            <h2 className="shrink-0 text-[5vh] font-black leading-tight">{t('display.scanToJoin')}</h2>
-            <img
-              src={paths.joinQr(queueId)}
-              alt={t('display.qrAlt')}
-              className="min-h-0 w-full flex-1 object-contain"
-            />
-            <p className="shrink-0 text-[3.2vh] font-semibold">{t('display.scanHint')}</p>
-          </section>
+        <aside className="tv-join rounded-[3vmin] bg-white p-[2.5vmin] text-stone-950">
+          <img src={paths.joinQr(queueId)} alt={t('display.qrAlt')} className="tv-join-qr" />
+          <div className="tv-join-text">
+            <h2 className="text-[4.5vmin] font-black leading-tight">{t('display.scanToJoin')}</h2>
+            <p className="text-[3vmin] font-semibold">{t('display.scanHint')}</p>
+          </div>
         </aside>
       </div>
 
-      {previous.length ? (
-        <section aria-labelledby="previous-calls" className="flex items-center gap-[3vh]">
-          <h2 id="previous-calls" className="shrink-0 text-[3.5vh] font-semibold text-stone-200">
-            {t('display.previous')}
-          </h2>
-          <ol className="flex min-w-0 flex-1 gap-[2vh] overflow-hidden">
-            {previous.slice(0, 4).map((call) => (
-              <li
-                key={call.seq}
-                className="flex min-w-0 flex-1 items-baseline justify-center gap-[1.5vh] rounded-[2vh] bg-stone-800 px-[2vh] py-[1vh]"
-              >
-                <span className="text-[6vh] font-black tabular-nums">{call.number}</span>
-                {call.counter ? (
-                  <span className="truncate text-[3.2vh] text-stone-200">{t('display.counter', { counter: call.counter })}</span>
-                ) : null}
-              </li>
-            ))}
-          </ol>
-        </section>
-      ) : null}
-
       <div aria-live="polite" aria-atomic="true" className="sr-only">
-        {current
-          ? current.counter
-            ? t('display.announce', { number: current.number, counter: current.counter })
-            : t('display.announceNoCounter', { number: current.number })
+        {newest
+          ? newest.counter
+            ? t('display.announce', { number: newest.number, counter: newest.counter })
+            : t('display.announceNoCounter', { number: newest.number })
           : ''}
       </div>
     </Screen>
   )
 }
 
-function Screen({ children }) {
+/**
+ * One counter's current call: its number and counter on one line each, sized from their length
+ * to the tile (container query units, see index.css), never wrapped, clipped or shortened. The
+ * newest call is highlighted, and flashes for a few seconds unless the TV asks for reduced motion.
+ */
+function CallTile({ tile, isNewest, numberWidth, labelWidth }) {
+  const label = counterLabel(tile)
   return (
-    <div className="flex h-dvh w-full cursor-none flex-col gap-[2.5vh] overflow-hidden bg-stone-950 p-[3vh] text-white">
+    <li
+      className={isNewest ? 'tv-tile tv-tile-newest' : 'tv-tile'}
+      data-newest={isNewest ? 'true' : undefined}
+      data-counter={tile.counter ?? ''}
+    >
+      <div className={label === null ? 'tv-tile-body tv-tile-alone' : 'tv-tile-body'}>
+        <span className="tv-number" dir="ltr" style={{ '--w': numberWidth }}>
+          {tile.number}
+        </span>
+        {label === null ? null : (
+          <span className="tv-counter" style={{ '--w': labelWidth }}>
+            {label}
+          </span>
+        )}
+      </div>
+    </li>
+  )
+}
+
+function counterLabel(tile) {
+  return tile.counter === null ? null : t('display.counter', { counter: tile.counter })
+}
+
+function Screen({ children, footer = null }) {
+  return (
+    <div className="flex h-dvh w-full cursor-none flex-col gap-[2.5vmin] overflow-hidden bg-stone-950 p-[3vmin] text-white">
+      <VenueHeader tone="dark" size="screen" />
       {children}
+      {footer}
     </div>
   )
 }
@@ -253,19 +261,19 @@ function LineStatus({ queue, updatedAt, now }) {
 
   if (!title && !closedCounters.length) return null
   return (
-    <section role="status" className="grid gap-[1vh]">
+    <section role="status" className="grid gap-[1vmin]">
       {title ? (
-        <div className={`flex flex-wrap items-baseline gap-x-[3vh] rounded-[2vh] px-[3vh] py-[1.5vh] ${tone}`}>
-          <p className="text-[7vh] font-black leading-tight">{title}</p>
-          {body ? <p className="text-[4.5vh] font-bold">{body}</p> : null}
+        <div className={`flex flex-wrap items-baseline gap-x-[3vmin] rounded-[2vmin] px-[3vmin] py-[1.5vmin] ${tone}`}>
+          <p className="text-[7vmin] font-black leading-tight">{title}</p>
+          {body ? <p className="text-[4.5vmin] font-bold">{body}</p> : null}
         </div>
       ) : null}
       {closedCounters.length ? (
-        <ul className="flex flex-wrap gap-[1.5vh]">
+        <ul className="flex flex-wrap gap-[1.5vmin]">
           {closedCounters.map((c) => {
             const left = remaining(c.back_in_seconds, updatedAt, now)
             return (
-              <li key={c.name} className="rounded-[1.5vh] bg-amber-300 px-[2.5vh] py-[0.6vh] text-[3.5vh] font-bold text-stone-950">
+              <li key={c.name} className="rounded-[1.5vmin] bg-amber-300 px-[2.5vmin] py-[0.6vmin] text-[3.5vmin] font-bold text-stone-950">
                 {left !== null && left > 0
                   ? t('display.counterClosedBack', { counter: c.name, minutes: minutesUp(left) })
                   : t('display.counterClosed', { counter: c.name })}

@@ -2,10 +2,16 @@
 import { useEffect, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
+import { useGuestLanguage } from '../hooks/useGuestLanguage.js'
+import { guestTitleParts } from '../components/venue/titles.js'
 import { useNow } from '../hooks/useNow.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, getTicket } from '../lib/api.js'
+import { ticketScope } from '../lib/guestLanguage.js'
+import { readFirstTicket } from '../lib/firstState.js'
 import { beep, installSoundUnlock, vibrate } from '../lib/sound.js'
 import { errorText, t } from '../lib/strings.js'
 import { forgetCachedTicket, readCachedTicket, writeCachedTicket } from '../lib/ticketCache.js'
@@ -44,7 +50,9 @@ function announcement(ticket) {
 }
 
 export default function GuestView({ ticketId }) {
-  const [cached] = useState(() => readCachedTicket(ticketId))
+  const [language, chooseLanguage] = useGuestLanguage(ticketScope(ticketId))
+  // The state the box put in the page, else the last one this phone saw.
+  const [cached] = useState(() => readFirstTicket(ticketId) ?? readCachedTicket(ticketId))
   const { state: ticket, connection, updatedAt, error, replace } = useWebSocket(
     `/ws/tickets/${encodeURIComponent(ticketId)}`,
     {
@@ -54,6 +62,7 @@ export default function GuestView({ ticketId }) {
     },
   )
   const now = useNow(1000)
+  useVenueTitle(...guestTitleParts(ticket))
   const notFound = error?.code === 'not_found'
 
   useEffect(() => {
@@ -103,11 +112,12 @@ export default function GuestView({ ticketId }) {
 
   return (
     <Page banner={banner}>
+      <LanguageSwitch value={language} onChange={chooseLanguage} />
       <section aria-labelledby="ticket-title" className="flex flex-col items-center gap-2 rounded-2xl bg-white p-6 text-center shadow-sm ring-1 ring-stone-300">
         <h1 id="ticket-title" className="text-lg font-semibold uppercase tracking-wide text-stone-700">
           {t('ticket.title')}
         </h1>
-        <p className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
+        <p dir="ltr" className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
           {ticket.display_number}
         </p>
         <p className="text-3xl font-bold">{t(`ticket.status.${ticket.status}`)}</p>
@@ -119,7 +129,7 @@ export default function GuestView({ ticketId }) {
             {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
           </p>
           {eta ? (
-            <p className="text-4xl font-bold text-blue-900">
+            <p className="text-4xl font-bold text-(--accent-ink)">
               <span className="sr-only">{t('ticket.etaLabel')}: </span>
               {eta}
             </p>
@@ -146,7 +156,7 @@ export default function GuestView({ ticketId }) {
         <p className="flex items-baseline justify-between gap-4 border-t border-stone-300 pt-4 text-xl">
           <span className="shrink-0">{t('ticket.nowServing')}</span>
           {ticket.now_serving ? (
-            <span className="text-3xl font-bold tabular-nums">{ticket.now_serving}</span>
+            <span dir="ltr" className="text-3xl font-bold tabular-nums">{ticket.now_serving}</span>
           ) : (
             <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
           )}
@@ -172,7 +182,7 @@ export default function GuestView({ ticketId }) {
           <p className="text-5xl font-bold">
             {ticket.counter ? t('ticket.calledCounter', { counter: ticket.counter }) : t('ticket.calledAnyCounter')}
           </p>
-          <p className="text-4xl font-semibold tabular-nums">{ticket.display_number}</p>
+          <p dir="ltr" className="text-4xl font-semibold tabular-nums">{ticket.display_number}</p>
           <button
             type="button"
             autoFocus

@@ -8,6 +8,8 @@ import { setLanguage } from '../lib/strings.js'
 import HostDashboard from './HostDashboard.jsx'
 
 const TOKEN = 'host-token-0123456789abcdef'
+// The call button: "Call next", or what it first does with the counter's ticket ("Complete A5 & call next").
+const CALL_NEXT = /call next$/i
 const TRUSTED = { trusted: true, source: 'system', reason: null }
 const UNTRUSTED = { trusted: false, source: 'system', reason: "the box's clock says 1970; it has not been set" }
 
@@ -107,7 +109,9 @@ describe('HostDashboard', () => {
     // ETAs from the place in line (host rows carry none): 1/3 and 2/3 of a joiner's 840 s.
     expect(within(screen.getByTestId('waiting-A7')).getByText('about 5 min')).toBeInTheDocument()
     expect(within(screen.getByTestId('waiting-A8')).getByText('about 10 min')).toBeInTheDocument()
-    expect(within(screen.getByTestId('waiting-A8')).getByText(/^\d+ min$/)).toBeInTheDocument()
+    expect(within(screen.getByTestId('waiting-A8')).getByText(/^(\d+ min|\d+ h \d\d min|< 1 min)$/)).toBeInTheDocument()
+    // One line per guest: the source is said, and the row's buttons are in the same line.
+    expect(within(screen.getByTestId('waiting-A8')).getByText(/^(Phone|Kiosk|Desk)$/)).toBeInTheDocument()
     expect(screen.getByText('2 people waiting')).toBeInTheDocument()
 
     // An update replaces the lists: A7 called to counter 1.
@@ -142,7 +146,7 @@ describe('HostDashboard', () => {
     await userEvent.type(input, '{Backspace}')
     expect(localStorage.getItem('qode.host.q-1.counter')).toBe('3')
 
-    const button = screen.getByRole('button', { name: 'Call next' })
+    const button = screen.getByRole('button', { name: CALL_NEXT })
     expect(button).toHaveAttribute('aria-keyshortcuts', 'N')
     expect(within(button).getByText('N')).toBeInTheDocument()
     await userEvent.click(button)
@@ -168,10 +172,10 @@ describe('HostDashboard', () => {
     })
     renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
     live(snapshot())
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     fail = false
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A7 to counter 1.')).toBeInTheDocument()
     const [first, second] = calls('POST', '/api/queues/q-1/call-next')
     expect(second.headers['Idempotency-Key']).toBe(first.headers['Idempotency-Key'])
@@ -185,13 +189,13 @@ describe('HostDashboard', () => {
     })
     renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
     live(snapshot())
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     // The call did arrive: the host sees A7 called, then asks for the next guest.
     const next = day().map((x) => (x.id === 't-7' ? { ...x, status: 'CALLED', counter: '1', eta_seconds: 0 } : x))
     live({ type: 'update', seq: 11, events: [], state: queue({ waiting_count: 1 }), tickets: next, clock: TRUSTED })
     fail = false
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A8 to counter 1.')).toBeInTheDocument()
     const [first, second] = calls('POST', '/api/queues/q-1/call-next')
     expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
@@ -206,12 +210,12 @@ describe('HostDashboard', () => {
       renderHost({ routes: { 'POST /api/queues/q-1/call-next': callNext } })
       await act(() => vi.advanceTimersByTimeAsync(0)) // the socket never opens: REST only
       expect(screen.getByText('A8')).toBeInTheDocument()
-      act(() => screen.getByRole('button', { name: 'Call next' }).click())
+      act(() => screen.getByRole('button', { name: CALL_NEXT }).click())
       await act(() => vi.advanceTimersByTimeAsync(0))
       expect(callNext).toHaveBeenCalledTimes(1)
       await act(() => vi.advanceTimersByTimeAsync(10_000)) // the fallback refresh
       expect(calls('GET', '/api/queues/q-1/tickets').length).toBeGreaterThan(1)
-      act(() => screen.getByRole('button', { name: 'Call next' }).click())
+      act(() => screen.getByRole('button', { name: CALL_NEXT }).click())
       await act(() => vi.advanceTimersByTimeAsync(0))
       const [first, second] = calls('POST', '/api/queues/q-1/call-next')
       expect(second.headers['Idempotency-Key']).not.toBe(first.headers['Idempotency-Key'])
@@ -232,17 +236,17 @@ describe('HostDashboard', () => {
     live(snapshot())
     const input = screen.getByLabelText('Your counter')
 
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     // Another counter is another request: a key of its own.
     await userEvent.clear(input)
     await userEvent.type(input, '2')
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A2 to counter 2.')).toBeInTheDocument()
     // Back at counter 1, the old key does not come back to replay the lost call.
     await userEvent.clear(input)
     await userEvent.type(input, '1')
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A3 to counter 1.')).toBeInTheDocument()
 
     const keys = calls('POST', '/api/queues/q-1/call-next').map((c) => c.headers['Idempotency-Key'])
@@ -251,11 +255,11 @@ describe('HostDashboard', () => {
 
     // Any other press in between ends the retry too.
     count = 0
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('No connection to the box. Check the Wi-Fi and try again.')).toBeInTheDocument()
     await userEvent.click(screen.getByRole('button', { name: 'Serve: A4' }))
     expect(await screen.findByText('A4 is being served.')).toBeInTheDocument()
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Called A2 to counter 1.')).toBeInTheDocument()
     const [lost, after] = calls('POST', '/api/queues/q-1/call-next').slice(3).map((c) => c.headers['Idempotency-Key'])
     expect(after).not.toBe(lost)
@@ -276,7 +280,7 @@ describe('HostDashboard', () => {
     live(snapshot())
     await userEvent.clear(screen.getByLabelText('Your counter'))
     expect(screen.getByText('Enter a counter name of 1 to 32 characters.')).toBeInTheDocument()
-    expect(screen.getByRole('button', { name: 'Call next' })).toBeDisabled()
+    expect(screen.getByRole('button', { name: CALL_NEXT })).toBeDisabled()
   })
 
   it('says kindly that nobody is waiting (409)', async () => {
@@ -286,7 +290,7 @@ describe('HostDashboard', () => {
       },
     })
     live(snapshot())
-    await userEvent.click(screen.getByRole('button', { name: 'Call next' }))
+    await userEvent.click(screen.getByRole('button', { name: CALL_NEXT }))
     expect(await screen.findByText('Nobody is waiting right now. Enjoy the quiet moment!')).toBeInTheDocument()
   })
 
@@ -432,7 +436,8 @@ describe('HostDashboard', () => {
     renderHost({ stored: null })
     expect(screen.getByText('This page needs the host link')).toBeInTheDocument()
     expect(FakeWebSocket.instances).toHaveLength(0)
-    expect(fetchMock).not.toHaveBeenCalled()
+    // Only the venue's public look (its name and logo on the page); nothing about the line.
+    expect(fetchMock.mock.calls.filter(([url]) => url !== '/api/venue')).toHaveLength(0)
   })
 
   it('shows a paused line with Resume, and pauses with "back in N min"', async () => {
@@ -491,10 +496,17 @@ describe('HostDashboard', () => {
     expect(stats.called).toBe(5)
     expect(stats.averageWait).toBeCloseTo(62 / 5)
     const hourOf = (iso) => new Date(iso).getHours()
+    const first = hourOf('2026-11-26T09:04:00.000Z')
+    // An hour axis of at least 8 hours from the first ticket: counts called and average waits (s).
     expect(stats.byHour.map((b) => [b.hour, b.count, b.averageWait])).toEqual([
-      [hourOf('2026-11-26T09:04:00.000Z'), 2, 7],
-      [hourOf('2026-11-26T10:05:00.000Z'), 3, 16],
+      [first, 2, 420],
+      [hourOf('2026-11-26T10:05:00.000Z'), 3, 960],
+      ...[2, 3, 4, 5, 6, 7].map((n) => [(first + n) % 24, 0, null]),
     ])
+    // Up to the current hour when that is later the same day.
+    const late = computeStats(day(), Date.parse('2026-11-26T19:30:00.000Z'))
+    expect(late.byHour.at(-1).hour).toBe(hourOf('2026-11-26T19:30:00.000Z'))
+    expect(late.byHour).toHaveLength(11)
     expect(computeStats([]).averageWait).toBeNull()
   })
 
@@ -506,8 +518,15 @@ describe('HostDashboard', () => {
     expect(screen.getByTestId('stat-avg-wait')).toHaveTextContent('12 min')
     const chart = screen.getByTestId('wait-chart')
     const hour = new Date('2026-11-26T09:04:00.000Z').getHours()
-    expect(within(chart).getByText(`${hour}:00: 7 min average, 2 called`)).toBeInTheDocument()
-    expect(within(chart).getAllByRole('listitem')).toHaveLength(2)
+    const label = (h) => new Intl.DateTimeFormat('en-US', { hour: 'numeric' }).format(new Date(2000, 0, 1, h))
+    // Hour labels on the axis, the counts on the bars, the same in a table for screen readers.
+    const hours = within(screen.getByTestId('wait-chart-hours')).getAllByRole('listitem', { hidden: true }).map((li) => li.textContent)
+    expect(hours.slice(0, 2)).toEqual([label(hour), label((hour + 1) % 24)])
+    expect(hours.length).toBeGreaterThanOrEqual(8)
+    const bars = within(chart).getAllByRole('listitem', { hidden: true }).filter((li) => li.dataset.hour)
+    expect(bars.slice(0, 2).map((li) => li.textContent)).toEqual(['2', '3'])
+    const table = screen.getByRole('table', { name: 'Guests called each hour' })
+    expect(within(table).getByRole('row', { name: `${label(hour)} 2 7 min` })).toBeInTheDocument()
   })
 
   it("offers the tablet's time when the box's clock is not set", async () => {
@@ -551,7 +570,8 @@ describe('HostDashboard', () => {
     try {
       renderHost()
       live(snapshot())
-      expect(screen.getByRole('button', { name: 'Nächste aufrufen' })).toBeInTheDocument()
+      // Counter 1 serves A5: the call completes it first.
+      expect(screen.getByRole('button', { name: 'A5 abschließen und Nächsten aufrufen' })).toBeInTheDocument()
       expect(screen.getByText('2 Personen warten')).toBeInTheDocument()
     } finally {
       setLanguage('en')
@@ -794,7 +814,7 @@ describe('HostDashboard: kiosks and printers', () => {
     try {
       renderHost()
       live(snapshot({ tickets: printedDay(), devices: [kiosk({ printer: 'paper_out' }), kiosk({ id: 'k-2', name: 'Tür 2', connected: false })] }))
-      const region = screen.getByRole('region', { name: 'Kioske & Drucker' })
+      const region = screen.getByRole('region', { name: 'Kioske und Drucker' })
       expect(within(region).getByText('Papier leer — bitte Drucker nachfüllen')).toBeInTheDocument()
       expect(within(region).getByText('Kiosk nicht verbunden')).toBeInTheDocument()
       expect(within(region).getByText('Nicht gedruckt')).toBeInTheDocument()

@@ -153,7 +153,7 @@ function Sites({ token, onRejected, onForget }) {
             {loadedAt ? <p className="text-base text-stone-700">{t('hub.updatedAt', { time: clockTime(loadedAt) })}</p> : null}
             <div role="status" aria-live="polite">
               {failure ? (
-                <p className="rounded-xl border-l-8 border-amber-600 bg-amber-50 px-4 py-3 text-lg font-semibold text-stone-950">
+                <p className="rounded-xl border-s-8 border-amber-600 bg-amber-50 px-4 py-3 text-lg font-semibold text-stone-950">
                   {t('hub.refreshFailed', {
                     time: clockTime(failure.at),
                     reason: errorText(failure.error),

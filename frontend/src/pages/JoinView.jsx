@@ -2,11 +2,15 @@
 import { useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
+import { useGuestLanguage } from '../hooks/useGuestLanguage.js'
 import { useNow } from '../hooks/useNow.js'
+import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue, joinQueue } from '../lib/api.js'
 import { getDeviceToken } from '../lib/deviceToken.js'
+import { carryJoinLanguage, joinScope } from '../lib/guestLanguage.js'
 import { navigate } from '../lib/router.js'
 import { errorText, t } from '../lib/strings.js'
 import { writeCachedTicket } from '../lib/ticketCache.js'
@@ -15,10 +19,12 @@ import { minutesUp, remaining } from '../lib/time.js'
 const BLOCKING = new Set(['queue_paused', 'queue_closed'])
 
 export default function JoinView({ queueId }) {
+  const [language, chooseLanguage] = useGuestLanguage(joinScope(queueId))
   const { state: queue, connection, updatedAt, error } = useWebSocket(`/ws/queues/${encodeURIComponent(queueId)}`, {
     fallback: () => getQueue(queueId),
   })
   const now = useNow(1000)
+  useVenueTitle(queue?.name)
   const [joining, setJoining] = useState(false)
   const [joinError, setJoinError] = useState(null)
 
@@ -37,6 +43,7 @@ export default function JoinView({ queueId }) {
       const ticket = await joinQueue(queueId, getDeviceToken())
       // 201 new or 200 the ticket this phone already holds: either way, show it.
       writeCachedTicket(ticket.id, ticket, Date.now())
+      carryJoinLanguage(queueId, ticket.id)
       navigate(`/t/${encodeURIComponent(ticket.id)}`)
     } catch (err) {
       setJoinError(err)
@@ -72,6 +79,7 @@ export default function JoinView({ queueId }) {
 
   return (
     <Page banner={banner}>
+      <LanguageSwitch value={language} onChange={chooseLanguage} />
       <header className="grid gap-1">
         <p className="text-lg font-semibold uppercase tracking-wide text-stone-700">{t('join.title')}</p>
         <h1 className="text-4xl font-black break-words">{queue.name}</h1>
@@ -81,14 +89,14 @@ export default function JoinView({ queueId }) {
         <p className="flex items-baseline justify-between gap-4 text-xl">
           <span className="shrink-0">{t('join.nowServing')}</span>
           {queue.now_serving ? (
-            <span className="text-4xl font-bold tabular-nums">{queue.now_serving}</span>
+            <span dir="ltr" className="text-4xl font-bold tabular-nums">{queue.now_serving}</span>
           ) : (
             <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
           )}
         </p>
-        <p className="text-xl">{t('join.waiting', { count: queue.waiting_count })}</p>
+        <p className="text-xl">{queue.waiting_count > 0 ? t('join.waiting', { count: queue.waiting_count }) : t('join.nobodyWaiting')}</p>
         {!closed && !paused ? (
-          <p className="text-2xl font-semibold text-blue-900">
+          <p className="text-2xl font-semibold text-(--accent-ink)">
             {etaLeft !== null ? t('join.eta', { minutes: minutesUp(etaLeft) }) : t('join.etaNone')}
           </p>
         ) : null}

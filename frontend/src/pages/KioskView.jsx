@@ -9,6 +9,7 @@ import KioskIssued from '../components/screens/KioskIssued.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
 import { useVenue } from '../components/screens/useVenue.js'
+import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
@@ -171,10 +172,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
 
   return (
     <Frame banner={banner}>
-      <header className="flex w-full flex-wrap items-center justify-center gap-4">
-        {venue.logo ? <img src={venue.logo} alt="" className="h-16 w-auto sm:h-24" /> : null}
-        <h1 className="text-4xl font-black break-words sm:text-6xl">{venue.name}</h1>
-      </header>
+      <h1 className="text-4xl font-black break-words sm:text-6xl">{queue.name}</h1>
 
       {closed ? (
         <section role="status" className="grid w-full gap-3 rounded-3xl bg-stone-800 p-6 text-white sm:p-10">
@@ -201,7 +199,9 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
               <p className="text-2xl font-bold sm:text-3xl">
                 {etaLeft !== null ? t('kiosk.eta', { minutes: minutesUp(etaLeft) }) : t('kiosk.noWait')}
               </p>
-              <p className="text-lg sm:text-2xl">{t('kiosk.waiting', { count: queue.waiting_count })}</p>
+              <p className="text-lg sm:text-2xl">
+                {queue.waiting_count > 0 ? t('kiosk.waiting', { count: queue.waiting_count }) : t('kiosk.nobodyWaiting')}
+              </p>
             </div>
           </div>
           <button
@@ -209,7 +209,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
             type="button"
             onClick={take}
             disabled={busy}
-            className="min-h-[30vh] w-full rounded-3xl bg-blue-800 px-4 text-[clamp(2rem,12vw,3rem)] font-black text-white [overflow-wrap:anywhere] sm:px-6 shadow-lg hover:bg-blue-900 active:bg-blue-950 disabled:bg-stone-500 sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
+            className="min-h-[30vh] w-full rounded-3xl bg-(--accent) px-4 text-[clamp(2rem,12vw,3rem)] font-black text-(--accent-text) [overflow-wrap:anywhere] sm:px-6 shadow-lg hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
           >
             {busy ? t('kiosk.taking') : t('kiosk.take')}
           </button>
@@ -231,6 +231,7 @@ function Frame({ children, banner = null }) {
   return (
     <div className="flex min-h-dvh flex-col bg-stone-50 text-stone-900 select-none">
       {banner}
+      <VenueHeader />
       <main className="mx-auto flex w-full max-w-4xl flex-1 flex-col items-center justify-center gap-6 px-4 py-6 text-center sm:gap-10">
         {children}
       </main>

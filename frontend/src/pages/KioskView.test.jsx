@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { getLanguage, setLanguage } from '../lib/strings.js'
+import { resetVenue } from '../lib/venue.js'
 import App from '../App.jsx'
 import { FakeWebSocket } from '../test/fakeWebSocket.js'
 import { queue, routeFetch, ticket } from '../test/fixtures.js'
@@ -35,6 +36,7 @@ beforeEach(() => {
   vi.stubGlobal('WebSocket', FakeWebSocket)
 })
 afterEach(() => {
+  resetVenue()
   setLanguage('en')
   vi.useRealTimers()
   vi.unstubAllGlobals()
@@ -235,7 +237,7 @@ describe('KioskView', () => {
     act(() => ws.receive({ type: 'update', seq: 4, events: [], state: queue({ now_serving: null, waiting_count: 0, eta_seconds: 0 }) }))
     expect(screen.getByText('Nobody yet')).toBeInTheDocument()
     expect(screen.getByText('No waiting time right now')).toBeInTheDocument()
-    expect(screen.getByText('0 people waiting')).toBeInTheDocument()
+    expect(screen.getByText('Nobody is waiting')).toBeInTheDocument()
   })
 
   it('offers every language, each named in itself, for this guest only', async () => {
@@ -264,6 +266,20 @@ describe('KioskView', () => {
     expect(document.documentElement.lang).toBe('en')
   })
 
+  it('starts in the venue’s language from setup, and each guest’s choice returns to it', async () => {
+    const venue = { name: 'Town hall', logo_url: null, language: 'de', accent: '#1e40af' }
+    const { ws } = renderKiosk({ 'GET /api/venue': () => ({ body: venue }), 'POST /api/queues/q-1/tickets': kioskTicket })
+    live(ws)
+    expect(await screen.findByRole('button', { name: 'Ticket ziehen' })).toBeInTheDocument()
+    expect(screen.getByTestId('venue-name')).toHaveTextContent('Town hall')
+    expect(document.title).toBe('Front desk · Town hall')
+    await userEvent.click(screen.getByRole('button', { name: 'English' }))
+    await userEvent.click(takeButton())
+    await userEvent.click(await screen.findByRole('button', { name: /Done/ }))
+    expect(await screen.findByRole('button', { name: 'Ticket ziehen' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Deutsch' })).toHaveAttribute('aria-pressed', 'true')
+  })
+
   it('goes back to the venue’s language when a guest chooses one and walks away', () => {
     vi.useFakeTimers()
     const { ws } = renderKiosk({})
@@ -289,7 +305,8 @@ describe('KioskView', () => {
       const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': printedTicket, 'GET /api/device/jobs/j-1': follow })
       live(ws)
       fireEvent.click(takeButton())
-      await act(() => vi.advanceTimersByTimeAsync(0))
+      await act(() => vi.advanceTimersByTimeAsync(0)) // the ticket
+      await act(() => vi.advanceTimersByTimeAsync(0)) // and the job's first answer
       return follow
     }
 

@@ -45,13 +45,13 @@ export default function ActiveTickets({ tickets, counter, now, busy, onAction, c
                 className={`grid gap-3 rounded-2xl bg-white p-4 shadow-sm ring-2 ${ticket.counter === counter ? 'ring-blue-800' : 'ring-stone-300'}`}
               >
                 <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
-                  <p className="text-5xl font-black tabular-nums break-all">{ticket.display_number}</p>
+                  <p dir="ltr" className="text-5xl font-black tabular-nums break-all">{ticket.display_number}</p>
                   <p className="text-lg">
                     <span className="font-bold">{t(`host.status.${ticket.status}`)}</span>
                     {ticket.counter ? <> · {t('host.atCounter', { counter: ticket.counter })}</> : null}
                     {ticket.counter === counter ? <span className="text-stone-700"> ({t('host.yourCounter')})</span> : null}
                     {since !== null ? <span className="text-stone-700"> · {t('host.sinceMinutes', { minutes: since })}</span> : null}
-                    <PrintBadge status={ticket.print_status} className="ml-2" />
+                    <PrintBadge status={ticket.print_status} className="ms-2" />
                   </p>
                 </div>
                 <div className="grid grid-cols-2 gap-2 sm:grid-cols-3">

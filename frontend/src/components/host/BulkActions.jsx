@@ -68,7 +68,7 @@ export default function BulkActions({ waiting, refused, lineOpen, busy, onClear 
               {t('host.bulk.web')}
             </label>
             {scope === 'web' ? (
-              <div className="grid gap-1 pl-9">
+              <div className="grid gap-1 ps-9">
                 <label htmlFor={timeId} className="text-base font-semibold">
                   {t('host.bulk.after')}
                 </label>

@@ -39,7 +39,8 @@ describe('BulkActions', () => {
     expect(screen.getByRole('button', { name: 'Cancel 2 waiting…' })).toBeDisabled()
     const after = todayAt('09:00', new Date('2026-12-06T12:00:00'))
     const expected = matching(waiting, { source: 'web', joined_after: after }).length
-    fireEvent.change(screen.getByLabelText('Joined after (today)'), { target: { value: '09:00' } })
+    // A time field fires `input` as its value changes (onChange listens to it, in React and Preact).
+    fireEvent.input(screen.getByLabelText('Joined after (today)'), { target: { value: '09:00' } })
     const button = screen.getByRole('button', { name: `Cancel ${expected} waiting…` })
     fireEvent.click(button)
     fireEvent.click(screen.getByRole('button', { name: 'Yes, cancel them' }))

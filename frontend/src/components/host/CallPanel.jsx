@@ -2,13 +2,19 @@ import { useId } from 'react'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import Notice from './Notice.jsx'
+import { callLabel } from './callNext.js'
 import { validCounter } from './counter.js'
 
-/** The host's counter, and the big "Call next" (the N key does the same). */
-export default function CallPanel({ draft, onDraftChange, counters, waitingCount, busy, onCallNext, counterNote, notice }) {
+/**
+ * The host's counter, and the big "Call next" (the N key does the same). `held`: the tickets the
+ * counter holds now, which the call ends first; the button says what happens to them.
+ */
+export default function CallPanel({ draft, onDraftChange, counters, waitingCount, busy, onCallNext, counterNote, notice, held = [] }) {
   const inputId = useId()
   const hintId = useId()
   const counter = validCounter(draft)
+  const label = busy ? t('host.calling') : callLabel(held, waitingCount)
+  const ends = !busy && held.length > 0 && waitingCount > 0 // a longer label: a size that fits
   return (
     <section aria-labelledby={`${inputId}-title`} className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-stone-300">
       <h2 id={`${inputId}-title`} className="sr-only">
@@ -45,7 +51,7 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
                 }`}
               >
                 {c.name}
-                {c.is_open ? null : <span className="ml-2 text-sm font-normal">({t('host.line.closed')})</span>}
+                {c.is_open ? null : <span className="ms-2 text-sm font-normal">({t('host.line.closed')})</span>}
               </button>
             ))}
           </div>
@@ -61,13 +67,15 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
         title={t('host.callNext.shortcut')}
         className="inline-flex min-h-24 w-full items-center justify-center gap-4 rounded-2xl bg-blue-800 px-6 text-4xl font-black text-white hover:bg-blue-900 active:bg-blue-950 focus-visible:outline-4 focus-visible:outline-offset-4 focus-visible:outline-blue-700 disabled:cursor-not-allowed disabled:bg-stone-500"
       >
-        <span>{busy ? t('host.calling') : t('host.callNext')}</span>
+        <span data-testid="call-next-label" className={ends ? 'text-2xl leading-tight break-words sm:text-3xl' : undefined}>
+          {label}
+        </span>
         <kbd aria-hidden="true" className="rounded-lg border-2 border-white/80 px-2 font-mono text-2xl font-bold">
           N
         </kbd>
       </button>
       <div>
-        <p className="text-center text-lg font-semibold text-stone-800">{t('host.waitingCount', { count: waitingCount })}</p>
+        <p className="text-center text-lg font-semibold text-stone-800">{waitingCount > 0 ? t('host.waitingCount', { count: waitingCount }) : t('host.nobodyWaiting')}</p>
         <Notice notice={notice} />
       </div>
     </section>

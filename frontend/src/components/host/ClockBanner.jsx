@@ -30,7 +30,7 @@ export default function ClockBanner({ clock, onUseTabletTime }) {
   return (
     <section
       aria-labelledby={untrusted ? 'host-clock-title' : undefined}
-      className={`grid gap-3 rounded-2xl border-l-8 p-4 ${untrusted ? 'border-amber-600 bg-amber-100 text-stone-950' : 'border-emerald-700 bg-emerald-50 text-emerald-950'}`}
+      className={`grid gap-3 rounded-2xl border-s-8 p-4 ${untrusted ? 'border-amber-600 bg-amber-100 text-stone-950' : 'border-emerald-700 bg-emerald-50 text-emerald-950'}`}
     >
       {untrusted ? (
         <>

@@ -9,7 +9,7 @@ export default function Notice({ notice }) {
   return (
     <div role="status" aria-live="polite" aria-atomic="true">
       {notice ? (
-        <p data-tone={notice.tone} className={`mt-4 rounded-xl border-l-8 px-4 py-3 text-lg font-semibold ${TONES[notice.tone] ?? TONES.info}`}>
+        <p data-tone={notice.tone} className={`mt-4 rounded-xl border-s-8 px-4 py-3 text-lg font-semibold ${TONES[notice.tone] ?? TONES.info}`}>
           {notice.text}
         </p>
       ) : null}

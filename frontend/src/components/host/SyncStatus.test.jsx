@@ -52,10 +52,10 @@ describe('SyncStatus', () => {
   it('speaks German', () => {
     setLanguage('de')
     const { rerender } = render(<SyncStatus sync={sync({ pending: 3, last_error: 'timeout' })} now={NOW} />)
-    expect(screen.getByTestId('sync-status')).toHaveTextContent('Hub: 3 Ereignisse warten auf das Senden · zuletzt gesendet vor 5 Min.')
-    expect(screen.getByText(/^Hub nicht erreichbar: timeout/)).toBeInTheDocument()
+    expect(screen.getByTestId('sync-status')).toHaveTextContent('Zentrale: 3 Ereignisse warten auf den Versand · zuletzt gesendet vor 5 Min.')
+    expect(screen.getByText(/^Zentrale nicht erreichbar: timeout/)).toBeInTheDocument()
     rerender(<SyncStatus sync={sync()} now={NOW} />)
-    expect(screen.getByTestId('sync-status')).toHaveTextContent('Hub: auf dem neuesten Stand')
+    expect(screen.getByTestId('sync-status')).toHaveTextContent('Zentrale: auf dem neuesten Stand')
   })
 })
 

@@ -48,6 +48,7 @@ function NewKey({ site, hubUrl, onDone }) {
       <textarea
         ref={field}
         readOnly
+        dir="ltr"
         rows={3}
         value={lines}
         aria-label={t('hub.envLabel', { name: site.name })}

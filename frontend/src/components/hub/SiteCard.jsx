@@ -37,9 +37,7 @@ function Queues({ queues }) {
         <li key={queue.queue_id ?? queue.name} className="flex flex-wrap items-baseline justify-between gap-2 rounded-xl bg-stone-100 p-3">
           <span className="text-lg font-bold break-words">{queue.name}</span>
           <span className="text-lg">
-            {`${queue.now_serving ? t('hub.nowServing', { number: queue.now_serving }) : t('hub.nobodyServed')} · ${t('hub.waiting', {
-              count: Number.isFinite(queue.waiting) ? queue.waiting : 0,
-            })}`}
+            {`${queue.now_serving ? t('hub.nowServing', { number: queue.now_serving }) : t('hub.nobodyServed')} · ${Number.isFinite(queue.waiting) && queue.waiting > 0 ? t('hub.waiting', { count: queue.waiting }) : t('hub.nobodyWaiting')}`}
           </span>
         </li>
       ))}
@@ -54,7 +52,7 @@ function Figures({ today, yesterday }) {
     ['hub.noShows', (day) => countText(day?.no_shows)],
   ]
   return (
-    <table className="w-full text-left">
+    <table className="w-full text-start">
       <caption className="sr-only">{t('hub.statsTitle')}</caption>
       <thead>
         <tr>
@@ -134,7 +132,7 @@ export default function SiteCard({ site, now, onDownload }) {
         </h3>
         <p className="text-base text-stone-700 break-words">
           {t('hub.deviceId', { id: site.device_id })}
-          {events === null ? null : ` · ${t('hub.events', { count: events })}`}
+          {events === null ? null : ` · ${events > 0 ? t('hub.events', { count: events }) : t('hub.eventsNone')}`}
         </p>
       </header>
       <Contact site={site} now={now} />

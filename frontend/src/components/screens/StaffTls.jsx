@@ -44,7 +44,7 @@ export default function StaffTls({ info, token, location = globalThis.location }
           {PLATFORMS.map((platform) => (
             <details key={platform} className="rounded-lg bg-stone-100 p-3">
               <summary className="min-h-12 cursor-pointer text-lg font-semibold">{t(`tls.${platform}`)}</summary>
-              <ol className="ml-6 list-decimal text-base">
+              <ol className="ms-6 list-decimal text-base">
                 {[1, 2, 3].map((step) => (
                   <li key={step}>{t(`tls.${platform}.${step}`)}</li>
                 ))}

@@ -1,16 +1,90 @@
-// The calls the TV shows, and its clock.
+// The calls the TV shows, their sizes, and its clock.
 
 export const CALLS = new Set(['call', 'recall'])
-const KEEP = 8 // calls kept (the server sends the last 5; a few more help after duplicates)
+export const MOST_TILES = 8 // counters shown at once at most (the newest calls); 1 to 8 fit every layout
 
-/** `recent` (newest first) with the new `events` (oldest first) applied; a new day starts empty. */
-export function mergeCalls(recent, events) {
-  let list = recent
-  for (const event of events) {
-    if (event?.type === 'day_started') list = []
-    else if (CALLS.has(event?.type) && event.number && !list.some((c) => c.seq === event.seq)) list = [event, ...list]
+/**
+ * The tiles of the TV: per counter its newest active call, from the public state's `calls`
+ * (today's CALLED and SERVING numbers with the seq of their latest call or recall). A guest who
+ * left, a completed or no-show ticket is not in `calls`, so it is not on the screen. Old data may
+ * hold several active calls at one counter: the newest stands for it.
+ *
+ * Returns {tiles, newest}: tiles in counter order (so a tile never jumps when another counter
+ * calls), at most MOST_TILES of the newest; newest is the tile of the latest call (or null).
+ * Without `calls` (a state from before they existed) `now_serving` is one tile with no counter.
+ */
+export function counterTiles(state) {
+  if (!state) return { tiles: [], newest: null }
+  let calls = state.calls
+  if (!Array.isArray(calls)) calls = state.now_serving ? [{ number: state.now_serving, counter: null, seq: 0 }] : []
+  const byCounter = new Map()
+  for (const call of calls) {
+    if (!call || typeof call.number !== 'string' || !call.number) continue
+    const key = call.counter ?? ''
+    const seq = Number.isInteger(call.seq) ? call.seq : 0
+    const held = byCounter.get(key)
+    if (!held || seq > held.seq) byCounter.set(key, { number: call.number, counter: call.counter ?? null, seq, key })
   }
-  return [...list].sort((a, b) => b.seq - a.seq).slice(0, KEEP)
+  const newestFirst = [...byCounter.values()].sort((a, b) => b.seq - a.seq).slice(0, MOST_TILES)
+  const newest = newestFirst[0] ?? null
+  const tiles = [...newestFirst].sort((a, b) => collator.compare(a.key, b.key))
+  return { tiles, newest }
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+
+/**
+ * The width of `text` in em, on the safe side for the box's bold sans (DejaVu Sans Bold, the
+ * widest of the usual ones: digits 0.70 em, M 1.00, W 1.10). The TV sizes each number and
+ * counter label from it so that the longest (a 4-character prefix, "WWMM1234") still fits one line.
+ */
+export function textWidthEm(text) {
+  let width = 0
+  for (const ch of String(text ?? '')) {
+    if (/[0-9]/.test(ch)) width += 0.72
+    else if (ch === ' ') width += 0.36
+    else if (/[MWmw@]/.test(ch)) width += 1.15
+    else if (/[A-Z]/.test(ch)) width += 0.9
+    else if (/[a-z]/.test(ch)) width += 0.75
+    else width += 1.2 // anything else, wide script included
+  }
+  return Math.max(width, 1)
+}
+
+let context // one canvas for every measurement; null where there is none (jsdom)
+
+/**
+ * The width of `text` in em as this browser draws it in the page's font at `weight`, measured on a
+ * canvas (the same font engine as the page), or null where it cannot measure.
+ */
+export function measureEm(text, weight) {
+  if (context === undefined) {
+    const canvas = typeof document === 'undefined' || /jsdom/i.test(globalThis.navigator?.userAgent ?? '') ? null : document.createElement('canvas')
+    context = canvas?.getContext?.('2d') ?? null
+  }
+  if (!context || !text) return null
+  const family = getComputedStyle(document.body).fontFamily || 'sans-serif'
+  context.font = `${weight} 100px ${family}`
+  const width = context.measureText(String(text)).width
+  return Number.isFinite(width) && width > 0 ? width / 100 : null
+}
+
+/**
+ * The width in em to size `text` by: measured, with 8 % to spare (tabular digits, rounding), or
+ * the safe estimate where nothing can measure. Never more than the estimate: a font that
+ * measures wider than DejaVu Sans Bold is a measuring error, not a reason to shrink.
+ */
+export function fitWidthEm(text, weight, measure = measureEm) {
+  const estimate = textWidthEm(text)
+  const measured = measure(text, weight)
+  return measured === null ? estimate : Math.max(1, Math.min(estimate, measured * 1.08))
+}
+
+/** How the tiles sit: columns in landscape and in portrait for `count` tiles. */
+export function tileGrid(count) {
+  const n = Math.max(1, count)
+  const landscape = n <= 4 ? 1 : 2
+  return { count: n, landscape: { cols: landscape, rows: Math.ceil(n / landscape) }, portrait: { cols: 1, rows: n } }
 }
 
 /** HH:MM on this TV's own clock. */

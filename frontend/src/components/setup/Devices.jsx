@@ -1,11 +1,13 @@
 import { useState } from 'react'
 import Button from '../Button.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
+import DeviceList from './DeviceList.jsx'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
-/** Add a kiosk or a display to a queue; the links of those added in this session (shown once). */
+/** Add a kiosk or a display to a queue; the links of those added in this session (shown once);
+ * the queue's devices with their status and Revoke. */
 export default function Devices({ queue, api, origin, devices, onDevice, onRejected }) {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(null) // the kind being added
@@ -72,7 +74,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
                 {kiosk ? (
                   <>
                     <p className="text-base">{t('setup.kioskPrinter')}</p>
-                    <pre className="overflow-x-auto rounded-lg bg-white p-3 text-sm">
+                    <pre dir="ltr" className="overflow-x-auto rounded-lg bg-white p-3 text-sm">
                       {`QODE_KIOSK_QUEUE=${queue.id}\nQODE_KIOSK_TOKEN=${device.token}`}
                     </pre>
                   </>
@@ -82,6 +84,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
           })}
         </ul>
       ) : null}
+      <DeviceList queue={queue} api={api} added={devices.length} onRejected={onRejected} />
     </section>
   )
 }

@@ -24,6 +24,7 @@ export default function TokenForm({ keys, bad, onToken }) {
           {t(`${keys}.tokenLabel`)}
           <input
             type="password"
+            dir="ltr"
             autoComplete="off"
             value={value}
             onChange={(event) => setValue(event.target.value)}
