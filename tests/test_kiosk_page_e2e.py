@@ -306,7 +306,7 @@ def test_the_start_screen_and_a_guests_language(rig, kiosk_page):
     page = kiosk_page(1280, 800)
     page.get_by_role("heading", level=1, name="Town hall registry").wait_for(timeout=5000)
     page.get_by_text("MELD001").wait_for(timeout=5000)  # now serving
-    page.get_by_text("0 people waiting").wait_for(timeout=5000)
+    page.get_by_text("Nobody is waiting").wait_for(timeout=5000)
     page.get_by_text(re.compile(r"^Waiting time about \d+ min$")).wait_for(timeout=5000)  # a new guest's wait
     assert axe_violations(page) == []
     page.screenshot(path=str(shots() / "kiosk-start-1280x800.png"))
