@@ -234,6 +234,7 @@ export const screenStrings = {
     'venue.logoSaved': 'Logo saved.',
     'venue.logoRemove': 'Remove the logo',
     'venue.logoRemoved': 'Logo removed.',
+    'venue.change': 'Change',
   },
 
   de: {
@@ -465,6 +466,7 @@ export const screenStrings = {
     'venue.logoSaved': 'Logo gespeichert.',
     'venue.logoRemove': 'Logo entfernen',
     'venue.logoRemoved': 'Logo entfernt.',
+    'venue.change': 'Ändern',
   },
 
   fr: {
@@ -610,6 +612,7 @@ export const screenStrings = {
     'poster.print': 'Imprimer',
     'poster.back': 'Retour à la configuration',
     'poster.help': 'Choisissez du papier A4 dans la fenêtre d’impression.',
+    'venue.change': 'Modifier',
   },
 
   es: {
@@ -755,6 +758,7 @@ export const screenStrings = {
     'poster.print': 'Imprimir',
     'poster.back': 'Volver a la configuración',
     'poster.help': 'Elija papel A4 en el cuadro de impresión.',
+    'venue.change': 'Cambiar',
   },
 
   tr: {
@@ -897,6 +901,7 @@ export const screenStrings = {
     'poster.print': 'Yazdır',
     'poster.back': 'Kuruluma dön',
     'poster.help': 'Yazdırma penceresinde A4 kâğıt seçin.',
+    'venue.change': 'Değiştir',
   },
 
   pl: {
@@ -1053,6 +1058,7 @@ export const screenStrings = {
     'poster.help': 'W oknie drukowania wybierz papier A4.',
     'kiosk.nobodyWaiting': 'Nikt nie czeka',
     'setup.nobodyWaiting': 'nikt nie czeka',
+    'venue.change': 'Zmień',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -1208,6 +1214,7 @@ export const screenStrings = {
     'poster.help': 'У вікні друку виберіть папір A4.',
     'kiosk.nobodyWaiting': 'Ніхто не чекає',
     'setup.nobodyWaiting': 'ніхто не чекає',
+    'venue.change': 'Змінити',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -1369,6 +1376,7 @@ export const screenStrings = {
     'poster.help': 'اختر ورق A4 في نافذة الطباعة.',
     'kiosk.nobodyWaiting': 'لا أحد ينتظر',
     'setup.nobodyWaiting': 'لا أحد ينتظر',
+    'venue.change': 'تغيير',
   },
 }
 

@@ -32,6 +32,10 @@ const ratio = (value) => (Math.floor(value * 10) / 10).toFixed(1)
  */
 export default function VenueSettings({ api, onRejected }) {
   const venue = useVenue()
+  // A venue already set up shows as one line with "Change" (setup stays short); a new one opens
+  // with the form. Decided once, when the venue is first known: saving keeps the form open.
+  const [folded, setFolded] = useState(null)
+  if (venue && folded === null) setFolded(Boolean(venue.name)) // state that follows a value, once
   // The form starts from the box's values once they are known, and keeps what is typed after.
   const [draft, setDraft] = useState(null)
   const [saved, setSaved] = useState(null)
@@ -66,6 +70,24 @@ export default function VenueSettings({ api, onRejected }) {
   const onAccent = textOn(accent)
   const ink = inkOf(accent)
   const asText = contrast(accent, PAGE_BACKGROUND)
+
+  if (folded && venue?.name) {
+    return (
+      <section aria-labelledby="venue-title" className="grid gap-3 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
+        <h2 id="venue-title" className="text-2xl font-bold">
+          {t('venue.title')}
+        </h2>
+        <div className="flex flex-wrap items-center gap-3">
+          {venue.logo_url ? <img src={venue.logo_url} alt="" className="h-10 w-auto max-w-32 object-contain" /> : null}
+          <p className="min-w-0 flex-1 text-lg font-semibold break-words">{venue.name}</p>
+          <span aria-hidden="true" className="h-8 w-8 shrink-0 rounded-full ring-1 ring-stone-400" style={{ background: venue.accent }} />
+        </div>
+        <Button kind="secondary" aria-expanded="false" onClick={() => setFolded(false)}>
+          {t('venue.change')}
+        </Button>
+      </section>
+    )
+  }
 
   return (
     <FormCard

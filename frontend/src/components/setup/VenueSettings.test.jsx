@@ -18,19 +18,37 @@ const VENUE = {
 }
 
 let fetchMock
-function renderSettings(routes = {}) {
-  fetchMock = vi.fn(routeFetch({ 'GET /api/venue': () => ({ body: VENUE }), ...routes }))
+/** The settings of a venue set up before: shown as one line until "Change" opens the form. */
+async function renderSettings(routes = {}, venue = VENUE) {
+  fetchMock = vi.fn(routeFetch({ 'GET /api/venue': () => ({ body: venue }), ...routes }))
   vi.stubGlobal('fetch', fetchMock)
-  return render(<VenueSettings api={screensApi('admin-token-0123456789abcdef')} onRejected={() => false} />)
+  const rendered = render(<VenueSettings api={screensApi('admin-token-0123456789abcdef')} onRejected={() => false} />)
+  if (venue.name) await userEvent.click(await screen.findByRole('button', { name: 'Change' }))
+  return rendered
 }
 
 beforeEach(() => resetVenue())
 afterEach(() => vi.unstubAllGlobals())
 
 describe('VenueSettings', () => {
+  it('shows a venue set up before as one line, and a new one as the form', async () => {
+    fetchMock = vi.fn(routeFetch({ 'GET /api/venue': () => ({ body: VENUE }) }))
+    vi.stubGlobal('fetch', fetchMock)
+    const { unmount } = render(<VenueSettings api={screensApi('admin-token-0123456789abcdef')} onRejected={() => false} />)
+    const change = await screen.findByRole('button', { name: 'Change' })
+    expect(change).toHaveAttribute('aria-expanded', 'false')
+    expect(screen.getByText('Old name')).toBeInTheDocument()
+    expect(screen.queryByLabelText('Venue name')).toBeNull()
+    unmount()
+    resetVenue()
+    await renderSettings({}, { ...VENUE, name: null })
+    expect(await screen.findByLabelText('Venue name')).toHaveValue('')
+    expect(screen.queryByRole('button', { name: 'Change' })).toBeNull()
+  })
+
   it('saves name, colour, footer and language, showing the contrast live', async () => {
     const patch = vi.fn((init) => ({ body: { ...VENUE, ...JSON.parse(init.body), accent_text: '#000000' } }))
-    renderSettings({ 'PATCH /api/venue': patch })
+    await renderSettings({ 'PATCH /api/venue': patch })
     const name = await screen.findByLabelText('Venue name')
     expect(name).toHaveValue('Old name')
     expect(screen.getByText(/Text on this colour is white: contrast 8\.7:1/)).toBeInTheDocument()
@@ -63,7 +81,7 @@ describe('VenueSettings', () => {
 
   it('does not send an empty name', async () => {
     const patch = vi.fn(() => ({ body: VENUE }))
-    renderSettings({ 'PATCH /api/venue': patch })
+    await renderSettings({ 'PATCH /api/venue': patch })
     await userEvent.clear(await screen.findByLabelText('Venue name'))
     await userEvent.click(screen.getByRole('button', { name: 'Save venue' }))
     expect(screen.getByText('Enter the venue’s name.')).toBeInTheDocument()
@@ -72,7 +90,7 @@ describe('VenueSettings', () => {
 
   it('uploads a logo as the raw file, and shows a refusal in words with the old logo kept', async () => {
     const put = vi.fn(() => ({ status: 422, body: { error: { code: 'unsafe_svg', message: 'The SVG logo was refused: it contains <script>.' } } }))
-    renderSettings({ 'PUT /api/venue/logo': put })
+    await renderSettings({ 'PUT /api/venue/logo': put })
     expect(await screen.findByAltText('The venue’s current logo')).toHaveAttribute('src', '/venue/logo/v1')
     const file = new File(['<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>'], 'logo.svg', { type: 'image/svg+xml' })
     await userEvent.upload(screen.getByLabelText('Upload a logo'), file)
@@ -90,7 +108,7 @@ describe('VenueSettings', () => {
 
   it('removes the logo', async () => {
     const del = vi.fn(() => ({ body: { ...VENUE, logo_url: null } }))
-    renderSettings({ 'DELETE /api/venue/logo': del })
+    await renderSettings({ 'DELETE /api/venue/logo': del })
     await userEvent.click(await screen.findByRole('button', { name: 'Remove the logo' }))
     expect(await screen.findByText('Logo removed.')).toBeInTheDocument()
     expect(screen.getByText('No logo yet.')).toBeInTheDocument()
