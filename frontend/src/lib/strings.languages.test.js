@@ -16,10 +16,10 @@ function neutral(text) {
 
 // Texts that really are the same words as the English, checked one by one. Keep this short.
 const SAME_AS_ENGLISH = {
-  de: ['ticket.announce', 'ticket.announceAhead', 'setup.nameLabel', 'hub.nameLabel', 'setup.defaultKiosk'],
-  fr: ['host.waiting.actions', 'hub.sitesTitle', 'hub.summary_one', 'hub.summary_other'],
-  tr: ['setup.defaultKiosk', 'setup.kioskAdded'],
-  pl: ['setup.defaultKiosk'],
+  de: ['ticket.announce', 'ticket.announceAhead', 'setup.nameLabel', 'hub.nameLabel', 'setup.defaultKiosk', 'venue.logo'],
+  fr: ['host.waiting.actions', 'hub.sitesTitle', 'hub.summary_one', 'hub.summary_other', 'venue.logo'],
+  tr: ['setup.defaultKiosk', 'setup.kioskAdded', 'venue.logo'],
+  pl: ['setup.defaultKiosk', 'venue.logo'],
 }
 
 describe('the translations', () => {
