@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from escpos.printer import Dummy
 
-from qode_kiosk.layout import Ticket, clean, render, wifi_qr
+from qode_kiosk.layout import WIDTHS, WORDS, Ticket, clean, render, wifi_qr
 
 URL = "http://192.168.1.20:8000/t/5b0c1f9e-3d7a-4c55-9f1e-2a6b8c0d4e11"
 
@@ -94,3 +95,74 @@ def test_no_line_says_what_another_says(eta, lines, not_there):
         assert out.count(line) == 1
     for line in not_there:
         assert line not in out
+
+
+# --- the printed words in every language of the pages (issue 14: translations) ---------------
+
+STRINGS_JS = Path(__file__).resolve().parents[1] / "frontend" / "src" / "lib" / "strings.js"
+
+
+def page_languages() -> set[str]:
+    """The languages of the pages: the blocks of strings.js's `base` dictionary."""
+    text = STRINGS_JS.read_text(encoding="utf-8")
+    base = text[text.index("const base = {"):text.index("\n}\n", text.index("const base = {"))]
+    return set(re.findall(r"^  ([a-z]{2,3}): \{$", base, re.M))
+
+
+class Recorder(Dummy):
+    """A Dummy printer that also keeps every text() call: the words as layout sent them."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def text(self, txt):
+        self.texts.append(txt)
+        super().text(txt)
+
+
+def said(ticket: Ticket, paper_mm: int = 58) -> list[str]:
+    printer = Recorder()
+    render(printer, ticket, paper_mm)
+    return [line.strip() for line in printer.texts if line.strip()]
+
+
+def test_every_language_of_the_pages_has_the_printed_words():
+    languages = page_languages()
+    assert {"en", "de", "fr", "es", "tr", "pl", "uk", "ar"} <= languages  # the parse found them
+    assert set(WORDS) == languages
+    for lang, words in WORDS.items():
+        assert set(words) == set(WORDS["en"]), lang
+        for key, text in words.items():
+            params = set(re.findall(r"\{\w+\}", WORDS["en"][key]))
+            assert set(re.findall(r"\{\w+\}", text)) == params, (lang, key)
+            if lang != "en":
+                assert text != WORDS["en"][key], (lang, key)
+            line = text.format(count=999, minutes=999)
+            assert len(clean(line, 100)) <= WIDTHS[58], (lang, key, line)  # one line on 58 mm paper
+
+
+@pytest.mark.parametrize("lang", sorted(set(WORDS) - {"en"}))
+def test_each_language_prints_its_own_words_whole(lang):
+    words = WORDS[lang]
+    one = said(Ticket("Desk", "A001", URL, 1, 300, language=lang))
+    assert words["ahead_one"] in one and words["about"].format(minutes=5) in one
+    assert words["scan"] in one
+    many = said(Ticket("Desk", "A001", URL, 5, 300, language=lang))
+    assert words["ahead_other"].format(count=5) in many
+    nobody = said(Ticket("Desk", "A001", URL, 0, 300, language=lang))
+    assert words["nobody"] in nobody and words["ahead_one"] not in nobody
+    assert said(Ticket("Desk", "A001", URL, 0, 30, language=lang)).count(words["next"]) == 1
+    english = set(WORDS["en"].values()) | {WORDS["en"]["about"].format(minutes=5)}
+    assert not english & set(one + many + nobody)
+    if lang != "ar":  # every letter has a code page the printer knows: no "?" instead of a letter
+        out = printed(Ticket("Desk", "A001", URL, 22, 300, language=lang, wifi=wifi_qr("Gäste")), 58)
+        assert b"?" not in out
+
+
+def test_polish_ukrainian_and_arabic_say_more_than_one_without_a_wrong_plural():
+    # Their plural forms differ for 2, 5 and 22; the printed line names the count after a colon.
+    for lang, expected in {"pl": "Osób przed Tobą: {n}", "uk": "Людей перед Вами: {n}",
+                           "ar": "عدد الأشخاص أمامك: {n}"}.items():
+        for n in (2, 5, 12, 22):
+            assert expected.format(n=n) in said(Ticket("Desk", "A001", URL, n, 300, language=lang))

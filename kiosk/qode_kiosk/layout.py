@@ -51,8 +51,9 @@ class Ticket:
 
 NEXT = "You're next"
 
-# The ticket's words in the venue's default language (issue 14: brand; the lead adds the other
-# languages of the pages). English is the fallback for a language not listed here.
+# The ticket's words in the venue's default language (issue 14: brand), one entry for every
+# language of the pages (a test checks). English is the fallback for a language not listed here.
+# Each line fits 58 mm paper (32 characters) with a 3-digit count.
 WORDS = {
     "en": {"next": NEXT, "about": "About {minutes} min", "nobody": "Nobody ahead of you",
            "ahead_one": "1 ahead of you", "ahead_other": "{count} ahead of you",
@@ -61,6 +62,33 @@ WORDS = {
            "nobody": "Niemand vor Ihnen",
            "ahead_one": "1 Person vor Ihnen", "ahead_other": "{count} Personen vor Ihnen",
            "scan": "Scannen und live verfolgen", "wifi": "WLAN hier:"},
+    # render() picks ahead_one for exactly 1 and ahead_other for more. Polish, Ukrainian and
+    # Arabic have several plural forms after a number, so their ahead_other is count-neutral
+    # ("Osób przed Tobą: 5"), right for 2, 5 and 22 alike.
+    "fr": {"next": "Vous passez juste après", "about": "Environ {minutes} min",
+           "nobody": "Personne avant vous",
+           "ahead_one": "1 personne avant vous", "ahead_other": "{count} personnes avant vous",
+           "scan": "Scannez pour suivre votre tour", "wifi": "Wi-Fi sur place\u00a0:"},
+    "es": {"next": "Su turno es el siguiente", "about": "Unos {minutes} min",
+           "nobody": "Nadie por delante",
+           "ahead_one": "1 persona por delante", "ahead_other": "{count} personas por delante",
+           "scan": "Escanee para seguir su turno", "wifi": "Wi-Fi del establecimiento:"},
+    "tr": {"next": "Sıradaki sizsiniz", "about": "Yaklaşık {minutes} dk",
+           "nobody": "Önünüzde kimse yok",
+           "ahead_one": "Önünüzde 1 kişi var", "ahead_other": "Önünüzde {count} kişi var",
+           "scan": "Sıranızı takip için okutun", "wifi": "Buranın Wi-Fi ağı:"},
+    "pl": {"next": "Za chwilę Twoja kolej", "about": "Około {minutes} min",
+           "nobody": "Nikogo przed Tobą",
+           "ahead_one": "1 osoba przed Tobą", "ahead_other": "Osób przed Tobą: {count}",
+           "scan": "Zeskanuj i śledź swoją kolej", "wifi": "Wi-Fi w placówce:"},
+    "uk": {"next": "Ви наступні", "about": "Приблизно {minutes} хв",
+           "nobody": "Перед Вами нікого немає",
+           "ahead_one": "1 людина перед Вами", "ahead_other": "Людей перед Вами: {count}",
+           "scan": "Скануйте, щоб стежити за чергою", "wifi": "Wi-Fi закладу:"},
+    "ar": {"next": "أنت التالي", "about": "حوالي {minutes} دقيقة",
+           "nobody": "لا أحد أمامك",
+           "ahead_one": "شخص واحد أمامك", "ahead_other": "عدد الأشخاص أمامك: {count}",
+           "scan": "امسح لمتابعة دورك مباشرةً", "wifi": "شبكة Wi-Fi هنا:"},
 }
 
 
