@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from escpos.printer import Dummy
 
+from qode_kiosk import layout, preview
 from qode_kiosk.layout import WIDTHS, WORDS, Ticket, clean, render, wifi_qr
 
 URL = "http://192.168.1.20:8000/t/5b0c1f9e-3d7a-4c55-9f1e-2a6b8c0d4e11"
@@ -121,10 +122,23 @@ class Recorder(Dummy):
         super().text(txt)
 
 
-def said(ticket: Ticket, paper_mm: int = 58) -> list[str]:
-    printer = Recorder()
-    render(printer, ticket, paper_mm)
-    return [line.strip() for line in printer.texts if line.strip()]
+@pytest.fixture
+def said(monkeypatch):
+    """said(ticket): every line the ticket says, whether sent as text or drawn as a picture."""
+    def say(ticket: Ticket, paper_mm: int = 58) -> list[str]:
+        printer = Recorder()
+        real = layout.text_raster
+
+        def drawn(text, *args, **kwargs):
+            picture = real(text, *args, **kwargs)
+            if picture is not None:
+                printer.texts.append(text)
+            return picture
+
+        monkeypatch.setattr(layout, "text_raster", drawn)
+        render(printer, ticket, paper_mm)
+        return [line.strip() for line in printer.texts if line.strip()]
+    return say
 
 
 def test_every_language_of_the_pages_has_the_printed_words():
@@ -143,7 +157,7 @@ def test_every_language_of_the_pages_has_the_printed_words():
 
 
 @pytest.mark.parametrize("lang", sorted(set(WORDS) - {"en"}))
-def test_each_language_prints_its_own_words_whole(lang):
+def test_each_language_prints_its_own_words_whole(lang, said):
     words = WORDS[lang]
     one = said(Ticket("Desk", "A001", URL, 1, 300, language=lang))
     assert words["ahead_one"] in one and words["about"].format(minutes=5) in one
@@ -160,9 +174,48 @@ def test_each_language_prints_its_own_words_whole(lang):
         assert b"?" not in out
 
 
-def test_polish_ukrainian_and_arabic_say_more_than_one_without_a_wrong_plural():
+def test_polish_ukrainian_and_arabic_say_more_than_one_without_a_wrong_plural(said):
     # Their plural forms differ for 2, 5 and 22; the printed line names the count after a colon.
     for lang, expected in {"pl": "Osób przed Tobą: {n}", "uk": "Людей перед Вами: {n}",
                            "ar": "عدد الأشخاص أمامك: {n}"}.items():
         for n in (2, 5, 12, 22):
             assert expected.format(n=n) in said(Ticket("Desk", "A001", URL, n, 300, language=lang))
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_right_to_left_lines_print_as_pictures_joined_and_right_to_left(paper_mm):
+    # A code page draws Arabic letters one by one, unjoined and left to right: backwards.
+    ticket = Ticket("مكتب الاستقبال", "A007", URL, 3, 300, language="ar", venue_name="بلدية الوسط",
+                    footer="اسأل عند المكتب")
+    printer = Recorder()
+    render(printer, ticket, paper_mm)
+    sent = "".join(printer.texts)
+    assert "A007" in sent and not layout.right_to_left(sent)  # no Arabic letter as code-page text
+    assert printer.output.count(b"\x1dv0\x00") == 6  # venue, queue, ahead, about, scan, footer
+    assert qr_payloads(printer.output) == [URL.encode()]
+    strip = layout.text_raster("عدد الأشخاص أمامك: 3", paper_mm)
+    assert strip.mode == "1" and strip.width == layout.PAPER_DOTS[paper_mm] and 20 < strip.height < 60
+    # Right to left: the line's first word is drawn at its right end (compared column by column).
+    def columns(picture):
+        black = [[picture.getpixel((x, y)) == 0 for y in range(picture.height)] for x in range(picture.width)]
+        inked = [x for x, column in enumerate(black) if any(column)]
+        return [sum(column) for column in black[inked[0]:inked[-1] + 1]]
+
+    line, word = columns(strip), columns(layout.text_raster("عدد", paper_mm))
+    assert len(line) > len(word)
+
+    def differs(part):
+        return sum(abs(a - b) for a, b in zip(part, word, strict=True))
+
+    assert differs(line[-len(word):]) < differs(line[:len(word)])
+    picture = preview.render_image(printer.output, paper_mm)
+    assert min(picture.crop((0, 0, picture.width, 40)).get_flattened_data()) < 128  # the venue drawn
+
+
+def test_without_a_font_that_joins_arabic_the_ticket_speaks_english(monkeypatch):
+    monkeypatch.setattr(layout, "_shaping_font", lambda size: None)
+    assert layout.words_for("ar") is WORDS["en"]
+    assert layout.words_for("uk") is WORDS["uk"]  # Cyrillic has code pages: unaffected
+    printer = Recorder()
+    render(printer, Ticket("Desk", "A007", URL, 3, 300, language="ar"), 58)
+    assert "3 ahead of you" in "".join(printer.texts)
