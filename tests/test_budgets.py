@@ -328,7 +328,7 @@ def test_a_client_that_stops_reading_its_answers_is_cut_off(tmp_path):
         sock.bind(("127.0.0.2", 0))
         sock.connect(("127.0.0.1", proc.port))
         # More than the socket buffers hold (4 MB here): each answer waits for the one before it.
-        count = 40
+        count = max(40, (8 << 20) // size + 1)
         sock.sendall(f"GET {asset} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * count)
         wait_until(lambda: open_fds(worker) > before, timeout=10)
         started = time.monotonic()

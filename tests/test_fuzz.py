@@ -143,6 +143,13 @@ class World:
             ids = [row[0] for row in conn.execute("SELECT id FROM print_jobs ORDER BY rowid DESC LIMIT 64")]
         return ids[index % len(ids)] if ids else None
 
+    def spare_device(self) -> str:
+        """A fresh display of the main queue, for the revoke route (the kiosk above must stay)."""
+        response = self.client.post(f"/api/queues/{self.main}/devices",
+                                    json={"name": "Fuzz display", "kind": "display"}, headers=admin())
+        assert response.status_code == 201
+        return response.get_json()["id"]
+
     def rewrite(self, case, choice: dict):
         """Point a generated case at real ids and give it a real credential (or none)."""
         params = dict(case.path_parameters or {})
@@ -151,6 +158,8 @@ class World:
         if "ticket_id" in params and not choice["generated_id"]:
             params["ticket_id"] = (self.pick_ticket(choice["status"], choice["index"])
                                    or params["ticket_id"])
+        if "device_id" in params and not choice["generated_id"]:
+            params["device_id"] = self.spare_device()
         if "job_id" in params and not choice["generated_id"]:
             params["job_id"] = self.pick_job(choice["index"]) or params["job_id"]
         if "version" in params and not choice["generated_id"]:

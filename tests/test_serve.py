@@ -117,9 +117,10 @@ def test_the_demo_prints_touch_kiosk_tickets_as_png_files(tmp_path):
 
 
 def test_the_demo_prints_a_link_to_every_page(tmp_path):
-    """`make run` names every page (pages.PAGE_ROUTES but the hub's and the bare "/"), the TV's
-    display included, and every link it prints answers; the token links' tokens work."""
-    from qode.pages import PAGE_ROUTES
+    """`make run` names every page (pages.PAGE_ROUTES but the hub's and the bare "/", and the
+    ticket's), the TV's display included, and every link it prints answers; the token links'
+    tokens work."""
+    from qode.pages import PAGE_ROUTES, TICKET_ROUTE
 
     proc = ServerProcess(tmp_path / "demo")
     proc.extra_args = ["--demo"]
@@ -127,7 +128,7 @@ def test_the_demo_prints_a_link_to_every_page(tmp_path):
     try:
         demo = proc.log.read_text().split('Demo queue "Front desk":')[1].split("Listening on")[0]
         links = dict(re.findall(r"^ {4}([A-Z][^:]*):\s+(http\S+)", demo, re.M))
-        pages = {route.split("/")[1] for route in PAGE_ROUTES} - {"", "hub"}
+        pages = {route.split("/")[1] for route in [*PAGE_ROUTES, TICKET_ROUTE]} - {"", "hub"}
         assert pages == {"t", "join", "host", "display", "kiosk", "setup"}
         assert {url.split("#")[0].split("/")[3] for url in links.values()} >= pages, links
         assert "Display (TV)" in links, links

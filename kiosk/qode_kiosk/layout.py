@@ -201,16 +201,20 @@ def logo_raster(data: bytes, paper_mm: int = 80):
 
 
 def print_raster(printer, picture) -> None:
-    """`picture` (mode "1", width a multiple of 8) as one GS v 0 raster: a set bit is a black dot."""
-    width_bytes = picture.width // 8
+    """`picture` (mode "1", width a multiple of 8) as one GS v 0 raster: a set bit is a black dot.
+
+    Through python-escpos's public `image()`, which inverts PIL's "1" (a set bit is white) the
+    same way, so the bytes on the paper are `data` below."""
     data = bytearray(b ^ 0xFF for b in picture.tobytes())  # PIL's "1" sets a bit for white
     # Many printers act on real-time commands (DLE EOT, DLE ENQ, DLE DC4) even inside picture data:
     # one dot fewer breaks each such sequence, so a logo can never ask the printer anything.
     for at in range(len(data) - 1):
         if data[at] == 0x10 and data[at + 1] in (0x04, 0x05, 0x14):
             data[at] = 0x00
-    header = bytes([width_bytes & 0xFF, width_bytes >> 8, picture.height & 0xFF, picture.height >> 8])
-    printer._raw(b"\x1dv0\x00" + header + bytes(data))
+    from PIL import Image
+
+    safe = Image.frombytes("1", picture.size, bytes(b ^ 0xFF for b in data))
+    printer.image(safe, impl="bitImageRaster", fragment_height=max(960, safe.height), center=False)
 
 
 def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:

@@ -494,6 +494,19 @@ def list_devices(queue_id: str):
     return answer({"devices": printing.list_devices(db(), queue_id, hub())})
 
 
+@operation("DELETE", "/api/queues/{queue_id}/devices/{device_id}",
+           "Revoke a kiosk or display: its token stops working at once and its live sockets close",
+           auth="host", responses={200: schemas.DeviceRevoked})
+def revoke_device(queue_id: str, device_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    queues.get(db(), queue_id)
+    device_id = queues.parse_id(device_id, "device")
+    revoked = printing.revoke_device(db(), queue_id, device_id)
+    hub().close_channel(f"device:{queue_id}:{device_id}")
+    return answer(revoked)
+
+
 def the_device(kinds: tuple[str, ...] = ("kiosk", "display")) -> auth.Principal | None:
     return guarded(lambda: auth.require_device(db(), admin_hash(), kinds))
 

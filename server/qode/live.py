@@ -144,6 +144,14 @@ class Hub:
         seq = None if news else message.get("seq")
         return sum(client.offer(data, seq) for client in members)
 
+    def close_channel(self, channel: str) -> int:
+        """Close every socket of `channel` (a revoked device's); returns how many."""
+        with self._lock:
+            members = list(self._channels.get(channel, ()))
+        for client in members:
+            client.close()
+        return len(members)
+
     def channels(self, prefix: str) -> list[str]:
         with self._lock:
             return [name for name in self._channels if name.startswith(prefix)]
@@ -158,7 +166,8 @@ PUBLIC_EVENT_TYPES = {
 }
 
 
-HOST_ONLY_EVENT_TYPES = {"print_job", "print_done", "print_failed", "device_status", "device_added"}
+HOST_ONLY_EVENT_TYPES = {"print_job", "print_done", "print_failed", "device_status", "device_added",
+                         "device_revoked"}
 
 
 def public_event(event: dict, prefix: str) -> dict:

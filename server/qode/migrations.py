@@ -246,6 +246,15 @@ def m011_venue(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO venue (id, updated_at) VALUES (1, ?)", (iso(datetime.now(UTC)),))
 
 
+@migration
+def m012_device_seen_and_revoked(conn: sqlite3.Connection) -> None:
+    # issue 14 (dense): when a device's live socket last came or went (its "last seen" with
+    # status_at), and when setup or the host revoked it (its token no longer identifies it; the row
+    # stays for the print jobs that name it).
+    conn.execute("ALTER TABLE devices ADD COLUMN seen_at TEXT")
+    conn.execute("ALTER TABLE devices ADD COLUMN revoked_at TEXT")
+
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 

@@ -36,6 +36,7 @@ ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # the precompressed copies, best f
 # ticket page has its own view (ticket_page) below.
 PAGE_ROUTES = ["/", "/join/<queue_id>", "/host/<queue_id>", "/display/<queue_id>",
                "/kiosk/<queue_id>", "/setup", "/hub"]
+TICKET_ROUTE = "/t/<ticket_id>"  # the guest's page: the app, with the ticket's first state in it
 
 
 class PagesNotBuilt(QodeError):
@@ -146,7 +147,7 @@ def first_state_html(index: str, ticket: dict, place: dict) -> str:
     return out.replace('<div id="root"></div>', f'<div id="root">{markup}</div>{data}{moved}', 1)
 
 
-@bp.get("/t/<ticket_id>")
+@bp.get(TICKET_ROUTE)
 def ticket_page(ticket_id: str):
     """The guest's page, with the ticket's first state when the id names a ticket. Never cached:
     the state is this moment's, and the address is the ticket's capability."""

@@ -229,6 +229,9 @@ def report_status(db: Database, device: dict, printer: str, detail: str | None,
 
 
 def device_view(row: dict, connected: bool) -> dict:
+    # Last seen: the later of its socket coming or going and its last printer report (ISO UTC
+    # strings of one format compare as text).
+    seen = max((at for at in (row.get("seen_at"), row["status_at"]) if at), default=None)
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -237,16 +240,55 @@ def device_view(row: dict, connected: bool) -> dict:
         "printer_detail": row["printer_detail"],
         "error": row.get("error"),
         "status_at": row["status_at"],
+        "last_seen": seen,
         "connected": connected,
     }
 
 
 def list_devices(db: Database, queue_id: str, hub=None) -> list[dict]:
-    """The queue's kiosks and displays with their printers; `connected` when a socket is open."""
+    """The queue's kiosks and displays with their printers; `connected` when a socket is open.
+    Revoked devices are gone from the list."""
     with db.read() as conn:
-        rows = conn.execute("SELECT * FROM devices WHERE queue_id = ? ORDER BY created_at, id",
-                            (queue_id,)).fetchall()
+        rows = conn.execute("SELECT * FROM devices WHERE queue_id = ? AND revoked_at IS NULL"
+                            " ORDER BY created_at, id", (queue_id,)).fetchall()
     return [device_view(dict(r), bool(hub and hub.count(f"device:{queue_id}:{r['id']}"))) for r in rows]
+
+
+def mark_seen(db: Database, device_id: str) -> None:
+    """The device's live socket came or went: its "last seen" (no event: the host is nudged)."""
+    with db.write() as conn:
+        conn.execute("UPDATE devices SET seen_at = ? WHERE id = ? AND revoked_at IS NULL",
+                     (iso(db.clock.now()), device_id))
+
+
+def revoke_device(db: Database, queue_id: str, device_id: str) -> dict:
+    """Take a kiosk's or display's token away at once: it no longer identifies anything (the row
+    stays, for the print jobs that name it), its pending print jobs fail (the host may reprint
+    elsewhere), and the host gets a `device_revoked` event. The caller closes its sockets."""
+    now = iso(db.clock.now())
+    with db.write() as conn:
+        row = conn.execute("SELECT * FROM devices WHERE id = ? AND queue_id = ? AND revoked_at IS NULL",
+                           (device_id, queue_id)).fetchone()
+        if row is None:
+            raise NotFound("No device of this line with that id.", "device_not_found")
+        device = dict(row)
+        queue = queues.load(conn, queue_id)
+        # No hash of any token is this text, so the old token stops working on the next request.
+        conn.execute("UPDATE devices SET revoked_at = ?, token_hash = ?, printer = NULL WHERE id = ?",
+                     (now, f"revoked:{device_id}", device_id))
+        jobs = conn.execute("SELECT * FROM print_jobs WHERE device_id = ? AND status = 'pending'",
+                            (device_id,)).fetchall()
+        for job in jobs:
+            conn.execute("UPDATE print_jobs SET status = 'failed', error = 'kiosk removed', finished_at = ?"
+                         " WHERE id = ?", (now, job["id"]))
+            ticket = tickets.load(conn, job["ticket_id"])
+            conn.execute("UPDATE tickets SET print_status = 'failed' WHERE id = ? AND print_status = 'pending'",
+                         (ticket["id"],))
+            events.append(conn, db.clock, queue_id, "print_failed", ticket=ticket,
+                          data={"job_id": job["id"], "device_id": device_id, "error": "kiosk removed"})
+        events.append(conn, db.clock, queue_id, "device_revoked", service_day=queue["service_day"],
+                      data={"device_id": device_id, "kind": device["kind"], "name": device["name"]})
+    return {**device_view({**device, "printer": None}, False), "revoked_at": now}
 
 
 def reprint(db: Database, ticket_id: str, device_id: str | None, max_age: int) -> dict:
@@ -257,7 +299,7 @@ def reprint(db: Database, ticket_id: str, device_id: str | None, max_age: int) -
             raise Conflict("This ticket has ended; there is nothing to reprint.", "ticket_ended")
         if device_id is not None:
             row = conn.execute(
-                "SELECT * FROM devices WHERE id = ? AND queue_id = ? AND kind = 'kiosk'",
+                "SELECT * FROM devices WHERE id = ? AND queue_id = ? AND kind = 'kiosk' AND revoked_at IS NULL",
                 (device_id, ticket["queue_id"]),
             ).fetchone()
             if row is None:

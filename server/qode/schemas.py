@@ -285,7 +285,13 @@ class DeviceOut(BaseModel):
     error: str | None = Field(description="Why the kiosk stopped, as it last said (e.g. a GPIO setting "
                               "that cannot work); null: it runs")
     status_at: str | None
+    last_seen: str | None = Field(None, description="When its live socket last came or went, or it last "
+                                  "reported its printer, whichever is later; null: never")
     connected: bool = Field(description="The device's live socket is open")
+
+
+class DeviceRevoked(DeviceOut):
+    revoked_at: str
 
 
 class DeviceList(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -281,5 +282,11 @@ def device_feed(ws, device_id):
                 for job in printing.pending_jobs(db, device_id, live.print_max_age)]
         return {"device": {"id": device_id, "kind": device["kind"], "name": device["name"]}, "jobs": jobs}
 
-    _run(ws, "device", queue_id, f"device:{queue_id}:{device_id}", extra=extra,
-         on_change=lambda: live.nudge_host(queue_id))  # the host sees the kiosk come and go
+    def changed() -> None:
+        try:
+            printing.mark_seen(db, device_id)  # its "last seen" on the host's and setup's lists
+        except (QodeError, sqlite3.Error):  # a full disk must not stop the kiosk's feed
+            log.warning("live: could not note that device %s came or went", device_id)
+        live.nudge_host(queue_id)  # the host sees the kiosk come and go
+
+    _run(ws, "device", queue_id, f"device:{queue_id}:{device_id}", extra=extra, on_change=changed)

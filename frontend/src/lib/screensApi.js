@@ -24,6 +24,11 @@ export function screensApi(token, options = {}) {
     /** Host or admin: 201 `{id, queue_id, kind, name, token}` (the only copy of the token). */
     addDevice: (queueId, { name, kind }, opts) =>
       api.request('POST', `/api/queues/${enc(queueId)}/devices`, { ...opts, body: { name, kind } }),
+    /** Host or admin: `{devices: [DeviceOut, …]}`, each with its printer, `last_seen` and `connected`. */
+    listDevices: (queueId, opts) => api.request('GET', `/api/queues/${enc(queueId)}/devices`, opts),
+    /** Host or admin: the device's token stops working at once and its sockets close. */
+    revokeDevice: (queueId, deviceId, opts) =>
+      api.request('DELETE', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}`, opts),
     /** Host or admin: `{svg}`, a QR code of a link to this box (one the browser cannot draw itself). */
     linkQr: (url, opts) => api.request('POST', '/api/qr', { ...opts, body: { url } }),
     /** Kiosk: a ticket that belongs to no phone (no device_token). */

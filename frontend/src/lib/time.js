@@ -1,3 +1,5 @@
+import { clockTime as formatClock } from './format.js'
+
 // Durations from the server are relative to when they were sent (ETA.md): count them
 // down with this device's clock from the moment they arrived.
 
@@ -13,11 +15,7 @@ export function minutesUp(seconds) {
   return Math.max(1, Math.ceil(seconds / 60))
 }
 
-/** A wall-clock time for "showing what we knew at …". */
+/** A wall-clock time for "showing what we knew at …": the staff pages' format (lib/format.js). */
 export function clockTime(ms) {
-  try {
-    return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-  } catch {
-    return new Date(ms).toISOString().slice(11, 16)
-  }
+  return formatClock(ms) ?? ''
 }

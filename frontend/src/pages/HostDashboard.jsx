@@ -125,12 +125,14 @@ function Dashboard({ queueId, token, onAccepted }) {
       {banner}
       <HostHeader queue={queue} connection={connection} sync={state.sync} now={now} />
 
-      <main className="mx-auto grid max-w-6xl gap-6 px-4 py-6 md:grid-cols-2">
+      {/* Two columns from 48rem: the call column stays in view (sticky) while the waiting list
+          scrolls; on a phone one column, nothing sticky, so nothing covers the list. */}
+      <main className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] items-start gap-x-6 gap-y-4 px-4 py-4 md:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
         <div className="grid gap-4 empty:hidden md:col-span-2">
           <StorageBanner storage={state.storage} />
           <ClockBanner clock={state.clock} onUseTabletTime={sendTabletTime} />
         </div>
-        <div className="grid content-start gap-6">
+        <div data-testid="call-column" className="grid min-w-0 grid-cols-[minmax(0,1fr)] content-start gap-4 md:sticky md:top-0 md:max-h-dvh md:overflow-y-auto md:p-1">
           <CallPanel
             draft={draft}
             onDraftChange={changeDraft}
@@ -146,21 +148,21 @@ function Dashboard({ queueId, token, onAccepted }) {
           {/* In the short column: reachable in a flood without scrolling past the waiting list. */}
           <BulkActions waiting={waiting} refused={state.refused} lineOpen={queue.active} busy={busy.has('bulk')} onClear={clearLine} />
         </div>
-        <div className="grid content-start gap-6">
-          <DevicesPanel devices={state.devices} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
+        <div className="grid min-w-0 content-start gap-6">
           <WaitingList tickets={waiting} queue={queue} receivedAt={updatedAt} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
+          <DevicesPanel devices={state.devices} revoked={state.revoked} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
+          <LineControls
+            queue={queue}
+            counter={counter}
+            counterState={counterState}
+            now={now}
+            receivedAt={updatedAt}
+            busy={busy}
+            onQueueChange={changeQueue}
+            onCounterChange={changeCounter}
+          />
+          <TodayStats tickets={tickets} now={now} />
         </div>
-        <LineControls
-          queue={queue}
-          counter={counter}
-          counterState={counterState}
-          now={now}
-          receivedAt={updatedAt}
-          busy={busy}
-          onQueueChange={changeQueue}
-          onCounterChange={changeCounter}
-        />
-        <TodayStats tickets={tickets} />
       </main>
       {state.version ? (
         <footer className="mx-auto max-w-6xl px-4 pb-4 text-sm text-stone-700" data-testid="version">

@@ -109,7 +109,9 @@ describe('HostDashboard', () => {
     // ETAs from the place in line (host rows carry none): 1/3 and 2/3 of a joiner's 840 s.
     expect(within(screen.getByTestId('waiting-A7')).getByText('about 5 min')).toBeInTheDocument()
     expect(within(screen.getByTestId('waiting-A8')).getByText('about 10 min')).toBeInTheDocument()
-    expect(within(screen.getByTestId('waiting-A8')).getByText(/^\d+ min$/)).toBeInTheDocument()
+    expect(within(screen.getByTestId('waiting-A8')).getByText(/^(\d+ min|\d+ h \d\d min|< 1 min)$/)).toBeInTheDocument()
+    // One line per guest: the source is said, and the row's buttons are in the same line.
+    expect(within(screen.getByTestId('waiting-A8')).getByText(/^(Phone|Kiosk|Desk)$/)).toBeInTheDocument()
     expect(screen.getByText('2 people waiting')).toBeInTheDocument()
 
     // An update replaces the lists: A7 called to counter 1.
@@ -494,10 +496,17 @@ describe('HostDashboard', () => {
     expect(stats.called).toBe(5)
     expect(stats.averageWait).toBeCloseTo(62 / 5)
     const hourOf = (iso) => new Date(iso).getHours()
+    const first = hourOf('2026-11-26T09:04:00.000Z')
+    // An hour axis of at least 8 hours from the first ticket: counts called and average waits (s).
     expect(stats.byHour.map((b) => [b.hour, b.count, b.averageWait])).toEqual([
-      [hourOf('2026-11-26T09:04:00.000Z'), 2, 7],
-      [hourOf('2026-11-26T10:05:00.000Z'), 3, 16],
+      [first, 2, 420],
+      [hourOf('2026-11-26T10:05:00.000Z'), 3, 960],
+      ...[2, 3, 4, 5, 6, 7].map((n) => [(first + n) % 24, 0, null]),
     ])
+    // Up to the current hour when that is later the same day.
+    const late = computeStats(day(), Date.parse('2026-11-26T19:30:00.000Z'))
+    expect(late.byHour.at(-1).hour).toBe(hourOf('2026-11-26T19:30:00.000Z'))
+    expect(late.byHour).toHaveLength(11)
     expect(computeStats([]).averageWait).toBeNull()
   })
 
@@ -509,8 +518,15 @@ describe('HostDashboard', () => {
     expect(screen.getByTestId('stat-avg-wait')).toHaveTextContent('12 min')
     const chart = screen.getByTestId('wait-chart')
     const hour = new Date('2026-11-26T09:04:00.000Z').getHours()
-    expect(within(chart).getByText(`${hour}:00: 7 min average, 2 called`)).toBeInTheDocument()
-    expect(within(chart).getAllByRole('listitem')).toHaveLength(2)
+    const label = (h) => new Intl.DateTimeFormat('en-US', { hour: 'numeric' }).format(new Date(2000, 0, 1, h))
+    // Hour labels on the axis, the counts on the bars, the same in a table for screen readers.
+    const hours = within(screen.getByTestId('wait-chart-hours')).getAllByRole('listitem', { hidden: true }).map((li) => li.textContent)
+    expect(hours.slice(0, 2)).toEqual([label(hour), label((hour + 1) % 24)])
+    expect(hours.length).toBeGreaterThanOrEqual(8)
+    const bars = within(chart).getAllByRole('listitem', { hidden: true }).filter((li) => li.dataset.hour)
+    expect(bars.slice(0, 2).map((li) => li.textContent)).toEqual(['2', '3'])
+    const table = screen.getByRole('table', { name: 'Guests called each hour' })
+    expect(within(table).getByRole('row', { name: `${label(hour)} 2 7 min` })).toBeInTheDocument()
   })
 
   it("offers the tablet's time when the box's clock is not set", async () => {

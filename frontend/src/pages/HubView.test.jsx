@@ -95,11 +95,16 @@ describe('HubView', () => {
     expect(within(figures).getByRole('row', { name: 'Average wait 7 min < 1 min' })).toBeInTheDocument()
     expect(within(figures).getByRole('row', { name: 'No-shows 2 0' })).toBeInTheDocument()
 
-    // 9:00 and 11:00 with calls, 10:00 between them without.
-    const chart = within(townHall).getByTestId('chart-townhall-1')
-    expect(within(chart).getByText('9:00: 5 min average, 5 called')).toBeInTheDocument()
-    expect(within(chart).getByText('10:00: nobody called')).toBeInTheDocument()
-    expect(within(chart).getByText('11:00: 12 min average, 8 called')).toBeInTheDocument()
+    // An hour axis from 9 AM (the first call) over 8 hours: 5 called at 9, none at 10, 8 at 11,
+    // the counts on the bars, and the same figures in a table for screen readers.
+    const hours = within(townHall).getByTestId('chart-townhall-1-hours')
+    expect(within(hours).getAllByRole('listitem', { hidden: true }).map((li) => li.textContent)).toEqual(['9 AM', '10 AM', '11 AM', '12 PM', '1 PM', '2 PM', '3 PM', '4 PM'])
+    const bars = within(within(townHall).getByTestId('chart-townhall-1')).getAllByRole('listitem', { hidden: true }).filter((li) => li.dataset.hour)
+    expect(bars.map((li) => li.textContent)).toEqual(['5', '', '8', '', '', '', '', ''])
+    const table = within(townHall).getByRole('table', { name: 'Today: guests called each hour' })
+    expect(within(table).getByRole('row', { name: '9 AM 5 5 min' })).toBeInTheDocument()
+    expect(within(table).getByRole('row', { name: '10 AM 0 –' })).toBeInTheDocument()
+    expect(within(table).getByRole('row', { name: '11 AM 8 12 min' })).toBeInTheDocument()
 
     expect(screen.getByTestId('hub-summary')).toHaveTextContent('1 site')
     expect(screen.getByText(/^Updated at .+\. The list refreshes every 30 seconds\.$/)).toBeInTheDocument()
@@ -316,7 +321,10 @@ describe('hub helpers', () => {
       { hour: 12, count: 1, averageWait: 30 },
       { hour: 13, count: 0, averageWait: null },
       { hour: 14, count: 2, averageWait: 60 },
+      ...[15, 16, 17, 18, 19].map((hour) => ({ hour, count: 0, averageWait: null })),
     ])
+    // One late hour: still eight on the axis, the rest of the day and then earlier ones, not past midnight.
+    expect(hourBars([{ hour: 22, called: 1, avg_wait_seconds: 60 }]).map((b) => b.hour)).toEqual([16, 17, 18, 19, 20, 21, 22, 23])
     expect(hourBars(undefined)).toEqual([])
   })
 

@@ -1,6 +1,6 @@
-import { render, screen, within } from '@testing-library/react'
+import { configure, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import App from '../App.jsx'
 import { queue, routeFetch } from '../test/fixtures.js'
 
@@ -17,6 +17,12 @@ function renderSetup(routes, { hash = `#token=${ADMIN}` } = {}) {
 const list = (...queues) => () => ({ body: { queues } })
 const card = (name) => screen.getByRole('article', { name })
 const linkField = (scope, label) => within(scope).getByRole('textbox', { name: label })
+
+// The page is a lazy chunk of App: load it once up front, so the first test does not spend its
+// find-timeout on the transform (slow on a busy machine).
+beforeAll(() => import('./SetupView.jsx'), 60_000)
+// A page of several lazy parts: give find* more than 1 s on a machine shared by many jobs.
+configure({ asyncUtilTimeout: 5000 })
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -73,15 +79,17 @@ describe('SetupView', () => {
     const hostQr = await within(townHall).findByRole('img', { name: 'QR code of the host link for Town hall' })
     expect(hostQr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,%3Csvg/)
     expect(JSON.parse(qr.mock.calls[0][0].body)).toEqual({ url: 'http://192.168.1.20:8000/host/q-9#token=host-secret' })
-    expect(screen.getByRole('status')).toHaveTextContent('The queue “Town hall” is ready.')
-    expect(within(townHall).getByRole('heading', { name: 'Town hall' })).toHaveFocus()
+    expect(screen.getByText(/The queue “Town hall” is ready\./)).toHaveAttribute('role', 'status')
+    // The new queue's details are open, its summary line focused.
+    expect(townHall.querySelector('details')).toHaveAttribute('open')
+    expect(townHall.querySelector('summary')).toHaveFocus()
     expect(screen.getByLabelText('Name')).toHaveValue('')
   })
 
   it('checks the prefix before sending', async () => {
     const create = vi.fn()
     renderSetup({ 'GET /api/queues': list(), 'POST /api/queues': create })
-    expect(await screen.findByText('No queues yet. Create the first one above.')).toBeInTheDocument()
+    expect(await screen.findByText('No queues yet: create the first one under “New queue”.')).toBeInTheDocument()
     await userEvent.type(screen.getByLabelText('Name'), 'Desk')
     await userEvent.type(screen.getByLabelText('Prefix (optional)'), 'A-1')
     await userEvent.click(screen.getByRole('button', { name: 'Create queue' }))
@@ -228,5 +236,77 @@ describe('SetupView', () => {
     expect(print).toHaveBeenCalled()
     await userEvent.click(screen.getByRole('button', { name: 'Back to setup' }))
     expect(screen.getByRole('article', { name: 'Front desk' })).toBeInTheDocument()
+  })
+
+  it('shows two queues as one line each, opened on demand', async () => {
+    renderSetup({ 'GET /api/queues': list(queue(), queue({ id: 'q-2', name: 'Pharmacy', prefix: 'P', waiting_count: 1 })) })
+    const pharmacy = await screen.findByRole('article', { name: 'Pharmacy' })
+    const details = pharmacy.querySelector('details')
+    expect(details).not.toHaveAttribute('open')
+    const summary = pharmacy.querySelector('summary')
+    expect(summary).toHaveTextContent('Pharmacy')
+    expect(summary).toHaveTextContent('Open · Prefix P · 1 waiting')
+    await userEvent.click(summary)
+    expect(details).toHaveAttribute('open')
+  })
+
+  it('lists the devices with their status, and removes one after a warning', async () => {
+    const devices = [
+      { id: 'd-1', kind: 'kiosk', name: 'Door', printer: 'paper_low', printer_detail: null, error: null, status_at: null, last_seen: null, connected: true },
+      { id: 'd-2', kind: 'display', name: 'TV', printer: null, printer_detail: null, error: null, status_at: null, last_seen: new Date(Date.now() - 7 * 60000).toISOString(), connected: false },
+    ]
+    const revoke = vi.fn(() => ({ body: { ...devices[0], revoked_at: '2026-11-26T10:00:00Z' } }))
+    renderSetup({
+      'GET /api/queues': list(queue()),
+      'GET /api/queues/q-1/devices': () => ({ body: { devices } }),
+      'DELETE /api/queues/q-1/devices/d-1': revoke,
+    })
+    const listOf = await screen.findByRole('list', { name: 'Devices of Front desk' })
+    expect(within(listOf).getByTestId('device-d-1')).toHaveTextContent('Kiosk “Door”Connected now · Paper low')
+    expect(within(listOf).getByTestId('device-d-2')).toHaveTextContent('Display “TV”Last seen 7 min ago')
+    await userEvent.click(within(listOf).getByRole('button', { name: 'Remove Door' }))
+    expect(within(listOf).getByText(/Its link and token stop working at once/)).toBeInTheDocument()
+    expect(revoke).not.toHaveBeenCalled()
+    await userEvent.click(within(listOf).getByRole('button', { name: 'Yes, remove it' }))
+    expect(await screen.findByText('“Door” was removed: its link no longer works.')).toBeInTheDocument()
+    expect(revoke).toHaveBeenCalledTimes(1)
+    expect(revoke.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${ADMIN}`)
+    expect(screen.queryByTestId('device-d-1')).not.toBeInTheDocument()
+    expect(screen.getByTestId('device-d-2')).toBeInTheDocument()
+  })
+
+  it('guides a first run: queue, then poster, then TV, ticking off what is done', async () => {
+    const create = vi.fn(() => ({ status: 201, body: { ...queue({ id: 'q-9', name: 'Town hall' }), host_token: 'h', host_url: 'http://box/host/q-9#token=h' } }))
+    renderSetup({ 'GET /api/queues': list(), 'POST /api/queues': create, 'POST /api/qr': () => ({ body: { svg: '<svg/>' } }) })
+    await screen.findByRole('region', { name: 'Get started in three steps' })
+    // Asked afresh each time: the poster replaces the page, and Back draws it anew.
+    const step = (name) => screen.getByTestId('first-run').querySelector(`[data-step="${name}"]`)
+    expect(['queue', 'poster', 'tv'].map((name) => step(name).dataset.done)).toEqual(['false', 'false', 'false'])
+    expect(step('queue')).toHaveAttribute('aria-current', 'step')
+    expect(within(step('queue')).getByRole('link', { name: 'Go to “New queue”' })).toHaveAttribute('href', '#queue-name')
+
+    await userEvent.type(screen.getByLabelText('Name'), 'Town hall')
+    await userEvent.click(screen.getByRole('button', { name: 'Create queue' }))
+    await screen.findByRole('article', { name: 'Town hall' })
+    expect(step('queue').dataset.done).toBe('true')
+    expect(step('queue')).toHaveTextContent('(Done)')
+    expect(step('poster')).toHaveAttribute('aria-current', 'step')
+
+    await userEvent.click(within(step('poster')).getByRole('button', { name: 'Poster for Town hall' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Back to setup' }))
+    expect(step('poster').dataset.done).toBe('true')
+    const tv = within(step('tv')).getByRole('link', { name: 'Open the display of Town hall' })
+    expect(tv).toHaveAttribute('href', `${location.origin}/display/q-9`)
+    tv.addEventListener('click', (event) => event.preventDefault()) // jsdom cannot open a tab
+    await userEvent.click(tv)
+    // All three done: the guide steps aside.
+    expect(screen.queryByRole('region', { name: 'Get started in three steps' })).not.toBeInTheDocument()
+    expect(JSON.parse(localStorage.getItem('qode.setup.firstRun'))).toEqual({ started: true, poster: true, tv: true })
+  })
+
+  it('does not push the guide on a box that already has queues', async () => {
+    renderSetup({ 'GET /api/queues': list(queue()) })
+    await screen.findByRole('article', { name: 'Front desk' })
+    expect(screen.queryByTestId('first-run')).not.toBeInTheDocument()
   })
 })

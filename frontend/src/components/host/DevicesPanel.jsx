@@ -42,7 +42,7 @@ function KioskRow({ kiosk, now }) {
  * `devices` undefined means the box said nothing about devices (an older box): nothing shown.
  * `onReprint(ticket)` resolves to {ok, message, tone, skipped}.
  */
-export default function DevicesPanel({ devices, tickets, now, busy, onReprint }) {
+export default function DevicesPanel({ devices, revoked = [], tickets, now, busy, onReprint }) {
   const id = useId()
   const kiosks = (devices ?? []).filter((device) => device.kind === 'kiosk')
   const live = tickets.filter((ticket) => PRINTABLE.has(ticket.status)).sort((a, b) => a.position_number - b.position_number)
@@ -76,7 +76,7 @@ export default function DevicesPanel({ devices, tickets, now, busy, onReprint })
     )
   }
 
-  const shown = kiosks.length > 0 || failed.length > 0 || printing.length > 0
+  const shown = kiosks.length > 0 || failed.length > 0 || printing.length > 0 || revoked.length > 0
   return (
     <>
       <div className="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="kiosk-announcer">
@@ -91,6 +91,15 @@ export default function DevicesPanel({ devices, tickets, now, busy, onReprint })
             <ul className="grid gap-2" aria-label={t('host.devices.kiosks')}>
               {kiosks.map((kiosk) => (
                 <KioskRow key={kiosk.id} kiosk={kiosk} now={now} />
+              ))}
+            </ul>
+          ) : null}
+          {revoked.length ? (
+            <ul className="grid gap-1" data-testid="revoked-devices">
+              {revoked.map((device) => (
+                <li key={device.device_id} className="rounded-xl bg-stone-100 p-2 text-base text-stone-800">
+                  {t(device.kind === 'display' ? 'host.devices.revokedDisplay' : 'host.devices.revokedKiosk', { name: device.name })}
+                </li>
               ))}
             </ul>
           ) : null}

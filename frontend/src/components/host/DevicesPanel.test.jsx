@@ -1,6 +1,6 @@
 import { render, screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { hostPayload } from './hostDelta.js'
+import { hostPayload, mergeHost } from './hostDelta.js'
 import DevicesPanel from './DevicesPanel.jsx'
 import { kioskAnnouncement, kioskLevel, kioskState } from './kiosks.js'
 import PrintBadge from './PrintBadge.jsx'
@@ -85,5 +85,17 @@ describe('PrintBadge', () => {
     expect(container).toBeEmptyDOMElement()
     rerender(<PrintBadge status={null} />)
     expect(container).toBeEmptyDOMElement()
+  })
+})
+
+describe('a device removed in setup', () => {
+  it('reaches the host as a notice, once per device, and the kiosk leaves the list', () => {
+    const revoked = { seq: 9, type: 'device_revoked', ticket_id: null, ticket_number: null, data: { device_id: 'k-1', kind: 'kiosk', name: 'Door kiosk' } }
+    let state = mergeHost({ devices: [kiosk()] }, hostPayload({ type: 'update', state: {}, events: [revoked], devices: [] }))
+    state = mergeHost(state, hostPayload({ type: 'update', state: {}, events: [revoked], devices: [] })) // a replay: said once
+    expect(state.revoked).toEqual([{ device_id: 'k-1', kind: 'kiosk', name: 'Door kiosk' }])
+    render(<DevicesPanel devices={state.devices} revoked={state.revoked} tickets={[]} now={Date.now()} busy={new Set()} onReprint={() => {}} />)
+    expect(screen.getByTestId('revoked-devices')).toHaveTextContent('Kiosk “Door kiosk” was removed: its link no longer works.')
+    expect(screen.queryByTestId('kiosk-k-1')).not.toBeInTheDocument()
   })
 })

@@ -2,7 +2,8 @@ import { useMemo } from 'react'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import HourBars from '../shared/HourBars.jsx'
-import { computeStats, roundMinutes } from './stats.js'
+import { durationText, minutesText } from '../../lib/format.js'
+import { computeStats, localHourStart } from './stats.js'
 
 function Figure({ label, value, testId }) {
   return (
@@ -15,10 +16,13 @@ function Figure({ label, value, testId }) {
   )
 }
 
-/** Today's served, no-shows and average wait, and the average wait per hour as bars. */
-export default function TodayStats({ tickets }) {
-  const stats = useMemo(() => computeStats(tickets), [tickets])
-  const average = roundMinutes(stats.averageWait)
+const hostDuration = (seconds) => durationText(seconds, 'host')
+
+/** Today's served, no-shows and average wait, and the guests called each hour on an hour axis. */
+export default function TodayStats({ tickets, now }) {
+  // The axis runs up to the current hour: recomputed when the hour turns, not every tick.
+  const hour = Number.isFinite(now) ? localHourStart(now) : undefined
+  const stats = useMemo(() => computeStats(tickets, hour), [tickets, hour])
   return (
     <section aria-labelledby="host-stats-title" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-stone-300">
       <h2 id="host-stats-title" className="text-2xl font-bold">
@@ -29,11 +33,11 @@ export default function TodayStats({ tickets }) {
         <Figure label={t('host.stats.noShows')} value={stats.noShows} testId="stat-no-shows" />
         <Figure
           label={t('host.stats.avgWait')}
-          value={average === null ? t('host.stats.none') : t('host.minutes', { minutes: average })}
+          value={minutesText(stats.averageWait, 'host') ?? t('host.stats.none')}
           testId="stat-avg-wait"
         />
       </dl>
-      <HourBars bars={stats.byHour} minutes={roundMinutes} keys="host.stats" testId="wait-chart" />
+      <HourBars bars={stats.byHour} duration={hostDuration} keys="host.stats" testId="wait-chart" />
     </section>
   )
 }

@@ -3,6 +3,7 @@ import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import { minutesSince } from '../../lib/ago.js'
+import { durationText } from '../../lib/format.js'
 import { minutesUp, remaining } from '../../lib/time.js'
 import { etaAt } from './hostDelta.js'
 import PrintBadge from './PrintBadge.jsx'
@@ -11,8 +12,12 @@ import PrintBadge from './PrintBadge.jsx'
 // thousands of rows in the page; the first ones are those the host acts on.
 export const PAGE = 50
 
+// Row buttons: 44 px tall (WCAG 2.2 target size, and Apple's 44 pt), so a row stays near 46 px.
+const ROW_BUTTON = 'min-h-11! w-auto! px-3! text-base!'
+
 /**
- * The waiting guests in number order: how long they have waited, their ETA, and cancel; a
+ * The waiting guests in number order, one line each: number, how long they have waited, their
+ * ETA, where they joined, Call now and Cancel; a
  * ticket the kiosk could not print says so, with Reprint (any other one can be printed again
  * from the printers panel, which keeps these rows short on a tablet). Only the first rows are
  * drawn, with "Show more" for the rest.
@@ -69,31 +74,38 @@ const sameEta = (a, b) => a === b || (a !== null && b !== null && a.next === b.n
 const WaitingRow = memo(
   function WaitingRow({ ticket, waited, eta, asking, recallBusy, cancelBusy, reprintBusy, onAction, onConfirm }) {
     return (
-      <li data-testid={`waiting-${ticket.display_number}`} className="grid gap-3 p-3">
-        <div className="flex flex-wrap items-center justify-between gap-3">
-          <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1">
-            <p dir="ltr" className="min-w-20 text-3xl font-black tabular-nums break-all">
-              <span className="sr-only">{t('host.waiting.number')} </span>
-              {ticket.display_number}
+      <li data-testid={`waiting-${ticket.display_number}`} className="px-3 py-0.5">
+        {/* One line per guest (wrapping only when the text is zoomed or the screen is narrow). */}
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-0.5">
+          <p dir="ltr" className="min-w-16 text-2xl leading-tight font-black tabular-nums break-all">
+            <span className="sr-only">{t('host.waiting.number')} </span>
+            {ticket.display_number}
+          </p>
+          <p className="min-w-20 text-base">
+            <span className="sr-only">{t('host.waiting.waited')}: </span>
+            <span className="font-semibold tabular-nums" title={t('host.waiting.waited')}>
+              {waited === null ? t('host.stats.none') : durationText(waited * 60, 'host')}
+            </span>
+          </p>
+          <p className="min-w-24 text-base text-stone-800">
+            <span className="sr-only">{t('host.waiting.eta')}: </span>
+            <span className="tabular-nums" title={t('host.waiting.eta')}>
+              {eta === null ? t('host.stats.none') : eta.next ? t('host.etaNext') : t('host.etaMinutes', { minutes: eta.minutes })}
+            </span>
+          </p>
+          {ticket.source ? (
+            <p className="text-base text-stone-700">
+              <span className="sr-only">{t('host.waiting.source')}: </span>
+              {t(`host.source.${ticket.source}`)}
             </p>
-            <PrintBadge status={ticket.print_status} />
-            <p className="text-lg">
-              <span className="text-stone-700">{t('host.waiting.waited')}: </span>
-              <span className="font-semibold tabular-nums">{waited === null ? t('host.stats.none') : t('host.minutes', { minutes: waited })}</span>
-            </p>
-            <p className="text-lg">
-              <span className="text-stone-700">{t('host.waiting.eta')}: </span>
-              <span className="font-semibold tabular-nums">
-                {eta === null ? t('host.stats.none') : eta.next ? t('host.etaNext') : t('host.etaMinutes', { minutes: eta.minutes })}
-              </span>
-            </p>
-          </div>
+          ) : null}
+          <PrintBadge status={ticket.print_status} />
           {asking ? null : (
-            <div className="flex flex-wrap gap-2">
+            <div className="ms-auto flex flex-wrap gap-2">
               {ticket.print_status === 'failed' ? (
                 <Button
                   kind="secondary"
-                  className="w-auto!"
+                  className={ROW_BUTTON}
                   disabled={reprintBusy}
                   aria-label={t('host.action.label', { action: t('host.action.reprint'), number: ticket.display_number })}
                   onClick={() => onAction(ticket, 'reprint')}
@@ -103,7 +115,7 @@ const WaitingRow = memo(
               ) : null}
               <Button
                 kind="secondary"
-                className="w-auto!"
+                className={ROW_BUTTON}
                 disabled={recallBusy}
                 aria-label={t('host.action.label', { action: t('host.action.callNow'), number: ticket.display_number })}
                 onClick={() => onAction(ticket, 'recall')}
@@ -112,7 +124,7 @@ const WaitingRow = memo(
               </Button>
               <Button
                 kind="secondary"
-                className="w-auto!"
+                className={ROW_BUTTON}
                 aria-label={t('host.action.label', { action: t('host.action.cancel'), number: ticket.display_number })}
                 onClick={() => onConfirm(ticket.id)}
               >
@@ -122,7 +134,7 @@ const WaitingRow = memo(
           )}
         </div>
         {asking ? (
-          <div className="grid gap-2 rounded-xl border-2 border-red-800 p-3" role="group" aria-label={t('host.cancelConfirm', { number: ticket.display_number })}>
+          <div className="my-1 grid gap-2 rounded-xl border-2 border-red-800 p-3" role="group" aria-label={t('host.cancelConfirm', { number: ticket.display_number })}>
             <p className="text-lg font-semibold">{t('host.cancelConfirm', { number: ticket.display_number })}</p>
             <div className="grid grid-cols-2 gap-2">
               <Button

@@ -63,6 +63,9 @@ export function hostPayload(message) {
   if (message.refused && typeof message.refused === 'object') out.refused = message.refused
   if (message.storage && typeof message.storage === 'object') out.storage = message.storage
   if (typeof message.version === 'string') out.version = message.version
+  // Devices taken away in setup (or by another host): said once in the devices panel.
+  const revoked = (Array.isArray(message.events) ? message.events : []).filter((e) => e?.type === 'device_revoked' && e.data?.device_id)
+  if (revoked.length) out.revoked = revoked.map((e) => ({ device_id: e.data.device_id, name: String(e.data.name ?? ''), kind: e.data.kind }))
   return out
 }
 
@@ -70,6 +73,10 @@ export function hostPayload(message) {
 export function mergeHost(state, payload) {
   const { delta, ...rest } = payload
   const next = { ...(state ?? {}), ...rest }
+  if (rest.revoked) {
+    const known = new Set((state?.revoked ?? []).map((d) => d.device_id))
+    next.revoked = [...(state?.revoked ?? []), ...rest.revoked.filter((d) => !known.has(d.device_id))]
+  }
   if (delta) next.tickets = applyTicketDelta(state?.tickets ?? [], delta)
   return next
 }

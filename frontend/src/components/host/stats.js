@@ -1,4 +1,5 @@
 // Today's numbers, computed from the day's ticket list (the server has no stats endpoint).
+import { widen } from '../shared/hourAxis.js'
 
 function time(iso) {
   if (!iso) return null
@@ -23,41 +24,53 @@ export function localHourStart(ms) {
 
 /**
  * {served, noShows, called, averageWait (minutes, null when nobody was called), byHour}.
- * `byHour` lists every hour from the first to the last call of the day (gaps included,
- * across midnight too) as {start (ms), hour (0-23, this tablet's local time), count,
- * averageWait}.
+ * `byHour` is the chart's hour axis: every hour from the first ticket of the day to the last
+ * call (or `now`, when given), at least 8 hours (the rest of today first, then earlier ones),
+ * gaps included, each {start (ms), hour (0-23, this tablet's local time), count (guests
+ * called), averageWait (seconds, null for an hour without a call)}.
  */
-export function computeStats(tickets) {
+export function computeStats(tickets, now) {
   let served = 0
   let noShows = 0
   let total = 0
   let called = 0
+  let first = null
+  let last = null
   const hours = new Map()
   for (const ticket of tickets ?? []) {
     if (ticket.status === 'COMPLETED') served += 1
     if (ticket.status === 'NO_SHOW') noShows += 1
+    const created = time(ticket.created_at)
+    if (created !== null) first = first === null ? created : Math.min(first, created)
     const wait = waitMinutes(ticket)
     if (wait === null) continue
     called += 1
     total += wait
-    const start = localHourStart(time(ticket.called_at))
+    const at = time(ticket.called_at)
+    first = first === null ? at : Math.min(first, at)
+    last = last === null ? at : Math.max(last, at)
+    const start = localHourStart(at)
     const bucket = hours.get(start) ?? { count: 0, sum: 0 }
     bucket.count += 1
     bucket.sum += wait
     hours.set(start, bucket)
   }
   const byHour = []
-  if (hours.size) {
-    const keys = [...hours.keys()]
-    const last = Math.max(...keys)
-    // A day has at most 25 local hours; the guard keeps a wild timestamp from drawing thousands.
-    for (let start = Math.min(...keys), n = 0; start <= last && n < 48; n++) {
+  if (first !== null) {
+    // Up to now, if now is later the same day; a wild timestamp must not draw thousands of hours.
+    let end = localHourStart(Math.max(last ?? first, Number.isFinite(now) && now - first < DAY ? now : first))
+    let begin = localHourStart(first)
+    const span = Math.min(24, Math.round((end - begin) / HOUR) + 1)
+    const { after, before } = widen(span, new Date(end).getHours(), MIN_HOURS)
+    end += after * HOUR
+    begin -= before * HOUR
+    for (let start = localHourStart(begin), n = 0; n < 24 && start <= end; n++) {
       const bucket = hours.get(start)
       byHour.push({
         start,
         hour: new Date(start).getHours(),
         count: bucket?.count ?? 0,
-        averageWait: bucket ? bucket.sum / bucket.count : null,
+        averageWait: bucket ? (bucket.sum / bucket.count) * 60 : null,
       })
       start = localHourStart(start + 90 * 60000) // the next hour, safe across DST changes
     }
@@ -65,8 +78,6 @@ export function computeStats(tickets) {
   return { served, noShows, called, averageWait: called ? total / called : null, byHour }
 }
 
-/** A duration in minutes as the host reads it: whole minutes, "< 1" below one. */
-export function roundMinutes(minutes) {
-  if (minutes === null || minutes === undefined) return null
-  return minutes > 0 && minutes < 1 ? '< 1' : String(Math.round(minutes))
-}
+const HOUR = 3600 * 1000
+const DAY = 24 * HOUR
+const MIN_HOURS = 8

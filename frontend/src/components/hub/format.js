@@ -1,5 +1,6 @@
 // How the hub page reads a site's numbers and times.
 import { agoText } from '../../lib/ago.js'
+import { durationText } from '../../lib/format.js'
 import { t } from '../../lib/strings.js'
 
 /** No news from a box for longer than this: the site is out of contact. */
@@ -17,17 +18,10 @@ const SEEN = { now: 'hub.seenNow', minutes: 'hub.seenMinutes', hours: 'hub.seenH
 /** "Last seen 3 min ago", or null without a time. */
 export const seenText = (lastSeen, now) => agoText(lastSeen, now, SEEN)
 
-/** Seconds as whole minutes for a figure ("< 1" below one), or null. */
-export function waitMinutes(seconds) {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return null
-  const minutes = seconds / 60
-  return minutes > 0 && minutes < 1 ? '< 1' : String(Math.round(minutes))
-}
-
-/** A wait in seconds as the page says it: "7 min", or a dash when nobody was called. */
+/** A wait in seconds as the page says it (lib/format.js, as the host says it): "< 1 min",
+ * "7 min", "1 h 05 min", or a dash when nobody was called. */
 export function waitText(seconds) {
-  const minutes = waitMinutes(seconds)
-  return minutes === null ? t('hub.none') : t('hub.minutes', { minutes })
+  return durationText(seconds, 'hub') ?? t('hub.none')
 }
 
 /** A count for a figure: the number, or a dash when the hub sent none. */

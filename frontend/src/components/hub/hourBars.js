@@ -1,6 +1,9 @@
+import { axisHours } from '../shared/hourAxis.js'
+
 /**
- * The hub's `waits_per_hour` as bars: every hour from the first to the last with a call
- * (gaps included), each {hour, count, averageWait (seconds or null)}.
+ * The hub's `waits_per_hour` as the chart's hour axis: every hour from the first to the last
+ * with a call (gaps included), at least 8 hours, each {hour, count (guests called),
+ * averageWait (seconds, null for an hour without a call)}.
  */
 export function hourBars(waitsPerHour) {
   const byHour = new Map()
@@ -13,9 +16,9 @@ export function hourBars(waitsPerHour) {
   }
   if (!byHour.size) return []
   const hours = [...byHour.keys()]
-  const bars = []
-  for (let hour = Math.min(...hours); hour <= Math.max(...hours); hour++) {
-    bars.push({ hour, count: byHour.get(hour)?.count ?? 0, averageWait: byHour.get(hour)?.averageWait ?? null })
-  }
-  return bars
+  return axisHours(Math.min(...hours), Math.max(...hours)).map((hour) => ({
+    hour,
+    count: byHour.get(hour)?.count ?? 0,
+    averageWait: byHour.get(hour)?.averageWait ?? null,
+  }))
 }

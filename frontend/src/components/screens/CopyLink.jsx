@@ -4,8 +4,8 @@ import '../../lib/strings.screens.js'
 import CopyStatus from '../shared/CopyStatus.jsx'
 import { useCopy } from '../shared/useCopy.js'
 
-/** A link as selectable text with a Copy button (and Open, when `open`). */
-export default function CopyLink({ url, label, open = false }) {
+/** A link as selectable text with a Copy button (and Open, when `open`; `onOpen` is told). */
+export default function CopyLink({ url, label, open = false, onOpen }) {
   const input = useRef(null)
   const [result, copy] = useCopy(3000) // null | "copied" | "failed"
 
@@ -35,6 +35,7 @@ export default function CopyLink({ url, label, open = false }) {
               href={url}
               target="_blank"
               rel="noopener noreferrer"
+              onClick={onOpen}
               className="inline-flex min-h-12 items-center rounded-lg border-2 border-stone-700 bg-white px-4 text-base font-semibold text-stone-900 hover:bg-stone-100"
             >
               {t('screens.open')}

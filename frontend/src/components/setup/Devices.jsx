@@ -1,11 +1,13 @@
 import { useState } from 'react'
 import Button from '../Button.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
+import DeviceList from './DeviceList.jsx'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
-/** Add a kiosk or a display to a queue; the links of those added in this session (shown once). */
+/** Add a kiosk or a display to a queue; the links of those added in this session (shown once);
+ * the queue's devices with their status and Revoke. */
 export default function Devices({ queue, api, origin, devices, onDevice, onRejected }) {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(null) // the kind being added
@@ -82,6 +84,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
           })}
         </ul>
       ) : null}
+      <DeviceList queue={queue} api={api} added={devices.length} onRejected={onRejected} />
     </section>
   )
 }
