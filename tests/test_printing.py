@@ -179,3 +179,58 @@ def test_only_the_kiosk_itself_reports_and_acks(box, client):
     assert client.post(f"/api/device/jobs/{job_id}", json={"result": "done"},
                        headers=box["queue"]["headers"]).status_code == 403
     assert host_ticket(box, press(box)["id"])["print_status"] == "pending"
+
+
+def job_state(box, job_id: str, headers=None):
+    return box["client"].get(f"/api/device/jobs/{job_id}", headers=headers or box["kiosk"]["headers"])
+
+
+def test_the_touch_page_follows_its_job_and_the_printer(box, client):
+    """GET /api/device/jobs/{id} (issue 14): the kiosk's own job with its printer, so the touch
+    page can say "Printing…", "Take your ticket below" or what is wrong with the printer."""
+    assert report(box, "ready").status_code == 200
+    job = press(box)["print_job"]
+    state = job_state(box, job["id"])
+    assert state.status_code == 200, state.get_json()
+    body = state.get_json()
+    assert (body["status"], body["printer"], body["error"]) == ("pending", "ready", None)
+    assert body["connected"] is False  # no kiosk daemon holds its device channel here
+    assert body["expires_in_ms"] == 120_000 and body["ticket_id"] == job["ticket_id"]
+
+    assert report(box, "paper_out", "out of paper: put in a new roll").status_code == 200
+    assert ack(box, job["id"], "failed", "paper_out: out of paper: put in a new roll").status_code == 200
+    body = job_state(box, job["id"]).get_json()
+    assert (body["status"], body["printer"]) == ("failed", "paper_out")
+    assert body["printer_detail"] == "out of paper: put in a new roll" and body["expires_in_ms"] == 0
+
+    assert report(box, "ready").status_code == 200
+    printed = press(box)["print_job"]
+    assert ack(box, printed["id"], "done").status_code == 200
+    assert job_state(box, printed["id"]).get_json()["status"] == "done"
+
+
+def test_only_the_kiosk_itself_follows_its_jobs(box, client, db):
+    assert report(box, "ready").status_code == 200
+    job = press(box)["print_job"]
+    queue = box["queue"]
+    display = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "TV", "kind": "display"},
+                          headers=queue["headers"]).get_json()
+    other = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "Side"},
+                        headers=queue["headers"]).get_json()
+    with db.read() as conn:
+        before = "\n".join(conn.iterdump())
+    for headers, status, code in [
+        ({}, 401, "unauthorized"),
+        ({"Authorization": "Bearer not-a-token-at-all-0123456789"}, 401, "bad_credentials"),
+        ({"Authorization": f"Bearer {display['token']}"}, 403, "forbidden"),  # a display prints nothing
+        (queue["headers"], 403, "forbidden"),  # a host is not a kiosk
+        ({"Authorization": f"Bearer {other['token']}"}, 404, "job_not_found"),  # another kiosk's job
+    ]:
+        answer = client.get(f"/api/device/jobs/{job['id']}", headers=headers)
+        assert answer.status_code == status, (headers, answer.get_json())
+        assert answer.get_json()["error"]["code"] == code
+    for bad in ("not-a-uuid", "00000000-0000-4000-8000-000000000000", job["ticket_id"], "%00", "x" * 300):
+        answer = job_state(box, bad)
+        assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "job_not_found", bad
+    with db.read() as conn:
+        assert "\n".join(conn.iterdump()) == before  # following a job writes nothing

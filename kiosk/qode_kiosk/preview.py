@@ -3,6 +3,9 @@
 It reads the very bytes the layout sends a real printer (python-escpos's Dummy output), so a
 demo without hardware shows what the printer would get: text lines with their sizes and
 alignment, and each native QR code (GS ( k) drawn from the payload the printer would store.
+One pixel is one dot of the paper's width (384 at 58 mm, 576 at 80 mm), and every pixel is black
+or white: characters are drawn without antialiasing and enlarged by whole numbers, as the
+printer enlarges its own font, so the big number is as crisp in the picture as on paper.
 Sequences it does not know are skipped by their length where known, else as two bytes.
 """
 
@@ -162,7 +165,7 @@ class _Paper:
         picture = Image.new("L", (self.dots, 12), 255)
         draw = ImageDraw.Draw(picture)
         for x in range(0, self.dots, 12):
-            draw.line((x, 6, x + 6, 6), fill=128)
+            draw.line((x, 6, x + 6, 6), fill=0)  # black dashes: the picture holds only dots and paper
         self.place(picture, "left")
 
     def image(self) -> Image.Image:
@@ -203,7 +206,11 @@ def _has_glyph(face, ch: str) -> bool:
 
 @functools.cache
 def _glyph(ch: str, font: int, bold: bool) -> Image.Image:
-    """One character in its printer cell, black on white."""
+    """One character in its printer cell, in whole dots: black or white, never grey.
+
+    A printer's dot is on or off, and GS ! enlarges its font by repeating dots, so the glyph is
+    drawn without antialiasing and squeezed (a wide W) or enlarged (the big number) only by
+    nearest neighbour: the picture is as crisp at 6x as the paper."""
     cell_w, cell_h = CELLS[font]
     face = _face(cell_h - 4)
     if not _has_glyph(face, ch):  # e.g. é in a font without accents: e, rather than a box
@@ -213,14 +220,20 @@ def _glyph(ch: str, font: int, bold: bool) -> Image.Image:
     natural = int(face.getlength(ch)) + 2 if scalable else cell_w
     picture = Image.new("L", (max(cell_w, natural), cell_h), 255)
     draw = ImageDraw.Draw(picture)
+    draw.fontmode = "1"  # no antialiasing: each pixel is a dot, on or off
     for dx in (0, 1) if bold else (0,):
         if scalable:
-            draw.text((picture.width / 2 + dx, cell_h - 5), ch, font=face, fill=0, anchor="ms")
+            draw.text((picture.width // 2 + dx, cell_h - 5), ch, font=face, fill=0, anchor="ms")
         else:  # Pillow's bitmap font takes no anchor
             draw.text((2 + dx, cell_h // 2 - 6), ch, font=face, fill=0)
     if picture.width > cell_w:  # a wide letter (W, M) is squeezed into its cell, as a printer's font is
-        picture = picture.resize((cell_w, cell_h), Image.LANCZOS)
-    return picture
+        picture = picture.resize((cell_w, cell_h), Image.NEAREST)
+    return picture.point(_dot)
+
+
+def _dot(value: int) -> int:
+    """A grey value as a printed dot: black (0) or paper (255)."""
+    return 0 if value < 128 else 255
 
 
 def _text_picture(text: str, font: int = 0, bold: bool = False) -> Image.Image:

@@ -540,6 +540,17 @@ def ack_job(job_id: str):
     return answer(printing.finish(db(), principal.device_id, job_id, req.result, req.error, print_max_age()))
 
 
+@operation("GET", "/api/device/jobs/{job_id}",
+           "A kiosk's own print job and its printer, for its touch page to tell the guest", auth="device",
+           responses={200: schemas.PrintJobState})
+def job_state(job_id: str):
+    principal = the_device(("kiosk",))
+    job_id = queues.parse_id(job_id, "job")
+    device = queues.get_device(db(), principal.device_id)
+    connected = bool(hub().count(f"device:{device['queue_id']}:{device['id']}"))
+    return answer(printing.job_state(db(), device["id"], job_id, print_max_age(), connected))
+
+
 @operation("POST", "/api/tickets/{ticket_id}/reprint", "Print a ticket again on a kiosk (host)",
            auth="host", body=schemas.ReprintRequest, responses={201: schemas.PrintJobOut}, idempotent=True)
 def reprint(ticket_id: str):

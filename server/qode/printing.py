@@ -192,6 +192,17 @@ def expire(db: Database, max_age: int) -> int:
     return len(due)
 
 
+def job_state(db: Database, device_id: str, job_id: str, max_age: int, connected: bool) -> dict:
+    """One of the kiosk's own jobs, with its printer as last reported: what the touch page shows a
+    guest ("Printing…", "Take your ticket below", or the printer's trouble)."""
+    with db.read() as conn:
+        job = _load_job(conn, job_id, device_id)
+        device = conn.execute("SELECT printer, printer_detail FROM devices WHERE id = ?",
+                              (device_id,)).fetchone()
+    return {**job_view(db, job, max_age), "printer": device["printer"] if device else None,
+            "printer_detail": device["printer_detail"] if device else None, "connected": connected}
+
+
 def pending_jobs(db: Database, device_id: str, max_age: int) -> list[dict]:
     """The device's jobs that may still be printed, oldest first."""
     with db.read() as conn:

@@ -290,6 +290,14 @@ class DeviceOut(BaseModel):
     connected: bool = Field(description="The device's live socket is open")
 
 
+class PrintJobState(PrintJobOut):
+    """A kiosk's own print job as its touch page follows it (issue 14)."""
+
+    printer: PrinterState | None = Field(description="The kiosk's printer as it last reported it")
+    printer_detail: str | None
+    connected: bool = Field(description="The kiosk's device channel is open: it is there to print the job")
+
+
 class DeviceRevoked(DeviceOut):
     revoked_at: str
 

@@ -31,6 +31,8 @@ export function screensApi(token, options = {}) {
       api.request('DELETE', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}`, opts),
     /** Host or admin: `{svg}`, a QR code of a link to this box (one the browser cannot draw itself). */
     linkQr: (url, opts) => api.request('POST', '/api/qr', { ...opts, body: { url } }),
+    /** Kiosk: its own print job with its printer (`GET /api/device/jobs/{id}`), to tell the guest. */
+    printJob: (jobId, opts) => api.request('GET', `/api/device/jobs/${enc(jobId)}`, opts),
     /** Kiosk: a ticket that belongs to no phone (no device_token). */
     issueTicket: (queueId, opts) =>
       api.request('POST', `/api/queues/${enc(queueId)}/tickets`, { ...opts, body: {} }),

@@ -1,17 +1,21 @@
-// /kiosk/{queue_id}#token=…: the touch screen at the door. One giant button issues a ticket
-// with the kiosk's token; the number and its QR code stay on screen for a few seconds (the
-// guest scans it to follow their turn on their phone), then the kiosk is ready again.
+// /kiosk/{queue_id}#token=…: the touch screen at the door. The start screen shows the venue, who
+// is being served, the wait and a language choice; one giant button issues a ticket with the
+// kiosk's token. The number and its QR code then fill the screen (the guest scans it to follow
+// their turn on their phone, or remembers it), with what happens to the paper ticket, for a few
+// seconds; then the kiosk is ready again, in the venue's language.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
+import KioskIssued from '../components/screens/KioskIssued.jsx'
+import LanguageChoice from '../components/screens/LanguageChoice.jsx'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import { useVenue } from '../components/screens/useVenue.js'
 import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
-import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { uuid } from '../lib/random.js'
-import { kioskTokenKey, paths, screensApi } from '../lib/screensApi.js'
-import { errorText, t } from '../lib/strings.js'
+import { kioskTokenKey, screensApi } from '../lib/screensApi.js'
+import { errorText, getDirection, getLanguage, setLanguage, t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
 
@@ -21,6 +25,24 @@ const BLOCKING = new Set(['queue_paused', 'queue_closed'])
 // How long after a tap that got no answer the next tap counts as its retry. The box replays
 // a key's answer for 24 h, so a later tap (likely another guest) must not get that ticket.
 export const RETRY_WINDOW_MS = 60 * 1000
+// A guest who chose a language and walked away: the start screen goes back to the venue's language.
+export const LANGUAGE_IDLE_MS = 60 * 1000
+
+/**
+ * This guest's language: the one chosen on the start screen, else the venue's (or the browser's).
+ * Applied while rendering (t() reads it) and to the document (lang, dir) for assistive technology.
+ */
+function useGuestLanguage(venueLanguage) {
+  const [browser] = useState(getLanguage)
+  const [chosen, setChosen] = useState(null)
+  const language = setLanguage(chosen ?? venueLanguage ?? browser)
+  useEffect(() => {
+    document.documentElement.lang = language
+    document.documentElement.dir = getDirection(language)
+  }, [language])
+  useEffect(() => () => setLanguage(browser), [browser])
+  return [language, setChosen, chosen !== null]
+}
 
 export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   // The token leaves the address at once (it would show in the history and on screen).
@@ -32,7 +54,8 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     { fallback: () => getQueue(queueId) },
   )
   const now = useNow(1000)
-  useScreenVenue(queue?.name) // issue 14: the venue's language and the tab's title
+  const venue = useVenue(queue)
+  const [language, chooseLanguage, languageChosen] = useGuestLanguage(venue.language)
 
   const [issued, setIssued] = useState(null)
   const [busy, setBusy] = useState(false)
@@ -46,7 +69,14 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   const reset = useCallback(() => {
     retryKey.current = null
     setIssued(null)
-  }, [])
+    chooseLanguage(null) // the next guest starts in the venue's language
+  }, [chooseLanguage])
+
+  useEffect(() => {
+    if (!languageChosen || issued) return undefined
+    const timer = setTimeout(() => chooseLanguage(null), LANGUAGE_IDLE_MS)
+    return () => clearTimeout(timer)
+  }, [languageChosen, issued, language, chooseLanguage])
 
   // A new kiosk link opened in this tab: whatever the old token was refused, try again. And a
   // refusal because the line paused or closed holds until the next state says otherwise.
@@ -122,11 +152,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   }
 
   if (issued) {
-    return (
-      <Frame>
-        <Issued ticket={issued} resetAfter={resetAfter} onReset={reset} />
-      </Frame>
-    )
+    return <KioskIssued ticket={issued} api={api} resetAfter={resetAfter} onReset={reset} />
   }
 
   if (!queue) {
@@ -162,19 +188,31 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
         </section>
       ) : (
         <>
+          <div className="grid w-full gap-3 sm:grid-cols-2 sm:gap-6">
+            <div className="grid min-w-0 content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 [overflow-wrap:anywhere] sm:p-6">
+              <p className="text-xl font-semibold text-stone-700 sm:text-2xl">{t('kiosk.nowServing')}</p>
+              <p dir={queue.now_serving ? 'ltr' : undefined} className="text-4xl font-black tabular-nums sm:text-6xl">
+                {queue.now_serving ?? t('kiosk.nobodyServed')}
+              </p>
+            </div>
+            <div className="grid min-w-0 content-center gap-1 rounded-3xl bg-white p-4 ring-2 ring-stone-300 [overflow-wrap:anywhere] sm:p-6">
+              <p className="text-2xl font-bold sm:text-3xl">
+                {etaLeft !== null ? t('kiosk.eta', { minutes: minutesUp(etaLeft) }) : t('kiosk.noWait')}
+              </p>
+              <p className="text-lg sm:text-2xl">
+                {queue.waiting_count > 0 ? t('kiosk.waiting', { count: queue.waiting_count }) : t('kiosk.nobodyWaiting')}
+              </p>
+            </div>
+          </div>
           <button
             ref={takeButton}
             type="button"
             onClick={take}
             disabled={busy}
-            className="min-h-[40vh] w-full rounded-3xl bg-(--accent) px-6 text-5xl font-black text-(--accent-text) shadow-lg hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
+            className="min-h-[30vh] w-full rounded-3xl bg-(--accent) px-4 text-[clamp(2rem,12vw,3rem)] font-black text-(--accent-text) [overflow-wrap:anywhere] sm:px-6 shadow-lg hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:text-8xl focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
           >
             {busy ? t('kiosk.taking') : t('kiosk.take')}
           </button>
-          <p className="text-2xl sm:text-3xl">
-            {queue.waiting_count > 0 ? t('kiosk.waiting', { count: queue.waiting_count }) : t('kiosk.nobodyWaiting')}
-            {etaLeft !== null ? ` · ${t('kiosk.eta', { minutes: minutesUp(etaLeft) })}` : ''}
-          </p>
         </>
       )}
 
@@ -183,6 +221,8 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
           {otherError}
         </p>
       ) : null}
+
+      <LanguageChoice current={language} onChoose={chooseLanguage} />
     </Frame>
   )
 }
@@ -204,62 +244,6 @@ function Notice({ title, body }) {
     <section role="alert" className="grid gap-4">
       <h1 className="text-4xl font-black sm:text-6xl">{title}</h1>
       <p className="text-xl sm:text-3xl">{body}</p>
-    </section>
-  )
-}
-
-/** The issued number with its QR code, and a countdown back to the start. */
-function Issued({ ticket, resetAfter, onReset }) {
-  const [left, setLeft] = useState(resetAfter)
-  const done = useRef(null)
-
-  useEffect(() => {
-    const started = Date.now()
-    const timer = setInterval(() => {
-      const rest = resetAfter - Math.floor((Date.now() - started) / 1000)
-      if (rest <= 0) onReset()
-      else setLeft(rest)
-    }, 250)
-    return () => clearInterval(timer)
-  }, [resetAfter, onReset])
-
-  useEffect(() => {
-    done.current?.focus()
-  }, [])
-
-  const number = ticket.display_number
-  return (
-    <section aria-labelledby="your-number" className="flex w-full flex-col items-center gap-4 sm:gap-6">
-      <h1 id="your-number" className="text-2xl font-semibold uppercase tracking-wide text-stone-700 sm:text-4xl">
-        {t('kiosk.yourNumber')}
-      </h1>
-      <p dir="ltr" className="text-[clamp(4rem,22vw,13rem)] font-black leading-none tabular-nums break-all">{number}</p>
-      <img
-        src={paths.ticketQr(ticket.id)}
-        alt={t('kiosk.qrAlt', { number })}
-        className="aspect-square h-auto w-[min(70vw,22rem)] rounded-2xl bg-white p-3 ring-2 ring-stone-300"
-      />
-      <p className="text-2xl font-bold sm:text-4xl">{t('kiosk.scan')}</p>
-      {ticket.status === 'WAITING' ? (
-        <p className="text-xl sm:text-3xl">
-          {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}
-        </p>
-      ) : null}
-      <p className="text-lg text-stone-700 sm:text-2xl">{t('kiosk.noPhone')}</p>
-      <button
-        ref={done}
-        type="button"
-        onClick={onReset}
-        className="grid min-h-16 w-full max-w-md gap-1 rounded-2xl border-4 border-stone-800 bg-white px-6 py-3 text-3xl font-black text-stone-950 hover:bg-stone-100 focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700"
-      >
-        <span>{t('kiosk.done')}</span>
-        <span className="text-lg font-semibold" aria-live="off">
-          {t('kiosk.resetIn', { count: left })}
-        </span>
-      </button>
-      <div aria-live="polite" className="sr-only">
-        {t('kiosk.announce', { number })}
-      </div>
     </section>
   )
 }

@@ -1,6 +1,8 @@
 import { act, fireEvent, render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { getLanguage, setLanguage } from '../lib/strings.js'
+import { resetVenue } from '../lib/venue.js'
 import App from '../App.jsx'
 import { FakeWebSocket } from '../test/fakeWebSocket.js'
 import { queue, routeFetch, ticket } from '../test/fixtures.js'
@@ -34,6 +36,8 @@ beforeEach(() => {
   vi.stubGlobal('WebSocket', FakeWebSocket)
 })
 afterEach(() => {
+  resetVenue()
+  setLanguage('en')
   vi.useRealTimers()
   vi.unstubAllGlobals()
   window.history.replaceState(null, '', '/')
@@ -46,7 +50,7 @@ describe('KioskView', () => {
     expect(ws.url).toMatch(/\/ws\/queues\/q-1$/)
     live(ws)
     expect(screen.getByRole('heading', { name: 'Front desk' })).toBeInTheDocument()
-    expect(screen.getByText(/3 people waiting/)).toBeInTheDocument()
+    expect(screen.getByText('3 people waiting')).toBeInTheDocument()
 
     await userEvent.click(takeButton())
     expect(await screen.findByText('A042')).toBeInTheDocument()
@@ -91,10 +95,11 @@ describe('KioskView', () => {
     vi.useFakeTimers()
     const { ws } = renderKiosk({})
     live(ws, queue({ eta_seconds: 600 }))
-    expect(screen.getByText('3 people waiting · Waiting time about 10 min')).toBeInTheDocument()
+    expect(screen.getByText('Waiting time about 10 min')).toBeInTheDocument()
+    expect(screen.getByText('3 people waiting')).toBeInTheDocument()
     // No message for two minutes (the server skips updates that only confirm the countdown).
     act(() => vi.advanceTimersByTime(120_000))
-    expect(screen.getByText('3 people waiting · Waiting time about 8 min')).toBeInTheDocument()
+    expect(screen.getByText('Waiting time about 8 min')).toBeInTheDocument()
   })
 
   it('shows a paused line with its "back in" and no button', () => {
@@ -220,5 +225,154 @@ describe('KioskView', () => {
     expect(keys[1]).toBe(keys[0])
     expect(keys[2]).toBeTruthy()
     expect(keys[2]).not.toBe(keys[0])
+  })
+
+  it('shows the venue, who is being served and the wait on the start screen', () => {
+    const { ws } = renderKiosk({})
+    live(ws, queue({ now_serving: 'A009', eta_seconds: 840 }))
+    expect(screen.getByRole('heading', { level: 1, name: 'Front desk' })).toBeInTheDocument()
+    expect(screen.getByText('Now serving')).toBeInTheDocument()
+    expect(screen.getByText('A009')).toBeInTheDocument()
+    expect(screen.getByText('Waiting time about 14 min')).toBeInTheDocument()
+    act(() => ws.receive({ type: 'update', seq: 4, events: [], state: queue({ now_serving: null, waiting_count: 0, eta_seconds: 0 }) }))
+    expect(screen.getByText('Nobody yet')).toBeInTheDocument()
+    expect(screen.getByText('No waiting time right now')).toBeInTheDocument()
+    expect(screen.getByText('Nobody is waiting')).toBeInTheDocument()
+  })
+
+  it('offers every language, each named in itself, for this guest only', async () => {
+    vi.useFakeTimers()
+    const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': kioskTicket })
+    live(ws)
+    const choice = screen.getByRole('group', { name: 'Language' })
+    const english = screen.getByRole('button', { name: 'English' })
+    const german = screen.getByRole('button', { name: 'Deutsch' })
+    expect(choice).toContainElement(german)
+    expect(english).toHaveAttribute('aria-pressed', 'true')
+    expect(german).toHaveAttribute('lang', 'de')
+
+    fireEvent.click(german)
+    expect(german).toHaveAttribute('aria-pressed', 'true')
+    expect(document.documentElement.lang).toBe('de')
+    fireEvent.click(screen.getByRole('button', { name: 'Ticket ziehen' }))
+    await act(() => vi.advanceTimersByTimeAsync(0))
+    expect(screen.getByRole('heading', { name: 'Ihre Nummer' })).toBeInTheDocument()
+    expect(screen.getByText('Merken Sie sich Ihre Nummer')).toBeInTheDocument() // this kiosk has no printer
+    // The ticket screen times out: the next guest starts in the venue's language.
+    await act(() => vi.advanceTimersByTimeAsync(15_000))
+    expect(takeButton()).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'English' })).toHaveAttribute('aria-pressed', 'true')
+    expect(getLanguage()).toBe('en')
+    expect(document.documentElement.lang).toBe('en')
+  })
+
+  it('starts in the venue’s language from setup, and each guest’s choice returns to it', async () => {
+    const venue = { name: 'Town hall', logo_url: null, language: 'de', accent: '#1e40af' }
+    const { ws } = renderKiosk({ 'GET /api/venue': () => ({ body: venue }), 'POST /api/queues/q-1/tickets': kioskTicket })
+    live(ws)
+    expect(await screen.findByRole('button', { name: 'Ticket ziehen' })).toBeInTheDocument()
+    expect(screen.getByTestId('venue-name')).toHaveTextContent('Town hall')
+    expect(document.title).toBe('Front desk · Town hall')
+    await userEvent.click(screen.getByRole('button', { name: 'English' }))
+    await userEvent.click(takeButton())
+    await userEvent.click(await screen.findByRole('button', { name: /Done/ }))
+    expect(await screen.findByRole('button', { name: 'Ticket ziehen' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Deutsch' })).toHaveAttribute('aria-pressed', 'true')
+  })
+
+  it('goes back to the venue’s language when a guest chooses one and walks away', () => {
+    vi.useFakeTimers()
+    const { ws } = renderKiosk({})
+    live(ws)
+    fireEvent.click(screen.getByRole('button', { name: 'Deutsch' }))
+    expect(screen.getByRole('button', { name: 'Ticket ziehen' })).toBeInTheDocument()
+    act(() => vi.advanceTimersByTime(59_000))
+    expect(screen.getByRole('button', { name: 'Ticket ziehen' })).toBeInTheDocument()
+    act(() => vi.advanceTimersByTime(1_000))
+    expect(takeButton()).toBeInTheDocument()
+  })
+
+  describe('the paper ticket', () => {
+    const JOB = { id: 'j-1', ticket_id: 't-42', device_id: 'd-1', status: 'pending', reason: 'issue', error: null, expires_in_ms: 120_000 }
+    const printedTicket = () => ({
+      status: 201,
+      body: ticket({ id: 't-42', display_number: 'A042', source: 'kiosk', people_ahead: 2, print_status: 'pending', print_job: JOB }),
+    })
+
+    async function issueWith(jobAnswers) {
+      const answers = [...jobAnswers]
+      const follow = vi.fn(() => (answers.length > 1 ? answers.shift() : answers[0]))
+      const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': printedTicket, 'GET /api/device/jobs/j-1': follow })
+      live(ws)
+      fireEvent.click(takeButton())
+      await act(() => vi.advanceTimersByTimeAsync(0)) // the ticket
+      await act(() => vi.advanceTimersByTimeAsync(0)) // and the job's first answer
+      return follow
+    }
+
+    it('says "Printing…", then "Take your ticket below"', async () => {
+      vi.useFakeTimers()
+      const state = (status) => ({ body: { ...JOB, status, printer: 'ready', printer_detail: null, connected: true } })
+      const follow = await issueWith([state('pending'), state('pending'), state('done')])
+      expect(screen.getByText('A042')).toBeInTheDocument()
+      expect(screen.getByRole('status')).toHaveTextContent('Printing…')
+      await act(() => vi.advanceTimersByTimeAsync(1_000))
+      expect(screen.getByRole('status')).toHaveTextContent('Printing…')
+      await act(() => vi.advanceTimersByTimeAsync(1_000))
+      expect(screen.getByRole('status')).toHaveTextContent('Take your ticket below')
+      const calls = follow.mock.calls.length
+      await act(() => vi.advanceTimersByTimeAsync(5_000))
+      expect(follow.mock.calls.length).toBe(calls) // printed: no more questions
+      expect(follow.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    })
+
+    it.each([
+      ['failed', 'paper_out', true, 'The printer is out of paper. Please remember your number: A042'],
+      ['pending', 'paper_out', true, 'The printer is out of paper. Please remember your number: A042'],
+      ['failed', 'offline', true, 'The printer is not ready. Please remember your number: A042'],
+      ['failed', 'error', true, 'The printer has a problem. Please remember your number: A042'],
+      ['expired', 'ready', true, 'Your ticket could not be printed. Please remember your number: A042'],
+      ['pending', 'ready', false, 'The printer is not answering. Please remember your number: A042'],
+    ])('tells the guest a %s job with the printer %s (connected %s) in words', async (status, printer, connected, words) => {
+      vi.useFakeTimers()
+      await issueWith([{ body: { ...JOB, status, printer, printer_detail: 'details for staff', connected } }])
+      expect(screen.getByRole('alert')).toHaveTextContent(words)
+      expect(screen.getByText('A042')).toBeInTheDocument()
+    })
+
+    it('says only "Remember your number" when the box will not say how the job went', async () => {
+      vi.useFakeTimers()
+      const follow = await issueWith([{ status: 401, body: { error: { code: 'bad_credentials', message: 'No.' } } }])
+      expect(screen.getByRole('status')).toHaveTextContent('Remember your number')
+      await act(() => vi.advanceTimersByTimeAsync(5_000))
+      expect(follow).toHaveBeenCalledTimes(1) // a refusal is final: no more questions
+    })
+
+    it('keeps saying "Printing…" through a lost answer, and asks again', async () => {
+      vi.useFakeTimers()
+      const done = { body: { ...JOB, status: 'done', printer: 'ready', printer_detail: null, connected: true } }
+      let calls = 0
+      const follow = vi.fn(() => {
+        calls += 1
+        if (calls === 1) throw new TypeError('Failed to fetch')
+        return done
+      })
+      const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': printedTicket, 'GET /api/device/jobs/j-1': follow })
+      live(ws)
+      fireEvent.click(takeButton())
+      await act(() => vi.advanceTimersByTimeAsync(0))
+      expect(screen.getByRole('status')).toHaveTextContent('Printing…')
+      await act(() => vi.advanceTimersByTimeAsync(1_000))
+      expect(screen.getByRole('status')).toHaveTextContent('Take your ticket below')
+    })
+
+    it('says "Remember your number" on a kiosk without a printer', async () => {
+      const follow = vi.fn()
+      const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': kioskTicket, 'GET /api/device/jobs/j-1': follow })
+      live(ws)
+      await userEvent.click(takeButton())
+      expect(await screen.findByRole('status')).toHaveTextContent('Remember your number')
+      expect(follow).not.toHaveBeenCalled()
+    })
   })
 })
