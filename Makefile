@@ -32,13 +32,16 @@ pages: $(PAGES)
 # System packages, from Debian's apt (tested on Debian 12), without their recommends. What each
 # is for is in README.md ("What make test installs"):
 #   chromium, libzbar0      the end-to-end tests drive Debian's Chromium; zbar reads the tickets' QR codes
+#   fonts-dejavu-core, libfribidi0
+#                           the printed ticket's Arabic lines (a font with those letters, and the
+#                           right-to-left layout Pillow loads)
 #   caddy, tcpdump          the staff-https tests run the box's real proxy and capture the loopback wire
 #   systemd-container, debootstrap
 #                           the watchdog test boots qode.service under systemd in a Debian container
 #   shellcheck              checks install.sh (so that test never skips)
 #   sudo                    only for a developer who is not root: apt-get and the tests' privileged
 #                           commands (mount, systemd-nspawn, tcpdump) run through it
-APT_PACKAGES := chromium libzbar0 caddy tcpdump systemd-container debootstrap shellcheck
+APT_PACKAGES := chromium libzbar0 fonts-dejavu-core libfribidi0 caddy tcpdump systemd-container debootstrap shellcheck
 
 system-packages:
 	@missing=""; \

@@ -356,6 +356,11 @@ fi
 # Chromium, curl (waits for the page), libpam-systemd (the screen's login session),
 # polkitd (logind asks it whether that session may take the screen: without it cage
 # cannot start on plain Debian), xwayland (cage and Chromium want it) and a font.
+# A kiosk prints Arabic (right-to-left) lines as pictures: a font with those letters and FriBiDi,
+# which Pillow's text layout loads (without them the ticket prints in English, not backwards).
+if [ "$WITH_KIOSK" = 1 ]; then
+    need_packages "the printed ticket's right-to-left lines" fonts-dejavu-core libfribidi0
+fi
 if [ "$WITH_DISPLAY" = 1 ]; then
     display_packages=(cage curl libpam-systemd polkitd xwayland fonts-dejavu-core)
     browser=$(display_browser)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from escpos.printer import Dummy
 
-from qode_kiosk.layout import Ticket, clean, render, wifi_qr
+from qode_kiosk import layout, preview
+from qode_kiosk.layout import WIDTHS, WORDS, Ticket, clean, render, wifi_qr
 
 URL = "http://192.168.1.20:8000/t/5b0c1f9e-3d7a-4c55-9f1e-2a6b8c0d4e11"
 
@@ -94,3 +96,126 @@ def test_no_line_says_what_another_says(eta, lines, not_there):
         assert out.count(line) == 1
     for line in not_there:
         assert line not in out
+
+
+# --- the printed words in every language of the pages (issue 14: translations) ---------------
+
+STRINGS_JS = Path(__file__).resolve().parents[1] / "frontend" / "src" / "lib" / "strings.js"
+
+
+def page_languages() -> set[str]:
+    """The languages of the pages: the blocks of strings.js's `base` dictionary."""
+    text = STRINGS_JS.read_text(encoding="utf-8")
+    base = text[text.index("const base = {"):text.index("\n}\n", text.index("const base = {"))]
+    return set(re.findall(r"^  ([a-z]{2,3}): \{$", base, re.M))
+
+
+class Recorder(Dummy):
+    """A Dummy printer that also keeps every text() call: the words as layout sent them."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def text(self, txt):
+        self.texts.append(txt)
+        super().text(txt)
+
+
+@pytest.fixture
+def said(monkeypatch):
+    """said(ticket): every line the ticket says, whether sent as text or drawn as a picture."""
+    def say(ticket: Ticket, paper_mm: int = 58) -> list[str]:
+        printer = Recorder()
+        real = layout.text_raster
+
+        def drawn(text, *args, **kwargs):
+            picture = real(text, *args, **kwargs)
+            if picture is not None:
+                printer.texts.append(text)
+            return picture
+
+        monkeypatch.setattr(layout, "text_raster", drawn)
+        render(printer, ticket, paper_mm)
+        return [line.strip() for line in printer.texts if line.strip()]
+    return say
+
+
+def test_every_language_of_the_pages_has_the_printed_words():
+    languages = page_languages()
+    assert {"en", "de", "fr", "es", "tr", "pl", "uk", "ar"} <= languages  # the parse found them
+    assert set(WORDS) == languages
+    for lang, words in WORDS.items():
+        assert set(words) == set(WORDS["en"]), lang
+        for key, text in words.items():
+            params = set(re.findall(r"\{\w+\}", WORDS["en"][key]))
+            assert set(re.findall(r"\{\w+\}", text)) == params, (lang, key)
+            if lang != "en":
+                assert text != WORDS["en"][key], (lang, key)
+            line = text.format(count=999, minutes=999)
+            assert len(clean(line, 100)) <= WIDTHS[58], (lang, key, line)  # one line on 58 mm paper
+
+
+@pytest.mark.parametrize("lang", sorted(set(WORDS) - {"en"}))
+def test_each_language_prints_its_own_words_whole(lang, said):
+    words = WORDS[lang]
+    one = said(Ticket("Desk", "A001", URL, 1, 300, language=lang))
+    assert words["ahead_one"] in one and words["about"].format(minutes=5) in one
+    assert words["scan"] in one
+    many = said(Ticket("Desk", "A001", URL, 5, 300, language=lang))
+    assert words["ahead_other"].format(count=5) in many
+    nobody = said(Ticket("Desk", "A001", URL, 0, 300, language=lang))
+    assert words["nobody"] in nobody and words["ahead_one"] not in nobody
+    assert said(Ticket("Desk", "A001", URL, 0, 30, language=lang)).count(words["next"]) == 1
+    english = set(WORDS["en"].values()) | {WORDS["en"]["about"].format(minutes=5)}
+    assert not english & set(one + many + nobody)
+    if lang != "ar":  # every letter has a code page the printer knows: no "?" instead of a letter
+        out = printed(Ticket("Desk", "A001", URL, 22, 300, language=lang, wifi=wifi_qr("Gäste")), 58)
+        assert b"?" not in out
+
+
+def test_polish_ukrainian_and_arabic_say_more_than_one_without_a_wrong_plural(said):
+    # Their plural forms differ for 2, 5 and 22; the printed line names the count after a colon.
+    for lang, expected in {"pl": "Osób przed Tobą: {n}", "uk": "Людей перед Вами: {n}",
+                           "ar": "عدد الأشخاص أمامك: {n}"}.items():
+        for n in (2, 5, 12, 22):
+            assert expected.format(n=n) in said(Ticket("Desk", "A001", URL, n, 300, language=lang))
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_right_to_left_lines_print_as_pictures_joined_and_right_to_left(paper_mm):
+    # A code page draws Arabic letters one by one, unjoined and left to right: backwards.
+    ticket = Ticket("مكتب الاستقبال", "A007", URL, 3, 300, language="ar", venue_name="بلدية الوسط",
+                    footer="اسأل عند المكتب")
+    printer = Recorder()
+    render(printer, ticket, paper_mm)
+    sent = "".join(printer.texts)
+    assert "A007" in sent and not layout.right_to_left(sent)  # no Arabic letter as code-page text
+    assert printer.output.count(b"\x1dv0\x00") == 6  # venue, queue, ahead, about, scan, footer
+    assert qr_payloads(printer.output) == [URL.encode()]
+    strip = layout.text_raster("عدد الأشخاص أمامك: 3", paper_mm)
+    assert strip.mode == "1" and strip.width == layout.PAPER_DOTS[paper_mm] and 20 < strip.height < 60
+    # Right to left: the line's first word is drawn at its right end (compared column by column).
+    def columns(picture):
+        black = [[picture.getpixel((x, y)) == 0 for y in range(picture.height)] for x in range(picture.width)]
+        inked = [x for x, column in enumerate(black) if any(column)]
+        return [sum(column) for column in black[inked[0]:inked[-1] + 1]]
+
+    line, word = columns(strip), columns(layout.text_raster("عدد", paper_mm))
+    assert len(line) > len(word)
+
+    def differs(part):
+        return sum(abs(a - b) for a, b in zip(part, word, strict=True))
+
+    assert differs(line[-len(word):]) < differs(line[:len(word)])
+    picture = preview.render_image(printer.output, paper_mm)
+    assert min(picture.crop((0, 0, picture.width, 40)).get_flattened_data()) < 128  # the venue drawn
+
+
+def test_without_a_font_that_joins_arabic_the_ticket_speaks_english(monkeypatch):
+    monkeypatch.setattr(layout, "_shaping_font", lambda size: None)
+    assert layout.words_for("ar") is WORDS["en"]
+    assert layout.words_for("uk") is WORDS["uk"]  # Cyrillic has code pages: unaffected
+    printer = Recorder()
+    render(printer, Ticket("Desk", "A007", URL, 3, 300, language="ar"), 58)
+    assert "3 ahead of you" in "".join(printer.texts)

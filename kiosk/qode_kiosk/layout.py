@@ -7,6 +7,7 @@ commands. The QR code is the printer's own (GS ( k), holding the exact status UR
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ class Ticket:
 
 NEXT = "You're next"
 
-# The ticket's words in the venue's default language (issue 14: brand; the lead adds the other
-# languages of the pages). English is the fallback for a language not listed here.
+# The ticket's words in the venue's default language (issue 14: brand), one entry for every
+# language of the pages (a test checks). English is the fallback for a language not listed here.
+# Each line fits 58 mm paper (32 characters) with a 3-digit count.
 WORDS = {
     "en": {"next": NEXT, "about": "About {minutes} min", "nobody": "Nobody ahead of you",
            "ahead_one": "1 ahead of you", "ahead_other": "{count} ahead of you",
@@ -61,11 +63,89 @@ WORDS = {
            "nobody": "Niemand vor Ihnen",
            "ahead_one": "1 Person vor Ihnen", "ahead_other": "{count} Personen vor Ihnen",
            "scan": "Scannen und live verfolgen", "wifi": "WLAN hier:"},
+    # render() picks ahead_one for exactly 1 and ahead_other for more. Polish, Ukrainian and
+    # Arabic have several plural forms after a number, so their ahead_other is count-neutral
+    # ("Osób przed Tobą: 5"), right for 2, 5 and 22 alike.
+    "fr": {"next": "Vous passez juste après", "about": "Environ {minutes} min",
+           "nobody": "Personne avant vous",
+           "ahead_one": "1 personne avant vous", "ahead_other": "{count} personnes avant vous",
+           "scan": "Scannez pour suivre votre tour", "wifi": "Wi-Fi sur place\u00a0:"},
+    "es": {"next": "Su turno es el siguiente", "about": "Unos {minutes} min",
+           "nobody": "Nadie por delante",
+           "ahead_one": "1 persona por delante", "ahead_other": "{count} personas por delante",
+           "scan": "Escanee para seguir su turno", "wifi": "Wi-Fi del establecimiento:"},
+    "tr": {"next": "Sıradaki sizsiniz", "about": "Yaklaşık {minutes} dk",
+           "nobody": "Önünüzde kimse yok",
+           "ahead_one": "Önünüzde 1 kişi var", "ahead_other": "Önünüzde {count} kişi var",
+           "scan": "Sıranızı takip için okutun", "wifi": "Buranın Wi-Fi ağı:"},
+    "pl": {"next": "Za chwilę Twoja kolej", "about": "Około {minutes} min",
+           "nobody": "Nikogo przed Tobą",
+           "ahead_one": "1 osoba przed Tobą", "ahead_other": "Osób przed Tobą: {count}",
+           "scan": "Zeskanuj i śledź swoją kolej", "wifi": "Wi-Fi w placówce:"},
+    "uk": {"next": "Ви наступні", "about": "Приблизно {minutes} хв",
+           "nobody": "Перед Вами нікого немає",
+           "ahead_one": "1 людина перед Вами", "ahead_other": "Людей перед Вами: {count}",
+           "scan": "Скануйте, щоб стежити за чергою", "wifi": "Wi-Fi закладу:"},
+    "ar": {"next": "أنت التالي", "about": "حوالي {minutes} دقيقة",
+           "nobody": "لا أحد أمامك",
+           "ahead_one": "شخص واحد أمامك", "ahead_other": "عدد الأشخاص أمامك: {count}",
+           "scan": "امسح لمتابعة دورك مباشرةً", "wifi": "شبكة Wi-Fi هنا:"},
 }
 
 
 def words_for(language: str | None) -> dict:
-    return WORDS.get(language or "en", WORDS["en"])
+    words = WORDS.get(language or "en", WORDS["en"])
+    if any(right_to_left(text) for text in words.values()) and _shaping_font(24) is None:
+        return WORDS["en"]  # English rather than Arabic letters unjoined and in reverse order
+    return words
+
+
+def right_to_left(text: str) -> bool:
+    """True when `text` has Arabic or Hebrew letters. A printer's code page draws them one by one,
+    unjoined, left to right: the line reads backwards. Such a line is printed as a picture."""
+    return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
+
+
+# Fonts with Arabic and Hebrew letters; DejaVu Sans comes with fonts-dejavu-core on Debian.
+_SHAPING_FONTS = ("DejaVuSans.ttf", "NotoSansArabic-Regular.ttf", "NotoNaskhArabic-Regular.ttf", "FreeSans.ttf")
+
+
+@functools.cache
+def _shaping_font(size: int):
+    """A font that joins Arabic letters and lays them right to left (Pillow with libraqm), or None."""
+    from PIL import ImageFont, features
+
+    if not features.check("raqm"):
+        return None
+    for name in _SHAPING_FONTS:
+        try:
+            return ImageFont.truetype(name, size, layout_engine=ImageFont.Layout.RAQM)
+        except OSError:
+            continue
+    return None
+
+
+def text_raster(text: str, paper_mm: int = 80, size: int = 24, bold: bool = False):
+    """`text` drawn as the paper would show it (letters joined, right to left), centred on a strip
+    as wide as the paper, in mode "1"; smaller until it fits. None without a shaping font."""
+    from PIL import Image, ImageDraw
+
+    dots = PAPER_DOTS.get(paper_mm, 576)
+    while size >= 12:
+        font = _shaping_font(size)
+        if font is None:
+            return None
+        left, top, right, bottom = font.getbbox(text, direction="rtl")
+        if right - left + 8 <= dots or size == 12:
+            break
+        size -= 2
+    height = bottom - top + 6
+    grey = Image.new("L", (dots, height), 255)
+    draw = ImageDraw.Draw(grey)
+    x = (dots - (right - left)) // 2 - left
+    for dx in (0, 1) if bold else (0,):
+        draw.text((x + dx, 3 - top), text, font=font, fill=0, direction="rtl")
+    return grey.point(lambda v: 0 if v < 128 else 255).convert("1")
 
 
 def eta_words(seconds: int | None, people_ahead: int, language: str | None = None) -> str:
@@ -147,11 +227,19 @@ def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
     printer.hw("INIT")
     if ticket.logo is not None:
         print_raster(printer, ticket.logo)
+    def line(text: str, size: int = 24, bold: bool = False) -> None:
+        """One line of text; a right-to-left one as a picture, which the printer cannot mirror."""
+        picture = text_raster(text, paper_mm, size, bold) if right_to_left(text) else None
+        if picture is None:
+            printer.text(text + "\n")
+        else:
+            print_raster(printer, picture)
+
     if ticket.venue_name:
         printer.set(align="center", bold=True, double_height=True)
-        printer.text(clean(ticket.venue_name, width) + "\n")
+        line(clean(ticket.venue_name, width), 40, bold=True)
     printer.set(align="center", bold=True, double_height=True, double_width=True)
-    printer.text(clean(ticket.queue_name, width // 2) + "\n")
+    line(clean(ticket.queue_name, width // 2), 48, bold=True)
     number = clean(ticket.display_number, 8)
     scale = number_scale(number, paper_mm)
     printer.set(align="center", bold=True, custom_size=True, width=scale, height=scale)
@@ -165,17 +253,17 @@ def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
     else:
         ahead = (say["ahead_other"].format(count=ticket.people_ahead) if ticket.people_ahead > 1
                  else say["ahead_one"])
-    printer.text(clean(ahead, width) + "\n")
+    line(clean(ahead, width))
     if words:
-        printer.text(clean(words, width) + "\n")
+        line(clean(words, width))
     printer.qr(ticket.status_url, size=qr_size, native=True)  # centred by align="center"
-    printer.text(clean(say["scan"], width) + "\n")
+    line(clean(say["scan"], width))
     if ticket.printed_at:
         printer.text(clean(ticket.printed_at, width) + "\n")
     if ticket.wifi:
-        printer.text(clean(say["wifi"], width) + "\n")
+        line(clean(say["wifi"], width))
         printer.qr(ticket.wifi, size=max(qr_size - 2, 4), native=True)  # centred by align="center"
     if ticket.footer:
         printer.set(align="center", normal_textsize=True, bold=False)
-        printer.text(clean(ticket.footer, 120) + "\n")
+        line(clean(ticket.footer, 120))
     printer.cut()

@@ -279,6 +279,12 @@ export const hubStrings = {
     'hub.error.site_exists': 'Un site avec l’identifiant « {id} » existe déjà. Choisissez un autre identifiant.',
     'hub.error.invalid_body': 'Le serveur central n’a pas accepté ceci : {reason}',
     'hub.error.no_download': 'Ce navigateur ne peut pas enregistrer le fichier.',
+    'hub.chart': 'Aujourd’hui : visiteurs appelés par heure',
+    'hub.chartHour': 'Heure',
+    'hub.chartCalled': 'Appelés',
+    'hub.chartWait': 'Attente moyenne',
+    'hub.duration.under': '< 1 min',
+    'hub.duration.hours': '{hours} h {minutes} min',
   },
 
   es: {
@@ -365,6 +371,12 @@ export const hubStrings = {
     'hub.error.site_exists': 'Ya existe una sede con el id. de dispositivo «{id}». Elija otro.',
     'hub.error.invalid_body': 'El servidor central no ha aceptado esto: {reason}',
     'hub.error.no_download': 'Este navegador no puede guardar el archivo.',
+    'hub.chart': 'Hoy: personas llamadas por hora',
+    'hub.chartHour': 'Hora',
+    'hub.chartCalled': 'Llamadas',
+    'hub.chartWait': 'Espera media',
+    'hub.duration.under': '< 1 min',
+    'hub.duration.hours': '{hours} h {minutes} min',
   },
 
   tr: {
@@ -446,6 +458,12 @@ export const hubStrings = {
     'hub.error.site_exists': '“{id}” cihaz kimliğine sahip bir şube zaten var. Başka bir cihaz kimliği seçin.',
     'hub.error.invalid_body': 'Merkez sunucu bunu kabul etmedi: {reason}',
     'hub.error.no_download': 'Bu tarayıcı dosyayı kaydedemiyor.',
+    'hub.chart': 'Bugün: saat başına çağrılan misafir',
+    'hub.chartHour': 'Saat',
+    'hub.chartCalled': 'Çağrılan',
+    'hub.chartWait': 'Ortalama bekleme',
+    'hub.duration.under': '< 1 dk',
+    'hub.duration.hours': '{hours} sa {minutes} dk',
   },
 
   pl: {
@@ -547,6 +565,12 @@ export const hubStrings = {
     'hub.error.no_download': 'Ta przeglądarka nie może zapisać pliku.',
     'hub.nobodyWaiting': 'nikt nie czeka',
     'hub.eventsNone': 'jeszcze nie odebrano żadnych zdarzeń',
+    'hub.chart': 'Dzisiaj: goście wywołani w każdej godzinie',
+    'hub.chartHour': 'Godzina',
+    'hub.chartCalled': 'Wywołani',
+    'hub.chartWait': 'Średni czas oczekiwania',
+    'hub.duration.under': '< 1 min',
+    'hub.duration.hours': '{hours} godz. {minutes} min',
   },
   uk: {
     'hub.title': 'Центр Qode',
@@ -647,6 +671,12 @@ export const hubStrings = {
     'hub.error.no_download': 'Цей браузер не може зберегти файл.',
     'hub.nobodyWaiting': 'ніхто не чекає',
     'hub.eventsNone': 'ще не отримано жодної події',
+    'hub.chart': 'Сьогодні: викликані відвідувачі за годинами',
+    'hub.chartHour': 'Година',
+    'hub.chartCalled': 'Викликано',
+    'hub.chartWait': 'Середнє очікування',
+    'hub.duration.under': '< 1 хв',
+    'hub.duration.hours': '{hours} год {minutes} хв',
   },
   ar: {
     'hub.title': 'مركز Qode',
@@ -757,6 +787,12 @@ export const hubStrings = {
     'hub.error.no_download': 'لا يستطيع هذا المتصفح حفظ الملف.',
     'hub.nobodyWaiting': 'لا أحد ينتظر',
     'hub.eventsNone': 'لم تُستلم أي أحداث بعد',
+    'hub.chart': 'اليوم: الضيوف المنادى عليهم في كل ساعة',
+    'hub.chartHour': 'الساعة',
+    'hub.chartCalled': 'المنادى عليهم',
+    'hub.chartWait': 'متوسط الانتظار',
+    'hub.duration.under': 'أقل من دقيقة',
+    'hub.duration.hours': '{hours} ساعة و{minutes} دقيقة',
   },
 }
 

@@ -286,6 +286,11 @@ const base = {
     'error.storage_read_only': 'Le boîtier ne peut rien enregistrer pour l’instant : aucun ticket n’a été créé. Adressez-vous au personnel.',
     'error.storage_io_error': 'Le boîtier ne peut rien enregistrer pour l’instant : aucun ticket n’a été créé. Adressez-vous au personnel.',
     'error.storage_busy': 'Le boîtier est occupé. Réessayez dans un instant.',
+    'title.ahead_one': '{count} avant vous',
+    'title.ahead_many': '{count} avant vous',
+    'title.ahead_other': '{count} avant vous',
+    'title.nobodyAhead': 'personne avant vous',
+    'venue.logoAlt': 'Logo de l’établissement',
   },
 
   es: {
@@ -374,6 +379,11 @@ const base = {
     'error.storage_read_only': 'El equipo no puede guardar ahora mismo, así que no se ha creado ningún turno. Pregunte al personal, por favor.',
     'error.storage_io_error': 'El equipo no puede guardar ahora mismo, así que no se ha creado ningún turno. Pregunte al personal, por favor.',
     'error.storage_busy': 'El equipo está ocupado. Inténtelo de nuevo en un momento.',
+    'title.ahead_one': '{count} por delante',
+    'title.ahead_many': '{count} por delante',
+    'title.ahead_other': '{count} por delante',
+    'title.nobodyAhead': 'nadie por delante',
+    'venue.logoAlt': 'Logotipo del establecimiento',
   },
 
   tr: {
@@ -460,6 +470,10 @@ const base = {
     'error.storage_read_only': 'Cihaz şu anda kayıt yapamıyor, bu yüzden sıra numarası oluşturulmadı. Lütfen personele danışın.',
     'error.storage_io_error': 'Cihaz şu anda kayıt yapamıyor, bu yüzden sıra numarası oluşturulmadı. Lütfen personele danışın.',
     'error.storage_busy': 'Cihaz meşgul. Lütfen birazdan yeniden deneyin.',
+    'title.ahead_one': 'önünüzde {count} kişi',
+    'title.ahead_other': 'önünüzde {count} kişi',
+    'title.nobodyAhead': 'önünüzde kimse yok',
+    'venue.logoAlt': 'Kurumun logosu',
   },
 
   pl: {
@@ -555,6 +569,12 @@ const base = {
     'error.storage_busy': 'Urządzenie jest zajęte. Spróbuj ponownie za chwilę.',
     'language.label': 'Język',
     'join.nobodyWaiting': 'Nikt nie czeka',
+    'title.ahead_one': '{count} osoba przed Tobą',
+    'title.ahead_few': '{count} osoby przed Tobą',
+    'title.ahead_many': '{count} osób przed Tobą',
+    'title.ahead_other': '{count} osoby przed Tobą',
+    'title.nobodyAhead': 'nikogo przed Tobą',
+    'venue.logoAlt': 'Logo placówki',
   },
   uk: {
     'app.name': 'Qode',
@@ -649,6 +669,12 @@ const base = {
     'error.storage_busy': 'Пристрій зайнятий. Спробуйте ще раз за мить.',
     'language.label': 'Мова',
     'join.nobodyWaiting': 'Ніхто не чекає',
+    'title.ahead_one': '{count} людина перед Вами',
+    'title.ahead_few': '{count} людини перед Вами',
+    'title.ahead_many': '{count} людей перед Вами',
+    'title.ahead_other': '{count} людини перед Вами',
+    'title.nobodyAhead': 'перед Вами нікого',
+    'venue.logoAlt': 'Логотип закладу',
   },
   ar: {
     'app.name': 'Qode',
@@ -747,6 +773,14 @@ const base = {
     'error.storage_busy': 'الجهاز مشغول. يرجى المحاولة بعد لحظة.',
     'language.label': 'اللغة',
     'join.nobodyWaiting': 'لا أحد ينتظر',
+    'title.ahead_zero': 'لا أحد أمامك',
+    'title.ahead_one': 'شخص واحد أمامك',
+    'title.ahead_two': 'شخصان أمامك',
+    'title.ahead_few': '{count} أشخاص أمامك',
+    'title.ahead_many': '{count} شخصًا أمامك',
+    'title.ahead_other': '{count} شخص أمامك',
+    'title.nobodyAhead': 'لا أحد أمامك',
+    'venue.logoAlt': 'شعار المنشأة',
   },
 }
 

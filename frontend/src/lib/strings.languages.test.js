@@ -17,9 +17,10 @@ function neutral(text) {
 // Texts that really are the same words as the English, checked one by one. Keep this short.
 const SAME_AS_ENGLISH = {
   de: ['ticket.announce', 'ticket.announceAhead', 'setup.nameLabel', 'hub.nameLabel', 'setup.defaultKiosk', 'host.source.kiosk', 'venue.logo'],
-  fr: ['host.waiting.actions', 'hub.sitesTitle', 'hub.summary_one', 'hub.summary_other'],
-  tr: ['setup.defaultKiosk', 'setup.kioskAdded'],
-  pl: ['setup.defaultKiosk'],
+  fr: ['host.waiting.actions', 'hub.sitesTitle', 'hub.summary_one', 'hub.summary_other', 'venue.logo'],
+  es: ['host.duration.hours', 'hub.duration.hours'], // "1 h 05 min": Spanish writes the same symbols
+  tr: ['setup.defaultKiosk', 'setup.kioskAdded', 'venue.logo', 'host.source.kiosk'],
+  pl: ['setup.defaultKiosk', 'venue.logo', 'host.source.kiosk'],
 }
 
 describe('the translations', () => {

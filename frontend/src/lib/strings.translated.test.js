@@ -29,6 +29,11 @@ describe('translations', () => {
       'Powrót do początku za 25 sekund',
     ])
     expect(t('host.waitingCount', { count: 12 })).toBe('12 osób czeka') // 12 is "many", unlike 22
+    expect([1, 3, 12].map((count) => t('title.ahead', { count }))).toEqual([
+      '1 osoba przed Tobą',
+      '3 osoby przed Tobą',
+      '12 osób przed Tobą',
+    ])
   })
 
   it('uses the Ukrainian and Arabic plural forms', () => {
@@ -48,5 +53,6 @@ describe('translations', () => {
       '11 شخصًا أمامك',
       '100 شخص أمامك',
     ])
+    expect([2, 5, 11].map((count) => t('title.ahead', { count }))).toEqual(['شخصان أمامك', '5 أشخاص أمامك', '11 شخصًا أمامك'])
   })
 })
