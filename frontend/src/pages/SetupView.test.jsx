@@ -273,6 +273,8 @@ describe('SetupView', () => {
     expect(revoke.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${ADMIN}`)
     expect(screen.queryByTestId('device-d-1')).not.toBeInTheDocument()
     expect(screen.getByTestId('device-d-2')).toBeInTheDocument()
+    // The focused "Yes, remove it" left with its row: the keyboard carries on from the list's title.
+    expect(document.activeElement.textContent).toBe('Registered devices')
   })
 
   it('guides a first run: queue, then poster, then TV, ticking off what is done', async () => {

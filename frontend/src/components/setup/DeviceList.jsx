@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import Button from '../Button.jsx'
 import { agoText } from '../../lib/ago.js'
 import { errorText, t } from '../../lib/strings.js'
@@ -59,14 +59,23 @@ export default function DeviceList({ queue, api, added, onRejected }) {
   const [busy, setBusy] = useState(null) // id being revoked
   const [said, setSaid] = useState('')
   const [now, setNow] = useState(() => Date.now())
+  const heading = useRef(null) // focus lands here when the focused row is removed
+  const alive = useRef(true) // no state is set after the list has left the page
+  useEffect(() => {
+    alive.current = true
+    return () => {
+      alive.current = false
+    }
+  }, [])
 
   const load = useCallback(async () => {
     try {
       const answer = await api.listDevices(queue.id)
+      if (!alive.current) return
       setState({ devices: Array.isArray(answer?.devices) ? answer.devices : [], failure: null })
       setNow(Date.now())
     } catch (err) {
-      if (!onRejected(err)) setState((s) => ({ ...s, failure: errorText(err) }))
+      if (alive.current && !onRejected(err)) setState((s) => ({ ...s, failure: errorText(err) }))
     }
   }, [api, queue.id, onRejected])
 
@@ -80,19 +89,23 @@ export default function DeviceList({ queue, api, added, onRejected }) {
     setBusy(device.id)
     try {
       await api.revokeDevice(queue.id, device.id)
+      if (!alive.current) return
       setSaid(t('setup.device.revoked', { name: device.name }))
       setState((s) => ({ ...s, devices: (s.devices ?? []).filter((d) => d.id !== device.id) }))
+      heading.current?.focus() // the focused "Remove" went with its row: keep the keyboard's place
     } catch (err) {
-      if (!onRejected(err)) setSaid(errorText(err))
+      if (alive.current && !onRejected(err)) setSaid(errorText(err))
     } finally {
-      setBusy(null)
+      if (alive.current) setBusy(null)
     }
   }
 
   const devices = state.devices
   return (
     <div className="grid gap-2">
-      <h5 className="text-lg font-bold">{t('setup.device.listTitle')}</h5>
+      <h5 ref={heading} tabIndex={-1} className="text-lg font-bold">
+        {t('setup.device.listTitle')}
+      </h5>
       {devices === null && !state.failure ? <p className="text-base">{t('setup.device.loading')}</p> : null}
       {state.failure ? <p className="text-base font-semibold text-red-800">{state.failure}</p> : null}
       {devices && !devices.length ? <p className="text-base text-stone-700">{t('setup.device.none')}</p> : null}
