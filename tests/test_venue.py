@@ -4,6 +4,9 @@ against a real `qode serve` (every bad input answered in the contract's shape, n
 from __future__ import annotations
 
 import io
+import os
+import socket
+import struct
 
 import pytest
 import requests
@@ -29,6 +32,30 @@ SVG_FOREIGN = (b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><div xml
 SVG_ANIMATE = (b'<svg xmlns="http://www.w3.org/2000/svg"><a>'
                b'<animate attributeName="href" to="javascript:alert(1)"/>'
                b'<rect width="1" height="1"/></a></svg>')
+
+
+def damaged_dds() -> bytes:
+    """A DDS header with a pixel format Pillow does not know: its DDS decoder raises
+    NotImplementedError (not OSError) on it, so a check that lets every decoder try a
+    logo answered 500."""
+    header = b"DDS " + struct.pack("<7I", 124, 0x1007, 4, 4, 0, 0, 0) + b"\0" * 44
+    pixel_format = struct.pack("<2I", 32, 0x4) + b"XYZW" + b"\0" * 20
+    return header + pixel_format + b"\0" * 84
+
+
+def phone_jpeg() -> bytes:
+    """A JPEG as phone cameras save it: MPO, a second picture after the first."""
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (60, 30), (200, 30, 30)), Image.new("RGB", (60, 30), (0, 0, 0))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    return out.getvalue()
+
+
+def noise_png(side: int = 370) -> bytes:
+    """A PNG of random pixels (it does not compress): side 370 makes about 400 KB."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "PNG")
+    return out.getvalue()
 
 
 def picture(kind: str = "PNG", size=(60, 30), colour=(200, 30, 30)) -> bytes:
@@ -88,6 +115,18 @@ def test_pictures_are_decoded_and_their_type_checked():
     assert err.value.code == "invalid_image"
     with pytest.raises(UnsupportedMediaType):
         venue.check_logo(picture("GIF"), "image/gif", 10_000, 4096)
+
+
+def test_only_the_declared_decoder_reads_a_logo_and_a_phone_jpeg_passes():
+    with pytest.raises(Invalid) as err:  # NotImplementedError from Pillow's DDS decoder before
+        venue.check_logo(damaged_dds(), "image/png", 10_000, 4096)
+    assert err.value.code == "invalid_image"
+    mpo = phone_jpeg()
+    assert Image.open(io.BytesIO(mpo)).format == "MPO"
+    venue.check_logo(mpo, "image/jpeg", 10_000, 4096)  # refused as a type mismatch before
+    with pytest.raises(Invalid) as err:
+        venue.check_logo(mpo, "image/png", 10_000, 4096)
+    assert err.value.code == "logo_type_mismatch"
 
 
 def test_a_small_file_that_unpacks_into_a_huge_picture_is_refused():
@@ -190,6 +229,7 @@ BAD_UPLOADS = [
     ("too_big", b"\x89PNG" + b"\0" * (600 * 1024), "image/png", 413, "logo_too_large"),
     ("not_an_image", b"hello, I am text", "image/png", 422, "invalid_image"),
     ("wrong_type", picture("JPEG"), "image/png", 422, "logo_type_mismatch"),
+    ("damaged_dds_as_png", damaged_dds(), "image/png", 422, "invalid_image"),
     ("unsupported_type", picture("GIF"), "image/gif", 415, "unsupported_logo_type"),
     ("json", b'{"logo": 1}', "application/json", 415, "unsupported_logo_type"),
     ("svg_script", SVG_SCRIPT, "image/svg+xml", 422, "unsafe_svg"),
@@ -254,3 +294,73 @@ def test_writes_need_the_admin_token(box):
     assert_error(not_json, 415)
     assert_error(requests.get(f"{box.url}/venue/logo/{'f' * 16}", timeout=10), 404)
     assert_error(requests.get(f"{box.url}/venue/logo/{'f' * 300}", timeout=10), 404)
+
+
+def test_a_phone_jpeg_is_accepted_as_a_logo(box):
+    mpo = phone_jpeg()
+    uploaded = put_logo(box, mpo, "image/jpeg")
+    assert uploaded.status_code == 200, uploaded.text
+    served = requests.get(box.url + uploaded.json()["logo_url"], timeout=10)
+    assert served.content == mpo and served.headers["Content-Type"] == "image/jpeg"
+
+
+# ---- the logo's body is read only after the admin token is checked -----------------------------
+
+def _answer(sock: socket.socket, limit: float = 10.0) -> bytes:
+    """What the server sends until it closes the connection (EOF or reset) or `limit` seconds."""
+    sock.settimeout(limit)
+    got = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return got
+
+
+def _logo_request(port: int, length: int, token: str | None) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    sock.sendall(f"PUT /api/venue/logo HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: image/png\r\n"
+                 f"Content-Length: {length}\r\n\r\n".encode())
+    return sock
+
+
+@pytest.mark.parametrize("logo_cap", ["524288", "off"])
+def test_the_logo_body_is_not_read_before_the_admin_token_is_checked(tmp_path, logo_cap):
+    """400 KB declared, 16 KB sent, no token: the 401 comes while the client still holds the rest
+    (before, the server read up to max(QODE_MAX_BODY, QODE_MAX_LOGO_BYTES) first, and with `off`
+    all of it, then answered 408 when it never came), and the connection is closed after it. With
+    the token the same 400 KB logo is stored; a body that stalls is still cut off with 408."""
+    proc = ServerProcess(tmp_path / "served", env={"QODE_MAX_LOGO_BYTES": logo_cap, "QODE_BODY_TIMEOUT": "3",
+                                                   "QODE_SCHEDULER": "off"}).start()
+    try:
+        png = noise_png()
+        assert 380_000 < len(png) < 480_000
+        sock = _logo_request(proc.port, len(png), None)
+        sock.sendall(png[:16384])
+        answer = _answer(sock)
+        sock.close()
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+        assert b"connection: close" in answer.lower()
+        assert b'"error"' in answer
+
+        stored = requests.put(f"{proc.url}/api/venue/logo", data=png, timeout=20,
+                              headers={**admin(), "Content-Type": "image/png"})
+        assert stored.status_code == 200, stored.text
+        served = requests.get(proc.url + stored.json()["logo_url"], timeout=10)
+        assert served.content == png
+
+        slow = _logo_request(proc.port, len(png), ADMIN_TOKEN)
+        slow.sendall(png[:1000])  # and then nothing: the body timeout (3 s) ends it
+        answer = _answer(slow, limit=15)
+        slow.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"request_timeout" in answer
+        assert requests.get(proc.url + stored.json()["logo_url"], timeout=10).content == png
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
