@@ -33,6 +33,31 @@ SVG_ANIMATE = (b'<svg xmlns="http://www.w3.org/2000/svg"><a>'
                b'<animate attributeName="href" to="javascript:alert(1)"/>'
                b'<rect width="1" height="1"/></a></svg>')
 
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ' \
+       'xmlns:h="http://www.w3.org/1999/xhtml">{}<rect width="1" height="1"/></svg>'
+# Outside loads the check let through before (review of issue 14): style sheets, url() in
+# attributes and styles, HTML-namespace elements, an animation of a prefixed href.
+SVG_OUTSIDE_LOADS = {name: _SVG.format(body).encode() for name, body in {
+    "style_import": "<style>@import url(http://x/a.css);</style>",
+    "style_cdata_import": "<style><![CDATA[@import url(http://x/a.css);]]></style>",
+    "style_plain": "<style>rect { fill: red }</style>",
+    "style_attribute_url": '<rect width="1" height="1" style="background:url(http://x/a.png)"/>',
+    "style_attribute_quoted": "<rect width=\"1\" height=\"1\" style=\"fill:url('http://x/#g')\"/>",
+    "style_attribute_escaped": '<rect width="1" height="1" style="fill:u\\72l(http://x/a.png)"/>',
+    "style_attribute_image_set": '<rect width="1" height="1" style="fill:image-set(\'http://x/a.png\' 1x)"/>',
+    "fill_url": '<rect width="1" height="1" fill="url(http://x/p.svg#g)"/>',
+    "mask_url": '<rect width="1" height="1" mask="url(http://x/m.svg#m)"/>',
+    "cursor_url": '<rect width="1" height="1" cursor="url(http://x/c.png), auto"/>',
+    "filter_url": '<rect width="1" height="1" filter="url(//x/f.svg#f)"/>',
+    "html_img": '<h:img src="http://x/a.png"/>',
+    "html_video": '<h:video poster="http://x/a.png"/>',
+    "html_meta_refresh": '<h:meta http-equiv="refresh" content="0;url=http://x/"/>',
+    "html_form": '<h:form action="http://x/"><h:input type="submit"/></h:form>',
+    "no_namespace": '<img xmlns="" src="http://x/a.png"/>',
+    "animate_xlink_href": '<a><animate attributeName="xlink:href" to="http://x/"/></a>',
+    "animate_fill_to_url": '<rect width="1" height="1"><set attributeName="fill" to="url(http://x/#g)"/></rect>',
+}.items()}
+
 
 def damaged_dds() -> bytes:
     """A DDS header with a pixel format Pillow does not know: its DDS decoder raises
@@ -88,7 +113,10 @@ def test_every_grey_has_a_passing_text_colour():
         assert venue.contrast(grey, venue.text_on(grey)) >= 4.5, grey
 
 
-@pytest.mark.parametrize("svg", [SVG_SCRIPT, SVG_ONLOAD, SVG_EXTERNAL, SVG_ENTITY, SVG_FOREIGN, SVG_ANIMATE])
+@pytest.mark.parametrize("svg", [SVG_SCRIPT, SVG_ONLOAD, SVG_EXTERNAL, SVG_ENTITY, SVG_FOREIGN, SVG_ANIMATE,
+                                 *SVG_OUTSIDE_LOADS.values()],
+                         ids=["script", "onload", "external", "entity", "foreign", "animate",
+                              *SVG_OUTSIDE_LOADS])
 def test_unsafe_svgs_are_refused(svg):
     with pytest.raises(Invalid) as err:
         venue.check_svg(svg)
@@ -98,6 +126,12 @@ def test_unsafe_svgs_are_refused(svg):
 def test_a_plain_svg_with_local_references_passes():
     venue.check_svg(SVG_OK)
     venue.check_svg(b'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,AAAA"/></svg>')
+    venue.check_svg(_SVG.format(
+        '<defs><radialGradient id="r"><stop offset="1" stop-color="#00f"/></radialGradient>'
+        '<clipPath id="c"><circle r="1"/></clipPath><g id="x"><circle r="2"/></g></defs>'
+        '<rect width="2" height="2" fill="url(#r)" clip-path="url( \'#c\' )"'
+        ' style="stroke:url(&quot;#r&quot;)"/>'
+        '<use href="#x"/><use xlink:href="#x"/><set attributeName="fill" to="url(#r)"/>').encode())
 
 
 def test_pictures_are_decoded_and_their_type_checked():
@@ -237,6 +271,7 @@ BAD_UPLOADS = [
     ("svg_external_href", SVG_EXTERNAL, "image/svg+xml", 422, "unsafe_svg"),
     ("svg_doctype_entity", SVG_ENTITY, "image/svg+xml", 422, "unsafe_svg"),
     ("svg_foreign_object", SVG_FOREIGN, "image/svg+xml", 422, "unsafe_svg"),
+    *((f"svg_{name}", svg, "image/svg+xml", 422, "unsafe_svg") for name, svg in SVG_OUTSIDE_LOADS.items()),
     ("svg_broken", b"<svg xmlns='http://www.w3.org/2000/svg'><rect>", "image/svg+xml", 422, "invalid_image"),
     ("empty", b"", "image/png", 422, "invalid_image"),
 ]

@@ -206,12 +206,30 @@ def _sniff(data: bytes) -> str | None:
 
 
 def _local(name: str) -> str:
-    return name.rsplit("}", 1)[-1].lower()
+    """An element's or attribute's name without its namespace (`{ns}href`) or prefix (`xlink:href`)."""
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
+# CSS functions that load something: url() only to a #fragment of the picture itself; the
+# others (image-set(), src()…) not at all. CSS escapes (`u\72l(`) would hide either.
+_CSS_LOADS = re.compile(
+    r"(url|src|image-set|-webkit-image-set|-moz-image-rect|cross-fade|element)\s*\(\s*([^)]*)", re.I)
+
+
+def _outside_load(value: str) -> bool:
+    if "\\" in value:
+        return True
+    for function, argument in _CSS_LOADS.findall(value):
+        target = argument.strip().strip("'\"").strip()
+        if function.lower() != "url" or not target.startswith("#"):
+            return True
+    return False
 
 
 def check_svg(data: bytes) -> None:
-    """Refuse an SVG that could run script or load anything: no DTD or entities, no script,
-    foreignObject or event handler, and links only to `#fragments` or embedded pictures."""
+    """Refuse an SVG that could run script or load anything: no DTD or entities, only SVG-namespace
+    elements and no <style>, script, foreignObject or event handler, links only to `#fragments` or
+    embedded pictures, and url() only to `#fragments`."""
     def refuse(why: str):
         raise Invalid(f"The SVG logo was refused: {why}. Export it as plain SVG (or PNG) and try again.",
                       "unsafe_svg")
@@ -234,9 +252,13 @@ def check_svg(data: bytes) -> None:
         raise Invalid("That file is not an SVG picture (its root is not <svg> in the SVG namespace).",
                       "invalid_image")
     for element in root.iter():
-        name = _local(element.tag) if isinstance(element.tag, str) else ""
+        if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{SVG_NS}}}"):
+            refuse("it contains an element from outside SVG (e.g. HTML)")
+        name = _local(element.tag)
         if name in _SVG_FORBIDDEN:
             refuse(f"it contains <{name}>" if name != "foreignobject" else "it contains <foreignObject>")
+        if name == "style":
+            refuse("it contains a <style> sheet (use presentation attributes instead)")
         for attribute, value in element.attrib.items():
             local = _local(attribute)
             if local.startswith("on"):
@@ -248,6 +270,8 @@ def check_svg(data: bytes) -> None:
                            "PNG/JPEG/GIF/WebP data are allowed)")
             if "javascript:" in re.sub(r"\s", "", value).lower():
                 refuse("it contains a javascript: address")
+            if _outside_load(value):
+                refuse(f"its {local} loads something from outside the picture (url() only to #fragments)")
         if name in _SVG_ANIMATIONS:
             target = _local(element.attrib.get("attributeName", ""))
             if target == "href" or target.startswith("on"):
