@@ -57,6 +57,23 @@ def test_openapi_document_lists_every_route(client, app):
     assert served == documented
 
 
+def test_every_path_template_is_declared_as_a_path_parameter(client):
+    """OpenAPI 3.1: each {name} in a path is a required `in: path` parameter of every operation under
+    it (DELETE /api/queues/{queue_id}/devices/{device_id} lacked device_id)."""
+    doc = client.get("/api/openapi.json").get_json()
+    missing = []
+    for path, item in doc["paths"].items():
+        names = set(re.findall(r"{([^}]+)}", path))
+        for method, operation in item.items():
+            declared = {p["name"] for p in operation.get("parameters", [])
+                        if p.get("in") == "path" and p.get("required") is True}
+            missing += [f"{method.upper()} {path}: {name}" for name in sorted(names - declared)]
+            extra = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"} - names
+            missing += [f"{method.upper()} {path}: {name} (not in the path)" for name in sorted(extra)]
+    assert missing == []
+    assert any("{device_id}" in path for path in doc["paths"])  # the case this was written for
+
+
 def test_openapi_documents_the_errors_any_path_can_answer(client):
     """A slow client's 408 and a full disk's 503 can meet any path; /healthz's 503 is its own body."""
     doc = client.get("/api/openapi.json").get_json()

@@ -157,7 +157,14 @@ def test_no_name_or_field_breaks_out_of_the_page(box):
     assert [a.get("type") for a, _ in page.scripts] == ["module", "application/json"]
     state = json.loads(page.scripts[1][1])["ticket"]
     assert state["counter"] == HOSTILE
-    assert "</script><!--" not in text.split('id="qode-first">', 1)[1].split("</script>", 1)[0]
+    # The JSON's raw text, up to the first "</script>" (where a browser ends the element): no <, >
+    # or & at all (each is a \u escape), so nothing in it can end the element or open a comment, and
+    # the whole state is in it, as the API answers it.
+    raw = text.split('id="qode-first">', 1)[1].split("</script>", 1)[0]
+    assert not {"<", ">", "&"} & set(raw), raw
+    first = json.loads(raw)
+    assert first["ticket"] == requests.get(f"{proc.url}/api/tickets/{ticket['id']}", timeout=5).json()
+    assert first["venue"] == requests.get(f"{proc.url}/api/venue", timeout=5).json()
 
 
 # A fixed unknown id: every xdist worker must collect the same tests.

@@ -295,3 +295,26 @@ def test_the_hub_is_backed_up_and_restored_with_its_own_files(hub, hub_client, b
     wrong = subprocess.run([QODE, "restore", str(path), "--data-dir", str(tmp_path / "box")],
                            capture_output=True, text=True, timeout=60, env=env)
     assert wrong.returncode == 1 and "not a Qode box" in wrong.stderr  # without --hub: refused
+
+
+def test_a_guest_page_address_on_the_hub_is_the_plain_app_without_a_traceback(tmp_path):
+    """The hub serves the pages too, but keeps no tickets: /t/<id> read the box's tickets table from
+    hub.db, failed, and logged a traceback with the ticket's id (a guest's capability) each time."""
+    import requests
+
+    from helpers import ServerProcess
+
+    ticket_id = "5d0c3a8e-1f7b-4c2d-9e6a-0b1c2d3e4f50"
+    proc = ServerProcess(tmp_path / "hub", env={"QODE_HUB": "on", "QODE_ADMIN_TOKEN": HUB_ADMIN,
+                                                "QODE_SCHEDULER": "off"}).start()
+    try:
+        index = requests.get(f"{proc.url}/hub", timeout=10)
+        if index.status_code == 503:
+            pytest.skip("the pages are not built (npm run build in frontend/)")
+        answer = requests.get(f"{proc.url}/t/{ticket_id}", timeout=10)
+        assert answer.status_code == 200 and answer.text == index.text
+        assert "qode-first" not in answer.text
+    finally:
+        proc.stop()
+    log = proc.log.read_text()
+    assert "Traceback" not in log and ticket_id not in log, log[-2000:]

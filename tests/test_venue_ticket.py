@@ -5,6 +5,7 @@ GET /api/venue, which printing never waits for."""
 from __future__ import annotations
 
 import io
+import struct
 
 import pytest
 from escpos.printer import Dummy
@@ -42,6 +43,21 @@ def test_logo_is_a_dithered_strip_as_wide_as_the_paper(paper_mm):
     assert 0 < black < strip.width * strip.height  # something drawn, not a black slab
     assert layout.logo_raster(b"<svg xmlns='http://www.w3.org/2000/svg'/>", paper_mm) is None
     assert layout.logo_raster(b"not a picture", paper_mm) is None
+
+
+def test_a_damaged_logo_is_left_off_and_a_phone_jpeg_is_printed():
+    """Pillow's DDS decoder raises NotImplementedError on an unknown pixel format: it escaped
+    logo_raster (which tried every decoder) and would have stopped the ticket printing."""
+    dds = (b"DDS " + struct.pack("<7I", 124, 0x1007, 4, 4, 0, 0, 0) + b"\0" * 44
+           + struct.pack("<2I", 32, 0x4) + b"XYZW" + b"\0" * 20 + b"\0" * 84)
+    assert layout.logo_raster(dds) is None
+    ticket = layout.Ticket("Front desk", "A007", URL, 3, 600, logo=layout.logo_raster(dds))
+    assert b"A007" in printed(ticket)
+    out = io.BytesIO()
+    Image.new("RGB", (200, 80), (200, 20, 20)).save(out, "MPO", save_all=True,
+                                                    append_images=[Image.new("RGB", (200, 80))])
+    strip = layout.logo_raster(out.getvalue())
+    assert strip is not None and strip.width == layout.PAPER_DOTS[80]
 
 
 @pytest.mark.parametrize("paper_mm", [58, 80])

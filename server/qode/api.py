@@ -724,11 +724,17 @@ def put_venue_logo():
     media_type = (request.mimetype or "").lower()
     if media_type not in venue.LOGO_TYPES:
         venue.check_logo(b"", media_type, None, None)  # raises the 415 with its message
-    request.max_content_length = cap if cap is not None else 2**31
-    try:
-        data = request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        raise too_big from None
+    read_body = request.environ.get("qode.read_body")  # under `qode serve`: read only now, authenticated
+    if read_body is not None:
+        data = read_body(cap)  # at most cap + 1 bytes, within QODE_BODY_TIMEOUT (408 past it)
+        if cap is not None and len(data) > cap:
+            raise too_big
+    else:
+        request.max_content_length = cap if cap is not None else 2**31
+        try:
+            data = request.get_data(cache=False)
+        except RequestEntityTooLarge:
+            raise too_big from None
     return answer(venue.store_logo(db(), _data_dir(), data, media_type, cap,
                                    current_app.config["MAX_LOGO_SIDE"]))
 

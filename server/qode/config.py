@@ -196,7 +196,7 @@ SETTINGS: list[Setting] = [
     # issue 14: brand
     Setting("QODE_MAX_LOGO_BYTES", "524288", "Largest venue logo upload in bytes (413 above it; setup shows "
             "why). `off` disables it (QODE_MAX_BODY still applies to everything else)."),
-    Setting("QODE_MAX_LOGO_SIDE", "4096", "Largest width or height of a venue logo in pixels (422 above it): "
+    Setting("QODE_MAX_LOGO_SIDE", "2048", "Largest width or height of a venue logo in pixels (422 above it): "
             "a small file cannot unpack into a huge picture. `off` disables it."),
 ]
 

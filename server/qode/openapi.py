@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import schemas
+
+_UUID = {"type": "string", "format": "uuid"}
+PATH_SCHEMAS = {"queue_id": _UUID, "ticket_id": _UUID, "job_id": _UUID, "device_id": _UUID,
+                "version": {"type": "string", "maxLength": 64}}
 
 _ERRORS = {
     400: "Malformed request (bad JSON, bad header)",
@@ -43,13 +49,11 @@ def _build(operations: list, version: str) -> dict:
     paths: dict = {}
     for op in operations:
         item: dict = {"summary": op.summary, "operationId": f"{op.method.lower()}{op.path}"}
-        params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-            for name in ("queue_id", "ticket_id", "job_id") if f"{{{name}}}" in op.path
-        ] + [
-            {"name": "version", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
-            for _ in (1,) if "{version}" in op.path  # issue 14: brand, the logo's version
-        ] + list(op.query)
+        # Every {name} in the path is declared (OpenAPI 3.1 requires it): ids are UUIDs, the
+        # logo's version (issue 14: brand) a short string, anything else a string.
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": PATH_SCHEMAS.get(name, {"type": "string"})}
+                  for name in re.findall(r"{([^}]+)}", op.path)] + list(op.query)
         if op.idempotent:
             params.append({
                 "name": "Idempotency-Key", "in": "header", "required": False,

@@ -147,11 +147,17 @@ def first_state_html(index: str, ticket: dict, place: dict) -> str:
     return out.replace('<div id="root"></div>', f'<div id="root">{markup}</div>{data}{moved}', 1)
 
 
+def _fault(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {getattr(exc, 'code', None) or exc}"
+
+
 @bp.get(TICKET_ROUTE)
 def ticket_page(ticket_id: str):
     """The guest's page, with the ticket's first state when the id names a ticket. Never cached:
     the state is this moment's, and the address is the ticket's capability."""
     index = _index()
+    if current_app.config.get("HUB"):  # the hub keeps no tickets: the app says "no such ticket"
+        return Response(index, mimetype="text/html", headers={"Cache-Control": "no-cache"})
     db = current_app.extensions["qode_db"]
     try:
         ticket = tickets.get(db, queues.parse_id(ticket_id, "ticket"))
@@ -159,9 +165,10 @@ def ticket_page(ticket_id: str):
             queue = queues.load(conn, ticket["queue_id"])
     except NotFound:
         ticket = None  # the app says "no such ticket", as it always did
-    except (QodeError, sqlite3.Error):
-        # The page must still load: the app shows what it can (its cache, "reconnecting").
-        current_app.logger.exception("guest page: could not read ticket %s", ticket_id)
+    except (QodeError, sqlite3.Error) as exc:
+        # The page must still load: the app shows what it can (its cache, "reconnecting"). The log
+        # names the fault, not the ticket: its id is the guest's capability.
+        current_app.logger.warning("guest page: could not read the ticket: %s", _fault(exc))
         ticket = None
     if ticket is None:
         return Response(index, mimetype="text/html", headers={"Cache-Control": "no-cache"})

@@ -31,6 +31,7 @@ from qode_common.websocket import SOCKET_TAKEN
 
 from . import budgets as budgets_mod
 from . import watchdog
+from .errors import QodeError
 
 
 def _write_json_error(sock, status_int, reason, mesg):
@@ -44,23 +45,32 @@ def _write_json_error(sock, status_int, reason, mesg):
     _linger(sock)
 
 
-def _linger(sock, limit: int = 65536, seconds: float = 0.5) -> None:
-    """Half-close and drain what the client still sends, briefly.
+def _linger(sock, limit: int = 65536, seconds: float = 0.5, total: float | None = None) -> None:
+    """Half-close and drain what the client still sends, briefly (each read waits `seconds`,
+    all of them together `total`), discarding it.
 
     Closing with unread input makes the kernel send a reset, which can destroy
     the error answer before the client reads it (the usual "lingering close").
     """
     try:
-        sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(seconds)
-        drained = 0
-        while drained < limit:
-            chunk = sock.recv(8192)
-            if not chunk:
-                break
-            drained += len(chunk)
+        with gevent.Timeout(total, False):
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(seconds)
+            drained = 0
+            while drained < limit:
+                chunk = sock.recv(8192)
+                if not chunk:
+                    break
+                drained += len(chunk)
     except OSError:
         pass
+
+
+# An answer sent before its body was read (the logo's 401 or 413) drains at most this much of
+# what the client still sends, for at most LINGER_SECONDS, so a client that sends its whole
+# upload before reading can still read the answer; the bytes are discarded, never kept.
+LINGER_BYTES = 1024 * 1024
+LINGER_SECONDS = 5.0
 
 
 class RequestTimeout(Exception):
@@ -69,6 +79,27 @@ class RequestTimeout(Exception):
 
 class BodyTimeout(RequestTimeout):
     """The body did not: there is always a request to answer."""
+
+
+class BodyTooSlow(QodeError):
+    """A body read by a view itself (the logo's) did not arrive within QODE_BODY_TIMEOUT."""
+    status = 408
+    code = "request_timeout"
+
+
+LOGO_PATH = "/api/venue/logo"  # issue 14: its body is read only after the admin token is checked
+
+
+def _read_within(environ, body_timeout: float | None, largest: int | None) -> bytes:
+    """Up to `largest` + 1 bytes of the body (all of it when None), within `body_timeout`."""
+    sock = environ["gunicorn.socket"]
+    previous = sock.gettimeout()
+    sock.settimeout(None)  # the body's deadline is the whole read's, not each chunk's
+    try:
+        with gevent.Timeout(body_timeout, BodyTimeout("the request body did not arrive in time")):
+            return environ["wsgi.input"].read(-1 if largest is None else largest + 1)
+    finally:
+        sock.settimeout(previous)
 
 
 def _note_received() -> None:
@@ -208,31 +239,49 @@ class Worker(GeventWorker):
     def _body_first(self, environ, start_response):
         """Read the request's body before the app runs, within QODE_BODY_TIMEOUT.
 
-        Only bodies the app may accept (up to its largest body) are read here; a longer
-        declared one is refused by the app with 413 unread. gunicorn has answered an
+        Only bodies the app may accept (up to its largest body, QODE_MAX_BODY) are read here; a
+        longer declared one is refused by the app with 413 unread. gunicorn has answered an
         `Expect: 100-continue` by now. The bytes read replace `wsgi.input`, so the app reads
         them as if from the socket; what is left unread gunicorn skips as usual.
+
+        The one larger body, the venue's logo, is never read before the admin token is checked:
+        its view reads it itself through `_logo_body`, under the same deadline.
         """
         _, _, body_timeout, largest, _ = self._settings()
-        if largest is not None and environ.get("PATH_INFO") == "/api/venue/logo":  # issue 14: brand
-            logo = getattr(self.qode_app, "config", {}).get("MAX_LOGO_BYTES")
-            largest = None if logo is None else max(largest, logo)
+        if environ.get("PATH_INFO") == LOGO_PATH:
+            return self._logo_first(environ, start_response, body_timeout)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         length = environ.get("CONTENT_LENGTH") or ""
         declared = int(length) if length.isdigit() else 0
         too_long = largest is not None and declared > largest
         if body_timeout is None or (not chunked and (declared == 0 or too_long)):
             return self.qode_app(environ, start_response)
-        sock = environ["gunicorn.socket"]
-        previous = sock.gettimeout()
-        sock.settimeout(None)  # the body's deadline is the whole read's, not each chunk's
-        try:
-            with gevent.Timeout(body_timeout, BodyTimeout("the request body did not arrive in time")):
-                data = environ["wsgi.input"].read(-1 if largest is None else largest + 1)
-        finally:
-            sock.settimeout(previous)
-        environ["wsgi.input"] = io.BytesIO(data)
+        environ["wsgi.input"] = io.BytesIO(_read_within(environ, body_timeout, largest))
         return self.qode_app(environ, start_response)
+
+    def _logo_first(self, environ, start_response, body_timeout):
+        """The logo's view, with `qode.read_body(limit)` to read its body once authenticated. An
+        answer that left a body unread (a 401, a 413 by its declared length) closes the
+        connection, after a brief lingering drain, instead of gunicorn reading the rest."""
+        read = []
+
+        def read_body(limit: int | None) -> bytes:
+            read.append(True)
+            try:
+                return _read_within(environ, body_timeout, limit)
+            except BodyTimeout as exc:
+                raise BodyTooSlow(str(exc)) from None
+
+        environ["qode.read_body"] = read_body
+        answer = self.qode_app(environ, start_response)
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not read and (chunked or (environ.get("CONTENT_LENGTH") or "0") != "0"):
+            me = gevent.getcurrent()
+            req = getattr(me, "qode_request", None)
+            if req is not None:
+                req.must_close = True  # sent as `Connection: close`; handle_request lingers
+                me.qode_linger = True
+        return answer
 
     def _settings(self):
         """(budgets, header timeout, body timeout, largest body, response timeout) from the loaded app."""
@@ -281,28 +330,38 @@ class Worker(GeventWorker):
         if conn is not None:
             conn.requests += 1
             conn.partial = False
+        me = gevent.getcurrent()
+        me.qode_request, me.qode_linger = req, False
         try:
-            response_timeout = self._settings()[4]
-            if response_timeout is None:
-                return super().handle_request(listener_name, req, sock, addr)
-            # The body is in: the socket's timeout now bounds only the answer's writes (a client that
-            # stops reading cannot hold the connection). A live socket drops it once admitted.
-            sock.settimeout(response_timeout)
-            try:
-                return super().handle_request(listener_name, req, sock, addr)
-            except TimeoutError:
-                raise StopIteration("the client did not take the answer in time") from None
-            finally:
-                try:
-                    sock.settimeout(None)
-                except OSError:
-                    pass
+            return self._handle_timed(listener_name, req, sock, addr)
+        except StopIteration:
+            if me.qode_linger:  # an answer sent before its body was read: let the client read it
+                _linger(sock, LINGER_BYTES, total=LINGER_SECONDS)
+            raise
         finally:
+            me.qode_request = None
             if conn is not None:
                 conn.partial = False  # bytes from here on belong to a next request
             # Take turns: without this, a keep-alive client whose next request is already
             # buffered is served again before anyone else, which stretches everyone's p99.
             gevent.sleep(0)
+
+    def _handle_timed(self, listener_name, req, sock, addr):
+        response_timeout = self._settings()[4]
+        if response_timeout is None:
+            return super().handle_request(listener_name, req, sock, addr)
+        # The body is in: the socket's timeout now bounds only the answer's writes (a client that
+        # stops reading cannot hold the connection). A live socket drops it once admitted.
+        sock.settimeout(response_timeout)
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        except TimeoutError:
+            raise StopIteration("the client did not take the answer in time") from None
+        finally:
+            try:
+                sock.settimeout(None)
+            except OSError:
+                pass
 
     def is_already_handled(self, respiter):
         """gunicorn's hook for an app that took the connection over: a live socket's request ends

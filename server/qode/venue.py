@@ -75,7 +75,7 @@ def ink(accent: str, background: str = PAGE_BACKGROUND) -> str:
     r, g, b = (int(accent[i:i + 2], 16) for i in (1, 3, 5))
     for step in range(0, 101):
         keep = 1 - step / 100
-        colour = "#{:02x}{:02x}{:02x}".format(*(round(c * keep) for c in (r, g, b)))
+        colour = "#{:02x}{:02x}{:02x}".format(*(int(c * keep + 0.5) for c in (r, g, b)))
         if contrast(colour, background) >= AA:
             return colour
     return BLACK
@@ -155,25 +155,38 @@ def check_logo(data: bytes, media_type: str, max_bytes: int | None, max_side: in
         _check_raster(data, LOGO_TYPES[media_type], max_side)
 
 
-def _check_raster(data: bytes, expected: str, max_side: int | None) -> None:
-    from PIL import Image, UnidentifiedImageError
+# What Pillow may open each declared type as: phone cameras save JPEGs as MPO (a JPEG with a
+# second, depth or preview, picture after the first), which browsers show as the JPEG it starts with.
+_OPEN_AS = {"JPEG": ("JPEG", "MPO")}
 
+
+def _check_raster(data: bytes, expected: str, max_side: int | None) -> None:
+    """Decode the picture in full, as its declared type only: Pillow's other decoders (DDS, TGA…)
+    never see an upload, and whatever a damaged file makes a decoder raise is a 422, not a 500.
+    MemoryError is left alone: the size checks keep a logo far below it, and the worker's own
+    state is what to trust after one."""
+    from PIL import Image
+
+    formats = _OPEN_AS.get(expected, (expected,))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                found = image.format
+            with Image.open(io.BytesIO(data), formats=list(formats)) as image:
                 width, height = image.size
-                if found == expected and (max_side is None or max(width, height) <= max_side):
+                if max_side is None or max(width, height) <= max_side:
                     image.load()  # decodes every pixel: a truncated or corrupt file fails here
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Invalid("That file is not a picture the box can read (PNG, JPEG, WebP or SVG).",
-                      "invalid_image") from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise Invalid("The picture is damaged or cut short: the box could not read it.",
-                      "invalid_image") from None
-    if found != expected:
-        raise Invalid(f"The file is a {found} picture, but it was sent as {expected}.", "logo_type_mismatch")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Invalid("That picture is too large to check (it unpacks into too many pixels).",
+                      "logo_too_big_pixels") from None
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - any decoder fault on a client's bytes is the client's file
+        found = _sniff(data)
+        if found is not None and found not in formats:
+            raise Invalid(f"The file is a {found} picture, but it was sent as {expected}.",
+                          "logo_type_mismatch") from None
+        raise Invalid("That file is not a picture the box can read, or it is damaged or cut short "
+                      "(send a PNG, JPEG, WebP or SVG).", "invalid_image") from None
     if max_side is not None and max(width, height) > max_side:
         raise Invalid(f"The picture is {width}×{height} pixels; the box takes logos up to {max_side} pixels "
                       "a side (QODE_MAX_LOGO_SIDE).", "logo_too_big_pixels")
@@ -181,13 +194,42 @@ def _check_raster(data: bytes, expected: str, max_side: int | None) -> None:
         raise Invalid("The picture has no pixels.", "invalid_image")
 
 
+def _sniff(data: bytes) -> str | None:
+    """The logo type a file's first bytes say it is (to name a mismatch), without decoding it."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
 def _local(name: str) -> str:
-    return name.rsplit("}", 1)[-1].lower()
+    """An element's or attribute's name without its namespace (`{ns}href`) or prefix (`xlink:href`)."""
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
+# CSS functions that load something: url() only to a #fragment of the picture itself; the
+# others (image-set(), src()…) not at all. CSS escapes (`u\72l(`) would hide either.
+_CSS_LOADS = re.compile(
+    r"(url|src|image-set|-webkit-image-set|-moz-image-rect|cross-fade|element)\s*\(\s*([^)]*)", re.I)
+
+
+def _outside_load(value: str) -> bool:
+    if "\\" in value:
+        return True
+    for function, argument in _CSS_LOADS.findall(value):
+        target = argument.strip().strip("'\"").strip()
+        if function.lower() != "url" or not target.startswith("#"):
+            return True
+    return False
 
 
 def check_svg(data: bytes) -> None:
-    """Refuse an SVG that could run script or load anything: no DTD or entities, no script,
-    foreignObject or event handler, and links only to `#fragments` or embedded pictures."""
+    """Refuse an SVG that could run script or load anything: no DTD or entities, only SVG-namespace
+    elements and no <style>, script, foreignObject or event handler, links only to `#fragments` or
+    embedded pictures, and url() only to `#fragments`."""
     def refuse(why: str):
         raise Invalid(f"The SVG logo was refused: {why}. Export it as plain SVG (or PNG) and try again.",
                       "unsafe_svg")
@@ -210,9 +252,13 @@ def check_svg(data: bytes) -> None:
         raise Invalid("That file is not an SVG picture (its root is not <svg> in the SVG namespace).",
                       "invalid_image")
     for element in root.iter():
-        name = _local(element.tag) if isinstance(element.tag, str) else ""
+        if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{SVG_NS}}}"):
+            refuse("it contains an element from outside SVG (e.g. HTML)")
+        name = _local(element.tag)
         if name in _SVG_FORBIDDEN:
             refuse(f"it contains <{name}>" if name != "foreignobject" else "it contains <foreignObject>")
+        if name == "style":
+            refuse("it contains a <style> sheet (use presentation attributes instead)")
         for attribute, value in element.attrib.items():
             local = _local(attribute)
             if local.startswith("on"):
@@ -224,6 +270,8 @@ def check_svg(data: bytes) -> None:
                            "PNG/JPEG/GIF/WebP data are allowed)")
             if "javascript:" in re.sub(r"\s", "", value).lower():
                 refuse("it contains a javascript: address")
+            if _outside_load(value):
+                refuse(f"its {local} loads something from outside the picture (url() only to #fragments)")
         if name in _SVG_ANIMATIONS:
             target = _local(element.attrib.get("attributeName", ""))
             if target == "href" or target.startswith("on"):
