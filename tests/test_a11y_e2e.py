@@ -289,3 +289,41 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     first = line["tickets"][0]["id"]
     wait_until(lambda: status(box, first) == "CALLED")
     host.close()
+
+
+def test_the_checks_catch_what_they_look_for(browser):
+    """The sweep's checks are not vacuous: on a page made to fail, each one names the fault."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.set_content("""<!doctype html><html lang="en"><head><title>Faults</title>
+            <style>#bare:focus, #ringed { outline: none }
+              .cut { width: 5rem; overflow: hidden; white-space: nowrap }</style>
+            </head><body><main>
+            <a href="#one">one</a>
+            <button id="bare">no ring</button>
+            <button id="ringed" onfocus="this.style.boxShadow='0 0 0 3px #1d4ed8'">ring</button>
+            <div tabindex="0" style="position: absolute; top: -999px">off the tab order? no: reachable</div>
+            <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="20" height="20">
+            <p class="cut">A sentence far too long for its five rem box</p>
+            <p style="width: 40rem">wide</p>
+            </main></body></html>""")
+        rules = [rule for rule, _ in axe_violations(page)]
+        assert "image-alt" in rules, rules
+        keys = keyboard_problems(page)
+        assert keys == ['focus not visible on button "no ring"'], keys
+        page.evaluate("() => document.getElementById('bare').setAttribute('tabindex', '-1')")
+        page.evaluate("() => { const b = document.createElement('button'); b.textContent = 'late';"
+                      " b.style.display = 'none'; document.body.append(b) }")
+        assert keyboard_problems(page) == [], "a button out of the tab order or hidden is not a stop"
+        # A trap on the first stop: Tab never gets further.
+        page.evaluate("() => document.querySelector('a').onkeydown = (e) => e.preventDefault()")
+        trapped = keyboard_problems(page)
+        assert len(trapped) == 1 and trapped[0].startswith("Tab never reaches"), trapped
+        assert 'button "ring"' in trapped[0], trapped
+        with text_at_200_percent(page):
+            found = overflow_problems(page)
+        assert any(f.startswith("page scrolls sideways") for f in found), found
+        assert any(f.startswith('clipped: p "A sentence') for f in found), found
+    finally:
+        context.close()
