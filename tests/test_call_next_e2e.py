@@ -11,13 +11,11 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from a11y import ARGS, CHROMIUM, axe_violations, text_at_200_percent
+
 from helpers import ServerProcess, admin
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 TABLET = {"width": 1280, "height": 800}
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CALL = re.compile(r"call next$", re.IGNORECASE)
 
 
@@ -32,18 +30,14 @@ def box(tmp_path):
 
 
 def no_violations(page, state: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-    found = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    found = axe_violations(page)
     assert found == [], f"{state}: {found}"
 
 
 def fits_at_200_percent_text(page, state: str) -> None:
     """Text twice the size (the root font size: Tailwind's sizes are rem): the button's words wrap
     inside it, nothing is cut off and the page does not scroll sideways."""
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
-    try:
+    with text_at_200_percent(page, settle_ms=0):
         button = page.get_by_role("button", name=CALL)
         label = button.get_by_test_id("call-next-label")
         sizes = label.evaluate("e => [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight]")
@@ -52,8 +46,6 @@ def fits_at_200_percent_text(page, state: str) -> None:
         right, limit = inner["x"] + inner["width"], outer["x"] + outer["width"]
         assert outer["x"] <= inner["x"] and right <= limit + 0.5, state
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), state
-    finally:
-        page.evaluate("document.documentElement.style.fontSize = ''")
 
 
 def test_the_call_button_says_what_happens_to_the_counters_ticket(box):

@@ -15,16 +15,14 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from a11y import ARGS, CHROMIUM, axe_violations, text_at_200_percent
+
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 DESK = {"width": 1280, "height": 800}
 WIDE = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CALL_BUTTON = "button[aria-keyshortcuts='N']"  # the big "Call next" (its words are another part's)
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -75,14 +73,6 @@ def open_page(browser):
     assert strays == [], f"pages asked for something off the box: {strays}"
 
 
-def axe_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    options = {"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]}
-    results = Axe().run(page, options=options)
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
-
-
 def tab_through(page, presses: int = 250) -> list[str]:
     """What Tab reaches from the top, in order: each focused element's name (aria-label or text)."""
     page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
@@ -101,12 +91,9 @@ def tab_through(page, presses: int = 250) -> list[str]:
 
 def no_sideways_scroll_at_200_percent(page) -> dict:
     """Double the root font size (text zoom 200 %) and measure; back to normal afterwards."""
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
-    page.wait_for_timeout(300)
-    sizes = page.evaluate("({scroll: document.documentElement.scrollWidth, view: window.innerWidth,"
-                          " body: document.body.scrollWidth})")
-    page.evaluate("document.documentElement.style.fontSize = ''")
-    return sizes
+    with text_at_200_percent(page, settle_ms=300):
+        return page.evaluate("({scroll: document.documentElement.scrollWidth, view: window.innerWidth,"
+                             " body: document.body.scrollWidth})")
 
 
 def join(proc, queue: dict, count: int, tag: str) -> None:
@@ -189,16 +176,15 @@ def test_host_on_a_phone_keeps_the_call_panel_off_the_list(server, open_page):
         assert overlap <= 0, (i, call, row)  # nothing sticky covers a row
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # At 200 % text on a 390 px phone the waiting rows still fit: they wrap, never scroll sideways.
-    # (The call button's own big words are another part's; at that size they are wider than the
-    # phone, so the page as a whole is checked at 200 % on the 1280 px tablet above.)
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
-    page.wait_for_timeout(300)
-    for i in (1, 6, 12):
-        row = page.locator(f"[data-testid='waiting-A{i:03d}']")
-        box = row.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (i, box)
-        assert row.evaluate("e => e.scrollWidth <= e.clientWidth"), i
+    # At 200 % text on a 390 px phone the waiting rows still fit: they wrap, never scroll sideways
+    # (and the page as a whole: its call button wraps too; tests/test_a11y_e2e.py checks every state).
+    with text_at_200_percent(page, settle_ms=300):
+        for i in (1, 6, 12):
+            row = page.locator(f"[data-testid='waiting-A{i:03d}']")
+            box = row.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (i, box)
+            assert row.evaluate("e => e.scrollWidth <= e.clientWidth"), i
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def setup_height(page) -> int:

@@ -15,20 +15,18 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from a11y import ARGS, CHROMIUM, axe_violations, text_at_200_percent
+
 from helpers import ServerProcess, admin
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SIZES = {"1920x1080": {"width": 1920, "height": 1080}, "1366x768": {"width": 1366, "height": 768},
          "1080x1920": {"width": 1080, "height": 1920}}
 # 0 to 4 characters, the widest letters (M, W) included: "WWMM001" is the hardest to fit.
 PREFIXES = ["", "B", "MW", "ABC", "MELD", "WWMM"]
 COUNTERS = ["1", "2", "3"]
 MANY = ["1", "2", "3", "4", "5", "6", "7", "12"]  # a busy venue: 8 counters
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 # Every problem of the TV's layout, as text (empty when all is well): per tile, the number and
 # the counter label inside the viewport and inside their tile, on one line (height under 1.5 of
@@ -168,13 +166,6 @@ def tiles_shown(page, count: int) -> None:
                            timeout=10_000)
 
 
-def axe_violations(page) -> list:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-
-
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_current_call_fits_at_every_prefix(venue, tv, size):
     proc, lines = venue
@@ -195,9 +186,8 @@ def test_every_current_call_fits_at_every_prefix(venue, tv, size):
             page.screenshot(path=str(shots() / f"display-3-counters-{size}.png"))
             assert axe_violations(page) == []
             # 200 % text: the TV's sizes follow the screen and the tile, so still nothing clips.
-            page.evaluate("() => { document.documentElement.style.fontSize = '200%' }")
-            assert page.evaluate(LAYOUT) == [], f"{size} at 200 % text"
-            page.evaluate("() => { document.documentElement.style.fontSize = '' }")
+            with text_at_200_percent(page, settle_ms=0):
+                assert page.evaluate(LAYOUT) == [], f"{size} at 200 % text"
 
     # Eight counters, 4-character prefix: still one line each, nothing outside, no overlap.
     many = lines["many"]

@@ -18,11 +18,10 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
+from a11y import ARGS, CHROMIUM, axe_violations
+
 from helpers import ADMIN_TOKEN, ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 360, "height": 800}
 HOSTILE = "</script><!--<script>"  # a queue name and a counter that try to end the JSON's element
 # The chunks of the other pages: a guest's phone must never download them.
@@ -59,17 +58,6 @@ class Scripts(HTMLParser):
             self.styles[-1] += data
         elif self._in == "title":
             self.title += data
-
-
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-
-
-def axe_violations(page) -> list[str]:
-    """axe-core's WCAG 2.2 AA violations on the page as it is now (rule id and the nodes' targets)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG).response
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in results["violations"]]
 
 
 def parse(text: str) -> Scripts:

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from a11y import ARGS, CHROMIUM, CLIPPED
+
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin
 
@@ -30,9 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("lan
 ROOT = Path(__file__).resolve().parents[1]
 STRINGS = ROOT / "frontend" / "src" / "lib"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 NARROW = {"width": 360, "height": 740}
 RIGHT_TO_LEFT = {"ar", "he", "fa", "ur"}
 REGION = {"en": "en-US", "de": "de-DE", "pl": "pl-PL", "uk": "uk-UA", "ar": "ar-EG", "fr": "fr-FR",
@@ -86,25 +85,6 @@ VISIBLE_TEXTS = """() => {
     }
   }
   return texts
-}"""
-
-# Text cut off: a box that hides its overflow (or ends in an ellipsis) with text wider or taller
-# than itself. Screen-reader-only text (1 px boxes) is hidden on purpose.
-CLIPPED = """() => {
-  const out = []
-  for (const el of document.querySelectorAll('body *')) {
-    if (!el.checkVisibility({ checkVisibilityCSS: true })) continue
-    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue
-    if (el.clientWidth <= 2 || el.clientHeight <= 2) continue
-    const style = getComputedStyle(el)
-    const hidesX = ['hidden', 'clip'].includes(style.overflowX) || style.textOverflow === 'ellipsis'
-    const hidesY = ['hidden', 'clip'].includes(style.overflowY)
-    if ((hidesX && el.scrollWidth > el.clientWidth + 1) || (hidesY && el.scrollHeight > el.clientHeight + 1)) {
-      out.push(`${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 60)}" ` +
-               `${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight}`)
-    }
-  }
-  return out
 }"""
 
 LAYOUT = """() => {

@@ -17,16 +17,13 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
+from a11y import ARGS, CHROMIUM, axe_violations, text_at_200_percent
 from qode_bench.fakeprinter import FakePrinter
 
 from helpers import ADMIN_TOKEN, KioskProcess, ServerProcess, admin, wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 NAME = "Bürgeramt Mitte"
 FOOTER = "Mon–Fri 8–16 · Ask at the desk"
 ACCENT = "#0f766e"  # teal: white text reads on it
@@ -49,18 +46,15 @@ def logo_file(folder) -> str:
 
 
 def no_violations(page, where: str, context: str | None = None) -> None:
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="needs pip axe-playwright-python")
-    results = axe.Axe().run(page, context=context, options={"runOnly": {"type": "tag", "values": WCAG}})
-    found = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    found = axe_violations(page, context=context)
     assert found == [], f"{where}: {found}"
 
 
 def fits_at_200_percent_text(page, where: str) -> None:
     """Text twice the size (Tailwind's sizes are rem): the venue's parts (header, footer, setup's
-    section) stay inside the window, and the name is not cut off. (The rest of each page at 200% is
-    the pages' own e2e tests' business: the join page's "Now serving" row overflows there today.)"""
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
-    try:
+    section) stay inside the window, and the name is not cut off. (Every page and state at 200 % is
+    tests/test_a11y_e2e.py's business.)"""
+    with text_at_200_percent(page, settle_ms=0):
         outside = page.evaluate("""[...document.querySelectorAll('[data-testid^=venue], '
                 + '[data-testid^=venue] *, footer, footer *, section[aria-labelledby=venue-title] *')]
             .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5
@@ -70,8 +64,6 @@ def fits_at_200_percent_text(page, where: str) -> None:
         for name in page.get_by_test_id("venue-name").all():
             width, room = name.evaluate("e => [e.scrollWidth, e.clientWidth]")
             assert width <= room, (where, width, room)
-    finally:
-        page.evaluate("document.documentElement.style.fontSize = ''")
 
 
 def shows_the_venue(page, where: str) -> None:

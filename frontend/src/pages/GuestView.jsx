@@ -153,8 +153,8 @@ export default function GuestView({ ticketId }) {
       {ENDED.has(ticket.status) ? <Ended ticket={ticket} /> : null}
 
       {ticket.status === 'WAITING' || ticket.status === 'CALLED' ? (
-        <p className="flex items-baseline justify-between gap-4 border-t border-stone-300 pt-4 text-xl">
-          <span className="shrink-0">{t('ticket.nowServing')}</span>
+        <p className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 border-t border-stone-300 pt-4 text-xl">
+          <span>{t('ticket.nowServing')}</span>
           {ticket.now_serving ? (
             <span dir="ltr" className="text-3xl font-bold tabular-nums">{ticket.now_serving}</span>
           ) : (

@@ -82,12 +82,12 @@ export default function JoinView({ queueId }) {
       <LanguageSwitch value={language} onChange={chooseLanguage} />
       <header className="grid gap-1">
         <p className="text-lg font-semibold uppercase tracking-wide text-stone-700">{t('join.title')}</p>
-        <h1 className="text-4xl font-black break-words">{queue.name}</h1>
+        <h1 className="text-4xl font-black wrap-anywhere">{queue.name}</h1>
       </header>
 
       <section className="grid gap-3 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
-        <p className="flex items-baseline justify-between gap-4 text-xl">
-          <span className="shrink-0">{t('join.nowServing')}</span>
+        <p className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 text-xl">
+          <span>{t('join.nowServing')}</span>
           {queue.now_serving ? (
             <span dir="ltr" className="text-4xl font-bold tabular-nums">{queue.now_serving}</span>
           ) : (

@@ -77,7 +77,7 @@ export default function BulkActions({ waiting, refused, lineOpen, busy, onClear 
                   type="time"
                   value={after}
                   onChange={(event) => setAfter(event.target.value)}
-                  className="min-h-12 w-40 rounded-xl border-2 border-stone-700 bg-white px-3 text-xl"
+                  className="min-h-12 w-40 max-w-full rounded-xl border-2 border-stone-700 bg-white px-3 text-xl"
                 />
               </div>
             ) : null}

@@ -65,9 +65,9 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
         disabled={busy || !counter}
         aria-keyshortcuts="N"
         title={t('host.callNext.shortcut')}
-        className="inline-flex min-h-24 w-full items-center justify-center gap-4 rounded-2xl bg-blue-800 px-6 text-4xl font-black text-white hover:bg-blue-900 active:bg-blue-950 focus-visible:outline-4 focus-visible:outline-offset-4 focus-visible:outline-blue-700 disabled:cursor-not-allowed disabled:bg-stone-500"
+        className="inline-flex min-h-24 w-full flex-wrap items-center justify-center gap-x-4 gap-y-2 rounded-2xl bg-blue-800 px-3 py-2 text-4xl sm:px-6 font-black text-white hover:bg-blue-900 active:bg-blue-950 focus-visible:outline-4 focus-visible:outline-offset-4 focus-visible:outline-blue-700 disabled:cursor-not-allowed disabled:bg-stone-500"
       >
-        <span data-testid="call-next-label" className={ends ? 'text-2xl leading-tight break-words sm:text-3xl' : undefined}>
+        <span data-testid="call-next-label" className={`min-w-0 ${ends ? 'text-2xl leading-tight wrap-anywhere sm:text-3xl' : ''}`}>
           {label}
         </span>
         <kbd aria-hidden="true" className="rounded-lg border-2 border-white/80 px-2 font-mono text-2xl font-bold">

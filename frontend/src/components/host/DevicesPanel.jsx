@@ -29,9 +29,9 @@ function KioskRow({ kiosk, now }) {
   }
   return (
     <StatusRow as="li" tone={level} okLook="bg-white ring-1 ring-stone-300" data-testid={`kiosk-${kiosk.id}`} data-level={level}>
-      <p className="text-lg font-bold break-words">{kiosk.name}</p>
+      <p className="text-lg font-bold wrap-anywhere">{kiosk.name}</p>
       <p className={`text-lg ${level === 'ok' ? '' : 'font-bold'}`}>{kioskStateText(state)}</p>
-      {details.length ? <p className={`text-base break-words ${level === 'problem' ? '' : 'text-stone-700'}`}>{details.join(' · ')}</p> : null}
+      {details.length ? <p className={`text-base wrap-anywhere ${level === 'problem' ? '' : 'text-stone-700'}`}>{details.join(' · ')}</p> : null}
     </StatusRow>
   )
 }
@@ -149,7 +149,7 @@ export default function DevicesPanel({ devices, revoked = [], tickets, now, busy
                   id={`${id}-again`}
                   value={chosen ? chosen.id : ''}
                   onChange={(event) => setPicked(event.target.value)}
-                  className="min-h-12 min-w-0 flex-1 rounded-xl border-2 border-stone-700 bg-white px-3 text-lg text-stone-950"
+                  className="min-h-12 w-full min-w-0 flex-1 rounded-xl border-2 border-stone-700 bg-white px-3 text-lg text-stone-950"
                 >
                   <option value="">{t('host.print.pick')}</option>
                   {reprintable.map((ticket) => (

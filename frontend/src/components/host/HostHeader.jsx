@@ -15,7 +15,7 @@ export default function HostHeader({ queue, connection, sync, now }) {
   return (
     <header className="border-b border-stone-300 bg-white">
       <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3">
-        <h1 className="text-2xl font-bold break-words">
+        <h1 className="text-2xl font-bold wrap-anywhere">
           <span className="sr-only">{t('host.title')}: </span>
           {queue.name}
         </h1>

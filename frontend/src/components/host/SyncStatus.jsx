@@ -21,7 +21,7 @@ export default function SyncStatus({ sync, now, className = '' }) {
         <span className="font-semibold">{headline}</span> · {agoText(sync.last_success, now, SENT) ?? t('host.sync.neverSent')}
       </p>
       {error ? (
-        <p className="break-words">
+        <p className="wrap-anywhere">
           {t('host.sync.error', { error })} {t('host.sync.calm')}
         </p>
       ) : null}

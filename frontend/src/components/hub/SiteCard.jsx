@@ -35,7 +35,7 @@ function Queues({ queues }) {
     <ul className="grid gap-2" aria-label={t('hub.queuesTitle')}>
       {list.map((queue) => (
         <li key={queue.queue_id ?? queue.name} className="flex flex-wrap items-baseline justify-between gap-2 rounded-xl bg-stone-100 p-3">
-          <span className="text-lg font-bold break-words">{queue.name}</span>
+          <span className="text-lg font-bold wrap-anywhere">{queue.name}</span>
           <span className="text-lg">
             {`${queue.now_serving ? t('hub.nowServing', { number: queue.now_serving }) : t('hub.nobodyServed')} · ${Number.isFinite(queue.waiting) && queue.waiting > 0 ? t('hub.waiting', { count: queue.waiting }) : t('hub.nobodyWaiting')}`}
           </span>
@@ -127,10 +127,10 @@ export default function SiteCard({ site, now, onDownload }) {
   return (
     <article aria-labelledby={`${id}-name`} className="grid content-start gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
       <header className="grid gap-1">
-        <h3 id={`${id}-name`} className="text-2xl font-black break-words">
+        <h3 id={`${id}-name`} className="text-2xl font-black wrap-anywhere">
           {site.name}
         </h3>
-        <p className="text-base text-stone-700 break-words">
+        <p className="text-base text-stone-700 wrap-anywhere">
           {t('hub.deviceId', { id: site.device_id })}
           {events === null ? null : ` · ${events > 0 ? t('hub.events', { count: events }) : t('hub.eventsNone')}`}
         </p>

@@ -20,9 +20,9 @@ export default function CopyLink({ url, label, open = false, onOpen }) {
           value={url}
           aria-label={label}
           onFocus={(event) => event.target.select()}
-          className="min-h-12 min-w-0 flex-1 basis-48 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-sm text-stone-900"
+          className="min-h-12 w-full min-w-0 flex-1 basis-48 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-sm text-stone-900"
         />
-        <div className="flex gap-2">
+        <div className="flex flex-wrap gap-2">
           <button
             type="button"
             onClick={() => copy(url, input.current)}

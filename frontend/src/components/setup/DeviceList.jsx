@@ -24,8 +24,8 @@ function DeviceRow({ device, now, busy, onRevoke }) {
     <li className="grid gap-2 rounded-xl bg-stone-100 p-3" data-testid={`device-${device.id}`}>
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <p className="min-w-0 flex-1 basis-48">
-          <span className="block text-lg font-bold break-words">{title}</span>
-          <span className="block text-base break-words text-stone-800">{statusText(device, now)}</span>
+          <span className="block text-lg font-bold wrap-anywhere">{title}</span>
+          <span className="block text-base wrap-anywhere text-stone-800">{statusText(device, now)}</span>
         </p>
         {asking ? null : (
           <Button kind="secondary" className="w-auto!" onClick={() => setAsking(true)} aria-label={t('setup.device.revokeLabel', { name: device.name })}>

@@ -42,7 +42,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
           value={name}
           maxLength={80}
           onChange={(event) => setName(event.target.value)}
-          className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg"
+          className="min-h-12 w-full min-w-0 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg"
         />
       </div>
       <div className="flex flex-wrap gap-3">

@@ -33,7 +33,7 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
           <span aria-hidden="true" className="text-xl text-stone-700 transition-transform group-open:rotate-90 motion-reduce:transition-none">
             ▶
           </span>
-          <h3 id={headingId} className="min-w-0 text-2xl font-black break-words">
+          <h3 id={headingId} className="min-w-0 text-2xl font-black wrap-anywhere">
             {queue.name}
           </h3>
           <span className="text-base text-stone-700">
@@ -55,7 +55,7 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
                   alt={t('setup.joinQrAlt', { name: queue.name })}
                   width="160"
                   height="160"
-                  className="h-40 w-40 shrink-0 rounded-lg bg-white ring-1 ring-stone-300"
+                  className="h-auto w-40 max-w-full shrink-0 rounded-lg bg-white ring-1 ring-stone-300"
                 />
                 <div className="grid min-w-0 flex-1 basis-60 gap-2">
                   <CopyLink url={absoluteUrl(paths.join(queue.id), origins.guest)} label={t('setup.linkOf', { what: t('setup.joinTitle'), name: queue.name })} open />

@@ -173,7 +173,7 @@ export default function VenueSettings({ api, onRejected }) {
           value={form.language}
           aria-describedby="venue-language-hint"
           onChange={edit('language')}
-          className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg"
+          className="min-h-12 w-full min-w-0 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg"
         >
           <option value="">{t('venue.languageEach')}</option>
           {LANGUAGES.map(([code, name]) => (

@@ -9,7 +9,7 @@ export default function Field({ id, label, hint, error, ...props }) {
         id={id}
         aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
         aria-invalid={error ? true : undefined}
-        className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg aria-[invalid=true]:border-red-800"
+        className="min-h-12 w-full min-w-0 rounded-lg border-2 border-stone-500 bg-white px-3 text-lg aria-[invalid=true]:border-red-800"
         {...props}
       />
       <p id={`${id}-hint`} className="text-base text-stone-700">

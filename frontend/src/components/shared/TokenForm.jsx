@@ -28,7 +28,7 @@ export default function TokenForm({ keys, bad, onToken }) {
             autoComplete="off"
             value={value}
             onChange={(event) => setValue(event.target.value)}
-            className="min-h-12 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-base font-normal"
+            className="min-h-12 w-full min-w-0 rounded-lg border-2 border-stone-500 bg-white px-3 font-mono text-base font-normal"
           />
         </label>
         <Button type="submit" disabled={!value.trim()}>

@@ -11,7 +11,7 @@ export default function VenueFooter({ logo = false }) {
   return (
     <footer data-testid="venue-footer" className="mt-auto grid justify-items-center gap-3 border-t border-stone-300 bg-white px-4 py-5 text-center">
       {logo && venue.logo_url ? <img src={venue.logo_url} alt="" className="h-20 w-auto max-w-[60%] object-contain" /> : null}
-      {venue.footer ? <p className="max-w-md text-lg text-stone-800 break-words">{venue.footer}</p> : null}
+      {venue.footer ? <p className="max-w-md text-lg text-stone-800 wrap-anywhere">{venue.footer}</p> : null}
     </footer>
   )
 }
