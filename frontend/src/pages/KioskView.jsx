@@ -172,7 +172,7 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
 
   return (
     <Frame banner={banner}>
-      <h1 className="text-4xl font-black break-words sm:text-6xl">{queue.name}</h1>
+      <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{queue.name}</h1>
 
       {closed ? (
         <section role="status" className="grid w-full gap-3 rounded-3xl bg-stone-800 p-6 text-white sm:p-10">

@@ -36,7 +36,7 @@ export default function Poster({ queue, origin, onBack }) {
       </div>
 
       <article className="mx-auto my-4 flex aspect-[210/297] w-full max-w-[210mm] flex-col items-center justify-center gap-[3%] bg-white p-[7%] text-center text-black shadow-lg print:m-0 print:aspect-auto print:h-[268mm] print:max-w-none print:p-0 print:shadow-none">
-        <h1 className="text-[clamp(1.75rem,8vw,4.5rem)] font-black leading-tight break-words print:text-[46pt]">
+        <h1 className="text-[clamp(1.75rem,8vw,4.5rem)] font-black leading-tight wrap-anywhere print:text-[46pt]">
           {queue.name}
         </h1>
         <p className="text-[clamp(1.5rem,7vw,4rem)] font-bold leading-tight print:text-[40pt]">{t('poster.scan')}</p>

@@ -79,7 +79,7 @@ export default function VenueSettings({ api, onRejected }) {
         </h2>
         <div className="flex flex-wrap items-center gap-3">
           {venue.logo_url ? <img src={venue.logo_url} alt="" className="h-10 w-auto max-w-32 object-contain" /> : null}
-          <p className="min-w-0 flex-1 text-lg font-semibold break-words">{venue.name}</p>
+          <p className="min-w-0 flex-1 text-lg font-semibold wrap-anywhere">{venue.name}</p>
           <span aria-hidden="true" className="h-8 w-8 shrink-0 rounded-full ring-1 ring-stone-400" style={{ background: venue.accent }} />
         </div>
         <Button kind="secondary" aria-expanded="false" onClick={() => setFolded(false)}>
