@@ -271,10 +271,16 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     page.get_by_text("K002", exact=True).first.wait_for(timeout=10_000)
     ticket_id = urlparse(page.url).path.rsplit("/", 1)[-1]
 
+    # The page has moved to the ticket in the browser: let its live connection land first, as a
+    # guest would see the page settle, so no update redraws the buttons between Tab and Enter.
+    page.wait_for_function("() => !document.body.innerText.includes('Connecting')", timeout=20_000)
+    page.get_by_role("button", name="Leave the line", exact=True).wait_for(timeout=10_000)
     tab_to(page, "Leave the line")
     page.keyboard.press("Enter")
+    page.get_by_role("button", name="Yes, leave the line").wait_for(timeout=10_000)
     tab_to(page, "Yes, leave the line")
     page.keyboard.press("Enter")
+    page.get_by_text("This ticket is cancelled.").wait_for(timeout=20_000)
     wait_until(lambda: status(box, ticket_id) == "CANCELLED")
     page.close()
 
