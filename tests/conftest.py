@@ -231,3 +231,16 @@ def server(tmp_path):
     proc.stop()
     log = proc.log.read_text()
     assert "Traceback" not in log, log[-3000:]  # whatever the test sent, never a server traceback
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (tests/a11y.py's path and flags), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from a11y import ARGS, CHROMIUM
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()

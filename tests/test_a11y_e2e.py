@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from a11y import ARGS, CHROMIUM, axe_violations, keyboard_problems, overflow_problems, text_at_200_percent
+from a11y import axe_violations, keyboard_problems, overflow_problems, text_at_200_percent
 
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin, wait_until
@@ -74,16 +74,6 @@ def call(proc, queue: dict, counter: str) -> dict:
 def patch(proc, queue: dict, body: dict) -> None:
     requests.patch(f"{proc.url}/api/queues/{queue['id']}", json=body, headers=queue["headers"],
                    timeout=5).raise_for_status()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

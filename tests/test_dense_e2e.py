@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from a11y import ARGS, CHROMIUM, axe_violations, text_at_200_percent
+from a11y import axe_violations, text_at_200_percent
 
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin, wait_until
@@ -26,16 +26,6 @@ PHONE = {"width": 390, "height": 844}
 CALL_BUTTON = "button[aria-keyshortcuts='N']"  # the big "Call next" (its words are another part's)
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

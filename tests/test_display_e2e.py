@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from a11y import ARGS, CHROMIUM, axe_violations, text_at_200_percent
+from a11y import axe_violations, text_at_200_percent
 
 from helpers import ServerProcess, admin
 
@@ -81,16 +81,6 @@ TILES = """
   running: t.getAnimations().filter((a) => a.playState === 'running').length,
 }))
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def calling_line(proc, prefix: str, counters: list[str], name: str) -> dict:

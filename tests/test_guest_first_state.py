@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from a11y import ARGS, CHROMIUM, axe_violations
+from a11y import axe_violations
 
 from helpers import ADMIN_TOKEN, ServerProcess
 
@@ -85,16 +85,6 @@ def take(proc, queue, device: str) -> dict:
                            timeout=5)
     assert answer.status_code == 201, answer.text
     return answer.json()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_the_ticket_page_carries_the_number_the_state_and_its_title(box):

@@ -24,9 +24,6 @@ from helpers import KioskProcess, ServerProcess, admin, wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 LANDSCAPE = [(1280, 800), (1024, 768)]
 PORTRAIT = [(1080, 1920), (800, 1280), (360, 640)]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -59,16 +56,6 @@ LAYOUT = """() => {
     qrLoaded: Boolean(qr && qr.complete && qr.naturalWidth > 0),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -10,21 +10,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from test_pages_e2e import ARGS, CHROMIUM, shot
+from test_pages_e2e import shot
 
 from helpers import ServerProcess, admin
 
 NARROW = {"width": 360, "height": 740}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

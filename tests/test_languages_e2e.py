@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from a11y import ARGS, CHROMIUM, CLIPPED
+from a11y import CLIPPED
 
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin
@@ -117,16 +117,6 @@ NUMBER_ORDER = """(number) => {
   }
   return found
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
