@@ -299,7 +299,8 @@ def test_the_start_screen_and_a_guests_language(rig, kiosk_page):
     page.screenshot(path=str(shots() / "kiosk-start-1280x800.png"))
 
     page.get_by_role("button", name="Deutsch").click()
-    assert page.get_by_role("button", name="Deutsch").get_attribute("aria-pressed") == "true"
+    # The page redraws after the click's event: wait for that frame, then the lang is set with it.
+    page.get_by_role("button", name="Deutsch", pressed=True).wait_for(timeout=5000)
     assert page.evaluate("document.documentElement.lang") == "de"
     page.get_by_text("Aktuell an der Reihe").wait_for(timeout=5000)
     assert axe_violations(page) == []
@@ -310,7 +311,7 @@ def test_the_start_screen_and_a_guests_language(rig, kiosk_page):
     assert axe_violations(page) == []
     page.get_by_role("button", name=re.compile("^Fertig")).click()  # the next guest: the venue's language
     page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
-    assert page.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="English", pressed=True).wait_for(timeout=5000)
     assert page.evaluate("document.documentElement.lang") == "en"
 
 

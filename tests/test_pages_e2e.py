@@ -200,7 +200,9 @@ def test_the_host_sees_the_printer_and_reprints_what_did_not_print(box, open_pag
         # button (under load, a click during the move once landed beside it: no reprint).
         dashboard.get_by_label("Print a ticket again").wait_for(timeout=15000)
         dashboard.get_by_test_id("not-printed-A001").get_by_role("button", name=re.compile("Reprint")).click()
-        assert printer.wait_for_tickets(1, timeout=10)
+        # The box took the job (the click landed on this ticket's button); the kiosk then prints it.
+        dashboard.get_by_text("Sent A001 to the printer.").wait_for(timeout=15000)
+        assert printer.wait_for_tickets(1, timeout=20), daemon.output()[-3000:]
         assert printer.tickets[0].qr[0].startswith(f"{proc.url}/t/")
         wait_until(lambda: dashboard.get_by_text("Not printed").count() == 0, timeout=10)
         printer.mode = "paper_out"

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react'
+import { useEffect, useLayoutEffect, useState, useSyncExternalStore } from 'react'
 import { getVenue, loadVenue, subscribeVenue } from '../lib/venue.js'
 import { getDirection, getLanguage, setLanguage } from '../lib/strings.js'
 
@@ -44,7 +44,8 @@ export function useVenueLanguage() {
     setLanguage(wanted)
     setApplied(wanted) // React's pattern for state that follows a value: re-renders in the new language
   }
-  useEffect(() => {
+  useLayoutEffect(() => {
+    // with the re-render's commit: the page's lang and dir never lag its words
     if (!applied) return
     document.documentElement.lang = getLanguage()
     document.documentElement.dir = getDirection()

@@ -3,7 +3,7 @@
 // kiosk's token. The number and its QR code then fill the screen (the guest scans it to follow
 // their turn on their phone, or remembers it), with what happens to the paper ticket, for a few
 // seconds; then the kiosk is ready again, in the venue's language.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import KioskIssued from '../components/screens/KioskIssued.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
@@ -30,13 +30,14 @@ export const LANGUAGE_IDLE_MS = 60 * 1000
 
 /**
  * This guest's language: the one chosen on the start screen, else the venue's (or the browser's).
- * Applied while rendering (t() reads it) and to the document (lang, dir) for assistive technology.
+ * Applied while rendering (t() reads it) and to the document (lang, dir) for assistive technology,
+ * in the same commit as the text, so a screen reader never reads German words with English rules.
  */
 function useGuestLanguage(venueLanguage) {
   const [browser] = useState(getLanguage)
   const [chosen, setChosen] = useState(null)
   const language = setLanguage(chosen ?? venueLanguage ?? browser)
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.documentElement.lang = language
     document.documentElement.dir = getDirection(language)
   }, [language])
