@@ -41,7 +41,7 @@ policy_st = st.builds(
 )
 step_st = st.one_of(
     st.tuples(st.just("join"), st.sampled_from(SERVICES), st.booleans()),
-    st.tuples(st.just("tick"), st.floats(0.0, 400.0)),
+    st.tuples(st.just("tick"), st.floats(0.0, 200.0)),
     st.tuples(st.just("call"), st.integers(0, 2)),
     st.tuples(st.just("transfer"), st.integers(0, 1000), st.sampled_from(SERVICES),
               st.sampled_from(("original", "end"))),
@@ -62,6 +62,7 @@ class Box:
         self.called: list[tuple[str, str]] = []  # (ticket id, service) in call order
         self.ever: set[str] = set()
         self.overtakes: dict[str, int] = {}  # the test's own count of priority overtakes in a row
+        self.most_overtakes: dict[str, int] = {}
 
     def waiting(self) -> list[Waiting]:
         return [replace(t, waited=self.now - self.entered[t.id]) for t in self.tickets.values()]
@@ -116,6 +117,7 @@ class Box:
         if self.policy.streak is not None:
             assert run <= self.policy.streak
         self.overtakes[t.service] = run
+        self.most_overtakes[t.service] = max(run, self.most_overtakes.get(t.service, 0))
         self.streaks[t.service] = rules.next_streak(self.streaks.get(t.service, 0), t, before)
         self.called.append((t.id, t.service))
         del self.tickets[t.id]
@@ -157,8 +159,77 @@ def test_random_days_keep_every_call_rule(counters, policy, day):
     assert len(ids) == len(set(ids)) and set(ids) <= box.ever
 
 
+# Busy days: joins three times as likely as calls, in two services, with short ticks, so lines
+# build up and priority tickets pile up behind normal ones (where the streak bound matters).
+_busy_join = st.tuples(st.just("join"), st.sampled_from(SERVICES[:2]), st.booleans())
+busy_day_st = st.lists(st.one_of(
+    _busy_join, _busy_join, _busy_join,
+    st.tuples(st.just("tick"), st.floats(0.0, 60.0)),
+    st.tuples(st.just("call"), st.integers(0, 2)),
+), min_size=1, max_size=120)
+
+
 @RANDOM_DAYS
-@given(counters=counters_st, policy=policy_st, day=days_st, order=st.lists(st.integers(0, 2), max_size=200))
+@given(counters=counters_st, streak=st.integers(1, 4), max_wait=st.one_of(st.none(), st.floats(300.0, 900.0)),
+       day=busy_day_st)
+def test_priority_overtakes_a_normal_ticket_at_most_k_times_in_a_row(counters, streak, max_wait, day):
+    """Busy days in two services (short ticks, many priority joins), where overtaking happens
+    often: Box.call fails on the (K+1)th overtake in a row, or on a normal ticket called before a
+    priority one without the streak or the time bound asking for it."""
+    box = Box(Policy(max_wait, streak))
+    play(box, counters, day)
+    for counter in counters:
+        while box.call(counter):
+            pass
+    assert max(box.most_overtakes.values(), default=0) <= streak
+
+
+@RANDOM_DAYS
+@given(rules_=st.tuples(st.sampled_from(rules.RULES), st.sampled_from(rules.RULES)),
+       weights=st.tuples(st.floats(0.25, 4.0), st.floats(0.25, 4.0)),
+       max_wait=st.floats(60.0, 300.0), streak=st.one_of(st.none(), st.integers(0, 3)), day=busy_day_st)
+def test_no_call_passes_over_an_overdue_ticket_at_shared_counters(rules_, weights, max_wait, streak, day):
+    """Two counters sharing both services in opposite orders, with a short time bound: Box.call
+    fails when a counter calls a ticket that waited less than an overdue one of its services."""
+    shared = dict(zip(SERVICES[:2], weights, strict=True))
+    counters = [Counter(SERVICES[:2], rules_[0], shared), Counter(SERVICES[1::-1], rules_[1], shared)]
+    box = Box(Policy(max_wait, streak))
+    play(box, counters, day)
+    for counter in counters:
+        while box.call(counter):
+            pass
+    assert not box.tickets
+
+
+state_st = st.tuples(
+    st.lists(st.tuples(st.sampled_from(SERVICES), st.booleans(), st.floats(0.0, 300.0)), max_size=30),
+    st.lists(st.integers(0, 5), min_size=3, max_size=3),
+    st.floats(0.0, 600.0),
+)
+
+
+@RANDOM_DAYS
+@given(counters=counters_st, policy=policy_st, state=state_st, order=st.lists(st.integers(0, 2), max_size=40))
+def test_every_call_from_any_waiting_state_keeps_the_rules(counters, policy, state, order):
+    """Any line-up of WAITING tickets (any ages, services, classes and streaks), not only those a
+    day's steps reach: each call Box.call makes is checked, until the counters have drained it."""
+    tickets, streaks, last_tick = state
+    box = Box(policy)
+    for service, priority, gap in tickets:
+        box.now += gap
+        box.join(service, priority)
+    box.now += last_tick
+    box.streaks = dict(zip(SERVICES, streaks, strict=True))
+    for i in order:
+        box.call(counters[i % len(counters)])
+    for counter in counters:
+        while box.call(counter):
+            pass
+
+
+@RANDOM_DAYS
+@given(counters=counters_st, policy=policy_st, day=st.one_of(days_st, busy_day_st),
+       order=st.lists(st.integers(0, 2), max_size=200))
 def test_people_ahead_is_the_true_call_order_when_nothing_else_changes(counters, policy, day, order):
     box = Box(policy)
     play(box, counters, day)
