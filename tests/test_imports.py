@@ -28,7 +28,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "common": (("qode_common.*",), ()),
     "storage": (("qode.clock", "qode.db", "qode.events", "qode.migrations", "qode.backup"), ("common",)),
-    "estimator": (("qode.eta", "qode.estimates"), ("storage", "common")),
+    "estimator": (("qode.eta", "qode.estimates", "qode.rules"), ("storage", "common")),
     "rules": (("qode.errors", "qode.schemas", "qode.auth", "qode.tls", "qode.proxy", "qode.queues",
                "qode.tickets", "qode.printing", "qode.venue"), ("estimator", "storage", "common")),
     "transport": (("qode.api", "qode.openapi", "qode.idempotency", "qode.budgets", "qode.sockets", "qode.live",
