@@ -180,7 +180,9 @@ def test_a_reboot_keeps_what_was_learned_and_stays_sane():
     after.apply(Event("join", 5.0, "boot-b", "new", 99))
     assert after.boot == "boot-b"
     assert math.isclose(after.D, learned[0]) and math.isclose(after.V, learned[1])
-    assert math.isclose(after.C, learned[2]) and math.isclose(after.AW, learned[3])
+    # the cancellation model fades by the new boot's uptime, the least time the box was off (issue 15)
+    fade = math.exp(-5.0 / eta.TAU)
+    assert math.isclose(after.C, learned[2] * fade) and math.isclose(after.AW, learned[3] * fade)
     assert after.last_call == {}  # a cycle across a reboot is not a cycle
     assert after.busy == {"1": 5.0}  # the busy counter counts as just called
     p, _ = after.predict(6.0, "boot-b")
@@ -326,3 +328,75 @@ def test_expired_tickets_leave_without_counting_as_cancellations():
     for ticket in ids[:3]:
         est.apply(Event("expire", 10, BOOT, ticket))
     assert est.C == 0 and list(est.waiting) == ids[3:]
+
+
+# ---- issue 15: the estimator's edge cases -------------------------------------------------------
+
+
+def test_a_counter_back_in_n_min_that_never_returns_stops_counting():
+    est = Estimator(300)
+    for name in ("1", "2"):
+        est.apply(Event("counter_opened", 0, BOOT, counter=name))
+    ids = line(est, 7)
+    est.apply(Event("counter_closed", 0, BOOT, counter="2", hint=600))
+    # A little overdue: still expected, but not as back this instant: in MIN_REMAINING, then two.
+    overdue, _ = est.predict(700, BOOT)
+    assert overdue[ids[6]] == round(eta.MIN_REMAINING + (6 * 300 - eta.MIN_REMAINING) / 2)
+    # Three hours into a ten-minute break it is not coming back today: counter 1 alone.
+    gone, joiner = est.predict(3 * 3600, BOOT)
+    assert gone[ids[6]] == 6 * 300 and joiner == 7 * 300
+    assert est.predict(eta.BREAK_GIVE_UP * 600 + 1, BOOT)[0][ids[6]] == 6 * 300
+    # ...until it does come back.
+    est.apply(Event("counter_opened", 3 * 3600, BOOT, counter="2"))
+    assert est.predict(3 * 3600, BOOT)[0][ids[6]] == 3 * 300
+
+
+def test_counters_kept_open_over_the_night_come_back_after_a_full_closure():
+    est = Estimator(300)
+    for name in ("1", "2", "3"):
+        est.apply(Event("counter_opened", 0, BOOT, counter=name))
+    est.apply(Event("day_started", 50_000, BOOT))  # the counters stay open into the new day
+    ids = line(est, 4, t=50_000)
+    for i, name in enumerate(("1", "2", "3")):
+        est.apply(Event("counter_closed", 50_010 + i, BOOT, counter=name))
+    closed, _ = est.predict(50_020, BOOT)
+    # all three come back after the closure, as they were at the day's start
+    assert closed[ids[0]] == eta.CLOSURE_DEFAULT - 8
+    assert closed[ids[3]] == eta.CLOSURE_DEFAULT - 8 + 3 * 100
+
+
+def _impatient(est: Estimator, t: float = 0.0, boot: str = BOOT) -> None:
+    """A line where guests give up: the cancellation rate is well above zero."""
+    for i in range(20):
+        est.apply(Event("join", t + i, boot, f"imp{i}", 100 + i))
+    for i in range(10):
+        est.apply(Event("cancel", t + 600 + 60 * i, boot, f"imp{i}", 100 + i))
+    for i in range(10, 20):
+        est.apply(Event("expire", t + 1200, boot, f"imp{i}", 100 + i))
+
+
+def test_the_cancellation_rate_fades_over_a_night_on_the_same_boot():
+    est = Estimator(300)
+    _impatient(est)
+    assert est.C > 5 and est.AW > 0
+    est.apply(Event("join", 1200 + 14 * 3600, BOOT, "morning", 1))  # 14 h later: past MAX_GAP
+    assert est.C == 0 and est.AW == 0
+
+
+def test_the_cancellation_rate_fades_over_a_reboot_by_at_least_the_new_uptime():
+    est = Estimator(300)
+    _impatient(est)
+    C, AW = est.C, est.AW
+    est.apply(Event("join", 1800, "boot-b", "after", 1))  # up for 30 min: down at least that long
+    f = math.exp(-1800 / eta.TAU)
+    assert math.isclose(est.C, C * f) and math.isclose(est.AW, AW * f)
+
+
+def test_a_new_day_starts_with_no_cancellation_history():
+    est = Estimator(300)
+    _impatient(est)
+    est.apply(Event("day_started", 30, "boot-c"))  # a new boot soon after power-on, a new day
+    assert est.C == 0 and est.AW == 0
+    ids = line(est, 10, t=40, boot="boot-c")
+    p, _ = est.predict(40, "boot-c")
+    assert p[ids[9]] == 9 * 300  # nobody ahead is expected to give up

@@ -29,6 +29,7 @@ MIN_REMAINING = 60.0  # s: an overdue pause or closure still adds at least this
 MAX_GAP = 12 * 3600.0  # s: any longer (or negative) duration is a clock fault, not data
 DEFAULT_COUNTER = "1"  # a queue that never named a counter has this one
 BREAK_OVERRUN = 1.1  # a counter "back in N min" is counted back after 1.1 N: breaks run over
+BREAK_GIVE_UP = 2.0  # ...and not at all once it has been away 2 N: it is not coming back today
 
 #: Event types the estimator understands; others are ignored.
 TYPES = {
@@ -186,9 +187,20 @@ class Estimator:
 
     # ---- updates ----------------------------------------------------------------
 
+    def _fade(self, gap: float) -> None:
+        """Let the cancellation model forget `gap` seconds' worth (its time constant is TAU)."""
+        f = math.exp(-min(max(gap, 0.0), MAX_GAP) / TAU)
+        self.C *= f
+        self.AW *= f
+
     def _new_boot(self, boot: str, t: float) -> None:
-        """The box restarted: keep what was learned, re-base every duration on this boot."""
+        """The box restarted: keep what was learned, re-base every duration on this boot.
+
+        The cancellation model fades by at least the time the new boot has been up (`t`, a
+        monotonic reading counts from power-on): the box was off at least that long since the
+        last event, so the guests of the old boot are at least that far in the past."""
         if self.boot is not None and self.t_last is not None:
+            self._fade(t)
             carried = {}
             for ticket, (number, joined) in self.waiting.items():
                 carried[ticket] = (number, t - _duration(self.t_last - joined))
@@ -215,7 +227,11 @@ class Estimator:
         dt = t - self.t_last
         if dt > MAX_GAP or dt < 0:
             # Not a real gap: a clock fault. Re-base as after a reboot, learn nothing from it.
+            # Forward by more than MAX_GAP (a night, or longer, on one boot): the cancellations
+            # are at least 12 TAU old, faded out.
             self._new_boot(boot, t)
+            if dt > MAX_GAP:
+                self.C = self.AW = 0.0
             return t
         if dt > 0:
             f = math.exp(-dt / TAU)
@@ -267,12 +283,16 @@ class Estimator:
             self._counter(ev, t)
 
     def _new_day(self) -> None:
+        # A night has passed (hours, many TAU): yesterday's impatience says nothing about today.
+        self.C = self.AW = 0.0
         self.waiting, self.sum_join = {}, 0.0
         self.busy, self.last_call, self.release_valid, self.called = {}, {}, {}, {}
         self.steady = {}
         self.paused_at = self.pause_hint = self.closed_at = self.close_hint = None
         self.counter_hints = {}
-        self.peak_k = 0
+        # Counters kept open from the day before are today's staffing too: a full closure brings
+        # them back (counting from 0 undercounted them once they had closed one by one).
+        self.peak_k = len(self.open_counters()) if self.counters else 0
 
     def _leave(self, ticket: str | None) -> bool:
         """Take a ticket out of the waiting line; False if it was not waiting."""
@@ -406,10 +426,13 @@ class Estimator:
                 rc = 0.0 if since is None else min(max(D - (t - since), RHO * D), D)
                 r.append(max(rc - R, 0.0))
         head = 0.0 if min(r) == 0 else 1.0 / sum(1.0 / rc for rc in r)
-        # Counters on a break the host announced ("back in N min") join in when they are back.
+        # Counters on a break the host announced ("back in N min") join in when they are back:
+        # after BREAK_OVERRUN N; overdue, in MIN_REMAINING from now; once away BREAK_GIVE_UP N,
+        # not today (a "back in 10 min" at 16:50 must not staff the line until the day ends).
         returns = [] if not opened else sorted(
-            max(BREAK_OVERRUN * hint - (t - since), 0.0) for name, (since, hint) in self.counter_hints.items()
-            if not self.counters.get(name, False))
+            max(BREAK_OVERRUN * hint - (t - since), MIN_REMAINING)
+            for name, (since, hint) in self.counter_hints.items()
+            if not self.counters.get(name, False) and t - since < BREAK_GIVE_UP * hint)
         line = Forecast(R=R, head=head, k=k, returns=returns, h=self.C / (self.AW + AW0), z=self.margin,
                         sd=math.sqrt(self.V), D=D)
         out: dict[str, int] = {}
