@@ -104,7 +104,7 @@ def test_a_pause_adds_the_remaining_pause():
     later, _ = est.predict(300, BOOT)  # 200 s into a 300 s pause
     assert later[ids[0]] == 100
     overdue, _ = est.predict(5000, BOOT)  # an overdue pause still adds a minimum
-    assert overdue[ids[0]] == eta.MIN_REMAINING
+    assert overdue[ids[0]] == max(eta.MIN_REMAINING, eta.OVERDUE_SHARE * eta.PAUSE_DEFAULT)
     est.apply(Event("queue_resumed", 5000, BOOT))
     resumed, _ = est.predict(5000, BOOT)
     assert resumed[ids[0]] == 0
@@ -134,7 +134,10 @@ def test_a_full_closure_adds_the_remaining_closure():
     reopened, _ = est.predict(200, BOOT)
     # Counter 2 alone for now; counter 1 said "back in 10 min" at t=50 and is counted back after
     # 1.1 x 600 s (breaks run over), 510 s from now: 510 s of work alone, then 390 s shared by two.
-    assert reopened[ids[0]] == 0 and reopened[ids[3]] == 510 + 390 / 2
+    # The 180 s closure with guests waiting is also learned as a stoppage share to come (issue 15).
+    stretch = 1 + eta.STOP_WEIGHT * est.stoppage_share()
+    assert math.isclose(est.stoppage_share(), 180 / eta.STOP_PRIOR, rel_tol=0.01)  # fading a little
+    assert reopened[ids[0]] == 0 and reopened[ids[3]] == round((510 + 390 / 2) * stretch)
 
 
 def test_hints_are_used():
@@ -400,3 +403,57 @@ def test_a_new_day_starts_with_no_cancellation_history():
     ids = line(est, 10, t=40, boot="boot-c")
     p, _ = est.predict(40, "boot-c")
     assert p[ids[9]] == 9 * 300  # nobody ahead is expected to give up
+
+
+def test_an_unannounced_pause_is_expected_to_last_as_long_as_the_last_ones():
+    est = Estimator(300)
+    ids = line(est, 3)
+    for start in (0, 2000):  # two pauses without a "back in", of 10 minutes each
+        est.apply(Event("queue_paused", start, BOOT))
+        est.apply(Event("queue_resumed", start + 600, BOOT))
+    assert eta.PAUSE_DEFAULT < est.pause_len[0] < 600
+    est.apply(Event("queue_paused", 5000, BOOT))
+    p, _ = est.predict(5000, BOOT)
+    assert p[ids[0]] == round(est.pause_len[0])
+    # an announced pause teaches nothing about unannounced ones
+    est.apply(Event("queue_resumed", 5600, BOOT))
+    learned = list(est.pause_len)
+    est.apply(Event("queue_paused", 6000, BOOT, hint=60))
+    est.apply(Event("queue_resumed", 9000, BOOT))
+    assert est.pause_len == learned
+
+
+def test_a_closure_of_every_counter_without_a_hint_learns_its_length():
+    est = Estimator(300)
+    est.apply(Event("counter_opened", 0, BOOT, counter="1"))
+    ids = line(est, 2)
+    est.apply(Event("counter_closed", 100, BOOT, counter="1"))
+    est.apply(Event("counter_opened", 100 + 1800, BOOT, counter="1"))  # a 30 min lunch
+    assert est.closure_len[0] > eta.CLOSURE_DEFAULT
+    est.apply(Event("counter_closed", 2000, BOOT, counter="1"))
+    p, _ = est.predict(2000, BOOT)
+    assert p[ids[0]] == round(est.closure_len[0])
+
+
+def test_the_line_expects_the_stoppages_it_has_seen():
+    steady, stopped = Estimator(300), Estimator(300)
+    for est in (steady, stopped):
+        ids = line(est, 8)
+    # a quarter of the hour someone waited, the line stood still
+    stopped.apply(Event("queue_paused", 0, BOOT, hint=900))
+    stopped.apply(Event("queue_resumed", 900, BOOT))
+    assert steady.stoppage_share() == 0
+    share = stopped.stoppage_share()
+    assert math.isclose(share, 900 / eta.STOP_PRIOR)  # against the prior hour of running time
+    a, _ = steady.predict(900, BOOT)
+    b, joiner = stopped.predict(900, BOOT)
+    assert a[ids[7]] == 7 * 300
+    assert b[ids[7]] == round(7 * 300 * (1 + eta.STOP_WEIGHT * share))
+    # a pause while nobody waits is not the line standing still
+    empty = Estimator(300)
+    empty.apply(Event("queue_paused", 0, BOOT))
+    empty.apply(Event("queue_resumed", 900, BOOT))
+    assert empty.stoppage_share() == 0
+    # what was learned survives a restart
+    again = Estimator.from_dict(json.loads(json.dumps(stopped.to_dict())))
+    assert again.stoppage_share() == share and again.pause_len == stopped.pause_len

@@ -29,6 +29,15 @@ MIN_REMAINING = 60.0  # s: an overdue pause or closure still adds at least this
 MAX_GAP = 12 * 3600.0  # s: any longer (or negative) duration is a clock fault, not data
 DEFAULT_COUNTER = "1"  # a queue that never named a counter has this one
 BREAK_OVERRUN = 1.1  # a counter "back in N min" is counted back after 1.1 N: breaks run over
+OVERDUE_SHARE = 0.25  # an overdue pause or closure still has this share of its planned length to go
+# The line's future waits carry this much of the learned stoppage share (seconds paused or closed per
+# second of service). Stoppages are rare and lumpy: most guests meet none, so the full mean (1.0)
+# makes too many ETAs late; the replay bench's pooled MAE ratio then went over 0.2 (docs/eta.md).
+STOP_WEIGHT = 0.5
+STOP_RATE = 0.2  # the slowest learning rate of the typical unannounced pause and closure
+STOP_TAU = 8 * 3600.0  # s of someone waiting: how fast the learned share of stoppages fades (~a day)
+STOP_PRIOR = 3600.0  # s: running time the stoppage share is measured against before any is seen
+STOP_CAP = 3600.0  # s: one pause or closure counts towards that share for at most this long
 BREAK_GIVE_UP = 2.0  # ...and not at all once it has been away 2 N: it is not coming back today
 
 #: Event types the estimator understands; others are ignored.
@@ -91,10 +100,12 @@ class Forecast:
     z: float  # the margin
     sd: float  # sqrt(V)
     D: float
+    L: float = 0.0  # stoppages to come: seconds paused or closed per second of service, learned
     a: float = 0.0  # guests ahead, each weighted by the chance they are still there
 
     def _eta(self) -> float:
-        return self.R + self.head + _serve_time(self.a * self.D, self.k, self.returns, self.R + self.head)
+        run = self.head + _serve_time(self.a * self.D, self.k, self.returns, self.R + self.head)
+        return self.R + run * (1.0 + STOP_WEIGHT * self.L)
 
     def _shown(self, eta: float) -> int:
         if self.z:
@@ -125,6 +136,15 @@ class Estimator:
         self.n = 0
         self.C = 0.0
         self.AW = 0.0
+        # stoppages: of the time someone waited (U, s), how much the line stood still (S, s) because
+        # it was paused or every counter was closed; both fade with STOP_TAU of waiting time
+        self.U = 0.0
+        self.S = 0.0
+        self.stopped_for = 0.0  # how long the current stoppage has counted so far (up to STOP_CAP)
+        # how long a pause, and a closure of every counter, lasts when the host gives no "back in":
+        # [seconds, how many seen]; the defaults count as one
+        self.pause_len = [PAUSE_DEFAULT, 0]
+        self.closure_len = [CLOSURE_DEFAULT, 0]
         # the current boot
         self.boot: str | None = None
         self.t_last: float | None = None
@@ -168,6 +188,8 @@ class Estimator:
             "called": self.called, "paused_at": self.paused_at, "pause_hint": self.pause_hint,
             "closed_at": self.closed_at, "close_hint": self.close_hint, "last_k": self.last_k,
             "counter_hints": self.counter_hints, "peak_k": self.peak_k, "steady": self.steady,
+            "U": self.U, "S": self.S, "stopped_for": self.stopped_for, "pause_len": self.pause_len,
+            "closure_len": self.closure_len,
         }  # fmt: skip
 
     @classmethod
@@ -181,6 +203,10 @@ class Estimator:
             setattr(est, key, state[key])
         est.peak_k = state.get("peak_k", est.last_k)  # states saved before peak_k existed
         est.steady = state.get("steady", {})  # states saved before issue 14: no cycle is known steady
+        for key in ("U", "S", "stopped_for"):  # states saved before issue 15: no stoppage seen
+            setattr(est, key, float(state.get(key, 0.0)))
+        est.pause_len = list(state.get("pause_len", est.pause_len))
+        est.closure_len = list(state.get("closure_len", est.closure_len))
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
         return est
@@ -234,12 +260,35 @@ class Estimator:
                 self.C = self.AW = 0.0
             return t
         if dt > 0:
+            self._stoppage(dt)
             f = math.exp(-dt / TAU)
             q = len(self.waiting)
             self.AW = self.AW * f + 0.5 * ((q * self.t_last - self.sum_join) + (q * t - self.sum_join)) * dt
             self.C *= f
             self.t_last = t
         return t
+
+    def _stoppage(self, dt: float) -> None:
+        """Count `dt` seconds of the line's time: only while someone waits, and as stopped while the
+        line is paused or every counter is closed (one stoppage counts for STOP_CAP at most, so a
+        counter left closed with guests waiting until the day's end does not stop every day after).
+        """
+        if not self.waiting:
+            return
+        stopped = self.paused or not self.open_counters()
+        f = math.exp(-dt / STOP_TAU)
+        self.U = self.U * f + dt
+        self.S *= f
+        if stopped:
+            counted = min(dt, max(STOP_CAP - self.stopped_for, 0.0))
+            self.S += counted
+            self.stopped_for += dt
+        else:
+            self.stopped_for = 0.0
+
+    def stoppage_share(self) -> float:
+        """Seconds the line stands still (paused, every counter closed) per second it moves."""
+        return self.S / max(self.U - self.S, STOP_PRIOR)
 
     def apply(self, ev: Event) -> None:
         """Feed one event, in log order."""
@@ -277,6 +326,8 @@ class Estimator:
             self.pause_hint = ev.hint
             self._invalidate()
         elif kind == "queue_resumed":
+            if self.paused_at is not None and self.pause_hint is None:
+                self._learn_length(self.pause_len, t - self.paused_at)
             self.paused_at = self.pause_hint = None
             self._invalidate()
         elif kind in ("counter_opened", "counter_closed"):
@@ -327,7 +378,7 @@ class Estimator:
         if ev.ticket is not None:
             self.called[ev.ticket] = counter
         if self.closed_at is not None and self.open_counters():
-            self.closed_at = self.close_hint = None
+            self._closure_ends(t)
 
     def _move(self, ev: Event, t: float) -> None:
         """A called ticket is called again to another counter: that one is busy from now on, and
@@ -388,7 +439,22 @@ class Estimator:
             self.close_hint = ev.hint + (t - self.closed_at)  # a new "back in" during a closure
         elif k > 0:
             self.last_k = k
-            self.closed_at = self.close_hint = None
+            self._closure_ends(t)
+
+    def _closure_ends(self, t: float) -> None:
+        if self.closed_at is not None and self.close_hint is None:
+            self._learn_length(self.closure_len, t - self.closed_at)
+        self.closed_at = self.close_hint = None
+
+    @staticmethod
+    def _learn_length(learned: list, seconds: float) -> None:
+        """Blend one unannounced pause's or closure's length into the typical one."""
+        seconds = _duration(seconds)
+        if seconds <= 0:
+            return
+        learned[1] += 1
+        w = max(STOP_RATE, 1.0 / (learned[1] + 1))
+        learned[0] += w * (min(seconds, STOP_CAP) - learned[0])
 
     # ---- predictions ------------------------------------------------------------
 
@@ -412,14 +478,14 @@ class Estimator:
         R = 0.0
         if k == 0:
             closed_for = t - (self.closed_at if self.closed_at is not None else t)
-            R = self._remaining(self.close_hint, CLOSURE_DEFAULT, closed_for)
+            R = self._remaining(self.close_hint, self.closure_len[0], closed_for)
             # ETA.md restarts at the last k > 0, which is 1 when counters close one by one;
             # the day's busiest staffing is the better guess for who comes back.
             k = max(self.peak_k, self.last_k, 1)
             r = [0.0] * k
         else:
             if self.paused:
-                R = self._remaining(self.pause_hint, PAUSE_DEFAULT, t - self.paused_at)
+                R = self._remaining(self.pause_hint, self.pause_len[0], t - self.paused_at)
             r = []
             for counter in opened:
                 since = self.busy.get(counter)
@@ -434,7 +500,7 @@ class Estimator:
             for name, (since, hint) in self.counter_hints.items()
             if not self.counters.get(name, False) and t - since < BREAK_GIVE_UP * hint)
         line = Forecast(R=R, head=head, k=k, returns=returns, h=self.C / (self.AW + AW0), z=self.margin,
-                        sd=math.sqrt(self.V), D=D)
+                        sd=math.sqrt(self.V), D=D, L=self.stoppage_share())
         out: dict[str, int] = {}
         for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: item[1][0]):
             out[ticket] = line.join(max(t - joined, 0.0))
@@ -462,7 +528,7 @@ class Estimator:
     @staticmethod
     def _remaining(hint: float | None, default: float, elapsed: float) -> float:
         planned = hint if hint is not None else default
-        return max(planned - max(elapsed, 0.0), MIN_REMAINING)
+        return max(planned - max(elapsed, 0.0), MIN_REMAINING, OVERDUE_SHARE * planned)
 
     def avg_wait_time(self) -> int:
         """What one more guest adds: D / k, in whole seconds (the queue row's avg_wait_time)."""
