@@ -44,6 +44,7 @@ BREAK_GIVE_UP = 2.0  # ...and not at all once it has been away 2 N: it is not co
 TYPES = {
     "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel", "expire",
     "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
+    "transfer", "transfer_in",  # issue 15: a ticket leaves this service for another / arrives
 }
 
 
@@ -61,6 +62,10 @@ class Event:
     # A `complete` or `no_show` written by the call (or serve) that gave its counter to another
     # ticket (issue 14: a counter holds one active ticket), not by the host pressing it.
     replaced: bool = False
+    # issue 15 (docs/services.md): a priority ticket goes before every normal one (on `join` and
+    # `transfer_in`); on `counter_opened`, how many services the counter serves (None: one).
+    priority: bool = False
+    services: int | None = None
 
 
 def baseline(position: int, current_position: int, avg_wait_time: float) -> int:
@@ -73,7 +78,7 @@ def _duration(value: float) -> float:
     return value if 0.0 <= value <= MAX_GAP else 0.0
 
 
-def _serve_time(work: float, k: int, returns: list[float], start: float) -> float:
+def _serve_time(work: float, k: float, returns: list[float], start: float) -> float:
     """Seconds, from `start`, for `k` counters (plus one more at each time in `returns`, in
     seconds from now, sorted) to get through `work` counter-seconds. Without returns: work / k."""
     at, capacity = start, k
@@ -94,7 +99,7 @@ class Forecast:
 
     R: float  # the rest of a pause or closure
     head: float  # until the first counter is free
-    k: int
+    k: float  # open counters, each counted by its share of this service
     returns: list[float]  # counters back from a break, seconds from now
     h: float  # the cancellation hazard's slope
     z: float  # the margin
@@ -150,6 +155,8 @@ class Estimator:
         self.t_last: float | None = None
         # the current day
         self.waiting: dict[str, tuple[int, float]] = {}  # ticket -> (number, joined)
+        self.first: set[str] = set()  # WAITING priority tickets: they go before every normal one
+        self.share: dict[str, float] = {}  # counter -> the share of it this service gets (1/services)
         self.sum_join = 0.0
         self.counters: dict[str, bool] = {}  # name -> open; empty = one implicit counter
         self.busy: dict[str, float] = {}  # counter -> when it called its current guest
@@ -188,7 +195,8 @@ class Estimator:
             "called": self.called, "paused_at": self.paused_at, "pause_hint": self.pause_hint,
             "closed_at": self.closed_at, "close_hint": self.close_hint, "last_k": self.last_k,
             "counter_hints": self.counter_hints, "peak_k": self.peak_k, "steady": self.steady,
-            "U": self.U, "S": self.S, "stopped_for": self.stopped_for, "pause_len": self.pause_len,
+            "first": sorted(self.first), "share": self.share, "U": self.U, "S": self.S,
+            "stopped_for": self.stopped_for, "pause_len": self.pause_len,
             "closure_len": self.closure_len,
         }  # fmt: skip
 
@@ -206,6 +214,8 @@ class Estimator:
         for key in ("U", "S", "stopped_for"):  # states saved before issue 15: no stoppage seen
             setattr(est, key, float(state.get(key, 0.0)))
         est.pause_len = list(state.get("pause_len", est.pause_len))
+        est.first = set(state.get("first", ()))
+        est.share = dict(state.get("share", {}))
         est.closure_len = list(state.get("closure_len", est.closure_len))
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
@@ -298,16 +308,18 @@ class Estimator:
         kind = ev.type
         if kind == "day_started":
             self._new_day()
-        elif kind == "join":
+        elif kind in ("join", "transfer_in"):  # a transfer in is a guest joining this line
             if ev.ticket is not None and ev.ticket not in self.waiting:
                 self.waiting[ev.ticket] = (int(ev.number or 0), t)
                 self.sum_join += t
+                if ev.priority:
+                    self.first.add(ev.ticket)
         elif kind == "cancel":
             if self._leave(ev.ticket):
                 self.C += 1
             else:
                 self._release(ev.ticket, t)
-        elif kind == "expire":  # closed by the day's end, not a guest giving up: C stays
+        elif kind in ("expire", "transfer"):  # closed by the day's end or sent on: not giving up
             if not self._leave(ev.ticket):
                 self._release(ev.ticket, t)
         elif kind == "call" or (kind == "recall" and ev.ticket in self.waiting):
@@ -337,6 +349,7 @@ class Estimator:
         # A night has passed (hours, many TAU): yesterday's impatience says nothing about today.
         self.C = self.AW = 0.0
         self.waiting, self.sum_join = {}, 0.0
+        self.first = set()
         self.busy, self.last_call, self.release_valid, self.called = {}, {}, {}, {}
         self.steady = {}
         self.paused_at = self.pause_hint = self.closed_at = self.close_hint = None
@@ -350,6 +363,7 @@ class Estimator:
         entry = self.waiting.pop(ticket, None) if ticket is not None else None
         if entry is None:
             return False
+        self.first.discard(ticket)
         self.sum_join -= entry[1]
         if not self.waiting:
             self.sum_join = 0.0  # no float drift once the line is empty
@@ -424,6 +438,8 @@ class Estimator:
         if not self.counters and name != DEFAULT_COUNTER and ev.type == "counter_closed":
             self.counters[DEFAULT_COUNTER] = True  # the implicit counter keeps serving
         self.counters[name] = ev.type == "counter_opened"
+        if ev.type == "counter_opened":
+            self.share[name] = 1.0 / ev.services if ev.services and ev.services > 1 else 1.0
         self.counter_hints.pop(name, None)
         if ev.type == "counter_closed":
             self.busy.pop(name, None)
@@ -492,6 +508,9 @@ class Estimator:
                 rc = 0.0 if since is None else min(max(D - (t - since), RHO * D), D)
                 r.append(max(rc - R, 0.0))
         head = 0.0 if min(r) == 0 else 1.0 / sum(1.0 / rc for rc in r)
+        if opened:
+            # A counter shared with other services gives this one its share (issue 15: 1/services).
+            k = max(sum(self.share.get(name, 1.0) for name in opened), 1e-9)
         # Counters on a break the host announced ("back in N min") join in when they are back:
         # after BREAK_OVERRUN N; overdue, in MIN_REMAINING from now; once away BREAK_GIVE_UP N,
         # not today (a "back in 10 min" at 16:50 must not staff the line until the day ends).
@@ -502,9 +521,16 @@ class Estimator:
         line = Forecast(R=R, head=head, k=k, returns=returns, h=self.C / (self.AW + AW0), z=self.margin,
                         sd=math.sqrt(self.V), D=D, L=self.stoppage_share())
         out: dict[str, int] = {}
-        for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: item[1][0]):
+        order = sorted(self.waiting.items(), key=self._line_key)
+        for ticket, (_, joined) in order:
             out[ticket] = line.join(max(t - joined, 0.0))
         return out, line.joiner, line
+
+    def _line_key(self, item: tuple[str, tuple[int, float]]) -> tuple:
+        """Where a waiting ticket stands in the call order: priority tickets first, then by number
+        (issue 15; the anti-starvation bound and the streak are not modelled yet)."""
+        ticket, (number, _) = item
+        return (ticket not in self.first, number)
 
     def hints(self, t: float, boot: str) -> dict:
         """The hosts' "back in N min" still running at `t`, in seconds: the queue's, and each counter's."""
