@@ -457,3 +457,42 @@ def test_the_line_expects_the_stoppages_it_has_seen():
     # what was learned survives a restart
     again = Estimator.from_dict(json.loads(json.dumps(stopped.to_dict())))
     assert again.stoppage_share() == share and again.pause_len == stopped.pause_len
+
+
+# ---- issue 15: several services ---------------------------------------------------------------
+
+
+def test_priority_tickets_go_first_in_the_forecast():
+    est = Estimator(300)
+    est.apply(Event("join", 0, BOOT, "n1", 1))
+    est.apply(Event("join", 1, BOOT, "n2", 2))
+    est.apply(Event("join", 2, BOOT, "p3", 3, priority=True))
+    p, joiner = est.predict(2, BOOT)
+    assert p["p3"] == 0 and p["n1"] == 300 and p["n2"] == 600 and joiner == 900
+    est.apply(Event("call", 3, BOOT, "p3", 3, "1"))
+    assert est.first == set()
+
+
+def test_a_transfer_leaves_the_line_without_giving_up_and_a_transfer_in_joins_it():
+    src, dst = Estimator(300), Estimator(300)
+    ids = line(src, 3)
+    src.apply(Event("transfer", 10, BOOT, ids[1], 2))  # sent on while WAITING
+    assert src.C == 0 and list(src.waiting) == [ids[0], ids[2]]
+    src.apply(Event("call", 20, BOOT, ids[0], 1, "1"))
+    src.apply(Event("transfer", 30, BOOT, ids[0], 1, "1"))  # sent on while SERVING: the counter is free
+    assert src.busy == {} and src.C == 0
+    dst.apply(Event("transfer_in", 30, BOOT, ids[0], 7, priority=True))
+    assert dst.waiting == {ids[0]: (7, 30)} and dst.first == {ids[0]}
+
+
+def test_a_counter_shared_by_two_services_counts_as_half_of_one():
+    shared, own = Estimator(300), Estimator(300)
+    shared.apply(Event("counter_opened", 0, BOOT, counter="1"))
+    shared.apply(Event("counter_opened", 0, BOOT, counter="2", services=2))
+    own.apply(Event("counter_opened", 0, BOOT, counter="1"))
+    own.apply(Event("counter_opened", 0, BOOT, counter="2"))
+    a, b = line(shared, 4), line(own, 4)
+    assert shared.predict(0, BOOT)[0][a[3]] == round(3 * 300 / 1.5)
+    assert own.predict(0, BOOT)[0][b[3]] == 3 * 150
+    again = Estimator.from_dict(json.loads(json.dumps(shared.to_dict())))
+    assert again.share == {"1": 1.0, "2": 0.5}
