@@ -496,3 +496,19 @@ def test_a_counter_shared_by_two_services_counts_as_half_of_one():
     assert own.predict(0, BOOT)[0][b[3]] == 3 * 150
     again = Estimator.from_dict(json.loads(json.dumps(shared.to_dict())))
     assert again.share == {"1": 1.0, "2": 0.5}
+
+
+def test_a_normal_ticket_that_will_be_overdue_goes_before_priority():
+    est = Estimator(300, max_wait=900)
+    est.apply(Event("join", 0, BOOT, "n1", 1))
+    est.apply(Event("join", 500, BOOT, "p2", 2, priority=True))
+    p, _ = est.predict(500, BOOT)
+    assert p["p2"] == 0 and p["n1"] == 300  # an idle counter calls now: n1 has waited 500 s only
+    est.apply(Event("join", 640, BOOT, "x", 9))
+    est.apply(Event("call", 650, BOOT, "x", 9, "1"))  # the counter is busy until about t = 950
+    p, _ = est.predict(700, BOOT)
+    assert p["n1"] == 250 and p["p2"] == 550  # by then n1 will have waited 950 s >= 900: it goes first
+    plain = Estimator.from_dict(est.to_dict())
+    plain.max_wait = None
+    p, _ = plain.predict(700, BOOT)
+    assert p["p2"] == 250 and p["n1"] == 550  # without the bound, priority always first

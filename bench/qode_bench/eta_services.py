@@ -398,7 +398,8 @@ class Simulator:
 def replay(venue: Venue, records: list[Record], refreshes: list[float]) -> dict[str, dict[str, Scores]]:
     """Feed each service's events to its estimators and the baseline; scores by kind and class."""
     scores = {kind: {c: Scores() for c in CLASSES} for kind in KINDS}
-    est = {s.id: (Estimator(DEFAULT_CYCLE), Estimator(DEFAULT_CYCLE, margin=MARGIN_Z)) for s in venue.services}
+    est = {s.id: (Estimator(DEFAULT_CYCLE, max_wait=MAX_WAIT), Estimator(DEFAULT_CYCLE, MARGIN_Z, MAX_WAIT))
+           for s in venue.services}
     position: dict[str, int] = {}  # ticket -> its entry index in its current service's line
     entries = {s.id: 0 for s in venue.services}
     current = {s.id: 0 for s in venue.services}

@@ -124,6 +124,10 @@ class Forecast:
         self.a += math.exp(-0.5 * self.h * ((waited + eta) ** 2 - waited * waited))
         return shown
 
+    def next_eta(self) -> float:
+        """The unmargined ETA of the next place in line."""
+        return self._eta()
+
     @property
     def joiner(self) -> int:
         return self._shown(self._eta())
@@ -132,9 +136,12 @@ class Forecast:
 class Estimator:
     """The counter-cycle estimator for one queue."""
 
-    def __init__(self, default_cycle: float = 300.0, margin: float = 0.0):
+    def __init__(self, default_cycle: float = 300.0, margin: float = 0.0, max_wait: float | None = None):
         self.default_cycle = float(default_cycle)
         self.margin = float(margin)  # z of the safety margin; 0 = none
+        # issue 15: the anti-starvation bound (QODE_MAX_WAIT, docs/services.md): a normal ticket that
+        # will have waited this long when a call comes goes before the priority tickets; None = off
+        self.max_wait = max_wait
         # learned, kept across reboots and days
         self.D = self.default_cycle
         self.V = (0.8 * self.D) ** 2
@@ -188,7 +195,8 @@ class Estimator:
     def to_dict(self) -> dict:
         """Everything needed to continue, as JSON-ready values."""
         return {
-            "default_cycle": self.default_cycle, "margin": self.margin, "D": self.D, "V": self.V,
+            "default_cycle": self.default_cycle, "margin": self.margin, "max_wait": self.max_wait,
+            "D": self.D, "V": self.V,
             "n": self.n, "C": self.C, "AW": self.AW, "boot": self.boot, "t_last": self.t_last,
             "waiting": {k: list(v) for k, v in self.waiting.items()}, "counters": self.counters,
             "busy": self.busy, "last_call": self.last_call, "release_valid": self.release_valid,
@@ -204,7 +212,7 @@ class Estimator:
     def from_dict(cls, state: dict) -> Estimator:
         """An estimator continuing from `state`; it shares nothing with `state` or its source."""
         state = copy.deepcopy(state)
-        est = cls(state["default_cycle"], state.get("margin", 0.0))
+        est = cls(state["default_cycle"], state.get("margin", 0.0), state.get("max_wait"))
         for key in ("D", "V", "n", "C", "AW", "boot", "t_last", "counters", "busy", "last_call",
                     "release_valid", "called", "paused_at", "pause_hint", "closed_at", "close_hint",
                     "last_k", "counter_hints"):
@@ -522,7 +530,21 @@ class Estimator:
                         sd=math.sqrt(self.V), D=D, L=self.stoppage_share())
         out: dict[str, int] = {}
         order = sorted(self.waiting.items(), key=self._line_key)
-        for ticket, (_, joined) in order:
+        prio = [(ticket, joined) for ticket, (_, joined) in order if ticket in self.first]
+        normal = [(ticket, joined) for ticket, (_, joined) in order if ticket not in self.first]
+        i = j = 0
+        while i < len(normal) or j < len(prio):
+            # The call rule, walked: priority first, unless the first normal ticket will be overdue
+            # by the time this place in the line is called.
+            take_normal = j >= len(prio) or (
+                i < len(normal) and self.max_wait is not None
+                and t - normal[i][1] + line.next_eta() >= self.max_wait)
+            if take_normal:
+                ticket, joined = normal[i]
+                i += 1
+            else:
+                ticket, joined = prio[j]
+                j += 1
             out[ticket] = line.join(max(t - joined, 0.0))
         return out, line.joiner, line
 
