@@ -252,7 +252,8 @@ def restore(args: argparse.Namespace) -> int:
 # `qode bench WHAT` runs qode_bench.<module>.main. The benchmarks are a separate distribution
 # (bench/, `qode-bench`), so the box's runtime package carries none of them.
 BENCHMARKS = {
-    "issue": "issue", "fanout": "live", "eta": "eta", "pages": "pages", "kiosk": "kiosk", "hub": "hub",
+    "issue": "issue", "fanout": "live", "eta": "eta", "eta-services": "eta_services", "pages": "pages",
+    "kiosk": "kiosk", "hub": "hub",
 }
 
 
@@ -342,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("what", choices=list(BENCHMARKS),
                    help="issue: ticket issuance and status reads; fanout: live fan-out, memory, join burst; "
                         "eta: the wait-time estimator replayed over simulated days; "
+                        "eta-services: the same over multi-service days (issue 15); "
                         "pages: the guest page on a throttled phone (bytes, paint, number visible); "
                         "kiosk: a button press to the last byte at a (fake) printer; "
                         "hub: 100 boxes pushing a day each to a hub")

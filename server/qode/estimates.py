@@ -58,9 +58,11 @@ def _event(row) -> Event:
     kind = row["type"]
     if kind == "cancel" and (data.get("reason") == "day_ended" or "bulk" in data):
         kind = "expire"  # the rollover or a host's bulk clear closed it: not a guest giving up
+    services = data.get("services")  # issue 15 (docs/services.md): the counter's services, in order
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
-                 replaced="replaced_by" in data)
+                 replaced="replaced_by" in data, priority=data.get("priority") is True,
+                 services=len(services) if isinstance(services, list) and services else None)
 
 
 class Estimates:

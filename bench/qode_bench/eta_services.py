@@ -1,0 +1,562 @@
+"""`qode bench eta-services`: replay simulated multi-service days through the real ETA estimator.
+
+Issue 15, must-show 5. A venue has two or three services and counters that serve one or several
+of them; 10–20% of tickets are priority; a reception service sends some of its guests on to
+another service. Each service runs its own `eta.Estimator`, fed the events of that service, as
+the server does (one estimator per queue = service), and is scored against the brief's formula
+per service, with priority and normal tickets reported separately.
+
+## The events (what the server records; docs/services.md, section 2)
+
+Every event belongs to one service (`queue_id`); `t` is monotonic, `boot` the boot id. The
+estimator reads them as `eta.Event(type, t, boot, ticket, number, counter, hint, priority=,
+services=)`, where `number` is the ticket's place in its current line (the server's `line_seq`:
+a join's own sequence number; a transfer "original" keeps the ticket's join sequence, "end"
+takes the transfer's).
+
+| type | service | data |
+|---|---|---|
+| `day_started` | each service | `{}` |
+| `join` | the issuing service | `{priority: bool}` |
+| `call` | the ticket's service | `{counter, counter_id, priority, reason}` |
+| `serve`, `complete`, `no_show` | the ticket's service | `{counter}` |
+| `cancel` | the ticket's service | `{}` (a guest giving up) |
+| `transfer` | the service it leaves | `{to, placement, from_status, counter}`: frees the counter when SERVING |
+| `transfer_in` | the service it enters | `{from, placement, line_seq, priority}` |
+| `counter_opened`, `counter_closed` | **each** service it serves | `{counter, services, back_in_seconds?}` |
+
+## The call rule (a copy of docs/services.md, section 3, for the simulator only)
+
+A service's head: a ticket that has waited `MAX_WAIT` (900 s) or more, the longest first
+(`overdue`); else, after `STREAK` (3) priority calls in a row overtook a waiting normal ticket,
+the first normal ticket (`streak`); else the first priority ticket (`priority`); else the first
+ticket (`order`). A counter takes an overdue head first (longest wait), else a priority head
+in its services' order, else the head of its first service with anyone waiting.
+
+## Scoring
+
+As `qode bench eta`: a prediction for each ticket as it enters a line (join or transfer in), and
+for every waiting ticket at each 30 s refresh, scored against the true time until that ticket was
+called in that service. Guests who cancel are not scored. The baseline is the brief's formula
+per service: (the ticket's entry index in today's line of the service - the entry index of the
+ticket last called there) × the service's running mean serve→complete time.
+
+Targets (must-show 5): pooled MAE ≤ 0.25 × the baseline's and ≤ 25% of predictions optimistic
+by more than 2 min, for priority and normal tickets separately. A SHORT is a finding, not a
+failure of the benchmark (exit status 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qode.eta import Estimator, Event, baseline
+from qode_bench.eta import DEFAULT_CYCLE, KINDS, MARGIN_Z, OPTIMISTIC, REFRESH, VARIANTS, Scores, figures
+
+DEFAULT_SEED = 1
+HOUR, MINUTE, DAY = 3600.0, 60.0, 86_400.0
+OPEN_H, CLOSE_H = 9.0, 17.0
+LUNCH_H, LUNCH_WIDTH_H = 12.5, 0.75
+MAX_WAIT = 900.0  # s: QODE_MAX_WAIT's default in docs/services.md
+STREAK = 3  # QODE_PRIORITY_STREAK's default
+EARLY_CANCEL = 0.03
+PATIENCE = 3000.0  # s: median patience of a guest who gives up because of the wait
+NO_SHOW = 0.05
+HINT_CHANCE = 0.5
+TARGET_MAE_RATIO = 0.25
+TARGET_OPTIMISTIC = 0.25
+CLASSES = ("priority", "normal")
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    rate: float  # arrivals per hour from the door (0: only transfers)
+    peak: float  # extra arrivals per hour at the lunch peak
+    service: float  # median service time, s (lognormal)
+    sigma: float = 0.5
+    onward: tuple[tuple[str, float], ...] = ()  # (service, chance) a served guest is sent on to
+    placement: str = "original"  # a transfer in keeps its join order ("original") or goes "end"
+
+
+@dataclass(frozen=True)
+class Desk:
+    name: str
+    services: tuple[str, ...]  # in the counter's order
+    lunch: bool = True
+
+
+@dataclass(frozen=True)
+class Venue:
+    name: str
+    services: tuple[Service, ...]
+    desks: tuple[Desk, ...]
+    priority: float  # share of tickets issued as priority
+    days: int = 20
+
+
+VENUES = (
+    Venue("town hall, shared desk", (
+        Service("reg", 10.0, 8.0, 240.0),
+        Service("pass", 4.0, 4.0, 420.0, 0.45),
+    ), (Desk("1", ("reg",)), Desk("2", ("pass", "reg")), Desk("3", ("pass",))), priority=0.12),
+    Venue("clinic, reception sends on", (
+        Service("rec", 14.0, 8.0, 100.0, 0.4, onward=(("blood", 0.45), ("doc", 0.35))),
+        Service("blood", 2.0, 0.0, 200.0, 0.4, placement="original"),
+        Service("doc", 0.0, 0.0, 480.0, 0.5, placement="end"),
+    ), (Desk("1", ("rec",)), Desk("2", ("blood", "rec")), Desk("3", ("doc",)), Desk("4", ("doc", "blood"))),
+        priority=0.18),
+    Venue("pharmacy, all shared", (
+        Service("rx", 7.0, 5.0, 300.0),
+        Service("pick", 9.0, 7.0, 120.0, 0.4),
+    ), (Desk("1", ("rx", "pick")), Desk("2", ("pick", "rx"))), priority=0.15),
+)  # fmt: skip
+
+
+@dataclass
+class _Ticket:
+    id: str
+    priority: bool
+    service: str = ""
+    line_seq: int = 0  # order in its current line
+    entered: float = 0.0  # true time it entered its current line (for the overdue rule)
+    joined_seq: int = 0
+
+
+@dataclass
+class _Desk:
+    spec: Desk
+    is_open: bool = False
+    ticket: _Ticket | None = None
+    pending: bool = False
+    lunch_at: float | None = None
+    done: bool = False
+
+
+@dataclass
+class Record:
+    """One event of one service, at true time `true_t` (the simulator's clock)."""
+
+    true_t: float
+    service: str
+    event: Event
+
+
+@dataclass
+class Day:
+    records: list[Record] = field(default_factory=list)
+
+
+class Simulator:
+    """Plays `days` days of one venue; all randomness comes from `rng`."""
+
+    def __init__(self, venue: Venue, rng: random.Random, slug: str):
+        self.v = venue
+        self.rng = rng
+        self.slug = slug
+        self.records: list[Record] = []
+        self.refreshes: list[float] = []
+        self.by_id = {s.id: s for s in venue.services}
+
+    def run(self, days: int) -> tuple[list[Record], list[float]]:
+        for day in range(days):
+            self._day(day)
+        return self.records, self.refreshes
+
+    # ---- the record ----------------------------------------------------------------------
+
+    def _emit(self, t: float, service: str, type_: str, ticket: _Ticket | None = None,
+              counter: str | None = None, hint: float | None = None, services: int | None = None) -> None:
+        ev = Event(type_, round(t - self.boot_offset, 3), self.boot, ticket.id if ticket else None,
+                   ticket.line_seq if ticket else None, counter, hint,
+                   priority=bool(ticket and ticket.priority), services=services)
+        self.records.append(Record(t, service, ev))
+
+    def _at(self, t: float, action: Callable, *args) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, action, args))
+
+    def _lognormal(self, median: float, sigma: float) -> float:
+        return median * math.exp(self.rng.gauss(0.0, sigma))
+
+    def _reaction(self) -> float:
+        s = self._lognormal(10.0, 0.7)
+        if self.rng.random() < 0.05:
+            s += self.rng.uniform(30.0, 180.0)
+        return s
+
+    # ---- a day -----------------------------------------------------------------------------
+
+    def _day(self, day: int) -> None:
+        rng, v = self.rng, self.v
+        base = day * DAY
+        self.open_t, self.close_t = base + OPEN_H * HOUR, base + CLOSE_H * HOUR
+        self.boot = f"{self.slug}-d{day}"  # the box is off overnight: every day is a new boot
+        self.boot_offset = self.open_t - 1800.0
+        self.heap: list = []
+        self.seq = 0
+        self.line_seq = 0
+        self.number = 0
+        self.day = day
+        self.factor = math.exp(rng.gauss(0.0, 0.15))
+        self.waiting: dict[str, dict[str, _Ticket]] = {s.id: {} for s in v.services}
+        self.streak = {s.id: 0 for s in v.services}
+        first = len(self.records)
+        for s in v.services:
+            self._emit(self.open_t - 900.0, s.id, "day_started")
+        self.desks = [_Desk(d) for d in v.desks]
+        for i, d in enumerate(self.desks):
+            self._at(self.open_t - rng.uniform(0.0, 300.0), self._open, d)
+            if d.spec.lunch:
+                d.lunch_at = base + 12.75 * HOUR + i * 35 * MINUTE + rng.uniform(0.0, 600.0)
+                self._at(d.lunch_at, self._nudge, d)
+        for s in v.services:
+            if s.rate > 0:
+                self._arrivals(s)
+        self._at(self.close_t, self._closing)
+        while self.heap:
+            t, _, action, args = heapq.heappop(self.heap)
+            action(t, *args)
+        last = self.records[-1].true_t
+        t = math.ceil(self.records[first].true_t / REFRESH) * REFRESH
+        while t <= last:
+            self.refreshes.append(t)
+            t += REFRESH
+
+    def _rate(self, s: Service, hour: float) -> float:
+        ramp = 0.6 + 0.4 * min(max(hour - OPEN_H, 0.0), 1.0)
+        return self.factor * (s.rate * ramp + s.peak * math.exp(-0.5 * ((hour - LUNCH_H) / LUNCH_WIDTH_H) ** 2))
+
+    def _arrivals(self, s: Service) -> None:
+        top = self.factor * (s.rate + s.peak) / HOUR
+        t = self.open_t
+        while True:
+            t += self.rng.expovariate(top)
+            if t >= self.close_t:
+                return
+            if self.rng.random() * top <= self._rate(s, (t % DAY) / HOUR) / HOUR:
+                self._at(t, self._arrive, s.id)
+
+    # ---- guests --------------------------------------------------------------------------
+
+    def _arrive(self, t: float, service: str) -> None:
+        self.number += 1
+        self.line_seq += 1
+        ticket = _Ticket(f"{self.slug}-d{self.day}-{self.number}", self.rng.random() < self.v.priority,
+                         service, self.line_seq, t, self.line_seq)
+        self.waiting[service][ticket.id] = ticket
+        self._emit(t, service, "join", ticket)
+        if self.rng.random() < EARLY_CANCEL:
+            leave = self.rng.uniform(1.0, 15.0) * MINUTE
+        else:
+            scale = PATIENCE / math.sqrt(math.log(2)) * math.exp(self.rng.gauss(0.0, 0.4))
+            leave = scale * math.sqrt(-math.log(1.0 - self.rng.random()))
+        self._at(t + leave, self._cancel, ticket)
+        self._nudge_all(t)
+
+    def _cancel(self, t: float, ticket: _Ticket) -> None:
+        line = self.waiting[ticket.service]
+        if line.pop(ticket.id, None) is not None:
+            self._emit(t, ticket.service, "cancel", ticket)
+
+    # ---- the call rule ---------------------------------------------------------------------
+
+    def _head(self, service: str, t: float) -> tuple[_Ticket, str] | None:
+        line = list(self.waiting[service].values())
+        if not line:
+            return None
+        overdue = [x for x in line if t - x.entered >= MAX_WAIT]
+        if overdue:
+            return max(overdue, key=lambda x: (t - x.entered, -x.line_seq)), "overdue"
+        normal = [x for x in line if not x.priority]
+        if self.streak[service] >= STREAK and normal:
+            return min(normal, key=lambda x: x.line_seq), "streak"
+        prio = [x for x in line if x.priority]
+        if prio:
+            return min(prio, key=lambda x: x.line_seq), "priority"
+        return min(line, key=lambda x: x.line_seq), "order"
+
+    def _pick(self, desk: Desk, t: float) -> tuple[_Ticket, str] | None:
+        heads = [(s, h) for s in desk.services if (h := self._head(s, t)) is not None]
+        if not heads:
+            return None
+        overdue = [(s, h) for s, h in heads if h[1] == "overdue"]
+        if overdue:
+            return max(overdue, key=lambda sh: t - sh[1][0].entered)[1]
+        for _, h in heads:
+            if h[1] == "priority":
+                return h
+        return heads[0][1]
+
+    # ---- desks ---------------------------------------------------------------------------
+
+    def _nudge(self, t: float, d: _Desk) -> None:
+        if d.is_open and d.ticket is None and not d.pending:
+            d.pending = True
+            self._at(t + self._reaction(), self._act, d)
+
+    def _nudge_all(self, t: float) -> None:
+        for d in self.desks:
+            self._nudge(t, d)
+
+    def _act(self, t: float, d: _Desk) -> None:
+        d.pending = False
+        if not d.is_open or d.ticket is not None:
+            return
+        if d.lunch_at is not None and t >= d.lunch_at and t < self.close_t - HOUR:
+            d.lunch_at = None
+            planned = 30 * MINUTE
+            self._close(t, d, planned if self.rng.random() < HINT_CHANCE else None)
+            self._at(t + planned * math.exp(self.rng.gauss(0.1, 0.25)), self._open, d)
+            return
+        if t >= self.close_t and not any(self.waiting[s] for s in d.spec.services):
+            self._close(t, d, None)
+            d.done = True
+            return
+        picked = self._pick(d.spec, t)
+        if picked is None:
+            return
+        ticket, reason = picked
+        service = ticket.service
+        normal_waiting = any(not x.priority for x in self.waiting[service].values() if x is not ticket)
+        del self.waiting[service][ticket.id]
+        self.streak[service] = self.streak[service] + 1 if ticket.priority and normal_waiting else 0
+        d.ticket = ticket
+        self._emit(t, service, "call", ticket, d.spec.name)
+        if self.rng.random() < NO_SHOW + 0.1 * min((t - ticket.entered) / HOUR, 1.0):
+            self._at(t + 90.0 + self.rng.expovariate(1 / 40.0), self._release, d, "no_show")
+        else:
+            self._at(t + min(self._lognormal(40.0, 0.5), 300.0), self._serve, d)
+
+    def _serve(self, t: float, d: _Desk) -> None:
+        ticket = d.ticket
+        spec = self.by_id[ticket.service]
+        self._emit(t, ticket.service, "serve", ticket, d.spec.name)
+        self._at(t + min(self._lognormal(spec.service, spec.sigma), HOUR), self._done, d)
+
+    def _done(self, t: float, d: _Desk) -> None:
+        ticket = d.ticket
+        spec = self.by_id[ticket.service]
+        u = self.rng.random()
+        for target, chance in spec.onward:
+            if u < chance:
+                self._transfer(t, d, target)
+                return
+            u -= chance
+        self._release(t, d, "complete")
+
+    def _transfer(self, t: float, d: _Desk, target: str) -> None:
+        """The host sends the SERVING guest on: the counter is free, the guest waits in `target`."""
+        ticket = d.ticket
+        source = ticket.service
+        self._emit(t, source, "transfer", ticket, d.spec.name)
+        placement = self.by_id[target].placement
+        if placement == "end":
+            self.line_seq += 1
+            ticket.line_seq = self.line_seq
+            ticket.entered = t
+        else:
+            ticket.line_seq = ticket.joined_seq  # by its original join: its join time counts too
+        ticket.service = target
+        self.waiting[target][ticket.id] = ticket
+        self._emit(t, target, "transfer_in", ticket)
+        d.ticket = None
+        self._nudge_all(t)
+
+    def _release(self, t: float, d: _Desk, type_: str) -> None:
+        self._emit(t, d.ticket.service, type_, d.ticket, d.spec.name)
+        d.ticket = None
+        self._nudge(t, d)
+
+    def _open(self, t: float, d: _Desk) -> None:
+        if d.done or (t >= self.close_t and not any(self.waiting[s] for s in d.spec.services)):
+            return
+        d.is_open = True
+        for s in d.spec.services:
+            self._emit(t, s, "counter_opened", counter=d.spec.name, services=len(d.spec.services))
+        self._nudge(t, d)
+
+    def _close(self, t: float, d: _Desk, hint: float | None) -> None:
+        d.is_open = False
+        for s in d.spec.services:
+            self._emit(t, s, "counter_closed", counter=d.spec.name, hint=hint, services=len(d.spec.services))
+
+    def _closing(self, t: float) -> None:
+        self._nudge_all(t)
+
+
+# ---- the replay ------------------------------------------------------------------------
+
+
+def replay(venue: Venue, records: list[Record], refreshes: list[float]) -> dict[str, dict[str, Scores]]:
+    """Feed each service's events to its estimators and the baseline; scores by kind and class."""
+    scores = {kind: {c: Scores() for c in CLASSES} for kind in KINDS}
+    est = {s.id: (Estimator(DEFAULT_CYCLE, max_wait=MAX_WAIT), Estimator(DEFAULT_CYCLE, MARGIN_Z, MAX_WAIT))
+           for s in venue.services}
+    position: dict[str, int] = {}  # ticket -> its entry index in its current service's line
+    entries = {s.id: 0 for s in venue.services}
+    current = {s.id: 0 for s in venue.services}
+    served = {s.id: [0.0, 0] for s in venue.services}
+    serving: dict[str, float] = {}
+    waiting: dict[str, dict[str, bool]] = {s.id: {} for s in venue.services}  # ticket -> priority
+    pending: dict[str, list] = {}
+    boot = {"t": 0.0, "boot": ""}
+
+    def avg(service: str) -> float:
+        total, n = served[service]
+        return total / n if n else DEFAULT_CYCLE
+
+    def predict(service: str, t: float, b: str, true_t: float, only: str | None = None, at_join=False) -> None:
+        out, _ = est[service][0].predict(t, b)
+        out_m, _ = est[service][1].predict(t, b)
+        for ticket in [only] if only else waiting[service]:
+            preds = (out[ticket], out_m[ticket], baseline(position[ticket], current[service], avg(service)))
+            pending.setdefault(ticket, []).append((at_join, true_t, preds, waiting[service][ticket]))
+
+    r = 0
+    for rec in records:
+        while r < len(refreshes) and refreshes[r] < rec.true_t:
+            if boot["boot"]:
+                t = boot["t"] + (refreshes[r] - boot["true"])
+                for s in venue.services:
+                    if waiting[s.id]:
+                        predict(s.id, t, boot["boot"], refreshes[r])
+            r += 1
+        ev, s = rec.event, rec.service
+        boot.update(t=ev.t, boot=ev.boot, true=rec.true_t)
+        for e in est[s]:
+            e.apply(ev)
+        if ev.type == "day_started":
+            waiting[s].clear()
+            entries[s] = current[s] = 0
+        elif ev.type in ("join", "transfer_in"):
+            entries[s] += 1
+            position[ev.ticket] = entries[s]
+            waiting[s][ev.ticket] = ev.priority
+            pending.pop(ev.ticket, None)  # a new line: predictions from the last one were scored
+            predict(s, ev.t, ev.boot, rec.true_t, ev.ticket, at_join=True)
+        elif ev.type == "call":
+            current[s] = position.get(ev.ticket, current[s])
+            waiting[s].pop(ev.ticket, None)
+            for at_join, when, preds, prio in pending.pop(ev.ticket, ()):
+                c = "priority" if prio else "normal"
+                scores["all refreshes"][c].add(rec.true_t - when, preds)
+                if at_join:
+                    scores["at join"][c].add(rec.true_t - when, preds)
+        elif ev.type == "cancel":
+            waiting[s].pop(ev.ticket, None)
+            pending.pop(ev.ticket, None)
+        elif ev.type == "serve":
+            serving[ev.ticket] = ev.t
+        elif ev.type in ("complete", "transfer"):
+            start = serving.pop(ev.ticket, None)
+            if start is not None and 0 <= ev.t - start <= 12 * HOUR:
+                served[s][0] += ev.t - start
+                served[s][1] += 1
+    return scores
+
+
+# ---- the report -----------------------------------------------------------------------
+
+
+HEADER = (f"{'venue':<28} {'class':<9} {'variant':<17} {'n':>7} {'MAE min':>8} {'P90 min':>8} {'within':>7}"
+          f" {'bias min':>9} {'opt>2min':>9} {'actual min':>11}")
+
+
+def run(seed: int, days: int | None, out=None) -> dict:
+    out = out or sys.stdout
+    rng = random.Random(seed)
+    pooled = {kind: {c: Scores() for c in CLASSES} for kind in KINDS}
+    per_venue = []
+    lines = []
+    total = 0
+    for i, venue in enumerate(VENUES):
+        n_days = days if days is not None else venue.days
+        records, refreshes = Simulator(venue, random.Random(rng.getrandbits(64)), f"v{i + 1}").run(n_days)
+        total += len(records)
+        types = [r.event.type for r in records]
+        joins = [r.event for r in records if r.event.type == "join"]
+        lines.append(f"  {venue.name:<28} {len(venue.services)} services, {len(venue.desks)} counters"
+                     f" ({sum(len(d.services) > 1 for d in venue.desks)} shared), {n_days} days,"
+                     f" {len(joins)} tickets"
+                     f" ({sum(e.priority for e in joins)} priority, {types.count('transfer')} transfers,"
+                     f" {types.count('cancel')} cancelled), {len(records)} events")
+        scores = replay(venue, records, refreshes)
+        per_venue.append((venue.name, scores))
+        for kind in KINDS:
+            for c in CLASSES:
+                pooled[kind][c].extend(scores[kind][c])
+    print(f"ETA replay, several services: seed {seed}, {total} events, refresh every {REFRESH:.0f} s", file=out)
+    print("\n".join(lines), file=out)
+    result = {}
+    for kind in KINDS:
+        print(f"\n{kind}: predicted - actual time until called in that service", HEADER, "-" * len(HEADER),
+              sep="\n", file=out)
+        for label, scores in [*per_venue, ("pooled", pooled)]:
+            for c in CLASSES:
+                sc = scores[kind][c]
+                mean_actual = math.fsum(sc.actual) / len(sc.actual) if sc.actual else 0.0
+                for j, v in enumerate(VARIANTS):
+                    f = figures(sc.errors[v], sc.actual)
+                    if label == "pooled":
+                        result[(kind, c, v)] = f
+                    name = label if (c == CLASSES[0] and j == 0) else ""
+                    head = f"{name:<28} {c if j == 0 else '':<9} {v:<17}"
+                    if not f["n"]:
+                        print(f"{head} {0:>7}", file=out)
+                        continue
+                    print(f"{head} {f['n']:>7} {f['mae'] / MINUTE:>8.2f} {f['p90'] / MINUTE:>8.2f}"
+                          f" {f['within']:>7.1%} {f['bias'] / MINUTE:>+9.2f} {f['optimistic']:>9.1%}"
+                          f" {mean_actual / MINUTE:>11.2f}", file=out)
+    header = f"{'target (must-show 5)':<70} {'value':>7}  {'goal':<8} verdict"
+    print("", header, "-" * len(header), sep="\n", file=out)
+    for v in ("estimator", "estimator+margin"):
+        for kind in KINDS:
+            for c in CLASSES:
+                est, base = result[(kind, c, v)], result[(kind, c, "baseline")]
+                ratio = est["mae"] / base["mae"] if est["n"] and base["mae"] else None
+                shown = "-" if ratio is None else f"{ratio:.3f}"
+                ok = ratio is not None and ratio <= TARGET_MAE_RATIO
+                print(f"{f'pooled MAE {v} / baseline, {c}, {kind}':<70} {shown:>7}  <= {TARGET_MAE_RATIO:<5}"
+                      f" {'PASS' if ok else 'SHORT'}", file=out)
+    for v in ("estimator", "estimator+margin"):
+        for kind in KINDS:
+            for c in CLASSES:
+                opt = result[(kind, c, v)].get("optimistic")
+                shown = "-" if opt is None else f"{opt:.1%}"
+                ok = opt is not None and opt <= TARGET_OPTIMISTIC
+                print(f"{f'pooled optimistic > {OPTIMISTIC / MINUTE:.0f} min, {v}, {c}, {kind}':<70} {shown:>7}"
+                      f"  <= {TARGET_OPTIMISTIC:.0%}   {'PASS' if ok else 'SHORT'}", file=out)
+    return result
+
+
+def main(args: argparse.Namespace) -> int:
+    seed = getattr(args, "seed", None)
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    days = getattr(args, "days", None)
+    if days is not None and int(days) < 1:
+        print("--days must be at least 1", file=sys.stderr)
+        return 2
+    started = time.perf_counter()  # only for the duration line
+    run(seed, None if days is None else int(days))
+    print(f"\nreplay took {time.perf_counter() - started:.1f} s", flush=True)
+    return 0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m qode_bench.eta_services",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--days", type=int, default=None, help="days per venue (default 20)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(_parse(sys.argv[1:])))

@@ -1,0 +1,74 @@
+"""The multi-service ETA replay (issue 15, must-show 5): a lawful stream per service, both classes scored."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections import Counter, defaultdict
+
+from qode_bench import eta_services as bench
+
+
+def _sim(venue_index: int, days: int, seed: int = 7):
+    venue = bench.VENUES[venue_index]
+    return venue, *bench.Simulator(venue, random.Random(seed), f"t{venue_index}").run(days)
+
+
+def test_each_service_gets_a_stream_the_server_could_record():
+    for i in range(len(bench.VENUES)):
+        venue, records, _ = _sim(i, 3)
+        waiting: dict[str, set] = defaultdict(set)
+        active: dict[str, set] = defaultdict(set)  # service -> called, not yet ended
+        serves = {s.id for s in venue.services}
+        desks = {d.name: set(d.services) for d in venue.desks}
+        last_t = None
+        for rec in records:
+            ev, s = rec.event, rec.service
+            assert s in serves
+            if last_t is not None and ev.type != "day_started":
+                assert rec.true_t >= last_t  # log order
+            last_t = rec.true_t
+            if ev.type == "day_started":
+                waiting[s].clear()
+                active[s].clear()
+            elif ev.type in ("join", "transfer_in"):
+                assert ev.ticket not in waiting[s]
+                waiting[s].add(ev.ticket)
+            elif ev.type == "call":
+                assert ev.ticket in waiting[s] and s in desks[ev.counter]  # a counter calls its own services
+                waiting[s].discard(ev.ticket)
+                active[s].add(ev.ticket)
+            elif ev.type == "cancel":
+                waiting[s].remove(ev.ticket)
+            elif ev.type in ("complete", "no_show", "transfer"):
+                active[s].remove(ev.ticket)
+            elif ev.type in ("counter_opened", "counter_closed"):
+                assert s in desks[ev.counter] and ev.services == len(desks[ev.counter])
+
+
+def test_the_days_have_priority_transfers_and_shared_counters():
+    venue, records, _ = _sim(1, 10)  # the clinic: reception sends guests on
+    joins = [r.event for r in records if r.event.type == "join"]
+    share = sum(e.priority for e in joins) / len(joins)
+    assert 0.10 <= share <= 0.25
+    types = Counter(r.event.type for r in records)
+    assert types["transfer"] == types["transfer_in"] > 50
+    sources = {r.service for r in records if r.event.type == "transfer"}
+    assert sources == {"rec"}
+    assert all(2 <= len(v.services) <= 3 for v in bench.VENUES)
+    assert any(len(d.services) > 1 for v in bench.VENUES for d in v.desks)
+    assert any(len(d.services) == 1 for v in bench.VENUES for d in v.desks)
+
+
+def test_the_report_scores_priority_and_normal_tickets_separately():
+    out = io.StringIO()
+    result = bench.run(3, 2, out)
+    text = out.getvalue()
+    for cls in bench.CLASSES:
+        for kind in ("at join", "all refreshes"):
+            assert result[(kind, cls, "estimator")]["n"] > 0
+            assert result[(kind, cls, "baseline")]["n"] == result[(kind, cls, "estimator")]["n"]
+            assert f"pooled MAE estimator / baseline, {cls}, {kind}" in text
+    again = io.StringIO()
+    bench.run(3, 2, again)
+    assert again.getvalue() == text  # the same seed, the same tables
