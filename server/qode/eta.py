@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import heapq
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from . import rules
@@ -170,6 +171,30 @@ class Forecast:
     def joiner(self) -> int:
         eta = self._eta()
         return self._shown(eta + self.overtaken(eta, 0.0))
+
+
+class _Line:
+    """One service's WAITING tickets for the walk, as two queues in line order: normal, priority.
+
+    The rule only ever looks at the front of each. Its head among all of them is the head among
+    the two fronts: within a service a lower `line_seq` never has a smaller `waited` (docs/services.md,
+    section 3), so the longest-waiting overdue ticket, the first normal and the first priority
+    ticket are fronts; and `rules.next_streak` only asks whether a normal ticket waits. So the walk
+    asks `qode.rules` about the fronts, O(1) a step, and gets the rule's answer on the whole line.
+    """
+
+    def __init__(self, tickets: list[rules.Waiting]):
+        self.normal = deque(w for w in tickets if not w.priority)
+        self.priority = deque(w for w in tickets if w.priority)
+
+    def __bool__(self) -> bool:
+        return bool(self.normal or self.priority)
+
+    def fronts(self) -> list[rules.Waiting]:
+        return [q[0] for q in (self.normal, self.priority) if q]
+
+    def take(self, ticket: rules.Waiting) -> None:
+        (self.priority if ticket.priority else self.normal).popleft()
 
 
 class Estimator:
@@ -656,14 +681,15 @@ class Estimator:
         # The call rule (qode.rules), walked forward in time: the service's head at the moment each
         # place in the line will be called (a ticket waiting w s then has waited w + eta, so the
         # overdue test is against max_wait - eta), with the streak moving as the calls move it.
-        rest = self._rule_view(t)
+        rest = _Line(self._rule_view(t))
         streak = self.streak
         while rest:
             shift = line.next_eta()
             bound = None if self.max_wait is None else self.max_wait - shift
-            ticket = rules.service_head(rest, streak, rules.Policy(bound, self.streak_limit)).ticket
-            streak = rules.next_streak(streak, ticket, rest)
-            rest.remove(ticket)
+            fronts = rest.fronts()
+            ticket = rules.service_head(fronts, streak, rules.Policy(bound, self.streak_limit)).ticket
+            streak = rules.next_streak(streak, ticket, fronts)
+            rest.take(ticket)
             out[ticket.id] = line.join(ticket.waited, ticket.priority)
         return out, line.joiner, line
 
@@ -764,22 +790,24 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
                 free.append((max(BREAK_OVERRUN * hint - (t - since), MIN_REMAINING), name))
     heapq.heapify(free)
     lines: dict[str, Forecast] = {}
-    waiting: list[rules.Waiting] = []
+    waiting: dict[str, _Line] = {}
     for s in joint:
         est = ests[s]
         k = max(sum(est.share_of(name) for name in est.open_counters()), SHARE_MIN)
         lines[s] = Forecast(R=0.0, head=0.0, k=k, returns=[], h=est.C / (est.AW + AW0), z=est.margin,
                             sd=math.sqrt(est.V), D=est.D, L=est.stoppage_share(), lam=est.priority_rate(),
                             streak_limit=est.streak_limit, streak=est.streak, max_wait=est.max_wait)
-        waiting.extend(rules.Waiting(w.id, s, w.priority, w.line_seq, w.waited) for w in est._rule_view(t))
+        waiting[s] = _Line([rules.Waiting(w.id, s, w.priority, w.line_seq, w.waited)
+                            for w in est._rule_view(t)])
     streaks = {s: ests[s].streak for s in joint}
     etas: dict[str, dict[str, int]] = {s: {} for s in joint}
     done: list[tuple[float, str]] = []  # counters with nothing left to call here, and since when
-    while waiting and free:
+    while any(waiting.values()) and free:
         at, name = heapq.heappop(free)
         counter = serves[name]
+        # the fronts of its services' lines (see _Line), with their waits grown by `at`
         mine = [rules.Waiting(w.id, w.service, w.priority, w.line_seq, w.waited + at)
-                for w in waiting if w.service in counter.services]
+                for s in counter.services for w in waiting[s].fronts()]
         picked = rules.pick(mine, counter, streaks, rules.Policy(max_wait, streak_limit))
         if picked is None:
             done.append((at, name))  # nothing of its services waits: it serves none of these guests
@@ -787,7 +815,7 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
         ticket = picked.ticket
         s = ticket.service
         streaks[s] = rules.next_streak(streaks[s], ticket, mine)
-        waiting = [w for w in waiting if w.id != ticket.id]
+        waiting[s].take(ticket)
         line = lines[s]
         waited = ticket.waited - at
         eta = at * (1.0 + STOP_WEIGHT * line.L)
@@ -800,8 +828,11 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
         else:
             line.normals += 1
         heapq.heappush(free, (at + ests[s].D * stays, name))
-    for w in waiting:  # no counter open for them: as the service alone would say
-        etas[w.service][w.id] = ests[w.service].predict(t, boot)[0].get(w.id, 0)
+    for s, rest in waiting.items():  # no counter open for them: as the service alone would say
+        if rest:
+            alone = ests[s].predict(t, boot)[0]
+            for w in (*rest.normal, *rest.priority):
+                etas[s][w.id] = alone.get(w.id, 0)
     for s in joint:  # one more guest: called when a counter of the service is next free
         line = lines[s]
         after = min((at for at, name in free + done if s in serves[name].services), default=0.0)
