@@ -133,3 +133,56 @@ def test_the_estimates_cache_reuses_and_drops_predictions_as_documented(box):
     cache.forget()
     assert cache._entries == {}
     assert cache.predict(row(db, queue["id"])).tickets == after_call.tickets
+
+
+# ---- issue 15: the rule's bounds, line order, services sharing counters ------------------------
+
+
+def test_the_estimators_walk_the_call_rules_bounds_from_the_settings(box):
+    db, client, queue, host = box
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-00000001"})
+    assert (estimates.of(db).max_wait, estimates.of(db).streak) == (900.0, 3)  # the design's defaults
+    est = estimates.of(db)._caught_up(row(db, queue["id"])).est
+    assert (est.max_wait, est.streak_limit) == (900.0, 3)
+    estimates.of(db).save()
+    service = estimates.attach(db, {"MAX_WAIT": None, "PRIORITY_STREAK": 2})  # "off", and 2
+    est = service._caught_up(row(db, queue["id"])).est  # loaded from the saved state: today's settings win
+    assert (est.max_wait, est.streak_limit) == (None, 2)
+
+
+def _row(kind, seq, data=None, number=7):
+    import json
+
+    return {"seq": seq, "type": kind, "ticket_id": "t", "ticket_number": number,
+            "data": json.dumps(data or {}), "mono": 1.0, "boot_id": "b"}
+
+
+def test_a_tickets_place_in_its_line_is_its_line_seq():
+    # a join: its own seq; a transfer in: the line_seq it names (by join time: the old join's seq)
+    assert estimates._event(_row("join", 40, {"priority": True})).number == 40
+    ev = estimates._event(_row("transfer_in", 90, {"line_seq": 12, "priority": False, "placement": "original"}))
+    assert ev.number == 12 and ev.priority is False
+    assert estimates._event(_row("transfer_in", 90, {"placement": "end"})).number == 90
+    # a counter's services changed: how many it serves now, or 0 when this service is no longer one
+    changed = _row("counter_services", 95, {"counter": "2", "services": ["q1", "q2"]})
+    assert estimates._event(changed, "q1").services == 2
+    assert estimates._event(changed, "q3").services == 0
+
+
+def test_services_sharing_a_counter_are_predicted_together(box):
+    db, client, queue, host = box
+    with db.read() as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "counter_services" not in tables:
+        pytest.skip("needs migration m013 (counters serving several services): milestone model-A")
+    other = client.post("/api/queues", json={"name": "Payments"}, headers=admin()).get_json()
+    now = "2026-03-10T09:00:00Z"
+    with db.write() as conn:
+        conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                     " VALUES ('c-shared', 'Shared', 'order', 1, ?, ?)", (now, now))
+        for position, q in enumerate((queue["id"], other["id"])):
+            conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
+                         " VALUES ('c-shared', ?, ?, 1.0)", (q, position))
+    service = estimates.of(db)
+    assert service._group(other["id"]) == ([*sorted((queue["id"], other["id"]))], service._counter_map())
+    assert service._group(other["id"])[1]["Shared"].services == (queue["id"], other["id"])

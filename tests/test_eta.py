@@ -661,3 +661,18 @@ def test_services_with_counters_of_their_own_are_predicted_alone():
         line(ests[s], 3)
     both = eta.forecast_services(ests, counters, 0, BOOT)
     assert both == {s: ests[s].predict(0, BOOT) for s in "ab"}
+
+
+def test_a_hosts_priority_change_and_a_counters_new_services_reach_the_walk():
+    est = Estimator(300)
+    line(est, 3)
+    est.prio_n = 0.0
+    est.apply(Event("priority_set", 1, BOOT, "t3", 3, priority=True))
+    assert est.predict(1, BOOT)[0]["t3"] == 0
+    est.apply(Event("priority_set", 2, BOOT, "t3", 3, priority=False))
+    assert est.predict(2, BOOT)[0]["t3"] == 600
+    est.apply(Event("counter_opened", 3, BOOT, counter="1"))
+    est.apply(Event("counter_services", 4, BOOT, counter="2", services=2))  # opened here, shared
+    assert est.counters == {"1": True, "2": True} and est.share_of("2") == 0.5
+    est.apply(Event("counter_services", 5, BOOT, counter="2", services=0))  # no longer serves this one
+    assert est.counters["2"] is False

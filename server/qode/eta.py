@@ -56,6 +56,7 @@ TYPES = {
     "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel", "expire",
     "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
     "transfer", "transfer_in",  # issue 15: a ticket leaves this service for another / arrives
+    "priority_set", "counter_services",  # issue 15: a host changed a ticket's class / a counter's services
 }
 
 
@@ -75,8 +76,8 @@ class Event:
     replaced: bool = False
     # issue 15 (docs/services.md): a priority ticket goes before every normal one (on `join` and
     # `transfer_in`); on `counter_opened`, how many services the counter serves (None: one).
-    priority: bool = False
-    services: int | None = None
+    priority: bool = False  # also the new class, on `priority_set`
+    services: int | None = None  # also on `counter_services`: 0 = it no longer serves this service
     # on `transfer_in` placed by its original join time: the seconds it has already been in line
     # (the anti-starvation bound counts them; docs/services.md section 3, `waited`)
     waited: float | None = None
@@ -452,6 +453,23 @@ class Estimator:
             self._invalidate()
         elif kind in ("counter_opened", "counter_closed"):
             self._counter(ev, t)
+        elif kind == "priority_set" and ev.ticket in self.waiting:
+            if ev.priority:
+                self.first.add(ev.ticket)
+            else:
+                self.first.discard(ev.ticket)
+        elif kind == "counter_services" and ev.counter:
+            # The counter's set changed while open (services=0: it no longer serves this one, as
+            # if closed here); its share here starts again from 1/n.
+            if ev.services == 0:
+                if self.counters.get(ev.counter):
+                    self._counter(Event("counter_closed", ev.t, ev.boot, counter=ev.counter), t)
+            else:
+                self.services_of[ev.counter] = ev.services if ev.services and ev.services > 1 else 1
+                if ev.counter not in self.counters or not self.counters[ev.counter]:
+                    self._counter(Event("counter_opened", ev.t, ev.boot, counter=ev.counter,
+                                        services=ev.services), t)
+            self.use.pop(ev.counter, None)
 
     def _new_day(self) -> None:
         # A night has passed (hours, many TAU): yesterday's impatience says nothing about today.
