@@ -48,8 +48,10 @@ SHARE_TAU = 3600.0  # s of a shared counter's use: how fast what it gave this se
 SHARE_PRIOR = 2.0  # calls' worth of the prior 1/n share
 CLEAN_GAP = 0.25  # a shared counter that calls here again within this × D of finishing went straight back
 SHARE_MIN = 0.05  # a shared counter gives a service at least this share of itself
-ARRIVAL_TAU = 2 * 3600.0  # s of opening time: how fast the learned priority arrival rate fades
-ARRIVAL_PRIOR = 1800.0  # s: the opening time the priority arrival rate is measured against, at first
+ARRIVAL_TAU = 2 * 3600.0  # s of opening time: how fast the learned arrival rates fade
+ARRIVAL_HORIZON = 2 * 3600.0  # s: the walk of shared counters expects arrivals this far ahead at most
+ARRIVAL_PRIOR = 1800.0  # s: the opening time the arrival rates are measured against, at first
+NEWCOMER = 1 << 62  # the walk's expected newcomers have line_seq above this (behind every real ticket)
 
 #: Event types the estimator understands; others are ignored.
 TYPES = {
@@ -149,6 +151,8 @@ class Forecast:
         window = eta if self.max_wait is None else min(eta, max(self.max_wait - waited, 0.0))
         step = self.D / self.k
         x = self.lam * window / max(1.0 - self.lam * step, 0.2)
+        # how many come is about Poisson(x): its median, which the mean absolute error wants
+        x = math.floor(x + 1 / 3 - 0.02 / x) if x > 0.1 else 0.0
         if self.streak_limit is not None:
             x = min(x, max(self.streak_limit * (self.normals + 1) - self.streak - self.priorities, 0))
         return x * step
@@ -218,6 +222,7 @@ class Estimator:
         self.freed: dict[str, float] = {}  # shared counter -> when it last finished a guest of this service
         # priority guests arriving (joins and transfers in), against the time the line was open: both fade
         self.prio_n = 0.0
+        self.arr_n = 0.0  # all guests arriving (joins and transfers in), likewise
         self.prio_T = 0.0
         # learned, kept across reboots and days
         self.D = self.default_cycle
@@ -283,7 +288,7 @@ class Estimator:
             "stopped_for": self.stopped_for, "pause_len": self.pause_len,
             "closure_len": self.closure_len, "streak_limit": self.streak_limit, "streak": self.streak,
             "services_of": self.services_of, "use": self.use,
-            "freed": self.freed, "prio_n": self.prio_n,
+            "freed": self.freed, "prio_n": self.prio_n, "arr_n": self.arr_n,
             "prio_T": self.prio_T,
         }  # fmt: skip
 
@@ -312,6 +317,7 @@ class Estimator:
         est.use = {k: [float(x) for x in v] for k, v in state.get("use", {}).items()}
         est.freed = dict(state.get("freed", {}))
         est.prio_n = float(state.get("prio_n", 0.0))
+        est.arr_n = float(state.get("arr_n", 0.0))
         est.prio_T = float(state.get("prio_T", 0.0))
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
@@ -376,6 +382,7 @@ class Estimator:
             if self.waiting or self.open_counters() and self.counters:
                 f = math.exp(-dt / ARRIVAL_TAU)
                 self.prio_n *= f
+                self.arr_n *= f
                 self.prio_T = self.prio_T * f + dt
             f = math.exp(-dt / TAU)
             q = len(self.waiting)
@@ -420,6 +427,7 @@ class Estimator:
                 joined = t - _duration(ev.waited) if ev.waited is not None else t
                 self.waiting[ev.ticket] = (int(ev.number or 0), joined)
                 self.sum_join += joined
+                self.arr_n += 1.0
                 if ev.priority:
                     self.first.add(ev.ticket)
                     self.prio_n += 1.0
@@ -592,6 +600,10 @@ class Estimator:
     def priority_rate(self) -> float:
         """Priority guests arriving per second of opening time, learned (0 until any came)."""
         return self.prio_n / (self.prio_T + ARRIVAL_PRIOR)
+
+    def arrival_rate(self) -> float:
+        """Guests arriving per second of opening time, learned (0 until any came)."""
+        return self.arr_n / (self.prio_T + ARRIVAL_PRIOR)
 
     def _rule_view(self, t: float) -> list:
         """The WAITING tickets as `qode.rules` sees them, in line order."""
@@ -820,20 +832,41 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
     streaks = {s: ests[s].streak for s in joint}
     etas: dict[str, dict[str, int]] = {s: {} for s in joint}
     done: list[tuple[float, str]] = []  # counters with nothing left to call here, and since when
-    while any(waiting.values()) and free:
+    # Guests still to come take shared counters too (a counter that serves another service first
+    # calls that service's newcomers before this one's waiting guests): each service's learned
+    # arrivals join its line as normal guests, evenly spaced, up to ARRIVAL_HORIZON ahead.
+    spacing = {s: 1.0 / ests[s].arrival_rate() for s in joint if ests[s].arrival_rate() > 0}
+    coming = {s: gap / 2 for s, gap in spacing.items()}  # the next one's time from now
+    newcomers = 0
+    left = sum(len(line.normal) + len(line.priority) for line in waiting.values())
+    while left and free:
         at, name = heapq.heappop(free)
         counter = serves[name]
+        for s in counter.services:
+            while s in coming and coming[s] <= at and coming[s] <= ARRIVAL_HORIZON:
+                newcomers += 1
+                waiting[s].normal.append(
+                    rules.Waiting(f"~{newcomers}", s, False, NEWCOMER + newcomers, -coming[s]))
+                coming[s] += spacing[s]
         # the fronts of its services' lines (see _Line), with their waits grown by `at`
         mine = [rules.Waiting(w.id, w.service, w.priority, w.line_seq, w.waited + at)
                 for s in counter.services for w in waiting[s].fronts()]
         picked = rules.pick(mine, counter, streaks, rules.Policy(max_wait, streak_limit))
         if picked is None:
-            done.append((at, name))  # nothing of its services waits: it serves none of these guests
+            later = [coming[s] for s in counter.services if s in coming and coming[s] <= ARRIVAL_HORIZON]
+            if later:  # idle until the next newcomer of its services
+                heapq.heappush(free, (max(min(later), at), name))
+            else:
+                done.append((at, name))  # nothing of its services waits: it serves none of these guests
             continue
         ticket = picked.ticket
         s = ticket.service
         streaks[s] = rules.next_streak(streaks[s], ticket, mine)
         waiting[s].take(ticket)
+        if ticket.line_seq > NEWCOMER:  # a newcomer: it only keeps the counter busy
+            heapq.heappush(free, (at + ests[s].D, name))
+            continue
+        left -= 1
         line = lines[s]
         waited = ticket.waited - at
         eta = at * (1.0 + STOP_WEIGHT * line.L)
@@ -850,7 +883,8 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
         if rest:
             alone = ests[s].predict(t, boot)[0]
             for w in (*rest.normal, *rest.priority):
-                etas[s][w.id] = alone.get(w.id, 0)
+                if w.line_seq <= NEWCOMER:
+                    etas[s][w.id] = alone.get(w.id, 0)
     for s in joint:  # one more guest: called when a counter of the service is next free
         line = lines[s]
         after = min((at for at, name in free + done if s in serves[name].services), default=0.0)
