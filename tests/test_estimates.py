@@ -186,3 +186,28 @@ def test_services_sharing_a_counter_are_predicted_together(box):
     service = estimates.of(db)
     assert service._group(other["id"]) == ([*sorted((queue["id"], other["id"]))], service._counter_map())
     assert service._group(other["id"])[1]["Shared"].services == (queue["id"], other["id"])
+    # the shared desk opens for both, two guests join the first service, then one the second
+    from qode import events
+
+    with db.write() as conn:
+        for q in (queue["id"], other["id"]):
+            events.append(conn, db.clock, q, "counter_opened", service_day="2026-03-10",
+                          data={"counter": "Shared", "counter_id": "c-shared",
+                                "services": [queue["id"], other["id"]]})
+    first = [client.post(f"/api/queues/{queue['id']}/tickets",
+                         json={"device_token": f"device-token-a{i:07d}"}).get_json() for i in range(2)]
+    late = client.post(f"/api/queues/{other['id']}/tickets", json={"device_token": "device-token-b0000001"})
+    late = late.get_json()
+    for q in (queue, other):  # no margin: the walk's own figures
+        client.patch(f"/api/queues/{q['id']}", json={"eta_margin": 0}, headers=admin())
+    service.invalidate()
+    mine = service.predict(row(db, other["id"]))
+    theirs = service.predict(row(db, queue["id"]))
+    # the desk serves the first service first: the late guest waits for both of its guests
+    assert [theirs.tickets[t["id"]] for t in first] == [0, 300]
+    spacing = 1 / service._entries[queue["id"]].est.arrival_rate()  # and for a guest of the first
+    assert spacing / 2 <= 600  # service expected to come (two joined at once: 4 an hour), before it
+    assert mine.tickets[late["id"]] == 900
+    alone = estimates.Estimates(db)  # what the second service's estimator alone says: an idle desk
+    alone._counter_map = lambda: None
+    assert alone.predict(row(db, other["id"])).tickets[late["id"]] < 600
