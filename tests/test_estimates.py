@@ -183,7 +183,15 @@ def test_services_sharing_a_counter_are_predicted_together(box):
         for position, q in enumerate((queue["id"], other["id"])):
             conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
                          " VALUES ('c-shared', ?, ?, 1.0)", (q, position))
+    with db.write() as conn:  # two counters named "Twin" (as two old queues' "1"): left out
+        conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                     " VALUES ('c-twin', 'Twin', 'order', 1, ?, ?)", (now, now))
+        conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                     " VALUES ('c-twin2', 'Twin', 'order', 1, ?, ?)", (now, now))
+        conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
+                     " VALUES ('c-twin', ?, 0, 1.0), ('c-twin2', ?, 0, 1.0)", (queue["id"], other["id"]))
     service = estimates.of(db)
+    assert "Twin" not in service._counter_map()
     assert service._group(other["id"]) == ([*sorted((queue["id"], other["id"]))], service._counter_map())
     assert service._group(other["id"])[1]["Shared"].services == (queue["id"], other["id"])
     # the shared desk opens for both, two guests join the first service, then one the second

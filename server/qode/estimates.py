@@ -182,8 +182,8 @@ class Estimates:
 
     def _counter_map(self) -> dict[str, rules.Counter] | None:
         """Every counter's services (by name, in its order, with its rule and weights), read from
-        m013's tables once per commit; None before m013, or when two counters share a name (the
-        events name counters, so the walk could not tell them apart)."""
+        m013's tables once per commit; None before m013. A name that two counters share is left
+        out (the events name counters, so the walk could not tell them apart)."""
         if self._counters is not None and self._counters[0] == self.db.version:
             return self._counters[1]
         version = self.db.version
@@ -198,20 +198,20 @@ class Estimates:
         counters: dict[str, rules.Counter] | None = None
         if rows is not None:
             specs: dict[str, dict] = {}
-            ids: dict[str, str] = {}
+            ids: dict[str, set] = {}
             for row in rows:
-                if ids.setdefault(row["name"], row["id"]) != row["id"]:
-                    counters = None
-                    break
+                ids.setdefault(row["name"], set()).add(row["id"])
                 spec = specs.setdefault(row["name"], {"rule": row["rule"], "services": [], "weights": {}})
                 spec["services"].append(row["queue_id"])
                 spec["weights"][row["queue_id"]] = float(row["weight"])
-            else:
+            counters = {}
+            for name, spec in specs.items():
+                if len(ids[name]) > 1:
+                    continue  # two counters of one name (old queues' "1"): the events cannot tell them apart
                 try:
-                    counters = {name: rules.Counter(tuple(spec["services"]), spec["rule"], spec["weights"])
-                                for name, spec in specs.items()}
+                    counters[name] = rules.Counter(tuple(spec["services"]), spec["rule"], spec["weights"])
                 except ValueError:
-                    counters = None
+                    continue
         self._counters = (version, counters)
         return counters
 
