@@ -511,7 +511,10 @@ class Estimator:
         if ev.ticket in self.waiting:  # the service's streak moves as the rule moves it
             number, joined = self.waiting[ev.ticket]
             called = rules.Waiting(ev.ticket, "", ev.ticket in self.first, number, 0.0)
-            self.streak = rules.next_streak(self.streak, called, self._rule_view(t))
+            # the rule only asks whether a normal ticket waits besides it: one stands for all
+            normal = next((rules.Waiting(other, "", False, n, 0.0) for other, (n, _) in self.waiting.items()
+                           if other not in self.first), None) if called.priority else None
+            self.streak = rules.next_streak(self.streak, called, [normal] if normal else [])
         self._leave(ev.ticket)
         if counter not in self.counters:
             self.counters[counter] = True  # a counter that calls is open
@@ -711,6 +714,12 @@ class Estimator:
         # The call rule (qode.rules), walked forward in time: the service's head at the moment each
         # place in the line will be called (a ticket waiting w s then has waited w + eta, so the
         # overdue test is against max_wait - eta), with the streak moving as the calls move it.
+        if not self.first:
+            # Only normal tickets: whatever the bounds, the rule's head is always the first in line
+            # (the longest-waiting overdue ticket is the first too), as `rules.service_order` says.
+            for ticket, (_, joined) in sorted(self.waiting.items(), key=lambda item: (item[1][0], item[0])):
+                out[ticket] = line.join(max(t - joined, 0.0))
+            return out, line.joiner, line
         rest = _Line(self._rule_view(t))
         streak = self.streak
         while rest:
