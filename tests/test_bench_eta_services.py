@@ -115,3 +115,20 @@ def test_predicting_the_services_together_beats_each_alone_where_counters_are_sh
         b = alone["all refreshes"][c].errors["estimator"]
         assert len(a) == len(b) > 100
         assert sum(map(abs, a)) < 0.9 * sum(map(abs, b))
+
+
+def test_the_floors_forks_leave_the_day_as_it_was_and_know_more_than_the_estimator():
+    from qode_bench import eta_floor
+
+    venue = bench.VENUES[0]
+    plain = bench.Simulator(venue, random.Random(5), "f").run(1)[0]
+    sim = bench.Simulator(venue, random.Random(5), "f")
+    floor = eta_floor._Floor(forks=3, every=40, seed=1, refreshes_from=0.0)
+    sim.probe, sim.after = floor.probe, floor.after
+    forked = sim.run(1)[0]
+    assert [(r.true_t, r.service, r.event) for r in forked] == [(r.true_t, r.service, r.event) for r in plain]
+    assert len(floor.oracle) > 50
+    out = io.StringIO()
+    result = eta_floor.run(2, 1, 5, 40, out)
+    pooled = result[("pooled", "at join", "normal")]
+    assert pooled["n"] > 100 and pooled["oracle"] < pooled["estimator"] < pooled["baseline"]

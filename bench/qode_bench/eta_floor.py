@@ -32,6 +32,8 @@ MINUTE = 60.0
 class _Floor:
     """Collects, per (at_join, ticket, true time), the oracle's median prediction."""
 
+    fair = False  # also draw again what a box cannot know (see `_redraw`)
+
     def __init__(self, forks: int, every: int, seed: int, refreshes_from: float):
         self.forks = forks
         self.every = every
@@ -79,6 +81,8 @@ def _future(sim: bench.Simulator, now: float, targets: dict[str, str], seed: int
     finally:
         sim.records, sim.refreshes, sim.probe, sim.after = saved
     fork.rng = random.Random(seed)
+    if _Floor.fair:
+        _redraw(fork, now)
     # the future arrivals are drawn again (the day's were drawn when it began)
     fork.heap = [entry for entry in fork.heap
                  if getattr(entry[2], "__func__", None) is not bench.Simulator._arrive]
@@ -105,6 +109,35 @@ def _future(sim: bench.Simulator, now: float, targets: dict[str, str], seed: int
     return called
 
 
+def _redraw(sim: bench.Simulator, now: float) -> None:
+    """What a box cannot know is drawn again too, given what it can: the patience of each waiting
+    guest (given they are still there) and the rest of each service under way (given how long it
+    has lasted). Guests called but not yet at the counter keep their walk-up and no-show."""
+    entries = []
+    for t, seq, action, args in sim.heap:
+        func = getattr(action, "__func__", None)
+        if func is bench.Simulator._cancel:
+            ticket = args[0]
+            waited = now - ticket.arrived
+            for _ in range(100):
+                leave = sim._patience()
+                if leave > waited:
+                    t = ticket.arrived + leave
+                    break
+        elif func is bench.Simulator._done:
+            desk = args[0]
+            spec = sim.by_id[desk.ticket.service]
+            lasted = now - desk.served_at
+            for _ in range(100):
+                took = sim._service_time(spec)
+                if took > lasted:
+                    t = desk.served_at + took
+                    break
+        entries.append((t, seq, action, args))
+    sim.heap = entries
+    heapq.heapify(sim.heap)
+
+
 def _arrivals_from(sim: bench.Simulator, s: bench.Service, start: float) -> None:
     top = sim.factor * (s.rate + s.peak) / bench.HOUR
     t = start
@@ -120,8 +153,9 @@ def run(seed: int, days: int, forks: int, every: int, out=None) -> dict:
     out = out or sys.stdout
     rng = random.Random(seed)  # the same venue seeds as eta_services.run
     rows = {}
+    fair = ", fair (patience and services under way drawn again)" if _Floor.fair else ""
     print(f"ETA floor, several services: seed {seed}, {days} days per venue, {forks} forks, "
-          f"every {every}th refresh", file=out)
+          f"every {every}th refresh{fair}", file=out)
     header = (f"{'venue':<28} {'kind':<14} {'class':<9} {'n':>6} {'oracle':>7} {'estim.':>7} {'formula':>8}"
               f" {'oracle/f':>9} {'estim./f':>9}")
     print(header, "-" * len(header), sep="\n", file=out)
@@ -159,10 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--forks", type=int, default=15)
     parser.add_argument("--every", type=int, default=10, help="fork at every Nth refresh")
+    parser.add_argument("--fair", action="store_true",
+                        help="also draw again the waiting guests' patience and the rest of services under way")
     args = parser.parse_args(argv)
     if args.days < 1 or args.forks < 1 or args.every < 1:
         print("--days, --forks and --every must be at least 1", file=sys.stderr)
         return 2
+    _Floor.fair = args.fair
     started = time.perf_counter()  # only for the duration line
     run(args.seed, args.days, args.forks, args.every)
     print(f"\ntook {time.perf_counter() - started:.1f} s", flush=True)

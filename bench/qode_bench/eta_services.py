@@ -130,6 +130,7 @@ class _Ticket:
     line_seq: int = 0  # order in its current line
     entered: float = 0.0  # true time it entered its current line (for the overdue rule)
     joined_seq: int = 0
+    arrived: float = 0.0  # true time it came to the door (its patience runs from then)
 
 
 @dataclass
@@ -140,6 +141,7 @@ class _Desk:
     pending: bool = False
     lunch_at: float | None = None
     done: bool = False
+    served_at: float = 0.0  # when its current guest's service began
 
 
 @dataclass
@@ -268,16 +270,18 @@ class Simulator:
         self.number += 1
         self.line_seq += 1
         ticket = _Ticket(f"{self.slug}-d{self.day}-{self.number}", self.rng.random() < self.v.priority,
-                         service, self.line_seq, t, self.line_seq)
+                         service, self.line_seq, t, self.line_seq, t)
         self.waiting[service][ticket.id] = ticket
         self._emit(t, service, "join", ticket)
-        if self.rng.random() < EARLY_CANCEL:
-            leave = self.rng.uniform(1.0, 15.0) * MINUTE
-        else:
-            scale = PATIENCE / math.sqrt(math.log(2)) * math.exp(self.rng.gauss(0.0, 0.4))
-            leave = scale * math.sqrt(-math.log(1.0 - self.rng.random()))
-        self._at(t + leave, self._cancel, ticket)
+        self._at(t + self._patience(), self._cancel, ticket)
         self._nudge_all(t)
+
+    def _patience(self) -> float:
+        """How long a guest waits before giving up, s."""
+        if self.rng.random() < EARLY_CANCEL:
+            return self.rng.uniform(1.0, 15.0) * MINUTE
+        scale = PATIENCE / math.sqrt(math.log(2)) * math.exp(self.rng.gauss(0.0, 0.4))
+        return scale * math.sqrt(-math.log(1.0 - self.rng.random()))
 
     def _cancel(self, t: float, ticket: _Ticket) -> None:
         line = self.waiting[ticket.service]
@@ -338,7 +342,11 @@ class Simulator:
         ticket = d.ticket
         spec = self.by_id[ticket.service]
         self._emit(t, ticket.service, "serve", ticket, d.spec.name)
-        self._at(t + min(self._lognormal(spec.service, spec.sigma), HOUR), self._done, d)
+        d.served_at = t
+        self._at(t + self._service_time(spec), self._done, d)
+
+    def _service_time(self, spec: Service) -> float:
+        return min(self._lognormal(spec.service, spec.sigma), HOUR)
 
     def _done(self, t: float, d: _Desk) -> None:
         ticket = d.ticket
