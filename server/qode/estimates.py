@@ -98,8 +98,13 @@ class Estimates:
         self._entries: dict[str, _Entry] = {}
         # issue 15: the call rule's bounds, which the estimators walk (None = off)
         settings = settings or {}
-        self.max_wait = settings.get("MAX_WAIT", 900.0)
-        self.streak = settings.get("PRIORITY_STREAK", 3)
+        max_wait = settings.get("MAX_WAIT", 900.0)  # QODE_MAX_WAIT, parsed by config.py (part 2)
+        streak = settings.get("PRIORITY_STREAK", 3)  # QODE_PRIORITY_STREAK
+        def number(value) -> bool:  # "off" is parsed as None (or anything not a number)
+            return isinstance(value, int | float) and not isinstance(value, bool)
+
+        self.max_wait = float(max_wait) if number(max_wait) and max_wait > 0 else None
+        self.streak = int(streak) if number(streak) and streak >= 0 else None
         self._joint: dict[str, tuple] = {}  # queue id -> (members' seqs, margin, made at, Prediction)
         self._counters: tuple[int, dict | None] | None = None  # (db.version, counters by name)
 
