@@ -163,6 +163,20 @@ def test_a_tickets_place_in_its_line_is_its_line_seq():
     ev = estimates._event(_row("transfer_in", 90, {"line_seq": 12, "priority": False, "placement": "original"}))
     assert ev.number == 12 and ev.priority is False
     assert estimates._event(_row("transfer_in", 90, {"placement": "end"})).number == 90
+    # by its join time, it brings its wait: from its join event's monotonic time, on the same boot
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sqlite3.Row
+    conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, mono REAL, boot_id TEXT)")
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?)", [(12, 100.0, "b"), (13, 100.0, "old-boot")])
+    moved = [{**_row("transfer_in", 90, {"line_seq": 12}), "mono": 700.0},
+             {**_row("transfer_in", 91, {"line_seq": 13}), "mono": 700.0},
+             _row("transfer_in", 92, {"placement": "end"})]
+    waits = estimates._waits(conn, moved)
+    assert waits == {90: 600.0}  # another boot's reading says nothing
+    assert estimates._event(moved[0], waits=waits).waited == 600.0
+    assert estimates._event(moved[1], waits=waits).waited is None
     # a counter's services changed: how many it serves now, or 0 when this service is no longer one
     changed = _row("counter_services", 95, {"counter": "2", "services": ["q1", "q2"]})
     assert estimates._event(changed, "q1").services == 2

@@ -54,7 +54,29 @@ class _Entry:
     cached: tuple | None = None  # (margin, monotonic time made, Prediction, eta.Forecast)
 
 
-def _event(row, queue_id: str | None = None) -> Event:
+def _waits(conn, rows) -> dict[int, float]:
+    """For each `transfer_in` placed by its original join (its line_seq is an older event's seq):
+    how long the ticket has been in line, from that event's monotonic time on the same boot."""
+    wanted = {}
+    for row in rows:
+        if row["type"] == "transfer_in":
+            data = json.loads(row["data"]) if row["data"] else {}
+            line_seq = data.get("line_seq")
+            if isinstance(line_seq, int) and line_seq != row["seq"]:
+                wanted[row["seq"]] = (line_seq, row["mono"], row["boot_id"])
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    entered = {r["seq"]: (r["mono"], r["boot_id"]) for r in conn.execute(
+        f"SELECT seq, mono, boot_id FROM events WHERE seq IN ({marks})", [w[0] for w in wanted.values()])}
+    waits = {}
+    for seq, (line_seq, mono, boot) in wanted.items():
+        if line_seq in entered and entered[line_seq][1] == boot and mono >= entered[line_seq][0]:
+            waits[seq] = mono - entered[line_seq][0]
+    return waits
+
+
+def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = None) -> Event:
     data = json.loads(row["data"]) if row["data"] else {}
     hint = data.get("back_in_seconds")
     kind = row["type"]
@@ -74,7 +96,8 @@ def _event(row, queue_id: str | None = None) -> Event:
         number = data["line_seq"] if isinstance(data.get("line_seq"), int) else row["seq"]
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], number,
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
-                 replaced="replaced_by" in data, priority=data.get("priority") is True, services=n)
+                 replaced="replaced_by" in data, priority=data.get("priority") is True, services=n,
+                 waited=(waits or {}).get(row["seq"]))
 
 
 class Estimates:
@@ -131,8 +154,9 @@ class Estimates:
                     "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
                     " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
                 ).fetchall()
+                waits = _waits(conn, rows)
             for row in rows:
-                entry.est.apply(_event(row, queue["id"]))
+                entry.est.apply(_event(row, queue["id"], waits))
                 entry.seq = row["seq"]
                 if entry.cached is None:
                     continue
@@ -171,10 +195,11 @@ class Estimates:
                         "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
                         " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
                     ).fetchall()
+                    waits = _waits(conn, rows)
                 if rows:
                     est = Estimator.from_dict(est.to_dict())
                     for row in rows:
-                        est.apply(_event(row, queue["id"]))
+                        est.apply(_event(row, queue["id"], waits))
                     return self._prediction(est, now, boot)[0]
             cached = entry.cached
             if cached is not None and cached[0] == est.margin and 0 <= now - cached[1] < MAX_AGE:
@@ -260,9 +285,10 @@ class Estimates:
                         "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
                         " WHERE queue_id = ? AND seq > ? ORDER BY seq", (m, entry.seq)).fetchall()
                     if fresh:
+                        waits = _waits(conn, fresh)
                         ests[m] = Estimator.from_dict(entry.est.to_dict())
                         for row in fresh:
-                            ests[m].apply(_event(row, m))
+                            ests[m].apply(_event(row, m, waits))
                         key = None
         cached = self._joint.get(queue["id"])
         if key is not None and cached is not None and cached[0] == key and cached[1] == margin \
