@@ -791,12 +791,10 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
     for s, est in ests.items():
         for name in est.open_counters():
             open_in.setdefault(name, []).append(s)
-    joint = set()
-    for s, est in ests.items():
-        opened = est.open_counters()
-        if not est.paused and opened and any(
-                len(set(counters[name].services) & set(ests)) > 1 for name in opened if name in counters):
-            joint.add(s)
+    joint = [s for s, est in ests.items()  # in the caller's order: the walk never depends on a set's
+             if not est.paused and est.open_counters() and any(
+                 len(set(counters[name].services) & set(ests)) > 1 for name in est.open_counters()
+                 if name in counters)]
     for s in ests:
         if s not in joint:
             out[s] = ests[s].predict(t, boot)
