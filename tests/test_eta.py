@@ -499,6 +499,7 @@ def test_a_counter_shared_by_two_services_counts_as_half_of_one():
     own.apply(Event("counter_opened", 0, BOOT, counter="2"))
     a, b = line(shared, 4), line(own, 4)
     assert shared.predict(0, BOOT)[0][a[3]] == round(3 * 300 / 1.5)
+    assert shared.avg_wait_time() == 200 and own.avg_wait_time() == 150
     assert own.predict(0, BOOT)[0][b[3]] == 3 * 150
     again = Estimator.from_dict(json.loads(json.dumps(shared.to_dict())))
     assert again.share_of("1") == 1.0 and again.share_of("2") == 0.5

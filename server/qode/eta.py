@@ -757,8 +757,11 @@ class Estimator:
         return max(planned - max(elapsed, 0.0), MIN_REMAINING, OVERDUE_SHARE * planned)
 
     def avg_wait_time(self) -> int:
-        """What one more guest adds: D / k, in whole seconds (the queue row's avg_wait_time)."""
-        return int(round(self.D / max(len(self.open_counters()), 1)))
+        """What one more guest adds: D / k, in whole seconds (the queue row's avg_wait_time); a
+        shared counter counts by its share of this service."""
+        opened = self.open_counters()
+        k = sum(self.share_of(name) for name in opened) if opened else 1.0
+        return int(round(self.D / max(k, SHARE_MIN)))
 
 
 # ---- several services: counters shared between them (issue 15) ---------------------------------
