@@ -25,16 +25,16 @@ takes the transfer's).
 | `transfer_in` | the service it enters | `{from, placement, line_seq, priority}` |
 | `counter_opened`, `counter_closed` | **each** service it serves | `{counter, services, back_in_seconds?}` |
 
-## The call rule (a copy of docs/services.md, section 3, for the simulator only)
+## The call rule: `qode.rules`, the server's own
 
-A service's head: a ticket that has waited `MAX_WAIT` (900 s) or more, the longest first
-(`overdue`); else, after `STREAK` (3) priority calls in a row overtook a waiting normal ticket,
-the first normal ticket (`streak`); else the first priority ticket (`priority`); else the first
-ticket (`order`). A counter takes an overdue head first (longest wait), else a priority head
-in its services' order, else the head of its first service with anyone waiting.
+A counter that is free calls what `rules.pick` gives it (its services in its order, the overdue
+bound MAX_WAIT = 900 s and the streak STREAK = 3 of docs/services.md, section 10), and the
+called ticket's service's streak moves by `rules.next_streak`, as the server's call paths do.
 
 ## Scoring
 
+The services that share counters are predicted together (`eta.forecast_services`, given each
+desk's services), as the server does; `replay(joint=False)` predicts each alone, for comparison.
 As `qode bench eta`: a prediction for each ticket as it enters a line (join or transfer in), and
 for every waiting ticket at each 30 s refresh, scored against the true time until that ticket was
 called in that service. Guests who cancel are not scored. The baseline is the brief's formula
