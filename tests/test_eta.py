@@ -697,3 +697,18 @@ def test_guests_still_to_come_take_a_shared_counter_that_serves_their_service_fi
     # the counter (a first) calls a's newcomers of 250 s (at 600) and 750 s (at 900) before b1
     assert both["b"][0] == {"b1": 1200}
     assert both["a"][0] == {"t1": 0, "t2": 300}  # newcomers never go before the guests already here
+
+
+def test_a_newcomer_sent_on_by_its_join_time_goes_ahead_of_later_guests():
+    ests, counters = _two_services()
+    b = ests["b"]
+    b.arr_n, b.prio_T = eta.ARRIVAL_PRIOR / 500, 0.0  # one every 500 s: the first at 250 s
+    b.arr_w = 600 * b.arr_n  # each has waited 10 min already (reception sent it on by its join time)
+    both = eta.forecast_services(ests, counters, 20, BOOT)
+    # at 600 s the counter has a's two guests done; b's newcomer (there since 250 s, in line since
+    # 250 - 600 s) stands before b1 (in line since 0 s): b1 is called after it
+    assert both["b"][0] == {"b1": 900}
+    b.arr_w = 0.0  # newcomers who just joined stand behind b1
+    assert eta.forecast_services(ests, counters, 20, BOOT)["b"][0] == {"b1": 600}
+    b.arr_w, b.prio_n = 0.0, b.arr_n  # ... unless they are priority guests: those of 250 and 750 s
+    assert eta.forecast_services(ests, counters, 20, BOOT)["b"][0] == {"b1": 1200}

@@ -201,6 +201,14 @@ class _Line:
     def take(self, ticket: rules.Waiting) -> None:
         (self.priority if ticket.priority else self.normal).popleft()
 
+    def add(self, ticket: rules.Waiting) -> None:
+        """A newcomer, placed by how long it has waited (one sent on by its join time may go ahead)."""
+        line = self.priority if ticket.priority else self.normal
+        i = len(line)
+        while i > 0 and line[i - 1].waited < ticket.waited:
+            i -= 1
+        line.insert(i, ticket)
+
 
 class Estimator:
     """The counter-cycle estimator for one queue."""
@@ -223,6 +231,7 @@ class Estimator:
         # priority guests arriving (joins and transfers in), against the time the line was open: both fade
         self.prio_n = 0.0
         self.arr_n = 0.0  # all guests arriving (joins and transfers in), likewise
+        self.arr_w = 0.0  # ... the seconds they had already waited (sent on by their join time), likewise
         self.prio_T = 0.0
         # learned, kept across reboots and days
         self.D = self.default_cycle
@@ -288,7 +297,7 @@ class Estimator:
             "stopped_for": self.stopped_for, "pause_len": self.pause_len,
             "closure_len": self.closure_len, "streak_limit": self.streak_limit, "streak": self.streak,
             "services_of": self.services_of, "use": self.use,
-            "freed": self.freed, "prio_n": self.prio_n, "arr_n": self.arr_n,
+            "freed": self.freed, "prio_n": self.prio_n, "arr_n": self.arr_n, "arr_w": self.arr_w,
             "prio_T": self.prio_T,
         }  # fmt: skip
 
@@ -318,6 +327,7 @@ class Estimator:
         est.freed = dict(state.get("freed", {}))
         est.prio_n = float(state.get("prio_n", 0.0))
         est.arr_n = float(state.get("arr_n", 0.0))
+        est.arr_w = float(state.get("arr_w", 0.0))
         est.prio_T = float(state.get("prio_T", 0.0))
         est.waiting = {k: (int(v[0]), float(v[1])) for k, v in state["waiting"].items()}
         est.sum_join = sum(joined for _, joined in est.waiting.values())
@@ -383,6 +393,7 @@ class Estimator:
                 f = math.exp(-dt / ARRIVAL_TAU)
                 self.prio_n *= f
                 self.arr_n *= f
+                self.arr_w *= f
                 self.prio_T = self.prio_T * f + dt
             f = math.exp(-dt / TAU)
             q = len(self.waiting)
@@ -428,6 +439,7 @@ class Estimator:
                 self.waiting[ev.ticket] = (int(ev.number or 0), joined)
                 self.sum_join += joined
                 self.arr_n += 1.0
+                self.arr_w += t - joined
                 if ev.priority:
                     self.first.add(ev.ticket)
                     self.prio_n += 1.0
@@ -603,6 +615,10 @@ class Estimator:
     def priority_rate(self) -> float:
         """Priority guests arriving per second of opening time, learned (0 until any came)."""
         return self.prio_n / (self.prio_T + ARRIVAL_PRIOR)
+
+    def arrival_wait(self) -> float:
+        """How long an arriving guest has already waited, on average (transfers by join time)."""
+        return self.arr_w / self.arr_n if self.arr_n > 0 else 0.0
 
     def arrival_rate(self) -> float:
         """Guests arriving per second of opening time, learned (0 until any came)."""
@@ -848,6 +864,7 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
     spacing = {s: 1.0 / ests[s].arrival_rate() for s in joint if ests[s].arrival_rate() > 0}
     coming = {s: gap / 2 for s, gap in spacing.items()}  # the next one's time from now
     newcomers = 0
+    count = dict.fromkeys(joint, 0)
     left = sum(len(line.normal) + len(line.priority) for line in waiting.values())
     while left and free:
         at, name = heapq.heappop(free)
@@ -855,8 +872,12 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
         for s in counter.services:
             while s in coming and coming[s] <= at and coming[s] <= ARRIVAL_HORIZON:
                 newcomers += 1
-                waiting[s].normal.append(
-                    rules.Waiting(f"~{newcomers}", s, False, NEWCOMER + newcomers, -coming[s]))
+                est = ests[s]
+                share = est.prio_n / est.arr_n if est.arr_n > 0 else 0.0
+                count[s] += 1
+                priority = math.floor(count[s] * share) > math.floor((count[s] - 1) * share)
+                waiting[s].add(rules.Waiting(f"~{newcomers}", s, priority, NEWCOMER + newcomers,
+                                             est.arrival_wait() - coming[s]))
                 coming[s] += spacing[s]
         # the fronts of its services' lines (see _Line), with their waits grown by `at`
         mine = [rules.Waiting(w.id, w.service, w.priority, w.line_seq, w.waited + at)
@@ -880,7 +901,7 @@ def forecast_services(estimators: dict[str, Estimator], counters: dict[str, rule
         line = lines[s]
         waited = ticket.waited - at
         eta = at * (1.0 + STOP_WEIGHT * line.L)
-        extra = 0.0 if ticket.priority else line.overtaken(eta, waited)
+        extra = 0.0  # priority newcomers are in the walk
         etas[s][ticket.id] = line._shown(eta + extra)
         stays = math.exp(-0.5 * line.h * ((waited + at) ** 2 - waited * waited))
         line.a += stays
