@@ -72,3 +72,63 @@ def test_the_report_scores_priority_and_normal_tickets_separately():
     again = io.StringIO()
     bench.run(3, 2, again)
     assert again.getvalue() == text  # the same seed, the same tables
+
+
+def test_the_simulator_calls_as_qode_rules_does():
+    """Every call in the simulated days is what `rules.pick` gives that counter on the state the
+    records show (the waits, priority, line order and the services' streaks): one rule, not two."""
+    from qode import rules
+
+    calls = 0
+    for i in range(len(bench.VENUES)):
+        venue, records, _ = _sim(i, 2, seed=11)
+        desks = {d.name: rules.Counter(d.services) for d in venue.desks}
+        waiting: dict[str, dict[str, tuple]] = defaultdict(dict)  # service -> id -> (priority, seq, entered)
+        streaks: dict[str, int] = defaultdict(int)
+        for rec in records:
+            ev, s = rec.event, rec.service
+            if ev.type == "day_started":
+                waiting[s].clear()
+                streaks[s] = 0
+            elif ev.type in ("join", "transfer_in"):
+                waiting[s][ev.ticket] = (ev.priority, ev.number, rec.true_t - (ev.waited or 0.0))
+            elif ev.type == "cancel":
+                del waiting[s][ev.ticket]
+            elif ev.type == "call":
+                view = [rules.Waiting(tid, svc, p, seq, rec.true_t - entered)
+                        for svc in desks[ev.counter].services
+                        for tid, (p, seq, entered) in waiting[svc].items()]
+                picked = rules.pick(view, desks[ev.counter], streaks, bench.POLICY)
+                assert picked.ticket.id == ev.ticket
+                streaks[s] = rules.next_streak(streaks[s], picked.ticket, view)
+                del waiting[s][ev.ticket]
+                calls += 1
+    assert calls > 500
+
+
+def test_predicting_the_services_together_beats_each_alone_where_counters_are_shared():
+    venue, records, refreshes = _sim(2, 3)  # the pharmacy: both counters serve both services
+    together = bench.replay(venue, records, refreshes)
+    alone = bench.replay(venue, records, refreshes, joint=False)
+    for c in bench.CLASSES:
+        a = together["all refreshes"][c].errors["estimator"]
+        b = alone["all refreshes"][c].errors["estimator"]
+        assert len(a) == len(b) > 100
+        assert sum(map(abs, a)) < 0.9 * sum(map(abs, b))
+
+
+def test_the_floors_forks_leave_the_day_as_it_was_and_know_more_than_the_estimator():
+    from qode_bench import eta_floor
+
+    venue = bench.VENUES[0]
+    plain = bench.Simulator(venue, random.Random(5), "f").run(1)[0]
+    sim = bench.Simulator(venue, random.Random(5), "f")
+    floor = eta_floor._Floor(forks=3, every=40, seed=1, refreshes_from=0.0)
+    sim.probe, sim.after = floor.probe, floor.after
+    forked = sim.run(1)[0]
+    assert [(r.true_t, r.service, r.event) for r in forked] == [(r.true_t, r.service, r.event) for r in plain]
+    assert len(floor.oracle) > 50
+    out = io.StringIO()
+    result = eta_floor.run(2, 1, 5, 40, out)
+    pooled = result[("pooled", "at join", "normal")]
+    assert pooled["n"] > 100 and pooled["oracle"] < pooled["estimator"] < pooled["baseline"]

@@ -133,3 +133,103 @@ def test_the_estimates_cache_reuses_and_drops_predictions_as_documented(box):
     cache.forget()
     assert cache._entries == {}
     assert cache.predict(row(db, queue["id"])).tickets == after_call.tickets
+
+
+# ---- issue 15: the rule's bounds, line order, services sharing counters ------------------------
+
+
+def test_the_estimators_walk_the_call_rules_bounds_from_the_settings(box):
+    db, client, queue, host = box
+    client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": "device-token-00000001"})
+    assert (estimates.of(db).max_wait, estimates.of(db).streak) == (900.0, 3)  # the design's defaults
+    est = estimates.of(db)._caught_up(row(db, queue["id"])).est
+    assert (est.max_wait, est.streak_limit) == (900.0, 3)
+    estimates.of(db).save()
+    service = estimates.attach(db, {"MAX_WAIT": None, "PRIORITY_STREAK": 2})  # "off", and 2
+    est = service._caught_up(row(db, queue["id"])).est  # loaded from the saved state: today's settings win
+    assert (est.max_wait, est.streak_limit) == (None, 2)
+
+
+def _row(kind, seq, data=None, number=7):
+    import json
+
+    return {"seq": seq, "type": kind, "ticket_id": "t", "ticket_number": number,
+            "data": json.dumps(data or {}), "mono": 1.0, "boot_id": "b"}
+
+
+def test_a_tickets_place_in_its_line_is_its_line_seq():
+    # a join: its own seq; a transfer in: the line_seq it names (by join time: the old join's seq)
+    assert estimates._event(_row("join", 40, {"priority": True})).number == 40
+    ev = estimates._event(_row("transfer_in", 90, {"line_seq": 12, "priority": False, "placement": "original"}))
+    assert ev.number == 12 and ev.priority is False
+    assert estimates._event(_row("transfer_in", 90, {"placement": "end"})).number == 90
+    # by its join time, it brings its wait: from its join event's monotonic time, on the same boot
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sqlite3.Row
+    conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, mono REAL, boot_id TEXT)")
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?)", [(12, 100.0, "b"), (13, 100.0, "old-boot")])
+    moved = [{**_row("transfer_in", 90, {"line_seq": 12}), "mono": 700.0},
+             {**_row("transfer_in", 91, {"line_seq": 13}), "mono": 700.0},
+             _row("transfer_in", 92, {"placement": "end"})]
+    waits = estimates._waits(conn, moved)
+    assert waits == {90: 600.0}  # another boot's reading says nothing
+    assert estimates._event(moved[0], waits=waits).waited == 600.0
+    assert estimates._event(moved[1], waits=waits).waited is None
+    # a counter's services changed: how many it serves now, or 0 when this service is no longer one
+    changed = _row("counter_services", 95, {"counter": "2", "services": ["q1", "q2"]})
+    assert estimates._event(changed, "q1").services == 2
+    assert estimates._event(changed, "q3").services == 0
+
+
+def test_services_sharing_a_counter_are_predicted_together(box):
+    db, client, queue, host = box
+    with db.read() as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "counter_services" not in tables:
+        pytest.skip("needs migration m013 (counters serving several services): milestone model-A")
+    other = client.post("/api/queues", json={"name": "Payments"}, headers=admin()).get_json()
+    now = "2026-03-10T09:00:00Z"
+    with db.write() as conn:
+        conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                     " VALUES ('c-shared', 'Shared', 'order', 1, ?, ?)", (now, now))
+        for position, q in enumerate((queue["id"], other["id"])):
+            conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
+                         " VALUES ('c-shared', ?, ?, 1.0)", (q, position))
+    with db.write() as conn:  # two counters named "Twin" (as two old queues' "1"): left out
+        conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                     " VALUES ('c-twin', 'Twin', 'order', 1, ?, ?)", (now, now))
+        conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                     " VALUES ('c-twin2', 'Twin', 'order', 1, ?, ?)", (now, now))
+        conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
+                     " VALUES ('c-twin', ?, 0, 1.0), ('c-twin2', ?, 0, 1.0)", (queue["id"], other["id"]))
+    service = estimates.of(db)
+    assert "Twin" not in service._counter_map()
+    assert service._group(other["id"]) == ([*sorted((queue["id"], other["id"]))], service._counter_map())
+    assert service._group(other["id"])[1]["Shared"].services == (queue["id"], other["id"])
+    # the shared desk opens for both, two guests join the first service, then one the second
+    from qode import events
+
+    with db.write() as conn:
+        for q in (queue["id"], other["id"]):
+            events.append(conn, db.clock, q, "counter_opened", service_day="2026-03-10",
+                          data={"counter": "Shared", "counter_id": "c-shared",
+                                "services": [queue["id"], other["id"]]})
+    first = [client.post(f"/api/queues/{queue['id']}/tickets",
+                         json={"device_token": f"device-token-a{i:07d}"}).get_json() for i in range(2)]
+    late = client.post(f"/api/queues/{other['id']}/tickets", json={"device_token": "device-token-b0000001"})
+    late = late.get_json()
+    for q in (queue, other):  # no margin: the walk's own figures
+        client.patch(f"/api/queues/{q['id']}", json={"eta_margin": 0}, headers=admin())
+    service.invalidate()
+    mine = service.predict(row(db, other["id"]))
+    theirs = service.predict(row(db, queue["id"]))
+    # the desk serves the first service first: the late guest waits for both of its guests
+    assert [theirs.tickets[t["id"]] for t in first] == [0, 300]
+    spacing = 1 / service._entries[queue["id"]].est.arrival_rate()  # and for a guest of the first
+    assert spacing / 2 <= 600  # service expected to come (two joined at once: 4 an hour), before it
+    assert mine.tickets[late["id"]] == 900
+    alone = estimates.Estimates(db)  # what the second service's estimator alone says: an idle desk
+    alone._counter_map = lambda: None
+    assert alone.predict(row(db, other["id"])).tickets[late["id"]] < 600

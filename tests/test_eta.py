@@ -6,7 +6,7 @@ import json
 import math
 import random
 
-from qode import eta
+from qode import eta, rules
 from qode.eta import Estimator, Event
 
 BOOT = "boot-a"
@@ -468,7 +468,13 @@ def test_priority_tickets_go_first_in_the_forecast():
     est.apply(Event("join", 1, BOOT, "n2", 2))
     est.apply(Event("join", 2, BOOT, "p3", 3, priority=True))
     p, joiner = est.predict(2, BOOT)
-    assert p["p3"] == 0 and p["n1"] == 300 and p["n2"] == 600 and joiner == 900
+    # p3 goes first; the normal ones also lose the priority guests expected to come meanwhile
+    _, _, line = est.forecast(2, BOOT)
+    assert est.priority_rate() > 0
+    assert p["p3"] == 0
+    assert p["n1"] == round(300 + line.__class__(**{**vars(line), "a": 1, "normals": 0, "priorities": 1})
+                            .overtaken(300, 2))
+    assert 300 <= p["n1"] <= p["n2"] - 300 and p["n2"] < joiner
     est.apply(Event("call", 3, BOOT, "p3", 3, "1"))
     assert est.first == set()
 
@@ -493,15 +499,21 @@ def test_a_counter_shared_by_two_services_counts_as_half_of_one():
     own.apply(Event("counter_opened", 0, BOOT, counter="2"))
     a, b = line(shared, 4), line(own, 4)
     assert shared.predict(0, BOOT)[0][a[3]] == round(3 * 300 / 1.5)
+    assert shared.avg_wait_time() == 200 and own.avg_wait_time() == 150
     assert own.predict(0, BOOT)[0][b[3]] == 3 * 150
     again = Estimator.from_dict(json.loads(json.dumps(shared.to_dict())))
-    assert again.share == {"1": 1.0, "2": 0.5}
+    assert again.share_of("1") == 1.0 and again.share_of("2") == 0.5
+    old = shared.to_dict()  # a state saved before the shares were learned ("share": 1/services)
+    del old["services_of"], old["use"]
+    old["share"] = {"1": 1.0, "2": 0.5}
+    assert Estimator.from_dict(old).share_of("2") == 0.5
 
 
 def test_a_normal_ticket_that_will_be_overdue_goes_before_priority():
     est = Estimator(300, max_wait=900)
     est.apply(Event("join", 0, BOOT, "n1", 1))
     est.apply(Event("join", 500, BOOT, "p2", 2, priority=True))
+    est.prio_n = 0.0  # this test is about the order: no priority guests expected to come
     p, _ = est.predict(500, BOOT)
     assert p["p2"] == 0 and p["n1"] == 300  # an idle counter calls now: n1 has waited 500 s only
     est.apply(Event("join", 640, BOOT, "x", 9))
@@ -512,3 +524,191 @@ def test_a_normal_ticket_that_will_be_overdue_goes_before_priority():
     plain.max_wait = None
     p, _ = plain.predict(700, BOOT)
     assert p["p2"] == 250 and p["n1"] == 550  # without the bound, priority always first
+
+
+def test_the_walk_is_the_rules_call_order_with_the_streak():
+    est = Estimator(300, streak=2)
+    est.apply(Event("join", 0, BOOT, "n1", 1))
+    for i in (2, 3, 4):
+        est.apply(Event("join", 0, BOOT, f"p{i}", i, priority=True))
+    est.prio_n = 0.0  # about the order only: no priority guests expected to come
+    p, _ = est.predict(0, BOOT)
+    # two priority calls overtake n1, then n1 goes (the copy this replaced put n1 after all three)
+    assert p == {"p2": 0, "p3": 300, "n1": 600, "p4": 900}
+    waiting = [rules.Waiting(t, "q", t.startswith("p"), int(t[1]), 0.0) for t in p]
+    assert [w.id for w in rules.service_order(waiting, 0, rules.Policy(None, 2))] == sorted(p, key=p.get)
+
+
+def test_the_streak_moves_with_the_calls():
+    est = Estimator(300, streak=2)
+    est.apply(Event("join", 0, BOOT, "n1", 1))
+    for i in (2, 3, 4):
+        est.apply(Event("join", 0, BOOT, f"p{i}", i, priority=True))
+    est.apply(Event("call", 10, BOOT, "p2", 2, "1"))
+    assert est.streak == 1
+    est.apply(Event("complete", 300, BOOT, "p2", 2, "1"))
+    est.apply(Event("call", 310, BOOT, "p3", 3, "1"))
+    assert est.streak == 2
+    est.prio_n = 0.0
+    est.apply(Event("complete", 600, BOOT, "p3", 3, "1"))
+    p, _ = est.predict(600, BOOT)
+    assert p["n1"] < p["p4"]  # the streak is full: n1 goes next
+    again = Estimator.from_dict(json.loads(json.dumps(est.to_dict())))
+    assert again.streak == 2 and again.streak_limit == 2
+
+
+def _busy_here(est: Estimator, counter: str, gap: float, calls: int, t: float = 0.0) -> float:
+    """`counter` calls a guest of this service every `gap` s (60 s each), someone always waiting."""
+    for i in range(calls):
+        est.apply(Event("join", t, BOOT, f"{counter}-w{i}", 10_000 + i))
+        est.apply(Event("call", t, BOOT, f"{counter}-w{i}", 10_000 + i, counter))
+        est.apply(Event("complete", t + 60, BOOT, f"{counter}-w{i}", 10_000 + i, counter))
+        t += gap
+    return t
+
+
+def test_a_shared_counter_learns_its_share_from_its_calls():
+    busy, rare = Estimator(300), Estimator(300)
+    for est in (busy, rare):
+        est.apply(Event("counter_opened", 0, BOOT, counter="2", services=2))
+        est.apply(Event("join", 0, BOOT, "stays", 1))  # someone waits here all the time
+        assert est.share_of("2") == 0.5  # 1/n before it has called here
+    _busy_here(busy, "2", 300, 40)  # it calls here as often as a counter of its own would (D = 300)
+    _busy_here(rare, "2", 1200, 20)  # ... a quarter as often: the other service takes the rest
+    assert busy.share_of("2") > 0.85  # (the 1/n prior still weighs SHARE_PRIOR calls)
+    assert 0.2 < rare.share_of("2") < 0.35
+    again = Estimator.from_dict(json.loads(json.dumps(rare.to_dict())))
+    assert again.share_of("2") == rare.share_of("2")
+
+
+def test_a_shared_counters_gaps_do_not_teach_the_cycle_of_a_service_with_its_own_counters():
+    est = Estimator(300)
+    est.apply(Event("counter_opened", 0, BOOT, counter="1"))
+    est.apply(Event("counter_opened", 0, BOOT, counter="2", services=2))
+    t = learn(est, 300, 10, counter="1")
+    learn(est, 900, 10, counter="2", t0=t)  # long gaps: it served the other service in between
+    assert abs(est.D - 300) < 1
+    alone = Estimator(300)  # a service whose counters are all shared learns from them
+    alone.apply(Event("counter_opened", 0, BOOT, counter="2", services=2))
+    learn(alone, 250, 10, counter="2")  # straight back each time: no other guest in between
+    assert abs(alone.D - 250) < 10
+
+
+def test_priority_guests_to_come_delay_normal_tickets_up_to_the_streak_and_not_once_overdue():
+    def day(streak, max_wait=None):
+        est = Estimator(300, streak=streak, max_wait=max_wait)
+        for i in range(12):  # a priority guest every 10 min, each called at once
+            est.apply(Event("join", i * 600, BOOT, f"p{i}", i, priority=True))
+            est.apply(Event("call", i * 600 + 5, BOOT, f"p{i}", i, "1"))
+            est.apply(Event("complete", i * 600 + 200, BOOT, f"p{i}", i, "1"))
+        ids = line(est, 4, t=7200)
+        return est, est.predict(7200, BOOT)[0], ids
+
+    def median(mean):  # of Poisson(mean), as the estimator takes it
+        return math.floor(mean + 1 / 3 - 0.02 / mean) if mean > 0.1 else 0
+
+    est, p, ids = day(None)
+    lam = est.priority_rate()
+    assert 0.5 / 600 < lam < 1 / 600
+    step = 300
+    extra = []
+    for i, ticket in enumerate(ids):
+        x = lam * i * step / (1 - lam * step)  # arrivals while it waits, each holding it up a step
+        extra.append(median(x))
+        assert p[ticket] == i * step + median(x) * step
+    assert extra[-1] >= 1  # the last one expects to be overtaken
+    _, capped, ids = day(0)  # streak 0: no priority call may overtake a waiting normal ticket
+    assert [capped[t] for t in ids] == [0, 300, 600, 900]
+    # a normal ticket that is overdue before its call: nobody overtakes it after that
+    _, bounded, ids = day(None, max_wait=400)
+    assert bounded[ids[3]] == 900 + median(lam * 400 / (1 - lam * step)) * step < p[ids[3]]
+
+
+def test_a_transfer_in_by_join_time_brings_its_wait():
+    est = Estimator(300, max_wait=900)
+    est.apply(Event("join", 0, BOOT, "p1", 1, priority=True))
+    est.apply(Event("transfer_in", 0, BOOT, "n0", 0, waited=850))  # waited 850 s in reception
+    est.prio_n = 0.0
+    assert est.waiting["n0"] == (0, -850)
+    p, _ = est.predict(100, BOOT)
+    assert p["n0"] == 0 and p["p1"] == 300  # overdue now: it goes before the priority ticket
+
+
+def _two_services(rule="order", weights=None):
+    counters = {"1": rules.Counter(("a", "b"), rule, weights or {})}
+    ests = {}
+    for s in ("a", "b"):
+        est = ests[s] = Estimator(300)
+        est.apply(Event("counter_opened", 0, BOOT, counter="1", services=2))
+    line(ests["a"], 2, t=10)  # t1, t2 in a
+    ests["b"].apply(Event("join", 0, BOOT, "b1", 1))
+    for est in ests.values():
+        est.prio_n = est.arr_n = 0.0  # nobody expected to come (see the test after the next)
+    return ests, counters
+
+
+def test_services_sharing_a_counter_are_predicted_together_by_the_rule():
+    ests, counters = _two_services()
+    both = eta.forecast_services(ests, counters, 20, BOOT)
+    # the counter serves a first: b1 waits for both of a's guests
+    assert both["a"][0] == {"t1": 0, "t2": 300} and both["b"][0] == {"b1": 600}
+    assert ests["b"].predict(20, BOOT)[0] == {"b1": 0}  # alone, b saw an idle counter
+    assert both["b"][1] == 900  # one more guest of b: after b1
+    ests, counters = _two_services("weighted", {"b": 3.0})
+    both = eta.forecast_services(ests, counters, 20, BOOT)
+    # weighted: b1's 20 s x 3 beats t1's 10 s; then t1 (10 + 300 s) beats nothing else in b
+    assert both["b"][0] == {"b1": 0} and both["a"][0] == {"t1": 300, "t2": 600}
+
+
+def test_services_with_counters_of_their_own_are_predicted_alone():
+    counters = {"1": rules.Counter(("a",)), "2": rules.Counter(("b",))}
+    ests = {s: Estimator(300) for s in "ab"}
+    for s, c in (("a", "1"), ("b", "2")):
+        ests[s].apply(Event("counter_opened", 0, BOOT, counter=c))
+        line(ests[s], 3)
+    both = eta.forecast_services(ests, counters, 0, BOOT)
+    assert both == {s: ests[s].predict(0, BOOT) for s in "ab"}
+
+
+def test_a_hosts_priority_change_and_a_counters_new_services_reach_the_walk():
+    est = Estimator(300)
+    line(est, 3)
+    est.prio_n = 0.0
+    est.apply(Event("priority_set", 1, BOOT, "t3", 3, priority=True))
+    assert est.predict(1, BOOT)[0]["t3"] == 0
+    est.apply(Event("priority_set", 2, BOOT, "t3", 3, priority=False))
+    assert est.predict(2, BOOT)[0]["t3"] == 600
+    est.apply(Event("counter_opened", 3, BOOT, counter="1"))
+    est.apply(Event("counter_services", 4, BOOT, counter="2", services=2))  # opened here, shared
+    assert est.counters == {"1": True, "2": True} and est.share_of("2") == 0.5
+    est.apply(Event("counter_services", 5, BOOT, counter="2", services=0))  # no longer serves this one
+    assert est.counters["2"] is False
+
+
+def test_guests_still_to_come_take_a_shared_counter_that_serves_their_service_first():
+    ests, counters = _two_services()
+    ests["a"].arr_n = 1.0  # a expects one guest per ARRIVAL_PRIOR s: the first in half of that
+    ests["a"].prio_T = 0.0
+    gap = eta.ARRIVAL_PRIOR
+    both = eta.forecast_services(ests, counters, 20, BOOT)
+    assert both["b"][0] == {"b1": 600}  # the counter is free at 600 s, before a's newcomer (900 s)
+    ests["a"].arr_n = gap / 500  # one every 500 s: at 250, 750, 1250 s
+    both = eta.forecast_services(ests, counters, 20, BOOT)
+    # the counter (a first) calls a's newcomers of 250 s (at 600) and 750 s (at 900) before b1
+    assert both["b"][0] == {"b1": 1200}
+    assert both["a"][0] == {"t1": 0, "t2": 300}  # newcomers never go before the guests already here
+
+
+def test_a_newcomer_sent_on_by_its_join_time_goes_ahead_of_later_guests():
+    ests, counters = _two_services()
+    b = ests["b"]
+    b.arr_n, b.prio_T = eta.ARRIVAL_PRIOR / 500, 0.0  # one every 500 s: the first at 250 s
+    b.arr_w = 600 * b.arr_n  # each has waited 10 min already (reception sent it on by its join time)
+    both = eta.forecast_services(ests, counters, 20, BOOT)
+    # at 600 s the counter has a's two guests done; b's newcomer (there since 250 s, in line since
+    # 250 - 600 s) stands before b1 (in line since 0 s): b1 is called after it
+    assert both["b"][0] == {"b1": 900}
+    b.arr_w = 0.0  # newcomers who just joined stand behind b1
+    assert eta.forecast_services(ests, counters, 20, BOOT)["b"][0] == {"b1": 600}
+    b.arr_w, b.prio_n = 0.0, b.arr_n  # ... unless they are priority guests: those of 250 and 750 s
+    assert eta.forecast_services(ests, counters, 20, BOOT)["b"][0] == {"b1": 1200}

@@ -25,16 +25,16 @@ takes the transfer's).
 | `transfer_in` | the service it enters | `{from, placement, line_seq, priority}` |
 | `counter_opened`, `counter_closed` | **each** service it serves | `{counter, services, back_in_seconds?}` |
 
-## The call rule (a copy of docs/services.md, section 3, for the simulator only)
+## The call rule: `qode.rules`, the server's own
 
-A service's head: a ticket that has waited `MAX_WAIT` (900 s) or more, the longest first
-(`overdue`); else, after `STREAK` (3) priority calls in a row overtook a waiting normal ticket,
-the first normal ticket (`streak`); else the first priority ticket (`priority`); else the first
-ticket (`order`). A counter takes an overdue head first (longest wait), else a priority head
-in its services' order, else the head of its first service with anyone waiting.
+A counter that is free calls what `rules.pick` gives it (its services in its order, the overdue
+bound MAX_WAIT = 900 s and the streak STREAK = 3 of docs/services.md, section 10), and the
+called ticket's service's streak moves by `rules.next_streak`, as the server's call paths do.
 
 ## Scoring
 
+The services that share counters are predicted together (`eta.forecast_services`, given each
+desk's services), as the server does; `replay(joint=False)` predicts each alone, for comparison.
 As `qode bench eta`: a prediction for each ticket as it enters a line (join or transfer in), and
 for every waiting ticket at each 30 s refresh, scored against the true time until that ticket was
 called in that service. Guests who cancel are not scored. The baseline is the brief's formula
@@ -57,7 +57,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qode.eta import Estimator, Event, baseline
+from qode import rules
+from qode.eta import Estimator, Event, baseline, forecast_services
 from qode_bench.eta import DEFAULT_CYCLE, KINDS, MARGIN_Z, OPTIMISTIC, REFRESH, VARIANTS, Scores, figures
 
 DEFAULT_SEED = 1
@@ -66,6 +67,7 @@ OPEN_H, CLOSE_H = 9.0, 17.0
 LUNCH_H, LUNCH_WIDTH_H = 12.5, 0.75
 MAX_WAIT = 900.0  # s: QODE_MAX_WAIT's default in docs/services.md
 STREAK = 3  # QODE_PRIORITY_STREAK's default
+POLICY = rules.Policy(MAX_WAIT, STREAK)
 EARLY_CANCEL = 0.03
 PATIENCE = 3000.0  # s: median patience of a guest who gives up because of the wait
 NO_SHOW = 0.05
@@ -128,6 +130,7 @@ class _Ticket:
     line_seq: int = 0  # order in its current line
     entered: float = 0.0  # true time it entered its current line (for the overdue rule)
     joined_seq: int = 0
+    arrived: float = 0.0  # true time it came to the door (its patience runs from then)
 
 
 @dataclass
@@ -138,6 +141,7 @@ class _Desk:
     pending: bool = False
     lunch_at: float | None = None
     done: bool = False
+    served_at: float = 0.0  # when its current guest's service began
 
 
 @dataclass
@@ -164,6 +168,8 @@ class Simulator:
         self.records: list[Record] = []
         self.refreshes: list[float] = []
         self.by_id = {s.id: s for s in venue.services}
+        self.probe: Callable | None = None
+        self.after: Callable | None = None
 
     def run(self, days: int) -> tuple[list[Record], list[float]]:
         for day in range(days):
@@ -173,10 +179,11 @@ class Simulator:
     # ---- the record ----------------------------------------------------------------------
 
     def _emit(self, t: float, service: str, type_: str, ticket: _Ticket | None = None,
-              counter: str | None = None, hint: float | None = None, services: int | None = None) -> None:
+              counter: str | None = None, hint: float | None = None, services: int | None = None,
+              waited: float | None = None) -> None:
         ev = Event(type_, round(t - self.boot_offset, 3), self.boot, ticket.id if ticket else None,
                    ticket.line_seq if ticket else None, counter, hint,
-                   priority=bool(ticket and ticket.priority), services=services)
+                   priority=bool(ticket and ticket.priority), services=services, waited=waited)
         self.records.append(Record(t, service, ev))
 
     def _at(self, t: float, action: Callable, *args) -> None:
@@ -221,14 +228,27 @@ class Simulator:
             if s.rate > 0:
                 self._arrivals(s)
         self._at(self.close_t, self._closing)
-        while self.heap:
-            t, _, action, args = heapq.heappop(self.heap)
-            action(t, *args)
+        self._play()
         last = self.records[-1].true_t
         t = math.ceil(self.records[first].true_t / REFRESH) * REFRESH
         while t <= last:
             self.refreshes.append(t)
             t += REFRESH
+
+    def _play(self, until: Callable[[], bool] | None = None) -> None:
+        """Run the day's heap (until `until()` says stop). `probe(sim, t)`, if set, sees the state
+        before each step at `t` and `after(sim, first_record)` after it (eta_floor forks there)."""
+        while self.heap:
+            t, _, action, args = self.heap[0]
+            if self.probe is not None:
+                self.probe(self, t)
+            heapq.heappop(self.heap)
+            first = len(self.records)
+            action(t, *args)
+            if self.after is not None:
+                self.after(self, first)
+            if until is not None and until():
+                return
 
     def _rate(self, s: Service, hour: float) -> float:
         ramp = 0.6 + 0.4 * min(max(hour - OPEN_H, 0.0), 1.0)
@@ -250,50 +270,36 @@ class Simulator:
         self.number += 1
         self.line_seq += 1
         ticket = _Ticket(f"{self.slug}-d{self.day}-{self.number}", self.rng.random() < self.v.priority,
-                         service, self.line_seq, t, self.line_seq)
+                         service, self.line_seq, t, self.line_seq, t)
         self.waiting[service][ticket.id] = ticket
         self._emit(t, service, "join", ticket)
-        if self.rng.random() < EARLY_CANCEL:
-            leave = self.rng.uniform(1.0, 15.0) * MINUTE
-        else:
-            scale = PATIENCE / math.sqrt(math.log(2)) * math.exp(self.rng.gauss(0.0, 0.4))
-            leave = scale * math.sqrt(-math.log(1.0 - self.rng.random()))
-        self._at(t + leave, self._cancel, ticket)
+        self._at(t + self._patience(), self._cancel, ticket)
         self._nudge_all(t)
+
+    def _patience(self) -> float:
+        """How long a guest waits before giving up, s."""
+        if self.rng.random() < EARLY_CANCEL:
+            return self.rng.uniform(1.0, 15.0) * MINUTE
+        scale = PATIENCE / math.sqrt(math.log(2)) * math.exp(self.rng.gauss(0.0, 0.4))
+        return scale * math.sqrt(-math.log(1.0 - self.rng.random()))
 
     def _cancel(self, t: float, ticket: _Ticket) -> None:
         line = self.waiting[ticket.service]
         if line.pop(ticket.id, None) is not None:
             self._emit(t, ticket.service, "cancel", ticket)
 
-    # ---- the call rule ---------------------------------------------------------------------
+    # ---- the call rule: qode.rules, the server's own ------------------------------------------
 
-    def _head(self, service: str, t: float) -> tuple[_Ticket, str] | None:
-        line = list(self.waiting[service].values())
-        if not line:
+    def _pick(self, desk: Desk, t: float) -> _Ticket | None:
+        line = [x for s in desk.services for x in self.waiting[s].values()]
+        view = [rules.Waiting(x.id, x.service, x.priority, x.line_seq, t - x.entered) for x in line]
+        picked = rules.pick(view, rules.Counter(desk.services), self.streak, POLICY)
+        if picked is None:
             return None
-        overdue = [x for x in line if t - x.entered >= MAX_WAIT]
-        if overdue:
-            return max(overdue, key=lambda x: (t - x.entered, -x.line_seq)), "overdue"
-        normal = [x for x in line if not x.priority]
-        if self.streak[service] >= STREAK and normal:
-            return min(normal, key=lambda x: x.line_seq), "streak"
-        prio = [x for x in line if x.priority]
-        if prio:
-            return min(prio, key=lambda x: x.line_seq), "priority"
-        return min(line, key=lambda x: x.line_seq), "order"
-
-    def _pick(self, desk: Desk, t: float) -> tuple[_Ticket, str] | None:
-        heads = [(s, h) for s in desk.services if (h := self._head(s, t)) is not None]
-        if not heads:
-            return None
-        overdue = [(s, h) for s, h in heads if h[1] == "overdue"]
-        if overdue:
-            return max(overdue, key=lambda sh: t - sh[1][0].entered)[1]
-        for _, h in heads:
-            if h[1] == "priority":
-                return h
-        return heads[0][1]
+        called = picked.ticket
+        # the service's streak, as the server stores it after the call
+        self.streak[called.service] = rules.next_streak(self.streak[called.service], called, view)
+        return self.waiting[called.service][called.id]
 
     # ---- desks ---------------------------------------------------------------------------
 
@@ -320,14 +326,11 @@ class Simulator:
             self._close(t, d, None)
             d.done = True
             return
-        picked = self._pick(d.spec, t)
-        if picked is None:
+        ticket = self._pick(d.spec, t)
+        if ticket is None:
             return
-        ticket, reason = picked
         service = ticket.service
-        normal_waiting = any(not x.priority for x in self.waiting[service].values() if x is not ticket)
         del self.waiting[service][ticket.id]
-        self.streak[service] = self.streak[service] + 1 if ticket.priority and normal_waiting else 0
         d.ticket = ticket
         self._emit(t, service, "call", ticket, d.spec.name)
         if self.rng.random() < NO_SHOW + 0.1 * min((t - ticket.entered) / HOUR, 1.0):
@@ -339,7 +342,11 @@ class Simulator:
         ticket = d.ticket
         spec = self.by_id[ticket.service]
         self._emit(t, ticket.service, "serve", ticket, d.spec.name)
-        self._at(t + min(self._lognormal(spec.service, spec.sigma), HOUR), self._done, d)
+        d.served_at = t
+        self._at(t + self._service_time(spec), self._done, d)
+
+    def _service_time(self, spec: Service) -> float:
+        return min(self._lognormal(spec.service, spec.sigma), HOUR)
 
     def _done(self, t: float, d: _Desk) -> None:
         ticket = d.ticket
@@ -366,7 +373,8 @@ class Simulator:
             ticket.line_seq = ticket.joined_seq  # by its original join: its join time counts too
         ticket.service = target
         self.waiting[target][ticket.id] = ticket
-        self._emit(t, target, "transfer_in", ticket)
+        waited = round(t - ticket.entered, 3) if t > ticket.entered else None  # by its join time: its wait
+        self._emit(t, target, "transfer_in", ticket, waited=waited)
         d.ticket = None
         self._nudge_all(t)
 
@@ -395,10 +403,15 @@ class Simulator:
 # ---- the replay ------------------------------------------------------------------------
 
 
-def replay(venue: Venue, records: list[Record], refreshes: list[float]) -> dict[str, dict[str, Scores]]:
-    """Feed each service's events to its estimators and the baseline; scores by kind and class."""
+def replay(venue: Venue, records: list[Record], refreshes: list[float],
+           log: list | None = None, joint: bool = True) -> dict[str, dict[str, Scores]]:
+    """Feed each service's events to its estimators and the baseline; scores by kind and class.
+    `log`, if given, gets (at_join, ticket, service, true time predicted, actual, predictions,
+    priority) for each scored prediction. `joint`: the services are predicted together
+    (`eta.forecast_services`, the counters' services known), else each by its own estimator."""
     scores = {kind: {c: Scores() for c in CLASSES} for kind in KINDS}
-    est = {s.id: (Estimator(DEFAULT_CYCLE, max_wait=MAX_WAIT), Estimator(DEFAULT_CYCLE, MARGIN_Z, MAX_WAIT))
+    est = {s.id: (Estimator(DEFAULT_CYCLE, max_wait=MAX_WAIT, streak=STREAK),
+                  Estimator(DEFAULT_CYCLE, MARGIN_Z, MAX_WAIT, STREAK))
            for s in venue.services}
     position: dict[str, int] = {}  # ticket -> its entry index in its current service's line
     entries = {s.id: 0 for s in venue.services}
@@ -413,9 +426,18 @@ def replay(venue: Venue, records: list[Record], refreshes: list[float]) -> dict[
         total, n = served[service]
         return total / n if n else DEFAULT_CYCLE
 
-    def predict(service: str, t: float, b: str, true_t: float, only: str | None = None, at_join=False) -> None:
-        out, _ = est[service][0].predict(t, b)
-        out_m, _ = est[service][1].predict(t, b)
+    counters = {d.name: rules.Counter(d.services) for d in venue.desks}
+
+    def variants(t: float, b: str) -> tuple[dict, dict]:
+        if joint:
+            return tuple({s: p[0] for s, p in forecast_services({s: e[i] for s, e in est.items()}, counters, t,
+                                                                  b).items()} for i in (0, 1))
+        return tuple({s: e[i].predict(t, b)[0] for s, e in est.items()} for i in (0, 1))
+
+    def predict(service: str, t: float, b: str, true_t: float, only: str | None = None, at_join=False,
+                made=None) -> None:
+        plain, margin = made or variants(t, b)
+        out, out_m = plain[service], margin[service]
         for ticket in [only] if only else waiting[service]:
             preds = (out[ticket], out_m[ticket], baseline(position[ticket], current[service], avg(service)))
             pending.setdefault(ticket, []).append((at_join, true_t, preds, waiting[service][ticket]))
@@ -425,9 +447,11 @@ def replay(venue: Venue, records: list[Record], refreshes: list[float]) -> dict[
         while r < len(refreshes) and refreshes[r] < rec.true_t:
             if boot["boot"]:
                 t = boot["t"] + (refreshes[r] - boot["true"])
-                for s in venue.services:
-                    if waiting[s.id]:
-                        predict(s.id, t, boot["boot"], refreshes[r])
+                if any(waiting.values()):
+                    made = variants(t, boot["boot"])
+                    for s in venue.services:
+                        if waiting[s.id]:
+                            predict(s.id, t, boot["boot"], refreshes[r], made=made)
             r += 1
         ev, s = rec.event, rec.service
         boot.update(t=ev.t, boot=ev.boot, true=rec.true_t)
@@ -447,6 +471,8 @@ def replay(venue: Venue, records: list[Record], refreshes: list[float]) -> dict[
             waiting[s].pop(ev.ticket, None)
             for at_join, when, preds, prio in pending.pop(ev.ticket, ()):
                 c = "priority" if prio else "normal"
+                if log is not None:
+                    log.append((at_join, ev.ticket, s, when, rec.true_t - when, preds, prio))
                 scores["all refreshes"][c].add(rec.true_t - when, preds)
                 if at_join:
                     scores["at join"][c].add(rec.true_t - when, preds)

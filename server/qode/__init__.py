@@ -54,7 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate(db)
     _restore_clock_fix(db)
     app.extensions["qode_db"] = db
-    app.extensions["qode_estimates"] = estimates.attach(db)  # the ETA cache (estimates.Estimates)
+    app.extensions["qode_estimates"] = estimates.attach(db, settings)  # the ETA cache (estimates.Estimates)
 
     errors.init_app(app)
     api.init_limits(app)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 
+from . import rules
 from .clock import iso
-from .eta import Estimator, Event
+from .eta import Estimator, Event, forecast_services
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +54,50 @@ class _Entry:
     cached: tuple | None = None  # (margin, monotonic time made, Prediction, eta.Forecast)
 
 
-def _event(row) -> Event:
+def _waits(conn, rows) -> dict[int, float]:
+    """For each `transfer_in` placed by its original join (its line_seq is an older event's seq):
+    how long the ticket has been in line, from that event's monotonic time on the same boot."""
+    wanted = {}
+    for row in rows:
+        if row["type"] == "transfer_in":
+            data = json.loads(row["data"]) if row["data"] else {}
+            line_seq = data.get("line_seq")
+            if isinstance(line_seq, int) and line_seq != row["seq"]:
+                wanted[row["seq"]] = (line_seq, row["mono"], row["boot_id"])
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    entered = {r["seq"]: (r["mono"], r["boot_id"]) for r in conn.execute(
+        f"SELECT seq, mono, boot_id FROM events WHERE seq IN ({marks})", [w[0] for w in wanted.values()])}
+    waits = {}
+    for seq, (line_seq, mono, boot) in wanted.items():
+        if line_seq in entered and entered[line_seq][1] == boot and mono >= entered[line_seq][0]:
+            waits[seq] = mono - entered[line_seq][0]
+    return waits
+
+
+def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = None) -> Event:
     data = json.loads(row["data"]) if row["data"] else {}
     hint = data.get("back_in_seconds")
     kind = row["type"]
     if kind == "cancel" and (data.get("reason") == "day_ended" or "bulk" in data):
         kind = "expire"  # the rollover or a host's bulk clear closed it: not a guest giving up
     services = data.get("services")  # issue 15 (docs/services.md): the counter's services, in order
-    return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], row["ticket_number"],
+    n = len(services) if isinstance(services, list) and services else None
+    if kind == "counter_services" and isinstance(services, list) and queue_id not in services:
+        n = 0  # the counter no longer serves this service
+    # A ticket's place in its line is its line_seq (docs/services.md, decision 3): the seq of its
+    # join, or the one its transfer in names. Numbers belong to the issuing service, so a ticket
+    # sent here by its join time would otherwise sort after this service's own tickets.
+    number = row["ticket_number"]
+    if kind == "join":
+        number = row["seq"]
+    elif kind == "transfer_in":
+        number = data["line_seq"] if isinstance(data.get("line_seq"), int) else row["seq"]
+    return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], number,
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
-                 replaced="replaced_by" in data, priority=data.get("priority") is True,
-                 services=len(services) if isinstance(services, list) and services else None)
+                 replaced="replaced_by" in data, priority=data.get("priority") is True, services=n,
+                 waited=(waits or {}).get(row["seq"]))
 
 
 class Estimates:
@@ -80,20 +115,33 @@ class Estimates:
     - `forget()` drops everything (a restored database): estimators reload from `eta_state`.
     """
 
-    def __init__(self, db):
+    def __init__(self, db, settings: dict | None = None):
         self.db = db
         self._lock = threading.RLock()
         self._entries: dict[str, _Entry] = {}
+        # issue 15: the call rule's bounds, which the estimators walk (None = off)
+        settings = settings or {}
+        max_wait = settings.get("MAX_WAIT", 900.0)  # QODE_MAX_WAIT, parsed by config.py (part 2)
+        streak = settings.get("PRIORITY_STREAK", 3)  # QODE_PRIORITY_STREAK
+        def number(value) -> bool:  # "off" is parsed as None (or anything not a number)
+            return isinstance(value, int | float) and not isinstance(value, bool)
+
+        self.max_wait = float(max_wait) if number(max_wait) and max_wait > 0 else None
+        self.streak = int(streak) if number(streak) and streak >= 0 else None
+        self._joint: dict[str, tuple] = {}  # queue id -> (members' seqs, margin, made at, Prediction)
+        self._counters: tuple[int, dict | None] | None = None  # (db.version, counters by name)
 
     def _load(self, queue: dict) -> _Entry:
         with self.db.read(committed=True) as conn:
             row = conn.execute("SELECT seq, state FROM eta_state WHERE queue_id = ?", (queue["id"],)).fetchone()
         if row is not None:
             try:
-                return _Entry(Estimator.from_dict(json.loads(row["state"])), row["seq"], row["seq"])
+                est = Estimator.from_dict(json.loads(row["state"]))
+                est.max_wait, est.streak_limit = self.max_wait, self.streak  # today's settings
+                return _Entry(est, row["seq"], row["seq"])
             except (KeyError, TypeError, ValueError):
                 log.warning("eta: the saved state of queue %s is unreadable; replaying its events", queue["id"])
-        return _Entry(Estimator(queue["default_cycle"]), 0, -1)
+        return _Entry(Estimator(queue["default_cycle"], max_wait=self.max_wait, streak=self.streak), 0, -1)
 
     def _caught_up(self, queue: dict) -> _Entry:
         entry = self._entries.get(queue["id"])
@@ -106,13 +154,16 @@ class Estimates:
                     "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
                     " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
                 ).fetchall()
+                waits = _waits(conn, rows)
             for row in rows:
-                entry.est.apply(_event(row))
+                entry.est.apply(_event(row, queue["id"], waits))
                 entry.seq = row["seq"]
                 if entry.cached is None:
                     continue
                 prediction, line = entry.cached[2], entry.cached[3]
-                if row["type"] == "join" and row["ticket_id"] not in prediction.tickets:
+                if line is None:
+                    entry.cached = None
+                elif row["type"] == "join" and row["ticket_id"] not in prediction.tickets:
                     # Someone joined behind everyone: the others' ETAs stand; add them in O(1).
                     prediction.tickets[row["ticket_id"]] = line.join()
                     prediction.joiner = line.joiner
@@ -131,6 +182,9 @@ class Estimates:
         applied to a copy, so the answer already shows it while the estimator stays committed-only.
         """
         with self._lock:
+            group = self._group(queue["id"])
+            if group is not None:
+                return self._predict_group(queue, *group)
             entry = self._caught_up(queue)
             entry.est.margin = float(queue.get("eta_margin") or 0.0)
             now, boot = self.db.clock.monotonic(), self.db.clock.boot_id
@@ -141,10 +195,11 @@ class Estimates:
                         "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
                         " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
                     ).fetchall()
+                    waits = _waits(conn, rows)
                 if rows:
                     est = Estimator.from_dict(est.to_dict())
                     for row in rows:
-                        est.apply(_event(row))
+                        est.apply(_event(row, queue["id"], waits))
                     return self._prediction(est, now, boot)[0]
             cached = entry.cached
             if cached is not None and cached[0] == est.margin and 0 <= now - cached[1] < MAX_AGE:
@@ -153,9 +208,104 @@ class Estimates:
             entry.cached = (est.margin, now, prediction, line)
             return prediction
 
+    # ---- services that share counters (issue 15) ----------------------------------------------
+
+    def _counter_map(self) -> dict[str, rules.Counter] | None:
+        """Every counter's services (by name, in its order, with its rule and weights), read from
+        m013's tables once per commit; None before m013. A name that two counters share is left
+        out (the events name counters, so the walk could not tell them apart)."""
+        if self._counters is not None and self._counters[0] == self.db.version:
+            return self._counters[1]
+        version = self.db.version
+        try:
+            with self.db.read(committed=True) as conn:
+                rows = conn.execute(
+                    "SELECT c.id, c.name, c.rule, cs.queue_id, cs.weight FROM counters c"
+                    " JOIN counter_services cs ON cs.counter_id = c.id ORDER BY c.name, c.id, cs.position"
+                ).fetchall()
+        except sqlite3.OperationalError:  # before m013: one counter serves one queue
+            rows = None
+        counters: dict[str, rules.Counter] | None = None
+        if rows is not None:
+            specs: dict[str, dict] = {}
+            ids: dict[str, set] = {}
+            for row in rows:
+                ids.setdefault(row["name"], set()).add(row["id"])
+                spec = specs.setdefault(row["name"], {"rule": row["rule"], "services": [], "weights": {}})
+                spec["services"].append(row["queue_id"])
+                spec["weights"][row["queue_id"]] = float(row["weight"])
+            counters = {}
+            for name, spec in specs.items():
+                if len(ids[name]) > 1:
+                    continue  # two counters of one name (old queues' "1"): the events cannot tell them apart
+                try:
+                    counters[name] = rules.Counter(tuple(spec["services"]), spec["rule"], spec["weights"])
+                except ValueError:
+                    continue
+        self._counters = (version, counters)
+        return counters
+
+    def _group(self, queue_id: str) -> tuple[list[str], dict[str, rules.Counter]] | None:
+        """The services linked to `queue_id` by counters that serve several (it included), and
+        the counters; None when it shares no counter (it is predicted alone, as before)."""
+        counters = self._counter_map()
+        if not counters:
+            return None
+        group, todo = {queue_id}, [queue_id]
+        while todo:
+            s = todo.pop()
+            for counter in counters.values():
+                if s in counter.services and len(counter.services) > 1:
+                    for other in counter.services:
+                        if other not in group:
+                            group.add(other)
+                            todo.append(other)
+        return (sorted(group), counters) if len(group) > 1 else None
+
+    def _predict_group(self, queue: dict, members: list[str], counters: dict[str, rules.Counter]) -> Prediction:
+        """`predict` for a service that shares counters: every linked service's estimator caught
+        up, and `eta.forecast_services` walks them together (docs/eta.md, "Several services")."""
+        with self.db.read(committed=True) as conn:
+            marks = ",".join("?" * len(members))
+            rows = {r["id"]: dict(r) for r in conn.execute(
+                f"SELECT id, default_cycle, eta_margin FROM queues WHERE id IN ({marks})", members)}
+        rows[queue["id"]] = {**rows.get(queue["id"], {}), **queue}
+        members = [m for m in members if m in rows]
+        entries = {m: self._caught_up(rows[m]) for m in members}
+        for m, entry in entries.items():
+            entry.est.margin = float(rows[m].get("eta_margin") or 0.0)
+        now, boot = self.db.clock.monotonic(), self.db.clock.boot_id
+        key = tuple(entries[m].seq for m in members)
+        margin = entries[queue["id"]].est.margin
+        ests = {m: entry.est for m, entry in entries.items()}
+        if self.db.in_write():
+            with self.db.read() as conn:  # the writer's own view, uncommitted events included
+                for m, entry in entries.items():
+                    fresh = conn.execute(
+                        "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
+                        " WHERE queue_id = ? AND seq > ? ORDER BY seq", (m, entry.seq)).fetchall()
+                    if fresh:
+                        waits = _waits(conn, fresh)
+                        ests[m] = Estimator.from_dict(entry.est.to_dict())
+                        for row in fresh:
+                            ests[m].apply(_event(row, m, waits))
+                        key = None
+        cached = self._joint.get(queue["id"])
+        if key is not None and cached is not None and cached[0] == key and cached[1] == margin \
+                and 0 <= now - cached[2] < MAX_AGE:
+            return cached[3]
+        made = forecast_services(ests, counters, now, boot)
+        tickets, joiner = made[queue["id"]]
+        est = ests[queue["id"]]
+        prediction = Prediction(tickets, joiner, est.avg_wait_time(), est.hints(now, boot))
+        if key is not None:
+            self._joint[queue["id"]] = (key, margin, now, prediction)
+        return prediction
+
     def invalidate(self, queue_id: str | None = None) -> None:
         """Make the next prediction fresh (for one queue, or all)."""
         with self._lock:
+            self._joint.clear()
             for key, entry in self._entries.items():
                 if queue_id is None or key == queue_id:
                     entry.cached = None
@@ -197,6 +347,8 @@ class Estimates:
         """Drop what is in memory (a restore replaced the database, or a test wants a restart)."""
         with self._lock:
             self._entries.clear()
+            self._joint.clear()
+            self._counters = None
 
 
 def for_ticket(db, ticket: dict, queue: dict) -> Prediction:
@@ -204,9 +356,10 @@ def for_ticket(db, ticket: dict, queue: dict) -> Prediction:
     return of(db).predict(queue) if ticket["status"] == "WAITING" else SETTLED
 
 
-def attach(db) -> Estimates:
-    """A new, empty estimates cache for `db`, replacing any it had (create_app calls it)."""
-    db.estimates = Estimates(db)
+def attach(db, settings: dict | None = None) -> Estimates:
+    """A new, empty estimates cache for `db`, replacing any it had (create_app calls it, with the
+    settings: QODE_MAX_WAIT and QODE_PRIORITY_STREAK are the rule's bounds the ETA walks)."""
+    db.estimates = Estimates(db, settings)
     return db.estimates
 
 
