@@ -27,7 +27,7 @@ VALID_BODIES = {
 }
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
 # is a display's token there.
-BOX_WIDE = {"/api/clock", "/api/qr"}
+BOX_WIDE = {"/api/clock", "/api/qr", "/api/stats"}  # /api/stats: any host, its own services
 
 
 def snapshot(db) -> str:

@@ -767,3 +767,64 @@ def venue_logo(version: str):
     if media_type == "image/svg+xml":
         headers["Content-Security-Policy"] = SVG_POLICY
     return Response(data, mimetype=media_type, headers=headers)
+
+
+# ---- issue 15: stats (docs/services.md, section 8) ----------------------------------------
+
+STATS_FORMATS = ("json", "csv")
+
+
+def stats_day(raw: str | None, today: str) -> str:
+    """The `day` query parameter: YYYY-MM-DD, a real date; absent means today's service day."""
+    from datetime import datetime
+
+    if raw is None:
+        return today
+    try:
+        if len(raw) != 10 or datetime.strptime(raw, "%Y-%m-%d").date().isoformat() != raw:
+            raise ValueError(raw)
+    except ValueError:
+        raise Invalid("day: a date as YYYY-MM-DD.", "invalid_query") from None
+    return raw
+
+
+def stats_scope(principal: auth.Principal) -> frozenset | None:
+    """The services a credential may see figures of: None for every service (the admin, a box-wide token)."""
+    if principal.kind == "admin":
+        return None
+    services = getattr(principal, "services", None)  # issue 15 part 1: a token's scope of services
+    if isinstance(services, (set, frozenset)):
+        return frozenset(services)
+    if services is not None:
+        return None  # the whole box
+    return frozenset({principal.queue_id})
+
+
+@operation("GET", "/api/stats",
+           "A service day's figures per service, counter and staff name (host: its services; admin: all);"
+           " `format=csv` for a spreadsheet",
+           auth="host", responses={200: (schemas.StatsOut, "text/csv")},
+           query=[{"name": "day", "in": "query", "required": False,
+                   "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
+                  {"name": "format", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": list(STATS_FORMATS)}}])
+def get_stats():
+    from . import stats
+
+    principal = guarded(lambda: auth.require_any_host(db(), admin_hash()))
+    day = stats_day(request.args.get("day"), db().clock.service_day())
+    fmt = request.args.get("format", "json")
+    if fmt not in STATS_FORMATS:
+        raise Invalid("format: json or csv.", "invalid_query")
+    scope = stats_scope(principal)
+    marks = ",".join("?" * len(stats.TYPES))
+    with db().read() as conn:
+        names = {r["id"]: r["name"] for r in conn.execute("SELECT id, name FROM queues")}
+        events = [{**dict(r), "data": json.loads(r["data"])} for r in conn.execute(
+            "SELECT seq, queue_id, type, ticket_id, data, service_day, created_at, mono, boot_id FROM events"
+            f" WHERE service_day = ? AND type IN ({marks}) ORDER BY seq", (day, *stats.TYPES))]
+    rows = [r for r in stats.figures(events, names) if scope is None or r["queue_id"] in scope]
+    if fmt == "csv":
+        return Response(stats.to_csv(rows), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="qode-stats-{day}.csv"', "Cache-Control": "no-store"})
+    return answer({"day": day, "rows": rows, "services": stats.by_service(rows)})

@@ -399,3 +399,30 @@ class VenueOut(BaseModel):
     language: Language | None = Field(description="The venue's default language; null: each screen's own")
     logo_url: str | None = Field(description="/venue/logo/<version>: immutable, a new upload gets a new URL")
     logo_type: str | None
+
+
+# issue 15: stats — a day's figures (qode.stats; docs/services.md, section 8)
+class StatsRow(BaseModel):
+    service_day: str
+    queue_id: str = Field(description="The service")
+    service: str = Field(description="The service's name ('' if unknown)")
+    counter_id: str | None = Field(description="The counter, from m013 on; null on older events, per service")
+    counter: str | None = Field(description="The counter's name (its latest); null: no counter involved")
+    staff: str | None = Field(description="The staff name given when the counter opened; null when none")
+    served: int = Field(description="Completed tickets")
+    priority_served: int = Field(description="Of those, priority tickets")
+    no_shows: int
+    transfers_out: int = Field(description="Tickets sent from this service to another")
+    transfers_in: int = Field(description="Tickets received from another service")
+    waited_count: int = Field(description="Waits measured: line entry (join or transfer in) to the first call")
+    waited_seconds: float = Field(description="Their sum (monotonic within one boot, else wall clock)")
+    waited_mean_seconds: float | None
+    served_time_count: int = Field(description="Service times measured: serve (or call) to complete")
+    served_time_seconds: float
+    served_time_mean_seconds: float | None
+
+
+class StatsOut(BaseModel):
+    day: str = Field(description="The service day, YYYY-MM-DD")
+    rows: list[StatsRow] = Field(description="Per service, counter and staff name (the CSV's rows)")
+    services: list[StatsRow] = Field(description="Per service: the rows summed, counter and staff null")
