@@ -360,3 +360,20 @@ def test_a_batch_from_a_box_before_issue_15_is_still_taken(hub_app):
     assert rows == stats.figures(old, {R: "Reception", P: "Payments"})
     two = next(r for r in rows if r["counter"] == "2")
     assert two["waited_seconds"] == 3670 + 260  # c's wait across the wall clock's jump: no mono to say better
+
+
+def test_the_sites_page_follows_a_transferred_ticket_by_the_number_its_guest_holds(hub_app):
+    client = hub_app.test_client()
+    made = client.post("/api/hub/sites", json={"device_id": "s1", "name": "S"}, headers=hub_admin()).get_json()
+    log = synthetic_log()
+    upto = next(i for i, e in enumerate(log) if e["type"] == "call" and e["queue_id"] == P)  # Payments calls c
+    answer = client.post("/api/sync/batches", headers={"Authorization": f"Bearer {made['key']}"},
+                         json={"device_id": "s1", "after": 0, "events": log[:upto + 1]})
+    assert answer.status_code == 200
+    hub_app.extensions["qode_db"].clock.service_day = lambda *_: DAY  # the log's day is the hub's today
+    (site,) = client.get("/api/hub/sites", headers=hub_admin()).get_json()["sites"]
+    lines = {q["name"]: q for q in site["queues"]}
+    assert (lines["Payments"]["now_serving"], lines["Payments"]["waiting"]) == ("R003", 1)  # d waits there
+    assert (lines["Reception"]["now_serving"], lines["Reception"]["waiting"]) == ("R003", 0)
+    services = {s["service"]: s for s in site["today"]["services"]}
+    assert (services["Reception"]["transfers_out"], services["Payments"]["transfers_in"]) == (2, 2)

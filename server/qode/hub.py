@@ -237,13 +237,21 @@ def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
         conn.execute("UPDATE site_queues SET name = ? WHERE device_id = ? AND queue_id = ?",
                      (_text(data["name"], 80), device_id, queue_id))
     if kind in ("call", "recall") and event["ticket_number"] is not None:
+        # The number as the guest holds it: with the prefix of the service that issued the ticket.
+        issued = conn.execute(
+            "SELECT sq.prefix FROM site_tickets st JOIN site_queues sq ON sq.device_id = st.device_id"
+            " AND sq.queue_id = st.issued_queue_id WHERE st.device_id = ? AND st.ticket_id = ?",
+            (device_id, event["ticket_id"]),
+        ).fetchone()
         conn.execute(
-            "UPDATE site_queues SET now_serving = ?, service_day = ? WHERE device_id = ? AND queue_id = ?",
-            (event["ticket_number"], day, device_id, queue_id),
+            "UPDATE site_queues SET now_serving = ?, now_serving_prefix = ?, service_day = ?"
+            " WHERE device_id = ? AND queue_id = ?",
+            (event["ticket_number"], issued[0] if issued else None, day, device_id, queue_id),
         )
     elif day:  # a new service day (its first event, `day_started` included) starts with nobody served
         conn.execute(
-            "UPDATE site_queues SET service_day = ?, now_serving = NULL WHERE device_id = ? AND queue_id = ?"
+            "UPDATE site_queues SET service_day = ?, now_serving = NULL, now_serving_prefix = NULL"
+            " WHERE device_id = ? AND queue_id = ?"
             " AND (service_day IS NULL OR service_day < ?)",
             (day, device_id, queue_id, day),
         )
@@ -351,12 +359,13 @@ def list_sites(db: Database) -> list[dict]:
                     (device_id, q["queue_id"], q["service_day"] or ""),
                 ).fetchone()[0]
                 serving = q["now_serving"]
+                prefix = q["prefix"] if q["now_serving_prefix"] is None else q["now_serving_prefix"]
                 queues.append(
                     {
                         "queue_id": q["queue_id"],
                         "name": q["name"],
                         "prefix": q["prefix"],
-                        "now_serving": f"{q['prefix']}{serving:03d}" if serving else None,
+                        "now_serving": f"{prefix}{serving:03d}" if serving else None,
                         "waiting": waiting,
                     }
                 )

@@ -322,7 +322,9 @@ def h002_services(conn: sqlite3.Connection) -> None:
 
     The events keep the box's monotonic reading and boot id (the figures measure waits on them
     within one boot, as the box does); a day's events are read by `service_day`; counters are
-    named by id; a ticket keeps its priority, its transfer count and the service that numbered it.
+    named by id; a ticket keeps its priority, its transfer count and the service that numbered it,
+    and a line's "now serving" the prefix of the service that numbered the called ticket (P001
+    stays P001 when Payments calls it).
     """
     _run(
         conn,
@@ -340,6 +342,7 @@ def h002_services(conn: sqlite3.Connection) -> None:
         ALTER TABLE site_tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE site_tickets ADD COLUMN issued_queue_id TEXT;
         UPDATE site_tickets SET issued_queue_id = queue_id;
+        ALTER TABLE site_queues ADD COLUMN now_serving_prefix TEXT;
         """
     )
 
