@@ -436,3 +436,24 @@ def test_stats_need_a_host_or_the_admin(client, queue):
     kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"}, headers=queue["headers"])
     refused = client.get("/api/stats", headers={"Authorization": f"Bearer {kiosk.get_json()['token']}"})
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+
+
+def test_a_token_over_several_services_gets_theirs_and_a_box_token_every_one(client, two_services):
+    queue, other = two_services
+    third = client.post("/api/queues", json={"name": "Archive", "prefix": "Z"}, headers=admin()).get_json()
+    third["headers"] = {"Authorization": f"Bearer {third['host_token']}"}
+    _day_on_the_box(client, third, joins=2)
+
+    def token(**body):
+        made = client.post("/api/host-tokens", json={"name": "Desk", "role": "staff", **body}, headers=admin())
+        assert made.status_code == 201, made.get_json()
+        return {"Authorization": f"Bearer {made.get_json()['token']}"}
+
+    two = token(scope="services", services=[queue["id"], other["id"]])
+    seen = client.get("/api/stats", headers=two).get_json()
+    assert {r["queue_id"] for r in seen["services"]} == {queue["id"], other["id"]}
+    assert {r["queue_id"] for r in seen["rows"]} == {queue["id"], other["id"]}
+    box = token(scope="box")
+    everything = client.get("/api/stats", headers=box).get_json()
+    assert {r["queue_id"] for r in everything["services"]} == {queue["id"], other["id"], third["id"]}
+    assert everything == client.get("/api/stats", headers=admin()).get_json()

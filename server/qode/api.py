@@ -925,15 +925,10 @@ def stats_day(raw: str | None, today: str) -> str:
 
 
 def stats_scope(principal: auth.Principal) -> frozenset | None:
-    """The services a credential may see figures of: None for every service (the admin, a box-wide token)."""
-    if principal.kind == "admin":
+    """The services a credential may see figures of: None for every service (the admin, a box-scope token)."""
+    if principal.kind == "admin" or not isinstance(principal.services, frozenset):
         return None
-    services = getattr(principal, "services", None)  # issue 15 part 1: a token's scope of services
-    if isinstance(services, (set, frozenset)):
-        return frozenset(services)
-    if services is not None:
-        return None  # the whole box
-    return frozenset({principal.queue_id})
+    return principal.services
 
 
 @operation("GET", "/api/stats",
