@@ -60,8 +60,9 @@ class ServicesDay(RuleBasedStateMachine):
 
     def ahead(self, service: str) -> dict[str, int]:
         """What each waiting guest of `service` is told (GET /api/tickets/{id}'s people_ahead)."""
-        return {row["id"]: tickets.get(self.db, row["id"])["people_ahead"]
-                for row in self.rows("WAITING", service)}
+        return {
+            row["id"]: tickets.get(self.db, row["id"])["people_ahead"] for row in self.rows("WAITING", service)
+        }
 
     def waited(self, row: dict) -> float:
         return self.clock.monotonic() - row["line_mono"]
@@ -171,8 +172,11 @@ class ServicesDay(RuleBasedStateMachine):
         # a transfer keeps the ticket: id, number, prefix (the issuing service's), priority
         issuer, number, shown = self.issued[row["id"]]
         assert moved["id"] == row["id"] == before["id"]
-        assert (moved["position_number"], moved["display_number"]) == (number, shown) == (
-            before["position_number"], before["display_number"])
+        assert (
+            (moved["position_number"], moved["display_number"])
+            == (number, shown)
+            == (before["position_number"], before["display_number"])
+        )
         assert moved["issued_queue_id"] == issuer and moved["priority"] == bool(row["priority"])
         assert moved["queue_id"] == target and moved["status"] == "WAITING"
         assert moved["transfers"] == row["transfers"] + 1
@@ -211,17 +215,20 @@ class ServicesDay(RuleBasedStateMachine):
                 assert stored == len(self.rows("WAITING", sid))
             # every ticket is where its id says, with its issuing service's number, once
             for ticket_id, (issuer, number, _) in self.issued.items():
-                row = conn.execute("SELECT issued_queue_id, position_number FROM tickets WHERE id = ?",
-                                   (ticket_id,)).fetchone()
+                row = conn.execute(
+                    "SELECT issued_queue_id, position_number FROM tickets WHERE id = ?", (ticket_id,)
+                ).fetchone()
                 assert (row[0], row[1]) == (issuer, number)
             # call events from the line: never a ticket more often than it entered the line
             for ticket_id, count in conn.execute(
-                    "SELECT ticket_id, COUNT(*) FROM events WHERE type IN ('call', 'recall')"
-                    " AND json_extract(data, '$.reason') IS NOT NULL GROUP BY ticket_id"):
+                "SELECT ticket_id, COUNT(*) FROM events WHERE type IN ('call', 'recall')"
+                " AND json_extract(data, '$.reason') IS NOT NULL GROUP BY ticket_id"
+            ):
                 # (this machine never calls a CALLED ticket again, so every call is one from the line)
                 assert count <= self.entered_waiting[ticket_id], "a ticket was called twice"
 
 
-ServicesDay.TestCase.settings = settings(max_examples=80, stateful_step_count=50, deadline=None,
-                                         suppress_health_check=[HealthCheck.too_slow])
+ServicesDay.TestCase.settings = settings(
+    max_examples=80, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 test_a_stored_day_keeps_every_call_rule = ServicesDay.TestCase
