@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -42,6 +43,27 @@ class ServicesDay(RuleBasedStateMachine):
         self.entered_waiting: dict[str, int] = {}  # ticket -> times it (re)entered WAITING
         self.called: dict[str, int] = {}  # ticket -> call events seen from the line
         self.run = dict.fromkeys(self.services, 0)  # priority calls in a row that overtook a normal one
+        # Counters shared between services (docs/services.md section 2's tables): one in strict order,
+        # one weighted. Part 1's endpoints make these; here the rows are written as the schema says.
+        self.counters = {}
+        with self.db.write() as conn:
+            for name, rule_, served in (
+                ("Desk 2", "order", ((0, 1.0), (1, 1.0))),
+                ("Desk 3", "weighted", ((1, 1.0), (2, 3.0))),
+            ):
+                counter_id = str(uuid.uuid4())
+                conn.execute(
+                    "INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 1, '2026-03-10T09:00:00.000Z', '2026-03-10T09:00:00.000Z')",
+                    (counter_id, name, rule_),
+                )
+                for position, (index, weight) in enumerate(served):
+                    conn.execute(
+                        "INSERT INTO counter_services (counter_id, queue_id, position, weight)"
+                        " VALUES (?, ?, ?, ?)",
+                        (counter_id, self.services[index], position, weight),
+                    )
+                self.counters[counter_id] = [self.services[index] for index, _ in served]
 
     def teardown(self):
         self.db.close()
@@ -135,6 +157,33 @@ class ServicesDay(RuleBasedStateMachine):
             called = tickets.call_next(self.db, sid, counter)
             assert told[called["id"]] == n, "the call order differs from what people_ahead said"
             self._check_call(sid, before, called)
+
+    @rule(which=st.integers(0, 1))
+    def call_at_a_shared_counter(self, which):
+        """A counter serving two services calls by its rule: only its own services, only a
+        service's head (so every service-level property holds), an overdue head first."""
+        counter_id = list(self.counters)[which]
+        served = self.counters[counter_id]
+        before = {sid: self.rows("WAITING", sid) for sid in served}
+        told = {sid: self.ahead(sid) for sid in served}
+        if not any(before.values()):
+            try:
+                tickets.counter_call_next(self.db, counter_id)
+            except Conflict as err:
+                assert err.code == "nobody_waiting"
+            else:
+                raise AssertionError("a call with nobody waiting")
+            return
+        called = tickets.counter_call_next(self.db, counter_id)
+        sid = called["queue_id"]
+        assert sid in served, "a counter called a service it does not serve"
+        assert called["counter_id"] == counter_id
+        assert told[sid][called["id"]] == 0, "the counter did not call its service's head"
+        overdue = [r for rows in before.values() for r in rows if self.waited(r) >= MAX_WAIT]
+        if overdue:  # across the counter's services, no call passes over an overdue ticket
+            mine = next(r for r in before[sid] if r["id"] == called["id"])
+            assert self.waited(mine) == max(self.waited(r) for r in overdue)
+        self._check_call(sid, before[sid], called)
 
     @precondition(lambda self: self.rows("WAITING"))
     @rule(data=st.data())

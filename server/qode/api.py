@@ -673,6 +673,28 @@ def transfer_ticket(ticket_id: str):
     return write(principal, lambda: (200, tickets.transfer(db(), ticket_id, to, req.placement)))
 
 
+@operation("POST", "/api/counters/{counter_id}/call-next",
+           "Call the next guest at a counter by its rule across its services; first ends the counter's ticket",
+           auth="host", body=schemas.EmptyBody, responses={200: schemas.CalledTicketOut}, idempotent=True)
+def counter_call_next(counter_id: str):
+    counter_id = queues.parse_id(counter_id, "counter")
+    principal = guarded(lambda: host_of_counter(counter_id))
+    parse(schemas.EmptyBody)
+    return write(principal, lambda: (200, tickets.counter_call_next(db(), counter_id)))
+
+
+def host_of_counter(counter_id: str) -> auth.Principal:
+    """A host whose credential covers every service the counter serves (or the admin)."""
+    auth.bearer_hash()  # no or malformed credential: 401 before the counter is looked up
+    with db().read() as conn:
+        tickets.counter_by_id(conn, counter_id)
+        services = [queue_id for queue_id, _ in tickets.counter_services(conn, counter_id)]
+    principal = auth.require_any_host(db(), admin_hash())
+    for queue_id in services:
+        principal = auth.require_host(db(), admin_hash(), queue_id)
+    return principal
+
+
 @operation("POST", "/api/tickets/{ticket_id}/priority",
            "Give a waiting ticket priority, or take it away (host)",
            auth="host", body=schemas.PriorityRequest, responses={200: schemas.TicketOut}, idempotent=True)

@@ -517,6 +517,34 @@ def call_next(db: Database, queue_id: str, counter: str | None = None, counter_i
         return _call(db, conn, queue, load(conn, head.ticket.id), desk, "call", head.reason, waiting)
 
 
+def counter_services(conn: sqlite3.Connection, counter_id: str) -> list[tuple[str, float]]:
+    """A counter's services in its order, each with its weight."""
+    return [(row[0], row[1]) for row in conn.execute(
+        "SELECT queue_id, weight FROM counter_services WHERE counter_id = ? ORDER BY position, queue_id",
+        (counter_id,))]
+
+
+def counter_call_next(db: Database, counter_id: str) -> dict:
+    """Call the next ticket at a counter across its services by its rule (`rules.pick`: an overdue
+    head first, then a priority head, then the counter's order or effective wait), in one
+    transaction that also moves the called service's streak. The answer is the ticket with `ended`
+    and `reason`; 409 `counter_closed`, or `nobody_waiting` in every one of its services."""
+    with db.write() as conn:
+        counter = _open_counter(counter_by_id(conn, counter_id))
+        services = counter_services(conn, counter_id)
+        lines = {queue_id: queues.load_for_write(db, conn, queue_id) for queue_id, _ in services}
+        waiting = [ticket for queue_id, line in lines.items()
+                   for ticket in waiting_in(db, conn, queue_id, line["service_day"])]
+        rule = rules.Counter(tuple(lines), counter["rule"], {queue_id: weight for queue_id, weight in services})
+        streaks = {queue_id: line["priority_streak"] for queue_id, line in lines.items()}
+        chosen = rules.pick(waiting, rule, streaks, policy(db))
+        if chosen is None:
+            raise Conflict("Nobody is waiting in this counter's services.", "nobody_waiting")
+        queue = lines[chosen.ticket.service]
+        line = [t for t in waiting if t.service == queue["id"]]
+        return _call(db, conn, queue, load(conn, chosen.ticket.id), counter, "call", chosen.reason, line)
+
+
 # move name → (statuses it may start from, status it ends in, timestamp column, event type)
 MOVES = {
     "serve": (("CALLED",), "SERVING", "serving_at", "serve"),
