@@ -687,8 +687,7 @@ def host_of_counter(counter_id: str) -> auth.Principal:
     """A host whose credential covers every service the counter serves (or the admin)."""
     auth.bearer_hash()  # no or malformed credential: 401 before the counter is looked up
     with db().read() as conn:
-        tickets.counter_by_id(conn, counter_id)
-        services = [queue_id for queue_id, _ in tickets.counter_services(conn, counter_id)]
+        services = tickets.counter_by_id(conn, counter_id)["services"]
     principal = auth.require_any_host(db(), admin_hash())
     for queue_id in services:
         principal = auth.require_host(db(), admin_hash(), queue_id)

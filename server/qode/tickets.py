@@ -372,42 +372,26 @@ def _enter_line(conn: sqlite3.Connection, ticket_id: str, seq: int) -> None:
 
 
 def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> dict:
-    """The counter a call comes from (by name, among the counters serving this service); a first
-    call from a new counter opens it, serving this service only. Returns its row."""
+    """The counter a call comes from (`queues.counter_row`): the one of that name serving this
+    service; a first call from a new counter opens it, serving this service only."""
     name = counter or DEFAULT_COUNTER
     row = queues.counter_for(conn, queue["id"], name)
     if row is None:
-        counter_id = str(uuid.uuid4())
-        now = iso(db.clock.now())
-        conn.execute(
-            "INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
-            " VALUES (?, ?, 'order', 1, ?, ?)",
-            (counter_id, name, now, now),
-        )
-        conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
-                     " VALUES (?, ?, 0, 1.0)", (counter_id, queue["id"]))
-        events.append(
-            conn, db.clock, queue["id"], "counter_opened",
-            data={"counter": name, "counter_id": counter_id, "staff": None, "services": [queue["id"]],
-                  "rule": "order"},
-            service_day=queue["service_day"],
-        )
-        return dict(conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone())
-    if not row["is_open"]:
+        row = queues.new_counter(conn, name, iso(db.clock.now()), [queue["id"]])
+        queues.counter_events(db, conn, row, "counter_opened")
+    elif not row["is_open"]:
         raise Conflict(f"Counter {name} is closed. Open it before calling guests.", "counter_closed")
-    return dict(row)
+    return row
 
 
 def counter_by_id(conn: sqlite3.Connection, counter_id: str, queue_id: str | None = None) -> dict:
     """A counter by id (serving `queue_id`, when given); NotFound / Conflict otherwise."""
-    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    row = queues.counter_row(conn, counter_id)
     if row is None:
         raise NotFound("No counter with that id.", "counter_not_found")
-    if queue_id is not None and conn.execute(
-            "SELECT 1 FROM counter_services WHERE counter_id = ? AND queue_id = ?", (counter_id, queue_id)
-    ).fetchone() is None:
+    if queue_id is not None and queue_id not in row["services"]:
         raise Conflict(f"Counter {row['name']} does not serve this service.", "counter_not_in_service")
-    return dict(row)
+    return row
 
 
 def _open_counter(row: dict) -> dict:
@@ -431,16 +415,21 @@ ENDS = {"SERVING": ("COMPLETED", "complete"), "CALLED": ("NO_SHOW", "no_show")}
 
 def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: dict,
                   keep: dict) -> list[dict]:
-    """End every ticket still active at `counter` (a row: `id` and `name`) but `keep` (the ticket
-    taking it), each with its own event in its own service; returns what was ended ({id,
-    position_number, display_number, status}), by number. A counter serves several services
-    (issue 15): its tickets are found by `counter_id` in any of them, and older tickets without
-    one by name within this service."""
+    """End every ticket still active at `counter` but `keep` (the ticket taking it), each with its
+    own event in its own service; returns what was ended ({id, position_number, display_number,
+    status}), by number.
+
+    `counter` is a counter row (`queues.counter_row`, or `{"id": None, "name": ...}` for a ticket
+    whose counter has no row): its tickets are those called there by id (in any of its services,
+    each in its service's current day), and, in this service, those of its name with no counter
+    id (older data)."""
+    name, counter_id = counter["name"], counter.get("id")
     rows = conn.execute(
-        "SELECT * FROM tickets WHERE service_day = ? AND status IN ('CALLED','SERVING') AND id != ?"
-        " AND (counter_id = ? OR (counter_id IS NULL AND queue_id = ? AND COALESCE(counter, ?) = ?))"
-        " ORDER BY position_number",
-        (queue["service_day"], keep["id"], counter.get("id"), queue["id"], DEFAULT_COUNTER, counter["name"]),
+        "SELECT t.* FROM tickets t JOIN queues q ON q.id = t.queue_id AND q.service_day = t.service_day"
+        " WHERE t.status IN ('CALLED','SERVING') AND t.id != ? AND ((? IS NOT NULL AND t.counter_id = ?)"
+        " OR (t.queue_id = ? AND t.counter_id IS NULL AND COALESCE(t.counter, ?) = ?))"
+        " ORDER BY t.position_number",
+        (keep["id"], counter_id, counter_id, queue["id"], DEFAULT_COUNTER, name),
     ).fetchall()
     ended = []
     now = iso(db.clock.now())
@@ -451,9 +440,9 @@ def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: 
         # `replaced_by`: ended by the move that gave the counter to that number. The estimator
         # reads it (docs/eta.md): such a no-show is no cycle, such a completion one only if the
         # line never ran dry since its call.
-        data = {"counter": counter["name"], "replaced_by": keep["position_number"]}
-        if counter.get("id"):
-            data["counter_id"] = counter["id"]
+        data = {"counter": name, "replaced_by": keep["position_number"]}
+        if counter_id is not None:
+            data["counter_id"] = counter_id
         events.append(conn, db.clock, row["queue_id"], type_, ticket=dict(row), data=data)
         if row["queue_id"] not in services:
             services[row["queue_id"]] = queues.load(conn, row["queue_id"])
@@ -517,13 +506,6 @@ def call_next(db: Database, queue_id: str, counter: str | None = None, counter_i
         return _call(db, conn, queue, load(conn, head.ticket.id), desk, "call", head.reason, waiting)
 
 
-def counter_services(conn: sqlite3.Connection, counter_id: str) -> list[tuple[str, float]]:
-    """A counter's services in its order, each with its weight."""
-    return [(row[0], row[1]) for row in conn.execute(
-        "SELECT queue_id, weight FROM counter_services WHERE counter_id = ? ORDER BY position, queue_id",
-        (counter_id,))]
-
-
 def counter_call_next(db: Database, counter_id: str) -> dict:
     """Call the next ticket at a counter across its services by its rule (`rules.pick`: an overdue
     head first, then a priority head, then the counter's order or effective wait), in one
@@ -531,11 +513,10 @@ def counter_call_next(db: Database, counter_id: str) -> dict:
     and `reason`; 409 `counter_closed`, or `nobody_waiting` in every one of its services."""
     with db.write() as conn:
         counter = _open_counter(counter_by_id(conn, counter_id))
-        services = counter_services(conn, counter_id)
-        lines = {queue_id: queues.load_for_write(db, conn, queue_id) for queue_id, _ in services}
+        lines = {queue_id: queues.load_for_write(db, conn, queue_id) for queue_id in counter["services"]}
         waiting = [ticket for queue_id, line in lines.items()
                    for ticket in waiting_in(db, conn, queue_id, line["service_day"])]
-        rule = rules.Counter(tuple(lines), counter["rule"], {queue_id: weight for queue_id, weight in services})
+        rule = rules.Counter(tuple(lines), counter["rule"], counter["weights"])
         streaks = {queue_id: line["priority_streak"] for queue_id, line in lines.items()}
         chosen = rules.pick(waiting, rule, streaks, policy(db))
         if chosen is None:
@@ -615,9 +596,9 @@ def _counter_of(conn: sqlite3.Connection, queue: dict, ticket: dict) -> dict:
     """The counter a CALLED or SERVING ticket is at: its row by `counter_id`, else by name (older
     data: no row, or DEFAULT_COUNTER when it has no counter at all)."""
     if ticket.get("counter_id"):
-        row = conn.execute("SELECT * FROM counters WHERE id = ?", (ticket["counter_id"],)).fetchone()
+        row = queues.counter_row(conn, ticket["counter_id"])
         if row is not None:
-            return dict(row)
+            return row
     name = ticket["counter"] or DEFAULT_COUNTER
     return queues.counter_for(conn, queue["id"], name) or {"id": None, "name": name}
 
