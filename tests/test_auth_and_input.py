@@ -53,12 +53,16 @@ def world(client, queue):
     assert reported.status_code == 200
     job = client.post(f"/api/queues/{queue['id']}/tickets", json={},
                       headers=kiosk["headers"]).get_json()["print_job"]
-    return {"queue": queue, "ticket": waiting, "other": other, "display": display, "kiosk": kiosk, "job": job}
+    # issue 15: the counter the call above opened, for the paths of a counter
+    counter = client.get(f"/api/queues/{queue['id']}").get_json()["counters"][0]["id"]
+    return {"queue": queue, "ticket": waiting, "other": other, "display": display, "kiosk": kiosk, "job": job,
+            "counter": counter}
 
 
 def url_for(op, world, queue_id=None, ticket_id=None) -> str:
     return op.path.replace("{queue_id}", queue_id or world["queue"]["id"]).replace(
-        "{ticket_id}", ticket_id or world["ticket"]["id"]).replace("{job_id}", world["job"]["id"])
+        "{ticket_id}", ticket_id or world["ticket"]["id"]).replace("{job_id}", world["job"]["id"]).replace(
+        "{counter_id}", world["counter"])
 
 
 def protected():

@@ -160,6 +160,13 @@ class World:
                                    or params["ticket_id"])
         if "device_id" in params and not choice["generated_id"]:
             params["device_id"] = self.spare_device()
+        if "counter_id" in params and not choice["generated_id"]:  # issue 15: a counter of the main queue
+            with self.db.read() as conn:
+                row = conn.execute("SELECT counter_id FROM counter_services WHERE queue_id = ? LIMIT 1",
+                                   (self.main,)).fetchone()
+            params["counter_id"] = row[0] if row else params["counter_id"]
+        if case.operation.path.endswith("/transfer") and isinstance(case.body, dict) and not choice["generated_id"]:
+            case.body = {**case.body, "queue_id": self.other}  # a real service to send the ticket to
         if "job_id" in params and not choice["generated_id"]:
             params["job_id"] = self.pick_job(choice["index"]) or params["job_id"]
         if "version" in params and not choice["generated_id"]:
@@ -269,7 +276,8 @@ def test_deeply_nested_json_is_invalid_json(client, queue, op, nested):
     if op.auth == "device":
         kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"}, headers=admin())
         headers = {"Authorization": f"Bearer {kiosk.get_json()['token']}"}
-    path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"], job_id=MISSING)
+    path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"], job_id=MISSING,
+                          counter_id=MISSING)
     response = client.open(path, method=op.method, data=nested,
                            content_type="application/json", headers=headers)
     assert response.status_code == 400

@@ -677,18 +677,18 @@ def transfer_ticket(ticket_id: str):
            "Call the next guest at a counter by its rule across its services; first ends the counter's ticket",
            auth="host", body=schemas.EmptyBody, responses={200: schemas.CalledTicketOut}, idempotent=True)
 def counter_call_next(counter_id: str):
+    guarded(lambda: auth.require_any_host(db(), admin_hash()))  # 401/403 before anything is looked up
+    parse(schemas.EmptyBody)
     counter_id = queues.parse_id(counter_id, "counter")
     principal = guarded(lambda: host_of_counter(counter_id))
-    parse(schemas.EmptyBody)
     return write(principal, lambda: (200, tickets.counter_call_next(db(), counter_id)))
 
 
 def host_of_counter(counter_id: str) -> auth.Principal:
     """A host whose credential covers every service the counter serves (or the admin)."""
-    auth.bearer_hash()  # no or malformed credential: 401 before the counter is looked up
+    principal = auth.require_any_host(db(), admin_hash())
     with db().read() as conn:
         services = tickets.counter_by_id(conn, counter_id)["services"]
-    principal = auth.require_any_host(db(), admin_hash())
     for queue_id in services:
         principal = auth.require_host(db(), admin_hash(), queue_id)
     return principal
