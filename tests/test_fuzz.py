@@ -165,7 +165,8 @@ class World:
                 row = conn.execute("SELECT counter_id FROM counter_services WHERE queue_id = ? LIMIT 1",
                                    (self.main,)).fetchone()
             params["counter_id"] = row[0] if row else params["counter_id"]
-        if case.operation.path.endswith("/transfer") and isinstance(case.body, dict) and not choice["generated_id"]:
+        transfer = case.operation.path.endswith("/transfer")
+        if transfer and isinstance(case.body, dict) and not choice["generated_id"]:
             case.body = {**case.body, "queue_id": self.other}  # a real service to send the ticket to
         if "job_id" in params and not choice["generated_id"]:
             params["job_id"] = self.pick_job(choice["index"]) or params["job_id"]
