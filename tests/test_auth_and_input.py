@@ -34,7 +34,7 @@ VALID_BODIES = {
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
 # is a display's token there. issue 15: any host may list counters (those of its services) and
 # try to set one up (refused for a service outside its scope, which the matrix's body names).
-BOX_WIDE = {"/api/clock", "/api/qr", "/api/counters"}
+BOX_WIDE = {"/api/clock", "/api/qr", "/api/counters", "/api/stats"}  # /api/stats: its own services
 # issue 15: model. The 403 codes of scopes and roles (docs/services.md, section 6).
 FORBIDDEN_CODES = ("forbidden", "service_not_in_scope", "manager_only", "box_manager_only")
 

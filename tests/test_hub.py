@@ -7,6 +7,7 @@ The events come from a real box app's log, so the hub is fed what boxes really s
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -55,7 +56,7 @@ def box_events(client, queue):
     db = client.application.extensions["qode_db"]
     with db.read() as conn:
         rows = conn.execute("SELECT seq, queue_id, type, ticket_id, ticket_number, data, service_day,"
-                            " created_at FROM events ORDER BY seq").fetchall()
+                            " created_at, mono, boot_id FROM events ORDER BY seq").fetchall()
     return [{**dict(r), "data": json.loads(r["data"])} for r in rows]
 
 
@@ -279,6 +280,8 @@ def test_the_hub_is_backed_up_and_restored_with_its_own_files(hub, hub_client, b
     send(hub_client, site, box_events)
     data_dir = hub.config["DATA_DIR"]
     env = {"PATH": "/usr/bin:/bin", "QODE_ADMIN_TOKEN": HUB_ADMIN, "QODE_TIMEZONE": "UTC"}
+    if "PYTHONPATH" in os.environ:  # the tree under test (a worktree), as the server processes get it
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     made = subprocess.run([QODE, "backup", "--hub", "--data-dir", str(data_dir)], capture_output=True,
                           text=True, timeout=60, env=env)
     assert made.returncode == 0, made.stderr

@@ -21,7 +21,7 @@ from helpers import ServerProcess, admin, wait_until
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 HUB_ADMIN = "hub-admin-token-0123456789abcdef"
-FIELDS = "seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at"
+FIELDS = "seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at, mono, boot_id"
 
 
 def hub_headers() -> dict:

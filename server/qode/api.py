@@ -402,7 +402,9 @@ def join(queue_id: str):
         with refusals_counted(queue_id):
             ticket, created = tickets.issue_ticket(
                 db(), queue_id, req.device_token, source,
-                printing.on_issue(db(), kiosk_id) if kiosk_id else None, address=address, caps=caps)
+                printing.on_issue(db(), kiosk_id) if kiosk_id else None, address=address, caps=caps,
+                # issue 15: a host or a kiosk of the service may issue priority; a guest only where offered
+                priority=req.priority, priority_ok=principal is not None)
         job = ticket.pop("print_job", None)
         if job is not None:
             # The kiosk prints from this answer at once; its device channel carries the same job.
@@ -440,17 +442,25 @@ def close_and_clear(queue_id: str):
     return write(principal, lambda: (200, tickets.cancel_waiting(db(), queue_id, close=True)))
 
 
-@operation("GET", "/api/queues/{queue_id}/tickets", "The service day's tickets (host)",
+@operation("GET", "/api/queues/{queue_id}/tickets",
+           "The service day's tickets (host), in number order; `order=call`: the waiting ones in call order",
            auth="host", responses={200: schemas.TicketList},
            query=[{"name": "status", "in": "query", "required": False,
-                   "schema": {"type": "string", "enum": list(schemas.STATUSES)}}])
+                   "schema": {"type": "string", "enum": list(schemas.STATUSES)}},
+                  {"name": "order", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": ["number", "call"]}}])
 def list_tickets(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     status = request.args.get("status")
     if status is not None and status not in schemas.STATUSES:
         raise Invalid(f"status must be one of {', '.join(schemas.STATUSES)}.", "invalid_query")
-    return answer({"tickets": tickets.list_tickets(db(), queue_id, status)})
+    order = request.args.get("order")
+    if order is not None and order not in ("number", "call"):
+        raise Invalid("order must be number or call.", "invalid_query")
+    if order == "call" and status not in (None, "WAITING"):
+        raise Invalid("order=call lists the waiting tickets: leave status out (or WAITING).", "invalid_query")
+    return answer({"tickets": tickets.list_tickets(db(), queue_id, status, order)})
 
 
 @operation("POST", "/api/queues/{queue_id}/call-next",
@@ -461,7 +471,10 @@ def call_next(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.CallNextRequest)
-    return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter)))
+    if req.counter is not None and req.counter_id is not None:
+        raise Invalid("Send counter (a name) or counter_id, not both.", "invalid_body")
+    counter_id = None if req.counter_id is None else queues.parse_id(req.counter_id, "counter")
+    return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter, counter_id)))
 
 
 @operation("POST", "/api/queues/{queue_id}/counters", "Open or close a counter", auth="host",
@@ -648,6 +661,50 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
 for _name in ("serve", "complete", "no-show", "requeue"):
     _host_move(_name, schemas.EmptyBody)
 _host_move("recall", schemas.RecallRequest)
+
+
+# ---- issue 15: calls and transfers (docs/services.md, section 5) ------------------------
+
+@operation("POST", "/api/tickets/{ticket_id}/transfer",
+           "Send a waiting, called or serving ticket to another service: same id, number and page (host)",
+           auth="host", body=schemas.TransferRequest, responses={200: schemas.TicketOut}, idempotent=True)
+def transfer_ticket(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    principal = guarded(lambda: host_of_ticket(ticket_id))
+    req = parse(schemas.TransferRequest)
+    to = queues.parse_id(req.queue_id, "service")
+    return write(principal, lambda: (200, tickets.transfer(db(), ticket_id, to, req.placement)))
+
+
+@operation("POST", "/api/counters/{counter_id}/call-next",
+           "Call the next guest at a counter by its rule across its services; first ends the counter's ticket",
+           auth="host", body=schemas.EmptyBody, responses={200: schemas.CalledTicketOut}, idempotent=True)
+def counter_call_next(counter_id: str):
+    guarded(lambda: auth.require_any_host(db(), admin_hash()))  # 401/403 before anything is looked up
+    parse(schemas.EmptyBody)
+    counter_id = queues.parse_id(counter_id, "counter")
+    principal = guarded(lambda: host_of_counter(counter_id))
+    return write(principal, lambda: (200, tickets.counter_call_next(db(), counter_id)))
+
+
+def host_of_counter(counter_id: str) -> auth.Principal:
+    """A host whose credential covers every service the counter serves (or the admin)."""
+    principal = auth.require_any_host(db(), admin_hash())
+    with db().read() as conn:
+        services = tickets.counter_by_id(conn, counter_id)["services"]
+    for queue_id in services:
+        principal = auth.require_host(db(), admin_hash(), queue_id)
+    return principal
+
+
+@operation("POST", "/api/tickets/{ticket_id}/priority",
+           "Give a waiting ticket priority, or take it away (host)",
+           auth="host", body=schemas.PriorityRequest, responses={200: schemas.TicketOut}, idempotent=True)
+def ticket_priority(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    principal = guarded(lambda: host_of_ticket(ticket_id))
+    req = parse(schemas.PriorityRequest)
+    return write(principal, lambda: (200, tickets.set_priority(db(), ticket_id, req.priority)))
 
 
 # ---- issue 11: tls ------------------------------------------------------------
@@ -903,3 +960,59 @@ def revoke_host_token(token_id: str):
     if closer is not None:
         closer.close(token_id)
     return answer(revoked)
+
+
+# ---- issue 15: stats (docs/services.md, section 8) ----------------------------------------
+
+STATS_FORMATS = ("json", "csv")
+
+
+def stats_day(raw: str | None, today: str) -> str:
+    """The `day` query parameter: YYYY-MM-DD, a real date; absent means today's service day."""
+    from datetime import datetime
+
+    if raw is None:
+        return today
+    try:
+        if len(raw) != 10 or datetime.strptime(raw, "%Y-%m-%d").date().isoformat() != raw:
+            raise ValueError(raw)
+    except ValueError:
+        raise Invalid("day: a date as YYYY-MM-DD.", "invalid_query") from None
+    return raw
+
+
+def stats_scope(principal: auth.Principal) -> frozenset | None:
+    """The services a credential may see figures of: None for every service (the admin, a box-scope token)."""
+    if principal.kind == "admin" or not isinstance(principal.services, frozenset):
+        return None
+    return principal.services
+
+
+@operation("GET", "/api/stats",
+           "A service day's figures per service, counter and staff name (host: its services; admin: all);"
+           " `format=csv` for a spreadsheet",
+           auth="host", responses={200: (schemas.StatsOut, "text/csv")},
+           query=[{"name": "day", "in": "query", "required": False,
+                   "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
+                  {"name": "format", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": list(STATS_FORMATS)}}])
+def get_stats():
+    from . import stats
+
+    principal = guarded(lambda: auth.require_any_host(db(), admin_hash()))
+    day = stats_day(request.args.get("day"), db().clock.service_day())
+    fmt = request.args.get("format", "json")
+    if fmt not in STATS_FORMATS:
+        raise Invalid("format: json or csv.", "invalid_query")
+    scope = stats_scope(principal)
+    marks = ",".join("?" * len(stats.TYPES))
+    with db().read() as conn:
+        names = {r["id"]: r["name"] for r in conn.execute("SELECT id, name FROM queues")}
+        events = [{**dict(r), "data": json.loads(r["data"])} for r in conn.execute(
+            "SELECT seq, queue_id, type, ticket_id, data, service_day, created_at, mono, boot_id FROM events"
+            f" WHERE service_day = ? AND type IN ({marks}) ORDER BY seq", (day, *stats.TYPES))]
+    rows = [r for r in stats.figures(events, names) if scope is None or r["queue_id"] in scope]
+    if fmt == "csv":
+        return Response(stats.to_csv(rows), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="qode-stats-{day}.csv"', "Cache-Control": "no-store"})
+    return answer({"day": day, "rows": rows, "services": stats.by_service(rows)})

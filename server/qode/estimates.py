@@ -187,6 +187,7 @@ class Estimates:
                 return self._predict_group(queue, *group)
             entry = self._caught_up(queue)
             entry.est.margin = float(queue.get("eta_margin") or 0.0)
+            entry.est.max_wait, entry.est.streak_limit = self.max_wait, self.streak  # the settings now
             now, boot = self.db.clock.monotonic(), self.db.clock.boot_id
             est = entry.est
             if self.db.in_write():

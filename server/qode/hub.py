@@ -8,7 +8,9 @@ is refused (409). A batch that starts past what the hub holds is a gap (409 `syn
 with `resume_after` telling the box where to continue.
 
 From the events the hub keeps each site's state (its queues, now serving, tickets by
-status) for the sites page, day statistics and a CSV export per site and day.
+status) for the sites page, day statistics and a CSV export per site and day. A day's figures
+per service, counter and staff name are `qode.stats.figures` over the site's events of that
+day: the same function the box uses, so the hub's figures equal the box's (issue 15).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from qode_common import patterns
 
-from . import auth, schemas
-from .api import answer, guarded, parse, read_json
+from . import auth, schemas, stats
+from .api import answer, guarded, parse, read_json, stats_day
 from .clock import iso
 from .db import Database
 from .errors import Conflict, Forbidden, Invalid, NotFound, QodeError, Unauthorized
@@ -48,6 +50,9 @@ STATUS_OF = {  # event type -> the ticket's status after it
     "no_show": "NO_SHOW",
     "requeue": "WAITING",
     "cancel": "CANCELLED",
+    # issue 15: a transferred ticket waits again, in the service it enters (`transfer_in` moves it)
+    "transfer": "WAITING",
+    "transfer_in": "WAITING",
 }
 class TooLarge(QodeError):
     status = 413
@@ -123,6 +128,9 @@ class SyncEvent(schemas.Body):
     data: Annotated[dict[str, Any], AfterValidator(_small)]
     service_day: Day | None = None
     created_at: Moment
+    # issue 15: the box's monotonic reading and boot id (absent from older boxes' batches)
+    mono: float | None = Field(None, ge=-1e12, le=1e12, allow_inf_nan=False)
+    boot_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
 
 
 class SyncBatch(schemas.Body):
@@ -136,7 +144,8 @@ class SiteCreate(schemas.Body):
     name: schemas.Name
 
 
-EVENT_FIELDS = ("seq", "queue_id", "type", "ticket_id", "ticket_number", "data", "service_day", "created_at")
+EVENT_FIELDS = ("seq", "queue_id", "type", "ticket_id", "ticket_number", "data", "service_day", "created_at",
+                "mono", "boot_id")
 
 
 # ---- ingest ----------------------------------------------------------------------------
@@ -192,10 +201,12 @@ def ingest(db: Database, device_id: str, events: list[dict], after: int) -> dict
                     "seq_conflict",
                 )
         fresh = [e for e in events if e["seq"] not in held]
+        # An event is compared on the fields above (what it says happened); its mono and boot_id
+        # are stored with it the first time it comes.
         conn.executemany(
             "INSERT INTO site_events (device_id, seq, queue_id, type, ticket_id, ticket_number, data,"
-            " service_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(device_id, *_row(e)) for e in fresh],
+            " service_day, created_at, mono, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(device_id, *_row(e), e.get("mono"), e.get("boot_id")) for e in fresh],
         )
         if FAULT_PAUSE_FILE is not None:
             _pause_inside_the_transaction(conn, device_id)
@@ -226,26 +237,54 @@ def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
         conn.execute("UPDATE site_queues SET name = ? WHERE device_id = ? AND queue_id = ?",
                      (_text(data["name"], 80), device_id, queue_id))
     if kind in ("call", "recall") and event["ticket_number"] is not None:
+        # The number as the guest holds it: with the prefix of the service that issued the ticket.
+        issued = conn.execute(
+            "SELECT sq.prefix FROM site_tickets st JOIN site_queues sq ON sq.device_id = st.device_id"
+            " AND sq.queue_id = st.issued_queue_id WHERE st.device_id = ? AND st.ticket_id = ?",
+            (device_id, event["ticket_id"]),
+        ).fetchone()
         conn.execute(
-            "UPDATE site_queues SET now_serving = ?, service_day = ? WHERE device_id = ? AND queue_id = ?",
-            (event["ticket_number"], day, device_id, queue_id),
+            "UPDATE site_queues SET now_serving = ?, now_serving_prefix = ?, service_day = ?"
+            " WHERE device_id = ? AND queue_id = ?",
+            (event["ticket_number"], issued[0] if issued else None, day, device_id, queue_id),
         )
     elif day:  # a new service day (its first event, `day_started` included) starts with nobody served
         conn.execute(
-            "UPDATE site_queues SET service_day = ?, now_serving = NULL WHERE device_id = ? AND queue_id = ?"
+            "UPDATE site_queues SET service_day = ?, now_serving = NULL, now_serving_prefix = NULL"
+            " WHERE device_id = ? AND queue_id = ?"
             " AND (service_day IS NULL OR service_day < ?)",
             (day, device_id, queue_id, day),
         )
-    if kind not in STATUS_OF or event["ticket_id"] is None or event["ticket_number"] is None:
+    counter_id, counter = data.get("counter_id"), data.get("counter")
+    if isinstance(counter_id, str) and counter_id and isinstance(counter, str):  # issue 15: counters by id
+        conn.execute(
+            "INSERT INTO site_counters (device_id, counter_id, name) VALUES (?, ?, ?)"
+            " ON CONFLICT (device_id, counter_id) DO UPDATE SET name = excluded.name",
+            (device_id, _text(counter_id, 64), _text(counter, 32)),
+        )
+    if event["ticket_id"] is None or event["ticket_number"] is None:
+        return
+    if kind == "priority_set":
+        conn.execute("UPDATE site_tickets SET priority = ? WHERE device_id = ? AND ticket_id = ?",
+                     (int(bool(data.get("priority"))), device_id, event["ticket_id"]))
+        return
+    if kind not in STATUS_OF:
         return
     status, at = STATUS_OF[kind], event["created_at"]
     if kind == "join":
         conn.execute(
-            "INSERT OR IGNORE INTO site_tickets (device_id, ticket_id, queue_id, number, status, service_day,"
-            " created_at) VALUES (?, ?, ?, ?, 'WAITING', ?, ?)",
-            (device_id, event["ticket_id"], queue_id, event["ticket_number"], day or at[:10], at),
+            "INSERT OR IGNORE INTO site_tickets (device_id, ticket_id, queue_id, issued_queue_id, number,"
+            " status, service_day, created_at, priority) VALUES (?, ?, ?, ?, ?, 'WAITING', ?, ?, ?)",
+            (device_id, event["ticket_id"], queue_id, queue_id, event["ticket_number"], day or at[:10], at,
+             int(bool(data.get("priority")))),
         )
         return
+    if kind == "transfer":  # counted here only: `transfer_in` is the same move seen from the target
+        conn.execute("UPDATE site_tickets SET transfers = transfers + 1 WHERE device_id = ? AND ticket_id = ?",
+                     (device_id, event["ticket_id"]))
+    elif kind == "transfer_in":
+        conn.execute("UPDATE site_tickets SET queue_id = ? WHERE device_id = ? AND ticket_id = ?",
+                     (queue_id, device_id, event["ticket_id"]))
     conn.execute(
         "UPDATE site_tickets SET status = ?,"
         " called_at = CASE WHEN ? THEN COALESCE(called_at, ?) ELSE called_at END,"
@@ -262,7 +301,21 @@ def _local(moment: str, tz: ZoneInfo) -> datetime:
     return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(tz)
 
 
+def day_figures(conn: sqlite3.Connection, device_id: str, day: str) -> list[dict]:
+    """`qode.stats.figures` over the site's events of `day`: the box's own figures, row for row."""
+    names = {q["queue_id"]: q["name"] for q in conn.execute(
+        "SELECT queue_id, name FROM site_queues WHERE device_id = ?", (device_id,))}
+    marks = ",".join("?" * len(stats.TYPES))
+    events = [{**dict(r), "data": json.loads(r["data"])} for r in conn.execute(
+        "SELECT seq, queue_id, type, ticket_id, data, service_day, created_at, mono, boot_id FROM site_events"
+        f" WHERE device_id = ? AND service_day = ? AND type IN ({marks}) ORDER BY seq",
+        (device_id, day, *stats.TYPES))]
+    return stats.figures(events, names)
+
+
 def day_stats(conn: sqlite3.Connection, device_id: str, day: str, tz: ZoneInfo) -> dict:
+    figures = day_figures(conn, device_id, day)
+    total = stats.totals(figures)
     rows = conn.execute(
         "SELECT status, created_at, called_at FROM site_tickets WHERE device_id = ? AND service_day = ?",
         (device_id, day),
@@ -274,11 +327,13 @@ def day_stats(conn: sqlite3.Connection, device_id: str, day: str, tz: ZoneInfo) 
             waits.append(wait)
             hour = hours.setdefault(_local(row["called_at"], tz).hour, [])
             hour.append(wait)
+    mean = total["waited_mean_seconds"]
     return {
         "day": day,
-        "served": sum(1 for r in rows if r["status"] == "COMPLETED"),
-        "no_shows": sum(1 for r in rows if r["status"] == "NO_SHOW"),
-        "avg_wait_seconds": round(sum(waits) / len(waits)) if waits else None,
+        "served": total["served"],
+        "no_shows": total["no_shows"],
+        "avg_wait_seconds": round(mean) if mean is not None else None,
+        "services": stats.by_service(figures),  # issue 15: the box's per-service figures
         "waits_per_hour": [
             {"hour": h, "called": len(w), "avg_wait_seconds": round(sum(w) / len(w))}
             for h, w in sorted(hours.items())
@@ -304,12 +359,13 @@ def list_sites(db: Database) -> list[dict]:
                     (device_id, q["queue_id"], q["service_day"] or ""),
                 ).fetchone()[0]
                 serving = q["now_serving"]
+                prefix = q["prefix"] if q["now_serving_prefix"] is None else q["now_serving_prefix"]
                 queues.append(
                     {
                         "queue_id": q["queue_id"],
                         "name": q["name"],
                         "prefix": q["prefix"],
-                        "now_serving": f"{q['prefix']}{serving:03d}" if serving else None,
+                        "now_serving": f"{prefix}{serving:03d}" if serving else None,
                         "waiting": waiting,
                     }
                 )
@@ -339,11 +395,14 @@ def export_csv(db: Database, device_id: str, day: str) -> str:
                 "SELECT queue_id, name, prefix FROM site_queues WHERE device_id = ?", (device_id,)
             )
         }
+        prefixes = {queue_id: prefix for queue_id, (_, prefix) in names.items()}
         for row in conn.execute(
             "SELECT * FROM site_tickets WHERE device_id = ? AND service_day = ? ORDER BY queue_id, number",
             (device_id, day),
         ):
-            name, prefix = names.get(row["queue_id"], ("", ""))
+            name, _ = names.get(row["queue_id"], ("", ""))
+            # A transferred ticket keeps the number its first service gave it (P001 stays P001).
+            prefix = prefixes.get(row["issued_queue_id"] or row["queue_id"], "")
             wait = ""
             if row["called_at"]:
                 wait = round(
@@ -483,3 +542,21 @@ def site_csv(device_id: str):
     response = Response(export_csv(_db(), device_id, day), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="qode-{device_id}-{day}.csv"'
     return response
+
+
+@bp.get("/api/hub/sites/<device_id>/stats")
+def site_stats(device_id: str):
+    """Issue 15: a day's figures per service, counter and staff, as the box's GET /api/stats."""
+    _admin()
+    device_id = _device_id(device_id)
+    day = stats_day(request.args.get("day"), _db().clock.service_day())
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise Invalid("format: json or csv.", "invalid_query")
+    with _db().read() as conn:
+        rows = day_figures(conn, device_id, day)
+    if fmt == "csv":
+        response = Response(stats.to_csv(rows), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="qode-{device_id}-stats-{day}.csv"'
+        return response
+    return answer({"day": day, "rows": rows, "services": stats.by_service(rows)})

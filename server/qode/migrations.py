@@ -435,6 +435,37 @@ def h001_sites(conn: sqlite3.Connection) -> None:
     )
 
 
+@hub_migration
+def h002_services(conn: sqlite3.Connection) -> None:
+    """Issue 15 (docs/services.md, section 8): services, counters by id, priority and transfers.
+
+    The events keep the box's monotonic reading and boot id (the figures measure waits on them
+    within one boot, as the box does); a day's events are read by `service_day`; counters are
+    named by id; a ticket keeps its priority, its transfer count and the service that numbered it,
+    and a line's "now serving" the prefix of the service that numbered the called ticket (P001
+    stays P001 when Payments calls it).
+    """
+    _run(
+        conn,
+        """
+        ALTER TABLE site_events ADD COLUMN mono REAL;
+        ALTER TABLE site_events ADD COLUMN boot_id TEXT;
+        CREATE INDEX idx_site_events_day ON site_events(device_id, service_day, seq);
+        CREATE TABLE site_counters (
+            device_id TEXT NOT NULL,
+            counter_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (device_id, counter_id)
+        ) WITHOUT ROWID;
+        ALTER TABLE site_tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE site_tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE site_tickets ADD COLUMN issued_queue_id TEXT;
+        UPDATE site_tickets SET issued_queue_id = queue_id;
+        ALTER TABLE site_queues ADD COLUMN now_serving_prefix TEXT;
+        """
+    )
+
+
 def migrate(db: Database, migrations: list | None = None) -> list[str]:
     """Apply pending migrations (the box's, or the given list: the hub's), each in its own
     transaction; return their names."""

@@ -41,7 +41,10 @@ def _build(operations: list, version: str) -> dict:
     for op in operations:
         if op.body and not isinstance(op.body, tuple):  # a tuple: raw bodies of these media types
             models.add(op.body)
-        models.update(m for m in op.responses.values() if m and not isinstance(m, str))
+        for m in op.responses.values():
+            m = m[0] if isinstance(m, tuple) else m  # (model, other media type): issue 15's CSV
+            if m and not isinstance(m, str):
+                models.add(m)
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("Create", "Request", "Patch", "Update", "Body"))
           else "serialization") for m in sorted(models, key=lambda m: m.__name__)],
@@ -81,8 +84,13 @@ def _build(operations: list, version: str) -> dict:
                 text = {"schema": {"type": "string"}}
                 responses[str(status)] = {"description": "OK", "content": {model: text}}
                 continue
+            also = None
+            if isinstance(model, tuple):  # issue 15: JSON, or this other media type on request (CSV)
+                model, also = model
             content = {"schema": _ref(model)} if model else {"schema": {"type": "object"}}
             responses[str(status)] = {"description": "OK", "content": {"application/json": content}}
+            if also:
+                responses[str(status)]["content"][also] = {"schema": {"type": "string"}}
         for status, text in _ERRORS.items():
             if str(status) in responses:  # the path's own answer for it (/healthz's 503)
                 continue

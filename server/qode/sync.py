@@ -38,7 +38,8 @@ TIMEOUT = 10.0  # seconds per socket operation: a slow hub delays only the sync 
 MAX_DELAY = 300.0
 MAX_ANSWER = 65536  # bytes of a hub's answer read at most
 BATCHES_PER_RUN = 20  # a long backlog drains over several runs, never in one endless loop
-FIELDS = "seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at"
+# mono and boot_id (issue 15): the hub's figures measure waits on them within one boot, as the box's do.
+FIELDS = "seq, queue_id, type, ticket_id, ticket_number, data, service_day, created_at, mono, boot_id"
 
 
 def pseudonym(secret: str, ticket_id: str | None) -> str | None:

@@ -72,6 +72,8 @@ export function hubApi(token, { baseUrl = '', timeout = 15000, fetchImpl } = {})
       api.request('POST', '/api/hub/sites', { ...opts, body: { device_id: deviceId, name } }),
     /** One site's tickets of `day` (YYYY-MM-DD) as CSV: `{blob, filename}`. */
     exportCsv: (deviceId, day) => blob(`/api/hub/sites/${enc(deviceId)}/export.csv?day=${enc(day)}`),
+    /** One site's figures of `day` per service, counter and staff (the box's GET /api/stats columns) as CSV. */
+    statsCsv: (deviceId, day) => blob(`/api/hub/sites/${enc(deviceId)}/stats?day=${enc(day)}&format=csv`),
   }
 }
 

@@ -90,10 +90,11 @@ function Sites({ token, onRejected, onForget }) {
   }, [load])
 
   const download = useCallback(
-    async (site, day) => {
+    async (site, day, kind = 'tickets') => {
       try {
-        const { blob, filename } = await api.exportCsv(site.device_id, day)
-        saveBlob(blob, filename ?? `qode-${site.device_id}-${day}.csv`)
+        const figures = kind === 'figures'
+        const { blob, filename } = await (figures ? api.statsCsv : api.exportCsv)(site.device_id, day)
+        saveBlob(blob, filename ?? `qode-${site.device_id}-${figures ? 'stats-' : ''}${day}.csv`)
         return { ok: true }
       } catch (err) {
         if (onRejected(err)) return { ok: false }

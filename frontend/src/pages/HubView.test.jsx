@@ -239,6 +239,47 @@ describe('HubView', () => {
     expect(new URL(calls('GET', '/api/hub/sites/townhall-1/export.csv')[1][0], 'http://localhost').searchParams.get('day')).toBe('2026-11-26')
   })
 
+  it('shows each service’s figures of today and downloads a day’s figures CSV (issue 15)', async () => {
+    const row = (queue_id, service, figures) => ({
+      service_day: '2026-11-26', queue_id, service, counter_id: null, counter: null, staff: null,
+      served: 0, priority_served: 0, no_shows: 0, transfers_out: 0, transfers_in: 0, waited_count: 0,
+      waited_seconds: 0, waited_mean_seconds: null, served_time_count: 0, served_time_seconds: 0,
+      served_time_mean_seconds: null, ...figures,
+    })
+    const services = [
+      row('q-1', 'Front desk', { served: 20, no_shows: 1, transfers_out: 3, waited_mean_seconds: 420, priority_served: 2 }),
+      row('q-2', 'Passports', { served: 11, no_shows: 1, transfers_in: 3, waited_mean_seconds: 30 }),
+    ]
+    const csv = vi.fn(() => new Response('service_day,queue_id\n', { status: 200, headers: { 'Content-Type': 'text/csv' } }))
+    vi.stubGlobal('URL', Object.assign(globalThis.URL, { createObjectURL: vi.fn(() => 'blob:x'), revokeObjectURL: vi.fn() }))
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function () {
+      click.saved = this.download
+    })
+    renderHub({
+      'GET /api/hub/sites': list(site({ today: { ...site().today, services } }), library()),
+      'GET /api/hub/sites/townhall-1/stats': csv,
+    })
+    const townHall = await screen.findByRole('article', { name: 'Town hall' })
+    expect(within(townHall).getByRole('heading', { name: 'Today per service' })).toBeInTheDocument()
+    const [desk, passports] = within(townHall).getAllByTestId('service-figures')
+    expect(desk).toHaveTextContent('Front desk')
+    expect(desk).toHaveTextContent('Served20')
+    expect(desk).toHaveTextContent('Average wait7 min')
+    expect(desk).toHaveTextContent('Sent on3')
+    expect(desk).toHaveTextContent('Priority served2')
+    expect(passports).toHaveTextContent('Received3')
+    expect(passports).toHaveTextContent('Average wait< 1 min')
+    // a site without several services has no per-service rows: its figures are its one service's
+    expect(within(card('Library')).queryByTestId('service-figures')).not.toBeInTheDocument()
+
+    await userEvent.click(within(townHall).getByRole('button', { name: 'Download figures CSV: today (2026-11-26), Town hall' }))
+    const [url, init] = calls('GET', '/api/hub/sites/townhall-1/stats')[0]
+    const query = new URL(url, 'http://localhost').searchParams
+    expect([query.get('day'), query.get('format')]).toEqual(['2026-11-26', 'csv'])
+    expect(init.headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(click.saved).toBe('qode-townhall-1-stats-2026-11-26.csv')
+  })
+
   it('says so when a CSV cannot be downloaded', async () => {
     renderHub({
       'GET /api/hub/sites': list(site()),

@@ -4,6 +4,7 @@ import StatusRow from '../shared/StatusRow.jsx'
 import { t } from '../../lib/strings.js'
 import { contactLevel, countText, seenText, waitText } from './format.js'
 import HourChart from './HourChart.jsx'
+import ServiceFigures from './ServiceFigures.jsx'
 
 // How the contact row looks: out of contact is a problem, not in contact yet a warning.
 const TONE = { ok: 'ok', never: 'warning', stale: 'problem' }
@@ -84,12 +85,12 @@ function Downloads({ site, onDownload }) {
   const [busy, setBusy] = useState(null) // "today" | "yesterday"
   const [failure, setFailure] = useState(null)
 
-  async function download(which) {
+  async function download(which, kind) {
     const day = site[which]?.day
     if (!day || busy) return
-    setBusy(which)
+    setBusy(`${kind}:${which}`)
     setFailure(null)
-    const answer = await onDownload(site, day)
+    const answer = await onDownload(site, day, kind)
     setBusy(null)
     if (!answer?.ok && answer?.message) setFailure(answer.message)
   }
@@ -98,18 +99,20 @@ function Downloads({ site, onDownload }) {
     <div className="grid gap-2">
       <div className="flex flex-wrap gap-3">
         {[
-          ['today', 'hub.csvToday'],
-          ['yesterday', 'hub.csvYesterday'],
-        ].map(([which, key]) => (
+          ['today', 'tickets', 'hub.csvToday'],
+          ['yesterday', 'tickets', 'hub.csvYesterday'],
+          ['today', 'figures', 'hub.figuresCsvToday'],
+          ['yesterday', 'figures', 'hub.figuresCsvYesterday'],
+        ].map(([which, kind, key]) => (
           <Button
-            key={which}
+            key={`${kind}:${which}`}
             kind="secondary"
             className="sm:w-auto!"
             disabled={!site[which]?.day || busy !== null}
             aria-label={t('hub.csvLabel', { action: t(key), day: site[which]?.day ?? '', name: site.name })}
-            onClick={() => download(which)}
+            onClick={() => download(which, kind)}
           >
-            {busy === which ? t('hub.downloading') : t(key)}
+            {busy === `${kind}:${which}` ? t('hub.downloading') : t(key)}
           </Button>
         ))}
       </div>
@@ -120,7 +123,7 @@ function Downloads({ site, onDownload }) {
   )
 }
 
-/** One venue: contact, queues, today's and yesterday's figures, today's chart and CSV downloads. */
+/** One venue: contact, queues, today's and yesterday's figures (and per service), today's chart and CSV downloads. */
 export default function SiteCard({ site, now, onDownload }) {
   const id = useId()
   const events = Number.isFinite(site.events) ? site.events : null
@@ -144,6 +147,7 @@ export default function SiteCard({ site, now, onDownload }) {
         <h4 className="text-xl font-bold">{t('hub.statsTitle')}</h4>
         <Figures today={site.today} yesterday={site.yesterday} />
       </section>
+      <ServiceFigures services={site.today?.services} />
       <HourChart waitsPerHour={site.today?.waits_per_hour} testId={`chart-${site.device_id}`} />
       <Downloads site={site} onDownload={onDownload} />
     </article>
