@@ -130,6 +130,7 @@ def test_each_button_prints_its_services_ticket_and_the_priority_one_says_so(ven
     assert third["ticket"]["display_number"] == "Y002" and third["ticket"]["queue_id"] == payments["id"]
     assert "Payments" in third["paper"] and "Y002" in third["paper"]
     assert third["ticket"]["priority"] is True and "Priority" in third["paper"]
+    assert third["ticket"]["people_ahead"] == 0  # it goes before Y001, which still waits
     lines = third["paper"].splitlines()
     assert lines.index(next(line for line in lines if "Y002" in line)) < lines.index(
         next(line for line in lines if "Priority" in line))  # the mark under the number
