@@ -532,12 +532,7 @@ class CounterList(BaseModel):
     counters: list[CounterView]
 
 
-class ServiceRef(BaseModel):
-    id: str
-    name: str
-    prefix: str
-
-
+# ServiceRef: defined once, above (parts 1 and 2 both declared the same class)
 class ServiceOut(ServiceRef):
     active: bool
     is_paused: bool
