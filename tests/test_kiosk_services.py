@@ -149,3 +149,34 @@ def test_each_button_prints_its_services_ticket_and_the_priority_one_says_so(ven
     assert wait_until(lambda: printed(passports), timeout=10) == ["P001", "P002"]
     assert wait_until(lambda: printed(payments), timeout=10) == ["Y001", "Y002"]
     assert len(venue["printer"].tickets) == 4
+
+
+def test_a_button_for_a_service_the_kiosk_does_not_cover_stops_it_with_78(tmp_path):
+    """Payments exists, but this kiosk covers Passports only: one line, the host sees it, exit 78."""
+    if MISSING:
+        pytest.skip("needs the server side of issue 15: " + "; ".join(MISSING))
+    server = ServerProcess(tmp_path / "server").start()
+    try:
+        passports = requests.post(f"{server.url}/api/queues", json={"name": "Passports", "prefix": "P"},
+                                  headers=admin(), timeout=5).json()
+        requests.post(f"{server.url}/api/queues", json={"name": "Payments", "prefix": "Y"}, headers=admin(),
+                      timeout=5).raise_for_status()
+        host = {"Authorization": f"Bearer {passports['host_token']}"}
+        device = requests.post(f"{server.url}/api/queues/{passports['id']}/devices", json={"name": "Door"},
+                               headers=host, timeout=5).json()
+        kiosk = MockPinKiosk(tmp_path / "kiosk", server.url, device["token"], "dummy",
+                             {"QODE_KIOSK_BUTTONS": "gpio:17=P,gpio:27=Y"}).start()
+        try:
+            code = kiosk.proc.wait(timeout=60)
+        finally:
+            kiosk.stop()
+            kiosk.proc.stdin.close()  # stop() leaves it to a kiosk that already ended
+        said = "QODE_KIOSK_BUTTONS: gpio:27=Y: no service with that prefix among this kiosk's (P Passports)"
+        assert code == 78, kiosk.output()[-2000:]
+        assert f"qode kiosk: {said}\n" in kiosk.output() and "Traceback" not in kiosk.output()
+        devices = requests.get(f"{server.url}/api/queues/{passports['id']}/devices", headers=host,
+                               timeout=5).json()["devices"]
+        assert next(d for d in devices if d["id"] == device["id"])["error"] == said  # the host's kiosk card
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log.read_text()
