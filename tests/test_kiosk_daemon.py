@@ -126,7 +126,7 @@ def test_a_press_that_gives_up_withdraws_a_ticket_made_after_all(tmp_path):
     kiosk.api = RecordingApi([lost] * 4 + [made])  # lost while the guest waits (1 s), and once more
     kiosk._reported = ("ready", "test")  # the server already knows the printer
     withdrawn = []
-    kiosk._withdraw = lambda key, real=kiosk._withdraw: withdrawn.append(key) or real(key)
+    kiosk._withdraw = lambda key, *more, real=kiosk._withdraw: withdrawn.append(key) or real(key, *more)
     assert kiosk.press() is None
     assert any("No ticket was issued" in line for line in kiosk.said)
     wait_until(lambda: ("POST", "/api/tickets/t-1/cancel", {}) in kiosk.api.calls, timeout=15)
@@ -250,7 +250,7 @@ def test_a_gpio_button_press_is_one_press_while_it_is_served(tmp_path):
     kiosk = make_kiosk(tmp_path)
     served = []
     release = threading.Event()
-    kiosk._press = lambda: (served.append(1), release.wait(10))  # served until the presses are all in
+    kiosk._press = lambda *_: (served.append(1), release.wait(10))  # served until the presses are all in
     handled = []  # every press the button started, once kiosk.press has returned for it
     press = kiosk.press
     kiosk.press = lambda: handled.append(press())

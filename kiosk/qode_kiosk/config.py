@@ -38,14 +38,45 @@ SETTINGS: list[Setting] = [
             "How often an idle kiosk checks its printer and tells the server."),
     Setting("QODE_KIOSK_RETRY_SECONDS", "20", "How long a press keeps retrying an unreachable server "
             "(\"one moment\") before it gives up without a ticket."),
+    # issue 15: kiosk
+    Setting("QODE_KIOSK_BUTTONS", "", "One button per service: `gpio:PIN=SERVICE[,gpio:PIN=SERVICE…]` "
+            "(up to 8, each pin once), SERVICE a service id or prefix among the kiosk's services (checked at "
+            "start). Instead of QODE_KIOSK_BUTTON, which then stays `stdin` or `none`."),
+    Setting("QODE_KIOSK_PRIORITY_BUTTON", "off", "`gpio:PIN` of a priority button, or off. A press arms "
+            "priority for the next service press (the LED blinks quickly while armed); on a kiosk with one "
+            "service it prints a priority ticket at once."),
+    Setting("QODE_KIOSK_PRIORITY_SECONDS", "10", "How long a priority press stays armed, in seconds (1-300); "
+            "`off`: until the next service press."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 _GPIO = re.compile(r"^gpio:(\d{1,2})$")
 
 
+MAX_BUTTONS = 8  # service buttons on one kiosk
+_SERVICE_BUTTON = re.compile(r"^gpio:(\d{1,2})=(\S+)$")
+_PREFIX = re.compile(r"^[A-Za-z0-9]{1,4}$")  # a service's prefix, as the server allows it (not empty)
+# The pin settings: when one of them is wrong the rest is still known (see `qode kiosk`).
+NO_PINS = {"QODE_KIOSK_BUTTON": "none", "QODE_KIOSK_LED": "off", "QODE_KIOSK_BUTTONS": "",
+           "QODE_KIOSK_PRIORITY_BUTTON": "off"}
+
+
 class KioskSettingError(ValueError):
-    pass
+    """A setting that cannot work. `pins`: it is one of the GPIO settings (NO_PINS), whose message
+    already names it; the kiosk then still knows its server and token and can tell the host."""
+
+    def __init__(self, message: str, pins: bool = False):
+        super().__init__(message)
+        self.pins = pins
+
+
+@dataclass(frozen=True)
+class ServiceButton:
+    """One service button: a pin and the service it issues for, as written in the setting (a
+    service id or prefix); the kiosk finds the service among its own at start."""
+
+    pin: int
+    service: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +95,10 @@ class KioskConfig:
     admin_token_file: Path
     status_seconds: int
     retry_seconds: int
+    # issue 15: kiosk
+    buttons: tuple[ServiceButton, ...] = ()
+    priority_pin: int | None = None
+    priority_seconds: int | None = 10  # None: armed until the next service press
 
     @property
     def configured(self) -> bool:
@@ -93,6 +128,59 @@ def _seconds(name: str, value: str, maximum: int) -> int:
     return int(value)
 
 
+def _buttons(value: str, button: str) -> tuple[ServiceButton, ...]:
+    name = "QODE_KIOSK_BUTTONS"
+    if not value.strip():
+        return ()
+    if button not in ("stdin", "none"):
+        raise KioskSettingError(f"{name} and QODE_KIOSK_BUTTON={button} both set: with one button per service, "
+                                "leave QODE_KIOSK_BUTTON unset (stdin) or none", pins=True)
+    found: list[ServiceButton] = []
+    for item in value.split(","):
+        item = item.strip()
+        match = _SERVICE_BUTTON.fullmatch(item)
+        if not match or int(match[1]) > 27:
+            raise KioskSettingError(f"{name}: {item!r}: expected gpio:PIN=SERVICE with a BCM pin 0-27, e.g. "
+                                    "gpio:17=P,gpio:27=R", pins=True)
+        pin, service = int(match[1]), match[2]
+        if not (is_uuid(service) or _PREFIX.fullmatch(service)):
+            raise KioskSettingError(f"{name}: {item!r}: SERVICE is a service's id (a UUID) or its prefix "
+                                    "(1-4 letters or digits)", pins=True)
+        if any(b.pin == pin for b in found):
+            raise KioskSettingError(f"{name}: GPIO {pin} is used twice; give each button its own pin",
+                                    pins=True)
+        found.append(ServiceButton(pin, service.lower() if is_uuid(service) else service))
+    if len(found) > MAX_BUTTONS:
+        raise KioskSettingError(f"{name}: {len(found)} buttons; at most {MAX_BUTTONS}", pins=True)
+    return tuple(found)
+
+
+def _priority_seconds(value: str) -> int | None:
+    if is_off(value):
+        return None
+    if not value.strip().isdigit() or not 1 <= int(value) <= 300:
+        raise KioskSettingError(f"priority seconds {value!r}: expected whole seconds from 1 to 300, or off")
+    return int(value)
+
+
+def _pins_apart(button_pin: int | None, led_pin: int | None, buttons: tuple[ServiceButton, ...],
+                priority_pin: int | None) -> None:
+    """Each GPIO pin for one purpose. (The single button and the LED on one pin is GPIO's own
+    message, from before issue 15: see daemon.open_pins.)"""
+    taken = {b.pin: f"QODE_KIOSK_BUTTONS (gpio:{b.pin}={b.service})" for b in buttons}
+    if button_pin is not None:
+        taken[button_pin] = "QODE_KIOSK_BUTTON"
+    if priority_pin is not None:
+        if priority_pin in taken:
+            raise KioskSettingError(f"QODE_KIOSK_PRIORITY_BUTTON=gpio:{priority_pin}: {taken[priority_pin]} "
+                                    f"uses GPIO {priority_pin} already; give the priority button another pin",
+                                    pins=True)
+        taken[priority_pin] = "QODE_KIOSK_PRIORITY_BUTTON"
+    if led_pin is not None and led_pin in taken and taken[led_pin] != "QODE_KIOSK_BUTTON":
+        raise KioskSettingError(f"QODE_KIOSK_LED=gpio:{led_pin}: {taken[led_pin]} uses GPIO {led_pin} "
+                                "already; give the LED another pin", pins=True)
+
+
 def load(flags: dict[str, str | None] | None = None, env: dict[str, str] | None = None) -> KioskConfig:
     """The settings from the environment, with `flags` (by setting name) taking precedence."""
     env = dict(os.environ if env is None else env)
@@ -119,6 +207,15 @@ def load(flags: dict[str, str | None] | None = None, env: dict[str, str] | None 
     ssid = raw["QODE_KIOSK_WIFI_SSID"]
     if len(ssid) > 32 or not ssid.isprintable():
         raise KioskSettingError("wifi ssid: at most 32 printable characters")
+    # issue 15: kiosk
+    buttons = _buttons(raw["QODE_KIOSK_BUTTONS"],
+                       raw["QODE_KIOSK_BUTTON"].strip() if pin is not None else button)
+    try:
+        priority_pin = _pin("priority button", raw["QODE_KIOSK_PRIORITY_BUTTON"], allow_off=True)
+    except KioskSettingError as err:
+        raise KioskSettingError(f"QODE_KIOSK_PRIORITY_BUTTON: {str(err).split(' ', 2)[2]}", pins=True) from None
+    led_pin = _pin("led", raw["QODE_KIOSK_LED"], allow_off=True)
+    _pins_apart(pin, led_pin, buttons, priority_pin)
     password = raw["QODE_KIOSK_WIFI_PASSWORD"]
     if len(password) > 63 or not password.isprintable():
         raise KioskSettingError("wifi password: at most 63 printable characters")
@@ -130,11 +227,14 @@ def load(flags: dict[str, str | None] | None = None, env: dict[str, str] | None 
         paper_mm=paper,
         button=button,
         button_pin=pin,
-        led_pin=_pin("led", raw["QODE_KIOSK_LED"], allow_off=True),
+        led_pin=led_pin,
         wifi_ssid=ssid,
         wifi_password=password,
         data_dir=Path(raw["QODE_KIOSK_DATA_DIR"]),
         admin_token_file=Path(raw["QODE_KIOSK_ADMIN_TOKEN_FILE"]),
         status_seconds=_seconds("status seconds", raw["QODE_KIOSK_STATUS_SECONDS"], 3600),
         retry_seconds=_seconds("retry seconds", raw["QODE_KIOSK_RETRY_SECONDS"], 110),
+        buttons=buttons,
+        priority_pin=priority_pin,
+        priority_seconds=_priority_seconds(raw["QODE_KIOSK_PRIORITY_SECONDS"]),
     )

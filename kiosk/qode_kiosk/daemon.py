@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import math
 import queue as queues
 import random
 import signal
@@ -31,13 +32,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from qode_common import http
+from qode_common.patterns import is_uuid
 
 from . import gpio, layout, printers
-from .config import KioskConfig
+from .config import KioskConfig, KioskSettingError, ServiceButton
 
 log = logging.getLogger("qode.kiosk")
 
@@ -148,7 +151,12 @@ class Venue:
 
 
 class Led:
-    """An optional LED: on while printing, blinking while the printer needs attention."""
+    """An optional LED: on while printing, blinking while the printer needs attention, and
+    blinking quickly while a priority press is armed (issue 15), which shows over a problem:
+    the guest at the kiosk needs to know the priority press counted."""
+
+    PROBLEM = (0.3, 0.3)  # on, off seconds
+    ARMED = (0.1, 0.1)
 
     def __init__(self, pin: int | None, device=None):
         self._led = device  # an LED opened (and checked) already, see open_pins
@@ -156,22 +164,104 @@ class Led:
             from gpiozero import LED
 
             self._led = LED(pin)
+        self._lock = threading.Lock()
+        self._printing = self._problem = self._armed = False
+        self._shown: object = None
+
+    def _show(self) -> None:
+        if not self._led:
+            return
+        with self._lock:
+            if self._printing:
+                want: object = "on"
+            elif self._armed:
+                want = self.ARMED
+            elif self._problem:
+                want = self.PROBLEM
+            else:
+                want = "off"
+            if want == self._shown:
+                return  # a blink already running is not restarted (the status loop says idle often)
+            self._shown = want
+            if want == "on":
+                self._led.on()
+            elif want == "off":
+                self._led.off()
+            else:
+                self._led.blink(on_time=want[0], off_time=want[1])
 
     def printing(self) -> None:
-        if self._led:
-            self._led.on()
+        self._printing = True
+        self._show()
 
     def problem(self) -> None:
-        if self._led:
-            self._led.blink(on_time=0.3, off_time=0.3)
+        self._printing, self._problem = False, True
+        self._show()
 
     def idle(self) -> None:
-        if self._led:
-            self._led.off()
+        self._printing = self._problem = False
+        self._show()
+
+    def armed(self, on: bool) -> None:
+        self._armed = on
+        self._show()
 
     def close(self) -> None:
         if self._led:
             self._led.close()
+
+
+class Priority:
+    """The priority button (issue 15): a press arms priority for the next service press, which
+    takes it; unused, it is forgotten after `seconds` (None: it waits for the next service press).
+    The LED blinks quickly while it is armed."""
+
+    def __init__(self, seconds: float | None, led: Led, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self.led, self.clock = seconds, led, clock
+        self._lock = threading.Lock()
+        self._until: float | None = None  # armed until this clock reading; None: not armed
+        self._timer: threading.Timer | None = None
+
+    def arm(self) -> None:
+        with self._lock:
+            self._until = math.inf if self.seconds is None else self.clock() + self.seconds
+            self._cancel_timer()
+            if self.seconds is not None:  # only to stop the LED blinking; take() reads the clock itself
+                self._timer = threading.Timer(self.seconds, self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+        self.led.armed(True)
+
+    def is_armed(self) -> bool:
+        with self._lock:
+            return self._until is not None and self.clock() < self._until
+
+    def take(self) -> bool:
+        """Whether priority was armed (and not yet forgotten); it is not armed afterwards."""
+        with self._lock:
+            armed = self._until is not None and self.clock() < self._until
+            was_set, self._until = self._until is not None, None
+            self._cancel_timer()
+        if was_set:
+            self.led.armed(False)
+        return armed
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._until is None or self.clock() < self._until:
+                return  # taken meanwhile, or armed again
+            self._until = None
+        log.info("priority press forgotten: no service press within %s s", self.seconds)
+        self.led.armed(False)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._cancel_timer()
 
 
 class Kiosk:
@@ -184,6 +274,11 @@ class Kiosk:
         self.led = led if led is not None else Led(config.led_pin)
         self.stopping = threading.Event()
         self.device: dict | None = None
+        # issue 15: the services this kiosk may issue for (GET /api/device), and which service each
+        # service button (QODE_KIOSK_BUTTONS) issues for, by pin; both known after start().
+        self.services: list[dict] = []
+        self.buttons: dict[int, dict] = {}
+        self.priority = Priority(config.priority_seconds, self.led)
         self.public_url: str | None = None
         self.staff_url: str | None = None  # the box's https address for staff, when it has one
         self._press_lock = threading.Lock()  # held by a press only: background work never blocks a guest
@@ -225,11 +320,18 @@ class Kiosk:
         if self.config.queue and self.config.queue != self.device["queue_id"]:
             raise ServerError(403, "forbidden", f"That token belongs to queue {self.device['queue_id']}, "
                                                 f"not {self.config.queue}.")
+        self.services = device_services(self.device)
+        self.buttons = resolve_buttons(self.config.buttons, self.services)  # KioskSettingError: exit 78
         self._load_claimed()
         # Once before the first press (bounded by the HTTP timeout; the server just answered), then
         # in the background: a ticket never waits for it.
         self.venue.refresh()
-        self.say(f"Kiosk '{self.device['name']}' for '{self.device['queue_name']}' is ready.")
+        if self.buttons:
+            mapping = ", ".join(f"gpio:{pin} {service.get('prefix') or ''} {service['name']}".replace("  ", " ")
+                                for pin, service in self.buttons.items())
+            self.say(f"Kiosk '{self.device['name']}' is ready: {mapping}.")
+        else:
+            self.say(f"Kiosk '{self.device['name']}' for '{self.device['queue_name']}' is ready.")
         self.report(*self.printer.check(), now=True)
         for target, name in ((self._socket_loop, "socket"), (self._job_loop, "jobs"),
                              (self._outbox_loop, "outbox"), (self._status_loop, "status"),
@@ -247,6 +349,7 @@ class Kiosk:
         self._outbox.put(None)
         for thread in self._threads:
             thread.join(timeout=drain_seconds + 1)
+        self.priority.close()
         self.led.close()
 
     def _wait_for(self, fetch: Callable[[], dict], what: str) -> dict | None:
@@ -360,8 +463,22 @@ class Kiosk:
 
     # ---- a press --------------------------------------------------------------------
 
-    def press(self) -> dict | None:
-        """One guest's press; returns the ticket issued (None when none was)."""
+    def home_service(self) -> dict:
+        """The service a press without a choice issues for: the kiosk's line (devices.queue_id)."""
+        device = self.device or {}
+        return {"id": device.get("queue_id"), "name": device.get("queue_name", ""),
+                "prefix": None}
+
+    def single_service(self) -> dict | None:
+        """The one service this kiosk's presses issue for, or None when its buttons offer several."""
+        if not self.buttons:
+            return self.home_service()
+        ids = {service["id"] for service in self.buttons.values()}
+        return next(iter(self.buttons.values())) if len(ids) == 1 else None
+
+    def press(self, service: dict | None = None, priority: bool = False) -> dict | None:
+        """One guest's press (for `service`, default the kiosk's line); returns the ticket issued
+        (None when none was). A priority press armed before it makes it a priority ticket."""
         if not self.config.configured:
             self.print_setup()
             return None
@@ -369,11 +486,34 @@ class Kiosk:
             log.info("press ignored: the last one is still being served")
             return None
         try:
-            return self._press()
+            priority = self.priority.take() or priority  # taken even when this press issues nothing
+            return self._press(service or self.home_service(), priority)
         finally:
             self._press_lock.release()
 
-    def _press(self) -> dict | None:
+    def press_pin(self, pin: int) -> dict | None:
+        """A service button's press (QODE_KIOSK_BUTTONS)."""
+        service = self.buttons.get(pin)
+        if service is None:
+            log.info("press on gpio:%s ignored: the kiosk is not ready yet", pin)
+            return None
+        return self.press(service)
+
+    def priority_press(self) -> dict | None:
+        """The priority button: with one service, a priority ticket at once; with several, priority
+        for the next service press (QODE_KIOSK_PRIORITY_SECONDS)."""
+        if self.device is None:
+            log.info("priority press ignored: the kiosk is not ready yet")
+            return None
+        single = self.single_service()
+        if single is not None:
+            return self.press(single, priority=True)
+        self.priority.arm()
+        self.say("Priority: now press the button of your service.")
+        return None
+
+    def _press(self, service: dict | None = None, priority: bool = False) -> dict | None:
+        service = service or self.home_service()
         pressed = time.monotonic()
         self.led.printing()
         with self._print_lock:
@@ -390,7 +530,7 @@ class Kiosk:
                      "please ask at the desk.")
             return None
         key = f"kiosk-{uuid.uuid4()}"  # the same for every retry of this press
-        ticket = self._issue(key)
+        ticket = self._issue(key, service["id"], priority)
         if ticket is None:
             self.led.idle()
             return None
@@ -398,12 +538,14 @@ class Kiosk:
         if job is None:  # the server did not take the printer's report: print, with nothing to ack
             log.warning("ticket %s came without a print job", ticket.get("display_number"))
             with self._print_lock:
-                self._print(_ticket_from(ticket, self, job=None))
+                self._print(_ticket_from(ticket, self, job=None, service=service))
         else:
+            if "priority" not in job:  # a box from before issue 15's print jobs: the ticket says it
+                job = {**job, "priority": bool(ticket.get("priority"))}
             self._print_job(job, pressed)  # its life counts from the press, not from a late answer
         return ticket
 
-    def _issue(self, key: str) -> dict | None:
+    def _issue(self, key: str, queue_id: str, priority: bool = False) -> dict | None:
         told = []
 
         def wait(seconds: float) -> bool:
@@ -413,7 +555,8 @@ class Kiosk:
             return self.stopping.wait(seconds)
 
         try:
-            return http.retry(lambda: self._post_ticket(key), http.Backoff(0.25, 4.0, jitter=(1.0, 1.5)),
+            return http.retry(lambda: self._post_ticket(key, queue_id, priority),
+                              http.Backoff(0.25, 4.0, jitter=(1.0, 1.5)),
                               deadline=time.monotonic() + self.config.retry_seconds, wait=wait,
                               on_failure=lambda err: log.warning("issuing: %s", err))
         except ServerError as err:
@@ -424,25 +567,31 @@ class Kiosk:
         self.say(UNREACHABLE)
         with self._withdrawing_lock:
             self._withdrawing += 1
-        threading.Thread(target=self._withdraw, args=(key,), name="kiosk-withdraw", daemon=True).start()
+        threading.Thread(target=self._withdraw, args=(key, queue_id, priority), name="kiosk-withdraw",
+                         daemon=True).start()
         return None
 
-    def _post_ticket(self, key: str) -> dict:
-        return self.api.call("POST", f"/api/queues/{self.device['queue_id']}/tickets", {}, key=key)[1]
+    def _post_ticket(self, key: str, queue_id: str | None = None, priority: bool = False) -> dict:
+        # `priority` only when asked: a normal press sends what every box understands (issue 15).
+        body = {"priority": True} if priority else {}
+        return self.api.call("POST", f"/api/queues/{queue_id or self.device['queue_id']}/tickets", body,
+                             key=key)[1]
 
-    def _withdraw(self, key: str, seconds: float = 600.0) -> None:
+    def _withdraw(self, key: str, queue_id: str | None = None, priority: bool = False,
+                  seconds: float = 600.0) -> None:
         """The guest was told "no ticket", but one of the attempts may have made one (its answer
         lost). Keep asking with the same key (the server keeps the answer for 24 h); when it comes,
         mark its job so it never prints and cancel the ticket, so no one waits for a guest who left."""
         try:
-            self._withdraw_ticket(key, seconds)
+            self._withdraw_ticket(key, seconds, queue_id, priority)
         finally:
             with self._withdrawing_lock:
                 self._withdrawing -= 1
 
-    def _withdraw_ticket(self, key: str, seconds: float) -> None:
+    def _withdraw_ticket(self, key: str, seconds: float, queue_id: str | None = None,
+                         priority: bool = False) -> None:
         try:
-            ticket = http.retry(lambda: self._post_ticket(key), http.Backoff(2.0, 30.0),
+            ticket = http.retry(lambda: self._post_ticket(key, queue_id, priority), http.Backoff(2.0, 30.0),
                                 deadline=time.monotonic() + seconds, wait=self.stopping.wait)
         except (ServerError, Unreachable):
             return  # refused (closed, paused): nothing was made; or no answer for `seconds`
@@ -696,22 +845,63 @@ def _words(state: str) -> str:
     }.get(state, state.replace("_", " "))
 
 
-def _ticket_from(data: dict, kiosk: Kiosk, job: dict | None) -> layout.Ticket:
-    """The printed ticket from a job (or, without one, from the issuing answer)."""
+def device_services(device: dict) -> list[dict]:
+    """The services a kiosk may issue for, from GET /api/device (`services`, issue 15); a box from
+    before lists none, and the kiosk's one line (its id and name, no prefix) is its only service."""
+    listed = device.get("services")
+    if isinstance(listed, list) and listed:
+        return [{"id": str(s["id"]).lower(), "name": str(s.get("name") or ""), "prefix": s.get("prefix")}
+                for s in listed if isinstance(s, dict) and isinstance(s.get("id"), str)]
+    return [{"id": str(device.get("queue_id", "")).lower(), "name": device.get("queue_name", ""),
+             "prefix": None}]
+
+
+def resolve_buttons(buttons: tuple[ServiceButton, ...], services: list[dict]) -> dict[int, dict]:
+    """pin -> service for QODE_KIOSK_BUTTONS, each SERVICE found by id or by prefix (letter case
+    aside) among the kiosk's services. Raises KioskSettingError (the kiosk stops, exit 78): a
+    service that is not the kiosk's, or a prefix that names more than one."""
+    def named(service: dict) -> str:
+        return f"{service.get('prefix') or '(no prefix)'} {service['name']}"
+
+    found = {}
+    for button in buttons:
+        if is_uuid(button.service):
+            matches = [s for s in services if s["id"] == button.service.lower()]
+        else:
+            matches = [s for s in services if (s.get("prefix") or "").lower() == button.service.lower()]
+        setting = f"QODE_KIOSK_BUTTONS: gpio:{button.pin}={button.service}"
+        if not matches:
+            kind = "id" if is_uuid(button.service) else "prefix"
+            known = ", ".join(named(s) for s in services)
+            said = f"{setting}: no service with that {kind} among this kiosk's ({known})"
+            raise KioskSettingError(said[:200], pins=True)
+        if len(matches) > 1:
+            raise KioskSettingError(f"{setting}: that prefix names {len(matches)} of this kiosk's services; "
+                                    "give the service's id", pins=True)
+        found[button.pin] = matches[0]
+    return found
+
+
+def _ticket_from(data: dict, kiosk: Kiosk, job: dict | None, service: dict | None = None) -> layout.Ticket:
+    """The printed ticket from a job (or, without one, from the issuing answer for `service`)."""
     source = job or data
+    now_in = data.get("service") if isinstance(data.get("service"), dict) else {}
     url = source.get("url") or f"{kiosk.config.server}/t/{data['id']}"
     wifi = None
     if kiosk.config.wifi_ssid:
         wifi = layout.wifi_qr(kiosk.config.wifi_ssid, kiosk.config.wifi_password,
                               "WPA" if kiosk.config.wifi_password else "nopass")
     return layout.Ticket(
-        queue_name=source.get("queue_name") or (kiosk.device or {}).get("queue_name", ""),
+        # the service's name (the service the ticket is in now); the job names it, the answer too
+        queue_name=(source.get("queue_name") or now_in.get("name") or (service or {}).get("name")
+                    or (kiosk.device or {}).get("queue_name", "")),
         display_number=source["display_number"],
         status_url=url,
         people_ahead=source.get("people_ahead") or 0,
         eta_seconds=source.get("eta_seconds"),
         printed_at=source.get("printed_at"),
         wifi=wifi,
+        priority=bool(source.get("priority", data.get("priority", False))),
         **kiosk.venue.for_ticket(),
     )
 
@@ -764,12 +954,46 @@ def gpio_button(kiosk: Kiosk, pin: int, pin_factory=None):
     return attach_button(kiosk, _make_button(pin, pin_factory))
 
 
-def open_pins(config: KioskConfig):
-    """(button, LED) gpiozero devices for the gpio settings (None where not set), opened before
-    anything else runs, so a pin that cannot work stops the kiosk at once. Raises gpio.GpioProblem."""
+def attach_service_button(kiosk: Kiosk, pin: int, button):
+    """Presses of a service button (QODE_KIOSK_BUTTONS) issue for its service."""
+    button.when_pressed = lambda: threading.Thread(target=kiosk.press_pin, args=(pin,), name="kiosk-press",
+                                                   daemon=True).start()
+    return button
+
+
+def attach_priority_button(kiosk: Kiosk, button):
+    """Presses of the priority button (QODE_KIOSK_PRIORITY_BUTTON): see Kiosk.priority_press."""
+    button.when_pressed = lambda: threading.Thread(target=kiosk.priority_press, name="kiosk-priority",
+                                                   daemon=True).start()
+    return button
+
+
+@dataclass
+class Pins:
+    """The gpiozero devices of the GPIO settings, None (or empty) where not set."""
+
+    button: object = None
+    led: object = None
+    services: dict = field(default_factory=dict)  # pin -> Button (QODE_KIOSK_BUTTONS)
+    priority: object = None
+
+    def close(self) -> None:
+        for device in (self.button, self.priority, *self.services.values()):
+            if device is not None:
+                device.close()
+
+
+def open_pins(config: KioskConfig) -> Pins:
+    """The gpiozero devices for the gpio settings, opened before anything else runs, so a pin that
+    cannot work stops the kiosk at once. Raises gpio.GpioProblem."""
     wanted = []
     if config.button == "gpio":
         wanted.append((f"QODE_KIOSK_BUTTON=gpio:{config.button_pin}", config.button_pin, _make_button))
+    for button in config.buttons:  # issue 15
+        wanted.append((f"QODE_KIOSK_BUTTONS=gpio:{button.pin}", button.pin, _make_button))
+    if config.priority_pin is not None:
+        wanted.append((f"QODE_KIOSK_PRIORITY_BUTTON=gpio:{config.priority_pin}", config.priority_pin,
+                       _make_button))
     if config.led_pin is not None:
         from_led = f"QODE_KIOSK_LED=gpio:{config.led_pin}"
         if config.button == "gpio" and config.led_pin == config.button_pin:
@@ -777,7 +1001,7 @@ def open_pins(config: KioskConfig):
                                    "give the LED another pin")
         wanted.append((from_led, config.led_pin, None))
     if not wanted:
-        return None, None
+        return Pins()
     factory = gpio.pin_factory(wanted[0][0])
     opened = []
     try:
@@ -791,9 +1015,11 @@ def open_pins(config: KioskConfig):
         if factory is not None:
             factory.close()
         raise
-    button = opened[0] if config.button == "gpio" else None
-    led = opened[-1] if config.led_pin is not None else None
-    return button, led
+    by_pin = {pin: device for (_, pin, _), device in zip(wanted, opened, strict=True)}
+    return Pins(button=by_pin[config.button_pin] if config.button == "gpio" else None,
+                led=by_pin[config.led_pin] if config.led_pin is not None else None,
+                services={button.pin: by_pin[button.pin] for button in config.buttons},
+                priority=by_pin[config.priority_pin] if config.priority_pin is not None else None)
 
 
 def report_stop(config: KioskConfig, message: str, seconds: float = 30.0,
@@ -833,32 +1059,37 @@ def run(config: KioskConfig) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        button, led = open_pins(config)
+        pins = open_pins(config)
     except gpio.GpioProblem as err:
         return stop_for_setting(config, str(err), stopping)
-    kiosk = Kiosk(config, led=Led(config.led_pin, led) if led is not None else None)
+    kiosk = Kiosk(config, led=Led(config.led_pin, pins.led) if pins.led is not None else None)
     kiosk.stopping = stopping
     try:
         kiosk.start()
         if kiosk.stopping.is_set():
             return 0  # stopped while waiting for the server
-        if config.button == "stdin":
+        for pin, button in pins.services.items():
+            attach_service_button(kiosk, pin, button)
+        if pins.priority is not None:
+            attach_priority_button(kiosk, pins.priority)
+        if config.button == "stdin" and not config.buttons:
             run_stdin(kiosk)
         elif config.button == "key":
             run_key(kiosk)
         else:
-            if button is not None:
-                attach_button(kiosk, button)
+            if pins.button is not None:
+                attach_button(kiosk, pins.button)
             while not kiosk.stopping.wait(1.0):
                 pass
     except ServerError as err:
         print(f"qode kiosk: {err.message}", file=sys.stderr)
         return 2
+    except KioskSettingError as err:  # a service button for a service that is not this kiosk's
+        return stop_for_setting(config, str(err), stopping)
     except KeyboardInterrupt:
         pass
     finally:
-        if button is not None:
-            button.close()
+        pins.close()
         kiosk.stop()
     return 0
 

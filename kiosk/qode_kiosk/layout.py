@@ -48,48 +48,60 @@ class Ticket:
     footer: str | None = None
     logo: object | None = None  # a PIL image in mode "1", as wide as the paper (logo_raster)
     language: str | None = None
+    # issue 15: a priority ticket says so under its number (WORDS "priority"). The service's name
+    # is `queue_name` (services are today's queues), in large type above the number.
+    priority: bool = False
 
 
 NEXT = "You're next"
 
 # The ticket's words in the venue's default language (issue 14: brand), one entry for every
 # language of the pages (a test checks). English is the fallback for a language not listed here.
-# Each line fits 58 mm paper (32 characters) with a 3-digit count.
+# Each line fits 58 mm paper (32 characters) with a 3-digit count; "priority" (issue 15) prints in
+# double width, so it fits 14 characters (PRIORITY_CHARS), a space either side.
 WORDS = {
     "en": {"next": NEXT, "about": "About {minutes} min", "nobody": "Nobody ahead of you",
            "ahead_one": "1 ahead of you", "ahead_other": "{count} ahead of you",
-           "scan": "Scan to follow your turn live", "wifi": "Wi-Fi for this venue:"},
+           "scan": "Scan to follow your turn live", "wifi": "Wi-Fi for this venue:",
+           "priority": "Priority"},
     "de": {"next": "Sie sind als Nächstes dran", "about": "Etwa {minutes} Min.",
            "nobody": "Niemand vor Ihnen",
            "ahead_one": "1 Person vor Ihnen", "ahead_other": "{count} Personen vor Ihnen",
-           "scan": "Scannen und live verfolgen", "wifi": "WLAN hier:"},
+           "scan": "Scannen und live verfolgen", "wifi": "WLAN hier:",
+           "priority": "Vorrang"},
     # render() picks ahead_one for exactly 1 and ahead_other for more. Polish, Ukrainian and
     # Arabic have several plural forms after a number, so their ahead_other is count-neutral
     # ("Osób przed Tobą: 5"), right for 2, 5 and 22 alike.
     "fr": {"next": "Vous passez juste après", "about": "Environ {minutes} min",
            "nobody": "Personne avant vous",
            "ahead_one": "1 personne avant vous", "ahead_other": "{count} personnes avant vous",
-           "scan": "Scannez pour suivre votre tour", "wifi": "Wi-Fi sur place\u00a0:"},
+           "scan": "Scannez pour suivre votre tour", "wifi": "Wi-Fi sur place\u00a0:",
+           "priority": "Prioritaire"},
     "es": {"next": "Su turno es el siguiente", "about": "Unos {minutes} min",
            "nobody": "Nadie por delante",
            "ahead_one": "1 persona por delante", "ahead_other": "{count} personas por delante",
-           "scan": "Escanee para seguir su turno", "wifi": "Wi-Fi del establecimiento:"},
+           "scan": "Escanee para seguir su turno", "wifi": "Wi-Fi del establecimiento:",
+           "priority": "Prioridad"},
     "tr": {"next": "Sıradaki sizsiniz", "about": "Yaklaşık {minutes} dk",
            "nobody": "Önünüzde kimse yok",
            "ahead_one": "Önünüzde 1 kişi var", "ahead_other": "Önünüzde {count} kişi var",
-           "scan": "Sıranızı takip için okutun", "wifi": "Buranın Wi-Fi ağı:"},
+           "scan": "Sıranızı takip için okutun", "wifi": "Buranın Wi-Fi ağı:",
+           "priority": "Öncelikli"},
     "pl": {"next": "Za chwilę Twoja kolej", "about": "Około {minutes} min",
            "nobody": "Nikogo przed Tobą",
            "ahead_one": "1 osoba przed Tobą", "ahead_other": "Osób przed Tobą: {count}",
-           "scan": "Zeskanuj i śledź swoją kolej", "wifi": "Wi-Fi w placówce:"},
+           "scan": "Zeskanuj i śledź swoją kolej", "wifi": "Wi-Fi w placówce:",
+           "priority": "Priorytet"},
     "uk": {"next": "Ви наступні", "about": "Приблизно {minutes} хв",
            "nobody": "Перед Вами нікого немає",
            "ahead_one": "1 людина перед Вами", "ahead_other": "Людей перед Вами: {count}",
-           "scan": "Скануйте, щоб стежити за чергою", "wifi": "Wi-Fi закладу:"},
+           "scan": "Скануйте, щоб стежити за чергою", "wifi": "Wi-Fi закладу:",
+           "priority": "Пріоритет"},
     "ar": {"next": "أنت التالي", "about": "حوالي {minutes} دقيقة",
            "nobody": "لا أحد أمامك",
            "ahead_one": "شخص واحد أمامك", "ahead_other": "عدد الأشخاص أمامك: {count}",
-           "scan": "امسح لمتابعة دورك مباشرةً", "wifi": "شبكة Wi-Fi هنا:"},
+           "scan": "امسح لمتابعة دورك مباشرةً", "wifi": "شبكة Wi-Fi هنا:",
+           "priority": "أولوية"},
 }
 
 
@@ -125,9 +137,10 @@ def _shaping_font(size: int):
     return None
 
 
-def text_raster(text: str, paper_mm: int = 80, size: int = 24, bold: bool = False):
+def text_raster(text: str, paper_mm: int = 80, size: int = 24, bold: bool = False, inverted: bool = False):
     """`text` drawn as the paper would show it (letters joined, right to left), centred on a strip
-    as wide as the paper, in mode "1"; smaller until it fits. None without a shaping font."""
+    as wide as the paper, in mode "1"; smaller until it fits. None without a shaping font.
+    `inverted`: white letters on a black band as wide as the text and a margin (a priority mark)."""
     from PIL import Image, ImageDraw
 
     dots = PAPER_DOTS.get(paper_mm, 576)
@@ -143,8 +156,12 @@ def text_raster(text: str, paper_mm: int = 80, size: int = 24, bold: bool = Fals
     grey = Image.new("L", (dots, height), 255)
     draw = ImageDraw.Draw(grey)
     x = (dots - (right - left)) // 2 - left
+    ink = 0
+    if inverted:
+        draw.rectangle((max(0, x + left - 12), 0, min(dots - 1, x + right + 12), height - 1), fill=0)
+        ink = 255
     for dx in (0, 1) if bold else (0,):
-        draw.text((x + dx, 3 - top), text, font=font, fill=0, direction="rtl")
+        draw.text((x + dx, 3 - top), text, font=font, fill=ink, direction="rtl")
     return grey.point(lambda v: 0 if v < 128 else 255).convert("1")
 
 
@@ -164,6 +181,7 @@ def number_scale(number: str, paper_mm: int = 80) -> int:
 
 
 PAPER_DOTS = {58: 384, 80: 576}  # printable dots across the paper at 203 dpi
+PRIORITY_CHARS = 14  # the priority word in double width on 58 mm paper (16 characters), a space either side
 LOGO_MAX_HEIGHT = 120  # dots (15 mm): a logo, not a poster; paper is what the venue pays for
 LOGO_MAX_PIXELS = 4096 * 4096  # what the server already capped; a kiosk does not trust it blindly
 
@@ -247,8 +265,17 @@ def render(printer, ticket: Ticket, paper_mm: int = 80) -> None:
     scale = number_scale(number, paper_mm)
     printer.set(align="center", bold=True, custom_size=True, width=scale, height=scale)
     printer.text(number + "\n")
-    printer.set(align="center", normal_textsize=True, bold=False)
     say = words_for(ticket.language)
+    if ticket.priority:  # issue 15: white on black under the number, where the guest and the desk look
+        word = clean(say["priority"], PRIORITY_CHARS)
+        picture = text_raster(word, paper_mm, 40, bold=True, inverted=True) if right_to_left(word) else None
+        if picture is None:
+            printer.set(align="center", bold=True, double_height=True, double_width=True, invert=True)
+            printer.text(f" {word} \n")
+            printer.set(invert=False)
+        else:
+            print_raster(printer, picture)
+    printer.set(align="center", normal_textsize=True, bold=False)
     words = eta_words(ticket.eta_seconds, ticket.people_ahead, ticket.language)
     if ticket.people_ahead == 0:
         ahead = words if words == say["next"] else say["nobody"]  # one line, not both

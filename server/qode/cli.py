@@ -296,13 +296,14 @@ def kiosk(args: argparse.Namespace) -> int:
         settings = kiosk_config.load(flags)
     except kiosk_config.KioskSettingError as err:
         # A setting that cannot work does not fix itself: EX_CONFIG (78), which the unit does not
-        # restart. When only the button or LED is wrong, the kiosk still knows its server and
-        # token, so the host's kiosk card shows the same line.
+        # restart. When only a GPIO setting is wrong (button, service buttons, priority button, LED),
+        # the kiosk still knows its server and token, so the host's kiosk card shows the same line.
         message = str(err)
-        if message.startswith(("button ", "led ")):
-            message = f"QODE_KIOSK_{message[:message.index(' ')].upper()}: {message.split(' ', 1)[1]}"
+        if message.startswith(("button ", "led ")) or err.pins:
+            if not err.pins:
+                message = f"QODE_KIOSK_{message[:message.index(' ')].upper()}: {message.split(' ', 1)[1]}"
             try:
-                known = kiosk_config.load({**flags, "QODE_KIOSK_BUTTON": "none", "QODE_KIOSK_LED": "off"})
+                known = kiosk_config.load({**flags, **kiosk_config.NO_PINS})
             except kiosk_config.KioskSettingError:
                 known = None
             if known is not None:

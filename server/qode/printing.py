@@ -75,6 +75,8 @@ def job_message(db: Database, job: dict, max_age: int, public_url: str, ticket: 
         "display_number": ticket["display_number"],
         "people_ahead": ticket["people_ahead"],
         "eta_seconds": ticket["eta_seconds"],
+        # issue 15: a priority ticket prints "Priority" (the ticket's field from m013 on)
+        "priority": bool(ticket.get("priority")),
         # Date and time go on paper only when the box's clock can be believed.
         "printed_at": db.clock.now().astimezone(ZoneInfo(db.clock.tz)).strftime("%Y-%m-%d %H:%M")
         if trusted else None,

@@ -341,6 +341,7 @@ class PrintJobMessage(PrintJobOut):
     people_ahead: int
     eta_seconds: int | None
     printed_at: str | None = Field(description="Local date and time, only when the box's clock is trusted")
+    priority: bool = Field(False, description="A priority ticket: the paper says so (issue 15)")
 
 
 class DeviceOut(BaseModel):
