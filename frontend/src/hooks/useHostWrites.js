@@ -2,6 +2,7 @@
 // tablet's time): one at a time per button, each through api.js with an Idempotency-Key.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { endedSentences } from '../components/host/callNext.js'
+import { reasonText } from '../components/host/desk.js'
 import { hostErrorText } from '../components/host/hostErrorText.js'
 import { uuid } from '../lib/random.js'
 import { t } from '../lib/strings.js'
@@ -20,7 +21,7 @@ const KEY_REUSE_MS = 2 * 60 * 1000
 /**
  * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null).
  * Returns {busy (a Set of busy keys), notice, callNext, onTicketAction, reprint, changeQueue,
- * changeCounter, clearLine, sendTabletTime}. The N key calls the next guest.
+ * changeCounter, clearLine, sendTabletTime, onTransfer, onPriority}. The N key calls the next guest.
  */
 export function useHostWrites(channel, counter) {
   const { api, replace, refresh, latest, accepted, failAuth } = channel
@@ -86,7 +87,10 @@ export function useHostWrites(channel, counter) {
     if (answer.ok) {
       // The counter's previous ticket, if any, was ended by the same call: say which and how.
       const called = t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter })
-      setNotice({ tone: 'success', text: [called, ...endedSentences(answer.result.ended)].join(' ') })
+      // Several services or priority: which rule picked this guest ("Priority", "Waited longest"…).
+      const why = reasonText(answer.result.reason)
+      const reason = why ? t('host.reason.sentence', { reason: why }) : null
+      setNotice({ tone: 'success', text: [called, reason, ...endedSentences(answer.result.ended)].filter(Boolean).join(' ') })
     }
   }
 
@@ -154,6 +158,23 @@ export function useHostWrites(channel, counter) {
     return answer
   }
 
+  /** Send `ticket` to the service `queueId`, placed by `placement` ("original" | "end"). */
+  async function transfer(ticket, queueId, placement, serviceName) {
+    const answer = await run(`transfer:${ticket.id}`, `transfer:${ticket.id}:${queueId}:${placement}`, (o) => api.transfer(ticket.id, queueId, placement, o))
+    if (answer.ok) {
+      const service = serviceName ?? answer.result?.service?.name ?? ''
+      setNotice({ tone: 'success', text: t(placement === 'end' ? 'host.transfer.doneEnd' : 'host.transfer.done', { number: ticket.display_number, service }) })
+    }
+    return answer
+  }
+
+  /** Give a WAITING ticket priority (`value` true) or take it away. */
+  async function setPriority(ticket, value) {
+    const answer = await run(`priority:${ticket.id}`, `priority:${ticket.id}:${value}`, (o) => api.setPriority(ticket.id, value, o))
+    if (answer.ok) setNotice({ tone: 'success', text: t(value ? 'host.priority.given' : 'host.priority.removed', { number: ticket.display_number }) })
+    return answer
+  }
+
   async function sendTabletTime() {
     const nowIso = new Date().toISOString()
     const answer = await run('clock', `clock:${nowIso}`, (o) => api.setClock(nowIso, o), { notify: false })
@@ -180,5 +201,10 @@ export function useHostWrites(channel, counter) {
     return () => window.removeEventListener('keydown', onKey)
   }, [callNextRef])
 
-  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime }
+  const transferRef = useLatest(transfer)
+  const onTransfer = useCallback((...args) => transferRef.current(...args), [transferRef])
+  const priorityRef = useLatest(setPriority)
+  const onPriority = useCallback((...args) => priorityRef.current(...args), [priorityRef])
+
+  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority }
 }
