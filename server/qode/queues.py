@@ -120,9 +120,7 @@ def load_for_write(db: Database, conn: sqlite3.Connection, queue_id: str) -> dic
 def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dict:
     """The public state of a queue: what the guest page, display and joiners see."""
     queue = as_of(queue, today)
-    counters = conn.execute(
-        "SELECT name, is_open FROM counters WHERE queue_id = ? ORDER BY name", (queue["id"],)
-    ).fetchall()
+    counters = counters_of(conn, queue["id"])
     predicted = estimates.of(db).predict(queue)
     back = predicted.hints.get("counters", {})
     calls = current_calls(conn, queue)
@@ -147,8 +145,9 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
         "grace_period": queue["grace_period"],
         "eta_margin": queue["eta_margin"],
         "counters": [
-            {"name": c["name"], "is_open": bool(c["is_open"]),
-             "back_in_seconds": None if c["is_open"] else back.get(c["name"])}
+            {"id": c["id"], "name": c["name"], "is_open": bool(c["is_open"]),
+             "back_in_seconds": None if c["is_open"] else back.get(c["name"]),
+             "services": c["services"], "rule": c["rule"], "staff": c["staff_name"]}
             for c in counters
         ],
         "calls": calls,
@@ -197,6 +196,10 @@ def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int =
             " service_day, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (queue_id, name, prefix, hash_token(token), default_cycle, default_cycle, today, now, now),
         )
+        # issue 15: the service's own host token is a manager token scoped to it (m013).
+        conn.execute("UPDATE queues SET sort_order = (SELECT COUNT(*) - 1 FROM queues) WHERE id = ?",
+                     (queue_id,))
+        add_host_token(conn, hash_token(token), "manager", "services", name, now, [queue_id])
         events.append(
             conn, db.clock, queue_id, "queue_created", data={"name": name, "prefix": prefix},
             service_day=today,
@@ -246,10 +249,19 @@ def rotate_host_token(db: Database, queue_id: str) -> str:
     token = new_token()
     with db.write() as conn:
         queue = load(conn, queue_id)
+        now = iso(db.clock.now())
         conn.execute(
             "UPDATE queues SET host_token_hash = ?, updated_at = ? WHERE id = ?",
-            (hash_token(token), iso(db.clock.now()), queue_id),
+            (hash_token(token), now, queue_id),
         )
+        # issue 15: the same hash in host_tokens (what auth reads; queues keeps it for a backup
+        # restored onto an older release). The service's own token is working again after this.
+        moved = conn.execute(
+            "UPDATE host_tokens SET token_hash = ?, revoked_at = NULL WHERE token_hash = ?",
+            (hash_token(token), queue["host_token_hash"]),
+        ).rowcount
+        if not moved:
+            add_host_token(conn, hash_token(token), "manager", "services", queue["name"], now, [queue_id])
         events.append(conn, db.clock, queue_id, "host_token_rotated", service_day=queue["service_day"])
     return token
 
@@ -263,25 +275,95 @@ def set_counter(db: Database, queue_id: str, name: str, is_open: bool,
     with db.write() as conn:
         queue = load_for_write(db, conn, queue_id)
         now = iso(db.clock.now())
-        row = conn.execute(
-            "SELECT is_open FROM counters WHERE queue_id = ? AND name = ?", (queue_id, name)
-        ).fetchone()
+        row = counter_for(conn, queue_id, name)
         rehint = not is_open and back_in_minutes is not None
-        if row is None or bool(row["is_open"]) != is_open or rehint:
-            conn.execute(
-                "INSERT INTO counters (queue_id, name, is_open, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (queue_id, name) DO UPDATE SET is_open = excluded.is_open,"
-                " updated_at = excluded.updated_at",
-                (queue_id, name, is_open, now),
-            )
-            data = {"counter": name}
+        if row is None:
+            row = new_counter(conn, name, now, [queue_id], is_open=is_open)
+            changed = True
+        else:
+            changed = bool(row["is_open"]) != is_open or rehint
+            if changed:
+                conn.execute("UPDATE counters SET is_open = ?, staff_name = CASE WHEN ? THEN staff_name END,"
+                             " updated_at = ? WHERE id = ?", (is_open, is_open, now, row["id"]))
+                row = counter_row(conn, row["id"])
+        if changed:
+            data = {}
             if rehint:
                 data["back_in_seconds"] = back_in_minutes * 60
-            events.append(
-                conn, db.clock, queue_id, "counter_opened" if is_open else "counter_closed",
-                data=data, service_day=queue["service_day"],
-            )
+            counter_events(db, conn, row, "counter_opened" if is_open else "counter_closed", data)
         return view(db, conn, load(conn, queue_id), queue["service_day"])
+
+
+# ---- issue 15: model — counters are box-wide desks serving a set of services (m013) ----------
+
+def counter_row(conn: sqlite3.Connection, counter_id: str) -> dict | None:
+    """A counter with its services' ids in its order (`services`) and their weights (`weights`)."""
+    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    if row is None:
+        return None
+    links = conn.execute("SELECT queue_id, weight FROM counter_services WHERE counter_id = ? ORDER BY position",
+                         (counter_id,)).fetchall()
+    return {**dict(row), "services": [link[0] for link in links],
+            "weights": {link[0]: link[1] for link in links}}
+
+
+def counter_for(conn: sqlite3.Connection, queue_id: str, name: str) -> dict | None:
+    """The counter called `name` that serves the service `queue_id` (names are unique among the
+    counters that share a service), as `counter_row`; None when there is none."""
+    row = conn.execute(
+        "SELECT c.id FROM counters c JOIN counter_services cs ON cs.counter_id = c.id"
+        " WHERE cs.queue_id = ? AND c.name = ?", (queue_id, name),
+    ).fetchone()
+    return None if row is None else counter_row(conn, row[0])
+
+
+def counters_of(conn: sqlite3.Connection, queue_id: str) -> list[dict]:
+    """The counters serving a service, by name, each as `counter_row`."""
+    ids = [row[0] for row in conn.execute(
+        "SELECT c.id FROM counters c JOIN counter_services cs ON cs.counter_id = c.id WHERE cs.queue_id = ?"
+        " ORDER BY c.name, c.id", (queue_id,))]
+    return [counter_row(conn, counter_id) for counter_id in ids]
+
+
+def new_counter(conn: sqlite3.Connection, name: str, now: str, services: list[str],
+                weights: dict[str, float] | None = None, rule: str = "order", is_open: bool = True) -> dict:
+    """Insert a counter serving `services` (in that order); the caller checks names and services."""
+    counter_id = str(uuid.uuid4())
+    conn.execute("INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
+                 (counter_id, name, rule, is_open, now, now))
+    for position, queue_id in enumerate(services):
+        conn.execute("INSERT INTO counter_services (counter_id, queue_id, position, weight)"
+                     " VALUES (?, ?, ?, ?)",
+                     (counter_id, queue_id, position, (weights or {}).get(queue_id, 1.0)))
+    return counter_row(conn, counter_id)
+
+
+def counter_events(db: Database, conn: sqlite3.Connection, counter: dict, type_: str, data: dict | None = None,
+                   services: list[str] | None = None) -> list[int]:
+    """One `type_` event per service the counter serves (or `services`), each in that service's
+    day, with the counter's name, id, staff, services and rule (docs/services.md, section 2)."""
+    seqs = []
+    for queue_id in services if services is not None else counter["services"]:
+        queue = load_for_write(db, conn, queue_id)
+        seqs.append(events.append(
+            conn, db.clock, queue_id, type_, service_day=queue["service_day"],
+            data={"counter": counter["name"], "counter_id": counter["id"], "staff": counter["staff_name"],
+                  "services": counter["services"], "rule": counter["rule"], **(data or {})},
+        ))
+    return seqs
+
+
+def add_host_token(conn: sqlite3.Connection, token_hash: str, role: str, scope: str, name: str, now: str,
+                   services: list[str]) -> str:
+    """Store a host token (its hash only) with its role and scope; return its id."""
+    token_id = str(uuid.uuid4())
+    conn.execute("INSERT INTO host_tokens (id, token_hash, role, scope, name, created_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
+                 (token_id, token_hash, role, scope, name, now))
+    for queue_id in services:
+        conn.execute("INSERT INTO host_token_services (token_id, queue_id) VALUES (?, ?)", (token_id, queue_id))
+    return token_id
 
 
 def add_device(db: Database, queue_id: str, kind: str, name: str) -> dict:
@@ -295,6 +377,8 @@ def add_device(db: Database, queue_id: str, kind: str, name: str) -> dict:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (device_id, queue_id, kind, name, hash_token(token), iso(db.clock.now())),
         )
+        conn.execute("INSERT INTO device_services (device_id, queue_id, position) VALUES (?, ?, 0)",
+                     (device_id, queue_id))
         events.append(
             conn, db.clock, queue_id, "device_added", data={"device_id": device_id, "kind": kind},
             service_day=queue["service_day"],

@@ -165,9 +165,13 @@ class Error(BaseModel):
 
 
 class CounterOut(BaseModel):
+    id: str = Field(description="The counter's id (issue 15: counters are box-wide desks)")
     name: str
     is_open: bool
     back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down')
+    services: list[str] = Field(description="The ids of the services it serves, in its order")
+    rule: Literal["order", "weighted"] = Field(description="How it picks across its services")
+    staff: str | None = Field(description="The staff name of its open session, if one was given")
 
 
 class CallOut(BaseModel):

@@ -252,7 +252,7 @@ def host_feed(ws, queue_id):
     if principal is None:
         _close(ws, UNAUTHORIZED, "that token is not valid")
         return
-    if not (principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id)):
+    if not (principal.kind == "admin" or (principal.kind == "host" and principal.covers(queue_id))):
         _close(ws, FORBIDDEN, "that token is not this queue's host")
         return
     _run(ws, "host", queue_id, f"host:{queue_id}")
