@@ -106,8 +106,10 @@ export function createDeskApi(token) {
  * `queueId` → a promise of that service's default placement for transfers into it ("original" or
  * "end"), asked once per service (again after a failure).
  */
-export function placementOf(api) {
+export function placementOf(api, services = null) {
   const known = new Map()
+  // GET /api/services says it for each service; an older answer without it: ask the service.
+  for (const s of services ?? []) if (s?.transfer_placement) known.set(s.id, Promise.resolve(s.transfer_placement))
   return (queueId) => {
     if (!known.has(queueId)) {
       const asked = api.serviceState(queueId).then(

@@ -85,7 +85,7 @@ function Dashboard({ queueId, token, onAccepted }) {
   const counter = validCounter(draft)
   const { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority } = useHostWrites(channel, counter)
   const services = useServices(channel.api, Boolean(state?.queue))
-  const defaultPlacement = useMemo(() => placementOf(channel.api), [channel.api])
+  const defaultPlacement = useMemo(() => placementOf(channel.api, services), [channel.api, services])
   // Transfer and priority are offered when the box has another service to send guests to.
   const tools = useMemo(() => {
     if (!services || services.filter((s) => s.active !== false).length < 2) return null

@@ -206,7 +206,7 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
     }
   }, [api, token, counter.id, serviceIds, onAuthFailed])
   const { busy, notice, callNext, onTicketAction, onTransfer, onPriority } = useHostWrites(channel, counter.name)
-  const defaultPlacement = useMemo(() => placementOf(api), [api])
+  const defaultPlacement = useMemo(() => placementOf(api, services), [api, services])
   const tools = useMemo(() => ({ services, busy, onTransfer, onPriority, defaultPlacement }), [services, busy, onTransfer, onPriority, defaultPlacement])
   const [closing, setClosing] = useState(false)
   const [closeNotice, setCloseNotice] = useState(null)
