@@ -74,10 +74,13 @@ describe('HostDashboard on a box with several services', () => {
     expect(posted('/api/tickets/t-8/transfer')).toEqual([{ queue_id: 'q-2', placement: 'original' }])
     expect(await screen.findByText('A8 was sent to Payments and keeps their place.')).toBeInTheDocument()
 
-    // The channel's row for the transferred ticket says it is in Payments now: it leaves this list.
-    live({ type: 'update', seq: 4, events: [], state: queue({ waiting_count: 1 }), tickets_changed: [ticket({ id: 't-8', queue_id: 'q-2', position_number: 8, display_number: 'A8', status: 'WAITING' })] })
+    // The channel says the ticket left (the `transfer` event, no row): it leaves this list.
+    live({ type: 'update', seq: 4, events: [{ seq: 4, type: 'transfer', ticket_id: 't-8', data: { to: 'q-2' } }], state: queue({ waiting_count: 1 }), tickets_changed: [] })
     expect(screen.queryByTestId('waiting-A8')).toBeNull()
     expect(screen.getByTestId('waiting-A7')).toBeInTheDocument()
+    // A row that says it is in another service is not shown here either.
+    live({ type: 'update', seq: 5, events: [], state: queue({ waiting_count: 0 }), tickets_changed: [ticket({ id: 't-7', queue_id: 'q-2', position_number: 7, display_number: 'A7', status: 'WAITING' })] })
+    expect(screen.queryByTestId('waiting-A7')).toBeNull()
   })
 
   it('offers no transfer or priority controls on a box with one service, as before', async () => {

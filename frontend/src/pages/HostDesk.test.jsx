@@ -163,12 +163,14 @@ describe('HostDesk', () => {
     expect(await screen.findByText('P1 was sent to Payments, at the end of the line.')).toBeInTheDocument()
     expect(screen.queryByRole('form', { name: 'Send P1 to another service' })).toBeNull()
 
-    // Both services' channels bring the moved row: it is in Payments now, after B7.
+    // Live, as the box sends it: Passports' channel the `transfer` event (no row: the ticket is no
+    // longer its own), Payments' channel the row. P1 is in Payments now, after B7.
     const moved = row('P1', 'pay', { transfers: 1, line_seq: 30 })
-    feed('pass', { type: 'update', seq: 6, events: [], state: queue({ id: 'pass', waiting_count: 1 }), tickets_changed: [moved] })
+    const left = { seq: 6, type: 'transfer', ticket_id: 'P1', ticket_number: 1, data: { to: 'pay', to_name: 'Payments', placement: 'end' }, created_at: '2026-11-26T10:30:00.000Z' }
+    feed('pass', { type: 'update', seq: 6, events: [left], state: queue({ id: 'pass', waiting_count: 1 }), tickets_changed: [] })
     feed('pay', { type: 'update', seq: 6, events: [], state: queue({ id: 'pay', waiting_count: 2 }), tickets_changed: [moved] })
     await waitFor(() => expect(within(screen.getByTestId('desk-waiting-P1')).getByText('Payments')).toBeInTheDocument())
-    expect(rows()).toEqual(['B7', 'P2', 'P1'])
+    expect(rows()).toEqual(['B7', 'P2', 'P1']) // once: not left behind in Passports
     expect(within(screen.getByTestId('desk-waiting-P1')).queryByText('Passports')).toBeNull()
   })
 
