@@ -122,14 +122,64 @@ def require_admin(db: Database, admin_hash: str) -> Principal:
     return principal
 
 
-def require_host(db: Database, admin_hash: str, queue_id: str) -> Principal:
-    """The host of `queue_id`, or the admin."""
+def _role_ok(principal: Principal, role: str) -> bool:
+    return principal.kind == "admin" or ROLES.index(principal.role or "staff") >= ROLES.index(role)
+
+
+def _refuse_role(role: str) -> Forbidden:
+    return Forbidden("This needs a manager's host token (a staff token may call, move and open counters, "
+                     "not change settings, devices or tokens).", "manager_only") if role == "manager" else \
+        Forbidden("This needs a host token.")
+
+
+def require_host(db: Database, admin_hash: str, queue_id: str, role: str = "staff") -> Principal:
+    """A host token whose scope covers `queue_id` with at least `role` ("staff" or "manager"), or the
+    admin (docs/services.md, section 6). A service's own token is its manager."""
     principal = identify(db, admin_hash, bearer_hash())
     if principal is None:
         raise Unauthorized("That token is not valid.", "bad_credentials")
-    if principal.kind == "admin" or (principal.kind == "host" and principal.covers(queue_id)):
+    if principal.kind == "admin":
         return principal
+    if principal.kind == "host" and principal.covers(queue_id):
+        if _role_ok(principal, role):
+            return principal
+        raise _refuse_role(role)
     raise Forbidden("That token is for something else, not this queue's host.")
+
+
+def require_host_token(db: Database, admin_hash: str, role: str = "staff") -> Principal:
+    """Any host token with at least `role`, or the admin: the caller checks the services it touches
+    against `principal.services`."""
+    principal = identify(db, admin_hash, bearer_hash())
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind == "admin" or (principal.kind == "host" and _role_ok(principal, role)):
+        return principal
+    if principal.kind == "host":
+        raise _refuse_role(role)
+    raise Forbidden("This needs a host or the admin token.")
+
+
+def require_box_manager(db: Database, admin_hash: str) -> Principal:
+    """The admin, or a manager token whose scope is the whole box (who may make host tokens)."""
+    principal = identify(db, admin_hash, bearer_hash())
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind == "admin" or (principal.kind == "host" and principal.role == "manager"
+                                     and principal.services is ALL):
+        return principal
+    raise Forbidden("This needs the admin token or a manager's token for the whole box.", "box_manager_only")
+
+
+def optional_principal(db: Database, admin_hash: str) -> Principal | None:
+    """Whoever the request's token names, or None without one; a token that names nothing: 401."""
+    token_hash = bearer_hash(required=False)
+    if token_hash is None:
+        return None
+    principal = identify(db, admin_hash, token_hash)
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    return principal
 
 
 def require_device(db: Database, admin_hash: str, kinds: tuple[str, ...]) -> Principal:
