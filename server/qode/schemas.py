@@ -531,12 +531,6 @@ class CounterList(BaseModel):
     counters: list[CounterView]
 
 
-class ServiceRef(BaseModel):
-    id: str
-    name: str
-    prefix: str
-
-
 class ServiceOut(ServiceRef):
     active: bool
     is_paused: bool
