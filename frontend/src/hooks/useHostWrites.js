@@ -17,13 +17,16 @@ const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found'
 // request, within this long, and only while no fresh state has come in since: after that the
 // host sees what happened, and the same key would replay an old answer instead of acting.
 const KEY_REUSE_MS = 2 * 60 * 1000
+// Call reasons that put a guest before the one next in line (docs/services.md, section 3).
+const OVERTAKING = new Set(['priority', 'overdue', 'streak', 'chosen'])
 
 /**
- * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null).
+ * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null);
+ * `allReasons`: say every call's reason (a counter over several services), not only overtaking ones.
  * Returns {busy (a Set of busy keys), notice, callNext, onTicketAction, reprint, changeQueue,
  * changeCounter, clearLine, sendTabletTime, onTransfer, onPriority}. The N key calls the next guest.
  */
-export function useHostWrites(channel, counter) {
+export function useHostWrites(channel, counter, { allReasons = false } = {}) {
   const { api, replace, refresh, latest, accepted, failAuth } = channel
   const [notice, setNotice] = useState(null)
   const [busy, setBusy] = useState(() => new Set())
@@ -87,10 +90,12 @@ export function useHostWrites(channel, counter) {
     if (answer.ok) {
       // The counter's previous ticket, if any, was ended by the same call: say which and how.
       const called = t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter })
-      // Several services or priority: which rule picked this guest ("Priority", "Waited longest"…).
-      const why = reasonText(answer.result.reason)
-      const reason = why ? t('host.reason.sentence', { reason: why }) : null
-      setNotice({ tone: 'success', text: [called, reason, ...endedSentences(answer.result.ended)].filter(Boolean).join(' ') })
+      // Which rule picked this guest ("Priority", "Waited longest"…). One service's dashboard says
+      // it only when the guest was not simply next in line, as before issue 15.
+      const reason = answer.result.reason
+      const why = allReasons || OVERTAKING.has(reason) ? reasonText(reason) : null
+      const said = why ? t('host.reason.sentence', { reason: why }) : null
+      setNotice({ tone: 'success', text: [called, said, ...endedSentences(answer.result.ended)].filter(Boolean).join(' ') })
     }
   }
 

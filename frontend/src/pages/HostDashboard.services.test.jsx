@@ -94,7 +94,16 @@ describe('HostDashboard on a box with several services', () => {
     expect(screen.getByRole('button', { name: 'Call now: A8' })).toBeInTheDocument()
   })
 
-  it('shows the reason the box gives for a call', async () => {
+  it('says why only when the call overtook the next in line', async () => {
+    const user = userEvent.setup()
+    const callNext = () => ({ body: { ...ticket({ id: 't-7', display_number: 'A7', status: 'CALLED', counter: '1' }), reason: 'order', ended: [] } })
+    renderHost({ 'POST /api/queues/q-1/call-next': callNext })
+    live(snapshot(tickets().filter((x) => x.status === 'WAITING')))
+    await user.click(screen.getByRole('button', { name: /Call next/ }))
+    expect(await screen.findByText('Called A7 to counter 1.')).toBeInTheDocument()
+  })
+
+  it('shows the reason the box gives for a priority call', async () => {
     const user = userEvent.setup()
     const callNext = () => ({ body: { ...ticket({ id: 't-7', display_number: 'A7', status: 'CALLED', counter: '1' }), reason: 'priority', ended: [] } })
     renderHost({ 'POST /api/queues/q-1/call-next': callNext })

@@ -205,7 +205,7 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
       failAuth: (err) => onAuthFailed(err),
     }
   }, [api, token, counter.id, serviceIds, onAuthFailed])
-  const { busy, notice, callNext, onTicketAction, onTransfer, onPriority } = useHostWrites(channel, counter.name)
+  const { busy, notice, callNext, onTicketAction, onTransfer, onPriority } = useHostWrites(channel, counter.name, { allReasons: true })
   const defaultPlacement = useMemo(() => placementOf(api, services), [api, services])
   const tools = useMemo(() => ({ services, busy, onTransfer, onPriority, defaultPlacement }), [services, busy, onTransfer, onPriority, defaultPlacement])
   const [closing, setClosing] = useState(false)
