@@ -246,6 +246,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'This host link does not cover that service.',
     'host.error.queue_closed': 'That service is closed: it takes no tickets now.',
     'host.error.counter_name_taken': 'Another counter with this name serves one of these services.',
+    'host.error.desk_counter_closed': 'This counter was closed, perhaps on another tablet. Open it again with “Change counter or services”.',
   },
 
   de: {
@@ -490,6 +491,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'Dieser Link gilt nicht für diesen Dienst.',
     'host.error.queue_closed': 'Dieser Dienst ist geschlossen und nimmt gerade keine Tickets an.',
     'host.error.counter_name_taken': 'Ein anderer Schalter mit diesem Namen bedient einen dieser Dienste.',
+    'host.error.desk_counter_closed': 'Dieser Schalter wurde geschlossen, vielleicht an einem anderen Tablet. Öffnen Sie ihn wieder über „Schalter oder Dienste wechseln“.',
   },
 
   fr: {
@@ -726,6 +728,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'Ce lien ne couvre pas cette prestation.',
     'host.error.queue_closed': 'Cette prestation est fermée et ne prend pas de tickets pour l’instant.',
     'host.error.counter_name_taken': 'Un autre guichet de ce nom sert l’une de ces prestations.',
+    'host.error.desk_counter_closed': 'Ce guichet a été fermé, peut-être sur une autre tablette. Rouvrez-le avec « Changer de guichet ou de prestations ».',
   },
 
   es: {
@@ -962,6 +965,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'Este enlace no cubre ese trámite.',
     'host.error.queue_closed': 'Ese trámite está cerrado y ahora no acepta turnos.',
     'host.error.counter_name_taken': 'Otro mostrador con este nombre atiende uno de estos trámites.',
+    'host.error.desk_counter_closed': 'Este mostrador se cerró, quizá en otra tableta. Ábralo de nuevo con «Cambiar de mostrador o de trámites».',
   },
 
   tr: {
@@ -1193,6 +1197,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'Bu bağlantı o hizmeti kapsamıyor.',
     'host.error.queue_closed': 'O hizmet kapalı, şu an numara almıyor.',
     'host.error.counter_name_taken': 'Bu adda başka bir gişe bu hizmetlerden birine bakıyor.',
+    'host.error.desk_counter_closed': 'Bu gişe kapatıldı, belki başka bir tablette. “Gişeyi veya hizmetleri değiştir” ile yeniden açın.',
   },
 
   pl: {
@@ -1447,6 +1452,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'Ten link nie obejmuje tej usługi.',
     'host.error.queue_closed': 'Ta usługa jest zamknięta i teraz nie przyjmuje numerów.',
     'host.error.counter_name_taken': 'Inne stanowisko o tej nazwie obsługuje jedną z tych usług.',
+    'host.error.desk_counter_closed': 'To stanowisko zamknięto, może na innym tablecie. Otwórz je ponownie przyciskiem „Zmień stanowisko lub usługi”.',
   },
   uk: {
     'host.title': 'Робоче місце',
@@ -1700,6 +1706,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'Це посилання не охоплює цю послугу.',
     'host.error.queue_closed': 'Ця послуга закрита і зараз не приймає номерів.',
     'host.error.counter_name_taken': 'Інше віконце з такою назвою обслуговує одну з цих послуг.',
+    'host.error.desk_counter_closed': 'Це віконце закрили, можливо, на іншому планшеті. Відкрийте його знову кнопкою «Змінити віконце або послуги».',
   },
   ar: {
     'host.title': 'مكتب الخدمة',
@@ -1963,6 +1970,7 @@ export const hostStrings = {
     'host.error.service_not_in_scope': 'هذا الرابط لا يشمل تلك الخدمة.',
     'host.error.queue_closed': 'تلك الخدمة مغلقة ولا تقبل تذاكر الآن.',
     'host.error.counter_name_taken': 'شباك آخر بهذا الاسم يخدم إحدى هذه الخدمات.',
+    'host.error.desk_counter_closed': 'أُغلق هذا الشباك، ربما على جهاز لوحي آخر. افتحه من جديد عبر «غيّر الشباك أو الخدمات».',
   },
 }
 

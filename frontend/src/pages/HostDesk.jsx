@@ -195,7 +195,19 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
   const channel = useMemo(() => {
     const ticketApi = createHostApi(serviceIds[0] ?? '', token)
     return {
-      api: { ...ticketApi, ...api, callNext: (_name, options) => api.callNext(counter.id, options) },
+      api: {
+        ...ticketApi,
+        ...api,
+        callNext: async (_name, options) => {
+          try {
+            return await api.callNext(counter.id, options)
+          } catch (err) {
+            // Closed elsewhere: the way back is this desk's own choice, not the one-service page's.
+            if (err?.code === 'counter_closed') err.code = 'desk_counter_closed'
+            throw err
+          }
+        },
+      },
       replace: () => {},
       refresh: async () => {
         for (const feed of Object.values(feedsRef.current)) await feed?.refresh?.()

@@ -139,6 +139,14 @@ describe('HostDesk', () => {
     expect(await screen.findByText('Called P2 to counter 2. Reason: Waited longest. P0 is done.')).toBeInTheDocument()
   })
 
+  it('says how to reopen a counter that was closed elsewhere', async () => {
+    const user = userEvent.setup()
+    const closed = () => ({ status: 409, body: { error: { code: 'counter_closed', message: 'closed' } } })
+    await openDesk(user, { routes: { 'POST /api/counters/c-2/call-next': closed } })
+    await user.click(screen.getByRole('button', { name: /Call next/ }))
+    expect(await screen.findByText(/This counter was closed, perhaps on another tablet/)).toBeInTheDocument()
+  })
+
   it('transfers a ticket with the target’s default placement chosen first, and the row moves live', async () => {
     const user = userEvent.setup()
     const transfer = vi.fn(() => ({ body: row('P1', 'pay', { transfers: 1 }) }))
