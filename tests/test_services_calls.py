@@ -382,3 +382,71 @@ def test_the_host_list_order_query_is_checked(box):
     for query in ("order=random", "order=call&status=CALLED"):
         response = client.get(f"/api/queues/{reception['id']}/tickets?{query}", headers=reception["headers"])
         assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_query"
+
+
+# ---- call next at a counter across its services (milestone B) -------------------------------
+
+
+def make_counter(client, name: str, services: list[tuple[dict, float]], rule: str = "order") -> dict:
+    made = client.post(
+        "/api/counters",
+        json={
+            "name": name,
+            "rule": rule,
+            "services": [{"queue_id": s["id"], "weight": w} for s, w in services],
+        },
+        headers=admin(),
+    )
+    assert made.status_code == 201, made.get_json()
+    opened = client.post(f"/api/counters/{made.get_json()['id']}/open", json={}, headers=admin())
+    assert opened.status_code == 200, opened.get_json()
+    return opened.get_json()
+
+
+def test_a_counter_calls_across_its_services_by_its_rule(box):
+    db, client, reception, payments = box
+    desk = make_counter(client, "2", [(reception, 1.0), (payments, 1.0)])
+    path = f"/api/counters/{desk['id']}/call-next"
+    status, body = post(client, path, {}, admin())
+    assert (status, body["error"]["code"]) == (409, "nobody_waiting")
+    join(client, payments, 1)
+    status, body = post(client, path, {}, admin())
+    assert status == 200 and body["display_number"] == "Y001" and body["reason"] == "only"
+    assert body["counter"] == "2" and body["counter_id"] == desk["id"]
+    join(client, reception, 1)
+    join(client, payments, 1, tag="m")
+    # Strict order: Reception first; the call ended the counter's Y001 (a no-show), in Payments.
+    status, body = post(client, path, {}, admin())
+    assert status == 200 and (body["display_number"], body["reason"]) == ("R001", "order")
+    assert [(e["display_number"], e["status"]) for e in body["ended"]] == [("Y001", "NO_SHOW")]
+    # A priority head goes before a normal one at the counter, whatever the counter's order.
+    join(client, reception, 1, tag="x")
+    join(client, payments, 1, priority=True, headers=payments["headers"])
+    status, body = post(client, path, {}, admin())
+    assert status == 200 and (body["display_number"], body["reason"]) == ("Y003", "priority")
+    call_event = events_of(db, body["id"])[-1]
+    assert call_event[0] == "call" and call_event[1] == payments["id"] and call_event[2]["reason"] == "priority"
+
+
+def test_counter_call_next_bad_inputs(box):
+    db, client, reception, payments = box
+    desk = make_counter(client, "5", [(reception, 1.0), (payments, 1.0)])
+    join(client, reception, 1)
+    path = f"/api/counters/{desk['id']}/call-next"
+    with db.read() as conn:
+        before = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    for target, body, headers, status, code in (
+        (path, {"counter": "1"}, admin(), 422, "invalid_body"),
+        (path, {}, {}, 401, "unauthorized"),
+        (path, {}, reception["headers"], 403, "forbidden"),  # a host of only one of its services
+        ("/api/counters/not-an-id/call-next", {}, admin(), 404, "counter_not_found"),
+        ("/api/counters/00000000-0000-4000-8000-000000000000/call-next", {}, admin(), 404, "counter_not_found"),
+    ):
+        got_status, got = post(client, target, body, headers)
+        assert (got_status, got["error"]["code"]) == (status, code), (target, body)
+    with db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before
+    closed = client.post(f"/api/counters/{desk['id']}/close", json={}, headers=admin())
+    assert closed.status_code == 200
+    status, body = post(client, path, {}, admin())
+    assert (status, body["error"]["code"]) == (409, "counter_closed")

@@ -36,6 +36,7 @@ ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # the precompressed copies, best f
 # ticket page has its own view (ticket_page) below.
 PAGE_ROUTES = ["/", "/join/<queue_id>", "/host/<queue_id>", "/display/<queue_id>",
                "/kiosk/<queue_id>", "/setup", "/hub"]
+PAGE_ROUTES += ["/host"]  # issue 15: a counter's desk for a host token over several services
 TICKET_ROUTE = "/t/<ticket_id>"  # the guest's page: the app, with the ticket's first state in it
 
 

@@ -2,6 +2,7 @@
 // tablet's time): one at a time per button, each through api.js with an Idempotency-Key.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { endedSentences } from '../components/host/callNext.js'
+import { reasonText } from '../components/host/desk.js'
 import { hostErrorText } from '../components/host/hostErrorText.js'
 import { uuid } from '../lib/random.js'
 import { t } from '../lib/strings.js'
@@ -16,13 +17,16 @@ const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found'
 // request, within this long, and only while no fresh state has come in since: after that the
 // host sees what happened, and the same key would replay an old answer instead of acting.
 const KEY_REUSE_MS = 2 * 60 * 1000
+// Call reasons that put a guest before the one next in line (docs/services.md, section 3).
+const OVERTAKING = new Set(['priority', 'overdue', 'streak', 'chosen'])
 
 /**
- * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null).
+ * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null);
+ * `allReasons`: say every call's reason (a counter over several services), not only overtaking ones.
  * Returns {busy (a Set of busy keys), notice, callNext, onTicketAction, reprint, changeQueue,
- * changeCounter, clearLine, sendTabletTime}. The N key calls the next guest.
+ * changeCounter, clearLine, sendTabletTime, onTransfer, onPriority}. The N key calls the next guest.
  */
-export function useHostWrites(channel, counter) {
+export function useHostWrites(channel, counter, { allReasons = false } = {}) {
   const { api, replace, refresh, latest, accepted, failAuth } = channel
   const [notice, setNotice] = useState(null)
   const [busy, setBusy] = useState(() => new Set())
@@ -86,7 +90,12 @@ export function useHostWrites(channel, counter) {
     if (answer.ok) {
       // The counter's previous ticket, if any, was ended by the same call: say which and how.
       const called = t('host.called', { number: answer.result.display_number, counter: answer.result.counter ?? counter })
-      setNotice({ tone: 'success', text: [called, ...endedSentences(answer.result.ended)].join(' ') })
+      // Which rule picked this guest ("Priority", "Waited longest"…). One service's dashboard says
+      // it only when the guest was not simply next in line, as before issue 15.
+      const reason = answer.result.reason
+      const why = allReasons || OVERTAKING.has(reason) ? reasonText(reason) : null
+      const said = why ? t('host.reason.sentence', { reason: why }) : null
+      setNotice({ tone: 'success', text: [called, said, ...endedSentences(answer.result.ended)].filter(Boolean).join(' ') })
     }
   }
 
@@ -154,6 +163,23 @@ export function useHostWrites(channel, counter) {
     return answer
   }
 
+  /** Send `ticket` to the service `queueId`, placed by `placement` ("original" | "end"). */
+  async function transfer(ticket, queueId, placement, serviceName) {
+    const answer = await run(`transfer:${ticket.id}`, `transfer:${ticket.id}:${queueId}:${placement}`, (o) => api.transfer(ticket.id, queueId, placement, o))
+    if (answer.ok) {
+      const service = serviceName ?? answer.result?.service?.name ?? ''
+      setNotice({ tone: 'success', text: t(placement === 'end' ? 'host.transfer.doneEnd' : 'host.transfer.done', { number: ticket.display_number, service }) })
+    }
+    return answer
+  }
+
+  /** Give a WAITING ticket priority (`value` true) or take it away. */
+  async function setPriority(ticket, value) {
+    const answer = await run(`priority:${ticket.id}`, `priority:${ticket.id}:${value}`, (o) => api.setPriority(ticket.id, value, o))
+    if (answer.ok) setNotice({ tone: 'success', text: t(value ? 'host.priority.given' : 'host.priority.removed', { number: ticket.display_number }) })
+    return answer
+  }
+
   async function sendTabletTime() {
     const nowIso = new Date().toISOString()
     const answer = await run('clock', `clock:${nowIso}`, (o) => api.setClock(nowIso, o), { notify: false })
@@ -180,5 +206,10 @@ export function useHostWrites(channel, counter) {
     return () => window.removeEventListener('keydown', onKey)
   }, [callNextRef])
 
-  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime }
+  const transferRef = useLatest(transfer)
+  const onTransfer = useCallback((...args) => transferRef.current(...args), [transferRef])
+  const priorityRef = useLatest(setPriority)
+  const onPriority = useCallback((...args) => priorityRef.current(...args), [priorityRef])
+
+  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority }
 }

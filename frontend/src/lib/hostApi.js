@@ -49,8 +49,85 @@ export function createHostApi(queueId, token) {
     closeAndClear: (options) => request('POST', `${queuePath}/close-and-clear`, host({ ...options, body: {} })),
     /** Give the box this tablet's time (ISO 8601 with an offset or Z). */
     setClock: (now, options) => request('POST', '/api/clock', host({ ...options, body: { now } })),
+    ...ticketMoves(token),
+    /** The box's services: [{id, name, prefix, active, …}] in their display order. */
+    listServices: async (options) => (await request('GET', '/api/services', host(options)))?.services ?? [],
   }
 }
+
+/** Issue 15's ticket writes, the same for one service's dashboard and a counter's desk. */
+function ticketMoves(token) {
+  const host = (options = {}) => ({ ...options, token })
+  return {
+    /** Send a ticket to another service; `placement` "original" | "end", or null for the target's default. */
+    transfer: (ticketId, queueId, placement, options) =>
+      request('POST', `/api/tickets/${enc(ticketId)}/transfer`, host({ ...options, body: placement ? { queue_id: queueId, placement } : { queue_id: queueId } })),
+    /** Any service's public state (its `transfer_placement` is where a transfer into it goes by default). */
+    serviceState: (queueId, options) => request('GET', `/api/queues/${enc(queueId)}`, options),
+    /** Give a WAITING ticket priority, or take it away. */
+    setPriority: (ticketId, priority, options) =>
+      request('POST', `/api/tickets/${enc(ticketId)}/priority`, host({ ...options, body: { priority: Boolean(priority) } })),
+  }
+}
+
+/**
+ * A counter's desk (/host with a token that may cover several services): the counters and
+ * services the token can see, a counter session (open, call next by the counter's rule, close)
+ * and each service's waiting tickets in its call order.
+ */
+export function createDeskApi(token) {
+  const host = (options = {}) => ({ ...options, token })
+  const counterPath = (id) => `/api/counters/${enc(id)}`
+  return {
+    listCounters: async (options) => (await request('GET', '/api/counters', host(options)))?.counters ?? [],
+    listServices: async (options) => (await request('GET', '/api/services', host(options)))?.services ?? [],
+    /** One service's WAITING tickets in the order its counters will call them, with `people_ahead`. */
+    callOrder: async (queueId, options) =>
+      (await request('GET', `/api/queues/${enc(queueId)}/tickets?order=call`, host(options)))?.tickets ?? [],
+    /** Open the counter for this session: `services` [{queue_id, weight?}] in order, optional `staff`. */
+    openCounter: (counterId, { services, staff }, options) => {
+      const body = { services }
+      if (staff) body.staff = staff
+      return request('POST', `${counterPath(counterId)}/open`, host({ ...options, body }))
+    },
+    closeCounter: (counterId, options) => request('POST', `${counterPath(counterId)}/close`, host({ ...options, body: {} })),
+    /** The counter's next guest by its rule across its services → the ticket, `ended` and `reason`. */
+    callNext: (counterId, options) => request('POST', `${counterPath(counterId)}/call-next`, host({ ...options, body: {} })),
+    /** serve, complete, no-show or requeue. */
+    move: (ticketId, action, options) => {
+      if (!TICKET_MOVES.includes(action)) throw new Error(`unknown move ${action}`)
+      return request('POST', `/api/tickets/${enc(ticketId)}/${action}`, host({ ...options, body: {} }))
+    },
+    ...ticketMoves(token),
+  }
+}
+
+/**
+ * `queueId` → a promise of that service's default placement for transfers into it ("original" or
+ * "end"), asked once per service (again after a failure).
+ */
+export function placementOf(api, services = null) {
+  const known = new Map()
+  // GET /api/services says it for each service; an older answer without it: ask the service.
+  for (const s of services ?? []) if (s?.transfer_placement) known.set(s.id, Promise.resolve(s.transfer_placement))
+  return (queueId) => {
+    if (!known.has(queueId)) {
+      const asked = api.serviceState(queueId).then(
+        (queue) => queue?.transfer_placement ?? 'original',
+        (err) => {
+          known.delete(queueId)
+          throw err
+        },
+      )
+      known.set(queueId, asked)
+    }
+    return known.get(queueId)
+  }
+}
+
+/** Where a desk tablet (/host) keeps its token, and the counter it last opened. */
+export const DESK_TOKEN_KEY = 'qode.hostDesk.token'
+export const DESK_COUNTER_KEY = 'qode.hostDesk.counter'
 
 /** Where this tablet keeps the host token of `queueId`. */
 export const tokenKey = (queueId) => `qode.host.${queueId}.token`

@@ -1,7 +1,12 @@
 // A router small enough to read: the page is chosen from location.pathname.
 
-/** Which page a path shows: {page: "guest", ticketId} | {page: "join", queueId} | {page: "notFound"}. */
+/**
+ * Which page a path shows: {page: "guest", ticketId} | {page: "join", queueId} | {page: "notFound"} | …
+ * `/host` alone is {page: "host", queueId: null} (a counter's desk over several services).
+ */
 export function matchRoute(pathname) {
+  // A counter's desk: the host token (in the fragment) says which services it covers.
+  if (/^\/host\/?$/.test(pathname)) return { page: 'host', queueId: null }
   const parts = pathname.split('/').filter(Boolean).map(safeDecode)
   if (parts.length === 2 && parts[0] === 't' && parts[1]) return { page: 'guest', ticketId: parts[1] }
   if (parts.length === 2 && parts[0] === 'join' && parts[1]) return { page: 'join', queueId: parts[1] }

@@ -15,6 +15,8 @@ describe('matchRoute', () => {
   it('takes a trailing slash, or doubled slashes, as the same page', () => {
     expect(matchRoute('/t/tk_abc123/')).toEqual({ page: 'guest', ticketId: 'tk_abc123' })
     expect(matchRoute('/host/q_1/')).toEqual({ page: 'host', queueId: 'q_1' })
+    expect(matchRoute('/host')).toEqual({ page: 'host', queueId: null })
+    expect(matchRoute('/host/')).toEqual({ page: 'host', queueId: null })
     expect(matchRoute('/setup/')).toEqual({ page: 'setup' })
     expect(matchRoute('/hub/')).toEqual({ page: 'hub' })
     expect(matchRoute('//join//q_1//')).toEqual({ page: 'join', queueId: 'q_1' })

@@ -2,7 +2,7 @@
 // and is saved in localStorage once the box accepts it; the live host channel (token in the first message) keeps the lists fresh,
 // with REST refreshes while it is down (hooks/useHostChannel.js). Every write goes through api.js
 // with an Idempotency-Key (hooks/useHostWrites.js).
-import { useCallback, useLayoutEffect, useMemo, useState } from 'react'
+import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
 import BulkActions from '../components/host/BulkActions.jsx'
@@ -23,15 +23,29 @@ import Button from '../components/Button.jsx'
 import { useHostChannel } from '../hooks/useHostChannel.js'
 import { useHostWrites } from '../hooks/useHostWrites.js'
 import { useNow } from '../hooks/useNow.js'
-import { counterKey, dropLinkToken, linkToken, readHostToken, readStored, saveHostToken, writeStored } from '../lib/hostApi.js'
+import { counterKey, dropLinkToken, placementOf, linkToken, readHostToken, readStored, saveHostToken, writeStored } from '../lib/hostApi.js'
 import { t } from '../lib/strings.js'
 import '../lib/strings.host.js'
 
 const DEFAULT_COUNTER = '1'
 const EMPTY = []
 const ACTIVE = new Set(['CALLED', 'SERVING'])
+// /host with a token over several services (or the whole box): a counter's desk.
+const HostDesk = lazy(() => import('./HostDesk.jsx'))
 
 export default function HostDashboard({ queueId }) {
+  if (!queueId) {
+    return (
+      <Suspense fallback={<p className="p-6 text-lg">{t('app.loading')}</p>}>
+        <HostDesk />
+      </Suspense>
+    )
+  }
+  return <ServiceDashboard queueId={queueId} />
+}
+
+/** /host/{queue_id}: one service's dashboard, as before issue 15. */
+function ServiceDashboard({ queueId }) {
   // A host link's token (this one, or one opened later in the same tab: only the fragment
   // changes) is used at once but saved only when the box accepts it, so an old link cannot
   // overwrite a saved token that works. Reading stays pure; the address is cleaned below.
@@ -69,7 +83,14 @@ function Dashboard({ queueId, token, onAccepted }) {
   const now = useNow(15000)
   const [draft, setDraft] = useState(() => readStored(counterKey(queueId)) ?? DEFAULT_COUNTER)
   const counter = validCounter(draft)
-  const { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime } = useHostWrites(channel, counter)
+  const { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority } = useHostWrites(channel, counter)
+  const services = useServices(channel.api, Boolean(state?.queue))
+  const defaultPlacement = useMemo(() => placementOf(channel.api, services), [channel.api, services])
+  // Transfer and priority are offered when the box has another service to send guests to.
+  const tools = useMemo(() => {
+    if (!services || services.filter((s) => s.active !== false).length < 2) return null
+    return { services, busy, onTransfer, onPriority, defaultPlacement }
+  }, [services, busy, onTransfer, onPriority, defaultPlacement])
 
   function changeDraft(value) {
     setDraft(value)
@@ -82,11 +103,12 @@ function Dashboard({ queueId, token, onAccepted }) {
   const { active, waiting } = useMemo(() => {
     const out = { active: [], waiting: [] }
     for (const ticket of allTickets) {
+      if (ticket.queue_id && ticket.queue_id !== queueId) continue // transferred to another service
       if (ticket.status === 'WAITING') out.waiting.push(ticket)
       else if (ACTIVE.has(ticket.status)) out.active.push(ticket)
     }
     return out
-  }, [allTickets])
+  }, [allTickets, queueId])
 
   if (authFailed === 'https' || error?.code === 'https_required') return <HttpsRequired /> // staff token over plain http
   const badToken = authFailed || error?.code === 'unauthorized' || error?.code === 'forbidden'
@@ -144,12 +166,12 @@ function Dashboard({ queueId, token, onAccepted }) {
             notice={notice}
             held={heldAt(active, counter)}
           />
-          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
+          <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} tools={tools} />
           {/* In the short column: reachable in a flood without scrolling past the waiting list. */}
           <BulkActions waiting={waiting} refused={state.refused} lineOpen={queue.active} busy={busy.has('bulk')} onClear={clearLine} />
         </div>
         <div className="grid min-w-0 content-start gap-6">
-          <WaitingList tickets={waiting} queue={queue} receivedAt={updatedAt} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} />
+          <WaitingList tickets={waiting} queue={queue} receivedAt={updatedAt} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} tools={tools} />
           <DevicesPanel devices={state.devices} revoked={state.revoked} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
           <LineControls
             queue={queue}
@@ -172,3 +194,23 @@ function Dashboard({ queueId, token, onAccepted }) {
     </div>
   )
 }
+
+/** The box's services (GET /api/services), asked once the token works; null while unknown (or an older box). */
+function useServices(api, ready) {
+  const [services, setServices] = useState(null)
+  useEffect(() => {
+    if (!ready || services) return undefined
+    let stop = false
+    api.listServices().then(
+      (list) => {
+        if (!stop) setServices(list)
+      },
+      () => {}, // an older box has no services list: no transfers offered
+    )
+    return () => {
+      stop = true
+    }
+  }, [api, ready, services])
+  return services
+}
+

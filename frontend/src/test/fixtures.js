@@ -54,7 +54,7 @@ export function jsonResponse(status, body) {
 
 /**
  * A fetch mock routing "METHOD /path" to handlers: each returns a Response, an object
- * ({status, body}), or throws (a network failure).
+ * ({status, body}), or throws (a network failure). Handlers get (init, url).
  */
 export function routeFetch(routes) {
   return async (url, init = {}) => {
@@ -62,7 +62,7 @@ export function routeFetch(routes) {
     const key = `${init.method ?? 'GET'} ${path}`
     const handler = routes[key]
     if (!handler) return jsonResponse(404, { error: { code: 'not_found', message: `no route ${key}` } })
-    const out = await handler(init)
+    const out = await handler(init, new URL(url, 'http://localhost'))
     return out instanceof Response ? out : jsonResponse(out.status ?? 200, out.body)
   }
 }

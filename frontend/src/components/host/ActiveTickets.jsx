@@ -1,8 +1,11 @@
+import { useState } from 'react'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import { minutesSince } from '../../lib/ago.js'
 import PrintBadge from './PrintBadge.jsx'
+import PriorityMark from './PriorityMark.jsx'
+import { TicketButtons, TransferForm } from './TicketTools.jsx'
 
 // What the host can do with a called ticket, and with one being served (README, "Lifecycle").
 const ACTIONS = {
@@ -24,7 +27,8 @@ function actionsFor(ticket, canReprint) {
 }
 
 /** The called and serving tickets, the host's own counter first. */
-export default function ActiveTickets({ tickets, counter, now, busy, onAction, canReprint = false }) {
+export default function ActiveTickets({ tickets, counter, now, busy, onAction, canReprint = false, tools = null, serviceName = null }) {
+  const [transferring, setTransferring] = useState(null)
   const mine = (ticket) => (ticket.counter === counter ? 0 : 1)
   const sorted = [...tickets].sort((a, b) => mine(a) - mine(b) || a.position_number - b.position_number)
   return (
@@ -53,6 +57,12 @@ export default function ActiveTickets({ tickets, counter, now, busy, onAction, c
                     {since !== null ? <span className="text-stone-700"> · {t('host.sinceMinutes', { minutes: since })}</span> : null}
                     <PrintBadge status={ticket.print_status} className="ms-2" />
                   </p>
+                  {serviceName || ticket.priority ? (
+                    <p className="flex w-full flex-wrap items-center gap-2 text-lg">
+                      {serviceName ? <span className="font-semibold wrap-anywhere">{serviceName(ticket)}</span> : null}
+                      {ticket.priority ? <PriorityMark /> : null}
+                    </p>
+                  ) : null}
                 </div>
                 <div className="grid grid-cols-2 gap-2 sm:grid-cols-3">
                   {actionsFor(ticket, canReprint).map(([action, kind]) => (
@@ -66,7 +76,9 @@ export default function ActiveTickets({ tickets, counter, now, busy, onAction, c
                       {t(`host.action.${action}`)}
                     </Button>
                   ))}
+                  {tools ? <TicketButtons ticket={ticket} tools={tools} open={transferring === ticket.id} onOpen={setTransferring} /> : null}
                 </div>
+                {tools && transferring === ticket.id ? <TransferForm ticket={ticket} tools={tools} onDone={() => setTransferring(null)} /> : null}
               </li>
             )
           })}

@@ -9,7 +9,7 @@ import { validCounter } from './counter.js'
  * The host's counter, and the big "Call next" (the N key does the same). `held`: the tickets the
  * counter holds now, which the call ends first; the button says what happens to them.
  */
-export default function CallPanel({ draft, onDraftChange, counters, waitingCount, busy, onCallNext, counterNote, notice, held = [] }) {
+export default function CallPanel({ draft, onDraftChange, counters, waitingCount, busy, onCallNext, counterNote, notice, held = [], fixedCounter = false }) {
   const inputId = useId()
   const hintId = useId()
   const counter = validCounter(draft)
@@ -20,7 +20,8 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
       <h2 id={`${inputId}-title`} className="sr-only">
         {t('host.callNext')}
       </h2>
-      <div className="grid gap-2">
+      {/* A counter's desk (issue 15) has its counter already: no name to type. */}
+      {fixedCounter ? null : <div className="grid gap-2">
         <label htmlFor={inputId} className="text-lg font-semibold">
           {t('host.counter.label')}
         </label>
@@ -57,7 +58,7 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
           </div>
         ) : null}
         {counterNote ? <p className="text-base font-semibold text-amber-900">{counterNote}</p> : null}
-      </div>
+      </div>}
 
       <button
         type="button"

@@ -7,6 +7,8 @@ import { durationText } from '../../lib/format.js'
 import { minutesUp, remaining } from '../../lib/time.js'
 import { etaAt } from './hostDelta.js'
 import PrintBadge from './PrintBadge.jsx'
+import PriorityMark from './PriorityMark.jsx'
+import { TicketButtons, TransferForm } from './TicketTools.jsx'
 
 // Rows shown at first, and added per "Show more": a line of thousands (a flood) must not put
 // thousands of rows in the page; the first ones are those the host acts on.
@@ -22,8 +24,9 @@ const ROW_BUTTON = 'min-h-11! w-auto! px-3! text-base!'
  * from the printers panel, which keeps these rows short on a tablet). Only the first rows are
  * drawn, with "Show more" for the rest.
  */
-export default function WaitingList({ tickets, queue, now, receivedAt, busy, onAction }) {
+export default function WaitingList({ tickets, queue, now, receivedAt, busy, onAction, tools = null }) {
   const [confirming, setConfirming] = useState(null)
+  const [transferring, setTransferring] = useState(null)
   const [shown, setShown] = useState(PAGE)
   const visible = tickets.length > shown ? tickets.slice(0, shown) : tickets
   const more = tickets.length - visible.length
@@ -48,6 +51,9 @@ export default function WaitingList({ tickets, queue, now, receivedAt, busy, onA
               reprintBusy={busy.has(`reprint:${ticket.id}`)}
               onAction={onAction}
               onConfirm={setConfirming}
+              tools={tools}
+              transferOpen={transferring === ticket.id}
+              onTransferOpen={setTransferring}
             />
           ))}
         </ol>
@@ -72,7 +78,7 @@ const sameEta = (a, b) => a === b || (a !== null && b !== null && a.next === b.n
 
 // A row draws again only when what it shows changed: a delta for one guest redraws one row.
 const WaitingRow = memo(
-  function WaitingRow({ ticket, waited, eta, asking, recallBusy, cancelBusy, reprintBusy, onAction, onConfirm }) {
+  function WaitingRow({ ticket, waited, eta, asking, recallBusy, cancelBusy, reprintBusy, onAction, onConfirm, tools, transferOpen, onTransferOpen }) {
     return (
       <li data-testid={`waiting-${ticket.display_number}`} className="px-3 py-0.5">
         {/* One line per guest (wrapping only when the text is zoomed or the screen is narrow). */}
@@ -99,9 +105,11 @@ const WaitingRow = memo(
               {t(`host.source.${ticket.source}`)}
             </p>
           ) : null}
+          {ticket.priority ? <PriorityMark /> : null}
           <PrintBadge status={ticket.print_status} />
           {asking ? null : (
             <div className="ms-auto flex flex-wrap gap-2">
+              {tools ? <TicketButtons ticket={ticket} tools={tools} open={transferOpen} onOpen={onTransferOpen} /> : null}
               {ticket.print_status === 'failed' ? (
                 <Button
                   kind="secondary"
@@ -133,6 +141,7 @@ const WaitingRow = memo(
             </div>
           )}
         </div>
+        {tools && transferOpen && !asking ? <TransferForm ticket={ticket} tools={tools} onDone={() => onTransferOpen(null)} /> : null}
         {asking ? (
           <div className="my-1 grid gap-2 rounded-xl border-2 border-red-800 p-3" role="group" aria-label={t('host.cancelConfirm', { number: ticket.display_number })}>
             <p className="text-lg font-semibold">{t('host.cancelConfirm', { number: ticket.display_number })}</p>
@@ -165,5 +174,7 @@ const WaitingRow = memo(
     a.recallBusy === b.recallBusy &&
     a.cancelBusy === b.cancelBusy &&
     a.reprintBusy === b.reprintBusy &&
-    a.onAction === b.onAction,
+    a.onAction === b.onAction &&
+    a.tools === b.tools &&
+    a.transferOpen === b.transferOpen,
 )

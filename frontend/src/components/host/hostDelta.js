@@ -12,12 +12,19 @@ export function bulkTakes(cleared, ticket) {
 }
 
 /**
- * `tickets` (in number order) after one update: its bulk cancellations first, then its
- * changed rows (replacing rows by id, adding new ones). Returns the same array when nothing changed.
+ * `tickets` (in number order) after one update: the tickets that left for another service
+ * dropped, its bulk cancellations, then its changed rows (replacing rows by id, adding new ones).
+ * Returns the same array when nothing changed.
  */
-export function applyTicketDelta(tickets, { changed = [], bulk = [] } = {}) {
-  if (!changed.length && !bulk.length) return tickets
+export function applyTicketDelta(tickets, { changed = [], bulk = [], left = [] } = {}) {
+  if (!changed.length && !bulk.length && !left.length) return tickets
   let out = tickets
+  // Transferred to another service (issue 15): the service it left sends the `transfer` event
+  // but no row for it any more, so the row goes here (a row in `changed` brings it back).
+  if (left.length) {
+    const gone = new Set(left)
+    out = out.filter((ticket) => !gone.has(ticket.id))
+  }
   for (const cleared of bulk) {
     out = out.map((ticket) => (bulkTakes(cleared, ticket) ? { ...ticket, status: 'CANCELLED', reason: cleared.reason, completed_at: cleared.at } : ticket))
   }
@@ -56,6 +63,8 @@ export function hostPayload(message) {
   if (Array.isArray(message.tickets)) out.tickets = message.tickets
   else if (Array.isArray(message.tickets_changed) || Array.isArray(message.bulk)) {
     out.delta = { changed: message.tickets_changed ?? [], bulk: message.bulk ?? [] }
+    const left = (Array.isArray(message.events) ? message.events : []).filter((e) => e?.type === 'transfer' && e.ticket_id).map((e) => e.ticket_id)
+    if (left.length) out.delta.left = left
   }
   if (message.clock) out.clock = message.clock
   if (Array.isArray(message.devices)) out.devices = message.devices

@@ -95,4 +95,18 @@ describe('host deltas', () => {
     expect(etaAt(queue, 0)).toBe(100) // the next one: one guest's share
     expect(etaAt({ ...queue, eta_seconds: null }, 3)).toBeNull()
   })
+
+  it('drops a ticket that a transfer event says left this service, unless its row comes back in the same update', () => {
+    const tickets = [row(1), row(2), row(3)]
+    const transfer = (n) => ({ seq: 20 + n, type: 'transfer', ticket_id: `t-${n}`, data: { to: 'q-2' } })
+    const moved = mergeHost({ tickets }, hostPayload({ type: 'update', seq: 21, state: {}, events: [transfer(2)], tickets_changed: [] }))
+    expect(moved.tickets.map((t) => t.id)).toEqual(['t-1', 't-3'])
+    // Sent away and back within one update: its row is in `changed`, so it stays.
+    const back = mergeHost({ tickets }, hostPayload({ type: 'update', seq: 22, state: {}, events: [transfer(3)], tickets_changed: [row(3, { line_seq: 40 })] }))
+    expect(back.tickets.map((t) => t.id)).toEqual(['t-1', 't-2', 't-3'])
+    expect(back.tickets[2].line_seq).toBe(40)
+    // Other events change nothing.
+    const same = hostPayload({ type: 'update', seq: 23, state: {}, events: [{ seq: 23, type: 'call', ticket_id: 't-1', data: {} }], tickets_changed: [] })
+    expect(mergeHost({ tickets }, same).tickets).toBe(tickets)
+  })
 })

@@ -4,7 +4,7 @@ import { render, screen, waitFor } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
 import { FakeWebSocket, withFakeWebSocket } from '../../test/fakeWebSocket.js'
 import { queue, routeFetch } from '../../test/fixtures.js'
-import { tokenKey } from '../../lib/hostApi.js'
+import { DESK_TOKEN_KEY, tokenKey } from '../../lib/hostApi.js'
 import { HUB_TOKEN_KEY } from '../../lib/hubApi.js'
 import { ADMIN_TOKEN_KEY, kioskTokenKey } from '../../lib/screensApi.js'
 import HostDashboard from '../../pages/HostDashboard.jsx'
@@ -139,6 +139,7 @@ describe('StaffHttpsGate', () => {
 
   it('knows each staff page’s token key, and which addresses are the box itself', () => {
     expect(staffTokenKey({ page: 'host', queueId: 'q-1' })).toBe(tokenKey('q-1'))
+    expect(staffTokenKey({ page: 'host', queueId: null })).toBe(DESK_TOKEN_KEY)
     expect(staffTokenKey({ page: 'kiosk', queueId: 'q-1' })).toBe(kioskTokenKey('q-1'))
     expect(staffTokenKey({ page: 'setup' })).toBe(ADMIN_TOKEN_KEY)
     expect(staffTokenKey({ page: 'hub' })).toBe(HUB_TOKEN_KEY)
