@@ -1,6 +1,9 @@
 // A router small enough to read: the page is chosen from location.pathname.
 
-/** Which page a path shows: {page: "guest", ticketId} | {page: "join", queueId} | {page: "notFound"}. */
+/**
+ * Which page a path shows: {page: "guest", ticketId} | {page: "join", queueId} | {page: "notFound"}…
+ * /join, /kiosk and /display without an id are the pages of several services: {page} alone.
+ */
 export function matchRoute(pathname) {
   const parts = pathname.split('/').filter(Boolean).map(safeDecode)
   if (parts.length === 2 && parts[0] === 't' && parts[1]) return { page: 'guest', ticketId: parts[1] }
@@ -8,6 +11,7 @@ export function matchRoute(pathname) {
   if (parts.length === 2 && ['host', 'display', 'kiosk'].includes(parts[0]) && parts[1]) {
     return { page: parts[0], queueId: parts[1] }
   }
+  if (parts.length === 1 && ['join', 'kiosk', 'display'].includes(parts[0])) return { page: parts[0] }
   if (parts.length === 1 && parts[0] === 'setup') return { page: 'setup' }
   if (parts.length === 1 && parts[0] === 'hub') return { page: 'hub' }
   return { page: 'notFound' }
