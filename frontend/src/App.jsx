@@ -6,6 +6,7 @@ import { usePath } from './hooks/usePath.js'
 import { matchRoute } from './lib/router.js'
 import { t } from './lib/strings.js'
 import GuestView from './pages/GuestView.jsx'
+import JoinServices from './pages/JoinServices.jsx'
 import JoinView from './pages/JoinView.jsx'
 import NotFound from './pages/NotFound.jsx'
 
@@ -14,6 +15,9 @@ import NotFound from './pages/NotFound.jsx'
 const HostDashboard = lazy(() => import('./pages/HostDashboard.jsx'))
 const DisplayView = lazy(() => import('./pages/DisplayView.jsx'))
 const KioskView = lazy(() => import('./pages/KioskView.jsx'))
+// /kiosk and /display without an id: the pages of several services (issue 15).
+const KioskServices = lazy(() => import('./pages/KioskServices.jsx'))
+const DisplayServices = lazy(() => import('./pages/DisplayServices.jsx'))
 const SetupView = lazy(() => import('./pages/SetupView.jsx'))
 const HubView = lazy(() => import('./pages/HubView.jsx'))
 
@@ -29,8 +33,13 @@ function Page() {
   const route = matchRoute(usePath())
   // Keyed by id, so moving to another ticket or queue starts from a clean page.
   if (route.page === 'guest') return <GuestView key={route.ticketId} ticketId={route.ticketId} />
-  if (route.page === 'join') return <JoinView key={route.queueId} queueId={route.queueId} />
-  const Lazy = { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView, hub: HubView }[route.page]
+  if (route.page === 'join') {
+    return route.queueId ? <JoinView key={route.queueId} queueId={route.queueId} /> : <JoinServices />
+  }
+  const pages = route.queueId || !['kiosk', 'display'].includes(route.page)
+    ? { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView, hub: HubView }
+    : { display: DisplayServices, kiosk: KioskServices }
+  const Lazy = pages[route.page]
   if (Lazy) {
     const page = (
       <Suspense fallback={<p className="p-6 text-lg">{t('app.loading')}</p>}>
