@@ -24,10 +24,26 @@ VALID_BODIES = {
     "/api/device/status": {"printer": "ready"},
     "/api/device/jobs/{job_id}": {"result": "done"},
     "/api/tickets/{ticket_id}/reprint": {},
+    # issue 15: model ({queue_id} in a body is the world's queue, as in paths)
+    "/api/counters": {"name": "9", "services": [{"queue_id": "{queue_id}"}]},
+    "/api/counters/{counter_id}": {"rule": "weighted"},
+    "/api/counters/{counter_id}/open": {"staff": "Ana"},
+    "/api/counters/{counter_id}/close": {"back_in_minutes": 5},
+    "/api/host-tokens": {"name": "Desk", "role": "staff", "scope": "services", "services": ["{queue_id}"]},
 }
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
-# is a display's token there.
-BOX_WIDE = {"/api/clock", "/api/qr"}
+# is a display's token there. issue 15: any host may list counters (those of its services) and
+# try to set one up (refused for a service outside its scope, which the matrix's body names).
+BOX_WIDE = {"/api/clock", "/api/qr", "/api/counters"}
+# issue 15: model. The 403 codes of scopes and roles (docs/services.md, section 6).
+FORBIDDEN_CODES = ("forbidden", "service_not_in_scope", "manager_only", "box_manager_only")
+
+
+def body_for(op, world) -> dict:
+    """VALID_BODIES' body of `op`, with "{queue_id}" replaced by the world's queue."""
+    import json
+
+    return json.loads(json.dumps(VALID_BODIES.get(op.path, {})).replace("{queue_id}", world["queue"]["id"]))
 
 
 def snapshot(db) -> str:
@@ -42,6 +58,10 @@ def world(client, queue):
     waiting = client.post(f"/api/queues/{queue['id']}/tickets",
                           json={"device_token": "device-token-0000002"}).get_json()
     client.post(f"/api/queues/{queue['id']}/call-next", headers=queue["headers"])
+    # issue 15: model. The counter that call made ("1") and a host token to revoke.
+    counter = client.get(f"/api/queues/{queue['id']}").get_json()["counters"][0]
+    token = client.post("/api/host-tokens", json={"name": "Spare", "role": "staff", "scope": "box"},
+                        headers=admin()).get_json()
     other = client.post("/api/queues", json={"name": "Other"}, headers=admin()).get_json()
     display = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "TV", "kind": "display"},
                           headers=queue["headers"]).get_json()
@@ -53,12 +73,14 @@ def world(client, queue):
     assert reported.status_code == 200
     job = client.post(f"/api/queues/{queue['id']}/tickets", json={},
                       headers=kiosk["headers"]).get_json()["print_job"]
-    return {"queue": queue, "ticket": waiting, "other": other, "display": display, "kiosk": kiosk, "job": job}
+    return {"queue": queue, "ticket": waiting, "other": other, "display": display, "kiosk": kiosk, "job": job,
+            "counter": counter, "token": token}
 
 
 def url_for(op, world, queue_id=None, ticket_id=None) -> str:
     return op.path.replace("{queue_id}", queue_id or world["queue"]["id"]).replace(
-        "{ticket_id}", ticket_id or world["ticket"]["id"]).replace("{job_id}", world["job"]["id"])
+        "{ticket_id}", ticket_id or world["ticket"]["id"]).replace("{job_id}", world["job"]["id"]).replace(
+        "{counter_id}", world["counter"]["id"]).replace("{token_id}", world["token"]["id"])
 
 
 def protected():
@@ -86,10 +108,10 @@ def test_auth_matrix(client, db, world, op, credential, status):
         headers["Authorization"] = credential
     before = snapshot(db)
     response = client.open(url_for(op, world), method=op.method,
-                           json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None,
+                           json=body_for(op, world) if op.method != "GET" else None,
                            headers=headers)
     assert response.status_code == status, response.get_json()
-    assert response.get_json()["error"]["code"] in ("unauthorized", "bad_credentials", "forbidden")
+    assert response.get_json()["error"]["code"] in ("unauthorized", "bad_credentials", *FORBIDDEN_CODES)
     assert snapshot(db) == before
 
 
@@ -102,7 +124,7 @@ def test_kiosk_token_is_not_a_host_token(client, db, world):
         if op.auth == "device":
             continue  # its own routes
         response = client.open(url_for(op, world), method=op.method,
-                               json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None,
+                               json=body_for(op, world) if op.method != "GET" else None,
                                headers={"Authorization": f"Bearer {kiosk}"})
         assert response.status_code == 403, (op.path, response.get_json())
     assert snapshot(db) == before
@@ -153,7 +175,7 @@ def test_bad_bodies(client, db, world, op):
         (dict(data="<xml/>", content_type="text/xml"), 415),
         (dict(json=[1, 2]), 422),
         (dict(json="just a string"), 422),
-        (dict(json={**VALID_BODIES.get(op.path, {}), "unknown_field": 1}), 422),
+        (dict(json={**body_for(op, world), "unknown_field": 1}), 422),
         (dict(data="x" * 20000, content_type="application/json"), 413),
     ]
     for kwargs, status in cases:
@@ -244,9 +266,10 @@ def test_unknown_and_malformed_ids(client, db, world, op):
     before = snapshot(db)
     headers = world["kiosk"]["headers"] if op.auth == "device" else admin()
     for bad in (MISSING, "not-a-uuid", "1", "%00", "' OR 1=1 --", "x" * 300):
-        url = op.path.replace("{queue_id}", bad).replace("{ticket_id}", bad).replace("{job_id}", bad)
+        url = op.path.replace("{queue_id}", bad).replace("{ticket_id}", bad).replace("{job_id}", bad).replace(
+            "{counter_id}", bad).replace("{token_id}", bad)
         response = client.open(url, method=op.method, headers=headers,
-                               json=VALID_BODIES.get(op.path, {}) if op.method != "GET" else None)
+                               json=body_for(op, world) if op.method != "GET" else None)
         assert response.status_code == 404, (url, response.get_json())
         assert response.get_json()["error"]["code"].endswith("not_found")
     assert snapshot(db) == before

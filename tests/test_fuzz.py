@@ -86,6 +86,7 @@ class World:
         assert response.status_code == 200
         self.logo_version = response.get_json()["logo_url"].rsplit("/", 1)[-1]
         self.statuses: Counter[int] = Counter()  # of the fuzzed calls
+        self.counter_id: str | None = None  # issue 15: model
         self.replenish()
 
     def _create_queue(self, name: str, prefix: str) -> str:
@@ -150,9 +151,39 @@ class World:
         assert response.status_code == 201
         return response.get_json()["id"]
 
+    def a_counter(self, index: int) -> str:
+        """issue 15: model. A counter serving both queues (made once), or a fresh one now and then."""
+        if self.counter_id is None or index % 8 == 0:
+            name = f"fuzz-{len(self.statuses)}-{index}"
+            response = self.client.post("/api/counters", json={"name": name, "services": [
+                {"queue_id": self.main}, {"queue_id": self.other}]}, headers=admin())
+            assert response.status_code in (201, 409), response.get_json()
+            if response.status_code == 201:
+                self.counter_id = response.get_json()["id"]
+        return self.counter_id
+
+    def spare_token(self) -> str:
+        """issue 15: model. A fresh host token, for the revoke route."""
+        response = self.client.post("/api/host-tokens", json={"name": "Fuzz tablet", "role": "staff",
+                                                              "scope": "services", "services": [self.main]},
+                                    headers=admin())
+        assert response.status_code == 201
+        return response.get_json()["id"]
+
     def rewrite(self, case, choice: dict):
         """Point a generated case at real ids and give it a real credential (or none)."""
         params = dict(case.path_parameters or {})
+        # issue 15: model. Counters and host tokens by id; the services named in bodies are real ones.
+        if "counter_id" in params and not choice["generated_id"]:
+            params["counter_id"] = self.a_counter(choice["index"])
+        if "token_id" in params and not choice["generated_id"]:
+            params["token_id"] = self.spare_token()
+        services = case.body.get("services") if isinstance(case.body, dict) else None
+        if isinstance(services, list) and not choice["generated_id"]:
+            real = [self.main, self.other]
+            case.body = {**case.body, "services": [
+                {**item, "queue_id": real[n % 2]} if isinstance(item, dict) else real[n % 2]
+                for n, item in enumerate(case.body["services"][:2])]}
         if "queue_id" in params and not choice["generated_id"]:
             params["queue_id"] = self.other if choice["other_queue"] else self.main
         if "ticket_id" in params and not choice["generated_id"]:
@@ -269,7 +300,8 @@ def test_deeply_nested_json_is_invalid_json(client, queue, op, nested):
     if op.auth == "device":
         kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"}, headers=admin())
         headers = {"Authorization": f"Bearer {kiosk.get_json()['token']}"}
-    path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"], job_id=MISSING)
+    path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"], job_id=MISSING,
+                          counter_id=MISSING, token_id=MISSING)  # issue 15: model
     response = client.open(path, method=op.method, data=nested,
                            content_type="application/json", headers=headers)
     assert response.status_code == 400

@@ -319,7 +319,8 @@ def create_queue():
     guarded(lambda: auth.require_admin(db(), admin_hash()))
     req = parse(schemas.QueueCreate)
     queue, token = queues.create_queue(
-        db(), req.name, req.prefix, current_app.config["DEFAULT_CYCLE"]
+        db(), req.name, req.prefix, current_app.config["DEFAULT_CYCLE"],
+        {"transfer_placement": req.transfer_placement, "priority_on_join": req.priority_on_join},
     )
     host_url = f"{tls.staff_url()}/host/{queue['id']}#token={token}"
     return answer({**queue, "host_token": token, "host_url": host_url}, 201)
@@ -342,14 +343,14 @@ def get_queue(queue_id: str):
            auth="host", body=schemas.QueuePatch, responses={200: schemas.QueueOut}, idempotent=True)
 def patch_queue(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     req = parse(schemas.QueuePatch)
     changes = req.model_dump(exclude_none=True)
     if req.back_in_minutes is not None and req.is_paused is not True:
         raise Invalid("back_in_minutes goes with is_paused: true.", "invalid_body")
     if not changes:
-        raise Invalid("Send at least one of name, active, is_paused, grace_period or eta_margin.",
-                      "invalid_body")
+        raise Invalid("Send at least one of name, active, is_paused, grace_period, eta_margin, "
+                      "transfer_placement, priority_on_join or sort_order.", "invalid_body")
     return write(principal, lambda: (200, queues.update_queue(db(), queue_id, changes)))
 
 
@@ -358,7 +359,7 @@ def patch_queue(queue_id: str):
            body=schemas.EmptyBody, responses={200: schemas.HostToken})
 def rotate_token(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     parse(schemas.EmptyBody)
     token = queues.rotate_host_token(db(), queue_id)
     # Not replayed by Idempotency-Key: that would store the token, which is never stored.
@@ -417,7 +418,7 @@ def join(queue_id: str):
            auth="host", body=schemas.CancelWaiting, responses={200: schemas.BulkCancelOut}, idempotent=True)
 def cancel_waiting(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     req = parse(schemas.CancelWaiting)
     after = None
     if req.joined_after is not None:
@@ -434,7 +435,7 @@ def cancel_waiting(queue_id: str):
            auth="host", body=schemas.EmptyBody, responses={200: schemas.BulkCancelOut}, idempotent=True)
 def close_and_clear(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     parse(schemas.EmptyBody)
     return write(principal, lambda: (200, tickets.cancel_waiting(db(), queue_id, close=True)))
 
@@ -480,9 +481,10 @@ def set_counter(queue_id: str):
            body=schemas.DeviceCreate, responses={201: schemas.DeviceCreated})
 def add_device(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     req = parse(schemas.DeviceCreate)
-    return answer(queues.add_device(db(), queue_id, req.kind, req.name), 201)
+    return answer(queues.add_device(db(), queue_id, req.kind, req.name, req.services, _scope_check(principal)),
+                  201)
 
 
 @operation("GET", "/api/queues/{queue_id}/devices", "The line's kiosks and displays, with printer status",
@@ -499,7 +501,7 @@ def list_devices(queue_id: str):
            auth="host", responses={200: schemas.DeviceRevoked})
 def revoke_device(queue_id: str, device_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
-    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     queues.get(db(), queue_id)
     device_id = queues.parse_id(device_id, "device")
     revoked = printing.revoke_device(db(), queue_id, device_id)
@@ -518,7 +520,8 @@ def device_self():
     device = queues.get_device(db(), principal.device_id)
     view = printing.device_view(device, bool(hub().count(f"device:{device['queue_id']}:{device['id']}")))
     return answer({**view, "queue_id": device["queue_id"],
-                   "queue_name": queues.load_name(db(), device["queue_id"])})
+                   "queue_name": queues.load_name(db(), device["queue_id"]),
+                   "services": queues.device_services(db(), device["id"])})
 
 
 @operation("POST", "/api/device/status", "A kiosk reports its printer (the host dashboard shows it)",
@@ -767,3 +770,136 @@ def venue_logo(version: str):
     if media_type == "image/svg+xml":
         headers["Content-Security-Policy"] = SVG_POLICY
     return Response(data, mimetype=media_type, headers=headers)
+
+
+# ---- issue 15: model — services, counters, host tokens (docs/services.md, section 5) ----------
+
+def _scope_check(principal: auth.Principal) -> Callable[[list[str]], None]:
+    """`allowed` for queues' counter functions: every service touched must be in the token's scope."""
+
+    def allowed(service_ids: list[str]) -> None:
+        outside = [queue_id for queue_id in service_ids if not principal.covers(queue_id)]
+        if outside:
+            raise Forbidden("That token does not cover every service this touches.", "service_not_in_scope")
+
+    return allowed
+
+
+def _chosen(items, what: str = "services") -> list[tuple[str, float]] | None:
+    """A counter's services from the body, with the QODE_MAX_COUNTER_SERVICES cap."""
+    if items is None:
+        return None
+    cap = current_app.config["MAX_COUNTER_SERVICES"]
+    if cap is not None and len(items) > cap:
+        raise Invalid(f"{what}: a counter serves at most {cap} services (QODE_MAX_COUNTER_SERVICES).",
+                      "too_many_services")
+    return [(item.queue_id, item.weight) for item in items]
+
+
+def _counter_id(raw: str) -> str:
+    return queues.parse_id(raw, "counter")
+
+
+@operation("GET", "/api/services", "The box's services in display order, with their waits (inactive ones: "
+           "admin only)", auth="optional", responses={200: schemas.ServiceList})
+def list_services():
+    principal = guarded(lambda: auth.optional_principal(db(), admin_hash()), anonymous_ok=True)
+    return answer({"services": queues.services(db(), principal is not None and principal.kind == "admin")})
+
+
+@operation("POST", "/api/counters", "Set up a counter serving one or more services (manager)", auth="host",
+           body=schemas.CounterCreate, responses={201: schemas.CounterView})
+def create_counter():
+    principal = guarded(lambda: auth.require_host_token(db(), admin_hash(), "manager"))
+    req = parse(schemas.CounterCreate)
+    made = queues.create_counter(db(), req.name, req.rule, _chosen(req.services), _scope_check(principal))
+    return answer(made, 201)
+
+
+@operation("GET", "/api/counters", "The counters serving the token's services (host)", auth="host",
+           responses={200: schemas.CounterList})
+def list_counters():
+    principal = guarded(lambda: auth.require_host_token(db(), admin_hash()))
+    return answer({"counters": queues.list_counters(db(), principal.services)})
+
+
+@operation("PATCH", "/api/counters/{counter_id}", "Rename a counter, change its rule or its services (manager)",
+           auth="host", body=schemas.CounterPatch, responses={200: schemas.CounterView}, idempotent=True)
+def patch_counter(counter_id: str):
+    counter_id = _counter_id(counter_id)
+    principal = guarded(lambda: auth.require_host_token(db(), admin_hash(), "manager"))
+    req = parse(schemas.CounterPatch)
+    changes = {name: getattr(req, name) for name in req.model_fields_set}
+    if not changes:
+        raise Invalid("Send at least one of name, rule or services.", "invalid_body")
+    if any(value is None for value in changes.values()):
+        raise Invalid("name, rule and services cannot be null.", "invalid_body")
+    if "services" in changes:
+        changes["services"] = _chosen(req.services)
+    return write(principal, lambda: (200, queues.update_counter(db(), counter_id, changes,
+                                                                _scope_check(principal))))
+
+
+@operation("POST", "/api/counters/{counter_id}/open",
+           "Open a counter session: its services for this session and an optional staff name (host)",
+           auth="host", body=schemas.CounterOpen, responses={200: schemas.CounterView}, idempotent=True)
+def open_counter(counter_id: str):
+    counter_id = _counter_id(counter_id)
+    principal = guarded(lambda: auth.require_host_token(db(), admin_hash()))
+    req = parse(schemas.CounterOpen)
+    return write(principal, lambda: (200, queues.open_counter(db(), counter_id, _chosen(req.services), req.rule,
+                                                              req.staff, _scope_check(principal))))
+
+
+@operation("POST", "/api/counters/{counter_id}/close", "Close a counter session, with an optional \"back in\" "
+           "(host)", auth="host", body=schemas.CounterClose, responses={200: schemas.CounterView},
+           idempotent=True)
+def close_counter(counter_id: str):
+    counter_id = _counter_id(counter_id)
+    principal = guarded(lambda: auth.require_host_token(db(), admin_hash()))
+    req = parse(schemas.CounterClose)
+    return write(principal, lambda: (200, queues.close_counter(db(), counter_id, req.back_in_minutes,
+                                                               _scope_check(principal))))
+
+
+def _host_link(token: str, service_ids: list[str]) -> str:
+    if len(service_ids) == 1:
+        return f"{tls.staff_url()}/host/{service_ids[0]}#token={token}"
+    return f"{tls.staff_url()}/host#token={token}"
+
+
+@operation("POST", "/api/host-tokens", "Make a host token: a role and some services or the whole box (admin or "
+           "box manager; the answer holds its only copy)", auth="admin", body=schemas.HostTokenCreate,
+           responses={201: schemas.HostTokenCreated})
+def create_host_token():
+    guarded(lambda: auth.require_box_manager(db(), admin_hash()))
+    req = parse(schemas.HostTokenCreate)
+    if req.scope == "services" and not req.services:
+        raise Invalid("services: a token of scope 'services' lists at least one service.", "invalid_body")
+    if req.scope == "box" and req.services is not None:
+        raise Invalid("services: a token of scope 'box' covers every service; leave services out.",
+                      "invalid_body")
+    view, token = queues.create_host_token(db(), req.name, req.role, req.scope, req.services or [])
+    # Not replayed by Idempotency-Key: that would store the token, which is never stored.
+    return answer({**view, "token": token, "host_url": _host_link(token, view["services"])}, 201)
+
+
+@operation("GET", "/api/host-tokens", "Every host token, without its secret (admin or box manager)",
+           auth="admin", responses={200: schemas.HostTokenList})
+def list_host_tokens():
+    guarded(lambda: auth.require_box_manager(db(), admin_hash()))
+    return answer({"tokens": queues.list_host_tokens(db())})
+
+
+@operation("DELETE", "/api/host-tokens/{token_id}",
+           "Revoke a host token: it stops working at once and its live sockets close (admin or box manager)",
+           auth="admin", responses={200: schemas.HostTokenOut})
+def revoke_host_token(token_id: str):
+    guarded(lambda: auth.require_box_manager(db(), admin_hash()))
+    token_id = queues.parse_id(token_id, "host_token")
+    revoked = queues.revoke_host_token(db(), token_id)
+    # Its open host sockets close at once (sockets.py registers each by its token's id).
+    closer = current_app.extensions.get("qode_token_sockets")
+    if closer is not None:
+        closer.close(token_id)
+    return answer(revoked)

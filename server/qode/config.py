@@ -198,6 +198,9 @@ SETTINGS: list[Setting] = [
             "why). `off` disables it (QODE_MAX_BODY still applies to everything else)."),
     Setting("QODE_MAX_LOGO_SIDE", "2048", "Largest width or height of a venue logo in pixels (422 above it): "
             "a small file cannot unpack into a huge picture. `off` disables it."),
+    # issue 15: model
+    Setting("QODE_MAX_COUNTER_SERVICES", "8", "Services one counter may serve (422 `too_many_services` above "
+            "it); bounds the work of each call at a counter. `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -371,6 +374,9 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
                                      maximum=64 * 1024 * 1024),
         "MAX_LOGO_SIDE": _parse_int("QODE_MAX_LOGO_SIDE", raw["QODE_MAX_LOGO_SIDE"], allow_off=True,
                                     maximum=65535),
+        # issue 15: model
+        "MAX_COUNTER_SERVICES": _parse_int("QODE_MAX_COUNTER_SERVICES", raw["QODE_MAX_COUNTER_SERVICES"],
+                                           allow_off=True, maximum=256),
     }
 
 

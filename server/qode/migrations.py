@@ -6,6 +6,7 @@ Never edit a migration once it has shipped: add a new one below it.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -253,6 +254,124 @@ def m012_device_seen_and_revoked(conn: sqlite3.Connection) -> None:
     # stays for the print jobs that name it).
     conn.execute("ALTER TABLE devices ADD COLUMN seen_at TEXT")
     conn.execute("ALTER TABLE devices ADD COLUMN revoked_at TEXT")
+
+
+@migration
+def m013_services(conn: sqlite3.Connection) -> None:
+    # issue 15: model. Several services on one box (docs/services.md, section 2). Services are the
+    # queues; counters become box-wide desks serving a set of services; devices and host tokens
+    # get their services; tickets keep the service that numbered them and their place in a line.
+    _run(
+        conn,
+        """
+        ALTER TABLE queues ADD COLUMN transfer_placement TEXT NOT NULL DEFAULT 'original'
+            CHECK (transfer_placement IN ('original','end'));
+        ALTER TABLE queues ADD COLUMN priority_on_join INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE queues ADD COLUMN priority_streak INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE queues ADD COLUMN sort_order INTEGER NOT NULL DEFAULT 0;
+        UPDATE queues SET sort_order = (SELECT COUNT(*) FROM queues q2 WHERE q2.created_at < queues.created_at
+                                         OR (q2.created_at = queues.created_at AND q2.id < queues.id));
+
+        ALTER TABLE tickets ADD COLUMN issued_queue_id TEXT REFERENCES queues(id);
+        UPDATE tickets SET issued_queue_id = queue_id;
+        DROP INDEX idx_tickets_number;
+        CREATE UNIQUE INDEX idx_tickets_number ON tickets(issued_queue_id, service_day, position_number);
+        ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
+        ALTER TABLE tickets ADD COLUMN line_seq INTEGER;
+        UPDATE tickets SET line_seq = COALESCE(
+            (SELECT MIN(e.seq) FROM events e WHERE e.ticket_id = tickets.id AND e.type = 'join'),
+            position_number - 1000000000);
+        ALTER TABLE tickets ADD COLUMN line_mono REAL;
+        ALTER TABLE tickets ADD COLUMN line_boot TEXT;
+        UPDATE tickets SET line_mono = (SELECT e.mono FROM events e WHERE e.seq = tickets.line_seq),
+                           line_boot = (SELECT e.boot_id FROM events e WHERE e.seq = tickets.line_seq);
+        ALTER TABLE tickets ADD COLUMN counter_id TEXT;
+        ALTER TABLE tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX idx_tickets_line ON tickets(queue_id, service_day, status, line_seq);
+
+        ALTER TABLE counters RENAME TO counters_m012;
+        CREATE TABLE counters (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            rule TEXT NOT NULL DEFAULT 'order' CHECK (rule IN ('order','weighted')),
+            is_open INTEGER NOT NULL DEFAULT 1,
+            staff_name TEXT,
+            back_at_mono REAL, back_at_boot TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE counter_services (
+            counter_id TEXT NOT NULL REFERENCES counters(id),
+            queue_id TEXT NOT NULL REFERENCES queues(id),
+            position INTEGER NOT NULL,
+            weight REAL NOT NULL DEFAULT 1.0 CHECK (weight > 0 AND weight <= 100),
+            PRIMARY KEY (counter_id, queue_id)
+        );
+        CREATE INDEX idx_counter_services_queue ON counter_services(queue_id)
+        """,
+    )
+    # Each old (queue_id, name) counter: one counter serving that one service (a fresh UUID each).
+    old_counters = "SELECT queue_id, name, is_open, updated_at FROM counters_m012 ORDER BY rowid"
+    for old in conn.execute(old_counters).fetchall():
+        counter_id = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO counters (id, name, rule, is_open, created_at, updated_at)"
+            " VALUES (?, ?, 'order', ?, ?, ?)",
+            (counter_id, old["name"], old["is_open"], old["updated_at"], old["updated_at"]),
+        )
+        conn.execute(
+            "INSERT INTO counter_services (counter_id, queue_id, position, weight) VALUES (?, ?, 0, 1.0)",
+            (counter_id, old["queue_id"]),
+        )
+    _run(
+        conn,
+        """
+        UPDATE tickets SET counter_id = (SELECT cs.counter_id FROM counter_services cs JOIN counters c
+                ON c.id = cs.counter_id WHERE cs.queue_id = tickets.queue_id AND c.name = tickets.counter)
+            WHERE counter IS NOT NULL;
+        DROP TABLE counters_m012;
+
+        CREATE TABLE device_services (
+            device_id TEXT NOT NULL REFERENCES devices(id),
+            queue_id TEXT NOT NULL REFERENCES queues(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (device_id, queue_id)
+        );
+        INSERT INTO device_services (device_id, queue_id, position) SELECT id, queue_id, 0 FROM devices;
+
+        CREATE TABLE host_tokens (
+            id TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('staff','manager')),
+            scope TEXT NOT NULL CHECK (scope IN ('services','box')),
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE host_token_services (
+            token_id TEXT NOT NULL REFERENCES host_tokens(id),
+            queue_id TEXT NOT NULL REFERENCES queues(id),
+            PRIMARY KEY (token_id, queue_id)
+        )
+        """,
+    )
+    # Each queue's host token: a manager token scoped to that one service (the same hash).
+    for queue in conn.execute("SELECT id, name, host_token_hash, created_at FROM queues ORDER BY rowid"):
+        token_id = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO host_tokens (id, token_hash, role, scope, name, created_at, revoked_at)"
+            " VALUES (?, ?, 'manager', 'services', ?, ?, NULL)",
+            (token_id, queue["host_token_hash"], queue["name"], queue["created_at"]),
+        )
+        conn.execute("INSERT INTO host_token_services (token_id, queue_id) VALUES (?, ?)",
+                     (token_id, queue["id"]))
+    # waiting_count follows a WAITING ticket that changes service (m004's triggers see status changes only).
+    conn.execute(
+        "CREATE TRIGGER tickets_waiting_move AFTER UPDATE OF queue_id ON tickets"
+        " WHEN OLD.queue_id != NEW.queue_id AND OLD.status = 'WAITING' AND NEW.status = 'WAITING'"
+        " BEGIN UPDATE queues SET waiting_count = waiting_count - 1 WHERE id = OLD.queue_id;"
+        " UPDATE queues SET waiting_count = waiting_count + 1 WHERE id = NEW.queue_id; END"
+    )
 
 
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----

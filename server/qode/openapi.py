@@ -11,6 +11,7 @@ from . import schemas
 
 _UUID = {"type": "string", "format": "uuid"}
 PATH_SCHEMAS = {"queue_id": _UUID, "ticket_id": _UUID, "job_id": _UUID, "device_id": _UUID,
+                "counter_id": _UUID, "token_id": _UUID,  # issue 15: model
                 "version": {"type": "string", "maxLength": 64}}
 
 _ERRORS = {

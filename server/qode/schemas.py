@@ -37,9 +37,16 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+Placement = Literal["original", "end"]
+
+
 class QueueCreate(Body):
     name: Name
     prefix: Prefix = ""
+    # issue 15: model
+    transfer_placement: Placement | None = Field(
+        None, description="Where a transfer into this service places a ticket by default (default 'original')")
+    priority_on_join: bool | None = Field(None, description="The join page may offer priority (default false)")
 
 
 BackIn = Annotated[int, Field(ge=1, le=480, description='The host\'s "back in N min" (1 to 480)')]
@@ -54,6 +61,11 @@ class QueuePatch(Body):
         None, description="Seconds a called guest has before an automatic no-show; 0 turns it off")
     eta_margin: Annotated[float, Field(ge=0, le=2)] | None = Field(
         None, description="Safety margin z for ETAs (0 = none, 0.5 makes optimistic ETAs rarer)")
+    # issue 15: model
+    transfer_placement: Placement | None = Field(None, description="A transfer's default placement")
+    priority_on_join: bool | None = Field(None, description="The join page may offer priority")
+    sort_order: Annotated[int, Field(ge=0, le=10000)] | None = Field(
+        None, description="Where the service stands in lists (kiosk, join page, TV), lowest first")
 
 
 class JoinRequest(Body):
@@ -82,6 +94,10 @@ class CounterUpdate(Body):
 class DeviceCreate(Body):
     name: Name
     kind: Literal["kiosk", "display"] = "kiosk"
+    services: Annotated[list[Annotated[str, StringConstraints(pattern=patterns.UUID)]],
+                        Field(min_length=1, max_length=256)] | None = Field(
+        None, description="issue 15: the services it issues for or shows besides this one (its home), "
+                          "in its order")
 
 
 PrinterState = Literal["ready", "paper_low", "paper_out", "offline", "error", "unchecked"]
@@ -165,9 +181,13 @@ class Error(BaseModel):
 
 
 class CounterOut(BaseModel):
+    id: str = Field(description="The counter's id (issue 15: counters are box-wide desks)")
     name: str
     is_open: bool
     back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down')
+    services: list[str] = Field(description="The ids of the services it serves, in its order")
+    rule: Literal["order", "weighted"] = Field(description="How it picks across its services")
+    staff: str | None = Field(description="The staff name of its open session, if one was given")
 
 
 class CallOut(BaseModel):
@@ -197,6 +217,9 @@ class QueueOut(BaseModel):
     calls: list[CallOut] = Field(
         description="Today's called and serving numbers, newest call first (numbers only, never ticket ids)")
     created_at: str
+    transfer_placement: Literal["original", "end"] = Field(description="A transfer's default placement")
+    priority_on_join: bool = Field(description="The join page may offer priority")
+    sort_order: int = Field(description="Where the service stands in lists, lowest first")
 
 
 class QueueList(BaseModel):
@@ -309,6 +332,7 @@ class DeviceList(BaseModel):
 class DeviceSelf(DeviceOut):
     queue_id: str
     queue_name: str
+    services: list[ServiceRef] = Field(description="The services it covers, its home service first (issue 15)")
 
 
 class DeviceCreated(BaseModel):
@@ -317,6 +341,7 @@ class DeviceCreated(BaseModel):
     kind: Literal["kiosk", "display"]
     name: str
     token: str
+    services: list[str] = Field(description="The ids of the services it covers, in its order (issue 15)")
 
 
 class SyncStatus(BaseModel):
@@ -399,3 +424,115 @@ class VenueOut(BaseModel):
     language: Language | None = Field(description="The venue's default language; null: each screen's own")
     logo_url: str | None = Field(description="/venue/logo/<version>: immutable, a new upload gets a new URL")
     logo_type: str | None
+
+
+# issue 15: model — services, counters, host tokens (docs/services.md, section 5)
+Weight = Annotated[float, Field(gt=0, le=100, description=(
+    "The service's weight at this counter (rule 'weighted': wait x weight), above 0 and at most 100"))]
+Rule = Literal["order", "weighted"]
+
+
+class CounterServiceIn(Body):
+    queue_id: Uuid
+    weight: Weight = 1.0
+
+
+CounterServices = Annotated[list[CounterServiceIn], Field(min_length=1, max_length=256, description=(
+    "The services in the counter's order (its strict order and tie-break); at most QODE_MAX_COUNTER_SERVICES"))]
+
+
+class CounterCreate(Body):
+    name: Counter
+    rule: Rule = "order"
+    services: CounterServices
+
+
+class CounterPatch(Body):
+    name: Counter | None = None
+    rule: Rule | None = None
+    services: CounterServices | None = None
+
+
+class CounterOpen(Body):
+    services: CounterServices | None = Field(None, description="This session's services (replaces the set); "
+                                                               "absent: the counter's own")
+    rule: Rule | None = None
+    staff: Name | None = Field(None, description="Who serves at this counter, for the day's figures")
+
+
+class CounterClose(Body):
+    back_in_minutes: BackIn | None = Field(None, description="When the counter reopens")
+
+
+class CounterServiceOut(BaseModel):
+    queue_id: str
+    name: str
+    prefix: str
+    weight: float
+
+
+class CounterView(BaseModel):
+    id: str
+    name: str
+    rule: Rule
+    is_open: bool
+    staff: str | None
+    back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down (this boot)')
+    services: list[CounterServiceOut]
+    created_at: str
+    updated_at: str
+
+
+class CounterList(BaseModel):
+    counters: list[CounterView]
+
+
+class ServiceRef(BaseModel):
+    id: str
+    name: str
+    prefix: str
+
+
+class ServiceOut(ServiceRef):
+    active: bool
+    is_paused: bool
+    waiting_count: int
+    eta_seconds: int = Field(description="Estimated wait for a guest who joins now, in seconds")
+    sort_order: int
+    priority_on_join: bool = Field(description="The join page may offer priority for this service")
+    transfer_placement: Literal["original", "end"] = Field(
+        description="Where a transfer places a ticket by default")
+
+
+class ServiceList(BaseModel):
+    services: list[ServiceOut]
+
+
+class HostTokenCreate(Body):
+    name: Name = Field(description='What the token is for, e.g. "Reception tablet"')
+    role: Literal["staff", "manager"]
+    scope: Literal["services", "box"]
+    services: Annotated[list[Uuid], Field(min_length=1, max_length=256)] | None = Field(
+        None, description="With scope 'services': the services it covers (each once)")
+
+
+class HostTokenOut(BaseModel):
+    id: str
+    name: str
+    role: Literal["staff", "manager"]
+    scope: Literal["services", "box"]
+    services: list[str] = Field(description="The services it covers (empty for scope 'box': all of them)")
+    created_at: str
+    revoked_at: str | None
+
+
+class HostTokenCreated(HostTokenOut):
+    token: str = Field(description="The token: shown this once, stored hashed")
+    host_url: str
+
+
+class HostTokenList(BaseModel):
+    tokens: list[HostTokenOut]
+
+
+DeviceSelf.model_rebuild()  # it names ServiceRef, defined after it

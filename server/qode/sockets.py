@@ -10,10 +10,12 @@ closes the connection (serving.Worker.is_already_handled).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -252,10 +254,55 @@ def host_feed(ws, queue_id):
     if principal is None:
         _close(ws, UNAUTHORIZED, "that token is not valid")
         return
-    if not (principal.kind == "admin" or (principal.kind == "host" and principal.queue_id == queue_id)):
+    if not (principal.kind == "admin" or (principal.kind == "host" and principal.covers(queue_id))):
         _close(ws, FORBIDDEN, "that token is not this queue's host")
         return
-    _run(ws, "host", queue_id, f"host:{queue_id}")
+    with token_sockets(current_app).holding(principal.token_id, ws):
+        _run(ws, "host", queue_id, f"host:{queue_id}")
+
+
+# ---- issue 15: model — a revoked host token's sockets close at once ---------------------------
+
+class TokenSockets:
+    """The open host sockets of each host token (by its id), so that revoking the token
+    (DELETE /api/host-tokens/{id}) closes them as revoking a device closes its channel."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._sockets: dict[str, set] = {}
+
+    @contextlib.contextmanager
+    def holding(self, token_id: str | None, ws):
+        if token_id is None:  # the admin token: never revoked
+            yield
+            return
+        with self._lock:
+            self._sockets.setdefault(token_id, set()).add(ws)
+        try:
+            yield
+        finally:
+            with self._lock:
+                held = self._sockets.get(token_id)
+                if held is not None:
+                    held.discard(ws)
+                    if not held:
+                        del self._sockets[token_id]
+
+    def close(self, token_id: str) -> int:
+        """Abort every open socket of the token (its view's read loop ends); returns how many."""
+        with self._lock:
+            held = list(self._sockets.get(token_id, ()))
+        for ws in held:
+            ws.abort()
+        return len(held)
+
+
+def token_sockets(app) -> TokenSockets:
+    """The app's registry (`app.extensions["qode_token_sockets"]`), made on first use."""
+    registry = app.extensions.get("qode_token_sockets")
+    if registry is None:
+        registry = app.extensions.setdefault("qode_token_sockets", TokenSockets())
+    return registry
 
 
 @route("/ws/devices/<device_id>")

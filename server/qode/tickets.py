@@ -273,11 +273,14 @@ def issue_ticket(
         }
         conn.execute(
             "INSERT INTO tickets (id, queue_id, device_token, position_number, status, source,"
-            " service_day, created_at, origin) VALUES (:id, :queue_id, :device_token, :position_number,"
-            " :status, :source, :service_day, :created_at, :origin)",
+            " service_day, created_at, origin, issued_queue_id) VALUES (:id, :queue_id, :device_token,"
+            " :position_number, :status, :source, :service_day, :created_at, :origin, :queue_id)",
             {**ticket, "origin": origin},
         )
-        events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
+        seq = events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
+        # issue 15 (m013): the ticket's place in its line is its join's seq (docs/services.md, decision 3).
+        conn.execute("UPDATE tickets SET line_seq = ?, line_mono = ?, line_boot = ? WHERE id = ?",
+                     (seq, db.clock.monotonic(), db.clock.boot_id, ticket["id"]))
         job = None
         if print_job is not None:
             job = print_job(conn, ticket)
@@ -289,24 +292,17 @@ def issue_ticket(
         return ({**out, "print_job": job} if job else out), True
 
 
-def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> str:
-    """The counter a call comes from; a first call from a new counter opens it."""
+def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> dict:
+    """The counter a call comes from (`queues.counter_row`): the one of that name serving this
+    service; a first call from a new counter opens it, serving this service only."""
     name = counter or DEFAULT_COUNTER
-    row = conn.execute(
-        "SELECT is_open FROM counters WHERE queue_id = ? AND name = ?", (queue["id"], name)
-    ).fetchone()
+    row = queues.counter_for(conn, queue["id"], name)
     if row is None:
-        conn.execute(
-            "INSERT INTO counters (queue_id, name, is_open, updated_at) VALUES (?, ?, 1, ?)",
-            (queue["id"], name, iso(db.clock.now())),
-        )
-        events.append(
-            conn, db.clock, queue["id"], "counter_opened", data={"counter": name},
-            service_day=queue["service_day"],
-        )
+        row = queues.new_counter(conn, name, iso(db.clock.now()), [queue["id"]])
+        queues.counter_events(db, conn, row, "counter_opened")
     elif not row["is_open"]:
         raise Conflict(f"Counter {name} is closed. Open it before calling guests.", "counter_closed")
-    return name
+    return row
 
 
 # ---- issue 14: one active ticket per counter -------------------------------------------
@@ -322,14 +318,25 @@ def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: s
 ENDS = {"SERVING": ("COMPLETED", "complete"), "CALLED": ("NO_SHOW", "no_show")}
 
 
-def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str,
+def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: dict | str,
                   keep: dict) -> list[dict]:
     """End every ticket still active at `counter` but `keep` (the ticket taking it), each with its
-    own event; returns what was ended ({id, position_number, display_number, status}), by number."""
+    own event; returns what was ended ({id, position_number, display_number, status}), by number.
+
+    `counter` is a counter row (`queues.counter_row`): its tickets are those called there by id
+    (in any of its services, each in its service's current day), and, in this service, those of
+    its name with no counter id (older data). A name alone (a ticket whose counter has no row)
+    matches by name within this service."""
+    if isinstance(counter, dict):
+        name, counter_id = counter["name"], counter["id"]
+    else:
+        name, counter_id = counter, None
     rows = conn.execute(
-        "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND status IN ('CALLED','SERVING')"
-        " AND COALESCE(counter, ?) = ? AND id != ? ORDER BY position_number",
-        (queue["id"], queue["service_day"], DEFAULT_COUNTER, counter, keep["id"]),
+        "SELECT t.* FROM tickets t JOIN queues q ON q.id = t.queue_id AND q.service_day = t.service_day"
+        " WHERE t.status IN ('CALLED','SERVING') AND t.id != ? AND ((? IS NOT NULL AND t.counter_id = ?)"
+        " OR (t.queue_id = ? AND t.counter_id IS NULL AND COALESCE(t.counter, ?) = ?))"
+        " ORDER BY t.position_number",
+        (keep["id"], counter_id, counter_id, queue["id"], DEFAULT_COUNTER, name),
     ).fetchall()
     ended = []
     now = iso(db.clock.now())
@@ -339,26 +346,32 @@ def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: 
         # `replaced_by`: ended by the move that gave the counter to that number. The estimator
         # reads it (docs/eta.md): such a no-show is no cycle, such a completion one only if the
         # line never ran dry since its call.
-        events.append(conn, db.clock, queue["id"], type_, ticket=dict(row),
-                      data={"counter": counter, "replaced_by": keep["position_number"]})
+        data = {"counter": name, "replaced_by": keep["position_number"]}
+        if counter_id is not None:
+            data["counter_id"] = counter_id
+        events.append(conn, db.clock, row["queue_id"], type_, ticket=dict(row), data=data)
+        prefix = queue["prefix"] if row["issued_queue_id"] in (None, queue["id"]) else \
+            queues.load(conn, row["issued_queue_id"])["prefix"]
         ended.append({"id": row["id"], "position_number": row["position_number"],
-                      "display_number": queues.display_number(queue["prefix"], row["position_number"]),
+                      "display_number": queues.display_number(prefix, row["position_number"]),
                       "status": status})
     return ended
 
 
-def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, counter: str, type_: str) -> dict:
+def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, counter: dict, type_: str) -> dict:
     ended = _free_counter(db, conn, queue, counter, ticket)
     now = iso(db.clock.now())
     row = conn.execute(
-        "UPDATE tickets SET status = 'CALLED', counter = ?, called_at = ? WHERE id = ? RETURNING *",
-        (counter, now, ticket["id"]),
+        "UPDATE tickets SET status = 'CALLED', counter = ?, counter_id = ?, called_at = ?"
+        " WHERE id = ? RETURNING *",
+        (counter["name"], counter["id"], now, ticket["id"]),
     ).fetchone()
     conn.execute(
         "UPDATE queues SET current_position = ?, updated_at = ? WHERE id = ?",
         (ticket["position_number"], now, queue["id"]),
     )
-    events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data={"counter": counter})
+    events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data={
+        "counter": counter["name"], "counter_id": counter["id"], "staff": counter["staff_name"]})
     out = view(db, conn, dict(row), {**queue, "current_position": ticket["position_number"]})
     return {**out, "ended": ended}
 
@@ -378,8 +391,8 @@ def call_next(db: Database, queue_id: str, counter: str | None = None) -> dict:
         ).fetchone()
         if row is None:
             raise Conflict("Nobody is waiting.", "nobody_waiting")
-        name = _use_counter(db, conn, queue, counter)
-        return _call(db, conn, queue, dict(row), name, "call")
+        desk = _use_counter(db, conn, queue, counter)
+        return _call(db, conn, queue, dict(row), desk, "call")
 
 
 # move name → (statuses it may start from, status it ends in, timestamp column, event type)
@@ -426,7 +439,7 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
             raise _refuse(ticket, name)
         now = iso(db.clock.now())
         if target == "WAITING":
-            sql = "UPDATE tickets SET status = 'WAITING', counter = NULL, called_at = NULL"
+            sql = "UPDATE tickets SET status = 'WAITING', counter = NULL, counter_id = NULL, called_at = NULL"
             params: tuple = ()
         else:
             sql = f"UPDATE tickets SET status = ?, {stamp} = ?"
@@ -436,7 +449,8 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
             params += (f"cancelled_by_{by}",)
         ended = None
         if name == "serve":  # the counter serves this guest: anyone else it still holds ends
-            ended = _free_counter(db, conn, queue, ticket["counter"] or DEFAULT_COUNTER, ticket)
+            at = ticket["counter"] or DEFAULT_COUNTER  # the counter of that name serving this service
+            ended = _free_counter(db, conn, queue, queues.counter_for(conn, queue["id"], at) or at, ticket)
         row = conn.execute(sql + " WHERE id = ? RETURNING *", (*params, ticket_id)).fetchone()
         data = {"counter": ticket["counter"]} if ticket["counter"] else {}
         if name == "cancel" or by != "host":
@@ -453,8 +467,8 @@ def recall(db: Database, ticket_id: str, counter: str | None = None) -> dict:
         ticket, queue = _load_active(db, conn, ticket_id)
         if ticket["status"] not in ("WAITING", "CALLED"):
             raise _refuse(ticket, "recall")
-        name = _use_counter(db, conn, queue, counter or ticket["counter"])
-        return _call(db, conn, queue, ticket, name, "recall")
+        desk = _use_counter(db, conn, queue, counter or ticket["counter"])
+        return _call(db, conn, queue, ticket, desk, "recall")
 
 
 def list_tickets(db: Database, queue_id: str, status: str | None = None) -> list[dict]:
