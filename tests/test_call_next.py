@@ -168,7 +168,8 @@ def test_calling_a_ticket_out_of_turn_and_serving_also_free_the_counter(box):
     # Serving a ticket at a counter that (old data) also holds another ends the other.
     third = call(client, queue, host, "1")
     with db.write() as conn:
-        conn.execute("UPDATE tickets SET counter = '2' WHERE id = ?", (third["id"],))
+        # old data: a counter by name only, without the counter id m013 added
+        conn.execute("UPDATE tickets SET counter = '2', counter_id = NULL WHERE id = ?", (third["id"],))
     served = move(client, host, third, "serve")
     assert [(e["display_number"], e["status"]) for e in served["ended"]] == [("A005", "NO_SHOW")]
     assert active_at(client, queue, host) == {"2": ["A003"]}

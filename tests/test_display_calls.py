@@ -87,4 +87,6 @@ def test_the_public_feed_carries_every_current_call_and_drops_leavers(server):
     # The REST state (the TV's fallback while its socket is down) says the same.
     state = requests.get(base, timeout=5).json()
     assert shown(state) == [("MELD004", "1"), ("MELD005", "2")]
-    assert set(state["calls"][0]) == {"number", "counter", "seq"}
+    # Numbers, counters and the service (issue 15), never ticket ids or priority.
+    assert set(state["calls"][0]) == {"number", "counter", "seq", "service"}
+    assert state["calls"][0]["service"] == {"id": queue["id"], "name": queue["name"], "prefix": queue["prefix"]}

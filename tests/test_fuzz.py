@@ -191,6 +191,14 @@ class World:
                                    or params["ticket_id"])
         if "device_id" in params and not choice["generated_id"]:
             params["device_id"] = self.spare_device()
+        if "counter_id" in params and not choice["generated_id"]:  # issue 15: a counter of the main queue
+            with self.db.read() as conn:
+                row = conn.execute("SELECT counter_id FROM counter_services WHERE queue_id = ? LIMIT 1",
+                                   (self.main,)).fetchone()
+            params["counter_id"] = row[0] if row else params["counter_id"]
+        transfer = case.operation.path.endswith("/transfer")
+        if transfer and isinstance(case.body, dict) and not choice["generated_id"]:
+            case.body = {**case.body, "queue_id": self.other}  # a real service to send the ticket to
         if "job_id" in params and not choice["generated_id"]:
             params["job_id"] = self.pick_job(choice["index"]) or params["job_id"]
         if "version" in params and not choice["generated_id"]:

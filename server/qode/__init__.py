@@ -53,6 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     migrate(db)
     _restore_clock_fix(db)
+    from .rules import Policy
+
+    # issue 15: the call rule's anti-starvation bounds (tickets.policy; the ETA walks the same)
+    db.call_policy = Policy(max_wait=settings["MAX_WAIT"], streak=settings["PRIORITY_STREAK"])
     app.extensions["qode_db"] = db
     app.extensions["qode_estimates"] = estimates.attach(db)  # the ETA cache (estimates.Estimates)
 

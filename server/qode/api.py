@@ -402,7 +402,9 @@ def join(queue_id: str):
         with refusals_counted(queue_id):
             ticket, created = tickets.issue_ticket(
                 db(), queue_id, req.device_token, source,
-                printing.on_issue(db(), kiosk_id) if kiosk_id else None, address=address, caps=caps)
+                printing.on_issue(db(), kiosk_id) if kiosk_id else None, address=address, caps=caps,
+                # issue 15: a host or a kiosk of the service may issue priority; a guest only where offered
+                priority=req.priority, priority_ok=principal is not None)
         job = ticket.pop("print_job", None)
         if job is not None:
             # The kiosk prints from this answer at once; its device channel carries the same job.
@@ -440,17 +442,25 @@ def close_and_clear(queue_id: str):
     return write(principal, lambda: (200, tickets.cancel_waiting(db(), queue_id, close=True)))
 
 
-@operation("GET", "/api/queues/{queue_id}/tickets", "The service day's tickets (host)",
+@operation("GET", "/api/queues/{queue_id}/tickets",
+           "The service day's tickets (host), in number order; `order=call`: the waiting ones in call order",
            auth="host", responses={200: schemas.TicketList},
            query=[{"name": "status", "in": "query", "required": False,
-                   "schema": {"type": "string", "enum": list(schemas.STATUSES)}}])
+                   "schema": {"type": "string", "enum": list(schemas.STATUSES)}},
+                  {"name": "order", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": ["number", "call"]}}])
 def list_tickets(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     status = request.args.get("status")
     if status is not None and status not in schemas.STATUSES:
         raise Invalid(f"status must be one of {', '.join(schemas.STATUSES)}.", "invalid_query")
-    return answer({"tickets": tickets.list_tickets(db(), queue_id, status)})
+    order = request.args.get("order")
+    if order is not None and order not in ("number", "call"):
+        raise Invalid("order must be number or call.", "invalid_query")
+    if order == "call" and status not in (None, "WAITING"):
+        raise Invalid("order=call lists the waiting tickets: leave status out (or WAITING).", "invalid_query")
+    return answer({"tickets": tickets.list_tickets(db(), queue_id, status, order)})
 
 
 @operation("POST", "/api/queues/{queue_id}/call-next",
@@ -461,7 +471,10 @@ def call_next(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
     req = parse(schemas.CallNextRequest)
-    return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter)))
+    if req.counter is not None and req.counter_id is not None:
+        raise Invalid("Send counter (a name) or counter_id, not both.", "invalid_body")
+    counter_id = None if req.counter_id is None else queues.parse_id(req.counter_id, "counter")
+    return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter, counter_id)))
 
 
 @operation("POST", "/api/queues/{queue_id}/counters", "Open or close a counter", auth="host",
@@ -648,6 +661,50 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
 for _name in ("serve", "complete", "no-show", "requeue"):
     _host_move(_name, schemas.EmptyBody)
 _host_move("recall", schemas.RecallRequest)
+
+
+# ---- issue 15: calls and transfers (docs/services.md, section 5) ------------------------
+
+@operation("POST", "/api/tickets/{ticket_id}/transfer",
+           "Send a waiting, called or serving ticket to another service: same id, number and page (host)",
+           auth="host", body=schemas.TransferRequest, responses={200: schemas.TicketOut}, idempotent=True)
+def transfer_ticket(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    principal = guarded(lambda: host_of_ticket(ticket_id))
+    req = parse(schemas.TransferRequest)
+    to = queues.parse_id(req.queue_id, "service")
+    return write(principal, lambda: (200, tickets.transfer(db(), ticket_id, to, req.placement)))
+
+
+@operation("POST", "/api/counters/{counter_id}/call-next",
+           "Call the next guest at a counter by its rule across its services; first ends the counter's ticket",
+           auth="host", body=schemas.EmptyBody, responses={200: schemas.CalledTicketOut}, idempotent=True)
+def counter_call_next(counter_id: str):
+    guarded(lambda: auth.require_any_host(db(), admin_hash()))  # 401/403 before anything is looked up
+    parse(schemas.EmptyBody)
+    counter_id = queues.parse_id(counter_id, "counter")
+    principal = guarded(lambda: host_of_counter(counter_id))
+    return write(principal, lambda: (200, tickets.counter_call_next(db(), counter_id)))
+
+
+def host_of_counter(counter_id: str) -> auth.Principal:
+    """A host whose credential covers every service the counter serves (or the admin)."""
+    principal = auth.require_any_host(db(), admin_hash())
+    with db().read() as conn:
+        services = tickets.counter_by_id(conn, counter_id)["services"]
+    for queue_id in services:
+        principal = auth.require_host(db(), admin_hash(), queue_id)
+    return principal
+
+
+@operation("POST", "/api/tickets/{ticket_id}/priority",
+           "Give a waiting ticket priority, or take it away (host)",
+           auth="host", body=schemas.PriorityRequest, responses={200: schemas.TicketOut}, idempotent=True)
+def ticket_priority(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    principal = guarded(lambda: host_of_ticket(ticket_id))
+    req = parse(schemas.PriorityRequest)
+    return write(principal, lambda: (200, tickets.set_priority(db(), ticket_id, req.priority)))
 
 
 # ---- issue 11: tls ------------------------------------------------------------

@@ -201,6 +201,11 @@ SETTINGS: list[Setting] = [
     # issue 15: model
     Setting("QODE_MAX_COUNTER_SERVICES", "8", "Services one counter may serve (422 `too_many_services` above "
             "it); bounds the work of each call at a counter. `off` disables it."),
+    # issue 15: calls
+    Setting("QODE_MAX_WAIT", "900", "Seconds after which a waiting ticket goes before anything not overdue "
+            "(priority included) at every counter serving its service: nobody starves. `off`: no time bound."),
+    Setting("QODE_PRIORITY_STREAK", "3", "Priority calls in a row that may overtake a waiting normal ticket in "
+            "one service; then the oldest normal ticket goes next. `off`: no limit."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -377,6 +382,10 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         # issue 15: model
         "MAX_COUNTER_SERVICES": _parse_int("QODE_MAX_COUNTER_SERVICES", raw["QODE_MAX_COUNTER_SERVICES"],
                                            allow_off=True, maximum=256),
+        # issue 15: calls
+        "MAX_WAIT": _parse_int("QODE_MAX_WAIT", raw["QODE_MAX_WAIT"], allow_off=True, maximum=24 * 3600),
+        "PRIORITY_STREAK": _parse_int("QODE_PRIORITY_STREAK", raw["QODE_PRIORITY_STREAK"], allow_off=True,
+                                      maximum=1000),
     }
 
 

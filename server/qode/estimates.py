@@ -93,7 +93,14 @@ class Estimates:
                 return _Entry(Estimator.from_dict(json.loads(row["state"])), row["seq"], row["seq"])
             except (KeyError, TypeError, ValueError):
                 log.warning("eta: the saved state of queue %s is unreadable; replaying its events", queue["id"])
-        return _Entry(Estimator(queue["default_cycle"]), 0, -1)
+        return _Entry(Estimator(queue["default_cycle"], max_wait=self._max_wait()), 0, -1)
+
+    def _max_wait(self) -> float | None:
+        """QODE_MAX_WAIT as the app set it (`db.call_policy`, a rules.Policy), else the rule's default."""
+        from .rules import Policy
+
+        policy = self.db.call_policy if self.db.call_policy is not None else Policy()
+        return policy.max_wait
 
     def _caught_up(self, queue: dict) -> _Entry:
         entry = self._entries.get(queue["id"])
@@ -133,6 +140,7 @@ class Estimates:
         with self._lock:
             entry = self._caught_up(queue)
             entry.est.margin = float(queue.get("eta_margin") or 0.0)
+            entry.est.max_wait = self._max_wait()  # the setting now, not the one a saved state had
             now, boot = self.db.clock.monotonic(), self.db.clock.boot_id
             est = entry.est
             if self.db.in_write():

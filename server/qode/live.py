@@ -170,15 +170,26 @@ HOST_ONLY_EVENT_TYPES = {"print_job", "print_done", "print_failed", "device_stat
                          "device_revoked"}
 
 
-def public_event(event: dict, prefix: str) -> dict:
-    """An event as the public channel may show it: numbers and counters, never ids or tokens."""
+def public_event(event: dict, prefix: str, service: dict | None = None) -> dict:
+    """An event as the public channel may show it: numbers and counters, never ids, tokens or
+    priority (docs/services.md, decision 9). A call names its service (`{id, name, prefix}`), and a
+    transferred ticket keeps the number its issuing service gave it (the call's `data.prefix`)."""
     number = event["ticket_number"]
-    return {
+    prefix = event["data"].get("prefix", prefix)
+    shown = {
         "seq": event["seq"],
         "type": event["type"],
         "number": None if number is None else f"{prefix}{number:03d}",
         "counter": event["data"].get("counter"),
     }
+    if service is not None and event["type"] in ("call", "recall"):
+        shown["service"] = service
+    return shown
+
+
+def service_of(state: dict) -> dict:
+    """A service as public calls name it."""
+    return {"id": state["id"], "name": state["name"], "prefix": state["prefix"]}
 
 
 def host_event(event: dict) -> dict:
@@ -249,6 +260,9 @@ class Feed:
         self.sync = None  # the app's sync.Sync: its status goes to the host
         # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
         self._ticket_views: dict[str, tuple[str, int | None, float]] = {}
+        # issue 15: a guest's channel is keyed by ticket id (`ticket:{id}`); the service it is in now,
+        # moved by each transfer_in, says which service's updates it follows
+        self._ticket_queue: dict[str, str] = {}
         self._joiner_etas: dict[str, tuple[int, float]] = {}  # queue channel -> (eta sent, when)
         self._refused_news: set[str] = set()  # queues whose refusal count the host has not been sent
 
@@ -291,17 +305,30 @@ class Feed:
             return
         self.last_seq = rows[-1]["seq"]
         by_queue: dict[str, list[dict]] = {}
+        transferred: dict[str, dict] = {}
         for row in rows:
-            by_queue.setdefault(row["queue_id"], []).append({**dict(row), "data": json.loads(row["data"])})
+            event = {**dict(row), "data": json.loads(row["data"])}
+            by_queue.setdefault(row["queue_id"], []).append(event)
+            if event["type"] == "transfer_in" and event["ticket_id"]:
+                # The guest follows its ticket into the new service before anything is sent.
+                if event["ticket_id"] in self._ticket_queue:
+                    self._ticket_queue[event["ticket_id"]] = event["queue_id"]
+                transferred[event["ticket_id"]] = {"from_name": event["data"].get("from_name"),
+                                                   "to_name": None, "queue_id": event["queue_id"]}
         for queue_id, evs in by_queue.items():
-            self.publish_queue(queue_id, evs)
+            self.publish_queue(queue_id, evs, transferred)
 
-    def publish_queue(self, queue_id: str, evs: list[dict]) -> None:
+    def ticket_channels(self, queue_id: str) -> list[str]:
+        """The guests' channels of the tickets now in `queue_id`."""
+        return [channel for channel in self.hub.channels("ticket:")
+                if self._ticket_queue.get(channel.split(":", 1)[1]) == queue_id]
+
+    def publish_queue(self, queue_id: str, evs: list[dict], transferred: dict | None = None) -> None:
         from . import queues
 
         seq = evs[-1]["seq"]
         public, host = f"queue:{queue_id}", f"host:{queue_id}"
-        ticket_channels = self.hub.channels(f"ticket:{queue_id}:")
+        ticket_channels = self.ticket_channels(queue_id)
         device_channels = self.hub.channels(f"device:{queue_id}:")
         if not (self.hub.count(public) or self.hub.count(host) or ticket_channels or device_channels):
             return
@@ -310,7 +337,7 @@ class Feed:
         # Printing and device news concern the host (and the kiosk) only: no guest's view moved.
         public_news = any(e["type"] not in HOST_ONLY_EVENT_TYPES for e in evs)
         if public_news and (self.hub.count(public) or device_channels):
-            shown = [public_event(e, state["prefix"]) for e in evs if is_public(e)]
+            shown = [public_event(e, state["prefix"], service_of(state)) for e in evs if is_public(e)]
             update = {"type": "update", "seq": seq, "events": shown, "state": state}
             self._joiner_etas[public] = (state["eta_seconds"], self.db.clock.monotonic())
             for channel in (public, *device_channels):  # kiosks and displays see the public view
@@ -319,7 +346,9 @@ class Feed:
             self._send_host(queue_id, evs, state)
         self._send_jobs(queue_id, evs, device_channels)
         if public_news:
-            self._send_tickets(ticket_channels, seq)
+            moved = {ticket_id: {"from_name": t["from_name"], "to_name": state["name"]}
+                     for ticket_id, t in (transferred or {}).items() if t["queue_id"] == queue_id}
+            self._send_tickets(ticket_channels, seq, transferred=moved)
 
     def _send_jobs(self, queue_id: str, evs: list[dict], device_channels: list[str]) -> None:
         """Each new print job to its kiosk's channel only (it names the ticket: never public)."""
@@ -405,8 +434,11 @@ class Feed:
             self._refused_news.add(queue_id)
         self._wake.set()
 
-    def _send_tickets(self, channels: list[str], seq: int, news: bool = False) -> int:
-        """Each guest's own view, only to those whose numbers changed; returns how many got one."""
+    def _send_tickets(self, channels: list[str], seq: int, news: bool = False,
+                      transferred: dict[str, dict] | None = None) -> int:
+        """Each guest's own view, only to those whose numbers changed; returns how many got one.
+        A ticket just transferred (`transferred`: id -> {from_name, to_name}) gets its whole view
+        with `transferred`, so its page can say where to go now."""
         from . import tickets
 
         now = self.db.clock.monotonic()
@@ -422,9 +454,13 @@ class Feed:
             rest = json.dumps({**ticket, "eta_seconds": None}, sort_keys=True)
             before = self._ticket_views.get(channel)
             fresh = ticket["eta_seconds"]
-            if before is None or before[0] != rest or eta_is_news(before[1], before[2], fresh, now):
+            moved = (transferred or {}).get(ticket["id"])
+            if moved or before is None or before[0] != rest or eta_is_news(before[1], before[2], fresh, now):
                 self._ticket_views[channel] = (rest, ticket["eta_seconds"], now)
-                sent += self.hub.publish(channel, {"type": "update", "seq": seq, "ticket": ticket}, news)
+                message = {"type": "update", "seq": seq, "ticket": ticket}
+                if moved:
+                    message["transferred"] = moved
+                sent += self.hub.publish(channel, message, news)
         return sent
 
     def refresh(self) -> int:
@@ -459,6 +495,8 @@ class Feed:
         if not self.hub.count(channel):
             self._ticket_views.pop(channel, None)
             self._joiner_etas.pop(channel, None)
+            if channel.startswith("ticket:"):
+                self._ticket_queue.pop(channel.split(":", 1)[1], None)
 
     def snapshot(self, channel_kind: str, queue_id: str, ticket_id: str | None = None) -> dict:
         """What a fresh client of a channel sees, labelled with the log position it reflects."""
@@ -472,7 +510,8 @@ class Feed:
             # The baseline later updates and refreshes are measured against. It belongs to the
             # channel: when other sockets already watch it, theirs stands (a change they have not
             # been sent yet must still go out; the newcomer just gets it twice).
-            self._ticket_views.setdefault(f"ticket:{queue_id}:{ticket_id}", (rest, ticket["eta_seconds"], now))
+            self._ticket_views.setdefault(f"ticket:{ticket_id}", (rest, ticket["eta_seconds"], now))
+            self._ticket_queue[ticket_id] = ticket["queue_id"]
             return {"type": "snapshot", "seq": seq, "ticket": ticket}
         if channel_kind == "device":
             channel_kind = "queue"  # a kiosk or display sees what the public channel shows
@@ -483,16 +522,17 @@ class Feed:
             message.update(self.host_extras(queue_id))
             message["tickets"] = tickets.host_rows(self.db, queue_id)
         else:
-            message["recent"] = self.recent_calls(queue_id, state["prefix"])
+            message["recent"] = self.recent_calls(queue_id, state["prefix"], service_of(state))
         return message
 
-    def recent_calls(self, queue_id: str, prefix: str, limit: int = 5) -> list[dict]:
+    def recent_calls(self, queue_id: str, prefix: str, service: dict | None = None,
+                     limit: int = 5) -> list[dict]:
         with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM events WHERE queue_id = ? AND type IN ('call', 'recall')"
                 " ORDER BY seq DESC LIMIT ?", (queue_id, limit),
             ).fetchall()
-        return [public_event({**dict(r), "data": json.loads(r["data"])}, prefix) for r in rows]
+        return [public_event({**dict(r), "data": json.loads(r["data"])}, prefix, service) for r in rows]
 
     def replay(self, channel_kind: str, queue_id: str, since: int) -> dict | None:
         """The updates after `since` as one message, or None when a snapshot is due instead."""
@@ -525,5 +565,5 @@ class Feed:
             if delta["bulk"]:
                 update["bulk"] = delta["bulk"]
             return update
-        shown = [public_event(e, state["prefix"]) for e in evs if is_public(e)]
+        shown = [public_event(e, state["prefix"], service_of(state)) for e in evs if is_public(e)]
         return {"type": "update", "seq": max(latest, since), "events": shown, "state": state}

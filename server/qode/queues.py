@@ -165,15 +165,19 @@ CALLS_SHOWN = 50  # active calls in a public state at most (one per counter is t
 
 def current_calls(conn: sqlite3.Connection, queue: dict) -> list[dict]:
     """Today's CALLED and SERVING tickets, newest call first, as the TV shows them: the number,
-    the counter and the `seq` of the ticket's latest call or recall (the public feed's own event
+    the counter, the service and the `seq` of the ticket's latest call or recall (the public feed's own event
     position, so a screen can tell which call is the newest). Numbers only, never ticket ids."""
     rows = conn.execute(
         "SELECT t.position_number, t.counter, (SELECT MAX(e.seq) FROM events e WHERE e.ticket_id = t.id"
-        " AND e.type IN ('call', 'recall')) AS seq FROM tickets t WHERE t.queue_id = ? AND t.service_day = ?"
+        " AND e.type IN ('call', 'recall')) AS seq, issuer.prefix FROM tickets t"
+        " LEFT JOIN queues issuer ON issuer.id = t.issued_queue_id WHERE t.queue_id = ? AND t.service_day = ?"
         " AND t.status IN ('CALLED', 'SERVING') ORDER BY seq DESC, t.called_at DESC LIMIT ?",
         (queue["id"], queue["service_day"], CALLS_SHOWN),
     ).fetchall()
-    return [{"number": display_number(queue["prefix"], r[0]), "counter": r[1], "seq": r[2] or 0} for r in rows]
+    # issue 15: a transferred ticket keeps its issuing service's number; each call names its service
+    service = {"id": queue["id"], "name": queue["name"], "prefix": queue["prefix"]}
+    return [{"number": display_number(queue["prefix"] if r[3] is None else r[3], r[0]), "counter": r[1],
+             "seq": r[2] or 0, "service": service} for r in rows]
 
 
 def get(db: Database, queue_id: str) -> dict:

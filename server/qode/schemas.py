@@ -71,10 +71,15 @@ class QueuePatch(Body):
 class JoinRequest(Body):
     # Optional only for kiosk and host credentials: a printed ticket has no device.
     device_token: DeviceToken | None = None
+    priority: bool = Field(False, description="A priority ticket (goes first within its service, within the "
+                           "anti-starvation bounds): a host or kiosk credential, or anonymously when the "
+                           "service has priority_on_join; else 403 priority_not_allowed")
 
 
 class CallNextRequest(Body):
     counter: Counter | None = None
+    counter_id: Annotated[str, StringConstraints(pattern=patterns.UUID)] | None = Field(
+        None, description="The counter by id instead of `counter` (issue 15); it must serve this service")
 
 
 class RecallRequest(Body):
@@ -190,10 +195,18 @@ class CounterOut(BaseModel):
     staff: str | None = Field(description="The staff name of its open session, if one was given")
 
 
+# issue 15: a service as tickets and calls name it
+class ServiceRef(BaseModel):
+    id: str
+    name: str
+    prefix: str
+
+
 class CallOut(BaseModel):
     number: str
     counter: str | None
     seq: int = Field(description="The public feed's seq of this ticket's latest call or recall")
+    service: ServiceRef | None = Field(None, description="The service it is called in (issue 15)")
 
 
 class QueueOut(BaseModel):
@@ -257,10 +270,38 @@ class TicketOut(BaseModel):
         None, description="For kiosk tickets: whether it reached paper (`failed`: the host may reprint)")
     print_job: PrintJobMessage | None = Field(
         None, description="Only in a kiosk's issuing answer: the job to print and acknowledge")
+    # issue 15: services (docs/services.md, section 2)
+    priority: bool = Field(False, description="A priority ticket (never shown on the public feed)")
+    issued_queue_id: str | None = Field(None, description="The service that numbered it: its prefix makes "
+                                        "display_number for ever, even after a transfer")
+    service: ServiceRef | None = Field(None, description="The service the ticket is in now")
+    transfers: int = Field(0, description="How many times it was transferred")
+    counter_id: str | None = Field(None, description="The counter (by id) that called it")
+    line_seq: int | None = Field(None, description="Host lists only: its place in its current line")
+    transferred: Transferred | None = Field(
+        None, description="Only in a guest's live update right after a transfer: where it came from and goes")
 
 
 class TicketList(BaseModel):
     tickets: list[TicketOut]
+
+
+# issue 15: calls and transfers (docs/services.md, section 5)
+class Transferred(BaseModel):
+    from_name: str
+    to_name: str
+
+
+class TransferRequest(Body):
+    queue_id: Annotated[str, StringConstraints(pattern=patterns.UUID)] = Field(
+        description="The service to send the ticket to")
+    placement: Literal["original", "end"] | None = Field(
+        None, description="By its original join (`original`) or at the end of the line (`end`); "
+                          "default: the target's transfer_placement")
+
+
+class PriorityRequest(Body):
+    priority: bool
 
 
 class EndedTicket(BaseModel):
@@ -277,6 +318,9 @@ class CalledTicketOut(TicketOut):
     ended: list[EndedTicket] = Field(
         description="The tickets this move ended at the counter, each with its own event, in the same "
                     "transaction (a counter holds one CALLED or SERVING ticket); empty when it was free")
+    reason: str | None = Field(description="In a call's answer: why the rule picked it (overdue, streak, "
+                               "priority, order, weighted, only; chosen: a host's \"call this one\"); a "
+                               "serve's answer: the ticket's own reason (null)")
 
 
 class PrintJobOut(BaseModel):
@@ -380,7 +424,7 @@ class TlsInfo(BaseModel):
     staff_https: Literal["remote", "all", "off"] = Field(description="QODE_STAFF_HTTPS")
 
 
-TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it
+TicketOut.model_rebuild()  # it names PrintJobMessage, defined after it (and ServiceRef, Transferred)
 TicketList.model_rebuild()
 CalledTicketOut.model_rebuild()
 

@@ -211,8 +211,8 @@ def queue_feed(ws, queue_id):
 def ticket_feed(ws, ticket_id):
     ticket = _find(ws, "ticket", ticket_id, tickets.get)
     if ticket is not None:
-        queue_id = ticket["queue_id"]
-        _run(ws, "ticket", queue_id, f"ticket:{queue_id}:{ticket['id']}", ticket["id"])
+        # Keyed by the ticket alone (issue 15): a transfer moves it to another service's updates.
+        _run(ws, "ticket", ticket["queue_id"], f"ticket:{ticket['id']}", ticket["id"])
 
 
 def _first_message_token(ws) -> str | None:

@@ -14,14 +14,14 @@ import hmac
 import sqlite3
 import threading
 import uuid
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from . import estimates, events, queues
+from . import estimates, events, queues, rules
 from .clock import iso
 from .db import Database
-from .errors import Conflict, NotFound, TooManyTickets
+from .errors import Conflict, Forbidden, NotFound, TooManyTickets
 from .schemas import ACTIVE_STATUSES
 
 DEFAULT_COUNTER = "1"
@@ -40,14 +40,20 @@ def queue_of(db: Database, ticket_id: str) -> str:
         return load(conn, ticket_id)["queue_id"]
 
 
-def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Prediction) -> dict:
-    """What a ticket holder sees: status, people ahead, ETA and now serving."""
+def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Prediction,
+           issuer: dict | None = None) -> dict:
+    """What a ticket holder sees: status, people ahead, ETA and now serving.
+
+    `queue` is the service the ticket is in now; `issuer` the one that numbered it (its prefix
+    makes the display number for ever, docs/services.md decision 2), `queue` when it is the same.
+    """
     current = queue["current_position"]
+    issuer = issuer or queue
     return {
         "id": ticket["id"],
         "queue_id": ticket["queue_id"],
         "position_number": ticket["position_number"],
-        "display_number": queues.display_number(queue["prefix"], ticket["position_number"]),
+        "display_number": queues.display_number(issuer["prefix"], ticket["position_number"]),
         "status": ticket["status"],
         "source": ticket["source"],
         "counter": ticket["counter"],
@@ -61,45 +67,97 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         "serving_at": ticket["serving_at"],
         "completed_at": ticket["completed_at"],
         "print_status": ticket.get("print_status"),
+        # issue 15: services (docs/services.md, section 2)
+        "priority": bool(ticket.get("priority")),
+        "issued_queue_id": ticket.get("issued_queue_id") or ticket["queue_id"],
+        "service": {"id": queue["id"], "name": queue["name"], "prefix": queue["prefix"]},
+        "transfers": ticket.get("transfers") or 0,
+        "counter_id": ticket.get("counter_id"),
     }
 
 
+def issuer_of(conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
+    """The service that numbered `ticket` (`queue`, the one it is in now, unless it was transferred)."""
+    issued = ticket.get("issued_queue_id")
+    if not issued or issued == queue["id"]:
+        return queue
+    return queues.load(conn, issued)
+
+
+# ---- issue 15: the call rule on stored data (docs/services.md, sections 3 and 4) ---------
+
+DEFAULT_POLICY = rules.Policy()
+
+
+def policy(db: Database) -> rules.Policy:
+    """The anti-starvation bounds the app set from QODE_MAX_WAIT and QODE_PRIORITY_STREAK."""
+    return db.call_policy if db.call_policy is not None else DEFAULT_POLICY
+
+
+_WAITING_SQL = (
+    "SELECT t.id, t.queue_id, t.priority, t.line_seq, t.line_mono, t.line_boot, t.position_number,"
+    " t.created_at, e.created_at AS line_at FROM tickets t LEFT JOIN events e ON e.seq = t.line_seq"
+    " WHERE t.queue_id = ? AND t.service_day = ? AND t.status = 'WAITING'"
+)
+
+
+def _waited(db: Database, row) -> float:
+    """Seconds in its current line: by the monotonic clock within this boot, else by the wall
+    clock from the line-entry event (a reboot mid-day), clamped at 0."""
+    clock = db.clock
+    if row["line_mono"] is not None and row["line_boot"] == clock.boot_id:
+        return max(clock.monotonic() - row["line_mono"], 0.0)
+    at = row["line_at"] or row["created_at"]
+    entered = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return max((clock.now() - entered).total_seconds(), 0.0)
+
+
+def waiting_in(db: Database, conn: sqlite3.Connection, queue_id: str, day: str) -> list[rules.Waiting]:
+    """One service's WAITING tickets of `day`, as the rule sees them."""
+    return [
+        rules.Waiting(
+            row["id"], row["queue_id"], bool(row["priority"]),
+            # a ticket of older data with no line_seq stands before every live seq, in number order
+            row["line_seq"] if row["line_seq"] is not None else row["position_number"] - 1_000_000_000,
+            _waited(db, row),
+        )
+        for row in conn.execute(_WAITING_SQL, (queue_id, day))
+    ]
+
+
+def ahead_in(db: Database, conn: sqlite3.Connection, queue: dict, version: int | None = None) -> dict[str, int]:
+    """People ahead of every WAITING ticket of the service (`rules.ahead_of_each`: the service's
+    call order with its streak, the clock stopped).
+
+    With `version` (`db.version` read before `conn`'s snapshot was taken; reads only, never inside
+    a write) the answer is kept until the next commit, so a status read is a dict lookup.
+    """
+    key = ("order", queue["id"], queue["service_day"])
+    if version is not None:
+        hit = db.memo.get(key)
+        if hit is not None and hit[0] == db.version:
+            return hit[1]
+    ahead = rules.ahead_of_each(waiting_in(db, conn, queue["id"], queue["service_day"]),
+                                queue.get("priority_streak") or 0, policy(db))
+    if version is not None:
+        if len(db.memo) > 256:  # one entry per queue and day; old days need no keeping
+            db.memo.clear()
+        db.memo[key] = (version, ahead)
+    return ahead
+
+
 def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
-    """`render` with people ahead counted: WAITING tickets with a lower number."""
+    """`render` with people ahead counted by the call rule (docs/services.md, section 4)."""
     people_ahead = 0
     if ticket["status"] == "WAITING":
-        people_ahead = conn.execute(
-            "SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND service_day = ?"
-            " AND status = 'WAITING' AND position_number < ?",
-            (ticket["queue_id"], ticket["service_day"], ticket["position_number"]),
-        ).fetchone()[0]
-    return render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue))
-
-
-def waiting_numbers(db: Database, conn: sqlite3.Connection, queue_id: str, day: str, version: int) -> list[int]:
-    """The day's WAITING numbers in order, cached until the next commit.
-
-    `version` is `db.version` read before `conn`'s snapshot was taken, so an entry is never
-    labelled newer than its data. Status reads then bisect instead of counting the line.
-    """
-    key = ("waiting", queue_id, day)
-    hit = db.memo.get(key)
-    if hit is not None and hit[0] == db.version:
-        return hit[1]
-    numbers = [row[0] for row in conn.execute(
-        "SELECT position_number FROM tickets WHERE queue_id = ? AND service_day = ?"
-        " AND status = 'WAITING' ORDER BY position_number",
-        (queue_id, day),
-    )]
-    if len(db.memo) > 256:  # one entry per queue and day; old days need no keeping
-        db.memo.clear()
-    db.memo[key] = (version, numbers)
-    return numbers
+        people_ahead = ahead_in(db, conn, queue).get(ticket["id"], 0)
+    return render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue),
+                  issuer_of(conn, ticket, queue))
 
 
 def get(db: Database, ticket_id: str) -> dict:
     """A ticket's current status. A leftover from a day that has ended reads as closed."""
-    version = db.version  # before the read's snapshot: see waiting_numbers
+    version = db.version  # before the read's snapshot: see ahead_in
     with db.read() as conn:
         ticket = load(conn, ticket_id)
         queue = queues.load(conn, ticket["queue_id"])
@@ -110,10 +168,10 @@ def get(db: Database, ticket_id: str) -> dict:
             ticket = {**ticket, "status": ended, "reason": "day_ended"}
         ahead = 0
         if ticket["status"] == "WAITING":
-            numbers = waiting_numbers(db, conn, ticket["queue_id"], ticket["service_day"], version)
-            ahead = bisect_left(numbers, ticket["position_number"])
+            ahead = ahead_in(db, conn, queue, version).get(ticket["id"], 0)
+        issuer = issuer_of(conn, ticket, queue)
         queue = queues.as_of(queue, today)
-        return render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue))
+        return render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer)
 
 
 def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
@@ -217,7 +275,7 @@ def _check_caps(db: Database, conn: sqlite3.Connection, queue: dict, device_toke
 def issue_ticket(
     db: Database, queue_id: str, device_token: str | None, source: str = "web",
     print_job: Callable[[sqlite3.Connection, dict], dict | None] | None = None,
-    *, address: str | None = None, caps: Caps = NO_CAPS,
+    *, address: str | None = None, caps: Caps = NO_CAPS, priority: bool = False, priority_ok: bool = True,
 ) -> tuple[dict, bool]:
     """Issue the next number, or return the device's active ticket. Returns (ticket, created).
 
@@ -225,7 +283,8 @@ def issue_ticket(
     with the new ticket; the job it makes, if any, comes back under the key `print_job` (the
     job's row). Print jobs build on tickets, so this module never imports `printing`.
     `address` (web joins only) is the client's, for the per-address cap; `caps` are checked
-    in the same transaction.
+    in the same transaction. `priority` (issue 15) is refused unless `priority_ok` (a host or a
+    kiosk issues) or the service offers priority on its join page.
     """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
@@ -244,6 +303,9 @@ def issue_ticket(
             raise Conflict(
                 "This line is paused for a moment. Please try again shortly.", "queue_paused"
             )
+        if priority and not priority_ok and not queue["priority_on_join"]:
+            raise Forbidden("This service does not offer priority tickets on its join page; "
+                            "ask at the desk or use the kiosk.", "priority_not_allowed")
         origin = origin_of(db, conn, address) if address is not None else None
         _check_caps(db, conn, queue, device_token if source == "web" else None, origin, caps)
         # Before this join's event: what a new joiner waits (and no uncommitted event to replay).
@@ -270,26 +332,43 @@ def issue_ticket(
             "serving_at": None,
             "completed_at": None,
             "print_status": None,
+            "priority": int(priority),
+            "issued_queue_id": queue_id,
+            "transfers": 0,
+            "counter_id": None,
         }
         conn.execute(
             "INSERT INTO tickets (id, queue_id, device_token, position_number, status, source,"
-            " service_day, created_at, origin, issued_queue_id) VALUES (:id, :queue_id, :device_token,"
-            " :position_number, :status, :source, :service_day, :created_at, :origin, :queue_id)",
+            " service_day, created_at, origin, issued_queue_id, priority) VALUES (:id, :queue_id,"
+            " :device_token, :position_number, :status, :source, :service_day, :created_at, :origin,"
+            " :issued_queue_id, :priority)",
             {**ticket, "origin": origin},
         )
-        seq = events.append(conn, db.clock, queue_id, "join", ticket=ticket, data={"source": source})
-        # issue 15 (m013): the ticket's place in its line is its join's seq (docs/services.md, decision 3).
-        conn.execute("UPDATE tickets SET line_seq = ?, line_mono = ?, line_boot = ? WHERE id = ?",
-                     (seq, db.clock.monotonic(), db.clock.boot_id, ticket["id"]))
+        seq = events.append(conn, db.clock, queue_id, "join", ticket=ticket,
+                            data={"source": source, "priority": bool(priority)})
+        _enter_line(conn, ticket["id"], seq)
         job = None
         if print_job is not None:
             job = print_job(conn, ticket)
             if job is not None:
                 ticket["print_status"] = "pending"
-        # Everyone waiting is ahead of the newest number: no need to count them.
         queue = {**queue, "last_number_issued": number}
-        out = render(ticket, queue, queue["waiting_count"], predicted)
+        ahead = queue["waiting_count"]  # a normal ticket joins behind everyone ...
+        if priority or conn.execute(  # ... unless a priority ticket waits: then the rule counts
+                "SELECT 1 FROM tickets WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'"
+                " AND priority != 0 LIMIT 1", (queue_id, day)).fetchone():
+            ahead = ahead_in(db, conn, queue).get(ticket["id"], ahead)
+        out = render(ticket, queue, ahead, predicted)
         return ({**out, "print_job": job} if job else out), True
+
+
+def _enter_line(conn: sqlite3.Connection, ticket_id: str, seq: int) -> None:
+    """Place a ticket in its line at the event `seq` (its join, or a transfer "at the end"):
+    `line_seq` and the event's monotonic reading and boot, so `waited` and `line_seq` agree."""
+    conn.execute(
+        "UPDATE tickets SET (line_seq, line_mono, line_boot) = (SELECT seq, mono, boot_id FROM events"
+        " WHERE seq = ?) WHERE id = ?", (seq, ticket_id),
+    )
 
 
 def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: str | None) -> dict:
@@ -302,6 +381,22 @@ def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: s
         queues.counter_events(db, conn, row, "counter_opened")
     elif not row["is_open"]:
         raise Conflict(f"Counter {name} is closed. Open it before calling guests.", "counter_closed")
+    return row
+
+
+def counter_by_id(conn: sqlite3.Connection, counter_id: str, queue_id: str | None = None) -> dict:
+    """A counter by id (serving `queue_id`, when given); NotFound / Conflict otherwise."""
+    row = queues.counter_row(conn, counter_id)
+    if row is None:
+        raise NotFound("No counter with that id.", "counter_not_found")
+    if queue_id is not None and queue_id not in row["services"]:
+        raise Conflict(f"Counter {row['name']} does not serve this service.", "counter_not_in_service")
+    return row
+
+
+def _open_counter(row: dict) -> dict:
+    if not row["is_open"]:
+        raise Conflict(f"Counter {row['name']} is closed. Open it before calling guests.", "counter_closed")
     return row
 
 
@@ -318,19 +413,17 @@ def _use_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: s
 ENDS = {"SERVING": ("COMPLETED", "complete"), "CALLED": ("NO_SHOW", "no_show")}
 
 
-def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: dict | str,
+def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: dict,
                   keep: dict) -> list[dict]:
     """End every ticket still active at `counter` but `keep` (the ticket taking it), each with its
-    own event; returns what was ended ({id, position_number, display_number, status}), by number.
+    own event in its own service; returns what was ended ({id, position_number, display_number,
+    status}), by number.
 
-    `counter` is a counter row (`queues.counter_row`): its tickets are those called there by id
-    (in any of its services, each in its service's current day), and, in this service, those of
-    its name with no counter id (older data). A name alone (a ticket whose counter has no row)
-    matches by name within this service."""
-    if isinstance(counter, dict):
-        name, counter_id = counter["name"], counter["id"]
-    else:
-        name, counter_id = counter, None
+    `counter` is a counter row (`queues.counter_row`, or `{"id": None, "name": ...}` for a ticket
+    whose counter has no row): its tickets are those called there by id (in any of its services,
+    each in its service's current day), and, in this service, those of its name with no counter
+    id (older data)."""
+    name, counter_id = counter["name"], counter.get("id")
     rows = conn.execute(
         "SELECT t.* FROM tickets t JOIN queues q ON q.id = t.queue_id AND q.service_day = t.service_day"
         " WHERE t.status IN ('CALLED','SERVING') AND t.id != ? AND ((? IS NOT NULL AND t.counter_id = ?)"
@@ -340,6 +433,7 @@ def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: 
     ).fetchall()
     ended = []
     now = iso(db.clock.now())
+    services = {queue["id"]: queue}
     for row in rows:
         status, type_ = ENDS[row["status"]]
         conn.execute("UPDATE tickets SET status = ?, completed_at = ? WHERE id = ?", (status, now, row["id"]))
@@ -350,49 +444,86 @@ def _free_counter(db: Database, conn: sqlite3.Connection, queue: dict, counter: 
         if counter_id is not None:
             data["counter_id"] = counter_id
         events.append(conn, db.clock, row["queue_id"], type_, ticket=dict(row), data=data)
-        prefix = queue["prefix"] if row["issued_queue_id"] in (None, queue["id"]) else \
-            queues.load(conn, row["issued_queue_id"])["prefix"]
+        if row["queue_id"] not in services:
+            services[row["queue_id"]] = queues.load(conn, row["queue_id"])
+        issuer = issuer_of(conn, dict(row), services[row["queue_id"]])
         ended.append({"id": row["id"], "position_number": row["position_number"],
-                      "display_number": queues.display_number(prefix, row["position_number"]),
+                      "display_number": queues.display_number(issuer["prefix"], row["position_number"]),
                       "status": status})
     return ended
 
 
-def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, counter: dict, type_: str) -> dict:
+def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, counter: dict, type_: str,
+          reason: str, waiting: list[rules.Waiting] | None = None) -> dict:
+    """Call `ticket` to `counter`, ending what the counter held. A call from the line (`waiting`:
+    the service's WAITING tickets just before it) moves the service's streak (`rules.next_streak`)
+    in the same transaction."""
     ended = _free_counter(db, conn, queue, counter, ticket)
     now = iso(db.clock.now())
     row = conn.execute(
-        "UPDATE tickets SET status = 'CALLED', counter = ?, counter_id = ?, called_at = ?"
-        " WHERE id = ? RETURNING *",
-        (counter["name"], counter["id"], now, ticket["id"]),
+        "UPDATE tickets SET status = 'CALLED', counter = ?, counter_id = ?, called_at = ? WHERE id = ?"
+        " RETURNING *",
+        (counter["name"], counter.get("id"), now, ticket["id"]),
     ).fetchone()
+    streak = queue.get("priority_streak") or 0
+    if waiting is not None:
+        called = next((t for t in waiting if t.id == ticket["id"]), None)
+        if called is not None:
+            streak = rules.next_streak(streak, called, waiting)
     conn.execute(
-        "UPDATE queues SET current_position = ?, updated_at = ? WHERE id = ?",
-        (ticket["position_number"], now, queue["id"]),
+        "UPDATE queues SET current_position = ?, priority_streak = ?, updated_at = ? WHERE id = ?",
+        (ticket["position_number"], streak, now, queue["id"]),
     )
-    events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data={
-        "counter": counter["name"], "counter_id": counter["id"], "staff": counter["staff_name"]})
-    out = view(db, conn, dict(row), {**queue, "current_position": ticket["position_number"]})
-    return {**out, "ended": ended}
+    issuer = issuer_of(conn, ticket, queue)
+    data = {"counter": counter["name"], "counter_id": counter.get("id"), "staff": counter.get("staff_name"),
+            "priority": bool(ticket.get("priority")), "reason": reason}
+    if issuer is not queue:
+        data["prefix"] = issuer["prefix"]  # a transferred ticket keeps its number: the TV shows it so
+    events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data=data)
+    queue = {**queue, "current_position": ticket["position_number"], "priority_streak": streak}
+    out = view(db, conn, dict(row), queue)
+    return {**out, "ended": ended, "reason": reason}
 
 
-def call_next(db: Database, queue_id: str, counter: str | None = None) -> dict:
-    """Call the lowest WAITING number of the day to `counter`, ending what the counter held.
+def call_next(db: Database, queue_id: str, counter: str | None = None, counter_id: str | None = None) -> dict:
+    """Call the service's next ticket by the call rule (`rules.service_head`: overdue, the
+    streak, priority, then line order) to `counter` (by name) or `counter_id`, ending what the
+    counter held.
 
-    The answer is the called ticket with `ended`: the tickets this call ended (usually none or one).
-    Nobody waiting: a Conflict, and the counter keeps its ticket.
+    The answer is the called ticket with `ended` (the tickets this call ended, usually none or one)
+    and `reason` (why the rule picked it). Nobody waiting: a Conflict, and the counter keeps its ticket.
     """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
-        row = conn.execute(
-            "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'"
-            " ORDER BY position_number LIMIT 1",
-            (queue_id, queue["service_day"]),
-        ).fetchone()
-        if row is None:
+        waiting = waiting_in(db, conn, queue_id, queue["service_day"])
+        head = rules.service_head(waiting, queue["priority_streak"], policy(db))
+        if head is None:
             raise Conflict("Nobody is waiting.", "nobody_waiting")
-        desk = _use_counter(db, conn, queue, counter)
-        return _call(db, conn, queue, dict(row), desk, "call")
+        if counter_id is not None:
+            desk = _open_counter(counter_by_id(conn, counter_id, queue_id))
+        else:
+            desk = _use_counter(db, conn, queue, counter)
+        return _call(db, conn, queue, load(conn, head.ticket.id), desk, "call", head.reason, waiting)
+
+
+def counter_call_next(db: Database, counter_id: str) -> dict:
+    """Call the next ticket at a counter across its services by its rule (`rules.pick`: an overdue
+    head first, then a priority head, then the counter's order or effective wait), in one
+    transaction that also moves the called service's streak. The answer is the ticket with `ended`
+    and `reason`; 409 `counter_closed`, or `nobody_waiting` in every one of its services."""
+    with db.write() as conn:
+        counter = _open_counter(counter_by_id(conn, counter_id))
+        lines = {queue_id: queues.load_for_write(db, conn, queue_id) for queue_id in counter["services"]}
+        waiting = [ticket for queue_id, line in lines.items()
+                   for ticket in waiting_in(db, conn, queue_id, line["service_day"])]
+        rule = rules.Counter(tuple(lines), counter["rule"], counter["weights"])
+        streaks = {queue_id: line["priority_streak"] for queue_id, line in lines.items()}
+        chosen = rules.pick(waiting, rule, streaks, policy(db))
+        if chosen is None:
+            raise Conflict("Nobody is waiting in this counter's services.", "nobody_waiting")
+        queue = lines[chosen.ticket.service]
+        line = [t for t in waiting if t.service == queue["id"]]
+        return _call(db, conn, queue, load(conn, chosen.ticket.id), counter, "call", chosen.reason, line)
 
 
 # move name → (statuses it may start from, status it ends in, timestamp column, event type)
@@ -438,7 +569,7 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
         if ticket["status"] not in allowed:
             raise _refuse(ticket, name)
         now = iso(db.clock.now())
-        if target == "WAITING":
+        if target == "WAITING":  # back to its own place in the line (line_seq stays)
             sql = "UPDATE tickets SET status = 'WAITING', counter = NULL, counter_id = NULL, called_at = NULL"
             params: tuple = ()
         else:
@@ -449,10 +580,11 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
             params += (f"cancelled_by_{by}",)
         ended = None
         if name == "serve":  # the counter serves this guest: anyone else it still holds ends
-            at = ticket["counter"] or DEFAULT_COUNTER  # the counter of that name serving this service
-            ended = _free_counter(db, conn, queue, queues.counter_for(conn, queue["id"], at) or at, ticket)
+            ended = _free_counter(db, conn, queue, _counter_of(conn, queue, ticket), ticket)
         row = conn.execute(sql + " WHERE id = ? RETURNING *", (*params, ticket_id)).fetchone()
         data = {"counter": ticket["counter"]} if ticket["counter"] else {}
+        if ticket.get("counter_id"):
+            data["counter_id"] = ticket["counter_id"]
         if name == "cancel" or by != "host":
             data["by"] = by  # who cancelled; "auto" for a no-show the scheduler marked
         events.append(conn, db.clock, queue["id"], type_, ticket=ticket, data=data)
@@ -460,34 +592,140 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
         return out if ended is None else {**out, "ended": ended}
 
 
+def _counter_of(conn: sqlite3.Connection, queue: dict, ticket: dict) -> dict:
+    """The counter a CALLED or SERVING ticket is at: its row by `counter_id`, else by name (older
+    data: no row, or DEFAULT_COUNTER when it has no counter at all)."""
+    if ticket.get("counter_id"):
+        row = queues.counter_row(conn, ticket["counter_id"])
+        if row is not None:
+            return row
+    name = ticket["counter"] or DEFAULT_COUNTER
+    return queues.counter_for(conn, queue["id"], name) or {"id": None, "name": name}
+
+
 def recall(db: Database, ticket_id: str, counter: str | None = None) -> dict:
-    """Call this ticket now: out of turn from WAITING, or again when already CALLED (to `counter`,
-    or its own). Like call next, it first ends what that counter holds; the answer says so in `ended`."""
+    """Call this ticket now: out of turn from WAITING (a host's "call this one": reason `chosen`,
+    and the service's streak moves as for any call from the line), or again when already CALLED
+    (to `counter`, or its own). Like call next, it first ends what that counter holds; the answer
+    says so in `ended`."""
     with db.write() as conn:
         ticket, queue = _load_active(db, conn, ticket_id)
         if ticket["status"] not in ("WAITING", "CALLED"):
             raise _refuse(ticket, "recall")
-        desk = _use_counter(db, conn, queue, counter or ticket["counter"])
-        return _call(db, conn, queue, ticket, desk, "recall")
+        if counter is None and ticket.get("counter_id"):
+            desk = _open_counter(_counter_of(conn, queue, ticket))
+        else:
+            desk = _use_counter(db, conn, queue, counter or ticket["counter"])
+        waiting = None  # a call again (already CALLED) is no call from the line: the streak stays
+        if ticket["status"] == "WAITING":
+            waiting = waiting_in(db, conn, queue["id"], queue["service_day"])
+        return _call(db, conn, queue, ticket, desk, "recall", "chosen", waiting)
 
 
-def list_tickets(db: Database, queue_id: str, status: str | None = None) -> list[dict]:
-    """Every ticket of the queue's current service day, in number order."""
+def _issuers(conn: sqlite3.Connection, queue: dict) -> Callable[[dict], dict]:
+    """`issuer_of` for many rows of one service, each other service loaded once."""
+    known = {queue["id"]: queue}
+
+    def issuer(ticket: dict) -> dict:
+        issued = ticket.get("issued_queue_id") or queue["id"]
+        if issued not in known:
+            known[issued] = queues.load(conn, issued)
+        return known[issued]
+
+    return issuer
+
+
+def list_tickets(db: Database, queue_id: str, status: str | None = None,
+                 order: str | None = None) -> list[dict]:
+    """Every ticket of the queue's current service day, in number order; with `order="call"`, the
+    WAITING ones in the service's call order (docs/services.md, section 4), each with its people ahead."""
     with db.read() as conn:
         queue = queues.as_of(queues.load(conn, queue_id), db.clock.service_day())
         sql = "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ?"
         params: list = [queue_id, queue["service_day"]]
+        if order == "call":
+            status = "WAITING"
         if status:
             sql += " AND status = ?"
             params.append(status)
-        rows = conn.execute(sql + " ORDER BY position_number", params).fetchall()
-        out = []
-        waiting_before = 0
+        rows = [dict(row) for row in conn.execute(sql + " ORDER BY position_number", params)]
+        ahead = ahead_in(db, conn, queue) if any(row["status"] == "WAITING" for row in rows) else {}
+        if order == "call":
+            rows.sort(key=lambda row: ahead.get(row["id"], len(ahead)))
         predicted = estimates.of(db).predict(queue)
+        issuer = _issuers(conn, queue)
+        out = []
         for row in rows:
-            out.append(render(dict(row), queue, waiting_before, predicted))
-            waiting_before += row["status"] == "WAITING"
+            shown = render(row, queue, ahead.get(row["id"], 0), predicted, issuer(row))
+            shown["line_seq"] = row.get("line_seq")
+            out.append(shown)
         return out
+
+
+# ---- issue 15: transfer and priority (docs/services.md, section 5) ----------------------
+
+PLACEMENTS = ("original", "end")
+
+
+def transfer(db: Database, ticket_id: str, to_queue_id: str, placement: str | None = None) -> dict:
+    """Send a WAITING, CALLED or SERVING ticket to another service, in one transaction.
+
+    It keeps its id, device token, number, issuing service and priority; a CALLED or SERVING
+    ticket leaves its counter (no no-show, no completion) and waits again. `placement`: by its
+    original join (`original`: its line_seq stays) or at the end (`end`: the transfer_in event
+    places it), default the target's `transfer_placement`. Events: `transfer` in the service it
+    leaves, then `transfer_in` in the one it enters. The target's flood caps do not apply.
+    """
+    with db.write() as conn:
+        ticket, queue = _load_active(db, conn, ticket_id)
+        if ticket["status"] not in ACTIVE_STATUSES:
+            raise _refuse(ticket, "transfer")
+        try:
+            target = queues.load(conn, to_queue_id)
+        except NotFound:
+            raise NotFound("No service with that id.", "service_not_found") from None
+        if target["id"] == queue["id"]:
+            raise Conflict(f"Ticket {ticket['position_number']} is already in {queue['name']}.", "same_service")
+        target = queues.roll_day(db, conn, target)
+        if not target["active"]:
+            raise Conflict(f"{target['name']} is closed and takes no tickets.", "queue_closed")
+        if target["service_day"] != ticket["service_day"]:
+            raise Conflict("That ticket belongs to another service day.", "illegal_transition")
+        placement = placement or target["transfer_placement"]
+        issuer = issuer_of(conn, ticket, queue)
+        row = conn.execute(
+            "UPDATE tickets SET queue_id = ?, status = 'WAITING', counter = NULL, counter_id = NULL,"
+            " called_at = NULL, serving_at = NULL, transfers = transfers + 1 WHERE id = ? RETURNING *",
+            (target["id"], ticket["id"]),
+        ).fetchone()
+        events.append(conn, db.clock, queue["id"], "transfer", ticket=ticket, data={
+            "to": target["id"], "to_name": target["name"], "placement": placement,
+            "from_status": ticket["status"], "counter": ticket["counter"],
+            "counter_id": ticket.get("counter_id"),
+            "number": ticket["position_number"], "prefix": issuer["prefix"]})
+        seq = events.append(conn, db.clock, target["id"], "transfer_in", ticket=ticket, data={
+            "from": queue["id"], "from_name": queue["name"], "placement": placement,
+            "line_seq": ticket["line_seq"], "priority": bool(ticket["priority"]),
+            "number": ticket["position_number"], "prefix": issuer["prefix"]})
+        if placement == "end":
+            _enter_line(conn, ticket["id"], seq)
+            conn.execute("UPDATE events SET data = json_set(data, '$.line_seq', ?) WHERE seq = ?", (seq, seq))
+            row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket["id"],)).fetchone()
+        return view(db, conn, dict(row), queues.load(conn, target["id"]))
+
+
+def set_priority(db: Database, ticket_id: str, priority: bool) -> dict:
+    """A host changes a WAITING ticket's class (event `priority_set`; none when it already was)."""
+    with db.write() as conn:
+        ticket, queue = _load_active(db, conn, ticket_id)
+        if ticket["status"] != "WAITING":
+            raise _refuse(ticket, "change priority")
+        if bool(ticket["priority"]) != priority:
+            ticket = dict(conn.execute("UPDATE tickets SET priority = ? WHERE id = ? RETURNING *",
+                                       (int(priority), ticket_id)).fetchone())
+            events.append(conn, db.clock, queue["id"], "priority_set", ticket=ticket,
+                          data={"priority": priority})
+        return view(db, conn, ticket, queue)
 
 
 # ---- issue 11: the host's bulk actions and the host channel's rows ---------------------
@@ -541,10 +779,11 @@ def cancel_waiting(db: Database, queue_id: str, source: str | None = None, joine
 HOST_ROW_OMITS = ("people_ahead", "eta_seconds", "now_serving")
 
 
-def host_row(ticket: dict, queue: dict) -> dict:
-    out = render(ticket, queue, 0, estimates.SETTLED)
+def host_row(ticket: dict, queue: dict, issuer: dict | None = None) -> dict:
+    out = render(ticket, queue, 0, estimates.SETTLED, issuer)
     for key in HOST_ROW_OMITS:
         out.pop(key)
+    out["line_seq"] = ticket.get("line_seq")
     return out
 
 
@@ -561,4 +800,5 @@ def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) 
             sql += f" AND id IN ({','.join('?' * len(ticket_ids))})"
             params += ticket_ids
         rows = conn.execute(sql + " ORDER BY position_number", params).fetchall()
-        return [host_row(dict(row), queue) for row in rows]
+        issuer = _issuers(conn, queue)
+        return [host_row(dict(row), queue, issuer(dict(row))) for row in rows]
