@@ -531,13 +531,7 @@ class CounterList(BaseModel):
     counters: list[CounterView]
 
 
-class ServiceRef(BaseModel):
-    id: str
-    name: str
-    prefix: str
-
-
-class ServiceOut(ServiceRef):
+class ServiceOut(ServiceRef):  # ServiceRef: the one above, which the calls part defined too
     active: bool
     is_paused: bool
     waiting_count: int
