@@ -25,7 +25,8 @@ def built(tmp_path):
 
 
 @pytest.mark.parametrize("path", ["/", "/t/8f0e6f5e-4a4b-4d8e-9c6e-0a1b2c3d4e5f", "/join/abc", "/host/abc",
-                                  "/display/abc", "/kiosk/abc", "/setup", "/host"])
+                                  "/display/abc", "/kiosk/abc", "/setup", "/host", "/join", "/kiosk",
+                                  "/display"])
 def test_every_page_route_serves_the_app_uncached(built, path):
     response = built.get(path)
     assert response.status_code == 200 and response.data.decode() == INDEX

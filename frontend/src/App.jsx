@@ -14,6 +14,11 @@ import NotFound from './pages/NotFound.jsx'
 const HostDashboard = lazy(() => import('./pages/HostDashboard.jsx'))
 const DisplayView = lazy(() => import('./pages/DisplayView.jsx'))
 const KioskView = lazy(() => import('./pages/KioskView.jsx'))
+// /join, /kiosk and /display without an id: the pages of several services (issue 15). The choice
+// of services is a chunk of its own too: the guest's ticket page, whose weight has a budget, never needs it.
+const JoinServices = lazy(() => import('./pages/JoinServices.jsx'))
+const KioskServices = lazy(() => import('./pages/KioskServices.jsx'))
+const DisplayServices = lazy(() => import('./pages/DisplayServices.jsx'))
 const SetupView = lazy(() => import('./pages/SetupView.jsx'))
 const HubView = lazy(() => import('./pages/HubView.jsx'))
 
@@ -29,8 +34,11 @@ function Page() {
   const route = matchRoute(usePath())
   // Keyed by id, so moving to another ticket or queue starts from a clean page.
   if (route.page === 'guest') return <GuestView key={route.ticketId} ticketId={route.ticketId} />
-  if (route.page === 'join') return <JoinView key={route.queueId} queueId={route.queueId} />
-  const Lazy = { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView, hub: HubView }[route.page]
+  if (route.page === 'join' && route.queueId) return <JoinView key={route.queueId} queueId={route.queueId} />
+  const pages = route.queueId || !['join', 'kiosk', 'display'].includes(route.page)
+    ? { host: HostDashboard, display: DisplayView, kiosk: KioskView, setup: SetupView, hub: HubView }
+    : { join: JoinServices, display: DisplayServices, kiosk: KioskServices }
+  const Lazy = pages[route.page]
   if (Lazy) {
     const page = (
       <Suspense fallback={<p className="p-6 text-lg">{t('app.loading')}</p>}>

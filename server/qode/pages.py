@@ -33,9 +33,10 @@ YEAR = 365 * 24 * 3600
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # the precompressed copies, best first
 
 # The app's pages, with the brief's names: guest, join, host, display, kiosk, setup. The guest's
-# ticket page has its own view (ticket_page) below.
+# ticket page has its own view (ticket_page) below. /join, /kiosk and /display without an id are
+# the several-services pages (issue 15: the service choice, and the TV's ?services=).
 PAGE_ROUTES = ["/", "/join/<queue_id>", "/host/<queue_id>", "/display/<queue_id>",
-               "/kiosk/<queue_id>", "/setup", "/hub"]
+               "/kiosk/<queue_id>", "/setup", "/hub", "/join", "/kiosk", "/display"]
 PAGE_ROUTES += ["/host"]  # issue 15: a counter's desk for a host token over several services
 TICKET_ROUTE = "/t/<ticket_id>"  # the guest's page: the app, with the ticket's first state in it
 

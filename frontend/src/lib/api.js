@@ -81,8 +81,14 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
     request,
     getQueue: (queueId, options) => request('GET', `/api/queues/${id(queueId)}`, options),
     getTicket: (ticketId, options) => request('GET', `/api/tickets/${id(ticketId)}`, options),
-    joinQueue: (queueId, deviceToken, options) =>
-      request('POST', `/api/queues/${id(queueId)}/tickets`, { ...options, body: { device_token: deviceToken } }),
+    /** A ticket for this phone; `priority: true` where the service offers it on the join page. */
+    joinQueue: (queueId, deviceToken, { priority = false, ...options } = {}) =>
+      request('POST', `/api/queues/${id(queueId)}/tickets`, {
+        ...options,
+        body: priority ? { device_token: deviceToken, priority: true } : { device_token: deviceToken },
+      }),
+    /** Anyone: `{services: [{id, name, prefix, active, is_paused, waiting_count, eta_seconds, priority_on_join, …}]}`. */
+    listServices: (options) => request('GET', '/api/services', options),
     cancelTicket: (ticketId, options) =>
       request('POST', `/api/tickets/${id(ticketId)}/cancel`, { ...options, body: {} }),
   }
@@ -95,3 +101,4 @@ export const getQueue = sameOrigin.getQueue
 export const getTicket = sameOrigin.getTicket
 export const joinQueue = sameOrigin.joinQueue
 export const cancelTicket = sameOrigin.cancelTicket
+export const listServices = sameOrigin.listServices

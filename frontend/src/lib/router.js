@@ -2,7 +2,8 @@
 
 /**
  * Which page a path shows: {page: "guest", ticketId} | {page: "join", queueId} | {page: "notFound"} | …
- * `/host` alone is {page: "host", queueId: null} (a counter's desk over several services).
+ * `/host` alone is {page: "host", queueId: null} (a counter's desk over several services);
+ * /join, /kiosk and /display without an id are the pages of several services: {page} alone.
  */
 export function matchRoute(pathname) {
   // A counter's desk: the host token (in the fragment) says which services it covers.
@@ -13,6 +14,7 @@ export function matchRoute(pathname) {
   if (parts.length === 2 && ['host', 'display', 'kiosk'].includes(parts[0]) && parts[1]) {
     return { page: parts[0], queueId: parts[1] }
   }
+  if (parts.length === 1 && ['join', 'kiosk', 'display'].includes(parts[0])) return { page: parts[0] }
   if (parts.length === 1 && parts[0] === 'setup') return { page: 'setup' }
   if (parts.length === 1 && parts[0] === 'hub') return { page: 'hub' }
   return { page: 'notFound' }

@@ -12,6 +12,12 @@ describe('matchRoute', () => {
     expect(matchRoute('/hub')).toEqual({ page: 'hub' })
   })
 
+  it('knows the pages of several services: /join, /kiosk and /display without an id', () => {
+    expect(matchRoute('/join')).toEqual({ page: 'join' })
+    expect(matchRoute('/kiosk/')).toEqual({ page: 'kiosk' })
+    expect(matchRoute('/display')).toEqual({ page: 'display' })
+  })
+
   it('takes a trailing slash, or doubled slashes, as the same page', () => {
     expect(matchRoute('/t/tk_abc123/')).toEqual({ page: 'guest', ticketId: 'tk_abc123' })
     expect(matchRoute('/host/q_1/')).toEqual({ page: 'host', queueId: 'q_1' })
@@ -31,7 +37,7 @@ describe('matchRoute', () => {
   })
 
   it('shows no page for a missing id or one too many parts', () => {
-    for (const path of ['/t', '/t/', '/join', '/host//', '/display', '/kiosk/', '/t/a/b', '/host/q_1/extra', '/setup/x', '/hub/x']) {
+    for (const path of ['/t', '/t/', '/host', '/host//', '/t/a/b', '/host/q_1/extra', '/setup/x', '/hub/x']) {
       expect(matchRoute(path), path).toEqual({ page: 'notFound' })
     }
   })

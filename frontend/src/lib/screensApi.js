@@ -33,9 +33,11 @@ export function screensApi(token, options = {}) {
     linkQr: (url, opts) => api.request('POST', '/api/qr', { ...opts, body: { url } }),
     /** Kiosk: its own print job with its printer (`GET /api/device/jobs/{id}`), to tell the guest. */
     printJob: (jobId, opts) => api.request('GET', `/api/device/jobs/${enc(jobId)}`, opts),
-    /** Kiosk: a ticket that belongs to no phone (no device_token). */
-    issueTicket: (queueId, opts) =>
-      api.request('POST', `/api/queues/${enc(queueId)}/tickets`, { ...opts, body: {} }),
+    /** Kiosk: a ticket that belongs to no phone (no device_token); `priority: true` from its priority button. */
+    issueTicket: (queueId, { priority = false, ...opts } = {}) =>
+      api.request('POST', `/api/queues/${enc(queueId)}/tickets`, { ...opts, body: priority ? { priority: true } : {} }),
+    /** Kiosk or display: itself, with `services: [{id, name, prefix}]`, the services it covers. */
+    getDevice: (opts) => api.request('GET', '/api/device', opts),
   }
 }
 
@@ -45,6 +47,8 @@ export const paths = {
   join: (queueId) => `/join/${enc(queueId)}`,
   display: (queueId) => `/display/${enc(queueId)}`,
   kiosk: (queueId, token) => `/kiosk/${enc(queueId)}#token=${enc(token)}`,
+  /** The kiosk that offers every service its device covers. */
+  kioskServices: (token) => `/kiosk#token=${enc(token)}`,
   joinQr: (queueId) => `/api/queues/${enc(queueId)}/join-qr.svg`,
   ticketQr: (ticketId) => `/api/tickets/${enc(ticketId)}/qr.svg`,
 }
@@ -57,7 +61,8 @@ export function absoluteUrl(path, origin = globalThis.location?.origin ?? '') {
 // ---- tokens from the fragment -----------------------------------------------------------
 
 export const ADMIN_TOKEN_KEY = 'qode.adminToken'
-export const kioskTokenKey = (queueId) => `qode.kioskToken.${queueId}`
+/** A one-service kiosk's token (/kiosk/{queue_id}), or the kiosk of several services' (/kiosk). */
+export const kioskTokenKey = (queueId) => (queueId ? `qode.kioskToken.${queueId}` : 'qode.kioskToken')
 
 const memory = new Map() // when localStorage is blocked: the token lives as long as the page
 

@@ -102,6 +102,14 @@ const base = {
     'error.storage_read_only': 'The box cannot save right now, so no ticket was made. Please ask the staff.',
     'error.storage_io_error': 'The box cannot save right now, so no ticket was made. Please ask the staff.',
     'error.storage_busy': 'The box is busy. Please try again in a moment.',
+    // issue 15: services
+    'join.servicesTitle': 'Choose a service',
+    'join.servicesHint': 'Tap the service you came for to take a ticket.',
+    'join.noServices': 'No service is taking tickets right now.',
+    'join.priority': 'Priority: elderly, disabled, pregnant',
+    'ticket.priority': 'Priority ticket',
+    'ticket.transferred': 'Go to {service}: you are now in its line.',
+    'ticket.transferredFrom': 'Sent on from {from}. Your number stays the same.',
   },
 
   de: {
@@ -198,6 +206,14 @@ const base = {
     'error.storage_read_only': 'Die Box kann gerade nicht speichern, daher wurde kein Ticket erstellt. Bitte fragen Sie das Personal.',
     'error.storage_io_error': 'Die Box kann gerade nicht speichern, daher wurde kein Ticket erstellt. Bitte fragen Sie das Personal.',
     'error.storage_busy': 'Die Box ist beschäftigt. Bitte versuchen Sie es gleich noch einmal.',
+    // issue 15: services
+    'join.servicesTitle': 'Wählen Sie Ihr Anliegen',
+    'join.servicesHint': 'Tippen Sie auf Ihr Anliegen, um ein Ticket zu ziehen.',
+    'join.noServices': 'Im Moment werden für kein Anliegen Tickets ausgegeben.',
+    'join.priority': 'Vorrang: ältere Menschen, Menschen mit Behinderung, Schwangere',
+    'ticket.priority': 'Vorrang-Ticket',
+    'ticket.transferred': 'Gehen Sie zu {service}: Sie stehen jetzt in dieser Warteschlange.',
+    'ticket.transferredFrom': 'Weitergeleitet von {from}. Ihre Nummer bleibt gleich.',
   },
 
   fr: {
@@ -291,6 +307,14 @@ const base = {
     'title.ahead_other': '{count} avant vous',
     'title.nobodyAhead': 'personne avant vous',
     'venue.logoAlt': 'Logo de l’établissement',
+    // issue 15: services
+    'join.servicesTitle': 'Choisissez un service',
+    'join.servicesHint': 'Touchez le service qui vous amène pour prendre un ticket.',
+    'join.noServices': 'Aucun service ne distribue de tickets pour le moment.',
+    'join.priority': 'Prioritaire : personnes âgées, handicapées, femmes enceintes',
+    'ticket.priority': 'Ticket prioritaire',
+    'ticket.transferred': 'Rendez-vous à {service} : vous êtes maintenant dans sa file.',
+    'ticket.transferredFrom': 'Envoyé depuis {from}. Votre numéro reste le même.',
   },
 
   es: {
@@ -384,6 +408,14 @@ const base = {
     'title.ahead_other': '{count} por delante',
     'title.nobodyAhead': 'nadie por delante',
     'venue.logoAlt': 'Logotipo del establecimiento',
+    // issue 15: services
+    'join.servicesTitle': 'Elija un servicio',
+    'join.servicesHint': 'Toque el servicio que necesita para sacar turno.',
+    'join.noServices': 'Ahora mismo ningún servicio da turnos.',
+    'join.priority': 'Prioridad: mayores, personas con discapacidad, embarazadas',
+    'ticket.priority': 'Turno prioritario',
+    'ticket.transferred': 'Vaya a {service}: ahora está en su fila.',
+    'ticket.transferredFrom': 'Enviado desde {from}. Su número sigue siendo el mismo.',
   },
 
   tr: {
@@ -474,6 +506,14 @@ const base = {
     'title.ahead_other': 'önünüzde {count} kişi',
     'title.nobodyAhead': 'önünüzde kimse yok',
     'venue.logoAlt': 'Kurumun logosu',
+    // issue 15: services
+    'join.servicesTitle': 'Bir hizmet seçin',
+    'join.servicesHint': 'Sıra numarası almak için geldiğiniz hizmete dokunun.',
+    'join.noServices': 'Şu anda hiçbir hizmet sıra numarası vermiyor.',
+    'join.priority': 'Öncelikli: yaşlılar, engelliler, hamileler',
+    'ticket.priority': 'Öncelikli sıra numarası',
+    'ticket.transferred': '{service} bölümüne gidin: artık onun sırasındasınız.',
+    'ticket.transferredFrom': '{from} bölümünden yönlendirildiniz. Numaranız aynı kalır.',
   },
 
   pl: {
@@ -575,6 +615,14 @@ const base = {
     'title.ahead_other': '{count} osoby przed Tobą',
     'title.nobodyAhead': 'nikogo przed Tobą',
     'venue.logoAlt': 'Logo placówki',
+    // issue 15: services
+    'join.servicesTitle': 'Wybierz usługę',
+    'join.servicesHint': 'Dotknij usługi, po którą przychodzisz, aby pobrać bilet.',
+    'join.noServices': 'Żadna usługa nie wydaje teraz biletów.',
+    'join.priority': 'Pierwszeństwo: seniorzy, osoby z niepełnosprawnością, kobiety w ciąży',
+    'ticket.priority': 'Bilet z pierwszeństwem',
+    'ticket.transferred': 'Przejdź do: {service}. Jesteś teraz w tej kolejce.',
+    'ticket.transferredFrom': 'Przekierowano z: {from}. Twój numer się nie zmienia.',
   },
   uk: {
     'app.name': 'Qode',
@@ -675,6 +723,14 @@ const base = {
     'title.ahead_other': '{count} людини перед Вами',
     'title.nobodyAhead': 'перед Вами нікого',
     'venue.logoAlt': 'Логотип закладу',
+    // issue 15: services
+    'join.servicesTitle': 'Оберіть послугу',
+    'join.servicesHint': 'Торкніться послуги, по яку Ви прийшли, щоб взяти талон.',
+    'join.noServices': 'Зараз жодна послуга не видає талонів.',
+    'join.priority': 'Пріоритет: літні люди, люди з інвалідністю, вагітні',
+    'ticket.priority': 'Пріоритетний талон',
+    'ticket.transferred': 'Перейдіть до: {service}. Тепер Ви в цій черзі.',
+    'ticket.transferredFrom': 'Перенаправлено з: {from}. Ваш номер не змінюється.',
   },
   ar: {
     'app.name': 'Qode',
@@ -781,6 +837,14 @@ const base = {
     'title.ahead_other': '{count} شخص أمامك',
     'title.nobodyAhead': 'لا أحد أمامك',
     'venue.logoAlt': 'شعار المنشأة',
+    // issue 15: services
+    'join.servicesTitle': 'اختر خدمة',
+    'join.servicesHint': 'المس الخدمة التي جئت من أجلها لتأخذ تذكرة.',
+    'join.noServices': 'لا توجد خدمة تصدر تذاكر الآن.',
+    'join.priority': 'أولوية: كبار السن، ذوو الإعاقة، الحوامل',
+    'ticket.priority': 'تذكرة ذات أولوية',
+    'ticket.transferred': 'توجّه إلى {service}: أنت الآن في طابورها.',
+    'ticket.transferredFrom': 'تم تحويلك من {from}. يبقى رقمك كما هو.',
   },
 }
 

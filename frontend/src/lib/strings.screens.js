@@ -235,6 +235,16 @@ export const screenStrings = {
     'venue.logoRemove': 'Remove the logo',
     'venue.logoRemoved': 'Logo removed.',
     'venue.change': 'Change',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Choose a service',
+    'kiosk.priority': 'Priority: elderly, disabled, pregnant',
+    'kiosk.noServices': 'No service is taking tickets right now.',
+    'kiosk.priorityIssued': 'Priority ticket',
+    'kiosk.servicePaused': 'Paused for a moment',
+    'display.counterService': 'Counter {counter} · {service}',
+    'display.announceService': 'Now serving {number} at counter {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Now serving {number}, {service}.',
+    'display.serviceState': '{service}: {state}',
   },
 
   de: {
@@ -467,6 +477,16 @@ export const screenStrings = {
     'venue.logoRemove': 'Logo entfernen',
     'venue.logoRemoved': 'Logo entfernt.',
     'venue.change': 'Ändern',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Wählen Sie Ihr Anliegen',
+    'kiosk.priority': 'Vorrang: ältere Menschen, Menschen mit Behinderung, Schwangere',
+    'kiosk.noServices': 'Im Moment werden für kein Anliegen Tickets ausgegeben.',
+    'kiosk.priorityIssued': 'Vorrang-Ticket',
+    'kiosk.servicePaused': 'Kurz pausiert',
+    'display.counterService': 'Schalter {counter} · {service}',
+    'display.announceService': 'Aktuell an der Reihe: {number} an Schalter {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Aktuell an der Reihe: {number}, {service}.',
+    'display.serviceState': '{service}: {state}',
   },
 
   fr: {
@@ -695,6 +715,16 @@ export const screenStrings = {
     'kiosk.print.away': 'L’imprimante ne répond pas.',
     'kiosk.print.failed': 'Votre ticket n’a pas pu être imprimé.',
     'kiosk.print.remember': 'Retenez bien votre numéro : {number}',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Choisissez un service',
+    'kiosk.priority': 'Prioritaire : personnes âgées, handicapées, femmes enceintes',
+    'kiosk.noServices': 'Aucun service ne distribue de tickets pour le moment.',
+    'kiosk.priorityIssued': 'Ticket prioritaire',
+    'kiosk.servicePaused': 'En pause pour un moment',
+    'display.counterService': 'Guichet {counter} · {service}',
+    'display.announceService': 'Numéro {number} appelé au guichet {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Numéro {number} appelé, {service}.',
+    'display.serviceState': '{service} : {state}',
   },
 
   es: {
@@ -923,6 +953,16 @@ export const screenStrings = {
     'kiosk.print.away': 'La impresora no responde.',
     'kiosk.print.failed': 'No se ha podido imprimir su turno.',
     'kiosk.print.remember': 'Recuerde su número, por favor: {number}',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Elija un servicio',
+    'kiosk.priority': 'Prioridad: mayores, personas con discapacidad, embarazadas',
+    'kiosk.noServices': 'Ahora mismo ningún servicio da turnos.',
+    'kiosk.priorityIssued': 'Turno prioritario',
+    'kiosk.servicePaused': 'En pausa por un momento',
+    'display.counterService': 'Mostrador {counter} · {service}',
+    'display.announceService': 'Turno {number}, mostrador {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Turno {number}, {service}.',
+    'display.serviceState': '{service}: {state}',
   },
 
   tr: {
@@ -1147,6 +1187,16 @@ export const screenStrings = {
     'kiosk.print.away': 'Yazıcı yanıt vermiyor.',
     'kiosk.print.failed': 'Sıra fişiniz yazdırılamadı.',
     'kiosk.print.remember': 'Lütfen numaranızı aklınızda tutun: {number}',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Bir hizmet seçin',
+    'kiosk.priority': 'Öncelikli: yaşlılar, engelliler, hamileler',
+    'kiosk.noServices': 'Şu anda hiçbir hizmet sıra numarası vermiyor.',
+    'kiosk.priorityIssued': 'Öncelikli sıra numarası',
+    'kiosk.servicePaused': 'Kısa bir süre duraklatıldı',
+    'display.counterService': 'Gişe {counter} · {service}',
+    'display.announceService': 'Şu an çağrılan: {number}, gişe {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Şu an çağrılan: {number}, {service}.',
+    'display.serviceState': '{service}: {state}',
   },
 
   pl: {
@@ -1387,6 +1437,16 @@ export const screenStrings = {
     'kiosk.print.away': 'Drukarka nie odpowiada.',
     'kiosk.print.failed': 'Nie udało się wydrukować biletu.',
     'kiosk.print.remember': 'Zapamiętaj swój numer: {number}',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Wybierz usługę',
+    'kiosk.priority': 'Pierwszeństwo: seniorzy, osoby z niepełnosprawnością, kobiety w ciąży',
+    'kiosk.noServices': 'Żadna usługa nie wydaje teraz biletów.',
+    'kiosk.priorityIssued': 'Bilet z pierwszeństwem',
+    'kiosk.servicePaused': 'Chwilowo wstrzymana',
+    'display.counterService': 'Stanowisko {counter} · {service}',
+    'display.announceService': 'Teraz obsługiwany {number} przy stanowisku {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Teraz obsługiwany {number}, {service}.',
+    'display.serviceState': '{service}: {state}',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -1626,6 +1686,16 @@ export const screenStrings = {
     'kiosk.print.away': 'Принтер не відповідає.',
     'kiosk.print.failed': 'Не вдалося надрукувати Ваш талон.',
     'kiosk.print.remember': 'Будь ласка, запам’ятайте свій номер: {number}',
+    // issue 15: services
+    'kiosk.servicesTitle': 'Оберіть послугу',
+    'kiosk.priority': 'Пріоритет: літні люди, люди з інвалідністю, вагітні',
+    'kiosk.noServices': 'Зараз жодна послуга не видає талонів.',
+    'kiosk.priorityIssued': 'Пріоритетний талон',
+    'kiosk.servicePaused': 'Ненадовго призупинено',
+    'display.counterService': 'Віконце {counter} · {service}',
+    'display.announceService': 'Зараз обслуговується {number} біля віконця {counter}, {service}.',
+    'display.announceServiceNoCounter': 'Зараз обслуговується {number}, {service}.',
+    'display.serviceState': '{service}: {state}',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -1873,6 +1943,16 @@ export const screenStrings = {
     'kiosk.print.away': 'الطابعة لا تستجيب.',
     'kiosk.print.failed': 'تعذّرت طباعة تذكرتك.',
     'kiosk.print.remember': 'يرجى حفظ رقمك: {number}',
+    // issue 15: services
+    'kiosk.servicesTitle': 'اختر خدمة',
+    'kiosk.priority': 'أولوية: كبار السن، ذوو الإعاقة، الحوامل',
+    'kiosk.noServices': 'لا توجد خدمة تصدر تذاكر الآن.',
+    'kiosk.priorityIssued': 'تذكرة ذات أولوية',
+    'kiosk.servicePaused': 'متوقفة مؤقتًا',
+    'display.counterService': 'الشباك {counter} · {service}',
+    'display.announceService': 'يُخدم الآن {number} عند الشباك {counter}، {service}.',
+    'display.announceServiceNoCounter': 'يُخدم الآن {number}، {service}.',
+    'display.serviceState': '{service}: {state}',
   },
 }
 

@@ -32,6 +32,23 @@ function etaText(ticket, secondsLeft) {
   return t('ticket.eta', { minutes: minutesUp(secondsLeft) })
 }
 
+/**
+ * The ticket channel's payload: the ticket, with the update's `transferred: {from_name, to_name}`
+ * kept on it when the guest was just sent on to another service (issue 15).
+ */
+function selectTicket(message) {
+  const payload = message?.ticket ?? message?.state
+  return payload && message?.transferred ? { ...payload, transferred: message.transferred } : payload
+}
+
+/** Where a guest sent on to another service goes now: {to, from} while they wait there, else null. */
+function transferNotice(ticket, moved) {
+  if (ticket?.status !== 'WAITING') return null
+  const to = ticket.service?.name ?? ticket.transferred?.to_name ?? moved?.to
+  if (!to || !(ticket.transfers > 0 || ticket.transferred || moved)) return null
+  return { to, from: ticket.transferred?.from_name ?? moved?.from ?? null }
+}
+
 function announcement(ticket) {
   const number = ticket.display_number
   const status = t(`ticket.status.${ticket.status}`)
@@ -59,6 +76,7 @@ export default function GuestView({ ticketId }) {
       fallback: () => getTicket(ticketId),
       initialState: cached?.ticket ?? null,
       initialUpdatedAt: cached?.savedAt ?? null,
+      select: selectTicket,
     },
   )
   const now = useNow(1000)
@@ -87,6 +105,17 @@ export default function GuestView({ ticketId }) {
     }
   }, [called])
 
+  // The ticket moving to another service while this page is open (a transfer, issue 15): its
+  // old and new names, even from a box whose update says no more than the ticket's new service.
+  // (Set while rendering, React's pattern for state that follows a value.)
+  const service = ticket?.service?.id ? ticket.service : null
+  const [seenService, setSeenService] = useState(service)
+  const [moved, setMoved] = useState(null)
+  if (service && service.id !== seenService?.id) {
+    if (seenService) setMoved({ from: seenService.name, to: service.name })
+    setSeenService(service)
+  }
+
   const banner = <ConnectionBanner connection={connection} updatedAt={updatedAt} hasState={Boolean(ticket)} />
 
   if (notFound) {
@@ -109,10 +138,20 @@ export default function GuestView({ ticketId }) {
   const secondsLeft = remaining(ticket.eta_seconds, updatedAt, now)
   const eta = etaText(ticket, secondsLeft)
   const showCalled = called && dismissed !== called
+  const sentOn = transferNotice(ticket, moved)
 
   return (
     <Page banner={banner}>
       <LanguageSwitch value={language} onChange={chooseLanguage} />
+      {/* Always there, so that a screen reader hears the notice when a transfer brings it. */}
+      <div role="status" aria-atomic="true">
+        {sentOn ? (
+          <section data-testid="transfer-notice" className="grid gap-1 rounded-2xl bg-sky-100 p-5 text-stone-950 ring-2 ring-sky-800">
+            <p className="text-2xl font-bold wrap-anywhere">{t('ticket.transferred', { service: sentOn.to })}</p>
+            {sentOn.from ? <p className="text-lg wrap-anywhere">{t('ticket.transferredFrom', { from: sentOn.from })}</p> : null}
+          </section>
+        ) : null}
+      </div>
       <section aria-labelledby="ticket-title" className="flex flex-col items-center gap-2 rounded-2xl bg-white p-6 text-center shadow-sm ring-1 ring-stone-300">
         <h1 id="ticket-title" className="text-lg font-semibold uppercase tracking-wide text-stone-700">
           {t('ticket.title')}
@@ -120,6 +159,12 @@ export default function GuestView({ ticketId }) {
         <p dir="ltr" className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
           {ticket.display_number}
         </p>
+        {ticket.service?.name ? (
+          <p data-testid="ticket-service" className="text-2xl font-bold wrap-anywhere">
+            {ticket.service.name}
+          </p>
+        ) : null}
+        {ticket.priority ? <p className="text-lg font-semibold text-stone-700">{t('ticket.priority')}</p> : null}
         <p className="text-3xl font-bold">{t(`ticket.status.${ticket.status}`)}</p>
       </section>
 

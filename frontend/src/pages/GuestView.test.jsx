@@ -164,3 +164,58 @@ describe('GuestView', () => {
     expect(screen.getByText("We can't find this ticket")).toBeInTheDocument()
   })
 })
+
+describe('GuestView with several services (issue 15)', () => {
+  const RECEPTION = { id: 'q-r', name: 'Reception', prefix: 'R' }
+  const PAYMENTS = { id: 'q-m', name: 'Payments', prefix: 'M' }
+
+  it('names the service with the number, and a priority ticket says so', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ display_number: 'R001', service: RECEPTION, priority: true }) }) })
+    expect(await screen.findByText('R001')).toBeInTheDocument()
+    expect(screen.getByTestId('ticket-service')).toHaveTextContent('Reception')
+    expect(screen.getByText('Priority ticket')).toBeInTheDocument()
+    expect(screen.queryByTestId('transfer-notice')).not.toBeInTheDocument()
+  })
+
+  it('says plainly where to go after a transfer, live, in a polite status a screen reader hears', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ display_number: 'R001', service: RECEPTION, status: 'SERVING', counter: '1' }) }) })
+    await screen.findByText('R001')
+    live({ type: 'snapshot', seq: 4, ticket: ticket({ display_number: 'R001', service: RECEPTION, status: 'SERVING', counter: '1' }) })
+    expect(screen.queryByTestId('transfer-notice')).not.toBeInTheDocument()
+    const region = [...document.querySelectorAll('[role="status"]')].find((el) => el.getAttribute('aria-atomic') === 'true')
+    expect(region).toBeEmptyDOMElement() // there before the notice, so its arrival is announced
+
+    live({
+      type: 'update',
+      seq: 9,
+      ticket: ticket({ display_number: 'R001', service: PAYMENTS, queue_id: 'q-m', status: 'WAITING', counter: null, transfers: 1, people_ahead: 2, eta_seconds: 300 }),
+      transferred: { from_name: 'Reception', to_name: 'Payments' },
+    })
+    const notice = screen.getByTestId('transfer-notice')
+    expect(notice).toHaveTextContent('Go to Payments: you are now in its line.')
+    expect(notice).toHaveTextContent('Sent on from Reception. Your number stays the same.')
+    expect(region).toContainElement(notice)
+    expect(region).toHaveAttribute('role', 'status')
+    // The same ticket and number, now in Payments' line.
+    expect(screen.getByText('R001')).toBeInTheDocument()
+    expect(screen.getByTestId('ticket-service')).toHaveTextContent('Payments')
+    expect(screen.getByText('2 people ahead of you')).toBeInTheDocument()
+
+    // Called in Payments: the notice has done its job.
+    live({ type: 'update', seq: 12, ticket: ticket({ display_number: 'R001', service: PAYMENTS, status: 'CALLED', counter: '3', transfers: 1, called_at: '2026-11-26T10:30:00+01:00' }) })
+    expect(screen.queryByTestId('transfer-notice')).not.toBeInTheDocument()
+  })
+
+  it('notices the move from the ticket alone when the update carries no `transferred`', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ display_number: 'R001', service: RECEPTION }) }) })
+    await screen.findByText('R001')
+    live({ type: 'snapshot', seq: 4, ticket: ticket({ display_number: 'R001', service: RECEPTION }) })
+    live({ type: 'update', seq: 5, ticket: ticket({ display_number: 'R001', service: PAYMENTS, transfers: 1 }) })
+    expect(screen.getByTestId('transfer-notice')).toHaveTextContent('Go to Payments: you are now in its line.Sent on from Reception.')
+  })
+
+  it('keeps saying where to go when the page opens after the transfer', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ display_number: 'R001', service: PAYMENTS, transfers: 1 }) }) })
+    expect(await screen.findByTestId('transfer-notice')).toHaveTextContent('Go to Payments: you are now in its line.')
+  })
+})

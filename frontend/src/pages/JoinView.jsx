@@ -36,11 +36,11 @@ export default function JoinView({ queueId }) {
     setJoinError((current) => (current && BLOCKING.has(current.code) ? null : current))
   }
 
-  async function join() {
+  async function join(priority) {
     setJoining(true)
     setJoinError(null)
     try {
-      const ticket = await joinQueue(queueId, getDeviceToken())
+      const ticket = await joinQueue(queueId, getDeviceToken(), { priority })
       // 201 new or 200 the ticket this phone already holds: either way, show it.
       writeCachedTicket(ticket.id, ticket, Date.now())
       carryJoinLanguage(queueId, ticket.id)
@@ -113,9 +113,17 @@ export default function JoinView({ queueId }) {
           {backIn !== null && backIn > 0 ? <p className="text-xl">{t('join.pausedBack', { minutes: minutesUp(backIn) })}</p> : null}
         </section>
       ) : (
-        <Button big onClick={join} disabled={joining}>
-          {joining ? t('join.taking') : t('join.take')}
-        </Button>
+        <>
+          <Button big onClick={() => join(false)} disabled={joining}>
+            {joining ? t('join.taking') : t('join.take')}
+          </Button>
+          {/* issue 15: a service may offer a priority ticket on its join page */}
+          {queue.priority_on_join ? (
+            <Button kind="secondary" onClick={() => join(true)} disabled={joining} className="wrap-anywhere">
+              {t('join.priority')}
+            </Button>
+          ) : null}
+        </>
       )}
 
       {otherError ? (

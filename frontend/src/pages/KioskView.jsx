@@ -3,19 +3,20 @@
 // kiosk's token. The number and its QR code then fill the screen (the guest scans it to follow
 // their turn on their phone, or remembers it), with what happens to the paper ticket, for a few
 // seconds; then the kiosk is ready again, in the venue's language.
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import KioskIssued from '../components/screens/KioskIssued.jsx'
+import { KioskFrame as Frame, KioskNotice as Notice } from '../components/screens/KioskFrame.jsx'
+import { useKioskLanguage as useGuestLanguage } from '../components/screens/useKioskLanguage.js'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
 import { useVenue } from '../components/screens/useVenue.js'
-import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { uuid } from '../lib/random.js'
 import { kioskTokenKey, screensApi } from '../lib/screensApi.js'
-import { errorText, getDirection, getLanguage, setLanguage, t } from '../lib/strings.js'
+import { errorText, t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
 
@@ -27,23 +28,6 @@ const BLOCKING = new Set(['queue_paused', 'queue_closed'])
 export const RETRY_WINDOW_MS = 60 * 1000
 // A guest who chose a language and walked away: the start screen goes back to the venue's language.
 export const LANGUAGE_IDLE_MS = 60 * 1000
-
-/**
- * This guest's language: the one chosen on the start screen, else the venue's (or the browser's).
- * Applied while rendering (t() reads it) and to the document (lang, dir) for assistive technology,
- * in the same commit as the text, so a screen reader never reads German words with English rules.
- */
-function useGuestLanguage(venueLanguage) {
-  const [browser] = useState(getLanguage)
-  const [chosen, setChosen] = useState(null)
-  const language = setLanguage(chosen ?? venueLanguage ?? browser)
-  useLayoutEffect(() => {
-    document.documentElement.lang = language
-    document.documentElement.dir = getDirection(language)
-  }, [language])
-  useEffect(() => () => setLanguage(browser), [browser])
-  return [language, setChosen, chosen !== null]
-}
 
 export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   // The token leaves the address at once (it would show in the history and on screen).
@@ -225,26 +209,5 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
 
       <LanguageChoice current={language} onChoose={chooseLanguage} />
     </Frame>
-  )
-}
-
-function Frame({ children, banner = null }) {
-  return (
-    <div className="flex min-h-dvh flex-col bg-stone-50 text-stone-900 select-none">
-      {banner}
-      <VenueHeader />
-      <main className="mx-auto flex w-full max-w-4xl flex-1 flex-col items-center justify-center gap-6 px-4 py-6 text-center sm:gap-10">
-        {children}
-      </main>
-    </div>
-  )
-}
-
-function Notice({ title, body }) {
-  return (
-    <section role="alert" className="grid gap-4">
-      <h1 className="text-4xl font-black sm:text-6xl">{title}</h1>
-      <p className="text-xl sm:text-3xl">{body}</p>
-    </section>
   )
 }

@@ -65,6 +65,13 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
           >
             {number}
           </p>
+          {/* issue 15: the service this number belongs to, and a priority ticket says so */}
+          {ticket.service?.name ? (
+            <p data-testid="kiosk-service" className="text-2xl font-bold wrap-anywhere sm:text-4xl sm:portrait:text-5xl">
+              {ticket.service.name}
+            </p>
+          ) : null}
+          {ticket.priority ? <p className="text-lg font-semibold sm:text-2xl">{t('kiosk.priorityIssued')}</p> : null}
           {ticket.status === 'WAITING' ? (
             <p className="text-lg sm:text-2xl sm:portrait:text-3xl">
               {ticket.people_ahead > 0 ? t('ticket.peopleAhead', { count: ticket.people_ahead }) : t('ticket.nobodyAhead')}

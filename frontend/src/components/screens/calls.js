@@ -92,3 +92,41 @@ export function clockText(ms) {
   const d = new Date(ms)
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
 }
+
+/**
+ * The tiles of a TV showing several services (issue 15, /display?services=…): each feed is
+ * `{id, name, state}`, one service's public state from its own socket. Per counter of a service
+ * (by `counter_id` where the call has one, so a counter shared by two services is one tile) its
+ * newest active call; the newest MOST_TILES across services, merged by `seq` (the box's one
+ * event log, so the order across services is the order of the calls). Each tile carries its
+ * `service: {id, name}` for "Counter 2 · Passports". Returns {tiles, newest} as counterTiles does.
+ */
+export function serviceTiles(feeds) {
+  const byCounter = new Map()
+  for (const feed of feeds ?? []) {
+    const calls = Array.isArray(feed?.state?.calls) ? feed.state.calls : []
+    for (const call of calls) {
+      if (!call || typeof call.number !== 'string' || !call.number) continue
+      const service = { id: call.service?.id ?? feed.id, name: call.service?.name ?? feed.state?.name ?? feed.name ?? '' }
+      const counter = call.counter ?? null
+      const key = call.counter_id ? `id:${call.counter_id}` : `${service.id}\u0000${counter ?? ''}`
+      const seq = Number.isInteger(call.seq) ? call.seq : 0
+      const held = byCounter.get(key)
+      if (!held || seq > held.seq) byCounter.set(key, { number: call.number, counter, service, seq, key })
+    }
+  }
+  const newestFirst = [...byCounter.values()].sort((a, b) => b.seq - a.seq).slice(0, MOST_TILES)
+  const newest = newestFirst[0] ?? null
+  const order = (tile) => `${tile.counter ?? ''}\u0000${tile.service.name}`
+  const tiles = [...newestFirst].sort((a, b) => collator.compare(order(a), order(b)))
+  return { tiles, newest }
+}
+
+/** Which services a TV shows, from its address's `?services=`: 'all', a list of ids, or null (none asked). */
+export function servicesParam(search) {
+  const raw = new URLSearchParams(String(search ?? '')).get('services')
+  if (raw === null) return null
+  if (raw.trim().toLowerCase() === 'all') return 'all'
+  const ids = [...new Set(raw.split(',').map((id) => id.trim()).filter(Boolean))]
+  return ids.length ? ids : null
+}

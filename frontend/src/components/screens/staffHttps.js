@@ -15,7 +15,7 @@ export function isLoopback(hostname) {
 /** Where each staff page keeps its token (the keys of hostApi.js, screensApi.js and hubApi.js). */
 export function staffTokenKey(route) {
   if (route.page === 'host') return route.queueId ? `qode.host.${route.queueId}.token` : 'qode.hostDesk.token' // hostApi.js DESK_TOKEN_KEY
-  if (route.page === 'kiosk') return `qode.kioskToken.${route.queueId}`
+  if (route.page === 'kiosk') return route.queueId ? `qode.kioskToken.${route.queueId}` : 'qode.kioskToken'
   if (route.page === 'setup') return 'qode.adminToken'
   if (route.page === 'hub') return 'qode.hubToken'
   return null

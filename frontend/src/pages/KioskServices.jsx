@@ -1,0 +1,227 @@
+// /kiosk#token=…: the touch kiosk of several services (issue 15). The start screen lists the
+// services its device covers (GET /api/device's `services`), each a big button with its name,
+// how many wait and the wait (GET /api/services), and a second button for a priority ticket
+// (elderly, disabled, pregnant). A tap issues a ticket there with the kiosk's token, and the
+// number, its service and its QR code fill the screen as on the one-service kiosk. A device
+// with one service goes straight to that kiosk, /kiosk/{queue_id}.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import KioskIssued from '../components/screens/KioskIssued.jsx'
+import { KioskFrame, KioskNotice } from '../components/screens/KioskFrame.jsx'
+import LanguageChoice from '../components/screens/LanguageChoice.jsx'
+import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import { useKioskLanguage } from '../components/screens/useKioskLanguage.js'
+import { useVenue } from '../components/screens/useVenue.js'
+import { useNow } from '../hooks/useNow.js'
+import { useServices } from '../hooks/useServices.js'
+import { uuid } from '../lib/random.js'
+import { navigate } from '../lib/router.js'
+import { kioskTokenKey, saveToken, screensApi } from '../lib/screensApi.js'
+import { errorText, t } from '../lib/strings.js'
+import '../lib/strings.screens.js'
+import { minutesUp, remaining } from '../lib/time.js'
+import { LANGUAGE_IDLE_MS, RESET_AFTER, RETRY_WINDOW_MS } from './KioskView.jsx'
+
+const DEVICE_REFRESH_MS = 5 * 60 * 1000 // the services a kiosk covers change in setup, rarely
+const DEVICE_RETRY_MS = 10 * 1000 // the box not answering yet (it is starting, the Wi-Fi is back)
+
+/** The device's services, in its own order, with the box's public figures; inactive ones left out. */
+function kioskServices(device, list) {
+  if (!device || !list) return null
+  const own = Array.isArray(device.services) && device.services.length
+    ? device.services
+    : device.queue_id ? [{ id: device.queue_id, name: device.queue_name }] : [] // a box from before issue 15
+  const byId = new Map(list.map((s) => [s.id, s]))
+  return own.filter((s) => byId.has(s?.id)).map((s) => ({ ...s, ...byId.get(s.id) }))
+}
+
+export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
+  // The token leaves the address at once (it would show in the history and on screen).
+  const [token] = useFragmentToken(kioskTokenKey())
+  const api = useMemo(() => screensApi(token), [token])
+  const [device, setDevice] = useState(null)
+  const [deviceError, setDeviceError] = useState(null)
+  const { services: list, updatedAt, error: listError } = useServices({ refreshMs, enabled: Boolean(token) })
+  const now = useNow(1000)
+  const venue = useVenue(null)
+  const [language, chooseLanguage, languageChosen] = useKioskLanguage(venue.language)
+
+  useEffect(() => {
+    if (!token) return undefined
+    let live = true
+    let timer = null
+    const load = () => {
+      api.getDevice().then(
+        (answer) => {
+          if (!live) return
+          setDevice(answer)
+          setDeviceError(null)
+          timer = setTimeout(load, DEVICE_REFRESH_MS)
+        },
+        (err) => {
+          if (!live) return
+          setDeviceError(err)
+          if (err?.code === 'offline' || err?.status >= 500) timer = setTimeout(load, DEVICE_RETRY_MS)
+        },
+      )
+    }
+    load()
+    return () => {
+      live = false
+      clearTimeout(timer)
+    }
+  }, [api, token])
+
+  const services = kioskServices(device, list)
+  const only = services?.length === 1 ? services[0] : null
+  useEffect(() => {
+    if (!only) return
+    // Today's one-service kiosk, with this kiosk's token under that page's key.
+    saveToken(kioskTokenKey(only.id), token)
+    navigate(`/kiosk/${encodeURIComponent(only.id)}`, { replace: true })
+  }, [only, token])
+
+  const [issued, setIssued] = useState(null)
+  const [busy, setBusy] = useState(null) // `${id}:${priority}` while its request runs
+  const [issueError, setIssueError] = useState(null) // {serviceId, error}
+  // A tap whose request got no answer is retried with the same key, as on the one-service kiosk.
+  const retryKey = useRef(null) // {key, at, tap}
+  const reset = useCallback(() => {
+    retryKey.current = null
+    setIssued(null)
+    setIssueError(null)
+    chooseLanguage(null) // the next guest starts in the venue's language
+  }, [chooseLanguage])
+
+  useEffect(() => {
+    if (!languageChosen || issued) return undefined
+    const timer = setTimeout(() => chooseLanguage(null), LANGUAGE_IDLE_MS)
+    return () => clearTimeout(timer)
+  }, [languageChosen, issued, language, chooseLanguage])
+
+  async function take(service, priority) {
+    if (busy) return
+    const tap = `${service.id}:${priority}`
+    setBusy(tap)
+    setIssueError(null)
+    const retry = retryKey.current
+    retryKey.current = null
+    const key = retry && retry.tap === tap && Date.now() - retry.at < RETRY_WINDOW_MS ? retry.key : uuid()
+    try {
+      setIssued(await api.issueTicket(service.id, { priority, idempotencyKey: key }))
+    } catch (err) {
+      // Only a lost answer may be retried; an answer, even an error, is final.
+      if (err?.code === 'offline') retryKey.current = { key, at: Date.now(), tap }
+      setIssueError({ serviceId: service.id, error: err })
+    } finally {
+      setBusy(null)
+    }
+  }
+
+  const refusal = deviceError ?? issueError?.error
+  if (!token) {
+    return (
+      <KioskFrame>
+        <KioskNotice title={t('kiosk.notSetUpTitle')} body={t('kiosk.notSetUpBody')} />
+      </KioskFrame>
+    )
+  }
+  if (refusal?.code === 'https_required') {
+    return (
+      <KioskFrame>
+        <KioskNotice title={t('kiosk.httpsTitle')} body={refusal.message} />
+      </KioskFrame>
+    )
+  }
+  if (refusal?.status === 401 || refusal?.status === 403) {
+    return (
+      <KioskFrame>
+        <KioskNotice title={t('kiosk.invalidTitle')} body={t('kiosk.invalidBody')} />
+      </KioskFrame>
+    )
+  }
+  if (issued) {
+    return <KioskIssued ticket={issued} api={api} resetAfter={resetAfter} onReset={reset} />
+  }
+  if (!services || only) {
+    const trouble = deviceError ?? (list ? null : listError)
+    return (
+      <KioskFrame>
+        {trouble ? (
+          <p role="alert" className="text-2xl font-bold text-red-900">
+            {errorText(trouble)}
+          </p>
+        ) : (
+          <p className="text-3xl">{t('app.loading')}</p>
+        )}
+      </KioskFrame>
+    )
+  }
+
+  return (
+    <KioskFrame>
+      <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
+      {services.length ? (
+        <ul className="grid w-full gap-4 sm:grid-cols-2 sm:gap-6">
+          {services.map((service) => (
+            <ServiceCard
+              key={service.id}
+              service={service}
+              etaLeft={service.eta_seconds > 0 ? remaining(service.eta_seconds, updatedAt, now) : null}
+              busy={busy}
+              failure={issueError?.serviceId === service.id ? issueError.error : null}
+              onTake={take}
+            />
+          ))}
+        </ul>
+      ) : (
+        <p role="status" className="text-3xl font-bold">
+          {t('kiosk.noServices')}
+        </p>
+      )}
+      <LanguageChoice current={language} onChoose={chooseLanguage} />
+    </KioskFrame>
+  )
+}
+
+const FOCUS = 'focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700'
+
+function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
+  const nameId = `service-${service.id}`
+  const paused = service.is_paused || failure?.code === 'queue_paused'
+  const closed = failure?.code === 'queue_closed'
+  const waiting = service.waiting_count > 0 ? t('kiosk.waiting', { count: service.waiting_count }) : t('kiosk.nobodyWaiting')
+  const wait = closed ? t('kiosk.closed') : paused ? t('kiosk.servicePaused') : etaLeft !== null ? t('kiosk.eta', { minutes: minutesUp(etaLeft) }) : t('kiosk.noWait')
+  const other = failure && !paused && !closed ? errorText(failure) : null
+  return (
+    <li className="grid min-w-0 content-start gap-3">
+      <button
+        type="button"
+        onClick={() => onTake(service, false)}
+        disabled={Boolean(busy) || paused || closed}
+        className={`grid min-h-[22vh] w-full content-center gap-2 rounded-3xl bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
+      >
+        <span id={nameId} className="text-4xl font-black sm:text-6xl">
+          {service.name}
+        </span>
+        <span className="text-xl font-semibold sm:text-2xl">{busy === `${service.id}:false` ? t('kiosk.taking') : waiting}</span>
+        <span className="text-xl sm:text-2xl">{wait}</span>
+      </button>
+      {paused || closed ? null : (
+        <button
+          type="button"
+          onClick={() => onTake(service, true)}
+          disabled={Boolean(busy)}
+          aria-describedby={nameId}
+          className={`min-h-20 w-full rounded-3xl border-4 border-stone-800 bg-white px-4 py-2 text-2xl font-bold text-stone-950 wrap-anywhere hover:bg-stone-100 disabled:text-stone-500 sm:text-3xl ${FOCUS}`}
+        >
+          {busy === `${service.id}:true` ? t('kiosk.taking') : t('kiosk.priority')}
+        </button>
+      )}
+      {other ? (
+        <p role="alert" className="rounded-2xl bg-red-100 p-4 text-2xl font-bold text-red-900 ring-2 ring-red-800">
+          {other}
+        </p>
+      ) : null}
+    </li>
+  )
+}
