@@ -178,7 +178,7 @@ export const hubStrings = {
     'hub.csvFailed': 'Die CSV-Datei konnte nicht geladen werden: {reason}',
     'hub.figuresCsvToday': 'Zahlen als CSV herunterladen: heute',
     'hub.figuresCsvYesterday': 'Zahlen als CSV herunterladen: gestern',
-    'hub.servicesTitle': 'Heute je Dienstleistung',
+    'hub.servicesTitle': 'Heute je Anliegen',
     'hub.transfersOut': 'Weitergeleitet',
     'hub.transfersIn': 'Übernommen',
     'hub.priorityServed': 'Mit Vorrang bedient',
@@ -297,6 +297,12 @@ export const hubStrings = {
     'hub.chartWait': 'Attente moyenne',
     'hub.duration.under': '< 1 min',
     'hub.duration.hours': '{hours} h {minutes} min',
+    'hub.figuresCsvToday': 'Télécharger les chiffres en CSV : aujourd’hui',
+    'hub.figuresCsvYesterday': 'Télécharger les chiffres en CSV : hier',
+    'hub.servicesTitle': 'Aujourd’hui par service',
+    'hub.transfersOut': 'Réorientés',
+    'hub.transfersIn': 'Reçus',
+    'hub.priorityServed': 'Servis en priorité',
   },
 
   es: {
@@ -389,6 +395,12 @@ export const hubStrings = {
     'hub.chartWait': 'Espera media',
     'hub.duration.under': '< 1 min',
     'hub.duration.hours': '{hours} h {minutes} min',
+    'hub.figuresCsvToday': 'Descargar las cifras en CSV: hoy',
+    'hub.figuresCsvYesterday': 'Descargar las cifras en CSV: ayer',
+    'hub.servicesTitle': 'Hoy por servicio',
+    'hub.transfersOut': 'Derivados',
+    'hub.transfersIn': 'Recibidos',
+    'hub.priorityServed': 'Atendidos con prioridad',
   },
 
   tr: {
@@ -476,6 +488,12 @@ export const hubStrings = {
     'hub.chartWait': 'Ortalama bekleme',
     'hub.duration.under': '< 1 dk',
     'hub.duration.hours': '{hours} sa {minutes} dk',
+    'hub.figuresCsvToday': 'Rakamları CSV olarak indir: bugün',
+    'hub.figuresCsvYesterday': 'Rakamları CSV olarak indir: dün',
+    'hub.servicesTitle': 'Bugün hizmete göre',
+    'hub.transfersOut': 'Yönlendirilen',
+    'hub.transfersIn': 'Gelen',
+    'hub.priorityServed': 'Öncelikli hizmet verilen',
   },
 
   pl: {
@@ -583,6 +601,12 @@ export const hubStrings = {
     'hub.chartWait': 'Średni czas oczekiwania',
     'hub.duration.under': '< 1 min',
     'hub.duration.hours': '{hours} godz. {minutes} min',
+    'hub.figuresCsvToday': 'Pobierz dane jako CSV: dziś',
+    'hub.figuresCsvYesterday': 'Pobierz dane jako CSV: wczoraj',
+    'hub.servicesTitle': 'Dziś według usługi',
+    'hub.transfersOut': 'Przekazane dalej',
+    'hub.transfersIn': 'Przyjęte',
+    'hub.priorityServed': 'Obsłużone z pierwszeństwem',
   },
   uk: {
     'hub.title': 'Центр Qode',
@@ -689,6 +713,12 @@ export const hubStrings = {
     'hub.chartWait': 'Середнє очікування',
     'hub.duration.under': '< 1 хв',
     'hub.duration.hours': '{hours} год {minutes} хв',
+    'hub.figuresCsvToday': 'Завантажити дані у CSV: сьогодні',
+    'hub.figuresCsvYesterday': 'Завантажити дані у CSV: учора',
+    'hub.servicesTitle': 'Сьогодні за послугами',
+    'hub.transfersOut': 'Переспрямовано',
+    'hub.transfersIn': 'Прийнято',
+    'hub.priorityServed': 'Обслуговано позачергово',
   },
   ar: {
     'hub.title': 'مركز Qode',
@@ -805,6 +835,12 @@ export const hubStrings = {
     'hub.chartWait': 'متوسط الانتظار',
     'hub.duration.under': 'أقل من دقيقة',
     'hub.duration.hours': '{hours} ساعة و{minutes} دقيقة',
+    'hub.figuresCsvToday': 'تنزيل الأرقام بصيغة CSV: اليوم',
+    'hub.figuresCsvYesterday': 'تنزيل الأرقام بصيغة CSV: أمس',
+    'hub.servicesTitle': 'اليوم حسب الخدمة',
+    'hub.transfersOut': 'المحوَّلون',
+    'hub.transfersIn': 'المستقبَلون',
+    'hub.priorityServed': 'خُدموا بأولوية',
   },
 }
 
