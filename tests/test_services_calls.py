@@ -269,6 +269,13 @@ def test_a_transfer_keeps_the_ticket_and_places_it_by_its_original_join(box):
     assert again["display_number"] == "R001" and again["id"] == early["id"]
     shown = client.get(f"/api/queues/{payments['id']}").get_json()["calls"][0]
     assert shown["number"] == "R001" and shown["service"]["name"] == "Payments"
+    # "Now serving" says the number as it was issued, for the TV and for every guest of Payments.
+    assert client.get(f"/api/queues/{payments['id']}").get_json()["now_serving"] == "R001"
+    assert client.get(f"/api/tickets/{early['id']}").get_json()["now_serving"] == "R001"
+    waiting_guest = client.get(
+        f"/api/queues/{payments['id']}/tickets?status=WAITING", headers=payments["headers"]
+    )
+    assert {t["now_serving"] for t in waiting_guest.get_json()["tickets"]} == {"R001"}
 
 
 def test_a_transfer_at_the_end_and_by_the_target_default(box):

@@ -135,7 +135,7 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
         "current_position": queue["current_position"],
         "last_number_issued": queue["last_number_issued"],
         "now_serving": (
-            display_number(queue["prefix"], queue["current_position"])
+            display_number(serving_prefix(conn, queue), queue["current_position"])
             if queue["current_position"]
             else None
         ),
@@ -158,6 +158,21 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
         "priority_on_join": bool(queue["priority_on_join"]),
         "sort_order": queue["sort_order"],
     }
+
+
+def serving_prefix(conn: sqlite3.Connection, queue: dict) -> str:
+    """The prefix of the number last called here (issue 15): a transferred ticket keeps its issuing
+    service's. A few index probes (every status of idx_tickets_day_status), never a scan."""
+    if not queue["current_position"]:
+        return queue["prefix"]
+    row = conn.execute(
+        "SELECT issuer.prefix FROM tickets t JOIN queues issuer ON issuer.id = t.issued_queue_id"
+        " WHERE t.queue_id = ? AND t.service_day = ? AND t.status IN"
+        " ('WAITING', 'CALLED', 'SERVING', 'COMPLETED', 'NO_SHOW', 'CANCELLED') AND t.position_number = ?"
+        " AND t.called_at IS NOT NULL ORDER BY t.called_at DESC LIMIT 1",
+        (queue["id"], queue["service_day"], queue["current_position"]),
+    ).fetchone()
+    return row[0] if row is not None else queue["prefix"]
 
 
 CALLS_SHOWN = 50  # active calls in a public state at most (one per counter is the rule; old data may hold more)

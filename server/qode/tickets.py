@@ -60,7 +60,9 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         "reason": ticket["reason"],
         "people_ahead": people_ahead if ticket["status"] == "WAITING" else 0,
         "eta_seconds": predicted.for_ticket(ticket),
-        "now_serving": queues.display_number(queue["prefix"], current) if current else None,
+        # (`serving_prefix`: set by callers that looked up the prefix of the number last called)
+        "now_serving": queues.display_number(queue.get("serving_prefix", queue["prefix"]), current)
+        if current else None,
         "service_day": ticket["service_day"],
         "created_at": ticket["created_at"],
         "called_at": ticket["called_at"],
@@ -151,6 +153,7 @@ def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> d
     people_ahead = 0
     if ticket["status"] == "WAITING":
         people_ahead = ahead_in(db, conn, queue).get(ticket["id"], 0)
+    queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
     return render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue),
                   issuer_of(conn, ticket, queue))
 
@@ -171,6 +174,7 @@ def get(db: Database, ticket_id: str) -> dict:
             ahead = ahead_in(db, conn, queue, version).get(ticket["id"], 0)
         issuer = issuer_of(conn, ticket, queue)
         queue = queues.as_of(queue, today)
+        queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
         return render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer)
 
 
@@ -358,7 +362,7 @@ def issue_ticket(
                 "SELECT 1 FROM tickets WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'"
                 " AND priority != 0 LIMIT 1", (queue_id, day)).fetchone():
             ahead = ahead_in(db, conn, queue).get(ticket["id"], ahead)
-        out = render(ticket, queue, ahead, predicted)
+        out = render(ticket, {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}, ahead, predicted)
         return ({**out, "print_job": job} if job else out), True
 
 
@@ -653,6 +657,7 @@ def list_tickets(db: Database, queue_id: str, status: str | None = None,
         if order == "call":
             rows.sort(key=lambda row: ahead.get(row["id"], len(ahead)))
         predicted = estimates.of(db).predict(queue)
+        queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
         issuer = _issuers(conn, queue)
         out = []
         for row in rows:
