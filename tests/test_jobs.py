@@ -181,7 +181,7 @@ def test_eta_refresh_sends_only_news(box):
     first, second = join(box, 2)
     got: dict[str, list] = {first["id"]: [], second["id"]: []}
     for ticket in (first, second):
-        channel = f"ticket:{q['id']}:{ticket['id']}"
+        channel = f"ticket:{ticket['id']}"
         first_message = feed.snapshot("ticket", q["id"], ticket["id"])
         hub.join(channel, got[ticket["id"]].append).floor = first_message["seq"]  # as sockets do
     # An idle counter: the first guest is next (0 s, stays 0); the second one waits a cycle (300 s),
@@ -317,7 +317,7 @@ def test_a_second_tab_does_not_hide_an_unsent_call_from_the_first(box):
     The first tab must still be sent the call."""
     feed, hub, q = box["app"].extensions["qode_live"], box["app"].extensions["qode_live"].hub, box["queue"]
     first, _ = join(box, 2)
-    channel = f"ticket:{q['id']}:{first['id']}"
+    channel = f"ticket:{first['id']}"
     got: list = []
     hub.join(channel, got.append).floor = feed.snapshot("ticket", q["id"], first["id"])["seq"]
     feed.flush()  # everything so far is sent
