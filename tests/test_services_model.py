@@ -266,6 +266,10 @@ def test_counter_set_up_and_sessions_with_their_events(client, box, db):
     staff = make_token(client, "staff", "services", [reg, pas])
     opened = client.post(f"/api/counters/{counter['id']}/open", json={"staff": "Ana"}, headers=staff["headers"])
     assert opened.status_code == 200 and opened.get_json()["is_open"] and opened.get_json()["staff"] == "Ana"
+    # the staff name is for the hosts and the day's figures, never on a guest's phone or the TV
+    for path in (f"/api/queues/{pas}", f"/api/queues/{reg}", "/api/services"):
+        public = client.get(path)
+        assert public.status_code == 200 and "Ana" not in public.get_data(as_text=True), path
     evs = events_of(db, "counter_opened")
     assert [e["queue_id"] for e in evs] == [pas, reg]  # one per service, in the counter's order
     assert all(

@@ -148,7 +148,9 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
         "counters": [
             {"id": c["id"], "name": c["name"], "is_open": bool(c["is_open"]),
              "back_in_seconds": None if c["is_open"] else back.get(c["name"]),
-             "services": c["services"], "rule": c["rule"], "staff": c["staff_name"]}
+             "services": c["services"], "rule": c["rule"]}
+            # never the staff name: this state is public (the TV, every guest's phone); hosts read
+            # it from GET /api/counters, and reports from the events
             for c in counters
         ],
         "calls": calls,

@@ -192,7 +192,7 @@ class CounterOut(BaseModel):
     back_in_seconds: int | None = Field(description='A closed counter\'s "back in", counting down')
     services: list[str] = Field(description="The ids of the services it serves, in its order")
     rule: Literal["order", "weighted"] = Field(description="How it picks across its services")
-    staff: str | None = Field(description="The staff name of its open session, if one was given")
+    # No staff name here: a queue's state is public. GET /api/counters (hosts) carries it.
 
 
 # issue 15: a service as tickets and calls name it
