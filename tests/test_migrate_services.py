@@ -5,7 +5,8 @@ Every ticket and event row is kept as it was (m013 only adds columns); each old 
 counter is one counter serving that queue; each device gets its one service; each queue's host
 token hash is a manager token scoped to that queue; the old host token and the kiosk token work
 and the rotated-away and revoked ones still do not; and the box joins and calls on, in process and
-as a real `qode serve`. Transfers arrive with part 2 (calls): they are tested there, not here.
+as a real `qode serve`. A ticket taken before the upgrade can be transferred, keeping its id and
+number, and a priority ticket joins and goes first.
 """
 
 from __future__ import annotations
@@ -228,6 +229,39 @@ def test_the_migrated_box_serves_on_in_the_same_day(migrated, clock):
     with migrated.read() as conn:
         stored = conn.execute("SELECT counter_id FROM tickets WHERE id = ?", (paid["id"],)).fetchone()[0]
         assert stored != two["id"]
+
+
+def test_a_ticket_from_before_the_upgrade_transfers_and_priority_goes_first(migrated):
+    """Issue 15's moves on the release's own tickets: a Registration ticket issued before the
+    upgrade goes to Payments by its original join, keeps id, number and prefix, and is called there
+    under its old number; a priority ticket that joins after it goes first in Payments."""
+    with migrated.read() as conn:
+        old = dict(conn.execute(
+            "SELECT t.id, t.position_number, q.prefix FROM tickets t JOIN queues q ON q.id = t.queue_id"
+            " WHERE t.queue_id = ? AND t.status = 'WAITING' ORDER BY t.position_number LIMIT 1",
+            (REG["id"],)).fetchone())
+        pay_waiting = conn.execute("SELECT COUNT(*) FROM tickets WHERE queue_id = ? AND status = 'WAITING'",
+                                   (PAY["id"],)).fetchone()[0]
+    moved = tickets.transfer(migrated, old["id"], PAY["id"], "original")
+    assert moved["id"] == old["id"] and moved["status"] == "WAITING"
+    assert moved["display_number"] == f"{old['prefix']}{old['position_number']:03d}"
+    assert moved["service"]["id"] == PAY["id"] and moved["transfers"] == 1
+    with migrated.read() as conn:
+        types = [r[0] for r in conn.execute("SELECT type FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 2",
+                                            (old["id"],))]
+        counts = conn.execute("SELECT waiting_count FROM queues WHERE id = ?", (PAY["id"],)).fetchone()[0]
+    assert types == ["transfer_in", "transfer"] and counts == pay_waiting + 1
+    first, created = tickets.issue_ticket(migrated, PAY["id"], "a-priority-guest-after-upgrade", priority=True)
+    assert created and first["priority"] and first["people_ahead"] < pay_waiting + 1
+    # Only tickets past QODE_MAX_WAIT (the release's morning line has waited long) go before it
+    before_it = []
+    for _ in range(first["people_ahead"] + 1):
+        called = tickets.call_next(migrated, PAY["id"], "1")
+        if called["id"] == first["id"]:
+            break
+        before_it.append(called["reason"])
+    assert called["id"] == first["id"] and called["reason"] == "priority"
+    assert before_it == ["overdue"] * first["people_ahead"]
 
 
 def test_a_real_server_on_the_release_database_serves_on(tmp_path, before):
