@@ -247,8 +247,8 @@ def test_a_ticket_from_before_the_upgrade_transfers_and_priority_goes_first(migr
     assert moved["display_number"] == f"{old['prefix']}{old['position_number']:03d}"
     assert moved["service"]["id"] == PAY["id"] and moved["transfers"] == 1
     with migrated.read() as conn:
-        types = [r[0] for r in conn.execute("SELECT type FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 2",
-                                            (old["id"],))]
+        types = [r[0] for r in conn.execute(
+            "SELECT type FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 2", (old["id"],))]
         counts = conn.execute("SELECT waiting_count FROM queues WHERE id = ?", (PAY["id"],)).fetchone()[0]
     assert types == ["transfer_in", "transfer"] and counts == pay_waiting + 1
     first, created = tickets.issue_ticket(migrated, PAY["id"], "a-priority-guest-after-upgrade", priority=True)

@@ -543,3 +543,46 @@ def test_revoking_a_host_token_closes_its_sockets(tmp_path):
     finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+# ---- a shared counter is acted on only by a token covering all it serves (review of issue 15) ----
+
+def test_a_token_for_one_service_cannot_take_over_or_end_another_services_counter(client, box, db):
+    """Counter ids are public. A staff token for Registration must not open Passports' counter for
+    itself (that would end Passports' session and strand its guest), nor, through the old
+    per-service paths, call at or close a counter that also serves Payments: each would end or
+    stop another service's work. Every refusal is 403 service_not_in_scope with nothing written."""
+    reg, pas, pay = box["reg"]["id"], box["pass"]["id"], box["pay"]["id"]
+    made = client.post("/api/counters", json={"name": "Desk", "services": [{"queue_id": pas}]}, headers=admin())
+    desk = made.get_json()
+    assert client.post(f"/api/counters/{desk['id']}/open", json={"staff": "Ben"},
+                       headers=box["pass"]["headers"]).status_code == 200
+    shared = client.post("/api/counters", json={"name": "Shared", "services": [
+        {"queue_id": reg}, {"queue_id": pay}]}, headers=admin()).get_json()
+    assert client.post(f"/api/counters/{shared['id']}/open", json={}, headers=admin()).status_code == 200
+    client.post(f"/api/queues/{pay}/tickets", json={"device_token": "guest-device-pay-0001"})
+    held = client.post(f"/api/queues/{pay}/call-next", json={"counter_id": shared["id"]}, headers=admin())
+    assert held.status_code == 200
+    client.post(f"/api/queues/{reg}/tickets", json={"device_token": "guest-device-reg-0001"})
+    reg_staff = make_token(client, "staff", "services", [reg])
+    before = (table_count(db, "events"), client.get(f"/api/tickets/{held.get_json()['id']}").get_json()["status"])
+
+    attempts = [
+        ("POST", f"/api/counters/{desk['id']}/open", {"services": [{"queue_id": reg}]}),
+        ("POST", f"/api/queues/{reg}/call-next", {"counter_id": shared["id"]}),
+        ("POST", f"/api/queues/{reg}/call-next", {"counter": "Shared"}),
+        ("POST", f"/api/queues/{reg}/counters", {"counter": "Shared", "open": False}),
+    ]
+    for method, path, body in attempts:
+        refused = client.open(path, method=method, json=body, headers=reg_staff["headers"])
+        assert refused.status_code == 403, (path, body, refused.get_json())
+        assert refused.get_json()["error"]["code"] == "service_not_in_scope", (path, body)
+    after = (table_count(db, "events"), client.get(f"/api/tickets/{held.get_json()['id']}").get_json()["status"])
+    assert after == before == (before[0], "CALLED")  # Payments' guest is still called, nothing logged
+    mine = client.get("/api/counters", headers=admin()).get_json()["counters"]
+    still = next(c for c in mine if c["id"] == desk["id"])
+    assert still["is_open"] and still["staff"] == "Ben" and [s["queue_id"] for s in still["services"]] == [pas]
+    # a token covering both services may: the counter's own path and the old one
+    both = make_token(client, "staff", "services", [reg, pay])
+    called = client.post(f"/api/queues/{reg}/call-next", json={"counter_id": shared["id"]}, headers=both["headers"])
+    assert called.status_code == 200 and [e["id"] for e in called.get_json()["ended"]] == [held.get_json()["id"]]

@@ -474,7 +474,8 @@ def call_next(queue_id: str):
     if req.counter is not None and req.counter_id is not None:
         raise Invalid("Send counter (a name) or counter_id, not both.", "invalid_body")
     counter_id = None if req.counter_id is None else queues.parse_id(req.counter_id, "counter")
-    return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter, counter_id)))
+    return write(principal, lambda: (200, tickets.call_next(db(), queue_id, req.counter, counter_id,
+                                                            _scope_check(principal))))
 
 
 @operation("POST", "/api/queues/{queue_id}/counters", "Open or close a counter", auth="host",
@@ -486,7 +487,7 @@ def set_counter(queue_id: str):
     if req.back_in_minutes is not None and req.open:
         raise Invalid("back_in_minutes goes with open: false.", "invalid_body")
     return write(principal, lambda: (200, queues.set_counter(db(), queue_id, req.counter, req.open,
-                                                             req.back_in_minutes)))
+                                                             req.back_in_minutes, _scope_check(principal))))
 
 
 @operation("POST", "/api/queues/{queue_id}/devices",
@@ -644,7 +645,8 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
         principal = guarded(lambda: host_of_ticket(ticket_id))
         req = parse(body)
         if name == "recall":
-            return write(principal, lambda: (200, tickets.recall(db(), ticket_id, req.counter)))
+            return write(principal, lambda: (200, tickets.recall(db(), ticket_id, req.counter,
+                                                                 _scope_check(principal))))
         return write(principal, lambda: (200, tickets.move(db(), ticket_id, name)))
 
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"

@@ -300,7 +300,7 @@ def rotate_host_token(db: Database, queue_id: str) -> str:
 
 
 def set_counter(db: Database, queue_id: str, name: str, is_open: bool,
-                back_in_minutes: int | None = None) -> dict:
+                back_in_minutes: int | None = None, allowed: Allowed | None = None) -> dict:
     """Open or close a counter (a desk that calls guests); unknown counters are created.
 
     Closing may carry the host's "back in N min"; closing again with a new hint updates it.
@@ -314,6 +314,7 @@ def set_counter(db: Database, queue_id: str, name: str, is_open: bool,
             row = new_counter(conn, name, now, [queue_id], is_open=is_open)
             changed = True
         else:
+            (allowed or _anyone)(row["services"])  # a shared counter opens and closes for all it serves
             changed = bool(row["is_open"]) != is_open or rehint
             if changed:
                 back_mono = db.clock.monotonic() + back_in_minutes * 60 if rehint else None
@@ -637,7 +638,7 @@ def open_counter(db: Database, counter_id: str, chosen: list[tuple[str, float]] 
     with db.write() as conn:
         counter = load_counter(conn, counter_id)
         ids = check_services(conn, [i for i, _ in chosen]) if chosen is not None else counter["services"]
-        allowed(ids)
+        allowed(list(dict.fromkeys([*counter["services"], *ids])))  # the session it ends, and the new one
         weights = _weights(ids, chosen, counter)
         rule = rule or counter["rule"]
         if ids != counter["services"]:

@@ -489,13 +489,17 @@ def _call(db: Database, conn: sqlite3.Connection, queue: dict, ticket: dict, cou
     return {**out, "ended": ended, "reason": reason}
 
 
-def call_next(db: Database, queue_id: str, counter: str | None = None, counter_id: str | None = None) -> dict:
+def call_next(db: Database, queue_id: str, counter: str | None = None, counter_id: str | None = None,
+              allowed: Callable[[list[str]], None] | None = None) -> dict:
     """Call the service's next ticket by the call rule (`rules.service_head`: overdue, the
     streak, priority, then line order) to `counter` (by name) or `counter_id`, ending what the
     counter held.
 
     The answer is the called ticket with `ended` (the tickets this call ended, usually none or one)
     and `reason` (why the rule picked it). Nobody waiting: a Conflict, and the counter keeps its ticket.
+    `allowed` (the caller's scope) must cover every service the counter serves: the call ends what
+    the counter holds, which may be another service's guest. Checked in the write, with the counter
+    as it is now.
     """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
@@ -507,6 +511,8 @@ def call_next(db: Database, queue_id: str, counter: str | None = None, counter_i
             desk = _open_counter(counter_by_id(conn, counter_id, queue_id))
         else:
             desk = _use_counter(db, conn, queue, counter)
+        if allowed is not None:
+            allowed(desk["services"])
         return _call(db, conn, queue, load(conn, head.ticket.id), desk, "call", head.reason, waiting)
 
 
@@ -607,7 +613,8 @@ def _counter_of(conn: sqlite3.Connection, queue: dict, ticket: dict) -> dict:
     return queues.counter_for(conn, queue["id"], name) or {"id": None, "name": name}
 
 
-def recall(db: Database, ticket_id: str, counter: str | None = None) -> dict:
+def recall(db: Database, ticket_id: str, counter: str | None = None,
+           allowed: Callable[[list[str]], None] | None = None) -> dict:
     """Call this ticket now: out of turn from WAITING (a host's "call this one": reason `chosen`,
     and the service's streak moves as for any call from the line), or again when already CALLED
     (to `counter`, or its own). Like call next, it first ends what that counter holds; the answer
@@ -620,6 +627,8 @@ def recall(db: Database, ticket_id: str, counter: str | None = None) -> dict:
             desk = _open_counter(_counter_of(conn, queue, ticket))
         else:
             desk = _use_counter(db, conn, queue, counter or ticket["counter"])
+        if allowed is not None:  # the ticket's service now, and every service of the counter it ends
+            allowed([queue["id"], *desk["services"]])
         waiting = None  # a call again (already CALLED) is no call from the line: the streak stays
         if ticket["status"] == "WAITING":
             waiting = waiting_in(db, conn, queue["id"], queue["service_day"])
