@@ -539,7 +539,22 @@ def test_revoking_a_host_token_closes_its_sockets(tmp_path):
         assert refused.value.reason == 4401
         keeper.send(json.dumps({"type": "ping"}))
         assert json.loads(keeper.receive(timeout=5))["type"] == "pong"
-        keeper.close()
+        # Rotating the service's own token ends its open sockets too (they carry ticket ids)
+        rotated = requests.post(f"{proc.url}/api/queues/{queue['id']}/rotate-token", json={},
+                                headers=bearer(queue["host_token"]), timeout=5)
+        assert rotated.status_code == 200
+        ended = False
+        deadline = time.monotonic() + 5
+        try:
+            while time.monotonic() < deadline:
+                keeper.receive(timeout=0.2)
+        except ConnectionClosed:
+            ended = True
+        assert ended, "the rotated-away token's socket stayed open"
+        fresh = WsClient.connect(url)
+        fresh.send(json.dumps({"type": "auth", "token": rotated.json()["host_token"]}))
+        assert json.loads(fresh.receive(timeout=5))["type"] == "snapshot"
+        fresh.close()
     finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()

@@ -361,7 +361,10 @@ def rotate_token(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
     parse(schemas.EmptyBody)
-    token = queues.rotate_host_token(db(), queue_id)
+    token, token_id = queues.rotate_host_token(db(), queue_id)
+    closer = current_app.extensions.get("qode_token_sockets")
+    if closer is not None and token_id is not None:
+        closer.close(token_id)  # the old token's live host sockets end with it (they carry ticket ids)
     # Not replayed by Idempotency-Key: that would store the token, which is never stored.
     return answer({"host_token": token, "host_url": f"{tls.staff_url()}/host/{queue_id}#token={token}"})
 

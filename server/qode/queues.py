@@ -277,11 +277,13 @@ def update_queue(db: Database, queue_id: str, changes: dict) -> dict:
         return view(db, conn, load(conn, queue_id), queue["service_day"])
 
 
-def rotate_host_token(db: Database, queue_id: str) -> str:
-    """Replace the host token; the old one stops working at once."""
+def rotate_host_token(db: Database, queue_id: str) -> tuple[str, str | None]:
+    """Replace the host token; the old one stops working at once. Returns the new token and the id
+    of its host_tokens row (the old token's, kept), whose open sockets the caller closes."""
     token = new_token()
     with db.write() as conn:
         queue = load(conn, queue_id)
+        old = conn.execute("SELECT id FROM host_tokens WHERE token_hash = ?", (queue["host_token_hash"],)).fetchone()
         now = iso(db.clock.now())
         conn.execute(
             "UPDATE queues SET host_token_hash = ?, updated_at = ? WHERE id = ?",
@@ -296,7 +298,7 @@ def rotate_host_token(db: Database, queue_id: str) -> str:
         if not moved:
             add_host_token(conn, hash_token(token), "manager", "services", queue["name"], now, [queue_id])
         events.append(conn, db.clock, queue_id, "host_token_rotated", service_day=queue["service_day"])
-    return token
+    return token, (old[0] if old is not None else None)
 
 
 def set_counter(db: Database, queue_id: str, name: str, is_open: bool,
