@@ -108,3 +108,30 @@ def test_a_transferred_guest_is_told_live_and_the_tv_calls_it_with_its_service(s
         assert receive(again)["ticket"]["service"]["id"] == payments["id"]
     finally:
         again.close()
+
+
+def test_a_kiosk_covering_two_services_gets_the_print_jobs_of_both_live(server):
+    """A kiosk whose home is Reception also covers Payments: a Payments ticket it issues from the
+    touch page (a print job logged in Payments) reaches its socket at once, not only at its next
+    reconnect (its channel is keyed by its home service)."""
+    reception, payments = make_service(server, "Reception", "R"), make_service(server, "Payments", "Y")
+    kiosk = requests.post(f"{server.url}/api/queues/{reception['id']}/devices",
+                          json={"name": "Door", "services": [reception["id"], payments["id"]]},
+                          headers=admin(), timeout=5)
+    assert kiosk.status_code == 201, kiosk.text
+    kiosk = kiosk.json()
+    ws = WsClient.connect(ws_url(server, f"/ws/devices/{kiosk['id']}"))
+    try:
+        ws.send(json.dumps({"type": "auth", "token": kiosk["token"]}))
+        assert receive(ws)["type"] == "snapshot"
+        bearer = {"Authorization": f"Bearer {kiosk['token']}"}
+        assert requests.post(f"{server.url}/api/device/status", json={"printer": "ready"}, headers=bearer,
+                             timeout=5).status_code == 200  # a kiosk with a printer: its tickets are print jobs
+        issued = requests.post(f"{server.url}/api/queues/{payments['id']}/tickets", json={}, headers=bearer,
+                               timeout=5)
+        assert issued.status_code == 201, issued.text
+        assert issued.json()["display_number"] == "Y001"
+        job = until(ws, lambda m: m.get("type") == "print", timeout=5)
+        assert job["job"]["display_number"] == "Y001" and job["job"]["queue_name"] == "Payments"
+    finally:
+        ws.close()

@@ -330,7 +330,11 @@ class Feed:
         public, host = f"queue:{queue_id}", f"host:{queue_id}"
         ticket_channels = self.ticket_channels(queue_id)
         device_channels = self.hub.channels(f"device:{queue_id}:")
-        if not (self.hub.count(public) or self.hub.count(host) or ticket_channels or device_channels):
+        # A print job goes to its kiosk's socket, which is keyed by the kiosk's home service: a
+        # kiosk covering several services prints for each of them (issue 15).
+        job_channels = self._job_channels(evs)
+        if not (self.hub.count(public) or self.hub.count(host) or ticket_channels or device_channels
+                or job_channels):
             return
         estimates.of(self.db).invalidate(queue_id)  # what goes out on a change is computed fresh
         state = queues.get(self.db, queue_id)
@@ -344,19 +348,31 @@ class Feed:
                 self.hub.publish(channel, update)
         if self.hub.count(host):
             self._send_host(queue_id, evs, state)
-        self._send_jobs(queue_id, evs, device_channels)
+        self._send_jobs(evs, job_channels)
         if public_news:
             moved = {ticket_id: {"from_name": t["from_name"], "to_name": state["name"]}
                      for ticket_id, t in (transferred or {}).items() if t["queue_id"] == queue_id}
             self._send_tickets(ticket_channels, seq, transferred=moved)
 
-    def _send_jobs(self, queue_id: str, evs: list[dict], device_channels: list[str]) -> None:
+    def _job_channels(self, evs: list[dict]) -> dict[str, str]:
+        """device id -> its open socket's channel, for the kiosks these events give print jobs."""
+        wanted = {e["data"].get("device_id") for e in evs if e["type"] == "print_job"}
+        if not wanted:
+            return {}
+        found = {}
+        for channel in self.hub.channels("device:"):
+            device_id = channel.rsplit(":", 1)[1]
+            if device_id in wanted:
+                found[device_id] = channel
+        return found
+
+    def _send_jobs(self, evs: list[dict], job_channels: dict[str, str]) -> None:
         """Each new print job to its kiosk's channel only (it names the ticket: never public)."""
         for event in evs:
             if event["type"] != "print_job":
                 continue
-            channel = f"device:{queue_id}:{event['data']['device_id']}"
-            if channel not in device_channels:
+            channel = job_channels.get(event["data"].get("device_id"))
+            if channel is None:
                 continue  # the kiosk gets it in its snapshot when it connects
             try:
                 job = printing.get_job(self.db, event["data"]["job_id"])

@@ -283,7 +283,8 @@ def rotate_host_token(db: Database, queue_id: str) -> tuple[str, str | None]:
     token = new_token()
     with db.write() as conn:
         queue = load(conn, queue_id)
-        old = conn.execute("SELECT id FROM host_tokens WHERE token_hash = ?", (queue["host_token_hash"],)).fetchone()
+        old = conn.execute("SELECT id FROM host_tokens WHERE token_hash = ?",
+                           (queue["host_token_hash"],)).fetchone()
         now = iso(db.clock.now())
         conn.execute(
             "UPDATE queues SET host_token_hash = ?, updated_at = ? WHERE id = ?",
