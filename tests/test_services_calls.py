@@ -276,6 +276,11 @@ def test_a_transfer_keeps_the_ticket_and_places_it_by_its_original_join(box):
         f"/api/queues/{payments['id']}/tickets?status=WAITING", headers=payments["headers"]
     )
     assert {t["now_serving"] for t in waiting_guest.get_json()["tickets"]} == {"R001"}
+    # Sent on again from Payments' counter: Payments' last call was still R001, never "Y001"
+    status, _ = post(client, f"/api/tickets/{early['id']}/transfer", {"queue_id": reception["id"]},
+                     payments["headers"])
+    assert status == 200
+    assert client.get(f"/api/queues/{payments['id']}").get_json()["now_serving"] == "R001"
 
 
 def test_a_transfer_at_the_end_and_by_the_target_default(box):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -174,7 +175,15 @@ def serving_prefix(conn: sqlite3.Connection, queue: dict) -> str:
         " AND t.called_at IS NOT NULL ORDER BY t.called_at DESC LIMIT 1",
         (queue["id"], queue["service_day"], queue["current_position"]),
     ).fetchone()
-    return row[0] if row is not None else queue["prefix"]
+    if row is not None:
+        return row[0]
+    # The called ticket has been transferred on since (rare): its call event names its prefix.
+    call = conn.execute(
+        "SELECT data FROM events WHERE queue_id = ? AND seq > 0 AND type IN ('call', 'recall')"
+        " AND ticket_number = ? AND service_day = ? ORDER BY seq DESC LIMIT 1",
+        (queue["id"], queue["current_position"], queue["service_day"]),
+    ).fetchone()
+    return json.loads(call[0]).get("prefix", queue["prefix"]) if call is not None else queue["prefix"]
 
 
 CALLS_SHOWN = 50  # active calls in a public state at most (one per counter is the rule; old data may hold more)
