@@ -580,7 +580,8 @@ def test_a_token_for_one_service_cannot_take_over_or_end_another_services_counte
     assert held.status_code == 200
     client.post(f"/api/queues/{reg}/tickets", json={"device_token": "guest-device-reg-0001"})
     reg_staff = make_token(client, "staff", "services", [reg])
-    before = (table_count(db, "events"), client.get(f"/api/tickets/{held.get_json()['id']}").get_json()["status"])
+    held_url = f"/api/tickets/{held.get_json()['id']}"
+    before = (table_count(db, "events"), client.get(held_url).get_json()["status"])
 
     attempts = [
         ("POST", f"/api/counters/{desk['id']}/open", {"services": [{"queue_id": reg}]}),
@@ -592,12 +593,15 @@ def test_a_token_for_one_service_cannot_take_over_or_end_another_services_counte
         refused = client.open(path, method=method, json=body, headers=reg_staff["headers"])
         assert refused.status_code == 403, (path, body, refused.get_json())
         assert refused.get_json()["error"]["code"] == "service_not_in_scope", (path, body)
-    after = (table_count(db, "events"), client.get(f"/api/tickets/{held.get_json()['id']}").get_json()["status"])
+    after = (table_count(db, "events"), client.get(held_url).get_json()["status"])
     assert after == before == (before[0], "CALLED")  # Payments' guest is still called, nothing logged
     mine = client.get("/api/counters", headers=admin()).get_json()["counters"]
     still = next(c for c in mine if c["id"] == desk["id"])
-    assert still["is_open"] and still["staff"] == "Ben" and [s["queue_id"] for s in still["services"]] == [pas]
+    assert still["is_open"] and still["staff"] == "Ben"
+    assert [s["queue_id"] for s in still["services"]] == [pas]
     # a token covering both services may: the counter's own path and the old one
     both = make_token(client, "staff", "services", [reg, pay])
-    called = client.post(f"/api/queues/{reg}/call-next", json={"counter_id": shared["id"]}, headers=both["headers"])
-    assert called.status_code == 200 and [e["id"] for e in called.get_json()["ended"]] == [held.get_json()["id"]]
+    called = client.post(f"/api/queues/{reg}/call-next", json={"counter_id": shared["id"]},
+                         headers=both["headers"])
+    assert called.status_code == 200
+    assert [e["id"] for e in called.get_json()["ended"]] == [held.get_json()["id"]]
