@@ -28,7 +28,8 @@ export default function ServicePicker({ id, legend, services, picked, onChange, 
             />
             <label htmlFor={boxId} className="text-lg">
               {service.name}
-              {place >= 0 ? <span className="ms-2 font-semibold text-stone-700">{t('setup.servicePlace', { place: place + 1 })}</span> : null}
+              {place >= 0 ? ' ' : null}
+              {place >= 0 ? <span className="ms-1 font-semibold text-stone-700">{t('setup.servicePlace', { place: place + 1 })}</span> : null}
             </label>
           </div>
         )
