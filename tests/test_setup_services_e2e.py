@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from a11y import axe_violations
+from a11y import axe_violations, overflow_problems, text_at_200_percent
 
 from helpers import ADMIN_TOKEN, ServerProcess, admin
 
@@ -133,6 +133,8 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
         expect(counters).to_be_visible()
         no_violations(page, "setup at 360 px")
         no_sideways_scroll(page, "setup at 360 px")
+        with text_at_200_percent(page):
+            assert overflow_problems(page) == [], "setup at 360 px, 200% text"
 
         # The link opens the counter's desk: counter 2, both services.
         desk = context.new_page()
@@ -148,6 +150,7 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
 
         # Revoked in the page: the link stops working at once.
         staff.get_by_role("button", name="Revoke Desk 2 tablet").click()
+        staff.get_by_role("button", name="Yes, revoke Desk 2 tablet").click()
         expect(staff.get_by_role("button", name="Revoke Desk 2 tablet")).to_have_count(0)
         # Each service's own host link is listed too (a manager of that one service).
         expect(staff.get_by_role("button", name="Revoke Passports")).to_be_visible()

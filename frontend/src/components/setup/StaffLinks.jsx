@@ -17,6 +17,7 @@ export default function StaffLinks({ api, services, onRejected }) {
   const [scope, setScope] = useState('services')
   const [picked, setPicked] = useState([])
   const [revoking, setRevoking] = useState(null)
+  const [confirming, setConfirming] = useState(null) // the id of the link whose Revoke was pressed
   const [revokeFailure, setRevokeFailure] = useState(null)
   const { busy, problems, failure, send } = useSend(onRejected)
   const names = Object.fromEntries(services.map((s) => [s.id, s.name]))
@@ -58,6 +59,7 @@ export default function StaffLinks({ api, services, onRejected }) {
       const answer = await api.revokeHostToken(entry.id)
       setTokens((s) => ({ ...s, list: s.list.map((x) => (x.id === entry.id ? { ...x, ...answer, revoked_at: answer?.revoked_at ?? 'now' } : x)) }))
       if (made?.id === entry.id) setMade(null)
+      setConfirming(null)
     } catch (err) {
       if (!onRejected(err)) setRevokeFailure(errorText(err))
     } finally {
@@ -148,12 +150,26 @@ export default function StaffLinks({ api, services, onRejected }) {
           {live.map((entry) => (
             <li key={entry.id} className="flex flex-wrap items-center gap-3 rounded-xl bg-stone-100 p-4">
               <p className="min-w-0 flex-1 basis-56 text-lg">
-                <span className="font-bold">{entry.name}</span> · {entry.role === 'manager' ? t('setup.roleManager') : t('setup.roleStaff')} ·{' '}
-                {scopeText(entry)}
+                <span className="font-bold">{entry.name}</span> ·{' '}
+                {entry.role === 'manager' ? t('setup.roleManagerShort') : t('setup.roleStaffShort')} · {scopeText(entry)}
               </p>
-              <Button kind="danger" className="w-auto" disabled={revoking !== null} onClick={() => revoke(entry)}>
-                {revoking === entry.id ? t('setup.revoking') : t('setup.staffRevoke', { name: entry.name })}
-              </Button>
+              {confirming === entry.id ? (
+                <div className="grid w-full gap-3 rounded-xl border-2 border-red-800 bg-white p-3">
+                  <p className="text-lg font-semibold">{t('setup.staffRevokeWarn', { name: entry.name })}</p>
+                  <div className="flex flex-wrap gap-3">
+                    <Button kind="danger" className="w-auto flex-1" disabled={revoking !== null} onClick={() => revoke(entry)}>
+                      {revoking === entry.id ? t('setup.revoking') : t('setup.staffRevokeConfirm', { name: entry.name })}
+                    </Button>
+                    <Button kind="secondary" className="w-auto flex-1" disabled={revoking !== null} onClick={() => setConfirming(null)}>
+                      {t('setup.cancel')}
+                    </Button>
+                  </div>
+                </div>
+              ) : (
+                <Button kind="secondary" className="w-auto" onClick={() => setConfirming(entry.id)}>
+                  {t('setup.staffRevoke', { name: entry.name })}
+                </Button>
+              )}
             </li>
           ))}
         </ul>
