@@ -22,8 +22,23 @@ export function screensApi(token, options = {}) {
     rotateHostToken: (queueId, opts) =>
       api.request('POST', `/api/queues/${enc(queueId)}/rotate-token`, { ...opts, body: {} }),
     /** Host or admin: 201 `{id, queue_id, kind, name, token}` (the only copy of the token). */
-    addDevice: (queueId, { name, kind }, opts) =>
-      api.request('POST', `/api/queues/${enc(queueId)}/devices`, { ...opts, body: { name, kind } }),
+    addDevice: (queueId, { name, kind, services }, opts) =>
+      api.request('POST', `/api/queues/${enc(queueId)}/devices`, {
+        ...opts,
+        body: services?.length ? { name, kind, services } : { name, kind },
+      }),
+    /** Host: `{counters: [CounterView, …]}` (issue 15: box-wide desks, each with its services). */
+    listCounters: (opts) => api.request('GET', '/api/counters', opts),
+    /** Manager or admin: `{name, rule, services: [{queue_id, weight}]}` → 201 CounterView (closed). */
+    createCounter: (body, opts) => api.request('POST', '/api/counters', { ...opts, body }),
+    /** Manager or admin: `{name?, rule?, services?}`; a rename of an open counter is 409 `counter_open`. */
+    patchCounter: (counterId, body, opts) => api.request('PATCH', `/api/counters/${enc(counterId)}`, { ...opts, body }),
+    /** Admin: `{tokens: [HostTokenOut, …]}` (never a token or a hash). */
+    listHostTokens: (opts) => api.request('GET', '/api/host-tokens', opts),
+    /** Admin: `{name, role, scope, services?}` → 201 with `token` and `host_url` (the only copy). */
+    createHostToken: (body, opts) => api.request('POST', '/api/host-tokens', { ...opts, body }),
+    /** Admin: the token fails at once and its sockets close. */
+    revokeHostToken: (tokenId, opts) => api.request('DELETE', `/api/host-tokens/${enc(tokenId)}`, opts),
     /** Host or admin: `{devices: [DeviceOut, …]}`, each with its printer, `last_seen` and `connected`. */
     listDevices: (queueId, opts) => api.request('GET', `/api/queues/${enc(queueId)}/devices`, opts),
     /** Host or admin: the device's token stops working at once and its sockets close. */
@@ -49,6 +64,10 @@ export const paths = {
   kiosk: (queueId, token) => `/kiosk/${enc(queueId)}#token=${enc(token)}`,
   /** The kiosk that offers every service its device covers. */
   kioskServices: (token) => `/kiosk#token=${enc(token)}`,
+  /** The TV of several services: their ids, or every service (`null`). */
+  displayServices: (queueIds) => `/display?services=${queueIds ? queueIds.map(enc).join(',') : 'all'}`,
+  /** The join page that lets a guest choose a service. */
+  joinServices: () => '/join',
   joinQr: (queueId) => `/api/queues/${enc(queueId)}/join-qr.svg`,
   ticketQr: (ticketId) => `/api/tickets/${enc(ticketId)}/qr.svg`,
 }

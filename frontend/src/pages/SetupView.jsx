@@ -5,9 +5,12 @@ import Button from '../components/Button.jsx'
 import Poster from '../components/screens/Poster.jsx'
 import StaffTls from '../components/screens/StaffTls.jsx'
 import { useTlsInfo } from '../components/screens/useTlsInfo.js'
+import Counters from '../components/setup/Counters.jsx'
 import CreateQueue from '../components/setup/CreateQueue.jsx'
 import FirstRun from '../components/setup/FirstRun.jsx'
 import QueueCard from '../components/setup/QueueCard.jsx'
+import ServiceScreens from '../components/setup/ServiceScreens.jsx'
+import StaffLinks from '../components/setup/StaffLinks.jsx'
 import VenueSettings from '../components/setup/VenueSettings.jsx'
 import TokenForm from '../components/shared/TokenForm.jsx'
 import { useAdminToken } from '../components/shared/useAdminToken.js'
@@ -102,6 +105,12 @@ export default function SetupView() {
   }
   const tvOpened = () => markStep({ tv: true })
 
+  // Issue 15: the queues are the box's services; counters, staff links and screens span them.
+  const services = useMemo(
+    () => list.queues.filter((q) => q.active !== false).sort((a, b) => (a.sort_order ?? 0) - (b.sort_order ?? 0)),
+    [list.queues],
+  )
+
   const poster = posterId ? list.queues.find((q) => q.id === posterId) : null
   if (poster) return <Poster queue={poster} origin={origins.guest} onBack={() => setPosterId(null)} />
 
@@ -185,6 +194,14 @@ export default function SetupView() {
                   />
                 ))}
               </section>
+
+              {services.length ? (
+                <>
+                  <Counters api={api} services={services} onRejected={rejected} />
+                  <StaffLinks api={api} services={services} onRejected={rejected} />
+                  <ServiceScreens api={api} services={services} origins={origins} onRejected={rejected} />
+                </>
+              ) : null}
             </div>
           </div>
         )}

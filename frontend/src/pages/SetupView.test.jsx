@@ -311,4 +311,19 @@ describe('SetupView', () => {
     await screen.findByRole('article', { name: 'Front desk' })
     expect(screen.queryByTestId('first-run')).not.toBeInTheDocument()
   })
+
+  it('sets up several services: counters, staff links and the join page where guests choose (issue 15)', async () => {
+    renderSetup({
+      'GET /api/queues': list(queue({ id: 'q-p', name: 'Passports', prefix: 'P' }), queue({ id: 'q-y', name: 'Payments', prefix: 'Y' })),
+      'GET /api/counters': () => ({ body: { counters: [] } }),
+      'GET /api/host-tokens': () => ({ body: { tokens: [] } }),
+      'POST /api/qr': () => ({ body: { svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' } }),
+    })
+    expect(await screen.findByRole('heading', { name: 'Counters' })).toBeInTheDocument()
+    expect(await screen.findByText('No counter yet.')).toBeInTheDocument()
+    expect(screen.getByRole('heading', { name: 'Staff links' })).toBeInTheDocument()
+    expect(await screen.findByText('No staff link yet.')).toBeInTheDocument()
+    expect(screen.getByRole('textbox', { name: 'Guests choose a service' })).toHaveValue(`${location.origin}/join`)
+    expect(screen.queryByRole('alert')).toBeNull()
+  })
 })

@@ -1,0 +1,68 @@
+import { render, screen } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { screensApi } from '../../lib/screensApi.js'
+import { routeFetch } from '../../test/fixtures.js'
+import ServiceScreens from './ServiceScreens.jsx'
+
+const SERVICES = [
+  { id: 'q-r', name: 'Reception' },
+  { id: 'q-p', name: 'Passports' },
+  { id: 'q-y', name: 'Payments' },
+]
+const ORIGINS = { staff: 'https://box.local', guest: 'http://box.local' }
+
+let fetchMock
+function renderScreens(routes = {}, services = SERVICES) {
+  fetchMock = vi.fn(routeFetch({ 'POST /api/qr': () => ({ body: { svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' } }), ...routes }))
+  vi.stubGlobal('fetch', fetchMock)
+  return render(<ServiceScreens api={screensApi('admin-token-0123456789abcdef')} services={services} origins={ORIGINS} onRejected={() => false} />)
+}
+
+afterEach(() => vi.unstubAllGlobals())
+
+describe('ServiceScreens', () => {
+  it('shows the join page where guests choose a service, with its QR, when there are several', async () => {
+    renderScreens()
+    expect(screen.getByRole('textbox', { name: 'Guests choose a service' })).toHaveValue('http://box.local/join')
+    expect(await screen.findByRole('img', { name: 'QR code of the join page where guests choose a service' })).toBeInTheDocument()
+  })
+
+  it('leaves the join choice out with one service', () => {
+    renderScreens({}, SERVICES.slice(0, 1))
+    expect(screen.queryByRole('textbox', { name: 'Guests choose a service' })).toBeNull()
+  })
+
+  it('builds a display link for all or for the chosen services', async () => {
+    renderScreens()
+    await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
+    expect(screen.getByRole('textbox', { name: 'Display “Display”' })).toHaveValue('https://box.local/display?services=all')
+
+    await userEvent.type(screen.getByLabelText('Device name (optional)'), 'Hall TV')
+    await userEvent.click(screen.getByRole('radio', { name: 'Chosen services' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
+    expect(screen.getByText('Tick at least one service.')).toBeInTheDocument()
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Payments' }))
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Passports' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
+    expect(screen.getByRole('textbox', { name: 'Display “Hall TV”' })).toHaveValue('https://box.local/display?services=q-y,q-p')
+    expect(await screen.findByRole('img', { name: 'QR code of the link: Display “Hall TV”' })).toBeInTheDocument()
+    expect(fetchMock.mock.calls.some(([url]) => String(url).includes('/devices'))).toBe(false)
+  })
+
+  it('registers a kiosk with its services and shows its link once', async () => {
+    const add = vi.fn((init) => {
+      const body = JSON.parse(init.body)
+      return { status: 201, body: { id: 'd-1', queue_id: 'q-p', kind: body.kind, name: body.name, token: 'kiosk-secret', services: ['q-p', ...body.services] } }
+    })
+    renderScreens({ 'POST /api/queues/q-p/devices': add })
+    await userEvent.type(screen.getByLabelText('Device name (optional)'), 'Door')
+    await userEvent.click(screen.getByRole('radio', { name: 'Chosen services' }))
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Passports' }))
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Payments' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Add kiosk' }))
+    expect(await screen.findByRole('textbox', { name: 'Kiosk “Door”' })).toHaveValue('https://box.local/kiosk#token=kiosk-secret')
+    expect(screen.getByText('Open this link on the kiosk. It is shown only this once.')).toBeInTheDocument()
+    expect(JSON.parse(add.mock.calls[0][0].body)).toEqual({ name: 'Door', kind: 'kiosk', services: ['q-y'] })
+  })
+})
