@@ -69,6 +69,7 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
         page.goto(f"{proc.url}/setup#token={ADMIN_TOKEN}")
         counters = page.get_by_role("region", name="Counters")
         expect(counters.get_by_text("No counter yet.")).to_be_visible(timeout=10_000)
+        page.locator("summary", has_text="Guests choose a service").click()  # folded until asked for
         join = page.get_by_role("textbox", name="Guests choose a service")
         expect(join).to_have_value(f"{proc.url}/join")
         join_qr = page.get_by_role("img", name="QR code of the join page where guests choose a service")
@@ -105,6 +106,7 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
 
         # A staff link for both services: shown once, with its QR.
         staff = page.get_by_role("region", name="Staff links")
+        staff.locator("summary", has_text="Make staff link").click()  # folded until asked for
         link_form = staff.get_by_role("form", name="Make staff link")
         link_form.get_by_label("Link name").fill("Desk 2 tablet")
         link_form.get_by_role("checkbox", name="Passports").check()
@@ -124,6 +126,7 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
 
         # A TV for both services: its link, with no device to register.
         screens = page.get_by_role("region", name="Screens for several services")
+        screens.locator("summary", has_text="Add display").click()
         screens.get_by_role("button", name="Add display").click()
         expect(screens.get_by_role("textbox", name="Display “Display”")).to_have_value(
             f"{proc.url}/display?services=all")

@@ -196,11 +196,12 @@ export default function SetupView() {
               </section>
 
               {services.length ? (
-                <>
+                // Side by side on a wide screen, so setup stays about a screen tall (issue 14)
+                <div className="grid min-w-0 items-start gap-8 2xl:grid-cols-3">
                   <Counters api={api} services={services} onRejected={rejected} />
                   <StaffLinks api={api} services={services} onRejected={rejected} />
                   <ServiceScreens api={api} services={services} origins={origins} onRejected={rejected} />
-                </>
+                </div>
               ) : null}
             </div>
           </div>

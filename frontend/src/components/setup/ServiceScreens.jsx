@@ -5,6 +5,7 @@ import Field from '../shared/Field.jsx'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
+import Fold from './Fold.jsx'
 import LinkQr from './LinkQr.jsx'
 import ServicePicker from './ServicePicker.jsx'
 import { Choice } from './StaffLinks.jsx'
@@ -69,43 +70,44 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
         {t('setup.screensTitle')}
       </h2>
       {services.length > 1 ? (
-        <div className="grid gap-2 rounded-xl bg-stone-100 p-4">
-          <h3 className="text-xl font-bold">{t('setup.joinChooseTitle')}</h3>
+        <Fold title={t('setup.joinChooseTitle')}>
           <p className="text-base">{t('setup.joinChooseHelp')}</p>
           <CopyLink url={joinUrl} label={t('setup.joinChooseTitle')} open />
           <LinkQr api={api} url={joinUrl} alt={t('setup.joinChooseQrAlt')} />
+        </Fold>
+      ) : null}
+      <Fold title={`${t('setup.addKiosk')} · ${t('setup.addDisplay')}`}>
+        <p className="text-base text-stone-700">{t('setup.screensHelp')}</p>
+        <Field
+          id="screens-name"
+          label={t('setup.deviceName')}
+          hint={t('setup.screensNameHint')}
+          value={name}
+          maxLength={80}
+          onChange={(event) => setName(event.target.value)}
+        />
+        <Choice
+          name="screens-which"
+          legend={t('setup.screensWhich')}
+          value={which}
+          onChange={setWhich}
+          options={[
+            ['all', t('setup.screensAll')],
+            ['some', t('setup.screensSome')],
+          ]}
+        />
+        {which === 'some' ? (
+          <ServicePicker id="screens-services" legend={t('setup.staffServices')} services={services} picked={picked} onChange={setPicked} error={problem} />
+        ) : null}
+        <div className="flex flex-wrap gap-3">
+          <Button onClick={addKiosk} disabled={busy} className="w-auto flex-1">
+            {busy ? t('setup.adding') : t('setup.addKiosk')}
+          </Button>
+          <Button onClick={addDisplay} disabled={busy} className="w-auto flex-1">
+            {t('setup.addDisplay')}
+          </Button>
         </div>
-      ) : null}
-      <p className="text-base text-stone-700">{t('setup.screensHelp')}</p>
-      <Field
-        id="screens-name"
-        label={t('setup.deviceName')}
-        hint={t('setup.screensNameHint')}
-        value={name}
-        maxLength={80}
-        onChange={(event) => setName(event.target.value)}
-      />
-      <Choice
-        name="screens-which"
-        legend={t('setup.screensWhich')}
-        value={which}
-        onChange={setWhich}
-        options={[
-          ['all', t('setup.screensAll')],
-          ['some', t('setup.screensSome')],
-        ]}
-      />
-      {which === 'some' ? (
-        <ServicePicker id="screens-services" legend={t('setup.staffServices')} services={services} picked={picked} onChange={setPicked} error={problem} />
-      ) : null}
-      <div className="flex flex-wrap gap-3">
-        <Button onClick={addKiosk} disabled={busy} className="w-auto flex-1">
-          {busy ? t('setup.adding') : t('setup.addKiosk')}
-        </Button>
-        <Button onClick={addDisplay} disabled={busy} className="w-auto flex-1">
-          {t('setup.addDisplay')}
-        </Button>
-      </div>
+      </Fold>
       {failure ? (
         <p role="alert" className="text-lg font-semibold text-red-800">
           {failure}

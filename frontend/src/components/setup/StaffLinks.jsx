@@ -5,6 +5,7 @@ import Field from '../shared/Field.jsx'
 import { useSend } from '../shared/useSend.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
+import Fold from './Fold.jsx'
 import LinkQr from './LinkQr.jsx'
 import ServicePicker from './ServicePicker.jsx'
 
@@ -84,55 +85,57 @@ export default function StaffLinks({ api, services, onRejected }) {
           <LinkQr api={api} url={made.host_url} alt={t('setup.staffQrAlt', { name: made.name })} />
         </div>
       ) : null}
-      <form aria-label={t('setup.staffMake')} className="grid gap-4" noValidate onSubmit={submit}>
-        <Field
-          id="staff-name"
-          label={t('setup.staffName')}
-          hint={t('setup.staffNameHint')}
-          error={problems.name}
-          value={name}
-          maxLength={80}
-          onChange={(event) => setName(event.target.value)}
-        />
-        <Choice
-          name="staff-role"
-          legend={t('setup.staffRole')}
-          value={role}
-          onChange={setRole}
-          options={[
-            ['staff', t('setup.roleStaff')],
-            ['manager', t('setup.roleManager')],
-          ]}
-        />
-        <Choice
-          name="staff-scope"
-          legend={t('setup.staffScope')}
-          value={scope}
-          onChange={setScope}
-          options={[
-            ['services', t('setup.staffSomeServices')],
-            ['box', t('setup.staffWholeBox')],
-          ]}
-        />
-        {scope === 'services' ? (
-          <ServicePicker
-            id="staff-services"
-            legend={t('setup.staffServices')}
-            services={services}
-            picked={picked}
-            onChange={setPicked}
-            error={problems.services}
+      <Fold title={t('setup.staffMake')}>
+        <form aria-label={t('setup.staffMake')} className="grid gap-4" noValidate onSubmit={submit}>
+          <Field
+            id="staff-name"
+            label={t('setup.staffName')}
+            hint={t('setup.staffNameHint')}
+            error={problems.name}
+            value={name}
+            maxLength={80}
+            onChange={(event) => setName(event.target.value)}
           />
-        ) : null}
-        {failure ? (
-          <p role="alert" className="text-lg font-semibold text-red-800">
-            {failure}
-          </p>
-        ) : null}
-        <Button type="submit" disabled={busy}>
-          {busy ? t('setup.creating') : t('setup.staffMake')}
-        </Button>
-      </form>
+          <Choice
+            name="staff-role"
+            legend={t('setup.staffRole')}
+            value={role}
+            onChange={setRole}
+            options={[
+              ['staff', t('setup.roleStaff')],
+              ['manager', t('setup.roleManager')],
+            ]}
+          />
+          <Choice
+            name="staff-scope"
+            legend={t('setup.staffScope')}
+            value={scope}
+            onChange={setScope}
+            options={[
+              ['services', t('setup.staffSomeServices')],
+              ['box', t('setup.staffWholeBox')],
+            ]}
+          />
+          {scope === 'services' ? (
+            <ServicePicker
+              id="staff-services"
+              legend={t('setup.staffServices')}
+              services={services}
+              picked={picked}
+              onChange={setPicked}
+              error={problems.services}
+            />
+          ) : null}
+          {failure ? (
+            <p role="alert" className="text-lg font-semibold text-red-800">
+              {failure}
+            </p>
+          ) : null}
+          <Button type="submit" disabled={busy}>
+            {busy ? t('setup.creating') : t('setup.staffMake')}
+          </Button>
+        </form>
+      </Fold>
       {tokens.status === 'error' ? (
         <p role="alert" className="text-lg font-semibold text-red-800">
           {errorText(tokens.error)}
