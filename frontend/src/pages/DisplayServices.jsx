@@ -4,6 +4,7 @@
 // each reading "P001 → Counter 2 · Passports". Chimes on every call, reloads itself when stale.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { prepareChime, playChime } from '../components/screens/chime.js'
+import NowServing from '../components/screens/NowServing.jsx'
 import { CALLS, clockText, fitWidthEm, measureEm, serviceTiles, servicesParam, tileGrid } from '../components/screens/calls.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
 import VenueHeader from '../components/venue/VenueHeader.jsx'
@@ -147,48 +148,26 @@ export default function DisplayServices({
       ) : null}
 
       <div className="tv-main tv-main-wide">
-        <section aria-labelledby="now-serving" className="flex min-h-0 min-w-0 flex-col gap-[1.5vmin]">
-          <h2 id="now-serving" className="shrink-0 text-[3.5vmin] font-semibold uppercase leading-tight tracking-wide text-stone-200">
-            {t('display.nowServing')}
-          </h2>
-          {tiles.length ? (
-            <ol
-              className="tv-tiles"
-              style={{
-                '--cols-l': grid.landscape.cols,
-                '--rows-l': grid.landscape.rows,
-                '--cols-p': grid.portrait.cols,
-                '--rows-p': grid.portrait.rows,
-              }}
+        <NowServing grid={grid} empty={!tiles.length}>
+          {tiles.map((tile) => (
+            <li
+              key={`${tile.key}:${tile.seq}`}
+              className={tile === newest ? 'tv-tile tv-tile-newest' : 'tv-tile'}
+              data-newest={tile === newest ? 'true' : undefined}
+              data-counter={tile.counter ?? ''}
+              data-service={tile.service.id}
             >
-              {tiles.map((tile) => (
-                <li
-                  key={`${tile.key}:${tile.seq}`}
-                  className={tile === newest ? 'tv-tile tv-tile-newest' : 'tv-tile'}
-                  data-newest={tile === newest ? 'true' : undefined}
-                  data-counter={tile.counter ?? ''}
-                  data-service={tile.service.id}
-                >
-                  <div className="tv-tile-body">
-                    <span className="tv-number" dir="ltr" style={{ '--w': numberWidth }}>
-                      {tile.number}
-                    </span>
-                    <span className="tv-counter" style={{ '--w': labelWidth }}>
-                      {tileLabel(tile)}
-                    </span>
-                  </div>
-                </li>
-              ))}
-            </ol>
-          ) : (
-            <div className="flex min-h-0 flex-1 flex-col items-center justify-center gap-[2vmin] rounded-[3vmin] bg-stone-900 p-[3vmin] text-center ring-2 ring-stone-700">
-              <p className="text-[20vmin] font-black leading-none text-stone-400" aria-hidden="true">
-                —
-              </p>
-              <p className="text-[4.5vmin] text-stone-200">{t('display.nobodyYet')}</p>
-            </div>
-          )}
-        </section>
+              <div className="tv-tile-body">
+                <span className="tv-number" dir="ltr" style={{ '--w': numberWidth }}>
+                  {tile.number}
+                </span>
+                <span className="tv-counter" style={{ '--w': labelWidth }}>
+                  {tileLabel(tile)}
+                </span>
+              </div>
+            </li>
+          ))}
+        </NowServing>
       </div>
 
       <div aria-live="polite" aria-atomic="true" className="sr-only">

@@ -4,6 +4,7 @@
 // has gone stale.
 import { useEffect, useRef } from 'react'
 import { prepareChime, playChime } from '../components/screens/chime.js'
+import NowServing from '../components/screens/NowServing.jsx'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
 import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
@@ -139,39 +140,17 @@ export default function DisplayView({
       <LineStatus queue={queue} updatedAt={updatedAt} now={now} />
 
       <div className="tv-main">
-        <section aria-labelledby="now-serving" className="flex min-h-0 min-w-0 flex-col gap-[1.5vmin]">
-          <h2 id="now-serving" className="shrink-0 text-[3.5vmin] font-semibold uppercase leading-tight tracking-wide text-stone-200">
-            {t('display.nowServing')}
-          </h2>
-          {tiles.length ? (
-            <ol
-              className="tv-tiles"
-              style={{
-                '--cols-l': grid.landscape.cols,
-                '--rows-l': grid.landscape.rows,
-                '--cols-p': grid.portrait.cols,
-                '--rows-p': grid.portrait.rows,
-              }}
-            >
-              {tiles.map((tile) => (
-                <CallTile
-                  key={`${tile.key}:${tile.seq}`}
-                  tile={tile}
-                  isNewest={tile === newest}
-                  numberWidth={numberWidth}
-                  labelWidth={labelWidth}
-                />
-              ))}
-            </ol>
-          ) : (
-            <div className="flex min-h-0 flex-1 flex-col items-center justify-center gap-[2vmin] rounded-[3vmin] bg-stone-900 p-[3vmin] text-center ring-2 ring-stone-700">
-              <p className="text-[20vmin] font-black leading-none text-stone-400" aria-hidden="true">
-                —
-              </p>
-              <p className="text-[4.5vmin] text-stone-200">{t('display.nobodyYet')}</p>
-            </div>
-          )}
-        </section>
+        <NowServing grid={grid} empty={!tiles.length}>
+          {tiles.map((tile) => (
+            <CallTile
+              key={`${tile.key}:${tile.seq}`}
+              tile={tile}
+              isNewest={tile === newest}
+              numberWidth={numberWidth}
+              labelWidth={labelWidth}
+            />
+          ))}
+        </NowServing>
 
         <aside className="tv-join rounded-[3vmin] bg-white p-[2.5vmin] text-stone-950">
           <img src={paths.joinQr(queueId)} alt={t('display.qrAlt')} className="tv-join-qr" />
