@@ -343,10 +343,20 @@ def test_the_kiosk_page_reaches_every_control_by_keyboard(rig, kiosk_page):
     page.get_by_role("button", name="Take a ticket").focus()
     page.keyboard.press("Enter")
     page.get_by_test_id("kiosk-number").wait_for(timeout=10_000)
-    assert page.evaluate("document.activeElement.textContent").startswith("Done")  # focus on the way back
+    focused_on(page, "Done")  # focus on the way back
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
-    assert page.evaluate("document.activeElement.textContent") == "Take a ticket"
+    focused_on(page, "Take a ticket")
+
+
+def focused_on(page, text):
+    """Waits (briefly) until the focused element's text starts with `text`; says where focus is if not."""
+    try:
+        page.wait_for_function(
+            "t => (document.activeElement?.textContent || '').trim().startsWith(t)", arg=text, timeout=3000)
+    except Exception:
+        raise AssertionError(f"focus is not on {text!r} but on "
+                             f"{page.evaluate('document.activeElement && document.activeElement.tagName')}")
 
 
 def shots():

@@ -4,7 +4,7 @@
 // (elderly, disabled, pregnant). A tap issues a ticket there with the kiosk's token, and the
 // number, its service and its QR code fill the screen as on the one-service kiosk. A device
 // with one service goes straight to that kiosk, /kiosk/{queue_id}.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame, KioskNotice } from '../components/screens/KioskFrame.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
@@ -85,12 +85,22 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
   const [issueError, setIssueError] = useState(null) // {serviceId, error}
   // A tap whose request got no answer is retried with the same key, as on the one-service kiosk.
   const retryKey = useRef(null) // {key, at, tap}
+  // Back from a ticket, the focus returns to the button that was pressed (keyboard, switch access).
+  const [lastTap, setLastTap] = useState(null)
+  const buttons = useRef(null)
   const reset = useCallback(() => {
     retryKey.current = null
     setIssued(null)
     setIssueError(null)
     chooseLanguage(null) // the next guest starts in the venue's language
   }, [chooseLanguage])
+
+  useLayoutEffect(() => {
+    if (issued || !lastTap || !buttons.current) return
+    for (const button of buttons.current.querySelectorAll('button[data-tap]')) {
+      if (button.dataset.tap === lastTap) button.focus()
+    }
+  }, [issued, lastTap])
 
   useEffect(() => {
     if (!languageChosen || issued) return undefined
@@ -107,7 +117,9 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
     retryKey.current = null
     const key = retry && retry.tap === tap && Date.now() - retry.at < RETRY_WINDOW_MS ? retry.key : uuid()
     try {
-      setIssued(await api.issueTicket(service.id, { priority, idempotencyKey: key }))
+      const ticket = await api.issueTicket(service.id, { priority, idempotencyKey: key })
+      setLastTap(tap)
+      setIssued(ticket)
     } catch (err) {
       // Only a lost answer may be retried; an answer, even an error, is final.
       if (err?.code === 'offline') retryKey.current = { key, at: Date.now(), tap }
@@ -161,7 +173,7 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
     <KioskFrame>
       <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
       {services.length ? (
-        <ul className="grid w-full gap-4 sm:grid-cols-2 sm:gap-6">
+        <ul ref={buttons} className="grid w-full gap-4 sm:grid-cols-2 sm:gap-6">
           {services.map((service) => (
             <ServiceCard
               key={service.id}
@@ -197,6 +209,7 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
       <button
         type="button"
         onClick={() => onTake(service, false)}
+        data-tap={`${service.id}:false`}
         disabled={Boolean(busy) || paused || closed}
         className={`grid min-h-[22vh] w-full content-center gap-2 rounded-3xl bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
       >
@@ -210,6 +223,7 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
         <button
           type="button"
           onClick={() => onTake(service, true)}
+          data-tap={`${service.id}:true`}
           disabled={Boolean(busy)}
           aria-describedby={nameId}
           className={`min-h-20 w-full rounded-3xl border-4 border-stone-800 bg-white px-4 py-2 text-2xl font-bold text-stone-950 wrap-anywhere hover:bg-stone-100 disabled:text-stone-500 sm:text-3xl ${FOCUS}`}

@@ -73,9 +73,12 @@ describe('KioskServices (/kiosk)', () => {
     expect(JSON.parse(init.body)).toEqual({})
     expect(init.headers.Authorization).toBe(`Bearer ${TOKEN}`)
 
-    // Done: back to the choice of services.
+    expect(screen.getByRole('button', { name: /^Done/ })).toHaveFocus()
+
+    // Done: back to the choice of services, the focus on the button that was pressed.
     await userEvent.click(screen.getByRole('button', { name: /^Done/ }))
     expect(await screen.findByRole('heading', { name: 'Choose a service' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: /^Passports/ })).toHaveFocus()
   })
 
   it('issues a priority ticket from the second button, and the screen says so', async () => {
@@ -87,6 +90,8 @@ describe('KioskServices (/kiosk)', () => {
     expect(screen.getByTestId('kiosk-service')).toHaveTextContent('Payments')
     expect(screen.getByText('Priority ticket')).toBeInTheDocument()
     expect(JSON.parse(issue.mock.calls[0][0].body)).toEqual({ priority: true })
+    await userEvent.click(screen.getByRole('button', { name: /^Done/ }))
+    expect(within(card('Payments')).getByRole('button', { name: 'Priority: elderly, disabled, pregnant' })).toHaveFocus()
   })
 
   it('goes straight to today’s one-service kiosk when the device covers one service, with its token', async () => {

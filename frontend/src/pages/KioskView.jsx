@@ -3,7 +3,7 @@
 // kiosk's token. The number and its QR code then fill the screen (the guest scans it to follow
 // their turn on their phone, or remembers it), with what happens to the paper ticket, for a few
 // seconds; then the kiosk is ready again, in the venue's language.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame as Frame, KioskNotice as Notice } from '../components/screens/KioskFrame.jsx'
@@ -76,8 +76,9 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     retryKey.current = null // a new token's taps start with fresh keys
   }, [token])
 
-  // Back at the start after a ticket: the button has the focus again (keyboard, switch access).
-  useEffect(() => {
+  // Back at the start after a ticket: the button has the focus again (keyboard, switch access),
+  // in the same commit as the button, not a frame later.
+  useLayoutEffect(() => {
     if (issued) hadTicket.current = true
     else if (hadTicket.current) takeButton.current?.focus()
   }, [issued])

@@ -2,7 +2,7 @@
 // (side by side in landscape, stacked in portrait, a phone-sized window, 200% text), and what
 // happens to the paper ticket. The QR code takes the room that is left, so it shrinks first;
 // the number is sized to its column (three fifths of a landscape screen) and never below legibility.
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
 import { printNews, usePrintJob } from './usePrintJob.js'
@@ -41,7 +41,8 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
     return () => clearInterval(timer)
   }, [resetAfter, onReset])
 
-  useEffect(() => {
+  // In the same commit as the button, so a keyboard or switch user never lands on the page body.
+  useLayoutEffect(() => {
     done.current?.focus()
   }, [])
 
