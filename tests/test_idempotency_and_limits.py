@@ -155,6 +155,20 @@ def test_guessing_tokens_does_not_lock_out_guests_behind_the_same_address(limite
     assert limited.post(url, json={}, headers=host).status_code == 429
 
 
+def test_a_real_token_refused_for_its_scope_does_not_count(limited):
+    """A 403 comes with a real token (a staff page asking about a service it lacks): it guesses
+    nothing, so it must not use up the address's allowance and lock the desk out."""
+    one = limited.post("/api/queues", json={"name": "One"}, headers=admin()).get_json()
+    other = limited.post("/api/queues", json={"name": "Other"}, headers=admin()).get_json()
+    host = {"Authorization": f"Bearer {one['host_token']}"}
+    codes = [limited.get(f"/api/queues/{other['id']}/tickets", headers=host).status_code for _ in range(5)]
+    assert codes == [403] * 5
+    assert limited.get(f"/api/queues/{one['id']}/tickets", headers=host).status_code == 200
+    bad = {"Authorization": "Bearer wrong-token-0123456789abcdef"}  # a guess still counts
+    assert [limited.get(f"/api/queues/{one['id']}/tickets", headers=bad).status_code
+            for _ in range(3)] == [401, 401, 429]
+
+
 def test_successful_auth_does_not_count(limited):
     queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
     host = {"Authorization": f"Bearer {queue['host_token']}"}

@@ -354,9 +354,9 @@ def focused_on(page, text):
     try:
         page.wait_for_function(
             "t => (document.activeElement?.textContent || '').trim().startsWith(t)", arg=text, timeout=3000)
-    except Exception:
-        raise AssertionError(f"focus is not on {text!r} but on "
-                             f"{page.evaluate('document.activeElement && document.activeElement.tagName')}")
+    except Exception as err:
+        where = page.evaluate("document.activeElement && document.activeElement.tagName")
+        raise AssertionError(f"focus is not on {text!r} but on {where}") from err
 
 
 def shots():

@@ -314,6 +314,28 @@ def test_failed_socket_auth_counts_toward_the_limit(tmp_path):
     assert "Traceback" not in proc.log.read_text()
 
 
+def test_a_real_token_refused_on_a_socket_does_not_count(tmp_path):
+    """4403 (a real token for another line) is no guess: three of them leave the address its allowance."""
+    from helpers import ServerProcess
+
+    proc = ServerProcess(tmp_path / "limited", env={"QODE_AUTH_RATE_LIMIT": "2/minute"}).start()
+    try:
+        queue, other = (requests.post(f"{proc.url}/api/queues", json={"name": name}, headers=admin(),
+                                      timeout=5).json() for name in ("L", "M"))
+        codes = []
+        for _ in range(3):
+            ws = WsClient.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
+            ws.send(json.dumps({"type": "auth", "token": other["host_token"]}))
+            codes.append(closed_with(ws))
+        assert codes == [4403, 4403, 4403]
+        mine = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", timeout=5,
+                            headers={"Authorization": f"Bearer {queue['host_token']}"})
+        assert mine.status_code == 200
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 def test_a_client_that_never_reads_is_dropped_and_the_others_keep_up(tmp_path):
     """A host socket that never reads beside 50 healthy public sockets, through ~600 joins."""
     import base64

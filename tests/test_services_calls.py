@@ -462,3 +462,70 @@ def test_counter_call_next_bad_inputs(box):
     assert closed.status_code == 200
     status, body = post(client, path, {}, admin())
     assert (status, body["error"]["code"]) == (409, "counter_closed")
+
+
+# ---- the token's scope is decided inside the write ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("no-show", {}),
+        ("complete", {}),
+        ("serve", {}),
+        ("requeue", {}),
+        ("cancel", {}),
+        ("transfer", "reception"),
+        ("priority", {"priority": True}),
+    ],
+)
+def test_a_ticket_moved_to_another_service_after_the_check_is_refused_in_the_write(box, monkeypatch, path,
+                                                                                   body):
+    # A Reception host's request is checked against the ticket's service (Reception); before its
+    # write runs, a Payments host has transferred the ticket (a gevent switch between the two can do
+    # that). The write must see Payments, refuse with 403, and leave the ticket and the log as they were.
+    import qode.tickets
+
+    db, client, reception, payments = box
+    ticket = join(client, reception)[0]
+    if path in ("no-show", "complete", "serve", "requeue"):
+        assert call(client, reception, "1")["id"] == ticket["id"]
+    status, _ = post(client, f"/api/tickets/{ticket['id']}/transfer", {"queue_id": payments["id"]},
+                     reception["headers"])
+    assert status == 200
+    if path in ("no-show", "complete", "serve", "requeue"):
+        assert call(client, payments, "9")["id"] == ticket["id"]
+    before = (client.get(f"/api/tickets/{ticket['id']}").get_json(), events_of(db, ticket["id"]))
+    real = qode.tickets.queue_of
+    monkeypatch.setattr(qode.tickets, "queue_of", lambda _db, _id: reception["id"])  # the stale look
+    if body == "reception":
+        body = {"queue_id": reception["id"]}
+    status, answer = post(client, f"/api/tickets/{ticket['id']}/{path}", body, reception["headers"])
+    monkeypatch.setattr(qode.tickets, "queue_of", real)
+    assert status == 403, answer
+    assert answer["error"]["code"] == "service_not_in_scope"
+    assert (client.get(f"/api/tickets/{ticket['id']}").get_json(), events_of(db, ticket["id"])) == before
+    # Payments' own host still can.
+    if path != "transfer":
+        status, _ = post(client, f"/api/tickets/{ticket['id']}/{path}", body, payments["headers"])
+        assert status == 200
+
+
+def test_serving_at_a_shared_counter_needs_every_service_of_the_counter(box):
+    # "Serve" ends the counter's other ticket, which may be of the other service: as call next
+    # and recall at a shared counter, it needs a token covering the counter's every service.
+    db, client, reception, payments = box
+    both = [{"queue_id": reception["id"]}, {"queue_id": payments["id"]}]
+    counter = client.post("/api/counters", json={"name": "Desk 5", "services": both}, headers=admin())
+    assert counter.status_code == 201, counter.get_json()
+    counter = counter.get_json()
+    assert client.post(f"/api/counters/{counter['id']}/open", json={}, headers=admin()).status_code == 200
+    ticket = join(client, reception)[0]
+    status, called = post(client, f"/api/counters/{counter['id']}/call-next", {}, admin())
+    assert status == 200 and called["id"] == ticket["id"]
+    before = events_of(db, ticket["id"])
+    status, answer = post(client, f"/api/tickets/{ticket['id']}/serve", {}, reception["headers"])
+    assert status == 403 and answer["error"]["code"] == "service_not_in_scope"
+    assert events_of(db, ticket["id"]) == before
+    status, served = post(client, f"/api/tickets/{ticket['id']}/serve", {}, admin())
+    assert status == 200 and served["status"] == "SERVING"

@@ -172,6 +172,9 @@ def spend(setting: str, scope: str, key: str) -> None:
 def guarded(check: Callable[[], auth.Principal | None], anonymous_ok: bool = False) -> auth.Principal | None:
     """Run a credential check; failures count per IP, and past the limit even valid ones wait.
 
+    Only a credential that names nothing (401) is a failure: a 403 comes with a real token asking
+    for something outside its role or services, which guesses nothing, and counting it would let a
+    staff page that asks about a service it lacks lock the whole desk (and its NAT) out.
     With `anonymous_ok`, a request that brings no credential at all is not a login attempt: a guest
     who shares an address (a venue's NAT) with someone guessing tokens can still join.
     """
@@ -184,7 +187,7 @@ def guarded(check: Callable[[], auth.Principal | None], anonymous_ok: bool = Fal
         raise _refuse(item, "failed_auth", ip)
     try:
         return check()
-    except (Unauthorized, Forbidden):
+    except Unauthorized:
         strategy.hit(item, "failed_auth", ip)
         raise
 
@@ -639,7 +642,8 @@ def cancel_ticket(ticket_id: str):
         principal = guarded(lambda: host_of_ticket(ticket_id))
     parse(schemas.EmptyBody)
     by = "host" if principal else "guest"
-    return write(principal, lambda: (200, tickets.move(db(), ticket_id, "cancel", by)))
+    allowed = _scope_check(principal) if principal else None
+    return write(principal, lambda: (200, tickets.move(db(), ticket_id, "cancel", by, allowed)))
 
 
 def _host_move(name: str, body: type[BaseModel]) -> None:
@@ -650,7 +654,8 @@ def _host_move(name: str, body: type[BaseModel]) -> None:
         if name == "recall":
             return write(principal, lambda: (200, tickets.recall(db(), ticket_id, req.counter,
                                                                  _scope_check(principal))))
-        return write(principal, lambda: (200, tickets.move(db(), ticket_id, name)))
+        return write(principal, lambda: (200, tickets.move(db(), ticket_id, name,
+                                                           allowed=_scope_check(principal))))
 
     view.__name__ = view.__qualname__ = f"ticket_{name.replace('-', '_')}"
     # Calling or serving at a counter ends what the counter still held: the answer says so in `ended`.
@@ -678,7 +683,8 @@ def transfer_ticket(ticket_id: str):
     principal = guarded(lambda: host_of_ticket(ticket_id))
     req = parse(schemas.TransferRequest)
     to = queues.parse_id(req.queue_id, "service")
-    return write(principal, lambda: (200, tickets.transfer(db(), ticket_id, to, req.placement)))
+    return write(principal, lambda: (200, tickets.transfer(db(), ticket_id, to, req.placement,
+                                                           _scope_check(principal))))
 
 
 @operation("POST", "/api/counters/{counter_id}/call-next",
@@ -709,7 +715,8 @@ def ticket_priority(ticket_id: str):
     ticket_id = queues.parse_id(ticket_id, "ticket")
     principal = guarded(lambda: host_of_ticket(ticket_id))
     req = parse(schemas.PriorityRequest)
-    return write(principal, lambda: (200, tickets.set_priority(db(), ticket_id, req.priority)))
+    return write(principal, lambda: (200, tickets.set_priority(db(), ticket_id, req.priority,
+                                                               _scope_check(principal))))
 
 
 # ---- issue 11: tls ------------------------------------------------------------

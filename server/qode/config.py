@@ -53,8 +53,9 @@ SETTINGS: list[Setting] = [
     Setting(
         "QODE_AUTH_RATE_LIMIT",
         "20/minute",
-        "Failed credentials (401/403) allowed per IP before further authenticated "
-        "requests get 429. `off` disables it.",
+        "Failed credentials (401: a token that names nothing) allowed per IP before further "
+        "authenticated requests get 429; a real token refused for its role or services (403) "
+        "is not counted. `off` disables it.",
     ),
     Setting("QODE_MAX_BODY", "16384", "Largest request body in bytes (413 above it). `off` disables it."),
     Setting(

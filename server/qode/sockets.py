@@ -93,8 +93,8 @@ def route(rule: str):
 
 
 def _close(ws, code: int, reason: str) -> None:
-    if code in (UNAUTHORIZED, FORBIDDEN):
-        api.count_auth_failure()  # failed credentials count the same as over HTTP
+    if code == UNAUTHORIZED:
+        api.count_auth_failure()  # failed credentials count the same as over HTTP (a 403's token is real)
     ws.close(code, reason)
 
 

@@ -571,12 +571,19 @@ def _refuse(ticket: dict, move: str) -> Conflict:
     )
 
 
-def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
-    """Apply one lifecycle move (see MOVES) or raise Conflict."""
-    allowed, target, stamp, type_ = MOVES[name]
+def move(db: Database, ticket_id: str, name: str, by: str = "host",
+         allowed: Callable[[list[str]], None] | None = None) -> dict:
+    """Apply one lifecycle move (see MOVES) or raise Conflict.
+
+    `allowed` (the caller's scope) is checked inside the write, on the service the ticket is in
+    then (a transfer may have moved it since the caller looked), and for "serve" on every service
+    of the counter whose other ticket it ends."""
+    statuses, target, stamp, type_ = MOVES[name]
     with db.write() as conn:
         ticket, queue = _load_active(db, conn, ticket_id)
-        if ticket["status"] not in allowed:
+        if allowed is not None:
+            allowed([queue["id"]])
+        if ticket["status"] not in statuses:
             raise _refuse(ticket, name)
         now = iso(db.clock.now())
         if target == "WAITING":  # back to its own place in the line (line_seq stays)
@@ -590,7 +597,10 @@ def move(db: Database, ticket_id: str, name: str, by: str = "host") -> dict:
             params += (f"cancelled_by_{by}",)
         ended = None
         if name == "serve":  # the counter serves this guest: anyone else it still holds ends
-            ended = _free_counter(db, conn, queue, _counter_of(conn, queue, ticket), ticket)
+            desk = _counter_of(conn, queue, ticket)
+            if allowed is not None:
+                allowed(desk.get("services") or [])
+            ended = _free_counter(db, conn, queue, desk, ticket)
         row = conn.execute(sql + " WHERE id = ? RETURNING *", (*params, ticket_id)).fetchone()
         data = {"counter": ticket["counter"]} if ticket["counter"] else {}
         if ticket.get("counter_id"):
@@ -681,7 +691,8 @@ def list_tickets(db: Database, queue_id: str, status: str | None = None,
 PLACEMENTS = ("original", "end")
 
 
-def transfer(db: Database, ticket_id: str, to_queue_id: str, placement: str | None = None) -> dict:
+def transfer(db: Database, ticket_id: str, to_queue_id: str, placement: str | None = None,
+             allowed: Callable[[list[str]], None] | None = None) -> dict:
     """Send a WAITING, CALLED or SERVING ticket to another service, in one transaction.
 
     It keeps its id, device token, number, issuing service and priority; a CALLED or SERVING
@@ -689,9 +700,13 @@ def transfer(db: Database, ticket_id: str, to_queue_id: str, placement: str | No
     original join (`original`: its line_seq stays) or at the end (`end`: the transfer_in event
     places it), default the target's `transfer_placement`. Events: `transfer` in the service it
     leaves, then `transfer_in` in the one it enters. The target's flood caps do not apply.
+    `allowed` (the caller's scope) must cover the service the ticket is in when the write runs;
+    any service may receive it (reception sends guests on).
     """
     with db.write() as conn:
         ticket, queue = _load_active(db, conn, ticket_id)
+        if allowed is not None:
+            allowed([queue["id"]])
         if ticket["status"] not in ACTIVE_STATUSES:
             raise _refuse(ticket, "transfer")
         try:
@@ -728,10 +743,14 @@ def transfer(db: Database, ticket_id: str, to_queue_id: str, placement: str | No
         return view(db, conn, dict(row), queues.load(conn, target["id"]))
 
 
-def set_priority(db: Database, ticket_id: str, priority: bool) -> dict:
-    """A host changes a WAITING ticket's class (event `priority_set`; none when it already was)."""
+def set_priority(db: Database, ticket_id: str, priority: bool,
+                 allowed: Callable[[list[str]], None] | None = None) -> dict:
+    """A host changes a WAITING ticket's class (event `priority_set`; none when it already was).
+    `allowed` (the caller's scope) must cover the ticket's service when the write runs."""
     with db.write() as conn:
         ticket, queue = _load_active(db, conn, ticket_id)
+        if allowed is not None:
+            allowed([queue["id"]])
         if ticket["status"] != "WAITING":
             raise _refuse(ticket, "change priority")
         if bool(ticket["priority"]) != priority:
