@@ -80,7 +80,8 @@ def world(client, queue):
 def url_for(op, world, queue_id=None, ticket_id=None) -> str:
     return op.path.replace("{queue_id}", queue_id or world["queue"]["id"]).replace(
         "{ticket_id}", ticket_id or world["ticket"]["id"]).replace("{job_id}", world["job"]["id"]).replace(
-        "{counter_id}", world["counter"]["id"]).replace("{token_id}", world["token"]["id"])
+        "{counter_id}", world["counter"]["id"]).replace("{token_id}", world["token"]["id"]).replace(
+        "{device_id}", world["display"]["id"])
 
 
 def protected():

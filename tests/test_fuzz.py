@@ -306,7 +306,7 @@ def test_deeply_nested_json_is_invalid_json(client, queue, op, nested):
         kiosk = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "K"}, headers=admin())
         headers = {"Authorization": f"Bearer {kiosk.get_json()['token']}"}
     path = op.path.format(queue_id=queue["id"], ticket_id=ticket.get_json()["id"], job_id=MISSING,
-                          counter_id=MISSING, token_id=MISSING)  # issue 15: model
+                          counter_id=MISSING, token_id=MISSING, device_id=MISSING)  # issue 15: model
     response = client.open(path, method=op.method, data=nested,
                            content_type="application/json", headers=headers)
     assert response.status_code == 400

@@ -486,6 +486,80 @@ def test_a_kiosk_covering_two_services_issues_for_both_and_says_so(client, box, 
     assert same.status_code == 201 and same.get_json()["services"] == [pas, reg]
 
 
+def snapshot(db) -> str:
+    with db.read() as conn:
+        return "\n".join(conn.iterdump())
+
+
+def test_a_kiosks_services_change_after_registration_and_its_token_stays(client, box, db):
+    # A venue adds Payments to the door kiosk: same token, the kiosk now issues there, the list
+    # and the kiosk itself say so, and the host's log has one device_changed event.
+    reg, pas, pay = box["reg"]["id"], box["pass"]["id"], box["pay"]["id"]
+    kiosk = client.post(f"/api/queues/{reg}/devices", json={"name": "Door", "services": [pas]},
+                        headers=admin()).get_json()
+    path = f"/api/queues/{reg}/devices/{kiosk['id']}"
+    assert client.post(f"/api/queues/{pay}/tickets", json={}, headers=bearer(kiosk["token"])).status_code == 403
+    changed = client.patch(path, json={"services": [pay, pas]}, headers=box["reg"]["headers"] | admin())
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert [s["id"] for s in body["services"]] == [reg, pay, pas]  # its home service first, as at registration
+    assert body["name"] == "Door" and "token" not in body and "token_hash" not in body
+    me = client.get("/api/device", headers=bearer(kiosk["token"])).get_json()
+    assert [s["name"] for s in me["services"]] == ["Registration", "Payments", "Passports"]
+    took = client.post(f"/api/queues/{pay}/tickets", json={}, headers=bearer(kiosk["token"]))
+    assert took.status_code == 201 and took.get_json()["source"] == "kiosk"
+    listed = client.get(f"/api/queues/{reg}/devices", headers=admin()).get_json()["devices"]
+    assert [s["id"] for s in listed[0]["services"]] == [reg, pay, pas]
+    # dropping Passports and renaming; listing the home service elsewhere puts it there
+    again = client.patch(path, json={"name": "Front door", "services": [pay, reg]}, headers=admin())
+    assert again.get_json()["name"] == "Front door"
+    assert [s["id"] for s in again.get_json()["services"]] == [pay, reg]
+    assert client.post(f"/api/queues/{pas}/tickets", json={}, headers=bearer(kiosk["token"])).status_code == 403
+    log = events_of(db, "device_changed")
+    assert [(e["queue_id"], e["name"], e["services"]) for e in log] == [
+        (reg, "Door", [reg, pay, pas]), (reg, "Front door", [pay, reg])]
+    # nothing to change: the device as it is, no event
+    same = client.patch(path, json={"services": [pay, reg]}, headers=admin())
+    assert same.status_code == 200 and len(events_of(db, "device_changed")) == 2
+    nothing = client.patch(path, json={}, headers=admin())
+    assert nothing.status_code == 200 and nothing.get_json()["name"] == "Front door"
+
+
+def test_changing_a_device_bad_input_scope_and_role_write_nothing(client, box, db):
+    reg, pas, pay = box["reg"]["id"], box["pass"]["id"], box["pay"]["id"]
+    kiosk = client.post(f"/api/queues/{reg}/devices", json={"name": "Door", "services": [pas]},
+                        headers=admin()).get_json()
+    other = client.post(f"/api/queues/{pay}/devices", json={"name": "Elsewhere"}, headers=admin()).get_json()
+    gone = client.post(f"/api/queues/{reg}/devices", json={"name": "Old"}, headers=admin()).get_json()
+    assert client.delete(f"/api/queues/{reg}/devices/{gone['id']}", headers=admin()).status_code == 200
+    manager = make_token(client, "manager", "services", [reg, pas])
+    staff = make_token(client, "staff", "box")
+    path = f"/api/queues/{reg}/devices/{kiosk['id']}"
+    before = snapshot(db)
+    for url, headers, body, status, code in (
+        (path, manager["headers"], {"services": [pay]}, 403, "service_not_in_scope"),
+        (path, staff["headers"], {"name": "X"}, 403, "manager_only"),
+        (path, box["pay"]["headers"], {"name": "X"}, 403, "forbidden"),
+        (path, admin(), {"services": ["00000000-0000-4000-8000-000000000000"]}, 422, "unknown_service"),
+        (path, admin(), {"services": [pas, pas]}, 422, "invalid_body"),
+        (path, admin(), {"services": []}, 422, "invalid_body"),
+        (path, admin(), {"services": "all"}, 422, "invalid_body"),
+        (path, admin(), {"services": None, "name": ""}, 422, "invalid_body"),
+        (path, admin(), {"name": "x" * 81}, 422, "invalid_body"),
+        (path, admin(), {"kind": "display"}, 422, "invalid_body"),
+        (path, admin(), [], 422, "invalid_body"),
+        (f"/api/queues/{reg}/devices/{other['id']}", admin(), {"name": "X"}, 404, "device_not_found"),
+        (f"/api/queues/{reg}/devices/{gone['id']}", admin(), {"name": "X"}, 404, "device_not_found"),
+        (f"/api/queues/{reg}/devices/not-an-id", admin(), {"name": "X"}, 404, "device_not_found"),
+    ):
+        response = client.patch(url, json=body, headers=headers)
+        assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), (body, headers)
+    assert snapshot(db) == before
+    # a manager over both services may
+    fine = client.patch(path, json={"services": [pas]}, headers=manager["headers"])
+    assert fine.status_code == 200
+
+
 def test_the_max_counter_services_setting():
     names = [s.name for s in config.SETTINGS]
     assert "QODE_MAX_COUNTER_SERVICES" in names

@@ -164,3 +164,46 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
     finally:
         context.close()
     assert strays == []
+
+
+def test_the_admin_adds_a_service_to_a_registered_kiosk_and_the_kiosk_follows(box, browser):
+    """A venue that adds Payments to its door kiosk keeps the kiosk's link: setup changes the
+    kiosk's services, and the tablet on the one-service kiosk moves to the choice of services."""
+    from playwright.sync_api import expect
+
+    proc, services = box
+    passports, payments = services["Passports"]["id"], services["Payments"]["id"]
+    kiosk = requests.post(f"{proc.url}/api/queues/{passports}/devices", json={"name": "Door"}, headers=admin(),
+                          timeout=5).json()
+    context = browser.new_context(viewport=DESK, locale="en-US")
+    try:
+        tablet = context.new_page()
+        tablet.goto(f"{proc.url}/kiosk/{passports}#token={kiosk['token']}")
+        expect(tablet.get_by_role("button", name="Take a ticket")).to_be_visible(timeout=10_000)
+
+        page = context.new_page()
+        page.goto(f"{proc.url}/setup#token={ADMIN_TOKEN}")
+        card = page.get_by_role("article", name="Passports")
+        card.locator("summary").first.click()
+        row = card.get_by_test_id(f"device-{kiosk['id']}")
+        expect(row).to_contain_text("Services: Passports", timeout=10_000)
+        row.get_by_role("button", name="Change the services of Door").click()
+        form = row.get_by_role("form", name="Change the services of Door")
+        form.get_by_label("Payments").check()
+        no_violations(page, "changing a kiosk's services")
+        form.get_by_role("button", name="Save services").click()
+        expect(page.get_by_text("“Door” now covers: Passports, Payments.", exact=False)).to_be_visible()
+        expect(row).to_contain_text("Services: Passports, Payments")
+        # The box says so, and the token is the same one.
+        me = requests.get(f"{proc.url}/api/device", headers={"Authorization": f"Bearer {kiosk['token']}"},
+                          timeout=5).json()
+        assert [s["id"] for s in me["services"]] == [passports, payments]
+
+        # The tablet learns it on its next look at the box (a minute; a reload here), same token.
+        tablet.reload()
+        expect(tablet.get_by_role("heading", name="Choose a service")).to_be_visible(timeout=10_000)
+        assert urlparse(tablet.url).path == "/kiosk"
+        tablet.get_by_role("button", name="Payments").first.click()
+        expect(tablet.get_by_test_id("kiosk-number")).to_have_text("B001", timeout=10_000)
+    finally:
+        context.close()

@@ -516,6 +516,22 @@ def list_devices(queue_id: str):
     return answer({"devices": printing.list_devices(db(), queue_id, hub())})
 
 
+@operation("PATCH", "/api/queues/{queue_id}/devices/{device_id}",
+           "Rename a kiosk or display or change the services it covers; its token stays (manager)",
+           auth="host", body=schemas.DeviceUpdate, responses={200: schemas.DeviceOut}, idempotent=True)
+def update_device(queue_id: str, device_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id, "manager"))
+    device_id = queues.parse_id(device_id, "device")
+    req = parse(schemas.DeviceUpdate)
+
+    def change() -> tuple[int, dict]:
+        queues.update_device(db(), queue_id, device_id, req.name, req.services, _scope_check(principal))
+        return 200, next(d for d in printing.list_devices(db(), queue_id, hub()) if d["id"] == device_id)
+
+    return write(principal, change)
+
+
 @operation("DELETE", "/api/queues/{queue_id}/devices/{device_id}",
            "Revoke a kiosk or display: its token stops working at once and its live sockets close",
            auth="host", responses={200: schemas.DeviceRevoked})

@@ -167,7 +167,7 @@ PUBLIC_EVENT_TYPES = {
 
 
 HOST_ONLY_EVENT_TYPES = {"print_job", "print_done", "print_failed", "device_status", "device_added",
-                         "device_revoked"}
+                         "device_revoked", "device_changed"}
 
 
 def public_event(event: dict, prefix: str, service: dict | None = None) -> dict:

@@ -264,7 +264,9 @@ def list_devices(db: Database, queue_id: str, hub=None) -> list[dict]:
     with db.read() as conn:
         rows = conn.execute("SELECT * FROM devices WHERE queue_id = ? AND revoked_at IS NULL"
                             " ORDER BY created_at, id", (queue_id,)).fetchall()
-    return [device_view(dict(r), bool(hub and hub.count(f"device:{queue_id}:{r['id']}"))) for r in rows]
+        covers = {r["id"]: queues.service_refs(conn, queues.covered_ids(conn, r["id"])) for r in rows}
+    return [{**device_view(dict(r), bool(hub and hub.count(f"device:{queue_id}:{r['id']}"))),
+             "services": covers[r["id"]]} for r in rows]
 
 
 def mark_seen(db: Database, device_id: str) -> None:

@@ -728,6 +728,45 @@ def revoke_host_token(db: Database, token_id: str) -> dict:
         return token_view(conn, dict(row))
 
 
+def covered_ids(conn: sqlite3.Connection, device_id: str) -> list[str]:
+    """The ids of the services a kiosk or display covers, in its order."""
+    return [row[0] for row in conn.execute(
+        "SELECT queue_id FROM device_services WHERE device_id = ? ORDER BY position", (device_id,))]
+
+
+def update_device(db: Database, queue_id: str, device_id: str, name: str | None = None,
+                  services_: list[str] | None = None, allowed: Allowed = _anyone) -> dict:
+    """Rename a kiosk or display, or change the services it covers, keeping its token (a venue
+    that adds a service keeps its kiosk's link). Its home service `queue_id` stays covered, first
+    unless listed elsewhere, as at registration. `allowed` covers what it covered and what it will.
+    One `device_changed` event when anything changed. Returns the device's row."""
+    with db.write() as conn:
+        row = conn.execute("SELECT * FROM devices WHERE id = ? AND queue_id = ? AND revoked_at IS NULL",
+                           (device_id, queue_id)).fetchone()
+        if row is None:
+            raise NotFound("No device of this line with that id.", "device_not_found")
+        queue = load(conn, queue_id)
+        before = covered_ids(conn, device_id)
+        after = before
+        if services_ is not None:
+            after = check_services(conn, services_)
+            if queue_id not in after:
+                after = [queue_id, *after]
+        allowed(sorted(set(before) | set(after)))
+        renamed = name is not None and name != row["name"]
+        if renamed:
+            conn.execute("UPDATE devices SET name = ? WHERE id = ?", (name, device_id))
+        if after != before:
+            conn.execute("DELETE FROM device_services WHERE device_id = ?", (device_id,))
+            conn.executemany("INSERT INTO device_services (device_id, queue_id, position) VALUES (?, ?, ?)",
+                             [(device_id, covered, position) for position, covered in enumerate(after)])
+        if renamed or after != before:
+            events.append(conn, db.clock, queue_id, "device_changed", service_day=queue["service_day"], data={
+                "device_id": device_id, "kind": row["kind"], "name": name if renamed else row["name"],
+                "services": after})
+        return dict(conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone())
+
+
 def device_services(db: Database, device_id: str) -> list[dict]:
     """{id, name, prefix} of the services a kiosk or display covers, its home service first."""
     with db.read() as conn:

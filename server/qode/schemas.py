@@ -105,6 +105,17 @@ class DeviceCreate(Body):
                           "in its order")
 
 
+class DeviceUpdate(Body):
+    """issue 15: a kiosk's or display's name and services, changed after it was registered (its
+    token stays). Absent fields stay as they are."""
+
+    name: Name | None = None
+    services: Annotated[list[Annotated[str, StringConstraints(pattern=patterns.UUID)]],
+                        Field(min_length=1, max_length=256)] | None = Field(
+        None, description="The services it covers, in its order; its home service stays covered "
+                          "(first, unless listed elsewhere)")
+
+
 PrinterState = Literal["ready", "paper_low", "paper_out", "offline", "error", "unchecked"]
 PrintStatus = Literal["pending", "printed", "failed"]
 Detail = Annotated[
@@ -356,6 +367,8 @@ class DeviceOut(BaseModel):
     last_seen: str | None = Field(None, description="When its live socket last came or went, or it last "
                                   "reported its printer, whichever is later; null: never")
     connected: bool = Field(description="The device's live socket is open")
+    services: list[ServiceRef] = Field(default_factory=list, description=(
+        "The services it covers, in its order (issue 15; in the list and a change's answer)"))
 
 
 class PrintJobState(PrintJobOut):

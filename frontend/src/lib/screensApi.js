@@ -41,6 +41,9 @@ export function screensApi(token, options = {}) {
     revokeHostToken: (tokenId, opts) => api.request('DELETE', `/api/host-tokens/${enc(tokenId)}`, opts),
     /** Host or admin: `{devices: [DeviceOut, …]}`, each with its printer, `last_seen` and `connected`. */
     listDevices: (queueId, opts) => api.request('GET', `/api/queues/${enc(queueId)}/devices`, opts),
+    /** Manager or admin: `{name?, services?}` → DeviceOut; its token stays, its home service stays covered. */
+    updateDevice: (queueId, deviceId, body, opts) =>
+      api.request('PATCH', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}`, { ...opts, body }),
     /** Host or admin: the device's token stops working at once and its sockets close. */
     revokeDevice: (queueId, deviceId, opts) =>
       api.request('DELETE', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}`, opts),

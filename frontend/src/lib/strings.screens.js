@@ -308,6 +308,13 @@ export const screenStrings = {
     'display.announceService': 'Now serving {number} at counter {counter}, {service}.',
     'display.announceServiceNoCounter': 'Now serving {number}, {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'Services: {names}',
+    'setup.device.change': 'Change services',
+    'setup.device.changeLabel': 'Change the services of {name}',
+    'setup.device.alsoLegend': 'Besides {home}, it covers:',
+    'setup.device.save': 'Save services',
+    'setup.device.saving': 'Saving…',
+    'setup.device.saved': '“{name}” now covers: {names}. A kiosk shows the change within a minute.',
   },
 
   de: {
@@ -613,6 +620,13 @@ export const screenStrings = {
     'display.announceService': 'Aktuell an der Reihe: {number} an Schalter {counter}, {service}.',
     'display.announceServiceNoCounter': 'Aktuell an der Reihe: {number}, {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'Dienste: {names}',
+    'setup.device.change': 'Dienste ändern',
+    'setup.device.changeLabel': 'Dienste von {name} ändern',
+    'setup.device.alsoLegend': 'Außer {home} deckt es ab:',
+    'setup.device.save': 'Dienste speichern',
+    'setup.device.saving': 'Wird gespeichert…',
+    'setup.device.saved': '„{name}“ deckt jetzt ab: {names}. Ein Kiosk zeigt die Änderung innerhalb einer Minute.',
   },
 
   fr: {
@@ -914,6 +928,13 @@ export const screenStrings = {
     'display.announceService': 'Numéro {number} appelé au guichet {counter}, {service}.',
     'display.announceServiceNoCounter': 'Numéro {number} appelé, {service}.',
     'display.serviceState': '{service} : {state}',
+    'setup.device.services': 'Services : {names}',
+    'setup.device.change': 'Modifier les services',
+    'setup.device.changeLabel': 'Modifier les services de {name}',
+    'setup.device.alsoLegend': 'En plus de {home}, il couvre :',
+    'setup.device.save': 'Enregistrer les services',
+    'setup.device.saving': 'Enregistrement…',
+    'setup.device.saved': '« {name} » couvre maintenant : {names}. Une borne affiche le changement en moins d’une minute.',
   },
 
   es: {
@@ -1215,6 +1236,13 @@ export const screenStrings = {
     'display.announceService': 'Turno {number}, mostrador {counter}, {service}.',
     'display.announceServiceNoCounter': 'Turno {number}, {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'Servicios: {names}',
+    'setup.device.change': 'Cambiar servicios',
+    'setup.device.changeLabel': 'Cambiar los servicios de {name}',
+    'setup.device.alsoLegend': 'Además de {home}, atiende:',
+    'setup.device.save': 'Guardar servicios',
+    'setup.device.saving': 'Guardando…',
+    'setup.device.saved': '«{name}» ahora atiende: {names}. Un quiosco muestra el cambio en menos de un minuto.',
   },
 
   tr: {
@@ -1512,6 +1540,13 @@ export const screenStrings = {
     'display.announceService': 'Şu an çağrılan: {number}, gişe {counter}, {service}.',
     'display.announceServiceNoCounter': 'Şu an çağrılan: {number}, {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'Hizmetler: {names}',
+    'setup.device.change': 'Hizmetleri değiştir',
+    'setup.device.changeLabel': '{name} hizmetlerini değiştir',
+    'setup.device.alsoLegend': '{home} dışında şunları kapsar:',
+    'setup.device.save': 'Hizmetleri kaydet',
+    'setup.device.saving': 'Kaydediliyor…',
+    'setup.device.saved': '“{name}” artık şunları kapsıyor: {names}. Kiosk değişikliği bir dakika içinde gösterir.',
   },
 
   pl: {
@@ -1825,6 +1860,13 @@ export const screenStrings = {
     'display.announceService': 'Teraz obsługiwany {number} przy stanowisku {counter}, {service}.',
     'display.announceServiceNoCounter': 'Teraz obsługiwany {number}, {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'Usługi: {names}',
+    'setup.device.change': 'Zmień usługi',
+    'setup.device.changeLabel': 'Zmień usługi urządzenia {name}',
+    'setup.device.alsoLegend': 'Oprócz {home} obsługuje:',
+    'setup.device.save': 'Zapisz usługi',
+    'setup.device.saving': 'Zapisywanie…',
+    'setup.device.saved': '„{name}” obsługuje teraz: {names}. Kiosk pokaże zmianę w ciągu minuty.',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -2137,6 +2179,13 @@ export const screenStrings = {
     'display.announceService': 'Зараз обслуговується {number} біля віконця {counter}, {service}.',
     'display.announceServiceNoCounter': 'Зараз обслуговується {number}, {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'Послуги: {names}',
+    'setup.device.change': 'Змінити послуги',
+    'setup.device.changeLabel': 'Змінити послуги пристрою {name}',
+    'setup.device.alsoLegend': 'Крім {home}, обслуговує:',
+    'setup.device.save': 'Зберегти послуги',
+    'setup.device.saving': 'Збереження…',
+    'setup.device.saved': '«{name}» тепер обслуговує: {names}. Кіоск покаже зміну протягом хвилини.',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -2457,6 +2506,13 @@ export const screenStrings = {
     'display.announceService': 'يُخدم الآن {number} عند الشباك {counter}، {service}.',
     'display.announceServiceNoCounter': 'يُخدم الآن {number}، {service}.',
     'display.serviceState': '{service}: {state}',
+    'setup.device.services': 'الخدمات: {names}',
+    'setup.device.change': 'تغيير الخدمات',
+    'setup.device.changeLabel': 'تغيير خدمات {name}',
+    'setup.device.alsoLegend': 'إلى جانب {home}، يغطي:',
+    'setup.device.save': 'حفظ الخدمات',
+    'setup.device.saving': 'جارٍ الحفظ…',
+    'setup.device.saved': '«{name}» يغطي الآن: {names}. يعرض الكشك التغيير خلال دقيقة.',
   },
 }
 

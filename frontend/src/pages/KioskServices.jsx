@@ -8,6 +8,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame, KioskNotice } from '../components/screens/KioskFrame.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
+import { useDevice } from '../components/screens/useDevice.js'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
 import { useKioskLanguage } from '../components/screens/useKioskLanguage.js'
 import { useVenue } from '../components/screens/useVenue.js'
@@ -20,9 +21,6 @@ import { errorText, t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
 import { LANGUAGE_IDLE_MS, RESET_AFTER, RETRY_WINDOW_MS } from './KioskView.jsx'
-
-const DEVICE_REFRESH_MS = 5 * 60 * 1000 // the services a kiosk covers change in setup, rarely
-const DEVICE_RETRY_MS = 10 * 1000 // the box not answering yet (it is starting, the Wi-Fi is back)
 
 /** The device's services, in its own order, with the box's public figures; inactive ones left out. */
 function kioskServices(device, list) {
@@ -38,41 +36,17 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
   // The token leaves the address at once (it would show in the history and on screen).
   const [token] = useFragmentToken(kioskTokenKey())
   const api = useMemo(() => screensApi(token), [token])
-  const [device, setDevice] = useState(null)
-  const [deviceError, setDeviceError] = useState(null)
+  const { device, error: deviceError } = useDevice(api, token)
   const { services: list, updatedAt, error: listError } = useServices({ refreshMs, enabled: Boolean(token) })
   const now = useNow(1000)
   const venue = useVenue(null)
   const [language, chooseLanguage, languageChosen] = useKioskLanguage(venue.language)
 
-  useEffect(() => {
-    if (!token) return undefined
-    let live = true
-    let timer = null
-    const load = () => {
-      api.getDevice().then(
-        (answer) => {
-          if (!live) return
-          setDevice(answer)
-          setDeviceError(null)
-          timer = setTimeout(load, DEVICE_REFRESH_MS)
-        },
-        (err) => {
-          if (!live) return
-          setDeviceError(err)
-          if (err?.code === 'offline' || err?.status >= 500) timer = setTimeout(load, DEVICE_RETRY_MS)
-        },
-      )
-    }
-    load()
-    return () => {
-      live = false
-      clearTimeout(timer)
-    }
-  }, [api, token])
 
   const services = kioskServices(device, list)
-  const only = services?.length === 1 ? services[0] : null
+  // A device of one service goes to that service's kiosk (KioskView comes back here when setup
+  // gives it more): by what the device covers, not what is open now, so the two never bounce.
+  const only = services?.length === 1 && !(device?.services?.length > 1) ? services[0] : null
   useEffect(() => {
     if (!only) return
     // Today's one-service kiosk, with this kiosk's token under that page's key.

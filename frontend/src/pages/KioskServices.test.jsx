@@ -108,6 +108,14 @@ describe('KioskServices (/kiosk)', () => {
     expect(await screen.findByRole('button', { name: 'Take a ticket' })).toBeInTheDocument()
   })
 
+  it('stays on the choice when the device covers two services and one is closed today (no bouncing)', async () => {
+    renderKiosk({ 'GET /api/services': () => ({ body: { services: [publicService(PASSPORTS)] } }) })
+    expect(await screen.findByRole('heading', { name: 'Choose a service' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: /^Passports/ })).toBeInTheDocument()
+    expect(screen.queryByText('Payments')).not.toBeInTheDocument()
+    expect(window.location.pathname).toBe('/kiosk')
+  })
+
   it('works with a box from before several services: the device’s one line', async () => {
     renderKiosk(
       {

@@ -9,13 +9,15 @@ import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame as Frame, KioskNotice as Notice } from '../components/screens/KioskFrame.jsx'
 import { useKioskLanguage as useGuestLanguage } from '../components/screens/useKioskLanguage.js'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
+import { useDevice } from '../components/screens/useDevice.js'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
 import { useVenue } from '../components/screens/useVenue.js'
 import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
 import { uuid } from '../lib/random.js'
-import { kioskTokenKey, screensApi } from '../lib/screensApi.js'
+import { navigate } from '../lib/router.js'
+import { kioskTokenKey, saveToken, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
@@ -40,6 +42,10 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   )
   const now = useNow(1000)
   const venue = useVenue(queue)
+  // Setup gave this kiosk more services: the kiosk of several services takes over (same token),
+  // once the guest on screen is done.
+  const { device } = useDevice(api, token)
+  const several = device?.services?.length > 1
   const [language, chooseLanguage, languageChosen] = useGuestLanguage(venue.language)
 
   const [issued, setIssued] = useState(null)
@@ -75,6 +81,12 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   useEffect(() => {
     retryKey.current = null // a new token's taps start with fresh keys
   }, [token])
+
+  useEffect(() => {
+    if (!several || issued || !token) return
+    saveToken(kioskTokenKey(), token)
+    navigate('/kiosk', { replace: true })
+  }, [several, issued, token])
 
   // Back at the start after a ticket: the button has the focus again (keyboard, switch access),
   // in the same commit as the button, not a frame later.

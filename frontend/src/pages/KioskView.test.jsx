@@ -44,6 +44,29 @@ afterEach(() => {
 })
 
 describe('KioskView', () => {
+  it('hands over to the kiosk of several services when setup gives it more, with the same token', async () => {
+    const device = (services) => ({ body: { id: 'd-1', kind: 'kiosk', name: 'Door', queue_id: 'q-1', queue_name: 'Front desk', services } })
+    const one = [{ id: 'q-1', name: 'Front desk', prefix: 'A' }]
+    let covers = one
+    const asked = vi.fn(() => device(covers))
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const { ws } = renderKiosk({ 'GET /api/device': asked })
+    live(ws)
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1000)
+    })
+    expect(asked).toHaveBeenCalledTimes(1)
+    expect(asked.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(window.location.pathname).toBe('/kiosk/q-1') // one service: it stays
+    covers = [...one, { id: 'q-3', name: 'Payments', prefix: 'Y' }]
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(60 * 1000) // setup's change shows within a minute
+    })
+    expect(asked).toHaveBeenCalledTimes(2)
+    expect(window.location.pathname).toBe('/kiosk')
+    expect(localStorage.getItem('qode.kioskToken')).toBe(TOKEN)
+  })
+
   it('issues a ticket with the kiosk token and shows the number and its QR code', async () => {
     const issue = vi.fn(kioskTicket)
     const { ws } = renderKiosk({ 'POST /api/queues/q-1/tickets': issue })

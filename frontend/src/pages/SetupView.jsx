@@ -191,6 +191,7 @@ export default function SetupView() {
                     onPoster={() => openPoster(queue.id)}
                     onDisplayOpened={tvOpened}
                     onRejected={rejected}
+                    services={services}
                   />
                 ))}
               </section>

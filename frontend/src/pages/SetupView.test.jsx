@@ -277,6 +277,45 @@ describe('SetupView', () => {
     expect(document.activeElement.textContent).toBe('Registered devices')
   })
 
+  it('shows the services a kiosk covers and changes them, keeping its link', async () => {
+    const door = { id: 'd-1', kind: 'kiosk', name: 'Door', printer: null, printer_detail: null, error: null, status_at: null, last_seen: null, connected: true }
+    const covers = (...pairs) => pairs.map(([id, name]) => ({ id, name, prefix: name[0] }))
+    const devices = [{ ...door, services: covers(['q-1', 'Front desk']) }]
+    let answer = { ...door, services: covers(['q-1', 'Front desk'], ['q-3', 'Payments']) }
+    const change = vi.fn(() => ({ body: answer }))
+    renderSetup({
+      'GET /api/queues': list(queue(), queue({ id: 'q-2', name: 'Pharmacy', prefix: 'P' }), queue({ id: 'q-3', name: 'Payments', prefix: 'Y' })),
+      'GET /api/queues/q-1/devices': () => ({ body: { devices } }),
+      'PATCH /api/queues/q-1/devices/d-1': change,
+    })
+    const card = await screen.findByRole('article', { name: 'Front desk' })
+    await userEvent.click(card.querySelector('summary'))
+    const row = await within(card).findByTestId('device-d-1')
+    expect(row).toHaveTextContent('Services: Front desk')
+    await userEvent.click(within(row).getByRole('button', { name: 'Change the services of Door' }))
+    const form = within(row).getByRole('form', { name: 'Change the services of Door' })
+    // Its home service always stays: only the others are offered.
+    expect(within(form).getByRole('group', { name: 'Besides Front desk, it covers:' })).toBeInTheDocument()
+    expect(within(form).queryByLabelText(/Front desk/)).not.toBeInTheDocument()
+    await userEvent.click(within(form).getByLabelText(/Payments/))
+    await userEvent.click(within(form).getByRole('button', { name: 'Save services' }))
+    expect(await screen.findByText('“Door” now covers: Front desk, Payments. A kiosk shows the change within a minute.')).toBeInTheDocument()
+    expect(JSON.parse(change.mock.calls[0][0].body)).toEqual({ services: ['q-1', 'q-3'] })
+    expect(change.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${ADMIN}`)
+    expect(row).toHaveTextContent('Services: Front desk, Payments')
+    expect(within(row).queryByRole('form')).not.toBeInTheDocument()
+
+    // A refusal is said in words and the form stays to try again.
+    answer = null
+    change.mockImplementation(() => ({ status: 422, body: { error: { code: 'unknown_service', message: 'No service with the id q-2.' } } }))
+    await userEvent.click(within(row).getByRole('button', { name: 'Change the services of Door' }))
+    await userEvent.click(within(row).getByLabelText(/Pharmacy/))
+    await userEvent.click(within(row).getByRole('button', { name: 'Save services' }))
+    expect(await screen.findByText(/No service with the id q-2/)).toBeInTheDocument()
+    expect(within(row).getByRole('form')).toBeInTheDocument()
+    expect(row).toHaveTextContent('Services: Front desk, Payments')
+  }, 20000)
+
   it('guides a first run: queue, then poster, then TV, ticking off what is done', async () => {
     const create = vi.fn(() => ({ status: 201, body: { ...queue({ id: 'q-9', name: 'Town hall' }), host_token: 'h', host_url: 'http://box/host/q-9#token=h' } }))
     renderSetup({ 'GET /api/queues': list(), 'POST /api/queues': create, 'POST /api/qr': () => ({ body: { svg: '<svg/>' } }) })

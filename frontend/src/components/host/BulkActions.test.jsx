@@ -1,5 +1,5 @@
 import { fireEvent, render, screen } from '@testing-library/react'
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import BulkActions from './BulkActions.jsx'
 import { matching, todayAt } from './bulk.js'
 
@@ -31,7 +31,13 @@ describe('BulkActions', () => {
     expect(onClear).not.toHaveBeenCalled()
   })
 
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
   it('only web joins after a time: the count and the filter match what the box cancels', () => {
+    // "Today" is the day of the tickets above (the page reads the time of day against the clock's day).
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-06T12:00:00') })
     const onClear = vi.fn(async () => ({ ok: true }))
     render(<BulkActions waiting={waiting} refused={null} lineOpen busy={false} onClear={onClear} />)
     fireEvent.click(screen.getByLabelText('Only guests who joined on their phone after a time'))
@@ -39,6 +45,7 @@ describe('BulkActions', () => {
     expect(screen.getByRole('button', { name: 'Cancel 2 waiting…' })).toBeDisabled()
     const after = todayAt('09:00', new Date('2026-12-06T12:00:00'))
     const expected = matching(waiting, { source: 'web', joined_after: after }).length
+    expect(expected).toBeGreaterThan(0) // the filter has something to find on that day
     // A time field fires `input` as its value changes (onChange listens to it, in React and Preact).
     fireEvent.input(screen.getByLabelText('Joined after (today)'), { target: { value: '09:00' } })
     const button = screen.getByRole('button', { name: `Cancel ${expected} waiting…` })

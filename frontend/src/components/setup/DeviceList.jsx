@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import Button from '../Button.jsx'
+import ServicePicker from './ServicePicker.jsx'
 import { agoText } from '../../lib/ago.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
@@ -17,22 +18,73 @@ function statusText(device, now) {
   return parts.join(' · ')
 }
 
-function DeviceRow({ device, now, busy, onRevoke }) {
+const names = (services) => services.map((s) => s.name).join(', ')
+
+/** The services a kiosk covers besides its home one, ticked in order; Save sends them (issue 15). */
+function ChangeServices({ device, home, services, busy, onSave, onCancel }) {
+  const others = services.filter((s) => s.id !== home.id)
+  const [picked, setPicked] = useState(() => (device.services ?? []).map((s) => s.id).filter((id) => id !== home.id))
+  return (
+    <form
+      aria-label={t('setup.device.changeLabel', { name: device.name })}
+      className="grid gap-2 rounded-xl border-2 border-stone-700 bg-white p-3"
+      onSubmit={(event) => {
+        event.preventDefault()
+        onSave(device, picked)
+      }}
+    >
+      <ServicePicker id={`device-${device.id}-services`} legend={t('setup.device.alsoLegend', { home: home.name })} services={others} picked={picked} onChange={setPicked} />
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" className="w-auto! flex-1" disabled={busy}>
+          {busy ? t('setup.device.saving') : t('setup.device.save')}
+        </Button>
+        <Button kind="secondary" className="w-auto! flex-1" disabled={busy} onClick={onCancel}>
+          {t('setup.cancel')}
+        </Button>
+      </div>
+    </form>
+  )
+}
+
+function DeviceRow({ device, now, busy, onRevoke, home, services, saving, onSave }) {
   const [asking, setAsking] = useState(false)
+  const [changing, setChanging] = useState(false)
   const title = device.kind === 'kiosk' ? t('setup.kioskAdded', { name: device.name }) : t('setup.displayAdded', { name: device.name })
+  // A box of several services: the kiosk's services are shown and can change (its link stays).
+  const several = device.kind === 'kiosk' && services.length > 1
   return (
     <li className="grid gap-2 rounded-xl bg-stone-100 p-3" data-testid={`device-${device.id}`}>
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <p className="min-w-0 flex-1 basis-48">
           <span className="block text-lg font-bold wrap-anywhere">{title}</span>
           <span className="block text-base wrap-anywhere text-stone-800">{statusText(device, now)}</span>
+          {several && device.services?.length ? (
+            <span className="block text-base wrap-anywhere text-stone-800">{t('setup.device.services', { names: names(device.services) })}</span>
+          ) : null}
         </p>
-        {asking ? null : (
+        {several && !changing && !asking ? (
+          <Button kind="secondary" className="w-auto!" onClick={() => setChanging(true)} aria-label={t('setup.device.changeLabel', { name: device.name })}>
+            {t('setup.device.change')}
+          </Button>
+        ) : null}
+        {asking || changing ? null : (
           <Button kind="secondary" className="w-auto!" onClick={() => setAsking(true)} aria-label={t('setup.device.revokeLabel', { name: device.name })}>
             {t('setup.device.revoke')}
           </Button>
         )}
       </div>
+      {changing ? (
+        <ChangeServices
+          device={device}
+          home={home}
+          services={services}
+          busy={saving}
+          onCancel={() => setChanging(false)}
+          onSave={async (d, picked) => {
+            if (await onSave(d, picked)) setChanging(false)
+          }}
+        />
+      ) : null}
       {asking ? (
         <div role="group" aria-label={t('setup.device.revokeLabel', { name: device.name })} className="grid gap-2 rounded-xl border-2 border-red-800 bg-white p-3">
           <p className="text-base font-semibold">{t('setup.device.revokeWarn', { name: device.name })}</p>
@@ -54,9 +106,10 @@ function DeviceRow({ device, now, busy, onRevoke }) {
  * The queue's registered kiosks and displays as the box sees them (online or last seen, the
  * printer), each with Revoke. `added` changes when this page registers one, to load again.
  */
-export default function DeviceList({ queue, api, added, onRejected }) {
+export default function DeviceList({ queue, api, added, onRejected, services = [] }) {
   const [state, setState] = useState({ devices: null, failure: null })
   const [busy, setBusy] = useState(null) // id being revoked
+  const [saving, setSaving] = useState(null) // id whose services are being saved
   const [said, setSaid] = useState('')
   const [now, setNow] = useState(() => Date.now())
   const heading = useRef(null) // focus lands here when the focused row is removed
@@ -100,6 +153,22 @@ export default function DeviceList({ queue, api, added, onRejected }) {
     }
   }
 
+  async function saveServices(device, picked) {
+    setSaving(device.id)
+    try {
+      const changed = await api.updateDevice(queue.id, device.id, { services: [queue.id, ...picked] })
+      if (!alive.current) return false
+      setState((s) => ({ ...s, devices: (s.devices ?? []).map((d) => (d.id === device.id ? { ...d, ...changed } : d)) }))
+      setSaid(t('setup.device.saved', { name: device.name, names: names(changed?.services ?? []) }))
+      return true
+    } catch (err) {
+      if (alive.current && !onRejected(err)) setSaid(errorText(err))
+      return false
+    } finally {
+      if (alive.current) setSaving(null)
+    }
+  }
+
   const devices = state.devices
   return (
     <div className="grid gap-2">
@@ -112,7 +181,17 @@ export default function DeviceList({ queue, api, added, onRejected }) {
       {devices && devices.length ? (
         <ul className="grid gap-2" aria-label={t('setup.device.listOf', { name: queue.name })}>
           {devices.map((device) => (
-            <DeviceRow key={device.id} device={device} now={now} busy={busy === device.id} onRevoke={revoke} />
+            <DeviceRow
+              key={device.id}
+              device={device}
+              now={now}
+              busy={busy === device.id}
+              onRevoke={revoke}
+              home={queue}
+              services={services}
+              saving={saving === device.id}
+              onSave={saveServices}
+            />
           ))}
         </ul>
       ) : null}

@@ -8,7 +8,7 @@ import '../../lib/strings.screens.js'
 
 /** Add a kiosk or a display to a queue; the links of those added in this session (shown once);
  * the queue's devices with their status and Revoke. */
-export default function Devices({ queue, api, origin, devices, onDevice, onRejected }) {
+export default function Devices({ queue, api, origin, devices, onDevice, onRejected, services }) {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(null) // the kind being added
   const [failure, setFailure] = useState(null)
@@ -84,7 +84,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
           })}
         </ul>
       ) : null}
-      <DeviceList queue={queue} api={api} added={devices.length} onRejected={onRejected} />
+      <DeviceList queue={queue} api={api} added={devices.length} onRejected={onRejected} services={services} />
     </section>
   )
 }

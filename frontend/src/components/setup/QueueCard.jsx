@@ -12,7 +12,7 @@ import HostLink from './HostLink.jsx'
  * disclosure, so many queues stay short): the host link, the join link and poster, the display,
  * its devices. Wide screens lay the details out in two columns.
  */
-export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected }) {
+export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected, services }) {
   const summary = useRef(null)
   const details = useRef(null)
   useEffect(() => {
@@ -79,7 +79,7 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
               />
             </section>
 
-            <Devices queue={queue} api={api} origin={origins.staff} devices={devices} onDevice={onDevice} onRejected={onRejected} />
+            <Devices queue={queue} api={api} origin={origins.staff} devices={devices} onDevice={onDevice} onRejected={onRejected} services={services} />
           </div>
         </div>
       </details>
