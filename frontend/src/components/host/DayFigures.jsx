@@ -141,10 +141,13 @@ function Panel({ api, data, error, loadedAt, queueId, services, heading }) {
         <Cards title={t('host.figures.services')} heading={heading} items={serviceItems} figures={SERVICE_FIGURES} testId="figures-service" />
       ) : null}
       <Cards title={services ? t('host.figures.counters') : null} heading={heading} items={counterItems} figures={COUNTER_FIGURES} testId="figures-counter" />
-      <Notice notice={error ? { tone: 'error', text: hostErrorText(error) } : null} />
-      <div className="flex flex-wrap items-center justify-between gap-3">
-        {loadedAt ? <p className="text-base text-stone-700">{t('host.figures.asOf', { time: clockTime(loadedAt) })}</p> : null}
-        <Download api={api} day={day} />
+      <div>
+        {/* A failed refresh says why; the last figures stay, with the time they are from. */}
+        <Notice notice={error ? { tone: 'error', text: hostErrorText(error) } : null} />
+        <div className="flex flex-wrap items-center justify-between gap-3">
+          {loadedAt ? <p className="text-base text-stone-700">{t('host.figures.asOf', { time: clockTime(loadedAt) })}</p> : null}
+          <Download api={api} day={day} />
+        </div>
       </div>
     </>
   )
@@ -177,6 +180,9 @@ export default function DayFigures({ token, queueId = null, folded = false }) {
     <section aria-labelledby={`${id}-title`} data-testid="day-figures" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-stone-300">
       <h2 id={`${id}-title`} className="text-xl font-bold">
         <Button kind="secondary" aria-expanded={opened} aria-controls={`${id}-panel`} onClick={() => setOpened((o) => !o)}>
+          <span aria-hidden="true" className="me-3 text-base">
+            {opened ? '▲' : '▼'}
+          </span>
           {t('host.figures.title')}
         </Button>
       </h2>
