@@ -16,14 +16,13 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import requests
 
 from a11y import axe_violations, keyboard_problems, overflow_problems, text_at_200_percent
 
-from helpers import ServerProcess, admin
+from helpers import ServerProcess, admin, keep_local
 
 TABLET = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 800}
@@ -100,19 +99,9 @@ def figures_of(items) -> dict[str, dict[str, str]]:
         "[...li.querySelectorAll('dd')].map(dd => [dd.dataset.figure, dd.textContent]))}))")}
 
 
-def guarded_context(browser, viewport):
-    strays: list[str] = []
-
-    def guard(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            strays.append(route.request.url)
-            route.abort()
-
+def local_context(browser, viewport):
     context = browser.new_context(viewport=viewport, locale="en-US", accept_downloads=True)
-    context.route("**/*", guard)
-    return context, strays
+    return context, keep_local(context)
 
 
 def test_the_desk_shows_the_days_figures_of_get_api_stats_and_downloads_its_csv(day, browser, tmp_path):
@@ -136,7 +125,7 @@ def test_the_desk_shows_the_days_figures_of_get_api_stats_and_downloads_its_csv(
     assert per_staff == {"Ana": {"served": 2, "no_shows": 1}, "Ben": {"served": 2, "no_shows": 1}}
     assert services["Payments"]["transfers_in"] == 1 and services["Passports"]["transfers_out"] == 1
 
-    context, strays = guarded_context(browser, TABLET)
+    context, strays = local_context(browser, TABLET)
     try:
         page = context.new_page()
         page.goto(f"{proc.url}/host#token={day['token']}")
@@ -203,6 +192,7 @@ def test_the_desk_shows_the_days_figures_of_get_api_stats_and_downloads_its_csv(
 
 
 def test_a_services_page_shows_its_counters_and_staff_from_get_api_stats(day, browser):
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 
     proc, staff = day["proc"], day["staff"]
@@ -214,10 +204,17 @@ def test_a_services_page_shows_its_counters_and_staff_from_get_api_stats(day, br
         expected[row["staff"]] = expected.get(row["staff"], 0) + row["served"]
     assert expected["Ben"] == 2  # Ben works only Payments: both his guests served
 
-    context, strays = guarded_context(browser, PHONE)
+    context, strays = local_context(browser, PHONE)
     try:
         page = context.new_page()
         page.goto(f"{proc.url}/host/{payments}#token={day['token']}")
+        # The guard holds: a page that would load from elsewhere is refused here, and listed.
+        elsewhere = context.new_page()
+        with pytest.raises(PlaywrightError):
+            elsewhere.goto("https://example.com/x")
+        elsewhere.close()
+        assert strays == ["https://example.com/x"]
+        strays.clear()
         section = page.get_by_role("region", name="By counter and staff")
         expect(section).to_be_visible(timeout=10_000)
         shown = figures_of(section.get_by_test_id("figures-counter"))
