@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -168,6 +169,23 @@ class ServerProcess:
 
 def admin(token: str = ADMIN_TOKEN) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+# A request that would leave this machine: http(s) or ws(s) to any host but 127.0.0.1 or localhost.
+AWAY = re.compile(r"^(?:https?|wss?)://(?!(?:127\.0\.0\.1|localhost)(?:[:/?#]|$))", re.IGNORECASE)
+
+
+def keep_local(context) -> list[str]:
+    """Abort every request of the Playwright `context` that would leave this machine; the list
+    returned collects their addresses (a test asserts it stays empty)."""
+    strays: list[str] = []
+
+    def refuse(route):
+        strays.append(route.request.url)
+        route.abort()
+
+    context.route(AWAY, refuse)
+    return strays
 
 
 def ws_client_class():

@@ -2,6 +2,7 @@
 // credential, and every write carries an Idempotency-Key (a fresh one unless the caller
 // passes `idempotencyKey`, e.g. to retry a call whose answer was lost).
 import { request } from './api.js'
+import { fetchFile } from './download.js'
 
 const enc = (value) => encodeURIComponent(value)
 
@@ -99,6 +100,20 @@ export function createDeskApi(token) {
       return request('POST', `/api/tickets/${enc(ticketId)}/${action}`, host({ ...options, body: {} }))
     },
     ...ticketMoves(token),
+  }
+}
+
+/**
+ * The day's figures the token may read (GET /api/stats, scoped to its services by the box): per
+ * service, counter and staff name; and the same rows as a CSV file, fetched with the token in the
+ * Authorization header.
+ */
+export function createStatsApi(token) {
+  return {
+    /** `{day, rows, services}` of the box's service day. */
+    figures: (options) => request('GET', '/api/stats', { ...options, token }),
+    /** `{blob, filename}`: the rows as CSV (the file name from the box, or null). */
+    csv: () => fetchFile('/api/stats?format=csv', { token }),
   }
 }
 

@@ -1,8 +1,11 @@
 // What the hub page needs from the hub (`qode serve --hub`), with the hub's admin token as the
 // bearer credential, and the token's place in this browser.
-import { ApiError, createApi } from './api.js'
+import { createApi } from './api.js'
+import { attachmentName, fetchFile, saveBlob as saveFile } from './download.js'
 import { t } from './strings.js'
 import './strings.hub.js'
+
+export { attachmentName }
 
 const enc = encodeURIComponent
 
@@ -12,17 +15,6 @@ export const HUB_TOKEN_KEY = 'qode.hubToken'
 /** A device id as the hub accepts it. */
 export const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-/** The file name in a Content-Disposition header, or null. */
-export function attachmentName(header) {
-  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(String(header ?? ''))
-  if (!match) return null
-  try {
-    return decodeURIComponent(match[1]).replace(/[/\\]/g, '_')
-  } catch {
-    return match[1]
-  }
-}
-
 /**
  * The hub's calls. Every answer that is not 2xx is an ApiError (api.js); a request without an
  * answer has the code "offline".
@@ -30,39 +22,7 @@ export function attachmentName(header) {
 export function hubApi(token, { baseUrl = '', timeout = 15000, fetchImpl } = {}) {
   const api = createApi({ baseUrl, token, timeout, fetchImpl })
 
-  /** GET `path` as a Blob (a file to save), with the token in the header, never in the URL. */
-  async function blob(path) {
-    const controller = new AbortController()
-    const timer = timeout ? setTimeout(() => controller.abort(), timeout) : null
-    const doFetch = fetchImpl ?? globalThis.fetch
-    let response
-    let body
-    try {
-      response = await doFetch(baseUrl + path, {
-        method: 'GET',
-        headers: { Accept: 'text/csv', Authorization: `Bearer ${token}` },
-        signal: controller.signal,
-        cache: 'no-store',
-      })
-      body = response.ok ? await response.blob() : await response.text()
-    } catch {
-      throw new ApiError(0, 'offline', t('error.offline'))
-    } finally {
-      if (timer) clearTimeout(timer)
-    }
-    if (!response.ok) {
-      let detail
-      try {
-        detail = JSON.parse(body)?.error ?? null
-      } catch {
-        detail = null
-      }
-      const code = typeof detail?.code === 'string' ? detail.code : `http_${response.status}`
-      const message = typeof detail?.message === 'string' && detail.message ? detail.message : t('error.generic')
-      throw new ApiError(response.status, code, message)
-    }
-    return { blob: body, filename: attachmentName(response.headers?.get?.('Content-Disposition')) }
-  }
+  const blob = (path) => fetchFile(path, { token, baseUrl, timeout, fetchImpl })
 
   return {
     /** `{"sites": [SiteOut, …]}`. */
@@ -79,20 +39,5 @@ export function hubApi(token, { baseUrl = '', timeout = 15000, fetchImpl } = {})
 
 /** Hand `blob` to the browser as a download named `filename`. */
 export function saveBlob(blob, filename, doc = globalThis.document) {
-  const URLs = globalThis.URL
-  if (!URLs?.createObjectURL || !doc) throw new ApiError(0, 'no_download', t('hub.error.no_download'))
-  const url = URLs.createObjectURL(blob)
-  const link = doc.createElement('a')
-  link.href = url
-  link.download = filename
-  link.rel = 'noopener'
-  link.style.display = 'none'
-  doc.body.appendChild(link)
-  try {
-    link.click()
-  } finally {
-    link.remove()
-    // Some browsers read the blob after click() returns: free it a moment later.
-    setTimeout(() => URLs.revokeObjectURL?.(url), 10000)
-  }
+  saveFile(blob, filename, { doc, message: t('hub.error.no_download') })
 }

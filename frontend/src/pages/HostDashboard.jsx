@@ -11,6 +11,7 @@ import { heldAt } from '../components/host/callNext.js'
 import { validCounter } from '../components/host/counter.js'
 import StorageBanner from '../components/host/StorageBanner.jsx'
 import ClockBanner from '../components/host/ClockBanner.jsx'
+import DayFigures from '../components/host/DayFigures.jsx'
 import DevicesPanel from '../components/host/DevicesPanel.jsx'
 import HostHeader from '../components/host/HostHeader.jsx'
 import { hasPrinter } from '../components/host/kiosks.js'
@@ -184,6 +185,7 @@ function Dashboard({ queueId, token, onAccepted }) {
             onCounterChange={changeCounter}
           />
           <TodayStats tickets={tickets} now={now} />
+          <DayFigures token={token} queueId={queueId} />
         </div>
       </main>
       {state.version ? (

@@ -10,6 +10,7 @@ import Page from '../components/Page.jsx'
 import ActiveTickets from '../components/host/ActiveTickets.jsx'
 import CallPanel from '../components/host/CallPanel.jsx'
 import CounterPicker from '../components/host/CounterPicker.jsx'
+import DayFigures from '../components/host/DayFigures.jsx'
 import DeskWaitingList from '../components/host/DeskWaitingList.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
 import HttpsRequired from '../components/host/HttpsRequired.jsx'
@@ -285,7 +286,11 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
             <Notice notice={closeNotice} />
           </section>
         </div>
-        <DeskWaitingList tickets={waiting} serviceName={serviceName} now={now} tools={tools} />
+        {/* Below the list, folded: the day's figures never push the list or "Call next" down. */}
+        <div className="grid min-w-0 content-start gap-6">
+          <DeskWaitingList tickets={waiting} serviceName={serviceName} now={now} tools={tools} />
+          <DayFigures token={token} folded />
+        </div>
       </main>
     </div>
   )

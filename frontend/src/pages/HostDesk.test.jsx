@@ -263,6 +263,34 @@ describe('HostDesk', () => {
     expect(localStorage.getItem('qode.hostDesk.token')).toBeNull()
   })
 
+  it('keeps today’s figures folded below the list, and asks the box with the desk’s token only when opened', async () => {
+    const user = userEvent.setup()
+    const stats = vi.fn(() => ({
+      body: {
+        day: '2026-11-26',
+        rows: [{ service_day: '2026-11-26', queue_id: 'pay', service: 'Payments', counter_id: 'c-2', counter: '2', staff: 'Ana', served: 3, no_shows: 1, waited_count: 3, waited_seconds: 540, served_time_count: 3, served_time_seconds: 360 }],
+        services: [{ service_day: '2026-11-26', queue_id: 'pay', service: 'Payments', served: 3, priority_served: 1, no_shows: 1, transfers_out: 0, transfers_in: 2, waited_mean_seconds: 180, served_time_mean_seconds: 120 }],
+      },
+    }))
+    await openDesk(user, { routes: { 'GET /api/stats': stats } })
+    const toggle = screen.getByRole('button', { name: "Today's figures" })
+    // After the waiting list in the page's order: Tab and screen readers meet the list first.
+    const list = screen.getByRole('region', { name: /^Waiting, in call order/ })
+    expect(list.compareDocumentPosition(toggle) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+    expect(stats).not.toHaveBeenCalled()
+    // A live message does not ask again.
+    feed('pay', snapshot('pay', payTickets()))
+    expect(stats).not.toHaveBeenCalled()
+
+    await user.click(toggle)
+    const counter = await screen.findByTestId('figures-counter')
+    expect(counter).toHaveTextContent('Counter 2 · Ana')
+    expect(within(counter).getByText('3 min')).toBeInTheDocument()
+    expect(calls('GET', '/api/stats')[0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
+    feed('pay', snapshot('pay', payTickets()))
+    expect(stats).toHaveBeenCalledTimes(1)
+  })
+
   it('is what /host shows (HostDashboard without a service)', async () => {
     renderDesk({ page: () => <HostDashboard queueId={null} /> })
     expect(await screen.findByRole('heading', { name: 'Open your counter' })).toBeInTheDocument()
