@@ -290,47 +290,32 @@ def test_device_socket(setup):
     assert closed_with(unknown) == 4404
 
 
-def test_failed_socket_auth_counts_toward_the_limit(tmp_path):
-    from helpers import ServerProcess
-
-    proc = ServerProcess(tmp_path / "limited", env={"QODE_AUTH_RATE_LIMIT": "2/minute"}).start()
-    try:
-        queue = requests.post(f"{proc.url}/api/queues", json={"name": "L"}, headers=admin(),
-                              timeout=5).json()
-        codes = []
-        for _ in range(3):
-            ws = WsClient.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
-            try:
-                ws.send(json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}))
-            except (ConnectionClosed, OSError):
-                pass  # a limited address is closed at once, sometimes before our auth is sent
-            codes.append(closed_with(ws))
-        assert codes == [4401, 4401, 4429]
-        blocked = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", timeout=5,
-                               headers={"Authorization": f"Bearer {queue['host_token']}"})
-        assert blocked.status_code == 429
-    finally:
-        proc.stop()
-    assert "Traceback" not in proc.log.read_text()
-
-
-def test_a_real_token_refused_on_a_socket_does_not_count(tmp_path):
-    """4403 (a real token for another line) is no guess: three of them leave the address its allowance."""
+@pytest.mark.parametrize("token, codes, then", [
+    # a token that names nothing is a guess: the third try, and then HTTP, are refused
+    ("wrong", [4401, 4401, 4429], 429),
+    # a real token for another line (4403) guesses nothing: the address keeps its allowance
+    ("other", [4403, 4403, 4403], 200),
+], ids=["a guess counts", "a real token refused does not"])
+def test_failed_socket_auth_counts_toward_the_limit(tmp_path, token, codes, then):
     from helpers import ServerProcess
 
     proc = ServerProcess(tmp_path / "limited", env={"QODE_AUTH_RATE_LIMIT": "2/minute"}).start()
     try:
         queue, other = (requests.post(f"{proc.url}/api/queues", json={"name": name}, headers=admin(),
                                       timeout=5).json() for name in ("L", "M"))
-        codes = []
+        sent = other["host_token"] if token == "other" else "wrong-token-0123456789abcdef"
+        seen = []
         for _ in range(3):
             ws = WsClient.connect(ws_url(proc, f"/ws/host/{queue['id']}"))
-            ws.send(json.dumps({"type": "auth", "token": other["host_token"]}))
-            codes.append(closed_with(ws))
-        assert codes == [4403, 4403, 4403]
-        mine = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", timeout=5,
-                            headers={"Authorization": f"Bearer {queue['host_token']}"})
-        assert mine.status_code == 200
+            try:
+                ws.send(json.dumps({"type": "auth", "token": sent}))
+            except (ConnectionClosed, OSError):
+                pass  # a limited address is closed at once, sometimes before our auth is sent
+            seen.append(closed_with(ws))
+        assert seen == codes
+        after = requests.get(f"{proc.url}/api/queues/{queue['id']}/tickets", timeout=5,
+                             headers={"Authorization": f"Bearer {queue['host_token']}"})
+        assert after.status_code == then
     finally:
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
