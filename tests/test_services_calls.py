@@ -477,6 +477,7 @@ def test_counter_call_next_bad_inputs(box):
         ("cancel", {}),
         ("transfer", "reception"),
         ("priority", {"priority": True}),
+        ("reprint", {}),
     ],
 )
 def test_a_ticket_moved_to_another_service_after_the_check_is_refused_in_the_write(box, monkeypatch, path,
@@ -505,10 +506,31 @@ def test_a_ticket_moved_to_another_service_after_the_check_is_refused_in_the_wri
     assert status == 403, answer
     assert answer["error"]["code"] == "service_not_in_scope"
     assert (client.get(f"/api/tickets/{ticket['id']}").get_json(), events_of(db, ticket["id"])) == before
-    # Payments' own host still can.
+    # Payments' own host still can (a reprint then finds no kiosk with a printer on this box: 409).
     if path != "transfer":
         status, _ = post(client, f"/api/tickets/{ticket['id']}/{path}", body, payments["headers"])
-        assert status == 200
+        assert status == (409 if path == "reprint" else 200)
+
+
+def test_a_counter_given_another_service_after_the_check_is_refused_in_the_write(box, monkeypatch):
+    # The host's scope was checked on the counter's services as they were (Reception only); by the
+    # time the call's write runs, the counter also serves Payments. The write must refuse, call nobody.
+    import qode.api
+    from qode import auth
+
+    db, client, reception, payments = box
+    both = [{"queue_id": reception["id"]}, {"queue_id": payments["id"]}]
+    counter = client.post("/api/counters", json={"name": "Desk 7", "services": both}, headers=admin())
+    counter = counter.get_json()
+    assert client.post(f"/api/counters/{counter['id']}/open", json={}, headers=admin()).status_code == 200
+    waiting = [join(client, payments)[0], join(client, reception, tag="r")[0]]
+    before = [events_of(db, t["id"]) for t in waiting]
+    monkeypatch.setattr(qode.api, "host_of_counter",  # the stale look: the counter as it was
+                        lambda _id: auth.require_host(qode.api.db(), qode.api.admin_hash(), reception["id"]))
+    status, answer = post(client, f"/api/counters/{counter['id']}/call-next", {}, reception["headers"])
+    assert status == 403 and answer["error"]["code"] == "service_not_in_scope", answer
+    assert [events_of(db, t["id"]) for t in waiting] == before
+    assert {client.get(f"/api/tickets/{t['id']}").get_json()["status"] for t in waiting} == {"WAITING"}
 
 
 def test_serving_at_a_shared_counter_needs_every_service_of_the_counter(box):

@@ -499,7 +499,7 @@ def test_a_kiosks_services_change_after_registration_and_its_token_stays(client,
                         headers=admin()).get_json()
     path = f"/api/queues/{reg}/devices/{kiosk['id']}"
     assert client.post(f"/api/queues/{pay}/tickets", json={}, headers=bearer(kiosk["token"])).status_code == 403
-    changed = client.patch(path, json={"services": [pay, pas]}, headers=box["reg"]["headers"] | admin())
+    changed = client.patch(path, json={"services": [pay, pas]}, headers=admin())
     assert changed.status_code == 200, changed.get_json()
     body = changed.get_json()
     assert [s["id"] for s in body["services"]] == [reg, pay, pas]  # its home service first, as at registration
@@ -544,6 +544,9 @@ def test_changing_a_device_bad_input_scope_and_role_write_nothing(client, box, d
         (path, admin(), {"services": [pas, pas]}, 422, "invalid_body"),
         (path, admin(), {"services": []}, 422, "invalid_body"),
         (path, admin(), {"services": "all"}, 422, "invalid_body"),
+        # at most 64 (a kiosk's screen; and the change's event stays within the hub's 4 KiB)
+        (path, admin(), {"services": [f"00000000-0000-4000-8000-{i:012d}" for i in range(65)]}, 422,
+         "invalid_body"),
         (path, admin(), {"services": None, "name": ""}, 422, "invalid_body"),
         (path, admin(), {"name": "x" * 81}, 422, "invalid_body"),
         (path, admin(), {"kind": "display"}, 422, "invalid_body"),
@@ -555,9 +558,13 @@ def test_changing_a_device_bad_input_scope_and_role_write_nothing(client, box, d
         response = client.patch(url, json=body, headers=headers)
         assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), (body, headers)
     assert snapshot(db) == before
-    # a manager over both services may
-    fine = client.patch(path, json={"services": [pas]}, headers=manager["headers"])
-    assert fine.status_code == 200
+    # a manager over both services may; the home service's own token (its manager) may once the
+    # kiosk covers nothing beyond it
+    assert client.patch(path, json={"name": "Door 2"}, headers=box["reg"]["headers"]).status_code == 403
+    fine = client.patch(path, json={"services": [reg]}, headers=manager["headers"])
+    assert fine.status_code == 200 and [s["id"] for s in fine.get_json()["services"]] == [reg]
+    own = client.patch(path, json={"name": "Door 2"}, headers=box["reg"]["headers"])
+    assert own.status_code == 200 and own.get_json()["name"] == "Door 2"
 
 
 def test_the_max_counter_services_setting():

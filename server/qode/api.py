@@ -526,8 +526,8 @@ def update_device(queue_id: str, device_id: str):
     req = parse(schemas.DeviceUpdate)
 
     def change() -> tuple[int, dict]:
-        queues.update_device(db(), queue_id, device_id, req.name, req.services, _scope_check(principal))
-        return 200, next(d for d in printing.list_devices(db(), queue_id, hub()) if d["id"] == device_id)
+        row = queues.update_device(db(), queue_id, device_id, req.name, req.services, _scope_check(principal))
+        return 200, printing.with_services(row, queues.device_services(db(), device_id), hub())
 
     return write(principal, change)
 
@@ -597,7 +597,8 @@ def reprint(ticket_id: str):
     principal = guarded(lambda: host_of_ticket(ticket_id))
     req = parse(schemas.ReprintRequest)
     device_id = None if req.device_id is None else queues.parse_id(req.device_id, "device")
-    return write(principal, lambda: (201, printing.reprint(db(), ticket_id, device_id, print_max_age())))
+    return write(principal, lambda: (201, printing.reprint(db(), ticket_id, device_id, print_max_age(),
+                                                           _scope_check(principal))))
 
 
 def qr_svg(url: str) -> Response:
@@ -711,7 +712,7 @@ def counter_call_next(counter_id: str):
     parse(schemas.EmptyBody)
     counter_id = queues.parse_id(counter_id, "counter")
     principal = guarded(lambda: host_of_counter(counter_id))
-    return write(principal, lambda: (200, tickets.counter_call_next(db(), counter_id)))
+    return write(principal, lambda: (200, tickets.counter_call_next(db(), counter_id, _scope_check(principal))))
 
 
 def host_of_counter(counter_id: str) -> auth.Principal:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from . import events, queues, tickets
@@ -264,9 +265,20 @@ def list_devices(db: Database, queue_id: str, hub=None) -> list[dict]:
     with db.read() as conn:
         rows = conn.execute("SELECT * FROM devices WHERE queue_id = ? AND revoked_at IS NULL"
                             " ORDER BY created_at, id", (queue_id,)).fetchall()
-        covers = {r["id"]: queues.service_refs(conn, queues.covered_ids(conn, r["id"])) for r in rows}
-    return [{**device_view(dict(r), bool(hub and hub.count(f"device:{queue_id}:{r['id']}"))),
-             "services": covers[r["id"]]} for r in rows]
+        covers: dict[str, list[dict]] = {}
+        for link in conn.execute(  # every device's services in one query (this runs on each host message)
+            "SELECT ds.device_id, q.id, q.name, q.prefix FROM device_services ds"
+            " JOIN queues q ON q.id = ds.queue_id JOIN devices d ON d.id = ds.device_id"
+            " WHERE d.queue_id = ? AND d.revoked_at IS NULL"
+            " ORDER BY ds.device_id, ds.position", (queue_id,)):
+            covers.setdefault(link[0], []).append({"id": link[1], "name": link[2], "prefix": link[3]})
+    return [with_services(r, covers.get(r["id"], []), hub) for r in rows]
+
+
+def with_services(row, services: list[dict], hub=None) -> dict:
+    """A device's view (`device_view`) with the services it covers, as the device lists show it."""
+    connected = bool(hub and hub.count(f"device:{row['queue_id']}:{row['id']}"))
+    return {**device_view(dict(row), connected), "services": services}
 
 
 def mark_seen(db: Database, device_id: str) -> None:
@@ -306,10 +318,14 @@ def revoke_device(db: Database, queue_id: str, device_id: str) -> dict:
     return {**device_view({**device, "printer": None}, False), "revoked_at": now}
 
 
-def reprint(db: Database, ticket_id: str, device_id: str | None, max_age: int) -> dict:
-    """A new job for a ticket still in play, on the given kiosk or the one best placed to print."""
+def reprint(db: Database, ticket_id: str, device_id: str | None, max_age: int,
+            allowed: Callable[[list[str]], None] | None = None) -> dict:
+    """A new job for a ticket still in play, on the given kiosk or the one best placed to print.
+    `allowed` (the caller's scope) must cover the ticket's service as it is in this write."""
     with db.write() as conn:
         ticket = tickets.load(conn, ticket_id)
+        if allowed is not None:
+            allowed([ticket["queue_id"]])
         if ticket["status"] not in ACTIVE:
             raise Conflict("This ticket has ended; there is nothing to reprint.", "ticket_ended")
         if device_id is not None:

@@ -768,8 +768,6 @@ def update_device(db: Database, queue_id: str, device_id: str, name: str | None 
 
 
 def device_services(db: Database, device_id: str) -> list[dict]:
-    """{id, name, prefix} of the services a kiosk or display covers, its home service first."""
+    """{id, name, prefix} of the services a kiosk or display covers, in its order."""
     with db.read() as conn:
-        ids = [row[0] for row in conn.execute(
-            "SELECT queue_id FROM device_services WHERE device_id = ? ORDER BY position", (device_id,))]
-        return service_refs(conn, ids)
+        return service_refs(conn, covered_ids(conn, device_id))

@@ -96,11 +96,16 @@ class CounterUpdate(Body):
     back_in_minutes: BackIn | None = Field(None, description="When closing: when the counter reopens")
 
 
+# A kiosk's screen shows a button per service: 64 is beyond any venue, and keeps a device's event
+# (its services' ids) well inside the hub's 4 KiB per event.
+MAX_DEVICE_SERVICES = 64
+
+
 class DeviceCreate(Body):
     name: Name
     kind: Literal["kiosk", "display"] = "kiosk"
     services: Annotated[list[Annotated[str, StringConstraints(pattern=patterns.UUID)]],
-                        Field(min_length=1, max_length=256)] | None = Field(
+                        Field(min_length=1, max_length=MAX_DEVICE_SERVICES)] | None = Field(
         None, description="issue 15: the services it issues for or shows besides this one (its home), "
                           "in its order")
 
@@ -111,7 +116,7 @@ class DeviceUpdate(Body):
 
     name: Name | None = None
     services: Annotated[list[Annotated[str, StringConstraints(pattern=patterns.UUID)]],
-                        Field(min_length=1, max_length=256)] | None = Field(
+                        Field(min_length=1, max_length=MAX_DEVICE_SERVICES)] | None = Field(
         None, description="The services it covers, in its order; its home service stays covered "
                           "(first, unless listed elsewhere)")
 

@@ -516,13 +516,18 @@ def call_next(db: Database, queue_id: str, counter: str | None = None, counter_i
         return _call(db, conn, queue, load(conn, head.ticket.id), desk, "call", head.reason, waiting)
 
 
-def counter_call_next(db: Database, counter_id: str) -> dict:
+def counter_call_next(db: Database, counter_id: str,
+                      allowed: Callable[[list[str]], None] | None = None) -> dict:
     """Call the next ticket at a counter across its services by its rule (`rules.pick`: an overdue
     head first, then a priority head, then the counter's order or effective wait), in one
     transaction that also moves the called service's streak. The answer is the ticket with `ended`
-    and `reason`; 409 `counter_closed`, or `nobody_waiting` in every one of its services."""
+    and `reason`; 409 `counter_closed`, or `nobody_waiting` in every one of its services.
+    `allowed` (the caller's scope) must cover the counter's services as they are in this write
+    (a manager may have added one since the caller was checked)."""
     with db.write() as conn:
         counter = _open_counter(counter_by_id(conn, counter_id))
+        if allowed is not None:
+            allowed(counter["services"])
         lines = {queue_id: queues.load_for_write(db, conn, queue_id) for queue_id in counter["services"]}
         waiting = [ticket for queue_id, line in lines.items()
                    for ticket in waiting_in(db, conn, queue_id, line["service_day"])]

@@ -47,16 +47,16 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
   // A device of one service goes to that service's kiosk (KioskView comes back here when setup
   // gives it more): by what the device covers, not what is open now, so the two never bounce.
   const only = services?.length === 1 && !(device?.services?.length > 1) ? services[0] : null
-  useEffect(() => {
-    if (!only) return
-    // Today's one-service kiosk, with this kiosk's token under that page's key.
-    saveToken(kioskTokenKey(only.id), token)
-    navigate(`/kiosk/${encodeURIComponent(only.id)}`, { replace: true })
-  }, [only, token])
 
   const [issued, setIssued] = useState(null)
   const [busy, setBusy] = useState(null) // `${id}:${priority}` while its request runs
   const [issueError, setIssueError] = useState(null) // {serviceId, error}
+  useEffect(() => {
+    if (!only || issued || busy) return // never while a guest's ticket is coming or shown
+    // Today's one-service kiosk, with this kiosk's token under that page's key.
+    saveToken(kioskTokenKey(only.id), token)
+    navigate(`/kiosk/${encodeURIComponent(only.id)}`, { replace: true })
+  }, [only, issued, busy, token])
   // A tap whose request got no answer is retried with the same key, as on the one-service kiosk.
   const retryKey = useRef(null) // {key, at, tap}
   // Back from a ticket, the focus returns to the button that was pressed (keyboard, switch access).

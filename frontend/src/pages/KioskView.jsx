@@ -83,10 +83,10 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   }, [token])
 
   useEffect(() => {
-    if (!several || issued || !token) return
+    if (!several || issued || busy || !token) return // never while a guest's ticket is coming or shown
     saveToken(kioskTokenKey(), token)
     navigate('/kiosk', { replace: true })
-  }, [several, issued, token])
+  }, [several, issued, busy, token])
 
   // Back at the start after a ticket: the button has the focus again (keyboard, switch access),
   // in the same commit as the button, not a frame later.

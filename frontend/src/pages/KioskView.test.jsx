@@ -12,12 +12,12 @@ const KEY = 'qode.kioskToken.q-1'
 const TOKEN = 'kiosk-token-0123456789abcdef'
 let fetchMock
 
-function renderKiosk(routes, { token = TOKEN } = {}) {
+function renderKiosk(routes, { token = TOKEN, resetAfter } = {}) {
   fetchMock = vi.fn(routeFetch({ 'GET /api/queues/q-1': () => new Promise(() => {}), ...routes }))
   vi.stubGlobal('fetch', fetchMock)
   if (token) localStorage.setItem(KEY, token)
   window.history.replaceState(null, '', '/kiosk/q-1')
-  const view = render(<KioskView queueId="q-1" />)
+  const view = render(resetAfter ? <KioskView queueId="q-1" resetAfter={resetAfter} /> : <KioskView queueId="q-1" />)
   return { ...view, ws: FakeWebSocket.last() }
 }
 
@@ -50,7 +50,7 @@ describe('KioskView', () => {
     let covers = one
     const asked = vi.fn(() => device(covers))
     vi.useFakeTimers({ shouldAdvanceTime: true })
-    const { ws } = renderKiosk({ 'GET /api/device': asked })
+    const { ws } = renderKiosk({ 'GET /api/device': asked, 'POST /api/queues/q-1/tickets': kioskTicket }, { resetAfter: 120 })
     live(ws)
     await act(async () => {
       await vi.advanceTimersByTimeAsync(1000)
@@ -58,11 +58,18 @@ describe('KioskView', () => {
     expect(asked).toHaveBeenCalledTimes(1)
     expect(asked.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${TOKEN}`)
     expect(window.location.pathname).toBe('/kiosk/q-1') // one service: it stays
+    // A guest takes a ticket; setup's change comes while the number is on screen: it waits for them.
+    fireEvent.click(takeButton())
+    expect(await screen.findByText('A042')).toBeInTheDocument()
     covers = [...one, { id: 'q-3', name: 'Payments', prefix: 'Y' }]
     await act(async () => {
       await vi.advanceTimersByTimeAsync(60 * 1000) // setup's change shows within a minute
     })
     expect(asked).toHaveBeenCalledTimes(2)
+    expect(window.location.pathname).toBe('/kiosk/q-1')
+    expect(screen.getByText('A042')).toBeInTheDocument()
+    fireEvent.click(screen.getByRole('button', { name: /Done/ }))
+    await act(async () => {})
     expect(window.location.pathname).toBe('/kiosk')
     expect(localStorage.getItem('qode.kioskToken')).toBe(TOKEN)
   })

@@ -292,11 +292,12 @@ describe('SetupView', () => {
     await userEvent.click(card.querySelector('summary'))
     const row = await within(card).findByTestId('device-d-1')
     expect(row).toHaveTextContent('Services: Front desk')
-    await userEvent.click(within(row).getByRole('button', { name: 'Change the services of Door' }))
-    const form = within(row).getByRole('form', { name: 'Change the services of Door' })
+    await userEvent.click(within(row).getByRole('button', { name: 'Change services of Door' }))
+    const form = within(row).getByRole('form', { name: 'Change services of Door' })
     // Its home service always stays: only the others are offered.
     expect(within(form).getByRole('group', { name: 'Besides Front desk, it covers:' })).toBeInTheDocument()
     expect(within(form).queryByLabelText(/Front desk/)).not.toBeInTheDocument()
+    expect(within(form).getByLabelText(/Pharmacy/)).toHaveFocus() // the keyboard goes on in the form
     await userEvent.click(within(form).getByLabelText(/Payments/))
     await userEvent.click(within(form).getByRole('button', { name: 'Save services' }))
     expect(await screen.findByText('“Door” now covers: Front desk, Payments. A kiosk shows the change within a minute.')).toBeInTheDocument()
@@ -304,11 +305,12 @@ describe('SetupView', () => {
     expect(change.mock.calls[0][0].headers.Authorization).toBe(`Bearer ${ADMIN}`)
     expect(row).toHaveTextContent('Services: Front desk, Payments')
     expect(within(row).queryByRole('form')).not.toBeInTheDocument()
+    expect(within(row).getByRole('button', { name: 'Change services of Door' })).toHaveFocus()
 
     // A refusal is said in words and the form stays to try again.
     answer = null
     change.mockImplementation(() => ({ status: 422, body: { error: { code: 'unknown_service', message: 'No service with the id q-2.' } } }))
-    await userEvent.click(within(row).getByRole('button', { name: 'Change the services of Door' }))
+    await userEvent.click(within(row).getByRole('button', { name: 'Change services of Door' }))
     await userEvent.click(within(row).getByLabelText(/Pharmacy/))
     await userEvent.click(within(row).getByRole('button', { name: 'Save services' }))
     expect(await screen.findByText(/No service with the id q-2/)).toBeInTheDocument()

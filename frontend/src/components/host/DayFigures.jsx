@@ -30,13 +30,19 @@ const SERVICE_FIGURES = [
 ]
 const COUNTER_FIGURES = SERVICE_FIGURES.filter(([name]) => ['served', 'avg-wait', 'avg-service', 'no-shows'].includes(name))
 
-/** The day's answer while `open`: asked when it opens, then every REFRESH_MS while the page is seen. */
+// A refusal that asking again will not change: the token cannot see figures (401 would also count
+// against the address's failed-credential allowance), or the box has no figures.
+const FINAL = new Set([401, 403, 404])
+
+/** The day's answer while `open`: asked when it opens, then every REFRESH_MS while the page is
+ * seen; a final refusal stops the asking. */
 function useDayFigures(api, open) {
   const [state, setState] = useState({ data: null, error: null, loadedAt: null })
   useEffect(() => {
     if (!open) return undefined
     let stop = false
     let busy = false
+    let timer = null
     async function load() {
       if (busy) return
       busy = true
@@ -44,15 +50,16 @@ function useDayFigures(api, open) {
         const data = await api.figures()
         if (!stop) setState({ data, error: null, loadedAt: Date.now() })
       } catch (error) {
+        if (FINAL.has(error?.status)) clearInterval(timer)
         if (!stop) setState((s) => ({ ...s, error }))
       } finally {
         busy = false
       }
     }
-    load()
-    const timer = setInterval(() => {
+    timer = setInterval(() => {
       if (globalThis.document?.visibilityState !== 'hidden') load()
     }, REFRESH_MS)
+    load()
     return () => {
       stop = true
       clearInterval(timer)
@@ -166,7 +173,7 @@ export default function DayFigures({ token, queueId = null, folded = false }) {
   const id = useId()
 
   if (!folded) {
-    if (!data || error?.status === 401 || error?.status === 403 || error?.status === 404) return null
+    if (!data || FINAL.has(error?.status)) return null
     return (
       <section aria-labelledby={id} data-testid="day-figures" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-stone-300">
         <h2 id={id} className="text-2xl font-bold">

@@ -181,10 +181,16 @@ describe('DayFigures', () => {
     expect(screen.getByRole('button', { name: 'Download CSV' })).toBeInTheDocument()
     unmount()
 
+    vi.useFakeTimers({ shouldAdvanceTime: true })
     const { container } = renderFigures({ 'GET /api/stats': () => ({ status: 403, body: { error: { code: 'forbidden', message: 'no' } } }) }, { queueId: 'pay' })
     await vi.waitFor(() => expect(statsCalls()).toHaveLength(1))
     await act(async () => {})
     expect(container).toBeEmptyDOMElement()
+    // A refusal asking again will not change: no more asking (a 401 would use up the address's allowance).
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(3 * REFRESH_MS)
+    })
+    expect(statsCalls()).toHaveLength(1)
   })
 })
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import Button from '../Button.jsx'
 import ServicePicker from './ServicePicker.jsx'
 import { agoText } from '../../lib/ago.js'
@@ -24,8 +24,14 @@ const names = (services) => services.map((s) => s.name).join(', ')
 function ChangeServices({ device, home, services, busy, onSave, onCancel }) {
   const others = services.filter((s) => s.id !== home.id)
   const [picked, setPicked] = useState(() => (device.services ?? []).map((s) => s.id).filter((id) => id !== home.id))
+  const form = useRef(null)
+  // The button that opened the form went away: the keyboard goes on at its first box.
+  useLayoutEffect(() => {
+    form.current?.querySelector('input')?.focus()
+  }, [])
   return (
     <form
+      ref={form}
       aria-label={t('setup.device.changeLabel', { name: device.name })}
       className="grid gap-2 rounded-xl border-2 border-stone-700 bg-white p-3"
       onSubmit={(event) => {
@@ -49,6 +55,13 @@ function ChangeServices({ device, home, services, busy, onSave, onCancel }) {
 function DeviceRow({ device, now, busy, onRevoke, home, services, saving, onSave }) {
   const [asking, setAsking] = useState(false)
   const [changing, setChanging] = useState(false)
+  // Saved or cancelled: the focus goes back to "Change services", not to the page.
+  const changeButton = useRef(null)
+  const wasChanging = useRef(false)
+  useLayoutEffect(() => {
+    if (wasChanging.current && !changing) changeButton.current?.focus()
+    wasChanging.current = changing
+  }, [changing])
   const title = device.kind === 'kiosk' ? t('setup.kioskAdded', { name: device.name }) : t('setup.displayAdded', { name: device.name })
   // A box of several services: the kiosk's services are shown and can change (its link stays).
   const several = device.kind === 'kiosk' && services.length > 1
@@ -63,7 +76,7 @@ function DeviceRow({ device, now, busy, onRevoke, home, services, saving, onSave
           ) : null}
         </p>
         {several && !changing && !asking ? (
-          <Button kind="secondary" className="w-auto!" onClick={() => setChanging(true)} aria-label={t('setup.device.changeLabel', { name: device.name })}>
+          <Button ref={changeButton} kind="secondary" className="w-auto!" onClick={() => setChanging(true)} aria-label={t('setup.device.changeLabel', { name: device.name })}>
             {t('setup.device.change')}
           </Button>
         ) : null}
