@@ -210,7 +210,7 @@ def test_every_call_of_several_services_fits_and_reads_across_the_room(tv_hall, 
         failures += [f"{where}: {tile['text']!r} label {min(tile['labels']):.1f} vmin" for tile in found["sizes"]
                      if min(tile["labels"]) < LABEL_VMIN]
         failures += problems_here(page, where)  # the header's names too: wrapped, not cut off
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 # --- the host desk, setup, /join and the kiosk: one town hall ------------------------------------
@@ -231,6 +231,31 @@ def hall(tmp_path_factory):
     yield hall
     proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+# Words broken over two lines inside the elements `selector` finds ("Staatsangehörigkeitsangeleg" /
+# "enheiten"): each word's boxes must share one line. Screen-reader-only text aside.
+BROKEN_WORDS = """(selector) => {
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('.sr-only')) continue;
+      for (const match of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) out.push(`"${match[0]}" broken over ${lines.size} lines`);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def broken_words(page, selector: str, where: str) -> list[str]:
+    return [f"{where}: {p}" for p in page.evaluate(BROKEN_WORDS, selector)]
 
 
 def whole_and_in_view(page, locator, what: str) -> list[str]:
@@ -275,7 +300,11 @@ def test_the_host_desk_fits_a_phone_a_tablet_and_a_laptop(hall, contexts, size):
     page.get_by_role("checkbox", name=f"{other['name']} ({other['prefix']})").check()
     page.get_by_label("Your name (optional)").fill(counter["staff"])
     page.screenshot(path=str(shots() / f"services-host-picker-{size}.png"), full_page=True)
-    failures += problems_here(page, "picker")
+    failures += problems_here(page, "picker") + broken_words(page, "form label", "picker")
+    # Counters in the order people count: 1, 2, … 12.
+    radios = page.get_by_role("radio").evaluate_all("rs => rs.map(r => r.closest('label').innerText.split('\\n')[0])")
+    if radios != [f"Counter {c}" for c, _, _ in COUNTERS]:
+        failures.append(f"counters in the order {radios}")
     if width == 360:
         with text_at_200_percent(page):
             page.screenshot(path=str(shots() / f"services-host-picker-{size}-text200.png"), full_page=True)
@@ -299,7 +328,7 @@ def test_the_host_desk_fits_a_phone_a_tablet_and_a_laptop(hall, contexts, size):
         if width < 768 and row["y"] < call_box["y"] + call_box["height"]:
             failures.append(f"waiting row {i} above Call next: the host scrolls past the list to call")
     page.screenshot(path=str(shots() / f"services-host-desk-{size}.png"), full_page=True)
-    failures += problems_here(page, "desk")
+    failures += problems_here(page, "desk") + broken_words(page, "[data-testid^=desk-waiting-]", "desk")
     if width == 360:
         with text_at_200_percent(page):
             page.screenshot(path=str(shots() / f"services-host-desk-{size}-text200.png"), full_page=True)
@@ -322,7 +351,7 @@ def test_the_host_desk_fits_a_phone_a_tablet_and_a_laptop(hall, contexts, size):
 
     page.get_by_role("button", name=f"Close counter {name}").click()
     expect(page.get_by_role("heading", name="Open your counter")).to_be_visible()
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 SETUP_SIZES = {"800x1280": (800, 1280), "360x800": (360, 800)}
@@ -351,7 +380,15 @@ def test_setup_services_sections_fit_a_tablet_and_a_phone(hall, contexts, size):
             failures += whole_and_in_view(page, control, f"{what}: {control.evaluate('e => e.outerHTML.slice(0, 80)')}")
     page.screenshot(path=str(shots() / f"services-setup-{size}.png"), full_page=True)
     failures += problems_here(page, "setup, forms open")
-    assert failures == []
+    # Buttons and the forms' labels keep their words whole ("Save counte" / "r" before).
+    for region, what in ((counters, "Counters"), (staff, "Staff links"), (screens, "Screens")):
+        for selector in ("button", "form label"):
+            failures += broken_words(page, f"[aria-labelledby={region.get_attribute('aria-labelledby')}] {selector}",
+                                     what)
+    listed = counters.locator("li > p:first-child").all_inner_texts()
+    if [text.split(" · ")[0] for text in listed] != [c for c, _, _ in COUNTERS]:
+        failures.append(f"Counters in the order {listed}")
+    assert failures == [], "\n".join(failures)
 
 
 GUEST_SIZES = {"360x800": (360, 800), "1024x768": (1024, 768), "1280x800": (1280, 800), "1080x1920": (1080, 1920)}
@@ -363,7 +400,7 @@ def test_join_offers_every_service_whole(hall, contexts, size):
     page = contexts(width, height)
     page.goto(f"{hall['url']}/join")
     page.get_by_role("heading", name="Choose a service").wait_for(timeout=15_000)
-    failures = problems_here(page, "join")
+    failures = problems_here(page, "join") + broken_words(page, "[id^=service-]", "join")
     for service in hall["services"]:
         failures += whole_and_in_view(page, page.get_by_role("button", name=re.compile("^" + service["name"])),
                                       service["name"])
@@ -379,7 +416,7 @@ def test_join_offers_every_service_whole(hall, contexts, size):
         failures.append(f"ticket number off screen: {box}, scrolled {page.evaluate('() => scrollY')}")
     page.screenshot(path=str(shots() / f"services-join-ticket-{size}.png"))
     failures += problems_here(page, "ticket page")
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 @pytest.mark.parametrize("size", list(GUEST_SIZES))
@@ -390,7 +427,7 @@ def test_the_kiosk_of_several_services_offers_all_and_shows_the_number_in_view(h
     page.get_by_role("heading", name="Choose a service").wait_for(timeout=15_000)
     page.wait_for_function("() => document.fonts.status === 'loaded'")
     page.screenshot(path=str(shots() / f"services-kiosk-{size}.png"), full_page=True)
-    failures = problems_here(page, "kiosk")
+    failures = problems_here(page, "kiosk") + broken_words(page, "[id^=service-]", "kiosk")
     for service in hall["services"]:
         failures += whole_and_in_view(page, page.get_by_role("button", name=re.compile("^" + service["name"])),
                                       service["name"])
@@ -403,6 +440,8 @@ def test_the_kiosk_of_several_services_offers_all_and_shows_the_number_in_view(h
     number = page.get_by_test_id("kiosk-number")
     number.wait_for(timeout=15_000)
     page.wait_for_function("() => document.fonts.status === 'loaded'")
+    page.wait_for_function("() => { const qr = document.querySelector('[data-testid=kiosk-qr]');"
+                           " return qr && qr.complete && qr.naturalWidth > 0 }", timeout=15_000)
     page.screenshot(path=str(shots() / f"services-kiosk-issued-{size}.png"))
     box = number.bounding_box()
     scrolled = page.evaluate("() => [scrollX, scrollY, document.documentElement.scrollHeight, innerHeight]")
@@ -411,7 +450,8 @@ def test_the_kiosk_of_several_services_offers_all_and_shows_the_number_in_view(h
     if scrolled[:2] != [0, 0] or scrolled[2] > scrolled[3]:
         failures.append(f"issued screen scrolls: {scrolled}")
     failures += whole_and_in_view(page, page.get_by_test_id("kiosk-service"), "issued service")
+    failures += broken_words(page, "[data-testid=kiosk-service]", "kiosk issued")
     failures += problems_here(page, "kiosk issued")
     page.get_by_role("button", name=re.compile("^Done")).click()
     page.get_by_role("heading", name="Choose a service").wait_for(timeout=15_000)
-    assert failures == []
+    assert failures == [], "\n".join(failures)
