@@ -39,7 +39,8 @@ SERVICES = [("Passports", "PASS"), ("Registration and certificates", "REG"),
 COUNTERS = [("1", 0, "Ana"), ("2", 1, "Bernd"), ("3", 2, "Chloé"), ("4", 3, "Dmytro"),
             ("5", 0, "Emine"), ("6", 1, "Franziska Müller-Lüdenscheidt"), ("7", 2, "Gosia"), ("12", 3, "Hamid")]
 
-TV_SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "1080x1920": (1080, 1920), "768x1366": (768, 1366)}
+TV_SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "1080x1920": (1080, 1920),
+            "768x1366": (768, 1366)}
 # The called number, at least this % of the screen's shorter side: on a 55" TV (68 cm high at
 # 1080 px) 8 % is 5.4 cm of type, capitals about 4 cm, which reads from 12 m by the usual
 # rule of 1 cm per 3 m; 8 tiles at 1366×768 must still give it.
@@ -56,13 +57,14 @@ def make_town_hall(url: str) -> dict:
     """The four services, their eight counters (closed), and a box-wide staff token."""
     services = []
     for name, prefix in SERVICES:
-        made = requests.post(f"{url}/api/queues", json={"name": name, "prefix": prefix}, headers=admin(), timeout=5)
+        made = requests.post(f"{url}/api/queues", json={"name": name, "prefix": prefix}, headers=admin(),
+                             timeout=5)
         assert made.status_code == 201, made.text
         services.append(made.json())
     counters = []
     for name, index, staff in COUNTERS:
-        made = requests.post(f"{url}/api/counters", json={"name": name, "services": [{"queue_id": services[index]["id"]}]},
-                             headers=admin(), timeout=5)
+        body = {"name": name, "services": [{"queue_id": services[index]["id"]}]}
+        made = requests.post(f"{url}/api/counters", json=body, headers=admin(), timeout=5)
         assert made.status_code == 201, made.text
         counters.append({**made.json(), "staff": staff, "service": services[index]})
     token = requests.post(f"{url}/api/host-tokens", json={"name": "Desk", "role": "staff", "scope": "box"},
@@ -86,7 +88,8 @@ def join(hall: dict, service: dict, count: int, priority_every: int = 0) -> list
 def open_and_call(hall: dict, counter: dict) -> dict:
     """The counter's host opens it with their name and calls the next guest."""
     base = f"{hall['url']}/api/counters/{counter['id']}"
-    opened = requests.post(f"{base}/open", json={"staff": counter["staff"]}, headers=bearer(hall["staff"]), timeout=5)
+    opened = requests.post(f"{base}/open", json={"staff": counter["staff"]}, headers=bearer(hall["staff"]),
+                           timeout=5)
     assert opened.status_code == 200, opened.text
     called = requests.post(f"{base}/call-next", json={}, headers=bearer(hall["staff"]), timeout=5)
     assert called.status_code == 200, called.text
@@ -155,17 +158,21 @@ TV_WORDS = """
         const rects = [...range.getClientRects()].filter((r) => r.width > 0);
         if (rects.length > 1) problems.push(`"${match[0]}" broken over ${rects.length} lines`);
         for (const r of rects)
-          if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+          if (r.left < box.left - 0.5 || r.right > box.right + 0.5
+              || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
             problems.push(`"${match[0]}" outside its tile`);
       }
       const el = node.parentElement;
       const style = getComputedStyle(el);
-      if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) problems.push(`"${text}" clipped sideways`);
-      if (style.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1) problems.push(`"${text}" clipped below`);
+      if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1)
+        problems.push(`"${text}" clipped sideways`);
+      if (style.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1)
+        problems.push(`"${text}" clipped below`);
     }
     for (const el of tile.querySelectorAll('.tv-service')) {
       const r = el.getBoundingClientRect();
-      if (!(r.height < parseFloat(getComputedStyle(el).lineHeight) * 1.5)) problems.push(`"${el.textContent}" wraps`);
+      if (!(r.height < parseFloat(getComputedStyle(el).lineHeight) * 1.5))
+        problems.push(`"${el.textContent}" wraps`);
     }
     const number = tile.querySelector('.tv-number');
     const label = tile.querySelector('.tv-counter');
@@ -207,8 +214,8 @@ def test_every_call_of_several_services_fits_and_reads_across_the_room(tv_hall, 
         failures += [f"{where}: {p}" for p in page.evaluate(LAYOUT) + found["problems"]]
         failures += [f"{where}: {tile['text']!r} number {tile['number']:.1f} vmin" for tile in found["sizes"]
                      if tile["number"] < NUMBER_VMIN]
-        failures += [f"{where}: {tile['text']!r} label {min(tile['labels']):.1f} vmin" for tile in found["sizes"]
-                     if min(tile["labels"]) < LABEL_VMIN]
+        failures += [f"{where}: {tile['text']!r} label {min(tile['labels']):.1f} vmin"
+                     for tile in found["sizes"] if min(tile["labels"]) < LABEL_VMIN]
         failures += problems_here(page, where)  # the header's names too: wrapped, not cut off
     assert failures == [], "\n".join(failures)
 
@@ -224,7 +231,8 @@ def hall(tmp_path_factory):
     for service in hall["services"]:
         join(hall, service, 5, priority_every=3)
     kiosk = requests.post(f"{proc.url}/api/queues/{hall['services'][0]['id']}/devices",
-                          json={"name": "Door", "kind": "kiosk", "services": [s["id"] for s in hall["services"]]},
+                          json={"name": "Door", "kind": "kiosk",
+                                "services": [s["id"] for s in hall["services"]]},
                           headers=admin(), timeout=5)
     assert kiosk.status_code == 201, kiosk.text
     hall["kiosk"] = kiosk.json()["token"]
@@ -245,7 +253,8 @@ BROKEN_WORDS = """(selector) => {
         const range = document.createRange();
         range.setStart(node, match.index);
         range.setEnd(node, match.index + match[0].length);
-        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
+        const lines = new Set(boxes.map((r) => Math.round(r.top)));
         if (lines.size > 1) out.push(`"${match[0]}" broken over ${lines.size} lines`);
       }
     }
@@ -302,7 +311,8 @@ def test_the_host_desk_fits_a_phone_a_tablet_and_a_laptop(hall, contexts, size):
     page.screenshot(path=str(shots() / f"services-host-picker-{size}.png"), full_page=True)
     failures += problems_here(page, "picker") + broken_words(page, "form label", "picker")
     # Counters in the order people count: 1, 2, … 12.
-    radios = page.get_by_role("radio").evaluate_all("rs => rs.map(r => r.closest('label').innerText.split('\\n')[0])")
+    radios = page.get_by_role("radio").evaluate_all(
+        "rs => rs.map(r => r.closest('label').innerText.split('\\n')[0])")
     if radios != [f"Counter {c}" for c, _, _ in COUNTERS]:
         failures.append(f"counters in the order {radios}")
     if width == 360:
@@ -321,8 +331,9 @@ def test_the_host_desk_fits_a_phone_a_tablet_and_a_laptop(hall, contexts, size):
     call_box = call.bounding_box()
     for i in range(rows.count()):
         row = rows.nth(i).bounding_box()
-        overlap = min(call_box["y"] + call_box["height"], row["y"] + row["height"]) - max(call_box["y"], row["y"])
-        side = min(call_box["x"] + call_box["width"], row["x"] + row["width"]) - max(call_box["x"], row["x"])
+        bottom, right = call_box["y"] + call_box["height"], call_box["x"] + call_box["width"]
+        overlap = min(bottom, row["y"] + row["height"]) - max(call_box["y"], row["y"])
+        side = min(right, row["x"] + row["width"]) - max(call_box["x"], row["x"])
         if overlap > 0 and side > 0:
             failures.append(f"Call next covers waiting row {i}")
         if width < 768 and row["y"] < call_box["y"] + call_box["height"]:
@@ -377,21 +388,23 @@ def test_setup_services_sections_fit_a_tablet_and_a_phone(hall, contexts, size):
         summary.click()
     for region, what in ((counters, "Counters"), (staff, "Staff links"), (screens, "Screens")):
         for control in region.locator("input:visible, button:visible, select:visible").all():
-            failures += whole_and_in_view(page, control, f"{what}: {control.evaluate('e => e.outerHTML.slice(0, 80)')}")
+            html = control.evaluate("e => e.outerHTML.slice(0, 80)")
+            failures += whole_and_in_view(page, control, f"{what}: {html}")
     page.screenshot(path=str(shots() / f"services-setup-{size}.png"), full_page=True)
     failures += problems_here(page, "setup, forms open")
     # Buttons and the forms' labels keep their words whole ("Save counte" / "r" before).
     for region, what in ((counters, "Counters"), (staff, "Staff links"), (screens, "Screens")):
         for selector in ("button", "form label"):
-            failures += broken_words(page, f"[aria-labelledby={region.get_attribute('aria-labelledby')}] {selector}",
-                                     what)
+            section = f"[aria-labelledby={region.get_attribute('aria-labelledby')}]"
+            failures += broken_words(page, f"{section} {selector}", what)
     listed = counters.locator("li > p:first-child").all_inner_texts()
     if [text.split(" · ")[0] for text in listed] != [c for c, _, _ in COUNTERS]:
         failures.append(f"Counters in the order {listed}")
     assert failures == [], "\n".join(failures)
 
 
-GUEST_SIZES = {"360x800": (360, 800), "1024x768": (1024, 768), "1280x800": (1280, 800), "1080x1920": (1080, 1920)}
+GUEST_SIZES = {"360x800": (360, 800), "1024x768": (1024, 768), "1280x800": (1280, 800),
+               "1080x1920": (1080, 1920)}
 
 
 @pytest.mark.parametrize("size", list(GUEST_SIZES))

@@ -171,12 +171,13 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
   }
 
   // Wider than the one-service kiosk: two columns of long service names ("Registration and
-  // certificates") keep their size on a 1280 px screen.
+  // certificates") keep their size on a 1280 px screen; a portrait screen has one column, so a
+  // long name is not squeezed into half its width.
   return (
     <KioskFrame wide>
       <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
       {services.length ? (
-        <ul ref={buttons} className="grid w-full gap-4 sm:grid-cols-2 sm:gap-6">
+        <ul ref={buttons} className="grid w-full gap-4 sm:gap-6 sm:landscape:grid-cols-2">
           {services.map((service) => (
             <ServiceCard
               key={service.id}
@@ -214,7 +215,7 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
         onClick={() => onTake(service, false)}
         data-tap={`${service.id}:false`}
         disabled={Boolean(busy) || paused || closed}
-        className={`grid min-h-[22vh] w-full content-center gap-2 rounded-3xl [container-type:inline-size] bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
+        className={`grid min-h-[22vh] w-full content-center portrait:min-h-[14vh] gap-2 rounded-3xl [container-type:inline-size] bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
       >
         <FitWords id={nameId} text={service.name} weight={900} className="leading-tight font-black [--fit-max:2.25rem] sm:[--fit-max:3.75rem]" />
         <span className="text-xl font-semibold sm:text-2xl">{busy === `${service.id}:false` ? t('kiosk.taking') : waiting}</span>
