@@ -468,3 +468,27 @@ def test_the_kiosk_of_several_services_offers_all_and_shows_the_number_in_view(h
     page.get_by_role("button", name=re.compile("^Done")).click()
     page.get_by_role("heading", name="Choose a service").wait_for(timeout=15_000)
     assert failures == [], "\n".join(failures)
+
+
+def test_the_host_desk_in_german_on_a_phone(hall, contexts):
+    """German's longer words ("Ihren Schalter öffnen", "Weiterleiten") at 360 px, text 100 and 200 %."""
+    from playwright.sync_api import expect
+
+    counter = next(c for c in hall["counters"] if c["name"] == "3")  # Staatsangehörigkeitsangelegenheiten
+    page = contexts(360, 800, "de-DE")
+    page.goto(f"{hall['url']}/host#token={hall['staff']}")
+    expect(page.get_by_role("heading", name="Ihren Schalter öffnen")).to_be_visible(timeout=15_000)
+    page.get_by_role("radio", name="Schalter 3").check()
+    failures = problems_here(page, "Auswahl") + broken_words(page, "form label", "Auswahl")
+    page.get_by_role("button", name="Schalter 3 öffnen").click()
+    rows = page.get_by_role("listitem").filter(has=page.get_by_role("button", name=re.compile("^Weiterleiten")))
+    expect(rows).to_have_count(5, timeout=15_000)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    failures += whole_and_in_view(page, page.locator("button[aria-keyshortcuts='N']"), "Nächste aufrufen")
+    failures += problems_here(page, "Schalter") + broken_words(page, "[data-testid^=desk-waiting-]", "Schalter")
+    page.screenshot(path=str(shots() / "services-host-desk-360x800-de.png"), full_page=True)
+    with text_at_200_percent(page):
+        failures += problems_here(page, "Schalter bei 200 % Text", axe=False)
+    page.get_by_role("button", name=f"Schalter {counter['name']} schließen").click()
+    expect(page.get_by_role("heading", name="Ihren Schalter öffnen")).to_be_visible()
+    assert failures == [], "\n".join(failures)
