@@ -177,7 +177,9 @@ def test_a_transfer_shows_live_on_the_guest_page_and_the_tv_shows_the_call(venue
     assert called["id"] == ticket_id
     tile = tv.locator("li.tv-tile", has_text="R001")
     tile.wait_for(timeout=15_000)
-    assert tile.locator(".tv-counter").text_content() == "Counter 2 · Payments"
+    # "Counter 2" and the service on a line of its own, read as one: "Counter 2 · Payments".
+    assert tile.locator(".tv-counter").text_content() + tile.locator(".tv-service").text_content() == \
+        "Counter 2 · Payments"
     assert tile.get_attribute("data-newest") == "true"
     assert axe_violations(tv) == []
     guest.get_by_role("alertdialog", name="Your turn").wait_for(timeout=15_000)

@@ -113,17 +113,20 @@ export default function DisplayServices({
   const { tiles, newest } = serviceTiles(live.map((feed) => ({ id: feed.id, state: feed.state })))
   const grid = tileGrid(tiles.length)
   const numberWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tile.number, 900, measure))).toFixed(3)
-  const labelWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tileLabel(tile), 800, measure))).toFixed(3)
+  // The counter and the service on lines of their own, each sized by its widest text on this
+  // screen: one long service name no longer shrinks every counter's label to a few pixels.
+  const counterWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(counterLabel(tile), 800, measure))).toFixed(3)
+  const serviceWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tile.service.name, 700, measure))).toFixed(3)
   const waiting = live.reduce((sum, feed) => sum + (Number(feed.state.waiting_count) || 0), 0)
   const stopped = live.filter((feed) => !feed.state.active || feed.state.is_paused)
 
   return (
     <Screen footer={footer}>
       {sockets}
-      <header className="flex items-center justify-between gap-[3vmin]">
-        <div className="flex min-w-0 items-center gap-[2vmin]">
+      <header className="flex flex-wrap items-center justify-between gap-x-[3vmin] gap-y-[1vmin]">
+        <div className="flex min-w-0 flex-[1_1_60vmin] items-center gap-[2vmin]">
           {brand}
-          <h1 className="min-w-0 truncate text-[5vmin] font-bold">{names.join(' · ')}</h1>
+          <h1 className="min-w-0 text-[4vmin] leading-tight font-bold text-balance wrap-break-word">{names.join(' · ')}</h1>
         </div>
         <div className="flex shrink-0 items-center gap-[3vmin]">
           {badge}
@@ -157,12 +160,18 @@ export default function DisplayServices({
               data-counter={tile.counter ?? ''}
               data-service={tile.service.id}
             >
-              <div className="tv-tile-body">
+              <div className="tv-tile-body tv-tile-services">
                 <span className="tv-number" dir="ltr" style={{ '--w': numberWidth }}>
                   {tile.number}
                 </span>
-                <span className="tv-counter" style={{ '--w': labelWidth }}>
-                  {tileLabel(tile)}
+                {tile.counter === null ? null : (
+                  <span className="tv-counter" style={{ '--w': counterWidth }}>
+                    {counterLabel(tile)}
+                  </span>
+                )}
+                <span className="tv-service" style={{ '--w': serviceWidth }}>
+                  <span className="sr-only">{tile.counter === null ? '' : ' · '}</span>
+                  {tile.service.name}
                 </span>
               </div>
             </li>
@@ -181,11 +190,9 @@ export default function DisplayServices({
   )
 }
 
-/** "Counter 2 · Passports", or the service's name alone for a call at no counter. */
-function tileLabel(tile) {
-  return tile.counter === null
-    ? tile.service.name
-    : t('display.counterService', { counter: tile.counter, service: tile.service.name })
+/** "Counter 2" (the service's name is a line of its own), or null for a call at no counter. */
+function counterLabel(tile) {
+  return tile.counter === null ? null : t('display.counter', { counter: tile.counter })
 }
 
 /** One service's public channel; draws nothing, hands its state up. */

@@ -36,11 +36,11 @@ function snapshot(id, st, seq) {
   })
 }
 
-/** The tiles as [number, label, newest] in screen order. */
+/** The tiles as [number, label, newest] in screen order; the label as read: "Counter 2 · Passports". */
 const tiles = () =>
   within(screen.getByRole('region', { name: 'Now serving' }))
     .queryAllByRole('listitem')
-    .map((li) => [li.querySelector('.tv-number').textContent, li.querySelector('.tv-counter').textContent, li.dataset.newest === 'true'])
+    .map((li) => [li.querySelector('.tv-number').textContent, (li.querySelector('.tv-counter')?.textContent ?? '') + li.querySelector('.tv-service').textContent, li.dataset.newest === 'true'])
 
 beforeEach(() => {
   FakeWebSocket.reset()

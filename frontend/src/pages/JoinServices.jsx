@@ -3,6 +3,7 @@
 // (priority_on_join) has a second button for a priority ticket. A box with one service goes
 // straight to that service's own join page, /join/{queue_id}.
 import { useEffect, useState } from 'react'
+import FitWords from '../components/FitWords.jsx'
 import Button from '../components/Button.jsx'
 import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
@@ -112,11 +113,9 @@ function ServiceChoice({ service, etaLeft, busy, joining, failure, onJoin }) {
         onClick={() => onJoin(service, false)}
         disabled={busy || paused}
         aria-describedby={failure ? `${nameId}-error` : undefined}
-        className="grid w-full min-h-24 gap-1 rounded-xl bg-(--accent) px-4 py-3 text-start text-(--accent-text) hover:brightness-90 active:brightness-75 disabled:cursor-not-allowed disabled:bg-stone-500 disabled:text-white focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700"
+        className="grid w-full min-h-24 gap-1 rounded-xl [container-type:inline-size] bg-(--accent) px-4 py-3 text-start text-(--accent-text) hover:brightness-90 active:brightness-75 disabled:cursor-not-allowed disabled:bg-stone-500 disabled:text-white focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700"
       >
-        <span id={nameId} className="text-3xl font-black wrap-anywhere">
-          {service.name}
-        </span>
+        <FitWords id={nameId} text={service.name} weight={900} className="leading-tight font-black [--fit-max:1.875rem]" />
         <span className="text-lg font-semibold">{joining === `${service.id}:false` ? t('join.taking') : waiting}</span>
         <span className="text-lg">{wait}</span>
       </button>

@@ -5,6 +5,7 @@
 // number, its service and its QR code fill the screen as on the one-service kiosk. A device
 // with one service goes straight to that kiosk, /kiosk/{queue_id}.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import FitWords from '../components/FitWords.jsx'
 import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame, KioskNotice } from '../components/screens/KioskFrame.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
@@ -143,11 +144,14 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
     )
   }
 
+  // Wider than the one-service kiosk: two columns of long service names ("Registration and
+  // certificates") keep their size on a 1280 px screen; a portrait screen has one column, so a
+  // long name is not squeezed into half its width.
   return (
-    <KioskFrame>
+    <KioskFrame wide>
       <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
       {services.length ? (
-        <ul ref={buttons} className="grid w-full gap-4 sm:grid-cols-2 sm:gap-6">
+        <ul ref={buttons} className="grid w-full gap-4 sm:gap-6 sm:landscape:grid-cols-2">
           {services.map((service) => (
             <ServiceCard
               key={service.id}
@@ -185,11 +189,9 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
         onClick={() => onTake(service, false)}
         data-tap={`${service.id}:false`}
         disabled={Boolean(busy) || paused || closed}
-        className={`grid min-h-[22vh] w-full content-center gap-2 rounded-3xl bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
+        className={`grid min-h-[22vh] w-full content-center portrait:min-h-[14vh] gap-2 rounded-3xl [container-type:inline-size] bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
       >
-        <span id={nameId} className="text-4xl font-black sm:text-6xl">
-          {service.name}
-        </span>
+        <FitWords id={nameId} text={service.name} weight={900} className="leading-tight font-black [--fit-max:2.25rem] sm:[--fit-max:3.75rem]" />
         <span className="text-xl font-semibold sm:text-2xl">{busy === `${service.id}:false` ? t('kiosk.taking') : waiting}</span>
         <span className="text-xl sm:text-2xl">{wait}</span>
       </button>

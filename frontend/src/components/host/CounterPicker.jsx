@@ -1,5 +1,6 @@
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
+import FitWords from '../FitWords.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import Notice from './Notice.jsx'
@@ -8,6 +9,9 @@ export const STAFF_MAX = 80
 
 /** The services ticked for `counter`: its own, in its order. */
 const servicesOf = (counter) => (counter?.services ?? []).map((s) => s.queue_id)
+
+// Counter names as people count them: 1, 2, … 12, not 1, 12, 2.
+const byName = new Intl.Collator(undefined, { numeric: true })
 
 /**
  * The start of a desk session: which counter this tablet works at (the one it used last comes
@@ -18,7 +22,7 @@ const servicesOf = (counter) => (counter?.services ?? []).map((s) => s.queue_id)
  */
 export default function CounterPicker({ counters, services, lastCounterId, busy, notice, onOpen }) {
   const id = useId()
-  const sorted = [...counters].sort((a, b) => (b.id === lastCounterId) - (a.id === lastCounterId))
+  const sorted = [...counters].sort((a, b) => (b.id === lastCounterId) - (a.id === lastCounterId) || byName.compare(a.name, b.name))
   const [counterId, setCounterId] = useState(() => sorted[0]?.id ?? null)
   const counter = counters.find((c) => c.id === counterId) ?? null
   const [ticked, setTicked] = useState(() => servicesOf(sorted[0]))
@@ -72,14 +76,20 @@ export default function CounterPicker({ counters, services, lastCounterId, busy,
         {sorted.map((c) => (
           <label key={c.id} className="flex min-h-12 items-center gap-3 rounded-xl border-2 border-stone-700 bg-white px-3 py-2 text-lg has-checked:border-blue-800 has-checked:ring-2 has-checked:ring-blue-800">
             <input type="radio" name={`${id}-counter`} checked={c.id === counterId} onChange={() => choose(c)} className="size-6 shrink-0 accent-blue-800" />
-            <span className="grid min-w-0">
+            <span className="grid min-w-0 flex-1 [container-type:inline-size]">
               <span className="font-bold wrap-anywhere">{t('host.atCounter', { counter: c.name })}</span>
-              <span className="text-base wrap-anywhere text-stone-800">
-                {t(c.is_open ? 'host.line.open' : 'host.line.closed')}
-                {c.is_open && c.staff ? ` · ${t('host.desk.staffed', { staff: c.staff })}` : ''}
-                {(c.services ?? []).length ? ` · ${c.services.map((s) => s.name).join(', ')}` : ''}
-                {c.id === lastCounterId ? ` · ${t('host.desk.yours')}` : ''}
-              </span>
+              <FitWords
+                weight={400}
+                className="text-stone-800 [--fit-max:1rem]"
+                text={[
+                  t(c.is_open ? 'host.line.open' : 'host.line.closed'),
+                  c.is_open && c.staff ? t('host.desk.staffed', { staff: c.staff }) : null,
+                  (c.services ?? []).length ? c.services.map((s) => s.name).join(', ') : null,
+                  c.id === lastCounterId ? t('host.desk.yours') : null,
+                ]
+                  .filter(Boolean)
+                  .join(' · ')}
+              />
             </span>
           </label>
         ))}
@@ -98,8 +108,8 @@ export default function CounterPicker({ counters, services, lastCounterId, busy,
               onChange={(event) => setTicked((now) => (event.target.checked ? [...now, s.id] : now.filter((q) => q !== s.id)))}
               className="size-6 shrink-0 accent-blue-800"
             />
-            <span className="wrap-anywhere">
-              {s.name}
+            <span className="min-w-0 flex-1 [container-type:inline-size]">
+              <FitWords weight={400} className="[--fit-max:1.125rem]" text={s.name} />
               {s.prefix ? <span className="text-stone-700" dir="ltr"> ({s.prefix})</span> : null}
             </span>
           </label>

@@ -1,4 +1,5 @@
 import { memo, useState } from 'react'
+import FitWords from '../FitWords.jsx'
 import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
@@ -57,7 +58,7 @@ export default function DeskWaitingList({ tickets, serviceName, now, tools }) {
 
 const DeskRow = memo(function DeskRow({ ticket, place, service, waited, tools, open, onOpen }) {
   return (
-    <li data-testid={`desk-waiting-${ticket.display_number}`} className="px-3 py-1">
+    <li data-testid={`desk-waiting-${ticket.display_number}`} className="px-3 py-1 [container-type:inline-size]">
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <p className="min-w-8 text-lg text-stone-700 tabular-nums">
           <span className="sr-only">{t('host.desk.place')} </span>
@@ -67,9 +68,9 @@ const DeskRow = memo(function DeskRow({ ticket, place, service, waited, tools, o
           <span className="sr-only">{t('host.waiting.number')} </span>
           {ticket.display_number}
         </p>
-        <p className="min-w-24 text-lg font-semibold wrap-anywhere">
+        <p className="min-w-24 leading-snug font-semibold">
           <span className="sr-only">{t('host.service')}: </span>
-          {service}
+          <FitWords text={service} weight={600} className="[--fit-max:1.125rem]" />
         </p>
         {ticket.priority ? <PriorityMark /> : null}
         <p className="min-w-20 text-base">

@@ -3,6 +3,7 @@
 // happens to the paper ticket. The QR code takes the room that is left, so it shrinks first;
 // the number is sized to its column (three fifths of a landscape screen) and never below legibility.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react'
+import FitWords from '../FitWords.jsx'
 import { paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
 import { printNews, usePrintJob } from './usePrintJob.js'
@@ -68,9 +69,12 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
           </p>
           {/* issue 15: the service this number belongs to, and a priority ticket says so */}
           {ticket.service?.name ? (
-            <p data-testid="kiosk-service" className="text-2xl font-bold wrap-anywhere sm:text-4xl sm:portrait:text-5xl">
-              {ticket.service.name}
-            </p>
+            <FitWords
+              as="p"
+              data-testid="kiosk-service"
+              text={ticket.service.name}
+              className="w-full leading-tight font-bold [--fit-max:1.5rem] sm:[--fit-max:2.25rem] sm:portrait:[--fit-max:3rem]"
+            />
           ) : null}
           {ticket.priority ? <p className="text-lg font-semibold sm:text-2xl">{t('kiosk.priorityIssued')}</p> : null}
           {ticket.status === 'WAITING' ? (

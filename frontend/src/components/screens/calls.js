@@ -80,6 +80,15 @@ export function fitWidthEm(text, weight, measure = measureEm) {
   return measured === null ? estimate : Math.max(1, Math.min(estimate, measured * 1.08))
 }
 
+/**
+ * The width in em of the widest word of `text` (at least 1): what a name must fit in its box's
+ * width so that it wraps between words and never inside one (components/FitWords.jsx).
+ */
+export function longestWordEm(text, weight, measure = measureEm) {
+  const words = String(text ?? '').split(/\s+/).filter(Boolean)
+  return Math.max(1, ...words.map((word) => fitWidthEm(word, weight, measure)))
+}
+
 /** How the tiles sit: columns in landscape and in portrait for `count` tiles. */
 export function tileGrid(count) {
   const n = Math.max(1, count)

@@ -6,6 +6,9 @@ import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 import ServicePicker from './ServicePicker.jsx'
 
+// Counter names as people count them: 1, 2, … 12, not 1, 12, 2.
+const byName = new Intl.Collator(undefined, { numeric: true })
+
 const MAX_SERVICES = 8
 
 /** The box's counters (desks): each with its services in order, its rule and open/closed; add and edit. */
@@ -39,7 +42,7 @@ export default function Counters({ api, services, onRejected }) {
   }
 
   return (
-    <section aria-labelledby="counters-title" className="grid gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
+    <section aria-labelledby="counters-title" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm sm:p-5 ring-1 ring-stone-300">
       <h2 id="counters-title" className="text-2xl font-bold">
         {t('setup.countersTitle')}
       </h2>
@@ -57,8 +60,8 @@ export default function Counters({ api, services, onRejected }) {
       {state.status === 'ready' && !state.counters.length ? <p className="text-lg">{t('setup.noCounters')}</p> : null}
       {state.counters.length ? (
         <ul className="grid gap-3">
-          {state.counters.map((counter) => (
-            <li key={counter.id} className="grid gap-2 rounded-xl bg-stone-100 p-4">
+          {[...state.counters].sort((a, b) => byName.compare(a.name, b.name)).map((counter) => (
+            <li key={counter.id} className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
               <p className="text-lg font-bold">
                 {counter.name} · {counter.is_open ? t('setup.counterOpen') : t('setup.counterClosed')}
               </p>
@@ -139,7 +142,7 @@ function CounterForm({ api, services, counter, onDone, onCancel, onRejected }) {
 
   const title = counter ? t('setup.counterEditTitle', { name: counter.name }) : t('setup.counterAddTitle')
   return (
-    <form aria-label={title} className="grid gap-4 rounded-xl border-2 border-stone-400 bg-white p-4" noValidate onSubmit={submit}>
+    <form aria-label={title} className="grid gap-4 rounded-xl border-2 border-stone-400 bg-white p-3 sm:p-4" noValidate onSubmit={submit}>
       <h3 className="text-xl font-bold">{title}</h3>
       <Field
         id={`counter-name-${key}`}
@@ -207,10 +210,10 @@ function CounterForm({ api, services, counter, onDone, onCancel, onRejected }) {
         </p>
       ) : null}
       <div className="flex flex-wrap gap-3">
-        <Button type="submit" disabled={busy} className="w-auto flex-1">
+        <Button type="submit" disabled={busy} className="w-auto flex-auto">
           {busy ? t('setup.saving') : counter ? t('setup.counterSave') : t('setup.counterCreate')}
         </Button>
-        <Button kind="secondary" onClick={onCancel} disabled={busy} className="w-auto flex-1">
+        <Button kind="secondary" onClick={onCancel} disabled={busy} className="w-auto flex-auto">
           {t('setup.cancel')}
         </Button>
       </div>

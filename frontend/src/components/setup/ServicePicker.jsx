@@ -1,3 +1,4 @@
+import FitWords from '../FitWords.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
@@ -26,8 +27,8 @@ export default function ServicePicker({ id, legend, services, picked, onChange, 
               onChange={() => toggle(service.id)}
               className="h-6 w-6 shrink-0 accent-blue-800"
             />
-            <label htmlFor={boxId} className="text-lg">
-              {service.name}
+            <label htmlFor={boxId} className="min-w-0 flex-1 text-lg [container-type:inline-size]">
+              <FitWords weight={400} className="[--fit-max:1.125rem]" text={service.name} />
               {place >= 0 ? ' ' : null}
               {place >= 0 ? <span className="ms-1 font-semibold text-stone-700">{t('setup.servicePlace', { place: place + 1 })}</span> : null}
             </label>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
 import Button from '../Button.jsx'
+import FitWords from '../FitWords.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
 import Field from '../shared/Field.jsx'
 import { useSend } from '../shared/useSend.js'
@@ -73,13 +74,13 @@ export default function StaffLinks({ api, services, onRejected }) {
     entry.scope === 'box' ? t('setup.staffWholeBox') : entry.services.map((id) => names[id] ?? id).join(', ')
 
   return (
-    <section aria-labelledby="staff-title" className="grid gap-4 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-stone-300">
+    <section aria-labelledby="staff-title" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm sm:p-5 ring-1 ring-stone-300">
       <h2 id="staff-title" className="text-2xl font-bold">
         {t('setup.staffTitle')}
       </h2>
       <p className="text-base text-stone-700">{t('setup.staffHelp')}</p>
       {made ? (
-        <div className="grid gap-2 rounded-xl bg-stone-100 p-4">
+        <div className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
           <p className="rounded-lg bg-amber-100 p-3 text-base font-semibold text-stone-950 ring-2 ring-amber-600">{t('setup.hostOnce')}</p>
           <CopyLink url={made.host_url} label={t('setup.linkOf', { what: t('setup.staffLink'), name: made.name })} open />
           <LinkQr api={api} url={made.host_url} alt={t('setup.staffQrAlt', { name: made.name })} />
@@ -151,7 +152,7 @@ export default function StaffLinks({ api, services, onRejected }) {
       {live.length ? (
         <ul className="grid gap-3">
           {live.map((entry) => (
-            <li key={entry.id} className="flex flex-wrap items-center gap-3 rounded-xl bg-stone-100 p-4">
+            <li key={entry.id} className="flex flex-wrap items-center gap-3 rounded-xl bg-stone-100 p-3 [container-type:inline-size] sm:p-4">
               <p className="min-w-0 flex-1 basis-56 text-lg">
                 <span className="font-bold">{entry.name}</span> ·{' '}
                 {entry.role === 'manager' ? t('setup.roleManagerShort') : t('setup.roleStaffShort')} · {scopeText(entry)}
@@ -160,17 +161,21 @@ export default function StaffLinks({ api, services, onRejected }) {
                 <div className="grid w-full gap-3 rounded-xl border-2 border-red-800 bg-white p-3">
                   <p className="text-lg font-semibold">{t('setup.staffRevokeWarn', { name: entry.name })}</p>
                   <div className="flex flex-wrap gap-3">
-                    <Button kind="danger" className="w-auto flex-1" disabled={revoking !== null} onClick={() => revoke(entry)}>
-                      {revoking === entry.id ? t('setup.revoking') : t('setup.staffRevokeConfirm', { name: entry.name })}
+                    <Button kind="danger" className="w-auto flex-auto" disabled={revoking !== null} onClick={() => revoke(entry)}>
+                      <FitWords
+                        weight={600}
+                        className="[--fit-inset:4.5rem] [--fit-max:1.125rem]"
+                        text={revoking === entry.id ? t('setup.revoking') : t('setup.staffRevokeConfirm', { name: entry.name })}
+                      />
                     </Button>
-                    <Button kind="secondary" className="w-auto flex-1" disabled={revoking !== null} onClick={() => setConfirming(null)}>
+                    <Button kind="secondary" className="w-auto flex-auto" disabled={revoking !== null} onClick={() => setConfirming(null)}>
                       {t('setup.cancel')}
                     </Button>
                   </div>
                 </div>
               ) : (
                 <Button kind="secondary" className="w-auto" onClick={() => setConfirming(entry.id)}>
-                  {t('setup.staffRevoke', { name: entry.name })}
+                  <FitWords weight={600} className="[--fit-inset:2.75rem] [--fit-max:1.125rem]" text={t('setup.staffRevoke', { name: entry.name })} />
                 </Button>
               )}
             </li>
