@@ -11,17 +11,17 @@ import { KioskFrame, KioskNotice } from '../components/screens/KioskFrame.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
 import { useDevice } from '../components/screens/useDevice.js'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import { useRetryKey } from '../components/screens/useRetryKey.js'
 import { useKioskLanguage } from '../components/screens/useKioskLanguage.js'
 import { useVenue } from '../components/screens/useVenue.js'
 import { useNow } from '../hooks/useNow.js'
 import { useServices } from '../hooks/useServices.js'
-import { uuid } from '../lib/random.js'
 import { navigate } from '../lib/router.js'
 import { kioskTokenKey, saveToken, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
-import { LANGUAGE_IDLE_MS, RESET_AFTER, RETRY_WINDOW_MS } from './KioskView.jsx'
+import { LANGUAGE_IDLE_MS, RESET_AFTER } from './KioskView.jsx'
 
 /** The device's services, in its own order, with the box's public figures; inactive ones left out. */
 function kioskServices(device, list) {
@@ -59,16 +59,16 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
     navigate(`/kiosk/${encodeURIComponent(only.id)}`, { replace: true })
   }, [only, issued, busy, token])
   // A tap whose request got no answer is retried with the same key, as on the one-service kiosk.
-  const retryKey = useRef(null) // {key, at, tap}
+  const retryKey = useRetryKey()
   // Back from a ticket, the focus returns to the button that was pressed (keyboard, switch access).
   const [lastTap, setLastTap] = useState(null)
   const buttons = useRef(null)
   const reset = useCallback(() => {
-    retryKey.current = null
+    retryKey.forget()
     setIssued(null)
     setIssueError(null)
     chooseLanguage(null) // the next guest starts in the venue's language
-  }, [chooseLanguage])
+  }, [chooseLanguage, retryKey])
 
   useLayoutEffect(() => {
     if (issued || !lastTap || !buttons.current) return
@@ -88,16 +88,13 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
     const tap = `${service.id}:${priority}`
     setBusy(tap)
     setIssueError(null)
-    const retry = retryKey.current
-    retryKey.current = null
-    const key = retry && retry.tap === tap && Date.now() - retry.at < RETRY_WINDOW_MS ? retry.key : uuid()
+    const key = retryKey.next(tap)
     try {
       const ticket = await api.issueTicket(service.id, { priority, idempotencyKey: key })
       setLastTap(tap)
       setIssued(ticket)
     } catch (err) {
-      // Only a lost answer may be retried; an answer, even an error, is final.
-      if (err?.code === 'offline') retryKey.current = { key, at: Date.now(), tap }
+      retryKey.failed(err, key, tap)
       setIssueError({ serviceId: service.id, error: err })
     } finally {
       setBusy(null)

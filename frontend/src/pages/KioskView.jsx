@@ -11,11 +11,11 @@ import { useKioskLanguage as useGuestLanguage } from '../components/screens/useK
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
 import { useDevice } from '../components/screens/useDevice.js'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
+import { useRetryKey } from '../components/screens/useRetryKey.js'
 import { useVenue } from '../components/screens/useVenue.js'
 import { useNow } from '../hooks/useNow.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
-import { uuid } from '../lib/random.js'
 import { navigate } from '../lib/router.js'
 import { kioskTokenKey, saveToken, screensApi } from '../lib/screensApi.js'
 import { errorText, t } from '../lib/strings.js'
@@ -25,9 +25,7 @@ import { minutesUp, remaining } from '../lib/time.js'
 export const RESET_AFTER = 15 // seconds the issued ticket stays on screen
 
 const BLOCKING = new Set(['queue_paused', 'queue_closed'])
-// How long after a tap that got no answer the next tap counts as its retry. The box replays
-// a key's answer for 24 h, so a later tap (likely another guest) must not get that ticket.
-export const RETRY_WINDOW_MS = 60 * 1000
+export { RETRY_WINDOW_MS } from '../components/screens/useRetryKey.js'
 // A guest who chose a language and walked away: the start screen goes back to the venue's language.
 export const LANGUAGE_IDLE_MS = 60 * 1000
 
@@ -51,17 +49,14 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   const [issued, setIssued] = useState(null)
   const [busy, setBusy] = useState(false)
   const [issueError, setIssueError] = useState(null)
-  // A tap whose request got no answer is retried with the same key (for RETRY_WINDOW_MS,
-  // until the kiosk goes back to the start): the box answers it with the ticket it may
-  // already have made, instead of making a second one. {key, at}
-  const retryKey = useRef(null)
+  const retryKey = useRetryKey()
   const takeButton = useRef(null)
   const hadTicket = useRef(false)
   const reset = useCallback(() => {
-    retryKey.current = null
+    retryKey.forget()
     setIssued(null)
     chooseLanguage(null) // the next guest starts in the venue's language
-  }, [chooseLanguage])
+  }, [chooseLanguage, retryKey])
 
   useEffect(() => {
     if (!languageChosen || issued) return undefined
@@ -79,8 +74,8 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     else setIssueError((current) => (current && BLOCKING.has(current.code) ? null : current))
   }
   useEffect(() => {
-    retryKey.current = null // a new token's taps start with fresh keys
-  }, [token])
+    retryKey.forget() // a new token's taps start with fresh keys
+  }, [token, retryKey])
 
   useEffect(() => {
     if (!several || issued || busy || !token) return // never while a guest's ticket is coming or shown
@@ -99,15 +94,12 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
     if (busy) return
     setBusy(true)
     setIssueError(null)
-    const retry = retryKey.current
-    retryKey.current = null
-    const key = retry && Date.now() - retry.at < RETRY_WINDOW_MS ? retry.key : uuid()
+    const key = retryKey.next()
     try {
       const ticket = await api.issueTicket(queueId, { idempotencyKey: key })
       setIssued(ticket)
     } catch (err) {
-      // Only a lost answer may be retried; an answer, even an error, is final.
-      if (err?.code === 'offline') retryKey.current = { key, at: Date.now() }
+      retryKey.failed(err, key)
       setIssueError(err)
     } finally {
       setBusy(false)
