@@ -20,7 +20,6 @@ axe (WCAG 2.2 AA) finds nothing in each state. Screenshots go to test-artifacts/
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -28,7 +27,7 @@ import requests
 from a11y import axe_violations, overflow_problems, text_at_200_percent
 from test_display_e2e import LAYOUT, TILES, shots
 
-from helpers import ADMIN_TOKEN, ServerProcess, admin
+from helpers import ADMIN_TOKEN, ServerProcess, admin, keep_local
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -106,24 +105,16 @@ def open_and_call(hall: dict, counter: dict) -> dict:
 @pytest.fixture(scope="module")
 def contexts(browser):
     """New pages in their own context at a viewport and language; nothing may leave the box."""
-    strays: list[str] = []
     made = []
-
-    def guard(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            strays.append(route.request.url)
-            route.abort()
 
     def make(width: int, height: int, locale: str = "en-US"):
         context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-        context.route("**/*", guard)
-        made.append(context)
+        made.append((context, keep_local(context)))
         return context.new_page()
 
     yield make
-    for context in made:
+    strays = [url for context, refused in made for url in refused]
+    for context, _ in made:
         context.close()
     assert strays == [], f"a page asked for something off the box: {strays}"
 

@@ -16,7 +16,7 @@ import requests
 
 from a11y import axe_violations, overflow_problems, text_at_200_percent
 
-from helpers import ADMIN_TOKEN, ServerProcess, admin
+from helpers import ADMIN_TOKEN, ServerProcess, admin, keep_local
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -176,6 +176,7 @@ def test_the_admin_adds_a_service_to_a_registered_kiosk_and_the_kiosk_follows(bo
     kiosk = requests.post(f"{proc.url}/api/queues/{passports}/devices", json={"name": "Door"}, headers=admin(),
                           timeout=5).json()
     context = browser.new_context(viewport=DESK, locale="en-US")
+    strays = keep_local(context)
     try:
         tablet = context.new_page()
         tablet.goto(f"{proc.url}/kiosk/{passports}#token={kiosk['token']}")
@@ -207,3 +208,4 @@ def test_the_admin_adds_a_service_to_a_registered_kiosk_and_the_kiosk_follows(bo
         expect(tablet.get_by_test_id("kiosk-number")).to_have_text("B001", timeout=10_000)
     finally:
         context.close()
+    assert strays == [], f"a page asked for something off the box: {strays}"
