@@ -102,9 +102,10 @@ def open_and_call(hall: dict, counter: dict) -> dict:
     return called.json()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def contexts(browser):
-    """New pages in their own context at a viewport and language; nothing may leave the box."""
+    """New pages in their own context at a viewport and language, closed after each test (a TV
+    page left open keeps its sockets and reconnects to a stopped box); nothing may leave the box."""
     made = []
 
     def make(width: int, height: int, locale: str = "en-US"):

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import NowServing from '../components/screens/NowServing.jsx'
-import { CALLS, clockText, fitWidthEm, measureEm, serviceTiles, servicesParam, tileGrid } from '../components/screens/calls.js'
+import { CALLS, clockText, fitWidthEm, measureEm, serviceTiles, servicesParam, sharedWidths, tileGrid } from '../components/screens/calls.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
 import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
@@ -113,10 +113,10 @@ export default function DisplayServices({
   const { tiles, newest } = serviceTiles(live.map((feed) => ({ id: feed.id, state: feed.state })))
   const grid = tileGrid(tiles.length)
   const numberWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tile.number, 900, measure))).toFixed(3)
-  // The counter and the service on lines of their own, each sized by its widest text on this
-  // screen: one long service name no longer shrinks every counter's label to a few pixels.
-  const counterWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(counterLabel(tile), 800, measure))).toFixed(3)
-  const serviceWidth = Math.max(1, ...tiles.map((tile) => fitWidthEm(tile.service.name, 700, measure))).toFixed(3)
+  // The counter and the service on lines of their own, each sized evenly across the tiles by the
+  // widest usual text; a much longer one is sized in its own tile only (sharedWidths).
+  const counterWidths = sharedWidths(tiles.map((tile) => fitWidthEm(counterLabel(tile), 800, measure)))
+  const serviceWidths = sharedWidths(tiles.map((tile) => fitWidthEm(tile.service.name, 700, measure)))
   const waiting = live.reduce((sum, feed) => sum + (Number(feed.state.waiting_count) || 0), 0)
   const stopped = live.filter((feed) => !feed.state.active || feed.state.is_paused)
 
@@ -126,7 +126,7 @@ export default function DisplayServices({
       <header className="flex flex-wrap items-center justify-between gap-x-[3vmin] gap-y-[1vmin]">
         <div className="flex min-w-0 flex-[1_1_60vmin] items-center gap-[2vmin]">
           {brand}
-          <h1 className="min-w-0 text-[4vmin] leading-tight font-bold text-balance wrap-break-word">{names.join(' · ')}</h1>
+          <h1 className="min-w-0 text-[4vmin] leading-tight font-bold text-balance wrap-break-word">{names.join('\u00a0· ')}</h1>
         </div>
         <div className="flex shrink-0 items-center gap-[3vmin]">
           {badge}
@@ -152,7 +152,7 @@ export default function DisplayServices({
 
       <div className="tv-main tv-main-wide">
         <NowServing grid={grid} empty={!tiles.length}>
-          {tiles.map((tile) => (
+          {tiles.map((tile, i) => (
             <li
               key={`${tile.key}:${tile.seq}`}
               className={tile === newest ? 'tv-tile tv-tile-newest' : 'tv-tile'}
@@ -165,11 +165,11 @@ export default function DisplayServices({
                   {tile.number}
                 </span>
                 {tile.counter === null ? null : (
-                  <span className="tv-counter" style={{ '--w': counterWidth }}>
+                  <span className="tv-counter" style={{ '--w': counterWidths[i].toFixed(3) }}>
                     {counterLabel(tile)}
                   </span>
                 )}
-                <span className="tv-service" style={{ '--w': serviceWidth }}>
+                <span className="tv-service" style={{ '--w': serviceWidths[i].toFixed(3) }}>
                   <span className="sr-only">{tile.counter === null ? '' : ' · '}</span>
                   {tile.service.name}
                 </span>

@@ -143,12 +143,13 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
 
   // Wider than the one-service kiosk: two columns of long service names ("Registration and
   // certificates") keep their size on a 1280 px screen; a portrait screen has one column, so a
-  // long name is not squeezed into half its width.
+  // long name is not squeezed into half its width, up to four services (more would not fit its height).
+  const columns = services.length > 4 ? 'sm:grid-cols-2' : 'sm:landscape:grid-cols-2'
   return (
     <KioskFrame wide>
       <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
       {services.length ? (
-        <ul ref={buttons} className="grid w-full gap-4 sm:gap-6 sm:landscape:grid-cols-2">
+        <ul ref={buttons} className={`grid w-full gap-4 sm:gap-6 ${columns}`}>
           {services.map((service) => (
             <ServiceCard
               key={service.id}

@@ -61,13 +61,24 @@ export function measureEm(text, weight) {
   if (context === undefined) {
     const canvas = typeof document === 'undefined' || /jsdom/i.test(globalThis.navigator?.userAgent ?? '') ? null : document.createElement('canvas')
     context = canvas?.getContext?.('2d') ?? null
+    // A font that arrives later measures otherwise: forget what was measured before it.
+    globalThis.document?.fonts?.addEventListener?.('loadingdone', () => measured.clear())
   }
   if (!context || !text) return null
   const family = getComputedStyle(document.body).fontFamily || 'sans-serif'
+  // The TV and the kiosks draw every second: each text is measured once, not on every tick (a Pi).
+  const key = `${weight}|${family}|${text}`
+  if (measured.has(key)) return measured.get(key)
   context.font = `${weight} 100px ${family}`
   const width = context.measureText(String(text)).width
-  return Number.isFinite(width) && width > 0 ? width / 100 : null
+  const em = Number.isFinite(width) && width > 0 ? width / 100 : null
+  if (measured.size >= MEASURED_MAX) measured.clear() // bounded: names change rarely
+  measured.set(key, em)
+  return em
 }
+
+const measured = new Map()
+const MEASURED_MAX = 2000
 
 /**
  * The width in em to size `text` by: measured, with 8 % to spare (tabular digits, rounding), or
@@ -87,6 +98,20 @@ export function fitWidthEm(text, weight, measure = measureEm) {
 export function longestWordEm(text, weight, measure = measureEm) {
   const words = String(text ?? '').split(/\s+/).filter(Boolean)
   return Math.max(1, ...words.map((word) => fitWidthEm(word, weight, measure)))
+}
+
+/**
+ * The width (em) each tile sizes one of its labels by, from each tile's own `widths`: the tiles
+ * share the size of the widest usual label (at most 1.3 × the median), so the screen reads
+ * evenly, and a label much wider than the rest ("Counter Window B" among "Counter 1"…"Counter 8",
+ * a 50-letter service) is sized by itself, in its own tile only, instead of shrinking them all.
+ */
+export function sharedWidths(widths) {
+  if (!widths.length) return []
+  const sorted = [...widths].sort((a, b) => a - b)
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]
+  const shared = Math.max(...widths.filter((w) => w <= median * 1.3))
+  return widths.map((w) => Math.max(w, shared))
 }
 
 /** How the tiles sit: columns in landscape and in portrait for `count` tiles. */
