@@ -1,5 +1,6 @@
 import { useId } from 'react'
 import { t } from '../../lib/strings.js'
+import { byCounterName } from '../../lib/counterOrder.js'
 import '../../lib/strings.host.js'
 import Notice from './Notice.jsx'
 import { callLabel } from './callNext.js'
@@ -41,7 +42,7 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
         </p>
         {counters.length ? (
           <div role="group" aria-label={t('host.counter.pick')} className="flex flex-wrap gap-2">
-            {counters.map((c) => (
+            {byCounterName(counters).map((c) => (
               <button
                 key={c.name}
                 type="button"

@@ -2,6 +2,7 @@ import { useId, useState } from 'react'
 import Button from '../Button.jsx'
 import FitWords from '../FitWords.jsx'
 import { t } from '../../lib/strings.js'
+import { compareNames } from '../../lib/counterOrder.js'
 import '../../lib/strings.host.js'
 import Notice from './Notice.jsx'
 
@@ -11,7 +12,6 @@ export const STAFF_MAX = 80
 const servicesOf = (counter) => (counter?.services ?? []).map((s) => s.queue_id)
 
 // Counter names as people count them: 1, 2, … 12, not 1, 12, 2.
-const byName = new Intl.Collator(undefined, { numeric: true })
 
 /**
  * The start of a desk session: which counter this tablet works at (the one it used last comes
@@ -22,7 +22,7 @@ const byName = new Intl.Collator(undefined, { numeric: true })
  */
 export default function CounterPicker({ counters, services, lastCounterId, busy, notice, onOpen }) {
   const id = useId()
-  const sorted = [...counters].sort((a, b) => (b.id === lastCounterId) - (a.id === lastCounterId) || byName.compare(a.name, b.name))
+  const sorted = [...counters].sort((a, b) => (b.id === lastCounterId) - (a.id === lastCounterId) || compareNames(a.name, b.name))
   const [counterId, setCounterId] = useState(() => sorted[0]?.id ?? null)
   const counter = counters.find((c) => c.id === counterId) ?? null
   const [ticked, setTicked] = useState(() => servicesOf(sorted[0]))

@@ -1,11 +1,12 @@
 // GET /api/stats's answer as the host reads it: one card per service, one per counter and staff
 // name (a counter's rows of several services summed, its means weighted by their counts).
 import { t } from '../../lib/strings.js'
+import { compareNames } from '../../lib/counterOrder.js'
 import '../../lib/strings.host.js'
 
 const SUMMED = ['served', 'no_shows', 'waited_count', 'waited_seconds', 'served_time_count', 'served_time_seconds']
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0)
-const byName = (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: 'base' })
+const byName = (a, b) => compareNames(a.name, b.name)
 
 function counterName(counter, staff) {
   if (!counter) return staff ? `${t('host.figures.noCounter')} · ${staff}` : t('host.figures.noCounter')

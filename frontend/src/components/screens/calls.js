@@ -1,4 +1,5 @@
 // The calls the TV shows, their sizes, and its clock.
+import { compareNames } from '../../lib/counterOrder.js'
 
 export const CALLS = new Set(['call', 'recall'])
 export const MOST_TILES = 8 // counters shown at once at most (the newest calls); 1 to 8 fit every layout
@@ -27,11 +28,10 @@ export function counterTiles(state) {
   }
   const newestFirst = [...byCounter.values()].sort((a, b) => b.seq - a.seq).slice(0, MOST_TILES)
   const newest = newestFirst[0] ?? null
-  const tiles = [...newestFirst].sort((a, b) => collator.compare(a.key, b.key))
+  const tiles = [...newestFirst].sort((a, b) => compareNames(a.key, b.key))
   return { tiles, newest }
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
 
 /**
  * The width of `text` in em, on the safe side for the box's bold sans (DejaVu Sans Bold, the
@@ -152,7 +152,7 @@ export function serviceTiles(feeds) {
   const newestFirst = [...byCounter.values()].sort((a, b) => b.seq - a.seq).slice(0, MOST_TILES)
   const newest = newestFirst[0] ?? null
   const order = (tile) => `${tile.counter ?? ''}\u0000${tile.service.name}`
-  const tiles = [...newestFirst].sort((a, b) => collator.compare(order(a), order(b)))
+  const tiles = [...newestFirst].sort((a, b) => compareNames(order(a), order(b)))
   return { tiles, newest }
 }
 

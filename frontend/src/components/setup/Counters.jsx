@@ -3,11 +3,11 @@ import Button from '../Button.jsx'
 import Field from '../shared/Field.jsx'
 import { useSend } from '../shared/useSend.js'
 import { errorText, t } from '../../lib/strings.js'
+import { byCounterName } from '../../lib/counterOrder.js'
 import '../../lib/strings.screens.js'
 import ServicePicker from './ServicePicker.jsx'
 
 // Counter names as people count them: 1, 2, … 12, not 1, 12, 2.
-const byName = new Intl.Collator(undefined, { numeric: true })
 
 const MAX_SERVICES = 8
 
@@ -60,7 +60,7 @@ export default function Counters({ api, services, onRejected }) {
       {state.status === 'ready' && !state.counters.length ? <p className="text-lg">{t('setup.noCounters')}</p> : null}
       {state.counters.length ? (
         <ul className="grid gap-3">
-          {[...state.counters].sort((a, b) => byName.compare(a.name, b.name)).map((counter) => (
+          {byCounterName(state.counters).map((counter) => (
             <li key={counter.id} className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
               <p className="text-lg font-bold">
                 {counter.name} · {counter.is_open ? t('setup.counterOpen') : t('setup.counterClosed')}
