@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useState } from 'react'
 import Button from '../Button.jsx'
 import Field from '../shared/Field.jsx'
 import { useSend } from '../shared/useSend.js'
@@ -6,6 +6,7 @@ import { errorText, t } from '../../lib/strings.js'
 import { byCounterName } from '../../lib/counterOrder.js'
 import '../../lib/strings.screens.js'
 import ServicePicker from './ServicePicker.jsx'
+import { useBoxList } from './useBoxList.js'
 
 // Counter names as people count them: 1, 2, … 12, not 1, 12, 2.
 
@@ -13,30 +14,14 @@ const MAX_SERVICES = 8
 
 /** The box's counters (desks): each with its services in order, its rule and open/closed; add and edit. */
 export default function Counters({ api, services, onRejected }) {
-  const [state, setState] = useState({ status: 'loading', counters: [], error: null })
+  const [state, setCounters] = useBoxList(api.listCounters, 'counters', onRejected)
   const [editing, setEditing] = useState(null) // a counter id, 'new' or null
   const [saved, setSaved] = useState(null)
 
-  const load = useCallback(async () => {
-    try {
-      const answer = await api.listCounters()
-      setState({ status: 'ready', counters: Array.isArray(answer?.counters) ? answer.counters : [], error: null })
-    } catch (err) {
-      if (!onRejected(err)) setState((s) => ({ ...s, status: 'error', error: err }))
-    }
-  }, [api, onRejected])
-
-  useEffect(() => {
-    load()
-  }, [load])
-
   function done(counter) {
-    setState((s) => ({
-      ...s,
-      counters: s.counters.some((c) => c.id === counter.id)
-        ? s.counters.map((c) => (c.id === counter.id ? counter : c))
-        : [...s.counters, counter],
-    }))
+    setCounters((list) =>
+      list.some((c) => c.id === counter.id) ? list.map((c) => (c.id === counter.id ? counter : c)) : [...list, counter],
+    )
     setSaved(counter.name)
     setEditing(null)
   }
@@ -57,10 +42,10 @@ export default function Counters({ api, services, onRejected }) {
           {t('setup.counterSaved', { name: saved })}
         </p>
       ) : null}
-      {state.status === 'ready' && !state.counters.length ? <p className="text-lg">{t('setup.noCounters')}</p> : null}
-      {state.counters.length ? (
+      {state.status === 'ready' && !state.list.length ? <p className="text-lg">{t('setup.noCounters')}</p> : null}
+      {state.list.length ? (
         <ul className="grid gap-3">
-          {byCounterName(state.counters).map((counter) => (
+          {byCounterName(state.list).map((counter) => (
             <li key={counter.id} className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
               <p className="text-lg font-bold">
                 {counter.name} · {counter.is_open ? t('setup.counterOpen') : t('setup.counterClosed')}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useState } from 'react'
 import Button from '../Button.jsx'
 import FitWords from '../FitWords.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
@@ -9,10 +9,11 @@ import '../../lib/strings.screens.js'
 import Fold from './Fold.jsx'
 import LinkQr from './LinkQr.jsx'
 import ServicePicker from './ServicePicker.jsx'
+import { useBoxList } from './useBoxList.js'
 
 /** Host links for several services or the whole box, with a role: make one (shown once), list, revoke. */
 export default function StaffLinks({ api, services, onRejected }) {
-  const [tokens, setTokens] = useState({ status: 'loading', list: [], error: null })
+  const [tokens, setTokenList] = useBoxList(api.listHostTokens, 'tokens', onRejected)
   const [made, setMade] = useState(null) // the HostTokenCreated of this visit: its link is shown once
   const [name, setName] = useState('')
   const [role, setRole] = useState('staff')
@@ -23,19 +24,6 @@ export default function StaffLinks({ api, services, onRejected }) {
   const [revokeFailure, setRevokeFailure] = useState(null)
   const { busy, problems, failure, send } = useSend(onRejected)
   const names = Object.fromEntries(services.map((s) => [s.id, s.name]))
-
-  const load = useCallback(async () => {
-    try {
-      const answer = await api.listHostTokens()
-      setTokens({ status: 'ready', list: Array.isArray(answer?.tokens) ? answer.tokens : [], error: null })
-    } catch (err) {
-      if (!onRejected(err)) setTokens((s) => ({ ...s, status: 'error', error: err }))
-    }
-  }, [api, onRejected])
-
-  useEffect(() => {
-    load()
-  }, [load])
 
   function submit(event) {
     event.preventDefault()
@@ -48,7 +36,7 @@ export default function StaffLinks({ api, services, onRejected }) {
       const answer = await api.createHostToken(body)
       const { token: _secret, host_url: _url, ...listed } = answer
       setMade(answer)
-      setTokens((s) => ({ ...s, list: [listed, ...s.list.filter((x) => x.id !== answer.id)] }))
+      setTokenList((list) => [listed, ...list.filter((x) => x.id !== answer.id)])
       setName('')
       setPicked([])
     })
@@ -59,7 +47,7 @@ export default function StaffLinks({ api, services, onRejected }) {
     setRevokeFailure(null)
     try {
       const answer = await api.revokeHostToken(entry.id)
-      setTokens((s) => ({ ...s, list: s.list.map((x) => (x.id === entry.id ? { ...x, ...answer, revoked_at: answer?.revoked_at ?? 'now' } : x)) }))
+      setTokenList((list) => list.map((x) => (x.id === entry.id ? { ...x, ...answer, revoked_at: answer?.revoked_at ?? 'now' } : x)))
       if (made?.id === entry.id) setMade(null)
       setConfirming(null)
     } catch (err) {
