@@ -549,6 +549,8 @@ def test_changing_a_device_bad_input_scope_and_role_write_nothing(client, box, d
          "invalid_body"),
         (path, admin(), {"services": None, "name": ""}, 422, "invalid_body"),
         (path, admin(), {"name": "x" * 81}, 422, "invalid_body"),
+        (path, admin(), {"name": "Door\u0007\u0000"}, 422, "invalid_body"),  # control characters
+        (path, admin(), {"name": 5}, 422, "invalid_body"),
         (path, admin(), {"kind": "display"}, 422, "invalid_body"),
         (path, admin(), [], 422, "invalid_body"),
         (f"/api/queues/{reg}/devices/{other['id']}", admin(), {"name": "X"}, 404, "device_not_found"),
