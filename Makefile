@@ -39,9 +39,11 @@ pages: $(PAGES)
 #   systemd-container, debootstrap
 #                           the watchdog test boots qode.service under systemd in a Debian container
 #   shellcheck              checks install.sh (so that test never skips)
+#   espeak-ng, sox          the TV's spoken calls are made with espeak-ng; sox checks their length and level
+#   gammu                   the text-message tests drive gammu against a fake modem on a pseudo-terminal
 #   sudo                    only for a developer who is not root: apt-get and the tests' privileged
 #                           commands (mount, systemd-nspawn, tcpdump) run through it
-APT_PACKAGES := chromium libzbar0 fonts-dejavu-core libfribidi0 caddy tcpdump systemd-container debootstrap shellcheck
+APT_PACKAGES := chromium libzbar0 fonts-dejavu-core libfribidi0 caddy tcpdump systemd-container debootstrap shellcheck espeak-ng sox gammu
 
 system-packages:
 	@missing=""; \
