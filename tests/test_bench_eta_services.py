@@ -132,3 +132,37 @@ def test_the_floors_forks_leave_the_day_as_it_was_and_know_more_than_the_estimat
     result = eta_floor.run(2, 1, 5, 40, out)
     pooled = result[("pooled", "at join", "normal")]
     assert pooled["n"] > 100 and pooled["oracle"] < pooled["estimator"] < pooled["baseline"]
+
+
+def test_short_breaks_close_desks_and_no_closed_desk_calls():
+    """`--short-breaks` (ETA.md's breaks on the multi-service days): more closures, none of them calling."""
+    from dataclasses import replace
+
+    for i, venue in enumerate(bench.VENUES):
+        closed_counts = []
+        for breaks in (0.0, 2.0):
+            v = replace(venue, short_breaks=breaks)
+            records, _ = bench.Simulator(v, random.Random(11), f"b{i}").run(3)
+            closed: set[str] = set()
+            n_closed = 0
+            for rec in records:
+                ev = rec.event
+                if ev.type == "counter_closed":
+                    if ev.counter not in closed:
+                        n_closed += 1
+                    closed.add(ev.counter)
+                elif ev.type == "counter_opened":
+                    closed.discard(ev.counter)
+                elif ev.type == "call":
+                    assert ev.counter not in closed, (venue.name, breaks, ev)
+            closed_counts.append(n_closed)
+        assert closed_counts[1] > closed_counts[0], (venue.name, closed_counts)
+
+
+def test_the_report_says_when_short_breaks_were_added():
+    out = io.StringIO()
+    bench.run(3, 1, out, short_breaks=1.0)
+    assert "1 short breaks per desk and day" in out.getvalue()
+    plain = io.StringIO()
+    bench.run(3, 1, plain)
+    assert "short breaks" not in plain.getvalue()

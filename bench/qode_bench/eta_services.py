@@ -55,7 +55,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qode import rules
 from qode.eta import Estimator, Event, baseline, forecast_services
@@ -102,6 +102,7 @@ class Venue:
     desks: tuple[Desk, ...]
     priority: float  # share of tickets issued as priority
     days: int = 20
+    short_breaks: float = 0.0  # expected 10–15 min breaks per desk and day, as in `qode bench eta` (0: none)
 
 
 VENUES = (
@@ -140,6 +141,7 @@ class _Desk:
     ticket: _Ticket | None = None
     pending: bool = False
     lunch_at: float | None = None
+    breaks: list = field(default_factory=list)  # short breaks: [(due, planned s, hint or None)], by due
     done: bool = False
     served_at: float = 0.0  # when its current guest's service began
 
@@ -224,6 +226,13 @@ class Simulator:
             if d.spec.lunch:
                 d.lunch_at = base + 12.75 * HOUR + i * 35 * MINUTE + rng.uniform(0.0, 600.0)
                 self._at(d.lunch_at, self._nudge, d)
+            if v.short_breaks:  # drawn only when asked, so the default days stay the same
+                for _ in range(int(v.short_breaks) + (rng.random() < v.short_breaks % 1)):
+                    planned = rng.choice((10, 15)) * MINUTE
+                    due = rng.uniform(self.open_t + HOUR, self.close_t - HOUR)
+                    d.breaks.append((due, planned, planned if rng.random() < HINT_CHANCE else None))
+                    self._at(due, self._nudge, d)
+                d.breaks.sort(key=lambda b: b[0])
         for s in v.services:
             if s.rate > 0:
                 self._arrivals(s)
@@ -321,6 +330,11 @@ class Simulator:
             planned = 30 * MINUTE
             self._close(t, d, planned if self.rng.random() < HINT_CHANCE else None)
             self._at(t + planned * math.exp(self.rng.gauss(0.1, 0.25)), self._open, d)
+            return
+        if d.breaks and d.breaks[0][0] <= t and t < self.close_t - HOUR:
+            _, planned, hint = d.breaks.pop(0)
+            self._close(t, d, hint)
+            self._at(t + planned * math.exp(self.rng.gauss(0.1, 0.25)), self._open, d)  # breaks overrun
             return
         if t >= self.close_t and not any(self.waiting[s] for s in d.spec.services):
             self._close(t, d, None)
@@ -496,14 +510,16 @@ HEADER = (f"{'venue':<28} {'class':<9} {'variant':<17} {'n':>7} {'MAE min':>8} {
           f" {'bias min':>9} {'opt>2min':>9} {'actual min':>11}")
 
 
-def run(seed: int, days: int | None, out=None) -> dict:
+def run(seed: int, days: int | None, out=None, short_breaks: float = 0.0) -> dict:
+    """`short_breaks` > 0 adds that many expected short breaks per desk and day to every venue."""
     out = out or sys.stdout
     rng = random.Random(seed)
     pooled = {kind: {c: Scores() for c in CLASSES} for kind in KINDS}
     per_venue = []
     lines = []
     total = 0
-    for i, venue in enumerate(VENUES):
+    venues = VENUES if not short_breaks else tuple(replace(v, short_breaks=short_breaks) for v in VENUES)
+    for i, venue in enumerate(venues):
         n_days = days if days is not None else venue.days
         records, refreshes = Simulator(venue, random.Random(rng.getrandbits(64)), f"v{i + 1}").run(n_days)
         total += len(records)
@@ -519,7 +535,8 @@ def run(seed: int, days: int | None, out=None) -> dict:
         for kind in KINDS:
             for c in CLASSES:
                 pooled[kind][c].extend(scores[kind][c])
-    print(f"ETA replay, several services: seed {seed}, {total} events, refresh every {REFRESH:.0f} s", file=out)
+    print(f"ETA replay, several services: seed {seed}, {total} events, refresh every {REFRESH:.0f} s"
+          + (f", {short_breaks:g} short breaks per desk and day" if short_breaks else ""), file=out)
     print("\n".join(lines), file=out)
     result = {}
     for kind in KINDS:
@@ -571,7 +588,11 @@ def main(args: argparse.Namespace) -> int:
         print("--days must be at least 1", file=sys.stderr)
         return 2
     started = time.perf_counter()  # only for the duration line
-    run(seed, None if days is None else int(days))
+    breaks = float(getattr(args, "short_breaks", 0.0) or 0.0)
+    if not 0.0 <= breaks <= 8.0:
+        print("--short-breaks must be between 0 and 8", file=sys.stderr)
+        return 2
+    run(seed, None if days is None else int(days), short_breaks=breaks)
     print(f"\nreplay took {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
@@ -581,6 +602,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--days", type=int, default=None, help="days per venue (default 20)")
+    parser.add_argument("--short-breaks", type=float, default=0.0,
+                        help="expected 10-15 min breaks per desk and day, hinted half the time (default 0)")
     return parser.parse_args(argv)
 
 
