@@ -1084,7 +1084,7 @@ def venue_language() -> str | None:
 @operation("GET", "/api/queues/{queue_id}/calls/{seq}/voice",
            "A current call's spoken announcement, as WAV (anyone, like the TV's feed: `seq` is a call's from "
            "the public state's `calls`)",
-           responses={200: "audio/wav", 404: None, 429: None, 503: None})
+           responses={200: "audio/wav"})
 def call_voice(queue_id: str, seq: str):
     from . import voice
 
@@ -1101,7 +1101,7 @@ def call_voice(queue_id: str, seq: str):
 
 @operation("GET", "/api/voice/sample", "A sample announcement (\"A042, counter 2\") in the venue's language, "
            "or `language`, to test the voice from setup (admin)",
-           auth="admin", responses={200: "audio/wav", 503: None},
+           auth="admin", responses={200: "audio/wav"},
            query=[{"name": "language", "in": "query", "required": False,
                    "schema": {"type": "string", "enum": ["en", "de", "fr", "es", "tr", "pl", "uk", "ar"]}}])
 def voice_sample():
