@@ -74,9 +74,11 @@ def main(args) -> int:
     loads = max(1, min(int(getattr(args, "loads", 5) or 5), 20))
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
-            print(f"qode bench voice: {tool} is not installed (Debian: apt install espeak-ng sox)", file=sys.stderr)
+            print(f"qode bench voice: {tool} is not installed (Debian: apt install espeak-ng sox)",
+                  file=sys.stderr)
             return 2
-    version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True,
+                             timeout=10).stdout.strip()
     print(f"Qode {__version__} bench voice: each call's announcement made on the box, {loads} loads each")
     print(f"  {cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
           f"Python {sys.version.split()[0]}; {version.split('  Data')[0]}")
@@ -86,7 +88,8 @@ def main(args) -> int:
         start_s, _ = timed(lambda: subprocess.run(["espeak-ng", "--version"], capture_output=True, check=True,
                                                   timeout=10), loads)
         print(f"  baseline: espeak-ng --version (program start) {1000 * start_s:.0f} ms")
-        print(f"  budget: ≤ {BUDGET_S:.1f} s per announcement; length {SHORTEST}–{LONGEST} s; RMS > {SILENT_RMS}")
+        print(f"  budget: ≤ {BUDGET_S:.1f} s per announcement; length {SHORTEST}–{LONGEST} s; "
+              f"RMS > {SILENT_RMS}")
         print()
         print(f"  {'lang':4} {'call':>18} {'made ms':>8} {'silence ms':>10} {'× start':>8} {'cached ms':>9} "
               f"{'length s':>8} {'RMS':>6}  verdict")
@@ -110,7 +113,8 @@ def main(args) -> int:
                 length, rms = figures["Length (seconds)"], figures["RMS amplitude"]
                 silence = folder / "silence.wav"
                 silence_s, _ = timed(lambda length=length, silence=silence: subprocess.run(
-                    ["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(silence), "trim", "0", f"{length:.3f}"],
+                    ["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(silence), "trim", "0",
+                     f"{length:.3f}"],
                     check=True, timeout=30), loads)
                 ok = made_s <= BUDGET_S and SHORTEST <= length <= LONGEST and rms > SILENT_RMS
                 if not ok:
