@@ -135,3 +135,38 @@ def test_a_display_with_voice_off_only_chimes(served, tv_browser):
     finally:
         context.close()
     assert strays == []
+
+
+def test_setup_tests_the_voice_and_builds_a_silent_display_link(served, tv_browser):
+    from a11y import axe_violations, keyboard_problems, overflow_problems, text_at_200_percent
+
+    from helpers import ADMIN_TOKEN
+
+    queue = requests.post(f"{served.url}/api/queues", json={"name": "Front desk", "prefix": "A"},
+                          headers=admin(), timeout=5).json()
+    context, page, requested, strays = open_tv(tv_browser, f"{served.url}/setup#token={ADMIN_TOKEN}")
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.get_by_role("heading", name="Front desk").first.wait_for(timeout=10000)
+        box = page.get_by_role("checkbox", name="Speak the calls on this TV")
+        if not box.is_visible():
+            page.get_by_role("heading", name="Front desk").first.click()  # open the queue's card
+        box.wait_for(timeout=10000)
+        assert box.is_checked()
+        link = f"/display/{queue['id']}"
+        assert page.locator(f"input[value$='{link}'], a[href$='{link}']").count() >= 1
+        box.uncheck()
+        assert page.locator(f"input[value$='{link}?voice=off'], a[href$='{link}?voice=off']").count() >= 1
+        page.get_by_role("button", name="Test the voice").click()
+        # the sample is fetched with the admin token and played here (CSP: media-src blob:) to its end
+        page.get_by_text("The sample has played.").wait_for(timeout=20000)
+        assert "/api/voice/sample" in requested
+        log = page.evaluate("window.__voice")
+        assert [e["event"] for e in log] == ["playing", "ended"] and log[0]["src"].startswith("blob:")
+        assert axe_violations(page) == []
+        assert keyboard_problems(page) == []
+        with text_at_200_percent(page):
+            assert overflow_problems(page) == []
+    finally:
+        context.close()
+    assert strays == []
