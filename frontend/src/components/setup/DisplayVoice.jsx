@@ -6,7 +6,7 @@ import Button from '../Button.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
-export default function DisplayVoice({ api, on, onChange, makeAudio = (url) => new Audio(url) }) {
+export default function DisplayVoice({ api, on, onChange, showTest = true, makeAudio = (url) => new Audio(url) }) {
   const id = useId()
   const [state, setState] = useState({ status: 'idle' })
   const urlRef = useRef(null)
@@ -43,14 +43,16 @@ export default function DisplayVoice({ api, on, onChange, makeAudio = (url) => n
         </label>
       </div>
       <p className="text-base text-stone-700">{t('setup.voiceHelp')}</p>
-      <div className="flex flex-wrap items-center gap-3">
-        <Button kind="secondary" onClick={test} disabled={state.status === 'loading'}>
-          {t('setup.voiceTest')}
-        </Button>
-        <p role="status" className={state.status === 'failed' ? 'text-base font-semibold text-red-800' : 'text-base text-stone-700'}>
-          {message ?? ''}
-        </p>
-      </div>
+      {showTest ? (
+        <div className="flex flex-wrap items-center gap-3">
+          <Button kind="secondary" onClick={test} disabled={state.status === 'loading'}>
+            {t('setup.voiceTest')}
+          </Button>
+          <p role="status" className={state.status === 'failed' ? 'text-base font-semibold text-red-800' : 'text-base text-stone-700'}>
+            {message ?? ''}
+          </p>
+        </div>
+      ) : null}
     </div>
   )
 }
