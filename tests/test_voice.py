@@ -313,7 +313,9 @@ def slow_espeak(folder: Path, seconds: float) -> Path:
     """An espeak-ng that first sleeps `seconds` (a slow box), as QODE_VOICE_COMMAND."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "slow-espeak-ng"
-    script.write_text(f"#!/bin/sh\nsleep {seconds}\nexec {shutil.which('espeak-ng')} \"$@\"\n")
+    # it leaves a mark when it starts, so a test knows the synthesis is under way
+    script.write_text(f"#!/bin/sh\ntouch {folder / 'started'}\nsleep {seconds}\n"
+                      f"exec {shutil.which('espeak-ng')} \"$@\"\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
 
@@ -380,6 +382,12 @@ def test_the_worker_answers_while_an_announcement_is_made(tmp_path):
 
         slow = threading.Thread(target=fetch)
         slow.start()
+        started = tmp_path / "bin" / "started"
+        for _ in range(200):  # espeak-ng (the slow one) has been started by the server: at most 10 s
+            if started.exists():
+                break
+            slow.join(0.05)
+        assert started.exists()
         # while espeak-ng sleeps in its subprocess: the worker (one gevent worker) still answers,
         # and the announcement has not come back yet
         for _ in range(5):
