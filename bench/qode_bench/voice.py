@@ -14,7 +14,10 @@ Baselines measured in the same run, on the same machine:
 Each announcement is checked with sox (`sox FILE -n stat`): not silent (RMS amplitude above
 0.01 of full scale) and its length within 1.5–8 s. The budget: at most 1.5 s per announcement
 (one language) on this machine; the run fails (exit 1) when any language is over it or any
-check fails. Only local programs run; temp folders are removed in a `finally`.
+check fails. Then the same through a real `qode serve` (one gevent worker) on `--port`: per
+language (the venue's, set with PATCH /api/venue) a call's audio the first time (made) and again
+(cached), next to GET /healthz. Only local programs run and only 127.0.0.1 is contacted; the
+server is stopped and temp folders are removed in a `finally`.
 """
 
 from __future__ import annotations
@@ -66,6 +69,61 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def _get(port: int, path: str, timeout: float = 15.0) -> tuple[int, bytes]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def through_a_server(folder: Path, port: int) -> list[str]:
+    """The endpoint on a real `qode serve` (one gevent worker): per language, a call's audio the
+    first time (made) and again (cached), against GET /healthz on the same connection kind."""
+    import secrets
+
+    from qode import voice
+    from qode_bench.issue import BenchServer, _http
+
+    token = secrets.token_urlsafe(24)
+    server = BenchServer(folder / "served" / "data", port, token)
+    failures = []
+    print(f"\n  through a real qode serve on 127.0.0.1:{port} (GET /api/queues/{{id}}/calls/{{seq}}/voice):")
+    print(f"  {'lang':4} {'healthz ms':>10} {'first ms':>9} {'cached ms':>9} {'bytes':>8}  verdict")
+    try:
+        server.start()
+        admin = {"Authorization": f"Bearer {token}"}
+        for language in voice.LANGUAGES:
+            _http(port, "PATCH", "/api/venue", {"language": language}, admin)  # the venue's language
+            _, queue = _http(port, "POST", "/api/queues", {"name": f"Bench {language}", "prefix": "A"}, admin)
+            host = {"Authorization": f"Bearer {queue['host_token']}"}
+            _http(port, "POST", f"/api/queues/{queue['id']}/tickets", {}, admin)
+            _http(port, "POST", f"/api/queues/{queue['id']}/call-next", {"counter": "2"}, host)  # A001 → 2
+            _, state = _http(port, "GET", f"/api/queues/{queue['id']}")
+            seq = state["calls"][0]["seq"]
+            t0 = time.perf_counter()
+            _get(port, "/healthz")
+            healthz = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            status, body = _get(port, f"/api/queues/{queue['id']}/calls/{seq}/voice")
+            first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            again, _ = _get(port, f"/api/queues/{queue['id']}/calls/{seq}/voice")
+            cached = time.perf_counter() - t0
+            ok = status == 200 and again == 200 and body[:4] == b"RIFF" and first <= BUDGET_S
+            if not ok:
+                failures.append(f"{language} through the server ({status})")
+            print(f"  {language:4} {1000 * healthz:10.1f} {1000 * first:9.0f} {1000 * cached:9.1f} "
+                  f"{len(body):8d}  {'ok' if ok else 'FAIL'}", flush=True)
+    finally:
+        server.stop()
+    return failures
 
 
 def main(args) -> int:
@@ -136,6 +194,7 @@ def main(args) -> int:
         print(f"\n  en + ar (second language) A042 → 2: {1000 * both_s:.0f} ms, "
               f"{sox_stat(path)['Length (seconds)']:.2f} s long")
         print("\n  slowest per language: " + ", ".join(f"{k} {1000 * s:.0f} ms" for k, s in worst.items()))
+        failures += through_a_server(folder, getattr(args, "port", 8765) or 8765)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if failures:
