@@ -71,8 +71,19 @@ def open_tv(browser, url: str):
     context.add_init_script(WATCH)
     page = context.new_page()
     page.on("request", lambda r: requested.append(urlparse(r.url).path))
+    page.snapshots = []  # the live feed's snapshots the page got: after one, a call is news
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: page.snapshots.append(frame)
+                                          if '"type":"snapshot"' in str(frame) else None))
     page.goto(url)
     return context, page, requested, strays
+
+
+def wait_for_snapshot(page) -> None:
+    for _ in range(100):  # at most 10 s
+        if page.snapshots:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the TV's live feed sent no snapshot")
 
 
 def test_two_calls_are_each_said_once_one_after_the_other(served, tv_browser):
@@ -85,8 +96,8 @@ def test_two_calls_are_each_said_once_one_after_the_other(served, tv_browser):
     context, page, requested, strays = open_tv(tv_browser, f"{served.url}/display/{queue['id']}")
     try:
         page.get_by_text("Now serving").first.wait_for(timeout=10000)
-        page.wait_for_function("() => document.documentElement.dataset.voice === undefined", timeout=1000)
-        page.wait_for_timeout(500)  # the socket's snapshot is in: the next calls are news
+        assert page.evaluate("() => document.documentElement.dataset.voice") is None  # nothing said yet
+        wait_for_snapshot(page)  # the socket's snapshot is in: the next calls are news
         # two calls in quick succession, at two counters
         first = requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "1"},
                               headers=host, timeout=5)
@@ -125,7 +136,7 @@ def test_a_display_with_voice_off_only_chimes(served, tv_browser):
     context, page, requested, strays = open_tv(tv_browser, f"{served.url}/display/{queue['id']}?voice=off")
     try:
         page.get_by_text("Now serving").first.wait_for(timeout=10000)
-        page.wait_for_timeout(500)
+        wait_for_snapshot(page)
         requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "1"},
                       headers={"Authorization": f"Bearer {queue['host_token']}"}, timeout=5).raise_for_status()
         page.get_by_text("A001").first.wait_for(timeout=5000)  # the call is on the screen
