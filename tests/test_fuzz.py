@@ -188,6 +188,9 @@ class World:
                 for n, item in enumerate(case.body["services"][:2])]}
         if "queue_id" in params and not choice["generated_id"]:
             params["queue_id"] = self.other if choice["other_queue"] else self.main
+        if "seq" in params and not choice["generated_id"]:  # issue 16: voice, a current call of that queue
+            calls = queues.get(self.db, params["queue_id"])["calls"]
+            params["seq"] = str(calls[choice["index"] % len(calls)]["seq"]) if calls else params["seq"]
         if "ticket_id" in params and not choice["generated_id"]:
             params["ticket_id"] = (self.pick_ticket(choice["status"], choice["index"])
                                    or params["ticket_id"])

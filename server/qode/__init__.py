@@ -11,7 +11,9 @@ __version__ = "0.1.0"
 SECURITY_HEADERS = {
     # Ticket URLs are bearer capabilities: never leak them in a Referer, never frame the pages.
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        # media-src blob: (issue 16): setup plays the voice sample it fetched with the admin token
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; "
+        "object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -141,7 +141,7 @@ def write(principal: auth.Principal | None, action: Callable[[], tuple[int, dict
 
 def init_limits(app) -> None:
     """Bind a Flask-Limiter (memory storage: one worker) when any limit is on."""
-    enabled = any(app.config[name] for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT"))
+    enabled = any(app.config.get(name) for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT", "VOICE_RATE_LIMIT"))
     app.config["RATELIMIT_ENABLED"] = enabled
     app.extensions["qode_limiter"] = (
         Limiter(get_remote_address, app=app, storage_uri="memory://") if enabled else None
@@ -1045,3 +1045,72 @@ def get_stats():
         return Response(stats.to_csv(rows), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="qode-stats-{day}.csv"', "Cache-Control": "no-store"})
     return answer({"day": day, "rows": rows, "services": stats.by_service(rows)})
+
+
+# ---- issue 16: voice (docs/voice.md) --------------------------------------------------------
+
+def the_voice():
+    """The box's announcement maker (voice.Voice), made on first use."""
+    from . import voice
+
+    found = current_app.extensions.get("qode_voice")
+    if found is None:
+        found = current_app.extensions["qode_voice"] = voice.Voice(_data_dir(), current_app.config)
+    return found
+
+
+def voice_answer(key: str, path) -> Response:
+    """A WAV with caching headers: the same call (seq) always says the same thing, until the venue
+    changes its language or clips, which changes the ETag."""
+    etag = f'"{key}"'
+    headers = {"Cache-Control": "public, max-age=300", "ETag": etag, "X-Content-Type-Options": "nosniff"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:  # pruned between making and answering (a tiny cache): say so, try again
+        from .voice import VoiceError
+
+        raise VoiceError("The announcement was removed from the cache; ask again.") from None
+    return Response(data, mimetype="audio/wav", headers=headers)
+
+
+def venue_language() -> str | None:
+    from . import venue
+
+    return venue.public(db()).get("language")
+
+
+@operation("GET", "/api/queues/{queue_id}/calls/{seq}/voice",
+           "A current call's spoken announcement, as WAV (anyone, like the TV's feed: `seq` is a call's from "
+           "the public state's `calls`)",
+           responses={200: "audio/wav"})
+def call_voice(queue_id: str, seq: str):
+    from . import voice
+
+    queue_id = queues.parse_id(queue_id, "queue")
+    if not current_app.config["VOICE"]:
+        raise NotFound("Voice is turned off on this box (QODE_VOICE=off).", "voice_off")
+    spend("VOICE_RATE_LIMIT", "voice", get_remote_address())
+    number = voice.parse_seq(seq)
+    with db().read() as conn:
+        queue = queues.as_of(queues.load(conn, queue_id), db().clock.service_day())
+        call = voice.current_call(conn, queue, number)
+    return voice_answer(*the_voice().announce(call, venue_language()))
+
+
+@operation("GET", "/api/voice/sample", "A sample announcement (\"A042, counter 2\") in the venue's language, "
+           "or `language`, to test the voice from setup (admin)",
+           auth="admin", responses={200: "audio/wav"},
+           query=[{"name": "language", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": ["en", "de", "fr", "es", "tr", "pl", "uk", "ar"]}}])
+def voice_sample():
+    from . import voice
+
+    guarded(lambda: auth.require_admin(db(), admin_hash()))
+    if not current_app.config["VOICE"]:
+        raise NotFound("Voice is turned off on this box (QODE_VOICE=off).", "voice_off")
+    language = request.args.get("language")
+    if language is not None and language not in voice.LANGUAGES:
+        raise Invalid(f"language: one of {', '.join(voice.LANGUAGES)}.", "invalid_query")
+    return voice_answer(*the_voice().announce(voice.Call(*voice.SAMPLE), language or venue_language()))

@@ -253,7 +253,7 @@ def restore(args: argparse.Namespace) -> int:
 # (bench/, `qode-bench`), so the box's runtime package carries none of them.
 BENCHMARKS = {
     "issue": "issue", "fanout": "live", "eta": "eta", "eta-services": "eta_services", "pages": "pages",
-    "kiosk": "kiosk", "hub": "hub",
+    "kiosk": "kiosk", "hub": "hub", "voice": "voice",
 }
 
 
@@ -347,13 +347,15 @@ def main(argv: list[str] | None = None) -> int:
                         "eta-services: the same over multi-service days (issue 15); "
                         "pages: the guest page on a throttled phone (bytes, paint, number visible); "
                         "kiosk: a button press to the last byte at a (fake) printer; "
-                        "hub: 100 boxes pushing a day each to a hub")
+                        "hub: 100 boxes pushing a day each to a hub; "
+                        "voice: each language's call announcement made on the box (issue 16)")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     p.add_argument("--concurrency", default="1,32,256", help="comma-separated client counts")
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")
     p.add_argument("--seed", type=int, default=1, help="eta: the simulator's seed")
     p.add_argument("--days", type=int, default=None, help="eta: simulated days per scenario")
-    p.add_argument("--loads", type=int, default=7, help="pages: cold loads of each page (medians of these)")
+    p.add_argument("--loads", type=int, default=None, help="pages: cold loads of each page (medians of "
+                   "these, default 7); voice: makes of each announcement (default 5)")
     p.set_defaults(func=bench)
 
     p = sub.add_parser("backup", help="copy the database to <data-dir>/backups (safe while serving)")

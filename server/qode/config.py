@@ -207,6 +207,23 @@ SETTINGS: list[Setting] = [
             "(priority included) at every counter serving its service: nobody starves. `off`: no time bound."),
     Setting("QODE_PRIORITY_STREAK", "3", "Priority calls in a row that may overtake a waiting normal ticket in "
             "one service; then the oldest normal ticket goes next. `off`: no limit."),
+    # issue 16: voice
+    Setting("QODE_VOICE", "on", "Spoken calls on the TV (docs/voice.md): `on` makes each call's announcement "
+            "on the box (recorded clips, else espeak-ng); `off` turns voice off for every display."),
+    Setting("QODE_VOICE_SECOND_LANGUAGE", "off", "A second language each announcement is repeated in, after "
+            "the venue's (one of en de fr es tr pl uk ar), or `off`."),
+    Setting("QODE_VOICE_COMMAND", "espeak-ng", "The espeak-ng program that speaks (a name on PATH or an "
+            "absolute path)."),
+    Setting("QODE_VOICE_TIMEOUT", "10", "Seconds one announcement may take to make before it is given up (503 "
+            "`voice_timeout`; the TV shows the call without voice). `off`: no limit."),
+    Setting("QODE_VOICE_CONCURRENCY", "2", "Announcements made at once at most; more wait for a slot (as long "
+            "as `QODE_VOICE_TIMEOUT`), then 503 `voice_busy`. `off`: no limit."),
+    Setting("QODE_VOICE_RATE_LIMIT", "60/minute", "Call audio one address may fetch (429 past it); a TV "
+            "fetches one per call. `off` disables it."),
+    Setting("QODE_VOICE_CACHE_BYTES", "33554432", "Bytes of announcements kept in `<data-dir>/voice/cache` "
+            "(the oldest go first). `off`: no size limit."),
+    Setting("QODE_VOICE_CACHE_AGE", "604800", "Seconds an announcement stays in the cache. "
+            "`off`: no age limit."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -387,7 +404,41 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_WAIT": _parse_int("QODE_MAX_WAIT", raw["QODE_MAX_WAIT"], allow_off=True, maximum=24 * 3600),
         "PRIORITY_STREAK": _parse_int("QODE_PRIORITY_STREAK", raw["QODE_PRIORITY_STREAK"], allow_off=True,
                                       maximum=1000),
+        # issue 16: voice
+        "VOICE": _parse_switch("QODE_VOICE", raw["QODE_VOICE"]),
+        "VOICE_SECOND_LANGUAGE": _parse_voice_language(raw["QODE_VOICE_SECOND_LANGUAGE"]),
+        "VOICE_COMMAND": _parse_voice_command(raw["QODE_VOICE_COMMAND"]),
+        "VOICE_TIMEOUT": _parse_int("QODE_VOICE_TIMEOUT", raw["QODE_VOICE_TIMEOUT"], allow_off=True,
+                                    maximum=600),
+        "VOICE_CONCURRENCY": _parse_int("QODE_VOICE_CONCURRENCY", raw["QODE_VOICE_CONCURRENCY"], allow_off=True,
+                                        maximum=64),
+        "VOICE_RATE_LIMIT": _parse_limit("QODE_VOICE_RATE_LIMIT", raw["QODE_VOICE_RATE_LIMIT"]),
+        "VOICE_CACHE_BYTES": _parse_int("QODE_VOICE_CACHE_BYTES", raw["QODE_VOICE_CACHE_BYTES"],
+                                        allow_off=True),
+        "VOICE_CACHE_AGE": _parse_int("QODE_VOICE_CACHE_AGE", raw["QODE_VOICE_CACHE_AGE"], allow_off=True),
     }
+
+
+# issue 16: voice
+VOICE_LANGUAGES = ("en", "de", "fr", "es", "tr", "pl", "uk", "ar")
+
+
+def _parse_voice_language(value: str) -> str | None:
+    if is_off(value):
+        return None
+    word = value.strip().lower()
+    if word not in VOICE_LANGUAGES:
+        raise SettingError(f"QODE_VOICE_SECOND_LANGUAGE={value!r}: expected one of {' '.join(VOICE_LANGUAGES)} "
+                           "or 'off'")
+    return word
+
+
+def _parse_voice_command(value: str) -> str:
+    command = value.strip()
+    if not command or any(c.isspace() for c in command):
+        raise SettingError(f"QODE_VOICE_COMMAND={value!r}: expected one program, e.g. espeak-ng or "
+                           "/usr/bin/espeak-ng")
+    return command
 
 
 def _parse_http_connections(value: str) -> int:

@@ -20,7 +20,7 @@ const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
  * credential; `timeout` (ms) turns a request that hangs (Wi-Fi gone mid-flight) into "offline".
  */
 export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchImpl } = {}) {
-  async function request(method, path, { body, raw, token: callToken, idempotencyKey, signal } = {}) {
+  async function request(method, path, { body, raw, token: callToken, idempotencyKey, signal, binary } = {}) {
     const headers = { Accept: 'application/json' }
     const credential = callToken ?? token
     if (credential) headers.Authorization = `Bearer ${credential}`
@@ -47,6 +47,8 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
       })
       // The timeout covers the body too: headers can arrive and the body stall (Wi-Fi gone).
       // A body that cannot be read is no answer, not an empty success.
+      // `binary` (issue 16: audio): a successful answer's body as a Blob; an error's is JSON as ever.
+      if (binary && response.ok) return await response.blob()
       text = await response.text()
     } catch (err) {
       if (signal?.aborted) throw err

@@ -29,6 +29,8 @@ export function screensApi(token, options = {}) {
       }),
     /** Host: `{counters: [CounterView, …]}` (issue 15: box-wide desks, each with its services). */
     listCounters: (opts) => api.request('GET', '/api/counters', opts),
+    /** Admin (issue 16): the sample announcement "A042, counter 2" as a WAV Blob (setup's "Test the voice"). */
+    voiceSample: (opts) => api.request('GET', '/api/voice/sample', { ...opts, binary: true }),
     /** Manager or admin: `{name, rule, services: [{queue_id, weight}]}` → 201 CounterView (closed). */
     createCounter: (body, opts) => api.request('POST', '/api/counters', { ...opts, body }),
     /** Manager or admin: `{name?, rule?, services?}`; a rename of an open counter is 409 `counter_open`. */

@@ -315,6 +315,13 @@ export const screenStrings = {
     'setup.device.save': 'Save services',
     'setup.device.saving': 'Saving…',
     'setup.device.saved': '“{name}” now covers: {names}. A kiosk shows the change within a minute.',
+    'setup.voiceSpeak': 'Speak the calls on this TV',
+    'setup.voiceHelp': 'After the chime, the TV says each call, for example “Ticket A 42, please go to counter 2”, in the venue’s language.',
+    'setup.voiceTest': 'Test the voice',
+    'setup.voiceMaking': 'Making the sample…',
+    'setup.voicePlaying': 'Playing the sample on this device…',
+    'setup.voicePlayed': 'The sample has played.',
+    'setup.voiceFailed': 'The voice could not be played: {message}',
   },
 
   de: {
@@ -627,6 +634,13 @@ export const screenStrings = {
     'setup.device.save': 'Dienste speichern',
     'setup.device.saving': 'Wird gespeichert…',
     'setup.device.saved': '„{name}“ deckt jetzt ab: {names}. Ein Kiosk zeigt die Änderung innerhalb einer Minute.',
+    'setup.voiceSpeak': 'Aufrufe auf diesem Fernseher ansagen',
+    'setup.voiceHelp': 'Nach dem Gong sagt der Fernseher jeden Aufruf an, zum Beispiel „Nummer A 42, bitte zu Schalter 2“, in der Sprache des Hauses.',
+    'setup.voiceTest': 'Stimme testen',
+    'setup.voiceMaking': 'Beispiel wird erstellt …',
+    'setup.voicePlaying': 'Beispiel wird auf diesem Gerät abgespielt …',
+    'setup.voicePlayed': 'Das Beispiel wurde abgespielt.',
+    'setup.voiceFailed': 'Die Stimme konnte nicht abgespielt werden: {message}',
   },
 
   fr: {
@@ -935,6 +949,13 @@ export const screenStrings = {
     'setup.device.save': 'Enregistrer les services',
     'setup.device.saving': 'Enregistrement…',
     'setup.device.saved': '« {name} » couvre maintenant : {names}. Une borne affiche le changement en moins d’une minute.',
+    'setup.voiceSpeak': 'Annoncer les appels sur cette télévision',
+    'setup.voiceHelp': 'Après le carillon, la télévision annonce chaque appel, par exemple « Numéro A 42, veuillez vous présenter au guichet 2 », dans la langue du lieu.',
+    'setup.voiceTest': 'Tester la voix',
+    'setup.voiceMaking': 'Préparation de l’exemple…',
+    'setup.voicePlaying': 'Lecture de l’exemple sur cet appareil…',
+    'setup.voicePlayed': 'L’exemple a été lu.',
+    'setup.voiceFailed': 'La voix n’a pas pu être lue : {message}',
   },
 
   es: {
@@ -1243,6 +1264,13 @@ export const screenStrings = {
     'setup.device.save': 'Guardar servicios',
     'setup.device.saving': 'Guardando…',
     'setup.device.saved': '«{name}» ahora atiende: {names}. Un quiosco muestra el cambio en menos de un minuto.',
+    'setup.voiceSpeak': 'Anunciar las llamadas en esta televisión',
+    'setup.voiceHelp': 'Tras el aviso sonoro, la televisión anuncia cada llamada, por ejemplo «Número A 42, por favor, acuda al mostrador 2», en el idioma del local.',
+    'setup.voiceTest': 'Probar la voz',
+    'setup.voiceMaking': 'Preparando el ejemplo…',
+    'setup.voicePlaying': 'Reproduciendo el ejemplo en este dispositivo…',
+    'setup.voicePlayed': 'El ejemplo se ha reproducido.',
+    'setup.voiceFailed': 'No se pudo reproducir la voz: {message}',
   },
 
   tr: {
@@ -1547,6 +1575,13 @@ export const screenStrings = {
     'setup.device.save': 'Hizmetleri kaydet',
     'setup.device.saving': 'Kaydediliyor…',
     'setup.device.saved': '“{name}” artık şunları kapsıyor: {names}. Kiosk değişikliği bir dakika içinde gösterir.',
+    'setup.voiceSpeak': 'Bu televizyonda çağrıları sesli duyur',
+    'setup.voiceHelp': 'Zil sesinden sonra televizyon her çağrıyı mekânın dilinde duyurur, örneğin “Numara A 42, lütfen gişe 2”.',
+    'setup.voiceTest': 'Sesi dene',
+    'setup.voiceMaking': 'Örnek hazırlanıyor…',
+    'setup.voicePlaying': 'Örnek bu cihazda çalınıyor…',
+    'setup.voicePlayed': 'Örnek çalındı.',
+    'setup.voiceFailed': 'Ses çalınamadı: {message}',
   },
 
   pl: {
@@ -1867,6 +1902,13 @@ export const screenStrings = {
     'setup.device.save': 'Zapisz usługi',
     'setup.device.saving': 'Zapisywanie…',
     'setup.device.saved': '„{name}” obsługuje teraz: {names}. Kiosk pokaże zmianę w ciągu minuty.',
+    'setup.voiceSpeak': 'Ogłaszaj wezwania na tym telewizorze',
+    'setup.voiceHelp': 'Po sygnale telewizor ogłasza każde wezwanie w języku lokalu, na przykład „Numer A 42, proszę podejść do stanowiska 2”.',
+    'setup.voiceTest': 'Wypróbuj głos',
+    'setup.voiceMaking': 'Przygotowywanie przykładu…',
+    'setup.voicePlaying': 'Odtwarzanie przykładu na tym urządzeniu…',
+    'setup.voicePlayed': 'Przykład został odtworzony.',
+    'setup.voiceFailed': 'Nie udało się odtworzyć głosu: {message}',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -2186,6 +2228,13 @@ export const screenStrings = {
     'setup.device.save': 'Зберегти послуги',
     'setup.device.saving': 'Збереження…',
     'setup.device.saved': '«{name}» тепер обслуговує: {names}. Кіоск покаже зміну протягом хвилини.',
+    'setup.voiceSpeak': 'Оголошувати виклики на цьому телевізорі',
+    'setup.voiceHelp': 'Після сигналу телевізор оголошує кожен виклик мовою закладу, наприклад «Номер A 42, підійдіть, будь ласка, до віконця 2».',
+    'setup.voiceTest': 'Перевірити голос',
+    'setup.voiceMaking': 'Готуємо приклад…',
+    'setup.voicePlaying': 'Приклад відтворюється на цьому пристрої…',
+    'setup.voicePlayed': 'Приклад відтворено.',
+    'setup.voiceFailed': 'Не вдалося відтворити голос: {message}',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -2513,6 +2562,13 @@ export const screenStrings = {
     'setup.device.save': 'حفظ الخدمات',
     'setup.device.saving': 'جارٍ الحفظ…',
     'setup.device.saved': '«{name}» يغطي الآن: {names}. يعرض الكشك التغيير خلال دقيقة.',
+    'setup.voiceSpeak': 'إعلان النداءات صوتيًا على هذا التلفاز',
+    'setup.voiceHelp': 'بعد الجرس، يعلن التلفاز كل نداء بلغة المكان، مثل «الرقم A 42، يرجى التوجه إلى الشباك 2».',
+    'setup.voiceTest': 'تجربة الصوت',
+    'setup.voiceMaking': 'جارٍ تجهيز المثال…',
+    'setup.voicePlaying': 'جارٍ تشغيل المثال على هذا الجهاز…',
+    'setup.voicePlayed': 'تم تشغيل المثال.',
+    'setup.voiceFailed': 'تعذّر تشغيل الصوت: {message}',
   },
 }
 

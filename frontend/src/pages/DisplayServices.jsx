@@ -1,8 +1,10 @@
 // /display?services=ID,ID or /display?services=all: the TV of several services (issue 15). One
 // public socket per service (the same /ws/queues/{id} as /display/{queue_id}; no new server
 // path), their calls merged by the box's event order: one tile per counter with its newest call,
-// each reading "P001 → Counter 2 · Passports". Chimes on every call, reloads itself when stale.
+// each reading "P001 → Counter 2 · Passports". Chimes on every call, then says it (issue 16: the
+// box's voice, queued; `&voice=off` keeps the chime alone), reloads itself when stale.
 import { useCallback, useEffect, useRef, useState } from 'react'
+import { createAnnouncer, voiceOn, voiceUrl } from '../components/screens/announcer.js'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import NowServing from '../components/screens/NowServing.jsx'
 import { CALLS, clockText, fitWidthEm, measureEm, serviceTiles, servicesParam, sharedWidths, tileGrid } from '../components/screens/calls.js'
@@ -27,7 +29,11 @@ export default function DisplayServices({
   brand = null,
   footer = null,
   measure = measureEm,
+  makeAudio,
 }) {
+  const [voice] = useState(() => voiceOn(search))
+  const announcer = useRef(null)
+  useEffect(() => () => announcer.current?.stop(), [])
   const [wanted] = useState(() => servicesParam(search))
   const all = wanted === 'all' || wanted === null // no list: every service, as ?services=all
   const { services: list } = useServices({ refreshMs: SERVICES_REFRESH_MS, enabled: all })
@@ -51,7 +57,12 @@ export default function DisplayServices({
       const fresh = message.events.filter((e) => since === null || (Number.isInteger(e?.seq) && e.seq > since))
       if (!fresh.length) return
       known.current.set(id, Math.max(since ?? 0, ...fresh.map((e) => (Number.isInteger(e?.seq) ? e.seq : 0))))
-      if (fresh.some((e) => CALLS.has(e?.type))) {
+      const calls = fresh.filter((e) => CALLS.has(e?.type))
+      if (voice && calls.length) {
+        // each call (and recall) said in turn, whichever service: the chime, then its voice
+        announcer.current ??= createAnnouncer({ chime: () => chimeRef.current?.(), makeAudio })
+        for (const e of calls) announcer.current.announce(Number.isInteger(e.seq) ? voiceUrl(id, e.seq) : null)
+      } else if (calls.length) {
         try {
           chimeRef.current?.()
         } catch {
@@ -59,7 +70,7 @@ export default function DisplayServices({
         }
       }
     }
-  }, [])
+  }, [voice, makeAudio])
 
   useEffect(() => (chime === playChime ? prepareChime() : undefined), [chime])
   useStaleReload({ lastHeardRef: lastHeard, reload, probe: probe ?? (() => listServices()) })

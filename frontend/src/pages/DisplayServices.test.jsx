@@ -22,7 +22,8 @@ function renderTv(search, routes = {}) {
   }))
   vi.stubGlobal('fetch', fetchMock)
   const chime = vi.fn()
-  const view = render(<DisplayServices search={search} chime={chime} reload={vi.fn()} />)
+  // voice off: these tests are about the chime and the tiles (the voice: announcer.test.js)
+  const view = render(<DisplayServices search={`${search ?? ''}&voice=off`} chime={chime} reload={vi.fn()} />)
   return { ...view, chime, fetchMock }
 }
 

@@ -1,8 +1,10 @@
 // /display/{queue_id}: the TV in the waiting room (Chromium in kiosk mode, 1920×1080 or a
 // portrait screen), read from five metres away. One tile per counter with its current call, the
-// newest highlighted; follows the public channel; chimes on every call; reloads itself when it
-// has gone stale.
-import { useEffect, useRef } from 'react'
+// newest highlighted; follows the public channel; chimes on every call, then says it (issue 16:
+// the box's voice, queued so that calls never overlap; `?voice=off` keeps the chime alone); reloads
+// itself when it has gone stale.
+import { useEffect, useRef, useState } from 'react'
+import { createAnnouncer, voiceOn, voiceUrl } from '../components/screens/announcer.js'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import NowServing from '../components/screens/NowServing.jsx'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
@@ -31,7 +33,12 @@ export default function DisplayView({
   brand = null,
   footer = null,
   measure = measureEm,
+  search = globalThis.location?.search,
+  makeAudio,
 }) {
+  const [voice] = useState(() => voiceOn(search))
+  const announcer = useRef(null)
+  useEffect(() => () => announcer.current?.stop(), [])
   const lastHeard = useRef(null) // when the last message came (ms); useStaleReload counts from its start before one
   const known = useRef(null) // the feed's seq we have seen, so a replayed call does not chime again
   const chimeRef = useRef(chime)
@@ -52,7 +59,12 @@ export default function DisplayView({
         const fresh = message.events.filter((e) => since === null || (Number.isInteger(e?.seq) && e.seq > since))
         if (!fresh.length) return
         known.current = Math.max(since ?? 0, ...fresh.map((e) => (Number.isInteger(e?.seq) ? e.seq : 0)))
-        if (fresh.some((e) => CALLS.has(e?.type))) {
+        const calls = fresh.filter((e) => CALLS.has(e?.type))
+        if (voice && calls.length) {
+          // each call (and recall) said in turn: the chime, then its voice
+          announcer.current ??= createAnnouncer({ chime: () => chimeRef.current?.(), makeAudio })
+          for (const e of calls) announcer.current.announce(Number.isInteger(e.seq) ? voiceUrl(queueId, e.seq) : null)
+        } else if (calls.length) {
           try {
             chimeRef.current?.()
           } catch {

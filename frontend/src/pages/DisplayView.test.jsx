@@ -16,7 +16,8 @@ function renderDisplay(props = {}, routes = { 'GET /api/queues/q-1': () => new P
   vi.stubGlobal('fetch', vi.fn(routeFetch(routes)))
   const chime = vi.fn()
   const reload = vi.fn()
-  const view = render(<DisplayView queueId="q-1" chime={chime} reload={reload} {...props} />)
+  // voice off: these tests are about the chime and the tiles (the voice: announcer.test.js and below)
+  const view = render(<DisplayView queueId="q-1" chime={chime} reload={reload} search="?voice=off" {...props} />)
   return { ...view, chime, reload, ws: FakeWebSocket.last() }
 }
 
@@ -61,6 +62,30 @@ describe('DisplayView', () => {
     expect(screen.getByText('Scan to join')).toBeInTheDocument()
     expect(screen.getByRole('img', { name: 'QR code to join the line' })).toHaveAttribute('src', '/api/queues/q-1/join-qr.svg')
     expect(screen.queryByText('Offline')).not.toBeInTheDocument()
+  })
+
+  it('with voice on, says each new call and recall after its chime, one after the other (issue 16)', async () => {
+    const made = []
+    const makeAudio = (url) => {
+      const listeners = {}
+      const audio = { url, addEventListener: (name, fn) => (listeners[name] = fn), play: () => Promise.resolve(), end: () => listeners.ended?.() }
+      made.push(audio)
+      return audio
+    }
+    const { ws, chime } = renderDisplay({ search: '', makeAudio })
+    chime.mockReturnValue(true)
+    snapshot(ws)
+    act(() => ws.receive({ type: 'update', seq: 9, events: [call(9, 'A10', '1')], state: queue({ calls: [active(9, 'A10', '1'), ...calling()] }) }))
+    act(() => ws.receive({ type: 'update', seq: 10, events: [call(10, 'A7', '3', 'recall')], state: queue({ calls: [active(10, 'A7', '3'), active(9, 'A10', '1')] }) }))
+    expect(chime).toHaveBeenCalledTimes(1) // the recall waits for the first call to be said
+    await act(() => new Promise((resolve) => setTimeout(resolve, 1200)))
+    expect(made.map((a) => a.url)).toEqual(['/api/queues/q-1/calls/9/voice'])
+    await act(async () => made[0].end())
+    expect(chime).toHaveBeenCalledTimes(2)
+    await act(() => new Promise((resolve) => setTimeout(resolve, 1200)))
+    expect(made.map((a) => a.url)).toEqual(['/api/queues/q-1/calls/9/voice', '/api/queues/q-1/calls/10/voice'])
+    await act(async () => made[1].end())
+    expect(document.documentElement.dataset.voicePlayed).toBe('2')
   })
 
   it('moves the highlight to each new call, chimes once per new call, and drops a guest who left', () => {

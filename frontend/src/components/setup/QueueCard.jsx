@@ -1,10 +1,12 @@
-import { useEffect, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import Button from '../Button.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
 import { absoluteUrl, paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 import Devices from './Devices.jsx'
+import { withVoice } from '../screens/announcer.js'
+import DisplayVoice from './DisplayVoice.jsx'
 import HostLink from './HostLink.jsx'
 
 /**
@@ -14,6 +16,7 @@ import HostLink from './HostLink.jsx'
  */
 export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected, services }) {
   const summary = useRef(null)
+  const [voice, setVoice] = useState(true) // issue 16: the TV link speaks the calls, or `voice=off`
   const details = useRef(null)
   useEffect(() => {
     if (!focus) return
@@ -72,11 +75,12 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
               <h4 className="text-xl font-bold">{t('setup.displayTitle')}</h4>
               <p className="text-base text-stone-700">{t('setup.displayHelp')}</p>
               <CopyLink
-                url={absoluteUrl(paths.display(queue.id), origins.staff)}
+                url={absoluteUrl(withVoice(paths.display(queue.id), voice), origins.staff)}
                 label={t('setup.linkOf', { what: t('setup.displayTitle'), name: queue.name })}
                 open
                 onOpen={onDisplayOpened}
               />
+              <DisplayVoice api={api} on={voice} onChange={setVoice} />
             </section>
 
             <Devices queue={queue} api={api} origin={origins.staff} devices={devices} onDevice={onDevice} onRejected={onRejected} services={services} />

@@ -9,6 +9,8 @@ import Fold from './Fold.jsx'
 import LinkQr from './LinkQr.jsx'
 import ServicePicker from './ServicePicker.jsx'
 import { Choice } from './StaffLinks.jsx'
+import { withVoice } from '../screens/announcer.js'
+import DisplayVoice from './DisplayVoice.jsx'
 
 /**
  * Screens for several services: a TV link (`/display?services=…`) and a touch kiosk registered
@@ -23,6 +25,7 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
   const [failure, setFailure] = useState(null)
   const [problem, setProblem] = useState(null)
   const [made, setMade] = useState([]) // [{kind, name, url}]
+  const [voice, setVoice] = useState(true) // issue 16: the TV link speaks the calls, or `voice=off`
 
   function chosen() {
     if (which === 'all') return null
@@ -37,7 +40,7 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
     setProblem(null)
     const ids = chosen()
     if (ids === undefined) return
-    const url = absoluteUrl(paths.displayServices(ids), origins.staff)
+    const url = absoluteUrl(withVoice(paths.displayServices(ids), voice), origins.staff)
     setMade((list) => [{ kind: 'display', name: name.trim() || t('setup.defaultDisplay'), url, key: `d${list.length}` }, ...list])
     setName('')
   }
@@ -99,6 +102,7 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
         {which === 'some' ? (
           <ServicePicker id="screens-services" legend={t('setup.staffServices')} services={services} picked={picked} onChange={setPicked} error={problem} />
         ) : null}
+        <DisplayVoice api={api} on={voice} onChange={setVoice} showTest={false} />
         <div className="flex flex-wrap gap-3">
           <Button onClick={addKiosk} disabled={busy} className="w-auto flex-auto">
             {busy ? t('setup.adding') : t('setup.addKiosk')}

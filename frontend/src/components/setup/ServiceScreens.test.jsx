@@ -50,6 +50,13 @@ describe('ServiceScreens', () => {
     expect(fetchMock.mock.calls.some(([url]) => String(url).includes('/devices'))).toBe(false)
   })
 
+  it('builds a display link that only chimes when "Speak the calls" is unticked (issue 16)', async () => {
+    renderScreens()
+    await userEvent.click(screen.getByRole('checkbox', { name: 'Speak the calls on this TV' }))
+    await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
+    expect(screen.getByRole('textbox', { name: 'Display “Display”' })).toHaveValue('https://box.local/display?services=all&voice=off')
+  })
+
   it('registers a kiosk with its services and shows its link once', async () => {
     const add = vi.fn((init) => {
       const body = JSON.parse(init.body)
