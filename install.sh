@@ -346,13 +346,9 @@ if [ "$WITH_SERVER" = 1 ]; then
     else
         note "missing    /usr/bin/caddy: sudo apt-get install caddy (staff https on port $HTTPS_PORT)"
     fi
-    # The TV's spoken calls (issue 16) are made with espeak-ng. Without it the TV still chimes and
-    # shows every call: a note, never a stop (a box with no network can run this again).
-    if [ -x "$ROOT/usr/bin/espeak-ng" ]; then
-        note "espeak-ng  present (the TV's spoken calls)"
-    else
-        note "missing    /usr/bin/espeak-ng: sudo apt-get install --no-install-recommends espeak-ng (the TV's spoken calls)"
-    fi
+    # The TV's spoken calls (issue 16) are made on the box with espeak-ng (QODE_VOICE=off: the TV
+    # only chimes). Installed like the kiosk's fonts: nothing is fetched when it is already there.
+    need_packages "the TV's spoken calls" espeak-ng
 fi
 if [ "$IS_ROOT" = 0 ]; then
     note "not root: users and groups are left out (fine for a test under QODE_ROOT)"
