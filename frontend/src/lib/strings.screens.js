@@ -315,6 +315,11 @@ export const screenStrings = {
     'setup.device.save': 'Save services',
     'setup.device.saving': 'Saving…',
     'setup.device.saved': '“{name}” now covers: {names}. A kiosk shows the change within a minute.',
+    'setup.nearlyUp.label': 'Phones say “nearly up” at this many ahead',
+    'setup.nearlyUp.help': 'From 0 to 20. At 0, a guest’s phone alerts only when they are called.',
+    'setup.nearlyUp.save': 'Save',
+    'setup.nearlyUp.saved': 'Saved.',
+    'setup.nearlyUp.invalid': 'Enter a whole number from 0 to 20.',
   },
 
   de: {
@@ -627,6 +632,11 @@ export const screenStrings = {
     'setup.device.save': 'Dienste speichern',
     'setup.device.saving': 'Wird gespeichert…',
     'setup.device.saved': '„{name}“ deckt jetzt ab: {names}. Ein Kiosk zeigt die Änderung innerhalb einer Minute.',
+    'setup.nearlyUp.label': 'Telefone melden „gleich dran“ bei so vielen Wartenden davor',
+    'setup.nearlyUp.help': 'Von 0 bis 20. Bei 0 meldet sich das Telefon eines Gastes erst beim Aufruf.',
+    'setup.nearlyUp.save': 'Speichern',
+    'setup.nearlyUp.saved': 'Gespeichert.',
+    'setup.nearlyUp.invalid': 'Geben Sie eine ganze Zahl von 0 bis 20 ein.',
   },
 
   fr: {
@@ -935,6 +945,11 @@ export const screenStrings = {
     'setup.device.save': 'Enregistrer les services',
     'setup.device.saving': 'Enregistrement…',
     'setup.device.saved': '« {name} » couvre maintenant : {names}. Une borne affiche le changement en moins d’une minute.',
+    'setup.nearlyUp.label': 'Nombre de personnes devant à partir duquel le téléphone annonce que le tour approche',
+    'setup.nearlyUp.help': 'De 0 à 20. À 0, le téléphone du client ne sonne que lorsqu’il est appelé.',
+    'setup.nearlyUp.save': 'Enregistrer',
+    'setup.nearlyUp.saved': 'Enregistré.',
+    'setup.nearlyUp.invalid': 'Saisissez un nombre entier de 0 à 20.',
   },
 
   es: {
@@ -1243,6 +1258,11 @@ export const screenStrings = {
     'setup.device.save': 'Guardar servicios',
     'setup.device.saving': 'Guardando…',
     'setup.device.saved': '«{name}» ahora atiende: {names}. Un quiosco muestra el cambio en menos de un minuto.',
+    'setup.nearlyUp.label': 'Personas por delante a partir de las que el teléfono avisa de que ya casi le toca',
+    'setup.nearlyUp.help': 'De 0 a 20. Con 0, el teléfono del cliente solo avisa cuando lo llaman.',
+    'setup.nearlyUp.save': 'Guardar',
+    'setup.nearlyUp.saved': 'Guardado.',
+    'setup.nearlyUp.invalid': 'Escriba un número entero del 0 al 20.',
   },
 
   tr: {
@@ -1547,6 +1567,11 @@ export const screenStrings = {
     'setup.device.save': 'Hizmetleri kaydet',
     'setup.device.saving': 'Kaydediliyor…',
     'setup.device.saved': '“{name}” artık şunları kapsıyor: {names}. Kiosk değişikliği bir dakika içinde gösterir.',
+    'setup.nearlyUp.label': 'Telefonun “sıranız yaklaştı” uyarısı verdiği önündeki kişi sayısı',
+    'setup.nearlyUp.help': '0 ile 20 arası. 0 olduğunda telefon yalnızca misafir çağrıldığında uyarır.',
+    'setup.nearlyUp.save': 'Kaydet',
+    'setup.nearlyUp.saved': 'Kaydedildi.',
+    'setup.nearlyUp.invalid': '0 ile 20 arasında bir tam sayı girin.',
   },
 
   pl: {
@@ -1867,6 +1892,11 @@ export const screenStrings = {
     'setup.device.save': 'Zapisz usługi',
     'setup.device.saving': 'Zapisywanie…',
     'setup.device.saved': '„{name}” obsługuje teraz: {names}. Kiosk pokaże zmianę w ciągu minuty.',
+    'setup.nearlyUp.label': 'Liczba osób przed gościem, przy której telefon mówi „zaraz Twoja kolej”',
+    'setup.nearlyUp.help': 'Od 0 do 20. Przy 0 telefon gościa ostrzega dopiero, gdy gość zostanie wezwany.',
+    'setup.nearlyUp.save': 'Zapisz',
+    'setup.nearlyUp.saved': 'Zapisano.',
+    'setup.nearlyUp.invalid': 'Wpisz liczbę całkowitą od 0 do 20.',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -2186,6 +2216,11 @@ export const screenStrings = {
     'setup.device.save': 'Зберегти послуги',
     'setup.device.saving': 'Збереження…',
     'setup.device.saved': '«{name}» тепер обслуговує: {names}. Кіоск покаже зміну протягом хвилини.',
+    'setup.nearlyUp.label': 'Кількість людей попереду, коли телефон каже «Ваша черга вже скоро»',
+    'setup.nearlyUp.help': 'Від 0 до 20. При 0 телефон гостя сповіщає лише тоді, коли його викликають.',
+    'setup.nearlyUp.save': 'Зберегти',
+    'setup.nearlyUp.saved': 'Збережено.',
+    'setup.nearlyUp.invalid': 'Введіть ціле число від 0 до 20.',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -2513,6 +2548,11 @@ export const screenStrings = {
     'setup.device.save': 'حفظ الخدمات',
     'setup.device.saving': 'جارٍ الحفظ…',
     'setup.device.saved': '«{name}» يغطي الآن: {names}. يعرض الكشك التغيير خلال دقيقة.',
+    'setup.nearlyUp.label': 'عدد الأشخاص أمام الضيف عندما ينبّهه هاتفه بأن دوره اقترب',
+    'setup.nearlyUp.help': 'من 0 إلى 20. عند 0 لا ينبّه الهاتف الضيف إلا عند النداء عليه.',
+    'setup.nearlyUp.save': 'حفظ',
+    'setup.nearlyUp.saved': 'تم الحفظ.',
+    'setup.nearlyUp.invalid': 'أدخل عددًا صحيحًا من 0 إلى 20.',
   },
 }
 
