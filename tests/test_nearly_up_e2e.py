@@ -188,3 +188,42 @@ def test_a_page_opened_inside_n_does_not_alert_until_called(box, browser):
     finally:
         context.close()
     assert strays == [] and first["display_number"] == "A001"
+
+
+def test_setup_sets_n_for_a_service(box, browser):
+    """Setup's service card: the admin changes "nearly up at N ahead"; the box's own answer and a
+    ticket of that service say the new N. A number out of range is refused with a clear line, and
+    nothing is sent. axe finds nothing, at 360 px with 200 % text nothing scrolls sideways."""
+    from playwright.sync_api import expect
+
+    from helpers import ADMIN_TOKEN
+
+    proc, queue, _ = box
+    ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                           json={"device_token": "device-token-nearly-setup1"}, timeout=5).json()
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    strays = keep_local(context)
+    patches: list[str] = []
+    context.on("request", lambda r: patches.append(r.post_data or "") if r.method == "PATCH" else None)
+    page = context.new_page()
+    try:
+        page.goto(f"{proc.url}/setup#token={ADMIN_TOKEN}")
+        setting = page.get_by_test_id("nearly-up-setting")
+        field = setting.get_by_label("Phones say “nearly up” at this many ahead")
+        expect(field).to_have_value("3", timeout=10_000)
+        field.fill("25")
+        setting.get_by_role("button", name="Save").click()
+        expect(setting.get_by_role("status")).to_have_text("Enter a whole number from 0 to 20.")
+        assert patches == []
+        field.fill("5")
+        setting.get_by_role("button", name="Save").click()
+        expect(setting.get_by_role("status")).to_have_text("Saved.")
+        assert [p.replace(" ", "") for p in patches] == ['{"nearly_up":5}']
+        assert requests.get(f"{proc.url}/api/queues/{queue['id']}", timeout=5).json()["nearly_up"] == 5
+        assert requests.get(f"{proc.url}/api/tickets/{ticket['id']}", timeout=5).json()["nearly_up"] == 5
+        assert axe_violations(page) == []
+        with text_at_200_percent(page):
+            assert overflow_problems(page) == []
+    finally:
+        context.close()
+    assert strays == []

@@ -77,3 +77,13 @@ export function faviconHref(mark) {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="#065f46"/>${text}</svg>`
   return `data:image/svg+xml,${encodeURIComponent(svg)}`
 }
+
+export const NEARLY_UP_MAX = 20 // server/qode/schemas.py NEARLY_UP_MAX
+
+/** Setup's field: the whole number typed, or null when it is not one from 0 to 20. */
+export function parseNearlyUp(text) {
+  const value = String(text ?? '').trim()
+  if (!/^\d{1,2}$/.test(value)) return null
+  const n = Number(value)
+  return n <= NEARLY_UP_MAX ? n : null
+}

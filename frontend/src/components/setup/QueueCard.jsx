@@ -6,13 +6,14 @@ import { t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 import Devices from './Devices.jsx'
 import HostLink from './HostLink.jsx'
+import NearlyUp from './NearlyUp.jsx'
 
 /**
  * One queue: a one-line summary (name, status, prefix, waiting) that opens its details (a native
  * disclosure, so many queues stay short): the host link, the join link and poster, the display,
  * its devices. Wide screens lay the details out in two columns.
  */
-export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected, services }) {
+export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected, onQueue, services }) {
   const summary = useRef(null)
   const details = useRef(null)
   useEffect(() => {
@@ -78,6 +79,8 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
                 onOpen={onDisplayOpened}
               />
             </section>
+
+            <NearlyUp queue={queue} api={api} onSaved={onQueue} onRejected={onRejected} />
 
             <Devices queue={queue} api={api} origin={origins.staff} devices={devices} onDevice={onDevice} onRejected={onRejected} services={services} />
           </div>
