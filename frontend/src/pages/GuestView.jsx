@@ -1,5 +1,5 @@
 // /t/{ticket_id}: the guest's own ticket, live. The id in the URL is the capability.
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import LanguageSwitch from '../components/LanguageSwitch.jsx'
@@ -248,6 +248,13 @@ export default function GuestView({ ticketId }) {
  * that it is), and after the first tap the "turn on sound" step.
  */
 function StayReachable({ sound, onTurnOnSound, screen }) {
+  // The button goes once pressed: its answer takes the keyboard's focus, so nobody is left on nothing.
+  const answer = useRef(null)
+  const answered = sound === 'on' || sound === 'unavailable'
+  useEffect(() => {
+    if (answered && (!document.activeElement || document.activeElement === document.body)) answer.current?.focus()
+  }, [answered])
+  const focusable = 'rounded-lg focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700'
   return (
     <section className="grid gap-3 text-center">
       <p data-testid="stay-open" className="text-lg text-stone-700">
@@ -263,11 +270,11 @@ function StayReachable({ sound, onTurnOnSound, screen }) {
       ) : null}
       <div role="status" aria-atomic="true">
         {sound === 'on' ? (
-          <p data-testid="sound-on" className="text-lg font-semibold text-emerald-900">
+          <p ref={answer} tabIndex={-1} data-testid="sound-on" className={`text-lg font-semibold text-emerald-900 ${focusable}`}>
             {t('sound.on')}
           </p>
         ) : sound === 'unavailable' ? (
-          <p data-testid="sound-unavailable" className="text-lg">
+          <p ref={answer} tabIndex={-1} data-testid="sound-unavailable" className={`text-lg ${focusable}`}>
             {t('sound.unavailable')}
           </p>
         ) : null}

@@ -110,6 +110,7 @@ describe('GuestView: nearly up', () => {
     await userEvent.click(button)
     expect(screen.getByTestId('sound-on').closest('[role="status"]')).not.toBeNull() // a screen reader hears it
     expect(screen.getByTestId('sound-on')).toHaveTextContent('Sound is on')
+    expect(screen.getByTestId('sound-on')).toHaveFocus() // the pressed button is gone: focus is on its answer
     expect(screen.queryByRole('button', { name: 'Turn on sound' })).toBeNull()
     expect(FakeAudioContext.made).toBeGreaterThan(0)
   })
