@@ -227,3 +227,39 @@ def test_setup_sets_n_for_a_service(box, browser):
     finally:
         context.close()
     assert strays == []
+
+
+def test_plain_http_says_keep_this_page_open(box, browser):
+    """A guest on the venue's plain-http address has no secure context, so no Screen Wake Lock: the
+    page says "Keep this page open". (127.0.0.1 counts as secure, so the browser reaches the box
+    by a LAN-like name, mapped to 127.0.0.1 inside Chromium: nothing leaves the machine.)"""
+    from a11y import ARGS, CHROMIUM
+
+    proc, queue, _ = box
+    ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                           json={"device_token": "device-token-nearly-http1"}, timeout=5).json()
+    strays: list[str] = []
+
+    def guard(route):
+        if route.request.url.startswith(("http://qode-box.test:", "ws://qode-box.test:")):
+            route.continue_()
+        else:
+            strays.append(route.request.url)
+            route.abort()
+
+    # A second Chromium from the module's Playwright (one per thread), with the name mapped.
+    mapped = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                         args=[*ARGS, "--host-resolver-rules=MAP qode-box.test 127.0.0.1"])
+    try:
+        context = mapped.new_context(viewport=PHONE, locale="en-US")
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.goto(f"http://qode-box.test:{proc.port}/t/{ticket['id']}")
+        page.wait_for_function("() => document.title === 'nobody ahead · A001'")  # the app has taken over
+        assert page.evaluate("() => [window.isSecureContext, 'wakeLock' in navigator]") == [False, False]
+        stay = page.get_by_test_id("stay-open")
+        stay.wait_for()
+        assert stay.inner_text() == "Keep this page open. It updates by itself."
+    finally:
+        mapped.close()
+    assert strays == []
