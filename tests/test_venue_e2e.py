@@ -93,7 +93,7 @@ def test_a_venue_set_in_setup_shows_on_every_page_and_ticket(box, tmp_path):
     from playwright.sync_api import sync_playwright
 
     proc, queue, kiosks = box
-    for n in range(3):  # three guests ahead, so the tab reads "… · 3 ahead · …"
+    for n in range(3):  # three guests ahead, so the tab reads "3 ahead · … · …" (nearly up at 3)
         requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
                       json={"device_token": f"device-ahead-000{n}"}, timeout=5)
     strays: list[str] = []
@@ -164,7 +164,8 @@ def test_a_venue_set_in_setup_shows_on_every_page_and_ticket(box, tmp_path):
             take.click()
             join.wait_for_url(re.compile(r"/t/[0-9a-f-]{36}$"), timeout=10_000)
             shows_the_venue(join, "guest")
-            wait_until(lambda: join.title() == f"A004 · 3 ahead · {NAME}", timeout=10)
+            # 3 ahead is the service's default "nearly up" (issue 16): the people ahead come first
+            wait_until(lambda: join.title() == f"3 ahead · A004 · {NAME}", timeout=10)
             assert join.evaluate("document.documentElement.lang") == "en"  # the guest's own language
             no_violations(join, "guest with the venue")
             fits_at_200_percent_text(join, "guest")

@@ -323,7 +323,8 @@ def create_queue():
     req = parse(schemas.QueueCreate)
     queue, token = queues.create_queue(
         db(), req.name, req.prefix, current_app.config["DEFAULT_CYCLE"],
-        {"transfer_placement": req.transfer_placement, "priority_on_join": req.priority_on_join},
+        {"transfer_placement": req.transfer_placement, "priority_on_join": req.priority_on_join,
+         "nearly_up": req.nearly_up},
     )
     host_url = f"{tls.staff_url()}/host/{queue['id']}#token={token}"
     return answer({**queue, "host_token": token, "host_url": host_url}, 201)
@@ -353,7 +354,7 @@ def patch_queue(queue_id: str):
         raise Invalid("back_in_minutes goes with is_paused: true.", "invalid_body")
     if not changes:
         raise Invalid("Send at least one of name, active, is_paused, grace_period, eta_margin, "
-                      "transfer_placement, priority_on_join or sort_order.", "invalid_body")
+                      "transfer_placement, priority_on_join, sort_order or nearly_up.", "invalid_body")
     return write(principal, lambda: (200, queues.update_queue(db(), queue_id, changes)))
 
 

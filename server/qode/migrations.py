@@ -374,6 +374,14 @@ def m013_services(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m016_nearly_up(conn: sqlite3.Connection) -> None:
+    # issue 16: nearly. Per service: the guest's phone says "you're nearly up" once this many or
+    # fewer people are ahead (0: only when called). Only the box needs it: the hub gets the
+    # `queue_settings` event, never the queues table.
+    conn.execute("ALTER TABLE queues ADD COLUMN nearly_up INTEGER NOT NULL DEFAULT 3"
+                 " CHECK (nearly_up BETWEEN 0 AND 20)")
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 

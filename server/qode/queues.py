@@ -160,6 +160,7 @@ def view(db: Database, conn: sqlite3.Connection, queue: dict, today: str) -> dic
         "transfer_placement": queue["transfer_placement"],
         "priority_on_join": bool(queue["priority_on_join"]),
         "sort_order": queue["sort_order"],
+        "nearly_up": queue["nearly_up"],  # issue 16: nearly
     }
 
 
@@ -223,7 +224,7 @@ def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int =
                  options: dict | None = None) -> tuple[dict, str]:
     """Create a queue; return its view and the host token (shown once, stored hashed).
 
-    `options` (issue 15): `transfer_placement`, `priority_on_join`."""
+    `options` (issue 15): `transfer_placement`, `priority_on_join`; (issue 16) `nearly_up`."""
     token = new_token()
     queue_id = str(uuid.uuid4())
     now = iso(db.clock.now())
@@ -238,7 +239,7 @@ def create_queue(db: Database, name: str, prefix: str = "", default_cycle: int =
         conn.execute("UPDATE queues SET sort_order = (SELECT COUNT(*) - 1 FROM queues) WHERE id = ?",
                      (queue_id,))
         add_host_token(conn, hash_token(token), "manager", "services", name, now, [queue_id])
-        for field in ("transfer_placement", "priority_on_join"):
+        for field in ("transfer_placement", "priority_on_join", "nearly_up"):  # the last: issue 16
             if (options or {}).get(field) is not None:
                 conn.execute(f"UPDATE queues SET {field} = ? WHERE id = ?", (options[field], queue_id))
         events.append(
@@ -266,7 +267,8 @@ def update_queue(db: Database, queue_id: str, changes: dict) -> dict:
         now = iso(db.clock.now())
         back_in = changes.get("back_in_minutes")
         for field in ("name", "active", "is_paused", "grace_period", "eta_margin",
-                      "transfer_placement", "priority_on_join", "sort_order"):  # the last three: issue 15
+                      "transfer_placement", "priority_on_join", "sort_order",  # these three: issue 15
+                      "nearly_up"):  # issue 16: nearly
             if field not in changes:
                 continue
             value = changes[field]

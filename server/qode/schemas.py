@@ -38,6 +38,12 @@ class Body(BaseModel):
 
 
 Placement = Literal["original", "end"]
+# issue 16: nearly. "Nearly up at N ahead": a guest's phone alerts once N or fewer are ahead.
+NEARLY_UP_DEFAULT = 3  # the column's default (m016_nearly_up)
+NEARLY_UP_MAX = 20
+NearlyUp = Annotated[int, Field(ge=0, le=NEARLY_UP_MAX)]
+NEARLY_UP_HELP = ("The guest's phone alerts \"nearly up\" once this many or fewer people are ahead "
+                  f"(0 to {NEARLY_UP_MAX}; 0 = only when called)")
 
 
 class QueueCreate(Body):
@@ -47,6 +53,8 @@ class QueueCreate(Body):
     transfer_placement: Placement | None = Field(
         None, description="Where a transfer into this service places a ticket by default (default 'original')")
     priority_on_join: bool | None = Field(None, description="The join page may offer priority (default false)")
+    # issue 16: nearly
+    nearly_up: NearlyUp | None = Field(None, description=NEARLY_UP_HELP + " (default 3)")
 
 
 BackIn = Annotated[int, Field(ge=1, le=480, description='The host\'s "back in N min" (1 to 480)')]
@@ -66,6 +74,8 @@ class QueuePatch(Body):
     priority_on_join: bool | None = Field(None, description="The join page may offer priority")
     sort_order: Annotated[int, Field(ge=0, le=10000)] | None = Field(
         None, description="Where the service stands in lists (kiosk, join page, TV), lowest first")
+    # issue 16: nearly
+    nearly_up: NearlyUp | None = Field(None, description=NEARLY_UP_HELP)
 
 
 class JoinRequest(Body):
@@ -249,6 +259,7 @@ class QueueOut(BaseModel):
     transfer_placement: Literal["original", "end"] = Field(description="A transfer's default placement")
     priority_on_join: bool = Field(description="The join page may offer priority")
     sort_order: int = Field(description="Where the service stands in lists, lowest first")
+    nearly_up: int = Field(description=NEARLY_UP_HELP)  # issue 16: nearly
 
 
 class QueueList(BaseModel):
@@ -296,6 +307,8 @@ class TicketOut(BaseModel):
     line_seq: int | None = Field(None, description="Host lists only: its place in its current line")
     transferred: Transferred | None = Field(
         None, description="Only in a guest's live update right after a transfer: where it came from and goes")
+    # issue 16: nearly
+    nearly_up: int = Field(NEARLY_UP_DEFAULT, description="Its service's setting: " + NEARLY_UP_HELP)
 
 
 class TicketList(BaseModel):

@@ -22,7 +22,7 @@ from . import estimates, events, queues, rules
 from .clock import iso
 from .db import Database
 from .errors import Conflict, Forbidden, NotFound, TooManyTickets
-from .schemas import ACTIVE_STATUSES
+from .schemas import ACTIVE_STATUSES, NEARLY_UP_DEFAULT
 
 DEFAULT_COUNTER = "1"
 
@@ -75,6 +75,8 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         "service": {"id": queue["id"], "name": queue["name"], "prefix": queue["prefix"]},
         "transfers": ticket.get("transfers") or 0,
         "counter_id": ticket.get("counter_id"),
+        # issue 16: nearly. The guest's page alerts once this many or fewer are ahead.
+        "nearly_up": queue.get("nearly_up", NEARLY_UP_DEFAULT),
     }
 
 

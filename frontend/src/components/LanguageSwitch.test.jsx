@@ -56,6 +56,9 @@ describe('the guest’s language switch', () => {
     await userEvent.tab()
     expect(languageMenu()).toHaveFocus()
     await userEvent.tab()
+    // issue 16: "Turn on sound" comes after the first tap or key press, before "Leave the line"
+    expect(screen.getByRole('button', { name: 'Turn on sound' })).toHaveFocus()
+    await userEvent.tab()
     expect(screen.getByRole('button', { name: 'Leave the line' })).toHaveFocus()
   })
 

@@ -72,23 +72,24 @@ describe('useVenue and the venue components', () => {
     expect(screen.queryByTestId('venue-header')).toBeNull()
   })
 
-  it('titles the guest tab "A007 · 3 ahead · venue", plural-aware and translated', async () => {
-    const waiting = ticket({ display_number: 'A007', people_ahead: 3 })
+  it('titles the guest tab "A007 · 5 ahead · venue", ahead first once nearly up, plural-aware and translated', async () => {
+    const waiting = ticket({ display_number: 'A007', people_ahead: 5, nearly_up: 3 })
     function Guest({ t: value }) {
       useVenueTitle(...guestTitleParts(value))
       return null
     }
     const { rerender } = render(<Guest t={waiting} />)
     // Effects run on the next task under Preact, as in a browser: wait for each title.
-    await waitFor(() => expect(document.title).toBe('A007 · 3 ahead · Bürgeramt Mitte'))
+    await waitFor(() => expect(document.title).toBe('A007 · 5 ahead · Bürgeramt Mitte'))
     rerender(<Guest t={{ ...waiting, people_ahead: 1 }} />)
-    await waitFor(() => expect(document.title).toBe('A007 · 1 ahead · Bürgeramt Mitte'))
+    await waitFor(() => expect(document.title).toBe('1 ahead · A007 · Bürgeramt Mitte'))
     rerender(<Guest t={{ ...waiting, people_ahead: 0 }} />)
-    await waitFor(() => expect(document.title).toBe('A007 · nobody ahead · Bürgeramt Mitte'))
+    await waitFor(() => expect(document.title).toBe('nobody ahead · A007 · Bürgeramt Mitte'))
     rerender(<Guest t={{ ...waiting, status: 'CALLED' }} />)
-    await waitFor(() => expect(document.title).toBe('A007 · Your turn · Bürgeramt Mitte'))
+    await waitFor(() => expect(document.title).toBe('▶ Your turn · A007 · Bürgeramt Mitte'))
     setLanguage('de')
-    expect(guestTitleParts({ ...waiting, people_ahead: 2 })).toEqual(['A007', '2 vor Ihnen'])
+    expect(guestTitleParts({ ...waiting, people_ahead: 2 })).toEqual(['2 vor Ihnen', 'A007'])
+    expect(guestTitleParts({ ...waiting, people_ahead: 4 })).toEqual(['A007', '4 vor Ihnen'])
     expect(titleOf([], null)).toBe('Qode')
   })
 

@@ -18,6 +18,8 @@ export function screensApi(token, options = {}) {
     /** Admin: 201 QueueOut with `host_token` and `host_url` (the only copy of both). */
     createQueue: ({ name, prefix = '' }, opts) =>
       api.request('POST', '/api/queues', { ...opts, body: { name, prefix } }),
+    /** Manager or admin: a service's settings (issue 16: `nearly_up`); 200 QueueOut. */
+    updateQueue: (queueId, body, opts) => api.request('PATCH', `/api/queues/${enc(queueId)}`, { ...opts, body }),
     /** Host or admin: `{host_token, host_url}`; the old host token stops working. */
     rotateHostToken: (queueId, opts) =>
       api.request('POST', `/api/queues/${enc(queueId)}/rotate-token`, { ...opts, body: {} }),

@@ -322,6 +322,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Playing the sample on this device…',
     'setup.voicePlayed': 'The sample has played.',
     'setup.voiceFailed': 'The voice could not be played: {message}',
+    'setup.nearlyUp.label': 'Phones say “nearly up” at this many ahead',
+    'setup.nearlyUp.help': 'From 0 to 20. At 0, a guest’s phone alerts only when they are called.',
+    'setup.nearlyUp.save': 'Save',
+    'setup.nearlyUp.saved': 'Saved.',
+    'setup.nearlyUp.invalid': 'Enter a whole number from 0 to 20.',
   },
 
   de: {
@@ -641,6 +646,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Beispiel wird auf diesem Gerät abgespielt …',
     'setup.voicePlayed': 'Das Beispiel wurde abgespielt.',
     'setup.voiceFailed': 'Die Stimme konnte nicht abgespielt werden: {message}',
+    'setup.nearlyUp.label': 'Telefone melden „gleich dran“ bei so vielen Wartenden davor',
+    'setup.nearlyUp.help': 'Von 0 bis 20. Bei 0 meldet sich das Telefon eines Gastes erst beim Aufruf.',
+    'setup.nearlyUp.save': 'Speichern',
+    'setup.nearlyUp.saved': 'Gespeichert.',
+    'setup.nearlyUp.invalid': 'Geben Sie eine ganze Zahl von 0 bis 20 ein.',
   },
 
   fr: {
@@ -956,6 +966,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Lecture de l’exemple sur cet appareil…',
     'setup.voicePlayed': 'L’exemple a été lu.',
     'setup.voiceFailed': 'La voix n’a pas pu être lue : {message}',
+    'setup.nearlyUp.label': 'Nombre de personnes devant à partir duquel le téléphone annonce que le tour approche',
+    'setup.nearlyUp.help': 'De 0 à 20. À 0, le téléphone du client ne sonne que lorsqu’il est appelé.',
+    'setup.nearlyUp.save': 'Enregistrer',
+    'setup.nearlyUp.saved': 'Enregistré.',
+    'setup.nearlyUp.invalid': 'Saisissez un nombre entier de 0 à 20.',
   },
 
   es: {
@@ -1271,6 +1286,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Reproduciendo el ejemplo en este dispositivo…',
     'setup.voicePlayed': 'El ejemplo se ha reproducido.',
     'setup.voiceFailed': 'No se pudo reproducir la voz: {message}',
+    'setup.nearlyUp.label': 'Personas por delante a partir de las que el teléfono avisa de que ya casi le toca',
+    'setup.nearlyUp.help': 'De 0 a 20. Con 0, el teléfono del cliente solo avisa cuando lo llaman.',
+    'setup.nearlyUp.save': 'Guardar',
+    'setup.nearlyUp.saved': 'Guardado.',
+    'setup.nearlyUp.invalid': 'Escriba un número entero del 0 al 20.',
   },
 
   tr: {
@@ -1582,6 +1602,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Örnek bu cihazda çalınıyor…',
     'setup.voicePlayed': 'Örnek çalındı.',
     'setup.voiceFailed': 'Ses çalınamadı: {message}',
+    'setup.nearlyUp.label': 'Telefonun “sıranız yaklaştı” uyarısı verdiği önündeki kişi sayısı',
+    'setup.nearlyUp.help': '0 ile 20 arası. 0 olduğunda telefon yalnızca misafir çağrıldığında uyarır.',
+    'setup.nearlyUp.save': 'Kaydet',
+    'setup.nearlyUp.saved': 'Kaydedildi.',
+    'setup.nearlyUp.invalid': '0 ile 20 arasında bir tam sayı girin.',
   },
 
   pl: {
@@ -1909,6 +1934,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Odtwarzanie przykładu na tym urządzeniu…',
     'setup.voicePlayed': 'Przykład został odtworzony.',
     'setup.voiceFailed': 'Nie udało się odtworzyć głosu: {message}',
+    'setup.nearlyUp.label': 'Liczba osób przed gościem, przy której telefon mówi „zaraz Twoja kolej”',
+    'setup.nearlyUp.help': 'Od 0 do 20. Przy 0 telefon gościa ostrzega dopiero, gdy gość zostanie wezwany.',
+    'setup.nearlyUp.save': 'Zapisz',
+    'setup.nearlyUp.saved': 'Zapisano.',
+    'setup.nearlyUp.invalid': 'Wpisz liczbę całkowitą od 0 do 20.',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -2235,6 +2265,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'Приклад відтворюється на цьому пристрої…',
     'setup.voicePlayed': 'Приклад відтворено.',
     'setup.voiceFailed': 'Не вдалося відтворити голос: {message}',
+    'setup.nearlyUp.label': 'Кількість людей попереду, коли телефон каже «Ваша черга вже скоро»',
+    'setup.nearlyUp.help': 'Від 0 до 20. При 0 телефон гостя сповіщає лише тоді, коли його викликають.',
+    'setup.nearlyUp.save': 'Зберегти',
+    'setup.nearlyUp.saved': 'Збережено.',
+    'setup.nearlyUp.invalid': 'Введіть ціле число від 0 до 20.',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -2569,6 +2604,11 @@ export const screenStrings = {
     'setup.voicePlaying': 'جارٍ تشغيل المثال على هذا الجهاز…',
     'setup.voicePlayed': 'تم تشغيل المثال.',
     'setup.voiceFailed': 'تعذّر تشغيل الصوت: {message}',
+    'setup.nearlyUp.label': 'عدد الأشخاص أمام الضيف عندما ينبّهه هاتفه بأن دوره اقترب',
+    'setup.nearlyUp.help': 'من 0 إلى 20. عند 0 لا ينبّه الهاتف الضيف إلا عند النداء عليه.',
+    'setup.nearlyUp.save': 'حفظ',
+    'setup.nearlyUp.saved': 'تم الحفظ.',
+    'setup.nearlyUp.invalid': 'أدخل عددًا صحيحًا من 0 إلى 20.',
   },
 }
 

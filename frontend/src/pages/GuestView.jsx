@@ -4,6 +4,7 @@ import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
+import { useFavicon, useGuestAlerts, useSoundStep, useWakeLock } from '../hooks/useGuestAlerts.js'
 import { useGuestLanguage } from '../hooks/useGuestLanguage.js'
 import { guestTitleParts } from '../components/venue/titles.js'
 import { useNow } from '../hooks/useNow.js'
@@ -12,7 +13,7 @@ import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, getTicket } from '../lib/api.js'
 import { ticketScope } from '../lib/guestLanguage.js'
 import { readFirstTicket } from '../lib/firstState.js'
-import { beep, installSoundUnlock, vibrate } from '../lib/sound.js'
+import { calledKey, isNearly } from '../lib/nearlyUp.js'
 import { errorText, t } from '../lib/strings.js'
 import { forgetCachedTicket, readCachedTicket, writeCachedTicket } from '../lib/ticketCache.js'
 import { minutesUp, remaining } from '../lib/time.js'
@@ -20,10 +21,6 @@ import { minutesUp, remaining } from '../lib/time.js'
 const CANCELLABLE = new Set(['WAITING', 'CALLED'])
 const ENDED = new Set(['COMPLETED', 'NO_SHOW', 'CANCELLED'])
 const NEXT_BELOW = 60 // seconds: "you're next" instead of "about 1 min"
-
-function calledKey(ticket) {
-  return ticket?.status === 'CALLED' ? `${ticket.called_at ?? ''}|${ticket.counter ?? ''}` : null
-}
 
 /** What the ETA line says, or null when there is nothing to estimate. */
 function etaText(ticket, secondsLeft) {
@@ -91,19 +88,15 @@ export default function GuestView({ ticketId }) {
     if (notFound) forgetCachedTicket(ticketId)
   }, [ticketId, notFound])
 
-  useEffect(() => installSoundUnlock(), [])
-
-  // Buzz and beep once per call (a recall is a new call); not for a call restored from cache.
+  // Buzz and beep once per call (a recall is a new call) and once per crossing into "nearly up"
+  // (issue 16); not for a state the page started from. The favicon and the title follow.
+  useGuestAlerts(ticket, cached?.ticket ?? null)
+  useFavicon(ticket)
+  const [sound, turnOnSound] = useSoundStep()
+  const live = ticket?.status === 'WAITING' || ticket?.status === 'CALLED'
+  const screen = useWakeLock(live)
   const called = calledKey(ticket)
-  const alerted = useRef(calledKey(cached?.ticket))
   const [dismissed, setDismissed] = useState(null)
-  useEffect(() => {
-    if (called && alerted.current !== called) {
-      alerted.current = called
-      vibrate()
-      beep()
-    }
-  }, [called])
 
   // The ticket moving to another service while this page is open (a transfer, issue 15): its
   // old and new names, even from a box whose update says no more than the ticket's new service.
@@ -139,6 +132,7 @@ export default function GuestView({ ticketId }) {
   const eta = etaText(ticket, secondsLeft)
   const showCalled = called && dismissed !== called
   const sentOn = transferNotice(ticket, moved)
+  const nearly = isNearly(ticket)
 
   return (
     <Page banner={banner}>
@@ -149,6 +143,12 @@ export default function GuestView({ ticketId }) {
           <section data-testid="transfer-notice" className="grid gap-1 rounded-2xl bg-sky-100 p-5 text-stone-950 ring-2 ring-sky-800">
             <p className="text-2xl font-bold wrap-anywhere">{t('ticket.transferred', { service: sentOn.to })}</p>
             {sentOn.from ? <p className="text-lg wrap-anywhere">{t('ticket.transferredFrom', { from: sentOn.from })}</p> : null}
+          </section>
+        ) : null}
+        {nearly ? (
+          <section data-testid="nearly-up" className="grid gap-1 rounded-2xl bg-amber-100 p-5 text-stone-950 ring-2 ring-amber-800">
+            <p className="text-2xl font-bold">{t('ticket.nearlyTitle')}</p>
+            <p className="text-lg">{t('ticket.nearlyBody')}</p>
           </section>
         ) : null}
       </div>
@@ -179,9 +179,10 @@ export default function GuestView({ ticketId }) {
               {eta}
             </p>
           ) : null}
-          <p className="text-lg text-stone-700">{t('ticket.keepOpen')}</p>
         </section>
       ) : null}
+
+      {live ? <StayReachable sound={sound} onTurnOnSound={turnOnSound} screen={screen} /> : null}
 
       {ticket.status === 'CALLED' ? (
         <p className="text-center text-3xl font-bold text-emerald-900">
@@ -239,6 +240,46 @@ export default function GuestView({ ticketId }) {
         </div>
       ) : null}
     </Page>
+  )
+}
+
+/**
+ * Issue 16: how the guest stays reachable. "Keep this page open" (or, where the screen is kept on,
+ * that it is), and after the first tap the "turn on sound" step.
+ */
+function StayReachable({ sound, onTurnOnSound, screen }) {
+  // The button goes once pressed: its answer takes the keyboard's focus, so nobody is left on nothing.
+  const answer = useRef(null)
+  const answered = sound === 'on' || sound === 'unavailable'
+  useEffect(() => {
+    if (answered && (!document.activeElement || document.activeElement === document.body)) answer.current?.focus()
+  }, [answered])
+  const focusable = 'rounded-lg focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700'
+  return (
+    <section className="grid gap-3 text-center">
+      <p data-testid="stay-open" className="text-lg text-stone-700">
+        {screen === 'held' ? t('ticket.screenOn') : t('ticket.keepOpen')}
+      </p>
+      {sound === 'off' ? (
+        <div data-testid="sound-step" className="grid gap-2">
+          <Button kind="secondary" onClick={onTurnOnSound}>
+            {t('sound.turnOn')}
+          </Button>
+          <p className="text-base text-stone-700">{t('sound.help')}</p>
+        </div>
+      ) : null}
+      <div role="status" aria-atomic="true">
+        {sound === 'on' ? (
+          <p ref={answer} tabIndex={-1} data-testid="sound-on" className={`text-lg font-semibold text-emerald-900 ${focusable}`}>
+            {t('sound.on')}
+          </p>
+        ) : sound === 'unavailable' ? (
+          <p ref={answer} tabIndex={-1} data-testid="sound-unavailable" className={`text-lg ${focusable}`}>
+            {t('sound.unavailable')}
+          </p>
+        ) : null}
+      </div>
+    </section>
   )
 }
 

@@ -191,6 +191,7 @@ export default function SetupView() {
                     onPoster={() => openPoster(queue.id)}
                     onDisplayOpened={tvOpened}
                     onRejected={rejected}
+                    onQueue={(saved) => setList((l) => ({ ...l, queues: l.queues.map((q) => (q.id === saved?.id ? { ...q, ...saved } : q)) }))}
                     services={services}
                   />
                 ))}

@@ -10,6 +10,7 @@ export function ticket(overrides = {}) {
     counter: null,
     reason: null,
     people_ahead: 3,
+    nearly_up: 3,
     eta_seconds: 700,
     now_serving: 'A9',
     service_day: '2026-11-26',

@@ -8,13 +8,14 @@ import Devices from './Devices.jsx'
 import { withVoice } from '../screens/announcer.js'
 import DisplayVoice from './DisplayVoice.jsx'
 import HostLink from './HostLink.jsx'
+import NearlyUp from './NearlyUp.jsx'
 
 /**
  * One queue: a one-line summary (name, status, prefix, waiting) that opens its details (a native
  * disclosure, so many queues stay short): the host link, the join link and poster, the display,
  * its devices. Wide screens lay the details out in two columns.
  */
-export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected, services }) {
+export default function QueueCard({ queue, api, origins, hostUrl, devices, focus, open, onHostUrl, onDevice, onPoster, onDisplayOpened, onRejected, onQueue, services }) {
   const summary = useRef(null)
   const [voice, setVoice] = useState(true) // issue 16: the TV link speaks the calls, or `voice=off`
   const details = useRef(null)
@@ -82,6 +83,8 @@ export default function QueueCard({ queue, api, origins, hostUrl, devices, focus
               />
               <DisplayVoice api={api} on={voice} onChange={setVoice} />
             </section>
+
+            <NearlyUp queue={queue} api={api} onSaved={onQueue} onRejected={onRejected} />
 
             <Devices queue={queue} api={api} origin={origins.staff} devices={devices} onDevice={onDevice} onRejected={onRejected} services={services} />
           </div>
