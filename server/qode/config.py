@@ -207,6 +207,12 @@ SETTINGS: list[Setting] = [
             "(priority included) at every counter serving its service: nobody starves. `off`: no time bound."),
     Setting("QODE_PRIORITY_STREAK", "3", "Priority calls in a row that may overtake a waiting normal ticket in "
             "one service; then the oldest normal ticket goes next. `off`: no limit."),
+    # issue 16: grace
+    Setting("QODE_GRACE_MINUTES", "10", "Minutes after a no-show in which the host (one tap) or a kiosk's "
+            "scanner (the printed ticket's QR) may put the guest back in line, once per ticket. `off`: "
+            "no-shows never come back. Not the line's `grace_period` (how long a called guest has to come)."),
+    Setting("QODE_GRACE_PLACE", "front", "Where a returning no-show goes: `front` (first in its service's "
+            "line order, before the current head; priority and overdue tickets still go first) or `end`."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -387,7 +393,18 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_WAIT": _parse_int("QODE_MAX_WAIT", raw["QODE_MAX_WAIT"], allow_off=True, maximum=24 * 3600),
         "PRIORITY_STREAK": _parse_int("QODE_PRIORITY_STREAK", raw["QODE_PRIORITY_STREAK"], allow_off=True,
                                       maximum=1000),
+        # issue 16: grace
+        "GRACE_MINUTES": _parse_int("QODE_GRACE_MINUTES", raw["QODE_GRACE_MINUTES"], allow_off=True,
+                                    maximum=24 * 60),
+        "GRACE_PLACE": _parse_choice("QODE_GRACE_PLACE", raw["QODE_GRACE_PLACE"], ("front", "end")),
     }
+
+
+def _parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    word = value.strip().lower()
+    if word not in choices:
+        raise SettingError(f"{name}={value!r}: expected {' or '.join(repr(c) for c in choices)}")
+    return word
 
 
 def _parse_http_connections(value: str) -> int:

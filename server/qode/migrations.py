@@ -374,6 +374,12 @@ def m013_services(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m018_grace(conn: sqlite3.Connection) -> None:
+    """Issue 16, grace: when a no-show ticket was put back in line (once per ticket; NULL: never)."""
+    conn.execute("ALTER TABLE tickets ADD COLUMN returned_at TEXT")
+
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 
