@@ -1,6 +1,7 @@
-"""Issue 16, grace: two returns of one no-show at the same moment (a host's tap and the kiosk's
-scanner, real HTTP clients in threads against a real `qode serve`) put it back exactly once: one
-200, one 409 `already_returned`, one `returned` event, the line's count right."""
+"""Issue 16, grace, against a real `qode serve`: two returns of one no-show at the same moment (a
+host's tap and the kiosk's scanner, real HTTP clients in threads) put it back exactly once (one
+200, one 409 `already_returned`, one `returned` event, the line's count right); and a return
+reaches the guest's page, the TV's feed and the host live."""
 
 from __future__ import annotations
 
@@ -74,6 +75,64 @@ def test_two_returns_at_once_put_a_no_show_back_exactly_once(tmp_path):
         finally:
             conn.close()
         assert counts == dict.fromkeys(missed, 1)
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_a_return_reaches_the_guest_the_tv_and_the_host_live(tmp_path):
+    import json
+    import time
+
+    from helpers import ws_client_class
+
+    client = ws_client_class()
+    server = ServerProcess(tmp_path / "live").start()
+    url, ws = server.url, server.url.replace("http://", "ws://")
+
+    def until(sock, predicate, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = sock.receive(timeout=max(0.01, deadline - time.monotonic()))
+            if message is not None and predicate(json.loads(message)):
+                return json.loads(message)
+        raise AssertionError("the expected message did not come")
+
+    try:
+        queue = requests.post(f"{url}/api/queues", json={"name": "Live", "prefix": "L"}, headers=admin(),
+                              timeout=5).json()
+        host = {"Authorization": f"Bearer {queue['host_token']}"}
+        first, _second = (requests.post(f"{url}/api/queues/{queue['id']}/tickets",
+                                        json={"device_token": f"device-token-grace000{n}"}, timeout=5).json()
+                          for n in (1, 2))
+        requests.post(f"{url}/api/queues/{queue['id']}/call-next", json={"counter": "1"}, headers=host,
+                      timeout=5)
+        requests.post(f"{url}/api/tickets/{first['id']}/no-show", json={}, headers=host, timeout=5)
+        guest = client.connect(f"{ws}/ws/tickets/{first['id']}")
+        display = client.connect(f"{ws}/ws/queues/{queue['id']}")
+        dashboard = client.connect(f"{ws}/ws/host/{queue['id']}")
+        dashboard.send(json.dumps({"type": "auth", "token": queue["host_token"]}))
+        try:
+            assert until(guest, lambda m: m["type"] == "snapshot")["ticket"]["status"] == "NO_SHOW"
+            until(display, lambda m: m["type"] == "snapshot")
+            snap = until(dashboard, lambda m: m["type"] == "snapshot")
+            row = next(t for t in snap["tickets"] if t["id"] == first["id"])
+            assert row["status"] == "NO_SHOW" and row["return_until"] and row["returned_at"] is None
+            assert requests.post(f"{url}/api/tickets/{first['id']}/return", json={}, headers=host,
+                                 timeout=5).status_code == 200
+            mine = until(guest, lambda m: m["type"] == "update" and m["ticket"]["status"] == "WAITING")
+            assert mine["ticket"]["people_ahead"] == 0
+            shown = until(display, lambda m: m["type"] == "update" and m["events"])
+            assert {"type": "returned", "number": "L001"}.items() <= shown["events"][-1].items()
+            assert "ticket_id" not in shown["events"][-1]  # the public feed never names a ticket id
+            assert shown["state"]["waiting_count"] == 2
+            listed = until(dashboard, lambda m: m["type"] == "update" and m.get("tickets_changed"))
+            assert [e["type"] for e in listed["events"]] == ["returned"]
+            [changed] = listed["tickets_changed"]
+            assert (changed["id"], changed["status"]) == (first["id"], "WAITING") and changed["returned_at"]
+        finally:
+            for sock in (guest, display, dashboard):
+                sock.close()
     finally:
         server.stop()
     assert "Traceback" not in server.log.read_text()
