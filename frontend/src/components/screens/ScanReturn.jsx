@@ -3,9 +3,11 @@
 // /api/tickets/{id}/return with the kiosk's token) and says the outcome in words for a few
 // seconds: back in line (and how many are ahead), too late, already used once, not this kiosk's.
 import { useCallback, useEffect, useRef, useState } from 'react'
+import { uuid } from '../../lib/random.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 import { parseTicketUrl } from './ticketScan.js'
+import { RETRY_WINDOW_MS } from './useRetryKey.js'
 import { useTicketScanner } from './useTicketScanner.js'
 
 export const SCAN_SHOWN_MS = 8000 // how long an outcome stays on screen
@@ -50,6 +52,10 @@ function Outcome({ outcome }) {
 export default function ScanReturn({ api, enabled = true, shownMs = SCAN_SHOWN_MS }) {
   const [outcome, setOutcome] = useState(null)
   const running = useRef(false)
+  // A scan whose answer was lost (offline) may have put the ticket back: the guest's next scan of
+  // it within a minute reuses its Idempotency-Key, so the box answers "back in line" again rather
+  // than "already used".
+  const lost = useRef(null)
   const onScan = useCallback(async (text) => {
     if (running.current) return // one scan at a time: a second read of the same code waits its turn
     const ticketId = parseTicketUrl(text)
@@ -59,10 +65,14 @@ export default function ScanReturn({ api, enabled = true, shownMs = SCAN_SHOWN_M
     }
     running.current = true
     setOutcome({ kind: 'checking' })
+    const retry = lost.current
+    const idempotencyKey = retry && retry.ticketId === ticketId && Date.now() - retry.at < RETRY_WINDOW_MS ? retry.key : uuid()
+    lost.current = null
     try {
-      const ticket = await api.returnTicket(ticketId)
+      const ticket = await api.returnTicket(ticketId, { idempotencyKey })
       setOutcome({ kind: 'back', number: ticket.display_number, ahead: ticket.people_ahead ?? 0 })
     } catch (err) {
+      if (err?.code === 'offline') lost.current = { ticketId, key: idempotencyKey, at: Date.now() }
       setOutcome(outcomeOf(err))
     } finally {
       running.current = false

@@ -24,7 +24,7 @@ describe('ScanReturn', () => {
       const api = { returnTicket: vi.fn(async () => ({ display_number: 'A001', people_ahead: 0 })) }
       render(<ScanReturn api={api} shownMs={4000} />)
       expect(scan(`http://box/t/${ID}`)).toBe(false)
-      expect(api.returnTicket).toHaveBeenCalledWith(ID)
+      expect(api.returnTicket).toHaveBeenCalledWith(ID, { idempotencyKey: expect.any(String) })
       await act(async () => {})
       expect(screen.getByRole('status')).toHaveTextContent('Welcome back! Ticket A001 is back in line.You are next.')
       act(() => vi.advanceTimersByTime(4001))
@@ -74,5 +74,27 @@ describe('ScanReturn', () => {
     render(<ScanReturn api={api} enabled={false} />)
     expect(scan(`http://box/t/${ID}`)).toBe(true)
     expect(api.returnTicket).not.toHaveBeenCalled()
+  })
+
+  it('scanning again after a lost answer reuses its Idempotency-Key; after an answer, a fresh one', async () => {
+    const keys = []
+    let fail = true
+    const api = {
+      returnTicket: vi.fn(async (_id, { idempotencyKey }) => {
+        keys.push(idempotencyKey)
+        if (fail) throw Object.assign(new Error('offline'), { code: 'offline' })
+        return { display_number: 'A001', people_ahead: 0 }
+      }),
+    }
+    render(<ScanReturn api={api} />)
+    scan(`http://box/t/${ID}`)
+    await act(async () => {})
+    fail = false
+    scan(`http://box/t/${ID}`)
+    await act(async () => {})
+    scan(`http://box/t/${ID}`)
+    await act(async () => {})
+    expect(keys[0]).toBe(keys[1])
+    expect(keys[2]).not.toBe(keys[1])
   })
 })
