@@ -91,7 +91,12 @@ def scan(page, text: str, kind: str):
     page.keyboard.type(text, delay=SCAN_DELAY_MS)
     page.keyboard.press("Enter")
     outcome = page.locator(f"[data-testid=scan-outcome][data-kind={kind}]")
-    outcome.wait_for(timeout=10_000)
+    try:
+        outcome.wait_for(timeout=10_000)
+    except Exception as err:
+        shown = page.evaluate("() => { const e = document.querySelector('[data-testid=scan-outcome]'); "
+                              "return e && [e.dataset.kind, e.textContent, document.activeElement?.tagName] }")
+        raise AssertionError(f"the kiosk did not say {kind!r}; it shows {shown}") from err
     return outcome.inner_text()
 
 

@@ -1,10 +1,13 @@
 // issue 16, grace: a USB HID barcode scanner at the kiosk "types" the printed ticket's QR (its
 // guest page's address, e.g. http://box/t/<ticket id>) like a keyboard, fast, then Enter. The
-// scanner is told from a person by speed and length: every key within SCAN_GAP_MS of the one
-// before, at least SCAN_MIN_LENGTH of them, then Enter. What it read must be a ticket address
-// (parseTicketUrl): anything else is refused without asking the box.
+// scanner is told from a person by speed and length: a burst of at least SCAN_MIN_LENGTH keys
+// with no pause over SCAN_BREAK_MS, at SCAN_AVERAGE_MS or less a key on average (a scanner types
+// a key every few ms; the fastest typist needs about 100 ms), then Enter. A busy kiosk may hold
+// back a key now and then, so one slow key does not end a scan; the average still tells. What it
+// read must be a ticket address (parseTicketUrl): anything else is refused without asking the box.
 
-export const SCAN_GAP_MS = 60 // a scanner types a key every few ms; people leave far longer gaps over 20 keys
+export const SCAN_AVERAGE_MS = 40 // the slowest average key interval of a scan
+export const SCAN_BREAK_MS = 250 // a pause longer than this starts a new burst
 export const SCAN_MIN_LENGTH = 20 // the shortest ticket address, http://h/t/ + a 36-character id, is longer
 export const SCAN_MAX_LENGTH = 300 // a scan longer than this is not one of our tickets
 
@@ -35,13 +38,15 @@ export function isTextField(element) {
  * returns true for the Enter that ends a scan (the caller then keeps that Enter from pressing the
  * focused button) after calling `onScan(text)`; false for every other key.
  */
-export function createScanDetector(onScan, { gapMs = SCAN_GAP_MS, minLength = SCAN_MIN_LENGTH } = {}) {
+export function createScanDetector(onScan, { averageMs = SCAN_AVERAGE_MS, breakMs = SCAN_BREAK_MS,
+  minLength = SCAN_MIN_LENGTH } = {}) {
   let buffer = ''
+  let first = 0 // when the burst's first key came
   let last = -Infinity
   return {
     feed(event) {
       const at = event.timeStamp
-      const fast = at - last <= gapMs
+      const gap = at - last
       last = at
       if (event.ctrlKey || event.altKey || event.metaKey) {
         buffer = ''
@@ -50,7 +55,8 @@ export function createScanDetector(onScan, { gapMs = SCAN_GAP_MS, minLength = SC
       if (event.key === 'Enter') {
         const text = buffer
         buffer = ''
-        if (fast && text.length >= minLength) {
+        // the burst's keys and its Enter: `text.length` intervals since the first key
+        if (gap <= breakMs && text.length >= minLength && (at - first) / text.length <= averageMs) {
           onScan(text)
           return true
         }
@@ -60,7 +66,12 @@ export function createScanDetector(onScan, { gapMs = SCAN_GAP_MS, minLength = SC
         if (event.key !== 'Shift') buffer = '' // a scanner's capitals come with Shift: it stays
         return false
       }
-      buffer = fast && buffer.length < SCAN_MAX_LENGTH ? buffer + event.key : event.key
+      if (gap <= breakMs && buffer && buffer.length < SCAN_MAX_LENGTH) {
+        buffer += event.key
+      } else {
+        buffer = event.key
+        first = at
+      }
       return false
     },
     reset() {
