@@ -100,7 +100,8 @@ def venue(tmp_path_factory):
     """A box with a line in every state, an empty box (setup's first run), and a hub with a site.
     Returns {page: [(state, address, what shows once loaded: text or CSS selector)]}."""
     base = tmp_path_factory.mktemp("a11y")
-    box = ServerProcess(base / "box").start()
+    # issue 16: grace. A no-show's "Back" stays offered through the whole sweep.
+    box = ServerProcess(base / "box", env={"QODE_GRACE_MINUTES": "240"}).start()
     empty = ServerProcess(base / "empty")
     hub = ServerProcess(base / "hub", env={"QODE_ADMIN_TOKEN": HUB_TOKEN})
     hub.extra_args = ["--hub"]
@@ -128,6 +129,9 @@ def venue(tmp_path_factory):
         patch(box, paused, {"is_paused": True, "back_in_minutes": 10})
         nobody = make_queue(box, "Nobody called", "N", 3)
         closed = make_queue(box, "Closed line", "C", 0)
+        # issue 16: grace. Missed: M001 marked a no-show (it may come back), M002 and M003 waiting.
+        missed = make_queue(box, "Missed line", "M", 3)
+        post(box, f"/api/tickets/{call(box, missed, '1')['id']}/no-show", {}, missed["headers"])
         patch(box, closed, {"active": False})
         site = post(hub, "/api/hub/sites", {"device_id": "townhall", "name": "Townhall"}, admin(HUB_TOKEN))
         push_log(box, hub, site)  # issue 15: the hub page's per-service figures show too
@@ -155,6 +159,7 @@ def venue(tmp_path_factory):
                 ("waiting", host(nobody), "[data-testid=waiting-N001]"),
                 ("called", host(desk), "[data-testid=waiting-B005]"),
                 ("bad-token", host(desk, "wrong-token-0123456789abcdef"), "[role=alert]"),
+                ("missed", host(missed), "[data-testid=missed-M001]"),  # issue 16: grace
             ],
             "setup": [
                 ("no-token", f"{box.url}/setup", "input:visible"),

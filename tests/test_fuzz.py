@@ -50,7 +50,7 @@ CHECKS = [
 # choices, so what reaches deep code comes first: about four cases in five then use real ids
 # and the rest keep what Schemathesis generated.
 # Tickets in these states are what the lifecycle moves need; None means "any ticket".
-TICKET_STATES = ["CALLED", "WAITING", None, "SERVING"]
+TICKET_STATES = ["CALLED", "WAITING", None, "SERVING", "NO_SHOW"]  # NO_SHOW: issue 16's return
 # What goes into Authorization: a real credential, the generated value, or no header.
 AUTH_CHOICES = ["admin", "generated", "host", "kiosk", "none"]
 # Kept in stock on the main queue after every call.
@@ -126,11 +126,18 @@ class World:
             called = self.pick_ticket("CALLED", 0)
             if called:
                 tickets.move(self.db, called, "serve")
+        # issue 16: grace. A no-show that may still come back, for the return route.
+        if self.pick_ticket("NO_SHOW", 0) is None:
+            called = self.pick_ticket("CALLED", 1)
+            if called:
+                tickets.move(self.db, called, "no-show")
 
     def pick_ticket(self, status: str | None, index: int) -> str | None:
         sql, params = "SELECT id FROM tickets", ()
         if status:
             sql, params = sql + " WHERE status = ?", (status,)
+        if status == "NO_SHOW":
+            sql += " AND returned_at IS NULL"  # issue 16: one that may still come back
         with self.db.read() as conn:
             ids = [row[0] for row in conn.execute(sql + " ORDER BY rowid DESC LIMIT 64", params)]
         return ids[index % len(ids)] if ids else None

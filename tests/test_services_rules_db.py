@@ -26,6 +26,7 @@ MAX_WAIT = 600.0
 STREAK = 2
 SERVICES = (("Reception", "R"), ("Passports", "P"), ("Payments", "Y"))
 COUNTERS = ("1", "2", "3")
+RETURN_MINUTES = 30  # issue 16: a no-show may come back this long (the clock moves up to 700 s a step)
 
 
 class ServicesDay(RuleBasedStateMachine):
@@ -36,6 +37,7 @@ class ServicesDay(RuleBasedStateMachine):
         self.db = Database(self.folder / "day.db", clock=self.clock)
         migrate(self.db)
         self.db.call_policy = rules.Policy(max_wait=MAX_WAIT, streak=STREAK)
+        self.db.returns = tickets.Returns(RETURN_MINUTES, "front")  # issue 16: grace
         self.services = [queues.create_queue(self.db, name, prefix)[0]["id"] for name, prefix in SERVICES]
         self.prefix = dict(zip(self.services, (p for _, p in SERVICES), strict=True))
         self.issued: dict[str, tuple[str, int, str]] = {}  # ticket -> (issuing service, number, display)
@@ -238,6 +240,43 @@ class ServicesDay(RuleBasedStateMachine):
         if row["status"] != "WAITING":
             self.entered_waiting[row["id"]] += 1
 
+    @precondition(lambda self: self.rows("CALLED"))
+    @rule(data=st.data())
+    def no_show(self, data):
+        row = data.draw(st.sampled_from(self.rows("CALLED")))
+        assert tickets.move(self.db, row["id"], "no-show")["status"] == "NO_SHOW"
+
+    def missed(self) -> list[dict]:
+        return [row for row in self.rows("NO_SHOW") if not row["returned_at"]]
+
+    @precondition(lambda self: self.missed())
+    @rule(data=st.data())
+    def comes_back(self, data):
+        """issue 16, grace (docs/services.md section 14): a no-show back at the front of its service,
+        before the head in line order and with its time in line, so the rule keeps its promises."""
+        row = data.draw(st.sampled_from(self.missed()))
+        sid = row["queue_id"]
+        before = self.rows("WAITING", sid)
+        try:
+            back = tickets.return_ticket(self.db, row["id"])
+        except Conflict as err:
+            assert err.code == "window_passed"
+            return
+        assert (back["id"], back["position_number"]) == (row["id"], row["position_number"])
+        assert back["status"] == "WAITING"
+        self.entered_waiting[row["id"]] += 1
+        again = next(r for r in self.rows("WAITING", sid) if r["id"] == row["id"])
+        if not before:
+            return
+        head = min(before, key=lambda r: (r["line_seq"], r["id"]))
+        assert again["line_seq"] < min(r["line_seq"] for r in before)
+        assert self.waited(again) == self.waited(head)
+        overdue = any(self.waited(r) >= MAX_WAIT for r in before)
+        if not row["priority"] and not overdue and not any(r["priority"] for r in before):
+            assert back["people_ahead"] == 0  # next to be called in its service
+        if row["priority"] and not overdue:
+            assert back["people_ahead"] <= sum(1 for r in before if not r["priority"])  # first priority
+
     @precondition(lambda self: self.rows("WAITING"))
     @rule(data=st.data(), priority=st.booleans())
     def change_priority(self, data, priority):
@@ -275,6 +314,9 @@ class ServicesDay(RuleBasedStateMachine):
             ):
                 # (this machine never calls a CALLED ticket again, so every call is one from the line)
                 assert count <= self.entered_waiting[ticket_id], "a ticket was called twice"
+            # issue 16: a ticket comes back once at most
+            assert conn.execute("SELECT COUNT(*) FROM events WHERE type = 'returned' GROUP BY ticket_id"
+                                " HAVING COUNT(*) > 1").fetchall() == []
 
 
 ServicesDay.TestCase.settings = settings(

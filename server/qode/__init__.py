@@ -59,6 +59,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # issue 15: the call rule's anti-starvation bounds (tickets.policy; the ETA walks the same)
     db.call_policy = Policy(max_wait=settings["MAX_WAIT"], streak=settings["PRIORITY_STREAK"])
+    from .tickets import Returns
+
+    db.returns = Returns(settings["GRACE_MINUTES"], settings["GRACE_PLACE"])  # issue 16: grace
     app.extensions["qode_db"] = db
     app.extensions["qode_estimates"] = estimates.attach(db, settings)  # the ETA cache (estimates.Estimates)
 

@@ -737,6 +737,44 @@ def ticket_priority(ticket_id: str):
                                                                _scope_check(principal))))
 
 
+# ---- issue 16: grace (docs/services.md, section 10) ---------------------------------------
+
+def returner_of_ticket(ticket_id: str) -> auth.Principal:
+    """Who may put a no-show back: a host (or the admin) whose scope covers the ticket's service,
+    or a kiosk serving that service (its scanner read the printed ticket). Anything else: 401/403."""
+    token_hash = auth.bearer_hash()  # no or malformed credential: 401 before the ticket is looked up
+    principal = auth.identify(db(), admin_hash(), token_hash)
+    if principal is None:
+        raise Unauthorized("That token is not valid.", "bad_credentials")
+    if principal.kind == "kiosk":
+        tickets.queue_of(db(), ticket_id)  # 404 for no such ticket; the scope is checked in the write
+        return principal
+    return auth.require_host(db(), admin_hash(), tickets.queue_of(db(), ticket_id))
+
+
+def _kiosk_scope(principal: auth.Principal) -> Callable[[list[str]], None]:
+    def allowed(service_ids: list[str]) -> None:
+        if any(not principal.covers(queue_id) for queue_id in service_ids):
+            raise Forbidden("That ticket is for a service this kiosk does not serve; please go to the desk.",
+                            "service_not_in_scope")
+
+    return allowed
+
+
+@operation("POST", "/api/tickets/{ticket_id}/return",
+           "Put a no-show back in line, once, within QODE_GRACE_MINUTES (host, or a kiosk of its service "
+           "whose scanner read the ticket)", auth="host", body=schemas.EmptyBody,
+           responses={200: schemas.TicketOut}, idempotent=True)
+def return_ticket(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    principal = guarded(lambda: returner_of_ticket(ticket_id))
+    parse(schemas.EmptyBody)
+    kiosk = principal.kind == "kiosk"
+    allowed = _kiosk_scope(principal) if kiosk else _scope_check(principal)
+    return write(principal, lambda: (200, tickets.return_ticket(db(), ticket_id, "kiosk" if kiosk else "host",
+                                                                allowed)))
+
+
 # ---- issue 11: tls ------------------------------------------------------------
 
 @operation("GET", "/api/tls", "The staff (https) and guest (http) addresses, and whether a CA is offered",

@@ -224,6 +224,12 @@ SETTINGS: list[Setting] = [
             "(the oldest go first). `off`: no size limit."),
     Setting("QODE_VOICE_CACHE_AGE", "604800", "Seconds an announcement stays in the cache. "
             "`off`: no age limit."),
+    # issue 16: grace
+    Setting("QODE_GRACE_MINUTES", "10", "Minutes after a no-show in which the host (one tap) or a kiosk's "
+            "scanner (the printed ticket's QR) may put the guest back in line, once per ticket. `off`: "
+            "no-shows never come back. Not the line's `grace_period` (how long a called guest has to come)."),
+    Setting("QODE_GRACE_PLACE", "front", "Where a returning no-show goes: `front` (first in its service's "
+            "line order, before the current head; priority and overdue tickets still go first) or `end`."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -416,6 +422,10 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "VOICE_CACHE_BYTES": _parse_int("QODE_VOICE_CACHE_BYTES", raw["QODE_VOICE_CACHE_BYTES"],
                                         allow_off=True),
         "VOICE_CACHE_AGE": _parse_int("QODE_VOICE_CACHE_AGE", raw["QODE_VOICE_CACHE_AGE"], allow_off=True),
+        # issue 16: grace
+        "GRACE_MINUTES": _parse_int("QODE_GRACE_MINUTES", raw["QODE_GRACE_MINUTES"], allow_off=True,
+                                    maximum=24 * 60),
+        "GRACE_PLACE": _parse_choice("QODE_GRACE_PLACE", raw["QODE_GRACE_PLACE"], ("front", "end")),
     }
 
 
@@ -439,6 +449,13 @@ def _parse_voice_command(value: str) -> str:
         raise SettingError(f"QODE_VOICE_COMMAND={value!r}: expected one program, e.g. espeak-ng or "
                            "/usr/bin/espeak-ng")
     return command
+
+
+def _parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    word = value.strip().lower()
+    if word not in choices:
+        raise SettingError(f"{name}={value!r}: expected {' or '.join(repr(c) for c in choices)}")
+    return word
 
 
 def _parse_http_connections(value: str) -> int:

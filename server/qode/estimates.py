@@ -94,6 +94,11 @@ def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = No
         number = row["seq"]
     elif kind == "transfer_in":
         number = data["line_seq"] if isinstance(data.get("line_seq"), int) else row["seq"]
+    elif kind == "returned":  # issue 16: its place before the head (`front`) or at the return (`end`)
+        number = data["line_seq"] if isinstance(data.get("line_seq"), int) else row["seq"]
+        given = data.get("waited")  # `front`: the head's time in line, which it took over
+        if isinstance(given, int | float) and not isinstance(given, bool):
+            waits = {**(waits or {}), row["seq"]: float(given)}
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], number,
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
                  replaced="replaced_by" in data, priority=data.get("priority") is True, services=n,

@@ -59,6 +59,7 @@ TYPES = {
     "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
     "transfer", "transfer_in",  # issue 15: a ticket leaves this service for another / arrives
     "priority_set", "counter_services",  # issue 15: a host changed a ticket's class / a counter's services
+    "returned",  # issue 16: a no-show back in line (at its line_seq, with the time in line it was given)
 }
 
 
@@ -457,6 +458,15 @@ class Estimator:
             self._move(ev, t)  # called again, to another counter
         elif kind in ("complete", "no_show"):
             self._release(ev.ticket, t, ev.replaced and kind)
+        elif kind == "returned":
+            # issue 16: a no-show back in line. Its counter was freed by the no-show; it is no arrival
+            # (no newcomer to learn from) and no cancellation: it waits again from its place.
+            if ev.ticket is not None and ev.ticket not in self.waiting:
+                joined = t - _duration(ev.waited) if ev.waited is not None else t
+                self.waiting[ev.ticket] = (int(ev.number or 0), joined)
+                self.sum_join += joined
+                if ev.priority:
+                    self.first.add(ev.ticket)
         elif kind == "requeue":
             self._release(ev.ticket, t)
             if ev.ticket is not None and ev.ticket not in self.waiting:

@@ -53,6 +53,8 @@ STATUS_OF = {  # event type -> the ticket's status after it
     # issue 15: a transferred ticket waits again, in the service it enters (`transfer_in` moves it)
     "transfer": "WAITING",
     "transfer_in": "WAITING",
+    # issue 16: a no-show back in line waits again (its no-show's completed_at is cleared)
+    "returned": "WAITING",
 }
 class TooLarge(QodeError):
     status = 413
@@ -288,9 +290,10 @@ def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
     conn.execute(
         "UPDATE site_tickets SET status = ?,"
         " called_at = CASE WHEN ? THEN COALESCE(called_at, ?) ELSE called_at END,"
-        " completed_at = CASE WHEN ? THEN ? ELSE completed_at END WHERE device_id = ? AND ticket_id = ?",
-        (status, kind == "call", at, status in ("COMPLETED", "NO_SHOW", "CANCELLED"), at, device_id,
-         event["ticket_id"]),
+        " completed_at = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE completed_at END"
+        " WHERE device_id = ? AND ticket_id = ?",
+        (status, kind == "call", at, status in ("COMPLETED", "NO_SHOW", "CANCELLED"), at, kind == "returned",
+         device_id, event["ticket_id"]),
     )
 
 

@@ -163,6 +163,7 @@ PUBLIC_EVENT_TYPES = {
     "join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel",
     "queue_opened", "queue_closed", "queue_paused", "queue_resumed", "queue_renamed",
     "counter_opened", "counter_closed", "day_started",
+    "returned",  # issue 16: a no-show back in line (its number, like a join)
 }
 
 

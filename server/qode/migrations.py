@@ -382,6 +382,13 @@ def m016_nearly_up(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE queues ADD COLUMN nearly_up INTEGER NOT NULL DEFAULT 3"
                  " CHECK (nearly_up BETWEEN 0 AND 20)")
 
+
+@migration
+def m018_grace(conn: sqlite3.Connection) -> None:
+    """Issue 16, grace: when a no-show ticket was put back in line (once per ticket; NULL: never)."""
+    conn.execute("ALTER TABLE tickets ADD COLUMN returned_at TEXT")
+
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 

@@ -309,6 +309,10 @@ class TicketOut(BaseModel):
         None, description="Only in a guest's live update right after a transfer: where it came from and goes")
     # issue 16: nearly
     nearly_up: int = Field(NEARLY_UP_DEFAULT, description="Its service's setting: " + NEARLY_UP_HELP)
+    # issue 16: grace (docs/services.md, section 10)
+    returned_at: str | None = Field(None, description="When it came back after a no-show (once per ticket)")
+    return_until: str | None = Field(None, description="A no-show that may still come back: until when "
+                                     "(QODE_GRACE_MINUTES after its no-show)")
 
 
 class TicketList(BaseModel):

@@ -19,7 +19,9 @@ column counts:
   the wall clock (`created_at`), never below 0.
 - `served_time_*`: `serve` → `complete` (or the call → `complete` when the ticket was never
   marked as being served), on the same counter's row.
-- `no_shows`: `no_show` events, at the counter that called the ticket.
+- `no_shows`: `no_show` events, at the counter that called the ticket, less those whose guest
+  came back (issue 16: a `returned` event takes its no-show off that same row; the ticket's
+  first wait stays counted once, and it is `served` when it is completed after all).
 - `transfers_out`: `transfer` events, in the service left (at the counter that held the ticket
   when it was CALLED or SERVING); `transfers_in`: `transfer_in` events, in the service entered,
   no counter.
@@ -44,7 +46,8 @@ COLUMNS = KEY + COUNTS
 
 # The event types the figures read (the callers may load only these).
 TYPES = ("join", "call", "recall", "serve", "complete", "no_show", "requeue", "cancel",
-         "transfer", "transfer_in", "priority_set", "counter_opened", "counter_closed", "counter_services")
+         "transfer", "transfer_in", "priority_set", "counter_opened", "counter_closed", "counter_services",
+         "returned")
 
 
 @dataclass
@@ -73,6 +76,7 @@ class _Ticket:
     staff: str | None = None
     called: tuple | None = None       # moment of its last call
     serving: tuple | None = None      # moment it was marked as being served, after that call
+    no_show: tuple | None = None      # the row key its last no-show was counted on (issue 16: grace)
 
 
 def _moment(event: dict) -> tuple:
@@ -159,6 +163,7 @@ def figures(events: Iterable[dict], names: dict[str, str] | None = None) -> list
             sums = row(day, queue_id, held, ticket.staff if ticket.counter else None)
             if kind == "no_show":
                 sums.no_shows += 1
+                ticket.no_show = (day, queue_id, held, ticket.staff if ticket.counter else None)
             else:
                 sums.served += 1
                 sums.priority_served += ticket.priority
@@ -182,6 +187,11 @@ def figures(events: Iterable[dict], names: dict[str, str] | None = None) -> list
             ticket.counter, ticket.called, ticket.serving = None, None, None
         elif kind == "priority_set":
             ticket.priority = bool(data.get("priority"))
+        elif kind == "returned":  # issue 16: the guest came back: that no-show is taken back, once
+            if ticket.no_show is not None:
+                row(*ticket.no_show).no_shows -= 1
+                ticket.no_show = None
+            ticket.counter, ticket.called, ticket.serving = None, None, None
 
     names = names or {}
     out = []

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import estimates, events, queues, rules
 from .clock import iso
@@ -77,6 +77,9 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         "counter_id": ticket.get("counter_id"),
         # issue 16: nearly. The guest's page alerts once this many or fewer are ahead.
         "nearly_up": queue.get("nearly_up", NEARLY_UP_DEFAULT),
+        # issue 16: grace (a no-show put back once; `return_until`: set by callers that know the window)
+        "returned_at": ticket.get("returned_at"),
+        "return_until": ticket.get("return_until"),
     }
 
 
@@ -156,6 +159,7 @@ def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> d
     if ticket["status"] == "WAITING":
         people_ahead = ahead_in(db, conn, queue).get(ticket["id"], 0)
     queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
+    ticket = returnable(db, ticket)
     return render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue),
                   issuer_of(conn, ticket, queue))
 
@@ -177,6 +181,8 @@ def get(db: Database, ticket_id: str) -> dict:
         issuer = issuer_of(conn, ticket, queue)
         queue = queues.as_of(queue, today)
         queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
+        if ticket["service_day"] == today:  # a no-show of an earlier day never comes back
+            ticket = returnable(db, ticket)
         return render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer)
 
 
@@ -687,7 +693,7 @@ def list_tickets(db: Database, queue_id: str, status: str | None = None,
         issuer = _issuers(conn, queue)
         out = []
         for row in rows:
-            shown = render(row, queue, ahead.get(row["id"], 0), predicted, issuer(row))
+            shown = render(returnable(db, row), queue, ahead.get(row["id"], 0), predicted, issuer(row))
             shown["line_seq"] = row.get("line_seq")
             out.append(shown)
         return out
@@ -841,4 +847,115 @@ def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) 
             params += ticket_ids
         rows = conn.execute(sql + " ORDER BY position_number", params).fetchall()
         issuer = _issuers(conn, queue)
-        return [host_row(dict(row), queue, issuer(dict(row))) for row in rows]
+        return [host_row(returnable(db, dict(row)), queue, issuer(dict(row))) for row in rows]
+
+
+# ---- issue 16: grace (a no-show back within a window; docs/services.md, section 10) ------
+
+PLACES = ("front", "end")
+
+
+@dataclass(frozen=True)
+class Returns:
+    """QODE_GRACE_MINUTES (None: off) and QODE_GRACE_PLACE."""
+
+    minutes: int | None = 10
+    place: str = "front"
+
+    def __post_init__(self):
+        if self.place not in PLACES:
+            raise ValueError(f"unknown place {self.place!r}")
+
+
+DEFAULT_RETURNS = Returns()
+
+
+def returns_of(db: Database) -> Returns:
+    """The return window and place the app set from its settings (the defaults otherwise)."""
+    return db.returns if db.returns is not None else DEFAULT_RETURNS
+
+
+def returnable(db: Database, ticket: dict) -> dict:
+    """`ticket` with `return_until` (UTC ISO): until when a NO_SHOW ticket that never came back
+    may return, by the wall clock of its no-show (the write checks on the monotonic clock)."""
+    minutes = returns_of(db).minutes
+    if (ticket["status"] != "NO_SHOW" or ticket.get("returned_at") or minutes is None
+            or not ticket.get("completed_at")):
+        return ticket
+    ended = datetime.fromisoformat(ticket["completed_at"].replace("Z", "+00:00"))
+    return {**ticket, "return_until": iso(ended + timedelta(minutes=minutes))}
+
+
+def _since_no_show(db: Database, conn: sqlite3.Connection, ticket: dict) -> float:
+    """Seconds since the ticket's last `no_show` event: by the monotonic clock within this boot,
+    else by the wall clock (its `completed_at` when the event is gone), never below 0."""
+    row = conn.execute("SELECT mono, boot_id, created_at FROM events WHERE ticket_id = ? AND type = 'no_show'"
+                       " ORDER BY seq DESC LIMIT 1", (ticket["id"],)).fetchone()
+    clock = db.clock
+    if row is not None and row["mono"] is not None and row["boot_id"] == clock.boot_id:
+        return max(clock.monotonic() - row["mono"], 0.0)
+    at = row["created_at"] if row is not None else ticket["completed_at"]
+    ended = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return max((clock.now() - ended).total_seconds(), 0.0)
+
+
+def return_ticket(db: Database, ticket_id: str, by: str = "host",
+                  allowed: Callable[[list[str]], None] | None = None) -> dict:
+    """Put a NO_SHOW ticket back in its service's line, once, within QODE_GRACE_MINUTES of its
+    no-show, in one transaction. It keeps its id, number, page and QR; event `returned`.
+
+    Where it goes (QODE_GRACE_PLACE): `front` gives it a line position before every WAITING ticket
+    of its service (`line_seq` one below the lowest) and that ticket's time in line, so the call
+    rule takes it next unless a priority or an overdue ticket goes first (docs/services.md,
+    section 10); `end` places it at the return event, like a join. `by`: "host" or "kiosk".
+    `allowed` (the caller's scope) must cover the ticket's service when the write runs.
+    Conflicts: `returns_off`, `already_returned`, `not_no_show`, `window_passed`.
+    """
+    returns = returns_of(db)
+    with db.write() as conn:
+        ticket, queue = _load_active(db, conn, ticket_id)
+        if allowed is not None:
+            allowed([queue["id"]])
+        shown = queues.display_number(issuer_of(conn, ticket, queue)["prefix"], ticket["position_number"])
+        if returns.minutes is None:
+            raise Conflict("Putting a no-show back in line is turned off on this box (QODE_GRACE_MINUTES).",
+                           "returns_off")
+        if ticket.get("returned_at"):
+            raise Conflict(f"Ticket {shown} already came back once after a no-show; a ticket comes back "
+                           "only once. Please take a new ticket.", "already_returned")
+        if ticket["status"] != "NO_SHOW":
+            raise Conflict(f"Ticket {shown} is {_STATUS_WORDS[ticket['status']]}, not a no-show: there is "
+                           "nothing to put back.", "not_no_show")
+        if ticket["service_day"] != queue["service_day"]:
+            raise Conflict(f"Ticket {shown} was missed on an earlier day. Please take a new ticket.",
+                           "window_passed")
+        since = _since_no_show(db, conn, ticket)
+        if since > returns.minutes * 60:
+            raise Conflict(f"Ticket {shown} was missed {int(since // 60)} minutes ago; a guest may come back "
+                           f"within {returns.minutes} minutes only. Please take a new ticket.", "window_passed")
+        now = iso(db.clock.now())
+        place = returns.place
+        waiting = waiting_in(db, conn, queue["id"], queue["service_day"]) if place == "front" else []
+        head = min(waiting, key=lambda t: (t.line_seq, t.id)) if waiting else None
+        data = {"by": by, "place": place, "priority": bool(ticket["priority"]), "counter": ticket["counter"],
+                "counter_id": ticket.get("counter_id"), "missed_seconds": round(since, 1)}
+        if head is not None:
+            # Before the head, with the head's time in line: within a service a lower line_seq never
+            # has a smaller wait (rules, eta._Line), and the rule takes it next among its class.
+            line_seq = head.line_seq - 1
+            data.update(line_seq=line_seq, waited=round(head.waited, 3))
+        conn.execute(
+            "UPDATE tickets SET status = 'WAITING', counter = NULL, counter_id = NULL, called_at = NULL,"
+            " serving_at = NULL, completed_at = NULL, reason = NULL, returned_at = ? WHERE id = ?",
+            (now, ticket_id),
+        )
+        seq = events.append(conn, db.clock, queue["id"], "returned", ticket=ticket, data=data)
+        if head is None:  # at the end (or the line is empty): its place is the return itself
+            _enter_line(conn, ticket_id, seq)
+            conn.execute("UPDATE events SET data = json_set(data, '$.line_seq', ?) WHERE seq = ?", (seq, seq))
+        else:
+            conn.execute(
+                "UPDATE tickets SET line_seq = ?, (line_mono, line_boot) = (SELECT line_mono, line_boot"
+                " FROM tickets WHERE id = ?) WHERE id = ?", (line_seq, head.id, ticket_id))
+        row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return view(db, conn, dict(row), queue)

@@ -11,7 +11,8 @@ import { isAuthError } from './useHostChannel.js'
 import { useLatest } from './useLatest.js'
 
 // Answers that are part of a normal day, said kindly rather than as failures.
-const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed', 'no_printer', 'ticket_ended'])
+const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found', 'counter_closed', 'no_printer', 'ticket_ended',
+  'window_passed', 'already_returned', 'not_no_show', 'returns_off']) // issue 16: a no-show's return refused
 // A write whose answer was lost (offline) is retried with the same Idempotency-Key, so
 // pressing "Call next" again cannot call two guests. Only by the very next press of the same
 // request, within this long, and only while no fresh state has come in since: after that the
@@ -19,6 +20,11 @@ const KIND = new Set(['nobody_waiting', 'illegal_transition', 'ticket_not_found'
 const KEY_REUSE_MS = 2 * 60 * 1000
 // Call reasons that put a guest before the one next in line (docs/services.md, section 3).
 const OVERTAKING = new Set(['priority', 'overdue', 'streak', 'chosen'])
+
+/** issue 16, grace: where a no-show went back in line, in words. */
+export function returnedText(number, ahead) {
+  return ahead > 0 ? t('host.done.return', { number, count: ahead }) : t('host.done.returnNext', { number })
+}
 
 /**
  * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null);
@@ -119,7 +125,8 @@ export function useHostWrites(channel, counter, { allReasons = false } = {}) {
     const answer = await run(`${action}:${ticket.id}`, `${action}:${ticket.id}:${counter ?? ''}`, call)
     if (answer.ok) {
       const done = answer.result ?? ticket
-      const said = t(`host.done.${action}`, { number: done.display_number ?? ticket.display_number, counter: done.counter ?? counter })
+      const number = done.display_number ?? ticket.display_number
+      const said = action === 'return' ? returnedText(number, done.people_ahead) : t(`host.done.${action}`, { number, counter: done.counter ?? counter })
       // Calling or serving at a counter ends what it still held (recall, serve): say that too.
       setNotice({ tone: 'success', text: [said, ...endedSentences(done.ended)].join(' ') })
     }

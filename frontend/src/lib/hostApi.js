@@ -6,7 +6,8 @@ import { fetchFile } from './download.js'
 
 const enc = (value) => encodeURIComponent(value)
 
-export const TICKET_MOVES = ['serve', 'complete', 'no-show', 'requeue']
+// 'return' (issue 16, grace): a no-show back in line, once, within the box's window.
+export const TICKET_MOVES = ['serve', 'complete', 'no-show', 'requeue', 'return']
 
 export function createHostApi(queueId, token) {
   const queuePath = `/api/queues/${enc(queueId)}`
@@ -23,7 +24,7 @@ export function createHostApi(queueId, token) {
     listDevices: async (options) => (await request('GET', `${queuePath}/devices`, host(options)))?.devices ?? [],
 
     callNext: (counter, options) => request('POST', `${queuePath}/call-next`, host({ ...options, body: { counter } })),
-    /** serve, complete, no-show or requeue. */
+    /** serve, complete, no-show, requeue or return. */
     move: (ticketId, action, options) => {
       if (!TICKET_MOVES.includes(action)) throw new Error(`unknown move ${action}`)
       return request('POST', `/api/tickets/${enc(ticketId)}/${action}`, host({ ...options, body: {} }))
@@ -94,7 +95,7 @@ export function createDeskApi(token) {
     closeCounter: (counterId, options) => request('POST', `${counterPath(counterId)}/close`, host({ ...options, body: {} })),
     /** The counter's next guest by its rule across its services → the ticket, `ended` and `reason`. */
     callNext: (counterId, options) => request('POST', `${counterPath(counterId)}/call-next`, host({ ...options, body: {} })),
-    /** serve, complete, no-show or requeue. */
+    /** serve, complete, no-show, requeue or return. */
     move: (ticketId, action, options) => {
       if (!TICKET_MOVES.includes(action)) throw new Error(`unknown move ${action}`)
       return request('POST', `/api/tickets/${enc(ticketId)}/${action}`, host({ ...options, body: {} }))

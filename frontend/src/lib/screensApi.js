@@ -60,6 +60,8 @@ export function screensApi(token, options = {}) {
       api.request('POST', `/api/queues/${enc(queueId)}/tickets`, { ...opts, body: priority ? { priority: true } : {} }),
     /** Kiosk or display: itself, with `services: [{id, name, prefix}]`, the services it covers. */
     getDevice: (opts) => api.request('GET', '/api/device', opts),
+    // issue 16, grace: a no-show's ticket scanned at the kiosk goes back in line (once, within the window)
+    returnTicket: (ticketId, opts) => api.request('POST', `/api/tickets/${enc(ticketId)}/return`, { ...opts, body: {} }),
   }
 }
 

@@ -18,6 +18,7 @@ import { hasPrinter } from '../components/host/kiosks.js'
 import HostMessage from '../components/host/HostMessage.jsx'
 import HttpsRequired from '../components/host/HttpsRequired.jsx'
 import LineControls from '../components/host/LineControls.jsx'
+import MissedTickets from '../components/host/MissedTickets.jsx'
 import TodayStats from '../components/host/TodayStats.jsx'
 import WaitingList from '../components/host/WaitingList.jsx'
 import Button from '../components/Button.jsx'
@@ -101,12 +102,13 @@ function Dashboard({ queueId, token, onAccepted }) {
 
   // One pass per new list (each delta makes one), not per render: thousands may be waiting.
   const allTickets = state?.tickets ?? EMPTY
-  const { active, waiting } = useMemo(() => {
-    const out = { active: [], waiting: [] }
+  const { active, waiting, missed } = useMemo(() => {
+    const out = { active: [], waiting: [], missed: [] }
     for (const ticket of allTickets) {
       if (ticket.queue_id && ticket.queue_id !== queueId) continue // transferred to another service
       if (ticket.status === 'WAITING') out.waiting.push(ticket)
       else if (ACTIVE.has(ticket.status)) out.active.push(ticket)
+      else if (ticket.status === 'NO_SHOW' && ticket.return_until) out.missed.push(ticket)
     }
     return out
   }, [allTickets, queueId])
@@ -168,6 +170,8 @@ function Dashboard({ queueId, token, onAccepted }) {
             held={heldAt(active, counter)}
           />
           <ActiveTickets tickets={active} counter={counter} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} tools={tools} />
+          {/* issue 16: recent no-shows that may still come back, each with one "Back" tap */}
+          <MissedTickets tickets={missed} now={now} busy={busy} onAction={onTicketAction} />
           {/* In the short column: reachable in a flood without scrolling past the waiting list. */}
           <BulkActions waiting={waiting} refused={state.refused} lineOpen={queue.active} busy={busy.has('bulk')} onClear={clearLine} />
         </div>

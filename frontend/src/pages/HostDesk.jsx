@@ -15,9 +15,10 @@ import DeskWaitingList from '../components/host/DeskWaitingList.jsx'
 import HostMessage from '../components/host/HostMessage.jsx'
 import HttpsRequired from '../components/host/HttpsRequired.jsx'
 import LiveStatus from '../components/host/LiveStatus.jsx'
+import MissedTickets from '../components/host/MissedTickets.jsx'
 import Notice from '../components/host/Notice.jsx'
 import ServiceFeed from '../components/host/ServiceFeed.jsx'
-import { deskActive, deskOrder, heldBy, serviceLine, worstConnection } from '../components/host/desk.js'
+import { deskActive, deskMissed, deskOrder, heldBy, serviceLine, worstConnection } from '../components/host/desk.js'
 import { hostErrorText } from '../components/host/hostErrorText.js'
 import { isAuthError } from '../hooks/useHostChannel.js'
 import { useHostWrites } from '../hooks/useHostWrites.js'
@@ -173,6 +174,7 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
   }, [feeds, serviceIds])
   const waiting = useMemo(() => deskOrder(lines, counter, now), [lines, counter, now])
   const active = useMemo(() => deskActive(feeds, serviceIds), [feeds, serviceIds])
+  const missed = useMemo(() => deskMissed(feeds, serviceIds), [feeds, serviceIds]) // issue 16: grace
 
   const all = serviceIds.map((id) => feeds[id])
   const connection = worstConnection(all.map((f) => f?.connection))
@@ -273,6 +275,8 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
             held={held}
           />
           <ActiveTickets tickets={active} counter={counter.name} now={now} busy={busy} onAction={onTicketAction} tools={tools} serviceName={serviceName} />
+          {/* issue 16: recent no-shows of the counter's services that may still come back */}
+          <MissedTickets tickets={missed} now={now} busy={busy} onAction={onTicketAction} serviceName={serviceIds.length > 1 ? serviceName : null} />
           <section aria-labelledby="desk-close-title" className="grid gap-2 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-stone-300">
             <h2 id="desk-close-title" className="text-xl font-bold">
               {t('host.desk.sessionTitle')}

@@ -9,6 +9,7 @@ import FitWords from '../components/FitWords.jsx'
 import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame, KioskNotice } from '../components/screens/KioskFrame.jsx'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
+import ScanReturn from '../components/screens/ScanReturn.jsx'
 import { useDevice } from '../components/screens/useDevice.js'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
 import { useRetryKey } from '../components/screens/useRetryKey.js'
@@ -148,6 +149,8 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
   return (
     <KioskFrame wide>
       <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
+      {/* issue 16: a no-show's printed ticket read by the kiosk's scanner puts it back in line */}
+      <ScanReturn api={api} enabled={!busy} />
       {services.length ? (
         <ul ref={buttons} className={`grid w-full gap-4 sm:gap-6 ${columns}`}>
           {services.map((service) => (

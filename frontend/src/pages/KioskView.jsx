@@ -9,6 +9,7 @@ import KioskIssued from '../components/screens/KioskIssued.jsx'
 import { KioskFrame as Frame, KioskNotice as Notice } from '../components/screens/KioskFrame.jsx'
 import { useKioskLanguage as useGuestLanguage } from '../components/screens/useKioskLanguage.js'
 import LanguageChoice from '../components/screens/LanguageChoice.jsx'
+import ScanReturn from '../components/screens/ScanReturn.jsx'
 import { useDevice } from '../components/screens/useDevice.js'
 import { useFragmentToken } from '../components/screens/useFragmentToken.js'
 import { useRetryKey } from '../components/screens/useRetryKey.js'
@@ -163,6 +164,8 @@ export default function KioskView({ queueId, resetAfter = RESET_AFTER }) {
   return (
     <Frame banner={banner}>
       <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{queue.name}</h1>
+      {/* issue 16: a no-show's printed ticket read by the kiosk's scanner puts it back in line */}
+      <ScanReturn api={api} enabled={!busy && !several} />
 
       {closed ? (
         <section role="status" className="grid w-full gap-3 rounded-3xl bg-stone-800 p-6 text-white sm:p-10">

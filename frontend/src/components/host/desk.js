@@ -77,6 +77,17 @@ export function deskActive(feeds, serviceIds) {
   return [...out.values()].sort((a, b) => a.position_number - b.position_number)
 }
 
+/** issue 16, grace: the services' NO_SHOW tickets that may come back (MissedTickets picks by time). */
+export function deskMissed(feeds, serviceIds) {
+  const out = new Map()
+  for (const id of serviceIds) {
+    for (const ticket of feeds[id]?.state?.tickets ?? []) {
+      if (ticket.status === 'NO_SHOW' && ticket.return_until && inService(ticket, id)) out.set(ticket.id, ticket)
+    }
+  }
+  return [...out.values()]
+}
+
 /** Is this ticket held by the counter (by id when the box says, else by name)? */
 export const heldBy = (ticket, counter) =>
   ACTIVE.has(ticket.status) && (ticket.counter_id ? ticket.counter_id === counter.id : ticket.counter === counter.name)
