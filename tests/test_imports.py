@@ -30,7 +30,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "storage": (("qode.clock", "qode.db", "qode.events", "qode.migrations", "qode.backup"), ("common",)),
     "estimator": (("qode.eta", "qode.estimates", "qode.rules"), ("storage", "common")),
     "rules": (("qode.errors", "qode.schemas", "qode.auth", "qode.tls", "qode.proxy", "qode.queues",
-               "qode.tickets", "qode.printing", "qode.venue", "qode.stats"),
+               "qode.tickets", "qode.printing", "qode.venue", "qode.stats", "qode.sms"),
               ("estimator", "storage", "common")),
     "transport": (("qode.api", "qode.openapi", "qode.idempotency", "qode.budgets", "qode.sockets", "qode.live",
                    "qode.pages", "qode.sync"), ("rules", "estimator", "storage", "common")),

@@ -207,6 +207,23 @@ SETTINGS: list[Setting] = [
             "(priority included) at every counter serving its service: nobody starves. `off`: no time bound."),
     Setting("QODE_PRIORITY_STREAK", "3", "Priority calls in a row that may overtake a waiting normal ticket in "
             "one service; then the oldest normal ticket goes next. `off`: no limit."),
+    # issue 16: sms
+    Setting("QODE_SMS_DEVICE", "off", "Serial device of a USB GSM modem for text messages, e.g. `/dev/ttyUSB0` "
+            "(better `/dev/serial/by-id/...`), driven by Debian's `gammu`. Guests are offered a text only "
+            "while this device exists. `off`: no texts, no phone field."),
+    Setting("QODE_SMS_GAMMU", "gammu", "The gammu command the box runs for texts (a path, or a name on PATH)."),
+    Setting("QODE_SMS_PER_TICKET", "2", "Texts at most per ticket (\"nearly up\" and \"called\" are two); more "
+            "are not sent. `off`: no cap."),
+    Setting("QODE_SMS_PER_DAY", "300", "Texts the box sends at most per service day (a SIM's allowance, a "
+            "flood of opt-ins); past it none are planned and the host sees how many were capped. "
+            "`off`: no cap."),
+    Setting("QODE_SMS_PHONE_RATE_LIMIT", "6/hour", "Phone numbers a guest may leave, change or remove, per IP "
+            "address and per ticket (429 above it; the box's own touch kiosk is counted per ticket only). "
+            "`off` disables it."),
+    Setting("QODE_SMS_HEALTH_SECONDS", "300", "Seconds between checks of the modem's SIM and signal for the "
+            "host dashboard (each takes the modem a few seconds; a failed send shows at once)."),
+    Setting("QODE_SMS_TIMEOUT", "60", "Seconds one gammu command may take before it counts as a modem "
+            "failure."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -387,7 +404,28 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_WAIT": _parse_int("QODE_MAX_WAIT", raw["QODE_MAX_WAIT"], allow_off=True, maximum=24 * 3600),
         "PRIORITY_STREAK": _parse_int("QODE_PRIORITY_STREAK", raw["QODE_PRIORITY_STREAK"], allow_off=True,
                                       maximum=1000),
+        # issue 16: sms
+        "SMS_DEVICE": _parse_sms_device(raw["QODE_SMS_DEVICE"]),
+        "SMS_GAMMU": raw["QODE_SMS_GAMMU"].strip() or "gammu",
+        "SMS_PER_TICKET": _parse_int("QODE_SMS_PER_TICKET", raw["QODE_SMS_PER_TICKET"], allow_off=True,
+                                     maximum=100),
+        "SMS_PER_DAY": _parse_int("QODE_SMS_PER_DAY", raw["QODE_SMS_PER_DAY"], allow_off=True, maximum=1000000),
+        "SMS_PHONE_RATE_LIMIT": _parse_limit("QODE_SMS_PHONE_RATE_LIMIT", raw["QODE_SMS_PHONE_RATE_LIMIT"]),
+        "SMS_HEALTH_SECONDS": _parse_int("QODE_SMS_HEALTH_SECONDS", raw["QODE_SMS_HEALTH_SECONDS"],
+                                         maximum=86400),
+        "SMS_TIMEOUT": _parse_int("QODE_SMS_TIMEOUT", raw["QODE_SMS_TIMEOUT"], maximum=600),
     }
+
+
+def _parse_sms_device(value: str) -> str | None:
+    """issue 16: sms. The modem's device path, or None (off)."""
+    value = value.strip()
+    if not value or is_off(value):
+        return None
+    if not value.startswith("/") or "\n" in value or "=" in value:
+        raise SettingError(f"QODE_SMS_DEVICE={value!r}: give the modem's device path, e.g. /dev/ttyUSB0, "
+                           "or 'off'")
+    return value
 
 
 def _parse_http_connections(value: str) -> int:
