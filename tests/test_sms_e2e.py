@@ -295,3 +295,65 @@ def test_without_a_modem_the_feature_is_off(tmp_path):
         assert status(plain) == {"enabled": False}
     finally:
         plain.stop()
+
+
+@needs_gammu
+def test_guest_page_and_host_dashboard_in_chromium(tmp_path, modem, browser):
+    """Chromium: a guest leaves a number on /t/{id} (the form is there only with a modem) and sees it
+    masked; the host's dashboard shows the number masked, then the modem's send error."""
+    from urllib.parse import urlparse
+
+    from a11y import axe_violations, overflow_problems
+
+    box = start_box(tmp_path, modem.path)
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-US")
+    strays: list[str] = []
+
+    def guard(route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            strays.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    try:
+        queue, host = new_queue(box)
+        for n in range(4):
+            join(box, queue, n)
+        guest = join(box, queue, 9)  # four ahead: nothing is due yet
+        wait_until(lambda: status(box)["checked_at"] is not None, timeout=60)
+        page = context.new_page()
+        page.goto(f"{box.url}/t/{guest['id']}")
+        form = page.get_by_test_id("phone-opt-in")
+        form.wait_for(timeout=15000)
+        assert "deleted when your ticket ends" in form.inner_text()
+        assert axe_violations(page) == []
+        assert overflow_problems(page) == []
+        page.get_by_label("Mobile number").fill("12345")
+        page.get_by_role("button", name="Text me").click()
+        page.get_by_role("alert").wait_for(timeout=10000)
+        assert "6 to 15 digits" in page.get_by_role("alert").inner_text()
+        page.get_by_label("Mobile number").fill(PHONE_TYPED)
+        page.get_by_label("Mobile number").press("Enter")  # the keyboard's Go key submits
+        page.get_by_test_id("phone-saved").wait_for(timeout=10000)
+        assert "•••• 0123" in page.get_by_test_id("phone-saved").inner_text()
+        assert axe_violations(page) == []
+
+        dashboard = context.new_page()
+        dashboard.set_viewport_size({"width": 1280, "height": 900})
+        dashboard.goto(f"{box.url}/host/{queue['id']}#token={queue['host_token']}")
+        dashboard.get_by_test_id("sms-status").get_by_text("Modem ready").wait_for(timeout=15000)
+        assert dashboard.get_by_test_id("ticket-phone").inner_text() == "Texts to •••• 0123".replace(
+            "•••• 0123", "\u2066•••• 0123\u2069")
+        assert PHONE not in dashboard.content() and "900123" not in dashboard.content()
+        modem.fail_send = "+CMS ERROR: 500"
+        call_next(box, queue, host)  # three ahead: the text is due, and the modem refuses it
+        dashboard.get_by_test_id("sms-status").get_by_text("The modem could not send").wait_for(timeout=60000)
+        assert dashboard.get_by_test_id("sms-status").get_attribute("data-state") == "error"
+        assert axe_violations(dashboard) == []
+    finally:
+        context.close()
+        box.stop()
+    assert strays == []
+    assert not holds_number(box.log.read_bytes())

@@ -272,6 +272,7 @@ export const hostStrings = {
     'host.sms.sent': 'Today: {sent} sent, {failed} failed',
     'host.sms.capped': 'Not sent (daily limit reached): {count}',
     'host.sms.lastError': 'Last error: {error}',
+    'host.sms.row': 'Texts to {phone}',
   },
 
   de: {
@@ -542,6 +543,7 @@ export const hostStrings = {
     'host.sms.sent': 'Heute: {sent} gesendet, {failed} fehlgeschlagen',
     'host.sms.capped': 'Nicht gesendet (Tageslimit erreicht): {count}',
     'host.sms.lastError': 'Letzter Fehler: {error}',
+    'host.sms.row': 'SMS an {phone}',
   },
 
   fr: {
@@ -804,6 +806,7 @@ export const hostStrings = {
     'host.sms.sent': 'Aujourd\'hui : {sent} envoyés, {failed} en échec',
     'host.sms.capped': 'Non envoyés (limite du jour atteinte) : {count}',
     'host.sms.lastError': 'Dernière erreur : {error}',
+    'host.sms.row': 'SMS au {phone}',
   },
 
   es: {
@@ -1066,6 +1069,7 @@ export const hostStrings = {
     'host.sms.sent': 'Hoy: {sent} enviados, {failed} fallidos',
     'host.sms.capped': 'No enviados (límite diario alcanzado): {count}',
     'host.sms.lastError': 'Último error: {error}',
+    'host.sms.row': 'SMS al {phone}',
   },
 
   tr: {
@@ -1323,6 +1327,7 @@ export const hostStrings = {
     'host.sms.sent': 'Bugün: {sent} gönderildi, {failed} başarısız',
     'host.sms.capped': 'Gönderilmedi (günlük sınıra ulaşıldı): {count}',
     'host.sms.lastError': 'Son hata: {error}',
+    'host.sms.row': 'SMS: {phone}',
   },
 
   pl: {
@@ -1603,6 +1608,7 @@ export const hostStrings = {
     'host.sms.sent': 'Dziś: wysłane {sent}, nieudane {failed}',
     'host.sms.capped': 'Niewysłane (osiągnięto dzienny limit): {count}',
     'host.sms.lastError': 'Ostatni błąd: {error}',
+    'host.sms.row': 'SMS na {phone}',
   },
   uk: {
     'host.title': 'Робоче місце',
@@ -1882,6 +1888,7 @@ export const hostStrings = {
     'host.sms.sent': 'Сьогодні: надіслано {sent}, невдало {failed}',
     'host.sms.capped': 'Не надіслано (денний ліміт вичерпано): {count}',
     'host.sms.lastError': 'Остання помилка: {error}',
+    'host.sms.row': 'SMS на {phone}',
   },
   ar: {
     'host.title': 'مكتب الخدمة',
@@ -2171,6 +2178,7 @@ export const hostStrings = {
     'host.sms.sent': 'اليوم: أُرسلت {sent}، وفشلت {failed}',
     'host.sms.capped': 'لم تُرسل (بلغ الحد اليومي): {count}',
     'host.sms.lastError': 'آخر خطأ: {error}',
+    'host.sms.row': 'رسائل نصية إلى {phone}',
   },
 }
 
