@@ -315,6 +315,9 @@ export const screenStrings = {
     'setup.device.save': 'Save services',
     'setup.device.saving': 'Saving…',
     'setup.device.saved': '“{name}” now covers: {names}. A kiosk shows the change within a minute.',
+    'kiosk.phone.open': 'Get a text when it is nearly your turn',
+    'kiosk.phone.erase': 'Delete the last digit',
+    'kiosk.phone.back': 'Back',
   },
 
   de: {
@@ -627,6 +630,9 @@ export const screenStrings = {
     'setup.device.save': 'Dienste speichern',
     'setup.device.saving': 'Wird gespeichert…',
     'setup.device.saved': '„{name}“ deckt jetzt ab: {names}. Ein Kiosk zeigt die Änderung innerhalb einer Minute.',
+    'kiosk.phone.open': 'SMS erhalten, wenn Sie fast dran sind',
+    'kiosk.phone.erase': 'Letzte Ziffer löschen',
+    'kiosk.phone.back': 'Zurück',
   },
 
   fr: {
@@ -935,6 +941,9 @@ export const screenStrings = {
     'setup.device.save': 'Enregistrer les services',
     'setup.device.saving': 'Enregistrement…',
     'setup.device.saved': '« {name} » couvre maintenant : {names}. Une borne affiche le changement en moins d’une minute.',
+    'kiosk.phone.open': 'Recevoir un SMS quand mon tour approche',
+    'kiosk.phone.erase': 'Effacer le dernier chiffre',
+    'kiosk.phone.back': 'Retour',
   },
 
   es: {
@@ -1243,6 +1252,9 @@ export const screenStrings = {
     'setup.device.save': 'Guardar servicios',
     'setup.device.saving': 'Guardando…',
     'setup.device.saved': '«{name}» ahora atiende: {names}. Un quiosco muestra el cambio en menos de un minuto.',
+    'kiosk.phone.open': 'Recibir un SMS cuando me falte poco',
+    'kiosk.phone.erase': 'Borrar el último dígito',
+    'kiosk.phone.back': 'Volver',
   },
 
   tr: {
@@ -1547,6 +1559,9 @@ export const screenStrings = {
     'setup.device.save': 'Hizmetleri kaydet',
     'setup.device.saving': 'Kaydediliyor…',
     'setup.device.saved': '“{name}” artık şunları kapsıyor: {names}. Kiosk değişikliği bir dakika içinde gösterir.',
+    'kiosk.phone.open': 'Sıram yaklaşınca SMS al',
+    'kiosk.phone.erase': 'Son rakamı sil',
+    'kiosk.phone.back': 'Geri',
   },
 
   pl: {
@@ -1867,6 +1882,9 @@ export const screenStrings = {
     'setup.device.save': 'Zapisz usługi',
     'setup.device.saving': 'Zapisywanie…',
     'setup.device.saved': '„{name}” obsługuje teraz: {names}. Kiosk pokaże zmianę w ciągu minuty.',
+    'kiosk.phone.open': 'Dostań SMS, gdy Twoja kolej będzie blisko',
+    'kiosk.phone.erase': 'Usuń ostatnią cyfrę',
+    'kiosk.phone.back': 'Wróć',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -2186,6 +2204,9 @@ export const screenStrings = {
     'setup.device.save': 'Зберегти послуги',
     'setup.device.saving': 'Збереження…',
     'setup.device.saved': '«{name}» тепер обслуговує: {names}. Кіоск покаже зміну протягом хвилини.',
+    'kiosk.phone.open': 'Отримати SMS, коли черга буде близько',
+    'kiosk.phone.erase': 'Видалити останню цифру',
+    'kiosk.phone.back': 'Назад',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -2513,6 +2534,9 @@ export const screenStrings = {
     'setup.device.save': 'حفظ الخدمات',
     'setup.device.saving': 'جارٍ الحفظ…',
     'setup.device.saved': '«{name}» يغطي الآن: {names}. يعرض الكشك التغيير خلال دقيقة.',
+    'kiosk.phone.open': 'استلم رسالة نصية عندما يقترب دورك',
+    'kiosk.phone.erase': 'احذف الرقم الأخير',
+    'kiosk.phone.back': 'رجوع',
   },
 }
 
