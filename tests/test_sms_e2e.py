@@ -357,3 +357,39 @@ def test_guest_page_and_host_dashboard_in_chromium(tmp_path, modem, browser):
         box.stop()
     assert strays == []
     assert not holds_number(box.log.read_bytes())
+
+
+@needs_gammu
+def test_touch_kiosk_keypad_leaves_a_number_and_the_guest_gets_the_text(tmp_path, modem, browser):
+    """Chromium on the touch kiosk (no system keyboard): after "Take a ticket", the keypad takes a
+    number; the guest, with nobody ahead, gets the "you are next" text on the fake modem."""
+    from a11y import axe_violations
+
+    box = start_box(tmp_path, modem.path)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    try:
+        queue, host = new_queue(box)
+        kiosk = requests.post(f"{box.url}/api/queues/{queue['id']}/devices", json={"name": "Touch"},
+                              headers=host, timeout=5).json()
+        wait_until(lambda: status(box)["checked_at"] is not None, timeout=60)
+        page = context.new_page()
+        page.goto(f"{box.url}/kiosk/{queue['id']}#token={kiosk['token']}")
+        page.get_by_role("button", name="Take a ticket").click()
+        page.get_by_test_id("kiosk-phone-open").click()
+        dialog = page.get_by_role("dialog")
+        assert "deleted when your ticket ends" in dialog.inner_text()
+        assert axe_violations(page) == []
+        for key in "+447700900123":
+            dialog.get_by_role("button", name=key, exact=True).click()
+        assert dialog.get_by_test_id("kiosk-phone-digits").inner_text() == PHONE
+        dialog.get_by_role("button", name="Text me").click()
+        page.get_by_test_id("kiosk-phone-saved").wait_for(timeout=10000)
+        assert "•••• 0123" in page.get_by_test_id("kiosk-phone-saved").inner_text()
+        wait_until(lambda: modem.texts(), timeout=60)
+        assert modem.texts() == [(PHONE, "Ticket A001: you are next. Please come back now.")]
+        page.get_by_role("button", name="Done").first.click()
+        page.get_by_role("button", name="Take a ticket").wait_for(timeout=20000)  # back to the start
+    finally:
+        context.close()
+        box.stop()
+    assert not holds_number(box.log.read_bytes())
