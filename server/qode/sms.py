@@ -30,6 +30,7 @@ ACTIVE = ("WAITING", "CALLED", "SERVING")
 KINDS = ("nearly", "called")
 MAX_ATTEMPTS = 3  # a text the modem refused this often is given up (and counted as a failure)
 RETRY_SECONDS = 20.0
+ROUND_PAUSE_SECONDS = 0.5  # a burst of commits makes one planning round per pause, not one each
 ERASE_CHECKPOINT_SECONDS = 5.0  # ended numbers are wiped from the WAL at most this often
 PHONE_DIGITS = (6, 15)  # E.164 allows at most 15 digits; below 6 no real number exists
 _SEPARATORS = re.compile(r"[\s().\-/]")
@@ -182,6 +183,8 @@ def plan(db: Database, per_ticket: int | None, per_day: int | None) -> dict:
         nearly_up = queue.get("nearly_up") or 3  # issue 16 "nearly": the per-service N
         if (row["ticket_id"], "called") in done:
             continue
+        if row["status"] == "WAITING" and (row["ticket_id"], "nearly") in done:
+            continue  # nothing more is due until it is called: no need to read its place
         try:
             ticket = tickets.get(db, row["ticket_id"])
         except QodeError:
@@ -365,6 +368,7 @@ class Sender:
                 log.warning("sms: the box cannot save (%s); trying again later", err.reason)
             except Exception:  # noqa: BLE001 - the sender must outlive any one bad round
                 log.exception("sms: round failed")
+            time.sleep(ROUND_PAUSE_SECONDS)
 
     def step(self) -> int:
         """One round: plan, erase ended numbers from the files, check health when due, send."""
