@@ -303,7 +303,7 @@ def test_guest_page_and_host_dashboard_in_chromium(tmp_path, modem, browser):
     masked; the host's dashboard shows the number masked, then the modem's send error."""
     from urllib.parse import urlparse
 
-    from a11y import axe_violations, overflow_problems
+    from a11y import axe_violations, keyboard_problems, overflow_problems, text_at_200_percent
 
     box = start_box(tmp_path, modem.path)
     context = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-US")
@@ -330,6 +330,9 @@ def test_guest_page_and_host_dashboard_in_chromium(tmp_path, modem, browser):
         assert "deleted when your ticket ends" in form.inner_text()
         assert axe_violations(page) == []
         assert overflow_problems(page) == []
+        assert keyboard_problems(page) == []
+        with text_at_200_percent(page):
+            assert overflow_problems(page) == []
         page.get_by_label("Mobile number").fill("12345")
         page.get_by_role("button", name="Text me").click()
         page.get_by_role("alert").wait_for(timeout=10000)
