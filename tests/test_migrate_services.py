@@ -71,7 +71,8 @@ def migrated(tmp_path, before, clock):
     shutil.copy(before, path)
     database = Database(path, clock=clock)
     applied = migrate(database)
-    assert applied == ["m013_services"]  # the release had every migration before it
+    # the release had every migration before it (later issues' own migrations follow, e.g. m015_sms)
+    assert applied[0] == "m013_services"
     yield database
     database.close()
 
@@ -322,7 +323,7 @@ def test_a_real_server_on_the_release_database_serves_on(tmp_path, before):
         server.stop()
     assert "Traceback" not in server.log.read_text()
     after = data_dir / "qode.db"
-    assert rows(after, "SELECT name FROM _migrations ORDER BY rowid DESC LIMIT 1") == [("m013_services",)]
+    assert ("m013_services",) in rows(after, "SELECT name FROM _migrations")  # later issues' follow it
     # every release ticket and event is still there (the day's rollover added its own events)
     ids = "SELECT id FROM tickets"
     assert {r[0] for r in rows(before, ids)} <= {r[0] for r in rows(after, ids)}

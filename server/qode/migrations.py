@@ -393,7 +393,7 @@ def m015_sms(conn: sqlite3.Connection) -> None:
             ticket_id TEXT PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,
             phone TEXT NOT NULL,
             created_at TEXT NOT NULL
-        ) WITHOUT ROWID;
+        );
         CREATE TABLE sms_outbox (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             ticket_id TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
@@ -413,7 +413,7 @@ def m015_sms(conn: sqlite3.Connection) -> None:
             service_day TEXT PRIMARY KEY,
             sent INTEGER NOT NULL DEFAULT 0,
             failed INTEGER NOT NULL DEFAULT 0
-        ) WITHOUT ROWID;
+        );
         CREATE TABLE sms_erased (id INTEGER PRIMARY KEY CHECK (id = 1), erased INTEGER NOT NULL);
         INSERT INTO sms_erased (id, erased) VALUES (1, 0)
         """,

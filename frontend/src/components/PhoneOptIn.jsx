@@ -1,13 +1,16 @@
 import { useId, useState } from 'react'
 import Button from './Button.jsx'
+import { deletePhone, putPhone } from '../lib/api.js'
 import { errorText, t } from '../lib/strings.js'
 
 /**
  * issue 16: sms. A guest may leave a phone number for a text when nearly up and when called.
  * Shown only where the box has a modem (`available`); the number comes back masked ("•••• 0123").
- * `api` is { putPhone, deletePhone } (the guest page's same-origin client, or the kiosk's).
+ * `api` is { putPhone, deletePhone }: the guest page's same-origin client unless given.
  */
-export default function PhoneOptIn({ ticketId, initial, api, big = false }) {
+const SAME_ORIGIN = { putPhone, deletePhone }
+
+export default function PhoneOptIn({ ticketId, initial, api = SAME_ORIGIN, big = false }) {
   const [phone, setPhone] = useState(initial?.phone ?? null)
   const [value, setValue] = useState('')
   const [busy, setBusy] = useState(false)

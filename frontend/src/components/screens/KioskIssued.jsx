@@ -3,7 +3,6 @@
 // happens to the paper ticket. The QR code takes the room that is left, so it shrinks first;
 // the number is sized to its column (three fifths of a landscape screen) and never below legibility.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react'
-import { getPhone } from '../../lib/api.js'
 import KioskPhone from './KioskPhone.jsx'
 import FitWords from '../FitWords.jsx'
 import { paths } from '../../lib/screensApi.js'
@@ -39,7 +38,8 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
   useEffect(() => {
     if (ticket.status !== 'WAITING') return undefined
     let live = true
-    getPhone(ticket.id)
+    api
+      .request('GET', `/api/tickets/${encodeURIComponent(ticket.id)}/phone`)
       .then((answer) => {
         if (live) setPhoneAvailable(answer?.available === true)
       })
@@ -47,7 +47,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
     return () => {
       live = false
     }
-  }, [ticket.id, ticket.status])
+  }, [api, ticket.id, ticket.status])
 
   useEffect(() => {
     if (phoneOpen) return undefined
@@ -134,6 +134,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
       {phoneOpen ? (
         <KioskPhone
           ticketId={ticket.id}
+          send={(id, phone) => api.request('PUT', `/api/tickets/${encodeURIComponent(id)}/phone`, { body: { phone } })}
           onClose={() => {
             setLeft(resetAfter) // the countdown starts again from the top
             setPhoneOpen(false)

@@ -2,7 +2,6 @@
 // and when called. A touch screen under cage has no system keyboard: the digits come from a
 // keypad of big buttons. The number is sent once, and shown back masked.
 import { useState } from 'react'
-import { putPhone } from '../../lib/api.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
@@ -11,8 +10,8 @@ const MAX = 16 // a + and 15 digits (E.164)
 const KEY =
   'min-h-16 rounded-2xl border-4 border-stone-800 bg-white text-4xl font-black tabular-nums text-stone-950 hover:bg-stone-100 active:bg-stone-200 focus-visible:outline-8 focus-visible:outline-offset-2 focus-visible:outline-blue-700 disabled:text-stone-400'
 
-/** The keypad dialog: `onClose()` goes back to the issued screen. */
-export default function KioskPhone({ ticketId, onClose, send = putPhone }) {
+/** The keypad dialog: `send(ticketId, number)` leaves the number; `onClose()` goes back to the issued screen. */
+export default function KioskPhone({ ticketId, onClose, send }) {
   const [digits, setDigits] = useState('')
   const [busy, setBusy] = useState(false)
   const [failure, setFailure] = useState(null)
