@@ -13,6 +13,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 
 # A valid body for each operation that takes one.
 VALID_BODIES = {
+    "/api/tickets/{ticket_id}/phone": {"phone": "+44 7700 900123"},  # issue 16: sms
     "/api/queues": {"name": "Second desk"},
     "/api/queues/{queue_id}": {"is_paused": True},
     "/api/queues/{queue_id}/tickets": {"device_token": "device-token-fresh001"},
@@ -34,7 +35,8 @@ VALID_BODIES = {
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
 # is a display's token there. issue 15: any host may list counters (those of its services) and
 # try to set one up (refused for a service outside its scope, which the matrix's body names).
-BOX_WIDE = {"/api/clock", "/api/qr", "/api/counters", "/api/stats"}  # /api/stats: its own services
+BOX_WIDE = {"/api/clock", "/api/qr", "/api/counters", "/api/stats",  # /api/stats: its own services
+            "/api/sms"}  # issue 16: the modem's health, for any host
 # issue 15: model. The 403 codes of scopes and roles (docs/services.md, section 6).
 FORBIDDEN_CODES = ("forbidden", "service_not_in_scope", "manager_only", "box_manager_only")
 # issue 16: grace. A kiosk of the ticket's service may put a no-show back (its scanner read the

@@ -88,6 +88,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         feed.public_url = settings["PUBLIC_URL"]
     feed.version = __version__
     app.extensions["qode_live"] = feed
+    if settings["SMS_DEVICE"]:
+        # issue 16: sms. Texts through a USB modem; the sender runs where the scheduler runs.
+        from . import sms
+
+        sender = sms.Sender(db, settings)
+        sender.on_change = feed.nudge_hosts  # a modem fault shows on the dashboards at once
+        feed.sms = sender
+        app.extensions["qode_sms"] = sender
     if settings["SCHEDULER"]:
         from . import jobs
 

@@ -141,7 +141,8 @@ def write(principal: auth.Principal | None, action: Callable[[], tuple[int, dict
 
 def init_limits(app) -> None:
     """Bind a Flask-Limiter (memory storage: one worker) when any limit is on."""
-    enabled = any(app.config.get(name) for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT", "VOICE_RATE_LIMIT"))
+    enabled = any(app.config.get(name) for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT", "VOICE_RATE_LIMIT",
+                                                     "SMS_PHONE_RATE_LIMIT"))
     app.config["RATELIMIT_ENABLED"] = enabled
     app.extensions["qode_limiter"] = (
         Limiter(get_remote_address, app=app, storage_uri="memory://") if enabled else None
@@ -1153,3 +1154,70 @@ def voice_sample():
     if language is not None and language not in voice.LANGUAGES:
         raise Invalid(f"language: one of {', '.join(voice.LANGUAGES)}.", "invalid_query")
     return voice_answer(*the_voice().announce(voice.Call(*voice.SAMPLE), language or venue_language()))
+
+
+# ---- issue 16: sms (qode.sms) -------------------------------------------------------------------
+
+def _sms():
+    from . import sms
+
+    return sms, sms.of(current_app)
+
+
+def _phone_budget(ticket_id: str) -> None:
+    """Numbers left, changed or removed: per address (not the box's own kiosk) and per ticket."""
+    address = budgets.counted_address(get_remote_address())
+    if address is not None:
+        spend("SMS_PHONE_RATE_LIMIT", "sms_phone_ip", address)
+    spend("SMS_PHONE_RATE_LIMIT", "sms_phone_ticket", ticket_id)
+
+
+@operation("GET", "/api/tickets/{ticket_id}/phone",
+           "Whether this box can text the guest, and the number kept for the ticket, masked (holder of the id)",
+           auth="holder", responses={200: schemas.PhoneOut})
+def get_phone(ticket_id: str):
+    sms, sender = _sms()
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    return answer(sms.view(db(), ticket_id, sender is not None and sender.available))
+
+
+@operation("PUT", "/api/tickets/{ticket_id}/phone",
+           "Leave a phone number for a text when nearly up and when called; deleted when the ticket ends"
+           " (holder of the id; 409 `sms_off` without a modem)",
+           auth="holder", body=schemas.PhoneRequest, responses={200: schemas.PhoneOut})
+def put_phone(ticket_id: str):
+    sms, sender = _sms()
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    tickets.queue_of(db(), ticket_id)  # 404 before the body is looked at
+    phone = sms.normalize_phone(parse(schemas.PhoneRequest).phone)
+    if sender is None or not sender.available:
+        raise _sms_off()
+    _phone_budget(ticket_id)
+    return answer(sms.set_phone(db(), ticket_id, phone, True))
+
+
+def _sms_off():
+    from .errors import Conflict
+
+    return Conflict("This box sends no text messages (no modem is connected).", "sms_off")
+
+
+@operation("DELETE", "/api/tickets/{ticket_id}/phone",
+           "Remove the ticket's phone number: no text is sent (holder of the id)",
+           auth="holder", responses={200: schemas.PhoneOut})
+def delete_phone(ticket_id: str):
+    sms, sender = _sms()
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    tickets.queue_of(db(), ticket_id)  # 404 before the body is looked at
+    if request.get_data(cache=True).strip():
+        parse(schemas.EmptyBody)
+    _phone_budget(ticket_id)
+    return answer(sms.clear_phone(db(), ticket_id, sender is not None and sender.available))
+
+
+@operation("GET", "/api/sms", "The text modem's health: SIM, signal, sends and failures today (any host)",
+           auth="host", responses={200: schemas.SmsStatus})
+def sms_status():
+    guarded(lambda: auth.require_any_host(db(), admin_hash()))
+    _, sender = _sms()
+    return answer(sender.status() if sender is not None else {"enabled": False})

@@ -100,6 +100,11 @@ def _copy_database(source: sqlite3.Connection, target: Path) -> None:
     dest = sqlite3.connect(target, isolation_level=None)
     try:
         source.backup(dest)
+        # issue 16 (sms): a guest's phone number stays in the live database only, never in a copy
+        # that may go to a USB stick (secure_delete: zeroed, not left in a free page).
+        dest.execute("PRAGMA secure_delete = ON")
+        if dest.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sms_phones'").fetchone():
+            dest.execute("DELETE FROM sms_phones")
         # The copy inherits WAL mode from the page header: switch it back so the file
         # stands alone, with no -wal to lose on the way to a USB stick.
         dest.execute("PRAGMA journal_mode = DELETE")

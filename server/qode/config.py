@@ -230,6 +230,23 @@ SETTINGS: list[Setting] = [
             "no-shows never come back. Not the line's `grace_period` (how long a called guest has to come)."),
     Setting("QODE_GRACE_PLACE", "front", "Where a returning no-show goes: `front` (first in its service's "
             "line order, before the current head; priority and overdue tickets still go first) or `end`."),
+    # issue 16: sms
+    Setting("QODE_SMS_DEVICE", "off", "Serial device of a USB GSM modem for text messages, e.g. `/dev/ttyUSB0` "
+            "(better `/dev/serial/by-id/...`), driven by Debian's `gammu`. Guests are offered a text only "
+            "while this device exists. `off`: no texts, no phone field."),
+    Setting("QODE_SMS_GAMMU", "gammu", "The gammu command the box runs for texts (a path, or a name on PATH)."),
+    Setting("QODE_SMS_PER_TICKET", "2", "Texts at most per ticket (\"nearly up\" and \"called\" are two); more "
+            "are not sent. `off`: no cap."),
+    Setting("QODE_SMS_PER_DAY", "300", "Texts the box sends at most per service day (a SIM's allowance, a "
+            "flood of opt-ins); past it none are planned and the host sees how many were capped. "
+            "`off`: no cap."),
+    Setting("QODE_SMS_PHONE_RATE_LIMIT", "6/hour", "Phone numbers a guest may leave, change or remove, per IP "
+            "address and per ticket (429 above it; the box's own touch kiosk is counted per ticket only). "
+            "`off` disables it."),
+    Setting("QODE_SMS_HEALTH_SECONDS", "300", "Seconds between checks of the modem's SIM and signal for the "
+            "host dashboard (each takes the modem a few seconds; a failed send shows at once)."),
+    Setting("QODE_SMS_TIMEOUT", "60", "Seconds one gammu command may take before it counts as a modem "
+            "failure."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -426,6 +443,16 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "GRACE_MINUTES": _parse_int("QODE_GRACE_MINUTES", raw["QODE_GRACE_MINUTES"], allow_off=True,
                                     maximum=24 * 60),
         "GRACE_PLACE": _parse_choice("QODE_GRACE_PLACE", raw["QODE_GRACE_PLACE"], ("front", "end")),
+        # issue 16: sms
+        "SMS_DEVICE": _parse_sms_device(raw["QODE_SMS_DEVICE"]),
+        "SMS_GAMMU": raw["QODE_SMS_GAMMU"].strip() or "gammu",
+        "SMS_PER_TICKET": _parse_int("QODE_SMS_PER_TICKET", raw["QODE_SMS_PER_TICKET"], allow_off=True,
+                                     maximum=100),
+        "SMS_PER_DAY": _parse_int("QODE_SMS_PER_DAY", raw["QODE_SMS_PER_DAY"], allow_off=True, maximum=1000000),
+        "SMS_PHONE_RATE_LIMIT": _parse_limit("QODE_SMS_PHONE_RATE_LIMIT", raw["QODE_SMS_PHONE_RATE_LIMIT"]),
+        "SMS_HEALTH_SECONDS": _parse_int("QODE_SMS_HEALTH_SECONDS", raw["QODE_SMS_HEALTH_SECONDS"],
+                                         maximum=86400),
+        "SMS_TIMEOUT": _parse_int("QODE_SMS_TIMEOUT", raw["QODE_SMS_TIMEOUT"], maximum=600),
     }
 
 
@@ -456,6 +483,17 @@ def _parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if word not in choices:
         raise SettingError(f"{name}={value!r}: expected {' or '.join(repr(c) for c in choices)}")
     return word
+
+
+def _parse_sms_device(value: str) -> str | None:
+    """issue 16: sms. The modem's device path, or None (off)."""
+    value = value.strip()
+    if not value or is_off(value):
+        return None
+    if not value.startswith("/") or "\n" in value or "=" in value:
+        raise SettingError(f"QODE_SMS_DEVICE={value!r}: give the modem's device path, e.g. /dev/ttyUSB0, "
+                           "or 'off'")
+    return value
 
 
 def _parse_http_connections(value: str) -> int:

@@ -65,6 +65,9 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL: a ticket that was printed must survive a power cut.
     conn.execute("PRAGMA synchronous = FULL")
+    # issue 16 (sms): a deleted row (a guest's phone number) is overwritten with zeros, not
+    # left readable in a free page of the file.
+    conn.execute("PRAGMA secure_delete = ON")
 
 
 class Database:
@@ -265,11 +268,19 @@ class Database:
         """Is this thread (greenlet) inside a write transaction?"""
         return self._owner == threading.get_ident()
 
-    def checkpoint(self) -> tuple:
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple:
         """Fold the WAL into the database file (between writes, never inside one)."""
         with self._lock:
             if self._depth:
                 raise RuntimeError("checkpoint inside a write transaction")
+            if mode == "TRUNCATE":
+                # issue 16 (sms): also empty the WAL file, where old copies of pages stay (a deleted
+                # phone number). It waits for readers, so only briefly: a busy try is simply redone.
+                self._conn.execute("PRAGMA busy_timeout = 250")
+                try:
+                    return tuple(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+                finally:
+                    self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             # PASSIVE never waits for a reader (a `qode backup` may hold one): what it cannot
             # fold now, the next checkpoint will.
             return tuple(self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())

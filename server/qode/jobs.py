@@ -292,6 +292,9 @@ def start(app) -> object | None:
     add(jobs.purge, CronTrigger(hour=later.hour, minute=later.minute,
                                               timezone=settings["TIMEZONE"]), id="purge")
     scheduler.start()
+    sender = app.extensions.get("qode_sms")
+    if sender is not None:
+        sender.start()  # issue 16: texts are planned and sent by this process only (it holds the lock)
     app.extensions["qode_clock_watch"] = ClockWatch(scheduler).start()
     app.extensions["qode_jobs"] = jobs
     app.extensions["qode_scheduler"] = scheduler

@@ -259,6 +259,7 @@ class Feed:
         self.version = ""  # the running Qode's, set by the app (the app layer owns it: no import up)
         self.print_max_age = 120
         self.sync = None  # the app's sync.Sync: its status goes to the host
+        self.sms = None  # issue 16: the app's sms.Sender (a modem is configured): its health goes to the host
         # ticket channel -> (its view without eta_seconds, the eta_seconds sent, monotonic time sent)
         self._ticket_views: dict[str, tuple[str, int | None, float]] = {}
         # issue 15: a guest's channel is keyed by ticket id (`ticket:{id}`); the service it is in now,
@@ -414,6 +415,8 @@ class Feed:
         if self.sync is not None:
             extras["sync"] = self.sync.status()
         extras["storage"] = storage_view(self.db.fault)
+        if self.sms is not None:
+            extras["sms"] = self.sms.status()  # issue 16: the modem's health, like the printers'
         extras["version"] = self.version  # the running Qode, shown small on the dashboard (after an update)
         return extras
 

@@ -375,6 +375,61 @@ def m013_services(conn: sqlite3.Connection) -> None:
 
 
 @migration
+def m015_sms(conn: sqlite3.Connection) -> None:
+    """Issue 16 (sms): a guest's phone number for texts, kept only while the ticket is active.
+
+    The number lives in `sms_phones` alone (never in an event, so never synced); a trigger
+    deletes it, and the ticket's outbox rows, the moment the ticket ends, whatever ended it
+    (a move, close and clear, the day rollover); `sms_erased` counts deletions so the sender
+    knows when to wipe old copies from the WAL. `sms_outbox` has one row per ticket and kind
+    (`nearly`, `called`): a text exists once, whatever is recomputed or recalled. `sms_days`
+    counts each service day's sends and failures (the daily cap, the host's figures).
+    """
+    _run(
+        conn,
+        """
+        CREATE TABLE sms_phones (
+            ticket_id TEXT PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,
+            phone TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE sms_outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('nearly', 'called')),
+            body TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'capped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            retry_at REAL,
+            service_day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (ticket_id, kind)
+        );
+        CREATE INDEX idx_sms_outbox_status ON sms_outbox(status, id);
+        CREATE TABLE sms_days (
+            service_day TEXT PRIMARY KEY,
+            sent INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE sms_erased (id INTEGER PRIMARY KEY CHECK (id = 1), erased INTEGER NOT NULL);
+        INSERT INTO sms_erased (id, erased) VALUES (1, 0)
+        """,
+    )
+    conn.execute(
+        "CREATE TRIGGER sms_ticket_ended AFTER UPDATE OF status ON tickets"
+        " WHEN NEW.status NOT IN ('WAITING', 'CALLED', 'SERVING')"
+        " BEGIN DELETE FROM sms_phones WHERE ticket_id = NEW.id;"
+        " DELETE FROM sms_outbox WHERE ticket_id = NEW.id; END"
+    )
+    conn.execute(
+        "CREATE TRIGGER sms_phone_erased AFTER DELETE ON sms_phones"
+        " BEGIN UPDATE sms_erased SET erased = erased + 1 WHERE id = 1; END"
+    )
+
+
+@migration
 def m016_nearly_up(conn: sqlite3.Connection) -> None:
     # issue 16: nearly. Per service: the guest's phone says "you're nearly up" once this many or
     # fewer people are ahead (0: only when called). Only the box needs it: the hub gets the

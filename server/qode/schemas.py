@@ -637,3 +637,34 @@ class StatsOut(BaseModel):
     day: str = Field(description="The service day, YYYY-MM-DD")
     rows: list[StatsRow] = Field(description="Per service, counter and staff name (the CSV's rows)")
     services: list[StatsRow] = Field(description="Per service: the rows summed, counter and staff null")
+
+
+# ---- issue 16: sms ---------------------------------------------------------------------------
+
+class PhoneRequest(Body):
+    phone: Annotated[str, StringConstraints(max_length=40)] = Field(
+        description="The guest's number: digits with an optional leading +, 6-15 digits; spaces, dashes, "
+                    "dots and brackets are dropped (the pattern is the number's canonical form)",
+        json_schema_extra={"pattern": r"^\+?[0-9]{6,15}$"})
+
+
+class PhoneOut(BaseModel):
+    available: bool = Field(description="The box has a modem: a number may be left")
+    phone: str | None = Field(description="The number kept, masked (`•••• 4567`), or null")
+
+
+class SmsStatus(BaseModel):
+    enabled: bool
+    state: Literal["ok", "unknown", "missing", "error", "sim", "no_signal"] | None = None
+    present: bool | None = None
+    sim: str | None = None
+    signal: int | None = None
+    sent_today: int | None = None
+    failed_today: int | None = None
+    pending: int | None = None
+    capped_today: int | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    last_sent_at: str | None = None
+    checked_at: str | None = None
+    per_day: int | None = None

@@ -847,7 +847,15 @@ def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) 
             params += ticket_ids
         rows = conn.execute(sql + " ORDER BY position_number", params).fetchall()
         issuer = _issuers(conn, queue)
-        return [host_row(returnable(db, dict(row)), queue, issuer(dict(row))) for row in rows]
+        out = [host_row(returnable(db, dict(row)), queue, issuer(dict(row))) for row in rows]
+        # issue 16: sms. A guest who left a number for texts: the host sees its last four digits only.
+        phones = {r["ticket_id"]: r["phone"] for r in conn.execute(
+            "SELECT p.ticket_id, p.phone FROM sms_phones p JOIN tickets t ON t.id = p.ticket_id"
+            " WHERE t.queue_id = ? AND t.service_day = ?", (queue_id, queue["service_day"]))}
+        for row in out:
+            if row["id"] in phones:
+                row["phone"] = "•••• " + phones[row["id"]][-4:]
+        return out
 
 
 # ---- issue 16: grace (a no-show back within a window; docs/services.md, section 10) ------

@@ -45,6 +45,7 @@ export function useHostChannel(queueId, token, onAccepted) {
     if (health.status === 'fulfilled' && health.value?.storage) out.storage = health.value.storage
     else if (health.status === 'rejected' && health.reason?.body?.storage) out.storage = health.reason.body.storage
     if (known?.refused) out.refused = known.refused
+    if (known?.sms) out.sms = known.sms // issue 16: only the live channel has the modem's health
     if (health.status === 'fulfilled' && typeof health.value?.version === 'string') out.version = health.value.version
     return out
   }, [api, accepted, failAuth])

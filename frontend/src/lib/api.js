@@ -93,6 +93,11 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
     listServices: (options) => request('GET', '/api/services', options),
     cancelTicket: (ticketId, options) =>
       request('POST', `/api/tickets/${id(ticketId)}/cancel`, { ...options, body: {} }),
+    /** issue 16: sms. `{available, phone}`: whether the box can text, and the number kept, masked. */
+    getPhone: (ticketId, options) => request('GET', `/api/tickets/${id(ticketId)}/phone`, options),
+    putPhone: (ticketId, phone, options) =>
+      request('PUT', `/api/tickets/${id(ticketId)}/phone`, { ...options, body: { phone } }),
+    deletePhone: (ticketId, options) => request('DELETE', `/api/tickets/${id(ticketId)}/phone`, options),
   }
 }
 
@@ -103,4 +108,7 @@ export const getQueue = sameOrigin.getQueue
 export const getTicket = sameOrigin.getTicket
 export const joinQueue = sameOrigin.joinQueue
 export const cancelTicket = sameOrigin.cancelTicket
+export const getPhone = sameOrigin.getPhone
+export const putPhone = sameOrigin.putPhone
+export const deletePhone = sameOrigin.deletePhone
 export const listServices = sameOrigin.listServices

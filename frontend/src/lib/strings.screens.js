@@ -339,6 +339,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Missed tickets cannot come back at this kiosk. Please ask at the desk.',
     'kiosk.scan.notHere': 'It is not a ticket of this kiosk. Please ask at the desk.',
     'kiosk.scan.unknown': 'That code is not a ticket from here.',
+    'kiosk.phone.open': 'Get a text when it is nearly your turn',
+    'kiosk.phone.erase': 'Delete the last digit',
+    'kiosk.phone.back': 'Back',
   },
 
   de: {
@@ -675,6 +678,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Verpasste Tickets können an diesem Kiosk nicht zurück. Bitte fragen Sie am Schalter.',
     'kiosk.scan.notHere': 'Es ist kein Ticket dieses Kiosks. Bitte fragen Sie am Schalter.',
     'kiosk.scan.unknown': 'Dieser Code ist kein Ticket von hier.',
+    'kiosk.phone.open': 'SMS erhalten, wenn Sie fast dran sind',
+    'kiosk.phone.erase': 'Letzte Ziffer löschen',
+    'kiosk.phone.back': 'Zurück',
   },
 
   fr: {
@@ -1008,6 +1014,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Les tickets manqués ne peuvent pas revenir à cette borne. Veuillez demander au guichet.',
     'kiosk.scan.notHere': 'Ce n’est pas un ticket de cette borne. Veuillez demander au guichet.',
     'kiosk.scan.unknown': 'Ce code n’est pas un ticket d’ici.',
+    'kiosk.phone.open': 'Recevoir un SMS quand mon tour approche',
+    'kiosk.phone.erase': 'Effacer le dernier chiffre',
+    'kiosk.phone.back': 'Retour',
   },
 
   es: {
@@ -1341,6 +1350,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Los tickets perdidos no pueden volver en este quiosco. Pregunte en el mostrador.',
     'kiosk.scan.notHere': 'No es un ticket de este quiosco. Pregunte en el mostrador.',
     'kiosk.scan.unknown': 'Ese código no es un ticket de aquí.',
+    'kiosk.phone.open': 'Recibir un SMS cuando me falte poco',
+    'kiosk.phone.erase': 'Borrar el último dígito',
+    'kiosk.phone.back': 'Volver',
   },
 
   tr: {
@@ -1669,6 +1681,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Kaçırılan biletler bu kioskta sıraya dönemez. Lütfen gişeye sorun.',
     'kiosk.scan.notHere': 'Bu, bu kioskun bileti değil. Lütfen gişeye sorun.',
     'kiosk.scan.unknown': 'Bu kod buranın bileti değil.',
+    'kiosk.phone.open': 'Sıram yaklaşınca SMS al',
+    'kiosk.phone.erase': 'Son rakamı sil',
+    'kiosk.phone.back': 'Geri',
   },
 
   pl: {
@@ -2015,6 +2030,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Przepadłe bilety nie mogą wrócić przy tym kiosku. Proszę zapytać przy okienku.',
     'kiosk.scan.notHere': 'To nie jest bilet z tego kiosku. Proszę zapytać przy okienku.',
     'kiosk.scan.unknown': 'Ten kod nie jest tutejszym biletem.',
+    'kiosk.phone.open': 'Dostań SMS, gdy Twoja kolej będzie blisko',
+    'kiosk.phone.erase': 'Usuń ostatnią cyfrę',
+    'kiosk.phone.back': 'Wróć',
   },
   uk: {
     'setup.hostQrAlt': 'QR-код посилання працівника для {name}',
@@ -2360,6 +2378,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'Пропущені квитки не можуть повернутися через цей кіоск. Зверніться, будь ласка, до віконця.',
     'kiosk.scan.notHere': 'Це не квиток цього кіоску. Зверніться, будь ласка, до віконця.',
     'kiosk.scan.unknown': 'Цей код не є тутешнім квитком.',
+    'kiosk.phone.open': 'Отримати SMS, коли черга буде близько',
+    'kiosk.phone.erase': 'Видалити останню цифру',
+    'kiosk.phone.back': 'Назад',
   },
   ar: {
     'setup.hostQrAlt': 'رمز QR لرابط الموظف الخاص بـ {name}',
@@ -2715,6 +2736,9 @@ export const screenStrings = {
     'kiosk.scan.off': 'لا يمكن للتذاكر الفائتة أن تعود عبر هذا الكشك. يُرجى السؤال عند المكتب.',
     'kiosk.scan.notHere': 'هذه ليست تذكرة لهذا الكشك. يُرجى السؤال عند المكتب.',
     'kiosk.scan.unknown': 'هذا الرمز ليس تذكرة من هنا.',
+    'kiosk.phone.open': 'استلم رسالة نصية عندما يقترب دورك',
+    'kiosk.phone.erase': 'احذف الرقم الأخير',
+    'kiosk.phone.back': 'رجوع',
   },
 }
 

@@ -1,5 +1,5 @@
 // /t/{ticket_id}: the guest's own ticket, live. The id in the URL is the capability.
-import { useEffect, useRef, useState } from 'react'
+import { Suspense, lazy, useEffect, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import LanguageSwitch from '../components/LanguageSwitch.jsx'
@@ -10,7 +10,7 @@ import { guestTitleParts } from '../components/venue/titles.js'
 import { useNow } from '../hooks/useNow.js'
 import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
-import { cancelTicket, getTicket } from '../lib/api.js'
+import { cancelTicket, deletePhone, getPhone, getTicket, putPhone } from '../lib/api.js'
 import { ticketScope } from '../lib/guestLanguage.js'
 import { readFirstTicket } from '../lib/firstState.js'
 import { calledKey, isNearly } from '../lib/nearlyUp.js'
@@ -63,6 +63,28 @@ function announcement(ticket) {
   return t('ticket.announce', { number, status })
 }
 
+// issue 16: sms. The phone form loads only where the box can text (a modem): the page stays light.
+const PhoneOptIn = lazy(() => import('../components/PhoneOptIn.jsx'))
+const PHONE_API = { putPhone, deletePhone }
+
+/** `{available, phone}` of the ticket's text opt-in while it is active; null until known or off. */
+function usePhoneView(ticketId, active) {
+  const [view, setView] = useState(null)
+  useEffect(() => {
+    if (!active || view) return undefined
+    let live = true
+    getPhone(ticketId)
+      .then((answer) => {
+        if (live && answer && typeof answer.available === 'boolean') setView(answer)
+      })
+      .catch(() => {}) // an older box, or offline: simply no phone field
+    return () => {
+      live = false
+    }
+  }, [ticketId, active, view])
+  return view
+}
+
 export default function GuestView({ ticketId }) {
   const [language, chooseLanguage] = useGuestLanguage(ticketScope(ticketId))
   // The state the box put in the page, else the last one this phone saw.
@@ -77,6 +99,7 @@ export default function GuestView({ ticketId }) {
     },
   )
   const now = useNow(1000)
+  const phoneView = usePhoneView(ticketId, CANCELLABLE.has(ticket?.status))
   useVenueTitle(...guestTitleParts(ticket))
   const notFound = error?.code === 'not_found'
 
@@ -207,6 +230,12 @@ export default function GuestView({ ticketId }) {
             <span className="text-2xl font-semibold">{t('ticket.nobodyServed')}</span>
           )}
         </p>
+      ) : null}
+
+      {CANCELLABLE.has(ticket.status) && phoneView?.available ? (
+        <Suspense fallback={null}>
+          <PhoneOptIn ticketId={ticketId} initial={phoneView} api={PHONE_API} />
+        </Suspense>
       ) : null}
 
       {CANCELLABLE.has(ticket.status) ? <Cancel ticketId={ticketId} onCancelled={replace} /> : null}

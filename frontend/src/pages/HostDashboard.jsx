@@ -13,6 +13,7 @@ import StorageBanner from '../components/host/StorageBanner.jsx'
 import ClockBanner from '../components/host/ClockBanner.jsx'
 import DayFigures from '../components/host/DayFigures.jsx'
 import DevicesPanel from '../components/host/DevicesPanel.jsx'
+import SmsStatus from '../components/host/SmsStatus.jsx'
 import HostHeader from '../components/host/HostHeader.jsx'
 import { hasPrinter } from '../components/host/kiosks.js'
 import HostMessage from '../components/host/HostMessage.jsx'
@@ -178,6 +179,7 @@ function Dashboard({ queueId, token, onAccepted }) {
         <div className="grid min-w-0 content-start gap-6">
           <WaitingList tickets={waiting} queue={queue} receivedAt={updatedAt} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} tools={tools} />
           <DevicesPanel devices={state.devices} revoked={state.revoked} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
+          <SmsStatus sms={state.sms} />
           <LineControls
             queue={queue}
             counter={counter}

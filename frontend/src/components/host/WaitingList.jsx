@@ -107,6 +107,11 @@ const WaitingRow = memo(
           ) : null}
           {ticket.priority ? <PriorityMark /> : null}
           <PrintBadge status={ticket.print_status} />
+          {ticket.phone ? (
+            <p className="text-base text-stone-700" data-testid="ticket-phone">
+              {t('host.sms.row', { phone: '\u2066' + ticket.phone + '\u2069' })}
+            </p>
+          ) : null}
           {asking ? null : (
             <div className="ms-auto flex flex-wrap gap-2">
               {tools ? <TicketButtons ticket={ticket} tools={tools} open={transferOpen} onOpen={onTransferOpen} /> : null}

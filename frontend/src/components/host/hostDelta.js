@@ -71,6 +71,7 @@ export function hostPayload(message) {
   if (message.sync && typeof message.sync === 'object') out.sync = message.sync
   if (message.refused && typeof message.refused === 'object') out.refused = message.refused
   if (message.storage && typeof message.storage === 'object') out.storage = message.storage
+  if (message.sms && typeof message.sms === 'object') out.sms = message.sms // issue 16: the text modem's health
   if (typeof message.version === 'string') out.version = message.version
   // Devices taken away in setup (or by another host): said once in the devices panel.
   const revoked = (Array.isArray(message.events) ? message.events : []).filter((e) => e?.type === 'device_revoked' && e.data?.device_id)

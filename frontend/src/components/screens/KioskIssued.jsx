@@ -3,6 +3,7 @@
 // happens to the paper ticket. The QR code takes the room that is left, so it shrinks first;
 // the number is sized to its column (three fifths of a landscape screen) and never below legibility.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react'
+import KioskPhone from './KioskPhone.jsx'
 import FitWords from '../FitWords.jsx'
 import { paths } from '../../lib/screensApi.js'
 import { t } from '../../lib/strings.js'
@@ -31,8 +32,25 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
   const [left, setLeft] = useState(resetAfter)
   const done = useRef(null)
   const job = usePrintJob(api, ticket.print_job)
+  // issue 16: sms. Offered only where the box has a modem; the countdown waits while the keypad is open.
+  const [phoneAvailable, setPhoneAvailable] = useState(false)
+  const [phoneOpen, setPhoneOpen] = useState(false)
+  useEffect(() => {
+    if (ticket.status !== 'WAITING') return undefined
+    let live = true
+    api
+      .request('GET', `/api/tickets/${encodeURIComponent(ticket.id)}/phone`)
+      .then((answer) => {
+        if (live) setPhoneAvailable(answer?.available === true)
+      })
+      .catch(() => {}) // no modem, an older box, or offline: no offer
+    return () => {
+      live = false
+    }
+  }, [api, ticket.id, ticket.status])
 
   useEffect(() => {
+    if (phoneOpen) return undefined
     const started = Date.now()
     const timer = setInterval(() => {
       const rest = resetAfter - Math.floor((Date.now() - started) / 1000)
@@ -40,7 +58,7 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
       else setLeft(rest)
     }, 250)
     return () => clearInterval(timer)
-  }, [resetAfter, onReset])
+  }, [resetAfter, onReset, phoneOpen])
 
   // In the same commit as the button, so a keyboard or switch user never lands on the page body.
   useLayoutEffect(() => {
@@ -103,6 +121,27 @@ export default function KioskIssued({ ticket, api, resetAfter, onReset }) {
         {t(news.key)}
         {news.kind === 'trouble' ? ` ${t('kiosk.print.remember', { number })}` : null}
       </p>
+      {phoneAvailable ? (
+        <button
+          type="button"
+          data-testid="kiosk-phone-open"
+          onClick={() => setPhoneOpen(true)}
+          className="min-h-14 w-full rounded-2xl border-4 border-stone-800 bg-white px-6 py-2 text-2xl font-bold text-stone-950 hover:bg-stone-100 focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700 sm:text-3xl"
+        >
+          {t('kiosk.phone.open')}
+        </button>
+      ) : null}
+      {phoneOpen ? (
+        <KioskPhone
+          ticketId={ticket.id}
+          send={(id, phone) => api.request('PUT', `/api/tickets/${encodeURIComponent(id)}/phone`, { body: { phone } })}
+          onClose={() => {
+            setLeft(resetAfter) // the countdown starts again from the top
+            setPhoneOpen(false)
+            requestAnimationFrame(() => done.current?.focus())
+          }}
+        />
+      ) : null}
       <button
         ref={done}
         type="button"
