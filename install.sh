@@ -346,9 +346,22 @@ if [ "$WITH_SERVER" = 1 ]; then
     else
         note "missing    /usr/bin/caddy: sudo apt-get install caddy (staff https on port $HTTPS_PORT)"
     fi
-    # The TV's spoken calls (issue 16) are made on the box with espeak-ng (QODE_VOICE=off: the TV
-    # only chimes). Installed like the kiosk's fonts: nothing is fetched when it is already there.
-    need_packages "the TV's spoken calls" espeak-ng
+    # The TV's spoken calls (issue 16) are made on the box with espeak-ng. Installed when missing,
+    # like caddy; but voice is optional, so a box with no network goes on without it (the TV then
+    # only chimes) and says how to add it later.
+    if is_installed espeak-ng; then
+        note "package    espeak-ng (the TV's spoken calls)"
+    elif [ "$LIVE" = 1 ] && [ "$IS_ROOT" = 1 ] && command -v apt-get >/dev/null; then
+        note "installing espeak-ng (the TV's spoken calls) with apt-get, without recommends"
+        if DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends espeak-ng; then
+            CHANGES=$((CHANGES + 1))
+        else
+            note "could not install espeak-ng: the TV will chime without a voice until you run
+    sudo apt-get install --no-install-recommends espeak-ng"
+        fi
+    else
+        note "missing    espeak-ng (the TV's spoken calls): sudo apt-get install --no-install-recommends espeak-ng"
+    fi
 fi
 if [ "$IS_ROOT" = 0 ]; then
     note "not root: users and groups are left out (fine for a test under QODE_ROOT)"
