@@ -359,6 +359,20 @@ def test_a_missing_espeak_is_a_503(tmp_path):
     is_json_error(client.get(f"/api/queues/{queue['id']}/calls/{call['seq']}/voice"), 503, "voice_failed")
 
 
+
+def test_a_cache_that_cannot_be_written_is_a_503_not_a_500(tmp_path):
+    """A full or read-only card (here: the cache folder's place taken by a file) makes each uncached
+    call's audio a clear 503; the TV then chimes, and the box keeps serving."""
+    client = an_app(tmp_path).test_client()
+    queue, call = a_call(client)
+    voice_dir = tmp_path / "data" / "voice"
+    voice_dir.mkdir(parents=True, exist_ok=True)
+    (voice_dir / "cache").write_text("not a folder")
+    refused = client.get(f"/api/queues/{queue['id']}/calls/{call['seq']}/voice")
+    is_json_error(refused, 503, "voice_failed")
+    assert refused.headers["Retry-After"]
+    assert client.get(f"/api/queues/{queue['id']}").status_code == 200
+
 def test_more_synths_than_slots_wait_then_are_busy(tmp_path):
     v = made(tmp_path, {"VOICE_CONCURRENCY": 1, "VOICE_TIMEOUT": 1})
     slot = v.slots()

@@ -169,7 +169,11 @@ def espeak(text: str, language: str, command: str = "espeak-ng", timeout: float 
     """`text` (SSML) spoken by espeak-ng in `language`: a WAV file's bytes. VoiceError when it
     fails or takes longer than `timeout` seconds (the process is killed)."""
     sp = _subprocess()
-    with tempfile.TemporaryDirectory(prefix="qode-voice-") as folder:
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="qode-voice-")
+    except OSError as err:  # a full or read-only /tmp: a clear 503, never a 500
+        raise VoiceError(f"The box has no room to make an announcement ({err.strerror}).") from None
+    with scratch as folder:
         out = Path(folder) / "say.wav"
         try:
             done = sp.run([command, "-m", "-v", VOICES.get(language, language), "-w", str(out), "--stdin"],
@@ -300,10 +304,13 @@ class Voice:
 
     def _clip_signature(self, language: str) -> str:
         folder = self.clips / language
-        if not folder.is_dir():
-            return "-"
-        return ";".join(f"{p.name}:{s.st_size}:{s.st_mtime_ns}" for p in sorted(folder.glob("*.wav"))
-                        if (s := p.stat()))
+        try:
+            if not folder.is_dir():
+                return "-"
+            return ";".join(f"{p.name}:{s.st_size}:{s.st_mtime_ns}" for p in sorted(folder.glob("*.wav"))
+                            if (s := p.stat()))
+        except OSError:  # clips being copied in or removed right now: this call is not cached
+            return f"changing-{time.monotonic_ns()}"
 
     def key(self, call: Call, languages: list[str]) -> str:
         text = "|".join([ENGINE_VERSION, self.command, call.prefix, str(call.number), call.counter or "",
@@ -337,7 +344,11 @@ class Voice:
             finally:
                 if slots is not None:
                     slots.release()
-            self._store(path, audio.wav())
+            try:
+                self._store(path, audio.wav())
+            except OSError as err:  # a full or read-only card: the TV chimes instead; a 503, not a 500
+                log.warning("voice: could not keep the announcement in %s (%s)", self.cache, err.strerror)
+                raise VoiceError(f"The box could not keep the announcement ({err.strerror}).") from None
         finally:
             self._making.pop(key, None)
             done.set()
