@@ -25,23 +25,35 @@ export function calledKey(ticket) {
 /**
  * What the page knew before any update: the state it started from (the box's first state, or the
  * cache). With none, the first ticket the page sees is where it starts "nearly up" from (a guest who
- * just opened the page is looking at it), while a call is still news.
+ * just opened the page is looking at it), while a call is still news. `spent`: this spell of waiting
+ * has had its "nearly up" (a page opened inside N counts: the guest is looking at it).
  */
 export function startAlerts(ticket) {
-  return { nearly: ticket ? isNearly(ticket) : null, called: calledKey(ticket) }
+  const nearly = ticket ? isNearly(ticket) : null
+  return { nearly, called: calledKey(ticket), spent: nearly === true, status: ticket?.status ?? null }
 }
 
 /**
- * The next alert state after `ticket`, and which alert fires now: 'called' for a new call,
- * 'nearly' when the ticket crosses into "N or fewer ahead" (back out of it and in again is a new
- * crossing), else null.
+ * The next alert state after `ticket`, and which alert fires now: 'called' for a new call (a recall
+ * too); 'nearly' when the ticket crosses into "N or fewer ahead", at most once per spell of waiting,
+ * else null. A spell ends when the ticket leaves the line (called, no-show, done): being pushed back
+ * out of N and in again (a priority guest, a transfer in, a no-show put back at the front) is the
+ * same spell and does not beep twice. Back in line after a no-show, the guest is at the desk: that
+ * spell starts spent.
  */
 export function nextAlert(known, ticket) {
-  const now = { nearly: isNearly(ticket), called: calledKey(ticket) }
+  const status = ticket?.status ?? null
+  const nearly = isNearly(ticket)
+  const called = calledKey(ticket)
+  let spent = status && status !== 'WAITING' ? false : Boolean(known.spent)
+  if (status === 'WAITING' && known.status === 'NO_SHOW') spent = true
   let fire = null
-  if (now.called && now.called !== known.called) fire = 'called'
-  else if (now.nearly && known.nearly === false) fire = 'nearly'
-  return { known: now, fire }
+  if (called && called !== known.called) fire = 'called'
+  else if (nearly && known.nearly === false && !spent) {
+    fire = 'nearly'
+    spent = true
+  }
+  return { known: { nearly, called, spent, status: status ?? known.status }, fire }
 }
 
 /**

@@ -35,8 +35,20 @@ describe('nearly up', () => {
     const line = [waiting(6), waiting(5), waiting(4), waiting(3), waiting(3), waiting(2), waiting(1), waiting(0),
       called(), called(), ticket({ status: 'SERVING', counter: '2', people_ahead: 0 })]
     expect(alertsOver(waiting(7), line)).toEqual(['nearly', 'called'])
-    // moved back out (a priority ticket went ahead) and in again: a new crossing
-    expect(alertsOver(waiting(7), [waiting(3), waiting(4), waiting(3), waiting(2)])).toEqual(['nearly', 'nearly'])
+    // moved back out (a priority ticket went ahead, a no-show put back at the front) and in again:
+    // the same spell of waiting, so no second beep
+    expect(alertsOver(waiting(7), [waiting(3), waiting(4), waiting(3), waiting(2)])).toEqual(['nearly'])
+    expect(alertsOver(waiting(5), [waiting(4), waiting(3), waiting(4), waiting(3), waiting(4), waiting(3)]))
+      .toEqual(['nearly'])
+    // a new spell (called, missed, then requeued behind others) may be nearly up again
+    expect(alertsOver(waiting(4), [waiting(3), called(), ticket({ status: 'WAITING', people_ahead: 5, nearly_up: 3 }),
+      waiting(3)])).toEqual(['nearly', 'called', 'nearly'])
+    // back in line after a no-show (the host's Back, a scan at the kiosk): the guest is at the desk
+    const missed = ticket({ status: 'NO_SHOW', people_ahead: 0, nearly_up: 3 })
+    expect(alertsOver(waiting(4), [waiting(3), called(), missed, waiting(0), called('t9')]))
+      .toEqual(['nearly', 'called', 'called'])
+    // a page opened inside N: that spell is spent
+    expect(alertsOver(waiting(2), [waiting(4), waiting(3)])).toEqual([])
     // a recall at another counter is a new call
     expect(alertsOver(waiting(2), [called('t1', '2'), called('t1', '2'), called('t2', '3')])).toEqual(['called', 'called'])
   })
