@@ -57,6 +57,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # issue 15: the call rule's anti-starvation bounds (tickets.policy; the ETA walks the same)
     db.call_policy = Policy(max_wait=settings["MAX_WAIT"], streak=settings["PRIORITY_STREAK"])
+    from .tickets import Late
+
+    # issue 16: "I'm running late" (tickets.running_late)
+    db.late = Late(places=settings["LATE_PLACES"], uses=settings["LATE_USES"])
     app.extensions["qode_db"] = db
     app.extensions["qode_estimates"] = estimates.attach(db, settings)  # the ETA cache (estimates.Estimates)
 

@@ -207,6 +207,15 @@ SETTINGS: list[Setting] = [
             "(priority included) at every counter serving its service: nobody starves. `off`: no time bound."),
     Setting("QODE_PRIORITY_STREAK", "3", "Priority calls in a row that may overtake a waiting normal ticket in "
             "one service; then the oldest normal ticket goes next. `off`: no limit."),
+    # issue 16: late
+    Setting("QODE_LATE_PLACES", "3", "Places a waiting guest moves back with \"I'm running late\" (behind the "
+            "ticket that many places behind them in the call order, or to the end; docs/services.md section 8). "
+            "`off` turns the button off."),
+    Setting("QODE_LATE_USES", "1", "Times one ticket may move back with \"I'm running late\" (at most 10)."),
+    Setting("QODE_LATE_RATE_LIMIT", "10/minute", "\"I'm running late\" presses allowed per IP address "
+            "(429 above it). `off` disables it."),
+    Setting("QODE_LATE_QUEUE_RATE_LIMIT", "60/minute", "\"I'm running late\" presses allowed per service, "
+            "whatever the address (429 above it). `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -387,6 +396,11 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_WAIT": _parse_int("QODE_MAX_WAIT", raw["QODE_MAX_WAIT"], allow_off=True, maximum=24 * 3600),
         "PRIORITY_STREAK": _parse_int("QODE_PRIORITY_STREAK", raw["QODE_PRIORITY_STREAK"], allow_off=True,
                                       maximum=1000),
+        # issue 16: late
+        "LATE_PLACES": _parse_int("QODE_LATE_PLACES", raw["QODE_LATE_PLACES"], allow_off=True, maximum=50),
+        "LATE_USES": _parse_int("QODE_LATE_USES", raw["QODE_LATE_USES"], maximum=10),
+        "LATE_RATE_LIMIT": _parse_limit("QODE_LATE_RATE_LIMIT", raw["QODE_LATE_RATE_LIMIT"]),
+        "LATE_QUEUE_RATE_LIMIT": _parse_limit("QODE_LATE_QUEUE_RATE_LIMIT", raw["QODE_LATE_QUEUE_RATE_LIMIT"]),
     }
 
 

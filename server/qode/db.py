@@ -92,6 +92,7 @@ class Database:
         self.refusals = None  # tickets.Refusals: joins the caps refused today (tickets.refusals)
         self.origin_key: bytes | None = None  # the key of address hashes (tickets.origin_of)
         self.call_policy = None  # rules.Policy: QODE_MAX_WAIT and QODE_PRIORITY_STREAK (tickets.policy)
+        self.late = None  # tickets.Late: QODE_LATE_PLACES and QODE_LATE_USES (tickets.late_settings)
         self.on_commit: list = []  # called after each commit (the live feed's wake-up)
         self.on_fault: list = []  # called when the storage fault shown to the host changes
         # The last storage fault of a write: (reason, monotonic time); None after a success.

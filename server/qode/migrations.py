@@ -374,6 +374,19 @@ def m013_services(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m017_running_late(conn: sqlite3.Connection) -> None:
+    """issue 16 (docs/services.md, section 8): "I'm running late". `late_uses`: how many times the
+    ticket moved back; `line_rank`: its place among tickets sharing one `line_seq` (a ticket that
+    moved back takes the line_seq of the ticket it now stands behind, with a rank one above it)."""
+    _run(
+        conn,
+        """
+        ALTER TABLE tickets ADD COLUMN late_uses INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE tickets ADD COLUMN line_rank INTEGER NOT NULL DEFAULT 0
+        """
+    )
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 
