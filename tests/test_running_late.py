@@ -22,9 +22,9 @@ from hypothesis.stateful import invariant, precondition, rule
 
 from qode import rules, tickets
 from qode.errors import Conflict
+from test_services_rules_db import MAX_WAIT, ServicesDay
 
 from helpers import FakeClock, utc
-from test_services_rules_db import MAX_WAIT, ServicesDay
 
 PLACES = 3
 USES = 2

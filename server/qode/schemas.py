@@ -98,7 +98,7 @@ class LateRequest(Body):
 
 
 class LateOffer(BaseModel):
-    places: int = Field(description="Places one press moves the ticket back (fewer near the end of the line)")
+    places: int = Field(description="Places one press moves the ticket back (fewer near the line's end)")
     uses: int = Field(description="Presses one ticket may make")
     uses_left: int
 
@@ -308,7 +308,7 @@ class TicketOut(BaseModel):
     counter_id: str | None = Field(None, description="The counter (by id) that called it")
     line_seq: int | None = Field(None, description="Host lists only: its place in its current line")
     line_rank: int | None = Field(None, description="Host lists only: its order among tickets sharing its "
-                                  "line_seq (issue 16: one that moved back shares the line_seq it stands behind)")
+                                  "line_seq (issue 16: one that moved back shares the one it stands behind)")
     late_uses: int = Field(0, description="issue 16: how many times it moved back with \"I'm running late\"")
     late: LateOffer | None = Field(None, description="issue 16, guest views: what \"I'm running late\" offers "
                                    "now (null: not waiting, or the feature is off)")
