@@ -205,3 +205,24 @@ def test_a_priority_guest_moves_back_among_priority_guests(day):
     # rule can give exactly (behind p2), and the normal guests keep their places.
     out = tickets.running_late(db, p1, 1)
     assert _order(db, queue) == [p2, p1, n1, n2] and out["people_ahead"] == 1
+
+
+def test_the_eta_follows_the_new_order(day):
+    """The estimator replays `running_late` (qode.eta): after the move, ETAs rise along the call
+    order, the guest who moved back waits longer and those it let pass wait less."""
+    db, clock, queue = day
+    first, *line = _join(db, queue, 6)
+    tickets.call_next(db, queue, "1")  # counter 1 opens and calls the first guest
+    clock.advance(seconds=60)
+    before = {t["id"]: t["eta_seconds"] for t in tickets.list_tickets(db, queue, order="call")}
+    a, b, c, d, e = line
+    tickets.running_late(db, a, 1)
+    after = tickets.list_tickets(db, queue, order="call")
+    assert [t["id"] for t in after] == [b, c, d, a, e]
+    etas = [t["eta_seconds"] for t in after]
+    assert etas == sorted(etas) and len(set(etas)) == len(etas), etas
+    eta = {t["id"]: t["eta_seconds"] for t in after}
+    assert eta[a] > before[a] and eta[a] == before[d]
+    assert eta[b] < before[b] and eta[d] == before[c]
+    assert eta[e] == before[e]
+    assert tickets.get(db, a)["eta_seconds"] == eta[a]

@@ -59,6 +59,7 @@ TYPES = {
     "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
     "transfer", "transfer_in",  # issue 15: a ticket leaves this service for another / arrives
     "priority_set", "counter_services",  # issue 15: a host changed a ticket's class / a counter's services
+    "running_late",  # issue 16: a waiting guest moved back behind another (docs/services.md, section 8)
 }
 
 
@@ -83,6 +84,9 @@ class Event:
     # on `transfer_in` placed by its original join time: the seconds it has already been in line
     # (the anti-starvation bound counts them; docs/services.md section 3, `waited`)
     waited: float | None = None
+    # issue 16, on `running_late`: the ticket it now stands right behind (`number` is its new place:
+    # that ticket's line_seq + rank / RANK_SCALE)
+    after: str | None = None
 
 
 def baseline(position: int, current_position: int, avg_wait_time: float) -> int:
@@ -473,6 +477,8 @@ class Estimator:
             self._invalidate()
         elif kind in ("counter_opened", "counter_closed"):
             self._counter(ev, t)
+        elif kind == "running_late" and ev.ticket in self.waiting and ev.number is not None:
+            self._late(ev)
         elif kind == "priority_set" and ev.ticket in self.waiting:
             if ev.priority:
                 self.first.add(ev.ticket)
@@ -490,6 +496,20 @@ class Estimator:
                     self._counter(Event("counter_opened", ev.t, ev.boot, counter=ev.counter,
                                         services=ev.services), t)
             self.use.pop(ev.counter, None)
+
+    def _late(self, ev: Event) -> None:
+        """issue 16: the guest takes its new place right behind `ev.after`, whose line time it takes
+        too (the server gives it that ticket's line time: docs/services.md, section 8); those sharing
+        that line_seq from its new rank on move one rank back, as the server moves them."""
+        new = float(ev.number)
+        base, step = math.floor(new), 1.0 / rules.RANK_SCALE
+        for other, (number, joined) in list(self.waiting.items()):
+            if other != ev.ticket and math.floor(number) == base and number >= new:
+                self.waiting[other] = (number + step, joined)
+        _, joined = self.waiting[ev.ticket]
+        entered = self.waiting[ev.after][1] if ev.after in self.waiting else joined
+        self.sum_join += entered - joined
+        self.waiting[ev.ticket] = (new, entered)
 
     def _new_day(self) -> None:
         # A night has passed (hours, many TAU): yesterday's impatience says nothing about today.

@@ -118,7 +118,7 @@ def _waited(db: Database, row) -> float:
 
 # issue 16: tickets sharing one line_seq (a ticket that moved back stands right behind the one whose
 # line_seq it took) are ordered by `line_rank`; the rule sees one number, line_seq + rank / RANK_SCALE.
-RANK_SCALE = 1 << 20
+RANK_SCALE = rules.RANK_SCALE
 
 
 def line_key(line_seq: int, rank: int | None) -> float | int:
