@@ -221,6 +221,9 @@ def host_delta(events: list[dict]) -> dict:
     (ids, in order) and the bulk cancellations, each as its filter."""
     shown = [e for e in events if not in_bulk(e)]
     ids = list(dict.fromkeys(e["ticket_id"] for e in shown if e["ticket_id"]))
+    # issue 16: a move back ("running_late") may move other tickets one rank back: their rows too
+    ids += [i for e in shown if e["type"] == "running_late"
+            for i in e["data"].get("shifted", ()) if i not in ids]
     bulk = [e["data"] for e in shown if e["type"] == "waiting_cleared"]
     return {"events": shown, "ids": ids, "bulk": bulk}
 

@@ -98,7 +98,9 @@ class LateRequest(Body):
 
 
 class LateOffer(BaseModel):
-    places: int = Field(description="Places one press moves the ticket back (fewer near the line's end)")
+    places: int = Field(description="Places a press moves the ticket back now: QODE_LATE_PLACES, or the "
+                        "guests behind it when fewer (0: it is last)")
+    most: int = Field(description="QODE_LATE_PLACES")
     uses: int = Field(description="Presses one ticket may make")
     uses_left: int
 

@@ -163,12 +163,14 @@ def ahead_in(db: Database, conn: sqlite3.Connection, queue: dict, version: int |
 
 def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
     """`render` with people ahead counted by the call rule (docs/services.md, section 4)."""
-    people_ahead = 0
+    people_ahead, behind = 0, 0
     if ticket["status"] == "WAITING":
-        people_ahead = ahead_in(db, conn, queue).get(ticket["id"], 0)
+        ahead = ahead_in(db, conn, queue)
+        people_ahead = ahead.get(ticket["id"], 0)
+        behind = max(len(ahead) - 1 - people_ahead, 0)
     queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
     return with_late(db, render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue),
-                                issuer_of(conn, ticket, queue)))
+                                issuer_of(conn, ticket, queue)), behind)
 
 
 def get(db: Database, ticket_id: str) -> dict:
@@ -182,13 +184,16 @@ def get(db: Database, ticket_id: str) -> dict:
             # The rollover has not been written yet (no write since midnight); show its outcome.
             ended = "COMPLETED" if ticket["status"] == "SERVING" else "CANCELLED"
             ticket = {**ticket, "status": ended, "reason": "day_ended"}
-        ahead = 0
+        ahead, behind = 0, 0
         if ticket["status"] == "WAITING":
-            ahead = ahead_in(db, conn, queue, version).get(ticket["id"], 0)
+            line = ahead_in(db, conn, queue, version)
+            ahead = line.get(ticket["id"], 0)
+            behind = max(len(line) - 1 - ahead, 0)
         issuer = issuer_of(conn, ticket, queue)
         queue = queues.as_of(queue, today)
         queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
-        return with_late(db, render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer))
+        out = render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer)
+        return with_late(db, out, behind)
 
 
 def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
@@ -872,12 +877,14 @@ def late_settings(db: Database) -> Late:
     return db.late if db.late is not None else Late()
 
 
-def with_late(db: Database, out: dict) -> dict:
-    """A guest's ticket with what "I'm running late" offers it now (`late`: null when it cannot)."""
+def with_late(db: Database, out: dict, behind: int) -> dict:
+    """A guest's ticket with what "I'm running late" offers it now (`late`: null when it cannot):
+    `places` one press moves it (QODE_LATE_PLACES, fewer with fewer guests behind: 0 when last)."""
     late = late_settings(db)
     offer = None
     if late.places is not None and out["status"] == "WAITING":
-        offer = {"places": late.places, "uses": late.uses, "uses_left": max(late.uses - out["late_uses"], 0)}
+        offer = {"places": min(late.places, behind), "most": late.places, "uses": late.uses,
+                 "uses_left": max(late.uses - out["late_uses"], 0)}
     out["late"] = offer
     return out
 
@@ -892,8 +899,9 @@ def running_late(db: Database, ticket_id: str, use: int) -> dict:
     The ticket takes the place-in-line of the one it now stands behind (its line_seq, with a
     `line_rank` one above, and its monotonic line time, so the overdue rule sees the same wait:
     it cannot jump forward again by being overdue). Event `running_late` {places, asked, after,
-    line_seq, rank, uses}. `use` is the press the guest means (1 = its first): a press already
-    applied answers the ticket as it is (a retried request moves nobody twice).
+    line_seq, rank, uses, shifted: the tickets sharing that line_seq moved one rank back}.
+    `use` is the press the guest means (1 = its first): a press already applied answers the
+    ticket as it is (a retried request moves nobody twice).
     """
     late = late_settings(db)
     if late.places is None:
@@ -937,16 +945,17 @@ def running_late(db: Database, ticket_id: str, use: int) -> dict:
             if [t.id for t in rules.service_order([*others, moved], streak, rule)] != wanted:
                 continue
             rank = row["line_rank"] + 1
-            conn.execute("UPDATE tickets SET line_rank = line_rank + 1 WHERE queue_id = ? AND service_day = ?"
-                         " AND status = 'WAITING' AND line_seq = ? AND line_rank >= ? AND id != ?",
-                         (queue["id"], queue["service_day"], row["line_seq"], rank, ticket_id))
+            shifted = [r[0] for r in conn.execute(
+                "UPDATE tickets SET line_rank = line_rank + 1 WHERE queue_id = ? AND service_day = ?"
+                " AND status = 'WAITING' AND line_seq = ? AND line_rank >= ? AND id != ? RETURNING id",
+                (queue["id"], queue["service_day"], row["line_seq"], rank, ticket_id))]
             updated = conn.execute(
                 "UPDATE tickets SET line_seq = ?, line_rank = ?, line_mono = ?, line_boot = ?,"
                 " late_uses = late_uses + 1 WHERE id = ? RETURNING *",
                 (row["line_seq"], rank, row["line_mono"], row["line_boot"], ticket_id)).fetchone()
             events.append(conn, db.clock, queue["id"], "running_late", ticket=ticket, data={
                 "places": places, "asked": late.places, "after": anchor.id, "line_seq": row["line_seq"],
-                "rank": rank, "uses": used + 1})
+                "rank": rank, "uses": used + 1, "shifted": shifted})
             return view(db, conn, dict(updated), queue)
         raise Conflict("The line cannot let you move back right now without moving someone else "
                        "(priority guests are interleaved behind you). Try again after the next call.",

@@ -91,6 +91,9 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
     listServices: (options) => request('GET', '/api/services', options),
     cancelTicket: (ticketId, options) =>
       request('POST', `/api/tickets/${id(ticketId)}/cancel`, { ...options, body: {} }),
+    /** issue 16: "I'm running late". `use`: the press meant (late_uses + 1): a retry never moves twice. */
+    runningLate: (ticketId, use, options) =>
+      request('POST', `/api/tickets/${id(ticketId)}/late`, { ...options, body: { use } }),
   }
 }
 
@@ -101,4 +104,5 @@ export const getQueue = sameOrigin.getQueue
 export const getTicket = sameOrigin.getTicket
 export const joinQueue = sameOrigin.joinQueue
 export const cancelTicket = sameOrigin.cancelTicket
+export const runningLate = sameOrigin.runningLate
 export const listServices = sameOrigin.listServices

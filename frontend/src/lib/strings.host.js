@@ -261,6 +261,9 @@ export const hostStrings = {
     'host.figures.download': "Download CSV",
     'host.figures.downloading': "Preparing the file…",
     'host.error.no_download': "This browser cannot save the file.",
+    'host.late': 'late ×{count}',
+    'host.lateTitle_one': 'Running late: moved back {count} time',
+    'host.lateTitle_other': 'Running late: moved back {count} times',
   },
 
   de: {
@@ -520,6 +523,9 @@ export const hostStrings = {
     'host.figures.download': "CSV herunterladen",
     'host.figures.downloading': "Datei wird vorbereitet …",
     'host.error.no_download': "Dieser Browser kann die Datei nicht speichern.",
+    'host.late': 'verspätet ×{count}',
+    'host.lateTitle_one': 'Verspätet sich: {count} Mal zurückgestellt',
+    'host.lateTitle_other': 'Verspätet sich: {count} Mal zurückgestellt',
   },
 
   fr: {
@@ -771,6 +777,10 @@ export const hostStrings = {
     'host.figures.download': "Télécharger le CSV",
     'host.figures.downloading': "Préparation du fichier…",
     'host.error.no_download': "Ce navigateur ne peut pas enregistrer le fichier.",
+    'host.late': 'en retard ×{count}',
+    'host.lateTitle_one': 'En retard : a reculé {count} fois',
+    'host.lateTitle_many': 'En retard : a reculé {count} de fois',
+    'host.lateTitle_other': 'En retard : a reculé {count} fois',
   },
 
   es: {
@@ -1022,6 +1032,10 @@ export const hostStrings = {
     'host.figures.download': "Descargar CSV",
     'host.figures.downloading': "Preparando el archivo…",
     'host.error.no_download': "Este navegador no puede guardar el archivo.",
+    'host.late': 'tarde ×{count}',
+    'host.lateTitle_one': 'Llega tarde: retrocedió {count} vez',
+    'host.lateTitle_many': 'Llega tarde: retrocedió {count} de veces',
+    'host.lateTitle_other': 'Llega tarde: retrocedió {count} veces',
   },
 
   tr: {
@@ -1268,6 +1282,9 @@ export const hostStrings = {
     'host.figures.download': "CSV indir",
     'host.figures.downloading': "Dosya hazırlanıyor…",
     'host.error.no_download': "Bu tarayıcı dosyayı kaydedemiyor.",
+    'host.late': 'geç ×{count}',
+    'host.lateTitle_one': 'Geç kalıyor: {count} kez geri alındı',
+    'host.lateTitle_other': 'Geç kalıyor: {count} kez geri alındı',
   },
 
   pl: {
@@ -1537,6 +1554,11 @@ export const hostStrings = {
     'host.figures.download': "Pobierz CSV",
     'host.figures.downloading': "Przygotowuję plik…",
     'host.error.no_download': "Ta przeglądarka nie może zapisać pliku.",
+    'host.late': 'spóźnia się ×{count}',
+    'host.lateTitle_one': 'Spóźnia się: cofnięty {count} raz',
+    'host.lateTitle_few': 'Spóźnia się: cofnięty {count} razy',
+    'host.lateTitle_many': 'Spóźnia się: cofnięty {count} razy',
+    'host.lateTitle_other': 'Spóźnia się: cofnięty {count} razy',
   },
   uk: {
     'host.title': 'Робоче місце',
@@ -1805,6 +1827,11 @@ export const hostStrings = {
     'host.figures.download': "Завантажити CSV",
     'host.figures.downloading': "Готуємо файл…",
     'host.error.no_download': "Цей браузер не може зберегти файл.",
+    'host.late': 'запізнюється ×{count}',
+    'host.lateTitle_one': 'Запізнюється: відступив {count} раз',
+    'host.lateTitle_few': 'Запізнюється: відступив {count} рази',
+    'host.lateTitle_many': 'Запізнюється: відступив {count} разів',
+    'host.lateTitle_other': 'Запізнюється: відступив {count} рази',
   },
   ar: {
     'host.title': 'مكتب الخدمة',
@@ -2083,6 +2110,13 @@ export const hostStrings = {
     'host.figures.download': "نزّل ملف CSV",
     'host.figures.downloading': "يُجهَّز الملف…",
     'host.error.no_download': "لا يستطيع هذا المتصفح حفظ الملف.",
+    'host.late': 'متأخر ×{count}',
+    'host.lateTitle_zero': 'متأخر: لم يرجع',
+    'host.lateTitle_one': 'متأخر: رجع مرة واحدة',
+    'host.lateTitle_two': 'متأخر: رجع مرتين',
+    'host.lateTitle_few': 'متأخر: رجع {count} مرات',
+    'host.lateTitle_many': 'متأخر: رجع {count} مرة',
+    'host.lateTitle_other': 'متأخر: رجع {count} مرة',
   },
 }
 
