@@ -24,7 +24,7 @@ from qode import rules, tickets
 from qode.errors import Conflict
 from test_services_rules_db import MAX_WAIT, ServicesDay
 
-from helpers import FakeClock, utc
+from helpers import FakeClock, admin, utc
 
 PLACES = 3
 USES = 2
@@ -226,3 +226,113 @@ def test_the_eta_follows_the_new_order(day):
     assert eta[b] < before[b] and eta[d] == before[c]
     assert eta[e] == before[e]
     assert tickets.get(db, a)["eta_seconds"] == eta[a]
+
+
+# ---- the endpoint: POST /api/tickets/{id}/late ------------------------------------------------
+
+def _late_app(tmp_path, **settings):
+    from qode import create_app
+
+    from helpers import ADMIN_TOKEN
+
+    return create_app({
+        "QODE_DATA_DIR": str(tmp_path / "data"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN, "QODE_TIMEZONE": "UTC",
+        "QODE_JOIN_RATE_LIMIT": "off", "QODE_AUTH_RATE_LIMIT": "off", "QODE_SCHEDULER": "off",
+        "QODE_QUEUE_MAX_ACTIVE": "off", "QODE_MAX_ACTIVE_PER_ADDRESS": "off", "QODE_MAX_ACTIVE_PER_DEVICE": "off",
+        **settings,
+    })
+
+
+def _guests(client, queue, n):
+    return [client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-late-{i:04d}"}
+                        ).get_json()["id"] for i in range(n)]
+
+
+def _dump(app):
+    with app.extensions["qode_db"].read() as conn:
+        return "\n".join(conn.iterdump())
+
+
+def _error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+
+
+def test_the_endpoint_moves_a_guest_and_says_what_is_left(client, queue):
+    a, b, c, d = _guests(client, queue, 4)
+    shown = client.get(f"/api/tickets/{a}").get_json()
+    assert shown["late"] == {"places": 3, "most": 3, "uses": 1, "uses_left": 1} and shown["late_uses"] == 0
+    assert client.get(f"/api/tickets/{d}").get_json()["late"]["places"] == 0  # last: nobody behind
+    moved = client.post(f"/api/tickets/{a}/late", json={"use": 1})
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    out = moved.get_json()
+    assert (out["id"], out["position_number"], out["status"]) == (a, 1, "WAITING")
+    assert out["people_ahead"] == 3 and out["late_uses"] == 1 and out["late"]["uses_left"] == 0
+    assert client.get(f"/api/tickets/{b}").get_json()["people_ahead"] == 0
+    # the retried request (same use) answers the ticket and moves nobody
+    again = client.post(f"/api/tickets/{a}/late", json={"use": 1})
+    assert again.status_code == 200 and again.get_json()["people_ahead"] == 3
+    rows = client.get(f"/api/queues/{queue['id']}/tickets?order=call", headers=queue["headers"]).get_json()
+    assert [t["id"] for t in rows["tickets"]] == [b, c, d, a]
+    assert [t["late_uses"] for t in rows["tickets"]] == [0, 0, 0, 1]
+    # the event log carries it (the hub's sync and the live feed read the log)
+    with client.application.extensions["qode_db"].read() as conn:
+        events = conn.execute("SELECT type, ticket_id, data FROM events WHERE type = 'running_late'").fetchall()
+    assert len(events) == 1 and events[0]["ticket_id"] == a
+    assert json.loads(events[0]["data"])["places"] == 3
+
+
+def test_bad_presses_are_clear_errors_and_write_nothing(client, queue):
+    a, b, c = _guests(client, queue, 3)
+    app = client.application
+    before = _dump(app)
+    _error(client.post("/api/tickets/00000000-0000-4000-8000-000000000000/late", json={"use": 1}), 404,
+           "ticket_not_found")
+    _error(client.post("/api/tickets/not-a-ticket/late", json={"use": 1}), 404, "ticket_not_found")
+    for body in ({}, {"use": 0}, {"use": 11}, {"use": "1"}, {"use": True}, {"use": 1, "extra": 1}, [1]):
+        _error(client.post(f"/api/tickets/{a}/late", json=body), 422, "invalid_body")
+    _error(client.post(f"/api/tickets/{a}/late", json={"use": 2}), 409, "late_use_mismatch")
+    _error(client.post(f"/api/tickets/{c}/late", json={"use": 1}), 409, "already_last")
+    assert _dump(app) == before, "a refused press wrote something"
+    called = client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "1"}, headers=queue["headers"])
+    assert called.get_json()["id"] == a
+    before = _dump(app)
+    _error(client.post(f"/api/tickets/{a}/late", json={"use": 1}), 409, "not_waiting")
+    client.post(f"/api/tickets/{b}/late", json={"use": 1})
+    before = _dump(app)
+    _error(client.post(f"/api/tickets/{b}/late", json={"use": 2}), 409, "no_uses_left")
+    assert _dump(app) == before
+
+
+def test_off_and_the_rate_limits(tmp_path):
+    app = _late_app(tmp_path / "off", QODE_LATE_PLACES="off")
+    client = app.test_client()
+    queue = client.post("/api/queues", json={"name": "Desk", "prefix": "A"}, headers=admin()).get_json()
+    a, _ = _guests(client, queue, 2)
+    assert client.get(f"/api/tickets/{a}").get_json()["late"] is None
+    _error(client.post(f"/api/tickets/{a}/late", json={"use": 1}), 409, "late_off")
+
+    app = _late_app(tmp_path / "ip", QODE_LATE_RATE_LIMIT="2/minute", QODE_LATE_USES="5")
+    client = app.test_client()
+    queue = client.post("/api/queues", json={"name": "Desk", "prefix": "A"}, headers=admin()).get_json()
+    ids = _guests(client, queue, 6)
+    assert client.post(f"/api/tickets/{ids[0]}/late", json={"use": 1}).status_code == 200
+    assert client.post(f"/api/tickets/{ids[1]}/late", json={"use": 1}).status_code == 200
+    before = _dump(app)
+    limited = client.post(f"/api/tickets/{ids[2]}/late", json={"use": 1})
+    _error(limited, 429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert _dump(app) == before
+    # another address still may, up to the service's own budget
+    other = client.post(f"/api/tickets/{ids[2]}/late", json={"use": 1}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 200
+
+    app = _late_app(tmp_path / "queue", QODE_LATE_QUEUE_RATE_LIMIT="2/minute", QODE_LATE_USES="5")
+    client = app.test_client()
+    queue = client.post("/api/queues", json={"name": "Desk", "prefix": "A"}, headers=admin()).get_json()
+    ids = _guests(client, queue, 6)
+    for n, ticket in enumerate(ids[:3]):
+        answer = client.post(f"/api/tickets/{ticket}/late", json={"use": 1},
+                             environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        assert answer.status_code == (200 if n < 2 else 429), answer.get_data(as_text=True)
