@@ -238,14 +238,16 @@ def _late_app(tmp_path, **settings):
     return create_app({
         "QODE_DATA_DIR": str(tmp_path / "data"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN, "QODE_TIMEZONE": "UTC",
         "QODE_JOIN_RATE_LIMIT": "off", "QODE_AUTH_RATE_LIMIT": "off", "QODE_SCHEDULER": "off",
-        "QODE_QUEUE_MAX_ACTIVE": "off", "QODE_MAX_ACTIVE_PER_ADDRESS": "off", "QODE_MAX_ACTIVE_PER_DEVICE": "off",
+        "QODE_QUEUE_MAX_ACTIVE": "off", "QODE_MAX_ACTIVE_PER_ADDRESS": "off",
+        "QODE_MAX_ACTIVE_PER_DEVICE": "off",
         **settings,
     })
 
 
 def _guests(client, queue, n):
-    return [client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-late-{i:04d}"}
-                        ).get_json()["id"] for i in range(n)]
+    url = f"/api/queues/{queue['id']}/tickets"
+    return [client.post(url, json={"device_token": f"device-token-late-{i:04d}"}).get_json()["id"]
+            for i in range(n)]
 
 
 def _dump(app):
@@ -295,7 +297,8 @@ def test_bad_presses_are_clear_errors_and_write_nothing(client, queue):
     _error(client.post(f"/api/tickets/{a}/late", json={"use": 2}), 409, "late_use_mismatch")
     _error(client.post(f"/api/tickets/{c}/late", json={"use": 1}), 409, "already_last")
     assert _dump(app) == before, "a refused press wrote something"
-    called = client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "1"}, headers=queue["headers"])
+    called = client.post(f"/api/queues/{queue['id']}/call-next", json={"counter": "1"},
+                         headers=queue["headers"])
     assert called.get_json()["id"] == a
     before = _dump(app)
     _error(client.post(f"/api/tickets/{a}/late", json={"use": 1}), 409, "not_waiting")
@@ -325,7 +328,8 @@ def test_off_and_the_rate_limits(tmp_path):
     assert int(limited.headers["Retry-After"]) >= 1
     assert _dump(app) == before
     # another address still may, up to the service's own budget
-    other = client.post(f"/api/tickets/{ids[2]}/late", json={"use": 1}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other = client.post(f"/api/tickets/{ids[2]}/late", json={"use": 1},
+                        environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 200
 
     app = _late_app(tmp_path / "queue", QODE_LATE_QUEUE_RATE_LIMIT="2/minute", QODE_LATE_USES="5")

@@ -173,14 +173,14 @@ class Simulator:
         raise AssertionError("an event before the first boot")
 
     def _emit(self, t: float, type_: str, guest: _Guest | None = None, counter: str | None = None,
-              hint: float | None = None, number: float | None = None, after: str | None = None) -> None:
+              hint: float | None = None, number: float | None = None) -> None:
         boot, mono = self._where(t)
         if self.day_pending:
             self.day_pending = False
             self.events.append((t, Event("day_started", mono, boot)))
         if number is None and guest is not None:
             number = guest.number
-        ev = Event(type_, mono, boot, guest.id if guest else None, number, counter, hint, after=after)
+        ev = Event(type_, mono, boot, guest.id if guest else None, number, counter, hint)
         self.events.append((t, ev))
 
     def _at(self, t: float, action: Callable, *args) -> None:
@@ -367,7 +367,7 @@ class Simulator:
                 other.rank += 1
         line.insert(at + places, line.pop(at))
         self.waiting = {g.number: g for g in line}
-        self._emit(t, "running_late", guest, number=guest.line + guest.rank / RANK_SCALE, after=anchor.id)
+        self._emit(t, "running_late", guest, number=guest.line + guest.rank / RANK_SCALE)
 
     def _cancel(self, t: float, guest: _Guest) -> None:
         if self.waiting.pop(guest.number, None) is not None:

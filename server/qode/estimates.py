@@ -94,16 +94,14 @@ def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = No
         number = row["seq"]
     elif kind == "transfer_in":
         number = data["line_seq"] if isinstance(data.get("line_seq"), int) else row["seq"]
-    after = None
-    if kind == "running_late":  # issue 16: its new place, behind `after` (docs/services.md, section 8)
+    if kind == "running_late":  # issue 16: its new place (docs/services.md, section 8)
         line_seq, rank = data.get("line_seq"), data.get("rank")
-        if isinstance(line_seq, int) and isinstance(rank, int):
-            number = line_seq + rank / rules.RANK_SCALE
-        after = data.get("after") if isinstance(data.get("after"), str) else None
+        valid = isinstance(line_seq, int) and isinstance(rank, int)
+        number = line_seq + rank / rules.RANK_SCALE if valid else None
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], number,
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
                  replaced="replaced_by" in data, priority=data.get("priority") is True, services=n,
-                 waited=(waits or {}).get(row["seq"]), after=after)
+                 waited=(waits or {}).get(row["seq"]))
 
 
 class Estimates:

@@ -84,9 +84,6 @@ class Event:
     # on `transfer_in` placed by its original join time: the seconds it has already been in line
     # (the anti-starvation bound counts them; docs/services.md section 3, `waited`)
     waited: float | None = None
-    # issue 16, on `running_late`: the ticket it now stands right behind (`number` is its new place:
-    # that ticket's line_seq + rank / RANK_SCALE)
-    after: str | None = None
 
 
 def baseline(position: int, current_position: int, avg_wait_time: float) -> int:
@@ -498,16 +495,21 @@ class Estimator:
             self.use.pop(ev.counter, None)
 
     def _late(self, ev: Event) -> None:
-        """issue 16: the guest takes its new place right behind `ev.after`, whose line time it takes
-        too (the server gives it that ticket's line time: docs/services.md, section 8); those sharing
-        that line_seq from its new rank on move one rank back, as the server moves them."""
+        """issue 16: the guest takes its new place (`ev.number`: line_seq + rank / RANK_SCALE) right
+        behind the ticket one rank before it, whose line time it takes too (the server gives it that
+        ticket's: docs/services.md, section 8); those sharing that line_seq from its new rank on move
+        one rank back, as the server moves them."""
         new = float(ev.number)
         base, step = math.floor(new), 1.0 / rules.RANK_SCALE
-        for other, (number, joined) in list(self.waiting.items()):
-            if other != ev.ticket and math.floor(number) == base and number >= new:
-                self.waiting[other] = (number + step, joined)
         _, joined = self.waiting[ev.ticket]
-        entered = self.waiting[ev.after][1] if ev.after in self.waiting else joined
+        entered = joined
+        for other, (number, since) in list(self.waiting.items()):
+            if other == ev.ticket or math.floor(number) != base:
+                continue
+            if number == new - step:
+                entered = since  # the one it now stands behind
+            elif number >= new:
+                self.waiting[other] = (number + step, since)
         self.sum_join += entered - joined
         self.waiting[ev.ticket] = (new, entered)
 

@@ -221,9 +221,6 @@ def host_delta(events: list[dict]) -> dict:
     (ids, in order) and the bulk cancellations, each as its filter."""
     shown = [e for e in events if not in_bulk(e)]
     ids = list(dict.fromkeys(e["ticket_id"] for e in shown if e["ticket_id"]))
-    # issue 16: a move back ("running_late") may move other tickets one rank back: their rows too
-    ids += [i for e in shown if e["type"] == "running_late"
-            for i in e["data"].get("shifted", ()) if i not in ids]
     bulk = [e["data"] for e in shown if e["type"] == "waiting_cleared"]
     return {"events": shown, "ids": ids, "bulk": bulk}
 
@@ -438,6 +435,12 @@ class Feed:
             if shown < HOST_CHUNK and n < len(evs) - 1:
                 continue
             delta = host_delta(chunk)
+            # issue 16: a move back may move the tickets sharing its line_seq one rank back: their rows too
+            lates = [e["data"]["line_seq"] for e in delta["events"]
+                     if e["type"] == "running_late" and isinstance(e["data"].get("line_seq"), int)]
+            if lates:
+                mates = tickets.line_mates(self.db, queue_id, lates)
+                delta["ids"] += [i for i in mates if i not in delta["ids"]]
             update = {"type": "update", "seq": chunk[-1]["seq"],
                       "events": [host_event(e) for e in delta["events"]],
                       "tickets_changed": tickets.host_rows(self.db, queue_id, delta["ids"]), "state": state,

@@ -846,6 +846,19 @@ def host_row(ticket: dict, queue: dict, issuer: dict | None = None) -> dict:
     return out
 
 
+def line_mates(db: Database, queue_id: str, line_seqs: list[int]) -> list[str]:
+    """issue 16: the WAITING tickets of the queue's day at these line_seqs (a move back may have
+    moved them one rank back: the host's rows of them change too)."""
+    if not line_seqs:
+        return []
+    with db.read() as conn:
+        marks = ",".join("?" * len(line_seqs))
+        return [r[0] for r in conn.execute(
+            f"SELECT t.id FROM tickets t JOIN queues q ON q.id = t.queue_id AND q.service_day = t.service_day"
+            f" WHERE t.queue_id = ? AND t.status = 'WAITING' AND t.line_seq IN ({marks})",
+            [queue_id, *line_seqs])]
+
+
 def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) -> list[dict]:
     """The host channel's rows of the queue's current day: all of them (a snapshot), or those of
     `ticket_ids` (a delta; tickets of other days are left out), in number order."""
@@ -898,8 +911,9 @@ def running_late(db: Database, ticket_id: str, use: int) -> dict:
 
     The ticket takes the place-in-line of the one it now stands behind (its line_seq, with a
     `line_rank` one above, and its monotonic line time, so the overdue rule sees the same wait:
-    it cannot jump forward again by being overdue). Event `running_late` {places, asked, after,
-    line_seq, rank, uses, shifted: the tickets sharing that line_seq moved one rank back}.
+    it cannot jump forward again by being overdue). Event `running_late` {places, asked, line_seq,
+    rank, uses}: the ticket it stands behind is the one at rank - 1 of that line_seq, and those from
+    `rank` on moved one rank back (no ticket ids in the log: they are capabilities, and it syncs).
     `use` is the press the guest means (1 = its first): a press already applied answers the
     ticket as it is (a retried request moves nobody twice).
     """
@@ -945,17 +959,17 @@ def running_late(db: Database, ticket_id: str, use: int) -> dict:
             if [t.id for t in rules.service_order([*others, moved], streak, rule)] != wanted:
                 continue
             rank = row["line_rank"] + 1
-            shifted = [r[0] for r in conn.execute(
-                "UPDATE tickets SET line_rank = line_rank + 1 WHERE queue_id = ? AND service_day = ?"
-                " AND status = 'WAITING' AND line_seq = ? AND line_rank >= ? AND id != ? RETURNING id",
-                (queue["id"], queue["service_day"], row["line_seq"], rank, ticket_id))]
+            conn.execute("UPDATE tickets SET line_rank = line_rank + 1 WHERE queue_id = ? AND service_day = ?"
+                         " AND status = 'WAITING' AND line_seq = ? AND line_rank >= ? AND id != ?",
+                         (queue["id"], queue["service_day"], row["line_seq"], rank, ticket_id))
             updated = conn.execute(
                 "UPDATE tickets SET line_seq = ?, line_rank = ?, line_mono = ?, line_boot = ?,"
                 " late_uses = late_uses + 1 WHERE id = ? RETURNING *",
                 (row["line_seq"], rank, row["line_mono"], row["line_boot"], ticket_id)).fetchone()
+            # No ticket ids in the data: they are the guests' capabilities, and the log goes to the hub.
             events.append(conn, db.clock, queue["id"], "running_late", ticket=ticket, data={
-                "places": places, "asked": late.places, "after": anchor.id, "line_seq": row["line_seq"],
-                "rank": rank, "uses": used + 1, "shifted": shifted})
+                "places": places, "asked": late.places, "line_seq": row["line_seq"], "rank": rank,
+                "uses": used + 1})
             return view(db, conn, dict(updated), queue)
         raise Conflict("The line cannot let you move back right now without moving someone else "
                        "(priority guests are interleaved behind you). Try again after the next call.",
