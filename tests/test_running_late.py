@@ -1,4 +1,4 @@
-"""Issue 16, must-show 5: "I'm running late" on a real `Database` (docs/services.md, section 8).
+"""Issue 16, must-show 5: "I'm running late" on a real `Database` (docs/services.md, section 14).
 
 The hypothesis state machine of issue 15 (tests/test_services_rules_db.py: joins with priority,
 calls at random counters, transfers, requeues, priority changes, the clock moving past the
@@ -186,7 +186,7 @@ def test_two_guests_behind_the_same_one_keep_the_order_they_asked_in(day):
 
 def test_a_late_ticket_is_not_overdue_before_the_one_it_stands_behind(day):
     """The overdue rule: the guest takes the line time of the ticket it now stands behind, so it
-    cannot jump forward again by having waited long (docs/services.md, section 8)."""
+    cannot jump forward again by having waited long (docs/services.md, section 14)."""
     db, clock, queue = day
     a = _join(db, queue, 1)[0]
     clock.advance(seconds=MAX_WAIT - 100)

@@ -210,7 +210,7 @@ SETTINGS: list[Setting] = [
     # issue 16: late
     Setting("QODE_LATE_PLACES", "3", "Places a waiting guest moves back with \"I'm running late\" (behind the "
             "ticket that many places behind them in the call order, or to the end; docs/services.md "
-            "section 8). "
+            "section 14). "
             "`off` turns the button off."),
     Setting("QODE_LATE_USES", "1", "Times one ticket may move back with \"I'm running late\" (at most 10)."),
     Setting("QODE_LATE_RATE_LIMIT", "10/minute", "\"I'm running late\" presses allowed per IP address "

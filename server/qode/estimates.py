@@ -94,7 +94,7 @@ def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = No
         number = row["seq"]
     elif kind == "transfer_in":
         number = data["line_seq"] if isinstance(data.get("line_seq"), int) else row["seq"]
-    if kind == "running_late":  # issue 16: its new place (docs/services.md, section 8)
+    if kind == "running_late":  # issue 16: its new place (docs/services.md, section 14)
         line_seq, rank = data.get("line_seq"), data.get("rank")
         valid = isinstance(line_seq, int) and isinstance(rank, int)
         number = line_seq + rank / rules.RANK_SCALE if valid else None

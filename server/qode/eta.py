@@ -59,7 +59,7 @@ TYPES = {
     "queue_paused", "queue_resumed", "counter_opened", "counter_closed", "day_started",
     "transfer", "transfer_in",  # issue 15: a ticket leaves this service for another / arrives
     "priority_set", "counter_services",  # issue 15: a host changed a ticket's class / a counter's services
-    "running_late",  # issue 16: a waiting guest moved back behind another (docs/services.md, section 8)
+    "running_late",  # issue 16: a waiting guest moved back behind another (docs/services.md, section 14)
 }
 
 
@@ -497,7 +497,7 @@ class Estimator:
     def _late(self, ev: Event) -> None:
         """issue 16: the guest takes its new place (`ev.number`: line_seq + rank / RANK_SCALE) right
         behind the ticket one rank before it, whose line time it takes too (the server gives it that
-        ticket's: docs/services.md, section 8); those sharing that line_seq from its new rank on move
+        ticket's: docs/services.md, section 14); those sharing that line_seq from its new rank on move
         one rank back, as the server moves them."""
         new = float(ev.number)
         base, step = math.floor(new), 1.0 / rules.RANK_SCALE

@@ -376,7 +376,7 @@ def m013_services(conn: sqlite3.Connection) -> None:
 
 @migration
 def m017_running_late(conn: sqlite3.Connection) -> None:
-    """issue 16 (docs/services.md, section 8): "I'm running late". `late_uses`: how many times the
+    """issue 16 (docs/services.md, section 14): "I'm running late". `late_uses`: how many times the
     ticket moved back; `line_rank`: its place among tickets sharing one `line_seq` (a ticket that
     moved back takes the line_seq of the ticket it now stands behind, with a rank one above it)."""
     _run(

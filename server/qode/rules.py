@@ -26,7 +26,7 @@ PRIORITY = "priority"  # the service's first priority ticket
 ONLY = "only"  # one of the counter's services had a ticket (and none of the above applied)
 
 
-# issue 16 (docs/services.md, section 8): a ticket that moved back ("I'm running late") shares the
+# issue 16 (docs/services.md, section 14): a ticket that moved back ("I'm running late") shares the
 # line_seq of the ticket it stands behind, ordered after it by a rank; the rule compares one number,
 # line_seq + rank / RANK_SCALE (ranks stay far below it).
 RANK_SCALE = 1 << 20

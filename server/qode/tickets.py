@@ -75,7 +75,7 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         "service": {"id": queue["id"], "name": queue["name"], "prefix": queue["prefix"]},
         "transfers": ticket.get("transfers") or 0,
         "counter_id": ticket.get("counter_id"),
-        # issue 16: how many times it moved back with "I'm running late" (docs/services.md, section 8)
+        # issue 16: how many times it moved back with "I'm running late" (docs/services.md, section 14)
         "late_uses": ticket.get("late_uses") or 0,
     }
 
@@ -122,7 +122,7 @@ RANK_SCALE = rules.RANK_SCALE
 
 
 def line_key(line_seq: int, rank: int | None) -> float | int:
-    """A ticket's place in its line as the rule compares it (docs/services.md, section 8)."""
+    """A ticket's place in its line as the rule compares it (docs/services.md, section 14)."""
     return line_seq + rank / RANK_SCALE if rank else line_seq
 
 
@@ -876,7 +876,7 @@ def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) 
         return [host_row(dict(row), queue, issuer(dict(row))) for row in rows]
 
 
-# ---- issue 16: "I'm running late" (docs/services.md, section 8) -------------------------
+# ---- issue 16: "I'm running late" (docs/services.md, section 14) -------------------------
 
 @dataclass(frozen=True)
 class Late:
