@@ -490,8 +490,10 @@ class Scores:
             self.errors[v].extend(other.errors[v])
 
 
-def replay(sim: Simulation) -> dict[str, Scores]:
-    """Feed the events to both estimators and the baseline, and score every prediction."""
+def replay(sim: Simulation, ignore_late: bool = False) -> dict[str, Scores]:
+    """Feed the events to both estimators and the baseline, and score every prediction. With
+    `ignore_late`, the estimators never see `running_late` (as before issue 16): the same days,
+    to measure what replaying the move is worth."""
     est = Estimator(DEFAULT_CYCLE)
     est_m = Estimator(DEFAULT_CYCLE, margin=MARGIN_Z)
     scores = {kind: Scores() for kind in KINDS}
@@ -520,8 +522,9 @@ def replay(sim: Simulation) -> dict[str, Scores]:
         while r < len(refreshes) and refreshes[r][0] < true_t:
             refresh(*refreshes[r])
             r += 1
-        est.apply(ev)
-        est_m.apply(ev)
+        if not (ignore_late and ev.type == "running_late"):
+            est.apply(ev)
+            est_m.apply(ev)
         kind, ticket = ev.type, ev.ticket
         if kind == "day_started":
             current = 0
@@ -642,7 +645,8 @@ def _targets(pooled: dict[str, dict]) -> list[str]:
     return lines
 
 
-def run(seed: int, days: int | None, out=None, late_share: float = LATE_SHARE) -> int:
+def run(seed: int, days: int | None, out=None, late_share: float = LATE_SHARE,
+        ignore_late: bool = False) -> int:
     """Simulate, replay and print; returns the number of events replayed."""
     out = out or sys.stdout
     rng = random.Random(seed)
@@ -654,7 +658,7 @@ def run(seed: int, days: int | None, out=None, late_share: float = LATE_SHARE) -
         n_days = days if days is not None else sc.days
         sim = Simulator(sc, random.Random(rng.getrandbits(64)), f"s{i + 1}", late_share,
                         random.Random(f"{seed}-{i}-late")).run(n_days)
-        scores = replay(sim)
+        scores = replay(sim, ignore_late)
         types = [ev.type for _, ev in sim.events]
         k = sc.counters + len(sc.part_time)
         boots = len({ev.boot for _, ev in sim.events})
@@ -670,7 +674,8 @@ def run(seed: int, days: int | None, out=None, late_share: float = LATE_SHARE) -
             per_scenario[kind].append((sc.name, scores[kind]))
             pooled[kind].extend(scores[kind])
     print(f"ETA replay: seed {seed}, days {days if days is not None else 'per scenario'},"
-          f" {total_events} events, refresh every {REFRESH:.0f} s, running late {late_share:.0%}", file=out)
+          f" {total_events} events, refresh every {REFRESH:.0f} s, running late {late_share:.0%}"
+          f"{' (not shown to the estimators)' if ignore_late else ''}", file=out)
     print("\n".join(summary), file=out)
     pooled_figures = {}
     for kind in KINDS:
@@ -701,7 +706,8 @@ def main(args: argparse.Namespace) -> int:
         print("--late-share must be between 0 and 1", file=sys.stderr)
         return 2
     started = time.perf_counter()  # only for the duration line, never for the simulation
-    run(seed, None if days is None else int(days), late_share=late)
+    ignore = bool(getattr(args, "ignore_late", False))
+    run(seed, None if days is None else int(days), late_share=late, ignore_late=ignore)
     print(f"\nreplay took {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
@@ -713,6 +719,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="days per scenario (default: each scenario's own, 20)")
     parser.add_argument("--late-share", type=float, default=LATE_SHARE,
                         help=f"share of guests who press \"I'm running late\" once (default {LATE_SHARE})")
+    parser.add_argument("--ignore-late", action="store_true",
+                        help="do not show `running_late` to the estimators (as before issue 16)")
     return parser.parse_args(argv)
 
 

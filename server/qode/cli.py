@@ -355,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=None, help="eta: simulated days per scenario")
     p.add_argument("--late-share", type=float, default=None,
                    help="eta: share of guests who press \"I'm running late\" once (default 0.03; 0: none)")
+    p.add_argument("--ignore-late", action="store_true",
+                   help="eta: the estimators never see `running_late` (as before issue 16), same days")
     p.add_argument("--loads", type=int, default=7, help="pages: cold loads of each page (medians of these)")
     p.set_defaults(func=bench)
 
