@@ -131,6 +131,8 @@ def test_a_guest_running_late_moves_back_and_the_host_and_tv_stay_truthful(box, 
     assert mark.count() == 1 and "late ×1" in mark.text_content()
     assert host.get_by_test_id("late-mark").count() == 1
     assert axe_violations(host) == []
+    with text_at_200_percent(host):
+        assert overflow_problems(host) == []
 
     # The TV shows each call in the new order; the guest is called fourth.
     for expected in ("R002", "R003", "R004", "R001"):
