@@ -94,7 +94,8 @@ class LateRequest(Body):
     """issue 16: "I'm running late". `use`: which press this is (1 = the ticket's first); a press
     already applied answers the ticket unchanged, so a retried request never moves it twice."""
 
-    use: int = Field(ge=1, le=10, description="The press meant: the ticket's `late_uses` + 1")
+    use: int = Field(ge=1, le=10, description="The press meant: the ticket's `late_uses` + 1 (one at most "
+                     "`late_uses` was applied already: the ticket is answered unchanged)")
 
 
 class LateOffer(BaseModel):

@@ -914,8 +914,8 @@ def running_late(db: Database, ticket_id: str, use: int) -> dict:
     it cannot jump forward again by being overdue). Event `running_late` {places, asked, line_seq,
     rank, uses}: the ticket it stands behind is the one at rank - 1 of that line_seq, and those from
     `rank` on moved one rank back (no ticket ids in the log: they are capabilities, and it syncs).
-    `use` is the press the guest means (1 = its first): a press already applied answers the
-    ticket as it is (a retried request moves nobody twice).
+    `use` is the press the guest means (1 = its first): a press already applied (`use` ≤ the
+    ticket's `late_uses`) answers the ticket as it is (a retried request moves nobody twice).
     """
     late = late_settings(db)
     if late.places is None:
@@ -928,9 +928,6 @@ def running_late(db: Database, ticket_id: str, use: int) -> dict:
         used = ticket.get("late_uses") or 0
         if use <= used:  # this press was applied already
             return view(db, conn, ticket, queue)
-        if use != used + 1:
-            raise Conflict(f"This ticket has moved back {used} time(s); the next press is number {used + 1}.",
-                           "late_use_mismatch")
         if used >= late.uses:
             raise Conflict("This ticket has used every move back it may.", "no_uses_left")
         waiting = waiting_in(db, conn, queue["id"], queue["service_day"])
