@@ -31,10 +31,13 @@ USES = 2
 
 
 def call_order(machine: ServicesDay, service: str) -> list[str]:
-    """The service's waiting guests in the order their people_ahead says (one place each)."""
-    told = machine.ahead(service)
-    assert sorted(told.values()) == list(range(len(told))), "people ahead is not one place per guest"
-    return sorted(told, key=told.get)
+    """The service's waiting guests in the order their people_ahead says (one place each), read
+    fresh (GET /api/queues/{id}/tickets?order=call): a status read's memo lives until the next
+    commit, and the clock may have made someone overdue since (issue 15's people ahead, "the clock
+    stopped"); the inherited `call_in_a_row` checks the reads against the real calls."""
+    rows = tickets.list_tickets(machine.db, service, order="call")
+    assert [t["people_ahead"] for t in rows] == list(range(len(rows))), "people ahead: not one place each"
+    return [t["id"] for t in rows]
 
 
 class LateDay(ServicesDay):
