@@ -197,6 +197,7 @@ def app(tmp_path):
         "QODE_JOIN_RATE_LIMIT": "off", **NO_CAPS,
         "QODE_AUTH_RATE_LIMIT": "off",
         "QODE_SCHEDULER": "off",
+        "QODE_LATE_RATE_LIMIT": "off", "QODE_LATE_QUEUE_RATE_LIMIT": "off",  # issue 16: its own tests set them
     })
 
 

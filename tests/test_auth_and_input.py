@@ -31,6 +31,7 @@ VALID_BODIES = {
     "/api/counters/{counter_id}/open": {"staff": "Ana"},
     "/api/counters/{counter_id}/close": {"back_in_minutes": 5},
     "/api/host-tokens": {"name": "Desk", "role": "staff", "scope": "services", "services": ["{queue_id}"]},
+    "/api/tickets/{ticket_id}/late": {"use": 1},  # issue 16
 }
 # Operations for the whole box: any queue's host may use them, so "a token for something else"
 # is a display's token there. issue 15: any host may list counters (those of its services) and
@@ -239,6 +240,8 @@ FIELD_CASES = {
     "/api/tickets/{ticket_id}/recall": [{"counter": ""}, {"counter": 3}],
     "/api/tickets/{ticket_id}/serve": [{"counter": "1"}],
     "/api/tickets/{ticket_id}/cancel": [{"reason": "x"}],
+    "/api/tickets/{ticket_id}/late": [{}, {"use": 0}, {"use": 11}, {"use": "1"}, {"use": 1.5}, {"use": None},
+                                      {"use": 1, "places": 9}, {"use": [1]}],  # issue 16
     "/api/device/status": [
         {}, {"printer": "on fire"}, {"printer": None}, {"printer": 1}, {"printer": "READY"},
         {"printer": "ready", "detail": ""}, {"printer": "ready", "detail": "x" * 201},

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from qode.eta import Event
+from qode.eta import Estimator, Event
 from qode_bench import eta as bench_eta
-from qode_bench.eta import SCENARIOS, Scores, Simulation, figures, replay, simulate
+from qode_bench.eta import LATE_PLACES, SCENARIOS, Scores, Simulation, figures, replay, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = {
     "join", "call", "serve", "complete", "no_show", "cancel", "queue_paused", "queue_resumed",
-    "counter_opened", "counter_closed", "day_started",
+    "counter_opened", "counter_closed", "day_started", "running_late",
 }  # fmt: skip
 RUN_TIMEOUT = 120  # s; a two-day run takes about a second
 
@@ -114,13 +114,63 @@ def test_the_simulated_stream_is_one_the_server_could_record(scenario):
     assert counts["join"] > 20 and counts["call"] > 0 and counts["counter_opened"] >= 3
     assert counts["complete"] + counts["no_show"] == counts["call"]
 
-    last_called = 0  # numbers are called in order within a day
+    # Within a day guests are called in line order: by number, except that "I'm running late"
+    # (issue 16) moves a guest right behind the one LATE_PLACES places back (or to the end).
+    line: list[str] = []
     for ev in events:
         if ev.type == "day_started":
-            last_called = 0
+            line = []
+        elif ev.type == "join":
+            line.append(ev.ticket)
+        elif ev.type == "cancel":
+            line.remove(ev.ticket)
+        elif ev.type == "running_late":
+            at = line.index(ev.ticket)
+            assert len(line) - 1 - at > 0, "the last in line moved back"
+            line.insert(at + min(LATE_PLACES, len(line) - 1 - at), line.pop(at))
         elif ev.type == "call":
-            assert ev.number > last_called
-            last_called = ev.number
+            assert line and ev.ticket == line[0], "a call out of line order"
+            line.pop(0)
+
+
+def test_the_replay_includes_guests_running_late():
+    """issue 16: a small share of guests press "I'm running late"; the replay feeds the event to
+    the real estimator, which reorders its line (its ETAs follow the new order), and every
+    scenario still scores; `late_share=0` gives the days without it."""
+    from qode_bench.eta import LATE_SHARE
+
+    assert 0 < LATE_SHARE <= 0.05
+    sims = [simulate(sc, days=4, seed=3) for sc in SCENARIOS]
+    late = [ev for sim in sims for _, ev in sim.events if ev.type == "running_late"]
+    assert len(late) >= 5 and all(ev.number is not None for ev in late)
+    assert not [ev for sc in SCENARIOS for _, ev in simulate(sc, days=4, seed=3, late_share=0.0).events
+                if ev.type == "running_late"]
+    sim = next(sim for sim in sims if any(ev.type == "running_late" for _, ev in sim.events))
+    est = Estimator(300.0)
+    checked = 0
+    line: list[str] = []  # the simulator's line order, moved as the stream says
+    for _, ev in sim.events:
+        est.apply(ev)
+        if ev.type == "day_started":
+            line = []
+        elif ev.type == "join":
+            line.append(ev.ticket)
+        elif ev.type in ("call", "cancel"):
+            line.remove(ev.ticket)
+        elif ev.type == "running_late":
+            at = line.index(ev.ticket)
+            to = at + min(LATE_PLACES, len(line) - 1 - at)
+            line.insert(to, line.pop(at))
+            # the estimator's line is the simulator's: the guest right behind the one it let pass
+            assert sorted(est.waiting, key=lambda t: (est.waiting[t][0], t)) == line
+            ahead_of_me = line[to - 1]
+            assert est.waiting[ev.ticket][1] == est.waiting[ahead_of_me][1]  # its line time
+            etas, _ = est.predict(ev.t, ev.boot)
+            assert etas[ev.ticket] >= etas[ahead_of_me]
+            checked += 1
+    assert checked >= 1
+    scores = replay(sim)
+    assert scores["all refreshes"].actual and scores["at join"].actual
 
 
 def test_the_runs_exercise_hints_closures_pauses_and_reboots():

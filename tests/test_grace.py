@@ -314,7 +314,7 @@ def test_a_retried_return_with_the_same_key_is_answered_the_same(box):
     assert len(events_of(db, gone["id"], "returned")) == 1
 
 
-# ---- "front" and the call rule (docs/services.md, section 10) -----------------------------------
+# ---- "front" and the call rule (docs/services.md, section 14) -----------------------------------
 
 def test_front_goes_before_normal_tickets_but_priority_still_goes_first(box):
     db, client, queue, host = box
@@ -419,3 +419,26 @@ def test_the_hub_keeps_the_ticket_waiting_again(tmp_path):
                            (ticket,)).fetchone()
     assert tuple(row) == ("WAITING", None)
     hub_db.close()
+
+
+def test_front_before_a_head_that_moved_back_with_running_late(tmp_path):
+    """Issue 16's two line moves together: the head is a guest who pressed "I'm running late" (its
+    place is another ticket's line_seq with a rank), and a no-show comes back to the front. It goes
+    first, at a whole line_seq of rank 0 (the column holds integers, not the head's key minus one)."""
+    db, client, queue, host = make_box(tmp_path, QODE_LATE_PLACES="1", QODE_LATE_RATE_LIMIT="off",
+                                       QODE_LATE_QUEUE_RATE_LIMIT="off")
+    first, *_ = join(client, queue, 4)  # A001-A004
+    gone = missed(client, queue, host)  # A001, no-show
+    assert gone["id"] == first["id"]
+    a2 = client.get(f"/api/queues/{queue['id']}/tickets?order=call", headers=host).get_json()["tickets"][0]
+    moved = client.post(f"/api/tickets/{a2['id']}/late", json={"use": 1})
+    assert moved.status_code == 200, moved.get_json()
+    assert call_order(client, queue, host) == ["A003", "A002", "A004"]
+    assert call(client, queue, host)["display_number"] == "A003"  # the head is now A002, with a rank
+    back(client, host, gone["id"])
+    assert call_order(client, queue, host) == ["A001", "A002", "A004"]
+    with db.read() as conn:
+        kind, rank = conn.execute("SELECT typeof(line_seq), line_rank FROM tickets WHERE id = ?",
+                                  (gone["id"],)).fetchone()
+    assert (kind, rank) == ("integer", 0)
+    assert call(client, queue, host, "2")["display_number"] == "A001"

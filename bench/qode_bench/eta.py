@@ -8,8 +8,12 @@ One run, for each named scenario:
    "back in N min", some that close every counter at once); a walk-up delay between a
    call and the serve; no-shows that the host marks after a grace period; cancellations
    whose chance grows with the wait; queue pauses with and without a hint; the host's
-   reaction time before each call. Days start with `day_started`; some days on a new boot
-   (monotonic time restarts small, new boot id), and once per run a reboot in mid-day;
+   reaction time before each call; a small share of guests (LATE_SHARE) press "I'm running
+   late" once while waiting and move back LATE_PLACES places as the server moves them (issue 16:
+   the `running_late` event, behind the guest that many places back, or to the end; drawn from
+   a stream of their own, so `--late-share 0` replays exactly the days without them). Days start
+   with `day_started`; some days on a new boot (monotonic time restarts small, new boot id),
+   and once per run a reboot in mid-day;
 2. the events the server would record (`eta.Event`, in log order) are fed to the real
    `eta.Estimator` (default cycle 300 s, no margin), to `Estimator(300, margin=0.2)`, and
    to the brief's formula `eta.baseline(number, number last called, mean service time)`,
@@ -37,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qode.eta import Estimator, Event, baseline
+from qode.rules import RANK_SCALE
 
 DEFAULT_SEED = 1
 DEFAULT_CYCLE = 300.0  # s: the queue setting both estimators start from
@@ -53,6 +58,8 @@ RETRY_CHANCE = 0.6  # a guest turned away by a pause comes back after it
 EARLY_CANCEL = 0.03  # guests who leave for reasons unrelated to the wait, within 1–15 min
 WITHIN_SHARE, WITHIN_FLOOR = 0.2, 120.0  # "within ±20% or ±2 min"
 OPTIMISTIC = 120.0  # s: an ETA this much too early is a guest who missed the call
+LATE_SHARE = 0.03  # issue 16: guests who press "I'm running late" once, 2–20 min after joining
+LATE_PLACES = 3  # QODE_LATE_PLACES' default
 
 TARGET_MAE_RATIO = 0.20  # pooled MAE estimator / baseline
 TARGET_OPTIMISTIC = 0.25  # share of predictions optimistic by > 2 min
@@ -104,6 +111,8 @@ class _Guest:
     id: str
     number: int
     joined: float  # true time
+    line: int = 0  # its place in line as the server keeps it (line_seq, then rank): issue 16
+    rank: int = 0
 
 
 @dataclass
@@ -133,10 +142,13 @@ class Simulation:
 class Simulator:
     """Plays `days` service days of one scenario; all randomness comes from `rng`."""
 
-    def __init__(self, scenario: Scenario, rng: random.Random, slug: str):
+    def __init__(self, scenario: Scenario, rng: random.Random, slug: str, late_share: float = 0.0,
+                 late_rng: random.Random | None = None):
         self.sc = scenario
         self.rng = rng
         self.slug = slug
+        self.late_share = late_share  # issue 16: "I'm running late", from its own stream
+        self.late_rng = late_rng or random.Random(f"{slug}-late")
         self.boots = 0
         self.segments: list[tuple[float, str, float]] = []  # (true start, boot, true - mono)
         self.events: list[tuple[float, Event]] = []
@@ -161,13 +173,14 @@ class Simulator:
         raise AssertionError("an event before the first boot")
 
     def _emit(self, t: float, type_: str, guest: _Guest | None = None, counter: str | None = None,
-              hint: float | None = None) -> None:
+              hint: float | None = None, number: float | None = None) -> None:
         boot, mono = self._where(t)
         if self.day_pending:
             self.day_pending = False
             self.events.append((t, Event("day_started", mono, boot)))
-        ev = Event(type_, mono, boot, guest.id if guest else None, guest.number if guest else None,
-                   counter, hint)
+        if number is None and guest is not None:
+            number = guest.number
+        ev = Event(type_, mono, boot, guest.id if guest else None, number, counter, hint)
         self.events.append((t, ev))
 
     def _at(self, t: float, action: Callable, *args) -> None:
@@ -323,9 +336,11 @@ class Simulator:
                 self.turned_away.append(t)
             return
         self.number += 1
-        guest = _Guest(f"{self.slug}-d{self.day_tag}-{self.number}", self.number, t)
+        guest = _Guest(f"{self.slug}-d{self.day_tag}-{self.number}", self.number, t, self.number)
         self.waiting[guest.number] = guest
         self._emit(t, "join", guest)
+        if self.late_share > 0 and self.late_rng.random() < self.late_share:
+            self._at(t + self.late_rng.uniform(2.0, 20.0) * MINUTE, self._late, guest)
         if self.rng.random() < EARLY_CANCEL:
             leave = self.rng.uniform(1.0, 15.0) * MINUTE
         else:  # a hazard that grows linearly with the wait (Weibull, shape 2), per-guest scale
@@ -334,6 +349,25 @@ class Simulator:
         self._at(t + leave, self._cancel, guest)
         for c in self.counters:
             self._nudge(t, c)
+
+    def _late(self, t: float, guest: _Guest) -> None:
+        """issue 16: the guest presses "I'm running late" (tickets.running_late): right behind the
+        guest LATE_PLACES places back, or the last one; refused when nobody is behind."""
+        if guest.number not in self.waiting:
+            return  # called or gone meanwhile
+        line = list(self.waiting.values())
+        at = line.index(guest)
+        places = min(LATE_PLACES, len(line) - 1 - at)
+        if places == 0:
+            return
+        anchor = line[at + places]
+        guest.line, guest.rank = anchor.line, anchor.rank + 1
+        for other in line:
+            if other is not guest and other.line == anchor.line and other.rank >= guest.rank:
+                other.rank += 1
+        line.insert(at + places, line.pop(at))
+        self.waiting = {g.number: g for g in line}
+        self._emit(t, "running_late", guest, number=guest.line + guest.rank / RANK_SCALE)
 
     def _cancel(self, t: float, guest: _Guest) -> None:
         if self.waiting.pop(guest.number, None) is not None:
@@ -429,9 +463,10 @@ class Simulator:
         self.turned_away = []
 
 
-def simulate(scenario: Scenario, days: int, seed: int, slug: str = "q") -> Simulation:
+def simulate(scenario: Scenario, days: int, seed: int, slug: str = "q", late_share: float = LATE_SHARE
+             ) -> Simulation:
     """Play `days` days of `scenario`; the same arguments always give the same result."""
-    return Simulator(scenario, random.Random(seed), slug).run(days)
+    return Simulator(scenario, random.Random(seed), slug, late_share, random.Random(f"{seed}-late")).run(days)
 
 
 # ---- the replay ----------------------------------------------------------------------
@@ -455,8 +490,10 @@ class Scores:
             self.errors[v].extend(other.errors[v])
 
 
-def replay(sim: Simulation) -> dict[str, Scores]:
-    """Feed the events to both estimators and the baseline, and score every prediction."""
+def replay(sim: Simulation, ignore_late: bool = False) -> dict[str, Scores]:
+    """Feed the events to both estimators and the baseline, and score every prediction. With
+    `ignore_late`, the estimators never see `running_late` (as before issue 16): the same days,
+    to measure what replaying the move is worth."""
     est = Estimator(DEFAULT_CYCLE)
     est_m = Estimator(DEFAULT_CYCLE, margin=MARGIN_Z)
     scores = {kind: Scores() for kind in KINDS}
@@ -485,8 +522,9 @@ def replay(sim: Simulation) -> dict[str, Scores]:
         while r < len(refreshes) and refreshes[r][0] < true_t:
             refresh(*refreshes[r])
             r += 1
-        est.apply(ev)
-        est_m.apply(ev)
+        if not (ignore_late and ev.type == "running_late"):
+            est.apply(ev)
+            est_m.apply(ev)
         kind, ticket = ev.type, ev.ticket
         if kind == "day_started":
             current = 0
@@ -607,7 +645,8 @@ def _targets(pooled: dict[str, dict]) -> list[str]:
     return lines
 
 
-def run(seed: int, days: int | None, out=None) -> int:
+def run(seed: int, days: int | None, out=None, late_share: float = LATE_SHARE,
+        ignore_late: bool = False) -> int:
     """Simulate, replay and print; returns the number of events replayed."""
     out = out or sys.stdout
     rng = random.Random(seed)
@@ -617,15 +656,17 @@ def run(seed: int, days: int | None, out=None) -> int:
     summary = []
     for i, sc in enumerate(SCENARIOS):
         n_days = days if days is not None else sc.days
-        sim = Simulator(sc, random.Random(rng.getrandbits(64)), f"s{i + 1}").run(n_days)
-        scores = replay(sim)
+        sim = Simulator(sc, random.Random(rng.getrandbits(64)), f"s{i + 1}", late_share,
+                        random.Random(f"{seed}-{i}-late")).run(n_days)
+        scores = replay(sim, ignore_late)
         types = [ev.type for _, ev in sim.events]
         k = sc.counters + len(sc.part_time)
         boots = len({ev.boot for _, ev in sim.events})
         summary.append(
             f"  {sc.name:<24} {k} counter{'s' if k > 1 else ''}, {n_days} days,"
             f" {types.count('join')} tickets ({types.count('cancel')} cancelled,"
-            f" {types.count('no_show')} no-shows), {types.count('queue_paused')} pauses,"
+            f" {types.count('no_show')} no-shows, {types.count('running_late')} running late),"
+            f" {types.count('queue_paused')} pauses,"
             f" {types.count('counter_closed')} counter closures, {boots} boots, {len(sim.events)} events"
         )
         total_events += len(sim.events)
@@ -633,7 +674,8 @@ def run(seed: int, days: int | None, out=None) -> int:
             per_scenario[kind].append((sc.name, scores[kind]))
             pooled[kind].extend(scores[kind])
     print(f"ETA replay: seed {seed}, days {days if days is not None else 'per scenario'},"
-          f" {total_events} events, refresh every {REFRESH:.0f} s", file=out)
+          f" {total_events} events, refresh every {REFRESH:.0f} s, running late {late_share:.0%}"
+          f"{' (not shown to the estimators)' if ignore_late else ''}", file=out)
     print("\n".join(summary), file=out)
     pooled_figures = {}
     for kind in KINDS:
@@ -658,8 +700,14 @@ def main(args: argparse.Namespace) -> int:
     if days is not None and int(days) < 1:
         print("--days must be at least 1", file=sys.stderr)
         return 2
+    late = getattr(args, "late_share", None)
+    late = LATE_SHARE if late is None else float(late)
+    if not 0.0 <= late <= 1.0:
+        print("--late-share must be between 0 and 1", file=sys.stderr)
+        return 2
     started = time.perf_counter()  # only for the duration line, never for the simulation
-    run(seed, None if days is None else int(days))
+    ignore = bool(getattr(args, "ignore_late", False))
+    run(seed, None if days is None else int(days), late_share=late, ignore_late=ignore)
     print(f"\nreplay took {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
@@ -669,6 +717,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--days", type=int, default=None,
                         help="days per scenario (default: each scenario's own, 20)")
+    parser.add_argument("--late-share", type=float, default=LATE_SHARE,
+                        help=f"share of guests who press \"I'm running late\" once (default {LATE_SHARE})")
+    parser.add_argument("--ignore-late", action="store_true",
+                        help="do not show `running_late` to the estimators (as before issue 16)")
     return parser.parse_args(argv)
 
 

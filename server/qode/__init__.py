@@ -62,6 +62,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .tickets import Returns
 
     db.returns = Returns(settings["GRACE_MINUTES"], settings["GRACE_PLACE"])  # issue 16: grace
+    from .tickets import Late
+
+    # issue 16: "I'm running late" (tickets.running_late)
+    db.late = Late(places=settings["LATE_PLACES"], uses=settings["LATE_USES"])
     app.extensions["qode_db"] = db
     app.extensions["qode_estimates"] = estimates.attach(db, settings)  # the ETA cache (estimates.Estimates)
 

@@ -142,7 +142,8 @@ def write(principal: auth.Principal | None, action: Callable[[], tuple[int, dict
 def init_limits(app) -> None:
     """Bind a Flask-Limiter (memory storage: one worker) when any limit is on."""
     enabled = any(app.config.get(name) for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT", "VOICE_RATE_LIMIT",
-                                                     "SMS_PHONE_RATE_LIMIT"))
+                                                     "SMS_PHONE_RATE_LIMIT", "LATE_RATE_LIMIT",
+                                                     "LATE_QUEUE_RATE_LIMIT"))
     app.config["RATELIMIT_ENABLED"] = enabled
     app.extensions["qode_limiter"] = (
         Limiter(get_remote_address, app=app, storage_uri="memory://") if enabled else None
@@ -665,6 +666,18 @@ def cancel_ticket(ticket_id: str):
     return write(principal, lambda: (200, tickets.move(db(), ticket_id, "cancel", by, allowed)))
 
 
+@operation("POST", "/api/tickets/{ticket_id}/late",
+           "I'm running late: a waiting guest moves back a few places (holder of the id; issue 16)",
+           auth="holder", body=schemas.LateRequest, responses={200: schemas.TicketOut})
+def ticket_late(ticket_id: str):
+    ticket_id = queues.parse_id(ticket_id, "ticket")
+    req = parse(schemas.LateRequest)
+    queue_id = tickets.queue_of(db(), ticket_id)  # 404 before anything is counted
+    spend("LATE_RATE_LIMIT", "late_ip", get_remote_address())
+    spend("LATE_QUEUE_RATE_LIMIT", "late_queue", queue_id)
+    return answer(tickets.running_late(db(), ticket_id, req.use))
+
+
 def _host_move(name: str, body: type[BaseModel]) -> None:
     def view(ticket_id: str):
         ticket_id = queues.parse_id(ticket_id, "ticket")
@@ -738,7 +751,7 @@ def ticket_priority(ticket_id: str):
                                                                _scope_check(principal))))
 
 
-# ---- issue 16: grace (docs/services.md, section 10) ---------------------------------------
+# ---- issue 16: grace (docs/services.md, section 14) ---------------------------------------
 
 def returner_of_ticket(ticket_id: str) -> auth.Principal:
     """Who may put a no-show back: a host (or the admin) whose scope covers the ticket's service,

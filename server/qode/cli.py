@@ -354,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8765, help="port for the server under test")
     p.add_argument("--seed", type=int, default=1, help="eta: the simulator's seed")
     p.add_argument("--days", type=int, default=None, help="eta: simulated days per scenario")
+    p.add_argument("--late-share", type=float, default=None,
+                   help="eta: share of guests who press \"I'm running late\" once (default 0.03; 0: none)")
+    p.add_argument("--ignore-late", action="store_true",
+                   help="eta: the estimators never see `running_late` (as before issue 16), same days")
     p.add_argument("--loads", type=int, default=None, help="pages: cold loads of each page (medians of "
                    "these, default 7); voice: makes of each announcement (default 5)")
     p.set_defaults(func=bench)

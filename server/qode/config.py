@@ -247,6 +247,16 @@ SETTINGS: list[Setting] = [
             "host dashboard (each takes the modem a few seconds; a failed send shows at once)."),
     Setting("QODE_SMS_TIMEOUT", "60", "Seconds one gammu command may take before it counts as a modem "
             "failure."),
+    # issue 16: late
+    Setting("QODE_LATE_PLACES", "3", "Places a waiting guest moves back with \"I'm running late\" (behind the "
+            "ticket that many places behind them in the call order, or to the end; docs/services.md "
+            "section 15). "
+            "`off` turns the button off."),
+    Setting("QODE_LATE_USES", "1", "Times one ticket may move back with \"I'm running late\" (at most 10)."),
+    Setting("QODE_LATE_RATE_LIMIT", "10/minute", "\"I'm running late\" presses allowed per IP address "
+            "(429 above it). `off` disables it."),
+    Setting("QODE_LATE_QUEUE_RATE_LIMIT", "60/minute", "\"I'm running late\" presses allowed per service, "
+            "whatever the address (429 above it). `off` disables it."),
 ]
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -453,6 +463,11 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "SMS_HEALTH_SECONDS": _parse_int("QODE_SMS_HEALTH_SECONDS", raw["QODE_SMS_HEALTH_SECONDS"],
                                          maximum=86400),
         "SMS_TIMEOUT": _parse_int("QODE_SMS_TIMEOUT", raw["QODE_SMS_TIMEOUT"], maximum=600),
+        # issue 16: late
+        "LATE_PLACES": _parse_int("QODE_LATE_PLACES", raw["QODE_LATE_PLACES"], allow_off=True, maximum=50),
+        "LATE_USES": _parse_int("QODE_LATE_USES", raw["QODE_LATE_USES"], maximum=10),
+        "LATE_RATE_LIMIT": _parse_limit("QODE_LATE_RATE_LIMIT", raw["QODE_LATE_RATE_LIMIT"]),
+        "LATE_QUEUE_RATE_LIMIT": _parse_limit("QODE_LATE_QUEUE_RATE_LIMIT", raw["QODE_LATE_QUEUE_RATE_LIMIT"]),
     }
 
 

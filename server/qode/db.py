@@ -96,6 +96,7 @@ class Database:
         self.origin_key: bytes | None = None  # the key of address hashes (tickets.origin_of)
         self.call_policy = None  # rules.Policy: QODE_MAX_WAIT and QODE_PRIORITY_STREAK (tickets.policy)
         self.returns = None  # tickets.Returns: QODE_GRACE_MINUTES and QODE_GRACE_PLACE (tickets.returns_of)
+        self.late = None  # tickets.Late: QODE_LATE_PLACES and QODE_LATE_USES (tickets.late_settings)
         self.on_commit: list = []  # called after each commit (the live feed's wake-up)
         self.on_fault: list = []  # called when the storage fault shown to the host changes
         # The last storage fault of a write: (reason, monotonic time); None after a success.

@@ -99,6 +99,10 @@ def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = No
         given = data.get("waited")  # `front`: the head's time in line, which it took over
         if isinstance(given, int | float) and not isinstance(given, bool):
             waits = {**(waits or {}), row["seq"]: float(given)}
+    if kind == "running_late":  # issue 16: its new place (docs/services.md, section 15)
+        line_seq, rank = data.get("line_seq"), data.get("rank")
+        valid = isinstance(line_seq, int) and isinstance(rank, int)
+        number = line_seq + rank / rules.RANK_SCALE if valid else None
     return Event(kind, row["mono"], row["boot_id"], row["ticket_id"], number,
                  data.get("counter"), float(hint) if isinstance(hint, int | float) else None,
                  replaced="replaced_by" in data, priority=data.get("priority") is True, services=n,

@@ -60,6 +60,7 @@ TYPES = {
     "transfer", "transfer_in",  # issue 15: a ticket leaves this service for another / arrives
     "priority_set", "counter_services",  # issue 15: a host changed a ticket's class / a counter's services
     "returned",  # issue 16: a no-show back in line (at its line_seq, with the time in line it was given)
+    "running_late",  # issue 16: a waiting guest moved back behind another (docs/services.md, section 15)
 }
 
 
@@ -483,6 +484,8 @@ class Estimator:
             self._invalidate()
         elif kind in ("counter_opened", "counter_closed"):
             self._counter(ev, t)
+        elif kind == "running_late" and ev.ticket in self.waiting and ev.number is not None:
+            self._late(ev)
         elif kind == "priority_set" and ev.ticket in self.waiting:
             if ev.priority:
                 self.first.add(ev.ticket)
@@ -500,6 +503,25 @@ class Estimator:
                     self._counter(Event("counter_opened", ev.t, ev.boot, counter=ev.counter,
                                         services=ev.services), t)
             self.use.pop(ev.counter, None)
+
+    def _late(self, ev: Event) -> None:
+        """issue 16: the guest takes its new place (`ev.number`: line_seq + rank / RANK_SCALE) right
+        behind the ticket one rank before it, whose line time it takes too (the server gives it that
+        ticket's: docs/services.md, section 15); those sharing that line_seq from its new rank on move
+        one rank back, as the server moves them."""
+        new = float(ev.number)
+        base, step = math.floor(new), 1.0 / rules.RANK_SCALE
+        _, joined = self.waiting[ev.ticket]
+        entered = joined
+        for other, (number, since) in list(self.waiting.items()):
+            if other == ev.ticket or math.floor(number) != base:
+                continue
+            if number == new - step:
+                entered = since  # the one it now stands behind
+            elif number >= new:
+                self.waiting[other] = (number + step, since)
+        self.sum_join += entered - joined
+        self.waiting[ev.ticket] = (new, entered)
 
     def _new_day(self) -> None:
         # A night has passed (hours, many TAU): yesterday's impatience says nothing about today.

@@ -439,6 +439,12 @@ class Feed:
             if shown < HOST_CHUNK and n < len(evs) - 1:
                 continue
             delta = host_delta(chunk)
+            # issue 16: a move back may move the tickets sharing its line_seq one rank back: their rows too
+            lates = [e["data"]["line_seq"] for e in delta["events"]
+                     if e["type"] == "running_late" and isinstance(e["data"].get("line_seq"), int)]
+            if lates:
+                mates = tickets.line_mates(self.db, queue_id, lates)
+                delta["ids"] += [i for i in mates if i not in delta["ids"]]
             update = {"type": "update", "seq": chunk[-1]["seq"],
                       "events": [host_event(e) for e in delta["events"]],
                       "tickets_changed": tickets.host_rows(self.db, queue_id, delta["ids"]), "state": state,

@@ -439,6 +439,20 @@ def m016_nearly_up(conn: sqlite3.Connection) -> None:
 
 
 @migration
+def m017_running_late(conn: sqlite3.Connection) -> None:
+    """issue 16 (docs/services.md, section 15): "I'm running late". `late_uses`: how many times the
+    ticket moved back; `line_rank`: its place among tickets sharing one `line_seq` (a ticket that
+    moved back takes the line_seq of the ticket it now stands behind, with a rank one above it)."""
+    _run(
+        conn,
+        """
+        ALTER TABLE tickets ADD COLUMN late_uses INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE tickets ADD COLUMN line_rank INTEGER NOT NULL DEFAULT 0
+        """
+    )
+
+
+@migration
 def m018_grace(conn: sqlite3.Connection) -> None:
     """Issue 16, grace: when a no-show ticket was put back in line (once per ticket; NULL: never)."""
     conn.execute("ALTER TABLE tickets ADD COLUMN returned_at TEXT")

@@ -26,6 +26,12 @@ PRIORITY = "priority"  # the service's first priority ticket
 ONLY = "only"  # one of the counter's services had a ticket (and none of the above applied)
 
 
+# issue 16 (docs/services.md, section 15): a ticket that moved back ("I'm running late") shares the
+# line_seq of the ticket it stands behind, ordered after it by a rank; the rule compares one number,
+# line_seq + rank / RANK_SCALE (ranks stay far below it).
+RANK_SCALE = 1 << 20
+
+
 @dataclass(frozen=True)
 class Waiting:
     """A WAITING ticket, as the rule sees it."""
@@ -33,7 +39,8 @@ class Waiting:
     id: str
     service: str  # the service (queue id) it is in now
     priority: bool
-    line_seq: int  # its place in its current line: the seq of its join, or of a transfer "at the end"
+    line_seq: int | float  # its place in its current line: the seq of its join, or of a transfer "at the
+    # end" (+ rank / RANK_SCALE for one that moved back)
     waited: float  # seconds in its current line
 
 

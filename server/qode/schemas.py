@@ -100,6 +100,22 @@ class EmptyBody(Body):
     pass
 
 
+class LateRequest(Body):
+    """issue 16: "I'm running late". `use`: which press this is (1 = the ticket's first); a press
+    already applied answers the ticket unchanged, so a retried request never moves it twice."""
+
+    use: int = Field(ge=1, le=10, description="The press meant: the ticket's `late_uses` + 1 (one at most "
+                     "`late_uses` was applied already: the ticket is answered unchanged)")
+
+
+class LateOffer(BaseModel):
+    places: int = Field(description="Places a press moves the ticket back now: QODE_LATE_PLACES, or the "
+                        "guests behind it when fewer (0: it is last)")
+    most: int = Field(description="QODE_LATE_PLACES")
+    uses: int = Field(description="Presses one ticket may make")
+    uses_left: int
+
+
 class CounterUpdate(Body):
     counter: Counter
     open: bool
@@ -305,11 +321,16 @@ class TicketOut(BaseModel):
     transfers: int = Field(0, description="How many times it was transferred")
     counter_id: str | None = Field(None, description="The counter (by id) that called it")
     line_seq: int | None = Field(None, description="Host lists only: its place in its current line")
+    line_rank: int | None = Field(None, description="Host lists only: its order among tickets sharing its "
+                                  "line_seq (issue 16: one that moved back shares the one it stands behind)")
+    late_uses: int = Field(0, description="issue 16: how many times it moved back with \"I'm running late\"")
+    late: LateOffer | None = Field(None, description="issue 16, guest views: what \"I'm running late\" offers "
+                                   "now (null: not waiting, or the feature is off)")
     transferred: Transferred | None = Field(
         None, description="Only in a guest's live update right after a transfer: where it came from and goes")
     # issue 16: nearly
     nearly_up: int = Field(NEARLY_UP_DEFAULT, description="Its service's setting: " + NEARLY_UP_HELP)
-    # issue 16: grace (docs/services.md, section 10)
+    # issue 16: grace (docs/services.md, section 14)
     returned_at: str | None = Field(None, description="When it came back after a no-show (once per ticket)")
     return_until: str | None = Field(None, description="A no-show that may still come back: until when "
                                      "(QODE_GRACE_MINUTES after its no-show)")

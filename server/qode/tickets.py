@@ -80,6 +80,8 @@ def render(ticket: dict, queue: dict, people_ahead: int, predicted: estimates.Pr
         # issue 16: grace (a no-show put back once; `return_until`: set by callers that know the window)
         "returned_at": ticket.get("returned_at"),
         "return_until": ticket.get("return_until"),
+        # issue 16: how many times it moved back with "I'm running late" (docs/services.md, section 15)
+        "late_uses": ticket.get("late_uses") or 0,
     }
 
 
@@ -102,7 +104,7 @@ def policy(db: Database) -> rules.Policy:
 
 
 _WAITING_SQL = (
-    "SELECT t.id, t.queue_id, t.priority, t.line_seq, t.line_mono, t.line_boot, t.position_number,"
+    "SELECT t.id, t.queue_id, t.priority, t.line_seq, t.line_rank, t.line_mono, t.line_boot, t.position_number,"
     " t.created_at, e.created_at AS line_at FROM tickets t LEFT JOIN events e ON e.seq = t.line_seq"
     " WHERE t.queue_id = ? AND t.service_day = ? AND t.status = 'WAITING'"
 )
@@ -119,13 +121,24 @@ def _waited(db: Database, row) -> float:
     return max((clock.now() - entered).total_seconds(), 0.0)
 
 
+# issue 16: tickets sharing one line_seq (a ticket that moved back stands right behind the one whose
+# line_seq it took) are ordered by `line_rank`; the rule sees one number, line_seq + rank / RANK_SCALE.
+RANK_SCALE = rules.RANK_SCALE
+
+
+def line_key(line_seq: int, rank: int | None) -> float | int:
+    """A ticket's place in its line as the rule compares it (docs/services.md, section 15)."""
+    return line_seq + rank / RANK_SCALE if rank else line_seq
+
+
 def waiting_in(db: Database, conn: sqlite3.Connection, queue_id: str, day: str) -> list[rules.Waiting]:
     """One service's WAITING tickets of `day`, as the rule sees them."""
     return [
         rules.Waiting(
             row["id"], row["queue_id"], bool(row["priority"]),
             # a ticket of older data with no line_seq stands before every live seq, in number order
-            row["line_seq"] if row["line_seq"] is not None else row["position_number"] - 1_000_000_000,
+            line_key(row["line_seq"], row["line_rank"]) if row["line_seq"] is not None
+            else row["position_number"] - 1_000_000_000,
             _waited(db, row),
         )
         for row in conn.execute(_WAITING_SQL, (queue_id, day))
@@ -155,13 +168,15 @@ def ahead_in(db: Database, conn: sqlite3.Connection, queue: dict, version: int |
 
 def view(db: Database, conn: sqlite3.Connection, ticket: dict, queue: dict) -> dict:
     """`render` with people ahead counted by the call rule (docs/services.md, section 4)."""
-    people_ahead = 0
+    people_ahead, behind = 0, 0
     if ticket["status"] == "WAITING":
-        people_ahead = ahead_in(db, conn, queue).get(ticket["id"], 0)
+        ahead = ahead_in(db, conn, queue)
+        people_ahead = ahead.get(ticket["id"], 0)
+        behind = max(len(ahead) - 1 - people_ahead, 0)
     queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
     ticket = returnable(db, ticket)
-    return render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue),
-                  issuer_of(conn, ticket, queue))
+    return with_late(db, render(ticket, queue, people_ahead, estimates.for_ticket(db, ticket, queue),
+                                issuer_of(conn, ticket, queue)), behind)
 
 
 def get(db: Database, ticket_id: str) -> dict:
@@ -175,15 +190,18 @@ def get(db: Database, ticket_id: str) -> dict:
             # The rollover has not been written yet (no write since midnight); show its outcome.
             ended = "COMPLETED" if ticket["status"] == "SERVING" else "CANCELLED"
             ticket = {**ticket, "status": ended, "reason": "day_ended"}
-        ahead = 0
+        ahead, behind = 0, 0
         if ticket["status"] == "WAITING":
-            ahead = ahead_in(db, conn, queue, version).get(ticket["id"], 0)
+            line = ahead_in(db, conn, queue, version)
+            ahead = line.get(ticket["id"], 0)
+            behind = max(len(line) - 1 - ahead, 0)
         issuer = issuer_of(conn, ticket, queue)
         queue = queues.as_of(queue, today)
         queue = {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}
         if ticket["service_day"] == today:  # a no-show of an earlier day never comes back
             ticket = returnable(db, ticket)
-        return render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer)
+        out = render(ticket, queue, ahead, estimates.for_ticket(db, ticket, queue), issuer)
+        return with_late(db, out, behind)
 
 
 def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
@@ -379,7 +397,7 @@ def _enter_line(conn: sqlite3.Connection, ticket_id: str, seq: int) -> None:
     `line_seq` and the event's monotonic reading and boot, so `waited` and `line_seq` agree."""
     conn.execute(
         "UPDATE tickets SET (line_seq, line_mono, line_boot) = (SELECT seq, mono, boot_id FROM events"
-        " WHERE seq = ?) WHERE id = ?", (seq, ticket_id),
+        " WHERE seq = ?), line_rank = 0 WHERE id = ?", (seq, ticket_id),
     )
 
 
@@ -695,6 +713,7 @@ def list_tickets(db: Database, queue_id: str, status: str | None = None,
         for row in rows:
             shown = render(returnable(db, row), queue, ahead.get(row["id"], 0), predicted, issuer(row))
             shown["line_seq"] = row.get("line_seq")
+            shown["line_rank"] = row.get("line_rank") or 0
             out.append(shown)
         return out
 
@@ -737,7 +756,8 @@ def transfer(db: Database, ticket_id: str, to_queue_id: str, placement: str | No
         issuer = issuer_of(conn, ticket, queue)
         row = conn.execute(
             "UPDATE tickets SET queue_id = ?, status = 'WAITING', counter = NULL, counter_id = NULL,"
-            " called_at = NULL, serving_at = NULL, transfers = transfers + 1 WHERE id = ? RETURNING *",
+            " called_at = NULL, serving_at = NULL, transfers = transfers + 1, line_rank = 0"
+            " WHERE id = ? RETURNING *",
             (target["id"], ticket["id"]),
         ).fetchone()
         events.append(conn, db.clock, queue["id"], "transfer", ticket=ticket, data={
@@ -830,7 +850,21 @@ def host_row(ticket: dict, queue: dict, issuer: dict | None = None) -> dict:
     for key in HOST_ROW_OMITS:
         out.pop(key)
     out["line_seq"] = ticket.get("line_seq")
+    out["line_rank"] = ticket.get("line_rank") or 0
     return out
+
+
+def line_mates(db: Database, queue_id: str, line_seqs: list[int]) -> list[str]:
+    """issue 16: the WAITING tickets of the queue's day at these line_seqs (a move back may have
+    moved them one rank back: the host's rows of them change too)."""
+    if not line_seqs:
+        return []
+    with db.read() as conn:
+        marks = ",".join("?" * len(line_seqs))
+        return [r[0] for r in conn.execute(
+            f"SELECT t.id FROM tickets t JOIN queues q ON q.id = t.queue_id AND q.service_day = t.service_day"
+            f" WHERE t.queue_id = ? AND t.status = 'WAITING' AND t.line_seq IN ({marks})",
+            [queue_id, *line_seqs])]
 
 
 def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) -> list[dict]:
@@ -858,7 +892,7 @@ def host_rows(db: Database, queue_id: str, ticket_ids: list[str] | None = None) 
         return out
 
 
-# ---- issue 16: grace (a no-show back within a window; docs/services.md, section 10) ------
+# ---- issue 16: grace (a no-show back within a window; docs/services.md, section 14) ------
 
 PLACES = ("front", "end")
 
@@ -915,7 +949,7 @@ def return_ticket(db: Database, ticket_id: str, by: str = "host",
     Where it goes (QODE_GRACE_PLACE): `front` gives it a line position before every WAITING ticket
     of its service (`line_seq` one below the lowest) and that ticket's time in line, so the call
     rule takes it next unless a priority or an overdue ticket goes first (docs/services.md,
-    section 10); `end` places it at the return event, like a join. `by`: "host" or "kiosk".
+    section 14); `end` places it at the return event, like a join. `by`: "host" or "kiosk".
     `allowed` (the caller's scope) must cover the ticket's service when the write runs.
     Conflicts: `returns_off`, `already_returned`, `not_no_show`, `window_passed`.
     """
@@ -950,7 +984,9 @@ def return_ticket(db: Database, ticket_id: str, by: str = "host",
         if head is not None:
             # Before the head, with the head's time in line: within a service a lower line_seq never
             # has a smaller wait (rules, eta._Line), and the rule takes it next among its class.
-            line_seq = head.line_seq - 1
+            # The head's key may carry a "running late" rank (line_seq + rank / RANK_SCALE): the
+            # whole line_seq below it, at rank 0, is before it either way.
+            line_seq = int(head.line_seq // 1) - 1
             data.update(line_seq=line_seq, waited=round(head.waited, 3))
         conn.execute(
             "UPDATE tickets SET status = 'WAITING', counter = NULL, counter_id = NULL, called_at = NULL,"
@@ -963,7 +999,104 @@ def return_ticket(db: Database, ticket_id: str, by: str = "host",
             conn.execute("UPDATE events SET data = json_set(data, '$.line_seq', ?) WHERE seq = ?", (seq, seq))
         else:
             conn.execute(
-                "UPDATE tickets SET line_seq = ?, (line_mono, line_boot) = (SELECT line_mono, line_boot"
-                " FROM tickets WHERE id = ?) WHERE id = ?", (line_seq, head.id, ticket_id))
+                "UPDATE tickets SET line_seq = ?, line_rank = 0, (line_mono, line_boot) = (SELECT line_mono,"
+                " line_boot FROM tickets WHERE id = ?) WHERE id = ?", (line_seq, head.id, ticket_id))
         row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         return view(db, conn, dict(row), queue)
+
+
+# ---- issue 16: "I'm running late" (docs/services.md, section 15) -------------------------
+
+@dataclass(frozen=True)
+class Late:
+    """QODE_LATE_PLACES (None: the button is off) and QODE_LATE_USES."""
+
+    places: int | None = 3
+    uses: int = 1
+
+
+def late_settings(db: Database) -> Late:
+    return db.late if db.late is not None else Late()
+
+
+def with_late(db: Database, out: dict, behind: int) -> dict:
+    """A guest's ticket with what "I'm running late" offers it now (`late`: null when it cannot):
+    `places` one press moves it (QODE_LATE_PLACES, fewer with fewer guests behind: 0 when last)."""
+    late = late_settings(db)
+    offer = None
+    if late.places is not None and out["status"] == "WAITING":
+        offer = {"places": min(late.places, behind), "most": late.places, "uses": late.uses,
+                 "uses_left": max(late.uses - out["late_uses"], 0)}
+    out["late"] = offer
+    return out
+
+
+def running_late(db: Database, ticket_id: str, use: int) -> dict:
+    """A WAITING guest moves back: right behind the ticket min(places, behind) places behind it in
+    the service's call order (`rules.service_order`), in one write transaction. Everyone between
+    moves up by exactly one and nobody else's order changes; a move that the rule could not give
+    exactly (a priority ticket and the streak owed to normal ones interleave) is tried with fewer
+    places, and refused (`cannot_move_back`) when none works.
+
+    The ticket takes the place-in-line of the one it now stands behind (its line_seq, with a
+    `line_rank` one above, and its monotonic line time, so the overdue rule sees the same wait:
+    it cannot jump forward again by being overdue). Event `running_late` {places, asked, line_seq,
+    rank, uses}: the ticket it stands behind is the one at rank - 1 of that line_seq, and those from
+    `rank` on moved one rank back (no ticket ids in the log: they are capabilities, and it syncs).
+    `use` is the press the guest means (1 = its first): a press already applied (`use` ≤ the
+    ticket's `late_uses`) answers the ticket as it is (a retried request moves nobody twice).
+    """
+    late = late_settings(db)
+    if late.places is None:
+        raise Conflict("Moving back is not offered here.", "late_off")
+    with db.write() as conn:
+        ticket, queue = _load_active(db, conn, ticket_id)
+        if ticket["status"] != "WAITING":
+            raise Conflict(f"Ticket {ticket['position_number']} is {_STATUS_WORDS[ticket['status']]}; "
+                           "only a waiting ticket can move back.", "not_waiting")
+        used = ticket.get("late_uses") or 0
+        if use <= used:  # this press was applied already
+            return view(db, conn, ticket, queue)
+        if used >= late.uses:
+            raise Conflict("This ticket has used every move back it may.", "no_uses_left")
+        waiting = waiting_in(db, conn, queue["id"], queue["service_day"])
+        streak, rule = queue.get("priority_streak") or 0, policy(db)
+        order = rules.service_order(waiting, streak, rule)
+        ids = [t.id for t in order]
+        at = ids.index(ticket_id)
+        behind = len(ids) - 1 - at
+        if behind == 0:
+            raise Conflict("You are already the last in line: nobody is behind you to let go first.",
+                           "already_last")
+        mine = order[at]
+        rows = {row["id"]: row for row in conn.execute(
+            "SELECT id, line_seq, line_rank, line_mono, line_boot FROM tickets WHERE queue_id = ?"
+            " AND service_day = ? AND status = 'WAITING'", (queue["id"], queue["service_day"]))}
+        others = [t for t in order if t.id != ticket_id]
+        for places in range(min(late.places, behind), 0, -1):
+            anchor = order[at + places]
+            row = rows[anchor.id]
+            if row["line_seq"] is None:
+                continue  # older data: no place to share
+            # Right behind the anchor: between it and anything sharing its line_seq with a higher rank.
+            moved = rules.Waiting(mine.id, mine.service, mine.priority,
+                                  anchor.line_seq + 0.5 / RANK_SCALE, anchor.waited)
+            wanted = [*ids[:at], *ids[at + 1:at + places + 1], ticket_id, *ids[at + places + 1:]]
+            if [t.id for t in rules.service_order([*others, moved], streak, rule)] != wanted:
+                continue
+            rank = row["line_rank"] + 1
+            conn.execute("UPDATE tickets SET line_rank = line_rank + 1 WHERE queue_id = ? AND service_day = ?"
+                         " AND status = 'WAITING' AND line_seq = ? AND line_rank >= ? AND id != ?",
+                         (queue["id"], queue["service_day"], row["line_seq"], rank, ticket_id))
+            updated = conn.execute(
+                "UPDATE tickets SET line_seq = ?, line_rank = ?, line_mono = ?, line_boot = ?,"
+                " late_uses = late_uses + 1 WHERE id = ? RETURNING *",
+                (row["line_seq"], rank, row["line_mono"], row["line_boot"], ticket_id)).fetchone()
+            # No ticket ids in the data: they are the guests' capabilities, and the log goes to the hub.
+            events.append(conn, db.clock, queue["id"], "running_late", ticket=ticket, data={
+                "places": places, "asked": late.places, "line_seq": row["line_seq"], "rank": rank,
+                "uses": used + 1})
+            return view(db, conn, dict(updated), queue)
+        raise Conflict("The line cannot let you move back right now without moving someone else "
+                       "(priority guests are interleaved behind you). Try again after the next call.",
+                       "cannot_move_back")

@@ -98,6 +98,9 @@ export function createApi({ baseUrl = '', token = null, timeout = 15000, fetchIm
     putPhone: (ticketId, phone, options) =>
       request('PUT', `/api/tickets/${id(ticketId)}/phone`, { ...options, body: { phone } }),
     deletePhone: (ticketId, options) => request('DELETE', `/api/tickets/${id(ticketId)}/phone`, options),
+    /** issue 16: "I'm running late". `use`: the press meant (late_uses + 1): a retry never moves twice. */
+    runningLate: (ticketId, use, options) =>
+      request('POST', `/api/tickets/${id(ticketId)}/late`, { ...options, body: { use } }),
   }
 }
 
@@ -111,4 +114,5 @@ export const cancelTicket = sameOrigin.cancelTicket
 export const getPhone = sameOrigin.getPhone
 export const putPhone = sameOrigin.putPhone
 export const deletePhone = sameOrigin.deletePhone
+export const runningLate = sameOrigin.runningLate
 export const listServices = sameOrigin.listServices

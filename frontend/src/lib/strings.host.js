@@ -285,6 +285,9 @@ export const hostStrings = {
     'host.sms.capped': 'Not sent (daily limit reached): {count}',
     'host.sms.lastError': 'Last error: {error}',
     'host.sms.row': 'Texts to {phone}',
+    'host.late': 'late ×{count}',
+    'host.lateTitle_one': 'Running late: moved back {count} time',
+    'host.lateTitle_other': 'Running late: moved back {count} times',
   },
 
   de: {
@@ -568,6 +571,9 @@ export const hostStrings = {
     'host.sms.capped': 'Nicht gesendet (Tageslimit erreicht): {count}',
     'host.sms.lastError': 'Letzter Fehler: {error}',
     'host.sms.row': 'SMS an {phone}',
+    'host.late': 'verspätet ×{count}',
+    'host.lateTitle_one': 'Verspätet sich: {count} Mal zurückgestellt',
+    'host.lateTitle_other': 'Verspätet sich: {count} Mal zurückgestellt',
   },
 
   fr: {
@@ -844,6 +850,10 @@ export const hostStrings = {
     'host.sms.capped': 'Non envoyés (limite du jour atteinte) : {count}',
     'host.sms.lastError': 'Dernière erreur : {error}',
     'host.sms.row': 'SMS au {phone}',
+    'host.late': 'en retard ×{count}',
+    'host.lateTitle_one': 'En retard : a reculé {count} fois',
+    'host.lateTitle_many': 'En retard : a reculé {count} de fois',
+    'host.lateTitle_other': 'En retard : a reculé {count} fois',
   },
 
   es: {
@@ -1120,6 +1130,10 @@ export const hostStrings = {
     'host.sms.capped': 'No enviados (límite diario alcanzado): {count}',
     'host.sms.lastError': 'Último error: {error}',
     'host.sms.row': 'SMS al {phone}',
+    'host.late': 'tarde ×{count}',
+    'host.lateTitle_one': 'Llega tarde: retrocedió {count} vez',
+    'host.lateTitle_many': 'Llega tarde: retrocedió {count} de veces',
+    'host.lateTitle_other': 'Llega tarde: retrocedió {count} veces',
   },
 
   tr: {
@@ -1390,6 +1404,9 @@ export const hostStrings = {
     'host.sms.capped': 'Gönderilmedi (günlük sınıra ulaşıldı): {count}',
     'host.sms.lastError': 'Son hata: {error}',
     'host.sms.row': 'SMS: {phone}',
+    'host.late': 'geç ×{count}',
+    'host.lateTitle_one': 'Geç kalıyor: {count} kez geri alındı',
+    'host.lateTitle_other': 'Geç kalıyor: {count} kez geri alındı',
   },
 
   pl: {
@@ -1685,6 +1702,11 @@ export const hostStrings = {
     'host.sms.capped': 'Niewysłane (osiągnięto dzienny limit): {count}',
     'host.sms.lastError': 'Ostatni błąd: {error}',
     'host.sms.row': 'SMS na {phone}',
+    'host.late': 'spóźnia się ×{count}',
+    'host.lateTitle_one': 'Spóźnia się: cofnięty {count} raz',
+    'host.lateTitle_few': 'Spóźnia się: cofnięty {count} razy',
+    'host.lateTitle_many': 'Spóźnia się: cofnięty {count} razy',
+    'host.lateTitle_other': 'Spóźnia się: cofnięty {count} razy',
   },
   uk: {
     'host.title': 'Робоче місце',
@@ -1979,6 +2001,11 @@ export const hostStrings = {
     'host.sms.capped': 'Не надіслано (денний ліміт вичерпано): {count}',
     'host.sms.lastError': 'Остання помилка: {error}',
     'host.sms.row': 'SMS на {phone}',
+    'host.late': 'запізнюється ×{count}',
+    'host.lateTitle_one': 'Запізнюється: відступив {count} раз',
+    'host.lateTitle_few': 'Запізнюється: відступив {count} рази',
+    'host.lateTitle_many': 'Запізнюється: відступив {count} разів',
+    'host.lateTitle_other': 'Запізнюється: відступив {count} рази',
   },
   ar: {
     'host.title': 'مكتب الخدمة',
@@ -2285,6 +2312,13 @@ export const hostStrings = {
     'host.sms.capped': 'لم تُرسل (بلغ الحد اليومي): {count}',
     'host.sms.lastError': 'آخر خطأ: {error}',
     'host.sms.row': 'رسائل نصية إلى {phone}',
+    'host.late': 'متأخر ×{count}',
+    'host.lateTitle_zero': 'متأخر: لم يرجع',
+    'host.lateTitle_one': 'متأخر: رجع مرة واحدة',
+    'host.lateTitle_two': 'متأخر: رجع مرتين',
+    'host.lateTitle_few': 'متأخر: رجع {count} مرات',
+    'host.lateTitle_many': 'متأخر: رجع {count} مرة',
+    'host.lateTitle_other': 'متأخر: رجع {count} مرة',
   },
 }
 

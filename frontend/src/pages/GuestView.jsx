@@ -10,7 +10,7 @@ import { guestTitleParts } from '../components/venue/titles.js'
 import { useNow } from '../hooks/useNow.js'
 import { useVenueTitle } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
-import { cancelTicket, deletePhone, getPhone, getTicket, putPhone } from '../lib/api.js'
+import { cancelTicket, deletePhone, getPhone, getTicket, putPhone, runningLate } from '../lib/api.js'
 import { ticketScope } from '../lib/guestLanguage.js'
 import { readFirstTicket } from '../lib/firstState.js'
 import { calledKey, isNearly } from '../lib/nearlyUp.js'
@@ -232,6 +232,10 @@ export default function GuestView({ ticketId }) {
         </p>
       ) : null}
 
+      {ticket.status === 'WAITING' && ticket.late && (ticket.late.places > 0 || ticket.late_uses > 0) ? (
+        <RunningLate ticket={ticket} onMoved={replace} />
+      ) : null}
+
       {CANCELLABLE.has(ticket.status) && phoneView?.available ? (
         <Suspense fallback={null}>
           <PhoneOptIn ticketId={ticketId} initial={phoneView} api={PHONE_API} />
@@ -372,6 +376,80 @@ function Cancel({ ticketId, onCancelled }) {
       </Button>
       <Button kind="secondary" onClick={() => setConfirming(false)} disabled={busy}>
         {t('ticket.cancelNo')}
+      </Button>
+    </section>
+  )
+}
+
+/**
+ * issue 16: "I'm running late": a waiting guest lets the next few guests go first (the box moves
+ * them back behind the guest that many places back, or to the end). The question says how many
+ * places and how many moves are left after this one; the answer shows the new place.
+ */
+function RunningLate({ ticket, onMoved }) {
+  const [confirming, setConfirming] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [failure, setFailure] = useState(null)
+  const [moved, setMoved] = useState(null)
+  const { places, uses_left: usesLeft } = ticket.late
+  const used = ticket.late_uses ?? 0
+
+  async function confirm() {
+    setBusy(true)
+    setFailure(null)
+    const before = ticket.people_ahead
+    try {
+      const after = await runningLate(ticket.id, used + 1)
+      setMoved(Math.max(after.people_ahead - before, 0))
+      setConfirming(false)
+      onMoved(after)
+    } catch (err) {
+      setFailure(errorText(err))
+    }
+    setBusy(false)
+  }
+
+  const done = moved !== null ? (
+    <p role="status" data-testid="late-moved" className="text-lg font-semibold">
+      {moved > 0 ? t('ticket.lateMoved', { count: moved }) : t('ticket.lateMovedNone')}
+    </p>
+  ) : null
+  if (usesLeft <= 0) {
+    return (
+      <section className="grid gap-2 text-center">
+        {done}
+        <p className="text-lg text-stone-700">{t('ticket.lateUsed')}</p>
+      </section>
+    )
+  }
+  if (places <= 0) return done
+  if (!confirming) {
+    return (
+      <section className="grid gap-2">
+        {done}
+        <Button kind="secondary" onClick={() => { setMoved(null); setConfirming(true) }}>
+          {t('ticket.late')}
+        </Button>
+      </section>
+    )
+  }
+  const left = usesLeft - 1
+  return (
+    <section className="grid gap-3 rounded-2xl border-2 border-stone-700 bg-white p-4" aria-labelledby="late-question">
+      <p id="late-question" className="text-xl font-semibold">
+        {t('ticket.lateConfirm', { count: places })}
+      </p>
+      <p className="text-lg">{left > 0 ? t('ticket.lateLeft', { count: left }) : t('ticket.lateLast')}</p>
+      {failure ? (
+        <p role="alert" className="text-lg font-semibold text-red-800">
+          {failure}
+        </p>
+      ) : null}
+      <Button onClick={confirm} disabled={busy}>
+        {busy ? t('ticket.lateMoving') : t('ticket.lateYes')}
+      </Button>
+      <Button kind="secondary" onClick={() => setConfirming(false)} disabled={busy}>
+        {t('ticket.lateNo')}
       </Button>
     </section>
   )

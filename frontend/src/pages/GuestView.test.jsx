@@ -219,3 +219,48 @@ describe('GuestView with several services (issue 15)', () => {
     expect(await screen.findByTestId('transfer-notice')).toHaveTextContent('Go to Payments: you are now in its line.')
   })
 })
+
+describe('GuestView: "I\'m running late" (issue 16)', () => {
+  const offer = (more = {}) => ({ late: { places: 3, most: 3, uses: 2, uses_left: 2 }, late_uses: 0, ...more })
+
+  it('moves back only after a question that says how many places and what is left, then shows the new place', async () => {
+    const late = vi.fn(() => ({ body: ticket(offer({ people_ahead: 6, late_uses: 1, late: { places: 3, most: 3, uses: 2, uses_left: 1 } })) }))
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket(offer()) }), 'POST /api/tickets/t-1/late': late })
+    await userEvent.click(await screen.findByRole('button', { name: "I'm running late" }))
+    const question = screen.getByRole('region', { name: 'Move back 3 places? The guests behind you go first.' })
+    expect(within(question).getByText('After this you can move back 1 more time.')).toBeInTheDocument()
+    await userEvent.click(within(question).getByRole('button', { name: 'No, keep my place' }))
+    expect(late).not.toHaveBeenCalled()
+
+    await userEvent.click(screen.getByRole('button', { name: "I'm running late" }))
+    await userEvent.click(screen.getByRole('button', { name: 'Yes, move me back' }))
+    expect(await screen.findByText('Done: you moved back 3 places.')).toBeInTheDocument()
+    expect(screen.getByText('6 people ahead of you')).toBeInTheDocument()
+    expect(late).toHaveBeenCalledTimes(1)
+    const [, init] = fetchMock.mock.calls.find(([url]) => url.endsWith('/late'))
+    expect(JSON.parse(init.body)).toEqual({ use: 1 })
+    // the second (last) move: the question says so
+    await userEvent.click(screen.getByRole('button', { name: "I'm running late" }))
+    expect(screen.getByText('After this you cannot move back again.')).toBeInTheDocument()
+  })
+
+  it('says why the box refused, in the guest\'s words, and keeps the place', async () => {
+    const late = vi.fn(() => ({ status: 409, body: { error: { code: 'cannot_move_back', message: 'server words' } } }))
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket(offer()) }), 'POST /api/tickets/t-1/late': late })
+    await userEvent.click(await screen.findByRole('button', { name: "I'm running late" }))
+    await userEvent.click(screen.getByRole('button', { name: 'Yes, move me back' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('The line cannot move you back right now.')
+    expect(screen.getByText('3 people ahead of you')).toBeInTheDocument()
+  })
+
+  it('offers nothing when last, off, or not waiting; says when every move is used', async () => {
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket(offer({ people_ahead: 0, late: { places: 0, most: 3, uses: 1, uses_left: 1 } })) }) })
+    await screen.findByText('A12')
+    expect(screen.queryByRole('button', { name: "I'm running late" })).not.toBeInTheDocument()
+    live({ type: 'update', seq: 5, ticket: ticket({ late: null }) })
+    expect(screen.queryByRole('button', { name: "I'm running late" })).not.toBeInTheDocument()
+    live({ type: 'update', seq: 6, ticket: ticket(offer({ late_uses: 1, late: { places: 3, most: 3, uses: 1, uses_left: 0 } })) })
+    expect(screen.getByText('You have used every move back this ticket has.')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: "I'm running late" })).not.toBeInTheDocument()
+  })
+})

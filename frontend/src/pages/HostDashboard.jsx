@@ -22,6 +22,7 @@ import LineControls from '../components/host/LineControls.jsx'
 import MissedTickets from '../components/host/MissedTickets.jsx'
 import TodayStats from '../components/host/TodayStats.jsx'
 import WaitingList from '../components/host/WaitingList.jsx'
+import { lineKey } from '../components/host/desk.js'
 import Button from '../components/Button.jsx'
 import { useHostChannel } from '../hooks/useHostChannel.js'
 import { useHostWrites } from '../hooks/useHostWrites.js'
@@ -111,6 +112,9 @@ function Dashboard({ queueId, token, onAccepted }) {
       else if (ACTIVE.has(ticket.status)) out.active.push(ticket)
       else if (ticket.status === 'NO_SHOW' && ticket.return_until) out.missed.push(ticket)
     }
+    // issue 16: a guest who moved back ("I'm running late") stands behind later numbers: then the
+    // list goes by place in line (line_seq, then rank), not by number.
+    if (out.waiting.some((ticket) => ticket.late_uses > 0)) out.waiting.sort((a, b) => lineKey(a) - lineKey(b))
     return out
   }, [allTickets, queueId])
 

@@ -5,6 +5,7 @@ import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import { minutesSince } from '../../lib/ago.js'
 import { durationText } from '../../lib/format.js'
+import LateMark from './LateMark.jsx'
 import PriorityMark from './PriorityMark.jsx'
 import { TicketButtons, TransferForm } from './TicketTools.jsx'
 import { PAGE } from './WaitingList.jsx'
@@ -73,6 +74,7 @@ const DeskRow = memo(function DeskRow({ ticket, place, service, waited, tools, o
           <FitWords text={service} weight={600} className="[--fit-max:1.125rem]" />
         </p>
         {ticket.priority ? <PriorityMark /> : null}
+        <LateMark count={ticket.late_uses} />
         <p className="min-w-20 text-base">
           <span className="sr-only">{t('host.waiting.waited')}: </span>
           <span className="tabular-nums" title={t('host.waiting.waited')}>

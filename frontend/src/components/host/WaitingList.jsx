@@ -7,6 +7,7 @@ import { durationText } from '../../lib/format.js'
 import { minutesUp, remaining } from '../../lib/time.js'
 import { etaAt } from './hostDelta.js'
 import PrintBadge from './PrintBadge.jsx'
+import LateMark from './LateMark.jsx'
 import PriorityMark from './PriorityMark.jsx'
 import { TicketButtons, TransferForm } from './TicketTools.jsx'
 
@@ -106,6 +107,7 @@ const WaitingRow = memo(
             </p>
           ) : null}
           {ticket.priority ? <PriorityMark /> : null}
+          <LateMark count={ticket.late_uses} />
           <PrintBadge status={ticket.print_status} />
           {ticket.phone ? (
             <p className="text-base text-stone-700" data-testid="ticket-phone">

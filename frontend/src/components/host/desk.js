@@ -10,7 +10,16 @@ export const inService = (ticket, queueId) => !ticket.queue_id || ticket.queue_i
 
 /** Local order while the box's is not known yet: priority first, then by place in the line. */
 function localOrder(a, b) {
-  return Number(Boolean(b.priority)) - Number(Boolean(a.priority)) || (a.line_seq ?? a.position_number) - (b.line_seq ?? b.position_number)
+  return Number(Boolean(b.priority)) - Number(Boolean(a.priority)) || lineKey(a) - lineKey(b)
+}
+
+// issue 16: a ticket that moved back ("I'm running late") shares the line_seq of the one it stands
+// behind, after it by `line_rank` (the box's RANK_SCALE).
+const RANK_SCALE = 2 ** 20
+
+/** A ticket's place in its line: its line_seq (or number, for older rows), then its rank. */
+export function lineKey(ticket) {
+  return (ticket.line_seq ?? ticket.position_number) + (ticket.line_rank ?? 0) / RANK_SCALE
 }
 
 /**
