@@ -5,7 +5,7 @@ window passed, already returned, turned off; 403 wrong service; 401, 404, 422), 
 (`front`: before the current head, so the call rule takes it next; `end`: like a join), how
 `front` meets priority and overdue tickets, the ETA and the day's figures. The concurrent returns
 against a real server are in tests/test_grace_server.py, the kiosk's scanner in
-tests/test_grace_kiosk_e2e.py.
+tests/test_grace_e2e.py.
 """
 
 from __future__ import annotations

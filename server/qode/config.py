@@ -214,8 +214,11 @@ SETTINGS: list[Setting] = [
             "the venue's (one of en de fr es tr pl uk ar), or `off`."),
     Setting("QODE_VOICE_COMMAND", "espeak-ng", "The espeak-ng program that speaks (a name on PATH or an "
             "absolute path)."),
-    Setting("QODE_VOICE_TIMEOUT", "10", "Seconds one announcement may take to make before it is given up (503 "
-            "`voice_timeout`; the TV shows the call without voice). `off`: no limit."),
+    Setting("QODE_VOICE_TIMEOUT", "10", "Seconds each step of making an announcement may take: waiting for "
+            "the same call already being made, waiting for a free slot, and each language's espeak-ng run "
+            "(which is then killed). Past it: 503 `voice_timeout` or `voice_busy`, and the TV shows the call "
+            "with its chime only. A request for an uncached call with a second language can so take a few "
+            "times this long. `off`: no limit."),
     Setting("QODE_VOICE_CONCURRENCY", "2", "Announcements made at once at most; more wait for a slot (as long "
             "as `QODE_VOICE_TIMEOUT`), then 503 `voice_busy`. `off`: no limit."),
     Setting("QODE_VOICE_RATE_LIMIT", "60/minute", "Call audio one address may fetch (429 past it); a TV "
