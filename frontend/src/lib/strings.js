@@ -147,6 +147,7 @@ const base = {
     'error.cannot_move_back': 'The line cannot move you back right now. Please try again after the next call.',
     'error.not_waiting': 'Your ticket is no longer waiting, so it cannot move back.',
     'error.late_off': 'Moving back is not offered here.',
+    'ticket.comeBackBy': 'If you are here, go to the desk before {time}: they can put you back in line once.',
   },
 
   de: {
@@ -288,6 +289,7 @@ const base = {
     'error.cannot_move_back': 'Die Warteschlange kann Sie gerade nicht zurücksetzen. Bitte versuchen Sie es nach dem nächsten Aufruf erneut.',
     'error.not_waiting': 'Ihr Ticket wartet nicht mehr und kann nicht zurückgesetzt werden.',
     'error.late_off': 'Zurückgehen wird hier nicht angeboten.',
+    'ticket.comeBackBy': 'Wenn Sie da sind, gehen Sie vor {time} zum Schalter: Dort kann man Sie einmal wieder einreihen.',
   },
 
   fr: {
@@ -429,6 +431,7 @@ const base = {
     'error.cannot_move_back': 'La file ne peut pas vous faire reculer pour le moment. Réessayez après le prochain appel.',
     'error.not_waiting': 'Votre ticket n’est plus en attente et ne peut pas reculer.',
     'error.late_off': 'Reculer n’est pas proposé ici.',
+    'ticket.comeBackBy': 'Si vous êtes là, passez au guichet avant {time} : on peut vous remettre dans la file une fois.',
   },
 
   es: {
@@ -570,6 +573,7 @@ const base = {
     'error.cannot_move_back': 'La fila no puede retrocederle ahora. Inténtelo de nuevo tras la próxima llamada.',
     'error.not_waiting': 'Su ticket ya no está en espera y no puede retroceder.',
     'error.late_off': 'Aquí no se ofrece retroceder.',
+    'ticket.comeBackBy': 'Si está aquí, acuda al mostrador antes de las {time}: pueden devolverle a la fila una vez.',
   },
 
   tr: {
@@ -705,6 +709,7 @@ const base = {
     'error.cannot_move_back': 'Sıra sizi şu anda geri alamıyor. Lütfen bir sonraki çağrıdan sonra tekrar deneyin.',
     'error.not_waiting': 'Biletiniz artık beklemede değil, geri alınamaz.',
     'error.late_off': 'Burada geri gitme sunulmuyor.',
+    'ticket.comeBackBy': 'Buradaysanız {time} saatinden önce gişeye gidin: sizi bir kez yeniden sıraya alabilirler.',
   },
 
   pl: {
@@ -857,6 +862,7 @@ const base = {
     'error.cannot_move_back': 'Kolejka nie może Cię teraz cofnąć. Spróbuj ponownie po następnym wywołaniu.',
     'error.not_waiting': 'Twój bilet już nie czeka, więc nie można go cofnąć.',
     'error.late_off': 'Cofanie nie jest tu dostępne.',
+    'ticket.comeBackBy': 'Jeśli jesteś na miejscu, podejdź do okienka przed {time}: można Cię raz przywrócić do kolejki.',
   },
   uk: {
     'app.name': 'Qode',
@@ -1008,6 +1014,7 @@ const base = {
     'error.cannot_move_back': 'Черга зараз не може Вас пересунути. Спробуйте після наступного виклику.',
     'error.not_waiting': 'Ваш квиток більше не чекає, тож відступити не можна.',
     'error.late_off': 'Відступ тут не пропонується.',
+    'ticket.comeBackBy': 'Якщо Ви тут, підійдіть до віконця до {time}: Вас можуть один раз повернути в чергу.',
   },
   ar: {
     'app.name': 'Qode',
@@ -1171,6 +1178,7 @@ const base = {
     'error.cannot_move_back': 'لا يمكن للطابور إرجاعك الآن. حاول مجددًا بعد النداء التالي.',
     'error.not_waiting': 'تذكرتك لم تعد في الانتظار، فلا يمكن إرجاعها.',
     'error.late_off': 'الرجوع غير متاح هنا.',
+    'ticket.comeBackBy': 'إذا كنت هنا، فتوجّه إلى المكتب قبل {time}: يمكن إعادتك إلى الدور مرة واحدة.',
   },
 }
 

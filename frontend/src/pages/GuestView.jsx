@@ -13,6 +13,7 @@ import { useWebSocket } from '../hooks/useWebSocket.js'
 import { cancelTicket, deletePhone, getPhone, getTicket, putPhone, runningLate } from '../lib/api.js'
 import { ticketScope } from '../lib/guestLanguage.js'
 import { readFirstTicket } from '../lib/firstState.js'
+import { clockTime } from '../lib/format.js'
 import { calledKey, isNearly } from '../lib/nearlyUp.js'
 import { errorText, t } from '../lib/strings.js'
 import { forgetCachedTicket, readCachedTicket, writeCachedTicket } from '../lib/ticketCache.js'
@@ -316,6 +317,18 @@ function StayReachable({ sound, onTurnOnSound, screen }) {
   )
 }
 
+/** issue 16, grace: a missed guest may still come back to the desk until `return_until`. */
+function ComeBack({ until }) {
+  const now = useNow(15_000)
+  const end = Date.parse(until)
+  if (!Number.isFinite(end) || now >= end) return null
+  return (
+    <p data-testid="come-back" className="text-lg">
+      {t('ticket.comeBackBy', { time: clockTime(end) })}
+    </p>
+  )
+}
+
 function Ended({ ticket }) {
   let text = t('ticket.cancelled')
   if (ticket.status === 'COMPLETED') text = t('ticket.completed')
@@ -326,6 +339,7 @@ function Ended({ ticket }) {
   return (
     <section className="grid gap-4 text-center">
       <p className="text-2xl font-semibold">{text}</p>
+      {ticket.status === 'NO_SHOW' && ticket.return_until ? <ComeBack until={ticket.return_until} /> : null}
       {ticket.status !== 'COMPLETED' && ticket.queue_id ? (
         <a
           href={`/join/${encodeURIComponent(ticket.queue_id)}`}

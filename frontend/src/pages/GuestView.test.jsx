@@ -115,6 +115,20 @@ describe('GuestView', () => {
     expect(screen.getByText('Thank you for your visit.')).toBeInTheDocument()
   })
 
+  it('tells a missed guest until when the desk can put them back (issue 16, grace), and not after', async () => {
+    const until = new Date(Date.now() + 8 * 60_000).toISOString()
+    renderGuest({ 'GET /api/tickets/t-1': () => ({ body: ticket({ status: 'NO_SHOW', eta_seconds: null, return_until: until }) }) })
+    const line = await screen.findByTestId('come-back')
+    const shown = new Intl.DateTimeFormat('en', { hour: '2-digit', minute: '2-digit' }).format(new Date(until))
+    expect(line).toHaveTextContent(`go to the desk before ${shown}`)
+    // once it came back (or the window passed) the box sends no return_until, and the line goes
+    live({ type: 'snapshot', seq: 9, ticket: ticket({ status: 'NO_SHOW', eta_seconds: null, return_until: null }) })
+    expect(screen.queryByTestId('come-back')).toBeNull()
+    live({ type: 'update', seq: 10, ticket: ticket({ status: 'NO_SHOW', eta_seconds: null,
+      return_until: new Date(Date.now() - 1000).toISOString() }) })
+    expect(screen.queryByTestId('come-back')).toBeNull()
+  })
+
   it('shows the cached ticket and "Reconnecting…" when offline', async () => {
     localStorage.setItem('qode.ticket.t-1', JSON.stringify({ ticket: ticket(), savedAt: Date.now() }))
     renderGuest({
