@@ -302,13 +302,16 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     host = context_for("en", TABLET).new_page()
     host.goto(f"{box.url}/host/{line['id']}#token={line['host_token']}")
     settle(host, host.url, "[data-testid=waiting-K001]")
+    # As for the guest above: let the desk's live connection land before tabbing, so its first
+    # snapshot does not redraw the desk between Tab and Enter (a host sees the page settle too).
+    host.wait_for_function("() => !document.body.innerText.includes('Connecting')", timeout=20_000)
     button = host.locator("button[aria-keyshortcuts='N']")
     label = button.inner_text()
     tab_to(host, label.split("\n")[0].strip(), presses=80)
     assert host.evaluate("() => document.activeElement.getAttribute('aria-keyshortcuts')") == "N"
     host.keyboard.press("Enter")
     first = line["tickets"][0]["id"]
-    wait_until(lambda: status(box, first) == "CALLED")
+    wait_until(lambda: status(box, first) == "CALLED", timeout=20)
     host.close()
 
 

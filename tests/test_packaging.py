@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("qode", "qode_kiosk", "qode_common")
-BENCH_MODULES = {"issue", "eta", "eta_services", "hub", "kiosk", "live", "pages", "fakeprinter"}
+BENCH_MODULES = {"issue", "eta", "eta_services", "hub", "kiosk", "live", "pages", "fakeprinter", "voice"}
 
 
 def _wheel(src: Path, dest: Path, pattern: str) -> Path:

@@ -50,7 +50,10 @@ export function useSoundStep() {
   const [state, setState] = useState('hidden')
   useEffect(() => {
     const stop = installSoundUnlock() // the first tap anywhere already unlocks what it can
-    const events = ['pointerdown', 'keydown']
+    // After the first tap has done what it was for: on 'click', not 'pointerdown'. The step appears
+    // above the ticket's buttons, and shown on pointerdown it moved "Leave the line" or "I'm running
+    // late" away under the finger, so the guest's first tap on them did nothing.
+    const events = ['click', 'keydown']
     const first = () => {
       setState((was) => (was === 'hidden' ? 'off' : was))
       events.forEach((name) => window.removeEventListener(name, first, true))

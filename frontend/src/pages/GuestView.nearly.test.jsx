@@ -104,7 +104,7 @@ describe('GuestView: nearly up', () => {
     renderGuest()
     await screen.findByText('A12')
     expect(screen.queryByRole('button', { name: 'Turn on sound' })).toBeNull()
-    fireEvent.pointerDown(document.body)
+    fireEvent.click(document.body)
     const button = await screen.findByRole('button', { name: 'Turn on sound' })
     expect(screen.getByText('So this phone can beep when you’re nearly up and when it’s your turn.')).toBeInTheDocument()
     await userEvent.click(button)
