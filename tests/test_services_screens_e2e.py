@@ -254,7 +254,15 @@ BROKEN_WORDS = """(selector) => {
         range.setEnd(node, match.index + match[0].length);
         const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
         const lines = new Set(boxes.map((r) => Math.round(r.top)));
-        if (lines.size > 1) out.push(`"${match[0]}" broken over ${lines.size} lines`);
+        if (lines.size > 1) {
+          const box = node.parentElement, style = getComputedStyle(box);
+          let room = null;
+          for (let up = box.parentElement; up && room === null; up = up.parentElement) {
+            if (getComputedStyle(up).containerType !== 'normal') room = up.clientWidth;
+          }
+          out.push(`"${match[0]}" broken over ${lines.size} lines (<${box.tagName.toLowerCase()} class="${box.className}">`
+                   + ` font ${style.fontSize} ${style.fontWeight}, in a ${room} px container)`);
+        }
       }
     }
   }

@@ -6,7 +6,7 @@ import { longestWordEm } from './screens/calls.js'
  * kiosk button): wraps between words, and its font size is at most `--fit-max` (set it with a
  * class, e.g. `[--fit-max:2.25rem] sm:[--fit-max:3.75rem]`) and at most what fits its longest word
  * into the width of the nearest `[container-type:inline-size]` ancestor less `--fit-inset` (the
- * padding and borders between them), so no word is broken in the middle. Never under 0.75rem (a
+ * padding and borders between them), so no word is broken in the middle. Never under 0.625rem (a
  * longer word, or one at 200 % text, may still break: wrap-anywhere).
  * Measured again once the page's fonts have loaded: a fallback font measures narrower.
  */
