@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import auth, budgets, idempotency, printing, proxy, queues, schemas, tickets, tls
 from .db import Database
-from .errors import Forbidden, Invalid, NotFound, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
+from .errors import Conflict, Forbidden, Invalid, NotFound, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
 
 bp = Blueprint("api", __name__)
 
@@ -533,6 +533,50 @@ def update_device(queue_id: str, device_id: str):
         return 200, printing.with_services(row, queues.device_services(db(), device_id), hub())
 
     return write(principal, change)
+
+
+@operation("PUT", "/api/queues/{queue_id}/devices/{device_id}/voice",
+           "Turn a display's spoken calls on or off (issue 16; staff or manager); the display hears it at once",
+           auth="host", body=schemas.DeviceVoice, responses={200: schemas.DeviceOut})
+def set_device_voice(queue_id: str, device_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    device_id = queues.parse_id(device_id, "device")
+    req = parse(schemas.DeviceVoice)
+    row = queues.set_device_voice(db(), queue_id, device_id, req.on, _scope_check(principal))
+    view = printing.with_services(row, queues.device_services(db(), device_id), hub())
+    # The display's own channel (docs/live.md, `device`): it follows the switch from its next call.
+    hub().publish(f"device:{queue_id}:{device_id}", {"type": "device", "device": device_message(view)})
+    return answer(view)
+
+
+def device_message(view: dict) -> dict:
+    """What a device's own channel says about it (its snapshot's `device`, and `device` messages)."""
+    return {"id": view["id"], "kind": view["kind"], "name": view["name"], "voice": view["voice"]}
+
+
+@operation("POST", "/api/queues/{queue_id}/devices/{device_id}/voice/test",
+           "Make a display say the sample announcement now, to test its sound (issue 16; staff or manager)",
+           auth="host", responses={202: schemas.VoiceTestSent})
+def test_device_voice(queue_id: str, device_id: str):
+    queue_id = queues.parse_id(queue_id, "queue")
+    principal = guarded(lambda: auth.require_host(db(), admin_hash(), queue_id))
+    device_id = queues.parse_id(device_id, "device")
+    device = queues.get_device(db(), device_id)
+    if device is None or device["queue_id"] != queue_id or device.get("revoked_at"):
+        raise NotFound("No device of this line with that id.", "device_not_found")
+    if device["kind"] != "display":
+        raise Conflict("Only a display speaks the calls; this device is a kiosk.", "not_a_display")
+    _scope_check(principal)([s["id"] for s in queues.device_services(db(), device_id)])
+    if not current_app.config["VOICE"]:
+        raise NotFound("Voice is turned off on this box (QODE_VOICE=off).", "voice_off")
+    spend("VOICE_TEST_RATE_LIMIT", "voice_test", device_id)
+    channel = f"device:{queue_id}:{device_id}"
+    if not hub().count(channel):
+        raise Conflict("This display is not connected: open its link (with its token) on the TV, then test.",
+                       "display_offline")
+    sent = hub().publish(channel, {"type": "voice_test"})
+    return answer({"device_id": device_id, "sent": sent}, 202)
 
 
 @operation("DELETE", "/api/queues/{queue_id}/devices/{device_id}",
@@ -1153,16 +1197,19 @@ def call_voice(queue_id: str, seq: str):
 
 
 @operation("GET", "/api/voice/sample", "A sample announcement (\"A042, counter 2\") in the venue's language, "
-           "or `language`, to test the voice from setup (admin)",
+           "or `language`, to test the voice: from setup (admin), or on a display the host told to test "
+           "(its token)",
            auth="admin", responses={200: "audio/wav"},
            query=[{"name": "language", "in": "query", "required": False,
                    "schema": {"type": "string", "enum": ["en", "de", "fr", "es", "tr", "pl", "uk", "ar"]}}])
 def voice_sample():
     from . import voice
 
-    guarded(lambda: auth.require_admin(db(), admin_hash()))
+    principal = guarded(lambda: auth.require_device(db(), admin_hash(), ("admin", "display")))
     if not current_app.config["VOICE"]:
         raise NotFound("Voice is turned off on this box (QODE_VOICE=off).", "voice_off")
+    if principal.kind == "display":  # the sample is cached, but each display's fetches are bounded
+        spend("VOICE_TEST_RATE_LIMIT", "voice_sample", principal.device_id)
     language = request.args.get("language")
     if language is not None and language not in voice.LANGUAGES:
         raise Invalid(f"language: one of {', '.join(voice.LANGUAGES)}.", "invalid_query")

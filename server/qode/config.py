@@ -223,6 +223,8 @@ SETTINGS: list[Setting] = [
             "as `QODE_VOICE_TIMEOUT`), then 503 `voice_busy`. `off`: no limit."),
     Setting("QODE_VOICE_RATE_LIMIT", "60/minute", "Call audio one address may fetch (429 past it); a TV "
             "fetches one per call. `off` disables it."),
+    Setting("QODE_VOICE_TEST_RATE_LIMIT", "10/minute", "Voice tests the host may send one display, and sample "
+            "announcements a display may fetch (429 past it). `off` disables it."),
     Setting("QODE_VOICE_CACHE_BYTES", "33554432", "Bytes of announcements kept in `<data-dir>/voice/cache` "
             "(the oldest go first). `off`: no size limit."),
     Setting("QODE_VOICE_CACHE_AGE", "604800", "Seconds an announcement stays in the cache. "
@@ -449,6 +451,7 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "VOICE_CONCURRENCY": _parse_int("QODE_VOICE_CONCURRENCY", raw["QODE_VOICE_CONCURRENCY"], allow_off=True,
                                         maximum=64),
         "VOICE_RATE_LIMIT": _parse_limit("QODE_VOICE_RATE_LIMIT", raw["QODE_VOICE_RATE_LIMIT"]),
+        "VOICE_TEST_RATE_LIMIT": _parse_limit("QODE_VOICE_TEST_RATE_LIMIT", raw["QODE_VOICE_TEST_RATE_LIMIT"]),
         "VOICE_CACHE_BYTES": _parse_int("QODE_VOICE_CACHE_BYTES", raw["QODE_VOICE_CACHE_BYTES"],
                                         allow_off=True),
         "VOICE_CACHE_AGE": _parse_int("QODE_VOICE_CACHE_AGE", raw["QODE_VOICE_CACHE_AGE"], allow_off=True),

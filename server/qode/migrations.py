@@ -458,6 +458,14 @@ def m018_grace(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE tickets ADD COLUMN returned_at TEXT")
 
 
+@migration
+def m019_display_voice(conn: sqlite3.Connection) -> None:
+    """Issue 16, voice per display: whether a registered display says its calls (1, the default)
+    or only chimes (0). The host switches it; the display hears it on its device channel.
+    Kiosks keep 1 and ignore it."""
+    conn.execute("ALTER TABLE devices ADD COLUMN voice INTEGER NOT NULL DEFAULT 1 CHECK (voice IN (0, 1))")
+
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 

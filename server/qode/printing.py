@@ -256,6 +256,8 @@ def device_view(row: dict, connected: bool) -> dict:
         "status_at": row["status_at"],
         "last_seen": seen,
         "connected": connected,
+        # issue 16: a display says its calls (the host's switch); a kiosk has no voice
+        "voice": bool(row.get("voice", 1)) if row["kind"] == "display" else None,
     }
 
 

@@ -769,6 +769,25 @@ def update_device(db: Database, queue_id: str, device_id: str, name: str | None 
         return dict(conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone())
 
 
+def set_device_voice(db: Database, queue_id: str, device_id: str, on: bool, allowed: Allowed = _anyone) -> dict:
+    """Issue 16: a registered display says its calls (`on`) or only chimes. A kiosk has no voice
+    (409 `not_a_display`). One host-only `device_changed` event when it changed. Returns the row."""
+    with db.write() as conn:
+        row = conn.execute("SELECT * FROM devices WHERE id = ? AND queue_id = ? AND revoked_at IS NULL",
+                           (device_id, queue_id)).fetchone()
+        if row is None:
+            raise NotFound("No device of this line with that id.", "device_not_found")
+        if row["kind"] != "display":
+            raise Conflict("Only a display speaks the calls; this device is a kiosk.", "not_a_display")
+        allowed(covered_ids(conn, device_id))
+        if bool(row["voice"]) != on:
+            queue = load(conn, queue_id)
+            conn.execute("UPDATE devices SET voice = ? WHERE id = ?", (int(on), device_id))
+            events.append(conn, db.clock, queue_id, "device_changed", service_day=queue["service_day"], data={
+                "device_id": device_id, "kind": row["kind"], "name": row["name"], "voice": on})
+        return dict(conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone())
+
+
 def device_services(db: Database, device_id: str) -> list[dict]:
     """{id, name, prefix} of the services a kiosk or display covers, in its order."""
     with db.read() as conn:

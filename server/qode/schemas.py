@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from qode_common import patterns
 
@@ -147,6 +147,12 @@ class DeviceUpdate(Body):
                           "(first, unless listed elsewhere)")
 
 
+class DeviceVoice(Body):
+    """issue 16: turn a display's spoken calls on or off."""
+
+    on: StrictBool
+
+
 PrinterState = Literal["ready", "paper_low", "paper_out", "offline", "error", "unchecked"]
 PrintStatus = Literal["pending", "printed", "failed"]
 Detail = Annotated[
@@ -162,6 +168,11 @@ class DeviceStatus(Body):
     detail: Detail | None = None
     error: Detail | None = Field(None, description="Why the kiosk stops (a setting that cannot work, "
                                  "e.g. its GPIO pin); absent: it runs")
+
+
+class VoiceTestSent(BaseModel):
+    device_id: str
+    sent: int = Field(description="The display's open sockets the test went to (at least 1)")
 
 
 class JobAck(Body):
@@ -410,6 +421,8 @@ class DeviceOut(BaseModel):
     last_seen: str | None = Field(None, description="When its live socket last came or went, or it last "
                                   "reported its printer, whichever is later; null: never")
     connected: bool = Field(description="The device's live socket is open")
+    voice: bool | None = Field(None, description="issue 16: a display says each call after its chime "
+                               "(true) or only chimes (false); null for a kiosk")
     services: list[ServiceRef] = Field(default_factory=list, description=(
         "The services it covers, in its order (issue 15; in the list and a change's answer)"))
 

@@ -327,7 +327,9 @@ def device_feed(ws, device_id):
         # while it is away), each with how long it may still be printed.
         jobs = [printing.job_message(db, job, live.print_max_age, api.public_url())
                 for job in printing.pending_jobs(db, device_id, live.print_max_age)]
-        return {"device": {"id": device_id, "kind": device["kind"], "name": device["name"]}, "jobs": jobs}
+        # The device as it is now (issue 16: a display's voice switch may have changed meanwhile).
+        now = printing.device_view(queues.get_device(db, device_id), True)
+        return {"device": api.device_message(now), "jobs": jobs}
 
     def changed() -> None:
         try:
