@@ -181,3 +181,76 @@ def test_setup_tests_the_voice_and_builds_a_silent_display_link(served, tv_brows
     finally:
         context.close()
     assert strays == []
+
+
+def test_the_host_switches_and_tests_a_registered_tv_from_the_dashboard(served, tv_browser):
+    """Issue 16: "the host can turn voice on or off per display, and test it". The TV opens its
+    link with its display token; the host, on the dashboard, unticks and ticks its switch and
+    presses "Test the voice"; the TV follows at once, over its own device channel."""
+    from a11y import axe_violations
+
+    queue = requests.post(f"{served.url}/api/queues", json={"name": "Front desk", "prefix": "A"},
+                          headers=admin(), timeout=5).json()
+    host = {"Authorization": f"Bearer {queue['host_token']}"}
+    tv = requests.post(f"{served.url}/api/queues/{queue['id']}/devices", json={"name": "Hall TV", "kind": "display"},
+                       headers=host, timeout=5).json()
+    for _ in range(2):
+        requests.post(f"{served.url}/api/queues/{queue['id']}/tickets", json={}, headers=admin(),
+                      timeout=5).raise_for_status()
+    context, page, requested, strays = open_tv(tv_browser, f"{served.url}/display/{queue['id']}#token={tv['token']}")
+    desk = tv_browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
+    try:
+        page.get_by_text("Now serving").first.wait_for(timeout=10000)
+        assert tv["token"] not in page.url  # the token left the address at once
+        page.wait_for_function("() => document.documentElement.dataset.voiceControl === 'open'"
+                               " && document.documentElement.dataset.voiceSwitch === 'on'", timeout=10000)
+        wait_for_snapshot(page)
+
+        dashboard = desk.new_page()
+        dashboard.goto(f"{served.url}/host/{queue['id']}#token={queue['host_token']}")
+        tvs = dashboard.get_by_role("region", name="TVs")
+        switch = tvs.get_by_role("checkbox", name="Speak the calls on Hall TV")
+        switch.wait_for(timeout=10000)
+        tvs.get_by_text("Connected").wait_for(timeout=10000)
+        assert switch.is_checked()
+
+        # off: the TV hears it, and a call is its chime alone
+        switch.uncheck()
+        tvs.get_by_text("Hall TV now only chimes.").wait_for(timeout=5000)
+        page.wait_for_function("() => document.documentElement.dataset.voiceSwitch === 'off'", timeout=5000)
+        requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "1"}, headers=host,
+                      timeout=5).raise_for_status()
+        page.get_by_text("A001").first.wait_for(timeout=5000)
+        page.wait_for_timeout(2500)  # as long as a voice would take to start after its chime
+        assert [p for p in requested if p.endswith("/voice")] == []
+
+        # on again: the next call is said
+        switch.check()
+        tvs.get_by_text("Hall TV now says each call after its chime.").wait_for(timeout=5000)
+        page.wait_for_function("() => document.documentElement.dataset.voiceSwitch === 'on'", timeout=5000)
+        requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "2"}, headers=host,
+                      timeout=5).raise_for_status()
+        page.wait_for_function("() => document.documentElement.dataset.voicePlayed === '1'", timeout=30000)
+        seq = max(c["seq"] for c in requests.get(f"{served.url}/api/queues/{queue['id']}", timeout=5).json()["calls"])
+        assert [p for p in requested if p.endswith("/voice")] == [f"/api/queues/{queue['id']}/calls/{seq}/voice"]
+
+        # the test: the TV itself fetches the sample with its token and says it to its end
+        tvs.get_by_role("button", name="Test the voice on Hall TV").click()
+        tvs.get_by_text("Hall TV is saying the sample call “A042, counter 2”.").wait_for(timeout=5000)
+        page.wait_for_function("() => document.documentElement.dataset.voicePlayed === '2'"
+                               " && document.documentElement.dataset.voice === 'idle'", timeout=30000)
+        assert requested.count("/api/voice/sample") == 1
+        log = page.evaluate("window.__voice")
+        assert [e["event"] for e in log][-2:] == ["playing", "ended"] and log[-1]["src"].startswith("blob:")
+        assert axe_violations(dashboard) == []
+
+        # a TV that reloads (a power cut) keeps its token and its switch
+        switch.uncheck()
+        tvs.get_by_text("Hall TV now only chimes.").wait_for(timeout=5000)
+        page.reload()
+        page.wait_for_function("() => document.documentElement.dataset.voiceControl === 'open'"
+                               " && document.documentElement.dataset.voiceSwitch === 'off'", timeout=10000)
+    finally:
+        desk.close()
+        context.close()
+    assert strays == []

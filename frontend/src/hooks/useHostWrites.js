@@ -29,7 +29,7 @@ export function returnedText(number, ahead) {
 /**
  * `channel` is useHostChannel's answer; `counter` the host's valid counter name (or null);
  * `allReasons`: say every call's reason (a counter over several services), not only overtaking ones.
- * Returns {busy (a Set of busy keys), notice, callNext, onTicketAction, reprint, changeQueue,
+ * Returns {busy (a Set of busy keys), notice, callNext, onTicketAction, reprint, displayVoice, testVoice, changeQueue,
  * changeCounter, clearLine, sendTabletTime, onTransfer, onPriority}. The N key calls the next guest.
  */
 export function useHostWrites(channel, counter, { allReasons = false } = {}) {
@@ -142,6 +142,16 @@ export function useHostWrites(channel, counter, { allReasons = false } = {}) {
     return answer
   }
 
+  /** Issue 16: a display of the line says its calls or only chimes; the answer is for its row. */
+  async function displayVoice(device, on) {
+    return run(`voice:${device.id}`, `voice:${device.id}:${on}`, (o) => api.setDeviceVoice(device.id, on, o), { notify: false })
+  }
+
+  /** Issue 16: the display says the sample call now (409 when it is not connected). */
+  async function testVoice(device) {
+    return run(`voice:${device.id}`, `voice-test:${device.id}:${Date.now()}`, (o) => api.testDeviceVoice(device.id, o), { notify: false })
+  }
+
   async function changeQueue(changes) {
     const answer = await run('queue', `queue:${JSON.stringify(changes)}`, (o) => api.updateQueue(changes, o))
     if (answer.ok) {
@@ -218,5 +228,5 @@ export function useHostWrites(channel, counter, { allReasons = false } = {}) {
   const priorityRef = useLatest(setPriority)
   const onPriority = useCallback((...args) => priorityRef.current(...args), [priorityRef])
 
-  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority }
+  return { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority, displayVoice, testVoice }
 }

@@ -23,6 +23,12 @@ export function createHostApi(queueId, token) {
     /** The line's kiosks and displays, with each kiosk's printer as it last reported it. */
     listDevices: async (options) => (await request('GET', `${queuePath}/devices`, host(options)))?.devices ?? [],
 
+    /** Issue 16: a display of this line says its calls (`on`) or only chimes → the device. */
+    setDeviceVoice: (deviceId, on, options) =>
+      request('PUT', `${queuePath}/devices/${enc(deviceId)}/voice`, host({ ...options, body: { on } })),
+    /** Issue 16: the display says the sample call now (409 `display_offline` when it is not on line). */
+    testDeviceVoice: (deviceId, options) => request('POST', `${queuePath}/devices/${enc(deviceId)}/voice/test`, host(options)),
+
     callNext: (counter, options) => request('POST', `${queuePath}/call-next`, host({ ...options, body: { counter } })),
     /** serve, complete, no-show, requeue or return. */
     move: (ticketId, action, options) => {

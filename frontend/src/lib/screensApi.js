@@ -48,6 +48,12 @@ export function screensApi(token, options = {}) {
     /** Manager or admin: `{name?, services?}` → DeviceOut; its token stays, its home service stays covered. */
     updateDevice: (queueId, deviceId, body, opts) =>
       api.request('PATCH', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}`, { ...opts, body }),
+    /** Host or admin (issue 16): a display says its calls (`on`) or only chimes → DeviceOut. */
+    setDeviceVoice: (queueId, deviceId, on, opts) =>
+      api.request('PUT', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}/voice`, { ...opts, body: { on } }),
+    /** Host or admin (issue 16): the display says the sample call now → 202 `{device_id, sent}`. */
+    testDeviceVoice: (queueId, deviceId, opts) =>
+      api.request('POST', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}/voice/test`, opts),
     /** Host or admin: the device's token stops working at once and its sockets close. */
     revokeDevice: (queueId, deviceId, opts) =>
       api.request('DELETE', `/api/queues/${enc(queueId)}/devices/${enc(deviceId)}`, opts),
@@ -69,7 +75,8 @@ export function screensApi(token, options = {}) {
 
 export const paths = {
   join: (queueId) => `/join/${enc(queueId)}`,
-  display: (queueId) => `/display/${enc(queueId)}`,
+  /** A TV's link; with a registered display's token, the host can switch and test its voice (issue 16). */
+  display: (queueId, token) => `/display/${enc(queueId)}${token ? `#token=${enc(token)}` : ''}`,
   kiosk: (queueId, token) => `/kiosk/${enc(queueId)}#token=${enc(token)}`,
   /** The kiosk that offers every service its device covers. */
   kioskServices: (token) => `/kiosk#token=${enc(token)}`,
@@ -90,6 +97,8 @@ export function absoluteUrl(path, origin = globalThis.location?.origin ?? '') {
 
 export const ADMIN_TOKEN_KEY = 'qode.adminToken'
 /** A one-service kiosk's token (/kiosk/{queue_id}), or the kiosk of several services' (/kiosk). */
+/** A registered display's token (issue 16): per service for /display/{queue_id}, one for /display. */
+export const displayTokenKey = (queueId) => (queueId ? `qode.displayToken.${queueId}` : 'qode.displayToken')
 export const kioskTokenKey = (queueId) => (queueId ? `qode.kioskToken.${queueId}` : 'qode.kioskToken')
 
 const memory = new Map() // when localStorage is blocked: the token lives as long as the page

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import './strings.host.js'
 import './strings.hub.js'
 import './strings.screens.js'
+import './strings.voice.js'
 import { errorText, getDirection, pickLanguage, pluralCategory, setLanguage, strings, t } from './strings.js'
 
 const PLURAL = /_(zero|one|two|few|many|other)$/

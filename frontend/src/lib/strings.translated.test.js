@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import './strings.host.js'
 import './strings.hub.js'
 import './strings.screens.js'
+import './strings.voice.js'
 import { setLanguage, t } from './strings.js'
 
 afterEach(() => setLanguage('en'))

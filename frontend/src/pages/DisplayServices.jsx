@@ -4,9 +4,10 @@
 // each reading "P001 → Counter 2 · Passports". Chimes on every call, then says it (issue 16: the
 // box's voice, queued; `&voice=off` keeps the chime alone), reloads itself when stale.
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { createAnnouncer, voiceOn, voiceUrl } from '../components/screens/announcer.js'
+import { voiceUrl } from '../components/screens/announcer.js'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import NowServing from '../components/screens/NowServing.jsx'
+import { useTvVoice } from '../components/screens/useDisplayControl.js'
 import { CALLS, clockText, fitWidthEm, measureEm, serviceTiles, servicesParam, sharedWidths, tileGrid } from '../components/screens/calls.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
 import VenueHeader from '../components/venue/VenueHeader.jsx'
@@ -15,6 +16,7 @@ import { useServices } from '../hooks/useServices.js'
 import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue, listServices } from '../lib/api.js'
+import { displayTokenKey } from '../lib/screensApi.js'
 import { t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 
@@ -30,10 +32,9 @@ export default function DisplayServices({
   footer = null,
   measure = measureEm,
   makeAudio,
+  makeApi,
 }) {
-  const [voice] = useState(() => voiceOn(search))
-  const announcer = useRef(null)
-  useEffect(() => () => announcer.current?.stop(), [])
+  const { voice, announcerNow, chimeRef } = useTvVoice({ tokenKey: displayTokenKey(), search, chime, makeAudio, makeApi })
   const [wanted] = useState(() => servicesParam(search))
   const all = wanted === 'all' || wanted === null // no list: every service, as ?services=all
   const { services: list } = useServices({ refreshMs: SERVICES_REFRESH_MS, enabled: all })
@@ -44,10 +45,6 @@ export default function DisplayServices({
 
   const lastHeard = useRef(null)
   const known = useRef(new Map()) // per service: the feed's seq we have seen, so a replayed call does not chime again
-  const chimeRef = useRef(chime)
-  useEffect(() => {
-    chimeRef.current = chime
-  })
   const onMessage = useCallback((id, message) => {
     lastHeard.current = Date.now()
     if (message?.type === 'snapshot') {
@@ -60,8 +57,7 @@ export default function DisplayServices({
       const calls = fresh.filter((e) => CALLS.has(e?.type))
       if (voice && calls.length) {
         // each call (and recall) said in turn, whichever service: the chime, then its voice
-        announcer.current ??= createAnnouncer({ chime: () => chimeRef.current?.(), makeAudio })
-        for (const e of calls) announcer.current.announce(Number.isInteger(e.seq) ? voiceUrl(id, e.seq) : null)
+        for (const e of calls) announcerNow().announce(Number.isInteger(e.seq) ? voiceUrl(id, e.seq) : null)
       } else if (calls.length) {
         try {
           chimeRef.current?.()
@@ -70,7 +66,7 @@ export default function DisplayServices({
         }
       }
     }
-  }, [voice, makeAudio])
+  }, [voice, announcerNow, chimeRef])
 
   useEffect(() => (chime === playChime ? prepareChime() : undefined), [chime])
   useStaleReload({ lastHeardRef: lastHeard, reload, probe: probe ?? (() => listServices()) })

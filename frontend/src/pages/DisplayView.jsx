@@ -3,17 +3,18 @@
 // newest highlighted; follows the public channel; chimes on every call, then says it (issue 16:
 // the box's voice, queued so that calls never overlap; `?voice=off` keeps the chime alone); reloads
 // itself when it has gone stale.
-import { useEffect, useRef, useState } from 'react'
-import { createAnnouncer, voiceOn, voiceUrl } from '../components/screens/announcer.js'
+import { useEffect, useRef } from 'react'
+import { voiceUrl } from '../components/screens/announcer.js'
 import { prepareChime, playChime } from '../components/screens/chime.js'
 import NowServing from '../components/screens/NowServing.jsx'
+import { useTvVoice } from '../components/screens/useDisplayControl.js'
 import { useStaleReload } from '../components/screens/useStaleReload.js'
 import VenueHeader from '../components/venue/VenueHeader.jsx'
 import { useNow } from '../hooks/useNow.js'
 import { useScreenVenue } from '../hooks/useVenue.js'
 import { useWebSocket } from '../hooks/useWebSocket.js'
 import { getQueue } from '../lib/api.js'
-import { paths } from '../lib/screensApi.js'
+import { displayTokenKey, paths } from '../lib/screensApi.js'
 import { t } from '../lib/strings.js'
 import '../lib/strings.screens.js'
 import { minutesUp, remaining } from '../lib/time.js'
@@ -35,16 +36,11 @@ export default function DisplayView({
   measure = measureEm,
   search = globalThis.location?.search,
   makeAudio,
+  makeApi,
 }) {
-  const [voice] = useState(() => voiceOn(search))
-  const announcer = useRef(null)
-  useEffect(() => () => announcer.current?.stop(), [])
+  const { voice, announcerNow, chimeRef } = useTvVoice({ tokenKey: displayTokenKey(queueId), search, chime, makeAudio, makeApi })
   const lastHeard = useRef(null) // when the last message came (ms); useStaleReload counts from its start before one
   const known = useRef(null) // the feed's seq we have seen, so a replayed call does not chime again
-  const chimeRef = useRef(chime)
-  useEffect(() => {
-    chimeRef.current = chime
-  })
 
   const { state: queue, connection, updatedAt, error } = useWebSocket(`/ws/queues/${encodeURIComponent(queueId)}`, {
     fallback: () => getQueue(queueId),
@@ -62,8 +58,7 @@ export default function DisplayView({
         const calls = fresh.filter((e) => CALLS.has(e?.type))
         if (voice && calls.length) {
           // each call (and recall) said in turn: the chime, then its voice
-          announcer.current ??= createAnnouncer({ chime: () => chimeRef.current?.(), makeAudio })
-          for (const e of calls) announcer.current.announce(Number.isInteger(e.seq) ? voiceUrl(queueId, e.seq) : null)
+            for (const e of calls) announcerNow().announce(Number.isInteger(e.seq) ? voiceUrl(queueId, e.seq) : null)
         } else if (calls.length) {
           try {
             chimeRef.current?.()
@@ -135,7 +130,7 @@ export default function DisplayView({
       <header className="flex items-center justify-between gap-[3vmin]">
         <div className="flex min-w-0 items-center gap-[2vmin]">
           {brand}
-          <h1 className="min-w-0 truncate text-[5vmin] font-bold">{queue.name}</h1>
+          <h1 className="min-w-0 text-[5vmin] leading-tight font-bold break-words">{queue.name}</h1>
         </div>
         <div className="flex shrink-0 items-center gap-[3vmin]">
           {badge}

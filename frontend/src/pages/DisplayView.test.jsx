@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import App from '../App.jsx'
 import { nextDailyReload } from '../components/screens/useStaleReload.js'
 import { FakeWebSocket } from '../test/fakeWebSocket.js'
-import { queue, routeFetch } from '../test/fixtures.js'
+import { fakeAudio, queue, routeFetch } from '../test/fixtures.js'
 import DisplayView from './DisplayView.jsx'
 import { MOST_TILES, clockText, counterTiles, fitWidthEm, measureEm, textWidthEm, tileGrid } from '../components/screens/calls.js'
 
@@ -65,13 +65,7 @@ describe('DisplayView', () => {
   })
 
   it('with voice on, says each new call and recall after its chime, one after the other (issue 16)', async () => {
-    const made = []
-    const makeAudio = (url) => {
-      const listeners = {}
-      const audio = { url, addEventListener: (name, fn) => (listeners[name] = fn), play: () => Promise.resolve(), end: () => listeners.ended?.() }
-      made.push(audio)
-      return audio
-    }
+    const { made, makeAudio } = fakeAudio()
     const { ws, chime } = renderDisplay({ search: '', makeAudio })
     chime.mockReturnValue(true)
     snapshot(ws)

@@ -87,7 +87,8 @@ function Dashboard({ queueId, token, onAccepted }) {
   const now = useNow(15000)
   const [draft, setDraft] = useState(() => readStored(counterKey(queueId)) ?? DEFAULT_COUNTER)
   const counter = validCounter(draft)
-  const { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority } = useHostWrites(channel, counter)
+  const { busy, notice, callNext, onTicketAction, reprint, changeQueue, changeCounter, clearLine, sendTabletTime, onTransfer, onPriority, displayVoice, testVoice } =
+    useHostWrites(channel, counter)
   const services = useServices(channel.api, Boolean(state?.queue))
   const defaultPlacement = useMemo(() => placementOf(channel.api, services), [channel.api, services])
   // Transfer and priority are offered when the box has another service to send guests to.
@@ -182,7 +183,7 @@ function Dashboard({ queueId, token, onAccepted }) {
         </div>
         <div className="grid min-w-0 content-start gap-6">
           <WaitingList tickets={waiting} queue={queue} receivedAt={updatedAt} now={now} busy={busy} onAction={onTicketAction} canReprint={canReprint} tools={tools} />
-          <DevicesPanel devices={state.devices} revoked={state.revoked} tickets={tickets} now={now} busy={busy} onReprint={reprint} />
+          <DevicesPanel devices={state.devices} revoked={state.revoked} tickets={tickets} now={now} busy={busy} onReprint={reprint} onVoice={displayVoice} onVoiceTest={testVoice} />
           <SmsStatus sms={state.sms} />
           <LineControls
             queue={queue}

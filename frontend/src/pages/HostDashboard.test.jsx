@@ -607,7 +607,11 @@ describe('HostDashboard: kiosks and printers', () => {
     expect(panel()).not.toBeInTheDocument()
     live({ type: 'update', seq: 12, events: [], state: queue({ waiting_count: 2 }), tickets: day(), clock: TRUSTED, devices: [display] })
     expect(panel()).not.toBeInTheDocument()
-    expect(screen.queryByText('Hall TV')).not.toBeInTheDocument()
+    // issue 16: a display has its own "TVs" section, with its voice switch and test
+    const tvs = screen.getByRole('region', { name: 'TVs' })
+    expect(within(tvs).getByText('Hall TV')).toBeInTheDocument()
+    expect(within(tvs).getByRole('checkbox', { name: 'Speak the calls on Hall TV' })).toBeChecked()
+    expect(within(tvs).getByRole('button', { name: 'Test the voice on Hall TV' })).toBeInTheDocument()
     expect(screen.queryByRole('button', { name: /^Reprint/ })).not.toBeInTheDocument()
   })
 

@@ -150,7 +150,7 @@ describe('SetupView', () => {
 
     await userEvent.click(within(desk).getByRole('button', { name: 'Add display' }))
     expect(await within(desk).findByText('Display “Display”')).toBeInTheDocument()
-    expect(linkField(desk, 'Display “Display”')).toHaveValue(`${location.origin}/display/q-1`)
+    expect(linkField(desk, 'Display “Display”')).toHaveValue(`${location.origin}/display/q-1#token=display-secret`)
     expect(JSON.parse(addDevice.mock.calls[1][0].body)).toEqual({ name: 'Display', kind: 'display' })
     expect(within(desk).getAllByText(/QODE_KIOSK_TOKEN=/)).toHaveLength(1) // a display has none
   })

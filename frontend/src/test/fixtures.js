@@ -67,3 +67,15 @@ export function routeFetch(routes) {
     return out instanceof Response ? out : jsonResponse(out.status ?? 200, out.body)
   }
 }
+
+/** Issue 16: a stand-in for `new Audio(url)`: {made, makeAudio}; each made audio's `end()` ends it. */
+export function fakeAudio() {
+  const made = []
+  const makeAudio = (url) => {
+    const listeners = {}
+    const audio = { url, addEventListener: (name, fn) => (listeners[name] = fn), play: () => Promise.resolve(), end: () => listeners.ended?.() }
+    made.push(audio)
+    return audio
+  }
+  return { made, makeAudio }
+}

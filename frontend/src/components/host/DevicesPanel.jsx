@@ -1,5 +1,6 @@
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
+import DisplayVoiceControls from '../shared/DisplayVoiceControls.jsx'
 import StatusRow from '../shared/StatusRow.jsx'
 import { agoText } from '../../lib/ago.js'
 import { t } from '../../lib/strings.js'
@@ -36,15 +37,27 @@ function KioskRow({ kiosk, now }) {
   )
 }
 
+/** Issue 16: a TV of this line, with its voice switch and test (the TV follows them at once). */
+function DisplayRow({ display, onVoice, onVoiceTest }) {
+  return (
+    <li className="grid gap-1 rounded-xl bg-white p-3 ring-1 ring-stone-300" data-testid={`display-${display.id}`}>
+      <p className="text-lg font-bold wrap-anywhere">{display.name}</p>
+      <p className="text-base text-stone-700">{t(display.connected ? 'voice.online' : 'voice.offline')}</p>
+      <DisplayVoiceControls device={display} onSwitch={(on) => onVoice(display, on)} onTest={() => onVoiceTest(display)} />
+    </li>
+  )
+}
+
 /**
  * "Kiosks & printers": each kiosk's printer in plain words, the tickets that did not reach
  * paper (with Reprint), and a way to print any waiting or called ticket again.
  * `devices` undefined means the box said nothing about devices (an older box): nothing shown.
  * `onReprint(ticket)` resolves to {ok, message, tone, skipped}.
  */
-export default function DevicesPanel({ devices, revoked = [], tickets, now, busy, onReprint }) {
+export default function DevicesPanel({ devices, revoked = [], tickets, now, busy, onReprint, onVoice, onVoiceTest }) {
   const id = useId()
   const kiosks = (devices ?? []).filter((device) => device.kind === 'kiosk')
+  const displays = onVoice ? (devices ?? []).filter((device) => device.kind === 'display') : []
   const live = tickets.filter((ticket) => PRINTABLE.has(ticket.status)).sort((a, b) => a.position_number - b.position_number)
   const failed = live.filter((ticket) => ticket.print_status === 'failed')
   const printing = live.filter((ticket) => ticket.print_status === 'pending')
@@ -170,6 +183,18 @@ export default function DevicesPanel({ devices, revoked = [], tickets, now, busy
             </div>
           ) : null}
           <Notice notice={outcome} />
+        </section>
+      ) : null}
+      {displays.length ? (
+        <section aria-labelledby={`${id}-tvs`} className="grid gap-3 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-stone-300">
+          <h2 id={`${id}-tvs`} className="text-2xl font-bold">
+            {t('voice.displays')}
+          </h2>
+          <ul className="grid gap-2">
+            {displays.map((display) => (
+              <DisplayRow key={display.id} display={display} onVoice={onVoice} onVoiceTest={onVoiceTest} />
+            ))}
+          </ul>
         </section>
       ) : null}
     </>

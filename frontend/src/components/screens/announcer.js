@@ -40,7 +40,8 @@ function mark(root, state, played) {
 /**
  * A queue of announcements. `announce(url)` plays the chime now when nothing is being said (else
  * when the ones before it have ended), waits for the chime, then plays `url` to its end.
- * `url` null: the chime alone. Returns {announce, pending, stop}.
+ * `url` null: the chime alone. `url` may be a function returning (a promise of) the URL, e.g. a
+ * blob: URL of audio fetched with a token; that URL is revoked once played. Returns {announce, pending, stop}.
  */
 export function createAnnouncer({
   chime,
@@ -83,18 +84,22 @@ export function createAnnouncer({
     })
   }
 
-  async function say(url) {
+  async function say(source) {
     let chimed
     try {
       chimed = chime?.() !== false
     } catch {
       chimed = false
     }
-    if (!url || stopped) return
+    if (!source || stopped) return
+    // A function (the host's voice test): fetched while the chime plays, a blob: URL freed after.
+    const pending = typeof source === 'function' ? Promise.resolve().then(source).catch(() => null) : source
     if (chimed) await wait(chimeMs, timer)
-    if (stopped) return
+    const url = await pending
+    if (!url || stopped) return
     mark(root, 'playing')
     if (await playUrl(url)) played += 1
+    if (typeof source === 'function' && String(url).startsWith('blob:')) globalThis.URL?.revokeObjectURL?.(url)
   }
 
   function next() {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import Button from '../Button.jsx'
 import ServicePicker from './ServicePicker.jsx'
+import DisplayVoiceControls from '../shared/DisplayVoiceControls.jsx'
 import { agoText } from '../../lib/ago.js'
 import { errorText, t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
@@ -52,7 +53,7 @@ function ChangeServices({ device, home, services, busy, onSave, onCancel }) {
   )
 }
 
-function DeviceRow({ device, now, busy, onRevoke, home, services, saving, onSave }) {
+function DeviceRow({ device, now, busy, onRevoke, home, services, saving, onSave, onVoice, onVoiceTest }) {
   const [asking, setAsking] = useState(false)
   const [changing, setChanging] = useState(false)
   // Saved or cancelled: the focus goes back to "Change services", not to the page.
@@ -86,6 +87,9 @@ function DeviceRow({ device, now, busy, onRevoke, home, services, saving, onSave
           </Button>
         )}
       </div>
+      {device.kind === 'display' && !asking ? (
+        <DisplayVoiceControls device={device} onSwitch={(on) => onVoice(device, on)} onTest={() => onVoiceTest(device)} />
+      ) : null}
       {changing ? (
         <ChangeServices
           device={device}
@@ -182,6 +186,26 @@ export default function DeviceList({ queue, api, added, onRejected, services = [
     }
   }
 
+  // Issue 16: a display's voice switch and test; each answer is shown in the display's own row.
+  async function switchVoice(device, on) {
+    try {
+      const changed = await api.setDeviceVoice(queue.id, device.id, on)
+      if (alive.current) setState((s) => ({ ...s, devices: (s.devices ?? []).map((d) => (d.id === device.id ? { ...d, ...changed } : d)) }))
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, message: onRejected(err) ? null : errorText(err) }
+    }
+  }
+
+  async function testVoice(device) {
+    try {
+      await api.testDeviceVoice(queue.id, device.id)
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, message: onRejected(err) ? null : errorText(err) }
+    }
+  }
+
   const devices = state.devices
   return (
     <div className="grid gap-2">
@@ -204,6 +228,8 @@ export default function DeviceList({ queue, api, added, onRejected, services = [
               services={services}
               saving={saving === device.id}
               onSave={saveServices}
+              onVoice={switchVoice}
+              onVoiceTest={testVoice}
             />
           ))}
         </ul>

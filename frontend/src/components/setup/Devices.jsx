@@ -68,7 +68,7 @@ export default function Devices({ queue, api, origin, devices, onDevice, onRejec
                 <p className="text-lg font-bold">{title}</p>
                 <p className="text-base">{kiosk ? t('setup.kioskOnce') : t('setup.displayOnce')}</p>
                 <CopyLink
-                  url={absoluteUrl(kiosk ? paths.kiosk(queue.id, device.token) : paths.display(queue.id), origin)}
+                  url={absoluteUrl(kiosk ? paths.kiosk(queue.id, device.token) : paths.display(queue.id, device.token), origin)}
                   label={title}
                 />
                 {kiosk ? (

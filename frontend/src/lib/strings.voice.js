@@ -1,0 +1,98 @@
+// Issue 16: the words of a display's voice switch and test, shown on both the host dashboard and
+// setup (components/shared/DisplayVoiceControls.jsx). A file of their own, so neither page loads
+// the other's strings for them.
+
+import { addStrings } from './strings.js'
+
+export const voiceStrings = {
+  en: {
+    'voice.displays': 'TVs',
+    'voice.speak': 'Speak the calls on {name}',
+    'voice.test': 'Test the voice',
+    'voice.testLabel': 'Test the voice on {name}',
+    'voice.on': '{name} now says each call after its chime.',
+    'voice.off': '{name} now only chimes.',
+    'voice.testSent': '{name} is saying the sample call “A042, counter 2”.',
+    'voice.online': 'Connected',
+    'voice.offline': 'Not connected: its switch works when its link (with the token) is open on the TV.',
+  },
+  de: {
+    'voice.displays': 'Bildschirme',
+    'voice.speak': 'Aufrufe auf {name} ansagen',
+    'voice.test': 'Stimme testen',
+    'voice.testLabel': 'Stimme auf {name} testen',
+    'voice.on': '{name} sagt jetzt jeden Aufruf nach dem Gong an.',
+    'voice.off': '{name} spielt jetzt nur den Gong.',
+    'voice.testSent': '{name} sagt den Beispielaufruf „A042, Schalter 2“.',
+    'voice.online': 'Verbunden',
+    'voice.offline': 'Nicht verbunden: Der Schalter wirkt, sobald sein Link (mit Token) auf dem Fernseher offen ist.',
+  },
+  fr: {
+    'voice.displays': 'Écrans',
+    'voice.speak': 'Annoncer les appels sur {name}',
+    'voice.test': 'Tester la voix',
+    'voice.testLabel': 'Tester la voix sur {name}',
+    'voice.on': '{name} annonce maintenant chaque appel après le carillon.',
+    'voice.off': '{name} ne joue plus que le carillon.',
+    'voice.testSent': '{name} annonce l’appel d’essai «\u202fA042, guichet 2\u202f».',
+    'voice.online': 'Connecté',
+    'voice.offline': 'Non connecté\u202f: le réglage s’applique dès que son lien (avec le jeton) est ouvert sur la télévision.',
+  },
+  es: {
+    'voice.displays': 'Pantallas',
+    'voice.speak': 'Anunciar las llamadas en {name}',
+    'voice.test': 'Probar la voz',
+    'voice.testLabel': 'Probar la voz en {name}',
+    'voice.on': '{name} anuncia ahora cada llamada después del aviso sonoro.',
+    'voice.off': '{name} ahora solo suena el aviso.',
+    'voice.testSent': '{name} está anunciando la llamada de prueba «A042, mostrador 2».',
+    'voice.online': 'Conectada',
+    'voice.offline': 'Sin conexión: el ajuste funciona cuando su enlace (con el token) está abierto en la televisión.',
+  },
+  tr: {
+    'voice.displays': 'Ekranlar',
+    'voice.speak': '{name} üzerinde çağrıları sesli duyur',
+    'voice.test': 'Sesi dene',
+    'voice.testLabel': '{name} üzerinde sesi dene',
+    'voice.on': '{name} artık her çağrıyı zil sesinden sonra duyuruyor.',
+    'voice.off': '{name} artık yalnızca zil çalıyor.',
+    'voice.testSent': '{name} örnek çağrıyı duyuruyor: “A042, gişe 2”.',
+    'voice.online': 'Bağlı',
+    'voice.offline': 'Bağlı değil: ayar, bağlantısı (jetonuyla) televizyonda açıkken çalışır.',
+  },
+  pl: {
+    'voice.displays': 'Ekrany',
+    'voice.speak': 'Ogłaszaj wezwania na {name}',
+    'voice.test': 'Wypróbuj głos',
+    'voice.testLabel': 'Wypróbuj głos na {name}',
+    'voice.on': '{name} ogłasza teraz każde wezwanie po sygnale.',
+    'voice.off': '{name} odtwarza teraz tylko sygnał.',
+    'voice.testSent': '{name} ogłasza wezwanie próbne „A042, stanowisko 2”.',
+    'voice.online': 'Połączony',
+    'voice.offline': 'Brak połączenia: ustawienie działa, gdy jego link (z tokenem) jest otwarty na telewizorze.',
+  },
+  uk: {
+    'voice.displays': 'Екрани',
+    'voice.speak': 'Оголошувати виклики на {name}',
+    'voice.test': 'Перевірити голос',
+    'voice.testLabel': 'Перевірити голос на {name}',
+    'voice.on': '{name} тепер оголошує кожен виклик після сигналу.',
+    'voice.off': '{name} тепер лише подає сигнал.',
+    'voice.testSent': '{name} оголошує пробний виклик «A042, віконце 2».',
+    'voice.online': 'Підключено',
+    'voice.offline': 'Не підключено: перемикач діє, коли його посилання (з токеном) відкрите на телевізорі.',
+  },
+  ar: {
+    'voice.displays': 'الشاشات',
+    'voice.speak': 'إعلان النداءات صوتيًا على {name}',
+    'voice.test': 'تجربة الصوت',
+    'voice.testLabel': 'تجربة الصوت على {name}',
+    'voice.on': 'يعلن {name} الآن كل نداء بعد النغمة.',
+    'voice.off': 'يكتفي {name} الآن بالنغمة.',
+    'voice.testSent': 'يعلن {name} النداء التجريبي «A042، الشباك 2».',
+    'voice.online': 'متصل',
+    'voice.offline': 'غير متصل: يعمل المفتاح عندما يكون رابطه (مع الرمز) مفتوحًا على التلفاز.',
+  },
+}
+
+addStrings(voiceStrings)
