@@ -159,7 +159,7 @@ def test_the_sample_is_for_the_admin_and_displays_only(box, client):
 def test_a_display_fetching_samples_in_a_loop_is_capped(tmp_path):
     from qode import create_app
 
-    from helpers import NO_CAPS, ADMIN_TOKEN
+    from helpers import ADMIN_TOKEN, NO_CAPS
 
     app = create_app({"QODE_DATA_DIR": str(tmp_path / "data"), "QODE_ADMIN_TOKEN": ADMIN_TOKEN,
                       "QODE_TIMEZONE": "UTC", "QODE_SCHEDULER": "off", "QODE_AUTH_RATE_LIMIT": "off", **NO_CAPS,

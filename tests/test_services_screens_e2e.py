@@ -260,7 +260,8 @@ BROKEN_WORDS = """(selector) => {
           for (let up = box.parentElement; up && room === null; up = up.parentElement) {
             if (getComputedStyle(up).containerType !== 'normal') room = up.clientWidth;
           }
-          out.push(`"${match[0]}" broken over ${lines.size} lines (<${box.tagName.toLowerCase()} class="${box.className}">`
+          const tag = `<${box.tagName.toLowerCase()} class="${box.className}">`;
+          out.push(`"${match[0]}" broken over ${lines.size} lines (${tag}`
                    + ` font ${style.fontSize} ${style.fontWeight}, in a ${room} px container)`);
         }
       }

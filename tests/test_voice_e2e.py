@@ -192,12 +192,13 @@ def test_the_host_switches_and_tests_a_registered_tv_from_the_dashboard(served, 
     queue = requests.post(f"{served.url}/api/queues", json={"name": "Front desk", "prefix": "A"},
                           headers=admin(), timeout=5).json()
     host = {"Authorization": f"Bearer {queue['host_token']}"}
-    tv = requests.post(f"{served.url}/api/queues/{queue['id']}/devices", json={"name": "Hall TV", "kind": "display"},
-                       headers=host, timeout=5).json()
+    tv = requests.post(f"{served.url}/api/queues/{queue['id']}/devices",
+                       json={"name": "Hall TV", "kind": "display"}, headers=host, timeout=5).json()
     for _ in range(2):
         requests.post(f"{served.url}/api/queues/{queue['id']}/tickets", json={}, headers=admin(),
                       timeout=5).raise_for_status()
-    context, page, requested, strays = open_tv(tv_browser, f"{served.url}/display/{queue['id']}#token={tv['token']}")
+    tv_url = f"{served.url}/display/{queue['id']}#token={tv['token']}"
+    context, page, requested, strays = open_tv(tv_browser, tv_url)
     desk = tv_browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
     try:
         page.get_by_text("Now serving").first.wait_for(timeout=10000)
@@ -231,8 +232,9 @@ def test_the_host_switches_and_tests_a_registered_tv_from_the_dashboard(served, 
         requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "2"}, headers=host,
                       timeout=5).raise_for_status()
         page.wait_for_function("() => document.documentElement.dataset.voicePlayed === '1'", timeout=30000)
-        seq = max(c["seq"] for c in requests.get(f"{served.url}/api/queues/{queue['id']}", timeout=5).json()["calls"])
-        assert [p for p in requested if p.endswith("/voice")] == [f"/api/queues/{queue['id']}/calls/{seq}/voice"]
+        calls = requests.get(f"{served.url}/api/queues/{queue['id']}", timeout=5).json()["calls"]
+        said = f"/api/queues/{queue['id']}/calls/{max(c['seq'] for c in calls)}/voice"
+        assert [p for p in requested if p.endswith("/voice")] == [said]
 
         # the test: the TV itself fetches the sample with its token and says it to its end
         tvs.get_by_role("button", name="Test the voice on Hall TV").click()

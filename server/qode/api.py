@@ -23,7 +23,16 @@ from pydantic import BaseModel, ValidationError
 
 from . import auth, budgets, idempotency, printing, proxy, queues, schemas, tickets, tls
 from .db import Database
-from .errors import Conflict, Forbidden, Invalid, NotFound, QodeError, RateLimited, Unauthorized, UnsupportedMediaType
+from .errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    QodeError,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 
 bp = Blueprint("api", __name__)
 
