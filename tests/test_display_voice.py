@@ -147,13 +147,33 @@ def test_a_test_needs_the_display_on_line(box, client, queue):
 
 
 def test_the_sample_is_for_the_admin_and_displays_only(box, client):
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng (Debian) makes the sample")
-    sample = client.get("/api/voice/sample", headers=box["display"]["headers"])
-    assert sample.status_code == 200 and sample.mimetype == "audio/wav" and sample.data[:4] == b"RIFF"
     error_of(client.get("/api/voice/sample", headers=box["kiosk"]["headers"]), 403)
     error_of(client.get("/api/voice/sample", headers=box["queue"]["headers"]), 403)
     error_of(client.get("/api/voice/sample"), 401)
+    error_of(client.get("/api/voice/sample", headers={"Authorization": "Bearer not-a-token-at-all"}), 401)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng (Debian) makes the sample")
+def test_a_display_gets_the_sample(box, client):
+    sample = client.get("/api/voice/sample", headers=box["display"]["headers"])
+    assert sample.status_code == 200 and sample.mimetype == "audio/wav" and sample.data[:4] == b"RIFF"
+
+
+def test_a_staff_link_must_cover_every_service_the_display_shows(box, client, queue):
+    other = client.post("/api/queues", json={"name": "Payments", "prefix": "P"}, headers=admin()).get_json()
+    tv = client.post(f"/api/queues/{queue['id']}/devices", json={"name": "Hall", "kind": "display",
+                                                               "services": [other["id"]]},
+                     headers=admin()).get_json()
+    staff = client.post("/api/host-tokens", json={"name": "Desk", "role": "staff", "scope": "services",
+                                                  "services": [queue["id"]]}, headers=admin()).get_json()
+    headers = {"Authorization": f"Bearer {staff['token']}"}
+    error_of(client.put(voice_url(box, device_id=tv["id"]), json={"on": False}, headers=headers), 403,
+             "service_not_in_scope")
+    error_of(client.post(f"{voice_url(box, device_id=tv['id'])}/test", headers=headers), 403,
+             "service_not_in_scope")
+    assert listed(box, tv["id"])["voice"] is True
+    # its own service's display it may switch
+    assert client.put(voice_url(box), json={"on": False}, headers=headers).status_code == 200
 
 
 def test_a_display_fetching_samples_in_a_loop_is_capped(tmp_path):
@@ -222,8 +242,9 @@ def test_the_display_hears_the_switch_and_the_test_on_its_own_socket(tmp_path):
         assert sent.json() == {"device_id": tv["id"], "sent": 1}
         assert receive_until(sockets[tv["id"]], "voice_test") == {"type": "voice_test"}
         # the other display heard neither: it gets only its own messages
-        with pytest.raises(AssertionError):
-            receive_until(sockets[other["id"]], "device", timeout=0.5)
+        for kind in ("device", "voice_test"):
+            with pytest.raises(AssertionError):
+                receive_until(sockets[other["id"]], kind, timeout=0.5)
         # a display reconnecting learns its switch from its snapshot
         sockets[tv["id"]].close()
         again = WsClient.connect(f"{base}/ws/devices/{tv['id']}")

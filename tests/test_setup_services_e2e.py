@@ -9,6 +9,8 @@ display link and the join page's link are offered too. Nothing leaves the box.""
 
 from __future__ import annotations
 
+import re
+
 from urllib.parse import urlparse
 
 import pytest
@@ -124,12 +126,13 @@ def test_the_admin_sets_up_a_counter_and_a_staff_link_that_opens_its_desk(box, b
             ("staff", "services", sorted([passports, payments]), None)]
         assert "token" not in mine[0]
 
-        # A TV for both services: its link, with no device to register.
+        # A TV for both services, registered (issue 16): its link carries its token, shown once,
+        # so the host can switch its voice; the box lists it under its home service.
         screens = page.get_by_role("region", name="Screens for several services")
         screens.locator("summary", has_text="Add display").click()
         screens.get_by_role("button", name="Add display").click()
         expect(screens.get_by_role("textbox", name="Display “Display”")).to_have_value(
-            f"{proc.url}/display?services=all")
+            re.compile(rf"^{re.escape(proc.url)}/display\?services=all#token=[A-Za-z0-9_-]{{16,}}$"))
 
         no_violations(page, "setup with a counter, a staff link and a display link at 1280×800")
         page.set_viewport_size(PHONE)

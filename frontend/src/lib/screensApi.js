@@ -80,8 +80,10 @@ export const paths = {
   kiosk: (queueId, token) => `/kiosk/${enc(queueId)}#token=${enc(token)}`,
   /** The kiosk that offers every service its device covers. */
   kioskServices: (token) => `/kiosk#token=${enc(token)}`,
-  /** The TV of several services: their ids, or every service (`null`). */
-  displayServices: (queueIds) => `/display?services=${queueIds ? queueIds.map(enc).join(',') : 'all'}`,
+  /** The TV of several services: their ids, or every service (`null`); `voice` false: `&voice=off`;
+   * with a registered display's token (issue 16), the host can switch and test its voice. */
+  displayServices: (queueIds, token, voice = true) =>
+    `/display?services=${queueIds ? queueIds.map(enc).join(',') : 'all'}${voice ? '' : '&voice=off'}${token ? `#token=${enc(token)}` : ''}`,
   /** The join page that lets a guest choose a service. */
   joinServices: () => '/join',
   joinQr: (queueId) => `/api/queues/${enc(queueId)}/join-qr.svg`,

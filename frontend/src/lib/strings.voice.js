@@ -14,7 +14,7 @@ export const voiceStrings = {
     'voice.off': '{name} now only chimes.',
     'voice.testSent': '{name} is saying the sample call “A042, counter 2”.',
     'voice.online': 'Connected',
-    'voice.offline': 'Not connected: its switch works when its link (with the token) is open on the TV.',
+    'voice.offline': 'Not connected. The switch is kept and the TV follows it when it connects; a test needs it connected (its link, with the token, open on the TV).',
   },
   de: {
     'voice.displays': 'Bildschirme',
@@ -25,7 +25,7 @@ export const voiceStrings = {
     'voice.off': '{name} spielt jetzt nur den Gong.',
     'voice.testSent': '{name} sagt den Beispielaufruf „A042, Schalter 2“.',
     'voice.online': 'Verbunden',
-    'voice.offline': 'Nicht verbunden: Der Schalter wirkt, sobald sein Link (mit Token) auf dem Fernseher offen ist.',
+    'voice.offline': 'Nicht verbunden. Der Schalter bleibt gespeichert, und der Fernseher folgt ihm, sobald er sich verbindet; ein Test braucht die Verbindung (sein Link mit Token auf dem Fernseher offen).',
   },
   fr: {
     'voice.displays': 'Écrans',
@@ -36,7 +36,7 @@ export const voiceStrings = {
     'voice.off': '{name} ne joue plus que le carillon.',
     'voice.testSent': '{name} annonce l’appel d’essai «\u202fA042, guichet 2\u202f».',
     'voice.online': 'Connecté',
-    'voice.offline': 'Non connecté\u202f: le réglage s’applique dès que son lien (avec le jeton) est ouvert sur la télévision.',
+    'voice.offline': 'Non connecté. Le réglage est gardé et la télévision le suit dès qu’elle se connecte\u202f; un test demande qu’elle soit connectée (son lien, avec le jeton, ouvert sur la télévision).',
   },
   es: {
     'voice.displays': 'Pantallas',
@@ -47,7 +47,7 @@ export const voiceStrings = {
     'voice.off': '{name} ahora solo suena el aviso.',
     'voice.testSent': '{name} está anunciando la llamada de prueba «A042, mostrador 2».',
     'voice.online': 'Conectada',
-    'voice.offline': 'Sin conexión: el ajuste funciona cuando su enlace (con el token) está abierto en la televisión.',
+    'voice.offline': 'Sin conexión. El ajuste se guarda y la televisión lo sigue al conectarse; una prueba necesita que esté conectada (su enlace, con el token, abierto en la televisión).',
   },
   tr: {
     'voice.displays': 'Ekranlar',
@@ -58,7 +58,7 @@ export const voiceStrings = {
     'voice.off': '{name} artık yalnızca zil çalıyor.',
     'voice.testSent': '{name} örnek çağrıyı duyuruyor: “A042, gişe 2”.',
     'voice.online': 'Bağlı',
-    'voice.offline': 'Bağlı değil: ayar, bağlantısı (jetonuyla) televizyonda açıkken çalışır.',
+    'voice.offline': 'Bağlı değil. Ayar saklanır ve televizyon bağlandığında ona uyar; deneme için televizyonun bağlı olması gerekir (bağlantısı, jetonuyla, televizyonda açık).',
   },
   pl: {
     'voice.displays': 'Ekrany',
@@ -69,7 +69,7 @@ export const voiceStrings = {
     'voice.off': '{name} odtwarza teraz tylko sygnał.',
     'voice.testSent': '{name} ogłasza wezwanie próbne „A042, stanowisko 2”.',
     'voice.online': 'Połączony',
-    'voice.offline': 'Brak połączenia: ustawienie działa, gdy jego link (z tokenem) jest otwarty na telewizorze.',
+    'voice.offline': 'Brak połączenia. Ustawienie jest zapisane, a telewizor zastosuje je po połączeniu; test wymaga połączenia (jego link z tokenem otwarty na telewizorze).',
   },
   uk: {
     'voice.displays': 'Екрани',
@@ -80,7 +80,7 @@ export const voiceStrings = {
     'voice.off': '{name} тепер лише подає сигнал.',
     'voice.testSent': '{name} оголошує пробний виклик «A042, віконце 2».',
     'voice.online': 'Підключено',
-    'voice.offline': 'Не підключено: перемикач діє, коли його посилання (з токеном) відкрите на телевізорі.',
+    'voice.offline': 'Не підключено. Перемикач збережено, і телевізор виконає його після підключення; для перевірки він має бути підключений (його посилання з токеном відкрите на телевізорі).',
   },
   ar: {
     'voice.displays': 'الشاشات',
@@ -91,7 +91,7 @@ export const voiceStrings = {
     'voice.off': 'يكتفي {name} الآن بالنغمة.',
     'voice.testSent': 'يعلن {name} النداء التجريبي «A042، الشباك 2».',
     'voice.online': 'متصل',
-    'voice.offline': 'غير متصل: يعمل المفتاح عندما يكون رابطه (مع الرمز) مفتوحًا على التلفاز.',
+    'voice.offline': 'غير متصل. يُحفظ الإعداد ويتبعه التلفاز عند اتصاله؛ أما التجربة فتحتاج إلى اتصاله (رابطه مع الرمز مفتوحًا على التلفاز).',
   },
 }
 

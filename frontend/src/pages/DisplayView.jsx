@@ -58,7 +58,7 @@ export default function DisplayView({
         const calls = fresh.filter((e) => CALLS.has(e?.type))
         if (voice && calls.length) {
           // each call (and recall) said in turn: the chime, then its voice
-            for (const e of calls) announcerNow().announce(Number.isInteger(e.seq) ? voiceUrl(queueId, e.seq) : null)
+          for (const e of calls) announcerNow().announce(Number.isInteger(e.seq) ? voiceUrl(queueId, e.seq) : null)
         } else if (calls.length) {
           try {
             chimeRef.current?.()

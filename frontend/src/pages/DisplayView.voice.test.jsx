@@ -1,10 +1,12 @@
 // Issue 16: a registered display (its link's #token=…) follows the host's voice switch and plays
 // the host's voice test, heard on its own device channel (/ws/devices/{id}).
-import { act, render } from '@testing-library/react'
+import { act, render, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FakeWebSocket } from '../test/fakeWebSocket.js'
 import { fakeAudio, queue, routeFetch } from '../test/fixtures.js'
+import DisplayServices from './DisplayServices.jsx'
 import DisplayView from './DisplayView.jsx'
+import { useTvVoice } from '../components/screens/useDisplayControl.js'
 
 const call = (seq, number, counter) => ({ seq, type: 'call', number, counter })
 const active = (seq, number, counter) => ({ seq, number, counter })
@@ -34,6 +36,8 @@ function renderRegistered({ voice = true, search = '' } = {}) {
 }
 
 const socket = (pattern) => FakeWebSocket.instances.find((ws) => pattern.test(ws.url))
+// The token is checked (may it be sent from here?), then GET /api/device, then the socket.
+const deviceSocketOpened = () => waitFor(() => expect(socket(/\/ws\/devices\//)).toBeTruthy())
 
 beforeEach(() => {
   FakeWebSocket.reset()
@@ -42,6 +46,8 @@ beforeEach(() => {
 })
 afterEach(() => {
   vi.unstubAllGlobals()
+  delete document.documentElement.dataset.voiceSwitch
+  delete document.documentElement.dataset.voiceControl
   window.history.replaceState(null, '', '/')
   localStorage.clear()
 })
@@ -50,7 +56,7 @@ describe('DisplayView of a registered display (issue 16)', () => {
   it('takes the token off the address, opens its device channel with it and follows the host’s switch', async () => {
     const { chime, made, seen } = renderRegistered()
     expect(window.location.hash).toBe('')
-    await wait(0)
+    await deviceSocketOpened()
     expect(seen).toEqual(['Bearer tv-secret'])
     const device = socket(/\/ws\/devices\/tv-1$/)
     const feed = socket(/\/ws\/queues\/q-1$/)
@@ -82,19 +88,19 @@ describe('DisplayView of a registered display (issue 16)', () => {
   })
 
   it('the host’s switch wins over the link’s ?voice=off, and starts from what GET /api/device says', async () => {
-    const { made } = renderRegistered({ voice: false, search: '' })
-    await wait(0)
+    const { made } = renderRegistered({ voice: false, search: '?voice=off' })
+    await deviceSocketOpened()
     expect(document.documentElement.dataset.voiceSwitch).toBe('off')
     const device = socket(/\/ws\/devices\/tv-1$/)
     act(() => device.open())
     act(() => device.receive({ type: 'snapshot', seq: 7, state: queue(), device: { id: 'tv-1', kind: 'display', name: 'Hall TV', voice: true }, jobs: [] }))
-    expect(document.documentElement.dataset.voiceSwitch).toBe('on')
+    expect(document.documentElement.dataset.voiceSwitch).toBe('on') // the link said off; the host says on
     expect(made).toEqual([])
   })
 
   it('plays the host’s voice test: the chime, then the sample fetched with its token, even with its voice off', async () => {
     const { chime, made } = renderRegistered({ voice: false })
-    await wait(0)
+    await deviceSocketOpened()
     const device = socket(/\/ws\/devices\/tv-1$/)
     act(() => device.open())
     act(() => device.receive({ type: 'voice_test' }))
@@ -114,5 +120,55 @@ describe('DisplayView of a registered display (issue 16)', () => {
     expect(FakeWebSocket.instances.map((ws) => new URL(ws.url).pathname)).toEqual(['/ws/queues/q-1'])
     expect(fetch.mock.calls.some(([url]) => String(url).includes('/api/device'))).toBe(false)
     expect(document.documentElement.dataset.voiceSwitch).toBe('off')
+  })
+
+  it('the TV of several services (/display?services=…#token=…) follows its switch and plays its tests too', async () => {
+    window.history.replaceState(null, '', '/display?services=q-1#token=tv-all')
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        routeFetch({
+          'GET /api/queues/q-1': () => new Promise(() => {}),
+          'GET /api/services': () => ({ body: { services: [] } }),
+          'GET /api/device': () => ({ body: { id: 'tv-9', kind: 'display', name: 'Hall TV', voice: true, queue_id: 'q-1', services: [] } }),
+          'GET /api/voice/sample': () => new Response('RIFF', { status: 200, headers: { 'Content-Type': 'audio/wav' } }),
+        }),
+      ),
+    )
+    const chime = vi.fn(() => true)
+    const { made, makeAudio } = fakeAudio()
+    render(<DisplayServices search="?services=q-1" chime={chime} reload={vi.fn()} makeAudio={makeAudio} />)
+    expect(window.location.hash).toBe('')
+    expect(localStorage.getItem('qode.displayToken')).toBe('tv-all')
+    await deviceSocketOpened()
+    const device = socket(/\/ws\/devices\/tv-9$/)
+    act(() => device.open())
+    expect(device.sent[0]).toEqual({ type: 'auth', token: 'tv-all' })
+    act(() => device.receive({ type: 'device', device: { id: 'tv-9', kind: 'display', name: 'Hall TV', voice: false } }))
+    expect(document.documentElement.dataset.voiceSwitch).toBe('off')
+    act(() => device.receive({ type: 'voice_test' }))
+    await wait(1200)
+    expect(made.map((a) => a.url)).toEqual(['blob:sample-1'])
+  })
+
+  it('never sends its token over plain http from the Wi-Fi when the box wants https: it moves to the https address', async () => {
+    localStorage.setItem('qode.displayToken.q-1', 'tv-secret')
+    const fetchMock = vi.fn(
+      routeFetch({
+        'GET /api/tls': () => ({ body: { staff_https: 'remote', staff_url: 'https://box.local:8443' } }),
+        'GET /api/device': () => ({ body: { id: 'tv-1', kind: 'display', name: 'Hall TV', voice: true } }),
+      }),
+    )
+    vi.stubGlobal('fetch', fetchMock)
+    const location = { protocol: 'http:', hostname: '192.168.1.20', pathname: '/display/q-1', search: '', hash: '', replace: vi.fn() }
+    function Tv() {
+      const { voice } = useTvVoice({ tokenKey: 'qode.displayToken.q-1', search: '', chime: vi.fn(), location })
+      return <p>{String(voice)}</p>
+    }
+    render(<Tv />)
+    await waitFor(() => expect(location.replace).toHaveBeenCalledWith('https://box.local:8443/display/q-1#token=tv-secret'))
+    const asked = fetchMock.mock.calls.map(([url, init]) => [String(url), init?.headers?.Authorization ?? null])
+    expect(asked).toEqual([['/api/tls', null]]) // no token left this page
+    expect(FakeWebSocket.instances).toEqual([])
   })
 })

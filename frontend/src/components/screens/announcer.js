@@ -96,10 +96,14 @@ export function createAnnouncer({
     const pending = typeof source === 'function' ? Promise.resolve().then(source).catch(() => null) : source
     if (chimed) await wait(chimeMs, timer)
     const url = await pending
-    if (!url || stopped) return
-    mark(root, 'playing')
-    if (await playUrl(url)) played += 1
-    if (typeof source === 'function' && String(url).startsWith('blob:')) globalThis.URL?.revokeObjectURL?.(url)
+    const owned = typeof source === 'function' && String(url).startsWith('blob:')
+    try {
+      if (!url || stopped) return
+      mark(root, 'playing')
+      if (await playUrl(url)) played += 1
+    } finally {
+      if (owned) globalThis.URL?.revokeObjectURL?.(url)
+    }
   }
 
   function next() {

@@ -24,7 +24,8 @@ export function useDevice(api, token) {
         (err) => {
           if (!live) return
           setError(err)
-          if (err?.code === 'offline' || err?.status >= 500) timer = setTimeout(load, DEVICE_RETRY_MS)
+          // a failure that may pass: the Wi-Fi, the box starting, its rate limit (429)
+          if (err?.code === 'offline' || err?.status === 429 || err?.status >= 500) timer = setTimeout(load, DEVICE_RETRY_MS)
         },
       )
     }

@@ -11,10 +11,35 @@ import { useLatest } from '../../hooks/useLatest.js'
 import { useWebSocket } from '../../hooks/useWebSocket.js'
 import { screensApi } from '../../lib/screensApi.js'
 import { createAnnouncer, voiceOn } from './announcer.js'
+import { checkStaffHttps } from './staffHttps.js'
 import { useDevice } from './useDevice.js'
 import { useFragmentToken } from './useFragmentToken.js'
 
 const selectDevice = (message) => message?.device
+
+/**
+ * `token` once it may be sent from here, else null. A display's token is a staff token: over plain
+ * http from the Wi-Fi, while the box wants https for those (QODE_STAFF_HTTPS), it is never sent;
+ * the TV moves to the box's https address with the token in the fragment, as a kiosk does
+ * (StaffHttpsGate), or, with no https address, keeps to its link. A TV without a token is never
+ * moved: it needs no https (its certificate may not be installed on the TV).
+ */
+function useSendableToken(token, tokenKey, location = globalThis.location) {
+  const [checked, setChecked] = useState({ token: null, state: null })
+  useEffect(() => {
+    if (!token) return undefined
+    let live = true
+    checkStaffHttps({ tokenKey, location }).then((next) => {
+      if (!live) return
+      if (next.state === 'redirect') location.replace(next.url)
+      setChecked({ token, state: next.state })
+    })
+    return () => {
+      live = false
+    }
+  }, [token, tokenKey, location])
+  return token && checked.token === token && checked.state === 'ready' ? token : null
+}
 
 /**
  * `token`: the display's token or null. `onTest(fetchSample)`: the host asked for a test;
@@ -49,7 +74,7 @@ export function useDisplayControl(token, { onTest, makeApi = screensApi } = {}) 
     select: selectDevice,
     onMessage,
   })
-  const refused = error && error.code !== 'offline' && !(error.status >= 500)
+  const refused = error && error.code !== 'offline' && error.status !== 429 && !(error.status >= 500)
   return {
     voice: display && !refused ? voice : null,
     registered: Boolean(display),
@@ -64,9 +89,9 @@ export function useDisplayControl(token, { onTest, makeApi = screensApi } = {}) 
  * link's `?voice=off`. `<html>` carries data-voice-switch (`on`/`off`) and data-voice-control
  * (the device channel's connection, `none` without a token).
  * Returns {voice, announcerNow, chimeRef}: `announcerNow()` is the announcer, `chimeRef` the
- * latest `chime`, for a call said without voice.
+ * latest `chime`, for a call said without voice. `location`: the page's (tests give another).
  */
-export function useTvVoice({ tokenKey, search, chime, makeAudio, makeApi }) {
+export function useTvVoice({ tokenKey, search, chime, makeAudio, makeApi, location = globalThis.location }) {
   const [linkVoice] = useState(() => voiceOn(search))
   const announcer = useRef(null)
   useEffect(() => () => announcer.current?.stop(), [])
@@ -75,7 +100,8 @@ export function useTvVoice({ tokenKey, search, chime, makeAudio, makeApi }) {
     () => (announcer.current ??= createAnnouncer({ chime: () => chimeRef.current?.(), makeAudio })),
     [chimeRef, makeAudio],
   )
-  const [token] = useFragmentToken(tokenKey)
+  const [stored] = useFragmentToken(tokenKey)
+  const token = useSendableToken(stored, tokenKey, location)
   const control = useDisplayControl(token, { onTest: (sample) => announcerNow().announce(sample), makeApi })
   const voice = control.voice ?? linkVoice
   useEffect(() => {
@@ -83,6 +109,10 @@ export function useTvVoice({ tokenKey, search, chime, makeAudio, makeApi }) {
     if (!root?.dataset) return
     root.dataset.voiceSwitch = voice ? 'on' : 'off'
     root.dataset.voiceControl = control.connection
+    return () => {
+      delete root.dataset.voiceSwitch
+      delete root.dataset.voiceControl
+    }
   }, [voice, control.connection])
   return { voice, announcerNow, chimeRef }
 }

@@ -9,19 +9,18 @@ import Fold from './Fold.jsx'
 import LinkQr from './LinkQr.jsx'
 import ServicePicker from './ServicePicker.jsx'
 import { Choice } from './StaffLinks.jsx'
-import { withVoice } from '../screens/announcer.js'
 import DisplayVoice from './DisplayVoice.jsx'
 
 /**
- * Screens for several services: a TV link (`/display?services=…`) and a touch kiosk registered
- * with its services (`/kiosk#token=…`, shown once); and, with more than one service, the join
+ * Screens for several services: a TV and a touch kiosk, each registered with its services and
+ * shown once with its token (`/display?services=…#token=…`, issue 16; `/kiosk#token=…`); and, with more than one service, the join
  * page where guests choose one. Each queue's card keeps its own one-service kiosk and display.
  */
 export default function ServiceScreens({ api, services, origins, onRejected }) {
   const [which, setWhich] = useState('all')
   const [picked, setPicked] = useState([])
   const [name, setName] = useState('')
-  const [busy, setBusy] = useState(false)
+  const [busy, setBusy] = useState(null) // the kind being added
   const [failure, setFailure] = useState(null)
   const [problem, setProblem] = useState(null)
   const [made, setMade] = useState([]) // [{kind, name, url}]
@@ -36,33 +35,29 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
     return picked
   }
 
-  function addDisplay() {
-    setProblem(null)
-    const ids = chosen()
-    if (ids === undefined) return
-    const url = absoluteUrl(withVoice(paths.displayServices(ids), voice), origins.staff)
-    setMade((list) => [{ kind: 'display', name: name.trim() || t('setup.defaultDisplay'), url, key: `d${list.length}` }, ...list])
-    setName('')
-  }
-
-  async function addKiosk() {
+  // A kiosk, or (issue 16) a display registered with its services: its link carries its token,
+  // so the host can switch its voice and test it (its home service's devices list it).
+  async function add(kind) {
     setProblem(null)
     setFailure(null)
     const ids = chosen()
     if (ids === undefined) return
     const all = ids ?? services.map((s) => s.id)
     if (!all.length) return
-    setBusy(true)
+    setBusy(kind)
     try {
       const [home, ...rest] = all
-      const device = await api.addDevice(home, { name: name.trim() || t('setup.defaultKiosk'), kind: 'kiosk', services: rest })
-      const url = absoluteUrl(paths.kioskServices(device.token), origins.staff)
-      setMade((list) => [{ kind: 'kiosk', name: device.name, url, key: device.id }, ...list])
+      const fallback = kind === 'kiosk' ? t('setup.defaultKiosk') : t('setup.defaultDisplay')
+      const device = await api.addDevice(home, { name: name.trim() || fallback, kind, services: rest })
+      // "Speak the calls" unticked: the box keeps the TV quiet (the host's switch), and so does its link
+      if (kind === 'display' && !voice) await api.setDeviceVoice(home, device.id, false)
+      const path = kind === 'kiosk' ? paths.kioskServices(device.token) : paths.displayServices(ids, device.token, voice)
+      setMade((list) => [{ kind, name: device.name, url: absoluteUrl(path, origins.staff), key: device.id }, ...list])
       setName('')
     } catch (err) {
       if (!onRejected(err)) setFailure(errorText(err))
     } finally {
-      setBusy(false)
+      setBusy(null)
     }
   }
 
@@ -104,11 +99,11 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
         ) : null}
         <DisplayVoice api={api} on={voice} onChange={setVoice} showTest={false} />
         <div className="flex flex-wrap gap-3">
-          <Button onClick={addKiosk} disabled={busy} className="w-auto flex-auto">
-            {busy ? t('setup.adding') : t('setup.addKiosk')}
+          <Button onClick={() => add('kiosk')} disabled={busy !== null} className="w-auto flex-auto">
+            {busy === 'kiosk' ? t('setup.adding') : t('setup.addKiosk')}
           </Button>
-          <Button onClick={addDisplay} disabled={busy} className="w-auto flex-auto">
-            {t('setup.addDisplay')}
+          <Button onClick={() => add('display')} disabled={busy !== null} className="w-auto flex-auto">
+            {busy === 'display' ? t('setup.adding') : t('setup.addDisplay')}
           </Button>
         </div>
       </Fold>

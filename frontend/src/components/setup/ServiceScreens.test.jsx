@@ -33,10 +33,17 @@ describe('ServiceScreens', () => {
     expect(screen.queryByRole('textbox', { name: 'Guests choose a service' })).toBeNull()
   })
 
-  it('builds a display link for all or for the chosen services', async () => {
-    renderScreens()
+  it('registers a display for all or for the chosen services and shows its link with its token once (issue 16)', async () => {
+    const made = []
+    const add = (queueId) =>
+      vi.fn((init) => {
+        const body = JSON.parse(init.body)
+        made.push({ queueId, ...body })
+        return { status: 201, body: { id: `d-${made.length}`, queue_id: queueId, kind: body.kind, name: body.name, token: `tv-secret-${made.length}`, services: [queueId, ...(body.services ?? [])] } }
+      })
+    renderScreens({ 'POST /api/queues/q-r/devices': add('q-r'), 'POST /api/queues/q-y/devices': add('q-y') })
     await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
-    expect(screen.getByRole('textbox', { name: 'Display “Display”' })).toHaveValue('https://box.local/display?services=all')
+    expect(await screen.findByRole('textbox', { name: 'Display “Display”' })).toHaveValue('https://box.local/display?services=all#token=tv-secret-1')
 
     await userEvent.type(screen.getByLabelText('Device name (optional)'), 'Hall TV')
     await userEvent.click(screen.getByRole('radio', { name: 'Chosen services' }))
@@ -45,16 +52,24 @@ describe('ServiceScreens', () => {
     await userEvent.click(screen.getByRole('checkbox', { name: 'Payments' }))
     await userEvent.click(screen.getByRole('checkbox', { name: 'Passports' }))
     await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
-    expect(screen.getByRole('textbox', { name: 'Display “Hall TV”' })).toHaveValue('https://box.local/display?services=q-y,q-p')
+    expect(await screen.findByRole('textbox', { name: 'Display “Hall TV”' })).toHaveValue('https://box.local/display?services=q-y,q-p#token=tv-secret-2')
     expect(await screen.findByRole('img', { name: 'QR code of the link: Display “Hall TV”' })).toBeInTheDocument()
-    expect(fetchMock.mock.calls.some(([url]) => String(url).includes('/devices'))).toBe(false)
+    expect(made).toEqual([
+      { queueId: 'q-r', name: 'Display', kind: 'display', services: ['q-p', 'q-y'] },
+      { queueId: 'q-y', name: 'Hall TV', kind: 'display', services: ['q-p'] },
+    ])
   })
 
-  it('builds a display link that only chimes when "Speak the calls" is unticked (issue 16)', async () => {
-    renderScreens()
+  it('a display added with "Speak the calls" unticked is kept quiet by the box, and its link says so (issue 16)', async () => {
+    const quiet = vi.fn(() => ({ body: { id: 'd-1', kind: 'display', name: 'Display', voice: false } }))
+    renderScreens({
+      'POST /api/queues/q-r/devices': () => ({ status: 201, body: { id: 'd-1', queue_id: 'q-r', kind: 'display', name: 'Display', token: 'tv-secret', services: ['q-r'] } }),
+      'PUT /api/queues/q-r/devices/d-1/voice': quiet,
+    })
     await userEvent.click(screen.getByRole('checkbox', { name: 'Speak the calls on this TV' }))
     await userEvent.click(screen.getByRole('button', { name: 'Add display' }))
-    expect(screen.getByRole('textbox', { name: 'Display “Display”' })).toHaveValue('https://box.local/display?services=all&voice=off')
+    expect(await screen.findByRole('textbox', { name: 'Display “Display”' })).toHaveValue('https://box.local/display?services=all&voice=off#token=tv-secret')
+    expect(JSON.parse(quiet.mock.calls[0][0].body)).toEqual({ on: false })
   })
 
   it('registers a kiosk with its services and shows its link once', async () => {
