@@ -10,7 +10,6 @@ display link and the join page's link are offered too. Nothing leaves the box.""
 from __future__ import annotations
 
 import re
-
 from urllib.parse import urlparse
 
 import pytest
