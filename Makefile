@@ -41,9 +41,10 @@ pages: $(PAGES)
 #   shellcheck              checks install.sh (so that test never skips)
 #   espeak-ng, sox          the TV's spoken calls are made with espeak-ng; sox checks their length and level
 #   gammu                   the text-message tests drive gammu against a fake modem on a pseudo-terminal
+#   udev                    udevadm checks the printer rule (udev/) with udev's own parser
 #   sudo                    only for a developer who is not root: apt-get and the tests' privileged
 #                           commands (mount, systemd-nspawn, tcpdump) run through it
-APT_PACKAGES := chromium libzbar0 fonts-dejavu-core libfribidi0 caddy tcpdump systemd-container debootstrap shellcheck espeak-ng sox gammu
+APT_PACKAGES := chromium libzbar0 fonts-dejavu-core libfribidi0 caddy tcpdump systemd-container debootstrap shellcheck espeak-ng sox gammu udev
 
 system-packages:
 	@missing=""; \

@@ -69,7 +69,7 @@ export default function CallPanel({ draft, onDraftChange, counters, waitingCount
         title={t('host.callNext.shortcut')}
         className="inline-flex min-h-24 w-full flex-wrap items-center justify-center gap-x-4 gap-y-2 rounded-2xl bg-blue-800 px-3 py-2 text-4xl sm:px-6 font-black text-white hover:bg-blue-900 active:bg-blue-950 focus-visible:outline-4 focus-visible:outline-offset-4 focus-visible:outline-blue-700 disabled:cursor-not-allowed disabled:bg-stone-500"
       >
-        <span data-testid="call-next-label" className={`min-w-0 ${ends ? 'text-2xl leading-tight wrap-anywhere sm:text-3xl' : ''}`}>
+        <span data-testid="call-next-label" className={`min-w-0 leading-tight ${ends ? 'text-2xl wrap-anywhere sm:text-3xl' : ''}`}>
           {label}
         </span>
         <kbd aria-hidden="true" className="rounded-lg border-2 border-white/80 px-2 font-mono text-2xl font-bold">
