@@ -11,9 +11,12 @@ is in flight form the next batch: each runs its block in a savepoint of its own
 (its error rolls back only its work), one `COMMIT` makes the whole batch durable,
 and only then does each `write()` return. So durability is as before (a write
 whose block returned is on disk when `write()` returns), and a burst costs one
-fsync per batch instead of one per write. With `commit_off_hub`, that COMMIT runs
-in a real thread, so the gevent worker serves reads (and gathers the next batch)
-during the fsync.
+fsync per batch instead of one per write. Under gevent a batch can only gather
+while the worker is free during the commit: with `commit_off_hub`, a COMMIT that
+takes long (a slow card's fsync) runs in a real thread, so the worker serves reads
+and gathers the next batch meanwhile. A fast commit stays in the worker: handing it
+to a thread costs more than it takes (docs/benchmarks.md, issue 17). `"auto"`
+decides from the commits' own recent durations.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ import sqlite_utils
 
 from .clock import Clock
 
+# issue 17: a COMMIT that takes this long on average (a slow SD card's fsync) runs in a thread
+# with QODE_COMMIT_OFF_HUB=auto; the average follows each commit by this share.
+SLOW_COMMIT_MS = 3.0
+COMMIT_AVERAGING = 0.2
 READER_POOL = 4  # idle read-only connections kept; one gevent worker rarely needs more than one
 MIN_FREE_BYTES = 1024 * 1024  # below this much free space the box reports it cannot save
 PROBE_BUSY_MS = 1000  # how long /healthz's probe write waits for a lock another process holds
@@ -121,14 +128,15 @@ class Database:
     """Owns the writer connection; hands out readers."""
 
     def __init__(self, path: Path | str, busy_timeout_ms: int = 5000, clock: Clock | None = None,
-                 commit_off_hub: bool = False):
+                 commit_off_hub: bool | str = False):
         self.path = str(path)
         # issue 17: group commit. The batch writes join (None: the next write opens one), the lock
         # that guards it, and whether COMMIT runs in a thread of gevent's pool (a no-op without gevent).
         self._batch: _Batch | None = None
         self._last_batch: _Batch | None = None
         self._batch_lock = threading.Lock()
-        self.commit_off_hub = commit_off_hub
+        self.commit_off_hub = commit_off_hub  # True, False or "auto"
+        self.commit_ms = 0.0  # recent COMMITs' duration (ms, a moving average), for "auto"
         self._open_batch: _Batch | None = None  # the batch whose transaction is open on the connection
         self.batches = 0  # commits made (each of one batch), for the benchmarks
         self.batched = 0  # writes they held
@@ -398,14 +406,25 @@ class Database:
             batch.done.set()
 
     def _run_commit(self, conn: sqlite3.Connection) -> None:
-        if self.commit_off_hub and _gevent_threads():
+        off_hub = self.commit_off_hub
+        if off_hub == "auto":
+            off_hub = self.commit_ms >= SLOW_COMMIT_MS
+        started = time.monotonic()
+        if off_hub and _gevent_threads():
             import gevent
 
+            def commit() -> float:
+                conn.execute("COMMIT")
+                return time.monotonic()
+
             # The fsync in a real thread: the worker goes on serving meanwhile (the writer lock
-            # keeps every other write off this connection until it is done).
-            gevent.get_hub().threadpool.apply(conn.execute, ("COMMIT",))
+            # keeps every other write off this connection until it is done). Its duration is
+            # measured in the thread: waiting for the worker to take the answer is not the disk's.
+            ended = gevent.get_hub().threadpool.apply(commit)
         else:
             conn.execute("COMMIT")
+            ended = time.monotonic()
+        self.commit_ms += (1000 * (ended - started) - self.commit_ms) * COMMIT_AVERAGING
 
     @contextmanager
     def _idle_writer(self, wait: float = 30.0) -> Iterator[None]:
