@@ -105,3 +105,117 @@ def test_a_failed_commit_does_not_block_later_writes(fresh):
     with fresh.read() as conn:
         assert conn.execute("SELECT COUNT(*) FROM child").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM parent").fetchone()[0] == 1
+
+
+# ---- issue 17: group commit -------------------------------------------------------------------
+
+def _table(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS gc (n INTEGER PRIMARY KEY, who TEXT)")
+
+
+def _committed(db: Database) -> set[int]:
+    """What another connection sees: only what is committed."""
+    other = sqlite3.connect(db.path)
+    try:
+        return {row[0] for row in other.execute("SELECT n FROM gc")}
+    finally:
+        other.close()
+
+
+def _wait_for(check, seconds: float = 5.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
+def test_writes_that_arrive_together_commit_together_and_each_error_is_its_own(fresh):
+    db = fresh
+    _table(db)
+    first_in, go = threading.Event(), threading.Event()
+    outcome: dict[int, object] = {}
+
+    def write(n: int, fail: bool = False) -> None:
+        try:
+            with db.write() as conn:
+                conn.execute("INSERT INTO gc (n, who) VALUES (?, 'w')", (n,))
+                if n == 1:
+                    first_in.set()
+                    assert go.wait(5)
+                if fail:
+                    raise ValueError("this write's own mistake")
+            outcome[n] = _committed(db)  # what is on disk when this write returns
+        except ValueError as err:
+            outcome[n] = err
+
+    batches = db.batches
+    threads = [threading.Thread(target=write, args=(1,))]
+    threads[0].start()
+    assert first_in.wait(5)
+    for n, fail in ((2, False), (3, True), (4, False)):
+        threads.append(threading.Thread(target=write, args=(n, fail)))
+        threads[-1].start()
+    _wait_for(lambda: db._batch is not None and db._batch.pending == 4)  # all four joined one batch
+    go.set()
+    for thread in threads:
+        thread.join(10)
+    assert db.batches == batches + 1  # one COMMIT for the batch
+    assert isinstance(outcome[3], ValueError)  # its own error, its own work rolled back
+    for n in (1, 2, 4):
+        assert {1, 2, 4} <= outcome[n], f"write {n} returned before its batch was committed"
+    assert _committed(db) == {1, 2, 4}
+
+
+def test_a_burst_of_writes_needs_far_fewer_commits_than_writes(fresh):
+    import time
+
+    db = fresh
+    _table(db)
+    db.on_commit.append(lambda: time.sleep(0.01))  # a slow disk: writes pile up behind each commit
+    batches = db.batches
+    counter = iter(range(1, 1_000_000))
+    lock = threading.Lock()
+
+    def writer() -> None:
+        for _ in range(10):
+            with lock:
+                n = next(counter)
+            with db.write() as conn:
+                conn.execute("INSERT INTO gc (n, who) VALUES (?, 'burst')", (n,))
+
+    threads = [threading.Thread(target=writer) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert _committed(db) == set(range(1, 161))
+    commits = db.batches - batches
+    assert commits < 160 / 3, f"{commits} commits for 160 writes"
+
+
+def test_the_storage_probe_and_a_checkpoint_wait_for_a_batch_being_gathered(fresh):
+    db = fresh
+    migrate(db)  # the probe writes (and rolls back) a row of _migrations
+    _table(db)
+    inside, go = threading.Event(), threading.Event()
+
+    def slow_write() -> None:
+        with db.write() as conn:
+            conn.execute("INSERT INTO gc (n, who) VALUES (1, 'slow')")
+            inside.set()
+            assert go.wait(5)
+
+    thread = threading.Thread(target=slow_write)
+    thread.start()
+    assert inside.wait(5)
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append((db.storage()["ok"], _committed(db))))
+    probe.start()
+    go.set()
+    thread.join(10)
+    probe.join(10)
+    assert answers == [(True, {1})]  # it waited for the batch: the probe saw the row committed
+    assert db.checkpoint()[0] == 0

@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("qode", "qode_kiosk", "qode_common")
-BENCH_MODULES = {"issue", "eta", "eta_services", "hub", "kiosk", "live", "pages", "fakeprinter", "voice"}
+BENCH_MODULES = {"issue", "eta", "eta_services", "hub", "kiosk", "live", "pages", "fakeprinter", "voice",
+                 "profile"}
 
 
 def _wheel(src: Path, dest: Path, pattern: str) -> Path:

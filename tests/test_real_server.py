@@ -129,13 +129,29 @@ def _assert_numbering(db: dict, expected_count: int) -> None:
         assert db["tickets"][ticket_id][0] == number
 
 
+@pytest.fixture(params=["disk as is", "slow SD card"])
+def disk(request, tmp_path) -> dict[str, str]:
+    """issue 17: each durability test also runs with every fsync 20 ms slower (an LD_PRELOAD shim,
+    qode_bench.profile), where group commit puts many joins in one commit."""
+    if request.param == "disk as is":
+        return {}
+    from qode_bench.profile import ProfileError, slow_fsync_env
+
+    folder = tmp_path / "shim"
+    folder.mkdir()
+    try:
+        return slow_fsync_env(folder, 20)
+    except ProfileError as err:
+        pytest.skip(f"the slow-disk shim cannot be built here: {err}")
+
+
 @pytest.fixture
-def new_server(tmp_path):
+def new_server(tmp_path, disk):
     """Start servers on demand; every one started is stopped (by process group) at teardown."""
     started: list[ServerProcess] = []
 
     def start(data_dir: Path) -> ServerProcess:
-        proc = ServerProcess(data_dir, env=SERVER_ENV)
+        proc = ServerProcess(data_dir, env={**SERVER_ENV, **disk})
         started.append(proc)
         return proc.start()
 

@@ -54,6 +54,9 @@ CHILD_FOR = 64  # from this many clients on, the load is split over two processe
 TARGET_ISSUE_RATIO = 0.30  # issuance req/s / raw SQLite tx/s
 TARGET_P99_MS = 100.0  # issuance p99 at c=32
 TARGET_STATUS_RATIO = 0.60  # status reads req/s / healthz req/s
+TARGET_BARE_RATIO = 0.80  # issue 17: issuance req/s / the bare endpoint's, c=32, in the same run
+TARGET_CEILING_TIMES = 3.0  # issue 17, Pi profile: issuance req/s / the per-commit ceiling (1 / fsync)
+TARGET_PI_P99_MS = 250.0  # issue 17, Pi profile: issuance p99 at c=32
 
 ISSUE_SQL_UPDATE = (
     "UPDATE queues SET last_number_issued = last_number_issued + 1 WHERE id = ? RETURNING last_number_issued"
@@ -194,6 +197,36 @@ def raw_rule(folder: Path, seconds: float) -> dict:
                      lambda i: issue_ticket(db, queue_id, f"rule-device-{i:010d}", "web"), seconds)
 
 
+def raw_under(profile, kind: str, folder: Path, seconds: float) -> dict:
+    """`raw_sql` or `raw_rule`, here, or under the Pi profile in a child process that has the
+    fsync shim and the server's CPU quota (it measures only once it is confined)."""
+    if profile is None or not profile.active:
+        return (raw_sql if kind == "sql" else raw_rule)(folder, seconds)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qode_bench.issue", "--raw-child", kind, str(folder), str(seconds)],
+        env={**os.environ, **profile.env()}, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        profile.confine([child.pid], f"raw-{kind}")
+        out, _ = child.communicate("go\n", timeout=seconds * 4 + 60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    if child.returncode != 0:
+        raise RuntimeError(f"the raw SQLite measurement under the profile failed ({child.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _raw_child_main(kind: str, folder: str, seconds: str) -> int:
+    """`python -m qode_bench.issue --raw-child sql|rule DIR SECONDS`: wait for a line on stdin (the
+    parent has put this process in the profile's cgroup), measure, print the row as JSON."""
+    sys.stdin.readline()
+    row = (raw_sql if kind == "sql" else raw_rule)(Path(folder), float(seconds))
+    print(json.dumps(row), flush=True)
+    return 0
+
+
 # ---- 2. the server under test ----------------------------------------------
 
 
@@ -279,7 +312,10 @@ def _other_cpu(busy0, busy1, ours: float | None, seconds: float) -> float | None
 class BenchServer:
     """A real `qode serve` on 127.0.0.1 in its own session, stopped by process group."""
 
-    def __init__(self, data_dir: Path, port: int, admin_token: str, command: list[str] | None = None):
+    def __init__(self, data_dir: Path, port: int, admin_token: str, command: list[str] | None = None,
+                 profile=None, label: str = "server"):
+        self.profile = profile  # issue 17: qode_bench.profile.Profile (None: as the machine is)
+        self.label = label
         self.data_dir = data_dir
         self.port = port
         self.admin_token = admin_token
@@ -298,6 +334,7 @@ class BenchServer:
             "QODE_JOIN_RATE_LIMIT": "off", "QODE_QUEUE_MAX_ACTIVE": "off",
             "QODE_MAX_ACTIVE_PER_ADDRESS": "off", "QODE_MAX_ACTIVE_PER_DEVICE": "off",
             "QODE_AUTH_RATE_LIMIT": "off",
+            **(self.profile.env() if self.profile is not None else {}),
         }
         env.pop("QODE_PUBLIC_URL", None)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -328,6 +365,8 @@ class BenchServer:
             # The answer came from some other server on this port, not from ours.
             raise RuntimeError(f"port {self.port} answered, but not from the qode serve started here")
         self.worker_pid = workers[0] if len(workers) == 1 else None
+        if self.profile is not None:
+            self.profile.confine([self.proc.pid, *workers], self.label)
 
     def _log_tail(self) -> str:
         try:
@@ -398,11 +437,11 @@ def _bare_main(port: str, data_dir: str) -> int:
     return 0
 
 
-def measure_bare(base: Path, port: int, seconds: float, warmup: float, level: int) -> dict:
-    """Issuance through the bare endpoint at `level`, on a server of its own."""
+def measure_bare(base: Path, port: int, seconds: float, warmup: float, level: int, profile=None) -> dict:
+    """Issuance through the bare endpoint at `level`, on a server of its own (under `profile`)."""
     data_dir = base / "bare"
     command = [sys.executable, "-m", "qode_bench.issue", "--bare-server", str(port), str(data_dir)]
-    server = BenchServer(data_dir, port, "bench-bare-unused-admin-token", command)
+    server = BenchServer(data_dir, port, "bench-bare-unused-admin-token", command, profile, "bare")
     server.start()
     try:
         _, queue = _http(port, "GET", "/queue")
@@ -855,9 +894,22 @@ def render_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def targets(raw: dict, issue_rows: list[dict], healthz_rows: list[dict], status: dict | None) -> list[dict]:
+def targets(raw: dict, issue_rows: list[dict], healthz_rows: list[dict], status: dict | None,
+            bare: dict | None = None, profile=None) -> list[dict]:
     checks = []
     limit = raw["rate"]
+    pi = profile is not None and profile.active
+    ours = next((r for r in issue_rows if r["concurrency"] == BARE_CONCURRENCY), None)
+    if ours and bare and bare.get("rate"):
+        # issue 17: this machine, issuance against the bare endpoint doing only the transaction
+        checks.append({"what": f"issuance c={BARE_CONCURRENCY} / bare endpoint",
+                       "value": ours["rate"] / bare["rate"], "target": TARGET_BARE_RATIO, "op": ">=",
+                       "fmt": "{:.2f}"})
+    if pi and ours and profile.fsync_ms > 0:
+        ceiling = 1000.0 / profile.fsync_ms
+        checks.append({"what": f"issuance c={BARE_CONCURRENCY} / per-commit ceiling ({ceiling:.0f}/s)",
+                       "value": ours["rate"] / ceiling, "target": TARGET_CEILING_TIMES, "op": ">=",
+                       "fmt": "{:.2f}"})
     for row in issue_rows:
         checks.append(
             {
@@ -885,7 +937,7 @@ def targets(raw: dict, issue_rows: list[dict], healthz_rows: list[dict], status:
                 {
                     "what": "issuance p99 at c=32 (ms)",
                     "value": row["p99_ms"],
-                    "target": TARGET_P99_MS,
+                    "target": TARGET_PI_P99_MS if pi else TARGET_P99_MS,
                     "op": "<=",
                     "fmt": "{:.1f}",
                 }
@@ -912,7 +964,7 @@ def targets(raw: dict, issue_rows: list[dict], healthz_rows: list[dict], status:
     return checks
 
 
-def render_targets(checks: list[dict], width: int = 42) -> str:
+def render_targets(checks: list[dict], width: int = 50) -> str:
     header = f"{'target':<{width}} {'value':>8}  {'goal':<9} verdict"
     lines = [header, "-" * len(header)]
     for check in checks:
@@ -977,6 +1029,16 @@ def main(args) -> int:
 
     from qode import __version__
 
+    from .profile import ProfileError, from_args
+
+    try:
+        profile = from_args(getattr(args, "profile", "none"), getattr(args, "fsync_ms", 20.0),
+                            getattr(args, "cores", 1.0))
+        profile.prepare()
+    except ProfileError as err:
+        print(f"qode bench: {err}", file=sys.stderr)
+        return 2
+
     print(f"Qode {__version__} bench: ticket issuance and status reads", flush=True)
     print(
         f"  {seconds:g} s per measurement after {warmup:g} s warm-up; "
@@ -984,6 +1046,7 @@ def main(args) -> int:
         f"{os.cpu_count()} CPUs; server {HOST}:{args.port}, 1 gunicorn gevent worker",
         flush=True,
     )
+    print(f"  server side: {profile.describe()}", flush=True)
 
     report_background()
 
@@ -992,13 +1055,13 @@ def main(args) -> int:
     rows: list[dict] = []
     try:
         _progress("raw SQLite transaction (plain SQL)")
-        raw = raw_sql(base / "raw-sql", seconds)
+        raw = raw_under(profile, "sql", base / "raw-sql", seconds)
         rows.append(raw)
         _progress("raw tickets.issue_ticket()")
-        rows.append(raw_rule(base / "raw-rule", seconds))
+        rows.append(raw_under(profile, "rule", base / "raw-rule", seconds))
 
         admin_token = "bench-admin-" + secrets.token_urlsafe(24)
-        server = BenchServer(base / "served", args.port, admin_token)
+        server = BenchServer(base / "served", args.port, admin_token, profile=profile)
         _progress("starting qode serve")
         server.start()
         healthz_rows, issue_rows, status_row = measure_server(server, levels, seconds, warmup, rows)
@@ -1006,7 +1069,7 @@ def main(args) -> int:
         server = None
         level = BARE_CONCURRENCY
         _progress(f"bare Flask endpoint doing only the transaction, c={level}")
-        bare = measure_bare(base, args.port, seconds, warmup, level)
+        bare = measure_bare(base, args.port, seconds, warmup, level, profile)
         rows.append(bare)
     except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as err:
         print(f"qode bench: {err}", file=sys.stderr)
@@ -1016,17 +1079,14 @@ def main(args) -> int:
     finally:
         if server is not None:
             server.stop()
+        profile.close()
         shutil.rmtree(base, ignore_errors=True)
 
-    checks = targets(raw, issue_rows, healthz_rows, status_row)
-    ours = next((r for r in issue_rows if r["concurrency"] == BARE_CONCURRENCY), None)
-    # Context, not targets: how far the bare stack gets here, and how close qode comes to it.
+    checks = targets(raw, issue_rows, healthz_rows, status_row, bare, profile)
+    # Context, not targets: how far the bare stack gets here.
     if bare.get("rate") and raw.get("rate"):
         checks.append({"what": f"bare endpoint c={BARE_CONCURRENCY} / raw SQLite tx", "op": None,
                        "value": bare["rate"] / raw["rate"], "fmt": "{:.2f}", "verdict": "reference"})
-    if ours and ours.get("rate") and bare.get("rate"):
-        checks.append({"what": f"issuance c={BARE_CONCURRENCY} / bare endpoint", "op": None,
-                       "value": ours["rate"] / bare["rate"], "fmt": "{:.2f}", "verdict": "reference"})
     print()
     print(render_table(rows))
     print()
@@ -1051,6 +1111,8 @@ def main(args) -> int:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--load-child"]:
         sys.exit(_child_main())
+    if len(sys.argv) == 5 and sys.argv[1] == "--raw-child":
+        sys.exit(_raw_child_main(*sys.argv[2:]))
     if len(sys.argv) == 4 and sys.argv[1] == "--bare-server":
         sys.exit(_bare_main(sys.argv[2], sys.argv[3]))
     print(

@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         data_dir / "qode.db",
         settings["BUSY_TIMEOUT"],
         Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]),
+        commit_off_hub=settings["COMMIT_OFF_HUB"],
     )
     migrate(db)
     _restore_clock_fix(db)

@@ -360,6 +360,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="eta: the estimators never see `running_late` (as before issue 16), same days")
     p.add_argument("--loads", type=int, default=None, help="pages: cold loads of each page (medians of "
                    "these, default 7); voice: makes of each announcement (default 5)")
+    p.add_argument("--profile", choices=["none", "pi"], default="none",
+                   help="issue, fanout, kiosk: `pi` runs the server (and the baselines) with a slow fsync "
+                        "and a CPU quota (issue 17; qode_bench/profile.py says what it models)")
+    p.add_argument("--fsync-ms", type=float, default=20.0, help="--profile pi: milliseconds each fsync takes "
+                   "longer (default 20, a cheap SD card; 5 a good one)")
+    p.add_argument("--cores", type=float, default=1.0, help="--profile pi: the server's CPU quota in cores "
+                   "(default 1)")
     p.set_defaults(func=bench)
 
     p = sub.add_parser("backup", help="copy the database to <data-dir>/backups (safe while serving)")

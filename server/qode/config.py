@@ -64,6 +64,10 @@ SETTINGS: list[Setting] = [
         "Largest total size of request headers in bytes (431 above it).",
     ),
     Setting("QODE_BUSY_TIMEOUT", "5000", "Milliseconds a database write waits for the lock."),
+    Setting("QODE_COMMIT_OFF_HUB", "auto", "Where each commit's fsync runs: `on` in a real thread, so the "
+            "server keeps answering (and gathers the next writes into one commit) while a slow SD card syncs; "
+            "`off` in the worker itself (faster when the disk is fast); `auto` in a thread while commits take "
+            "3 ms or more on average (issue 17; docs/benchmarks.md)."),
     Setting(
         "QODE_MAX_CLIENTS",
         "2000",
@@ -295,6 +299,13 @@ def _parse_int(name: str, value: str, *, allow_off: bool = False, maximum: int |
     return number
 
 
+def _parse_off_hub(value: str) -> bool | str:
+    word = value.strip().lower()
+    if word == "auto":
+        return "auto"
+    return _parse_switch("QODE_COMMIT_OFF_HUB", value)
+
+
 def _parse_switch(name: str, value: str) -> bool:
     word = value.strip().lower()
     if word not in ("on", "off"):
@@ -397,6 +408,7 @@ def load(env: dict[str, str] | None = None, overrides: dict | None = None) -> di
         "MAX_BODY": _parse_int("QODE_MAX_BODY", raw["QODE_MAX_BODY"], allow_off=True),
         "MAX_HEADERS": _parse_int("QODE_MAX_HEADERS", raw["QODE_MAX_HEADERS"]),
         "BUSY_TIMEOUT": _parse_int("QODE_BUSY_TIMEOUT", raw["QODE_BUSY_TIMEOUT"]),
+        "COMMIT_OFF_HUB": _parse_off_hub(raw["QODE_COMMIT_OFF_HUB"]),
         "MAX_CLIENTS": _parse_int("QODE_MAX_CLIENTS", raw["QODE_MAX_CLIENTS"]),
         "LIVE_WINDOW_MS": _parse_int("QODE_LIVE_WINDOW_MS", raw["QODE_LIVE_WINDOW_MS"]),
         "WS_MAX_MESSAGE": _parse_int("QODE_WS_MAX_MESSAGE", raw["QODE_WS_MAX_MESSAGE"]),

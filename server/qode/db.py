@@ -1,9 +1,22 @@
 """The database: one writer connection owned by the process, short-lived readers.
 
 Every write goes through `Database.write()`, which holds the process-wide
-writer lock and wraps the block in `BEGIN IMMEDIATE … COMMIT`, so a write
+writer lock while its block runs, inside `BEGIN IMMEDIATE … COMMIT`, so a write
 never waits for a lock upgrade and never interleaves with another. Nested
 `write()` blocks become savepoints.
+
+Group commit (issue 17): a commit is one fsync, milliseconds on an SD card, and
+every write used to wait for its own. Now the writes that arrive while a commit
+is in flight form the next batch: each runs its block in a savepoint of its own
+(its error rolls back only its work), one `COMMIT` makes the whole batch durable,
+and only then does each `write()` return. So durability is as before (a write
+whose block returned is on disk when `write()` returns), and a burst costs one
+fsync per batch instead of one per write. Under gevent a batch can only gather
+while the worker is free during the commit: with `commit_off_hub`, a COMMIT that
+takes long (a slow card's fsync) runs in a real thread, so the worker serves reads
+and gathers the next batch meanwhile. A fast commit stays in the worker: handing it
+to a thread costs more than it takes (docs/benchmarks.md, issue 17). `"auto"`
+decides from the commits' own recent durations.
 """
 
 from __future__ import annotations
@@ -20,6 +33,10 @@ import sqlite_utils
 
 from .clock import Clock
 
+# issue 17: a COMMIT that takes this long on average (a slow SD card's fsync) runs in a thread
+# with QODE_COMMIT_OFF_HUB=auto; the average follows each commit by this share.
+SLOW_COMMIT_MS = 3.0
+COMMIT_AVERAGING = 0.2
 READER_POOL = 4  # idle read-only connections kept; one gevent worker rarely needs more than one
 MIN_FREE_BYTES = 1024 * 1024  # below this much free space the box reports it cannot save
 PROBE_BUSY_MS = 1000  # how long /healthz's probe write waits for a lock another process holds
@@ -57,6 +74,7 @@ class StorageFault(Exception):
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.detail = detail
 
 
 def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
@@ -70,11 +88,58 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA secure_delete = ON")
 
 
+def _gevent_threads() -> bool:
+    """Is `threading` gevent's (the server's worker), so that a real thread must be asked for?"""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
+
+class _Batch:
+    """Writes committed together (group commit): they run one after the other once `ready` (the
+    batch before has committed), the first to finish leads (Database._finish), and `done` lets
+    them all return."""
+
+    def __init__(self, ready: threading.Event | None):
+        self.ready = ready if ready is not None else _SET
+        self.pending = 0  # writes joined that have not finished their block
+        self.led = False
+        self.written = 0  # blocks that returned (their work is in the transaction)
+        self.bodies_done = threading.Event()
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+def _again(err: BaseException) -> BaseException:
+    """A batch's error for one more of its writes: its own copy of a StorageFault (each request
+    raises and logs its own), else the error itself."""
+    if isinstance(err, StorageFault):
+        return StorageFault(err.reason, err.detail)
+    return err
+
+
+_SET = threading.Event()
+_SET.set()
+
+
 class Database:
     """Owns the writer connection; hands out readers."""
 
-    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000, clock: Clock | None = None):
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000, clock: Clock | None = None,
+                 commit_off_hub: bool | str = False):
         self.path = str(path)
+        # issue 17: group commit. The batch writes join (None: the next write opens one), the lock
+        # that guards it, and whether COMMIT runs in a thread of gevent's pool (a no-op without gevent).
+        self._batch: _Batch | None = None
+        self._last_batch: _Batch | None = None
+        self._batch_lock = threading.Lock()
+        self.commit_off_hub = commit_off_hub  # True, False or "auto"
+        self.commit_ms = 0.0  # recent COMMITs' duration (ms, a moving average), for "auto"
+        self._open_batch: _Batch | None = None  # the batch whose transaction is open on the connection
+        self.batches = 0  # commits made (each of one batch), for the benchmarks
+        self.batched = 0  # writes they held
         self.busy_timeout_ms = busy_timeout_ms
         self.clock = clock or Clock()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -161,7 +226,7 @@ class Database:
         reason = None
         free = self._free_bytes()
         try:
-            with self._lock:
+            with self._idle_writer():
                 if self._depth:
                     raise RuntimeError("storage check inside a write transaction")
                 if self._reopen_writer:
@@ -211,59 +276,170 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (`BEGIN IMMEDIATE`); nested blocks are savepoints."""
-        with self._lock:
-            if self._reopen_writer and not self._depth:
-                try:
-                    self._open_writer()
-                except sqlite3.Error as err:
-                    raise (self._fail(err) or err) from err
-            conn = self._conn
-            if self._depth:
-                name = f"sp{self._depth}"
-                conn.execute(f"SAVEPOINT {name}")
-                self._depth += 1
-                try:
-                    yield conn
-                except BaseException:
-                    if conn.in_transaction:  # a full disk may have rolled back everything already
-                        conn.execute(f"ROLLBACK TO {name}")
-                        conn.execute(f"RELEASE {name}")
-                    raise
-                else:
-                    conn.execute(f"RELEASE {name}")
-                finally:
-                    self._depth -= 1
-                return
+        """One write: its block runs in `BEGIN IMMEDIATE` (with others of its batch, each in a
+        savepoint of its own), and returns once the COMMIT that holds it has. Nested blocks are
+        savepoints. A block that raises rolls back its own work only."""
+        if self._depth and self._owner == threading.get_ident():
+            with self._lock:
+                yield from self._nested()
+            return
+        batch = self._join()
+        failed = True
+        try:
+            batch.ready.wait()  # the batch before it has committed: one transaction at a time
+            with self._lock:
+                yield from self._body(batch)
+            failed = False
+        finally:
+            # Whatever its own block did, the first to finish commits the batch for all of them.
+            if self._finish(batch):
+                self._commit(batch)
+            elif not failed:
+                batch.done.wait()
+        if batch.error is not None:
+            raise _again(batch.error)
+
+    def _finish(self, batch: _Batch) -> bool:
+        """One write's block is over. The first to finish leads its batch's commit, and the batch
+        closes then (later writes form the next one), so no write can join after its commit."""
+        with self._batch_lock:
+            batch.pending -= 1
+            lead, batch.led = not batch.led, True
+            if lead and self._batch is batch:
+                self._batch = None
+            if batch.pending == 0:
+                batch.bodies_done.set()
+            return lead
+
+    def _nested(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        name = f"sp{self._depth}"
+        conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:  # a full disk may have rolled back everything already
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE {name}")
+        finally:
+            self._depth -= 1
+
+    def _join(self) -> _Batch:
+        """The open batch (a new one when there is none), counted as one more write to come."""
+        with self._batch_lock:
+            batch = self._batch
+            if batch is None:
+                previous = self._last_batch
+                batch = self._batch = self._last_batch = _Batch(previous.done if previous else None)
+            batch.pending += 1
+            return batch
+
+    def _body(self, batch: _Batch) -> Iterator[sqlite3.Connection]:
+        """Run one write's block in its own savepoint of the batch's transaction."""
+        if batch.error is not None:
+            raise _again(batch.error)  # the batch's transaction is gone (a full disk): its writes fail
+        if self._reopen_writer and not self._conn.in_transaction:
+            try:
+                self._open_writer()
+            except sqlite3.Error as err:
+                raise (self._fail(err) or err) from err
+        conn = self._conn
+        if not conn.in_transaction:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as err:
-                raise (self._fail(err) or err) from err
-            self._depth, self._owner = 1, threading.get_ident()
-            try:
-                yield conn
-            except BaseException as err:
-                if conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O)
+                batch.error = self._fail(err) or err
+                raise batch.error from err
+            self._open_batch = batch
+        conn.execute("SAVEPOINT write")
+        self._depth, self._owner = 1, threading.get_ident()
+        try:
+            yield conn
+        except BaseException as err:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO write")
+                conn.execute("RELEASE write")
+            else:  # SQLite rolled back the whole transaction (disk full, I/O): the batch is lost
+                batch.error = (self._fail(err) if isinstance(err, sqlite3.Error) else None) or StorageFault(
+                    "io_error", "the transaction was rolled back")
+            fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
+            if fault is not None:
+                raise fault from err
+            raise
+        else:
+            conn.execute("RELEASE write")
+            batch.written += 1
+        finally:
+            self._depth, self._owner = 0, None
+
+    def _commit(self, batch: _Batch) -> None:
+        """The batch's leader (its first write to finish): close it, wait for the writes that
+        joined it, commit them at once, then let them all return."""
+        batch.bodies_done.wait()
+        try:
+            with self._lock:
+                conn = self._conn
+                if batch.error is None and batch.written and conn.in_transaction:
+                    try:
+                        self._run_commit(conn)
+                    except sqlite3.Error as err:
+                        # A failed COMMIT leaves the transaction open: end it, or every later
+                        # BEGIN would fail until a restart.
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        batch.error = self._fail(err) or err
+                    else:
+                        self._recovered()
+                        self.version += 1
+                        self.batches += 1
+                        self.batched += batch.written
+                        for callback in self.on_commit:
+                            callback()
+                elif conn.in_transaction:  # nothing to keep (every block failed), or nothing may stay
                     conn.execute("ROLLBACK")
-                fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
-                if fault is not None:
-                    raise fault from err
-                raise
-            else:
-                try:
-                    conn.execute("COMMIT")
-                except sqlite3.Error as err:
-                    # A failed COMMIT leaves the transaction open: end it, or every later
-                    # BEGIN would fail until a restart.
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise (self._fail(err) or err) from err
-                self._recovered()
-                self.version += 1
-                for callback in self.on_commit:
-                    callback()
-            finally:
-                self._depth, self._owner = 0, None
+        finally:
+            self._open_batch = None
+            batch.done.set()
+
+    def _run_commit(self, conn: sqlite3.Connection) -> None:
+        off_hub = self.commit_off_hub
+        if off_hub == "auto":
+            off_hub = self.commit_ms >= SLOW_COMMIT_MS
+        started = time.monotonic()
+        if off_hub and _gevent_threads():
+            import gevent
+
+            def commit() -> float:
+                conn.execute("COMMIT")
+                return time.monotonic()
+
+            # The fsync in a real thread: the worker goes on serving meanwhile (the writer lock
+            # keeps every other write off this connection until it is done). Its duration is
+            # measured in the thread: waiting for the worker to take the answer is not the disk's.
+            ended = gevent.get_hub().threadpool.apply(commit)
+        else:
+            conn.execute("COMMIT")
+            ended = time.monotonic()
+        self.commit_ms += (1000 * (ended - started) - self.commit_ms) * COMMIT_AVERAGING
+
+    @contextmanager
+    def _idle_writer(self, wait: float = 30.0) -> Iterator[None]:
+        """The writer lock with no batch's transaction open on the connection, for a probe or a
+        checkpoint of its own: a batch being gathered commits first (waited for, at most `wait`)."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self._lock:
+                if not self._conn.in_transaction or (self._depth and self._owner == threading.get_ident()):
+                    yield
+                    return
+                open_batch = self._open_batch
+            if open_batch is None or time.monotonic() > deadline:
+                raise RuntimeError("the writer connection stays inside a transaction")
+            open_batch.done.wait(max(0.0, deadline - time.monotonic()))
 
     def in_write(self) -> bool:
         """Is this thread (greenlet) inside a write transaction?"""
@@ -271,7 +447,7 @@ class Database:
 
     def checkpoint(self, mode: str = "PASSIVE") -> tuple:
         """Fold the WAL into the database file (between writes, never inside one)."""
-        with self._lock:
+        with self._idle_writer():
             if self._depth:
                 raise RuntimeError("checkpoint inside a write transaction")
             if mode == "TRUNCATE":
