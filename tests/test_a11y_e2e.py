@@ -311,7 +311,13 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     assert host.evaluate("() => document.activeElement.getAttribute('aria-keyshortcuts')") == "N"
     host.keyboard.press("Enter")
     first = line["tickets"][0]["id"]
-    wait_until(lambda: status(box, first) == "CALLED", timeout=20)
+    try:
+        wait_until(lambda: status(box, first) == "CALLED", timeout=20)
+    except AssertionError:
+        # What the desk showed and what the box logged: a failure here must say which side lost it.
+        desk = host.evaluate("() => document.body.innerText")[:1500]
+        said = box.log.read_text()[-3000:]
+        raise AssertionError(f"K001 was not called. The desk: {desk!r}\nThe box's log: {said}") from None
     host.close()
 
 
