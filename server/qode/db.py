@@ -35,7 +35,7 @@ from .clock import Clock
 
 # issue 17: a COMMIT that takes this long on average (a slow SD card's fsync) runs in a thread
 # with QODE_COMMIT_OFF_HUB=auto; the average follows each commit by this share.
-SLOW_COMMIT_MS = 3.0
+SLOW_COMMIT_MS = 0.5
 COMMIT_AVERAGING = 0.2
 READER_POOL = 4  # idle read-only connections kept; one gevent worker rarely needs more than one
 MIN_FREE_BYTES = 1024 * 1024  # below this much free space the box reports it cannot save

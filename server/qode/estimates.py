@@ -13,6 +13,8 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import ChainMap
+from copy import copy
 from dataclasses import dataclass, field
 
 from . import rules
@@ -52,6 +54,14 @@ class _Entry:
     saved_seq: int  # the last event whose effect is saved in eta_state
     version: int = -1  # db.version it caught up at
     cached: tuple | None = None  # (margin, monotonic time made, Prediction, eta.Forecast)
+
+
+def _priority(row) -> bool:
+    """Is this join event a priority ticket's (which joins ahead of normal ones, not behind)?"""
+    try:
+        return bool(json.loads(row["data"] or "{}").get("priority"))
+    except (TypeError, ValueError, AttributeError):
+        return True  # unreadable: not known to join behind everyone
 
 
 def _waits(conn, rows) -> dict[int, float]:
@@ -172,7 +182,8 @@ class Estimates:
                 prediction, line = entry.cached[2], entry.cached[3]
                 if line is None:
                     entry.cached = None
-                elif row["type"] == "join" and row["ticket_id"] not in prediction.tickets:
+                elif row["type"] == "join" and row["ticket_id"] not in prediction.tickets \
+                        and not _priority(row):
                     # Someone joined behind everyone: the others' ETAs stand; add them in O(1).
                     prediction.tickets[row["ticket_id"]] = line.join()
                     prediction.joiner = line.joiner
@@ -207,6 +218,11 @@ class Estimates:
                     ).fetchall()
                     waits = _waits(conn, rows)
                 if rows:
+                    # issue 17: in a batch of joins (group commit), the earlier joins are still
+                    # uncommitted: each joins behind everyone, so they extend a copy of the line.
+                    behind = self._joins_behind(entry, rows, now, boot)
+                    if behind is not None:
+                        return behind
                     est = Estimator.from_dict(est.to_dict())
                     for row in rows:
                         est.apply(_event(row, queue["id"], waits))
@@ -217,6 +233,31 @@ class Estimates:
             prediction, line = self._prediction(est, now, boot)
             entry.cached = (est.margin, now, prediction, line)
             return prediction
+
+    def _joins_behind(self, entry: _Entry, rows: list, now: float, boot: str) -> Prediction | None:
+        """The prediction once `rows` (this transaction's own events, not committed) are applied,
+        when they are only normal joins of new tickets: the committed line's forecast (cached, as
+        for committed joins) walked on by a copy for each, so it costs O(rows), not O(waiting).
+        None when anything else happened: then the caller replays them on a copy of the estimator."""
+        for row in rows:
+            if row["type"] != "join" or _priority(row):
+                return None
+        est = entry.est
+        cached = entry.cached
+        if cached is None or cached[3] is None or cached[0] != est.margin or not 0 <= now - cached[1] < MAX_AGE:
+            prediction, line = self._prediction(est, now, boot)  # committed only: fit to keep
+            entry.cached = cached = (est.margin, now, prediction, line)
+        prediction, line = cached[2], cached[3]
+        if line is None:
+            return None
+        line = copy(line)  # the cached one stays committed-only (this batch may still roll back)
+        added: dict[str, int] = {}
+        for row in rows:
+            if row["ticket_id"] in prediction.tickets:
+                return None
+            added[row["ticket_id"]] = line.join()
+        tickets = ChainMap(added, prediction.tickets)
+        return Prediction(tickets, line.joiner, prediction.avg_wait_time, prediction.hints)
 
     # ---- services that share counters (issue 15) ----------------------------------------------
 

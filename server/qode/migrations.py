@@ -466,6 +466,14 @@ def m019_display_voice(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE devices ADD COLUMN voice INTEGER NOT NULL DEFAULT 1 CHECK (voice IN (0, 1))")
 
 
+@migration
+def m020_waiting_priority(conn: sqlite3.Connection) -> None:
+    """Issue 17, a leaner join: "does a priority ticket wait?" (asked by every join) read every
+    waiting ticket of the line; this index holds only the waiting priority ones, usually none."""
+    conn.execute("CREATE INDEX idx_tickets_waiting_priority ON tickets(queue_id, service_day)"
+                 " WHERE status = 'WAITING' AND priority != 0")
+
+
 # ---- the hub's database (`qode serve --hub`, hub.db): its own list, applied by hub.migrate_hub ----
 HUB_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
 

@@ -385,8 +385,9 @@ def issue_ticket(
         queue = {**queue, "last_number_issued": number}
         ahead = queue["waiting_count"]  # a normal ticket joins behind everyone ...
         if priority or conn.execute(  # ... unless a priority ticket waits: then the rule counts
-                "SELECT 1 FROM tickets WHERE queue_id = ? AND service_day = ? AND status = 'WAITING'"
-                " AND priority != 0 LIMIT 1", (queue_id, day)).fetchone():
+                "SELECT 1 FROM tickets INDEXED BY idx_tickets_waiting_priority WHERE queue_id = ?"
+                " AND service_day = ? AND status = 'WAITING' AND priority != 0 LIMIT 1",
+                (queue_id, day)).fetchone():
             ahead = ahead_in(db, conn, queue).get(ticket["id"], ahead)
         out = render(ticket, {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}, ahead, predicted)
         return ({**out, "print_job": job} if job else out), True
