@@ -111,11 +111,22 @@ def measure_direct(port: int, queue_id: str, token: str, printer, presses: int) 
 def main(args) -> int:
     from qode_bench.fakeprinter import FakePrinter
 
+    from .profile import ProfileError, from_args
+
     port = getattr(args, "port", 8765)
     presses = PRESSES
+    try:
+        # issue 17: `--profile pi`: the server and the kiosk daemon each on one core's quota
+        # (a Pi runs both), and every fsync of theirs slower, as on an SD card.
+        profile = from_args(getattr(args, "profile", "none"), getattr(args, "fsync_ms", 20.0),
+                            getattr(args, "cores", 1.0))
+        profile.prepare()
+    except ProfileError as err:
+        print(f"qode bench: {err}", file=sys.stderr)
+        return 2
     admin = "bench-admin-" + secrets.token_urlsafe(24)
     base = Path(tempfile.mkdtemp(prefix="qode-bench-kiosk-"))
-    server = BenchServer(base / "server", port, admin)
+    server = BenchServer(base / "server", port, admin, profile=profile)
     printer = FakePrinter().start()
     kiosk = None
     try:
@@ -124,15 +135,17 @@ def main(args) -> int:
                          {"Authorization": f"Bearer {admin}"})
         host = {"Authorization": f"Bearer {queue['host_token']}"}
         _, device = _http(port, "POST", f"/api/queues/{queue['id']}/devices", {"name": "Bench kiosk"}, host)
-        env = {**os.environ, "QODE_KIOSK_TOKEN": device["token"]}
+        env = {**os.environ, "QODE_KIOSK_TOKEN": device["token"], **profile.env()}
         with open(base / "kiosk.log", "wb") as log:
             kiosk = subprocess.Popen(
                 [sys.executable, "-m", "qode.cli", "kiosk", "--server", f"http://{HOST}:{port}",
                  "--printer", f"network:{HOST}:{printer.port}", "--button", "stdin",
                  "--data-dir", str(base / "kiosk")],
                 env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        profile.confine([kiosk.pid], "kiosk")
         _wait_ready(port, queue["id"], queue["host_token"])
         print(f"kiosk: press -> last byte at the printer, {presses} presses one at a time, all on loopback")
+        print(f"  profile: {profile.describe()}")
         measure_kiosk(kiosk, printer, WARMUP)
         daemon = measure_kiosk(kiosk, printer, presses)
         measure_direct(port, queue["id"], device["token"], printer, WARMUP)
@@ -146,6 +159,7 @@ def main(args) -> int:
                 kiosk.kill()
         server.stop()
         printer.stop()
+        profile.close()
         shutil.rmtree(base, ignore_errors=True)
     ours, bare = _stats(daemon), _stats(direct)
     print(f"  {'(ms)':<34} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")

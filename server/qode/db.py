@@ -284,20 +284,44 @@ class Database:
                 yield from self._nested()
             return
         batch = self._join()
-        failed = True
         try:
             batch.ready.wait()  # the batch before it has committed: one transaction at a time
+        except BaseException:
+            # Interrupted before its turn (a request's deadline, a kill): it ran nothing, so it
+            # must not lead, or its commit could end the transaction of the batch before.
+            self._leave(batch)
+            raise
+        failed = True
+        try:
             with self._lock:
                 yield from self._body(batch)
             failed = False
         finally:
             # Whatever its own block did, the first to finish commits the batch for all of them.
             if self._finish(batch):
-                self._commit(batch)
-            elif not failed:
+                self._lead(batch)
+            if not failed:
                 batch.done.wait()
         if batch.error is not None:
             raise _again(batch.error)
+
+    def _lead(self, batch: _Batch) -> None:
+        """Commit `batch`. Under gevent in a greenlet of its own, which nothing interrupts: a
+        deadline or kill of the leading request can then never leave the batch without its
+        commit (its writes waiting forever) or let it return while COMMIT still runs."""
+        if _gevent_threads():
+            import gevent
+
+            gevent.spawn(self._commit, batch)
+        else:
+            self._commit(batch)
+
+    def _leave(self, batch: _Batch) -> None:
+        """A write that joined `batch` but never ran: it is no longer waited for."""
+        with self._batch_lock:
+            batch.pending -= 1
+            if batch.pending == 0 and batch.led:
+                batch.bodies_done.set()
 
     def _finish(self, batch: _Batch) -> bool:
         """One write's block is over. The first to finish leads its batch's commit, and the batch
@@ -399,10 +423,11 @@ class Database:
                         self.batched += batch.written
                         for callback in self.on_commit:
                             callback()
-                elif conn.in_transaction:  # nothing to keep (every block failed), or nothing may stay
+                elif conn.in_transaction and self._open_batch is batch:  # every block failed: nothing to keep
                     conn.execute("ROLLBACK")
         finally:
-            self._open_batch = None
+            if self._open_batch is batch:
+                self._open_batch = None
             batch.done.set()
 
     def _run_commit(self, conn: sqlite3.Connection) -> None:
