@@ -77,28 +77,39 @@ def test_a_rolled_back_write_never_reaches_the_estimator(box):
     assert after.hints["queue"] is None and after.tickets == before.tickets
 
 
-def test_joins_gathered_in_one_transaction_are_predicted_as_if_each_had_committed(box):
+def a_busy_line(box, waiting: int):
+    """`waiting` guests, the first called 40 s ago (ETAs that are not trivial); the prediction, now cached."""
+    db, client, queue, host = box
+    for i in range(waiting):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
+    client.post(f"/api/queues/{queue['id']}/call-next", headers=host)
+    db.clock.advance(seconds=40)
+    return estimates.of(db).predict(row(db, queue["id"]))
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """Each full replay of a queue's estimator (a copy made to apply uncommitted events), counted."""
+    calls: list[int] = []
+    replay = estimates.Estimator.from_dict
+    counted = staticmethod(lambda data: calls.append(1) or replay(data))
+    monkeypatch.setattr(estimates.Estimator, "from_dict", counted)
+    return calls
+
+
+def test_joins_gathered_in_one_transaction_are_predicted_as_if_each_had_committed(box, replays):
     """issue 17, group commit: the joins of a batch share one transaction, so each later join sees
     the earlier ones uncommitted. Their ETAs extend a copy of the cached line, and must equal what
     the estimator says once they are committed; a batch that rolls back leaves no trace in it."""
     from qode import tickets
 
     db, client, queue, host = box
-    for i in range(3):
-        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
-    client.post(f"/api/queues/{queue['id']}/call-next", headers=host)
-    db.clock.advance(seconds=40)
+    before = a_busy_line(box, 3)
+    replays.clear()  # the call above replayed its own event: count from here
     service = estimates.of(db)
-    before = service.predict(row(db, queue["id"]))
-    calls = []
-    replay = estimates.Estimator.from_dict
-    estimates.Estimator.from_dict = staticmethod(lambda data: calls.append(1) or replay(data))
-    try:
-        with db.write():
-            answers = [tickets.issue_ticket(db, queue["id"], f"device-token-b{i:07d}")[0] for i in range(6)]
-    finally:
-        estimates.Estimator.from_dict = staticmethod(replay)
-    assert calls == []  # no copy of the whole estimator per join: O(joins), not O(waiting)
+    with db.write():
+        answers = [tickets.issue_ticket(db, queue["id"], f"device-token-b{i:07d}")[0] for i in range(6)]
+    assert replays == []  # no copy of the whole estimator per join: O(joins), not O(waiting)
     service.invalidate(queue["id"])
     fresh = service.predict(row(db, queue["id"]))
     assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
@@ -115,29 +126,20 @@ def test_joins_gathered_in_one_transaction_are_predicted_as_if_each_had_committe
     assert set(fresh.tickets) > set(before.tickets)
 
 
-def test_a_priority_join_in_a_batch_is_replayed_in_full(box):
+def test_a_priority_join_in_a_batch_is_replayed_in_full(box, replays):
     """A priority ticket joins ahead of normal ones, not behind: after one in the batch, the next
     join's ETA comes from a full replay (as before issue 17), and equals the committed figure."""
     from qode import tickets
 
     db, client, queue, host = box
-    for i in range(4):
-        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-{i:08d}"})
-    client.post(f"/api/queues/{queue['id']}/call-next", headers=host)
-    db.clock.advance(seconds=40)
-    service = estimates.of(db)
-    service.predict(row(db, queue["id"]))
-    calls = []
-    replay = estimates.Estimator.from_dict
+    a_busy_line(box, 4)
     with db.write():
         normal = tickets.issue_ticket(db, queue["id"], "device-token-n0000001")[0]
         vip = tickets.issue_ticket(db, queue["id"], "device-token-p0000001", priority=True)[0]
-        estimates.Estimator.from_dict = staticmethod(lambda data: calls.append(1) or replay(data))
-        try:
-            after = tickets.issue_ticket(db, queue["id"], "device-token-n0000002")[0]
-        finally:
-            estimates.Estimator.from_dict = staticmethod(replay)
-    assert calls == [1]
+        replays.clear()
+        after = tickets.issue_ticket(db, queue["id"], "device-token-n0000002")[0]
+    assert replays == [1]
+    service = estimates.of(db)
     service.invalidate(queue["id"])
     fresh = service.predict(row(db, queue["id"]))
     assert after["eta_seconds"] == fresh.tickets[after["id"]]

@@ -1029,14 +1029,10 @@ def main(args) -> int:
 
     from qode import __version__
 
-    from .profile import ProfileError, from_args
+    from .profile import from_cli
 
-    try:
-        profile = from_args(getattr(args, "profile", "none"), getattr(args, "fsync_ms", 20.0),
-                            getattr(args, "cores", 1.0))
-        profile.prepare()
-    except ProfileError as err:
-        print(f"qode bench: {err}", file=sys.stderr)
+    profile = from_cli(args)
+    if profile is None:
         return 2
 
     print(f"Qode {__version__} bench: ticket issuance and status reads", flush=True)

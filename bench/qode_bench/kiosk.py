@@ -111,18 +111,14 @@ def measure_direct(port: int, queue_id: str, token: str, printer, presses: int) 
 def main(args) -> int:
     from qode_bench.fakeprinter import FakePrinter
 
-    from .profile import ProfileError, from_args
+    from .profile import from_cli
 
     port = getattr(args, "port", 8765)
     presses = PRESSES
-    try:
-        # issue 17: `--profile pi`: the server and the kiosk daemon each on one core's quota
-        # (a Pi runs both), and every fsync of theirs slower, as on an SD card.
-        profile = from_args(getattr(args, "profile", "none"), getattr(args, "fsync_ms", 20.0),
-                            getattr(args, "cores", 1.0))
-        profile.prepare()
-    except ProfileError as err:
-        print(f"qode bench: {err}", file=sys.stderr)
+    # issue 17: `--profile pi`: the server and the kiosk daemon each on one core's quota (a Pi
+    # runs both), and every fsync of theirs slower, as on an SD card.
+    profile = from_cli(args)
+    if profile is None:
         return 2
     admin = "bench-admin-" + secrets.token_urlsafe(24)
     base = Path(tempfile.mkdtemp(prefix="qode-bench-kiosk-"))

@@ -1022,16 +1022,12 @@ def main(args) -> int:
 
     from qode import __version__
 
-    from .profile import ProfileError, from_args
+    from .profile import from_cli
 
-    try:
-        # issue 17: `--profile pi` runs every server here (qode's and the bare one) on one core's
-        # quota with a slow SD card's fsync; the clients and the join load stay as they are.
-        profile = from_args(getattr(args, "profile", "none"), getattr(args, "fsync_ms", 20.0),
-                            getattr(args, "cores", 1.0))
-        profile.prepare()
-    except ProfileError as err:
-        print(f"qode bench: {err}", file=sys.stderr)
+    # issue 17: `--profile pi` runs every server here (qode's and the bare one) on one core's
+    # quota with a slow SD card's fsync; the clients and the join load stay as they are.
+    profile = from_cli(args)
+    if profile is None:
         return 2
 
     print(f"Qode {__version__} bench: live fan-out, server memory and a join burst", flush=True)

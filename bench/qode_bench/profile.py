@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,3 +194,16 @@ def from_args(name: str, fsync_ms: float, cores: float) -> Profile:
     if not 0.05 <= cores <= 64:
         raise ProfileError("--cores must be between 0.05 and 64")
     return Profile("pi", fsync_ms, cores)
+
+
+def from_cli(args) -> Profile | None:
+    """The profile `qode bench … --profile` asks for, prepared (its shim compiled, its cgroup
+    checked); None once the reason is printed, when this machine cannot give it."""
+    try:
+        profile = from_args(getattr(args, "profile", "none"), getattr(args, "fsync_ms", 20.0),
+                            getattr(args, "cores", 1.0))
+        profile.prepare()
+    except ProfileError as err:
+        print(f"qode bench: {err}", file=sys.stderr)
+        return None
+    return profile

@@ -66,8 +66,8 @@ SETTINGS: list[Setting] = [
     Setting("QODE_BUSY_TIMEOUT", "5000", "Milliseconds a database write waits for the lock."),
     Setting("QODE_COMMIT_OFF_HUB", "auto", "Where each commit's fsync runs: `on` in a real thread, so the "
             "server keeps answering (and gathers the next writes into one commit) while a slow SD card syncs; "
-            "`off` in the worker itself (as fast only when the disk is memory); `auto` in a thread while commits "
-            "take 0.5 ms or more on average (issue 17; docs/benchmarks.md)."),
+            "`off` in the worker itself (as fast only when the disk is memory); `auto` in a thread while "
+            "commits take 0.5 ms or more on average (issue 17; docs/benchmarks.md)."),
     Setting(
         "QODE_MAX_CLIENTS",
         "2000",
