@@ -107,6 +107,39 @@ def test_a_failed_commit_does_not_block_later_writes(fresh):
         assert conn.execute("SELECT COUNT(*) FROM parent").fetchone()[0] == 1
 
 
+def test_a_failed_commit_whose_rollback_fails_too_fails_its_write_and_leaves_nothing_open(fresh):
+    """issue 17: the batch fails whatever the ROLLBACK after its failed COMMIT does; when that
+    fails too, a new writer connection drops the transaction, so the next write starts clean."""
+    migrate(fresh)
+    with fresh.write() as conn:
+        conn.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE child (p INTEGER REFERENCES parent(id))")
+
+    class RollbackFails:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def execute(self, sql, *args):
+            if sql == "ROLLBACK":
+                raise sqlite3.OperationalError("disk I/O error")
+            return self.real.execute(sql, *args)
+
+    fresh._conn = RollbackFails(fresh._conn)
+    with pytest.raises(sqlite3.IntegrityError):
+        with fresh.write() as conn:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            conn.execute("INSERT INTO child VALUES (42)")  # checked only at COMMIT, which fails
+    assert not isinstance(fresh._conn, RollbackFails)  # replaced: its transaction is gone
+    with fresh.write() as conn:
+        conn.execute("INSERT INTO parent VALUES (1)")
+    with fresh.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM child").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM parent").fetchone()[0] == 1
+
+
 # ---- issue 17: group commit -------------------------------------------------------------------
 
 def _table(db: Database) -> None:

@@ -123,6 +123,7 @@ def test_joins_gathered_in_one_transaction_are_predicted_as_if_each_had_committe
         raise Boom
     cached = service.predict(row(db, queue["id"]))
     assert not set(lost) & set(cached.tickets) and cached.tickets == fresh.tickets
+    assert cached.joiner == fresh.joiner  # the cached line itself was walked on a copy only
     assert set(fresh.tickets) > set(before.tickets)
 
 

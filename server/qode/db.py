@@ -215,6 +215,13 @@ class Database:
         old.close()
         self._reopen_writer = False
 
+    def _replace_writer(self) -> None:
+        """A fresh writer connection now, or at the next write when it cannot be opened now."""
+        try:
+            self._open_writer()
+        except sqlite3.Error:
+            self._reopen_writer = True
+
     def storage(self) -> dict:
         """Can the box save? `{"ok", "reason", "free_bytes"}`, checked now, for /healthz and the host.
 
@@ -366,7 +373,9 @@ class Database:
         """Run one write's block in its own savepoint of the batch's transaction."""
         if batch.error is not None:
             raise _again(batch.error)  # the batch's transaction is gone (a full disk): its writes fail
-        if self._reopen_writer and not self._conn.in_transaction:
+        # A transaction open on the connection that no write of this batch began is a failed
+        # one left over (the batch before has committed or failed): a new connection drops it.
+        if self._reopen_writer and (not self._conn.in_transaction or self._open_batch is None):
             try:
                 self._open_writer()
             except sqlite3.Error as err:
@@ -411,11 +420,15 @@ class Database:
                     try:
                         self._run_commit(conn)
                     except sqlite3.Error as err:
+                        batch.error = self._fail(err) or err  # the batch fails, whatever follows
                         # A failed COMMIT leaves the transaction open: end it, or every later
-                        # BEGIN would fail until a restart.
+                        # BEGIN would fail until a restart. Should even ROLLBACK fail, a new
+                        # writer connection replaces this one (closing it drops the transaction).
                         if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        batch.error = self._fail(err) or err
+                            try:
+                                conn.execute("ROLLBACK")
+                            except sqlite3.Error:
+                                self._replace_writer()
                     else:
                         self._recovered()
                         self.version += 1

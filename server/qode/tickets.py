@@ -338,7 +338,7 @@ def issue_ticket(
                             "ask at the desk or use the kiosk.", "priority_not_allowed")
         origin = origin_of(db, conn, address) if address is not None else None
         _check_caps(db, conn, queue, device_token if source == "web" else None, origin, caps)
-        # Before this join's event: what a new joiner waits (and no uncommitted event to replay).
+        # Before this join's event: what a new joiner waits (after the joins of its batch, not committed yet).
         predicted = estimates.of(db).predict(queue)
         # The counter and the row it numbers are written in one IMMEDIATE transaction;
         # the RETURNING row is read before commit.
