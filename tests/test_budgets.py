@@ -60,6 +60,19 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def settled_fds(pid: int, still: float = 0.5, timeout: float = 10.0) -> int:
+    """The worker's open files once the count has not moved for `still` seconds: the connections
+    of requests just answered close on the server's side a moment after the client's."""
+    deadline = time.monotonic() + timeout
+    count, since = open_fds(pid), time.monotonic()
+    while time.monotonic() - since < still and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = open_fds(pid)
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
+
+
 def connect_from(source: str, port: int, timeout: float = 10.0) -> socket.socket:
     sock = socket.socket()
     sock.bind((source, 0))
@@ -322,26 +335,27 @@ def test_a_client_that_stops_reading_its_answers_is_cut_off(tmp_path):
         asset = re.search(r'src="(/assets/[^"]+\.js)"', html).group(1)
         size = len(requests.get(proc.url + asset, timeout=10).content)
         worker = worker_pid(proc)
-        before = open_fds(worker)
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.bind(("127.0.0.2", 0))
-        sock.connect(("127.0.0.1", proc.port))
-        # More than the socket buffers hold (4 MB here): each answer waits for the one before it.
-        count = max(40, (8 << 20) // size + 1)
-        sock.sendall(f"GET {asset} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * count)
-        wait_until(lambda: open_fds(worker) > before, timeout=10)
-        started = time.monotonic()
-        wait_until(lambda: open_fds(worker) <= before, timeout=20, step=0.2)  # the server let go
-        held = time.monotonic() - started
-        received = 0
-        sock.settimeout(5)
-        try:
-            while chunk := sock.recv(65536):
-                received += len(chunk)
-        except OSError:
-            pass  # a reset: the server gave up on the rest
-        sock.close()
+        # Counted once the two requests' connections above are closed on the server's side too
+        # (taken while they still were, the new connection's file never showed above it).
+        before = settled_fds(worker)
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.bind(("127.0.0.2", 0))
+            sock.connect(("127.0.0.1", proc.port))
+            # More than the socket buffers hold (4 MB here): each answer waits for the one before it.
+            count = max(40, (8 << 20) // size + 1)
+            sock.sendall(f"GET {asset} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * count)
+            wait_until(lambda: open_fds(worker) > before, timeout=10)
+            started = time.monotonic()
+            wait_until(lambda: open_fds(worker) <= before, timeout=20, step=0.2)  # the server let go
+            held = time.monotonic() - started
+            received = 0
+            sock.settimeout(5)
+            try:
+                while chunk := sock.recv(65536):
+                    received += len(chunk)
+            except OSError:
+                pass  # a reset: the server gave up on the rest
         assert received < count * size, (received, count * size)
         assert held < 10, held
         # Everyone else is served as usual.
