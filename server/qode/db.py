@@ -11,12 +11,13 @@ is in flight form the next batch: each runs its block in a savepoint of its own
 (its error rolls back only its work), one `COMMIT` makes the whole batch durable,
 and only then does each `write()` return. So durability is as before (a write
 whose block returned is on disk when `write()` returns), and a burst costs one
-fsync per batch instead of one per write. Under gevent a batch can only gather
-while the worker is free during the commit: with `commit_off_hub`, a COMMIT that
-takes long (a slow card's fsync) runs in a real thread, so the worker serves reads
-and gathers the next batch meanwhile. A fast commit stays in the worker: handing it
-to a thread costs more than it takes (docs/benchmarks.md, issue 17). `"auto"`
-decides from the commits' own recent durations.
+fsync per batch instead of one per write. Under gevent the leader's commit runs in
+a greenlet of its own, so the requests already read join the batch before it; with
+`commit_off_hub`, a COMMIT that takes long (a slow card's fsync) also runs in a real
+thread, so the worker serves reads and gathers the next batch meanwhile. A commit
+of a database in memory stays in the worker, where its p99 is lower
+(docs/benchmarks.md, issue 17). `"auto"` decides from the commits' own recent
+durations.
 """
 
 from __future__ import annotations
@@ -88,13 +89,23 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA secure_delete = ON")
 
 
-def _gevent_threads() -> bool:
+def under_gevent() -> bool:
     """Is `threading` gevent's (the server's worker), so that a real thread must be asked for?"""
     try:
         from gevent import monkey
     except ImportError:
         return False
     return monkey.is_module_patched("threading")
+
+
+def off_loop(fn, *args):
+    """`fn(*args)` in a real thread of gevent's pool under gevent (where it may block in C, the GIL
+    released: an fsync, SQLite's backup), so the worker serves meanwhile; else directly."""
+    if under_gevent():
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(fn, args)
+    return fn(*args)
 
 
 class _Batch:
@@ -316,7 +327,7 @@ class Database:
         """Commit `batch`. Under gevent in a greenlet of its own, which nothing interrupts: a
         deadline or kill of the leading request can then never leave the batch without its
         commit (its writes waiting forever) or let it return while COMMIT still runs."""
-        if _gevent_threads():
+        if under_gevent():
             import gevent
 
             gevent.spawn(self._commit, batch)
@@ -393,13 +404,12 @@ class Database:
         try:
             yield conn
         except BaseException as err:
+            fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO write")
                 conn.execute("RELEASE write")
             else:  # SQLite rolled back the whole transaction (disk full, I/O): the batch is lost
-                batch.error = (self._fail(err) if isinstance(err, sqlite3.Error) else None) or StorageFault(
-                    "io_error", "the transaction was rolled back")
-            fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
+                batch.error = fault or StorageFault("io_error", "the transaction was rolled back")
             if fault is not None:
                 raise fault from err
             raise
@@ -448,20 +458,15 @@ class Database:
         if off_hub == "auto":
             off_hub = self.commit_ms >= SLOW_COMMIT_MS
         started = time.monotonic()
-        if off_hub and _gevent_threads():
-            import gevent
 
-            def commit() -> float:
-                conn.execute("COMMIT")
-                return time.monotonic()
-
-            # The fsync in a real thread: the worker goes on serving meanwhile (the writer lock
-            # keeps every other write off this connection until it is done). Its duration is
-            # measured in the thread: waiting for the worker to take the answer is not the disk's.
-            ended = gevent.get_hub().threadpool.apply(commit)
-        else:
+        def commit() -> float:
             conn.execute("COMMIT")
-            ended = time.monotonic()
+            return time.monotonic()
+
+        # Off the hub, the fsync runs in a real thread: the worker goes on serving meanwhile (the
+        # writer lock keeps every other write off this connection until it is done). Its duration
+        # is measured in the thread: waiting for the worker to take the answer is not the disk's.
+        ended = off_loop(commit) if off_hub else commit()
         self.commit_ms += (1000 * (ended - started) - self.commit_ms) * COMMIT_AVERAGING
 
     @contextmanager

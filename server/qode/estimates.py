@@ -56,14 +56,6 @@ class _Entry:
     cached: tuple | None = None  # (margin, monotonic time made, Prediction, eta.Forecast)
 
 
-def _priority(row) -> bool:
-    """Is this join event a priority ticket's (which joins ahead of normal ones, not behind)?"""
-    try:
-        return bool(json.loads(row["data"] or "{}").get("priority"))
-    except (TypeError, ValueError, AttributeError):
-        return True  # unreadable: not known to join behind everyone
-
-
 def _waits(conn, rows) -> dict[int, float]:
     """For each `transfer_in` placed by its original join (its line_seq is an older event's seq):
     how long the ticket has been in line, from that event's monotonic time on the same boot."""
@@ -175,15 +167,15 @@ class Estimates:
                 ).fetchall()
                 waits = _waits(conn, rows)
             for row in rows:
-                entry.est.apply(_event(row, queue["id"], waits))
+                event = _event(row, queue["id"], waits)
+                entry.est.apply(event)
                 entry.seq = row["seq"]
                 if entry.cached is None:
                     continue
                 prediction, line = entry.cached[2], entry.cached[3]
                 if line is None:
                     entry.cached = None
-                elif row["type"] == "join" and row["ticket_id"] not in prediction.tickets \
-                        and not _priority(row):
+                elif event.type == "join" and not event.priority and row["ticket_id"] not in prediction.tickets:
                     # Someone joined behind everyone: the others' ETAs stand; add them in O(1).
                     prediction.tickets[row["ticket_id"]] = line.join()
                     prediction.joiner = line.joiner
@@ -216,23 +208,26 @@ class Estimates:
                         "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
                         " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
                     ).fetchall()
-                    waits = _waits(conn, rows)
-                if rows:
                     # issue 17: in a batch of joins (group commit), the earlier joins are still
                     # uncommitted: each joins behind everyone, so they extend a copy of the line.
-                    behind = self._joins_behind(entry, rows, now, boot)
+                    behind = self._joins_behind(entry, rows, now, boot) if rows else None
                     if behind is not None:
                         return behind
+                    waits = _waits(conn, rows)
+                if rows:
                     est = Estimator.from_dict(est.to_dict())
                     for row in rows:
                         est.apply(_event(row, queue["id"], waits))
                     return self._prediction(est, now, boot)[0]
-            cached = entry.cached
-            if cached is not None and cached[0] == est.margin and 0 <= now - cached[1] < MAX_AGE:
-                return cached[2]
-            prediction, line = self._prediction(est, now, boot)
-            entry.cached = (est.margin, now, prediction, line)
-            return prediction
+            return self._current(entry, now, boot)[0]
+
+    def _current(self, entry: _Entry, now: float, boot: str) -> tuple:
+        """The committed line's (prediction, forecast): the cached ones while at most MAX_AGE old
+        at this margin, else made now and cached."""
+        est, cached = entry.est, entry.cached
+        if cached is None or cached[0] != est.margin or not 0 <= now - cached[1] < MAX_AGE:
+            cached = entry.cached = (est.margin, now, *self._prediction(est, now, boot))
+        return cached[2], cached[3]
 
     def _joins_behind(self, entry: _Entry, rows: list, now: float, boot: str) -> Prediction | None:
         """The prediction once `rows` (this transaction's own events, not committed) are applied,
@@ -240,14 +235,9 @@ class Estimates:
         for committed joins) walked on by a copy for each, so it costs O(rows), not O(waiting).
         None when anything else happened: then the caller replays them on a copy of the estimator."""
         for row in rows:
-            if row["type"] != "join" or _priority(row):
+            if row["type"] != "join" or _event(row).priority:
                 return None
-        est = entry.est
-        cached = entry.cached
-        if cached is None or cached[3] is None or cached[0] != est.margin or not 0 <= now - cached[1] < MAX_AGE:
-            prediction, line = self._prediction(est, now, boot)  # committed only: fit to keep
-            entry.cached = cached = (est.margin, now, prediction, line)
-        prediction, line = cached[2], cached[3]
+        prediction, line = self._current(entry, now, boot)  # committed only: fit to keep
         if line is None:
             return None
         line = copy(line)  # the cached one stays committed-only (this batch may still roll back)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import estimates, printing, queues, tickets
+from .db import off_loop
 from .errors import QodeError
 
 log = logging.getLogger(__name__)
@@ -140,24 +141,9 @@ class Jobs:
         from .backup import make_backup
 
         folder = Path(self.settings["DATA_DIR"]) / "backups"
-        path = _off_loop(make_backup, Path(self.db.path), folder, self.settings["BACKUP_KEEP"])
+        path = off_loop(make_backup, Path(self.db.path), folder, self.settings["BACKUP_KEEP"])
         log.info("backup written: %s", path)
         return path
-
-
-def _off_loop(fn, *args):
-    """Run `fn` in gevent's thread pool when under gevent (SQLite's backup releases the GIL),
-    else directly."""
-    try:
-        from gevent import monkey
-
-        if monkey.is_module_patched("threading"):
-            import gevent
-
-            return gevent.get_hub().threadpool.apply(fn, args)
-    except ImportError:
-        pass
-    return fn(*args)
 
 
 # ---- the scheduler ---------------------------------------------------------------

@@ -151,15 +151,12 @@ def _char_clip(char: str) -> str:
 def _subprocess():
     """gevent's subprocess under the gevent worker (the worker keeps serving while it waits),
     the standard one elsewhere (tests, the CLI)."""
-    try:
-        from gevent import monkey
+    from .db import under_gevent
 
-        if monkey.is_module_patched("threading"):
-            import gevent.subprocess
+    if under_gevent():
+        import gevent.subprocess
 
-            return gevent.subprocess
-    except ImportError:  # pragma: no cover - gevent is a dependency
-        pass
+        return gevent.subprocess
     import subprocess
 
     return subprocess
