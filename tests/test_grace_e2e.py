@@ -1,8 +1,10 @@
 """Issue 16, must-show 6: a no-show guest's printed QR, read by a HID barcode scanner at the touch
 kiosk, puts the ticket back in line as QODE_GRACE_PLACE says, once; past QODE_GRACE_MINUTES it is
 refused. Real `qode serve`, Debian's headless Chromium; the scanner is emulated as it works: it
-types the ticket's address (http://box/t/<id>) key by key, fast, then Enter (Playwright's
-keyboard.type with a small delay), while the "Take a ticket" button has the focus. The host's
+types the ticket's address (http://box/t/<id>) key by key, fast, then Enter, while the "Take a
+ticket" button has the focus. The keys go in through Chromium's input layer (CDP) with the times a
+scanner's USB reports would carry, so a loaded test machine cannot make a scan look like a
+person typing (the kiosk, like a real one, reads each key's time from the event, not the clock). The host's
 "Back" button on /host/{queue_id} at 360 px and at 200 % text, with axe on every new state.
 """
 
@@ -84,12 +86,30 @@ def open_kiosk(context, url, queue, kiosk):
     return page
 
 
+def type_like_a_scanner(page, text: str) -> None:
+    """`text` then Enter as trusted key events (an Enter that leaks presses the focused button), each
+    stamped SCAN_DELAY_MS after the previous one, however long the harness takes to send them.
+    (Playwright's keyboard.type is stamped when it arrives: on a loaded machine one 250 ms stall
+    between two keys made the kiosk take a scan for a person typing, once in CI.)"""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        start = time.time()
+        keys = [{"key": ch, "text": ch} for ch in text]
+        keys.append({"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"})
+        for index, key in enumerate(keys):
+            at = start + index * SCAN_DELAY_MS / 1000
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": at, **key})
+            up = {name: value for name, value in key.items() if name != "text"}
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": at + 0.002, **up})
+    finally:
+        cdp.detach()
+
+
 def scan(page, text: str, kind: str):
     """The HID scanner: the address typed key by key, then Enter, with "Take a ticket" focused (so a
     leaked Enter would take a ticket). Waits until the kiosk shows an outcome of `kind`; its words."""
     page.get_by_role("button", name="Take a ticket").focus()
-    page.keyboard.type(text, delay=SCAN_DELAY_MS)
-    page.keyboard.press("Enter")
+    type_like_a_scanner(page, text)
     outcome = page.locator(f"[data-testid=scan-outcome][data-kind={kind}]")
     try:
         outcome.wait_for(timeout=10_000)
