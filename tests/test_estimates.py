@@ -127,6 +127,46 @@ def test_joins_gathered_in_one_transaction_are_predicted_as_if_each_had_committe
     assert set(fresh.tickets) > set(before.tickets)
 
 
+def test_each_join_of_a_batch_reads_only_the_events_since_the_one_before(box, replays, monkeypatch):
+    """The batch's walk is kept from one join to the next: each reads the one join after it, not
+    the whole batch again (O(1) a join, not O(batch)). A join whose block rolls back (its event
+    gone) starts the walk again from the committed line, and leaves no trace in the ETAs."""
+    from qode import tickets
+
+    read: list[int] = []
+    events_after = estimates._events_after
+
+    def counted(*args):
+        rows = events_after(*args)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(estimates, "_events_after", counted)
+    db, client, queue, host = box
+    a_busy_line(box, 3)
+    read.clear()
+    replays.clear()  # the line's own writes read and replayed theirs: count from here
+
+    class Boom(Exception):
+        pass
+
+    with db.write():
+        answers = [tickets.issue_ticket(db, queue["id"], f"device-token-k{i:07d}")[0] for i in range(4)]
+        assert read == [0, 1, 1, 1]
+        read.clear()
+        with pytest.raises(Boom), db.write():  # one request's block of the batch fails after its join
+            lost = tickets.issue_ticket(db, queue["id"], "device-token-lost0001")[0]["id"]
+            raise Boom
+        answers += [tickets.issue_ticket(db, queue["id"], f"device-token-m{i:07d}")[0] for i in range(2)]
+    assert read == [1, 4, 1]  # the lost join's read one; after its rollback, the batch's 4 again
+    assert replays == []
+    service = estimates.of(db)
+    service.invalidate(queue["id"])
+    fresh = service.predict(row(db, queue["id"]))
+    assert lost not in fresh.tickets
+    assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
+
+
 def test_a_priority_join_in_a_batch_is_replayed_in_full(box, replays):
     """A priority ticket joins ahead of normal ones, not behind: after one in the batch, the next
     join's ETA comes from a full replay (as before issue 17), and equals the committed figure."""

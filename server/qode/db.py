@@ -178,6 +178,9 @@ class Database:
         # The last storage fault of a write: (reason, monotonic time); None after a success.
         self.fault: tuple[str, float] | None = None
         self._reopen_writer = False
+        # Moves whenever the writer's uncommitted work may have lost something: a transaction begun,
+        # a block rolled back. A cache of that work (estimates: a batch's joins) is kept for one mark.
+        self.marks = 0
 
     def _fail(self, err: sqlite3.Error) -> StorageFault | None:
         """Record a write's storage fault; the StorageFault to raise instead, or None."""
@@ -361,6 +364,7 @@ class Database:
         try:
             yield conn
         except BaseException:
+            self.marks += 1
             if conn.in_transaction:  # a full disk may have rolled back everything already
                 conn.execute(f"ROLLBACK TO {name}")
                 conn.execute(f"RELEASE {name}")
@@ -393,6 +397,7 @@ class Database:
                 raise (self._fail(err) or err) from err
         conn = self._conn
         if not conn.in_transaction:
+            self.marks += 1
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as err:
@@ -404,6 +409,7 @@ class Database:
         try:
             yield conn
         except BaseException as err:
+            self.marks += 1
             fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO write")

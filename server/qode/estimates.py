@@ -54,6 +54,9 @@ class _Entry:
     saved_seq: int  # the last event whose effect is saved in eta_state
     version: int = -1  # db.version it caught up at
     cached: tuple | None = None  # (margin, monotonic time made, Prediction, eta.Forecast)
+    # issue 17: the open batch's joins walked on from `cached` (Estimates._joins_behind):
+    # (db.marks, seq, the `cached` it extends, the last event read, the line walked on, their ETAs)
+    batch: tuple | None = None
 
 
 def _waits(conn, rows) -> dict[int, float]:
@@ -76,6 +79,14 @@ def _waits(conn, rows) -> dict[int, float]:
         if line_seq in entered and entered[line_seq][1] == boot and mono >= entered[line_seq][0]:
             waits[seq] = mono - entered[line_seq][0]
     return waits
+
+
+def _events_after(conn, queue_id: str, seq: int) -> list:
+    """The queue's events after `seq`, as the estimator applies them."""
+    return conn.execute(
+        "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
+        " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue_id, seq),
+    ).fetchall()
 
 
 def _event(row, queue_id: str | None = None, waits: dict[int, float] | None = None) -> Event:
@@ -204,15 +215,13 @@ class Estimates:
             est = entry.est
             if self.db.in_write():
                 with self.db.read() as conn:  # the writer's own view, uncommitted events included
-                    rows = conn.execute(
-                        "SELECT seq, type, ticket_id, ticket_number, data, mono, boot_id FROM events"
-                        " WHERE queue_id = ? AND seq > ? ORDER BY seq", (queue["id"], entry.seq),
-                    ).fetchall()
                     # issue 17: in a batch of joins (group commit), the earlier joins are still
-                    # uncommitted: each joins behind everyone, so they extend a copy of the line.
-                    behind = self._joins_behind(entry, rows, now, boot) if rows else None
+                    # uncommitted: each joins behind everyone, so they extend a copy of the line,
+                    # kept for the next join of the batch (which then reads only the events since).
+                    behind = self._joins_behind(conn, entry, queue["id"], now, boot)
                     if behind is not None:
                         return behind
+                    rows = _events_after(conn, queue["id"], entry.seq)
                     waits = _waits(conn, rows)
                 if rows:
                     est = Estimator.from_dict(est.to_dict())
@@ -229,24 +238,34 @@ class Estimates:
             cached = entry.cached = (est.margin, now, *self._prediction(est, now, boot))
         return cached[2], cached[3]
 
-    def _joins_behind(self, entry: _Entry, rows: list, now: float, boot: str) -> Prediction | None:
-        """The prediction once `rows` (this transaction's own events, not committed) are applied,
-        when they are only normal joins of new tickets: the committed line's forecast (cached, as
-        for committed joins) walked on by a copy for each, so it costs O(rows), not O(waiting).
+    def _joins_behind(self, conn, entry: _Entry, queue_id: str, now: float, boot: str) -> Prediction | None:
+        """The prediction once this transaction's own events (not committed) are applied, when they
+        are only normal joins of new tickets: the committed line's forecast (cached, as for committed
+        joins) walked on by a copy for each, so a join costs O(1), not O(waiting). The walk is kept
+        for the batch's next join while nothing of the transaction was rolled back (`db.marks`).
         None when anything else happened: then the caller replays them on a copy of the estimator."""
-        for row in rows:
-            if row["type"] != "join" or _event(row).priority:
-                return None
         prediction, line = self._current(entry, now, boot)  # committed only: fit to keep
         if line is None:
+            entry.batch = None
             return None
-        line = copy(line)  # the cached one stays committed-only (this batch may still roll back)
-        added: dict[str, int] = {}
+        mark, kept = self.db.marks, entry.batch
+        if kept is not None and kept[0] == mark and kept[1] == entry.seq and kept[2] is entry.cached:
+            after, line, added = kept[3], kept[4], kept[5]
+        else:
+            after, added = entry.seq, {}
+            line = copy(line)  # the cached one stays committed-only (this batch may still roll back)
+        entry.batch = None
+        rows = _events_after(conn, queue_id, after)
+        if not rows and not added:
+            return prediction
         for row in rows:
-            if row["ticket_id"] in prediction.tickets:
+            if row["type"] != "join" or _event(row).priority or row["ticket_id"] in prediction.tickets:
                 return None
             added[row["ticket_id"]] = line.join()
-        tickets = ChainMap(added, prediction.tickets)
+        if rows:
+            after = rows[-1]["seq"]
+        entry.batch = (mark, entry.seq, entry.cached, after, line, added)
+        tickets = ChainMap(dict(added), prediction.tickets)
         return Prediction(tickets, line.joiner, prediction.avg_wait_time, prediction.hints)
 
     # ---- services that share counters (issue 15) ----------------------------------------------
