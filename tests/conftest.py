@@ -234,6 +234,14 @@ def server(tmp_path):
     assert "Traceback" not in log, log[-3000:]  # whatever the test sent, never a server traceback
 
 
+def pytest_configure(config):
+    # Playwright's `expect` waits 5 s by default: too short for a live update to reach a page on a
+    # loaded test machine (2 cores shared by the workers, their servers and browsers).
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's headless Chromium (tests/a11y.py's path and flags), one per test module."""

@@ -250,8 +250,12 @@ class KioskProcess:
             return self.proc.wait(timeout=10)
 
 
-def wait_until(check, timeout: float = 10.0, step: float = 0.05):
-    """Poll `check()` until it returns something truthy (returned), or fail after `timeout`."""
+def wait_until(check, timeout: float = 10.0, step: float = 0.05, page=None):
+    """Poll `check()` until it returns something truthy (returned), or fail after `timeout`.
+
+    After acting on a Playwright `page` whose context has a route handler (every request guard),
+    pass it as `page`: the handler runs in this process only while a Playwright call is in
+    progress, so a plain sleep would hold the page's requests until the wait is over."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -259,7 +263,10 @@ def wait_until(check, timeout: float = 10.0, step: float = 0.05):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(step)
+        if page is not None:
+            page.wait_for_timeout(step * 1000)
+        else:
+            time.sleep(step)
 
 
 # --- Commands that need root -------------------------------------------------------------------

@@ -296,7 +296,7 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     tab_to(page, "Yes, leave the line")
     page.keyboard.press("Enter")
     page.get_by_text("This ticket is cancelled.").wait_for(timeout=20_000)
-    wait_until(lambda: status(box, ticket_id) == "CANCELLED")
+    wait_until(lambda: status(box, ticket_id) == "CANCELLED", page=page)
     page.close()
 
     host = context_for("en", TABLET).new_page()
@@ -304,7 +304,7 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     settle(host, host.url, "[data-testid=waiting-K001]")
     # As for the guest above: let the desk's live connection land before tabbing, so its first
     # snapshot does not redraw the desk between Tab and Enter (a host sees the page settle too).
-    host.wait_for_function("() => !document.body.innerText.includes('Connecting')", timeout=20_000)
+    host.locator("[data-connection=open]").first.wait_for(timeout=30_000)  # not "Reconnecting…" either
     button = host.locator("button[aria-keyshortcuts='N']")
     label = button.inner_text()
     tab_to(host, label.split("\n")[0].strip(), presses=80)
@@ -312,7 +312,11 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     host.keyboard.press("Enter")
     first = line["tickets"][0]["id"]
     try:
-        wait_until(lambda: status(box, first) == "CALLED", timeout=20)
+        # Waited through Playwright: the context's route guard runs in this process, and only while
+        # a Playwright call is in progress. A plain wait here held the desk's POST in the guard until
+        # the page's own 15 s timeout gave it up ("No connection to the box"): CI's failure, seen
+        # again here under load and on the wire (the call never left the browser).
+        wait_until(lambda: status(box, first) == "CALLED", timeout=20, page=host)
     except AssertionError:
         # What the desk showed and what the box logged: a failure here must say which side lost it.
         desk = host.evaluate("() => document.body.innerText")[:1500]

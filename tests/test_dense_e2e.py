@@ -129,8 +129,7 @@ def test_host_at_1280x800_shows_ten_waiting_rows_a_sticky_call_panel_and_an_hour
     call = page.locator(CALL_BUTTON)
     page.locator("[data-testid='waiting-A017']").scroll_into_view_if_needed()
     page.mouse.wheel(0, 2000)
-    page.wait_for_timeout(300)
-    assert page.evaluate("window.scrollY") > 300
+    page.wait_for_function("() => window.scrollY > 300", timeout=10_000)
     box = call.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= DESK["height"], box
 

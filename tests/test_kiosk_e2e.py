@@ -24,11 +24,12 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 def rig(tmp_path, request):
     """Server, queue, registered kiosk, fake printer and a running kiosk daemon.
 
-    A print job lives 3 s here, so the expiry tests are quick; a test can ask for another life
-    with `@pytest.mark.parametrize("rig", ["120"], indirect=True)`.
+    A print job lives its default 120 s here: under load a press's join alone can take seconds,
+    and a job past its life is rightly never printed, which only the expiry test is about. A test
+    asks for another life with `@pytest.mark.parametrize("rig", ["5"], indirect=True)`.
     """
     printer = FakePrinter().start()
-    job_life = getattr(request, "param", "3")
+    job_life = getattr(request, "param", "120")
     server = ServerProcess(tmp_path / "server", env={"QODE_PRINT_JOB_MAX_AGE": job_life}).start()
     queue = requests.post(f"{server.url}/api/queues", json={"name": "Town hall", "prefix": "T"},
                           headers=admin(), timeout=5).json()
@@ -118,15 +119,16 @@ def test_a_drop_mid_print_flags_the_ticket_and_reprint_prints_it(rig):
     assert len(day_tickets(rig)) == 1
 
 
+@pytest.mark.parametrize("rig", ["5"], indirect=True)
 def test_a_job_older_than_its_age_is_never_printed(rig, tmp_path):
-    """The kiosk is away while the touch page issues; it comes back after the job's 3 s."""
+    """The kiosk is away while the touch page issues; it comes back after the job's 5 s."""
     server, printer = rig["server"], rig["printer"]
     rig["kiosk"].stop()
     wait_until(lambda: kiosk_state(rig) == ("ready", False))
     touch = requests.post(f"{server.url}/api/queues/{rig['queue']['id']}/tickets", json={},
                           headers={"Authorization": f"Bearer {rig['device']['token']}"}, timeout=5).json()
     assert touch["print_job"]["expires_in_ms"] > 0
-    wait_until(lambda: print_status(rig, touch["id"]) == "failed", timeout=10)  # expired: the host sees it
+    wait_until(lambda: print_status(rig, touch["id"]) == "failed", timeout=20)  # expired: the host sees it
     back = KioskProcess(tmp_path / "kiosk-again", server.url, rig["device"]["token"],
                         f"network:127.0.0.1:{printer.port}").start()
     try:
@@ -144,10 +146,6 @@ def test_a_job_older_than_its_age_is_never_printed(rig, tmp_path):
 
 
 @pytest.mark.xdist_group("serial")  # restarts a server on its port: no other test may take it meanwhile
-# The default job life (120 s): a restart under load can take longer than the rig's 3 s, and then
-# the press that met it is rightly not printed late ("never printed late"), which is not what this
-# test is about (it failed so, 1 ticket short, on a loaded machine).
-@pytest.mark.parametrize("rig", ["120"], indirect=True)
 def test_a_server_restart_during_presses_makes_no_duplicates(rig):
     server, printer, kiosk = rig["server"], rig["printer"], rig["kiosk"]
     presses = 12

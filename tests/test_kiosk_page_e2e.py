@@ -353,7 +353,7 @@ def focused_on(page, text):
     """Waits (briefly) until the focused element's text starts with `text`; says where focus is if not."""
     try:
         page.wait_for_function(
-            "t => (document.activeElement?.textContent || '').trim().startsWith(t)", arg=text, timeout=3000)
+            "t => (document.activeElement?.textContent || '').trim().startsWith(t)", arg=text, timeout=10_000)
     except Exception as err:
         where = page.evaluate("document.activeElement && document.activeElement.tagName")
         raise AssertionError(f"focus is not on {text!r} but on {where}") from err

@@ -245,7 +245,7 @@ def test_socket_cap_refuses_cleanly_and_http_keeps_working(tmp_path):
         assert closed_with(extra) == 1013
         assert requests.get(f"{proc.url}/healthz", timeout=5).status_code == 200  # HTTP still answers
         sockets.pop().close()
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 15  # the server notices the close when its worker gets to it
         while True:  # the freed place is taken by the next socket
             again = WsClient.connect(ws_url(proc, f"/ws/queues/{queue['id']}"))
             try:

@@ -166,7 +166,7 @@ def test_host_display_and_kiosk_work_together(box, open_page):
     dashboard.get_by_role("button", name=re.compile("Call next")).wait_for(timeout=5000)
     assert "#token" not in dashboard.url
     dashboard.keyboard.press("n")  # the keyboard shortcut
-    display.get_by_text("A001").first.wait_for(timeout=2000)  # the TV shows the call
+    display.get_by_text("A001").first.wait_for(timeout=15_000)  # the TV shows the call
     shot(dashboard, "host-called-tv")
     shot(display, "display-serving-tv")
     state = requests.get(f"{proc.url}/api/queues/{queue['id']}", timeout=5).json()
@@ -359,7 +359,7 @@ def test_host_page_with_2000_waiting_stays_responsive(box, browser, figures):
             assert longest < 1000
 
         page.get_by_role("button", name="Cancel 2099 waiting…").click()
-        page.get_by_text("Cancel 2099 waiting tickets? The guests lose their places.").wait_for(timeout=2000)
+        page.get_by_text("Cancel 2099 waiting tickets? The guests lose their places.").wait_for(timeout=10_000)
         shot(page, "host-bulk-confirm-tablet")
         page.get_by_role("button", name="Yes, cancel them").click()
         page.get_by_text("Nobody is waiting.").wait_for(timeout=10_000)
