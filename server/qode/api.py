@@ -149,21 +149,18 @@ def write(principal: auth.Principal | None, action: Callable[[], tuple[int, dict
     return response
 
 
-class Limits:
-    """The rate limits' counters: fixed windows in memory (one worker), as Flask-Limiter kept them,
-    without its hooks on every request (issue 17: they cost about a tenth of a status read, for
-    limits that are all counted by hand, by `spend` and `guarded`)."""
-
-    def __init__(self) -> None:
-        self.limiter = FixedWindowRateLimiter(MemoryStorage())
-
-
 def init_limits(app) -> None:
-    """The counters, when any limit is on."""
+    """The rate limits' counters, when any limit is on: fixed windows in memory (one worker), as
+    Flask-Limiter kept them, without its hooks on every request (issue 17: they cost about a tenth
+    of a status read, for limits that are all counted by hand, by `spend` and `guarded`)."""
     enabled = any(app.config.get(name) for name in ("JOIN_RATE_LIMIT", "AUTH_RATE_LIMIT", "VOICE_RATE_LIMIT",
                                                      "SMS_PHONE_RATE_LIMIT", "LATE_RATE_LIMIT",
                                                      "LATE_QUEUE_RATE_LIMIT"))
-    app.extensions["qode_limiter"] = Limits() if enabled else None
+    app.extensions["qode_limiter"] = FixedWindowRateLimiter(MemoryStorage()) if enabled else None
+
+
+def _limiter() -> FixedWindowRateLimiter:
+    return current_app.extensions["qode_limiter"]
 
 
 @lru_cache(maxsize=16)
@@ -172,7 +169,7 @@ def _item(text: str) -> RateLimitItem:
 
 
 def _refuse(item: RateLimitItem, scope: str, key: str) -> RateLimited:
-    strategy = current_app.extensions["qode_limiter"].limiter
+    strategy = _limiter()
     reset = strategy.get_window_stats(item, scope, key).reset_time
     return RateLimited(max(1, math.ceil(reset - time.time())))
 
@@ -183,7 +180,7 @@ def spend(setting: str, scope: str, key: str) -> None:
     if text is None:
         return
     item = _item(text)
-    if not current_app.extensions["qode_limiter"].limiter.hit(item, scope, key):
+    if not _limiter().hit(item, scope, key):
         raise _refuse(item, scope, key)
 
 
@@ -200,7 +197,7 @@ def guarded(check: Callable[[], auth.Principal | None], anonymous_ok: bool = Fal
     if text is None or (anonymous_ok and "Authorization" not in request.headers):
         return check()
     item, ip = _item(text), get_remote_address()
-    strategy = current_app.extensions["qode_limiter"].limiter
+    strategy = _limiter()
     if not strategy.test(item, "failed_auth", ip):
         raise _refuse(item, "failed_auth", ip)
     try:
@@ -215,14 +212,14 @@ def auth_blocked() -> bool:
     text = current_app.config["AUTH_RATE_LIMIT"]
     if text is None:
         return False
-    strategy = current_app.extensions["qode_limiter"].limiter
+    strategy = _limiter()
     return not strategy.test(_item(text), "failed_auth", get_remote_address())
 
 
 def count_auth_failure() -> None:
     text = current_app.config["AUTH_RATE_LIMIT"]
     if text is not None:
-        current_app.extensions["qode_limiter"].limiter.hit(_item(text), "failed_auth", get_remote_address())
+        _limiter().hit(_item(text), "failed_auth", get_remote_address())
 
 
 REFUSAL_CODES = ("queue_full", "too_many_tickets", "rate_limited")

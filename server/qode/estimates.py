@@ -265,7 +265,7 @@ class Estimates:
         if rows:
             after = rows[-1]["seq"]
         entry.batch = (mark, entry.seq, entry.cached, after, line, added)
-        tickets = ChainMap(dict(added), prediction.tickets)
+        tickets = ChainMap(added, prediction.tickets)  # read at once, before the next join adds
         return Prediction(tickets, line.joiner, prediction.avg_wait_time, prediction.hints)
 
     # ---- services that share counters (issue 15) ----------------------------------------------
