@@ -111,6 +111,9 @@ def test_join_rate_limit_counts_creations_not_rejoins(limited):
     assert blocked.status_code == 429
     assert blocked.get_json()["error"]["code"] == "rate_limited"
     assert int(blocked.headers["Retry-After"]) > 0
+    # The limit is spent inside the join's write (issue 17): the refusal took no number and wrote nothing.
+    state = limited.get(f"/api/queues/{queue['id']}").get_json()
+    assert state["last_number_issued"] == 3 and state["waiting_count"] == 0  # numbers 1-3, all cancelled
 
 
 def test_join_rate_limit_per_ip(limited):

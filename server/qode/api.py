@@ -395,15 +395,16 @@ def join(queue_id: str):
     queue_id = queues.parse_id(queue_id, "queue")
     principal = guarded(lambda: auth.optional_issuer(db(), admin_hash(), queue_id), anonymous_ok=True)
     req = parse(schemas.JoinRequest)
+    created_only = None
     if principal is None:
         if req.device_token is None:
             raise Invalid("device_token: Field required", "invalid_body")
-        # A guest reloading the page gets their ticket back and is never limited for it.
-        held = tickets.held_by(db(), queue_id, req.device_token)
-        if held is not None:
-            return answer(held, 200)
-        # Creations count; kiosks and hosts issue for many guests from one address and are not.
-        with refusals_counted(queue_id):
+
+        def created_only() -> None:
+            """A guest reloading the page gets their ticket back and is never limited for it: the
+            join limits are spent inside the write, once it has found no ticket this phone holds
+            (issue 17: one lookup, in the write, instead of a read of its own before it as well).
+            Creations count; kiosks and hosts issue for many guests from one address and are not."""
             spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
             spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
     source = principal.source if principal else "web"
@@ -425,6 +426,7 @@ def join(queue_id: str):
             ticket, created = tickets.issue_ticket(
                 db(), queue_id, req.device_token, source,
                 printing.on_issue(db(), kiosk_id) if kiosk_id else None, address=address, caps=caps,
+                before_new=created_only,
                 # issue 15: a host or a kiosk of the service may issue priority; a guest only where offered
                 priority=req.priority, priority_ok=principal is not None)
         job = ticket.pop("print_job", None)

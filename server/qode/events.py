@@ -20,8 +20,11 @@ def append(
     ticket: dict | None = None,
     data: dict | None = None,
     service_day: str | None = None,
+    at: tuple[str, float] | None = None,
 ) -> int:
-    """Append one event and return its `seq`."""
+    """Append one event and return its `seq`. `at`: its (created_at, mono), when the caller
+    writes the same readings elsewhere (a join's ticket row); else the clock's now."""
+    created_at, mono = at if at is not None else (iso(clock.now()), clock.monotonic())
     cur = conn.execute(
         "INSERT INTO events (queue_id, type, ticket_id, ticket_number, data, service_day,"
         " created_at, mono, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -32,8 +35,8 @@ def append(
             ticket["position_number"] if ticket else None,
             json.dumps(data or {}, separators=(",", ":")),
             service_day or (ticket["service_day"] if ticket else None),
-            iso(clock.now()),
-            clock.monotonic(),
+            created_at,
+            mono,
             clock.boot_id,
         ),
     )

@@ -204,18 +204,6 @@ def get(db: Database, ticket_id: str) -> dict:
         return with_late(db, out, behind)
 
 
-def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
-    """The device's active ticket in the queue's current service day, if it holds one."""
-    with db.read() as conn:
-        queue = queues.as_of(queues.load(conn, queue_id), db.clock.service_day())
-        row = conn.execute(
-            "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND device_token = ?"
-            " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
-            (queue_id, queue["service_day"], device_token),
-        ).fetchone()
-        return view(db, conn, dict(row), queue) if row is not None else None
-
-
 @dataclass(frozen=True)
 class Caps:
     """The flood caps a join must pass (None: off). See README, "Flood caps"."""
@@ -306,6 +294,7 @@ def issue_ticket(
     db: Database, queue_id: str, device_token: str | None, source: str = "web",
     print_job: Callable[[sqlite3.Connection, dict], dict | None] | None = None,
     *, address: str | None = None, caps: Caps = NO_CAPS, priority: bool = False, priority_ok: bool = True,
+    before_new: Callable[[], None] | None = None,
 ) -> tuple[dict, bool]:
     """Issue the next number, or return the device's active ticket. Returns (ticket, created).
 
@@ -314,7 +303,8 @@ def issue_ticket(
     job's row). Print jobs build on tickets, so this module never imports `printing`.
     `address` (web joins only) is the client's, for the per-address cap; `caps` are checked
     in the same transaction. `priority` (issue 15) is refused unless `priority_ok` (a host or a
-    kiosk issues) or the service offers priority on its join page.
+    kiosk issues) or the service offers priority on its join page. `before_new` (a guest's join
+    limits) runs once no held ticket was found, before anything is written; it may raise.
     """
     with db.write() as conn:
         queue = queues.load_for_write(db, conn, queue_id)
@@ -327,6 +317,8 @@ def issue_ticket(
             ).fetchone()
             if row is not None:
                 return view(db, conn, dict(row), queue), False
+        if before_new is not None:
+            before_new()
         if not queue["active"]:
             raise Conflict("This line is closed and is not taking new tickets.", "queue_closed")
         if queue["is_paused"]:
@@ -347,6 +339,7 @@ def issue_ticket(
             " RETURNING last_number_issued",
             (queue_id,),
         ).fetchone()[0]
+        created_at, mono = iso(db.clock.now()), db.clock.monotonic()
         ticket = {
             "id": str(uuid.uuid4()),
             "queue_id": queue_id,
@@ -357,7 +350,7 @@ def issue_ticket(
             "counter": None,
             "reason": None,
             "service_day": day,
-            "created_at": iso(db.clock.now()),
+            "created_at": created_at,
             "called_at": None,
             "serving_at": None,
             "completed_at": None,
@@ -367,16 +360,17 @@ def issue_ticket(
             "transfers": 0,
             "counter_id": None,
         }
+        # The join's event first: the row then takes its place in line (`_enter_line`'s columns)
+        # as it is inserted, with the event's own readings, instead of an UPDATE after it.
+        seq = events.append(conn, db.clock, queue_id, "join", ticket=ticket,
+                            data={"source": source, "priority": bool(priority)}, at=(created_at, mono))
         conn.execute(
             "INSERT INTO tickets (id, queue_id, device_token, position_number, status, source,"
-            " service_day, created_at, origin, issued_queue_id, priority) VALUES (:id, :queue_id,"
-            " :device_token, :position_number, :status, :source, :service_day, :created_at, :origin,"
-            " :issued_queue_id, :priority)",
-            {**ticket, "origin": origin},
+            " service_day, created_at, origin, issued_queue_id, priority, line_seq, line_mono, line_boot)"
+            " VALUES (:id, :queue_id, :device_token, :position_number, :status, :source, :service_day,"
+            " :created_at, :origin, :issued_queue_id, :priority, :line_seq, :line_mono, :line_boot)",
+            {**ticket, "origin": origin, "line_seq": seq, "line_mono": mono, "line_boot": db.clock.boot_id},
         )
-        seq = events.append(conn, db.clock, queue_id, "join", ticket=ticket,
-                            data={"source": source, "priority": bool(priority)})
-        _enter_line(conn, ticket["id"], seq)
         job = None
         if print_job is not None:
             job = print_job(conn, ticket)
