@@ -211,19 +211,52 @@ def context_for(browser):
     assert strays == [], f"pages asked for something off the box: {strays}"
 
 
+# The pages that follow a live channel (docs/live.md): guest, join, TV, kiosk and host. Setup and
+# the hub have none.
+LIVE_PAGES = ("/t/", "/join/", "/display/", "/kiosk/", "/host/")
+
+
+def watched(page):
+    """`page`, recording the sockets it opens: each is done once its first message (the channel's
+    snapshot: the page then counts as live) has come, or once it closed (a bad token, no such ticket)."""
+    page.sockets = []
+
+    def opened(ws):
+        entry = {"url": ws.url, "done": False}
+        page.sockets.append(entry)
+        ws.on("framereceived", lambda _frame: entry.update(done=True))
+        ws.on("close", lambda _ws: entry.update(done=True))
+        ws.on("socketerror", lambda _error: entry.update(done=True))
+
+    page.on("websocket", opened)
+    return page
+
+
+def live_state_landed(page, url: str) -> None:
+    """On a live page, wait (15 s at most) until the page has opened its channel and every socket it
+    opened has brought its first message or closed; on the host's desk, until it says it is live."""
+    if not any(kind in urlparse(url).path for kind in LIVE_PAGES):
+        return
+    wait_until(lambda: page.sockets and all(s["done"] for s in page.sockets), timeout=15, page=page)
+    if page.locator("[data-connection]").count():  # the desk's header (not there for a bad token)
+        page.locator("[data-connection=open]").first.wait_for(timeout=15_000)
+
+
 def settle(page, url: str, ready: str) -> None:
     if ready.startswith("[") or ready.endswith(":visible"):  # a CSS selector
-        page.locator(ready).first.wait_for(timeout=10_000)
+        page.locator(ready).first.wait_for(timeout=15_000)
     else:
-        page.get_by_text(ready, exact=True).first.wait_for(timeout=10_000)
+        page.get_by_text(ready, exact=True).first.wait_for(timeout=15_000)
     if "#token" in url:
-        page.wait_for_function("() => !location.hash.includes('token')", timeout=10_000)
+        page.wait_for_function("() => !location.hash.includes('token')", timeout=15_000)
     page.evaluate("() => document.fonts.ready")
-    page.wait_for_timeout(250)  # let the live connection's first state land (nothing is timed)
+    live_state_landed(page, url)
+    page.wait_for_timeout(250)  # and let the page draw that first state (nothing is timed)
 
 
 def open_state(page, state: str, url: str, ready: str) -> None:
     page.goto("about:blank")  # the same address again (setup's two states) loads afresh
+    page.sockets = []  # the last state's sockets are gone with it
     page.goto(url)
     settle(page, url, ready)
     if state == "all-open":
@@ -231,7 +264,7 @@ def open_state(page, state: str, url: str, ready: str) -> None:
         page.wait_for_timeout(250)
     elif state == "issued":
         page.get_by_role("button", name="Take a ticket").click()  # (the issued state is English only)
-        page.wait_for_function("() => /A00[7-9]|A01\\d/.test(document.body.innerText)", timeout=10_000)
+        page.wait_for_function("() => /A00[7-9]|A01\\d/.test(document.body.innerText)", timeout=15_000)
         page.wait_for_timeout(250)
 
 
@@ -240,7 +273,7 @@ def open_state(page, state: str, url: str, ready: str) -> None:
 def test_every_state_passes_axe_fits_200_percent_text_and_works_by_keyboard(venue, context_for, name, lang):
     problems: list[str] = []
     for i, size in enumerate(SIZES[name]):
-        page = context_for(lang, size).new_page()
+        page = watched(context_for(lang, size).new_page())
         for state, url, ready in venue["pages"][name]:
             where = f"{name}/{state} {lang} {size_name(size)}"
             if state == "issued" and (lang != "en" or i):
@@ -277,29 +310,29 @@ def test_the_main_actions_work_by_keyboard_alone(venue, context_for):
     """Join with Enter, leave the line from the keyboard, and call next from the host's keyboard."""
     box = venue["box"]
     line = make_queue(box, "Keyboard line", "K", 1)  # K001 waits already
-    page = context_for("en", PHONE).new_page()
+    page = watched(context_for("en", PHONE).new_page())
     page.goto(f"{box.url}/join/{line['id']}")
     settle(page, page.url, "Take a ticket")
     tab_to(page, "Take a ticket")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/t/*", timeout=10_000)
-    page.get_by_text("K002", exact=True).first.wait_for(timeout=10_000)
+    page.wait_for_url("**/t/*", timeout=15_000)
+    page.get_by_text("K002", exact=True).first.wait_for(timeout=15_000)
     ticket_id = urlparse(page.url).path.rsplit("/", 1)[-1]
 
     # The page has moved to the ticket in the browser: let its live connection land first, as a
     # guest would see the page settle, so no update redraws the buttons between Tab and Enter.
     page.wait_for_function("() => !document.body.innerText.includes('Connecting')", timeout=20_000)
-    page.get_by_role("button", name="Leave the line", exact=True).wait_for(timeout=10_000)
+    page.get_by_role("button", name="Leave the line", exact=True).wait_for(timeout=15_000)
     tab_to(page, "Leave the line")
     page.keyboard.press("Enter")
-    page.get_by_role("button", name="Yes, leave the line").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Yes, leave the line").wait_for(timeout=15_000)
     tab_to(page, "Yes, leave the line")
     page.keyboard.press("Enter")
     page.get_by_text("This ticket is cancelled.").wait_for(timeout=20_000)
     wait_until(lambda: status(box, ticket_id) == "CANCELLED", page=page)
     page.close()
 
-    host = context_for("en", TABLET).new_page()
+    host = watched(context_for("en", TABLET).new_page())
     host.goto(f"{box.url}/host/{line['id']}#token={line['host_token']}")
     settle(host, host.url, "[data-testid=waiting-K001]")
     # As for the guest above: let the desk's live connection land before tabbing, so its first

@@ -153,7 +153,7 @@ def show(page, proc, queue_id: str, count: int):
 def tiles_shown(page, count: int) -> None:
     # Functions, not expressions: the page's CSP forbids eval, and so Playwright's string predicates.
     page.wait_for_function("(n) => document.querySelectorAll('li.tv-tile').length === n", arg=count,
-                           timeout=10_000)
+                           timeout=15_000)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -212,7 +212,7 @@ def test_the_newest_call_is_highlighted_and_flashes_unless_motion_is_reduced(ven
     assert answer.status_code == 200, answer.text
     called = answer.json()["display_number"]
     page.wait_for_function("() => document.querySelector('li.tv-tile[data-newest=\"true\"]')?.dataset.counter"
-                           " === '1'", timeout=10_000)
+                           " === '1'", timeout=15_000)
     tiles = page.evaluate(TILES)
     first = tiles[0]
     assert first["counter"] == "1" and first["newest"] and first["number"] == called
@@ -247,7 +247,7 @@ def test_a_guest_who_leaves_and_ended_calls_leave_the_screen(venue, tv, size):
                              timeout=5).json() for i in range(3)]
     page = tv(size)
     page.goto(f"{proc.url}/display/{queue['id']}")
-    page.get_by_text("Nobody has been called yet").wait_for(timeout=10_000)
+    page.get_by_text("Nobody has been called yet").wait_for(timeout=15_000)
     for counter in COUNTERS:
         assert requests.post(f"{base}/call-next", json={"counter": counter}, headers=host, timeout=5).ok
     tiles_shown(page, 3)
@@ -268,7 +268,7 @@ def test_a_guest_who_leaves_and_ended_calls_leave_the_screen(venue, tv, size):
     tiles_shown(page, 1)
     assert numbers() == ["MELD003"]
     assert requests.post(f"{proc.url}/api/tickets/{tickets[2]['id']}/no-show", headers=host, timeout=5).ok
-    page.get_by_text("Nobody has been called yet").wait_for(timeout=10_000)
+    page.get_by_text("Nobody has been called yet").wait_for(timeout=15_000)
     assert page.locator("li.tv-tile").count() == 0
     assert page.get_by_text(re.compile("MELD00[123]")).count() == 0
     assert axe_violations(page) == []
@@ -286,13 +286,13 @@ def test_six_counters_fit_under_a_paused_banner_and_a_closed_counter(venue, tv, 
                          headers=line["host"], timeout=5).ok
     page = tv(size)
     show(page, proc, line["queue"]["id"], 6)
-    page.get_by_text("Paused", exact=True).wait_for(timeout=10_000)
+    page.get_by_text("Paused", exact=True).wait_for(timeout=15_000)
     assert page.evaluate(LAYOUT) == [], size
     assert [t["number"] for t in page.evaluate(TILES)] == [number("ABCD", n) for n in range(1, 7)]
     assert axe_violations(page) == []
     # Resumed, with counter 9 on a break: its line instead of the banner.
     assert requests.patch(base, json={"is_paused": False}, headers=line["host"], timeout=5).ok
-    page.get_by_text("Counter 9 is closed", exact=False).wait_for(timeout=10_000)
+    page.get_by_text("Counter 9 is closed", exact=False).wait_for(timeout=15_000)
     assert page.evaluate(LAYOUT) == [], size
     page.screenshot(path=str(shots() / f"display-6-counters-closed-counter-{size}.png"))
     assert axe_violations(page) == []

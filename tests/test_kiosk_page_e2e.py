@@ -121,7 +121,7 @@ def kiosk_page(browser, rig):
             cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 16 * text_zoom // 100,
                                                          "fixed": 13 * text_zoom // 100}})
             page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === "
-                                   f"'{16 * text_zoom // 100}px'", timeout=5000)
+                                   f"'{16 * text_zoom // 100}px'", timeout=15_000)
         return page
 
     yield make
@@ -153,7 +153,7 @@ def check_issued_layout(page, number: str, width: int, height: int) -> dict:
     """The issued screen's number, QR code, print news and Done button are wholly in the viewport,
     apart from each other, with nothing scrolled and nothing to scroll; returns the layout."""
     page.wait_for_function("() => { const q = document.querySelector('[data-testid=kiosk-qr]');"
-                           " return q && q.complete && q.naturalWidth > 0 }", timeout=10_000)
+                           " return q && q.complete && q.naturalWidth > 0 }", timeout=15_000)
     layout = page.evaluate(LAYOUT)
     where = f"{width}x{height}: {layout}"
     assert (layout["width"], layout["height"]) == (width, height)
@@ -192,7 +192,7 @@ def decoded_qr(page, layout: dict) -> list[str]:
 
 def take(page) -> None:
     page.get_by_role("button", name="Take a ticket").click()
-    page.get_by_test_id("kiosk-number").wait_for(timeout=10_000)
+    page.get_by_test_id("kiosk-number").wait_for(timeout=15_000)
 
 
 @pytest.mark.parametrize("width,height", LANDSCAPE + PORTRAIT, ids=lambda v: str(v))
@@ -263,7 +263,7 @@ def test_printing_then_a_printer_that_never_confirms(rig, kiosk_page):
     rig["printer"].mode = "hang"
     page = kiosk_page(1280, 800)
     take(page)
-    page.get_by_role("status").filter(has_text="Printing…").wait_for(timeout=5000)
+    page.get_by_role("status").filter(has_text="Printing…").wait_for(timeout=15_000)
     check_issued_layout(page, "MELD001", 1280, 800)
     assert axe_violations(page) == []
     alert = page.get_by_role("alert").filter(has_text="Please remember your number: MELD001")
@@ -278,7 +278,7 @@ def test_printing_then_a_printer_that_never_confirms(rig, kiosk_page):
 def test_a_kiosk_without_a_printer_says_remember_your_number(rig, kiosk_page):
     page = kiosk_page(1280, 800, queue=rig["plain"], token=rig["bare"]["token"])
     take(page)
-    page.get_by_role("status").filter(has_text="Remember your number").wait_for(timeout=10_000)
+    page.get_by_role("status").filter(has_text="Remember your number").wait_for(timeout=15_000)
     check_issued_layout(page, "001", 1280, 800)
     assert page.evaluate("window.__printNews") == ["Remember your number"]  # never "Printing…"
     assert axe_violations(page) == []
@@ -291,18 +291,18 @@ def test_the_start_screen_and_a_guests_language(rig, kiosk_page):
     requests.post(f"{rig['server'].url}/api/queues/{rig['queue']['id']}/call-next", json={"counter": "2"},
                   headers=rig["host"], timeout=5).raise_for_status()
     page = kiosk_page(1280, 800)
-    page.get_by_role("heading", level=1, name="Town hall registry").wait_for(timeout=5000)
-    page.get_by_text("MELD001").wait_for(timeout=5000)  # now serving
-    page.get_by_text("Nobody is waiting").wait_for(timeout=5000)
-    page.get_by_text(re.compile(r"^Waiting time about \d+ min$")).wait_for(timeout=5000)  # a new guest's wait
+    page.get_by_role("heading", level=1, name="Town hall registry").wait_for(timeout=15_000)
+    page.get_by_text("MELD001").wait_for(timeout=15_000)  # now serving
+    page.get_by_text("Nobody is waiting").wait_for(timeout=15_000)
+    page.get_by_text(re.compile(r"^Waiting time about \d+ min$")).wait_for(timeout=15_000)  # a new guest's wait
     assert axe_violations(page) == []
     page.screenshot(path=str(shots() / "kiosk-start-1280x800.png"))
 
     page.get_by_role("button", name="Deutsch").click()
     # The page redraws after the click's event: wait for that frame, then the lang is set with it.
-    page.get_by_role("button", name="Deutsch", pressed=True).wait_for(timeout=5000)
+    page.get_by_role("button", name="Deutsch", pressed=True).wait_for(timeout=15_000)
     assert page.evaluate("document.documentElement.lang") == "de"
-    page.get_by_text("Aktuell an der Reihe").wait_for(timeout=5000)
+    page.get_by_text("Aktuell an der Reihe").wait_for(timeout=15_000)
     assert axe_violations(page) == []
     page.get_by_role("button", name="Ticket ziehen").click()
     page.get_by_text("Bitte nehmen Sie Ihr Ticket unten heraus").wait_for(timeout=20_000)
@@ -310,8 +310,8 @@ def test_the_start_screen_and_a_guests_language(rig, kiosk_page):
     page.screenshot(path=str(shots() / "kiosk-issued-de-1280x800.png"))
     assert axe_violations(page) == []
     page.get_by_role("button", name=re.compile("^Fertig")).click()  # the next guest: the venue's language
-    page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
-    page.get_by_role("button", name="English", pressed=True).wait_for(timeout=5000)
+    page.get_by_role("button", name="Take a ticket").wait_for(timeout=15_000)
+    page.get_by_role("button", name="English", pressed=True).wait_for(timeout=15_000)
     assert page.evaluate("document.documentElement.lang") == "en"
 
 
@@ -321,7 +321,7 @@ def test_the_start_screen_at_200_percent_text_is_whole(rig, kiosk_page, width, h
     control and line stays whole (nothing cut at an edge or inside its box)."""
     page = kiosk_page(width, height, text_zoom=200)
     page.get_by_role("button", name="Deutsch").click()  # the longer words
-    page.get_by_role("button", name="Ticket ziehen").wait_for(timeout=5000)
+    page.get_by_role("button", name="Ticket ziehen").wait_for(timeout=15_000)
     cut = page.evaluate("""() => [...document.querySelectorAll('main h1, main p, main button')]
       .filter((el) => {
         const r = el.getBoundingClientRect(); const p = el.parentElement.getBoundingClientRect();
@@ -342,10 +342,10 @@ def test_the_kiosk_page_reaches_every_control_by_keyboard(rig, kiosk_page):
     assert "Take a ticket" in names and "English" in names and "Deutsch" in names, names
     page.get_by_role("button", name="Take a ticket").focus()
     page.keyboard.press("Enter")
-    page.get_by_test_id("kiosk-number").wait_for(timeout=10_000)
+    page.get_by_test_id("kiosk-number").wait_for(timeout=15_000)
     focused_on(page, "Done")  # focus on the way back
     page.keyboard.press("Enter")
-    page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
+    page.get_by_role("button", name="Take a ticket").wait_for(timeout=15_000)
     focused_on(page, "Take a ticket")
 
 
@@ -353,7 +353,7 @@ def focused_on(page, text):
     """Waits (briefly) until the focused element's text starts with `text`; says where focus is if not."""
     try:
         page.wait_for_function(
-            "t => (document.activeElement?.textContent || '').trim().startsWith(t)", arg=text, timeout=10_000)
+            "t => (document.activeElement?.textContent || '').trim().startsWith(t)", arg=text, timeout=15_000)
     except Exception as err:
         where = page.evaluate("document.activeElement && document.activeElement.tagName")
         raise AssertionError(f"focus is not on {text!r} but on {where}") from err

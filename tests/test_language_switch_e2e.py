@@ -81,7 +81,7 @@ def test_the_guests_language_sticks_to_their_ticket_and_not_another(box, phone):
     other = take_ticket(proc, queue, "device-token-lang-other")
     page = phone.new_page()
     page.goto(f"{proc.url}/t/{mine['id']}")
-    page.get_by_role("heading", name="Your ticket").wait_for(timeout=5000)
+    page.get_by_role("heading", name="Your ticket").wait_for(timeout=15_000)
     switch = page.get_by_role("combobox", name="Language")
     assert switch.input_value() == "en"
     names = switch.locator("option").all_text_contents()
@@ -92,59 +92,59 @@ def test_the_guests_language_sticks_to_their_ticket_and_not_another(box, phone):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.testid") == "language-switch"
     page.keyboard.press("ArrowDown")  # English → Deutsch, the next in the list
-    page.get_by_role("heading", name="Ihr Ticket").wait_for(timeout=5000)
+    page.get_by_role("heading", name="Ihr Ticket").wait_for(timeout=15_000)
     assert html_lang(page) == ["de", "ltr"]
 
     switch = page.get_by_role("combobox", name="Sprache")
     switch.select_option("fr")
-    page.get_by_role("heading", name="Votre ticket").wait_for(timeout=5000)
-    page.get_by_text("Personne avant vous", exact=True).wait_for(timeout=5000)  # the first ticket of the day
+    page.get_by_role("heading", name="Votre ticket").wait_for(timeout=15_000)
+    page.get_by_text("Personne avant vous", exact=True).wait_for(timeout=15_000)  # the first ticket of the day
     assert html_lang(page) == ["fr", "ltr"]
     fits_the_phone(page, "guest, French")
     no_axe_violations(page, "guest, French")
     shot(page, "guest-language-switch-fr-360")
 
     page.reload()  # the same ticket: still French, before and after it hears from the box
-    page.get_by_role("heading", name="Votre ticket").wait_for(timeout=5000)
+    page.get_by_role("heading", name="Votre ticket").wait_for(timeout=15_000)
     assert page.get_by_role("combobox", name="Langue").input_value() == "fr"
     assert html_lang(page) == ["fr", "ltr"]
-    page.get_by_text(mine["display_number"]).first.wait_for(timeout=5000)
+    page.get_by_text(mine["display_number"]).first.wait_for(timeout=15_000)
 
     page.goto(f"{proc.url}/t/{other['id']}")  # another ticket on the same phone: its own language
-    page.get_by_role("heading", name="Your ticket").wait_for(timeout=5000)
-    page.get_by_text(other["display_number"]).first.wait_for(timeout=5000)
+    page.get_by_role("heading", name="Your ticket").wait_for(timeout=15_000)
+    page.get_by_text(other["display_number"]).first.wait_for(timeout=15_000)
     assert page.get_by_role("combobox", name="Language").input_value() == "en"
     assert html_lang(page) == ["en", "ltr"]
 
     page.goto(f"{proc.url}/t/{mine['id']}")  # and the first one kept its choice
-    page.get_by_role("heading", name="Votre ticket").wait_for(timeout=5000)
+    page.get_by_role("heading", name="Votre ticket").wait_for(timeout=15_000)
 
 
 def test_a_choice_on_the_join_page_goes_with_the_ticket_taken_there(box, phone):
     proc, queue = box
     page = phone.new_page()
     page.goto(f"{proc.url}/join/{queue['id']}")
-    page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
-    page.get_by_text("Nobody is waiting").wait_for(timeout=5000)  # not "0 people waiting"
+    page.get_by_role("button", name="Take a ticket").wait_for(timeout=15_000)
+    page.get_by_text("Nobody is waiting").wait_for(timeout=15_000)  # not "0 people waiting"
     page.get_by_role("combobox", name="Language").select_option("es")
-    page.get_by_text("No hay nadie esperando").wait_for(timeout=5000)
+    page.get_by_text("No hay nadie esperando").wait_for(timeout=15_000)
     assert html_lang(page) == ["es", "ltr"]
     fits_the_phone(page, "join, Spanish")
     no_axe_violations(page, "join, Spanish")
 
     page.reload()  # the join page keeps it until a ticket is taken
     page.get_by_role("button", name="Sacar turno").click()
-    page.get_by_role("heading", name="Su turno").wait_for(timeout=5000)
-    page.get_by_text("A001").first.wait_for(timeout=5000)
+    page.get_by_role("heading", name="Su turno").wait_for(timeout=15_000)
+    page.get_by_text("A001").first.wait_for(timeout=15_000)
     ticket_url = page.url
     assert "/t/" in ticket_url
     page.reload()
-    page.get_by_role("heading", name="Su turno").wait_for(timeout=5000)
+    page.get_by_role("heading", name="Su turno").wait_for(timeout=15_000)
     assert page.get_by_role("combobox", name="Idioma").input_value() == "es"
     no_axe_violations(page, "guest, Spanish")
 
     # Taken: the join page is back in the phone's own language, the ticket keeps Spanish.
     page.goto(f"{proc.url}/join/{queue['id']}")
-    page.get_by_role("button", name="Take a ticket").wait_for(timeout=5000)
+    page.get_by_role("button", name="Take a ticket").wait_for(timeout=15_000)
     page.goto(ticket_url)
-    page.get_by_role("heading", name="Su turno").wait_for(timeout=5000)
+    page.get_by_role("heading", name="Su turno").wait_for(timeout=15_000)

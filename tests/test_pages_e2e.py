@@ -94,9 +94,9 @@ def test_a_guest_joins_and_is_called_live(box, open_page, figures):
     proc, queue = box
     page = open_page(f"/join/{queue['id']}")
     page.get_by_role("button", name="Take a ticket").click()
-    page.wait_for_url(re.compile(r"/t/[0-9a-f-]{36}$"), timeout=5000)
-    page.get_by_text("A001").first.wait_for(timeout=5000)
-    page.get_by_text(re.compile(r"You're next|about \d+ min")).first.wait_for(timeout=5000)
+    page.wait_for_url(re.compile(r"/t/[0-9a-f-]{36}$"), timeout=15_000)
+    page.get_by_text("A001").first.wait_for(timeout=15_000)
+    page.get_by_text(re.compile(r"You're next|about \d+ min")).first.wait_for(timeout=15_000)
     shot(page, "guest-waiting-phone")
 
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads or navigates
@@ -120,7 +120,7 @@ def test_the_guest_page_survives_a_server_restart(box, open_page):
     ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
                            json={"device_token": "device-token-restart01"}, timeout=5).json()
     page = open_page(f"/t/{ticket['id']}")
-    page.get_by_text("A001").first.wait_for(timeout=5000)
+    page.get_by_text("A001").first.wait_for(timeout=15_000)
     proc.kill()  # like a power cut
     page.get_by_text(re.compile("Reconnecting|No network")).first.wait_for(timeout=90_000)
     assert page.get_by_text("A001").first.is_visible()  # the last known state stays on screen
@@ -139,11 +139,11 @@ def test_join_page_of_a_paused_line_says_so(box, open_page):
     requests.patch(f"{proc.url}/api/queues/{queue['id']}", json={"is_paused": True, "back_in_minutes": 10},
                    headers=host, timeout=5).raise_for_status()
     page = open_page(f"/join/{queue['id']}")
-    page.get_by_text("This line is paused for a moment.").wait_for(timeout=5000)
+    page.get_by_text("This line is paused for a moment.").wait_for(timeout=15_000)
     assert page.get_by_role("button", name="Take a ticket").count() == 0
     shot(page, "join-paused-phone")
     wide = open_page(f"/join/{queue['id']}", viewport=TV)
-    wide.get_by_text("This line is paused for a moment.").wait_for(timeout=5000)
+    wide.get_by_text("This line is paused for a moment.").wait_for(timeout=15_000)
     shot(wide, "join-paused-tv")
 
 
@@ -154,16 +154,16 @@ def test_host_display_and_kiosk_work_together(box, open_page):
     devices = f"{proc.url}/api/queues/{queue['id']}/devices"
     kiosk = requests.post(devices, json={"name": "Entrance", "kind": "kiosk"}, headers=host, timeout=5).json()
     display = open_page(f"/display/{queue['id']}", viewport=TV)
-    display.get_by_text("Now serving").first.wait_for(timeout=5000)
+    display.get_by_text("Now serving").first.wait_for(timeout=15_000)
     machine = open_page(f"/kiosk/{queue['id']}#token={kiosk['token']}", viewport=TV)
     machine.get_by_role("button", name="Take a ticket").click()
-    machine.get_by_text("A001").first.wait_for(timeout=5000)
+    machine.get_by_text("A001").first.wait_for(timeout=15_000)
     assert "#token" not in machine.url  # the token moved to the kiosk's storage
     shot(machine, "kiosk-issued-tv")
     assert requests.get(f"{proc.url}/api/queues/{queue['id']}", timeout=5).json()["waiting_count"] == 1
 
     dashboard = open_page(f"/host/{queue['id']}#token={queue['host_token']}", viewport=TV)
-    dashboard.get_by_role("button", name=re.compile("Call next")).wait_for(timeout=5000)
+    dashboard.get_by_role("button", name=re.compile("Call next")).wait_for(timeout=15_000)
     assert "#token" not in dashboard.url
     dashboard.keyboard.press("n")  # the keyboard shortcut
     display.get_by_text("A001").first.wait_for(timeout=15_000)  # the TV shows the call
@@ -192,7 +192,7 @@ def test_the_host_sees_the_printer_and_reprints_what_did_not_print(box, open_pag
         dashboard = open_page(f"/host/{queue['id']}#token={queue['host_token']}", viewport=TV)
         dashboard.get_by_text("Printer ready").first.wait_for(timeout=15000)
         daemon.press()  # the printer drops the connection mid-ticket
-        dashboard.get_by_text("Not printed").first.wait_for(timeout=10000)
+        dashboard.get_by_text("Not printed").first.wait_for(timeout=15_000)
         shot(dashboard, "host-not-printed-tv")
         printer.mode = "ok"
         # The kiosk's next status check shows the printer ready, and with it the "print again"
@@ -204,9 +204,9 @@ def test_the_host_sees_the_printer_and_reprints_what_did_not_print(box, open_pag
         dashboard.get_by_text("Sent A001 to the printer.").wait_for(timeout=15000)
         assert printer.wait_for_tickets(1, timeout=20), daemon.output()[-3000:]
         assert printer.tickets[0].qr[0].startswith(f"{proc.url}/t/")
-        wait_until(lambda: dashboard.get_by_text("Not printed").count() == 0, timeout=10)
+        wait_until(lambda: dashboard.get_by_text("Not printed").count() == 0, timeout=15)
         printer.mode = "paper_out"
-        dashboard.get_by_text("Out of paper — refill the printer").first.wait_for(timeout=10000)
+        dashboard.get_by_text("Out of paper — refill the printer").first.wait_for(timeout=15_000)
         shot(dashboard, "host-printer-out-of-paper-tv")
     finally:
         daemon.stop()
@@ -241,9 +241,9 @@ def test_the_hub_page_shows_a_synced_venue(browser, tmp_path):
         try:
             page = context.new_page()
             page.goto(f"{hub.url}/hub#token={hub_token}")
-            page.get_by_text("Town hall").first.wait_for(timeout=10000)
-            page.get_by_text("Passports").first.wait_for(timeout=5000)
-            page.get_by_text("Now serving P001").first.wait_for(timeout=5000)
+            page.get_by_text("Town hall").first.wait_for(timeout=15_000)
+            page.get_by_text("Passports").first.wait_for(timeout=15_000)
+            page.get_by_text("Now serving P001").first.wait_for(timeout=15_000)
             assert "#token" not in page.url
             shot(page, "hub-sites-tv")
         finally:
@@ -258,7 +258,7 @@ def test_the_hub_page_shows_a_synced_venue(browser, tmp_path):
 def test_host_dashboard_rejects_a_wrong_token_clearly(box, open_page):
     proc, queue = box
     page = open_page(f"/host/{queue['id']}#token=wrong-token-0123456789abcdef")
-    page.get_by_text("not valid").first.wait_for(timeout=5000)
+    page.get_by_text("not valid").first.wait_for(timeout=15_000)
     assert page.get_by_role("button", name=re.compile("Call next")).count() == 0
     shot(page, "host-wrong-token-phone")
 
@@ -286,7 +286,7 @@ def test_screenshots_of_every_page(box, open_page, size):
     taken = {}
     for name, (path, text) in pages.items():
         page = open_page(path, viewport=viewport)
-        page.get_by_text(text).first.wait_for(timeout=5000)
+        page.get_by_text(text).first.wait_for(timeout=15_000)
         taken[name] = shot(page, f"{name}-{size}")  # checked: the viewport's width, not blank
     assert len(set(taken.values())) == len(pages)  # six different pictures, one per page
 
@@ -305,7 +305,7 @@ def test_every_phone_page_fits_360_px(box, open_page):
                        (f"/kiosk/{queue['id']}#token={kiosk['token']}", "Take a ticket"),
                        (f"/setup#token={ADMIN}", "Front desk")]:
         page = open_page(path, viewport=narrow)
-        page.get_by_text(text).first.wait_for(timeout=5000)
+        page.get_by_text(text).first.wait_for(timeout=15_000)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{path.split('#')[0]} is {width} px wide at 360"
 
@@ -347,7 +347,7 @@ def test_host_page_with_2000_waiting_stays_responsive(box, browser, figures):
         waiting.get_by_role("heading").filter(has_text="(2100)").wait_for(timeout=15_000)
         started = time.monotonic()
         page.get_by_role("button", name="Call next").click()
-        page.get_by_text("Called A001 to counter 1.").wait_for(timeout=5000)
+        page.get_by_text("Called A001 to counter 1.").wait_for(timeout=15_000)
         click_seconds = time.monotonic() - started
         page.get_by_role("button", name=re.compile(r"^Show 50 more")).click()
         assert waiting.get_by_role("listitem").count() == 100
@@ -359,11 +359,11 @@ def test_host_page_with_2000_waiting_stays_responsive(box, browser, figures):
             assert longest < 1000
 
         page.get_by_role("button", name="Cancel 2099 waiting…").click()
-        page.get_by_text("Cancel 2099 waiting tickets? The guests lose their places.").wait_for(timeout=10_000)
+        page.get_by_text("Cancel 2099 waiting tickets? The guests lose their places.").wait_for(timeout=15_000)
         shot(page, "host-bulk-confirm-tablet")
         page.get_by_role("button", name="Yes, cancel them").click()
-        page.get_by_text("Nobody is waiting.").wait_for(timeout=10_000)
-        page.get_by_text("2099 waiting tickets cancelled.").wait_for(timeout=5000)
+        page.get_by_text("Nobody is waiting.").wait_for(timeout=15_000)
+        page.get_by_text("2099 waiting tickets cancelled.").wait_for(timeout=15_000)
         shot(page, "host-cleared-tablet")
         assert requests.get(f"{proc.url}/api/queues/{queue['id']}", timeout=5).json()["waiting_count"] == 0
     finally:
@@ -383,7 +383,7 @@ def test_join_page_says_a_full_line_in_the_guests_language(browser, tmp_path):
             page.goto(f"{proc.url}/join/{queue['id']}")
             page.get_by_role("button", name="Ticket ziehen").click()
             full = page.get_by_role("alert").filter(has_text="Diese Warteschlange ist gerade voll.")
-            full.wait_for(timeout=5000)
+            full.wait_for(timeout=15_000)
             shot(page, "join-full-de-phone")
         finally:
             context.close()
@@ -398,7 +398,7 @@ def test_join_page_says_a_full_line_in_the_guests_language(browser, tmp_path):
             page = context.new_page()
             page.goto(f"{proc.url}/t/{ticket['id']}")
             closed = page.get_by_text("The line was closed for today, and this ticket was cancelled.")
-            closed.wait_for(timeout=5000)
+            closed.wait_for(timeout=15_000)
             shot(page, "guest-line-closed-phone")
         finally:
             context.close()
@@ -426,7 +426,7 @@ def _open_over_plain_http(chromium, start: str, staff: str, plain: str) -> tuple
         page.on("request", lambda r: r.url.startswith(plain) and over_http.append(urlparse(r.url).path))
         page.on("websocket", lambda ws: sockets.append(ws.url))
         page.goto(start)
-        page.wait_for_url(f"{staff}/**", timeout=10000)
+        page.wait_for_url(f"{staff}/**", timeout=15_000)
         return page.url, over_http, sockets
     finally:
         context.close()

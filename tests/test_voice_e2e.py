@@ -79,7 +79,7 @@ def open_tv(browser, url: str):
 
 
 def wait_for_snapshot(page) -> None:
-    for _ in range(100):  # at most 10 s
+    for _ in range(150):  # at most 15 s
         if page.snapshots:
             return
         page.wait_for_timeout(100)
@@ -95,7 +95,7 @@ def test_two_calls_are_each_said_once_one_after_the_other(served, tv_browser):
                       timeout=5).raise_for_status()
     context, page, requested, strays = open_tv(tv_browser, f"{served.url}/display/{queue['id']}")
     try:
-        page.get_by_text("Now serving").first.wait_for(timeout=10000)
+        page.get_by_text("Now serving").first.wait_for(timeout=15_000)
         assert page.evaluate("() => document.documentElement.dataset.voice") is None  # nothing said yet
         wait_for_snapshot(page)  # the socket's snapshot is in: the next calls are news
         # two calls in quick succession, at two counters
@@ -135,11 +135,11 @@ def test_a_display_with_voice_off_only_chimes(served, tv_browser):
                   timeout=5).raise_for_status()
     context, page, requested, strays = open_tv(tv_browser, f"{served.url}/display/{queue['id']}?voice=off")
     try:
-        page.get_by_text("Now serving").first.wait_for(timeout=10000)
+        page.get_by_text("Now serving").first.wait_for(timeout=15_000)
         wait_for_snapshot(page)
         requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "1"},
                       headers={"Authorization": f"Bearer {queue['host_token']}"}, timeout=5).raise_for_status()
-        page.get_by_text("A001").first.wait_for(timeout=5000)  # the call is on the screen
+        page.get_by_text("A001").first.wait_for(timeout=15_000)  # the call is on the screen
         page.wait_for_timeout(2500)  # as long as a voice would take to start after its chime
         assert [p for p in requested if p.endswith("/voice")] == []
         assert page.evaluate("window.__voice") == []
@@ -158,11 +158,11 @@ def test_setup_tests_the_voice_and_builds_a_silent_display_link(served, tv_brows
     context, page, requested, strays = open_tv(tv_browser, f"{served.url}/setup#token={ADMIN_TOKEN}")
     try:
         page.set_viewport_size({"width": 390, "height": 844})
-        page.get_by_role("heading", name="Front desk").first.wait_for(timeout=10000)
+        page.get_by_role("heading", name="Front desk").first.wait_for(timeout=15_000)
         box = page.get_by_role("checkbox", name="Speak the calls on this TV")
         if not box.is_visible():
             page.get_by_role("heading", name="Front desk").first.click()  # open the queue's card
-        box.wait_for(timeout=10000)
+        box.wait_for(timeout=15_000)
         assert box.is_checked()
         link = f"/display/{queue['id']}"
         assert page.locator(f"input[value$='{link}'], a[href$='{link}']").count() >= 1
@@ -201,34 +201,34 @@ def test_the_host_switches_and_tests_a_registered_tv_from_the_dashboard(served, 
     context, page, requested, strays = open_tv(tv_browser, tv_url)
     desk = tv_browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
     try:
-        page.get_by_text("Now serving").first.wait_for(timeout=10000)
+        page.get_by_text("Now serving").first.wait_for(timeout=15_000)
         assert tv["token"] not in page.url  # the token left the address at once
         page.wait_for_function("() => document.documentElement.dataset.voiceControl === 'open'"
-                               " && document.documentElement.dataset.voiceSwitch === 'on'", timeout=10000)
+                               " && document.documentElement.dataset.voiceSwitch === 'on'", timeout=15_000)
         wait_for_snapshot(page)
 
         dashboard = desk.new_page()
         dashboard.goto(f"{served.url}/host/{queue['id']}#token={queue['host_token']}")
         tvs = dashboard.get_by_role("region", name="TVs")
         switch = tvs.get_by_role("checkbox", name="Speak the calls on Hall TV")
-        switch.wait_for(timeout=10000)
-        tvs.get_by_text("Connected").wait_for(timeout=10000)
+        switch.wait_for(timeout=15_000)
+        tvs.get_by_text("Connected").wait_for(timeout=15_000)
         assert switch.is_checked()
 
         # off: the TV hears it, and a call is its chime alone
         switch.uncheck()
-        tvs.get_by_text("Hall TV now only chimes.").wait_for(timeout=5000)
-        page.wait_for_function("() => document.documentElement.dataset.voiceSwitch === 'off'", timeout=5000)
+        tvs.get_by_text("Hall TV now only chimes.").wait_for(timeout=15_000)
+        page.wait_for_function("() => document.documentElement.dataset.voiceSwitch === 'off'", timeout=15_000)
         requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "1"}, headers=host,
                       timeout=5).raise_for_status()
-        page.get_by_text("A001").first.wait_for(timeout=5000)
+        page.get_by_text("A001").first.wait_for(timeout=15_000)
         page.wait_for_timeout(2500)  # as long as a voice would take to start after its chime
         assert [p for p in requested if p.endswith("/voice")] == []
 
         # on again: the next call is said
         switch.check()
-        tvs.get_by_text("Hall TV now says each call after its chime.").wait_for(timeout=5000)
-        page.wait_for_function("() => document.documentElement.dataset.voiceSwitch === 'on'", timeout=5000)
+        tvs.get_by_text("Hall TV now says each call after its chime.").wait_for(timeout=15_000)
+        page.wait_for_function("() => document.documentElement.dataset.voiceSwitch === 'on'", timeout=15_000)
         requests.post(f"{served.url}/api/queues/{queue['id']}/call-next", json={"counter": "2"}, headers=host,
                       timeout=5).raise_for_status()
         page.wait_for_function("() => document.documentElement.dataset.voicePlayed === '1'", timeout=30000)
@@ -238,7 +238,7 @@ def test_the_host_switches_and_tests_a_registered_tv_from_the_dashboard(served, 
 
         # the test: the TV itself fetches the sample with its token and says it to its end
         tvs.get_by_role("button", name="Test the voice on Hall TV").click()
-        tvs.get_by_text("Hall TV is saying the sample call “A042, counter 2”.").wait_for(timeout=5000)
+        tvs.get_by_text("Hall TV is saying the sample call “A042, counter 2”.").wait_for(timeout=15_000)
         page.wait_for_function("() => document.documentElement.dataset.voicePlayed === '2'"
                                " && document.documentElement.dataset.voice === 'idle'", timeout=30000)
         assert requested.count("/api/voice/sample") == 1
@@ -248,10 +248,10 @@ def test_the_host_switches_and_tests_a_registered_tv_from_the_dashboard(served, 
 
         # a TV that reloads (a power cut) keeps its token and its switch
         switch.uncheck()
-        tvs.get_by_text("Hall TV now only chimes.").wait_for(timeout=5000)
+        tvs.get_by_text("Hall TV now only chimes.").wait_for(timeout=15_000)
         page.reload()
         page.wait_for_function("() => document.documentElement.dataset.voiceControl === 'open'"
-                               " && document.documentElement.dataset.voiceSwitch === 'off'", timeout=10000)
+                               " && document.documentElement.dataset.voiceSwitch === 'off'", timeout=15_000)
     finally:
         desk.close()
         context.close()
