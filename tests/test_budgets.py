@@ -500,10 +500,13 @@ def test_thousands_of_stalled_requests_from_a_few_addresses_do_not_stop_the_host
 def test_the_deadline_alone_frees_two_thousand_stalled_connections(tmp_path):
     """With the per-address cap off, the header and body deadlines alone clear the attack."""
     count = 2000
+    # Long enough for a loaded machine to open all of them before the first one's deadline passes
+    # (each starts at its accept): they are all held at once, then the deadline frees them.
+    deadline = 10
     raise_fd_limit(count + 1024)
     proc = ServerProcess(tmp_path / "nocap", env={
-        "QODE_HEADER_TIMEOUT": "4", "QODE_BODY_TIMEOUT": "4", "QODE_MAX_REQUESTS_PER_ADDRESS": "off",
-        "QODE_SCHEDULER": "off"}).start()
+        "QODE_HEADER_TIMEOUT": str(deadline), "QODE_BODY_TIMEOUT": str(deadline),
+        "QODE_MAX_REQUESTS_PER_ADDRESS": "off", "QODE_SCHEDULER": "off"}).start()
     attack = []
     try:
         worker = worker_pid(proc)
@@ -515,17 +518,18 @@ def test_the_deadline_alone_frees_two_thousand_stalled_connections(tmp_path):
                          else b"GET /healthz HTTP/1.1\r\nHo")
             attack.append(sock)
         opened = time.monotonic() - started
-        # Really held (no cap), so it is the deadline that frees them.
+        # Really held (no cap), so it is the deadline that frees them: seen before the first one's
+        # deadline (none accepted before `started`) could have let any go.
         held = wait_until(lambda: (open_fds(worker) - fds_before >= count * 0.95)
-                          and open_fds(worker) - fds_before, timeout=4)
+                          and open_fds(worker) - fds_before, timeout=started + deadline - time.monotonic())
         status, _, took = call(proc.port, "127.0.0.20", "GET", "/healthz")
         assert status == 200
-        got = drain_until_closed(attack, started + opened + 4 + 10)
+        got = drain_until_closed(attack, started + opened + deadline + 10)
         closed = [c for _, c in got.values() if c is not None]
         print(f"\n{count} stalled connections opened in {opened:.1f} s, {held} held by the worker; /healthz "
               f"meanwhile in {took * 1000:.0f} ms; all closed {max(closed) - started:.1f} s after the first")
         assert len(closed) == count
-        assert max(closed) - started <= opened + 4 + 5  # the deadline, plus slack for a busy machine
+        assert max(closed) - started <= opened + deadline + 5  # the deadline, plus slack for a busy machine
         wait_until(lambda: open_fds(worker) <= fds_before + 2, timeout=10)
     finally:
         close_all(attack)

@@ -11,6 +11,7 @@ python-escpos's Dummy printer, as in test_kiosk_layout.py.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import threading
 import time
@@ -337,16 +338,25 @@ def test_a_press_ignored_while_another_is_served_leaves_priority_armed(tmp_path,
     pins.close()
 
 
-def led_states(pin, seconds: float) -> list[int]:
-    seen, deadline = [], time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        seen.append(pin.state)
-        time.sleep(0.01)
-    return seen
+def blink_intervals(pin, count: int, timeout: float = 15) -> list[float]:
+    """The next `count` whole on/off periods of `pin` (seconds each), from the times the mock pin
+    records with every change; a slow machine makes them come later, not go uncounted."""
+    pin.clear_states()
+    # states[0] is the state when cleared, states[1] ends a period begun before: neither is whole
+    wait_until(lambda: len(pin.states) >= count + 2, timeout=timeout)
+    return [state.timestamp for state in pin.states[2:count + 2]]
 
 
-def changes(states: list[int]) -> int:
-    return sum(1 for a, b in zip(states, states[1:], strict=False) if a != b)
+def quick_blink(pin) -> float:
+    """The median period of the LED's blink: 0.1 s while priority is armed, 0.3 s for a problem."""
+    return statistics.median(blink_intervals(pin, 8))
+
+
+def stays_off(pin, seconds: float = 0.4) -> bool:
+    """Whether the LED is off and does not change for `seconds` (a blink of 0.1 or 0.3 s would)."""
+    pin.clear_states()
+    time.sleep(seconds)
+    return pin.state == 0 and len(pin.states) == 1
 
 
 def test_the_led_blinks_quickly_while_priority_is_armed_then_goes_back(tmp_path, mock_pins):
@@ -354,24 +364,29 @@ def test_the_led_blinks_quickly_while_priority_is_armed_then_goes_back(tmp_path,
                                 QODE_KIOSK_PRIORITY_BUTTON="gpio:22", QODE_KIOSK_LED="gpio:18")
     led = mock_pins(18)
     try:
-        assert set(led_states(led, 0.3)) == {0}  # off while idle
-        kiosk.priority.seconds = 3.0  # long enough to watch it on a loaded machine
+        assert stays_off(led, 0.3)  # off while idle
+        # Long enough never to end while it is watched (the periods are waited for, up to 15 s each);
+        # its end is watched below with a short one.
+        kiosk.priority.seconds = 60.0
         push(mock_pins(22))
         wait_until(lambda: kiosk.priority.is_armed(), timeout=5)
-        # 0.1 s on, 0.1 s off: about 10 changes a second (the trouble blink, 0.3 s, makes about 3)
-        assert changes(led_states(led, 1.0)) >= 5
+        # 0.1 s on, 0.1 s off (the trouble blink is 0.3 s): a loaded machine only stretches a period
+        assert 0.05 <= quick_blink(led) < 0.2
         kiosk.led.idle()  # the status loop's "printer fine" does not stop the armed blink
-        assert changes(led_states(led, 0.5)) >= 2
-        wait_until(lambda: not kiosk.priority.is_armed(), timeout=10)
-        time.sleep(0.2)
-        assert set(led_states(led, 0.4)) == {0}  # forgotten: off again
+        assert 0.05 <= quick_blink(led) < 0.2
+        kiosk.priority.seconds = 0.5
+        push(mock_pins(22))  # pressed again: forgotten half a second after this press
+        wait_until(lambda: stays_off(led), timeout=10)  # forgotten: off again (fails if it blinks on)
+        assert not kiosk.priority.is_armed()
         kiosk.led.problem()  # the printer needs attention: the slow blink
+        assert quick_blink(led) >= 0.25
+        kiosk.priority.seconds = 60.0
         push(mock_pins(22))
         wait_until(lambda: kiosk.priority.is_armed(), timeout=5)
-        assert changes(led_states(led, 1.0)) >= 5  # armed shows over it
+        assert 0.05 <= quick_blink(led) < 0.2  # armed shows over it
         push(mock_pins(17))  # taken by a press
         printed(kiosk, 1)
-        assert set(led_states(led, 0.3)) == {0}  # printed fine: idle
+        wait_until(lambda: stays_off(led), timeout=10)  # printed fine: idle
     finally:
         pins.close()
 

@@ -19,7 +19,7 @@ import requests
 
 from qode import create_app, voice
 
-from helpers import ADMIN_TOKEN, NO_CAPS, ServerProcess, admin
+from helpers import ADMIN_TOKEN, NO_CAPS, ServerProcess, admin, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
                                 reason="espeak-ng and sox (Debian packages) are needed to make and measure "
@@ -333,12 +333,18 @@ def test_a_flood_from_one_address_is_refused(tmp_path):
     assert other.status_code == 200
 
 
-def slow_espeak(folder: Path, seconds: float) -> Path:
-    """An espeak-ng that first sleeps `seconds` (a slow box), as QODE_VOICE_COMMAND."""
+def slow_espeak(folder: Path, seconds: float, release: Path | None = None) -> Path:
+    """An espeak-ng that first sleeps `seconds` (a slow box), as QODE_VOICE_COMMAND; with `release`,
+    it waits for that file to exist instead, for at most about `seconds`."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "slow-espeak-ng"
+    if release is None:
+        wait = f"sleep {seconds}\n"
+    else:
+        wait = (f"i=0\nwhile [ ! -e {release} ] && [ $i -lt {int(seconds * 20)} ]; do\n"
+                f"  sleep 0.05\n  i=$((i + 1))\ndone\n")
     # it leaves a mark when it starts, so a test knows the synthesis is under way
-    script.write_text(f"#!/bin/sh\ntouch {folder / 'started'}\nsleep {seconds}\n"
+    script.write_text(f"#!/bin/sh\ntouch {folder / 'started'}\n{wait}"
                       f"exec {shutil.which('espeak-ng')} \"$@\"\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
@@ -385,6 +391,7 @@ def test_more_synths_than_slots_wait_then_are_busy(tmp_path):
         assert not list(v.cache.glob("*.wav"))
     finally:
         slot.release()
+    v.timeout = 10  # the busy wait is over: the real espeak-ng run below may take a loaded machine's time
     assert v.announce(voice.Call("A", 1, "1"), "en")[1].is_file()  # once the slot is free
 
 
@@ -402,8 +409,10 @@ def test_settings_refuse_what_cannot_work():
 # ---- a real server: the worker answers while speech is made ------------------------------------
 
 def test_the_worker_answers_while_an_announcement_is_made(tmp_path):
-    command = slow_espeak(tmp_path / "bin", 3)
-    server = ServerProcess(tmp_path / "served", env={"QODE_VOICE_COMMAND": str(command)}).start()
+    release = tmp_path / "release"  # the slow espeak-ng goes on only once the checks below are done
+    command = slow_espeak(tmp_path / "bin", 60, release=release)
+    server = ServerProcess(tmp_path / "served", env={"QODE_VOICE_COMMAND": str(command),
+                                                     "QODE_VOICE_TIMEOUT": "120"}).start()
     try:
         s = requests.Session()
         queue = s.post(f"{server.url}/api/queues", json={"name": "Front", "prefix": "A"},
@@ -415,24 +424,26 @@ def test_the_worker_answers_while_an_announcement_is_made(tmp_path):
         spoken: dict[str, object] = {}
 
         def fetch() -> None:
-            r = requests.get(f"{server.url}/api/queues/{queue['id']}/calls/{seq}/voice", timeout=30)
+            r = requests.get(f"{server.url}/api/queues/{queue['id']}/calls/{seq}/voice", timeout=120)
             spoken["status"], spoken["body"] = r.status_code, r.content
 
         slow = threading.Thread(target=fetch)
         slow.start()
         started = tmp_path / "bin" / "started"
-        for _ in range(200):  # espeak-ng (the slow one) has been started by the server: at most 10 s
-            if started.exists():
-                break
-            slow.join(0.05)
-        assert started.exists()
-        # while espeak-ng sleeps in its subprocess: the worker (one gevent worker) still answers,
-        # and the announcement has not come back yet
-        for _ in range(5):
-            assert requests.get(f"{server.url}/healthz", timeout=2).status_code == 200
-            assert requests.get(f"{server.url}/api/queues/{queue['id']}", timeout=2).status_code == 200
-        assert "status" not in spoken
-        slow.join(30)
+        try:
+            # espeak-ng (the slow one) has been started by the server (or the request ended without it)
+            wait_until(lambda: started.exists() or not slow.is_alive(), timeout=30)
+            assert started.exists(), spoken
+            # while espeak-ng waits in its subprocess (until released, at most a minute, longer than
+            # any of these requests may take): the worker (one gevent worker) still answers, and
+            # the announcement has not come back yet
+            for _ in range(5):
+                assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+                assert requests.get(f"{server.url}/api/queues/{queue['id']}", timeout=10).status_code == 200
+            assert "status" not in spoken
+        finally:
+            release.touch()
+        slow.join(120)
         assert spoken["status"] == 200 and spoken["body"][:4] == b"RIFF"
         with wave.open(io.BytesIO(spoken["body"])) as w:
             assert w.getnframes() > w.getframerate()  # more than a second of speech
