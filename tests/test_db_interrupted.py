@@ -105,10 +105,26 @@ def leader_interrupted_during_a_slow_commit():
     db, out = fresh("slow"), {}
     db.on_commit.append(lambda: ORDER.append("commit"))
     ORDER.clear()
+    # w2 and w3 come once w1's COMMIT is under way, told by a signal, not a clock: a sleep of
+    # 0.15 s that overslept past the 300 ms COMMIT let w2 lead a batch of its own on a loaded
+    # machine. Started there, they join the next batch before the hub can see the COMMIT end (a
+    # spawned greenlet runs before the thread's answer is taken).
+    committing, run_commit = Event(), db._run_commit
+
+    def announced(conn):
+        committing.set()
+        try:
+            return run_commit(conn)
+        finally:
+            committing.clear()
+
+    db._run_commit = announced
     g1 = gevent.spawn(writer, db, "w1", out, 0.1)
-    gevent.sleep(0.15)
+    out["w1 committing"] = committing.wait(10)
     g2 = gevent.spawn(writer, db, "w2", out)
     g3 = gevent.spawn(writer, db, "w3", out)
+    gevent.sleep(0)
+    out["w2 and w3 joined during it"] = committing.is_set()
     gevent.joinall([g1, g2, g3], timeout=10)
     out["hung"] = [g.name for g in (g1, g2, g3) if not g.dead]
     out["on disk"] = sorted(t for t in ("w1", "w2", "w3") if on_disk(db, t))
@@ -156,6 +172,7 @@ def test_a_leader_interrupted_during_a_slow_commit_never_lets_writes_overlap_it(
     except ProfileError as err:
         pytest.skip(f"the slow-fsync shim cannot be built here: {err}")
     out = run("leader_interrupted_during_a_slow_commit", "on", env)
+    assert out["w1 committing"] and out["w2 and w3 joined during it"], out
     assert out["hung"] == []
     assert out["w1"] == "timed out" and out["w2"] == "returned" and out["w3"] == "returned"
     assert out["on disk"] == ["w1", "w2", "w3"]

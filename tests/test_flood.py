@@ -523,17 +523,23 @@ def test_host_channel_in_process_new_day_snapshot_bulk_and_refusals(tmp_path):
         size = data[1] & 0x7F
         return json.loads(data[{126: 4, 127: 10}.get(size, 2):])
 
-    feed.hub.join(f"host:{queue['id']}", lambda data: got.append(unframe(data))).floor = \
-        feed.snapshot("host", queue["id"])["seq"]
+    host = feed.hub.join(f"host:{queue['id']}", lambda data: got.append(unframe(data)))
+    host.floor = feed.snapshot("host", queue["id"])["seq"]
 
     def flushed() -> list[dict]:
         feed._seen_version = -1
         feed.flush()
-        # Each client's sender thread hands the messages over: wait until they stop coming.
-        deadline, seen = time.monotonic() + 5, -1
-        while time.monotonic() < deadline and (not got or len(got) != seen):
-            seen = len(got)
-            time.sleep(0.1)
+        # The client's sender thread hands the messages over: wait until it has handed over its
+        # whole backlog and stopped (it stops only with the backlog empty), not for a quiet 100 ms,
+        # which a descheduled sender also gives.
+        deadline = time.monotonic() + 10
+        while True:
+            with host._lock:
+                sending = host._draining or bool(host._backlog)
+            if not sending or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert not sending and not host.closed.is_set(), "the host's sender never caught up"
         out = list(got)
         got.clear()
         return out
