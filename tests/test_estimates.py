@@ -167,6 +167,49 @@ def test_each_join_of_a_batch_reads_only_the_events_since_the_one_before(box, re
     assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
 
 
+def test_a_join_refused_before_it_writes_keeps_the_batch_walk(box, monkeypatch):
+    """A block that rolls back having changed no row (a guest's join over its limit, refused inside
+    the write) moves no mark: the batch's next join still reads only the one event since the last."""
+    from qode import tickets
+
+    read: list[int] = []
+    events_after = estimates._events_after
+    monkeypatch.setattr(estimates, "_events_after", lambda *args: read.append(len(rows := events_after(*args)))
+                        or rows)
+    db, client, queue, host = box
+    a_busy_line(box, 3)
+    read.clear()
+
+    class Refused(Exception):
+        pass
+
+    def refuse() -> None:
+        raise Refused
+
+    with db.read() as conn:
+        events_before = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    with db.write():
+        answers = [tickets.issue_ticket(db, queue["id"], f"device-token-r{i:07d}")[0] for i in range(2)]
+        marks = db.marks
+        with pytest.raises(Refused):
+            tickets.issue_ticket(db, queue["id"], "device-token-refused01", before_new=refuse)
+        assert db.marks == marks
+        answers.append(tickets.issue_ticket(db, queue["id"], "device-token-r0000002")[0])
+        with pytest.raises(Refused), db.write():  # a block that wrote, then failed: a new mark
+            tickets.issue_ticket(db, queue["id"], "device-token-lost0002")
+            raise Refused
+        assert db.marks == marks + 1
+    assert read == [0, 1, 1, 1]  # the refused join read nothing; each after it, one event
+    with db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == events_before + 3
+        assert conn.execute("SELECT count(*) FROM tickets WHERE device_token IN"
+                            " ('device-token-refused01', 'device-token-lost0002')").fetchone()[0] == 0
+    service = estimates.of(db)
+    service.invalidate(queue["id"])
+    fresh = service.predict(row(db, queue["id"]))
+    assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
+
+
 def test_a_priority_join_in_a_batch_is_replayed_in_full(box, replays):
     """A priority ticket joins ahead of normal ones, not behind: after one in the batch, the next
     join's ETA comes from a full replay (as before issue 17), and equals the committed figure."""

@@ -116,6 +116,22 @@ def test_join_rate_limit_counts_creations_not_rejoins(limited):
     assert state["last_number_issued"] == 3 and state["waiting_count"] == 0  # numbers 1-3, all cancelled
 
 
+def test_a_reload_is_answered_once_the_limit_is_used_up_and_a_new_phone_is_refused(limited):
+    """Used up, the join is settled before the writer: the phone holding a ticket gets it back (200),
+    a phone without one is refused (429), and the refusal takes no number."""
+    queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
+    url = f"/api/queues/{queue['id']}/tickets"
+    first = limited.post(url, json={"device_token": "device-token-usedup01"}).get_json()
+    for n in (2, 3):
+        assert limited.post(url, json={"device_token": f"device-token-usedup0{n}"}).status_code == 201
+    again = limited.post(url, json={"device_token": "device-token-usedup01"})
+    assert again.status_code == 200 and again.get_json()["id"] == first["id"]
+    refused = limited.post(url, json={"device_token": "device-token-usedup04"})
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    state = limited.get(f"/api/queues/{queue['id']}").get_json()
+    assert state["last_number_issued"] == 3 and state["waiting_count"] == 3
+
+
 def test_join_rate_limit_per_ip(limited):
     queue = limited.post("/api/queues", json={"name": "Q"}, headers=admin()).get_json()
     url = f"/api/queues/{queue['id']}/tickets"

@@ -184,6 +184,12 @@ def spend(setting: str, scope: str, key: str) -> None:
         raise _refuse(item, scope, key)
 
 
+def used_up(setting: str, scope: str, key: str) -> bool:
+    """Is the limit `setting` for `key` used up (asked without spending any of it)?"""
+    text = current_app.config[setting]
+    return text is not None and not _limiter().test(_item(text), scope, key)
+
+
 def guarded(check: Callable[[], auth.Principal | None], anonymous_ok: bool = False) -> auth.Principal | None:
     """Run a credential check; failures count per IP, and past the limit even valid ones wait.
 
@@ -399,14 +405,24 @@ def join(queue_id: str):
     if principal is None:
         if req.device_token is None:
             raise Invalid("device_token: Field required", "invalid_body")
+        ip, device = get_remote_address(), req.device_token
 
         def created_only() -> None:
             """A guest reloading the page gets their ticket back and is never limited for it: the
             join limits are spent inside the write, once it has found no ticket this phone holds
             (issue 17: one lookup, in the write, instead of a read of its own before it as well).
             Creations count; kiosks and hosts issue for many guests from one address and are not."""
-            spend("JOIN_RATE_LIMIT", "join_ip", get_remote_address())
-            spend("JOIN_RATE_LIMIT", "join_device", req.device_token)
+            spend("JOIN_RATE_LIMIT", "join_ip", ip)
+            spend("JOIN_RATE_LIMIT", "join_device", device)
+
+        if used_up("JOIN_RATE_LIMIT", "join_ip", ip) or used_up("JOIN_RATE_LIMIT", "join_device", device):
+            # Used up: a flood is refused here, and a reload answered, without a turn at the writer.
+            held = tickets.held_by(db(), queue_id, device)
+            if held is not None:
+                return answer(held, 200)
+            with refusals_counted(queue_id):
+                created_only()
+            created_only = None  # not refused after all (the window turned meanwhile): paid for
     source = principal.source if principal else "web"
     kiosk_id = principal.device_id if principal and principal.kind == "kiosk" else None
     # Read before the write transaction: finding out may ask timedatectl, which must not hold the writer.

@@ -179,7 +179,9 @@ class Database:
         self.fault: tuple[str, float] | None = None
         self._reopen_writer = False
         # Moves whenever the writer's uncommitted work may have lost something: a transaction begun,
-        # a block rolled back. A cache of that work (estimates: a batch's joins) is kept for one mark.
+        # a block rolled back that had changed rows. A cache of that work (estimates: a batch's joins)
+        # is kept for one mark. A block refused before it changed anything (a guest's join over its
+        # limit) moves nothing: a flood of refusals must not make the batch's other joins costlier.
         self.marks = 0
 
     def _fail(self, err: sqlite3.Error) -> StorageFault | None:
@@ -361,10 +363,11 @@ class Database:
         name = f"sp{self._depth}"
         conn.execute(f"SAVEPOINT {name}")
         self._depth += 1
+        changes = conn.total_changes
         try:
             yield conn
         except BaseException:
-            self.marks += 1
+            self._rolled_back(conn, changes)
             if conn.in_transaction:  # a full disk may have rolled back everything already
                 conn.execute(f"ROLLBACK TO {name}")
                 conn.execute(f"RELEASE {name}")
@@ -373,6 +376,12 @@ class Database:
             conn.execute(f"RELEASE {name}")
         finally:
             self._depth -= 1
+
+    def _rolled_back(self, conn: sqlite3.Connection, changes: int) -> None:
+        """A block is rolling back: a new mark unless it changed no row (`total_changes` counts
+        every INSERT, UPDATE and DELETE, a trigger's too) and its transaction is still whole."""
+        if conn.total_changes != changes or not conn.in_transaction:
+            self.marks += 1
 
     def _join(self) -> _Batch:
         """The open batch (a new one when there is none), counted as one more write to come."""
@@ -406,10 +415,11 @@ class Database:
             self._open_batch = batch
         conn.execute("SAVEPOINT write")
         self._depth, self._owner = 1, threading.get_ident()
+        changes = conn.total_changes
         try:
             yield conn
         except BaseException as err:
-            self.marks += 1
+            self._rolled_back(conn, changes)
             fault = self._fail(err) if isinstance(err, sqlite3.Error) else None
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO write")

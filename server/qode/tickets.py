@@ -204,6 +204,19 @@ def get(db: Database, ticket_id: str) -> dict:
         return with_late(db, out, behind)
 
 
+def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
+    """The device's active ticket in the queue's current service day, if it holds one, read
+    outside the writer (a guest's join once its limits are used up; `issue_ticket` looks inside)."""
+    with db.read() as conn:
+        queue = queues.as_of(queues.load(conn, queue_id), db.clock.service_day())
+        row = conn.execute(
+            "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND device_token = ?"
+            " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
+            (queue_id, queue["service_day"], device_token),
+        ).fetchone()
+        return view(db, conn, dict(row), queue) if row is not None else None
+
+
 @dataclass(frozen=True)
 class Caps:
     """The flood caps a join must pass (None: off). See README, "Flood caps"."""
@@ -388,7 +401,8 @@ def issue_ticket(
 
 
 def _enter_line(conn: sqlite3.Connection, ticket_id: str, seq: int) -> None:
-    """Place a ticket in its line at the event `seq` (its join, or a transfer "at the end"):
+    """Place a ticket in its line at the event `seq` (a transfer "at the end"; a join's row is
+    inserted with these columns set):
     `line_seq` and the event's monotonic reading and boot, so `waited` and `line_seq` agree."""
     conn.execute(
         "UPDATE tickets SET (line_seq, line_mono, line_boot) = (SELECT seq, mono, boot_id FROM events"
