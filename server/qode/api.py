@@ -215,11 +215,7 @@ def guarded(check: Callable[[], auth.Principal | None], anonymous_ok: bool = Fal
 
 def auth_blocked() -> bool:
     """Has this IP used up its failed-credential allowance? (for sockets, which cannot 429)"""
-    text = current_app.config["AUTH_RATE_LIMIT"]
-    if text is None:
-        return False
-    strategy = _limiter()
-    return not strategy.test(_item(text), "failed_auth", get_remote_address())
+    return used_up("AUTH_RATE_LIMIT", "failed_auth", get_remote_address())
 
 
 def count_auth_failure() -> None:

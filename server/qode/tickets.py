@@ -402,8 +402,8 @@ def issue_ticket(
 
 def _enter_line(conn: sqlite3.Connection, ticket_id: str, seq: int) -> None:
     """Place a ticket in its line at the event `seq` (a transfer "at the end"; a join's row is
-    inserted with these columns set):
-    `line_seq` and the event's monotonic reading and boot, so `waited` and `line_seq` agree."""
+    inserted with them): `line_seq` and the event's monotonic reading and boot, so `waited` and
+    `line_seq` agree."""
     conn.execute(
         "UPDATE tickets SET (line_seq, line_mono, line_boot) = (SELECT seq, mono, boot_id FROM events"
         " WHERE seq = ?), line_rank = 0 WHERE id = ?", (seq, ticket_id),
