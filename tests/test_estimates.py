@@ -230,6 +230,24 @@ def test_a_priority_join_in_a_batch_is_replayed_in_full(box, replays):
     assert fresh.tickets[vip["id"]] < fresh.tickets[normal["id"]]  # the priority ticket overtook
 
 
+def test_a_priority_joins_own_answer_shows_its_place_not_the_end_of_the_line(box):
+    """A priority ticket goes ahead of the normal ones waiting, so its join answer's ETA is its own
+    place's (the figure its status read shows next), not a normal joiner's at the end of the line."""
+    db, client, queue, host = box
+    a_busy_line(box, 6)
+    url = f"/api/queues/{queue['id']}/tickets"
+    normal = client.post(url, json={"device_token": "device-token-n0000001"}).get_json()
+    vip = client.post(url, json={"device_token": "device-token-p0000001", "priority": True},
+                      headers=host).get_json()
+    assert vip["priority"] is True and vip["people_ahead"] == 0
+    status = client.get(f"/api/tickets/{vip['id']}").get_json()
+    assert vip["eta_seconds"] == status["eta_seconds"]
+    assert vip["eta_seconds"] < normal["eta_seconds"]
+    # and the next normal joiner's answer is still the end of the line, behind the priority guest
+    after = client.post(url, json={"device_token": "device-token-n0000002"}).get_json()
+    assert after["eta_seconds"] == client.get(f"/api/tickets/{after['id']}").get_json()["eta_seconds"]
+
+
 def test_the_day_rollover_is_not_taken_for_guests_giving_up(box):
     db, client, queue, host = box
     for i in range(30):

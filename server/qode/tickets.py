@@ -344,7 +344,8 @@ def issue_ticket(
         origin = origin_of(db, conn, address) if address is not None else None
         _check_caps(db, conn, queue, device_token if source == "web" else None, origin, caps)
         # Before this join's event: what a new joiner waits (after the joins of its batch, not committed yet).
-        predicted = estimates.of(db).predict(queue)
+        # A priority ticket goes ahead of normal ones, so its own place is predicted after it joined.
+        predicted = None if priority else estimates.of(db).predict(queue)
         # The counter and the row it numbers are written in one IMMEDIATE transaction;
         # the RETURNING row is read before commit.
         number = conn.execute(
@@ -396,6 +397,8 @@ def issue_ticket(
                 " AND service_day = ? AND status = 'WAITING' AND priority != 0 LIMIT 1",
                 (queue_id, day)).fetchone():
             ahead = ahead_in(db, conn, queue).get(ticket["id"], ahead)
+        if predicted is None:  # the uncommitted join replayed on a copy: its ETA where it stands
+            predicted = estimates.of(db).predict(queue)
         out = render(ticket, {**queue, "serving_prefix": queues.serving_prefix(conn, queue)}, ahead, predicted)
         return ({**out, "print_job": job} if job else out), True
 
