@@ -152,18 +152,20 @@ function Dashboard({ queueId, token, onAccepted }) {
   const canReprint = hasPrinter(state.devices)
 
   return (
-    <div className="min-h-dvh bg-stone-50 text-stone-900">
+    <div className="@container min-h-dvh bg-stone-50 text-stone-900">
       {banner}
       <HostHeader queue={queue} connection={connection} sync={state.sync} now={now} />
 
-      {/* Two columns from 48rem: the call column stays in view (sticky) while the waiting list
-          scrolls; on a phone one column, nothing sticky, so nothing covers the list. */}
-      <main className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] items-start gap-x-6 gap-y-4 px-4 py-4 md:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
-        <div className="grid gap-4 empty:hidden md:col-span-2">
+      {/* Two columns from 48rem of the page's width, counted in its own text size (a container
+          query: a media query's rem ignores a larger text size, and at 800 px with 200 % text the
+          list was squeezed to nothing): the call column stays in view (sticky) while the waiting
+          list scrolls; on a phone one column, nothing sticky, so nothing covers the list. */}
+      <main className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] items-start gap-x-6 gap-y-4 px-4 py-4 @3xl:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
+        <div className="grid gap-4 empty:hidden @3xl:col-span-2">
           <StorageBanner storage={state.storage} />
           <ClockBanner clock={state.clock} onUseTabletTime={sendTabletTime} />
         </div>
-        <div data-testid="call-column" className="grid min-w-0 grid-cols-[minmax(0,1fr)] content-start gap-4 md:sticky md:top-0 md:max-h-dvh md:overflow-y-auto md:p-1">
+        <div data-testid="call-column" className="grid min-w-0 grid-cols-[minmax(0,1fr)] content-start gap-4 @3xl:sticky @3xl:top-0 @3xl:max-h-dvh @3xl:overflow-y-auto @3xl:p-1">
           <CallPanel
             draft={draft}
             onDraftChange={changeDraft}

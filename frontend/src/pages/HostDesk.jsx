@@ -241,7 +241,7 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
   const held = active.filter((ticket) => heldBy(ticket, counter))
   const serving = serviceIds.map((id) => names.get(id) ?? '').join(', ')
   return (
-    <div className="min-h-dvh bg-stone-50 text-stone-900">
+    <div className="@container min-h-dvh bg-stone-50 text-stone-900">
       {serviceIds.map((id) => (
         <ServiceFeed key={id} queueId={id} token={token} deskApi={api} onChange={onFeed} onAccepted={onAccepted} />
       ))}
@@ -261,8 +261,8 @@ function CounterDesk({ api, token, counter, services, onAccepted, onLeave, onAut
           <LiveStatus connection={connection} />
         </div>
       </header>
-      <main className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] items-start gap-x-6 gap-y-4 px-4 py-4 md:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
-        <div className="grid min-w-0 grid-cols-[minmax(0,1fr)] content-start gap-4 md:sticky md:top-0 md:max-h-dvh md:overflow-y-auto md:p-1">
+      <main className="mx-auto grid max-w-6xl grid-cols-[minmax(0,1fr)] items-start gap-x-6 gap-y-4 px-4 py-4 @3xl:grid-cols-[minmax(19rem,23rem)_minmax(0,1fr)]">
+        <div className="grid min-w-0 grid-cols-[minmax(0,1fr)] content-start gap-4 @3xl:sticky @3xl:top-0 @3xl:max-h-dvh @3xl:overflow-y-auto @3xl:p-1">
           <CallPanel
             draft={counter.name}
             onDraftChange={() => {}}
