@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -267,6 +268,20 @@ def wait_until(check, timeout: float = 10.0, step: float = 0.05, page=None):
             page.wait_for_timeout(step * 1000)
         else:
             time.sleep(step)
+
+
+def ws_until(ws, predicate, timeout: float = 10.0, what: str = "the expected message") -> dict:
+    """The first JSON message on `ws` that `predicate` accepts (the ones before it are skipped); fail
+    after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        raw = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if raw is None:
+            continue
+        message = json.loads(raw)
+        if predicate(message):
+            return message
+    raise AssertionError(f"{what} did not come within {timeout} s")
 
 
 # --- Commands that need root -------------------------------------------------------------------

@@ -7,12 +7,11 @@ numbers and counters only, never a ticket id.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
 
-from helpers import admin, ws_client_class
+from helpers import admin, ws_client_class, ws_until
 
 pytestmark = pytest.mark.server
 
@@ -21,15 +20,7 @@ WsClient = ws_client_class()
 
 def latest_state(ws, predicate, timeout: float = 10.0) -> dict:
     """The first public message whose state `predicate` accepts."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        raw = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        if raw is None:
-            continue
-        message = json.loads(raw)
-        if "state" in message and predicate(message["state"]):
-            return message
-    raise AssertionError("the expected state did not come")
+    return ws_until(ws, lambda m: "state" in m and predicate(m["state"]), timeout, "the expected state")
 
 
 def shown(state: dict) -> list[tuple[str, str]]:

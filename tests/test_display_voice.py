@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pytest
 import requests
 
-from helpers import ServerProcess, admin, ws_client_class
+from helpers import ServerProcess, admin, ws_client_class, ws_until
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
 
@@ -200,15 +199,7 @@ def test_a_display_fetching_samples_in_a_loop_is_capped(tmp_path):
 
 def receive_until(ws, wanted: str, timeout: float = 5.0) -> dict:
     """The next message of type `wanted` on the socket (public updates in between are skipped)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        raw = ws.receive(timeout=max(0.05, deadline - time.monotonic()))
-        if raw is None:
-            continue
-        message = json.loads(raw)
-        if message.get("type") == wanted:
-            return message
-    raise AssertionError(f"no {wanted!r} message within {timeout} s")
+    return ws_until(ws, lambda m: m.get("type") == wanted, timeout, f"a {wanted!r} message")
 
 
 @pytest.mark.server

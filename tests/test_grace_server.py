@@ -82,21 +82,13 @@ def test_two_returns_at_once_put_a_no_show_back_exactly_once(tmp_path):
 
 def test_a_return_reaches_the_guest_the_tv_and_the_host_live(tmp_path):
     import json
-    import time
 
     from helpers import ws_client_class
+    from helpers import ws_until as until
 
     client = ws_client_class()
     server = ServerProcess(tmp_path / "live").start()
     url, ws = server.url, server.url.replace("http://", "ws://")
-
-    def until(sock, predicate, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = sock.receive(timeout=max(0.01, deadline - time.monotonic()))
-            if message is not None and predicate(json.loads(message)):
-                return json.loads(message)
-        raise AssertionError("the expected message did not come")
 
     try:
         queue = requests.post(f"{url}/api/queues", json={"name": "Live", "prefix": "L"}, headers=admin(),

@@ -10,7 +10,7 @@ import requests
 
 from qode_common.websocket import ConnectionClosed
 
-from helpers import admin, ws_client_class
+from helpers import admin, ws_client_class, ws_until
 
 pytestmark = pytest.mark.server
 
@@ -27,13 +27,7 @@ def receive(ws, timeout: float = 5.0) -> dict:
     return json.loads(message)
 
 
-def until(ws, predicate, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        if message is not None and predicate(json.loads(message)):
-            return json.loads(message)
-    raise AssertionError("the expected message did not come")
+until = ws_until
 
 
 def collect_until(ws, predicate, timeout: float = 10.0) -> list[str]:
