@@ -167,6 +167,35 @@ def test_each_join_of_a_batch_reads_only_the_events_since_the_one_before(box, re
     assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
 
 
+def test_a_kiosks_print_jobs_keep_the_batch_walk(box, replays):
+    """A kiosk's join writes a `print_job` event after its join; the estimator ignores it, so the
+    batch's next joins still walk on in O(1) (no full replay) and the committed line's cached
+    prediction stays, with the same ETAs a fresh one gives."""
+    from qode import events, tickets
+
+    db, client, queue, host = box
+    a_busy_line(box, 3)
+
+    def print_job(conn, ticket):
+        events.append(conn, db.clock, ticket["queue_id"], "print_job", ticket=ticket,
+                      data={"job_id": f"job-{ticket['position_number']}", "device_id": "kiosk-1",
+                            "reason": "issue"})
+        return None
+
+    service = estimates.of(db)
+    service.predict(row(db, queue["id"]))
+    replays.clear()
+    with db.write():
+        answers = [tickets.issue_ticket(db, queue["id"], None, "kiosk", print_job)[0] for i in range(4)]
+    assert replays == []  # walked on, not replayed
+    cached = service.predict(row(db, queue["id"]))  # caught up with the batch: the cache extended
+    assert service._entries[queue["id"]].cached is not None and replays == []
+    service.invalidate(queue["id"])
+    fresh = service.predict(row(db, queue["id"]))
+    assert [a["eta_seconds"] for a in answers] == [fresh.tickets[a["id"]] for a in answers]
+    assert cached.tickets == fresh.tickets and len({a["eta_seconds"] for a in answers}) == 4
+
+
 def test_a_join_refused_before_it_writes_keeps_the_batch_walk(box, monkeypatch):
     """A block that rolls back having changed no row (a guest's join over its limit, refused inside
     the write) moves no mark: the batch's next join still reads only the one event since the last."""
@@ -227,6 +256,7 @@ def test_a_priority_join_in_a_batch_is_replayed_in_full(box, replays):
     service.invalidate(queue["id"])
     fresh = service.predict(row(db, queue["id"]))
     assert after["eta_seconds"] == fresh.tickets[after["id"]]
+    assert vip["eta_seconds"] == fresh.tickets[vip["id"]]  # its own answer: its place, in the batch too
     assert fresh.tickets[vip["id"]] < fresh.tickets[normal["id"]]  # the priority ticket overtook
 
 
@@ -404,3 +434,9 @@ def test_services_sharing_a_counter_are_predicted_together(box):
     alone = estimates.Estimates(db)  # what the second service's estimator alone says: an idle desk
     alone._counter_map = lambda: None
     assert alone.predict(row(db, other["id"])).tickets[late["id"]] < 600
+    # a priority guest of the first service: its own answer is its place in the joint walk
+    vip = client.post(f"/api/queues/{queue['id']}/tickets", headers=host,
+                      json={"device_token": "device-token-p0000001", "priority": True}).get_json()
+    service.invalidate()
+    joint = service.predict(row(db, queue["id"]))
+    assert vip["eta_seconds"] == joint.tickets[vip["id"]] < joint.tickets[first[1]["id"]]

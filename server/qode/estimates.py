@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from . import rules
 from .clock import iso
-from .eta import Estimator, Event, forecast_services
+from .eta import TYPES, Estimator, Event, forecast_services
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class Estimates:
                 event = _event(row, queue["id"], waits)
                 entry.est.apply(event)
                 entry.seq = row["seq"]
-                if entry.cached is None:
+                if entry.cached is None or event.type not in TYPES:  # (a print job: the line is as it was)
                     continue
                 prediction, line = entry.cached[2], entry.cached[3]
                 if line is None:
@@ -259,6 +259,8 @@ class Estimates:
         if not rows and not added:
             return prediction
         for row in rows:
+            if row["type"] not in TYPES:  # the estimator ignores it (a kiosk's print job): the line stands
+                continue
             if row["type"] != "join" or _event(row).priority or row["ticket_id"] in prediction.tickets:
                 return None
             added[row["ticket_id"]] = line.join()
