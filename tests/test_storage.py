@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,7 +20,7 @@ import requests
 
 from qode.db import Database, StorageFault, storage_fault
 
-from helpers import ServerProcess, admin, done_within, privileged, require_root, ws_client_class
+from helpers import ServerProcess, admin, done_within, privileged, require_root, ws_client_class, ws_until
 
 # Mounts change the machine for everyone: no other test runs meanwhile (conftest.py, "serial").
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("serial")]
@@ -126,15 +125,9 @@ def _host_socket(url: str, queue_id: str, token: str):
 
 
 def _wait_storage(ws, ok: bool, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = ws.receive(timeout=max(deadline - time.monotonic(), 0.1))
-        if message is None:
-            continue
-        data = json.loads(message)
-        if data.get("storage", {}).get("ok") is ok:
-            return data["storage"]
-    raise AssertionError(f"the host socket never said storage ok={ok}")
+    said = ws_until(ws, lambda m: m.get("storage", {}).get("ok") is ok, timeout,
+                    f"the host socket's storage ok={ok}")
+    return said["storage"]
 
 
 def test_a_full_disk_answers_503_keeps_reads_and_recovers_with_nothing_lost(small_disk):
