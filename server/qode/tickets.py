@@ -209,12 +209,17 @@ def held_by(db: Database, queue_id: str, device_token: str) -> dict | None:
     outside the writer (a guest's join once its limits are used up; `issue_ticket` looks inside)."""
     with db.read() as conn:
         queue = queues.as_of(queues.load(conn, queue_id), db.clock.service_day())
-        row = conn.execute(
-            "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND device_token = ?"
-            " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
-            (queue_id, queue["service_day"], device_token),
-        ).fetchone()
+        row = _held_row(conn, queue_id, queue["service_day"], device_token)
         return view(db, conn, dict(row), queue) if row is not None else None
+
+
+def _held_row(conn: sqlite3.Connection, queue_id: str, day: str, device_token: str):
+    """The device's active ticket row in the queue on `day`, or None."""
+    return conn.execute(
+        "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND device_token = ?"
+        " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
+        (queue_id, day, device_token),
+    ).fetchone()
 
 
 @dataclass(frozen=True)
@@ -323,11 +328,7 @@ def issue_ticket(
         queue = queues.load_for_write(db, conn, queue_id)
         day = queue["service_day"]
         if device_token is not None:
-            row = conn.execute(
-                "SELECT * FROM tickets WHERE queue_id = ? AND service_day = ? AND device_token = ?"
-                " AND status IN ('WAITING','CALLED','SERVING') LIMIT 1",
-                (queue_id, day, device_token),
-            ).fetchone()
+            row = _held_row(conn, queue_id, day, device_token)
             if row is not None:
                 return view(db, conn, dict(row), queue), False
         if before_new is not None:
