@@ -170,6 +170,55 @@ def test_pings_keep_an_answering_peer_and_close_a_silent_one():
         peer.close()
 
 
+def test_a_pong_waiting_unread_keeps_the_peer_after_the_reader_was_away():
+    """The reader was away longer than a ping interval (a long send, a stalled worker) while the
+    peer's pong sat unread in the socket: the next ping reads it first and keeps the peer, and a
+    peer that really did not answer is still closed."""
+    import threading
+    import time
+
+    from qode_common.websocket import WebSocket, open_server_connection
+
+    def run(answer: bool) -> WebSocket:
+        ours, peer = socket.socketpair()
+        ws = WebSocket(ours, open_server_connection(), ping_interval=1.0)
+
+        def peer_side():  # answers each ping with a (masked) pong at once, if `answer`
+            while True:
+                try:
+                    chunk = peer.recv(65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                if answer:
+                    try:
+                        peer.sendall(b"\x8a\x80\x00\x00\x00\x00" * chunk.count(b"\x89\x00"))
+                    except OSError:  # this side closed it
+                        return
+
+        thread = threading.Thread(target=peer_side, daemon=True)
+        thread.start()
+        try:
+            ws.ping()  # the first ping goes out; then this side is away, not reading, until the
+            assert ws.pong_due  # next ping is due (the pong, if any, waits in the socket)
+            time.sleep(max(0.0, ws.next_ping - time.monotonic()) + 0.3)
+            try:
+                ws.receive(timeout=0.2)
+            except ConnectionClosed:
+                pass
+            return ws
+        finally:
+            ours.close()
+            thread.join(timeout=5)
+            peer.close()
+
+    kept = run(answer=True)
+    assert kept.connected and kept.close_message is None  # the waiting pong was read: still open
+    silent = run(answer=False)
+    assert silent.close_reason == 1008 and silent.close_message == "Ping/Pong timeout"
+
+
 def test_a_view_that_fails_after_the_handshake_closes_the_socket_with_1011(app, queue, monkeypatch):
     """Past the 101 no HTTP answer may follow: a fault in a view (here the snapshot fails) ends
     the socket with 1011 and its reason, not with an HTTP 500 written onto the socket."""
