@@ -132,6 +132,38 @@ def test_bad_bodies_and_paths_are_clear_errors_and_change_nothing(box, client, q
     assert client.get(url, headers=queue["headers"]).status_code == 405
 
 
+def test_two_hosts_switching_at_once_leave_the_tv_on_the_last_switch(box, app, monkeypatch):
+    """Host A's switch is committed, then host B's whole switch (commit and message) runs before A's
+    message goes out, as when two waits for the disk wake in the other order. The TV must end on
+    B's switch, the one the box keeps: every message says the device as committed when it is sent."""
+    from qode import queues
+
+    hub = app.extensions["qode_live"].hub
+    sent = []
+    real_publish = hub.publish
+
+    def publish(channel, message, news=False):
+        if message.get("type") == "device":
+            sent.append(message)
+        return real_publish(channel, message, news)
+
+    monkeypatch.setattr(hub, "publish", publish)
+    real_switch = queues.set_device_voice
+    client, headers = box["client"], box["queue"]["headers"]
+
+    def switch_then_b(db, queue_id, device_id, on, allowed=queues._anyone):
+        row = real_switch(db, queue_id, device_id, on, allowed)
+        if on is False:  # A (off) is committed; B (on) runs whole before A's message
+            assert client.put(voice_url(box), json={"on": True}, headers=headers).status_code == 200
+        return row
+
+    monkeypatch.setattr(queues, "set_device_voice", switch_then_b)
+    response = client.put(voice_url(box), json={"on": False}, headers=headers)
+    assert response.status_code == 200
+    assert listed(box, box["display"]["id"])["voice"] is True  # B's switch is the one kept
+    assert [m["device"]["voice"] for m in sent][-1] is True  # and the TV's last message says so
+
+
 def test_a_test_needs_the_display_on_line(box, client, queue):
     test = f"{voice_url(box)}/test"
     error_of(client.post(test, headers=queue["headers"]), 409, "display_offline")

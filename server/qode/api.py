@@ -573,7 +573,10 @@ def set_device_voice(queue_id: str, device_id: str):
     row = queues.set_device_voice(db(), queue_id, device_id, req.on, _scope_check(principal))
     view = printing.with_services(row, queues.device_services(db(), device_id), hub())
     # The display's own channel (docs/live.md, `device`): it follows the switch from its next call.
-    hub().publish(f"device:{queue_id}:{device_id}", {"type": "device", "device": device_message(view)})
+    # What goes out is the device as committed now, read and sent with nothing in between: two hosts
+    # switching one TV at once may wake in either order, and the later message must be the last switch.
+    now = printing.device_view(queues.get_device(db(), device_id), True)
+    hub().publish(f"device:{queue_id}:{device_id}", {"type": "device", "device": device_message(now)})
     return answer(view)
 
 
