@@ -187,6 +187,7 @@ def test_bad_socket_requests_get_a_defined_close(setup, path, code):
     ("not json", 4401),
     (json.dumps({"type": "auth", "token": "wrong-token-0123456789abcdef"}), 4401),
     (json.dumps({"type": "auth"}), 4401),
+    ("[" * 30000 + "]" * 30000, 4401),  # nested too deep for Python's json: still just not an auth
 ])
 def test_host_socket_auth(setup, first, code):
     server, queue, _ = setup
@@ -212,6 +213,8 @@ def test_inbound_messages(setup):
         ws.send(json.dumps({"type": "ping"}))
         assert receive(ws)["type"] == "pong"
         ws.send("{garbage")
+        assert receive(ws)["error"]["code"] == "bad_message"
+        ws.send("[" * 30000 + "]" * 30000)  # nested too deep for Python's json (under the size limit)
         assert receive(ws)["error"]["code"] == "bad_message"
         ws.send(b"\x00binary")
         assert closed_with(ws) == 1003

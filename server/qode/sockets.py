@@ -130,7 +130,7 @@ def _serve(ws, channel: str, first: dict, on_change: Callable[[], None] | None =
                 return
             try:
                 data = json.loads(message)
-            except ValueError:
+            except (ValueError, RecursionError):  # Recursion: nested too deep
                 data = None
             if isinstance(data, dict) and data.get("type") == "ping":
                 client.offer(live.hub.encode(json.dumps({"type": "pong", "seq": live.last_seq})))
@@ -231,7 +231,7 @@ def _first_message_token(ws) -> str | None:
     message = ws.receive(timeout=AUTH_TIMEOUT)
     try:
         data = json.loads(message) if isinstance(message, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # Recursion: nested too deep
         data = None
     token = data.get("token") if isinstance(data, dict) and data.get("type") == "auth" else None
     if not isinstance(token, str) or not auth.TOKEN_RE.match(token):
