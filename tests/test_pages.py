@@ -43,12 +43,23 @@ def test_hashed_assets_are_cached_for_a_year(built):
 
 @pytest.mark.parametrize("path", ["/assets/missing.js", "/assets/../secret.txt", "/assets/%2e%2e/secret.txt",
                                   "/assets/..%2fsecret.txt", "/static/index.html", "/nothing-here", "/t/",
-                                  "/index.html/../secret.txt"])
+                                  "/index.html/../secret.txt", "/assets/" + "x" * 300,
+                                  "/assets/app-1a2b3c.js" + "x" * 300])
 def test_nothing_else_is_served(built, path):
     response = built.get(path)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] in ("not_found",)
     assert b"not for the web" not in response.data
+
+
+def test_an_asset_whose_compressed_name_would_be_too_long_is_served_plain(built, tmp_path):
+    """A file name the file system takes, whose `.br`/`.gz` sibling's name it would refuse as too
+    long: the plain file, not a 500."""
+    name = "a" * 250 + ".js"
+    (tmp_path / "static" / "assets" / name).write_text("console.log('long')")
+    with built.get(f"/assets/{name}", headers={"Accept-Encoding": "gzip, br"}) as response:
+        assert response.status_code == 200 and response.data == b"console.log('long')"
+        assert "Content-Encoding" not in response.headers
 
 
 def test_pages_not_built_is_a_clear_503(tmp_path):

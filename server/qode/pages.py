@@ -68,13 +68,22 @@ for _rule in PAGE_ROUTES:
     bp.add_url_rule(_rule, view_func=page, methods=["GET"], endpoint=f"page{PAGE_ROUTES.index(_rule)}")
 
 
+def _is_file(path: Path) -> bool:
+    """`path.is_file()`, False for a name the file system refuses (too long: pathlib raises
+    ENAMETOOLONG where it answers False for a missing file)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 @bp.get("/assets/<path:name>")
 def asset(name: str):
     folder = _dir() / "assets"
-    if not (folder / name).is_file():  # send_from_directory also refuses paths outside the folder
+    if not _is_file(folder / name):  # send_from_directory also refuses paths outside the folder
         raise NotFound("No such file.", "not_found")
     for encoding, suffix in ENCODINGS:
-        if request.accept_encodings.quality(encoding) > 0 and (folder / (name + suffix)).is_file():
+        if request.accept_encodings.quality(encoding) > 0 and _is_file(folder / (name + suffix)):
             mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
             response = send_from_directory(folder, name + suffix, max_age=YEAR, mimetype=mimetype)
             response.headers["Content-Encoding"] = encoding
