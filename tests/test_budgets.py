@@ -408,6 +408,53 @@ def test_bodies_read_ahead_of_the_app_still_arrive_whole(tmp_path):
     assert "Traceback" not in proc.log.read_text()
 
 
+def test_a_body_over_the_limit_is_a_413_the_client_reads_chunked_or_declared(tmp_path):
+    """Over QODE_MAX_BODY (16 KiB by default) is a 413 `body_too_large`, never a body cut to the limit
+    and served: a chunked body shows its size only as it comes. The client reads the 413 even when it
+    sent the whole body before reading (the server drains briefly before it closes), and nothing is
+    written."""
+    proc = ServerProcess(tmp_path / "limit", env={"QODE_SCHEDULER": "off"}).start()
+    socks = []
+    try:
+        queue = make_queue(proc.url)
+        path = f"/api/queues/{queue['id']}/tickets"
+        padded = json.dumps({"device_token": "device-token-chunked02"}).encode() + b" " * 30000
+        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n").encode()
+
+        def answer_of(sock) -> bytes:
+            data = drain_until_closed([sock], time.monotonic() + 10)[sock][0]
+            assert data.startswith(b"HTTP/1.1 413"), data[:200]
+            assert b"connection: close" in data.lower().split(b"\r\n\r\n")[0]
+            assert json.loads(data.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "body_too_large"
+            return data
+
+        chunked = connect_from("127.0.0.2", proc.port)
+        socks.append(chunked)
+        chunked.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        for k in range(0, len(padded), 4096):
+            piece = padded[k:k + 4096]
+            chunked.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        chunked.sendall(b"0\r\n\r\n")
+        answer_of(chunked)
+
+        for source, close in (("127.0.0.3", b"Connection: close\r\n"), ("127.0.0.4", b"")):
+            declared = connect_from(source, proc.port)
+            socks.append(declared)
+            declared.sendall(head + close + f"Content-Length: {len(padded)}\r\n\r\n".encode())
+            time.sleep(0.3)  # the server answers by the declared length; the body comes after, in
+            for k in range(0, len(padded), 2048):  # pieces, all sent before the answer is read
+                declared.sendall(padded[k:k + 2048])  # (it once met a closed socket: a broken pipe)
+                time.sleep(0.01)
+            answer_of(declared)
+
+        listed = requests.get(f"{proc.url}{path}", headers=queue["headers"], timeout=10).json()
+        assert listed["tickets"] == []
+    finally:
+        close_all(socks)
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 def test_off_means_no_deadline(tmp_path):
     proc = ServerProcess(tmp_path / "off", env={
         "QODE_HEADER_TIMEOUT": "off", "QODE_BODY_TIMEOUT": "off", "QODE_SCHEDULER": "off"}).start()

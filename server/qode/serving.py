@@ -103,6 +103,17 @@ def _read_within(environ, body_timeout: float | None, largest: int | None) -> by
         sock.settimeout(previous)
 
 
+def _close_after_answer() -> None:
+    """The request being served leaves a body unread: its answer goes out with `Connection:
+    close`, and `handle_request` then drains what the client still sends (briefly) before closing,
+    so the client reads the answer instead of a reset."""
+    me = gevent.getcurrent()
+    req = getattr(me, "qode_request", None)
+    if req is not None:
+        req.must_close = True
+        me.qode_linger = True
+
+
 def _note_received() -> None:
     """Mark the serving connection `partial` whenever bytes arrive between requests.
 
@@ -246,9 +257,11 @@ class Worker(GeventWorker):
         """Read the request's body before the app runs, within QODE_BODY_TIMEOUT.
 
         Only bodies the app may accept (up to its largest body, QODE_MAX_BODY) are read here; a
-        longer declared one is refused by the app with 413 unread. gunicorn has answered an
-        `Expect: 100-continue` by now. The bytes read replace `wsgi.input`, so the app reads
-        them as if from the socket; what is left unread gunicorn skips as usual.
+        longer one is refused by the app with 413, unread: by its declared length, or (a chunked
+        body, whose size shows only as it comes) once more than the largest came, never cut to it.
+        Either closes the connection after a brief lingering drain, so the client reads the 413
+        even if it sent the whole body first. gunicorn has answered an `Expect: 100-continue` by
+        now. The bytes read replace `wsgi.input`, so the app reads them as if from the socket.
 
         The one larger body, the venue's logo, is never read before the admin token is checked:
         its view reads it itself through `_logo_body`, under the same deadline.
@@ -260,9 +273,16 @@ class Worker(GeventWorker):
         length = environ.get("CONTENT_LENGTH") or ""
         declared = int(length) if length.isdigit() else 0
         too_long = largest is not None and declared > largest
+        if too_long:
+            _close_after_answer()
         if body_timeout is None or (not chunked and (declared == 0 or too_long)):
             return self.qode_app(environ, start_response)
-        environ["wsgi.input"] = io.BytesIO(_read_within(environ, body_timeout, largest))
+        body = _read_within(environ, body_timeout, largest)
+        if largest is not None and len(body) > largest:  # more came than the largest body
+            environ["CONTENT_LENGTH"] = str(len(body))  # the app's 413 reads it as declared
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            _close_after_answer()
+        environ["wsgi.input"] = io.BytesIO(body)
         return self.qode_app(environ, start_response)
 
     def _logo_first(self, environ, start_response, body_timeout):
@@ -282,11 +302,7 @@ class Worker(GeventWorker):
         answer = self.qode_app(environ, start_response)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not read and (chunked or (environ.get("CONTENT_LENGTH") or "0") != "0"):
-            me = gevent.getcurrent()
-            req = getattr(me, "qode_request", None)
-            if req is not None:
-                req.must_close = True  # sent as `Connection: close`; handle_request lingers
-                me.qode_linger = True
+            _close_after_answer()
         return answer
 
     def _settings(self):
