@@ -377,3 +377,42 @@ def test_the_sites_page_follows_a_transferred_ticket_by_the_number_its_guest_hol
     assert (lines["Reception"]["now_serving"], lines["Reception"]["waiting"]) == ("R003", 0)
     services = {s["service"]: s for s in site["today"]["services"]}
     assert (services["Reception"]["transfers_out"], services["Payments"]["transfers_in"]) == (2, 2)
+
+
+def test_one_boxs_odd_log_breaks_no_read_of_the_hub(hub_app):
+    """Found by a black-box probe: what one box may send must not make the hub's reads answer 500.
+    A join stamped in year 1 (a box's clock far off) on today's list; a counter and staff name with a
+    formula, a line break and a lone surrogate (JSON-escaped, as a box's JSON may carry it) in the CSV;
+    query values in non-ASCII digits; headers over QODE_MAX_HEADERS."""
+    client = hub_app.test_client()
+    made = client.post("/api/hub/sites", json={"device_id": "s1", "name": "S"}, headers=hub_admin()).get_json()
+    today = hub_app.extensions["qode_db"].clock.service_day()
+    log = [{**e, "service_day": today} for e in synthetic_log()]
+    first_call = next(e for e in log if e["type"] == "call")
+    joined = next(e for e in log if e["type"] == "join" and e["ticket_id"] == first_call["ticket_id"])
+    joined["created_at"] = "0001-01-01T00:00:00+01:00"
+    for event in log:  # Desk 1, and its staff, as the box names them
+        if event["data"].get("counter") == "Desk 1":
+            event["data"] = {**event["data"], "counter": "\n=1+2"}
+        if event["data"].get("staff") == "Ana":
+            event["data"] = {**event["data"], "staff": "Ana\ud83d"}
+    stored = client.post("/api/sync/batches", headers={"Authorization": f"Bearer {made['key']}"},
+                         json={"device_id": "s1", "after": 0, "events": log})
+    assert stored.status_code == 200, stored.get_json()
+
+    sites = client.get("/api/hub/sites", headers=hub_admin())
+    assert sites.status_code == 200, sites.get_data(as_text=True)[:300]
+    assert sites.get_json()["sites"][0]["today"]["served"] >= 1
+    csv_text = client.get(f"/api/hub/sites/s1/stats?day={today}&format=csv", headers=hub_admin())
+    assert csv_text.status_code == 200
+    text = csv_text.get_data(as_text=True)
+    assert "'=1+2" in text and "Ana," in text and "\ud83d" not in text
+
+    for query in ("events?after=%C2%B2", "events?limit=%D9%A2", "export.csv?day=%D9%A2%D9%A0%D9%A2%D9%A6-12-07",
+                  "export.csv?day=2026-1-1", "export.csv"):
+        answer = client.get(f"/api/hub/sites/s1/{query}", headers=hub_admin())
+        assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "invalid_query", query
+
+    big = {f"X-Junk-{i}": "x" * 4000 for i in range(40)}
+    answer = client.get("/api/hub/sites", headers={**hub_admin(), **big})
+    assert answer.status_code == 431 and answer.get_json()["error"]["code"]

@@ -106,17 +106,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         jobs.start(app)  # only one process per data folder wins its lock
 
-    @app.before_request
-    def _limit_headers():
-        environ = request.environ
-        size = sum(len(k) + len(v) for k, v in environ.items() if k.startswith("HTTP_"))
-        if size > app.config["MAX_HEADERS"]:
-            from werkzeug.exceptions import RequestHeaderFieldsTooLarge
-
-            raise RequestHeaderFieldsTooLarge()
-
+    app.before_request(_limit_headers)
     app.wsgi_app = _behind_proxy(app, _with_security_headers(app.wsgi_app))
     return app
+
+
+def _limit_headers():
+    """431 for a request whose headers are over QODE_MAX_HEADERS bytes (the box's and the hub's)."""
+    from flask import current_app
+
+    size = sum(len(k) + len(v) for k, v in request.environ.items() if k.startswith("HTTP_"))
+    if size > current_app.config["MAX_HEADERS"]:
+        from werkzeug.exceptions import RequestHeaderFieldsTooLarge
+
+        raise RequestHeaderFieldsTooLarge()
 
 
 def _hub_app(app: Flask, settings: dict) -> Flask:
@@ -134,6 +137,7 @@ def _hub_app(app: Flask, settings: dict) -> Flask:
     api.init_limits(app)
     app.register_blueprint(hub.bp)
     app.register_blueprint(pages.bp)
+    app.before_request(_limit_headers)
     app.wsgi_app = _behind_proxy(app, _with_security_headers(app.wsgi_app))
     return app
 

@@ -326,10 +326,13 @@ def day_stats(conn: sqlite3.Connection, device_id: str, day: str, tz: ZoneInfo) 
     waits, hours = [], {}
     for row in rows:
         if row["called_at"]:
-            wait = max((_local(row["called_at"], tz) - _local(row["created_at"], tz)).total_seconds(), 0)
+            try:
+                called, created = _local(row["called_at"], tz), _local(row["created_at"], tz)
+            except (OverflowError, ValueError):  # a box's clock far off (year 1 or 9999): no wait to tell
+                continue
+            wait = max((called - created).total_seconds(), 0)
             waits.append(wait)
-            hour = hours.setdefault(_local(row["called_at"], tz).hour, [])
-            hour.append(wait)
+            hours.setdefault(called.hour, []).append(wait)
     mean = total["waited_mean_seconds"]
     return {
         "day": day,
@@ -416,8 +419,8 @@ def export_csv(db: Database, device_id: str, day: str) -> str:
                 )
             writer.writerow(
                 [
-                    _cell(name),
-                    _cell(f"{prefix}{row['number']:03d}"),
+                    stats.csv_cell(name),
+                    stats.csv_cell(f"{prefix}{row['number']:03d}"),
                     row["status"],
                     row["created_at"],
                     row["called_at"] or "",
@@ -426,11 +429,6 @@ def export_csv(db: Database, device_id: str, day: str) -> str:
                 ]
             )
     return buffer.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet must not run a queue name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ---- routes ----------------------------------------------------------------------------
@@ -521,7 +519,8 @@ def site_events(device_id: str):
     _admin()
     device_id = _device_id(device_id)
     after, limit = request.args.get("after", "0"), request.args.get("limit", "1000")
-    if not (after.isdigit() and limit.isdigit() and 1 <= int(limit) <= 10000 and len(after) <= 18):
+    if not (after.isascii() and after.isdigit() and limit.isascii() and limit.isdigit()  # not "²" or "٢"
+            and 1 <= int(limit) <= 10000 and len(after) <= 18):
         raise Invalid("after: a whole number; limit: 1 to 10000.", "invalid_query")
     with _db().read() as conn:
         rows = conn.execute(
@@ -537,11 +536,7 @@ def site_events(device_id: str):
 def site_csv(device_id: str):
     _admin()
     device_id = _device_id(device_id)
-    day = request.args.get("day", "")
-    try:
-        datetime.strptime(day, "%Y-%m-%d")
-    except ValueError:
-        raise Invalid("day: a date as YYYY-MM-DD.", "invalid_query") from None
+    day = stats_day(request.args.get("day", ""), "")  # YYYY-MM-DD in ASCII digits, a real date
     response = Response(export_csv(_db(), device_id, day), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="qode-{device_id}-{day}.csv"'
     return response

@@ -249,11 +249,16 @@ def totals(rows: Iterable[dict]) -> dict:
     return {name: rendered[name] for name in COUNTS}
 
 
-def _cell(value: object) -> object:
-    """A spreadsheet must not run a name as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+def csv_cell(value: object) -> object:
+    """A cell of a CSV export. Text keeps its printable characters only: no line breaks or
+    controls that a box or a host typed, and no lone surrogates, which UTF-8 cannot write (a
+    box's JSON may carry them). A spreadsheet must not run it as a formula (CSV injection)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    text = "".join(ch for ch in value if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def to_csv(rows: Iterable[dict]) -> str:
@@ -262,5 +267,5 @@ def to_csv(rows: Iterable[dict]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[name]) for name in COLUMNS])
+        writer.writerow([csv_cell(row[name]) for name in COLUMNS])
     return buffer.getvalue()
