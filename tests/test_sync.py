@@ -98,6 +98,33 @@ def test_a_hub_that_acks_less_moves_the_cursor_only_that_far(tmp_path, fake_hub)
     assert pusher.status()["acked_seq"] == 3
 
 
+def test_a_hub_that_acks_nothing_of_the_batch_is_a_failure_not_a_success(tmp_path, fake_hub):
+    """An ack below the batch (found by a probe: acked_seq -5) moved nothing, yet counted as a success,
+    so the box sent its 20 batches every run without backing off and /healthz said all was well."""
+    hub = fake_hub(answer=(200, {"acked_seq": -5, "stored": 0}))
+    _, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")
+    assert pusher.push() == 0
+    assert len(hub.received) == 1  # one try, not the run's every batch
+    state = pusher.status()
+    assert state["acked_seq"] == 0 and state["last_success"] is None
+    assert "acknowledged none of the batch" in state["last_error"]
+    assert pusher.push() == 0 and len(hub.received) == 1  # backing off
+
+
+def test_a_hubs_words_are_logged_as_one_printable_line(tmp_path, fake_hub, caplog):
+    """A hub's error message with a line break (a forged log line) and a lone surrogate (UTF-8 cannot
+    write it: the job crashed and /healthz kept saying all was well)."""
+    words = "Nope\ud800\n[2026-12-07 10:00:00 +0000] [1] [CRITICAL] forged line"
+    hub = fake_hub(answer=(400, {"error": {"code": "bad", "message": words}}))
+    _, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")
+    with caplog.at_level("WARNING", logger="qode.sync"):
+        assert pusher.push() == 0
+    error = pusher.status()["last_error"]
+    assert error.startswith("the hub answered 400: Nope[2026-12-07") and error.isprintable()
+    assert all(record.getMessage().isprintable() for record in caplog.records)
+    error.encode("utf-8")  # no lone surrogate left
+
+
 def test_a_gap_answer_resumes_where_the_hub_says(tmp_path, fake_hub):
     hub = fake_hub()
     _, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")

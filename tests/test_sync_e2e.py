@@ -274,3 +274,56 @@ def test_a_hub_killed_mid_batch_keeps_none_of_it_and_a_retry_lands_it_once(hub, 
         assert again.status_code == 200 and again.json() == {"acked_seq": 1000, "stored": stored}, again.text
     assert [e["seq"] for e in hub_events(hub, "big")] == list(range(1, 1001))
     assert site()["events"] == 1000 and site()["last_seq"] == 1000
+
+
+def test_a_hub_that_drips_its_answer_is_a_failure_within_the_sync_timeout(tmp_path):
+    """A hub that answers 200 and then sends a byte every second keeps each read under the box's
+    per-read timeout: the push stalled for minutes while /healthz said all was well (found by a
+    probe). QODE_SYNC_TIMEOUT bounds the whole request: a failure, told, and the box serves on."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn):
+        with conn:
+            conn.settimeout(1.0)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)  # the request (enough of it)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 1000\r\n\r\n")
+                for _ in range(120):  # bounded: two minutes at most
+                    if stop.wait(1.0):
+                        return
+                    conn.sendall(b" ")
+
+    def accept():
+        listener.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    proc = ServerProcess(tmp_path / "box", env={
+        "QODE_SYNC_URL": f"http://127.0.0.1:{port}", "QODE_DEVICE_ID": "box-1", "QODE_SYNC_KEY": "k" * 32,
+        "QODE_SYNC_SECONDS": "1", "QODE_SYNC_TIMEOUT": "3"}).start()
+    try:
+        started = time.monotonic()
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "Desk"}, headers=admin(), timeout=5)
+        assert queue.status_code == 201  # an event to send
+        state = wait_until(lambda: (s := sync_state(proc))["last_error"] and s, timeout=30)
+        assert "did not answer within 3 s" in state["last_error"], state
+        assert time.monotonic() - started < 20
+        assert state["last_success"] is None and state["pending"] >= 1
+        joined = requests.post(f"{proc.url}/api/queues/{queue.json()['id']}/tickets",
+                               json={"device_token": "device-token-drip0001"}, timeout=5)
+        assert joined.status_code == 201  # and the box works on
+    finally:
+        stop.set()
+        listener.close()
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()

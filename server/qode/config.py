@@ -116,6 +116,8 @@ SETTINGS: list[Setting] = [
     Setting("QODE_SYNC_BATCH", "500", "Events per sync request (1 to 1000)."),
     Setting("QODE_SYNC_SECONDS", "5", "How often the box sends what is new; after a failure it waits longer "
             "(doubling, up to 5 minutes, with jitter)."),
+    Setting("QODE_SYNC_TIMEOUT", "30", "Longest one sync request may take, answer included (1 to 600 "
+            "seconds); a hub that answers slower counts as a failure."),
     Setting("QODE_HUB", "off", "`on` makes `qode serve` the hub (`qode serve --hub` sets it): it receives "
             "boxes' event logs and shows every site at `/hub`."),
     Setting("QODE_HUB_MAX_BATCH", "1000", "Hub: the most events one sync request may carry (413 above it)."),
@@ -384,6 +386,7 @@ def _sync_settings(raw: dict[str, str]) -> dict:
         "SYNC_URL": url, "DEVICE_ID": device_id, "SYNC_KEY": key, "SYNC_CA_FILE": ca,
         "SYNC_BATCH": _parse_int("QODE_SYNC_BATCH", raw["QODE_SYNC_BATCH"], maximum=1000),
         "SYNC_SECONDS": _parse_int("QODE_SYNC_SECONDS", raw["QODE_SYNC_SECONDS"], maximum=3600),
+        "SYNC_TIMEOUT": _parse_int("QODE_SYNC_TIMEOUT", raw["QODE_SYNC_TIMEOUT"], maximum=600),
         "HUB": _parse_switch("QODE_HUB", raw["QODE_HUB"]),
         "HUB_MAX_BATCH": _parse_int("QODE_HUB_MAX_BATCH", raw["QODE_HUB_MAX_BATCH"], maximum=100000),
         "HUB_MAX_BODY": _parse_int("QODE_HUB_MAX_BODY", raw["QODE_HUB_MAX_BODY"], maximum=256 * 1024 * 1024),

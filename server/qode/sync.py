@@ -26,11 +26,12 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 from qode_common import http
 
 from .clock import iso
-from .db import Database
+from .db import Database, under_gevent
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Sync:
         self.key = settings["SYNC_KEY"]
         self.batch = settings["SYNC_BATCH"]
         self.ca_file = settings.get("SYNC_CA_FILE")
+        self.deadline = float(settings.get("SYNC_TIMEOUT") or 30)  # one request, answer included
         self.on_change = None  # called when the status turns (failing <-> working): the host is told
         self._client = None
         self._size = self.batch  # halved after a 413
@@ -107,7 +109,11 @@ class Sync:
                     self._failed(str(err))
                     return sent
                 new = answer["acked_seq"]
-                self._save(max(min(new, events[-1]["seq"]), acked))
+                if new < events[0]["seq"]:  # nothing of the batch taken: no progress, so no success
+                    self._failed(f"the hub acknowledged none of the batch (acked_seq {new}, the batch "
+                                 f"starts at {events[0]['seq']})")
+                    return sent
+                self._save(min(new, events[-1]["seq"]))
                 sent += len(events)
             self._backoff.reset()
             return sent
@@ -130,14 +136,19 @@ class Sync:
             self._client = http.Client(self.url, timeout=TIMEOUT, cafile=self.ca_file, follow_redirects=False,
                                        max_answer=MAX_ANSWER)
         try:
-            _, answer = self._client.call(
-                "POST", "/api/sync/batches", {"device_id": self.device_id, "after": after, "events": events},
-                headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT)
+            with _within(self.deadline):
+                body = {"device_id": self.device_id, "after": after, "events": events}
+                _, answer = self._client.call("POST", "/api/sync/batches", body,
+                                              headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT)
         except http.HttpError as err:
             raise _refusal(err) from None
         except http.Unreachable as err:  # whatever broke on the way, the box carries on
-            raise SyncError(f"the hub cannot be reached: {err.kind}: {err}") from None
-        if not isinstance(answer, dict) or not isinstance(answer.get("acked_seq"), int):
+            raise SyncError(f"the hub cannot be reached: {err.kind}: {_printable(str(err))}") from None
+        except _TooSlow:
+            self._client = None  # its connection may be half-read
+            raise SyncError(f"the hub did not answer within {self.deadline:g} s (QODE_SYNC_TIMEOUT)") from None
+        acked = answer.get("acked_seq") if isinstance(answer, dict) else None
+        if not isinstance(acked, int) or isinstance(acked, bool):
             raise SyncError(f"{self.url} answered, but not as a Qode hub does (no acked_seq)")
         return answer
 
@@ -176,14 +187,46 @@ class Sync:
 def _refusal(err: http.HttpError) -> SyncError:
     """The hub's (or a proxy's) error answer as a SyncError, whatever its body holds."""
     if 300 <= err.status < 400:
-        return SyncError(f"the hub answered {err.status} (a redirect to {err.location}); set QODE_SYNC_URL "
-                         "to where it points")
+        return SyncError(f"the hub answered {err.status} (a redirect to {_printable(err.location)}); "
+                         "set QODE_SYNC_URL to where it points")
     error = err.error
     message = error.get("message") if isinstance(error.get("message"), str) else err.reason
     resume = error.get("resume_after") if error.get("code") == "sync_gap" else None
-    return SyncError(f"the hub answered {err.status}: {message}",
+    return SyncError(f"the hub answered {err.status}: {_printable(message)}",
                      resume if isinstance(resume, int) and not isinstance(resume, bool) else None,
                      too_large=err.status == 413)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """A hub's words as the box logs and shows them: printable characters only (no line break to
+    forge a log line, no lone surrogate that UTF-8 cannot write), at most `limit` of them."""
+    return "".join(ch for ch in str(text) if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)[:limit]
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextmanager
+def _within(seconds: float):
+    """Under `qode serve` (gevent), the whole request, answer included, within `seconds`: a hub
+    that drips its answer a byte at a time keeps each read under TIMEOUT, never the push forever.
+    Elsewhere (a unit test's app, no gevent) only TIMEOUT per socket operation bounds it."""
+    if not under_gevent():
+        yield
+        return
+    import gevent
+
+    timer = gevent.Timeout(seconds)  # a BaseException: no `except Exception` on the way takes it
+    timer.start()
+    try:
+        yield
+    except gevent.Timeout as exc:
+        if exc is not timer:
+            raise
+        raise _TooSlow() from None
+    finally:
+        timer.close()
 
 
 class SyncError(Exception):
