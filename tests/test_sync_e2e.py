@@ -327,3 +327,32 @@ def test_a_hub_that_drips_its_answer_is_a_failure_within_the_sync_timeout(tmp_pa
         listener.close()
         proc.stop()
     assert "Traceback" not in proc.log.read_text()
+
+
+def test_the_hub_reads_a_large_body_only_after_the_boxs_key(hub):
+    """Found by a probe: the hub read up to QODE_HUB_MAX_BODY (4 MiB) of any request, /healthz
+    included, before any credential was checked (36 stalled bodies took its worker from 81 to 278 MB).
+    Now only a box's batch may be large, and it is read once its key is known."""
+    key = register(hub, "box-big")
+
+    def raw(path: str, key_: str | None, declared: int, sent: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:
+            auth = f"Authorization: Bearer {key_}\r\n" if key_ else ""
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}"
+                         f"Content-Length: {declared}\r\n\r\n".encode() + sent)
+            sock.settimeout(5)  # answered without the rest of the body: it was never waited for
+            return sock.recv(65536)
+
+    # A wrong key: refused at once, with most of the megabyte never sent.
+    assert raw("/api/sync/batches", "x" * 40, 1 << 20, b"{" * 1000).startswith(b"HTTP/1.1 401")
+    # Anything else over QODE_MAX_BODY (16 KiB): refused by its declared size, unread.
+    assert raw("/api/hub/sites", HUB_ADMIN, 1 << 20, b"{" * 1000).startswith(b"HTTP/1.1 413")
+    # A box's batch over QODE_MAX_BODY but under QODE_HUB_MAX_BODY, with its key: taken whole.
+    events = [{"seq": i, "queue_id": str(uuid.UUID(int=1)), "type": "queue_renamed", "ticket_id": None,
+               "ticket_number": None, "data": {"name": "x" * 200}, "service_day": "2026-12-07",
+               "created_at": "2026-12-07T08:00:00.000Z", "mono": 1.0, "boot_id": "boot-1"}
+              for i in range(1, 301)]
+    answer = requests.post(f"{hub.url}/api/sync/batches", headers={"Authorization": f"Bearer {key}"},
+                           json={"device_id": "box-big", "after": 0, "events": events}, timeout=10)
+    assert len(answer.request.body) > 16384 and answer.status_code == 200, answer.text
+    assert answer.json()["acked_seq"] == 300

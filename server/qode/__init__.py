@@ -128,7 +128,8 @@ def _hub_app(app: Flask, settings: dict) -> Flask:
     from .clock import Clock
     from .db import Database
 
-    app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY"]
+    # Every request is held to QODE_MAX_BODY, unread past it; a box's batch (up to QODE_HUB_MAX_BODY)
+    # is read by its view once the box's key is checked (serving.AUTH_FIRST, hub.receive_batch).
     db = Database(settings["DATA_DIR"] / "hub.db", settings["BUSY_TIMEOUT"],
                   Clock(settings["TIMEZONE"], settings["DAY_STARTS_AT"]))
     hub.migrate_hub(db)

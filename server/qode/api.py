@@ -105,9 +105,28 @@ def _not_json(name: str):
     raise ValueError(f"{name} is not JSON")  # Python's json would take NaN and Infinity
 
 
-def read_json() -> dict:
-    """The request body as a JSON object; an empty body counts as {}."""
-    raw = request.get_data(cache=True)
+def body_after_auth(cap: int | None, too_big: QodeError) -> bytes:
+    """The body of a request whose view checked its credential first (serving.AUTH_FIRST: the
+    logo, the hub's batches): read only now, at most `cap` bytes (`too_big` past them). Under
+    `qode serve` it comes through `qode.read_body`, within QODE_BODY_TIMEOUT (408 past it)."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    read_body = request.environ.get("qode.read_body")
+    if read_body is not None:
+        data = read_body(cap)  # at most cap + 1 bytes
+        if cap is not None and len(data) > cap:
+            raise too_big
+        return data
+    request.max_content_length = cap if cap is not None else 2**31
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise too_big from None
+
+
+def read_json(raw: bytes | None = None) -> dict:
+    """The request body (or `raw`, a body read already) as a JSON object; an empty body counts as {}."""
+    raw = request.get_data(cache=True) if raw is None else raw
     data: object = {}
     if raw.strip():
         if not request.is_json:
@@ -927,8 +946,6 @@ def patch_venue():
            auth="admin", body=("image/png", "image/jpeg", "image/webp", "image/svg+xml"),
            responses={200: schemas.VenueOut})
 def put_venue_logo():
-    from werkzeug.exceptions import RequestEntityTooLarge
-
     from . import venue
 
     guarded(lambda: auth.require_admin(db(), admin_hash()))
@@ -940,17 +957,7 @@ def put_venue_logo():
     media_type = (request.mimetype or "").lower()
     if media_type not in venue.LOGO_TYPES:
         venue.check_logo(b"", media_type, None, None)  # raises the 415 with its message
-    read_body = request.environ.get("qode.read_body")  # under `qode serve`: read only now, authenticated
-    if read_body is not None:
-        data = read_body(cap)  # at most cap + 1 bytes, within QODE_BODY_TIMEOUT (408 past it)
-        if cap is not None and len(data) > cap:
-            raise too_big
-    else:
-        request.max_content_length = cap if cap is not None else 2**31
-        try:
-            data = request.get_data(cache=False)
-        except RequestEntityTooLarge:
-            raise too_big from None
+    data = body_after_auth(cap, too_big)
     return answer(venue.store_logo(db(), _data_dir(), data, media_type, cap,
                                    current_app.config["MAX_LOGO_SIDE"]))
 

@@ -121,7 +121,8 @@ SETTINGS: list[Setting] = [
     Setting("QODE_HUB", "off", "`on` makes `qode serve` the hub (`qode serve --hub` sets it): it receives "
             "boxes' event logs and shows every site at `/hub`."),
     Setting("QODE_HUB_MAX_BATCH", "1000", "Hub: the most events one sync request may carry (413 above it)."),
-    Setting("QODE_HUB_MAX_BODY", "4194304", "Hub: the largest sync request body in bytes (413 above it)."),
+    Setting("QODE_HUB_MAX_BODY", "4194304", "Hub: the largest sync request body in bytes (413 above it), read "
+            "only once the box's key is checked; every other request to the hub is held to `QODE_MAX_BODY`."),
     Setting(
         "QODE_PRINT_JOB_MAX_AGE",
         "120",

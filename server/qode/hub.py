@@ -31,7 +31,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from qode_common import patterns
 
 from . import auth, schemas, stats
-from .api import answer, guarded, parse, read_json, stats_day
+from .api import answer, body_after_auth, guarded, parse, read_json, stats_day
 from .clock import iso
 from .db import Database
 from .errors import Conflict, Forbidden, Invalid, NotFound, QodeError, Unauthorized
@@ -483,7 +483,13 @@ def healthz():
 @bp.post("/api/sync/batches")
 def receive_batch():
     device_id = _site_of_key()
-    raw = read_json()  # decoded once: counted, then validated
+    # The one large body (QODE_HUB_MAX_BODY), read only once the key is known (serving.AUTH_FIRST):
+    # every other request, and this one before its key is checked, is held to QODE_MAX_BODY.
+    cap = current_app.config["HUB_MAX_BODY"]
+    too_big = TooLarge(f"A sync request is at most {cap} bytes (QODE_HUB_MAX_BODY).", "body_too_large")
+    if (request.content_length or 0) > cap:
+        raise too_big
+    raw = read_json(body_after_auth(cap, too_big))  # decoded once: counted, then validated
     limit = current_app.config["HUB_MAX_BATCH"]
     if isinstance(raw.get("events"), list) and len(raw["events"]) > limit:
         raise TooLarge(f"At most {limit} events per batch.", "batch_too_large")

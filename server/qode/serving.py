@@ -89,6 +89,8 @@ class BodyTooSlow(QodeError):
 
 
 LOGO_PATH = "/api/venue/logo"  # issue 14: its body is read only after the admin token is checked
+SYNC_PATH = "/api/sync/batches"  # the hub's: a box's batch, read only after the box's key is checked
+AUTH_FIRST = (LOGO_PATH, SYNC_PATH)  # views that read their larger body themselves (api.body_after_auth)
 
 
 def _read_within(environ, body_timeout: float | None, largest: int | None) -> bytes:
@@ -263,12 +265,13 @@ class Worker(GeventWorker):
         even if it sent the whole body first. gunicorn has answered an `Expect: 100-continue` by
         now. The bytes read replace `wsgi.input`, so the app reads them as if from the socket.
 
-        The one larger body, the venue's logo, is never read before the admin token is checked:
-        its view reads it itself through `_logo_body`, under the same deadline.
+        The larger bodies (the venue's logo; on the hub, a box's batch) are never read before the
+        credential is checked: their views read them through `api.body_after_auth`, under the same
+        deadline (AUTH_FIRST).
         """
         _, _, body_timeout, largest, _ = self._settings()
-        if environ.get("PATH_INFO") == LOGO_PATH:
-            return self._logo_first(environ, start_response, body_timeout)
+        if environ.get("PATH_INFO") in AUTH_FIRST:
+            return self._auth_first(environ, start_response, body_timeout)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         length = environ.get("CONTENT_LENGTH") or ""
         declared = int(length) if length.isdigit() else 0
@@ -285,8 +288,9 @@ class Worker(GeventWorker):
         environ["wsgi.input"] = io.BytesIO(body)
         return self.qode_app(environ, start_response)
 
-    def _logo_first(self, environ, start_response, body_timeout):
-        """The logo's view, with `qode.read_body(limit)` to read its body once authenticated. An
+    def _auth_first(self, environ, start_response, body_timeout):
+        """The logo's (or a hub's batch's) view, with `qode.read_body(limit)` to read its body once
+        authenticated. An
         answer that left a body unread (a 401, a 413 by its declared length) closes the
         connection, after a brief lingering drain, instead of gunicorn reading the rest."""
         read = []
