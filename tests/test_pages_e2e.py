@@ -310,6 +310,59 @@ def test_every_phone_page_fits_360_px(box, open_page):
         assert width <= 360, f"{path.split('#')[0]} is {width} px wide at 360"
 
 
+ONE_LINE = """(el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+  return { height: r.height, line: parseFloat(s.lineHeight) || parseFloat(s.fontSize),
+           right: r.right, left: r.left, font: parseFloat(s.fontSize) } }"""
+
+
+def test_a_long_ticket_number_stays_on_one_line_and_the_call_is_reachable_at_200_percent(tmp_path, browser):
+    """Found by a layout sweep: "MELD011" split over three lines on a 360 px phone (first paint and
+    app alike), and the "It's your turn" screen, at 200 % text, cut off its own "OK, on my way"."""
+    proc = ServerProcess(tmp_path / "served").start()
+    try:
+        queue = requests.post(f"{proc.url}/api/queues", json={"name": "Meldewesen", "prefix": "MELD"},
+                              headers=admin(), timeout=5).json()
+        for i in range(11):
+            ticket = requests.post(f"{proc.url}/api/queues/{queue['id']}/tickets",
+                                   json={"device_token": f"device-token-meld{i:04d}"}, timeout=5).json()
+        assert ticket["display_number"] == "MELD011"
+        context = browser.new_context(viewport={"width": 360, "height": 800}, locale="de-DE")
+        page = context.new_page()
+        page.route("**/assets/**", lambda route: route.abort())  # the first paint alone: the box's markup
+        page.goto(f"{proc.url}/t/{ticket['id']}")
+        first = page.locator("#qode-number").evaluate(ONE_LINE)
+        assert first["height"] <= first["line"] * 1.2 and first["left"] >= 0 and first["right"] <= 360, first
+        page.unroute("**/assets/**")
+        page.goto(f"{proc.url}/t/{ticket['id']}")
+        number = page.get_by_test_id("ticket-number")
+        number.wait_for(timeout=15_000)
+        page.evaluate("document.fonts.ready")
+        app = number.evaluate(ONE_LINE)
+        assert app["height"] <= app["line"] * 1.2 and app["right"] <= 360, app
+        assert app["font"] >= 40  # still large: it is what the guest shows at the desk
+
+        host = {"Authorization": f"Bearer {queue['host_token']}"}
+        for _ in range(11):
+            called = requests.post(f"{proc.url}/api/queues/{queue['id']}/call-next", json={"counter": "12"},
+                                   headers=host, timeout=5)
+            assert called.status_code == 200
+        page.evaluate("() => { document.documentElement.style.fontSize = '200%' }")
+        dialog = page.get_by_role("alertdialog")
+        dialog.wait_for(timeout=15_000)
+        ok = dialog.get_by_role("button")
+        ok.scroll_into_view_if_needed()
+        box = ok.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800, box
+        title = page.locator("#called-title").evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+        assert title  # no word wider than the screen
+        ok.click()
+        dialog.wait_for(state="hidden", timeout=5_000)
+        context.close()
+    finally:
+        proc.stop()
+    assert "Traceback" not in proc.log.read_text()
+
+
 TABLET = {"width": 820, "height": 1180}  # a host tablet (iPad Air, portrait)
 LONG_TASKS = """
 window.__longTasks = [];

@@ -97,6 +97,7 @@ def asset(name: str):
 
 # ---- issue 14: perf: the ticket's first state in /t/{id}'s HTML ------------------------------
 
+NUMBER_LENGTHS = 12  # the longest display number the first state sizes (a prefix of 4 and 8 digits)
 # The rules for the server's markup only (class names `qf…`, which the app never uses), close to
 # the app's own ticket card, so nothing jumps much when the app takes over. The font stack is
 # Tailwind's: the box ships no web fonts.
@@ -106,9 +107,14 @@ CRITICAL_CSS = (
     "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue','Noto Sans',Arial,"
     "sans-serif;-webkit-font-smoothing:antialiased}"
     ".qf-card{box-sizing:border-box;max-width:28rem;margin:0 auto;padding:3.25rem 1.5rem 1.5rem;"
-    "border-radius:1rem;background:#fff;text-align:center;box-shadow:0 0 0 1px #d6d3d1}"
+    "border-radius:1rem;background:#fff;text-align:center;box-shadow:0 0 0 1px #d6d3d1;"
+    "container-type:inline-size}"
     ".qf-number{margin:0;font-size:6rem;line-height:1;font-weight:900;font-variant-numeric:tabular-nums;"
     "word-break:break-all}"
+    # As the app's (FitWords): as large as fits the card on one line, at most 6rem, by its length
+    # (about 0.75 em a character in this weight), so "MELD011" is not split on a 360 px phone.
+    + "".join(f".qf-len{n}{{font-size:min(6rem,calc(100cqw / {0.75 * n:.2f}))}}"
+              for n in range(5, NUMBER_LENGTHS + 1))
 )
 # The one inline style the pages have, allowed by its hash in the Content-Security-Policy
 # (qode._with_security_headers), so `style-src` still allows no other inline style.
@@ -142,7 +148,9 @@ def first_state_html(index: str, ticket: dict, place: dict) -> str:
     else:
         title = f"{ticket['display_number']} · {name}"
     look = {key: value for key, value in place.items() if key != "title_name"}
-    markup = (f'<main class="qf"><div class="qf-card"><p class="qf-number" id="qode-number">{number}</p>'
+    length = min(len(ticket["display_number"]), NUMBER_LENGTHS)
+    sized = f" qf-len{length}" if length >= 5 else ""
+    markup = (f'<main class="qf"><div class="qf-card"><p class="qf-number{sized}" id="qode-number">{number}</p>'
               f'</div></main>')
     state = _json_in_html({"ticket": ticket, "venue": look})
     data = f'<script type="application/json" id="{FIRST_STATE_ID}">{state}</script>'

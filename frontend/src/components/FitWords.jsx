@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { longestWordEm } from './screens/calls.js'
+import { longestWordEm } from '../lib/textWidth.js'
 
 /**
  * A service's name shown large ("Staatsangehörigkeitsangelegenheiten" on a 360 px phone or a

@@ -1,6 +1,7 @@
 // /t/{ticket_id}: the guest's own ticket, live. The id in the URL is the capability.
 import { Suspense, lazy, useEffect, useRef, useState } from 'react'
 import Button from '../components/Button.jsx'
+import FitWords from '../components/FitWords.jsx'
 import ConnectionBanner from '../components/ConnectionBanner.jsx'
 import LanguageSwitch from '../components/LanguageSwitch.jsx'
 import Page from '../components/Page.jsx'
@@ -176,13 +177,20 @@ export default function GuestView({ ticketId }) {
           </section>
         ) : null}
       </div>
-      <section aria-labelledby="ticket-title" className="flex flex-col items-center gap-2 rounded-2xl bg-white p-6 text-center shadow-sm ring-1 ring-stone-300">
+      <section aria-labelledby="ticket-title" className="flex flex-col items-center gap-2 rounded-2xl bg-white p-6 text-center shadow-sm ring-1 ring-stone-300 [container-type:inline-size]">
         <h1 id="ticket-title" className="text-lg font-semibold uppercase tracking-wide text-stone-700">
           {t('ticket.title')}
         </h1>
-        <p dir="ltr" className="text-8xl font-black leading-none tabular-nums break-all" aria-label={`${t('ticket.number')} ${ticket.display_number}`}>
-          {ticket.display_number}
-        </p>
+        {/* As large as fits the card on one line ("MELD011" on a 360 px phone), at most 6rem: never split. */}
+        <FitWords
+          as="p"
+          dir="ltr"
+          weight={900}
+          text={ticket.display_number}
+          data-testid="ticket-number"
+          className="font-black leading-none tabular-nums [--fit-max:6rem]"
+          aria-label={`${t('ticket.number')} ${ticket.display_number}`}
+        />
         {ticket.service?.name ? (
           <p data-testid="ticket-service" className="text-2xl font-bold wrap-anywhere">
             {ticket.service.name}
@@ -254,14 +262,17 @@ export default function GuestView({ ticketId }) {
           role="alertdialog"
           aria-modal="true"
           aria-labelledby="called-title"
-          className="fixed inset-0 z-30 flex flex-col items-center justify-center gap-6 bg-emerald-800 p-6 text-center text-white"
+          className="fixed inset-0 z-30 flex flex-col items-center justify-center-safe gap-6 overflow-y-auto bg-emerald-800 p-6 text-center text-white [container-type:inline-size]"
         >
-          <h2 id="called-title" className="text-6xl font-black">
-            {t('ticket.calledTitle')}
-          </h2>
-          <p className="text-5xl font-bold">
-            {ticket.counter ? t('ticket.calledCounter', { counter: ticket.counter }) : t('ticket.calledAnyCounter')}
-          </p>
+          {/* Large text (200 %) on a phone: the words shrink to fit whole, and what is taller than
+              the screen scrolls, its top first, so "OK, on my way" is always reachable. */}
+          <FitWords as="h2" id="called-title" weight={900} className="font-black [--fit-max:3.75rem]" text={t('ticket.calledTitle')} />
+          <FitWords
+            as="p"
+            weight={700}
+            className="font-bold [--fit-max:3rem]"
+            text={ticket.counter ? t('ticket.calledCounter', { counter: ticket.counter }) : t('ticket.calledAnyCounter')}
+          />
           <p dir="ltr" className="text-4xl font-semibold tabular-nums">{ticket.display_number}</p>
           <button
             type="button"

@@ -120,7 +120,7 @@ export default function SetupView() {
 
   return (
     <div className="min-h-dvh bg-stone-50 text-stone-900">
-      <main className="mx-auto flex w-full max-w-[120rem] flex-col gap-8 px-4 py-6 lg:px-8">
+      <main className="@container mx-auto flex w-full max-w-[120rem] flex-col gap-8 px-4 py-6 lg:px-8">
         <h1 className="text-3xl font-black">{t('setup.title')}</h1>
         <StaffTls info={tls} token={token} />
 
@@ -129,9 +129,10 @@ export default function SetupView() {
             <TokenForm keys="setup" bad={bad} onToken={apply} />
           </div>
         ) : (
-          // From 80rem: the queues on the left, making a queue (and the venue) on the right.
-          <div className="grid items-start gap-8 xl:grid-cols-[minmax(0,1fr)_minmax(22rem,30rem)]">
-            <aside aria-label={t('setup.sideTitle')} className="grid content-start gap-8 xl:col-start-2 xl:row-start-1">
+          // From 64rem of the page's own width (counted in its text size, so 200 % text on a 1280 px
+          // screen keeps one column): the queues on the left, making a queue (and the venue) on the right.
+          <div className="grid items-start gap-8 @min-[64rem]:grid-cols-[minmax(0,1fr)_minmax(22rem,30rem)]">
+            <aside aria-label={t('setup.sideTitle')} className="grid content-start gap-8 @min-[64rem]:col-start-2 @min-[64rem]:row-start-1">
               <CreateQueue api={api} onCreated={onCreated} onRejected={rejected} />
               <VenueSettings api={api} onRejected={rejected} />
               <div>
@@ -145,7 +146,7 @@ export default function SetupView() {
               </div>
             </aside>
 
-            <div className="grid min-w-0 content-start gap-8 xl:col-start-1 xl:row-start-1">
+            <div className="grid min-w-0 content-start gap-8 @min-[64rem]:col-start-1 @min-[64rem]:row-start-1">
               {guide ? (
                 <FirstRun
                   done={done}

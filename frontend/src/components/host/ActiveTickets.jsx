@@ -64,7 +64,9 @@ export default function ActiveTickets({ tickets, counter, now, busy, onAction, c
                     </p>
                   ) : null}
                 </div>
-                <div className="grid grid-cols-2 gap-2 sm:grid-cols-3">
+                {/* By the card's own width (a narrow call column on a wide screen too): columns of at
+                    least 10rem, so "Weiterleiten" or "الطابور" stays whole in its button. */}
+                <div className="grid grid-cols-[repeat(auto-fit,minmax(min(100%,10rem),1fr))] gap-2">
                   {actionsFor(ticket, canReprint).map(([action, kind]) => (
                     <Button
                       key={action}

@@ -31,7 +31,7 @@ export default function VenueHeader({ tone = 'light', size = 'phone' }) {
         />
       ) : null}
       {venue.name ? (
-        <p data-testid="venue-name" className={`min-w-0 font-bold wrap-anywhere ${screen ? 'truncate text-[4vh]' : 'text-xl'}`}>
+        <p data-testid="venue-name" dir="auto" className={`min-w-0 font-bold wrap-anywhere ${screen ? 'truncate text-[4vh]' : 'text-xl'}`}>
           {venue.name}
         </p>
       ) : null}
