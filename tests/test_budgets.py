@@ -23,7 +23,7 @@ import requests
 
 from qode import config
 
-from helpers import ServerProcess, admin, wait_until
+from helpers import ADMIN_TOKEN, ServerProcess, admin, wait_until
 
 # Memory and open-file counts, socket floods: the machine to itself (conftest.py, "serial").
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("serial")]
@@ -446,6 +446,18 @@ def test_a_body_over_the_limit_is_a_413_the_client_reads_chunked_or_declared(tmp
                 declared.sendall(padded[k:k + 2048])  # (it once met a closed socket: a broken pipe)
                 time.sleep(0.01)
             answer_of(declared)
+
+        # A body its view reads after the credential (the logo), past its cap: 413, and closed too.
+        logo = connect_from("127.0.0.5", proc.port)
+        socks.append(logo)
+        logo.sendall(f"PUT /api/venue/logo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n"
+                     "Content-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        piece = b"\x89PNG" + b"\0" * 65532
+        for _ in range(10):  # 640 KiB, over QODE_MAX_LOGO_BYTES (512 KiB)
+            logo.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        logo.sendall(b"0\r\n\r\n")
+        data = drain_until_closed([logo], time.monotonic() + 10)[logo][0]
+        assert data.startswith(b"HTTP/1.1 413") and b"connection: close" in data.lower().split(b"\r\n\r\n")[0]
 
         listed = requests.get(f"{proc.url}{path}", headers=queue["headers"], timeout=10).json()
         assert listed["tickets"] == []

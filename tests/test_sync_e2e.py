@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import sqlite3
 import threading
@@ -283,11 +284,20 @@ def test_a_hub_that_drips_its_answer_is_a_failure_within_the_sync_timeout(tmp_pa
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
+    sizes = []  # events per request, as the box sent them
+
     def drip(conn):
         with conn:
-            conn.settimeout(1.0)
-            with contextlib.suppress(OSError):
-                conn.recv(65536)  # the request (enough of it)
+            conn.settimeout(2.0)
+            with contextlib.suppress(OSError, ValueError):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, body = data.split(b"\r\n\r\n", 1)
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(body) < length:
+                    body += conn.recv(65536)
+                sizes.append(len(json.loads(body)["events"]))
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              b"Content-Length: 1000\r\n\r\n")
                 for _ in range(120):  # bounded: two minutes at most
@@ -310,11 +320,14 @@ def test_a_hub_that_drips_its_answer_is_a_failure_within_the_sync_timeout(tmp_pa
     port = listener.getsockname()[1]
     proc = ServerProcess(tmp_path / "box", env={
         "QODE_SYNC_URL": f"http://127.0.0.1:{port}", "QODE_DEVICE_ID": "box-1", "QODE_SYNC_KEY": "k" * 32,
-        "QODE_SYNC_SECONDS": "1", "QODE_SYNC_TIMEOUT": "3"}).start()
+        "QODE_SYNC_SECONDS": "1", "QODE_SYNC_TIMEOUT": "3", "QODE_SYNC_BATCH": "4"}).start()
     try:
         started = time.monotonic()
         queue = requests.post(f"{proc.url}/api/queues", json={"name": "Desk"}, headers=admin(), timeout=5)
-        assert queue.status_code == 201  # an event to send
+        assert queue.status_code == 201  # events to send: the queue and four joins
+        for i in range(4):
+            requests.post(f"{proc.url}/api/queues/{queue.json()['id']}/tickets",
+                          json={"device_token": f"device-token-drop{i:04d}"}, timeout=5)
         state = wait_until(lambda: (s := sync_state(proc))["last_error"] and s, timeout=30)
         assert "did not answer within 3 s" in state["last_error"], state
         assert time.monotonic() - started < 20
@@ -322,6 +335,9 @@ def test_a_hub_that_drips_its_answer_is_a_failure_within_the_sync_timeout(tmp_pa
         joined = requests.post(f"{proc.url}/api/queues/{queue.json()['id']}/tickets",
                                json={"device_token": "device-token-drip0001"}, timeout=5)
         assert joined.status_code == 201  # and the box works on
+        # The next try (after its back-off) sends half a batch: a thin uplink still moves on.
+        wait_until(lambda: len(sizes) >= 2, timeout=30)
+        assert sizes[1] <= 2, sizes
     finally:
         stop.set()
         listener.close()

@@ -117,7 +117,8 @@ SETTINGS: list[Setting] = [
     Setting("QODE_SYNC_SECONDS", "5", "How often the box sends what is new; after a failure it waits longer "
             "(doubling, up to 5 minutes, with jitter)."),
     Setting("QODE_SYNC_TIMEOUT", "30", "Longest one sync request may take, answer included (1 to 600 "
-            "seconds); a hub that answers slower counts as a failure."),
+            "seconds); a hub that answers slower counts as a failure, and the next batch is half as large (as "
+            "after a 413)."),
     Setting("QODE_HUB", "off", "`on` makes `qode serve` the hub (`qode serve --hub` sets it): it receives "
             "boxes' event logs and shows every site at `/hub`."),
     Setting("QODE_HUB_MAX_BATCH", "1000", "Hub: the most events one sync request may carry (413 above it)."),

@@ -298,9 +298,13 @@ class Worker(GeventWorker):
         def read_body(limit: int | None) -> bytes:
             read.append(True)
             try:
-                return _read_within(environ, body_timeout, limit)
+                data = _read_within(environ, body_timeout, limit)
             except BodyTimeout as exc:
+                _close_after_answer()  # the rest of a stalled body is never waited for
                 raise BodyTooSlow(str(exc)) from None
+            if limit is not None and len(data) > limit:
+                _close_after_answer()  # its view answers 413; the rest is drained briefly, not read
+            return data
 
         environ["qode.read_body"] = read_body
         answer = self.qode_app(environ, start_response)

@@ -146,7 +146,10 @@ class Sync:
             raise SyncError(f"the hub cannot be reached: {err.kind}: {_printable(str(err))}") from None
         except _TooSlow:
             self._client = None  # its connection may be half-read
-            raise SyncError(f"the hub did not answer within {self.deadline:g} s (QODE_SYNC_TIMEOUT)") from None
+            # Maybe a slow uplink: the next batch is half as large (as after a 413), so a box on a
+            # thin line still moves on instead of sending the same batch past its deadline forever.
+            raise SyncError(f"the hub did not answer within {self.deadline:g} s (QODE_SYNC_TIMEOUT)",
+                            too_large=True) from None
         acked = answer.get("acked_seq") if isinstance(answer, dict) else None
         if not isinstance(acked, int) or isinstance(acked, bool):
             raise SyncError(f"{self.url} answered, but not as a Qode hub does (no acked_seq)")
