@@ -205,6 +205,36 @@ def test_a_modem_failure_is_retried_then_counted_and_shown(client, db, queue, se
     assert sender.status()["state"] == "ok"
 
 
+def test_the_dashboard_never_reads_a_state_ahead_of_its_count(client, db, queue, sender, monkeypatch):
+    """The host's dashboard reads status() from another thread at any moment. Read just as the
+    sender saves a failure (or a text sent), it must not show "error" with 0 failed today, nor
+    "ok" again before the text is counted."""
+    import contextlib
+    seen = []
+    write = sender.db.write
+
+    @contextlib.contextmanager
+    def write_and_look():
+        seen.append(sender.status())  # what a dashboard reading now would get
+        with write() as conn:
+            yield conn
+
+    monkeypatch.setattr(sender.db, "write", write_and_look)
+    guest = join(client, queue, 1)
+    sms.set_phone(db, guest["id"], PHONE, True)
+    sender.modem.fail = "error 500"
+    sender.step()  # plans the "nearly" text (nobody ahead) and fails to send it
+    assert seen and all(s["state"] != "error" or s["failed_today"] >= 1 for s in seen)
+    assert sender.status()["state"] == "error" and sender.status()["failed_today"] == 1
+    seen.clear()
+    sender.modem.fail = None
+    with write() as conn:
+        conn.execute("UPDATE sms_outbox SET retry_at = NULL")
+    assert sender.send_pending() == 1
+    assert seen and all(s["state"] == "error" for s in seen)  # still the last error, until counted
+    assert sender.status()["state"] == "ok" and sender.status()["sent_today"] == 1
+
+
 def test_host_rows_show_the_number_masked(client, db, queue):
     from qode import tickets
 

@@ -413,25 +413,28 @@ class Sender:
             try:
                 self.modem.send(row["phone"], row["body"])  # outside any transaction
             except ModemError as err:
-                self._error(str(err))
                 attempts = row["attempts"] + 1
-                with self.db.write() as conn:
-                    if attempts >= MAX_ATTEMPTS:
-                        conn.execute("UPDATE sms_outbox SET status = 'failed', attempts = ?, error = ?"
-                                     " WHERE id = ?", (attempts, str(err)[:200], row["id"]))
-                    else:
-                        conn.execute("UPDATE sms_outbox SET attempts = ?, error = ?, retry_at = ? WHERE id = ?",
-                                     (attempts, str(err)[:200], time.time() + RETRY_SECONDS, row["id"]))
-                    self._count(conn, row["service_day"], "failed")
+                try:
+                    with self.db.write() as conn:
+                        if attempts >= MAX_ATTEMPTS:
+                            conn.execute("UPDATE sms_outbox SET status = 'failed', attempts = ?, error = ?"
+                                         " WHERE id = ?", (attempts, str(err)[:200], row["id"]))
+                        else:
+                            conn.execute("UPDATE sms_outbox SET attempts = ?, error = ?, retry_at = ?"
+                                         " WHERE id = ?",
+                                         (attempts, str(err)[:200], time.time() + RETRY_SECONDS, row["id"]))
+                        self._count(conn, row["service_day"], "failed")
+                finally:  # shown once counted: the dashboard never reads "error" with 0 failed
+                    self._error(str(err))
                 if self.on_change is not None:
                     self.on_change()
                 return sent
-            self._last_error = None
-            self._last_sent_at = iso(self.db.clock.now())
+            sent_at = iso(self.db.clock.now())
             with self.db.write() as conn:
                 conn.execute("UPDATE sms_outbox SET status = 'sent', attempts = attempts + 1, error = NULL,"
-                             " sent_at = ? WHERE id = ?", (self._last_sent_at, row["id"]))
+                             " sent_at = ? WHERE id = ?", (sent_at, row["id"]))
                 self._count(conn, row["service_day"], "sent")
+            self._last_error, self._last_sent_at = None, sent_at  # as above: shown once counted
             sent += 1
         return sent
 
