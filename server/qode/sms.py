@@ -332,31 +332,35 @@ class Sender:
 
     def status(self) -> dict:
         """For the host dashboard: modem present, SIM, signal, texts sent and failed today."""
+        # The state first, the counts after: the sender saves a count before it shows the state
+        # it brings, so a read racing the sender never shows a state ahead of its count.
+        last_error, last_error_at, last_sent_at = self._last_error, self._last_error_at, self._last_sent_at
+        health, checked_at, checked_iso = self._health, self._checked_at, self._checked_iso
+        present = self.modem.present()
         day = self.db.clock.service_day()
         with self.db.read() as conn:
             row = conn.execute("SELECT sent, failed FROM sms_days WHERE service_day = ?", (day,)).fetchone()
             pending = conn.execute("SELECT COUNT(*) FROM sms_outbox WHERE status = 'pending'").fetchone()[0]
             capped = conn.execute("SELECT COUNT(*) FROM sms_outbox WHERE status = 'capped' AND service_day = ?",
                                   (day,)).fetchone()[0]
-        present = self.modem.present()
-        sim, signal = self._health.get("sim"), self._health.get("signal")
+        sim, signal = health.get("sim"), health.get("signal")
         if not present:
             state = "missing"
-        elif self._last_error is not None:
+        elif last_error is not None:
             state = "error"
         elif sim not in (None, "ready"):
             state = "sim"
         elif signal is not None and signal == 0:
             state = "no_signal"
-        elif self._checked_at is None:
+        elif checked_at is None:
             state = "unknown"
         else:
             state = "ok"
         return {"enabled": True, "state": state, "present": present, "sim": sim, "signal": signal,
                 "sent_today": row["sent"] if row else 0, "failed_today": row["failed"] if row else 0,
-                "pending": pending, "capped_today": capped, "last_error": self._last_error,
-                "last_error_at": self._last_error_at, "last_sent_at": self._last_sent_at,
-                "checked_at": self._checked_iso, "per_day": self.per_day}
+                "pending": pending, "capped_today": capped, "last_error": last_error,
+                "last_error_at": last_error_at, "last_sent_at": last_sent_at,
+                "checked_at": checked_iso, "per_day": self.per_day}
 
     # ---- the loop ----
     def _run(self) -> None:
