@@ -5,6 +5,7 @@ only the hub's ack moves the cursor. Two real processes are in test_sync_e2e.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import subprocess
@@ -109,6 +110,48 @@ def test_a_hub_that_acks_nothing_of_the_batch_is_a_failure_not_a_success(tmp_pat
     assert state["acked_seq"] == 0 and state["last_success"] is None
     assert "acknowledged none of the batch" in state["last_error"]
     assert pusher.push() == 0 and len(hub.received) == 1  # backing off
+
+
+def test_a_413_keeps_the_hubs_limit_and_a_timeout_shrinks_only_until_caught_up(tmp_path, fake_hub, monkeypatch):
+    """A 413 is the hub's own limit: later batches stay under it. A timeout is a slow moment: the
+    batches are halved until the box has caught up, then whole again (from the review: they stayed
+    halved for good, so a few passing timeouts left a box sending one event at a time)."""
+    hub = fake_hub()
+    app, pusher = box(tmp_path, f"http://127.0.0.1:{hub.server_port}")  # 26 events, batches of 10
+    slow = [1]
+
+    @contextlib.contextmanager
+    def within(seconds):
+        if slow:
+            slow.pop()
+            raise sync._TooSlow()
+        yield
+
+    monkeypatch.setattr(sync, "_within", within)
+    assert pusher.push() == 0 and "did not answer within" in pusher.status()["last_error"]
+    pusher._next_try = 0.0  # past the back-off
+    assert pusher.push() == 26
+    assert [len(b["events"]) for _, b in hub.received] == [5] * 5 + [1]
+    client = app.test_client()
+    queue = client.get("/api/queues", headers=admin()).get_json()["queues"][0]
+    for i in range(12):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-more{i:04d}"})
+    hub.received.clear()
+    assert pusher.push() == 12
+    assert [len(b["events"]) for _, b in hub.received] == [10, 2]  # whole again
+
+    hub.answer = (413, {"error": {"code": "batch_too_large", "message": "too large"}})
+    for i in range(12):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-last{i:04d}"})
+    hub.received.clear()
+    assert pusher.push() == 0
+    hub.answer, pusher._next_try = None, 0.0
+    assert pusher.push() == 12
+    assert pusher.push() == 0  # caught up ...
+    for i in range(6):
+        client.post(f"/api/queues/{queue['id']}/tickets", json={"device_token": f"device-token-tail{i:04d}"})
+    assert pusher.push() == 6
+    assert [len(b["events"]) for _, b in hub.received] == [10, 5, 5, 2, 5, 1]  # ... and still under it
 
 
 def test_a_hubs_words_are_logged_as_one_printable_line(tmp_path, fake_hub, caplog):

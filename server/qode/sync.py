@@ -59,10 +59,11 @@ class Sync:
         self.key = settings["SYNC_KEY"]
         self.batch = settings["SYNC_BATCH"]
         self.ca_file = settings.get("SYNC_CA_FILE")
-        self.deadline = float(settings.get("SYNC_TIMEOUT") or 30)  # one request, answer included
+        self.deadline = settings["SYNC_TIMEOUT"]  # one request, answer included
         self.on_change = None  # called when the status turns (failing <-> working): the host is told
         self._client = None
-        self._size = self.batch  # halved after a 413
+        self._ceiling = self.batch  # halved after a 413: the hub's own limit, kept
+        self._size = self.batch  # halved after a 413 or a timeout; a timeout's lasts until caught up
         # After a failure the next run waits 5 s, doubling up to five minutes, +-20 % jitter.
         self._backoff = http.Backoff(5.0, MAX_DELAY, jitter=(0.8, 1.2))
         self._next_try = 0.0  # monotonic
@@ -95,6 +96,7 @@ class Sync:
             for _ in range(BATCHES_PER_RUN):
                 events, acked = self._next_batch()
                 if not events:
+                    self._size = self._ceiling  # caught up: a slow moment's smaller batches are over
                     break
                 try:
                     answer = self._post(acked, events)
@@ -104,8 +106,10 @@ class Sync:
                         log.warning("sync: the hub holds up to seq %d; sending from there", err.resume_after)
                         self._rewind(err.resume_after)
                         continue
-                    if err.too_large and self._size > 1:
-                        self._size = max(self._size // 2, 1)
+                    if err.too_large:
+                        self._ceiling = max(min(self._ceiling, len(events)) // 2, 1)
+                    if err.too_large or err.too_slow:
+                        self._size = max(len(events) // 2, 1)
                     self._failed(str(err))
                     return sent
                 new = answer["acked_seq"]
@@ -145,11 +149,10 @@ class Sync:
         except http.Unreachable as err:  # whatever broke on the way, the box carries on
             raise SyncError(f"the hub cannot be reached: {err.kind}: {_printable(str(err))}") from None
         except _TooSlow:
-            self._client = None  # its connection may be half-read
-            # Maybe a slow uplink: the next batch is half as large (as after a 413), so a box on a
-            # thin line still moves on instead of sending the same batch past its deadline forever.
+            # Maybe a slow uplink: the next batches are half as large until the box has caught up,
+            # so a box on a thin line still moves on instead of sending one batch past its deadline.
             raise SyncError(f"the hub did not answer within {self.deadline:g} s (QODE_SYNC_TIMEOUT)",
-                            too_large=True) from None
+                            too_slow=True) from None
         acked = answer.get("acked_seq") if isinstance(answer, dict) else None
         if not isinstance(acked, int) or isinstance(acked, bool):
             raise SyncError(f"{self.url} answered, but not as a Qode hub does (no acked_seq)")
@@ -233,10 +236,12 @@ def _within(seconds: float):
 
 
 class SyncError(Exception):
-    def __init__(self, message: str, resume_after: int | None = None, too_large: bool = False):
+    def __init__(self, message: str, resume_after: int | None = None, too_large: bool = False,
+                 too_slow: bool = False):
         super().__init__(message)
         self.resume_after = resume_after
-        self.too_large = too_large
+        self.too_large = too_large  # the hub's 413: its limit, kept
+        self.too_slow = too_slow  # past QODE_SYNC_TIMEOUT: smaller until caught up
 
 
 def of(app) -> Sync:
