@@ -112,6 +112,25 @@ def overflow_problems(page) -> list[str]:
     return page.evaluate(SIDEWAYS) + [f"clipped: {c}" for c in page.evaluate(CLIPPED)]
 
 
+# Checkboxes and radio buttons whose tap target (the input, or the label wrapping it, or its
+# own labels) is less than 44 CSS px tall: a 24 px box beside words one line tall misses fingers.
+SMALL_TARGETS = """() => [...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+  .filter((el) => el.checkVisibility({ checkVisibilityCSS: true }))
+  .map((el) => {
+    const areas = [el, el.closest('label'), ...el.labels].filter(Boolean)
+    const height = Math.max(...areas.map((a) => a.getBoundingClientRect().height))
+    const name = (el.labels[0]?.innerText || el.getAttribute('aria-label') || el.name || '').trim()
+    return { height, name: `${el.type} "${name.slice(0, 40)}"` }
+  })
+  .filter((t) => t.height < 44)
+  .map((t) => `${t.name} is ${Math.round(t.height)} px tall to tap`)"""
+
+
+def small_targets(page) -> list[str]:
+    """Checkboxes and radio buttons on the page whose tap target is under 44 px tall."""
+    return page.evaluate(SMALL_TARGETS)
+
+
 # Every element Tab should reach: visible, enabled, not inert, tabindex not negative; inside an
 # open modal dialog only the dialog's. Kept on window for the Tab walk to find them by index.
 FOCUSABLE = """() => {

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from a11y import axe_violations, keyboard_problems, overflow_problems, text_at_200_percent
+from a11y import axe_violations, keyboard_problems, overflow_problems, small_targets, text_at_200_percent
 
 from helpers import ADMIN_TOKEN as ADMIN
 from helpers import ServerProcess, admin, wait_until
@@ -287,6 +287,7 @@ def test_every_state_passes_axe_fits_200_percent_text_and_works_by_keyboard(venu
                 problems += [f"{where} at 200% text: {p}" for p in overflow_problems(page)]
             if i == 0 and lang == "en":
                 problems += [f"{where}: keyboard: {p}" for p in keyboard_problems(page)]
+                problems += [f"{where}: {p}" for p in small_targets(page)]
         page.close()
     assert problems == [], "\n".join(problems)
 
@@ -376,7 +377,11 @@ def test_the_checks_catch_what_they_look_for(browser):
             <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="20" height="20">
             <p class="cut">A sentence far too long for its five rem box</p>
             <p style="width: 40rem">wide</p>
+            <input type="checkbox" id="tiny"><label for="tiny">tiny</label>
+            <label style="display: flex; min-height: 48px"><input type="radio" name="r">roomy</label>
             </main></body></html>""")
+        small = small_targets(page)
+        assert len(small) == 1 and small[0].startswith('checkbox "tiny" is '), small  # not the roomy radio
         rules = [rule for rule, _ in axe_violations(page)]
         assert "image-alt" in rules, rules
         keys = keyboard_problems(page)

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
+import { CheckRow } from '../shared/CheckRow.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 import { matching, todayAt } from './bulk.js'
@@ -59,14 +60,12 @@ export default function BulkActions({ waiting, refused, lineOpen, busy, onClear 
         <>
           <fieldset className="grid gap-2">
             <legend className="text-lg font-semibold">{t('host.bulk.which')}</legend>
-            <label className="flex min-h-12 items-center gap-3 text-lg">
-              <input type="radio" name="bulk-scope" className="size-6" checked={scope === 'all'} onChange={() => setScope('all')} />
+            <CheckRow type="radio" name="bulk-scope" checked={scope === 'all'} onChange={() => setScope('all')}>
               {t('host.bulk.all', { count: waiting.length })}
-            </label>
-            <label className="flex min-h-12 items-center gap-3 text-lg">
-              <input type="radio" name="bulk-scope" className="size-6" checked={scope === 'web'} onChange={() => setScope('web')} />
+            </CheckRow>
+            <CheckRow type="radio" name="bulk-scope" checked={scope === 'web'} onChange={() => setScope('web')}>
               {t('host.bulk.web')}
-            </label>
+            </CheckRow>
             {scope === 'web' ? (
               <div className="grid gap-1 ps-9">
                 <label htmlFor={timeId} className="text-base font-semibold">

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react'
 import Button from '../Button.jsx'
+import { CheckRow } from '../shared/CheckRow.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.host.js'
 
@@ -110,20 +111,10 @@ export function TransferForm({ ticket, tools, onDone }) {
       <fieldset className="grid gap-1">
         <legend className="text-base font-semibold">{t('host.transfer.placement')}</legend>
         {PLACEMENTS.map((value) => (
-          <label key={value} className="flex min-h-11 items-center gap-3 text-lg">
-            <input
-              type="radio"
-              name={`${id}-placement`}
-              value={value}
-              checked={chosen === value}
-              onChange={() => setPlacement(value)}
-              className="size-6 shrink-0 accent-blue-800"
-            />
-            <span className="wrap-anywhere">
-              {t(`host.transfer.${value}`)}
-              {value === fallback ? <span className="text-stone-700"> {t('host.transfer.default')}</span> : null}
-            </span>
-          </label>
+          <CheckRow key={value} type="radio" className="wrap-anywhere" name={`${id}-placement`} value={value} checked={chosen === value} onChange={() => setPlacement(value)}>
+            {t(`host.transfer.${value}`)}
+            {value === fallback ? <span className="text-stone-700"> {t('host.transfer.default')}</span> : null}
+          </CheckRow>
         ))}
       </fieldset>
       <div className="grid gap-2 sm:grid-cols-2">

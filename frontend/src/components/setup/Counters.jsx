@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import Button from '../Button.jsx'
+import { CheckRow } from '../shared/CheckRow.jsx'
 import Field from '../shared/Field.jsx'
 import { useSend } from '../shared/useSend.js'
 import { errorText, t } from '../../lib/strings.js'
@@ -150,19 +151,9 @@ function CounterForm({ api, services, counter, onDone, onCancel, onRejected }) {
       <fieldset className="grid gap-1">
         <legend className="text-lg font-semibold">{t('setup.ruleLabel')}</legend>
         {['order', 'weighted'].map((value) => (
-          <div key={value} className="flex min-h-12 items-center gap-3">
-            <input
-              id={`counter-rule-${key}-${value}`}
-              type="radio"
-              name={`counter-rule-${key}`}
-              checked={rule === value}
-              onChange={() => setRule(value)}
-              className="h-6 w-6 shrink-0 accent-blue-800"
-            />
-            <label htmlFor={`counter-rule-${key}-${value}`} className="text-lg">
-              {value === 'order' ? t('setup.ruleOrder') : t('setup.ruleWeighted')}
-            </label>
-          </div>
+          <CheckRow key={value} type="radio" id={`counter-rule-${key}-${value}`} name={`counter-rule-${key}`} checked={rule === value} onChange={() => setRule(value)}>
+            {value === 'order' ? t('setup.ruleOrder') : t('setup.ruleWeighted')}
+          </CheckRow>
         ))}
       </fieldset>
       {rule === 'weighted' && picked.length ? (

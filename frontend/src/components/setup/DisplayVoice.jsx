@@ -3,6 +3,7 @@
 // sample call ("A042, counter 2") the box makes in the venue's language, here on the setup device.
 import { useEffect, useId, useRef, useState } from 'react'
 import Button from '../Button.jsx'
+import { CheckRow } from '../shared/CheckRow.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
@@ -36,12 +37,9 @@ export default function DisplayVoice({ api, on, onChange, showTest = true, makeA
 
   return (
     <div className="grid gap-2">
-      <div className="flex min-h-12 items-center gap-3">
-        <input id={id} type="checkbox" checked={on} onChange={(e) => onChange(e.target.checked)} className="h-6 w-6 shrink-0 accent-blue-800" />
-        <label htmlFor={id} className="min-w-0 flex-1 text-lg">
-          {t('setup.voiceSpeak')}
-        </label>
-      </div>
+      <CheckRow id={id} checked={on} onChange={(e) => onChange(e.target.checked)}>
+        {t('setup.voiceSpeak')}
+      </CheckRow>
       <p className="text-base text-stone-700">{t('setup.voiceHelp')}</p>
       {showTest ? (
         <div className="flex flex-wrap items-center gap-3">

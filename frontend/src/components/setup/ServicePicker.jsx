@@ -1,4 +1,5 @@
 import FitWords from '../FitWords.jsx'
+import { CheckRow } from '../shared/CheckRow.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.screens.js'
 
@@ -18,21 +19,13 @@ export default function ServicePicker({ id, legend, services, picked, onChange, 
         const place = picked.indexOf(service.id)
         const boxId = `${id}-${service.id}`
         return (
-          <div key={service.id} className="flex min-h-12 items-center gap-3">
-            <input
-              id={boxId}
-              type="checkbox"
-              checked={place >= 0}
-              disabled={place < 0 && full}
-              onChange={() => toggle(service.id)}
-              className="h-6 w-6 shrink-0 accent-blue-800"
-            />
-            <label htmlFor={boxId} className="min-w-0 flex-1 text-lg [container-type:inline-size]">
+          <CheckRow key={service.id} id={boxId} checked={place >= 0} disabled={place < 0 && full} onChange={() => toggle(service.id)}>
+            <span className="block [container-type:inline-size]">
               <FitWords weight={400} className="[--fit-max:1.125rem]" text={service.name} />
               {place >= 0 ? ' ' : null}
               {place >= 0 ? <span className="ms-1 font-semibold text-stone-700">{t('setup.servicePlace', { place: place + 1 })}</span> : null}
-            </label>
-          </div>
+            </span>
+          </CheckRow>
         )
       })}
       {error ? (

@@ -8,7 +8,7 @@ import '../../lib/strings.screens.js'
 import Fold from './Fold.jsx'
 import LinkQr from './LinkQr.jsx'
 import ServicePicker from './ServicePicker.jsx'
-import { Choice } from './StaffLinks.jsx'
+import { Choice } from '../shared/CheckRow.jsx'
 import DisplayVoice from './DisplayVoice.jsx'
 
 /**

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import Button from '../Button.jsx'
 import FitWords from '../FitWords.jsx'
 import CopyLink from '../screens/CopyLink.jsx'
+import { Choice } from '../shared/CheckRow.jsx'
 import Field from '../shared/Field.jsx'
 import { useSend } from '../shared/useSend.js'
 import { errorText, t } from '../../lib/strings.js'
@@ -171,29 +172,5 @@ export default function StaffLinks({ api, services, onRejected }) {
         </ul>
       ) : null}
     </section>
-  )
-}
-
-/** Radio buttons in a fieldset: `options` is [[value, label], …]. */
-export function Choice({ name, legend, value, onChange, options }) {
-  return (
-    <fieldset className="grid gap-1">
-      <legend className="text-lg font-semibold">{legend}</legend>
-      {options.map(([option, label]) => (
-        <div key={option} className="flex min-h-12 items-center gap-3">
-          <input
-            id={`${name}-${option}`}
-            type="radio"
-            name={name}
-            checked={value === option}
-            onChange={() => onChange(option)}
-            className="h-6 w-6 shrink-0 accent-blue-800"
-          />
-          <label htmlFor={`${name}-${option}`} className="text-lg">
-            {label}
-          </label>
-        </div>
-      ))}
-    </fieldset>
   )
 }

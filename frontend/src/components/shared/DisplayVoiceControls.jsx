@@ -5,6 +5,7 @@
 // `onSwitch(on)` and `onTest()` resolve to {ok, message?}; the words come from strings.voice.js.
 import { useId, useState } from 'react'
 import Button from '../Button.jsx'
+import { CheckRow } from './CheckRow.jsx'
 import { t } from '../../lib/strings.js'
 import '../../lib/strings.voice.js'
 
@@ -41,23 +42,19 @@ export default function DisplayVoiceControls({ device, onSwitch, onTest }) {
   return (
     <div className="grid gap-2" data-testid={`voice-${device.id}`} data-voice={on ? 'on' : 'off'}>
       <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
-        <div className="flex min-h-12 min-w-0 flex-1 basis-56 items-center gap-3">
-          <input
-            id={id}
-            type="checkbox"
-            checked={on}
-            disabled={busy !== null}
-            onChange={(event) => {
-              const next = event.target.checked
-              setWanted(next)
-              run('switch', () => onSwitch(next), t(next ? 'voice.on' : 'voice.off', { name: device.name }), () => setWanted(null))
-            }}
-            className="h-6 w-6 shrink-0 accent-blue-800"
-          />
-          <label htmlFor={id} className="min-w-0 flex-1 text-lg wrap-anywhere">
-            {t('voice.speak', { name: device.name })}
-          </label>
-        </div>
+        <CheckRow
+          id={id}
+          className="min-w-0 flex-1 basis-56 wrap-anywhere"
+          checked={on}
+          disabled={busy !== null}
+          onChange={(event) => {
+            const next = event.target.checked
+            setWanted(next)
+            run('switch', () => onSwitch(next), t(next ? 'voice.on' : 'voice.off', { name: device.name }), () => setWanted(null))
+          }}
+        >
+          {t('voice.speak', { name: device.name })}
+        </CheckRow>
         <Button
           kind="secondary"
           className="w-auto!"

@@ -1,0 +1,24 @@
+/** A checkbox or radio button whose whole row is its label, so the row (at least 48 px tall)
+ *  is the tap target, not only the 24 px box and the words. Other props go to the <input>. */
+export function CheckRow({ type = 'checkbox', className = '', children, ...input }) {
+  return (
+    <label className={`flex min-h-12 cursor-pointer items-center gap-3 text-lg ${className}`}>
+      <input type={type} className="size-6 shrink-0 accent-blue-800" {...input} />
+      <span className="min-w-0 flex-1">{children}</span>
+    </label>
+  )
+}
+
+/** Radio buttons in a fieldset: `options` is [[value, label], …]. */
+export function Choice({ name, legend, value, onChange, options }) {
+  return (
+    <fieldset className="grid gap-1">
+      <legend className="text-lg font-semibold">{legend}</legend>
+      {options.map(([option, label]) => (
+        <CheckRow key={option} type="radio" id={`${name}-${option}`} name={name} checked={value === option} onChange={() => onChange(option)}>
+          {label}
+        </CheckRow>
+      ))}
+    </fieldset>
+  )
+}
