@@ -408,12 +408,14 @@ def test_bodies_read_ahead_of_the_app_still_arrive_whole(tmp_path):
     assert "Traceback" not in proc.log.read_text()
 
 
-def test_a_body_over_the_limit_is_a_413_the_client_reads_chunked_or_declared(tmp_path):
+@pytest.mark.parametrize("body_timeout", ["default", "off"])
+def test_a_body_over_the_limit_is_a_413_the_client_reads_chunked_or_declared(tmp_path, body_timeout):
     """Over QODE_MAX_BODY (16 KiB by default) is a 413 `body_too_large`, never a body cut to the limit
     and served: a chunked body shows its size only as it comes. The client reads the 413 even when it
     sent the whole body before reading (the server drains briefly before it closes), and nothing is
-    written."""
-    proc = ServerProcess(tmp_path / "limit", env={"QODE_SCHEDULER": "off"}).start()
+    written. With QODE_BODY_TIMEOUT=off too (a review found a chunked body then read to its end)."""
+    timeout = {} if body_timeout == "default" else {"QODE_BODY_TIMEOUT": body_timeout}
+    proc = ServerProcess(tmp_path / "limit", env={"QODE_SCHEDULER": "off", **timeout}).start()
     socks = []
     try:
         queue = make_queue(proc.url)

@@ -278,8 +278,10 @@ class Worker(GeventWorker):
         too_long = largest is not None and declared > largest
         if too_long:
             _close_after_answer()
-        if body_timeout is None or (not chunked and (declared == 0 or too_long)):
+        if not chunked and (body_timeout is None or declared == 0 or too_long):
             return self.qode_app(environ, start_response)
+        # A chunked body is read here even with QODE_BODY_TIMEOUT=off (then without a deadline):
+        # only here is it held to the largest body (the app would take it whole, past the limit).
         body = _read_within(environ, body_timeout, largest)
         if largest is not None and len(body) > largest:  # more came than the largest body
             environ["CONTENT_LENGTH"] = str(len(body))  # the app's 413 reads it as declared
