@@ -120,6 +120,27 @@ def test_the_handshake_is_rebuilt_from_the_environ():
     assert conn is not None
 
 
+def answer_pings(peer: socket.socket, answering, seen: bytearray) -> None:
+    """A client that answers each ping with a (masked) pong at once while `answering` is set;
+    `seen` gets every byte the server sent. Ends when the server's side closes."""
+    peer.settimeout(0.05)
+    while True:
+        try:
+            chunk = peer.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        if not chunk:
+            return
+        seen.extend(chunk)
+        if answering.is_set():
+            try:
+                peer.sendall(b"\x8a\x80\x00\x00\x00\x00" * chunk.count(b"\x89\x00"))
+            except OSError:  # the server's side closed it
+                return
+
+
 def test_pings_keep_an_answering_peer_and_close_a_silent_one():
     """The server side pings every `ping_interval`; a peer that answers stays, one whose pong has
     not come back by the next ping is closed with 1008 (here 1 s instead of 25 s)."""
@@ -135,23 +156,7 @@ def test_pings_keep_an_answering_peer_and_close_a_silent_one():
     answering = threading.Event()
     answering.set()
     seen = bytearray()
-
-    def peer_side():  # a client that answers each ping with a (masked) pong while `answering`
-        peer.settimeout(0.05)
-        while True:
-            try:
-                chunk = peer.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if not chunk:
-                return
-            seen.extend(chunk)
-            if answering.is_set():
-                peer.sendall(b"\x8a\x80\x00\x00\x00\x00" * chunk.count(b"\x89\x00"))
-
-    thread = threading.Thread(target=peer_side, daemon=True)
+    thread = threading.Thread(target=answer_pings, args=(peer, answering, seen), daemon=True)
     thread.start()
     try:
         # Until 3 pings went out and the last one's pong came back: each answered, still open.
@@ -182,22 +187,10 @@ def test_a_pong_waiting_unread_keeps_the_peer_after_the_reader_was_away():
     def run(answer: bool) -> WebSocket:
         ours, peer = socket.socketpair()
         ws = WebSocket(ours, open_server_connection(), ping_interval=1.0)
-
-        def peer_side():  # answers each ping with a (masked) pong at once, if `answer`
-            while True:
-                try:
-                    chunk = peer.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                if answer:
-                    try:
-                        peer.sendall(b"\x8a\x80\x00\x00\x00\x00" * chunk.count(b"\x89\x00"))
-                    except OSError:  # this side closed it
-                        return
-
-        thread = threading.Thread(target=peer_side, daemon=True)
+        answering = threading.Event()
+        if answer:
+            answering.set()
+        thread = threading.Thread(target=answer_pings, args=(peer, answering, bytearray()), daemon=True)
         thread.start()
         try:
             ws.ping()  # the first ping goes out; then this side is away, not reading, until the

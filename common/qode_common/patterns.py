@@ -52,6 +52,14 @@ def is_uuid(value: object) -> bool:
     return isinstance(value, str) and UUID_RE.fullmatch(value) is not None
 
 
+def printable(value: object, limit: int | None = None) -> str:
+    """Text from elsewhere (a box's event, a hub's error, a host's name in a CSV) kept to its
+    printable characters: no line break to forge a log line or a CSV row, no control, and no
+    lone surrogate, which UTF-8 cannot write (JSON may carry one). At most `limit` of them."""
+    text = "".join(ch for ch in str(value) if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return text if limit is None else text[:limit]
+
+
 # ---- settings -------------------------------------------------------------------------------
 
 

@@ -107,10 +107,13 @@ def _not_json(name: str):
 
 def body_after_auth(cap: int | None, too_big: QodeError) -> bytes:
     """The body of a request whose view checked its credential first (serving.AUTH_FIRST: the
-    logo, the hub's batches): read only now, at most `cap` bytes (`too_big` past them). Under
-    `qode serve` it comes through `qode.read_body`, within QODE_BODY_TIMEOUT (408 past it)."""
+    logo, the hub's batches): read only now, at most `cap` bytes (`too_big` past them, or before a
+    byte is read when its declared length is). Under `qode serve` it comes through
+    `qode.read_body`, within QODE_BODY_TIMEOUT (408 past it)."""
     from werkzeug.exceptions import RequestEntityTooLarge
 
+    if cap is not None and (request.content_length or 0) > cap:
+        raise too_big
     read_body = request.environ.get("qode.read_body")
     if read_body is not None:
         data = read_body(cap)  # at most cap + 1 bytes
@@ -952,8 +955,6 @@ def put_venue_logo():
     cap = current_app.config["MAX_LOGO_BYTES"]
     too_big = venue.TooLarge(f"The logo is larger than the {(cap or 0) // 1024} KB the box takes "
                              "(QODE_MAX_LOGO_BYTES). Save it smaller and try again.")
-    if cap is not None and (request.content_length or 0) > cap:
-        raise too_big  # refused before a byte of it is read
     media_type = (request.mimetype or "").lower()
     if media_type not in venue.LOGO_TYPES:
         venue.check_logo(b"", media_type, None, None)  # raises the 415 with its message

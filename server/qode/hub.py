@@ -222,11 +222,6 @@ def ingest(db: Database, device_id: str, events: list[dict], after: int) -> dict
     return {"acked_seq": acked, "stored": len(fresh)}
 
 
-def _text(value: object, limit: int) -> str:
-    """A box's free text as the hub stores it: printable characters only (no lone surrogates)."""
-    return "".join(ch for ch in str(value) if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)[:limit]
-
-
 def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
     """Keep the site's queues and tickets as the event leaves them."""
     kind, data, queue_id, day = event["type"], event["data"], event["queue_id"], event["service_day"]
@@ -234,10 +229,10 @@ def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
     if kind == "queue_created":
         prefix = "".join(ch for ch in str(data.get("prefix", "")) if ch.isascii() and ch.isalnum())[:4]
         conn.execute("UPDATE site_queues SET name = ?, prefix = ? WHERE device_id = ? AND queue_id = ?",
-                     (_text(data.get("name", ""), 80), prefix, device_id, queue_id))
+                     (patterns.printable(data.get("name", ""), 80), prefix, device_id, queue_id))
     elif kind == "queue_renamed" and "name" in data:
         conn.execute("UPDATE site_queues SET name = ? WHERE device_id = ? AND queue_id = ?",
-                     (_text(data["name"], 80), device_id, queue_id))
+                     (patterns.printable(data["name"], 80), device_id, queue_id))
     if kind in ("call", "recall") and event["ticket_number"] is not None:
         # The number as the guest holds it: with the prefix of the service that issued the ticket.
         issued = conn.execute(
@@ -262,7 +257,7 @@ def _apply(conn: sqlite3.Connection, device_id: str, event: dict) -> None:
         conn.execute(
             "INSERT INTO site_counters (device_id, counter_id, name) VALUES (?, ?, ?)"
             " ON CONFLICT (device_id, counter_id) DO UPDATE SET name = excluded.name",
-            (device_id, _text(counter_id, 64), _text(counter, 32)),
+            (device_id, patterns.printable(counter_id, 64), patterns.printable(counter, 32)),
         )
     if event["ticket_id"] is None or event["ticket_number"] is None:
         return
@@ -487,8 +482,6 @@ def receive_batch():
     # every other request, and this one before its key is checked, is held to QODE_MAX_BODY.
     cap = current_app.config["HUB_MAX_BODY"]
     too_big = TooLarge(f"A sync request is at most {cap} bytes (QODE_HUB_MAX_BODY).", "body_too_large")
-    if (request.content_length or 0) > cap:
-        raise too_big
     raw = read_json(body_after_auth(cap, too_big))  # decoded once: counted, then validated
     limit = current_app.config["HUB_MAX_BATCH"]
     if isinstance(raw.get("events"), list) and len(raw["events"]) > limit:

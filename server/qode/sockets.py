@@ -92,6 +92,14 @@ def route(rule: str):
     return decorator
 
 
+def _message(text: object) -> object:
+    """A client's text frame as JSON, or None when it is not JSON (nested too deep included)."""
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):  # Recursion: nested too deep for the reader
+        return None
+
+
 def _close(ws, code: int, reason: str) -> None:
     if code == UNAUTHORIZED:
         api.count_auth_failure()  # failed credentials count the same as over HTTP (a 403's token is real)
@@ -128,10 +136,7 @@ def _serve(ws, channel: str, first: dict, on_change: Callable[[], None] | None =
             if isinstance(message, bytes):
                 _close(ws, UNSUPPORTED, "binary frames are not accepted")
                 return
-            try:
-                data = json.loads(message)
-            except (ValueError, RecursionError):  # Recursion: nested too deep
-                data = None
+            data = _message(message)
             if isinstance(data, dict) and data.get("type") == "ping":
                 client.offer(live.hub.encode(json.dumps({"type": "pong", "seq": live.last_seq})))
             else:
@@ -228,11 +233,7 @@ def _first_message_token(ws) -> str | None:
         # Closed before the auth message is read: the token is not taken over plain http.
         _close(ws, HTTPS_REQUIRED, f"staff use https: {tls.staff_url()}"[:120])
         return None
-    message = ws.receive(timeout=AUTH_TIMEOUT)
-    try:
-        data = json.loads(message) if isinstance(message, str) else None
-    except (ValueError, RecursionError):  # Recursion: nested too deep
-        data = None
+    data = _message(ws.receive(timeout=AUTH_TIMEOUT))
     token = data.get("token") if isinstance(data, dict) and data.get("type") == "auth" else None
     if not isinstance(token, str) or not auth.TOKEN_RE.match(token):
         _close(ws, UNAUTHORIZED, "no valid auth message")

@@ -37,6 +37,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from qode_common.patterns import printable
+
 # The columns of a figures row, in the order of the CSV and the JSON rows.
 KEY = ("service_day", "queue_id", "service", "counter_id", "counter", "staff")
 COUNTS = ("served", "priority_served", "no_shows", "transfers_out", "transfers_in",
@@ -257,7 +259,7 @@ def csv_cell(value: object) -> object:
         return ""
     if not isinstance(value, str):
         return value
-    text = "".join(ch for ch in value if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    text = printable(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 

@@ -29,6 +29,7 @@ import uuid
 from contextlib import contextmanager
 
 from qode_common import http
+from qode_common.patterns import printable
 
 from .clock import iso
 from .db import Database, under_gevent
@@ -147,7 +148,7 @@ class Sync:
         except http.HttpError as err:
             raise _refusal(err) from None
         except http.Unreachable as err:  # whatever broke on the way, the box carries on
-            raise SyncError(f"the hub cannot be reached: {err.kind}: {_printable(str(err))}") from None
+            raise SyncError(f"the hub cannot be reached: {err.kind}: {printable(err, 200)}") from None
         except _TooSlow:
             # Maybe a slow uplink: the next batches are half as large until the box has caught up,
             # so a box on a thin line still moves on instead of sending one batch past its deadline.
@@ -193,20 +194,14 @@ class Sync:
 def _refusal(err: http.HttpError) -> SyncError:
     """The hub's (or a proxy's) error answer as a SyncError, whatever its body holds."""
     if 300 <= err.status < 400:
-        return SyncError(f"the hub answered {err.status} (a redirect to {_printable(err.location)}); "
+        return SyncError(f"the hub answered {err.status} (a redirect to {printable(err.location, 200)}); "
                          "set QODE_SYNC_URL to where it points")
     error = err.error
     message = error.get("message") if isinstance(error.get("message"), str) else err.reason
     resume = error.get("resume_after") if error.get("code") == "sync_gap" else None
-    return SyncError(f"the hub answered {err.status}: {_printable(message)}",
+    return SyncError(f"the hub answered {err.status}: {printable(message, 200)}",
                      resume if isinstance(resume, int) and not isinstance(resume, bool) else None,
                      too_large=err.status == 413)
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """A hub's words as the box logs and shows them: printable characters only (no line break to
-    forge a log line, no lone surrogate that UTF-8 cannot write), at most `limit` of them."""
-    return "".join(ch for ch in str(text) if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)[:limit]
 
 
 class _TooSlow(Exception):
