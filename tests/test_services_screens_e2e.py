@@ -440,15 +440,26 @@ def test_join_offers_every_service_whole(hall, contexts, size):
     assert failures == [], "\n".join(failures)
 
 
-@pytest.mark.parametrize("size", list(GUEST_SIZES))
+KIOSK_SIZES = {**GUEST_SIZES, "800x1280": (800, 1280)}
+# On a kiosk's own screen (not a phone) a guest sees every button at once: nothing says "scroll".
+ALL_BUTTONS_IN_VIEW = """() => [...document.querySelectorAll('button')]
+  .filter((b) => b.checkVisibility())
+  .map((b) => [b.innerText.replace(/\\s+/g, ' ').slice(0, 30), b.getBoundingClientRect()])
+  .filter(([, r]) => r.top < 0 || r.bottom > innerHeight || r.left < 0 || r.right > innerWidth)
+  .map(([name, r]) => `"${name}" at ${Math.round(r.top)}-${Math.round(r.bottom)} of ${innerHeight}`)"""
+
+
+@pytest.mark.parametrize("size", list(KIOSK_SIZES))
 def test_the_kiosk_of_several_services_offers_all_and_shows_the_number_in_view(hall, contexts, size):
-    width, height = GUEST_SIZES[size]
+    width, height = KIOSK_SIZES[size]
     page = contexts(width, height)
     page.goto(f"{hall['url']}/kiosk#token={hall['kiosk']}")
     page.get_by_role("heading", name="Choose a service").wait_for(timeout=15_000)
     page.wait_for_function("() => document.fonts.status === 'loaded'")
     page.screenshot(path=str(shots() / f"services-kiosk-{size}.png"), full_page=True)
     failures = problems_here(page, "kiosk") + broken_words(page, "[id^=service-]", "kiosk")
+    if width >= 640:  # four services, their priority buttons and the languages: no scrolling
+        failures += [f"kiosk: {b} (scroll to reach)" for b in page.evaluate(ALL_BUTTONS_IN_VIEW)]
     for service in hall["services"]:
         failures += whole_and_in_view(page, page.get_by_role("button", name=re.compile("^" + service["name"])),
                                       service["name"])

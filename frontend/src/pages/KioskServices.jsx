@@ -142,17 +142,19 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
     )
   }
 
-  // Wider than the one-service kiosk: two columns of long service names ("Registration and
-  // certificates") keep their size on a 1280 px screen; a portrait screen has one column, so a
-  // long name is not squeezed into half its width, up to four services (more would not fit its height).
-  const columns = services.length > 4 ? 'sm:grid-cols-2' : 'sm:landscape:grid-cols-2'
+  // Wider than the one-service kiosk. One or two services: two big columns in landscape, one in
+  // portrait. Three or four: one row each, its priority button beside it, so all of them (and the
+  // language buttons) fit a 1280×800, 1024×768 or 800×1280 screen without scrolling; two columns
+  // with the priority buttons below did not. More than four: two columns.
+  const rows = services.length > 2 && services.length <= 4
+  const columns = services.length > 4 ? 'sm:grid-cols-2' : rows ? '' : 'sm:landscape:grid-cols-2'
   return (
-    <KioskFrame wide>
-      <h1 className="text-4xl font-black wrap-anywhere sm:text-6xl">{t('kiosk.servicesTitle')}</h1>
+    <KioskFrame wide compact={rows}>
+      <h1 className={`text-4xl font-black wrap-anywhere ${rows ? 'sm:text-5xl' : 'sm:text-6xl'}`}>{t('kiosk.servicesTitle')}</h1>
       {/* issue 16: a no-show's printed ticket read by the kiosk's scanner puts it back in line */}
       <ScanReturn api={api} enabled={!busy} />
       {services.length ? (
-        <ul ref={buttons} className={`grid w-full gap-4 sm:gap-6 ${columns}`}>
+        <ul ref={buttons} className={`grid w-full gap-4 ${rows ? '' : 'sm:gap-6'} ${columns}`}>
           {services.map((service) => (
             <ServiceCard
               key={service.id}
@@ -161,6 +163,7 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
               busy={busy}
               failure={issueError?.serviceId === service.id ? issueError.error : null}
               onTake={take}
+              row={rows}
             />
           ))}
         </ul>
@@ -169,14 +172,14 @@ export default function KioskServices({ resetAfter = RESET_AFTER, refreshMs }) {
           {t('kiosk.noServices')}
         </p>
       )}
-      <LanguageChoice current={language} onChoose={chooseLanguage} />
+      <LanguageChoice current={language} onChoose={chooseLanguage} compact={rows} />
     </KioskFrame>
   )
 }
 
 const FOCUS = 'focus-visible:outline-8 focus-visible:outline-offset-4 focus-visible:outline-blue-700'
 
-function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
+function ServiceCard({ service, etaLeft, busy, failure, onTake, row }) {
   const nameId = `service-${service.id}`
   const paused = service.is_paused || failure?.code === 'queue_paused'
   const closed = failure?.code === 'queue_closed'
@@ -184,17 +187,19 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
   const wait = closed ? t('kiosk.closed') : paused ? t('kiosk.servicePaused') : etaLeft !== null ? t('kiosk.eta', { minutes: minutesUp(etaLeft) }) : t('kiosk.noWait')
   const other = failure && !paused && !closed ? errorText(failure) : null
   return (
-    <li className="grid min-w-0 content-start gap-3">
+    <li className={`grid min-w-0 content-start gap-3 ${row ? 'sm:grid-cols-[minmax(0,1fr)_minmax(12rem,32%)]' : ''}`}>
       <button
         type="button"
         onClick={() => onTake(service, false)}
         data-tap={`${service.id}:false`}
         disabled={Boolean(busy) || paused || closed}
-        className={`grid min-h-[22vh] w-full content-center portrait:min-h-[14vh] gap-2 rounded-3xl [container-type:inline-size] bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${FOCUS}`}
+        className={`grid w-full content-center gap-2 rounded-3xl [container-type:inline-size] bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${row ? 'min-h-[14vh] sm:min-h-0 sm:py-3' : 'min-h-[22vh] portrait:min-h-[14vh]'} ${FOCUS}`}
       >
-        <FitWords id={nameId} text={service.name} weight={900} className="leading-tight font-black [--fit-max:2.25rem] sm:[--fit-max:3.75rem]" />
-        <span className="text-xl font-semibold sm:text-2xl">{busy === `${service.id}:false` ? t('kiosk.taking') : waiting}</span>
-        <span className="text-xl sm:text-2xl">{wait}</span>
+        <FitWords id={nameId} text={service.name} weight={900} className={`leading-tight font-black [--fit-max:2.25rem] ${row ? 'sm:[--fit-max:2.75rem]' : 'sm:[--fit-max:3.75rem]'}`} />
+        <span className={row ? 'flex flex-wrap justify-center gap-x-6' : 'contents'}>
+          <span className="text-xl font-semibold sm:text-2xl">{busy === `${service.id}:false` ? t('kiosk.taking') : waiting}</span>
+          <span className="text-xl sm:text-2xl">{wait}</span>
+        </span>
       </button>
       {paused || closed ? null : (
         <button
@@ -203,13 +208,13 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake }) {
           data-tap={`${service.id}:true`}
           disabled={Boolean(busy)}
           aria-describedby={nameId}
-          className={`min-h-20 w-full rounded-3xl border-4 border-stone-800 bg-white px-4 py-2 text-2xl font-bold text-stone-950 wrap-anywhere hover:bg-stone-100 disabled:text-stone-500 sm:text-3xl ${FOCUS}`}
+          className={`min-h-20 w-full rounded-3xl border-4 border-stone-800 bg-white px-4 py-2 text-2xl font-bold text-stone-950 wrap-anywhere hover:bg-stone-100 disabled:text-stone-500 ${row ? 'sm:py-1 sm:text-xl sm:leading-snug' : 'sm:text-3xl'} ${FOCUS}`}
         >
           {busy === `${service.id}:true` ? t('kiosk.taking') : t('kiosk.priority')}
         </button>
       )}
       {other ? (
-        <p role="alert" className="rounded-2xl bg-red-100 p-4 text-2xl font-bold text-red-900 ring-2 ring-red-800">
+        <p role="alert" className={`rounded-2xl bg-red-100 p-4 text-2xl font-bold text-red-900 ring-2 ring-red-800 ${row ? 'sm:col-span-full' : ''}`}>
           {other}
         </p>
       ) : null}

@@ -2,12 +2,12 @@
 // services): the frame of the start screen and a full-screen notice.
 import VenueHeader from '../venue/VenueHeader.jsx'
 
-export function KioskFrame({ children, banner = null, wide = false }) {
+export function KioskFrame({ children, banner = null, wide = false, compact = false }) {
   return (
     <div className="flex min-h-dvh flex-col bg-stone-50 text-stone-900 select-none">
       {banner}
       <VenueHeader />
-      <main className={`mx-auto flex w-full ${wide ? 'max-w-6xl' : 'max-w-4xl'} flex-1 flex-col items-center justify-center gap-6 px-4 py-6 text-center sm:gap-10`}>
+      <main className={`mx-auto flex w-full ${wide ? 'max-w-6xl' : 'max-w-4xl'} flex-1 flex-col items-center justify-center gap-6 px-4 text-center ${compact ? 'py-4 sm:gap-5' : 'py-6 sm:gap-10'}`}>
         {children}
       </main>
     </div>

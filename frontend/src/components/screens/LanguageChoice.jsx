@@ -11,8 +11,9 @@ function languageName(code) {
   return code.toUpperCase()
 }
 
-/** One button per language of the dictionary, each named in its own language; the chosen one is pressed. */
-export default function LanguageChoice({ current, onChoose }) {
+/** One button per language of the dictionary, each named in its own language; the chosen one is
+ *  pressed. `compact`: narrower buttons, so the eight fit one row of a 1024 px screen. */
+export default function LanguageChoice({ current, onChoose, compact = false }) {
   const codes = Object.keys(strings)
   if (codes.length < 2) return null
   return (
@@ -24,7 +25,7 @@ export default function LanguageChoice({ current, onChoose }) {
           lang={code}
           aria-pressed={code === current}
           onClick={() => onChoose(code)}
-          className="min-h-14 min-w-14 rounded-full border-2 border-stone-700 bg-white px-5 py-2 text-xl font-semibold text-stone-900 hover:bg-stone-100 aria-pressed:border-blue-800 aria-pressed:bg-blue-800 aria-pressed:text-white focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700"
+          className={`min-h-14 min-w-14 rounded-full border-2 border-stone-700 bg-white py-2 font-semibold ${compact ? 'px-4 text-lg' : 'px-5 text-xl'} text-stone-900 hover:bg-stone-100 aria-pressed:border-blue-800 aria-pressed:bg-blue-800 aria-pressed:text-white focus-visible:outline-4 focus-visible:outline-offset-2 focus-visible:outline-blue-700`}
         >
           {languageName(code)}
         </button>
