@@ -162,6 +162,7 @@ def venue(tmp_path_factory):
                 ("called", host(desk), "[data-testid=waiting-B005]"),
                 ("bad-token", host(desk, "wrong-token-0123456789abcdef"), "[role=alert]"),
                 ("missed", host(missed), "[data-testid=missed-M001]"),  # issue 16: grace
+                ("bulk-web", host(desk), "[data-testid=waiting-B005]"),  # "Clear the line", by a time
             ],
             "setup": [
                 ("no-token", f"{box.url}/setup", "input:visible"),
@@ -263,6 +264,9 @@ def open_state(page, state: str, url: str, ready: str) -> None:
     settle(page, url, ready)
     if state == "all-open":
         page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true })")
+        page.wait_for_timeout(250)
+    elif state == "bulk-web":  # its time field once made a phone at 200 % text scroll sideways
+        page.locator("section[aria-labelledby=host-bulk-title] input[type=radio]").nth(1).check()
         page.wait_for_timeout(250)
     elif state == "issued":
         page.get_by_role("button", name="Take a ticket").click()  # (the issued state is English only)

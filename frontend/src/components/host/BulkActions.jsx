@@ -67,7 +67,7 @@ export default function BulkActions({ waiting, refused, lineOpen, busy, onClear 
               {t('host.bulk.web')}
             </CheckRow>
             {scope === 'web' ? (
-              <div className="grid gap-1 ps-9">
+              <div className="grid min-w-0 gap-1 sm:ps-9">
                 <label htmlFor={timeId} className="text-base font-semibold">
                   {t('host.bulk.after')}
                 </label>
@@ -76,7 +76,7 @@ export default function BulkActions({ waiting, refused, lineOpen, busy, onClear 
                   type="time"
                   value={after}
                   onChange={(event) => setAfter(event.target.value)}
-                  className="min-h-12 w-40 max-w-full rounded-xl border-2 border-stone-700 bg-white px-3 text-xl"
+                  className="min-h-12 w-full max-w-40 min-w-0 rounded-xl border-2 border-stone-700 bg-white px-3 text-xl focus-within:outline-4 focus-within:outline-offset-2 focus-within:outline-blue-700"
                 />
               </div>
             ) : null}

@@ -28,7 +28,7 @@ export default function Counters({ api, services, onRejected }) {
   }
 
   return (
-    <section aria-labelledby="counters-title" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm sm:p-5 ring-1 ring-stone-300">
+    <section aria-labelledby="counters-title" className="grid gap-4 rounded-2xl bg-white p-3 shadow-sm sm:p-5 ring-1 ring-stone-300">
       <h2 id="counters-title" className="text-2xl font-bold">
         {t('setup.countersTitle')}
       </h2>
@@ -47,7 +47,7 @@ export default function Counters({ api, services, onRejected }) {
       {state.list.length ? (
         <ul className="grid gap-3">
           {byCounterName(state.list).map((counter) => (
-            <li key={counter.id} className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
+            <li key={counter.id} className="grid gap-2 rounded-xl bg-stone-100 p-2 sm:p-4">
               <p className="text-lg font-bold">
                 {counter.name} · {counter.is_open ? t('setup.counterOpen') : t('setup.counterClosed')}
               </p>
@@ -128,7 +128,7 @@ function CounterForm({ api, services, counter, onDone, onCancel, onRejected }) {
 
   const title = counter ? t('setup.counterEditTitle', { name: counter.name }) : t('setup.counterAddTitle')
   return (
-    <form aria-label={title} className="grid gap-4 rounded-xl border-2 border-stone-400 bg-white p-3 sm:p-4" noValidate onSubmit={submit}>
+    <form aria-label={title} className="grid gap-4 rounded-xl border-2 border-stone-400 bg-white p-2 sm:p-4" noValidate onSubmit={submit}>
       <h3 className="text-xl font-bold">{title}</h3>
       <Field
         id={`counter-name-${key}`}

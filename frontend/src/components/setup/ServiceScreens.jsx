@@ -63,7 +63,7 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
 
   const joinUrl = absoluteUrl(paths.joinServices(), origins.guest)
   return (
-    <section aria-labelledby="screens-title" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm sm:p-5 ring-1 ring-stone-300">
+    <section aria-labelledby="screens-title" className="grid gap-4 rounded-2xl bg-white p-3 shadow-sm sm:p-5 ring-1 ring-stone-300">
       <h2 id="screens-title" className="text-2xl font-bold">
         {t('setup.screensTitle')}
       </h2>
@@ -118,7 +118,7 @@ export default function ServiceScreens({ api, services, origins, onRejected }) {
             const kiosk = entry.kind === 'kiosk'
             const title = kiosk ? t('setup.kioskAdded', { name: entry.name }) : t('setup.displayAdded', { name: entry.name })
             return (
-              <li key={entry.key} className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
+              <li key={entry.key} className="grid gap-2 rounded-xl bg-stone-100 p-2 sm:p-4">
                 <p className="text-lg font-bold">{title}</p>
                 <p className="text-base">{kiosk ? t('setup.kioskOnce') : t('setup.displayOnce')}</p>
                 <CopyLink url={entry.url} label={title} />

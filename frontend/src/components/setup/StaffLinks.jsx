@@ -63,13 +63,13 @@ export default function StaffLinks({ api, services, onRejected }) {
     entry.scope === 'box' ? t('setup.staffWholeBox') : entry.services.map((id) => names[id] ?? id).join(', ')
 
   return (
-    <section aria-labelledby="staff-title" className="grid gap-4 rounded-2xl bg-white p-4 shadow-sm sm:p-5 ring-1 ring-stone-300">
+    <section aria-labelledby="staff-title" className="grid gap-4 rounded-2xl bg-white p-3 shadow-sm sm:p-5 ring-1 ring-stone-300">
       <h2 id="staff-title" className="text-2xl font-bold">
         {t('setup.staffTitle')}
       </h2>
       <p className="text-base text-stone-700">{t('setup.staffHelp')}</p>
       {made ? (
-        <div className="grid gap-2 rounded-xl bg-stone-100 p-3 sm:p-4">
+        <div className="grid gap-2 rounded-xl bg-stone-100 p-2 sm:p-4">
           <p className="rounded-lg bg-amber-100 p-3 text-base font-semibold text-stone-950 ring-2 ring-amber-600">{t('setup.hostOnce')}</p>
           <CopyLink url={made.host_url} label={t('setup.linkOf', { what: t('setup.staffLink'), name: made.name })} open />
           <LinkQr api={api} url={made.host_url} alt={t('setup.staffQrAlt', { name: made.name })} />

@@ -1,10 +1,12 @@
 /** A checkbox or radio button whose whole row is its label, so the row (at least 48 px tall)
- *  is the tap target, not only the 24 px box and the words. Other props go to the <input>. */
+ *  is the tap target, not only the 24 px box and the words. Where the row leaves its words less
+ *  than 8em (a phone at 200 % text, inside nested cards), they go below the box, at the row's
+ *  full width, instead of breaking every few letters. Other props go to the <input>. */
 export function CheckRow({ type = 'checkbox', className = '', children, ...input }) {
   return (
-    <label className={`flex min-h-12 cursor-pointer items-center gap-3 text-lg ${className}`}>
+    <label className={`flex min-h-12 cursor-pointer flex-wrap items-center gap-x-3 gap-y-1 text-lg ${className}`}>
       <input type={type} className="size-6 shrink-0 accent-blue-800" {...input} />
-      <span className="min-w-0 flex-1">{children}</span>
+      <span className="min-w-0 flex-[1_1_8em]">{children}</span>
     </label>
   )
 }
