@@ -195,7 +195,7 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake, row }) {
         disabled={Boolean(busy) || paused || closed}
         className={`grid w-full content-center gap-2 rounded-3xl [container-type:inline-size] bg-(--accent) px-4 py-4 text-(--accent-text) shadow-lg wrap-anywhere hover:brightness-90 active:brightness-75 disabled:bg-stone-500 disabled:text-white sm:px-6 ${row ? 'min-h-[14vh] sm:min-h-0 sm:py-3' : 'min-h-[22vh] portrait:min-h-[14vh]'} ${FOCUS}`}
       >
-        <FitWords id={nameId} text={service.name} weight={900} className={`leading-tight font-black [--fit-max:2.25rem] ${row ? 'sm:[--fit-max:2.75rem] [@media(min-width:64rem)_and_(min-height:62rem)]:[--fit-max:3.75rem]' : 'sm:[--fit-max:3.75rem]'}`} />
+        <FitWords id={nameId} text={service.name} weight={900} className={`leading-tight font-black [--fit-max:2.25rem] ${row ? 'sm:[--fit-max:2.75rem] big-screen:[--fit-max:3.75rem]' : 'sm:[--fit-max:3.75rem]'}`} />
         <span className={row ? 'flex flex-wrap justify-center gap-x-6' : 'contents'}>
           <span className="text-xl font-semibold sm:text-2xl">{busy === `${service.id}:false` ? t('kiosk.taking') : waiting}</span>
           <span className="text-xl sm:text-2xl">{wait}</span>
@@ -208,7 +208,7 @@ function ServiceCard({ service, etaLeft, busy, failure, onTake, row }) {
           data-tap={`${service.id}:true`}
           disabled={Boolean(busy)}
           aria-describedby={nameId}
-          className={`min-h-20 w-full rounded-3xl border-4 border-stone-800 bg-white px-4 py-2 text-2xl font-bold text-stone-950 wrap-anywhere hover:bg-stone-100 disabled:text-stone-500 ${row ? 'sm:py-2 sm:text-xl sm:leading-snug [@media(min-width:64rem)_and_(min-height:62rem)]:text-2xl' : 'sm:text-3xl'} ${FOCUS}`}
+          className={`min-h-20 w-full rounded-3xl border-4 border-stone-800 bg-white px-4 py-2 text-2xl font-bold text-stone-950 wrap-anywhere hover:bg-stone-100 disabled:text-stone-500 ${row ? 'sm:py-2 sm:text-xl sm:leading-snug big-screen:text-2xl' : 'sm:text-3xl'} ${FOCUS}`}
         >
           {busy === `${service.id}:true` ? t('kiosk.taking') : t('kiosk.priority')}
         </button>
